@@ -1,0 +1,76 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+
+namespace sinter {
+
+namespace {
+std::shared_ptr<std::byte> allocate_aligned(size_t bytes) {
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded == 0) rounded = 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw Error(cat("out of memory allocating ", rounded, " bytes"));
+  std::memset(p, 0, rounded);
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+}  // namespace
+
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  for (int64_t d : shape_)
+    if (d < 0) throw Error(cat("cannot allocate a tensor of shape ", shape_str(shape_)));
+  numel_ = shape_numel(shape_);
+  holder_ = allocate_aligned(nbytes());
+  data_ = holder_.get();
+}
+
+Tensor Tensor::view(DType dtype, Shape shape, void* data) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.numel_ = shape_numel(t.shape_);
+  t.data_ = data;
+  return t;
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  SINTER_CHECK(shape_numel(shape) == numel_, "cannot reshape ", shape_str(shape_), " to ",
+               shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t(dtype_, shape_);
+  if (nbytes()) std::memcpy(t.data_, data_, nbytes());
+  return t;
+}
+
+double Tensor::value_as_double(int64_t i) const {
+  switch (dtype_) {
+    case DType::kFloat32: return static_cast<const float*>(data_)[i];
+    case DType::kFloat64: return static_cast<const double*>(data_)[i];
+    case DType::kInt8: return static_cast<const int8_t*>(data_)[i];
+    case DType::kUint8: return static_cast<const uint8_t*>(data_)[i];
+    case DType::kInt16: return static_cast<const int16_t*>(data_)[i];
+    case DType::kInt32: return static_cast<const int32_t*>(data_)[i];
+    case DType::kInt64: return static_cast<double>(static_cast<const int64_t*>(data_)[i]);
+    case DType::kBool: return static_cast<const bool*>(data_)[i] ? 1.0 : 0.0;
+    case DType::kFloat16: break;
+  }
+  throw UnsupportedError(cat("cannot read ", dtype_name(dtype_), " values"));
+}
+
+std::vector<int64_t> Tensor::to_int64_vector() const {
+  std::vector<int64_t> v(static_cast<size_t>(numel_));
+  if (dtype_ == DType::kInt64) {
+    if (numel_) std::memcpy(v.data(), data_, nbytes());
+    return v;
+  }
+  if (dtype_ == DType::kFloat32 || dtype_ == DType::kFloat64 || dtype_ == DType::kFloat16)
+    throw InputError(cat("expected an integer tensor, got ", dtype_name(dtype_)));
+  for (int64_t i = 0; i < numel_; ++i) v[i] = static_cast<int64_t>(value_as_double(i));
+  return v;
+}
+
+}  // namespace sinter
