@@ -1,0 +1,125 @@
+#pragma once
+// Every operator is one OpDef: shape inference plus an ordered list of kernel implementations,
+// the most specialized first and the plain reference last (oneDNN style). Op files register
+// themselves with SINTER_REGISTER_OP; the library is linked as objects so none is dropped.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "ir/graph.h"
+
+namespace sinter {
+
+// What shape inference sees for one node. `values` holds the constant value of an input when it
+// is known at compile time (initializers, folded constants, shapes of static tensors), which is
+// how Reshape/Slice/Pad/... learn their output shapes.
+struct InferContext {
+  const Node& node;
+  int64_t opset;
+  std::vector<ValueType> inputs;
+  std::vector<const Tensor*> values;
+  std::vector<ValueType> outputs;
+  // Ops that can state their output value from types alone (Shape, Size) put it here.
+  std::vector<std::optional<Tensor>> output_values;
+
+  size_t num_inputs() const { return inputs.size(); }
+  bool has_input(size_t i) const { return node.has_input(i); }
+  const ValueType& input(size_t i) const;
+  // Constant value of input i; throws UnsupportedError naming the node when it is only known at
+  // run time and the op needs it to infer shapes.
+  const Tensor& required_value(size_t i) const;
+  const Tensor* value(size_t i) const { return i < values.size() ? values[i] : nullptr; }
+  ValueType& output(size_t i);
+  void set_output(size_t i, DType dtype, Shape shape);
+  [[noreturn]] void fail(const std::string& what) const;
+};
+
+// What a kernel factory sees at plan time: concrete types, and the values of constant inputs
+// so weights can be pre-packed once. Kernels copy what they need from it: the node and
+// tensors it refers to may not outlive the factory call.
+struct KernelInfo {
+  const Node& node;
+  int64_t opset;
+  std::vector<ValueType> inputs;
+  std::vector<ValueType> outputs;
+  std::vector<const Tensor*> constants;
+  int threads = 1;
+
+  const Tensor* constant(size_t i) const { return i < constants.size() ? constants[i] : nullptr; }
+};
+
+struct KernelContext {
+  std::vector<const Tensor*> inputs;  // nullptr for omitted optional inputs
+  std::vector<Tensor*> outputs;       // pre-allocated with their inferred shapes
+  ThreadPool* pool = nullptr;
+
+  const Tensor& in(size_t i) const { return *inputs[i]; }
+  bool has_in(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
+  Tensor& out(size_t i) { return *outputs[i]; }
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual void run(KernelContext& ctx) = 0;
+};
+
+// Wraps a plain function as a kernel, for ops that need no plan-time state.
+class FunctionKernel : public Kernel {
+ public:
+  explicit FunctionKernel(std::function<void(KernelContext&)> fn) : fn_(std::move(fn)) {}
+  void run(KernelContext& ctx) override { fn_(ctx); }
+
+ private:
+  std::function<void(KernelContext&)> fn_;
+};
+
+struct KernelImpl {
+  std::string name;  // shown by --profile, e.g. "conv2d_gemm_avx2"
+  std::function<bool(const KernelInfo&)> applicable;
+  std::function<std::unique_ptr<Kernel>(const KernelInfo&)> create;
+};
+
+struct OpDef {
+  std::string type;
+  std::string domain;  // "" = ONNX default domain; "sinter" for fused ops made by passes
+  int since_opset = 1;
+  std::function<void(InferContext&)> infer;
+  std::vector<KernelImpl> impls;
+  // Output 0 is input 0's data under another shape (Reshape, Flatten, Squeeze, Identity...): the
+  // executor makes it a view and runs no kernel.
+  bool output_is_view_of_input0 = false;
+  // Multiply-adds times two per output element for --profile and `info` (nullptr: not counted).
+  std::function<double(const KernelInfo&)> flops;
+};
+
+class OpRegistry {
+ public:
+  static OpRegistry& global();
+  void add(OpDef def);
+  const OpDef* find(const std::string& domain, const std::string& type) const;
+  std::vector<const OpDef*> all() const;
+
+ private:
+  std::vector<std::unique_ptr<OpDef>> defs_;
+};
+
+// Looks up the op for a node and checks the opset; throws UnsupportedError naming op, opset and
+// node when sinter cannot run it.
+const OpDef& op_for(const Node& node, int64_t opset);
+
+// First applicable implementation for the node.
+const KernelImpl& choose_kernel(const OpDef& def, const KernelInfo& info);
+
+}  // namespace sinter
+
+#define SINTER_CONCAT_INNER(a, b) a##b
+#define SINTER_CONCAT(a, b) SINTER_CONCAT_INNER(a, b)
+#define SINTER_REGISTER_OP(make_def)                                               \
+  static const bool SINTER_CONCAT(sinter_op_registered_, __LINE__) = [] {          \
+    ::sinter::OpRegistry::global().add(make_def());                                \
+    return true;                                                                   \
+  }()
