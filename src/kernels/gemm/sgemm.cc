@@ -1,0 +1,82 @@
+// Public GEMM entry points: choose the kernel set for this CPU, describe the operands, run.
+#include "kernels/gemm/sgemm.h"
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "kernels/gemm/sgemm_driver.h"
+
+namespace sinter {
+namespace gemm {
+
+const KernelSet& active_kernel_set() {
+  if (cpu_features().has_avx2_fma()) return avx2_kernel_set();
+  return portable_kernel_set();
+}
+
+}  // namespace gemm
+
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+           const GemmEpilogue& epi, ThreadPool* pool) {
+  SINTER_CHECK(M >= 0 && N >= 0 && K >= 0, "sgemm: negative size ", M, "x", N, "x", K);
+  gemm::GemmProblem p;
+  p.M = M;
+  p.N = N;
+  p.K = K;
+  p.alpha = alpha;
+  p.beta = beta;
+  p.a = {nullptr, A, lda, trans_a};
+  p.b = {nullptr, nullptr, B, ldb, trans_b};
+  p.c = C;
+  p.ldc = ldc;
+  p.epi = &epi;
+  gemm::gemm_parallel(gemm::active_kernel_set(), p, pool);
+}
+
+PackedMatrixA::PackedMatrixA(bool trans, int64_t M, int64_t K, const float* A, int64_t lda,
+                             float alpha)
+    : rows_(M), depth_(K), kernels_(&gemm::active_kernel_set()) {
+  SINTER_CHECK(M >= 0 && K >= 0, "PackedMatrixA: negative size ", M, "x", K);
+  data_ = gemm::alloc_aligned_floats(gemm::packed_a_size(*kernels_, M, K));
+  gemm::pack_a_full(*kernels_, A, lda, trans, M, K, alpha, data_.get());
+}
+
+PackedMatrixB::PackedMatrixB(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb,
+                             float alpha)
+    : depth_(K), cols_(N), kernels_(&gemm::active_kernel_set()) {
+  SINTER_CHECK(K >= 0 && N >= 0, "PackedMatrixB: negative size ", K, "x", N);
+  data_ = gemm::alloc_aligned_floats(gemm::packed_b_size(*kernels_, K, N));
+  gemm::pack_b_full(*kernels_, B, ldb, trans, K, N, alpha, data_.get());
+}
+
+void sgemm_packed(const PackedMatrixA& A, int64_t N, const float* B, int64_t ldb, bool trans_b,
+                  float* C, int64_t ldc, const GemmEpilogue& epi, ThreadPool* pool, float beta) {
+  gemm::GemmProblem p;
+  p.M = A.rows();
+  p.N = N;
+  p.K = A.depth();
+  p.beta = beta;
+  p.a.packed = A.data();
+  p.b = {nullptr, nullptr, B, ldb, trans_b};
+  p.c = C;
+  p.ldc = ldc;
+  p.epi = &epi;
+  gemm::gemm_parallel(A.kernels(), p, pool);
+}
+
+void sgemm_packed_b(bool trans_a, int64_t M, const float* A, int64_t lda, const PackedMatrixB& B,
+                    float* C, int64_t ldc, const GemmEpilogue& epi, ThreadPool* pool, float beta) {
+  gemm::GemmProblem p;
+  p.M = M;
+  p.N = B.cols();
+  p.K = B.depth();
+  p.beta = beta;
+  p.a = {nullptr, A, lda, trans_a};
+  p.b.packed = B.data();
+  p.c = C;
+  p.ldc = ldc;
+  p.epi = &epi;
+  gemm::gemm_parallel(B.kernels(), p, pool);
+}
+
+}  // namespace sinter

@@ -1,0 +1,148 @@
+#include "kernels/gemm/sgemm_driver.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+namespace sinter::gemm {
+namespace {
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+
+// Per-thread packing scratch, grown on demand and kept: bounded by mc*kc + kc*nc floats.
+float* thread_scratch(int64_t floats) {
+  thread_local std::shared_ptr<float[]> buf;
+  thread_local int64_t size = 0;
+  if (size < floats) {
+    buf = alloc_aligned_floats(floats);
+    size = floats;
+  }
+  return buf.get();
+}
+
+}  // namespace
+
+void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1, int64_t n0,
+               int64_t n1) {
+  const int MR = ks.mr, NR = ks.nr;
+  const int64_t K = p.K;
+  const int64_t kc_max = std::min(ks.kc, std::max<int64_t>(K, 1));
+  const int64_t mc_max = std::min(ks.mc, round_up(m1 - m0, MR));
+  const int64_t nc_max = std::min(ks.nc, round_up(n1 - n0, NR));
+  const bool pack_a = p.a.packed == nullptr, pack_b = p.b.packed == nullptr;
+  // The B panel starts on a 64-byte boundary: micro-kernels use aligned loads.
+  const int64_t a_floats = pack_a ? round_up(mc_max * kc_max, 16) : 0;
+  float* scratch = thread_scratch(a_floats + (pack_b ? kc_max * nc_max : 0));
+  float* a_buf = scratch;
+  float* b_buf = scratch + a_floats;
+  const int64_t mpad = round_up(p.M, MR), npad = round_up(p.N, NR);
+  const GemmEpilogue& epi = *p.epi;
+
+  TileArgs t{};
+  t.ldc = p.ldc;
+  t.alpha = p.alpha;
+  t.ld_residual = epi.ld_residual;
+  t.act = &epi.activation;
+
+  for (int64_t jc = n0; jc < n1; jc += ks.nc) {
+    const int64_t nc = std::min(ks.nc, n1 - jc);
+    int64_t pc = 0;
+    do {  // runs once when K == 0 so that beta * C and the epilogue still apply
+      const int64_t kc = std::min(ks.kc, K - pc);
+      const float* bp;
+      if (pack_b) {
+        if (p.b.packer) {
+          p.b.packer->pack(pc, kc, jc, nc, NR, b_buf);
+        } else {
+          pack_b_block(p.b.data, p.b.ld, p.b.trans, pc, kc, jc, nc, NR, 1.0f, b_buf);
+        }
+        bp = b_buf;
+      } else {
+        bp = p.b.packed + pc * npad + (jc / NR) * kc * NR;
+      }
+      t.kc = kc;
+      t.c_scale = pc == 0 ? p.beta : 1.0f;
+      t.last = pc + kc >= K;
+      for (int64_t ic = m0; ic < m1; ic += ks.mc) {
+        const int64_t mc = std::min(ks.mc, m1 - ic);
+        const float* ap;
+        if (pack_a) {
+          pack_a_block(p.a.data, p.a.ld, p.a.trans, ic, mc, pc, kc, MR, 1.0f, a_buf);
+          ap = a_buf;
+        } else {
+          ap = p.a.packed + pc * mpad + (ic / MR) * kc * MR;
+        }
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t col = jc + jr;
+          t.b = bp + (jr / NR) * kc * NR;
+          t.nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          t.bias_col = epi.bias_per_col ? epi.bias_per_col + col : nullptr;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t row = ic + ir;
+            t.a = ap + (ir / MR) * kc * MR;
+            t.mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            t.c = p.c + row * p.ldc + col;
+            t.bias_row = epi.bias_per_row ? epi.bias_per_row + row : nullptr;
+            t.residual = epi.residual ? epi.residual + row * epi.ld_residual + col : nullptr;
+            ks.micro(t);
+          }
+        }
+      }
+      pc += kc;
+    } while (pc < K);
+  }
+}
+
+TileGrid split_tiles(const KernelSet& ks, int64_t M, int64_t N, int64_t K, int64_t tasks,
+                     bool pack_a, bool pack_b) {
+  const int64_t m_slivers = ceil_div(M, ks.mr), n_slivers = ceil_div(N, ks.nr);
+  TileGrid best;
+  double best_cost = -1;
+  for (int64_t tm = 1; tm <= std::min(tasks, m_slivers); ++tm) {
+    const int64_t tn = std::min(tasks / tm, n_slivers);
+    if (tn < 1) break;
+    const int64_t ms = ceil_div(m_slivers, tm) * ks.mr, ns = ceil_div(n_slivers, tn) * ks.nr;
+    // Cycles per unit of K for the largest tile: FMAs at ~16 flops/cycle, plus packing ~1
+    // cycle per float of each operand the tile packs itself.
+    const double cost = static_cast<double>(ms) * static_cast<double>(ns) / 16.0 +
+                        (pack_b ? static_cast<double>(ns) : 0.0) +
+                        (pack_a ? static_cast<double>(ms) : 0.0);
+    if (best_cost < 0 || cost < best_cost) {
+      best_cost = cost;
+      best.m_step = ms;
+      best.n_step = ns;
+    }
+  }
+  best.m_tiles = ceil_div(M, best.m_step);
+  best.n_tiles = ceil_div(N, best.n_step);
+  return best;
+}
+
+int64_t useful_tasks(int64_t M, int64_t N, int64_t K, int threads) {
+  // Below ~256 kflop per task the fork/join costs more than it saves.
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) *
+                       static_cast<double>(std::max<int64_t>(K, 1));
+  const int64_t by_work = static_cast<int64_t>(flops / 2.56e5);
+  return std::clamp<int64_t>(by_work, 1, threads);
+}
+
+void gemm_parallel(const KernelSet& ks, const GemmProblem& p, ThreadPool* pool) {
+  if (p.M <= 0 || p.N <= 0) return;
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t tasks = useful_tasks(p.M, p.N, p.K, threads);
+  if (tasks == 1) {
+    gemm_tile(ks, p, 0, p.M, 0, p.N);
+    return;
+  }
+  const TileGrid g =
+      split_tiles(ks, p.M, p.N, p.K, tasks, p.a.packed == nullptr, p.b.packed == nullptr);
+  pool->parallel_for(g.count(), [&](int64_t i, int) {
+    const int64_t m0 = (i / g.n_tiles) * g.m_step, n0 = (i % g.n_tiles) * g.n_step;
+    gemm_tile(ks, p, m0, std::min(p.M, m0 + g.m_step), n0, std::min(p.N, n0 + g.n_step));
+  });
+}
+
+}  // namespace sinter::gemm

@@ -1,0 +1,163 @@
+// AVX2 + FMA micro-kernel: a 6 x 16 tile in twelve ymm accumulators (two 8-wide B loads and six
+// broadcasts of A per k step), with bias, residual and activation applied in registers.
+#include <immintrin.h>
+
+#include "kernels/gemm/sgemm_kernel.h"
+
+namespace sinter::gemm {
+namespace {
+
+constexpr int kMR = 6, kNR = 16;
+
+inline __m256 activate(__m256 v, const Activation& act) {
+  const __m256 zero = _mm256_setzero_ps();
+  switch (act.kind) {
+    case ActivationKind::kNone:
+      return v;
+    case ActivationKind::kRelu:
+      return _mm256_max_ps(v, zero);
+    case ActivationKind::kClip:
+      return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(act.alpha)), _mm256_set1_ps(act.beta));
+    case ActivationKind::kHardSigmoid: {
+      const __m256 y =
+          _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(act.alpha)), _mm256_set1_ps(act.beta));
+      return _mm256_min_ps(_mm256_max_ps(y, zero), _mm256_set1_ps(1.0f));
+    }
+    case ActivationKind::kHardSwish: {
+      __m256 y = _mm256_add_ps(_mm256_div_ps(v, _mm256_set1_ps(6.0f)), _mm256_set1_ps(0.5f));
+      y = _mm256_min_ps(_mm256_max_ps(y, zero), _mm256_set1_ps(1.0f));
+      return _mm256_mul_ps(v, y);
+    }
+    case ActivationKind::kLeakyRelu: {
+      const __m256 neg = _mm256_mul_ps(v, _mm256_set1_ps(act.alpha));
+      return _mm256_blendv_ps(neg, v, _mm256_cmp_ps(v, zero, _CMP_GE_OQ));
+    }
+    case ActivationKind::kSigmoid:
+      break;  // handled by the scalar store
+  }
+  return v;
+}
+
+// Loads/stores 8 floats, masked when the tile is cut by the right edge of C.
+inline __m256 load8(const float* p, bool full, __m256i mask) {
+  return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+inline void store8(float* p, __m256 v, bool full, __m256i mask) {
+  if (full) {
+    _mm256_storeu_ps(p, v);
+  } else {
+    _mm256_maskstore_ps(p, mask, v);
+  }
+}
+
+template <int MR>
+void micro_avx2(const TileArgs& t) {
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+  const float* a = t.a;
+  const float* b = t.b;
+  int64_t k = t.kc;
+  if constexpr (MR == 1) {
+    // A GEMV row: two k steps in flight so FMA latency does not cap the B stream.
+    __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+    for (; k >= 2; k -= 2) {
+      const __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + kMR);
+      c0[0] = _mm256_fmadd_ps(a0, _mm256_load_ps(b), c0[0]);
+      c1[0] = _mm256_fmadd_ps(a0, _mm256_load_ps(b + 8), c1[0]);
+      d0 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR), d0);
+      d1 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR + 8), d1);
+      a += 2 * kMR;
+      b += 2 * kNR;
+    }
+    c0[0] = _mm256_add_ps(c0[0], d0);
+    c1[0] = _mm256_add_ps(c1[0], d1);
+  }
+  for (; k > 0; --k) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+    }
+    a += kMR;
+    b += kNR;
+  }
+
+  if (t.last && t.act->kind == ActivationKind::kSigmoid) {
+    alignas(32) float tile[MR * kNR];
+    for (int i = 0; i < MR; ++i) {
+      _mm256_store_ps(tile + i * kNR, c0[i]);
+      _mm256_store_ps(tile + i * kNR + 8, c1[i]);
+    }
+    store_tile_scalar(t, tile, kNR);
+    return;
+  }
+  const bool full = t.nr == kNR;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.nr), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.nr - 8), lane);
+  const __m256 alpha = _mm256_set1_ps(t.alpha);
+  const __m256 cs = _mm256_set1_ps(t.c_scale);
+  __m256 bc0 = _mm256_setzero_ps(), bc1 = _mm256_setzero_ps();
+  if (t.last && t.bias_col) {
+    bc0 = load8(t.bias_col, full, m0);
+    bc1 = load8(t.bias_col + 8, full, m1);
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    float* c = t.c + i * t.ldc;
+    __m256 v0 = _mm256_mul_ps(c0[i], alpha), v1 = _mm256_mul_ps(c1[i], alpha);
+    if (t.c_scale != 0.0f) {
+      v0 = _mm256_fmadd_ps(cs, load8(c, full, m0), v0);
+      v1 = _mm256_fmadd_ps(cs, load8(c + 8, full, m1), v1);
+    }
+    if (t.last) {
+      if (t.bias_row) {
+        const __m256 br = _mm256_broadcast_ss(t.bias_row + i);
+        v0 = _mm256_add_ps(v0, br);
+        v1 = _mm256_add_ps(v1, br);
+      }
+      if (t.bias_col) {
+        v0 = _mm256_add_ps(v0, bc0);
+        v1 = _mm256_add_ps(v1, bc1);
+      }
+      if (t.residual) {
+        const float* r = t.residual + i * t.ld_residual;
+        v0 = _mm256_add_ps(v0, load8(r, full, m0));
+        v1 = _mm256_add_ps(v1, load8(r + 8, full, m1));
+      }
+      v0 = activate(v0, *t.act);
+      v1 = activate(v1, *t.act);
+    }
+    store8(c, v0, full, m0);
+    store8(c + 8, v1, full, m1);
+  }
+}
+
+void micro_avx2_dispatch(const TileArgs& t) {
+  switch (t.mr) {
+    case 1:
+      return micro_avx2<1>(t);
+    case 2:
+      return micro_avx2<2>(t);
+    case 3:
+      return micro_avx2<3>(t);
+    case 4:
+      return micro_avx2<4>(t);
+    case 5:
+      return micro_avx2<5>(t);
+    default:
+      return micro_avx2<6>(t);
+  }
+}
+
+}  // namespace
+
+const KernelSet& avx2_kernel_set() {
+  static const KernelSet ks{"avx2_6x16", kMR, kNR, 256, 144, 4080, micro_avx2_dispatch};
+  return ks;
+}
+
+}  // namespace sinter::gemm
