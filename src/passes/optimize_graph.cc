@@ -1,0 +1,40 @@
+#include "passes/optimize_graph.h"
+
+#include "core/error.h"
+#include "passes/constant_fold.h"
+#include "passes/eliminate_dead_nodes.h"
+#include "passes/fold_batchnorm.h"
+#include "passes/fold_shape_ops.h"
+#include "passes/fuse_activation.h"
+#include "passes/remove_identity.h"
+
+namespace sinter {
+
+std::string OptimizeStats::summary() const {
+  return cat("folded ", constants_folded, " constant and ", shape_ops_folded,
+             " shape nodes, removed ", identities_removed, " identities and ", dead_nodes_removed,
+             " dead nodes, folded ", batchnorms_folded, " batch norms, fused ", nodes_fused,
+             " nodes");
+}
+
+OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values) {
+  OptimizeStats s;
+  for (;;) {
+    infer_graph(g, input_values);
+    int shape = fold_shape_ops(g);
+    int folded = constant_fold(g);
+    s.shape_ops_folded += shape;
+    s.constants_folded += folded;
+    if (shape == 0 && folded == 0) break;
+  }
+  s.identities_removed = remove_identity(g);
+  s.dead_nodes_removed = eliminate_dead_nodes(g);
+  s.batchnorms_folded = fold_batchnorm(g);
+  infer_graph(g, input_values);
+  s.nodes_fused = fuse_activation(g);
+  s.dead_nodes_removed += eliminate_dead_nodes(g);
+  infer_graph(g, input_values);
+  return s;
+}
+
+}  // namespace sinter

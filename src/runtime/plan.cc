@@ -1,0 +1,182 @@
+#include "runtime/plan.h"
+
+#include <chrono>
+
+#include "core/error.h"
+
+namespace sinter {
+
+namespace {
+int root_of(const std::vector<Slot>& slots, int s) {
+  while (slots[s].kind == SlotKind::kView) s = slots[s].view_of;
+  return s;
+}
+}  // namespace
+
+int Plan::slot_of(const std::string& value) const {
+  auto it = slot_index_.find(value);
+  SINTER_CHECK(it != slot_index_.end(), "value '", value, "' has no slot");
+  return it->second;
+}
+
+Plan::Plan(const Graph& g, int threads) {
+  auto add_slot = [&](const std::string& name, SlotKind kind) {
+    const ValueType* t = g.type_of(name);
+    if (!t || !t->has_shape || !shape_is_static(t->shape))
+      throw ModelError(cat("value '", name, "' has no static shape after inference"));
+    slot_index_[name] = static_cast<int>(slots_.size());
+    slots_.push_back({name, *t, kind, 0, -1, {}});
+    return static_cast<int>(slots_.size()) - 1;
+  };
+  for (const auto& in : g.inputs) input_slots_.push_back(add_slot(in, SlotKind::kGraphInput));
+  for (const auto& [name, t] : g.initializers) {
+    slots_.push_back({name, {t.dtype(), t.shape(), true}, SlotKind::kConstant, 0, -1, t});
+    slot_index_[name] = static_cast<int>(slots_.size()) - 1;
+  }
+  std::unordered_map<std::string, int> output_uses;
+  for (const auto& o : g.outputs) output_uses[o]++;
+
+  std::vector<int> first_step, last_step;  // per slot, for arena lifetimes
+  auto touch = [&](int slot, int step) {
+    if (first_step.size() <= static_cast<size_t>(slot)) {
+      first_step.resize(slot + 1, -1);
+      last_step.resize(slot + 1, -1);
+    }
+    if (first_step[slot] < 0) first_step[slot] = step;
+    last_step[slot] = std::max(last_step[slot], step);
+  };
+
+  for (const Node& node : g.nodes) {
+    const OpDef& def = op_for(node, g.opset);
+    int step_index = static_cast<int>(steps_.size());
+    KernelInfo info{node, g.opset, {}, {}, {}, threads};
+    PlanStep step;
+    step.node_name = node.name;
+    step.op_type = node.op_type;
+    for (const auto& in : node.inputs) {
+      if (in.empty()) {
+        info.inputs.push_back({});
+        info.constants.push_back(nullptr);
+        step.context.inputs.push_back(nullptr);
+        continue;
+      }
+      int s = slot_of(in);
+      info.inputs.push_back(slots_[s].type);
+      info.constants.push_back(slots_[s].kind == SlotKind::kConstant ? &slots_[s].tensor : nullptr);
+      touch(root_of(slots_, s), step_index);
+    }
+    bool view = def.output_is_view_of_input0 && !node.inputs.empty() && !node.inputs[0].empty();
+    for (size_t i = 0; i < node.outputs.size(); ++i) {
+      const std::string& out = node.outputs[i];
+      if (out.empty()) {
+        info.outputs.push_back({});
+        continue;
+      }
+      SlotKind kind = (view && i == 0)       ? SlotKind::kView
+                      : output_uses.count(out) ? SlotKind::kGraphOutput
+                                               : SlotKind::kArena;
+      int s = add_slot(out, kind);
+      if (kind == SlotKind::kView) slots_[s].view_of = slot_of(node.inputs[0]);
+      info.outputs.push_back(slots_[s].type);
+      touch(root_of(slots_, s), step_index);
+    }
+    if (view) {
+      step.kernel_name = "view";
+    } else {
+      const KernelImpl& impl = choose_kernel(def, info);
+      step.kernel_name = impl.name;
+      step.kernel = impl.create(info);
+    }
+    if (def.flops) step.flops = def.flops(info);
+    steps_.push_back(std::move(step));
+  }
+  // A graph output is read after the last step.
+  for (const auto& o : g.outputs) {
+    int s = slot_of(o);
+    touch(root_of(slots_, s), static_cast<int>(steps_.size()));
+    output_slots_.push_back(s);
+  }
+
+  std::vector<BufferLifetime> buffers;
+  std::vector<int> buffer_slot;
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    if (slots_[s].kind != SlotKind::kArena) continue;
+    int first = s < first_step.size() ? first_step[s] : 0;
+    int last = s < last_step.size() ? last_step[s] : first;
+    buffers.push_back({shape_numel(slots_[s].type.shape) * dtype_size(slots_[s].type.dtype),
+                       std::max(first, 0), std::max(last, first)});
+    buffer_slot.push_back(static_cast<int>(s));
+  }
+  memory_ = plan_memory(buffers);
+  peak_live_bytes_ = sinter::peak_live_bytes(buffers);
+  arena_ = Tensor(DType::kUint8, {static_cast<int64_t>(memory_.arena_bytes)});
+  auto* base = static_cast<std::byte*>(arena_.raw());
+  for (size_t b = 0; b < buffers.size(); ++b) {
+    Slot& slot = slots_[buffer_slot[b]];
+    slot.offset = memory_.offsets[b];
+    slot.tensor = Tensor::view(slot.type.dtype, slot.type.shape, base + slot.offset);
+  }
+
+  // Wire each step's context to slot tensors; slots_ no longer grows, so pointers stay valid.
+  size_t k = 0;
+  for (const Node& node : g.nodes) {
+    PlanStep& step = steps_[k++];
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (!node.inputs[i].empty()) step.context.inputs[i] = &slots_[slot_of(node.inputs[i])].tensor;
+    for (const auto& out : node.outputs)
+      step.context.outputs.push_back(out.empty() ? nullptr : &slots_[slot_of(out)].tensor);
+  }
+}
+
+std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inputs,
+                              ThreadPool& pool, bool profile) {
+  for (int s : input_slots_) {
+    auto it = inputs.find(slots_[s].name);
+    SINTER_CHECK(it != inputs.end(), "missing input '", slots_[s].name, "'");
+    slots_[s].tensor = it->second;
+  }
+  for (Slot& slot : slots_)
+    if (slot.kind == SlotKind::kGraphOutput) slot.tensor = Tensor(slot.type.dtype, slot.type.shape);
+  // Views follow their roots, which may have just been rebound; slots are in creation order, so a
+  // view's source is always bound before it.
+  for (Slot& slot : slots_)
+    if (slot.kind == SlotKind::kView)
+      slot.tensor = slots_[slot.view_of].tensor.reshaped(slot.type.shape);
+
+  for (PlanStep& step : steps_) {
+    if (!step.kernel) continue;
+    step.context.pool = &pool;
+    if (profile) {
+      auto t0 = std::chrono::steady_clock::now();
+      step.kernel->run(step.context);
+      auto t1 = std::chrono::steady_clock::now();
+      step.profile.total_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+      step.profile.runs++;
+    } else {
+      step.kernel->run(step.context);
+    }
+  }
+
+  std::vector<Tensor> outputs;
+  std::vector<int> returned;
+  for (int s : output_slots_) {
+    const Slot& slot = slots_[s];
+    bool owned = slot.kind == SlotKind::kGraphOutput &&
+                 std::find(returned.begin(), returned.end(), s) == returned.end();
+    outputs.push_back(owned ? slot.tensor : slot.tensor.clone());
+    returned.push_back(s);
+  }
+  return outputs;
+}
+
+void Plan::reset_profile() {
+  for (auto& s : steps_) s.profile = {};
+}
+
+double Plan::total_flops() const {
+  double f = 0;
+  for (const auto& s : steps_) f += s.flops;
+  return f;
+}
+
+}  // namespace sinter

@@ -1,0 +1,75 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "ir/graph.h"
+#include "ops/op_registry.h"
+#include "runtime/memory_planner.h"
+
+namespace sinter {
+
+struct StepProfile {
+  double total_ms = 0.0;
+  int64_t runs = 0;
+};
+
+// One node, ready to run: chosen kernel (weights pre-packed), slots of its operands.
+struct PlanStep {
+  std::string node_name;
+  std::string op_type;
+  std::string kernel_name;
+  std::unique_ptr<Kernel> kernel;  // null for views, which only alias their input
+  KernelContext context;           // points into the plan's slots
+  double flops = 0.0;
+  StepProfile profile;
+};
+
+// Where a value lives while the plan runs.
+enum class SlotKind { kGraphInput, kConstant, kArena, kGraphOutput, kView };
+
+struct Slot {
+  std::string name;
+  ValueType type;
+  SlotKind kind = SlotKind::kArena;
+  size_t offset = 0;  // kArena: byte offset in the arena
+  int view_of = -1;   // kView: the slot whose bytes it shares
+  Tensor tensor;      // bound storage
+};
+
+// A graph compiled for one set of input shapes: kernels chosen and prepared, every
+// intermediate placed in one arena by a liveness-based plan. Runs without allocating, apart
+// from the returned outputs.
+class Plan {
+ public:
+  // `g` must have concrete types for every value (see infer_graph); its initializers are the
+  // plan's constants.
+  Plan(const Graph& g, int threads);
+
+  // Inputs by name (checked by Session); returns outputs in graph output order.
+  std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs,
+                          ThreadPool& pool, bool profile);
+
+  const std::vector<PlanStep>& steps() const { return steps_; }
+  void reset_profile();
+  size_t arena_bytes() const { return memory_.arena_bytes; }
+  size_t naive_activation_bytes() const { return memory_.naive_bytes; }
+  size_t peak_live_bytes() const { return peak_live_bytes_; }
+  double total_flops() const;
+
+ private:
+  int slot_of(const std::string& value) const;
+
+  std::vector<Slot> slots_;
+  std::unordered_map<std::string, int> slot_index_;
+  std::vector<PlanStep> steps_;
+  std::vector<int> input_slots_;
+  std::vector<int> output_slots_;
+  MemoryPlan memory_;
+  size_t peak_live_bytes_ = 0;
+  Tensor arena_;
+};
+
+}  // namespace sinter

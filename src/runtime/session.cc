@@ -1,0 +1,81 @@
+#include "runtime/session.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace sinter {
+
+namespace {
+// Integer inputs may decide shapes (Reshape's target, Slice bounds...), so plans depend on
+// their values; float inputs never do.
+bool may_decide_shapes(const Tensor& t) {
+  return t.dtype() == DType::kInt64 || t.dtype() == DType::kInt32;
+}
+}  // namespace
+
+Session::Session(Graph model, SessionOptions options)
+    : model_(std::move(model)), options_(options), pool_(options.threads) {}
+
+void Session::check_inputs(const std::unordered_map<std::string, Tensor>& inputs) const {
+  for (const auto& name : model_.inputs) {
+    auto it = inputs.find(name);
+    if (it == inputs.end()) throw InputError(cat("missing input '", name, "'"));
+    const ValueType* want = model_.type_of(name);
+    if (!want) continue;
+    const Tensor& t = it->second;
+    if (t.dtype() != want->dtype)
+      throw InputError(cat("input '", name, "': expected ", dtype_name(want->dtype), ", got ",
+                           dtype_name(t.dtype())));
+    if (!want->has_shape) continue;
+    bool ok = want->shape.size() == t.shape().size();
+    for (size_t d = 0; ok && d < want->shape.size(); ++d)
+      ok = want->shape[d] < 0 || want->shape[d] == t.shape()[d];
+    if (!ok)
+      throw InputError(cat("input '", name, "': expected shape ", shape_str(want->shape),
+                           ", got ", shape_str(t.shape())));
+  }
+  for (const auto& [name, t] : inputs) {
+    bool known = false;
+    for (const auto& in : model_.inputs) known = known || in == name;
+    if (!known) throw InputError(cat("the model has no input named '", name, "'"));
+  }
+}
+
+std::string Session::signature(const std::unordered_map<std::string, Tensor>& inputs) const {
+  std::string sig;
+  for (const auto& name : model_.inputs) {
+    const Tensor& t = inputs.at(name);
+    sig += name + shape_str(t.shape()) + dtype_name(t.dtype());
+    if (may_decide_shapes(t) && t.numel() <= 64)
+      sig.append(static_cast<const char*>(t.raw()), t.nbytes());
+  }
+  return sig;
+}
+
+void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
+  check_inputs(inputs);
+  std::string sig = signature(inputs);
+  if (plan_ && sig == plan_signature_) return;
+  compiled_ = model_;
+  ConstantValues shape_values;
+  for (const auto& name : model_.inputs) {
+    const Tensor& t = inputs.at(name);
+    compiled_.types[name] = {t.dtype(), t.shape(), true};
+    if (may_decide_shapes(t) && t.numel() <= 64) shape_values[name] = t;
+  }
+  if (options_.optimize) {
+    stats_ = optimize_graph(compiled_, shape_values);
+  } else {
+    infer_graph(compiled_, shape_values);
+  }
+  plan_ = std::make_unique<Plan>(compiled_, options_.threads);
+  plan_signature_ = sig;
+}
+
+std::vector<Tensor> Session::run(const std::unordered_map<std::string, Tensor>& inputs) {
+  prepare(inputs);
+  return plan_->run(inputs, pool_, options_.profile);
+}
+
+}  // namespace sinter

@@ -1,0 +1,51 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "ir/graph.h"
+#include "passes/optimize_graph.h"
+#include "runtime/plan.h"
+
+namespace sinter {
+
+struct SessionOptions {
+  int threads = 1;
+  bool optimize = true;
+  bool profile = false;  // time every step
+};
+
+// Runs a model: checks inputs against the model's declared types, compiles a Plan for each new
+// set of input shapes (graph passes, kernel choice, memory plan) and executes it.
+class Session {
+ public:
+  Session(Graph model, SessionOptions options);
+
+  // Inputs by name; returns outputs in the model's output order.
+  std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs);
+
+  const Graph& model() const { return model_; }
+  // The graph and plan used by the last run (or the last compile).
+  const Graph& compiled_graph() const { return compiled_; }
+  Plan& plan() { return *plan_; }
+  const OptimizeStats& optimize_stats() const { return stats_; }
+  ThreadPool& pool() { return pool_; }
+  // Compiles for the given inputs without running (for `info` and benchmarks).
+  void prepare(const std::unordered_map<std::string, Tensor>& inputs);
+
+ private:
+  void check_inputs(const std::unordered_map<std::string, Tensor>& inputs) const;
+  std::string signature(const std::unordered_map<std::string, Tensor>& inputs) const;
+
+  Graph model_;
+  SessionOptions options_;
+  ThreadPool pool_;
+  Graph compiled_;
+  OptimizeStats stats_;
+  std::unique_ptr<Plan> plan_;
+  std::string plan_signature_;
+};
+
+}  // namespace sinter
