@@ -1,0 +1,145 @@
+// Cast: converts element types among float32/64, float16, the integer types and bool. The target
+// is an ONNX TensorProto data type number in 'to'.
+#include <cmath>
+
+#include "ops/data_movement_util.h"
+
+namespace sinter {
+namespace {
+
+DType dtype_from_onnx(int64_t code, const std::string& who) {
+  // TensorProto.DataType numbering.
+  switch (code) {
+    case 1:
+      return DType::kFloat32;
+    case 2:
+      return DType::kUint8;
+    case 3:
+      return DType::kInt8;
+    case 5:
+      return DType::kInt16;
+    case 6:
+      return DType::kInt32;
+    case 7:
+      return DType::kInt64;
+    case 9:
+      return DType::kBool;
+    case 10:
+      return DType::kFloat16;
+    case 11:
+      return DType::kFloat64;
+  }
+  throw UnsupportedError(cat(who, ": cannot cast to ONNX data type ", code));
+}
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);  // inf / nan
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {
+    // Subnormal half: renormalize.
+    int e = -1;
+    do {
+      mant <<= 1;
+      ++e;
+    } while (!(mant & 0x400));
+    bits = sign | static_cast<uint32_t>(112 - e) << 23 | ((mant & 0x3ff) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Round-to-nearest-even float32 -> float16.
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
+  uint32_t ax = x & 0x7fffffffu;
+  if (ax >= 0x7f800000u) return sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0);
+  if (ax >= 0x477ff000u) return sign | 0x7c00;  // rounds to at least 65520: overflow to inf
+  if (ax < 0x38800000u) {
+    // Subnormal or zero half: let float addition do the rounding.
+    float magic;
+    uint32_t mbits = 0x3f000000u;  // 0.5
+    std::memcpy(&magic, &mbits, 4);
+    float af;
+    std::memcpy(&af, &ax, 4);
+    float r = af + magic;
+    uint32_t rb;
+    std::memcpy(&rb, &r, 4);
+    return sign | static_cast<uint16_t>(rb - mbits);
+  }
+  uint32_t mant_odd = (ax >> 13) & 1;
+  ax += 0xc8000fffu + mant_odd;  // rebias exponent (-112 << 23) and round
+  return sign | static_cast<uint16_t>(ax >> 13);
+}
+
+template <class From, class To>
+void convert(const From* in, To* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<To, bool>)
+      out[i] = in[i] != From{};
+    else
+      out[i] = static_cast<To>(in[i]);
+  }
+}
+
+void cast_tensor(const Tensor& x, Tensor& y, const std::string& who) {
+  int64_t n = x.numel();
+  if (x.dtype() == y.dtype()) {
+    if (x.nbytes()) std::memcpy(y.raw(), x.raw(), x.nbytes());
+    return;
+  }
+  if (x.dtype() == DType::kFloat16) {
+    // Widen to float32 first; every other type converts from there.
+    Tensor f(DType::kFloat32, x.shape());
+    const auto* h = static_cast<const uint16_t*>(x.raw());
+    float* fp = f.data<float>();
+    for (int64_t i = 0; i < n; ++i) fp[i] = half_to_float(h[i]);
+    return cast_tensor(f, y, who);
+  }
+  if (y.dtype() == DType::kFloat16) {
+    Tensor f(DType::kFloat32, x.shape());
+    if (x.dtype() != DType::kFloat32) cast_tensor(x, f, who);
+    const float* fp = x.dtype() == DType::kFloat32 ? x.data<float>() : f.data<float>();
+    auto* h = static_cast<uint16_t*>(y.raw());
+    for (int64_t i = 0; i < n; ++i) h[i] = float_to_half(fp[i]);
+    return;
+  }
+  movement::dispatch_numeric(x.dtype(), who, [&](auto from) {
+    using From = decltype(from);
+    movement::dispatch_numeric(y.dtype(), who, [&](auto to) {
+      using To = decltype(to);
+      convert(static_cast<const From*>(x.raw()), static_cast<To*>(y.raw()), n);
+    });
+  });
+}
+
+OpDef make_cast() {
+  OpDef def;
+  def.type = "Cast";
+  def.since_opset = 6;
+  def.infer = [](InferContext& ic) {
+    const ValueType& x = ic.input(0);
+    ValueType& y = ic.output(0);
+    y = x;
+    y.dtype = dtype_from_onnx(ic.node.required_int("to"), ic.node.describe());
+  };
+  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         std::string who = ki.node.describe();
+                         return std::make_unique<FunctionKernel>([who](KernelContext& ctx) {
+                           cast_tensor(ctx.in(0), ctx.out(0), who);
+                         });
+                       }});
+  return def;
+}
+
+}  // namespace
+SINTER_REGISTER_OP(make_cast);
+}  // namespace sinter

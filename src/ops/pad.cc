@@ -1,0 +1,150 @@
+// Pad: grows (or, with negative pads, crops) every dim. Pads and the constant are attributes
+// before opset 11 and inputs from 11; modes are constant, reflect and edge.
+#include <algorithm>
+
+#include "ops/data_movement_util.h"
+
+namespace sinter {
+namespace {
+
+enum class PadMode { kConstant, kReflect, kEdge };
+
+PadMode pad_mode(const Node& node) {
+  std::string m = node.attr_string("mode", "constant");
+  if (m == "constant") return PadMode::kConstant;
+  if (m == "reflect") return PadMode::kReflect;
+  if (m == "edge") return PadMode::kEdge;
+  throw UnsupportedError(cat(node.describe(), ": pad mode '", m, "' is not supported"));
+}
+
+Shape padded_shape(const std::string& who, const Shape& in, const std::vector<int64_t>& pads) {
+  size_t rank = in.size();
+  if (pads.size() != 2 * rank)
+    throw ModelError(cat(who, ": pads has ", pads.size(), " entries for a rank-", rank, " input"));
+  Shape out(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    out[d] = in[d] < 0 ? -1 : in[d] + pads[d] + pads[d + rank];
+    if (in[d] >= 0 && out[d] < 0)
+      throw ModelError(cat(who, ": pads crop dim ", d, " of size ", in[d], " below zero"));
+  }
+  return out;
+}
+
+// Source coordinate for output coordinate `o` of a dim of size n padded by `before`, or -1 when
+// the output element is the constant.
+int64_t source_index(int64_t o, int64_t before, int64_t n, PadMode mode) {
+  int64_t c = o - before;
+  if (c >= 0 && c < n) return c;
+  switch (mode) {
+    case PadMode::kConstant:
+      return -1;
+    case PadMode::kEdge:
+      return std::clamp<int64_t>(c, 0, n - 1);
+    case PadMode::kReflect: {
+      if (n == 1) return 0;
+      int64_t period = 2 * (n - 1);
+      int64_t m = ((c % period) + period) % period;
+      return m < n ? m : period - m;
+    }
+  }
+  return -1;
+}
+
+// The constant as bytes of `dtype`.
+std::vector<std::byte> constant_bytes(DType dtype, double v, const std::string& who) {
+  std::vector<std::byte> b(dtype_size(dtype));
+  movement::dispatch_numeric(dtype, who, [&](auto t) {
+    auto x = static_cast<decltype(t)>(v);
+    std::memcpy(b.data(), &x, sizeof(x));
+  });
+  return b;
+}
+
+OpDef make_pad() {
+  OpDef def;
+  def.type = "Pad";
+  def.since_opset = 2;
+  def.infer = [](InferContext& ic) {
+    const ValueType& x = ic.input(0);
+    pad_mode(ic.node);
+    if (!x.has_shape) {
+      movement::set_output_rank_unknown(ic, 0, x.dtype);
+      return;
+    }
+    std::vector<int64_t> pads;
+    if (ic.opset < 11) {
+      pads = ic.node.attr_ints("pads");
+    } else {
+      const Tensor* v = ic.value(1);
+      if (!v) {
+        ic.set_output(0, x.dtype, Shape(x.shape.size(), -1));
+        return;
+      }
+      pads = movement::int_values(ic, *v);
+    }
+    ic.set_output(0, x.dtype, padded_shape(ic.node.describe(), x.shape, pads));
+  };
+  def.impls.push_back(
+      {"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         PadMode mode = pad_mode(ki.node);
+         std::string who = ki.node.describe();
+         int64_t opset = ki.opset;
+         std::vector<int64_t> attr_pads = ki.node.attr_ints("pads");
+         double attr_value = ki.node.attr_float("value", 0.f);
+         return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
+           const Tensor& x = ctx.in(0);
+           Tensor& y = ctx.out(0);
+           std::vector<int64_t> pads = opset < 11 ? attr_pads : ctx.in(1).to_int64_vector();
+           size_t es = dtype_size(x.dtype());
+           std::vector<std::byte> fill(es);
+           if (opset >= 11 && ctx.has_in(2) && ctx.in(2).numel() > 0)
+             std::memcpy(fill.data(), ctx.in(2).raw(), es);
+           else if (opset < 11)
+             fill = constant_bytes(x.dtype(), attr_value, who);
+           int64_t rank = x.rank();
+           if (y.numel() == 0) return;
+           if (x.numel() == 0 && mode != PadMode::kConstant)
+             throw InputError(cat(who, ": cannot ", mode == PadMode::kEdge ? "edge" : "reflect",
+                                  "-pad an empty tensor"));
+           const auto* src = static_cast<const std::byte*>(x.raw());
+           auto* dst = static_cast<std::byte*>(y.raw());
+           if (rank == 0) {
+             std::memcpy(dst, src, es);
+             return;
+           }
+           const Shape& in = x.shape();
+           const Shape& out = y.shape();
+           std::vector<int64_t> st = shape_strides(in);
+           int64_t inner = out[rank - 1], rows = y.numel() / inner;
+           int64_t n_last = in[rank - 1], before_last = pads[rank - 1];
+           // Input coordinate of each output column of the last dim.
+           std::vector<int64_t> col(inner);
+           for (int64_t c = 0; c < inner; ++c) col[c] = source_index(c, before_last, n_last, mode);
+           std::vector<int64_t> idx(rank, 0);
+           for (int64_t row = 0; row < rows; ++row) {
+             std::byte* o = dst + row * inner * es;
+             int64_t off = 0;
+             bool constant_row = false;
+             for (int64_t d = 0; d + 1 < rank; ++d) {
+               int64_t s = source_index(idx[d], pads[d], in[d], mode);
+               if (s < 0) constant_row = true;
+               off += s * st[d];
+             }
+             for (int64_t c = 0; c < inner; ++c) {
+               const std::byte* from =
+                   constant_row || col[c] < 0 ? fill.data() : src + (off + col[c]) * es;
+               std::memcpy(o + c * es, from, es);
+             }
+             for (int64_t d = rank - 2; d >= 0; --d) {
+               if (++idx[d] < out[d]) break;
+               idx[d] = 0;
+             }
+           }
+         });
+       }});
+  return def;
+}
+
+}  // namespace
+SINTER_REGISTER_OP(make_pad);
+}  // namespace sinter

@@ -1,0 +1,83 @@
+// Reshape: input 0's data under the shape given by input 1, where 0 copies the input dim (unless
+// allowzero=1, opset 14) and one -1 takes whatever is left. A view of its input.
+#include "ops/data_movement_util.h"
+
+namespace sinter {
+namespace {
+
+Shape reshaped_shape(const InferContext& ic, const ValueType& x, std::vector<int64_t> target) {
+  bool allow_zero = ic.opset >= 14 && ic.node.attr_int("allowzero", 0) != 0;
+  int64_t infer_at = -1;
+  bool has_zero = false;
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t d = target[i];
+    if (d == -1) {
+      if (infer_at >= 0) ic.fail(cat("shape ", shape_str(target), " has more than one -1"));
+      infer_at = static_cast<int64_t>(i);
+    } else if (d < -1) {
+      ic.fail(cat("invalid dimension ", d, " in shape ", shape_str(target)));
+    } else if (d == 0) {
+      has_zero = true;
+      if (allow_zero) continue;
+      if (!x.has_shape || i >= x.shape.size()) {
+        if (x.has_shape)
+          ic.fail(cat("shape ", shape_str(target), " copies dim ", i, " of a rank-", x.shape.size(),
+                      " input"));
+        target[i] = -2;  // unknown copied dim
+      } else {
+        target[i] = x.shape[i] < 0 ? -2 : x.shape[i];
+      }
+    }
+  }
+  if (allow_zero && has_zero && infer_at >= 0) ic.fail("allowzero=1 forbids 0 and -1 together");
+  int64_t in_numel = x.has_shape ? movement::known_product(x.shape, 0, x.shape.size()) : -1;
+  int64_t known = 1;
+  bool all_known = true;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (static_cast<int64_t>(i) == infer_at) continue;
+    if (target[i] < 0) {
+      all_known = false;
+    } else {
+      known *= target[i];
+    }
+  }
+  if (infer_at >= 0) {
+    if (in_numel >= 0 && all_known) {
+      if (known == 0 || in_numel % known != 0)
+        ic.fail(cat("cannot reshape ", shape_str(x.shape), " (", in_numel, " elements) to ",
+                    shape_str(target)));
+      target[infer_at] = in_numel / known;
+    }
+  } else if (in_numel >= 0 && all_known && known != in_numel) {
+    ic.fail(cat("cannot reshape ", shape_str(x.shape), " (", in_numel, " elements) to ",
+                shape_str(target)));
+  }
+  for (int64_t& d : target) d = d < 0 ? -1 : d;
+  return target;
+}
+
+OpDef make_reshape() {
+  OpDef def;
+  def.type = "Reshape";
+  def.since_opset = 5;
+  def.output_is_view_of_input0 = true;
+  def.infer = [](InferContext& ic) {
+    const ValueType& x = ic.input(0);
+    const ValueType& s = ic.input(1);
+    if (s.has_shape && s.shape.size() != 1) ic.fail("shape input must be 1-D");
+    if (const Tensor* v = ic.value(1)) {
+      ic.set_output(0, x.dtype, reshaped_shape(ic, x, movement::int_values(ic, *v)));
+    } else if (s.has_shape && s.shape[0] >= 0) {
+      ic.set_output(0, x.dtype, Shape(s.shape[0], -1));
+    } else {
+      movement::set_output_rank_unknown(ic, 0, x.dtype);
+    }
+  };
+  def.impls.push_back(
+      {"copy", nullptr, [](const KernelInfo&) { return movement::make_copy_kernel(); }});
+  return def;
+}
+
+}  // namespace
+SINTER_REGISTER_OP(make_reshape);
+}  // namespace sinter

@@ -1,0 +1,53 @@
+// Unsqueeze: inserts size-1 dims at 'axes' (an attribute before opset 13, an input from 13),
+// indices counted in the output's rank. A view of its input.
+#include "ops/data_movement_util.h"
+
+namespace sinter {
+namespace {
+
+OpDef make_unsqueeze() {
+  OpDef def;
+  def.type = "Unsqueeze";
+  def.output_is_view_of_input0 = true;
+  def.infer = [](InferContext& ic) {
+    const ValueType& x = ic.input(0);
+    std::vector<int64_t> axes;
+    if (ic.opset >= 13) {
+      const Tensor* v = ic.value(1);
+      if (!v) {
+        const ValueType& a = ic.input(1);
+        if (x.has_shape && a.has_shape && a.shape.size() == 1 && a.shape[0] >= 0)
+          ic.set_output(0, x.dtype, Shape(x.shape.size() + a.shape[0], -1));
+        else
+          movement::set_output_rank_unknown(ic, 0, x.dtype);
+        return;
+      }
+      axes = movement::int_values(ic, *v);
+    } else {
+      if (!ic.node.has_attr("axes")) ic.fail("missing required attribute 'axes'");
+      axes = ic.node.attr_ints("axes");
+    }
+    if (!x.has_shape) {
+      movement::set_output_rank_unknown(ic, 0, x.dtype);
+      return;
+    }
+    int64_t out_rank = static_cast<int64_t>(x.shape.size() + axes.size());
+    std::vector<bool> inserted(out_rank, false);
+    for (int64_t a : axes) {
+      int64_t ax = movement::axis_in(ic, a, out_rank);
+      if (inserted[ax]) ic.fail(cat("axis ", a, " is listed twice"));
+      inserted[ax] = true;
+    }
+    Shape out;
+    size_t next = 0;
+    for (int64_t i = 0; i < out_rank; ++i) out.push_back(inserted[i] ? 1 : x.shape[next++]);
+    ic.set_output(0, x.dtype, out);
+  };
+  def.impls.push_back(
+      {"copy", nullptr, [](const KernelInfo&) { return movement::make_copy_kernel(); }});
+  return def;
+}
+
+}  // namespace
+SINTER_REGISTER_OP(make_unsqueeze);
+}  // namespace sinter
