@@ -50,46 +50,57 @@ inline void store8(float* p, __m256 v, bool full, __m256i mask) {
   }
 }
 
+// One k step of row I: broadcast A(I, k) against the two B vectors.
+#define SINTER_ROW(I)                             \
+  if constexpr (MR > I) {                         \
+    const __m256 ai = _mm256_broadcast_ss(a + I); \
+    c##I##0 = _mm256_fmadd_ps(ai, b0, c##I##0);   \
+    c##I##1 = _mm256_fmadd_ps(ai, b1, c##I##1);   \
+  }
+
 template <int MR>
 void micro_avx2(const TileArgs& t) {
-  __m256 c0[MR], c1[MR];
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+  // Named accumulators (not an array) so the compiler keeps all twelve in registers.
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   const float* a = t.a;
   const float* b = t.b;
   int64_t k = t.kc;
   if constexpr (MR == 1) {
     // A GEMV row: two k steps in flight so FMA latency does not cap the B stream.
-    __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
     for (; k >= 2; k -= 2) {
       const __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + kMR);
-      c0[0] = _mm256_fmadd_ps(a0, _mm256_load_ps(b), c0[0]);
-      c1[0] = _mm256_fmadd_ps(a0, _mm256_load_ps(b + 8), c1[0]);
-      d0 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR), d0);
-      d1 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR + 8), d1);
+      c00 = _mm256_fmadd_ps(a0, _mm256_load_ps(b), c00);
+      c01 = _mm256_fmadd_ps(a0, _mm256_load_ps(b + 8), c01);
+      c10 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR), c10);
+      c11 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR + 8), c11);
       a += 2 * kMR;
       b += 2 * kNR;
     }
-    c0[0] = _mm256_add_ps(c0[0], d0);
-    c1[0] = _mm256_add_ps(c1[0], d1);
   }
   for (; k > 0; --k) {
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
-      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
-      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
-    }
+    SINTER_ROW(0)
+    SINTER_ROW(1)
+    SINTER_ROW(2)
+    SINTER_ROW(3)
+    SINTER_ROW(4)
+    SINTER_ROW(5)
     a += kMR;
     b += kNR;
   }
+  if constexpr (MR == 1) {
+    c00 = _mm256_add_ps(c00, c10);
+    c01 = _mm256_add_ps(c01, c11);
+  }
+  const __m256 acc0[6] = {c00, c10, c20, c30, c40, c50};
+  const __m256 acc1[6] = {c01, c11, c21, c31, c41, c51};
 
   if (t.last && t.act->kind == ActivationKind::kSigmoid) {
     alignas(32) float tile[MR * kNR];
     for (int i = 0; i < MR; ++i) {
-      _mm256_store_ps(tile + i * kNR, c0[i]);
-      _mm256_store_ps(tile + i * kNR + 8, c1[i]);
+      _mm256_store_ps(tile + i * kNR, acc0[i]);
+      _mm256_store_ps(tile + i * kNR + 8, acc1[i]);
     }
     store_tile_scalar(t, tile, kNR);
     return;
@@ -108,7 +119,7 @@ void micro_avx2(const TileArgs& t) {
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) {
     float* c = t.c + i * t.ldc;
-    __m256 v0 = _mm256_mul_ps(c0[i], alpha), v1 = _mm256_mul_ps(c1[i], alpha);
+    __m256 v0 = _mm256_mul_ps(acc0[i], alpha), v1 = _mm256_mul_ps(acc1[i], alpha);
     if (t.c_scale != 0.0f) {
       v0 = _mm256_fmadd_ps(cs, load8(c, full, m0), v0);
       v1 = _mm256_fmadd_ps(cs, load8(c + 8, full, m1), v1);
@@ -135,6 +146,8 @@ void micro_avx2(const TileArgs& t) {
     store8(c + 8, v1, full, m1);
   }
 }
+
+#undef SINTER_ROW
 
 void micro_avx2_dispatch(const TileArgs& t) {
   switch (t.mr) {
