@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Times sinter and ONNX Runtime 1.30 side by side, in one run on one machine, on the benchmark
+# networks at batch 1 with 1 and 2 threads, and writes a Markdown table, CSV and JSON lines.
+# ORT comes from ../shared/bench (setup-peers.sh installs it from npm; ort_time.js times it).
+# usage: bench/compare_ort.sh SINTER_BINARY MODEL_DIR [OUT_DIR] [REPS]
+set -euo pipefail
+sinter=$1 dir=$2 out=${3:-bench/results} reps=${4:-30}
+here=$(cd "$(dirname "$0")" && pwd)
+peers_bench=${PEERS_BENCH:-$here/../../shared/bench}
+models=${MODELS:-resnet18 resnet50 mobilenet_v2 vgg16 squeezenet1_1}
+threads_list=${THREADS:-1 2}
+"$here/export_models.sh" "$dir" $models >/dev/null
+bash "$peers_bench/setup-peers.sh" >/dev/null
+mkdir -p "$out"
+csv=$out/compare_ort.csv jsonl=$out/compare_ort.jsonl
+echo "model,threads,sinter_min_ms,sinter_median_ms,ort_min_ms,ort_median_ms,ratio_median,sinter_gflops" >"$csv"
+: >"$jsonl"
+printf '| model | threads | sinter median ms | ORT median ms | sinter/ORT | sinter GFLOP/s |\n|---|---|---|---|---|---|\n'
+for m in $models; do
+  for t in $threads_list; do
+    # Alternate the engines so that slow drifts of the machine hit both alike.
+    s=$("$sinter" bench "$dir/$m.onnx" --threads "$t" --reps "$reps" --warmup 3 --json | tail -n 1)
+    o=$(node "$peers_bench/ort_time.js" "$dir/$m.onnx" "$t" 1 "$reps" | tail -n 1)
+    echo "{\"model\":\"$m\",\"threads\":$t,\"sinter\":$s,\"ort\":$o}" >>"$jsonl"
+    /usr/bin/python3 - "$m" "$t" "$s" "$o" "$csv" <<'PY'
+import json, sys
+m, t, s, o, csv = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5]
+r = s["median_ms"] / o["median_ms"]
+with open(csv, "a") as f:
+    f.write(f"{m},{t},{s['min_ms']},{s['median_ms']},{o['min_ms']},{o['median_ms']},{r:.3f},{s['gflops']:.1f}\n")
+print(f"| {m} | {t} | {s['median_ms']:.2f} | {o['median_ms']:.2f} | {r:.2f}x | {s['gflops']:.1f} |", flush=True)
+PY
+  done
+done
+echo "wrote $csv and $jsonl" >&2
