@@ -22,6 +22,12 @@ std::vector<const gemm::KernelSet*> kernel_sets() {
   return sets;
 }
 
+// Pools are reused across cases: starting threads per case would dominate the run time.
+ThreadPool* shared_pool(int threads) {
+  static ThreadPool one(1), two(2);
+  return threads == 1 ? &one : &two;
+}
+
 std::vector<float> random_vec(std::mt19937& rng, int64_t n) {
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
   std::vector<float> v(static_cast<size_t>(n));
@@ -59,7 +65,6 @@ void run_case(const gemm::KernelSet& ks, Path path, const Case& c, std::mt19937&
   sgemm_reference(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), lda, B.data(), ldb, c.beta,
                   ref.data(), ldc, epi, nullptr);
 
-  ThreadPool pool(c.threads);
   gemm::GemmProblem p;
   p.M = c.M;
   p.N = c.N;
@@ -83,7 +88,7 @@ void run_case(const gemm::KernelSet& ks, Path path, const Case& c, std::mt19937&
     p.alpha = 1.0f;
     p.b = {packed.get()};
   }
-  gemm::gemm_parallel(ks, p, &pool);
+  gemm::gemm_parallel(ks, p, shared_pool(c.threads));
 
   float max_ref = 0.0f;
   for (int64_t i = 0; i < c.M; ++i)

@@ -1,0 +1,79 @@
+// Conv2d plan: choose the algorithm from the shape, pack weights per group, and split the
+// (image, group, output tile) work over the thread pool.
+#include "kernels/conv/conv2d.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d_im2col.h"
+#include "kernels/gemm/sgemm_driver.h"
+
+namespace sinter {
+
+Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias,
+               const Activation& act)
+    : shape_(shape), act_(act) {
+  shape_.validate();
+  const Conv2dShape& s = shape_;
+  const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
+  algorithm_ = pointwise ? Algorithm::kGemm1x1 : Algorithm::kImplicitGemm;
+  const int64_t Mg = s.M / s.group, K = s.C / s.group * s.KH * s.KW;
+  weights_.reserve(static_cast<size_t>(s.group));
+  for (int64_t g = 0; g < s.group; ++g)
+    weights_.emplace_back(false, Mg, K, weights + g * Mg * K, K);
+  if (bias) bias_.assign(bias, bias + s.M);
+}
+
+void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
+  const Conv2dShape& s = shape_;
+  const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G;
+  const int64_t OHW = s.OH() * s.OW(), K = Cg * s.KH * s.KW;
+  const gemm::KernelSet& ks = weights_[0].kernels();
+  const int threads = pool ? pool->num_threads() : 1;
+
+  // Every (image, group) pair is an independent GEMM; cut each into enough tiles that all
+  // threads have work, splitting output pixels first (weights are already packed).
+  const int64_t problems = s.N * G;
+  const int64_t per_problem =
+      std::min((threads + problems - 1) / problems, gemm::useful_tasks(Mg, OHW, K, threads));
+  const gemm::TileGrid grid = gemm::split_tiles(ks, Mg, OHW, K, per_problem, false, true);
+
+  auto task = [&](int64_t i, int) {
+    const int64_t prob = i / grid.count(), tile = i % grid.count();
+    const int64_t n = prob / G, g = prob % G;
+    const float* xg = x + (n * s.C + g * Cg) * s.H * s.W;
+    const int64_t out = (n * s.M + g * Mg) * OHW;
+    GemmEpilogue epi;
+    epi.bias_per_row = bias_.empty() ? nullptr : bias_.data() + g * Mg;
+    epi.residual = residual ? residual + out : nullptr;
+    epi.ld_residual = OHW;
+    epi.activation = act_;
+    Im2colPacker packer(s, xg);
+    gemm::GemmProblem p;
+    p.M = Mg;
+    p.N = OHW;
+    p.K = K;
+    p.a.packed = weights_[static_cast<size_t>(g)].data();
+    if (algorithm_ == Algorithm::kGemm1x1) {
+      p.b = {nullptr, nullptr, xg, s.H * s.W, false};
+    } else {
+      p.b.packer = &packer;
+    }
+    p.c = y + out;
+    p.ldc = OHW;
+    p.epi = &epi;
+    const int64_t m0 = (tile / grid.n_tiles) * grid.m_step;
+    const int64_t n0 = (tile % grid.n_tiles) * grid.n_step;
+    gemm::gemm_tile(ks, p, m0, std::min(Mg, m0 + grid.m_step), n0, std::min(OHW, n0 + grid.n_step));
+  };
+  const int64_t total = problems * grid.count();
+  if (pool && total > 1) {
+    pool->parallel_for(total, task);
+  } else {
+    for (int64_t i = 0; i < total; ++i) task(i, 0);
+  }
+}
+
+}  // namespace sinter

@@ -1,0 +1,64 @@
+#pragma once
+// Dense fp32 2-D convolution in NCHW, planned once per layer: weights are packed into the GEMM
+// micro-kernel's layout at construction, and run() computes y = act(conv(x, w) + bias + residual)
+// with the bias, residual and activation fused into the GEMM store.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/activation.h"
+#include "kernels/gemm/sgemm.h"
+
+namespace sinter {
+
+class ThreadPool;
+
+struct Conv2dShape {
+  int64_t N = 1, C = 1, H = 1, W = 1;  // input
+  int64_t M = 1;                       // output channels
+  int64_t KH = 1, KW = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t group = 1;
+
+  int64_t OH() const {
+    return (H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h + 1;
+  }
+  int64_t OW() const {
+    return (W + pad_left + pad_right - dilation_w * (KW - 1) - 1) / stride_w + 1;
+  }
+  // Throws InputError when the shape is inconsistent (groups not dividing C or M, empty output).
+  void validate() const;
+};
+
+// The direct 7-loop convolution: weights [M, C/group, KH, KW], optional bias [M] and residual
+// (shaped like y, added before the activation). The reference every fast path is tested against.
+void conv2d_reference(const Conv2dShape& s, const float* x, const float* w, const float* bias,
+                      const float* residual, const Activation& act, float* y);
+
+class Conv2d {
+ public:
+  enum class Algorithm {
+    kGemm1x1,       // 1x1, stride 1, no padding: GEMM straight on the NCHW input
+    kImplicitGemm,  // anything else: the GEMM's B packing reads the image with conv indexing
+  };
+
+  // Copies what it needs: weights are packed, bias copied. bias may be null.
+  Conv2d(const Conv2dShape& shape, const float* weights, const float* bias, const Activation& act);
+
+  // x: [N, C, H, W], y: [N, M, OH, OW], residual: null or shaped like y. No scratch is needed
+  // from the caller; packing buffers are per thread and bounded by the GEMM's cache blocks.
+  void run(const float* x, float* y, const float* residual, ThreadPool* pool) const;
+
+  const Conv2dShape& shape() const { return shape_; }
+  Algorithm algorithm() const { return algorithm_; }
+
+ private:
+  Conv2dShape shape_;
+  Algorithm algorithm_;
+  std::vector<PackedMatrixA> weights_;  // one per group: [M/group, C/group*KH*KW]
+  std::vector<float> bias_;
+  Activation act_;
+};
+
+}  // namespace sinter

@@ -1,0 +1,90 @@
+#include "kernels/conv/conv2d_im2col.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace sinter {
+namespace {
+
+// A run of consecutive output pixels on one output row, landing at column `col` of a sliver.
+struct Segment {
+  int64_t oh, ow, len, col;
+};
+
+template <int NR>
+void pack_im2col(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
+                 int64_t nc, float* dst) {
+  const int64_t OW = s.OW(), H = s.H, W = s.W, KW = s.KW, KH = s.KH;
+  const int64_t sh = s.stride_h, sw = s.stride_w, dh = s.dilation_h, dw = s.dilation_w;
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    const int64_t cnt = std::min<int64_t>(NR, nc - j0);
+    Segment seg[NR];
+    int nseg = 0;
+    for (int64_t col = 0, p = n0 + j0; col < cnt;) {
+      const int64_t oh = p / OW, ow = p % OW, len = std::min(cnt - col, OW - ow);
+      seg[nseg++] = {oh, ow, len, col};
+      col += len;
+      p += len;
+    }
+    float* d = dst + (j0 / NR) * kc * NR;
+    int64_t c = k0 / (KH * KW), kh = (k0 / KW) % KH, kw = k0 % KW;
+    for (int64_t k = 0; k < kc; ++k, d += NR) {
+      const float* xc = x + c * H * W;
+      for (int i = 0; i < nseg; ++i) {
+        const Segment& g = seg[i];
+        float* o = d + g.col;
+        const int64_t ih = g.oh * sh - s.pad_top + kh * dh;
+        if (ih < 0 || ih >= H) {
+          std::fill(o, o + g.len, 0.0f);
+          continue;
+        }
+        const float* row = xc + ih * W;
+        const int64_t iw0 = g.ow * sw - s.pad_left + kw * dw;
+        if (sw == 1) {
+          // Columns [lo, hi) of the segment fall inside the image row; the rest is padding.
+          const int64_t lo = std::clamp<int64_t>(-iw0, 0, g.len);
+          const int64_t hi = std::clamp<int64_t>(W - iw0, lo, g.len);
+          if (lo == 0 && hi == NR) {
+            std::memcpy(o, row + iw0, NR * sizeof(float));  // the common interior sliver
+            continue;
+          }
+          for (int64_t j = 0; j < lo; ++j) o[j] = 0.0f;
+          for (int64_t j = lo; j < hi; ++j) o[j] = row[iw0 + j];
+          for (int64_t j = hi; j < g.len; ++j) o[j] = 0.0f;
+        } else {
+          for (int64_t j = 0; j < g.len; ++j) {
+            const int64_t iw = iw0 + j * sw;
+            o[j] = iw >= 0 && iw < W ? row[iw] : 0.0f;
+          }
+        }
+      }
+      for (int64_t j = cnt; j < NR; ++j) d[j] = 0.0f;
+      if (++kw == KW) {
+        kw = 0;
+        if (++kh == KH) {
+          kh = 0;
+          ++c;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Im2colPacker::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) const {
+  switch (nr) {
+    case 8:
+      return pack_im2col<8>(s_, x_, k0, kc, n0, nc, dst);
+    case 16:
+      return pack_im2col<16>(s_, x_, k0, kc, n0, nc, dst);
+    case 32:
+      return pack_im2col<32>(s_, x_, k0, kc, n0, nc, dst);
+    default:
+      SINTER_CHECK(false, "im2col: no packer for nr=", nr);
+  }
+}
+
+}  // namespace sinter

@@ -1,0 +1,20 @@
+#pragma once
+// Implicit im2col: packs GEMM B slivers (rows = c*KH*KW + kh*KW + kw, columns = output pixels)
+// straight from one image's NCHW channels, so no im2col matrix is ever materialized.
+#include "kernels/conv/conv2d.h"
+#include "kernels/gemm/sgemm_driver.h"
+
+namespace sinter {
+
+class Im2colPacker final : public gemm::BPacker {
+ public:
+  // x points at the first input channel of the group within one image.
+  Im2colPacker(const Conv2dShape& s, const float* x) : s_(s), x_(x) {}
+  void pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) const override;
+
+ private:
+  const Conv2dShape& s_;
+  const float* x_;
+};
+
+}  // namespace sinter

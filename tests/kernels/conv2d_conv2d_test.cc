@@ -1,0 +1,167 @@
+// Conv2d (every algorithm it picks) against conv2d_reference over random shapes and options.
+// Run under SINTER_ISA=portable too: the kernel set is chosen from the CPU at plan time.
+#include "kernels/conv/conv2d.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+namespace sinter {
+namespace {
+
+// Pools are reused across cases: starting threads per case would dominate the run time.
+ThreadPool* shared_pool(int threads) {
+  static ThreadPool one(1), two(2);
+  return threads == 1 ? &one : &two;
+}
+
+std::vector<float> random_vec(std::mt19937& rng, int64_t n) {
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+struct Options {
+  bool bias = true, residual = false;
+  Activation act;
+  int threads = 1;
+};
+
+void check_conv(const Conv2dShape& s, const Options& o, std::mt19937& rng,
+                Conv2d::Algorithm* chosen = nullptr) {
+  const int64_t x_size = s.N * s.C * s.H * s.W, y_size = s.N * s.M * s.OH() * s.OW();
+  const int64_t w_size = s.M * (s.C / s.group) * s.KH * s.KW;
+  auto x = random_vec(rng, x_size), w = random_vec(rng, w_size), b = random_vec(rng, s.M);
+  auto r = random_vec(rng, y_size);
+  const float* bias = o.bias ? b.data() : nullptr;
+  const float* res = o.residual ? r.data() : nullptr;
+  std::vector<float> ref(y_size), got(y_size, NAN);
+  conv2d_reference(s, x.data(), w.data(), bias, res, o.act, ref.data());
+  Conv2d conv(s, w.data(), bias, o.act);
+  conv.run(x.data(), got.data(), res, shared_pool(o.threads));
+  if (chosen) *chosen = conv.algorithm();
+  float max_ref = 1.0f;
+  for (float v : ref) max_ref = std::max(max_ref, std::fabs(v));
+  const float tol = 1e-4f * max_ref * std::sqrt(static_cast<float>(w_size / s.M + 1));
+  for (int64_t i = 0; i < y_size; ++i) {
+    ASSERT_NEAR(got[i], ref[i], tol)
+        << "at " << i << " N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W
+        << " M=" << s.M << " k=" << s.KH << "x" << s.KW << " stride=" << s.stride_h << ","
+        << s.stride_w << " pads=" << s.pad_top << "," << s.pad_left << "," << s.pad_bottom << ","
+        << s.pad_right << " dil=" << s.dilation_h << "," << s.dilation_w << " g=" << s.group;
+  }
+}
+
+Activation random_activation(std::mt19937& rng) {
+  switch (rng() % 5) {
+    case 0:
+      return {};
+    case 1:
+      return Activation::relu();
+    case 2:
+      return Activation::clip(0.0f, 6.0f);
+    case 3:
+      return {ActivationKind::kSigmoid};
+    default:
+      return {ActivationKind::kLeakyRelu, 0.1f};
+  }
+}
+
+TEST(Conv2d, RandomShapesAndOptions) {
+  std::mt19937 rng(2024);
+  for (int it = 0; it < 300; ++it) {
+    Conv2dShape s;
+    s.group = 1 + rng() % 3;
+    s.N = 1 + rng() % 2;
+    s.C = s.group * (1 + rng() % 5);
+    s.M = s.group * (1 + rng() % 9);
+    s.KH = 1 + rng() % 4;
+    s.KW = 1 + rng() % 4;
+    s.stride_h = 1 + rng() % 3;
+    s.stride_w = rng() % 2 ? s.stride_h : 1 + rng() % 3;
+    s.dilation_h = 1 + rng() % 2;
+    s.dilation_w = 1 + rng() % 2;
+    s.pad_top = rng() % 3;
+    s.pad_left = rng() % 3;
+    s.pad_bottom = rng() % 3;
+    s.pad_right = rng() % 3;
+    s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % 12;
+    s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % 25;
+    Options o;
+    o.bias = rng() % 2;
+    o.residual = rng() % 2;
+    o.act = random_activation(rng);
+    o.threads = 1 + rng() % 2;
+    check_conv(s, o, rng);
+  }
+}
+
+TEST(Conv2d, PointwiseUsesDirectGemm) {
+  std::mt19937 rng(1);
+  for (int64_t g : {1, 2}) {
+    Conv2dShape s;
+    s.N = 2;
+    s.C = 24 * g;
+    s.M = 20 * g;
+    s.H = 9;
+    s.W = 11;
+    s.group = g;
+    Conv2d::Algorithm a;
+    check_conv(s, {true, true, Activation::relu(), 2}, rng, &a);
+    EXPECT_EQ(a, Conv2d::Algorithm::kGemm1x1);
+  }
+  Conv2dShape strided;  // a ResNet downsample: 1x1 stride 2 goes through im2col
+  strided.C = 16;
+  strided.M = 32;
+  strided.H = strided.W = 14;
+  strided.stride_h = strided.stride_w = 2;
+  Conv2d::Algorithm a;
+  check_conv(strided, {}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kImplicitGemm);
+}
+
+TEST(Conv2d, LayersDeeperThanOneCacheBlock) {
+  std::mt19937 rng(8);
+  // C*KH*KW > 256 crosses the GEMM's K blocking; OW not a multiple of the tile width.
+  for (int64_t stride : {1, 2}) {
+    Conv2dShape s;
+    s.C = 40;
+    s.M = 70;
+    s.H = 15;
+    s.W = 19;
+    s.KH = s.KW = 3;
+    s.stride_h = s.stride_w = stride;
+    s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+    check_conv(s, {true, true, Activation::relu(), 2}, rng);
+  }
+  Conv2dShape stem;  // the ResNet stem: 7x7 stride 2 pad 3
+  stem.C = 3;
+  stem.M = 16;
+  stem.H = stem.W = 30;
+  stem.KH = stem.KW = 7;
+  stem.stride_h = stem.stride_w = 2;
+  stem.pad_top = stem.pad_left = stem.pad_bottom = stem.pad_right = 3;
+  check_conv(stem, {true, false, Activation::relu(), 2}, rng);
+}
+
+TEST(Conv2d, InvalidShapesThrow) {
+  Conv2dShape s;
+  s.C = 3;
+  s.group = 2;
+  std::vector<float> w(16);
+  EXPECT_THROW(Conv2d(s, w.data(), nullptr, {}), InputError);
+  Conv2dShape big;
+  big.H = big.W = 2;
+  big.KH = big.KW = 3;
+  EXPECT_THROW(Conv2d(big, w.data(), nullptr, {}), InputError);
+}
+
+}  // namespace
+}  // namespace sinter
