@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The sinter demo: the whole life of a network, stage by stage, on data built into the machine
+# (no downloads). Today: import -> inspect -> run -> check against PyTorch -> benchmark.
+# Later stages (train on Fashion-MNIST, prune, quantize, compile) are added here as they land.
+# usage: demo/demo.sh [SINTER_BINARY] [MODEL_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+sinter=${1:-$here/../build/sinter}
+dir=${2:-$here/../models}
+threads=$(nproc)
+model=${DEMO_MODEL:-resnet18}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "1. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
+"$here/../bench/export_models.sh" "$dir" "$model"
+
+step "2. inspect: sinter info $model.onnx"
+"$sinter" info "$dir/$model.onnx" | head -n 25
+
+step "3. run: sinter run on the saved input, $threads threads"
+out=$(mktemp --suffix=.npy)
+trap 'rm -f "$out"' EXIT
+"$sinter" run "$dir/$model.onnx" -i "$dir/$model.input.npy" -o "$out" --threads "$threads"
+/usr/bin/python3 - "$dir/$model.output.npy" "$out" <<'PY'
+import sys, numpy as np
+want, got = np.load(sys.argv[1]), np.load(sys.argv[2])
+err = float(np.abs(want - got).max())
+top = lambda a: list(np.argsort(-a[0])[:5])
+print(f"max abs error vs PyTorch: {err:.2e} (max |output| {float(np.abs(want).max()):.2f}); "
+      f"top-5 classes sinter {top(got)} PyTorch {top(want)}")
+sys.exit(0 if err <= 1e-4 * float(np.abs(want).max()) else 1)
+PY
+
+step "4. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
+"$sinter" bench "$dir/$model.onnx" --threads 1 --reps 10
+"$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | head -n 30
+echo
+echo "demo finished: see docs/PERFORMANCE.md for the comparison with ONNX Runtime"
