@@ -1,0 +1,35 @@
+// Dispatch for depthwise convolution: AVX2 for the shapes it covers (those of mobilenet-style
+// networks), else the reference loops, which are portable; both split over output planes.
+#include "kernels/depthwise/depthwise_conv2d.h"
+
+#include <algorithm>
+
+#include "core/cpu_features.h"
+
+namespace sinter::kernels {
+
+void depthwise_conv2d(const DepthwiseConv2dParams& p, const float* x, const float* w,
+                      const float* bias, const float* residual, float* y, ThreadPool* pool) {
+  const int64_t planes = p.batch * p.out_channels();
+  const bool avx2 = cpu_features().has_avx2_fma() && detail::depthwise_conv2d_avx2_supports(p);
+  auto run = [&](int64_t b, int64_t e) {
+    if (avx2) {
+      detail::depthwise_conv2d_avx2(p, x, w, bias, residual, y, b, e);
+    } else {
+      detail::depthwise_conv2d_reference_planes(p, x, w, bias, residual, y, b, e);
+    }
+  };
+  // Work per plane is out_h * out_w * kernel taps; aim for chunks of >= ~64K multiply-adds so
+  // that small layers (960 x 7 x 7) don't pay a hand-off per plane.
+  const int64_t work = std::max<int64_t>(1, p.out_h() * p.out_w() * p.kernel_h * p.kernel_w);
+  constexpr int64_t kGrainWork = 64 * 1024;
+  if (pool == nullptr || pool->num_threads() == 1 || planes * work < 2 * kGrainWork) {
+    run(0, planes);
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, kGrainWork / work);
+  pool->parallel_range(
+      planes, grain, [&](int64_t b, int64_t e, int) { run(b, e); }, 4);
+}
+
+}  // namespace sinter::kernels

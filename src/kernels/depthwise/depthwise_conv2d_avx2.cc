@@ -1,0 +1,138 @@
+// Depthwise convolution with AVX2+FMA, vectorized along output columns (NCHW keeps a plane's
+// row contiguous). Each input plane is copied into a zero-bordered scratch plane wide enough for
+// whole vectors, so the inner loop has no bounds checks whatever the padding, and planes as
+// small as 7x7 still run in vectors (masked stores at row ends). The copy is one pass over the
+// input against K*K multiply-adds per output.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/depthwise/depthwise_conv2d.h"
+#include "kernels/eltwise/activation_avx2.h"
+#include "kernels/eltwise/vec_math_avx2.h"
+
+namespace sinter::kernels::detail {
+
+namespace {
+using avx2::tail_mask;
+using avx2::VecActivation;
+
+struct Geometry {
+  int64_t oh, ow, owv, hp, wp;
+};
+
+Geometry geometry(const DepthwiseConv2dParams& p) {
+  Geometry g;
+  g.oh = p.out_h();
+  g.ow = p.out_w();
+  g.owv = (g.ow + 7) / 8 * 8;
+  g.hp = std::max(p.in_h + p.pad_top + p.pad_bottom, (g.oh - 1) * p.stride_h + p.kernel_h);
+  // A stride-2 vector reads 16 floats from each tap: 2*owv + kernel - 1 columns suffice.
+  g.wp = std::max(p.in_w + p.pad_left + p.pad_right, p.stride_w * g.owv + p.kernel_w);
+  return g;
+}
+
+// Per-thread scratch plane. The border stays zero across planes and calls as long as the
+// interior lands in the same place, which is what the key records.
+struct Scratch {
+  std::vector<float> buf;
+  std::vector<int64_t> key;
+};
+
+float* prepare(Scratch& s, const DepthwiseConv2dParams& p, const Geometry& g) {
+  std::vector<int64_t> key = {g.hp, g.wp, p.in_h, p.in_w, p.pad_top, p.pad_left};
+  if (s.key != key) {
+    s.buf.assign(static_cast<size_t>(g.hp * g.wp), 0.0f);
+    s.key = key;
+  }
+  return s.buf.data();
+}
+
+// 8 consecutive outputs' inputs for one tap. Stride 2 picks the even lanes of 16 floats, giving
+// lane order 0,1,4,5,2,3,6,7; sums don't care, and fix_order() restores it once per vector.
+template <int S>
+inline __m256 tap(const float* at) {
+  if constexpr (S == 1) {
+    return _mm256_loadu_ps(at);
+  } else {
+    return _mm256_shuffle_ps(_mm256_loadu_ps(at), _mm256_loadu_ps(at + 8), 0x88);
+  }
+}
+template <int S>
+inline __m256 fix_order(__m256 v) {
+  if constexpr (S == 1) return v;
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
+}
+
+template <int K, int S>
+void plane(const Geometry& g, const float* buf, const float* w, float bias, const float* res,
+           float* y, const VecActivation& act) {
+  __m256 wv[K * K];
+  for (int i = 0; i < K * K; ++i) wv[i] = _mm256_set1_ps(w[i]);
+  const __m256 vb = _mm256_set1_ps(bias);
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    const float* row = buf + oy * S * g.wp;
+    float* yr = y + oy * g.ow;
+    const float* rr = res ? res + oy * g.ow : nullptr;
+    for (int64_t ox = 0; ox < g.ow; ox += 8) {
+      // One accumulator per kernel row shortens the dependent FMA chain from K*K to K.
+      __m256 acc[K];
+      for (int ky = 0; ky < K; ++ky) {
+        const float* r = row + ky * g.wp + ox * S;
+        acc[ky] = _mm256_mul_ps(tap<S>(r), wv[ky * K]);
+        for (int kx = 1; kx < K; ++kx)
+          acc[ky] = _mm256_fmadd_ps(tap<S>(r + kx), wv[ky * K + kx], acc[ky]);
+      }
+      __m256 sum = acc[0];
+      for (int ky = 1; ky < K; ++ky) sum = _mm256_add_ps(sum, acc[ky]);
+      sum = _mm256_add_ps(fix_order<S>(sum), vb);
+      const int64_t left = g.ow - ox;
+      if (left >= 8) {
+        if (rr) sum = _mm256_add_ps(sum, _mm256_loadu_ps(rr + ox));
+        _mm256_storeu_ps(yr + ox, act(sum));
+      } else {
+        const __m256i m = tail_mask(left);
+        if (rr) sum = _mm256_add_ps(sum, _mm256_maskload_ps(rr + ox, m));
+        _mm256_maskstore_ps(yr + ox, m, act(sum));
+      }
+    }
+  }
+}
+}  // namespace
+
+bool depthwise_conv2d_avx2_supports(const DepthwiseConv2dParams& p) {
+  const bool k = p.kernel_h == p.kernel_w && (p.kernel_h == 3 || p.kernel_h == 5);
+  const bool s = p.stride_h == p.stride_w && (p.stride_h == 1 || p.stride_h == 2);
+  return p.multiplier == 1 && k && s && p.dilation_h == 1 && p.dilation_w == 1 && p.out_h() > 0 &&
+         p.out_w() > 0;
+}
+
+void depthwise_conv2d_avx2(const DepthwiseConv2dParams& p, const float* x, const float* w,
+                           const float* bias, const float* residual, float* y, int64_t plane_begin,
+                           int64_t plane_end) {
+  thread_local Scratch scratch;
+  const Geometry g = geometry(p);
+  float* buf = prepare(scratch, p, g);
+  const VecActivation act(p.activation);
+  const int64_t kk = p.kernel_h * p.kernel_w, out_size = g.oh * g.ow;
+  for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
+    const int64_t c = plane_i % p.channels;
+    const float* xp = x + plane_i * p.in_h * p.in_w;
+    for (int64_t iy = 0; iy < p.in_h; ++iy)
+      std::copy_n(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left);
+    const float* wc = w + c * kk;
+    const float b = bias ? bias[c] : 0.0f;
+    const float* res = residual ? residual + plane_i * out_size : nullptr;
+    float* yp = y + plane_i * out_size;
+    if (p.kernel_h == 3) {
+      p.stride_h == 1 ? plane<3, 1>(g, buf, wc, b, res, yp, act)
+                      : plane<3, 2>(g, buf, wc, b, res, yp, act);
+    } else {
+      p.stride_h == 1 ? plane<5, 1>(g, buf, wc, b, res, yp, act)
+                      : plane<5, 2>(g, buf, wc, b, res, yp, act);
+    }
+  }
+}
+
+}  // namespace sinter::kernels::detail

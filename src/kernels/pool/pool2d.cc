@@ -1,0 +1,79 @@
+// Dispatch for pooling: the AVX2 kernels where the CPU and the parameters allow, else the
+// reference loops (portable, any dilation or stride), both split over planes.
+#include "kernels/pool/pool2d.h"
+
+#include <algorithm>
+
+#include "core/cpu_features.h"
+
+namespace sinter::kernels {
+
+namespace {
+constexpr int64_t kGrain = 16 * 1024;  // elements read per chunk, at least
+
+// Calls fn(begin, end) over plane ranges, each worth about kGrain input elements or more.
+template <class Fn>
+void over_planes(int64_t planes, int64_t plane_size, ThreadPool* pool, const Fn& fn) {
+  if (pool == nullptr || pool->num_threads() == 1 || planes * plane_size < 2 * kGrain) {
+    fn(0, planes);
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(plane_size, 1));
+  pool->parallel_range(
+      planes, grain, [&](int64_t b, int64_t e, int) { fn(b, e); }, 4);
+}
+
+// The reference over planes [b, e): a batch of e - b planes starting at plane b.
+template <class Ref>
+void reference_planes(const Ref& ref, const Pool2dParams& p, const float* x, float* y, int64_t b,
+                      int64_t e) {
+  Pool2dParams q = p;
+  q.batch = 1;
+  q.channels = e - b;
+  ref(q, x + b * p.in_h * p.in_w, y + b * p.out_h() * p.out_w());
+}
+}  // namespace
+
+void max_pool2d(const Pool2dParams& p, const float* x, float* y, ThreadPool* pool) {
+  const bool avx2 = cpu_features().has_avx2_fma() && detail::pool2d_avx2_supports(p);
+  over_planes(p.planes(), p.in_h * p.in_w, pool, [&](int64_t b, int64_t e) {
+    if (avx2) {
+      detail::max_pool2d_avx2(p, x, y, b, e);
+    } else {
+      reference_planes(max_pool2d_reference, p, x, y, b, e);
+    }
+  });
+}
+
+void avg_pool2d(const Pool2dParams& p, const float* x, float* y, ThreadPool* pool) {
+  const bool avx2 = cpu_features().has_avx2_fma() && detail::pool2d_avx2_supports(p);
+  over_planes(p.planes(), p.in_h * p.in_w, pool, [&](int64_t b, int64_t e) {
+    if (avx2) {
+      detail::avg_pool2d_avx2(p, x, y, b, e);
+    } else {
+      reference_planes(avg_pool2d_reference, p, x, y, b, e);
+    }
+  });
+}
+
+void global_avg_pool(const float* x, float* y, int64_t planes, int64_t plane_size,
+                     ThreadPool* pool) {
+  const bool avx2 = cpu_features().has_avx2_fma();
+  over_planes(planes, plane_size, pool, [&](int64_t b, int64_t e) {
+    const float* xb = x + b * plane_size;
+    avx2 ? detail::global_avg_pool_avx2(xb, y + b, e - b, plane_size)
+         : global_avg_pool_reference(xb, y + b, e - b, plane_size);
+  });
+}
+
+void global_max_pool(const float* x, float* y, int64_t planes, int64_t plane_size,
+                     ThreadPool* pool) {
+  const bool avx2 = cpu_features().has_avx2_fma();
+  over_planes(planes, plane_size, pool, [&](int64_t b, int64_t e) {
+    const float* xb = x + b * plane_size;
+    avx2 ? detail::global_max_pool_avx2(xb, y + b, e - b, plane_size)
+         : global_max_pool_reference(xb, y + b, e - b, plane_size);
+  });
+}
+
+}  // namespace sinter::kernels

@@ -1,0 +1,112 @@
+// Depthwise convolution: AVX2 body and dispatcher (1 and 2 threads) against the reference over
+// mobilenet_v2 shapes and odd ones (asymmetric pads, widths not a multiple of 8, multiplier > 1,
+// dilation), with bias, residual and every activation kind. Tolerance: 1e-5 relative + 1e-5
+// absolute (the AVX2 kernel uses FMA and sums kernel rows in a different order).
+#include "kernels/depthwise/depthwise_conv2d.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/cpu_features.h"
+
+namespace sinter::kernels {
+namespace {
+
+bool close(float got, float want) {
+  if (std::isnan(want)) return std::isnan(got);
+  return std::fabs(got - want) <= 1e-5f * std::fabs(want) + 1e-5f;
+}
+
+DepthwiseConv2dParams make(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s,
+                           std::array<int64_t, 4> pads, int64_t mult = 1, int64_t dil = 1) {
+  DepthwiseConv2dParams p;
+  p.batch = n, p.channels = c, p.in_h = h, p.in_w = w, p.multiplier = mult;
+  p.kernel_h = p.kernel_w = k, p.stride_h = p.stride_w = s;
+  p.pad_top = pads[0], p.pad_left = pads[1], p.pad_bottom = pads[2], p.pad_right = pads[3];
+  p.dilation_h = p.dilation_w = dil;
+  return p;
+}
+
+void check(DepthwiseConv2dParams p, bool with_bias, bool with_res, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t in_n = p.batch * p.channels * p.in_h * p.in_w;
+  const int64_t out_n = p.batch * p.out_channels() * p.out_h() * p.out_w();
+  std::vector<float> x(in_n), w(p.out_channels() * p.kernel_h * p.kernel_w), bias(p.out_channels()),
+      res(out_n);
+  for (auto* v : {&x, &w, &bias, &res})
+    for (auto& e : *v) e = dist(rng);
+  const float* b = with_bias ? bias.data() : nullptr;
+  const float* r = with_res ? res.data() : nullptr;
+  std::vector<float> want(out_n), got(out_n);
+  depthwise_conv2d_reference(p, x.data(), w.data(), b, r, want.data());
+  ThreadPool pool1(1), pool2(2);
+  for (int variant = 0; variant < 5; ++variant) {
+    if (variant == 0 &&
+        !(cpu_features().has_avx2_fma() && detail::depthwise_conv2d_avx2_supports(p)))
+      continue;
+    std::fill(got.begin(), got.end(), -777.0f);
+    if (variant == 0) {
+      detail::depthwise_conv2d_avx2(p, x.data(), w.data(), b, r, got.data(), 0,
+                                    p.batch * p.out_channels());
+    } else if (variant == 4) {
+      if (!with_res) continue;
+      got = res;  // residual aliasing the output
+      depthwise_conv2d(p, x.data(), w.data(), b, got.data(), got.data(), &pool2);
+    } else {
+      ThreadPool* pool = variant == 1 ? nullptr : variant == 2 ? &pool1 : &pool2;
+      depthwise_conv2d(p, x.data(), w.data(), b, r, got.data(), pool);
+    }
+    for (int64_t i = 0; i < out_n; ++i)
+      ASSERT_TRUE(close(got[i], want[i]))
+          << "variant " << variant << " c" << p.channels << " " << p.in_h << "x" << p.in_w << " k"
+          << p.kernel_h << " s" << p.stride_h << " pads " << p.pad_top << p.pad_left << p.pad_bottom
+          << p.pad_right << " act " << int(p.activation.kind) << " at " << i << " got " << got[i]
+          << " want " << want[i];
+  }
+}
+
+TEST(DepthwiseConv2d, MobilenetV2Shapes) {
+  std::mt19937 rng(21);
+  const std::vector<DepthwiseConv2dParams> shapes = {
+      make(1, 32, 112, 112, 3, 1, {1, 1, 1, 1}), make(1, 96, 112, 112, 3, 2, {1, 1, 1, 1}),
+      make(1, 144, 56, 56, 3, 1, {1, 1, 1, 1}),  make(1, 144, 56, 56, 3, 2, {1, 1, 1, 1}),
+      make(1, 192, 28, 28, 3, 1, {1, 1, 1, 1}),  make(1, 384, 14, 14, 3, 1, {1, 1, 1, 1}),
+      make(1, 576, 14, 14, 3, 2, {1, 1, 1, 1}),  make(1, 960, 7, 7, 3, 1, {1, 1, 1, 1})};
+  for (DepthwiseConv2dParams p : shapes) {
+    p.activation = Activation::clip(0.0f, 6.0f);
+    check(p, true, false, rng);
+  }
+}
+
+TEST(DepthwiseConv2d, EdgeShapesAndFusions) {
+  std::mt19937 rng(22);
+  const std::vector<DepthwiseConv2dParams> shapes = {
+      make(2, 3, 9, 13, 3, 1, {1, 1, 1, 1}),        make(1, 5, 10, 17, 3, 2, {0, 1, 1, 0}),
+      make(1, 4, 11, 11, 5, 1, {2, 2, 2, 2}),       make(2, 3, 15, 23, 5, 2, {2, 1, 2, 3}),
+      make(1, 2, 3, 3, 3, 1, {1, 1, 1, 1}),         make(1, 2, 1, 1, 3, 1, {1, 1, 1, 1}),
+      make(1, 3, 8, 8, 3, 1, {0, 0, 0, 0}),         make(1, 3, 16, 5, 3, 2, {0, 0, 0, 0}),
+      make(1, 2, 7, 7, 5, 2, {0, 3, 1, 2}),         make(1, 2, 9, 31, 3, 2, {2, 2, 0, 0}),
+      make(2, 3, 12, 12, 3, 1, {1, 1, 1, 1}, 2),     // channel multiplier: reference path
+      make(1, 2, 12, 12, 3, 1, {2, 2, 2, 2}, 1, 2),  // dilation: reference path
+      make(1, 2, 12, 10, 7, 3, {3, 3, 3, 3}),        // other kernel/stride: reference path
+  };
+  const Activation acts[] = {{ActivationKind::kNone, 0, 0},
+                             {ActivationKind::kRelu, 0, 0},
+                             {ActivationKind::kClip, 0.0f, 6.0f},
+                             {ActivationKind::kSigmoid, 0, 0},
+                             {ActivationKind::kHardSigmoid, 0.2f, 0.5f},
+                             {ActivationKind::kHardSwish, 0, 0},
+                             {ActivationKind::kLeakyRelu, 0.1f, 0}};
+  for (DepthwiseConv2dParams p : shapes) {
+    for (const Activation& a : acts) {
+      p.activation = a;
+      for (int fuse = 0; fuse < 4; ++fuse) check(p, fuse & 1, fuse & 2, rng);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sinter::kernels

@@ -1,0 +1,132 @@
+// Pooling: AVX2 bodies and the dispatcher (1 and 2 threads) against the reference loops over
+// kernels, strides, asymmetric pads, dilations, ceil_mode and count_include_pad. Tolerance: exact
+// for max and average pooling (same additions in the same order; padding adds exact zeros),
+// 1e-6 relative for global average pooling (float partial sums vs a double sum).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "kernels/pool/pool2d.h"
+
+namespace sinter::kernels {
+namespace {
+
+bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+std::vector<Pool2dParams> cases() {
+  std::vector<Pool2dParams> out;
+  auto add = [&](int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s,
+                 std::array<int64_t, 4> pads, bool ceil, int64_t kw = 0, int64_t dil = 1) {
+    for (bool include : {false, true}) {
+      Pool2dParams p;
+      p.batch = n, p.channels = c, p.in_h = h, p.in_w = w;
+      p.kernel_h = k, p.kernel_w = kw ? kw : k, p.stride_h = p.stride_w = s;
+      p.pad_top = pads[0], p.pad_left = pads[1], p.pad_bottom = pads[2], p.pad_right = pads[3];
+      p.dilation_h = p.dilation_w = dil;
+      p.ceil_mode = ceil;
+      p.count_include_pad = include;
+      out.push_back(p);
+    }
+  };
+  add(1, 3, 112, 112, 3, 2, {1, 1, 1, 1}, false);  // resnet
+  add(1, 4, 224, 224, 2, 2, {0, 0, 0, 0}, false);  // vgg
+  add(1, 3, 111, 111, 3, 2, {0, 0, 0, 0}, true);   // squeezenet
+  add(1, 5, 55, 55, 3, 2, {0, 0, 0, 0}, true);
+  add(2, 3, 27, 27, 3, 2, {0, 0, 0, 0}, true);
+  add(1, 2, 13, 13, 3, 2, {1, 1, 1, 1}, true);
+  add(1, 2, 7, 9, 3, 1, {1, 1, 1, 1}, false);
+  add(1, 2, 10, 17, 2, 2, {0, 1, 1, 0}, true);  // asymmetric pads
+  add(2, 2, 9, 11, 3, 2, {2, 0, 1, 2}, true);
+  add(1, 3, 8, 8, 5, 1, {2, 2, 2, 2}, false);
+  add(1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, false);
+  add(1, 2, 20, 23, 3, 2, {1, 1, 1, 1}, true, 2);      // non-square kernel
+  add(1, 2, 20, 23, 4, 3, {1, 2, 1, 0}, true);         // stride 3: reference path
+  add(1, 2, 15, 16, 3, 1, {1, 1, 1, 1}, false, 0, 2);  // dilation: reference path
+  add(1, 3, 33, 5, 3, 2, {1, 1, 1, 1}, true);
+  return out;
+}
+
+TEST(Pool2d, MatchesReference) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-5.0f, 5.0f);
+  ThreadPool pool1(1), pool2(2);
+  for (const Pool2dParams& p : cases()) {
+    const int64_t in_n = p.planes() * p.in_h * p.in_w, out_n = p.planes() * p.out_h() * p.out_w();
+    ASSERT_GT(out_n, 0);
+    std::vector<float> x(in_n);
+    for (auto& v : x) v = dist(rng);
+    x[x.size() / 3] = std::nanf("");  // one NaN: max pooling must propagate it as the reference
+    for (bool is_max : {true, false}) {
+      std::vector<float> want(out_n), got(out_n);
+      (is_max ? max_pool2d_reference : avg_pool2d_reference)(p, x.data(), want.data());
+      for (int variant = 0; variant < 4; ++variant) {
+        if (variant == 0 && !(cpu_features().has_avx2_fma() && detail::pool2d_avx2_supports(p)))
+          continue;
+        std::fill(got.begin(), got.end(), -777.0f);
+        if (variant == 0) {
+          (is_max ? detail::max_pool2d_avx2 : detail::avg_pool2d_avx2)(p, x.data(), got.data(), 0,
+                                                                       p.planes());
+        } else {
+          ThreadPool* pool = variant == 1 ? nullptr : variant == 2 ? &pool1 : &pool2;
+          (is_max ? max_pool2d : avg_pool2d)(p, x.data(), got.data(), pool);
+        }
+        for (int64_t i = 0; i < out_n; ++i)
+          ASSERT_TRUE(same(got[i], want[i]))
+              << (is_max ? "max" : "avg") << " variant " << variant << " in " << p.in_h << "x"
+              << p.in_w << " k" << p.kernel_h << "x" << p.kernel_w << " s" << p.stride_h << " ceil "
+              << p.ceil_mode << " incl " << p.count_include_pad << " at " << i << " got " << got[i]
+              << " want " << want[i];
+      }
+    }
+  }
+}
+
+TEST(Pool2d, OutputSizes) {
+  EXPECT_EQ(pool_out_size(112, 3, 2, 1, 1, 1, false), 56);
+  EXPECT_EQ(pool_out_size(111, 3, 2, 0, 0, 1, true), 55);
+  EXPECT_EQ(pool_out_size(13, 3, 2, 0, 0, 1, true), 6);
+  EXPECT_EQ(pool_out_size(224, 2, 2, 0, 0, 1, false), 112);
+  // ceil_mode drops a window that would start in the padding.
+  EXPECT_EQ(pool_out_size(5, 2, 2, 1, 1, 1, true), 3);
+  EXPECT_EQ(pool_out_size(6, 2, 2, 0, 0, 1, true), 3);
+}
+
+TEST(Pool2d, GlobalMatchesReference) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+  ThreadPool pool2(2);
+  for (auto [planes, size] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 1}, {3, 7}, {5, 49}, {64, 49}, {1280, 49}, {512, 49}, {2, 12544}, {7, 33}}) {
+    std::vector<float> x(planes * size);
+    for (auto& v : x) v = dist(rng);
+    if (planes > 2) x[size + size / 2] = std::nanf("");
+    std::vector<float> want(planes), got(planes);
+    for (bool is_max : {true, false}) {
+      (is_max ? global_max_pool_reference : global_avg_pool_reference)(x.data(), want.data(),
+                                                                       planes, size);
+      for (int variant = 0; variant < 3; ++variant) {
+        if (variant == 0 && !cpu_features().has_avx2_fma()) continue;
+        if (variant == 0) {
+          (is_max ? detail::global_max_pool_avx2 : detail::global_avg_pool_avx2)(
+              x.data(), got.data(), planes, size);
+        } else {
+          (is_max ? global_max_pool : global_avg_pool)(x.data(), got.data(), planes, size,
+                                                       variant == 2 ? &pool2 : nullptr);
+        }
+        for (int64_t i = 0; i < planes; ++i) {
+          if (is_max || std::isnan(want[i])) {
+            ASSERT_TRUE(same(got[i], want[i])) << "plane " << i;
+          } else {
+            ASSERT_NEAR(got[i], want[i], 1e-6 * std::fabs(want[i]) + 1e-6) << "plane " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sinter::kernels
