@@ -51,14 +51,15 @@ inline void store8(float* p, __m256 v, bool full, __m256i mask) {
 }
 
 // One k step of row I: broadcast A(I, k) against the two B vectors.
-#define SINTER_ROW(I)                             \
-  if constexpr (MR > I) {                         \
-    const __m256 ai = _mm256_broadcast_ss(a + I); \
-    c##I##0 = _mm256_fmadd_ps(ai, b0, c##I##0);   \
-    c##I##1 = _mm256_fmadd_ps(ai, b1, c##I##1);   \
+#define SINTER_ROW(I)                                                \
+  if constexpr (MR > I) {                                            \
+    const __m256 ai = _mm256_broadcast_ss(a + I);                    \
+    c##I##0 = _mm256_fmadd_ps(ai, b0, c##I##0);                      \
+    if constexpr (!HALF) c##I##1 = _mm256_fmadd_ps(ai, b1, c##I##1); \
   }
 
-template <int MR>
+// HALF: the tile's last <= 8 columns, so only the left 8-wide half is computed.
+template <int MR, bool HALF>
 void micro_avx2(const TileArgs& t) {
   // Named accumulators (not an array) so the compiler keeps all twelve in registers.
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -66,7 +67,7 @@ void micro_avx2(const TileArgs& t) {
   const float* a = t.a;
   const float* b = t.b;
   int64_t k = t.kc;
-  if constexpr (MR == 1) {
+  if constexpr (MR == 1 && !HALF) {
     // A GEMV row: two k steps in flight so FMA latency does not cap the B stream.
     for (; k >= 2; k -= 2) {
       const __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + kMR);
@@ -79,7 +80,7 @@ void micro_avx2(const TileArgs& t) {
     }
   }
   for (; k > 0; --k) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    const __m256 b0 = _mm256_load_ps(b), b1 = HALF ? b0 : _mm256_load_ps(b + 8);
     SINTER_ROW(0)
     SINTER_ROW(1)
     SINTER_ROW(2)
@@ -89,7 +90,7 @@ void micro_avx2(const TileArgs& t) {
     a += kMR;
     b += kNR;
   }
-  if constexpr (MR == 1) {
+  if constexpr (MR == 1 && !HALF) {
     c00 = _mm256_add_ps(c00, c10);
     c01 = _mm256_add_ps(c01, c11);
   }
@@ -122,7 +123,7 @@ void micro_avx2(const TileArgs& t) {
     __m256 v0 = _mm256_mul_ps(acc0[i], alpha), v1 = _mm256_mul_ps(acc1[i], alpha);
     if (t.c_scale != 0.0f) {
       v0 = _mm256_fmadd_ps(cs, load8(c, full, m0), v0);
-      v1 = _mm256_fmadd_ps(cs, load8(c + 8, full, m1), v1);
+      if constexpr (!HALF) v1 = _mm256_fmadd_ps(cs, load8(c + 8, full, m1), v1);
     }
     if (t.last) {
       if (t.bias_row) {
@@ -137,39 +138,45 @@ void micro_avx2(const TileArgs& t) {
       if (t.residual) {
         const float* r = t.residual + i * t.ld_residual;
         v0 = _mm256_add_ps(v0, load8(r, full, m0));
-        v1 = _mm256_add_ps(v1, load8(r + 8, full, m1));
+        if constexpr (!HALF) v1 = _mm256_add_ps(v1, load8(r + 8, full, m1));
       }
       v0 = activate(v0, *t.act);
       v1 = activate(v1, *t.act);
     }
     store8(c, v0, full, m0);
-    store8(c + 8, v1, full, m1);
+    if constexpr (!HALF) store8(c + 8, v1, full, m1);
   }
 }
 
 #undef SINTER_ROW
 
-void micro_avx2_dispatch(const TileArgs& t) {
+template <bool HALF>
+void micro_avx2_rows(const TileArgs& t) {
   switch (t.mr) {
     case 1:
-      return micro_avx2<1>(t);
+      return micro_avx2<1, HALF>(t);
     case 2:
-      return micro_avx2<2>(t);
+      return micro_avx2<2, HALF>(t);
     case 3:
-      return micro_avx2<3>(t);
+      return micro_avx2<3, HALF>(t);
     case 4:
-      return micro_avx2<4>(t);
+      return micro_avx2<4, HALF>(t);
     case 5:
-      return micro_avx2<5>(t);
+      return micro_avx2<5, HALF>(t);
     default:
-      return micro_avx2<6>(t);
+      return micro_avx2<6, HALF>(t);
   }
+}
+
+void micro_avx2_dispatch(const TileArgs& t) {
+  if (t.nr <= 8) return micro_avx2_rows<true>(t);
+  micro_avx2_rows<false>(t);
 }
 
 }  // namespace
 
 const KernelSet& avx2_kernel_set() {
-  static const KernelSet ks{"avx2_6x16", kMR, kNR, 256, 144, 4080, micro_avx2_dispatch};
+  static const KernelSet ks{"avx2_6x16", kMR, kNR, 256, 144, 512, micro_avx2_dispatch};
   return ks;
 }
 

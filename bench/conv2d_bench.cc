@@ -1,0 +1,68 @@
+// Conv2d throughput on the torchvision CNN layers. Reports FLOP/s ("FLOPS" counter, 2 per MAC).
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d.h"
+
+namespace {
+
+std::vector<float> random_floats(int64_t n) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+sinter::ThreadPool* pool_of(int threads) {
+  static std::map<int, std::unique_ptr<sinter::ThreadPool>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<sinter::ThreadPool>(threads);
+  return p.get();
+}
+
+// args: C, M, H (= W), kernel (square, pad kernel/2), stride, threads
+void BM_Conv2d(benchmark::State& state) {
+  sinter::Conv2dShape s;
+  s.C = state.range(0);
+  s.M = state.range(1);
+  s.H = s.W = state.range(2);
+  s.KH = s.KW = state.range(3);
+  s.stride_h = s.stride_w = state.range(4);
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = s.KH / 2;
+  auto x = random_floats(s.C * s.H * s.W), w = random_floats(s.M * s.C * s.KH * s.KW);
+  auto bias = random_floats(s.M);
+  std::vector<float> y(s.M * s.OH() * s.OW());
+  sinter::Conv2d conv(s, w.data(), bias.data(), sinter::Activation::relu());
+  auto* pool = pool_of(static_cast<int>(state.range(5)));
+  for (auto _ : state) {
+    conv.run(x.data(), y.data(), nullptr, pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * s.M * s.OH() * s.OW() * s.C * s.KH * s.KW;
+  state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Conv2d)
+    ->ArgNames({"C", "M", "HW", "k", "s", "threads"})
+    ->Args({64, 64, 56, 3, 1, 1})  // resnet18 layer1
+    ->Args({64, 64, 56, 3, 1, 2})
+    ->Args({128, 128, 28, 3, 1, 1})  // resnet18 layer2
+    ->Args({256, 256, 14, 3, 1, 1})  // resnet18 layer3
+    ->Args({512, 512, 14, 3, 1, 1})  // vgg16 conv5
+    ->Args({512, 512, 7, 3, 1, 1})   // resnet layer4
+    ->Args({512, 512, 7, 3, 1, 2})
+    ->Args({64, 64, 224, 3, 1, 1})    // vgg16 conv1_2
+    ->Args({256, 64, 56, 1, 1, 1})    // resnet50 1x1 reduce
+    ->Args({64, 256, 56, 1, 1, 1})    // resnet50 1x1 expand
+    ->Args({1024, 256, 14, 1, 1, 1})  // resnet50 layer3 1x1
+    ->Args({256, 512, 56, 1, 2, 1})   // resnet50 downsample 1x1 stride 2
+    ->Args({3, 64, 224, 7, 2, 1})     // resnet stem
+    ->UseRealTime();
+
+}  // namespace
