@@ -9,12 +9,17 @@ namespace sinter {
 class Im2colPacker final : public gemm::BPacker {
  public:
   // x points at the first input channel of the group within one image.
-  Im2colPacker(const Conv2dShape& s, const float* x) : s_(s), x_(x) {}
+  Im2colPacker(const Conv2dShape& s, const float* x);
   void pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) const override;
 
  private:
   const Conv2dShape& s_;
   const float* x_;
+  bool avx2_;  // stride_w 1 on an AVX2 CPU: use pack_im2col_nr16_avx2 for 16-wide slivers
 };
+
+// The AVX2 packer for nr = 16 and stride_w = 1 (dst must be 32-byte aligned).
+void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
+                           int64_t nc, float* dst);
 
 }  // namespace sinter

@@ -29,7 +29,7 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
                int64_t n1) {
   const int MR = ks.mr, NR = ks.nr;
   const int64_t K = p.K;
-  const int64_t kc_max = std::min(ks.kc, std::max<int64_t>(K, 1));
+  const int64_t kc_max = k_block(ks, K);
   const int64_t mc_max = std::min(ks.mc, round_up(m1 - m0, MR));
   const int64_t nc_max = std::min(ks.nc, round_up(n1 - n0, NR));
   const bool pack_a = p.a.packed == nullptr, pack_b = p.b.packed == nullptr;
@@ -51,7 +51,7 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
     const int64_t nc = std::min(ks.nc, n1 - jc);
     int64_t pc = 0;
     do {  // runs once when K == 0 so that beta * C and the epilogue still apply
-      const int64_t kc = std::min(ks.kc, K - pc);
+      const int64_t kc = std::min(kc_max, K - pc);
       const float* bp;
       if (pack_b) {
         if (p.b.packer) {

@@ -43,6 +43,14 @@ struct GemmProblem {
   const GemmEpilogue* epi = nullptr;
 };
 
+// The depth of K blocks: at most ks.kc, balanced so no block is much shorter than the others
+// (a short last block pays the full cost of loading and storing C for few FMAs).
+inline int64_t k_block(const KernelSet& ks, int64_t K) {
+  if (K <= ks.kc) return K > 0 ? K : 1;
+  const int64_t blocks = (K + ks.kc - 1) / ks.kc;
+  return (K + blocks - 1) / blocks;
+}
+
 // Floats needed by pack_a_full / pack_b_full.
 int64_t packed_a_size(const KernelSet& ks, int64_t M, int64_t K);
 int64_t packed_b_size(const KernelSet& ks, int64_t K, int64_t N);

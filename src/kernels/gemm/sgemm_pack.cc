@@ -112,8 +112,9 @@ int64_t packed_b_size(const KernelSet& ks, int64_t K, int64_t N) {
 void pack_a_full(const KernelSet& ks, const float* A, int64_t lda, bool trans, int64_t M, int64_t K,
                  float alpha, float* dst) {
   const int64_t mpad = round_up(M, ks.mr);
-  for (int64_t pc = 0; pc < K; pc += ks.kc) {
-    const int64_t kc = std::min(ks.kc, K - pc);
+  const int64_t kb = k_block(ks, K);
+  for (int64_t pc = 0; pc < K; pc += kb) {
+    const int64_t kc = std::min(kb, K - pc);
     pack_a_block(A, lda, trans, 0, M, pc, kc, ks.mr, alpha, dst + pc * mpad);
   }
 }
@@ -121,8 +122,9 @@ void pack_a_full(const KernelSet& ks, const float* A, int64_t lda, bool trans, i
 void pack_b_full(const KernelSet& ks, const float* B, int64_t ldb, bool trans, int64_t K, int64_t N,
                  float alpha, float* dst) {
   const int64_t npad = round_up(N, ks.nr);
-  for (int64_t pc = 0; pc < K; pc += ks.kc) {
-    const int64_t kc = std::min(ks.kc, K - pc);
+  const int64_t kb = k_block(ks, K);
+  for (int64_t pc = 0; pc < K; pc += kb) {
+    const int64_t kc = std::min(kb, K - pc);
     pack_b_block(B, ldb, trans, pc, kc, 0, N, ks.nr, alpha, dst + pc * npad);
   }
 }
