@@ -1,7 +1,7 @@
 // Depthwise convolution with AVX2+FMA, vectorized along output columns (NCHW keeps a plane's
 // row contiguous). Each input plane is copied into a zero-bordered scratch plane wide enough for
 // whole vectors, so the inner loop has no bounds checks whatever the padding, and planes as
-// small as 7x7 still run in vectors (masked stores at row ends). The copy is one pass over the
+// small as 7x7 still run in vectors (partial stores at row ends). The copy is one pass over the
 // input against K*K multiply-adds per output.
 #include <immintrin.h>
 
@@ -15,7 +15,6 @@
 namespace sinter::kernels::detail {
 
 namespace {
-using avx2::tail_mask;
 using avx2::VecActivation;
 
 struct Geometry {
@@ -92,9 +91,8 @@ void plane(const Geometry& g, const float* buf, const float* w, float bias, cons
         if (rr) sum = _mm256_add_ps(sum, _mm256_loadu_ps(rr + ox));
         _mm256_storeu_ps(yr + ox, act(sum));
       } else {
-        const __m256i m = tail_mask(left);
-        if (rr) sum = _mm256_add_ps(sum, _mm256_maskload_ps(rr + ox, m));
-        _mm256_maskstore_ps(yr + ox, m, act(sum));
+        if (rr) sum = _mm256_add_ps(sum, avx2::load_partial(rr + ox, left));
+        avx2::store_partial(yr + ox, act(sum), left);
       }
     }
   }

@@ -128,4 +128,17 @@ inline __m256i tail_mask(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), idx);
 }
 
+// Partial-vector load/store through a stack buffer: on AMD Zen vmaskmovps stores are
+// microcoded and slow, which shows on rows of 7 or 14 floats.
+inline __m256 load_partial(const float* p, int64_t n) {
+  alignas(32) float tmp[8] = {};
+  for (int64_t i = 0; i < n; ++i) tmp[i] = p[i];
+  return _mm256_load_ps(tmp);
+}
+inline void store_partial(float* p, __m256 v, int64_t n) {
+  alignas(32) float tmp[8];
+  _mm256_store_ps(tmp, v);
+  for (int64_t i = 0; i < n; ++i) p[i] = tmp[i];
+}
+
 }  // namespace sinter::kernels::avx2

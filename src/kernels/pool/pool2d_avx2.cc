@@ -28,6 +28,7 @@ Geometry geometry(const Pool2dParams& p) {
   g.hp = std::max(p.in_h + p.pad_top + p.pad_bottom, (g.oh - 1) * p.stride_h + p.kernel_h);
   // A stride-2 vector reads 16 floats from its first tap: 2*owv + kernel - 1 columns suffice.
   g.wp = std::max(p.in_w + p.pad_left + p.pad_right, p.stride_w * g.owv + p.kernel_w);
+  g.wp = (g.wp + 7) / 8 * 8;  // whole vectors for the row-wise pass of max pooling
   return g;
 }
 
@@ -48,9 +49,26 @@ float* prepare(Scratch& s, const Pool2dParams& p, const Geometry& g, bool max) {
   return s.buf.data();
 }
 
-void copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* buf) {
-  for (int64_t iy = 0; iy < p.in_h; ++iy)
-    std::copy_n(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left);
+// Copies a plane into the scratch interior; returns whether it holds a NaN, so that max pooling
+// can skip per-tap NaN tracking in the common case.
+bool copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* buf) {
+  __m256 nan = _mm256_setzero_ps();
+  for (int64_t iy = 0; iy < p.in_h; ++iy) {
+    const float* src = xp + iy * p.in_w;
+    float* dst = buf + (iy + p.pad_top) * g.wp + p.pad_left;
+    int64_t i = 0;
+    for (; i + 8 <= p.in_w; i += 8) {
+      __m256 v = _mm256_loadu_ps(src + i);
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+      _mm256_storeu_ps(dst + i, v);
+    }
+    if (i < p.in_w) {
+      __m256 v = avx2::load_partial(src + i, p.in_w - i);  // missing lanes read as 0
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+      std::copy(src + i, src + p.in_w, dst + i);
+    }
+  }
+  return _mm256_movemask_ps(nan) != 0;
 }
 
 // 8 consecutive outputs' taps at column offset `at`. For stride 2 the lanes come out in the
@@ -73,7 +91,29 @@ inline void store(float* y, int64_t n, __m256 v) {
   if (n >= 8) {
     _mm256_storeu_ps(y, v);
   } else {
-    _mm256_maskstore_ps(y, tail_mask(n), v);
+    avx2::store_partial(y, v, n);
+  }
+}
+
+// Max pooling of a NaN-free plane with a K x K window, split into a max down the K rows of each
+// output row (contiguous, full vectors) and a K-tap max along that row: about half the loads
+// and shuffles of the direct form.
+template <int K, int S>
+// cm: scratch of g.wp floats.
+void max_plane_separable(const Geometry& g, const float* buf, float* cm, float* y) {
+  const int64_t span = (S * g.owv + K + 7) / 8 * 8;  // <= wp, which is a multiple of 8
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    const float* row = buf + oy * S * g.wp;
+    for (int64_t j = 0; j < span; j += 8) {
+      __m256 v = _mm256_loadu_ps(row + j);
+      for (int ky = 1; ky < K; ++ky) v = _mm256_max_ps(v, _mm256_loadu_ps(row + ky * g.wp + j));
+      _mm256_storeu_ps(cm + j, v);
+    }
+    for (int64_t ox = 0; ox < g.ow; ox += 8) {
+      __m256 acc = tap<S>(cm + ox * S);
+      for (int kx = 1; kx < K; ++kx) acc = _mm256_max_ps(acc, tap<S>(cm + ox * S + kx));
+      store(y + oy * g.ow + ox, g.ow - ox, fix_order<S>(acc));
+    }
   }
 }
 
@@ -139,11 +179,20 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
                 p.count_include_pad);
   }
   const bool square = p.kernel_h == p.kernel_w;
+  thread_local std::vector<float> col_max;
+  col_max.resize(static_cast<size_t>(g.wp));
+  float* cm = col_max.data();
   for (int64_t c = b; c < e; ++c) {
-    copy_in(p, g, x + c * p.in_h * p.in_w, buf);
+    const bool has_nan = copy_in(p, g, x + c * p.in_h * p.in_w, buf);
     float* yp = y + c * g.oh * g.ow;
     const int64_t k = square ? p.kernel_h : 0;
-    if (p.stride_h == 1 && p.stride_w == 1) {
+    const bool s1 = p.stride_h == 1 && p.stride_w == 1;
+    if (Max && !has_nan && (k == 2 || k == 3)) {
+      if (k == 2)
+        s1 ? max_plane_separable<2, 1>(g, buf, cm, yp) : max_plane_separable<2, 2>(g, buf, cm, yp);
+      if (k == 3)
+        s1 ? max_plane_separable<3, 1>(g, buf, cm, yp) : max_plane_separable<3, 2>(g, buf, cm, yp);
+    } else if (s1) {
       if (k == 2)
         plane<2, 1, Max>(p, g, buf, yp, ch.data(), cw.data());
       else if (k == 3)
