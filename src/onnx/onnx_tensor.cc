@@ -1,0 +1,192 @@
+#include "onnx/onnx_tensor.h"
+
+#include <limits>
+
+#include "core/error.h"
+#include "onnx/onnx_external_data.h"
+
+namespace sinter::onnx_io {
+
+namespace {
+
+using onnx::TensorProto;
+
+const char* onnx_type_name(int elem_type) {
+  return TensorProto::DataType_IsValid(elem_type)
+             ? TensorProto::DataType_Name(static_cast<TensorProto::DataType>(elem_type)).c_str()
+             : "unknown";
+}
+
+// Copies a typed repeated field into the tensor, narrowing to the tensor's element type.
+// ONNX stores int8/uint8/int16/bool/float16 widened in int32_data (float16 as its bit pattern).
+template <class Dst, class Field>
+void copy_field(const Field& src, Tensor& t) {
+  auto* dst = static_cast<Dst*>(t.raw());
+  for (int i = 0; i < src.size(); ++i) dst[i] = static_cast<Dst>(src.Get(i));
+}
+
+template <class Field>
+void check_count(const Field& src, const Tensor& t, const char* field, const std::string& what) {
+  if (static_cast<uint64_t>(src.size()) != static_cast<uint64_t>(t.numel()))
+    throw ModelError(cat(what, ": ", field, " holds ", src.size(), " values but dims ",
+                         shape_str(t.shape()), " need ", t.numel()));
+}
+
+void decode_typed(const TensorProto& p, Tensor& t, const std::string& what) {
+  switch (t.dtype()) {
+    case DType::kFloat32:
+      check_count(p.float_data(), t, "float_data", what);
+      return copy_field<float>(p.float_data(), t);
+    case DType::kFloat64:
+      check_count(p.double_data(), t, "double_data", what);
+      return copy_field<double>(p.double_data(), t);
+    case DType::kInt64:
+      check_count(p.int64_data(), t, "int64_data", what);
+      return copy_field<int64_t>(p.int64_data(), t);
+    case DType::kInt32:
+      check_count(p.int32_data(), t, "int32_data", what);
+      return copy_field<int32_t>(p.int32_data(), t);
+    case DType::kInt16:
+      check_count(p.int32_data(), t, "int32_data", what);
+      return copy_field<int16_t>(p.int32_data(), t);
+    case DType::kFloat16:
+      check_count(p.int32_data(), t, "int32_data", what);
+      return copy_field<uint16_t>(p.int32_data(), t);
+    case DType::kInt8:
+      check_count(p.int32_data(), t, "int32_data", what);
+      return copy_field<int8_t>(p.int32_data(), t);
+    case DType::kUint8:
+      check_count(p.int32_data(), t, "int32_data", what);
+      return copy_field<uint8_t>(p.int32_data(), t);
+    case DType::kBool: {
+      check_count(p.int32_data(), t, "int32_data", what);
+      auto* dst = static_cast<uint8_t*>(t.raw());
+      for (int i = 0; i < p.int32_data_size(); ++i) dst[i] = p.int32_data(i) != 0;
+      return;
+    }
+  }
+}
+
+// Bytes other than 0/1 in a bool tensor would be undefined behaviour when read as bool.
+void normalize_bools(Tensor& t) {
+  if (t.dtype() != DType::kBool) return;
+  auto* p = static_cast<uint8_t*>(t.raw());
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = p[i] != 0;
+}
+
+}  // namespace
+
+DType dtype_from_onnx(int elem_type, const std::string& what) {
+  switch (elem_type) {
+    case TensorProto::FLOAT:
+      return DType::kFloat32;
+    case TensorProto::DOUBLE:
+      return DType::kFloat64;
+    case TensorProto::FLOAT16:
+      return DType::kFloat16;
+    case TensorProto::INT8:
+      return DType::kInt8;
+    case TensorProto::UINT8:
+      return DType::kUint8;
+    case TensorProto::INT16:
+      return DType::kInt16;
+    case TensorProto::INT32:
+      return DType::kInt32;
+    case TensorProto::INT64:
+      return DType::kInt64;
+    case TensorProto::BOOL:
+      return DType::kBool;
+    default:
+      break;
+  }
+  throw UnsupportedError(cat(what, ": element type ", onnx_type_name(elem_type), " (", elem_type,
+                             ") is not supported"));
+}
+
+int dtype_to_onnx(DType t) {
+  switch (t) {
+    case DType::kFloat32:
+      return TensorProto::FLOAT;
+    case DType::kFloat64:
+      return TensorProto::DOUBLE;
+    case DType::kFloat16:
+      return TensorProto::FLOAT16;
+    case DType::kInt8:
+      return TensorProto::INT8;
+    case DType::kUint8:
+      return TensorProto::UINT8;
+    case DType::kInt16:
+      return TensorProto::INT16;
+    case DType::kInt32:
+      return TensorProto::INT32;
+    case DType::kInt64:
+      return TensorProto::INT64;
+    case DType::kBool:
+      return TensorProto::BOOL;
+  }
+  return TensorProto::UNDEFINED;
+}
+
+Shape checked_dims(const google::protobuf::RepeatedField<int64_t>& dims, DType dtype,
+                   const std::string& what) {
+  if (dims.size() > kMaxRank)
+    throw ModelError(cat(what, ": rank ", dims.size(), " exceeds the limit of ", kMaxRank));
+  const int64_t max_elems = kMaxTensorBytes / static_cast<int64_t>(dtype_size(dtype));
+  Shape shape(dims.begin(), dims.end());
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw ModelError(cat(what, ": negative dimension in ", shape_str(shape)));
+    // Each dim is bounded too, so a zero elsewhere cannot hide an absurd one.
+    if (d > max_elems || (d > 0 && numel > max_elems / d))
+      throw ModelError(cat(what, ": dims of ", dims.size(), " values describe more than ",
+                           kMaxTensorBytes, " bytes"));
+    numel *= d;
+  }
+  return shape;
+}
+
+Tensor tensor_from_proto(TensorProto& p, const std::string& base_dir, const std::string& what) {
+  if (p.has_segment()) throw UnsupportedError(cat(what, ": segmented tensors are not supported"));
+  DType dtype = dtype_from_onnx(p.data_type(), what);
+  Shape shape = checked_dims(p.dims(), dtype, what);
+  // Sizes are validated before allocating so a lying header cannot make us reserve gigabytes.
+  const uint64_t nbytes = static_cast<uint64_t>(shape_numel(shape)) * dtype_size(dtype);
+  if (p.data_location() == TensorProto::EXTERNAL) {
+    ExternalData ref = locate_external_data(p, base_dir, what, nbytes);
+    Tensor t(dtype, shape);
+    read_external_data(ref, what, t.raw());
+    normalize_bools(t);
+    return t;
+  }
+  if (p.has_raw_data()) {
+    if (p.raw_data().size() != nbytes)
+      throw ModelError(cat(what, ": raw_data holds ", p.raw_data().size(), " bytes but ",
+                           dtype_name(dtype), " dims ", shape_str(shape), " need ", nbytes));
+    Tensor t(dtype, shape);
+    if (nbytes) std::memcpy(t.raw(), p.raw_data().data(), nbytes);
+    std::string().swap(*p.mutable_raw_data());
+    normalize_bools(t);
+    return t;
+  }
+  // Checked before allocation: typed fields hold at most as many values as the file has bytes.
+  const uint64_t numel = static_cast<uint64_t>(shape_numel(shape));
+  const uint64_t available = static_cast<uint64_t>(p.float_data_size()) + p.int32_data_size() +
+                             p.int64_data_size() + p.double_data_size() + p.uint64_data_size();
+  if (numel > available)
+    throw ModelError(cat(what, ": dims ", shape_str(shape), " need ", numel,
+                         " values but the "
+                         "tensor holds ",
+                         available));
+  Tensor t(dtype, shape);
+  decode_typed(p, t, what);
+  return t;
+}
+
+void tensor_to_proto(const Tensor& t, const std::string& name, TensorProto* p) {
+  p->set_name(name);
+  p->set_data_type(dtype_to_onnx(t.dtype()));
+  for (int64_t d : t.shape()) p->add_dims(d);
+  p->set_raw_data(t.raw(), t.nbytes());
+}
+
+}  // namespace sinter::onnx_io
