@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -35,7 +36,8 @@ struct Options {
 };
 
 void check_conv(const Conv2dShape& s, const Options& o, std::mt19937& rng,
-                Conv2d::Algorithm* chosen = nullptr) {
+                Conv2d::Algorithm* chosen = nullptr,
+                std::optional<Conv2d::Algorithm> force = std::nullopt) {
   const int64_t x_size = s.N * s.C * s.H * s.W, y_size = s.N * s.M * s.OH() * s.OW();
   const int64_t w_size = s.M * (s.C / s.group) * s.KH * s.KW;
   auto x = random_vec(rng, x_size), w = random_vec(rng, w_size), b = random_vec(rng, s.M);
@@ -44,12 +46,14 @@ void check_conv(const Conv2dShape& s, const Options& o, std::mt19937& rng,
   const float* res = o.residual ? r.data() : nullptr;
   std::vector<float> ref(y_size), got(y_size, NAN);
   conv2d_reference(s, x.data(), w.data(), bias, res, o.act, ref.data());
-  Conv2d conv(s, w.data(), bias, o.act);
+  Conv2d conv(s, w.data(), bias, o.act, force);
   conv.run(x.data(), got.data(), res, shared_pool(o.threads));
   if (chosen) *chosen = conv.algorithm();
   float max_ref = 1.0f;
   for (float v : ref) max_ref = std::max(max_ref, std::fabs(v));
-  const float tol = 1e-4f * max_ref * std::sqrt(static_cast<float>(w_size / s.M + 1));
+  // Winograd F(4x4, 3x3) rounds through transforms with constants up to 8 (and 1/24): looser.
+  const float scale = conv.algorithm() == Conv2d::Algorithm::kWinograd ? 4.0f : 1.0f;
+  const float tol = scale * 1e-4f * max_ref * std::sqrt(static_cast<float>(w_size / s.M + 1));
   for (int64_t i = 0; i < y_size; ++i) {
     ASSERT_NEAR(got[i], ref[i], tol)
         << "at " << i << " N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W
@@ -149,6 +153,44 @@ TEST(Conv2d, LayersDeeperThanOneCacheBlock) {
   stem.stride_h = stem.stride_w = 2;
   stem.pad_top = stem.pad_left = stem.pad_bottom = stem.pad_right = 3;
   check_conv(stem, {true, false, Activation::relu(), 2}, rng);
+}
+
+TEST(Conv2d, WinogradMatchesReference) {
+  std::mt19937 rng(77);
+  for (int it = 0; it < 60; ++it) {
+    Conv2dShape s;
+    s.N = 1 + rng() % 2;
+    s.C = 1 + rng() % 20;
+    s.M = 1 + rng() % 24;
+    s.H = 1 + rng() % 17;
+    s.W = 1 + rng() % 23;
+    s.KH = s.KW = 3;
+    s.pad_top = rng() % 3;
+    s.pad_left = rng() % 3;
+    s.pad_bottom = rng() % 3;
+    s.pad_right = rng() % 3;
+    if (s.OH() <= 0 || s.OW() <= 0) continue;
+    Options o;
+    o.bias = rng() % 2;
+    o.residual = rng() % 2;
+    o.act = random_activation(rng);
+    o.threads = 1 + rng() % 2;
+    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kWinograd);
+  }
+}
+
+TEST(Conv2d, WinogradChosenForResNetLayers) {
+  std::mt19937 rng(78);
+  Conv2dShape s;  // deeper than one GEMM K block, spatial size not a multiple of 4
+  s.C = 300;
+  s.M = 40;
+  s.H = 18;
+  s.W = 15;
+  s.KH = s.KW = 3;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  Conv2d::Algorithm a;
+  check_conv(s, {true, true, Activation::relu(), 2}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kWinograd);
 }
 
 TEST(Conv2d, InvalidShapesThrow) {

@@ -7,26 +7,50 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_im2col.h"
+#include "kernels/conv/conv2d_winograd.h"
 #include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter {
 
 Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias,
-               const Activation& act)
+               const Activation& act, std::optional<Algorithm> force)
     : shape_(shape), act_(act) {
   shape_.validate();
   const Conv2dShape& s = shape_;
   const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
-  algorithm_ = pointwise ? Algorithm::kGemm1x1 : Algorithm::kImplicitGemm;
+  // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
+  const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
+  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 256 && s.M >= 256 && tiles >= 16;
+  algorithm_ = pointwise  ? Algorithm::kGemm1x1
+               : winograd ? Algorithm::kWinograd
+                          : Algorithm::kImplicitGemm;
+  if (force) {
+    const bool ok = *force == Algorithm::kImplicitGemm ||
+                    (*force == Algorithm::kGemm1x1 && pointwise) ||
+                    (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s));
+    if (!ok) throw UnsupportedError("conv2d: the forced algorithm cannot run this shape");
+    algorithm_ = *force;
+  }
+  if (bias) bias_.assign(bias, bias + s.M);
+  if (algorithm_ == Algorithm::kWinograd) {
+    winograd_ = std::make_unique<Conv2dWinograd>(s, weights);
+    return;
+  }
   const int64_t Mg = s.M / s.group, K = s.C / s.group * s.KH * s.KW;
   weights_.reserve(static_cast<size_t>(s.group));
   for (int64_t g = 0; g < s.group; ++g)
     weights_.emplace_back(false, Mg, K, weights + g * Mg * K, K);
-  if (bias) bias_.assign(bias, bias + s.M);
 }
 
+Conv2d::~Conv2d() = default;
+Conv2d::Conv2d(Conv2d&&) noexcept = default;
+
 void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
+  if (winograd_) {
+    winograd_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
+    return;
+  }
   const Conv2dShape& s = shape_;
   const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G;
   const int64_t OHW = s.OH() * s.OW(), K = Cg * s.KH * s.KW;

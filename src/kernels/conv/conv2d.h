@@ -3,6 +3,8 @@
 // micro-kernel's layout at construction, and run() computes y = act(conv(x, w) + bias + residual)
 // with the bias, residual and activation fused into the GEMM store.
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "kernels/activation.h"
@@ -11,6 +13,7 @@
 namespace sinter {
 
 class ThreadPool;
+class Conv2dWinograd;
 
 struct Conv2dShape {
   int64_t N = 1, C = 1, H = 1, W = 1;  // input
@@ -41,10 +44,15 @@ class Conv2d {
   enum class Algorithm {
     kGemm1x1,       // 1x1, stride 1, no padding: GEMM straight on the NCHW input
     kImplicitGemm,  // anything else: the GEMM's B packing reads the image with conv indexing
+    kWinograd,      // 3x3 stride 1, ungrouped, enough output tiles: F(4x4, 3x3)
   };
 
-  // Copies what it needs: weights are packed, bias copied. bias may be null.
-  Conv2d(const Conv2dShape& shape, const float* weights, const float* bias, const Activation& act);
+  // Copies what it needs: weights are packed, bias copied. bias may be null. `force` overrides
+  // the choice (tests, benchmarks); UnsupportedError if it cannot run this shape.
+  Conv2d(const Conv2dShape& shape, const float* weights, const float* bias, const Activation& act,
+         std::optional<Algorithm> force = std::nullopt);
+  ~Conv2d();
+  Conv2d(Conv2d&&) noexcept;
 
   // x: [N, C, H, W], y: [N, M, OH, OW], residual: null or shaped like y. No scratch is needed
   // from the caller; packing buffers are per thread and bounded by the GEMM's cache blocks.
@@ -56,7 +64,8 @@ class Conv2d {
  private:
   Conv2dShape shape_;
   Algorithm algorithm_;
-  std::vector<PackedMatrixA> weights_;  // one per group: [M/group, C/group*KH*KW]
+  std::vector<PackedMatrixA> weights_;  // GEMM paths, one per group: [M/group, C/group*KH*KW]
+  std::unique_ptr<Conv2dWinograd> winograd_;
   std::vector<float> bias_;
   Activation act_;
 };
