@@ -183,8 +183,8 @@ TEST(Conv2d, WinogradChosenForResNetLayers) {
   std::mt19937 rng(78);
   Conv2dShape s;  // deeper than one GEMM K block, spatial size not a multiple of 4
   s.C = 300;
-  s.M = 40;
-  s.H = 18;
+  s.M = 256;
+  s.H = 14;
   s.W = 15;
   s.KH = s.KW = 3;
   s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
