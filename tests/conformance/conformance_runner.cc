@@ -282,10 +282,8 @@ std::vector<TestCase> discover(const Options& opt) {
   std::vector<TestCase> tests;
   for (const auto& suite : opt.suites) {
     fs::path dir = fs::path(opt.data_root) / suite;
-    if (!fs::is_directory(dir)) {
-      std::cerr << "conformance: suite directory " << dir << " not found\n";
-      continue;
-    }
+    if (!fs::is_directory(dir))
+      throw InputError(cat("suite directory ", dir.string(), " not found"));
     std::vector<TestCase> found;
     for (const auto& e : fs::directory_iterator(dir)) {
       if (!fs::exists(e.path() / "model.onnx")) continue;
@@ -394,14 +392,14 @@ int run_all(const Options& opt) {
     }
   }
 
-  out << "\nfailing tests:\n";
+  if (all.fail) out << "\nfailing tests:\n";
   for (size_t i = 0; i < tests.size(); ++i)
     if (results[i].status == Status::kFail)
       out << "  " << tests[i].id() << ": " << results[i].reason << "\n";
   std::vector<std::pair<int, std::string>> top;
   for (const auto& [k, n] : reasons) top.emplace_back(-n, k);
   std::sort(top.begin(), top.end());
-  out << "top unsupported reasons (tests, reason):\n";
+  if (!top.empty()) out << "top unsupported reasons (tests, reason):\n";
   for (size_t i = 0; i < top.size() && i < 30; ++i)
     out << "  " << -top[i].first << "  " << top[i].second << "\n";
   if (top.size() > 30) out << "  ... and " << top.size() - 30 << " more reasons\n";
