@@ -1,0 +1,161 @@
+// MatMul with numpy semantics: 1-D operands are promoted to a row (A) or a column (B) and the
+// promoted dim dropped again; leading dims broadcast as a batch. Runs on kernels/gemm: a
+// constant B is packed once per batch matrix at plan time, and when B has no batch the batch of
+// A folds into M so that the whole product is a single GEMM.
+#include "kernels/gemm/sgemm.h"
+#include "ops/op_registry.h"
+
+namespace sinter {
+namespace {
+
+struct MatMulShape {
+  int64_t M = 1, N = 1, K = 1;
+  Shape batch_a, batch_b, batch;  // batch dims of A, B and their broadcast
+  Shape out;
+};
+
+MatMulShape matmul_shape(const Node& node, const Shape& a, const Shape& b) {
+  if (a.empty() || b.empty())
+    throw ModelError(cat(node.describe(), ": MatMul operands must have rank >= 1"));
+  MatMulShape s;
+  s.M = a.size() == 1 ? 1 : a[a.size() - 2];
+  s.K = a.back();
+  const int64_t kb = b.size() == 1 ? b[0] : b[b.size() - 2];
+  s.N = b.size() == 1 ? 1 : b.back();
+  if (s.K >= 0 && kb >= 0 && s.K != kb)
+    throw ModelError(
+        cat(node.describe(), ": inner dimensions differ: ", shape_str(a), " x ", shape_str(b)));
+  s.batch_a.assign(a.begin(), a.end() - std::min<size_t>(a.size(), 2));
+  s.batch_b.assign(b.begin(), b.end() - std::min<size_t>(b.size(), 2));
+  try {
+    s.batch = broadcast_shapes(s.batch_a, s.batch_b);
+  } catch (const InputError& e) {
+    throw ModelError(cat(node.describe(), ": batch dims do not broadcast: ", e.what()));
+  }
+  s.out = s.batch;
+  if (a.size() > 1) s.out.push_back(s.M);
+  if (b.size() > 1) s.out.push_back(s.N);
+  return s;
+}
+
+// Offsets (in matrices) of A's and B's operand for each output batch index.
+std::vector<std::pair<int64_t, int64_t>> batch_offsets(const MatMulShape& s) {
+  const int64_t n = shape_numel(s.batch);
+  const size_t rank = s.batch.size();
+  auto strides = [&](const Shape& part) {
+    std::vector<int64_t> st(rank, 0);
+    auto own = shape_strides(part);
+    for (size_t d = 0; d < part.size(); ++d)
+      if (part[d] != 1) st[d + rank - part.size()] = own[d];
+    return st;
+  };
+  const auto sa = strides(s.batch_a), sb = strides(s.batch_b);
+  const auto so = shape_strides(s.batch);
+  std::vector<std::pair<int64_t, int64_t>> off(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t oa = 0, ob = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t idx = (i / so[d]) % s.batch[d];
+      oa += idx * sa[d];
+      ob += idx * sb[d];
+    }
+    off[i] = {oa, ob};
+  }
+  return off;
+}
+
+class MatMulKernel : public Kernel {
+ public:
+  enum class Path { kPackedB, kSgemm, kReference };
+
+  MatMulKernel(const KernelInfo& ki, Path path)
+      : path_(path), s_(matmul_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape)) {
+    offsets_ = batch_offsets(s_);
+    // With one B matrix and a contiguous A batch, the batch is just more rows of one GEMM.
+    fold_batch_ = shape_numel(s_.batch_b) == 1 && shape_numel(s_.batch_a) == shape_numel(s_.batch);
+    if (path_ == Path::kPackedB) {
+      const float* b = ki.constant(1)->data<float>();
+      for (int64_t i = 0; i < shape_numel(s_.batch_b); ++i)
+        packed_.emplace_back(false, s_.K, s_.N, b + i * s_.K * s_.N, s_.N);
+    }
+  }
+
+  void run(KernelContext& ctx) override {
+    const float* a = ctx.in(0).data<float>();
+    const float* b = ctx.in(1).data<float>();
+    float* y = ctx.out(0).data<float>();
+    const int64_t M = s_.M, N = s_.N, K = s_.K;
+    const GemmEpilogue none;
+    if (fold_batch_ && path_ != Path::kReference) {
+      const int64_t rows = M * shape_numel(s_.batch);
+      if (path_ == Path::kPackedB) {
+        sgemm_packed_b(false, rows, a, K, packed_[0], y, N, none, ctx.pool);
+      } else {
+        sgemm(false, false, rows, N, K, 1.0f, a, K, b, N, 0.0f, y, N, none, ctx.pool);
+      }
+      return;
+    }
+    for (size_t i = 0; i < offsets_.size(); ++i) {
+      const auto [oa, ob] = offsets_[i];
+      const float* ai = a + oa * M * K;
+      float* yi = y + static_cast<int64_t>(i) * M * N;
+      switch (path_) {
+        case Path::kPackedB:
+          sgemm_packed_b(false, M, ai, K, packed_[ob], yi, N, none, ctx.pool);
+          break;
+        case Path::kSgemm:
+          sgemm(false, false, M, N, K, 1.0f, ai, K, b + ob * K * N, N, 0.0f, yi, N, none, ctx.pool);
+          break;
+        case Path::kReference:
+          sgemm_reference(false, false, M, N, K, 1.0f, ai, K, b + ob * K * N, N, 0.0f, yi, N, none,
+                          nullptr);
+          break;
+      }
+    }
+  }
+
+ private:
+  Path path_;
+  MatMulShape s_;
+  std::vector<std::pair<int64_t, int64_t>> offsets_;
+  bool fold_batch_ = false;
+  std::vector<PackedMatrixB> packed_;
+};
+
+OpDef make_matmul() {
+  OpDef def;
+  def.type = "MatMul";
+  def.infer = [](InferContext& ic) {
+    const ValueType& a = ic.input(0);
+    const ValueType& b = ic.input(1);
+    if (a.dtype != DType::kFloat32 || b.dtype != DType::kFloat32)
+      ic.fail(
+          cat("inputs must be float32, got ", dtype_name(a.dtype), " and ", dtype_name(b.dtype)));
+    if (!a.has_shape || !b.has_shape) {
+      ic.output(0).dtype = DType::kFloat32;
+      return;
+    }
+    ic.set_output(0, DType::kFloat32, matmul_shape(ic.node, a.shape, b.shape).out);
+  };
+  def.flops = [](const KernelInfo& ki) {
+    MatMulShape s = matmul_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape);
+    return 2.0 * shape_numel(s.batch) * s.M * s.N * s.K;
+  };
+  using Path = MatMulKernel::Path;
+  def.impls.push_back({"sgemm_packed_b",
+                       [](const KernelInfo& ki) { return ki.constant(1) != nullptr; },
+                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<MatMulKernel>(ki, Path::kPackedB);
+                       }});
+  def.impls.push_back({"sgemm", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<MatMulKernel>(ki, Path::kSgemm);
+                       }});
+  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<MatMulKernel>(ki, Path::kReference);
+                       }});
+  return def;
+}
+
+}  // namespace
+SINTER_REGISTER_OP(make_matmul);
+}  // namespace sinter

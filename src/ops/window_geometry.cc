@@ -1,0 +1,81 @@
+#include "ops/window_geometry.h"
+
+#include <string>
+
+#include "core/error.h"
+
+namespace sinter {
+
+namespace {
+
+std::vector<int64_t> per_dim(const Node& node, const char* key, size_t rank, int64_t fallback,
+                             size_t expected) {
+  std::vector<int64_t> v = node.attr_ints(key, std::vector<int64_t>(expected, fallback));
+  if (v.size() != expected)
+    throw ModelError(cat(node.describe(), ": attribute '", key, "' has ", v.size(),
+                         " values, expected ", expected, " for ", rank, " spatial dims"));
+  return v;
+}
+
+}  // namespace
+
+WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
+                               const std::vector<int64_t>& kernel, bool ceil_mode) {
+  const size_t rank = in.size();
+  WindowGeometry g;
+  g.in = in;
+  g.kernel = kernel;
+  if (kernel.size() != rank)
+    throw ModelError(cat(node.describe(), ": kernel has ", kernel.size(), " dims, input has ", rank,
+                         " spatial dims"));
+  g.strides = per_dim(node, "strides", rank, 1, rank);
+  g.dilations = per_dim(node, "dilations", rank, 1, rank);
+  std::vector<int64_t> pads = per_dim(node, "pads", rank, 0, 2 * rank);
+  g.pads_begin.assign(pads.begin(), pads.begin() + rank);
+  g.pads_end.assign(pads.begin() + rank, pads.end());
+  std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER" &&
+      auto_pad != "VALID")
+    throw ModelError(cat(node.describe(), ": unknown auto_pad '", auto_pad, "'"));
+
+  g.out.resize(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    if (g.strides[i] < 1 || g.dilations[i] < 1 || kernel[i] < 1)
+      throw ModelError(cat(node.describe(), ": kernel, strides and dilations must be positive"));
+    if (g.pads_begin[i] < 0 || g.pads_end[i] < 0)
+      throw ModelError(cat(node.describe(), ": negative pads are not supported"));
+    const int64_t extent = (kernel[i] - 1) * g.dilations[i] + 1;
+    const int64_t s = g.strides[i];
+    if (auto_pad == "VALID") {
+      g.pads_begin[i] = g.pads_end[i] = 0;
+    } else if (auto_pad != "NOTSET") {
+      // SAME: output = ceil(in / stride); the odd pad goes to the end (UPPER) or begin (LOWER).
+      if (in[i] < 0) {
+        g.out[i] = -1;
+        continue;
+      }
+      int64_t out = (in[i] + s - 1) / s;
+      int64_t total = std::max<int64_t>(0, (out - 1) * s + extent - in[i]);
+      int64_t small = total / 2, big = total - small;
+      g.pads_begin[i] = auto_pad == "SAME_UPPER" ? small : big;
+      g.pads_end[i] = auto_pad == "SAME_UPPER" ? big : small;
+    }
+    if (in[i] < 0) {
+      g.out[i] = -1;
+      continue;
+    }
+    const int64_t span = in[i] + g.pads_begin[i] + g.pads_end[i] - extent;
+    if (span < 0)
+      throw ModelError(cat(node.describe(), ": window of extent ", extent,
+                           " is larger than the padded input (",
+                           in[i] + g.pads_begin[i] + g.pads_end[i], ") in spatial dim ", i));
+    int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    // A ceil-mode window that would start inside the end padding is dropped (as PyTorch and
+    // the ONNX reference do), so every window covers at least one input element.
+    if (ceil_mode && (out - 1) * s >= in[i] + g.pads_begin[i]) --out;
+    g.out[i] = out;
+  }
+  return g;
+}
+
+}  // namespace sinter
