@@ -28,8 +28,8 @@ sinter::ThreadPool* pool_of(int threads) {
 }
 
 // args: C, M, H (= W), kernel (square, pad kernel/2), stride, threads, algo (0: the planner's
-// choice, 1: implicit GEMM forced). FLOPS counts direct-convolution flops (2 per MAC) for every
-// algorithm, so Winograd shows as effective throughput.
+// choice, 1: implicit GEMM forced, 2: Winograd forced). FLOPS counts direct-convolution flops (2
+// per MAC) for every algorithm, so Winograd shows as effective throughput.
 void BM_Conv2d(benchmark::State& state) {
   sinter::Conv2dShape s;
   s.C = state.range(0);
@@ -43,6 +43,7 @@ void BM_Conv2d(benchmark::State& state) {
   std::vector<float> y(s.M * s.OH() * s.OW());
   std::optional<sinter::Conv2d::Algorithm> force;
   if (state.range(6) == 1) force = sinter::Conv2d::Algorithm::kImplicitGemm;
+  if (state.range(6) == 2) force = sinter::Conv2d::Algorithm::kWinograd;
   sinter::Conv2d conv(s, w.data(), bias.data(), sinter::Activation::relu(), force);
   auto* pool = pool_of(static_cast<int>(state.range(5)));
   for (auto _ : state) {
@@ -57,20 +58,28 @@ BENCHMARK(BM_Conv2d)
     ->ArgNames({"C", "M", "HW", "k", "s", "threads", "algo"})
     ->Args({64, 64, 56, 3, 1, 1, 0})  // resnet18 layer1
     ->Args({64, 64, 56, 3, 1, 1, 1})
+    ->Args({64, 64, 56, 3, 1, 1, 2})
     ->Args({64, 64, 56, 3, 1, 2, 0})
     ->Args({64, 64, 56, 3, 1, 2, 1})
+    ->Args({64, 64, 56, 3, 1, 2, 2})
     ->Args({128, 128, 28, 3, 1, 1, 0})  // resnet18 layer2
     ->Args({128, 128, 28, 3, 1, 1, 1})
+    ->Args({128, 128, 28, 3, 1, 1, 2})
     ->Args({256, 256, 14, 3, 1, 1, 0})  // resnet18 layer3
     ->Args({256, 256, 14, 3, 1, 1, 1})
+    ->Args({256, 256, 14, 3, 1, 1, 2})
     ->Args({512, 512, 14, 3, 1, 1, 0})  // vgg16 conv5
     ->Args({512, 512, 14, 3, 1, 1, 1})
+    ->Args({512, 512, 14, 3, 1, 1, 2})
     ->Args({512, 512, 7, 3, 1, 1, 0})  // resnet layer4
     ->Args({512, 512, 7, 3, 1, 1, 1})
+    ->Args({512, 512, 7, 3, 1, 1, 2})
     ->Args({512, 512, 7, 3, 1, 2, 0})
     ->Args({512, 512, 7, 3, 1, 2, 1})
+    ->Args({512, 512, 7, 3, 1, 2, 2})
     ->Args({64, 64, 224, 3, 1, 1, 0})  // vgg16 conv1_2
     ->Args({64, 64, 224, 3, 1, 1, 1})
+    ->Args({64, 64, 224, 3, 1, 1, 2})
     ->Args({256, 64, 56, 1, 1, 1, 0})    // resnet50 1x1 reduce
     ->Args({64, 256, 56, 1, 1, 1, 0})    // resnet50 1x1 expand
     ->Args({1024, 256, 14, 1, 1, 1, 0})  // resnet50 layer3 1x1

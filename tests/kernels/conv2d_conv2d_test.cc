@@ -179,13 +179,34 @@ TEST(Conv2d, WinogradMatchesReference) {
   }
 }
 
+TEST(Conv2d, WinogradWideRows) {
+  std::mt19937 rng(79);
+  // Rows of 19 and 56 tiles: the vectorized 8-tile transform passes plus their scalar tails.
+  for (int64_t W : {75, 224}) {
+    Conv2dShape s;
+    s.N = 2;
+    s.C = 5;
+    s.M = 7;
+    s.H = 9;
+    s.W = W;
+    s.KH = s.KW = 3;
+    s.pad_top = 1;
+    s.pad_left = 2;
+    s.pad_bottom = 0;
+    s.pad_right = 1;
+    check_conv(s, {true, true, Activation::relu(), 2}, rng, nullptr, Conv2d::Algorithm::kWinograd);
+    check_conv(s, {false, false, {ActivationKind::kHardSwish}, 1}, rng, nullptr,
+               Conv2d::Algorithm::kWinograd);
+  }
+}
+
 TEST(Conv2d, WinogradChosenForResNetLayers) {
   std::mt19937 rng(78);
   Conv2dShape s;  // deeper than one GEMM K block, spatial size not a multiple of 4
   s.C = 300;
   s.M = 256;
   s.H = 14;
-  s.W = 15;
+  s.W = 23;  // 6 tiles a row: the 16-tile blocks this depth gets start mid-row
   s.KH = s.KW = 3;
   s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
   Conv2d::Algorithm a;

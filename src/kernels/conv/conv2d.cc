@@ -21,7 +21,7 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
                          s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
   // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
-  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 256 && s.M >= 256 && tiles >= 16;
+  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
   algorithm_ = pointwise  ? Algorithm::kGemm1x1
                : winograd ? Algorithm::kWinograd
                           : Algorithm::kImplicitGemm;

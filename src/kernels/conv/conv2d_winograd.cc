@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "kernels/conv/conv2d_winograd_transform.h"
 #include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter {
@@ -19,120 +21,6 @@ float* run_scratch(int64_t floats) {
     size = floats;
   }
   return buf.get();
-}
-
-// B^T d for one column of 6 (lanes are independent tiles).
-template <int L>
-inline void bt6(const float (*d)[L], float (*r)[L]) {
-  for (int l = 0; l < L; ++l) {
-    const float d0 = d[0][l], d1 = d[1][l], d2 = d[2][l], d3 = d[3][l], d4 = d[4][l], d5 = d[5][l];
-    r[0][l] = 4.0f * d0 - 5.0f * d2 + d4;
-    r[1][l] = -4.0f * (d1 + d2) + d3 + d4;
-    r[2][l] = 4.0f * (d1 - d2) - d3 + d4;
-    r[3][l] = 2.0f * (d3 - d1) - d2 + d4;
-    r[4][l] = 2.0f * (d1 - d3) - d2 + d4;
-    r[5][l] = 4.0f * d1 - 5.0f * d3 + d5;
-  }
-}
-
-// A^T m for one column of 6.
-template <int L>
-inline void at6(const float (*m)[L], float (*r)[L]) {
-  for (int l = 0; l < L; ++l) {
-    const float a = m[1][l] + m[2][l], b = m[1][l] - m[2][l];
-    const float c = m[3][l] + m[4][l], e = m[3][l] - m[4][l];
-    r[0][l] = m[0][l] + a + c;
-    r[1][l] = b + 2.0f * e;
-    r[2][l] = a + 4.0f * c;
-    r[3][l] = b + 8.0f * e + m[5][l];
-  }
-}
-
-// Transforms channels [c0, c1) of NR tiles starting at tile t0 into the packed-B layout of the
-// 36 GEMMs (K = C, N = tiles in the block, column j = t - tile_begin).
-template <int NR>
-void input_transform(const Conv2dShape& s, const float* x, int64_t tiles_w, int64_t t_begin,
-                     int64_t tb, int64_t c0, int64_t c1, int64_t kb, float* v) {
-  const int64_t npad = (tb + NR - 1) / NR * NR, C = s.C;
-  for (int64_t j0 = 0; j0 < tb; j0 += NR) {
-    int64_t ih0[NR], iw0[NR];
-    const int lanes = static_cast<int>(std::min<int64_t>(NR, tb - j0));
-    for (int l = 0; l < NR; ++l) {
-      const int64_t t = t_begin + j0 + std::min(l, lanes - 1);
-      ih0[l] = (t / tiles_w) * kTile - s.pad_top;
-      iw0[l] = (t % tiles_w) * kTile - s.pad_left;
-    }
-    for (int64_t c = c0; c < c1; ++c) {
-      const float* xc = x + c * s.H * s.W;
-      float d[kIn][kIn][NR], r[kIn][kIn][NR];
-      for (int l = 0; l < NR; ++l) {
-        for (int i = 0; i < kIn; ++i) {
-          const int64_t ih = ih0[l] + i;
-          const bool row_ok = l < lanes && ih >= 0 && ih < s.H;
-          for (int k = 0; k < kIn; ++k) {
-            const int64_t iw = iw0[l] + k;
-            d[i][k][l] = row_ok && iw >= 0 && iw < s.W ? xc[ih * s.W + iw] : 0.0f;
-          }
-        }
-      }
-      // Rows: r[i][k] = sum_j BT[i][j] d[j][k]; then columns of r, in place into d.
-      float col[kIn][NR], out[kIn][NR];
-      for (int k = 0; k < kIn; ++k) {
-        for (int i = 0; i < kIn; ++i)
-          for (int l = 0; l < NR; ++l) col[i][l] = d[i][k][l];
-        bt6<NR>(col, out);
-        for (int i = 0; i < kIn; ++i)
-          for (int l = 0; l < NR; ++l) r[i][k][l] = out[i][l];
-      }
-      const int64_t pc = c / kb * kb, kc = std::min(kb, C - pc);
-      const int64_t base = pc * npad + (j0 / NR) * kc * NR + (c - pc) * NR;
-      for (int i = 0; i < kIn; ++i) {
-        bt6<NR>(r[i], out);
-        for (int k = 0; k < kIn; ++k) {
-          float* dst = v + (i * kIn + k) * C * npad + base;
-          for (int l = 0; l < NR; ++l) dst[l] = out[k][l];
-        }
-      }
-    }
-  }
-}
-
-// Output transform of channels [m0, m1): m holds the 36 GEMM results [xi][M][ldm].
-template <int NR>
-void output_transform(const Conv2dShape& s, const float* m, int64_t ldm, int64_t tiles_w,
-                      int64_t t_begin, int64_t tb, int64_t m0, int64_t m1, const float* bias,
-                      const float* residual, const Activation& act, float* y) {
-  const int64_t OH = s.OH(), OW = s.OW(), M = s.M;
-  for (int64_t oc = m0; oc < m1; ++oc) {
-    for (int64_t j0 = 0; j0 < tb; j0 += NR) {
-      const int lanes = static_cast<int>(std::min<int64_t>(NR, tb - j0));
-      float r[kTile][kIn][NR], col[kIn][NR], out[kIn][NR];
-      for (int k = 0; k < kIn; ++k) {  // columns: A^T over the row index
-        for (int i = 0; i < kIn; ++i) {
-          const float* src = m + ((i * kIn + k) * M + oc) * ldm + j0;
-          for (int l = 0; l < NR; ++l) col[i][l] = l < lanes ? src[l] : 0.0f;
-        }
-        at6<NR>(col, out);
-        for (int i = 0; i < kTile; ++i)
-          for (int l = 0; l < NR; ++l) r[i][k][l] = out[i][l];
-      }
-      const float b = bias ? bias[oc] : 0.0f;
-      for (int i = 0; i < kTile; ++i) {
-        at6<NR>(r[i], out);
-        for (int l = 0; l < lanes; ++l) {
-          const int64_t t = t_begin + j0 + l;
-          const int64_t oh = (t / tiles_w) * kTile + i, ow0 = (t % tiles_w) * kTile;
-          if (oh >= OH) continue;
-          const int64_t o = (oc * OH + oh) * OW;
-          for (int k = 0; k < kTile && ow0 + k < OW; ++k) {
-            float v = out[k][l] + b;
-            if (residual) v += residual[o + ow0 + k];
-            y[o + ow0 + k] = act.apply(v);
-          }
-        }
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -183,7 +71,6 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   const int64_t npad_max = (tb_max + NR - 1) / NR * NR;
   float* v = run_scratch(kXi * (C + M) * npad_max);
   float* mres = v + kXi * C * npad_max;
-  const int64_t kb = gemm::k_block(ks, C);
   const GemmEpilogue none;
   auto par = [&](int64_t n, const std::function<void(int64_t, int)>& fn) {
     if (pool) {
@@ -192,40 +79,44 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
       for (int64_t i = 0; i < n; ++i) fn(i, 0);
     }
   };
+  const bool avx2 = cpu_features().has_avx2_fma();
   const int64_t chunks = pool ? pool->num_threads() * 4 : 1;
+  WinogradBlock blk;
+  blk.s = &s;
+  blk.tiles_w = tiles_w;
+  blk.nr = NR;
+  blk.kb = gemm::k_block(ks, C);
+  blk.v = v;
+  blk.m = mres;
   for (int64_t n = 0; n < s.N; ++n) {
     const float* xn = x + n * C * s.H * s.W;
     const int64_t out = n * M * OH * OW;
+    const float* r = residual ? residual + out : nullptr;
     for (int64_t t0 = 0; t0 < tiles; t0 += tb_max) {
-      const int64_t tb = std::min(tb_max, tiles - t0), ldm = (tb + NR - 1) / NR * NR;
-      par(std::min(chunks, C), [&](int64_t i, int) {
-        const int64_t c0 = C * i / std::min(chunks, C), c1 = C * (i + 1) / std::min(chunks, C);
-        if (NR == 16) {
-          input_transform<16>(s, xn, tiles_w, t0, tb, c0, c1, kb, v);
-        } else {
-          input_transform<8>(s, xn, tiles_w, t0, tb, c0, c1, kb, v);
-        }
+      blk.t0 = t0;
+      blk.tb = std::min(tb_max, tiles - t0);
+      blk.npad = (blk.tb + NR - 1) / NR * NR;
+      const int64_t cch = std::min(chunks, C), mch = std::min(chunks, M);
+      par(cch, [&](int64_t i, int) {
+        const int64_t c0 = C * i / cch, c1 = C * (i + 1) / cch;
+        avx2 ? winograd_input_avx2(blk, xn, c0, c1) : winograd_input(blk, xn, c0, c1);
       });
       par(kXi, [&](int64_t xi, int) {
         gemm::GemmProblem p;
         p.M = M;
-        p.N = tb;
+        p.N = blk.tb;
         p.K = C;
         p.a.packed = u_[static_cast<size_t>(xi)].data();
-        p.b.packed = v + xi * C * ldm;
-        p.c = mres + xi * M * ldm;
-        p.ldc = ldm;
+        p.b.packed = v + xi * C * blk.npad;
+        p.c = mres + xi * M * blk.npad;
+        p.ldc = blk.npad;
         p.epi = &none;
-        gemm::gemm_tile(ks, p, 0, M, 0, tb);
+        gemm::gemm_tile(ks, p, 0, M, 0, blk.tb);
       });
-      par(std::min(chunks, M), [&](int64_t i, int) {
-        const int64_t m0 = M * i / std::min(chunks, M), m1 = M * (i + 1) / std::min(chunks, M);
-        const float* r = residual ? residual + out : nullptr;
-        if (NR == 16) {
-          output_transform<16>(s, mres, ldm, tiles_w, t0, tb, m0, m1, bias, r, act, y + out);
-        } else {
-          output_transform<8>(s, mres, ldm, tiles_w, t0, tb, m0, m1, bias, r, act, y + out);
-        }
+      par(mch, [&](int64_t i, int) {
+        const int64_t m0 = M * i / mch, m1 = M * (i + 1) / mch;
+        avx2 ? winograd_output_avx2(blk, m0, m1, bias, r, act, y + out)
+             : winograd_output(blk, m0, m1, bias, r, act, y + out);
       });
     }
   }

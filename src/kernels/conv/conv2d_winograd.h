@@ -12,6 +12,24 @@
 
 namespace sinter {
 
+// Where the GEMMs' operands and results of one block of tiles live.
+struct WinogradBlock {
+  const Conv2dShape* s;
+  int64_t tiles_w;  // tiles per tile row
+  int64_t t0, tb;   // the block: flattened tiles [t0, t0 + tb)
+  int64_t npad;     // GEMM N rounded up to nr (row stride of results, packed-B width)
+  int nr;           // packed-B sliver width
+  int64_t kb;       // GEMM K block depth (packed-B layout)
+  float* v;         // packed B of the 36 GEMMs: [36][C x npad]
+  const float* m;   // GEMM results: [36][M][npad]
+};
+
+// The transforms built with AVX2 (conv2d_winograd_avx2.cc); the portable build is internal to
+// conv2d_winograd.cc.
+void winograd_input_avx2(const WinogradBlock& b, const float* x, int64_t c0, int64_t c1);
+void winograd_output_avx2(const WinogradBlock& b, int64_t m0, int64_t m1, const float* bias,
+                          const float* residual, const Activation& act, float* y);
+
 class Conv2dWinograd {
  public:
   static bool supports(const Conv2dShape& s);

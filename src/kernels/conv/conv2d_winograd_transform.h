@@ -1,0 +1,253 @@
+#pragma once
+// Winograd F(4x4, 3x3) input and output transforms, written once and compiled twice (portable
+// and AVX2; everything here has internal linkage so the two builds never mix). Each transform
+// is split into a 1-D pass along image rows (strided, per tile) and a 1-D pass across rows that
+// is element-wise over the tiles of a tile row, so the compiler vectorizes the bulk of it.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/activation.h"
+#include "kernels/conv/conv2d_winograd.h"
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
+namespace sinter {
+namespace {
+
+#ifdef __AVX2__
+// 4x8 transpose within 128-bit lanes: from 32 floats (8 groups of 4) to 4 vectors whose lanes
+// are the groups in the order 0,2,4,6,1,3,5,7. The same network also inverts itself.
+inline void transpose_4x8(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256* out) {
+  const __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1);
+  const __m256 t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3);
+  out[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+  out[1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+  out[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+  out[3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+}
+
+// Row pass of the input transform for 8 tiles: p[4l + j], j < 6, read from 36 floats.
+inline void input_row_pass8(const float* p, float* ri, int64_t n) {
+  __m256 a[4], b[4];
+  transpose_4x8(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _mm256_loadu_ps(p + 16),
+                _mm256_loadu_ps(p + 24), a);
+  transpose_4x8(_mm256_loadu_ps(p + 4), _mm256_loadu_ps(p + 12), _mm256_loadu_ps(p + 20),
+                _mm256_loadu_ps(p + 28), b);
+  const __m256 d0 = a[0], d1 = a[1], d2 = a[2], d3 = a[3], d4 = b[0], d5 = b[1];
+  const __m256 c2 = _mm256_set1_ps(2.0f), c4 = _mm256_set1_ps(4.0f), c5 = _mm256_set1_ps(5.0f);
+  __m256 r[6];
+  r[0] = _mm256_add_ps(_mm256_fnmadd_ps(c5, d2, _mm256_mul_ps(c4, d0)), d4);
+  r[1] = _mm256_add_ps(_mm256_fnmadd_ps(c4, _mm256_add_ps(d1, d2), d3), d4);
+  r[2] = _mm256_fmadd_ps(c4, _mm256_sub_ps(d1, d2), _mm256_sub_ps(d4, d3));
+  r[3] = _mm256_fmadd_ps(c2, _mm256_sub_ps(d3, d1), _mm256_sub_ps(d4, d2));
+  r[4] = _mm256_fmadd_ps(c2, _mm256_sub_ps(d1, d3), _mm256_sub_ps(d4, d2));
+  r[5] = _mm256_add_ps(_mm256_fnmadd_ps(c5, d3, _mm256_mul_ps(c4, d1)), d5);
+  const __m256i natural = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (int k = 0; k < 6; ++k) _mm256_storeu_ps(ri + k * n, _mm256_permutevar8x32_ps(r[k], natural));
+}
+
+// Row pass of the output transform for 8 tiles: o[b][l] -> 32 contiguous outputs.
+inline void output_row_pass8(const __m256* o, float* dst) {
+  const __m256i grouped = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  __m256 v[4];
+  transpose_4x8(_mm256_permutevar8x32_ps(o[0], grouped), _mm256_permutevar8x32_ps(o[1], grouped),
+                _mm256_permutevar8x32_ps(o[2], grouped), _mm256_permutevar8x32_ps(o[3], grouped),
+                v);
+  for (int i = 0; i < 4; ++i) _mm256_storeu_ps(dst + 8 * i, v[i]);
+}
+#endif
+
+// Short copies inline (a libc call per sliver piece costs more than the copy).
+inline void copy_floats(const float* src, int64_t n, float* dst) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
+// Calls fn(th, tw_begin, tw_end, col) for each tile-row run of the block; col is the GEMM
+// column of (th, tw_begin).
+template <class Fn>
+void for_each_row_run(const WinogradBlock& b, Fn&& fn) {
+  for (int64_t t = b.t0; t < b.t0 + b.tb;) {
+    const int64_t th = t / b.tiles_w, tw = t % b.tiles_w;
+    const int64_t end = std::min(b.tiles_w, tw + (b.t0 + b.tb - t));
+    fn(th, tw, end, t - b.t0);
+    t += end - tw;
+  }
+}
+
+// B^T applied across six rows of n values each.
+inline void bt6(const float* const* in, float* const* out, int64_t n) {
+  const float *d0 = in[0], *d1 = in[1], *d2 = in[2], *d3 = in[3], *d4 = in[4], *d5 = in[5];
+  float *r0 = out[0], *r1 = out[1], *r2 = out[2], *r3 = out[3], *r4 = out[4], *r5 = out[5];
+  for (int64_t l = 0; l < n; ++l) {
+    r0[l] = 4.0f * d0[l] - 5.0f * d2[l] + d4[l];
+    r1[l] = -4.0f * (d1[l] + d2[l]) + d3[l] + d4[l];
+    r2[l] = 4.0f * (d1[l] - d2[l]) - d3[l] + d4[l];
+    r3[l] = 2.0f * (d3[l] - d1[l]) - d2[l] + d4[l];
+    r4[l] = 2.0f * (d1[l] - d3[l]) - d2[l] + d4[l];
+    r5[l] = 4.0f * d1[l] - 5.0f * d3[l] + d5[l];
+  }
+}
+
+// A^T applied across six rows of n values each (four outputs).
+inline void at6(const float* const* in, float* const* out, int64_t n) {
+  const float *m0 = in[0], *m1 = in[1], *m2 = in[2], *m3 = in[3], *m4 = in[4], *m5 = in[5];
+  float *r0 = out[0], *r1 = out[1], *r2 = out[2], *r3 = out[3];
+  for (int64_t l = 0; l < n; ++l) {
+    const float a = m1[l] + m2[l], b = m1[l] - m2[l], c = m3[l] + m4[l], e = m3[l] - m4[l];
+    r0[l] = m0[l] + a + c;
+    r1[l] = b + 2.0f * e;
+    r2[l] = a + 4.0f * c;
+    r3[l] = b + 8.0f * e + m5[l];
+  }
+}
+
+// Input transform of channels [c0, c1) of one image into the packed B operands.
+void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t c1) {
+  const Conv2dShape& s = *b.s;
+  const int64_t C = s.C, H = s.H, W = s.W;
+  thread_local std::vector<float> buf;
+  const int64_t tw_max = b.tiles_w;
+  buf.resize(static_cast<size_t>((4 * tw_max + 8) + 72 * tw_max));
+  float* row = buf.data();          // one padded input row of a run
+  float* r = row + 4 * tw_max + 8;  // [6 rows][6 k'][n]: row pass results
+  float* vt = r + 36 * tw_max;      // [36][n]: both passes
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* xc = x + c * H * W;
+    const int64_t pc = c / b.kb * b.kb, kc = std::min(b.kb, C - pc);
+    for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
+      const int64_t n = te - ta, iw0 = 4 * ta - s.pad_left, width = 4 * n + 2;
+      for (int i = 0; i < 6; ++i) {
+        const int64_t ih = 4 * th - s.pad_top + i;
+        if (ih < 0 || ih >= H) {
+          std::fill(row, row + width, 0.0f);
+        } else {
+          const float* xr = xc + ih * W;
+          const int64_t lo = std::clamp<int64_t>(-iw0, 0, width);
+          const int64_t hi = std::clamp<int64_t>(W - iw0, lo, width);
+          std::fill(row, row + lo, 0.0f);
+          std::copy(xr + iw0 + lo, xr + iw0 + hi, row + lo);
+          std::fill(row + hi, row + width, 0.0f);
+        }
+        // Row pass: B^T over the six columns of each tile (stride 4 along the row).
+        float* ri = r + i * 6 * n;
+        int64_t l = 0;
+#ifdef __AVX2__
+        for (; l + 8 <= n; l += 8) input_row_pass8(row + 4 * l, ri + l, n);
+#endif
+        for (; l < n; ++l) {
+          const float* d = row + 4 * l;
+          ri[0 * n + l] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+          ri[1 * n + l] = -4.0f * (d[1] + d[2]) + d[3] + d[4];
+          ri[2 * n + l] = 4.0f * (d[1] - d[2]) - d[3] + d[4];
+          ri[3 * n + l] = 2.0f * (d[3] - d[1]) - d[2] + d[4];
+          ri[4 * n + l] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
+          ri[5 * n + l] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+        }
+      }
+      // Column pass: B^T across the six rows, element-wise over the run's tiles.
+      for (int k = 0; k < 6; ++k) {
+        const float* in[6];
+        float* out[6];
+        for (int i = 0; i < 6; ++i) {
+          in[i] = r + (i * 6 + k) * n;
+          out[i] = vt + (i * 6 + k) * n;
+        }
+        bt6(in, out, n);
+      }
+      // Scatter into the packed-B slivers of each of the 36 GEMMs.
+      for (int xi = 0; xi < 36; ++xi) {
+        float* dst = b.v + xi * C * b.npad + pc * b.npad + (c - pc) * b.nr;
+        const float* src = vt + xi * n;
+        for (int64_t j = 0; j < n;) {
+          const int64_t cj = col + j, len = std::min<int64_t>(n - j, b.nr - cj % b.nr);
+          copy_floats(src + j, len, dst + (cj / b.nr) * kc * b.nr + cj % b.nr);
+          j += len;
+        }
+      }
+    });
+  }
+}
+
+// y[0, n) = act(v + bias + residual), with the common activations in vectorizable loops.
+inline void epilogue_row(float* y, const float* v, const float* res, int64_t n, float bias,
+                         const Activation& act) {
+  for (int64_t j = 0; j < n; ++j) y[j] = v[j] + bias + (res ? res[j] : 0.0f);
+  switch (act.kind) {
+    case ActivationKind::kNone:
+      return;
+    case ActivationKind::kRelu:
+      for (int64_t j = 0; j < n; ++j) y[j] = y[j] > 0.0f ? y[j] : 0.0f;
+      return;
+    case ActivationKind::kClip:
+      for (int64_t j = 0; j < n; ++j) y[j] = std::min(std::max(y[j], act.alpha), act.beta);
+      return;
+    default:
+      for (int64_t j = 0; j < n; ++j) y[j] = act.apply(y[j]);
+  }
+}
+
+// Output transform of output channels [m0, m1) of one image, with the fused epilogue.
+void winograd_output(const WinogradBlock& b, int64_t m0, int64_t m1, const float* bias,
+                     const float* residual, const Activation& act, float* y) {
+  const Conv2dShape& s = *b.s;
+  const int64_t M = s.M, OH = s.OH(), OW = s.OW();
+  thread_local std::vector<float> buf;
+  const int64_t tw_max = b.tiles_w;
+  buf.resize(static_cast<size_t>(24 * tw_max + 4 * tw_max));
+  float* q = buf.data();          // [4 rows][6 k][n]: column pass results
+  float* orow = q + 24 * tw_max;  // one output row of the run
+  for (int64_t oc = m0; oc < m1; ++oc) {
+    const float bv = bias ? bias[oc] : 0.0f;
+    for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
+      const int64_t n = te - ta;
+      // Column pass: A^T across the six rows of GEMM results, element-wise over tiles.
+      for (int k = 0; k < 6; ++k) {
+        const float* in[6];
+        float* out[4];
+        for (int i = 0; i < 6; ++i) in[i] = b.m + ((i * 6 + k) * M + oc) * b.npad + col;
+        for (int a = 0; a < 4; ++a) out[a] = q + (a * 6 + k) * n;
+        at6(in, out, n);
+      }
+      const int64_t ow0 = 4 * ta, width = std::min(4 * n, OW - ow0);
+      for (int a = 0; a < 4; ++a) {
+        const int64_t oh = 4 * th + a;
+        if (oh >= OH) break;
+        // Row pass: A^T over the six columns of each tile, four outputs per tile.
+        const float* qa = q + a * 6 * n;
+        int64_t l = 0;
+#ifdef __AVX2__
+        for (; l + 8 <= n; l += 8) {
+          const float* e = qa + l;
+          const __m256 m0 = _mm256_loadu_ps(e), m1 = _mm256_loadu_ps(e + n);
+          const __m256 m2 = _mm256_loadu_ps(e + 2 * n), m3 = _mm256_loadu_ps(e + 3 * n);
+          const __m256 m4 = _mm256_loadu_ps(e + 4 * n), m5 = _mm256_loadu_ps(e + 5 * n);
+          const __m256 a1 = _mm256_add_ps(m1, m2), b1 = _mm256_sub_ps(m1, m2);
+          const __m256 c1 = _mm256_add_ps(m3, m4), e1 = _mm256_sub_ps(m3, m4);
+          const __m256 o[4] = {_mm256_add_ps(_mm256_add_ps(m0, a1), c1),
+                               _mm256_fmadd_ps(_mm256_set1_ps(2.0f), e1, b1),
+                               _mm256_fmadd_ps(_mm256_set1_ps(4.0f), c1, a1),
+                               _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.0f), e1, b1), m5)};
+          output_row_pass8(o, orow + 4 * l);
+        }
+#endif
+        for (; l < n; ++l) {
+          const float a1 = qa[n + l] + qa[2 * n + l], b1 = qa[n + l] - qa[2 * n + l];
+          const float c1 = qa[3 * n + l] + qa[4 * n + l], e1 = qa[3 * n + l] - qa[4 * n + l];
+          float* o = orow + 4 * l;
+          o[0] = qa[l] + a1 + c1;
+          o[1] = b1 + 2.0f * e1;
+          o[2] = a1 + 4.0f * c1;
+          o[3] = b1 + 8.0f * e1 + qa[5 * n + l];
+        }
+        const int64_t off = (oc * OH + oh) * OW + ow0;
+        epilogue_row(y + off, orow, residual ? residual + off : nullptr, width, bv, act);
+      }
+    });
+  }
+}
+
+}  // namespace
+}  // namespace sinter
