@@ -1,0 +1,245 @@
+// Conv (1-D and 2-D; 1-D runs as 2-D with H = 1) and sinter::FusedConv, the same plus an optional
+// residual input Z (added before the activation) and an activation, both made by graph passes.
+// Implementations, most specialized first: the depthwise kernel (group == C), the planned
+// Conv2d from kernels/conv (weights packed at plan time, so the weight must be constant), and
+// the direct reference convolution.
+#include <memory>
+
+#include "kernels/conv/conv2d.h"
+#include "kernels/depthwise/depthwise_conv2d.h"
+#include "ops/fused_activation.h"
+#include "ops/op_registry.h"
+#include "ops/window_geometry.h"
+
+namespace sinter {
+namespace {
+
+bool is_fused(const Node& node) { return node.domain == "sinter"; }
+
+// Kernel sizes from W (kernel_shape, when given, must agree with them).
+std::vector<int64_t> kernel_dims(const Node& node, const Shape& w) {
+  std::vector<int64_t> k(w.begin() + 2, w.end());
+  if (node.has_attr("kernel_shape")) {
+    std::vector<int64_t> attr = node.attr_ints("kernel_shape");
+    bool ok = attr.size() == k.size();
+    for (size_t i = 0; ok && i < k.size(); ++i) ok = k[i] < 0 || k[i] == attr[i];
+    if (!ok)
+      throw ModelError(
+          cat(node.describe(), ": kernel_shape does not match the weight shape ", shape_str(w)));
+    k = attr;
+  }
+  return k;
+}
+
+void infer_conv(InferContext& ic) {
+  const size_t max_inputs = is_fused(ic.node) ? 4 : 3;
+  if (ic.num_inputs() < 2 || ic.num_inputs() > max_inputs)
+    ic.fail(cat("expects 2 to ", max_inputs, " inputs, got ", ic.num_inputs()));
+  for (size_t i = 0; i < ic.num_inputs(); ++i)
+    if (ic.has_input(i) && ic.input(i).dtype != DType::kFloat32)
+      ic.fail(cat("input ", i, " must be float32, got ", dtype_name(ic.input(i).dtype)));
+  if (is_fused(ic.node)) fused_activation(ic.node);  // rejects unknown activations early
+  const ValueType& x = ic.input(0);
+  const ValueType& w = ic.input(1);
+  if (!x.has_shape || !w.has_shape) {
+    ic.output(0).dtype = DType::kFloat32;
+    return;
+  }
+  if (x.shape.size() < 3) ic.fail(cat("X must be [N, C, spatial...], got ", shape_str(x.shape)));
+  if (w.shape.size() != x.shape.size())
+    ic.fail(cat("W ", shape_str(w.shape), " must have the rank of X ", shape_str(x.shape)));
+  const size_t spatial = x.shape.size() - 2;
+  if (spatial > 2)
+    throw UnsupportedError(cat(ic.node.describe(), ": ", spatial,
+                               "-D convolution is not supported (1-D and 2-D are)"));
+  const int64_t group = ic.node.attr_int("group", 1);
+  const int64_t C = x.shape[1], M = w.shape[0];
+  if (group < 1) ic.fail(cat("group must be positive, got ", group));
+  if (C >= 0 && (C % group != 0 || (w.shape[1] >= 0 && C / group != w.shape[1])))
+    ic.fail(cat("X has ", C, " channels, which with group=", group, " does not match W ",
+                shape_str(w.shape)));
+  if (M >= 0 && M % group != 0)
+    ic.fail(cat("W has ", M, " output channels, not divisible by group=", group));
+  if (ic.has_input(2) && ic.input(2).has_shape) {
+    const Shape& b = ic.input(2).shape;
+    if (b.size() != 1 || (M >= 0 && b[0] >= 0 && b[0] != M))
+      ic.fail(cat("B must have shape [", M, "], got ", shape_str(b)));
+  }
+  WindowGeometry g = window_geometry(ic.node, {x.shape.begin() + 2, x.shape.end()},
+                                     kernel_dims(ic.node, w.shape), false);
+  Shape out = {x.shape[0], M};
+  out.insert(out.end(), g.out.begin(), g.out.end());
+  if (ic.has_input(3) && ic.input(3).has_shape && ic.input(3).shape != out &&
+      shape_is_static(out) && shape_is_static(ic.input(3).shape))
+    ic.fail(cat("residual Z ", shape_str(ic.input(3).shape), " must have the output shape ",
+                shape_str(out)));
+  ic.set_output(0, DType::kFloat32, out);
+}
+
+// The 2-D problem for concrete X and W shapes (1-D as H = 1).
+Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w) {
+  WindowGeometry g = window_geometry(node, {x.begin() + 2, x.end()}, kernel_dims(node, w), false);
+  Conv2dShape s;
+  s.N = x[0];
+  s.C = x[1];
+  s.M = w[0];
+  s.group = node.attr_int("group", 1);
+  const bool one_d = x.size() == 3;
+  const size_t hw = one_d ? 0 : 1;  // index of the W dim in the geometry
+  s.W = x.back();
+  s.KW = g.kernel[hw];
+  s.stride_w = g.strides[hw];
+  s.dilation_w = g.dilations[hw];
+  s.pad_left = g.pads_begin[hw];
+  s.pad_right = g.pads_end[hw];
+  if (!one_d) {
+    s.H = x[2];
+    s.KH = g.kernel[0];
+    s.stride_h = g.strides[0];
+    s.dilation_h = g.dilations[0];
+    s.pad_top = g.pads_begin[0];
+    s.pad_bottom = g.pads_end[0];
+  }
+  return s;
+}
+
+struct ConvInputs {
+  const float *x, *w, *bias, *residual;
+  float* y;
+};
+
+ConvInputs conv_inputs(KernelContext& ctx) {
+  return {ctx.in(0).data<float>(), ctx.in(1).data<float>(),
+          ctx.has_in(2) ? ctx.in(2).data<float>() : nullptr,
+          ctx.has_in(3) ? ctx.in(3).data<float>() : nullptr, ctx.out(0).data<float>()};
+}
+
+// Shapes known at plan time are used as they are; otherwise they are read at every run.
+class ConvKernelBase : public Kernel {
+ public:
+  explicit ConvKernelBase(const KernelInfo& ki)
+      : node_(ki.node), act_(is_fused(ki.node) ? fused_activation(ki.node) : Activation{}) {}
+
+ protected:
+  Conv2dShape shape_for(const KernelContext& ctx) const {
+    return conv_shape(node_, ctx.in(0).shape(), ctx.in(1).shape());
+  }
+
+  Node node_;
+  Activation act_;
+};
+
+class DepthwiseConvKernel : public ConvKernelBase {
+ public:
+  using ConvKernelBase::ConvKernelBase;
+  void run(KernelContext& ctx) override {
+    const Conv2dShape s = shape_for(ctx);
+    kernels::DepthwiseConv2dParams p;
+    p.batch = s.N;
+    p.channels = s.C;
+    p.in_h = s.H;
+    p.in_w = s.W;
+    p.multiplier = s.M / s.C;
+    p.kernel_h = s.KH;
+    p.kernel_w = s.KW;
+    p.stride_h = s.stride_h;
+    p.stride_w = s.stride_w;
+    p.pad_top = s.pad_top;
+    p.pad_left = s.pad_left;
+    p.pad_bottom = s.pad_bottom;
+    p.pad_right = s.pad_right;
+    p.dilation_h = s.dilation_h;
+    p.dilation_w = s.dilation_w;
+    p.activation = act_;
+    ConvInputs in = conv_inputs(ctx);
+    kernels::depthwise_conv2d(p, in.x, in.w, in.bias, in.residual, in.y, ctx.pool);
+  }
+};
+
+class ReferenceConvKernel : public ConvKernelBase {
+ public:
+  using ConvKernelBase::ConvKernelBase;
+  void run(KernelContext& ctx) override {
+    ConvInputs in = conv_inputs(ctx);
+    conv2d_reference(shape_for(ctx), in.x, in.w, in.bias, in.residual, act_, in.y);
+  }
+};
+
+// The planned GEMM-based convolution. Weights are packed once; when X's shape is only known at
+// run time (a dynamic batch), the plan is rebuilt for each new shape from a copy of the weights.
+class PlannedConvKernel : public ConvKernelBase {
+ public:
+  explicit PlannedConvKernel(const KernelInfo& ki) : ConvKernelBase(ki) {
+    const Tensor& w = *ki.constant(1);
+    const Tensor* b = ki.node.has_input(2) ? ki.constant(2) : nullptr;
+    if (shape_is_static(ki.inputs[0].shape)) {
+      plan_ = std::make_unique<Conv2d>(conv_shape(node_, ki.inputs[0].shape, w.shape()),
+                                       w.data<float>(), b ? b->data<float>() : nullptr, act_);
+      return;
+    }
+    weights_ = w.clone();
+    if (b) bias_ = b->clone();
+  }
+
+  void run(KernelContext& ctx) override {
+    const Conv2dShape s = shape_for(ctx);
+    if (!plan_ || !same(plan_->shape(), s)) {
+      SINTER_CHECK(weights_.defined() && weights_.numel() > 0, node_.describe(),
+                   ": input shape differs from the planned one");
+      plan_ = std::make_unique<Conv2d>(s, weights_.data<float>(),
+                                       bias_.numel() ? bias_.data<float>() : nullptr, act_);
+    }
+    ConvInputs in = conv_inputs(ctx);
+    plan_->run(in.x, in.y, in.residual, ctx.pool);
+  }
+
+ private:
+  static bool same(const Conv2dShape& a, const Conv2dShape& b) {
+    return a.N == b.N && a.H == b.H && a.W == b.W;  // the rest is fixed by W and attributes
+  }
+
+  std::unique_ptr<Conv2d> plan_;
+  Tensor weights_, bias_;
+};
+
+bool weights_constant(const KernelInfo& ki) {
+  return ki.constant(1) && (!ki.node.has_input(2) || ki.constant(2));
+}
+
+OpDef make_conv_def(const char* type, const char* domain) {
+  OpDef def;
+  def.type = type;
+  def.domain = domain;
+  def.infer = infer_conv;
+  def.flops = [](const KernelInfo& ki) {
+    const Shape& w = ki.inputs[1].shape;
+    double per_output = 2.0 * w[1];
+    for (size_t i = 2; i < w.size(); ++i) per_output *= w[i];
+    return per_output * shape_numel(ki.outputs[0].shape);
+  };
+  def.impls.push_back({"depthwise",
+                       [](const KernelInfo& ki) {
+                         const Shape& x = ki.inputs[0].shape;
+                         const int64_t group = ki.node.attr_int("group", 1);
+                         return group > 1 && x.size() >= 3 && x[1] == group;
+                       },
+                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<DepthwiseConvKernel>(ki);
+                       }});
+  def.impls.push_back(
+      {"conv2d", weights_constant, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         return std::make_unique<PlannedConvKernel>(ki);
+       }});
+  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<ReferenceConvKernel>(ki);
+                       }});
+  return def;
+}
+
+OpDef make_conv() { return make_conv_def("Conv", ""); }
+OpDef make_fused_conv() { return make_conv_def("FusedConv", "sinter"); }
+
+}  // namespace
+SINTER_REGISTER_OP(make_conv);
+SINTER_REGISTER_OP(make_fused_conv);
+}  // namespace sinter
