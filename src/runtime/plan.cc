@@ -20,6 +20,10 @@ int Plan::slot_of(const std::string& value) const {
 }
 
 Plan::Plan(const Graph& g, int threads) {
+  // Kernel factories get pointers to constant slots, so slots_ must never reallocate.
+  size_t value_count = g.inputs.size() + g.initializers.size();
+  for (const Node& node : g.nodes) value_count += node.outputs.size();
+  slots_.reserve(value_count);
   auto add_slot = [&](const std::string& name, SlotKind kind) {
     const ValueType* t = g.type_of(name);
     if (!t || !t->has_shape || !shape_is_static(t->shape))
@@ -53,11 +57,11 @@ Plan::Plan(const Graph& g, int threads) {
     PlanStep step;
     step.node_name = node.name;
     step.op_type = node.op_type;
+    step.context.inputs.assign(node.inputs.size(), nullptr);
     for (const auto& in : node.inputs) {
       if (in.empty()) {
         info.inputs.push_back({});
         info.constants.push_back(nullptr);
-        step.context.inputs.push_back(nullptr);
         continue;
       }
       int s = slot_of(in);
