@@ -109,42 +109,45 @@ void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t 
   const Conv2dShape& s = *b.s;
   const int64_t C = s.C, H = s.H, W = s.W;
   thread_local std::vector<float> buf;
-  const int64_t tw_max = b.tiles_w;
-  buf.resize(static_cast<size_t>((4 * tw_max + 8) + 72 * tw_max));
+  // Per-run arrays have a row stride of n rounded up to 8, so the 8-tile vector passes also
+  // cover a run's tail (the extra lanes are computed and dropped).
+  const int64_t ns_max = (b.tiles_w + 7) / 8 * 8;
+  buf.resize(static_cast<size_t>((4 * ns_max + 8) + 72 * ns_max));
   float* row = buf.data();          // one padded input row of a run
-  float* r = row + 4 * tw_max + 8;  // [6 rows][6 k'][n]: row pass results
-  float* vt = r + 36 * tw_max;      // [36][n]: both passes
+  float* r = row + 4 * ns_max + 8;  // [6 rows][6 k'][ns]: row pass results
+  float* vt = r + 36 * ns_max;      // [36][ns]: both passes
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * H * W;
     const int64_t pc = c / b.kb * b.kb, kc = std::min(b.kb, C - pc);
     for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
-      const int64_t n = te - ta, iw0 = 4 * ta - s.pad_left, width = 4 * n + 2;
+      const int64_t n = te - ta, ns = (n + 7) / 8 * 8, iw0 = 4 * ta - s.pad_left;
+      const int64_t width = 4 * n + 2, padded = 4 * ns + 8;
       for (int i = 0; i < 6; ++i) {
         const int64_t ih = 4 * th - s.pad_top + i;
         if (ih < 0 || ih >= H) {
-          std::fill(row, row + width, 0.0f);
+          std::fill(row, row + padded, 0.0f);
         } else {
           const float* xr = xc + ih * W;
           const int64_t lo = std::clamp<int64_t>(-iw0, 0, width);
           const int64_t hi = std::clamp<int64_t>(W - iw0, lo, width);
           std::fill(row, row + lo, 0.0f);
-          std::copy(xr + iw0 + lo, xr + iw0 + hi, row + lo);
-          std::fill(row + hi, row + width, 0.0f);
+          copy_floats(xr + iw0 + lo, hi - lo, row + lo);
+          std::fill(row + hi, row + padded, 0.0f);
         }
         // Row pass: B^T over the six columns of each tile (stride 4 along the row).
-        float* ri = r + i * 6 * n;
+        float* ri = r + i * 6 * ns;
         int64_t l = 0;
 #ifdef __AVX2__
-        for (; l + 8 <= n; l += 8) input_row_pass8(row + 4 * l, ri + l, n);
+        for (; l < n; l += 8) input_row_pass8(row + 4 * l, ri + l, ns);
 #endif
         for (; l < n; ++l) {
           const float* d = row + 4 * l;
-          ri[0 * n + l] = 4.0f * d[0] - 5.0f * d[2] + d[4];
-          ri[1 * n + l] = -4.0f * (d[1] + d[2]) + d[3] + d[4];
-          ri[2 * n + l] = 4.0f * (d[1] - d[2]) - d[3] + d[4];
-          ri[3 * n + l] = 2.0f * (d[3] - d[1]) - d[2] + d[4];
-          ri[4 * n + l] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
-          ri[5 * n + l] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+          ri[0 * ns + l] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+          ri[1 * ns + l] = -4.0f * (d[1] + d[2]) + d[3] + d[4];
+          ri[2 * ns + l] = 4.0f * (d[1] - d[2]) - d[3] + d[4];
+          ri[3 * ns + l] = 2.0f * (d[3] - d[1]) - d[2] + d[4];
+          ri[4 * ns + l] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
+          ri[5 * ns + l] = 4.0f * d[1] - 5.0f * d[3] + d[5];
         }
       }
       // Column pass: B^T across the six rows, element-wise over the run's tiles.
@@ -152,15 +155,15 @@ void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t 
         const float* in[6];
         float* out[6];
         for (int i = 0; i < 6; ++i) {
-          in[i] = r + (i * 6 + k) * n;
-          out[i] = vt + (i * 6 + k) * n;
+          in[i] = r + (i * 6 + k) * ns;
+          out[i] = vt + (i * 6 + k) * ns;
         }
         bt6(in, out, n);
       }
       // Scatter into the packed-B slivers of each of the 36 GEMMs.
       for (int xi = 0; xi < 36; ++xi) {
         float* dst = b.v + xi * C * b.npad + pc * b.npad + (c - pc) * b.nr;
-        const float* src = vt + xi * n;
+        const float* src = vt + xi * ns;
         for (int64_t j = 0; j < n;) {
           const int64_t cj = col + j, len = std::min<int64_t>(n - j, b.nr - cj % b.nr);
           copy_floats(src + j, len, dst + (cj / b.nr) * kc * b.nr + cj % b.nr);
@@ -195,20 +198,20 @@ void winograd_output(const WinogradBlock& b, int64_t m0, int64_t m1, const float
   const Conv2dShape& s = *b.s;
   const int64_t M = s.M, OH = s.OH(), OW = s.OW();
   thread_local std::vector<float> buf;
-  const int64_t tw_max = b.tiles_w;
-  buf.resize(static_cast<size_t>(24 * tw_max + 4 * tw_max));
-  float* q = buf.data();          // [4 rows][6 k][n]: column pass results
-  float* orow = q + 24 * tw_max;  // one output row of the run
+  const int64_t ns_max = (b.tiles_w + 7) / 8 * 8;  // row stride as in winograd_input
+  buf.resize(static_cast<size_t>(24 * ns_max + 4 * ns_max));
+  float* q = buf.data();          // [4 rows][6 k][ns]: column pass results
+  float* orow = q + 24 * ns_max;  // one output row of the run
   for (int64_t oc = m0; oc < m1; ++oc) {
     const float bv = bias ? bias[oc] : 0.0f;
     for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
-      const int64_t n = te - ta;
+      const int64_t n = te - ta, ns = (n + 7) / 8 * 8;
       // Column pass: A^T across the six rows of GEMM results, element-wise over tiles.
       for (int k = 0; k < 6; ++k) {
         const float* in[6];
         float* out[4];
         for (int i = 0; i < 6; ++i) in[i] = b.m + ((i * 6 + k) * M + oc) * b.npad + col;
-        for (int a = 0; a < 4; ++a) out[a] = q + (a * 6 + k) * n;
+        for (int a = 0; a < 4; ++a) out[a] = q + (a * 6 + k) * ns;
         at6(in, out, n);
       }
       const int64_t ow0 = 4 * ta, width = std::min(4 * n, OW - ow0);
@@ -216,14 +219,14 @@ void winograd_output(const WinogradBlock& b, int64_t m0, int64_t m1, const float
         const int64_t oh = 4 * th + a;
         if (oh >= OH) break;
         // Row pass: A^T over the six columns of each tile, four outputs per tile.
-        const float* qa = q + a * 6 * n;
+        const float* qa = q + a * 6 * ns;
         int64_t l = 0;
 #ifdef __AVX2__
-        for (; l + 8 <= n; l += 8) {
+        for (; l < n; l += 8) {
           const float* e = qa + l;
-          const __m256 m0 = _mm256_loadu_ps(e), m1 = _mm256_loadu_ps(e + n);
-          const __m256 m2 = _mm256_loadu_ps(e + 2 * n), m3 = _mm256_loadu_ps(e + 3 * n);
-          const __m256 m4 = _mm256_loadu_ps(e + 4 * n), m5 = _mm256_loadu_ps(e + 5 * n);
+          const __m256 m0 = _mm256_loadu_ps(e), m1 = _mm256_loadu_ps(e + ns);
+          const __m256 m2 = _mm256_loadu_ps(e + 2 * ns), m3 = _mm256_loadu_ps(e + 3 * ns);
+          const __m256 m4 = _mm256_loadu_ps(e + 4 * ns), m5 = _mm256_loadu_ps(e + 5 * ns);
           const __m256 a1 = _mm256_add_ps(m1, m2), b1 = _mm256_sub_ps(m1, m2);
           const __m256 c1 = _mm256_add_ps(m3, m4), e1 = _mm256_sub_ps(m3, m4);
           const __m256 o[4] = {_mm256_add_ps(_mm256_add_ps(m0, a1), c1),
@@ -234,13 +237,13 @@ void winograd_output(const WinogradBlock& b, int64_t m0, int64_t m1, const float
         }
 #endif
         for (; l < n; ++l) {
-          const float a1 = qa[n + l] + qa[2 * n + l], b1 = qa[n + l] - qa[2 * n + l];
-          const float c1 = qa[3 * n + l] + qa[4 * n + l], e1 = qa[3 * n + l] - qa[4 * n + l];
+          const float a1 = qa[ns + l] + qa[2 * ns + l], b1 = qa[ns + l] - qa[2 * ns + l];
+          const float c1 = qa[3 * ns + l] + qa[4 * ns + l], e1 = qa[3 * ns + l] - qa[4 * ns + l];
           float* o = orow + 4 * l;
           o[0] = qa[l] + a1 + c1;
           o[1] = b1 + 2.0f * e1;
           o[2] = a1 + 4.0f * c1;
-          o[3] = b1 + 8.0f * e1 + qa[5 * n + l];
+          o[3] = b1 + 8.0f * e1 + qa[5 * ns + l];
         }
         const int64_t off = (oc * OH + oh) * OW + ow0;
         epilogue_row(y + off, orow, residual ? residual + off : nullptr, width, bv, act);
