@@ -1,0 +1,147 @@
+// MaxPool, AveragePool (1-D and 2-D; 1-D runs as 2-D with H = 1), GlobalAveragePool and
+// GlobalMaxPool, over kernels/pool with its reference twins last.
+#include "kernels/pool/pool2d.h"
+#include "ops/op_registry.h"
+#include "ops/window_geometry.h"
+
+namespace sinter {
+namespace {
+
+void require_float_nc(InferContext& ic, size_t min_rank) {
+  const ValueType& x = ic.input(0);
+  if (x.dtype != DType::kFloat32) ic.fail(cat("input must be float32, got ", dtype_name(x.dtype)));
+  if (x.has_shape && x.shape.size() < min_rank)
+    ic.fail(cat("input must be [N, C, spatial...], got ", shape_str(x.shape)));
+}
+
+bool ceil_mode(const Node& node) { return node.attr_int("ceil_mode", 0) != 0; }
+
+WindowGeometry pool_geometry(const Node& node, const Shape& x) {
+  if (!node.has_attr("kernel_shape"))
+    throw ModelError(cat(node.describe(), ": missing required attribute 'kernel_shape'"));
+  return window_geometry(node, {x.begin() + 2, x.end()}, node.attr_ints("kernel_shape"),
+                         ceil_mode(node));
+}
+
+kernels::Pool2dParams pool_params(const Node& node, const Shape& x) {
+  WindowGeometry g = pool_geometry(node, x);
+  kernels::Pool2dParams p;
+  p.batch = x[0];
+  p.channels = x[1];
+  const bool one_d = x.size() == 3;
+  const size_t w = one_d ? 0 : 1;
+  p.in_w = x.back();
+  p.kernel_w = g.kernel[w];
+  p.stride_w = g.strides[w];
+  p.dilation_w = g.dilations[w];
+  p.pad_left = g.pads_begin[w];
+  p.pad_right = g.pads_end[w];
+  if (!one_d) {
+    p.in_h = x[2];
+    p.kernel_h = g.kernel[0];
+    p.stride_h = g.strides[0];
+    p.dilation_h = g.dilations[0];
+    p.pad_top = g.pads_begin[0];
+    p.pad_bottom = g.pads_end[0];
+  }
+  p.ceil_mode = ceil_mode(node);
+  p.count_include_pad = node.attr_int("count_include_pad", 0) != 0;
+  SINTER_CHECK(p.out_w() == g.out[w] && (one_d || p.out_h() == g.out[0]), node.describe(),
+               ": pool kernel and shape inference disagree on the output size");
+  return p;
+}
+
+OpDef make_window_pool(const char* type, bool is_max) {
+  OpDef def;
+  def.type = type;
+  def.infer = [is_max](InferContext& ic) {
+    require_float_nc(ic, 3);
+    if (is_max && ic.node.outputs.size() > 1 && !ic.node.outputs[1].empty())
+      throw UnsupportedError(cat(ic.node.describe(), ": the Indices output is not supported"));
+    const ValueType& x = ic.input(0);
+    if (!x.has_shape) {
+      ic.output(0).dtype = DType::kFloat32;
+      return;
+    }
+    if (x.shape.size() > 4)
+      throw UnsupportedError(cat(ic.node.describe(), ": ", x.shape.size() - 2,
+                                 "-D pooling is not supported (1-D and 2-D are)"));
+    WindowGeometry g = pool_geometry(ic.node, x.shape);
+    Shape out = {x.shape[0], x.shape[1]};
+    out.insert(out.end(), g.out.begin(), g.out.end());
+    ic.set_output(0, DType::kFloat32, out);
+  };
+  def.flops = [](const KernelInfo& ki) {
+    double window = 1;
+    for (int64_t k : ki.node.attr_ints("kernel_shape")) window *= k;
+    return window * shape_numel(ki.outputs[0].shape);
+  };
+  auto make = [is_max](bool reference) {
+    return [is_max, reference](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      Node node = ki.node;
+      return std::make_unique<FunctionKernel>([node, is_max, reference](KernelContext& ctx) {
+        const kernels::Pool2dParams p = pool_params(node, ctx.in(0).shape());
+        const float* x = ctx.in(0).data<float>();
+        float* y = ctx.out(0).data<float>();
+        if (reference) {
+          is_max ? kernels::max_pool2d_reference(p, x, y) : kernels::avg_pool2d_reference(p, x, y);
+        } else {
+          is_max ? kernels::max_pool2d(p, x, y, ctx.pool) : kernels::avg_pool2d(p, x, y, ctx.pool);
+        }
+      });
+    };
+  };
+  def.impls.push_back({"pool2d", nullptr, make(false)});
+  def.impls.push_back({"reference", nullptr, make(true)});
+  return def;
+}
+
+OpDef make_global_pool(const char* type, bool is_max) {
+  OpDef def;
+  def.type = type;
+  def.infer = [](InferContext& ic) {
+    require_float_nc(ic, 3);
+    const ValueType& x = ic.input(0);
+    if (!x.has_shape) {
+      ic.output(0).dtype = DType::kFloat32;
+      return;
+    }
+    Shape out = x.shape;
+    for (size_t i = 2; i < out.size(); ++i) out[i] = 1;
+    ic.set_output(0, DType::kFloat32, out);
+  };
+  def.flops = [](const KernelInfo& ki) { return double(shape_numel(ki.inputs[0].shape)); };
+  auto make = [is_max](bool reference) {
+    return [is_max, reference](const KernelInfo&) -> std::unique_ptr<Kernel> {
+      return std::make_unique<FunctionKernel>([is_max, reference](KernelContext& ctx) {
+        const Tensor& x = ctx.in(0);
+        const int64_t planes = x.dim(0) * x.dim(1);
+        const int64_t size = planes ? x.numel() / planes : 0;
+        const float* in = x.data<float>();
+        float* y = ctx.out(0).data<float>();
+        if (reference) {
+          is_max ? kernels::global_max_pool_reference(in, y, planes, size)
+                 : kernels::global_avg_pool_reference(in, y, planes, size);
+        } else {
+          is_max ? kernels::global_max_pool(in, y, planes, size, ctx.pool)
+                 : kernels::global_avg_pool(in, y, planes, size, ctx.pool);
+        }
+      });
+    };
+  };
+  def.impls.push_back({"pool2d", nullptr, make(false)});
+  def.impls.push_back({"reference", nullptr, make(true)});
+  return def;
+}
+
+OpDef make_max_pool() { return make_window_pool("MaxPool", true); }
+OpDef make_average_pool() { return make_window_pool("AveragePool", false); }
+OpDef make_global_average_pool() { return make_global_pool("GlobalAveragePool", false); }
+OpDef make_global_max_pool() { return make_global_pool("GlobalMaxPool", true); }
+
+}  // namespace
+SINTER_REGISTER_OP(make_max_pool);
+SINTER_REGISTER_OP(make_average_pool);
+SINTER_REGISTER_OP(make_global_average_pool);
+SINTER_REGISTER_OP(make_global_max_pool);
+}  // namespace sinter
