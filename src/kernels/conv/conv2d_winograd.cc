@@ -69,7 +69,8 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   const int64_t budget = (2 << 20) / (kXi * (C + M) * 4);
   const int64_t tb_max = std::min(tiles, std::max<int64_t>(NR, budget / NR * NR));
   const int64_t npad_max = (tb_max + NR - 1) / NR * NR;
-  float* v = run_scratch(kXi * (C + M) * npad_max);
+  // Slack at the end: the output transform's 8-wide passes read past the last tile.
+  float* v = run_scratch(kXi * (C + M) * npad_max + 64);
   float* mres = v + kXi * C * npad_max;
   const GemmEpilogue none;
   auto par = [&](int64_t n, const std::function<void(int64_t, int)>& fn) {

@@ -60,9 +60,20 @@ inline void output_row_pass8(const __m256* o, float* dst) {
 }
 #endif
 
-// Short copies inline (a libc call per sliver piece costs more than the copy).
-inline void copy_floats(const float* src, int64_t n, float* dst) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+// Copies n floats; dst may be overwritten up to n rounded up to 8 (masked stores are slow on
+// AMD, so the tail is a masked load and a full store into the caller's slack).
+inline void copy_floats_slack(const float* src, int64_t n, float* dst) {
+#ifdef __AVX2__
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));
+  if (i < n) {
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - i)),
+                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_storeu_ps(dst + i, _mm256_maskload_ps(src + i, mask));
+  }
+#else
+  std::copy(src, src + n, dst);
+#endif
 }
 
 // Calls fn(th, tw_begin, tw_end, col) for each tile-row run of the block; col is the GEMM
@@ -81,7 +92,23 @@ void for_each_row_run(const WinogradBlock& b, Fn&& fn) {
 inline void bt6(const float* const* in, float* const* out, int64_t n) {
   const float *d0 = in[0], *d1 = in[1], *d2 = in[2], *d3 = in[3], *d4 = in[4], *d5 = in[5];
   float *r0 = out[0], *r1 = out[1], *r2 = out[2], *r3 = out[3], *r4 = out[4], *r5 = out[5];
-  for (int64_t l = 0; l < n; ++l) {
+  int64_t l = 0;
+#ifdef __AVX2__
+  // n is padded to 8 by the callers' row strides.
+  const __m256 c2 = _mm256_set1_ps(2.0f), c4 = _mm256_set1_ps(4.0f), c5 = _mm256_set1_ps(5.0f);
+  for (; l < n; l += 8) {
+    const __m256 v0 = _mm256_loadu_ps(d0 + l), v1 = _mm256_loadu_ps(d1 + l);
+    const __m256 v2 = _mm256_loadu_ps(d2 + l), v3 = _mm256_loadu_ps(d3 + l);
+    const __m256 v4 = _mm256_loadu_ps(d4 + l), v5 = _mm256_loadu_ps(d5 + l);
+    _mm256_storeu_ps(r0 + l, _mm256_add_ps(_mm256_fnmadd_ps(c5, v2, _mm256_mul_ps(c4, v0)), v4));
+    _mm256_storeu_ps(r1 + l, _mm256_add_ps(_mm256_fnmadd_ps(c4, _mm256_add_ps(v1, v2), v3), v4));
+    _mm256_storeu_ps(r2 + l, _mm256_fmadd_ps(c4, _mm256_sub_ps(v1, v2), _mm256_sub_ps(v4, v3)));
+    _mm256_storeu_ps(r3 + l, _mm256_fmadd_ps(c2, _mm256_sub_ps(v3, v1), _mm256_sub_ps(v4, v2)));
+    _mm256_storeu_ps(r4 + l, _mm256_fmadd_ps(c2, _mm256_sub_ps(v1, v3), _mm256_sub_ps(v4, v2)));
+    _mm256_storeu_ps(r5 + l, _mm256_add_ps(_mm256_fnmadd_ps(c5, v3, _mm256_mul_ps(c4, v1)), v5));
+  }
+#endif
+  for (; l < n; ++l) {
     r0[l] = 4.0f * d0[l] - 5.0f * d2[l] + d4[l];
     r1[l] = -4.0f * (d1[l] + d2[l]) + d3[l] + d4[l];
     r2[l] = 4.0f * (d1[l] - d2[l]) - d3[l] + d4[l];
@@ -95,7 +122,22 @@ inline void bt6(const float* const* in, float* const* out, int64_t n) {
 inline void at6(const float* const* in, float* const* out, int64_t n) {
   const float *m0 = in[0], *m1 = in[1], *m2 = in[2], *m3 = in[3], *m4 = in[4], *m5 = in[5];
   float *r0 = out[0], *r1 = out[1], *r2 = out[2], *r3 = out[3];
-  for (int64_t l = 0; l < n; ++l) {
+  int64_t l = 0;
+#ifdef __AVX2__
+  // n is padded to 8 by the callers' row strides (the extra lanes are dropped later).
+  for (; l < n; l += 8) {
+    const __m256 v1 = _mm256_loadu_ps(m1 + l), v2 = _mm256_loadu_ps(m2 + l);
+    const __m256 v3 = _mm256_loadu_ps(m3 + l), v4 = _mm256_loadu_ps(m4 + l);
+    const __m256 a = _mm256_add_ps(v1, v2), b = _mm256_sub_ps(v1, v2);
+    const __m256 c = _mm256_add_ps(v3, v4), e = _mm256_sub_ps(v3, v4);
+    _mm256_storeu_ps(r0 + l, _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(m0 + l), a), c));
+    _mm256_storeu_ps(r1 + l, _mm256_fmadd_ps(_mm256_set1_ps(2.0f), e, b));
+    _mm256_storeu_ps(r2 + l, _mm256_fmadd_ps(_mm256_set1_ps(4.0f), c, a));
+    _mm256_storeu_ps(r3 + l, _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.0f), e, b),
+                                           _mm256_loadu_ps(m5 + l)));
+  }
+#endif
+  for (; l < n; ++l) {
     const float a = m1[l] + m2[l], b = m1[l] - m2[l], c = m3[l] + m4[l], e = m3[l] - m4[l];
     r0[l] = m0[l] + a + c;
     r1[l] = b + 2.0f * e;
@@ -131,7 +173,7 @@ void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t 
           const int64_t lo = std::clamp<int64_t>(-iw0, 0, width);
           const int64_t hi = std::clamp<int64_t>(W - iw0, lo, width);
           std::fill(row, row + lo, 0.0f);
-          copy_floats(xr + iw0 + lo, hi - lo, row + lo);
+          copy_floats_slack(xr + iw0 + lo, hi - lo, row + lo);
           std::fill(row + hi, row + padded, 0.0f);
         }
         // Row pass: B^T over the six columns of each tile (stride 4 along the row).
@@ -166,7 +208,13 @@ void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t 
         const float* src = vt + xi * ns;
         for (int64_t j = 0; j < n;) {
           const int64_t cj = col + j, len = std::min<int64_t>(n - j, b.nr - cj % b.nr);
-          copy_floats(src + j, len, dst + (cj / b.nr) * kc * b.nr + cj % b.nr);
+          float* d = dst + (cj / b.nr) * kc * b.nr + cj % b.nr;
+          // Spill-over lanes stay in this sliver row, in columns of tiles written later.
+          if (cj % b.nr + (len + 7) / 8 * 8 <= b.nr) {
+            copy_floats_slack(src + j, len, d);
+          } else {
+            std::copy(src + j, src + j + len, d);
+          }
           j += len;
         }
       }
