@@ -41,27 +41,31 @@ void pack_a_t(const float* A, int64_t lda, bool trans, int64_t i0, int64_t mc, i
 template <int NR>
 void pack_b_t(const float* B, int64_t ldb, bool trans, int64_t k0, int64_t kc, int64_t n0,
               int64_t nc, float alpha, float* dst) {
+  if (!trans) {
+    // B(k, j) = B[k * ldb + j]. Row by row, so the source streams sequentially (sliver by
+    // sliver would stride through kc rows at once, defeating prefetch and the TLB).
+    const int64_t full = nc / NR * NR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = B + (k0 + k) * ldb + n0;
+      float* d = dst + k * NR;
+      for (int64_t s = 0; s < full; s += NR, d += kc * NR)
+        for (int j = 0; j < NR; ++j) d[j] = alpha * src[s + j];
+      if (full < nc) {
+        for (int j = 0; j < NR; ++j) d[j] = full + j < nc ? alpha * src[full + j] : 0.0f;
+      }
+    }
+    return;
+  }
   for (int64_t s = 0; s < nc; s += NR) {
     const int cols = static_cast<int>(std::min<int64_t>(NR, nc - s));
     float* d = dst + (s / NR) * kc * NR;
-    if (!trans) {  // B(k, j) = B[k * ldb + j]: NR contiguous floats per k
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = B + (k0 + k) * ldb + n0 + s;
-        float* o = d + k * NR;
-        if (cols == NR) {
-          for (int j = 0; j < NR; ++j) o[j] = alpha * src[j];
-        } else {
-          for (int j = 0; j < NR; ++j) o[j] = j < cols ? alpha * src[j] : 0.0f;
-        }
-      }
-    } else {  // B(k, j) = B[j * ldb + k]: read each column of op(B) contiguously
-      for (int j = 0; j < cols; ++j) {
-        const float* src = B + (n0 + s + j) * ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = alpha * src[k];
-      }
-      for (int j = cols; j < NR; ++j)
-        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = 0.0f;
+    // B(k, j) = B[j * ldb + k]: read each column of op(B) contiguously.
+    for (int j = 0; j < cols; ++j) {
+      const float* src = B + (n0 + s + j) * ldb + k0;
+      for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = alpha * src[k];
     }
+    for (int j = cols; j < NR; ++j)
+      for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = 0.0f;
   }
 }
 
