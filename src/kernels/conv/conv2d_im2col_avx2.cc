@@ -4,52 +4,69 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "kernels/conv/conv2d_im2col.h"
 
 namespace sinter {
+
+namespace {
+
+// A run of a sliver's pixels on one output row: the input row and column its first pixel reads
+// at kernel offset (0, 0), and the sliver lanes it fills.
+struct Segment {
+  int64_t ih_base, iw_base;
+  int col, len;
+};
+
+}  // namespace
 
 void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
                            int64_t nc, float* dst) {
   constexpr int NR = 16;
   const int64_t OW = s.OW(), H = s.H, W = s.W, KW = s.KW, KH = s.KH;
   const int64_t dh = s.dilation_h, dw = s.dilation_w;
-  const __m256i lane0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i lane1 = _mm256_add_epi32(lane0, _mm256_set1_epi32(8));
+  const int64_t slivers = (nc + NR - 1) / NR;
+  thread_local std::vector<Segment> segs;
+  thread_local std::vector<int> first;  // segments of sliver i: [first[i], first[i + 1])
+  segs.clear();
+  first.assign(static_cast<size_t>(slivers + 1), 0);
   for (int64_t j0 = 0; j0 < nc; j0 += NR) {
     const int64_t cnt = std::min<int64_t>(NR, nc - j0);
-    // Runs of pixels on one output row: first input row/column each reads, and its lanes.
-    int64_t ih_base[NR], iw_base[NR], col[NR], len[NR];
-    int nseg = 0;
     for (int64_t c = 0, p = n0 + j0; c < cnt;) {
       const int64_t oh = p / OW, ow = p % OW, l = std::min(cnt - c, OW - ow);
-      ih_base[nseg] = oh * s.stride_h - s.pad_top;
-      iw_base[nseg] = ow - s.pad_left;
-      col[nseg] = c;
-      len[nseg++] = l;
+      segs.push_back(
+          {oh * s.stride_h - s.pad_top, ow - s.pad_left, static_cast<int>(c), static_cast<int>(l)});
       c += l;
       p += l;
     }
-    float* d = dst + (j0 / NR) * kc * NR;
-    int64_t c = k0 / (KH * KW), kh = (k0 / KW) % KH, kw = k0 % KW;
-    for (int64_t k = 0; k < kc; ++k, d += NR) {
-      const float* xc = x + c * H * W;
+    first[static_cast<size_t>(j0 / NR + 1)] = static_cast<int>(segs.size());
+  }
+  const __m256i lane0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i lane1 = _mm256_add_epi32(lane0, _mm256_set1_epi32(8));
+  // Row k of every sliver before row k + 1: consecutive reads stay within one input plane.
+  int64_t c = k0 / (KH * KW), kh = (k0 / KW) % KH, kw = k0 % KW;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* xc = x + c * H * W;
+    for (int64_t sl = 0; sl < slivers; ++sl) {
+      float* d = dst + sl * kc * NR + k * NR;
       __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
-      for (int i = 0; i < nseg; ++i) {
-        const int64_t ih = ih_base[i] + kh * dh;
+      for (int i = first[static_cast<size_t>(sl)]; i < first[static_cast<size_t>(sl + 1)]; ++i) {
+        const Segment& g = segs[static_cast<size_t>(i)];
+        const int64_t ih = g.ih_base + kh * dh;
         if (ih < 0 || ih >= H) continue;
-        const int64_t iw0 = iw_base[i] + kw * dw;
-        const int64_t lo = std::clamp<int64_t>(-iw0, 0, len[i]);
-        const int64_t hi = std::clamp<int64_t>(W - iw0, lo, len[i]);
+        const int64_t iw0 = g.iw_base + kw * dw;
+        const int64_t lo = std::clamp<int64_t>(-iw0, 0, g.len);
+        const int64_t hi = std::clamp<int64_t>(W - iw0, lo, g.len);
         // Lane j of the sliver reads src[j]; only lanes in [col + lo, col + hi) are enabled.
-        const float* src = xc + ih * W + iw0 - col[i];
+        const float* src = xc + ih * W + iw0 - g.col;
         if (lo == 0 && hi == NR) {
           v0 = _mm256_loadu_ps(src);
           v1 = _mm256_loadu_ps(src + 8);
           continue;
         }
-        const __m256i a = _mm256_set1_epi32(static_cast<int>(col[i] + lo));
-        const __m256i b = _mm256_set1_epi32(static_cast<int>(col[i] + hi));
+        const __m256i a = _mm256_set1_epi32(static_cast<int>(g.col + lo));
+        const __m256i b = _mm256_set1_epi32(static_cast<int>(g.col + hi));
         const __m256i m0 =
             _mm256_andnot_si256(_mm256_cmpgt_epi32(a, lane0), _mm256_cmpgt_epi32(b, lane0));
         const __m256i m1 =
@@ -59,12 +76,12 @@ void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int
       }
       _mm256_store_ps(d, v0);
       _mm256_store_ps(d + 8, v1);
-      if (++kw == KW) {
-        kw = 0;
-        if (++kh == KH) {
-          kh = 0;
-          ++c;
-        }
+    }
+    if (++kw == KW) {
+      kw = 0;
+      if (++kh == KH) {
+        kh = 0;
+        ++c;
       }
     }
   }
