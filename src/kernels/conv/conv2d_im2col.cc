@@ -76,7 +76,7 @@ void pack_im2col(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, i
 }  // namespace
 
 Im2colPacker::Im2colPacker(const Conv2dShape& s, const float* x)
-    : s_(s), x_(x), avx2_(s.stride_w == 1 && cpu_features().has_avx2_fma()) {}
+    : s_(s), x_(x), avx2_((s.stride_w == 1 || s.stride_w == 2) && cpu_features().has_avx2_fma()) {}
 
 void Im2colPacker::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) const {
   if (avx2_ && nr == 16) return pack_im2col_nr16_avx2(s_, x_, k0, kc, n0, nc, dst);

@@ -15,10 +15,10 @@ class Im2colPacker final : public gemm::BPacker {
  private:
   const Conv2dShape& s_;
   const float* x_;
-  bool avx2_;  // stride_w 1 on an AVX2 CPU: use pack_im2col_nr16_avx2 for 16-wide slivers
+  bool avx2_;  // stride_w 1 or 2 on an AVX2 CPU: pack_im2col_nr16_avx2 for 16-wide slivers
 };
 
-// The AVX2 packer for nr = 16 and stride_w = 1 (dst must be 32-byte aligned).
+// The AVX2 packer for nr = 16 and stride_w 1 or 2 (dst must be 32-byte aligned).
 void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
                            int64_t nc, float* dst);
 

@@ -1,6 +1,6 @@
-// AVX2 implicit im2col for 16-wide slivers at stride_w 1 (every 3x3 stride-1 layer): each
-// packed row of 16 pixels is at most a few masked loads straight from the image rows, where
-// padding and row wrap-around are lanes switched off in the mask.
+// AVX2 implicit im2col for 16-wide slivers at stride_w 1 or 2: each packed row of 16 pixels is
+// a few (masked) loads straight from the image rows, where padding and row wrap-around are
+// lanes switched off in the mask.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -35,8 +35,8 @@ void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int
     const int64_t cnt = std::min<int64_t>(NR, nc - j0);
     for (int64_t c = 0, p = n0 + j0; c < cnt;) {
       const int64_t oh = p / OW, ow = p % OW, l = std::min(cnt - c, OW - ow);
-      segs.push_back(
-          {oh * s.stride_h - s.pad_top, ow - s.pad_left, static_cast<int>(c), static_cast<int>(l)});
+      segs.push_back({oh * s.stride_h - s.pad_top, ow * s.stride_w - s.pad_left,
+                      static_cast<int>(c), static_cast<int>(l)});
       c += l;
       p += l;
     }
@@ -44,6 +44,12 @@ void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int
   }
   const __m256i lane0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i lane1 = _mm256_add_epi32(lane0, _mm256_set1_epi32(8));
+  // Stride 2: the sliver lane each of 32 source floats feeds; odd floats feed none (-1).
+  const __m256i src_lane[4] = {_mm256_setr_epi32(0, -1, 1, -1, 2, -1, 3, -1),
+                               _mm256_setr_epi32(4, -1, 5, -1, 6, -1, 7, -1),
+                               _mm256_setr_epi32(8, -1, 9, -1, 10, -1, 11, -1),
+                               _mm256_setr_epi32(12, -1, 13, -1, 14, -1, 15, -1)};
+  const int64_t sw = s.stride_w;
   // Row k of every sliver before row k + 1: consecutive reads stay within one input plane.
   int64_t c = k0 / (KH * KW), kh = (k0 / KW) % KH, kw = k0 % KW;
   for (int64_t k = 0; k < kc; ++k) {
@@ -56,8 +62,29 @@ void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int
         const int64_t ih = g.ih_base + kh * dh;
         if (ih < 0 || ih >= H) continue;
         const int64_t iw0 = g.iw_base + kw * dw;
-        const int64_t lo = std::clamp<int64_t>(-iw0, 0, g.len);
-        const int64_t hi = std::clamp<int64_t>(W - iw0, lo, g.len);
+        // Pixels [lo, hi) of the segment read inside the image row (iw0 + sw * j in [0, W)).
+        const int64_t lo = std::clamp<int64_t>((-iw0 + sw - 1) / sw, 0, g.len);
+        const int64_t hi = std::clamp<int64_t>((W - iw0 + sw - 1) / sw, lo, g.len);
+        const __m256i a = _mm256_set1_epi32(static_cast<int>(g.col + lo));
+        const __m256i b = _mm256_set1_epi32(static_cast<int>(g.col + hi));
+        if (sw == 2) {
+          // Lane j reads src[2 j]: masked loads of 32 floats keep the even ones in range, and
+          // a shuffle packs the evens into the two 8-lane halves.
+          const float* src = xc + ih * W + iw0 - 2 * g.col;
+          __m256 q[4];
+          for (int h = 0; h < 4; ++h) {
+            const __m256i m = _mm256_andnot_si256(_mm256_cmpgt_epi32(a, src_lane[h]),
+                                                  _mm256_cmpgt_epi32(b, src_lane[h]));
+            q[h] = _mm256_maskload_ps(src + 8 * h, m);
+          }
+          const __m256 e0 = _mm256_castpd_ps(
+              _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(q[0], q[1], 0x88)), 0xD8));
+          const __m256 e1 = _mm256_castpd_ps(
+              _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(q[2], q[3], 0x88)), 0xD8));
+          v0 = _mm256_or_ps(v0, e0);
+          v1 = _mm256_or_ps(v1, e1);
+          continue;
+        }
         // Lane j of the sliver reads src[j]; only lanes in [col + lo, col + hi) are enabled.
         const float* src = xc + ih * W + iw0 - g.col;
         if (lo == 0 && hi == NR) {
@@ -65,8 +92,6 @@ void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int
           v1 = _mm256_loadu_ps(src + 8);
           continue;
         }
-        const __m256i a = _mm256_set1_epi32(static_cast<int>(g.col + lo));
-        const __m256i b = _mm256_set1_epi32(static_cast<int>(g.col + hi));
         const __m256i m0 =
             _mm256_andnot_si256(_mm256_cmpgt_epi32(a, lane0), _mm256_cmpgt_epi32(b, lane0));
         const __m256i m1 =
