@@ -1,1 +1,53 @@
-int main() { return 0; }
+// sinter: the command-line tool. Exit codes: 0 ok, 1 model or runtime error (one line on
+// stderr), 2 usage error (CLI11's message).
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "cli.h"
+
+namespace {
+
+// Errors are printed as one line, whatever their text holds.
+void print_error(const std::string& what) {
+  std::string line = what;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::fprintf(stderr, "sinter: error: %s\n", line.c_str());
+}
+
+int run_guarded(const std::function<int()>& action) {
+  try {
+    return action();
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+  } catch (const std::exception& e) {
+    print_error(e.what());
+  } catch (...) {
+    print_error("unknown failure");
+  }
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sinter: imports ONNX models and runs them on the CPU"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  std::vector<sinter::cli::Subcommand> commands = {
+      sinter::cli::add_info_command(app),
+      sinter::cli::add_run_command(app),
+      sinter::cli::add_bench_command(app),
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is a ParseError with exit code 0; everything else is a usage error.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  for (const auto& c : commands)
+    if (c.app->parsed()) return run_guarded(c.run);
+  return 2;
+}

@@ -1,0 +1,167 @@
+#pragma once
+// What the subcommands of the `sinter` tool share: their registration with main, text tables,
+// number formatting, and the concrete input shapes `info` and `bench` choose for a model.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace sinter::cli {
+
+// A subcommand: its CLI11 app (to know whether it was chosen) and the action main runs. Actions
+// throw sinter::Error on failure and return the exit code otherwise.
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+Subcommand add_info_command(CLI::App& parent);
+Subcommand add_run_command(CLI::App& parent);
+Subcommand add_bench_command(CLI::App& parent);
+
+// Columns padded to their widest cell; columns listed in `right` are right-aligned (numbers).
+inline std::string format_table(const std::vector<std::string>& header,
+                                const std::vector<std::vector<std::string>>& rows,
+                                const std::vector<size_t>& right = {}) {
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s = "  ";
+    for (size_t c = 0; c < width.size(); ++c) {
+      std::string cell = c < cells.size() ? cells[c] : "";
+      std::string pad(width[c] - std::min(width[c], cell.size()), ' ');
+      bool r = std::find(right.begin(), right.end(), c) != right.end();
+      s += (c ? "  " : "") + (r ? pad + cell : cell + (c + 1 < width.size() ? pad : ""));
+    }
+    return s + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+inline std::string format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+// 1536 -> "1.50 KiB"
+inline std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? format("%.0f B", b) : format("%.2f ", b) + units[u];
+}
+
+// 1.8e9 -> "1.80G"
+inline std::string human_count(double v) {
+  const char* units[] = {"", "k", "M", "G", "T"};
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  return u == 0 ? format("%.0f", v) : format("%.2f", v) + units[u];
+}
+
+// 1.8e9 -> "1.80 GFLOP"
+inline std::string human_flops(double v) {
+  const char* units[] = {"", "k", "M", "G", "T"};
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  return format(u == 0 ? "%.0f " : "%.2f ", v) + units[u] + "FLOP";
+}
+
+// Shortest readable form of a value: integers without decimals, others with 6 digits.
+inline std::string format_value(double v) { return format("%.6g", v); }
+
+// A model input with every dimension made concrete.
+struct BoundInput {
+  std::string name;
+  DType dtype;
+  Shape shape;
+};
+
+// Dynamic dims (-1) become `batch` for the first dim and 1 elsewhere; a fixed first dim stays,
+// and `batch` is then not applied. Each choice is described in `notes`.
+inline std::vector<BoundInput> bind_input_shapes(const Graph& g, int64_t batch, bool batch_given,
+                                                 std::vector<std::string>& notes) {
+  std::vector<BoundInput> bound;
+  for (const auto& name : g.inputs) {
+    const ValueType* t = g.type_of(name);
+    if (!t || !t->has_shape)
+      throw InputError(cat("input '", name, "' has no declared shape, so no input can be made",
+                           " for it; use `sinter run` with a .npy input"));
+    BoundInput b{name, t->dtype, t->shape};
+    std::vector<std::string> set;
+    for (size_t d = 0; d < b.shape.size(); ++d) {
+      if (b.shape[d] >= 0) continue;
+      b.shape[d] = d == 0 ? batch : 1;
+      set.push_back(cat("dim ", static_cast<int64_t>(d), "=", b.shape[d]));
+    }
+    if (!set.empty()) {
+      std::string s = cat("input '", name, "' has dynamic dims: bound ");
+      for (size_t i = 0; i < set.size(); ++i) s += (i ? ", " : "") + set[i];
+      notes.push_back(s + " (--batch sets dim 0, other dynamic dims are 1)");
+    } else if (batch_given && !b.shape.empty() && b.shape[0] != batch) {
+      notes.push_back(cat("input '", name, "' has a fixed first dim ", b.shape[0], "; --batch ",
+                          batch, " does not apply to it"));
+    }
+    bound.push_back(std::move(b));
+  }
+  return bound;
+}
+
+// Inputs for the bound shapes. Floats are uniform in [-1, 1) from a fixed seed when `random`,
+// zero otherwise; integers and bools are always zero, since they often index or shape something
+// and zero is always in range.
+inline std::unordered_map<std::string, Tensor> make_inputs(const std::vector<BoundInput>& bound,
+                                                           bool random) {
+  std::unordered_map<std::string, Tensor> inputs;
+  std::mt19937 rng(20240607);
+  for (const auto& b : bound) {
+    Tensor t(b.dtype, b.shape);
+    if (random && b.dtype == DType::kFloat32) {
+      float* p = t.data<float>();
+      // From the raw 32-bit draws, so the values are the same with every standard library.
+      for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<float>(rng() >> 8) * 0x1p-23f - 1;
+    } else if (random && b.dtype == DType::kFloat64) {
+      double* p = t.data<double>();
+      for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<double>(rng() >> 8) * 0x1p-23 - 1;
+    }
+    inputs.emplace(b.name, std::move(t));
+  }
+  return inputs;
+}
+
+// Counts of each op type, most frequent first (ties by name).
+inline std::vector<std::pair<std::string, int>> op_histogram(const Graph& g) {
+  std::unordered_map<std::string, int> count;
+  for (const auto& n : g.nodes) count[n.domain.empty() ? n.op_type : n.domain + "." + n.op_type]++;
+  std::vector<std::pair<std::string, int>> h(count.begin(), count.end());
+  std::sort(h.begin(), h.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  return h;
+}
+
+}  // namespace sinter::cli
