@@ -65,61 +65,86 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   const int64_t M = s.M, C = s.C, OH = s.OH(), OW = s.OW();
   const int64_t tiles_h = (OH + kTile - 1) / kTile, tiles_w = (OW + kTile - 1) / kTile;
   const int64_t tiles = tiles_h * tiles_w;
-  // Tiles per block: the transformed input and the GEMM results of a block stay within ~2 MB.
-  const int64_t budget = (2 << 20) / (kXi * (C + M) * 4);
-  const int64_t tb_max = std::min(tiles, std::max<int64_t>(NR, budget / NR * NR));
+  // Tiles per block: a block's transformed input and GEMM results stay within ~4 MB.
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t budget = std::max<int64_t>(NR, (4 << 20) / (kXi * (C + M) * 4));
+  int64_t blocks = (tiles + budget - 1) / budget;
+  // Whole blocks per thread when there are enough (one barrier, scratch in each thread's
+  // cache), in a count that divides evenly among the threads; else every block is split.
+  const bool per_thread = threads == 1 || s.N * blocks >= threads;
+  if (per_thread && s.N * blocks < 4 * threads) {
+    const int64_t per_image = (threads + s.N - 1) / s.N;
+    blocks = std::min(tiles, (blocks + per_image - 1) / per_image * per_image);
+  }
+  const int64_t tb_max = (tiles + blocks - 1) / blocks;
+  blocks = (tiles + tb_max - 1) / tb_max;
   const int64_t npad_max = (tb_max + NR - 1) / NR * NR;
   // Slack at the end: the output transform's 8-wide passes read past the last tile.
-  float* v = run_scratch(kXi * (C + M) * npad_max + 64);
-  float* mres = v + kXi * C * npad_max;
+  const int64_t scratch = kXi * (C + M) * npad_max + 64;
   const GemmEpilogue none;
-  auto par = [&](int64_t n, const std::function<void(int64_t, int)>& fn) {
-    if (pool) {
-      pool->parallel_for(n, fn);
-    } else {
-      for (int64_t i = 0; i < n; ++i) fn(i, 0);
-    }
-  };
   const bool avx2 = cpu_features().has_avx2_fma();
-  const int64_t chunks = pool ? pool->num_threads() * 4 : 1;
-  WinogradBlock blk;
-  blk.s = &s;
-  blk.tiles_w = tiles_w;
-  blk.nr = NR;
-  blk.kb = gemm::k_block(ks, C);
-  blk.v = v;
-  blk.m = mres;
-  for (int64_t n = 0; n < s.N; ++n) {
+  const int64_t work = s.N * blocks;
+
+  // Block `i` of all images' blocks, with its transformed input and GEMM results in v.
+  auto block = [&](int64_t i, float* v) {
+    WinogradBlock b;
+    b.s = &s;
+    b.tiles_w = tiles_w;
+    b.nr = NR;
+    b.kb = gemm::k_block(ks, C);
+    b.t0 = i % blocks * tb_max;
+    b.tb = std::min(tb_max, tiles - b.t0);
+    b.npad = (b.tb + NR - 1) / NR * NR;
+    b.v = v;
+    b.m = v + kXi * C * b.npad;
+    return b;
+  };
+  auto input = [&](const WinogradBlock& b, int64_t n, int64_t c0, int64_t c1) {
     const float* xn = x + n * C * s.H * s.W;
+    avx2 ? winograd_input_avx2(b, xn, c0, c1) : winograd_input(b, xn, c0, c1);
+  };
+  auto multiply = [&](const WinogradBlock& b, int64_t xi) {
+    gemm::GemmProblem p;
+    p.M = M;
+    p.N = b.tb;
+    p.K = C;
+    p.a.packed = u_[static_cast<size_t>(xi)].data();
+    p.b.packed = b.v + xi * C * b.npad;
+    p.c = const_cast<float*>(b.m) + xi * M * b.npad;
+    p.ldc = b.npad;
+    p.epi = &none;
+    gemm::gemm_tile(ks, p, 0, M, 0, b.tb);
+  };
+  auto output = [&](const WinogradBlock& b, int64_t n, int64_t m0, int64_t m1) {
     const int64_t out = n * M * OH * OW;
     const float* r = residual ? residual + out : nullptr;
-    for (int64_t t0 = 0; t0 < tiles; t0 += tb_max) {
-      blk.t0 = t0;
-      blk.tb = std::min(tb_max, tiles - t0);
-      blk.npad = (blk.tb + NR - 1) / NR * NR;
-      const int64_t cch = std::min(chunks, C), mch = std::min(chunks, M);
-      par(cch, [&](int64_t i, int) {
-        const int64_t c0 = C * i / cch, c1 = C * (i + 1) / cch;
-        avx2 ? winograd_input_avx2(blk, xn, c0, c1) : winograd_input(blk, xn, c0, c1);
-      });
-      par(kXi, [&](int64_t xi, int) {
-        gemm::GemmProblem p;
-        p.M = M;
-        p.N = blk.tb;
-        p.K = C;
-        p.a.packed = u_[static_cast<size_t>(xi)].data();
-        p.b.packed = v + xi * C * blk.npad;
-        p.c = mres + xi * M * blk.npad;
-        p.ldc = blk.npad;
-        p.epi = &none;
-        gemm::gemm_tile(ks, p, 0, M, 0, blk.tb);
-      });
-      par(mch, [&](int64_t i, int) {
-        const int64_t m0 = M * i / mch, m1 = M * (i + 1) / mch;
-        avx2 ? winograd_output_avx2(blk, m0, m1, bias, r, act, y + out)
-             : winograd_output(blk, m0, m1, bias, r, act, y + out);
-      });
+    avx2 ? winograd_output_avx2(b, m0, m1, bias, r, act, y + out)
+         : winograd_output(b, m0, m1, bias, r, act, y + out);
+  };
+
+  if (per_thread) {
+    auto whole = [&](int64_t i, int) {
+      const WinogradBlock b = block(i, run_scratch(scratch));
+      input(b, i / blocks, 0, C);
+      for (int64_t xi = 0; xi < kXi; ++xi) multiply(b, xi);
+      output(b, i / blocks, 0, M);
+    };
+    if (pool && work > 1) {
+      pool->parallel_for(work, whole);
+    } else {
+      for (int64_t i = 0; i < work; ++i) whole(i, 0);
     }
+    return;
+  }
+  // Few blocks: split each one three ways (channels, the 36 GEMMs, output channels).
+  float* v = run_scratch(scratch);
+  const int64_t cch = std::min<int64_t>(4 * threads, C), mch = std::min<int64_t>(4 * threads, M);
+  for (int64_t i = 0; i < work; ++i) {
+    const WinogradBlock b = block(i, v);
+    const int64_t n = i / blocks;
+    pool->parallel_for(cch, [&](int64_t j, int) { input(b, n, C * j / cch, C * (j + 1) / cch); });
+    pool->parallel_for(kXi, [&](int64_t xi, int) { multiply(b, xi); });
+    pool->parallel_for(mch, [&](int64_t j, int) { output(b, n, M * j / mch, M * (j + 1) / mch); });
   }
 }
 
