@@ -152,7 +152,8 @@ OpDef make_binary(const BinarySpec& spec) {
     const DType t = ic.input(0).dtype;
     const bool is_int = t == DType::kInt64 || t == DType::kInt32;
     if (t != DType::kFloat32 && !(spec.integers && is_int))
-      ic.fail(cat("input type ", dtype_name(t), " is not supported"));
+      throw UnsupportedError(
+          cat(ic.node.describe(), ": ", "input type ", dtype_name(t), " is not supported"));
     bool shapes_known = true;
     std::vector<Shape> shapes;
     for (size_t i = 0; i < n; ++i) {
@@ -215,7 +216,7 @@ OpDef make_prelu() {
     const ValueType& x = ic.input(0);
     const ValueType& slope = ic.input(1);
     if (x.dtype != DType::kFloat32 || slope.dtype != DType::kFloat32)
-      ic.fail("X and slope must be float32");
+      throw UnsupportedError(cat(ic.node.describe(), ": X and slope must be float32"));
     if (!x.has_shape) {
       ic.output(0).dtype = DType::kFloat32;
       return;

@@ -37,7 +37,8 @@ void infer_conv(InferContext& ic) {
     ic.fail(cat("expects 2 to ", max_inputs, " inputs, got ", ic.num_inputs()));
   for (size_t i = 0; i < ic.num_inputs(); ++i)
     if (ic.has_input(i) && ic.input(i).dtype != DType::kFloat32)
-      ic.fail(cat("input ", i, " must be float32, got ", dtype_name(ic.input(i).dtype)));
+      throw UnsupportedError(cat(ic.node.describe(), ": ", "input ", i, " must be float32, got ",
+                                 dtype_name(ic.input(i).dtype)));
   if (is_fused(ic.node)) fused_activation(ic.node);  // rejects unknown activations early
   const ValueType& x = ic.input(0);
   const ValueType& w = ic.input(1);

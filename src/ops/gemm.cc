@@ -32,7 +32,8 @@ CKind c_kind(const Shape& c, float beta) {
 void infer_gemm(InferContext& ic) {
   for (size_t i = 0; i < ic.num_inputs(); ++i)
     if (ic.has_input(i) && ic.input(i).dtype != DType::kFloat32)
-      ic.fail(cat("input ", i, " must be float32, got ", dtype_name(ic.input(i).dtype)));
+      throw UnsupportedError(cat(ic.node.describe(), ": ", "input ", i, " must be float32, got ",
+                                 dtype_name(ic.input(i).dtype)));
   if (ic.num_inputs() < 2) ic.fail("expects inputs A and B");
   const ValueType& a = ic.input(0);
   const ValueType& b = ic.input(1);

@@ -10,7 +10,8 @@ namespace {
 
 void require_float(InferContext& ic, size_t i) {
   if (ic.input(i).dtype != DType::kFloat32)
-    ic.fail(cat("input ", i, " must be float32, got ", dtype_name(ic.input(i).dtype)));
+    throw UnsupportedError(cat(ic.node.describe(), ": ", "input ", i, " must be float32, got ",
+                               dtype_name(ic.input(i).dtype)));
 }
 
 // Checks that input i is a vector of `channels` values (when both are known).

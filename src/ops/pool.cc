@@ -9,7 +9,9 @@ namespace {
 
 void require_float_nc(InferContext& ic, size_t min_rank) {
   const ValueType& x = ic.input(0);
-  if (x.dtype != DType::kFloat32) ic.fail(cat("input must be float32, got ", dtype_name(x.dtype)));
+  if (x.dtype != DType::kFloat32)
+    throw UnsupportedError(
+        cat(ic.node.describe(), ": ", "input must be float32, got ", dtype_name(x.dtype)));
   if (x.has_shape && x.shape.size() < min_rank)
     ic.fail(cat("input must be [N, C, spatial...], got ", shape_str(x.shape)));
 }

@@ -11,7 +11,7 @@
 namespace sinter {
 namespace {
 
-enum class ReduceKind { kSum, kMean, kMax, kMin, kProd, kL1, kL2, kSumSquare, kLogSumExp };
+enum class ReduceKind { kSum, kMean, kMax, kMin, kProd, kL1, kL2, kSumSquare, kLogSumExp, kLogSum };
 
 struct ReduceSpec {
   const char* type;
@@ -77,6 +77,7 @@ struct Reducer {
       case ReduceKind::kL2:
         return T(std::sqrt(double(acc)));
       case ReduceKind::kLogSumExp:
+      case ReduceKind::kLogSum:
         return T(std::log(double(acc)));
       default:
         return acc;
@@ -189,7 +190,8 @@ OpDef make_reduce(ReduceSpec spec) {
     const bool is_float = x.dtype == DType::kFloat32;
     const bool is_int = x.dtype == DType::kInt64 || x.dtype == DType::kInt32;
     if (!is_float && !(spec.integers && is_int))
-      ic.fail(cat("input type ", dtype_name(x.dtype), " is not supported"));
+      throw UnsupportedError(
+          cat(ic.node.describe(), ": ", "input type ", dtype_name(x.dtype), " is not supported"));
     if (!x.has_shape) {
       ic.output(0).dtype = x.dtype;
       return;
@@ -265,6 +267,10 @@ OpDef make_reduce_log_sum_exp() {
   return make_reduce({"ReduceLogSumExp", ReduceKind::kLogSumExp, 18, false});
 }
 
+OpDef make_reduce_log_sum() {
+  return make_reduce({"ReduceLogSum", ReduceKind::kLogSum, 18, false});
+}
+
 }  // namespace
 SINTER_REGISTER_OP(make_reduce_sum);
 SINTER_REGISTER_OP(make_reduce_mean);
@@ -275,4 +281,5 @@ SINTER_REGISTER_OP(make_reduce_l1);
 SINTER_REGISTER_OP(make_reduce_l2);
 SINTER_REGISTER_OP(make_reduce_sum_square);
 SINTER_REGISTER_OP(make_reduce_log_sum_exp);
+SINTER_REGISTER_OP(make_reduce_log_sum);
 }  // namespace sinter

@@ -56,7 +56,8 @@ OpDef make_softmax_def(const char* type, RowFn fast, RowFn reference) {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     if (x.dtype != DType::kFloat32)
-      ic.fail(cat("input must be float32, got ", dtype_name(x.dtype)));
+      throw UnsupportedError(
+          cat(ic.node.describe(), ": ", "input must be float32, got ", dtype_name(x.dtype)));
     if (!x.has_shape) {
       ic.output(0).dtype = DType::kFloat32;
       return;

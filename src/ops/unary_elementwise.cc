@@ -120,7 +120,8 @@ OpDef make_unary(const UnarySpec& spec) {
     const ValueType& x = ic.input(0);
     const bool is_int = x.dtype == DType::kInt64 || x.dtype == DType::kInt32;
     if (x.dtype != DType::kFloat32 && !(spec.integers && is_int))
-      ic.fail(cat("input type ", dtype_name(x.dtype), " is not supported"));
+      throw UnsupportedError(
+          cat(ic.node.describe(), ": ", "input type ", dtype_name(x.dtype), " is not supported"));
     for (size_t i = 1; i < ic.num_inputs(); ++i)
       if (ic.has_input(i) && ic.input(i).dtype != x.dtype)
         ic.fail(cat("input ", i, " must have the type of input 0 (", dtype_name(x.dtype), ")"));
@@ -245,6 +246,43 @@ OpDef make_sign() {
       no_params, 1, true));
 }
 
+// Less common math that some exported models and the ONNX tests use: plain loops.
+#define SINTER_STD_UNARY(name, expr)                                             \
+  OpDef make_##name() {                                                          \
+    return make_unary(loop_spec(                                                 \
+        #name, [](float x, const UnaryParams&) { return expr; }, no_params, 8)); \
+  }
+SINTER_STD_UNARY(Round, std::nearbyint(x))  // halves to even under the default rounding mode
+SINTER_STD_UNARY(Sin, std::sin(x))
+SINTER_STD_UNARY(Cos, std::cos(x))
+SINTER_STD_UNARY(Tan, std::tan(x))
+SINTER_STD_UNARY(Asin, std::asin(x))
+SINTER_STD_UNARY(Acos, std::acos(x))
+SINTER_STD_UNARY(Atan, std::atan(x))
+SINTER_STD_UNARY(Sinh, std::sinh(x))
+SINTER_STD_UNARY(Cosh, std::cosh(x))
+SINTER_STD_UNARY(Asinh, std::asinh(x))
+SINTER_STD_UNARY(Acosh, std::acosh(x))
+SINTER_STD_UNARY(Atanh, std::atanh(x))
+#undef SINTER_STD_UNARY
+
+UnaryParams thresholded_relu_params(const Node& n, int64_t) {
+  return {n.attr_float("alpha", 1.0f), 0};
+}
+OpDef make_thresholded_relu() {
+  return make_unary(loop_spec(
+      "ThresholdedRelu", [](float x, const UnaryParams& p) { return x > p.alpha ? x : 0.0f; },
+      thresholded_relu_params));
+}
+OpDef make_celu() {
+  return make_unary(loop_spec(
+      "Celu",
+      [](float x, const UnaryParams& p) {
+        return std::max(0.0f, x) + std::min(0.0f, p.alpha * std::expm1(x / p.alpha));
+      },
+      elu_params, 4));
+}
+
 }  // namespace
 SINTER_REGISTER_OP(make_relu);
 SINTER_REGISTER_OP(make_clip);
@@ -267,4 +305,18 @@ SINTER_REGISTER_OP(make_softsign);
 SINTER_REGISTER_OP(make_elu);
 SINTER_REGISTER_OP(make_selu);
 SINTER_REGISTER_OP(make_sign);
+SINTER_REGISTER_OP(make_Round);
+SINTER_REGISTER_OP(make_Sin);
+SINTER_REGISTER_OP(make_Cos);
+SINTER_REGISTER_OP(make_Tan);
+SINTER_REGISTER_OP(make_Asin);
+SINTER_REGISTER_OP(make_Acos);
+SINTER_REGISTER_OP(make_Atan);
+SINTER_REGISTER_OP(make_Sinh);
+SINTER_REGISTER_OP(make_Cosh);
+SINTER_REGISTER_OP(make_Asinh);
+SINTER_REGISTER_OP(make_Acosh);
+SINTER_REGISTER_OP(make_Atanh);
+SINTER_REGISTER_OP(make_thresholded_relu);
+SINTER_REGISTER_OP(make_celu);
 }  // namespace sinter

@@ -48,6 +48,13 @@ TEST(UnaryOp, EachOpMatchesItsDefinition) {
   check("Selu", [](double x) {
     return 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * std::expm1(x));
   });
+  check("Round", [](double x) { return std::nearbyint(x); });
+  check("Cos", [](double x) { return std::cos(x); });
+  check(
+      "Atanh", [](double x) { return std::atanh(x); }, {}, 13, -0.9f, 0.9f);
+  check("ThresholdedRelu", [](double x) { return x > 0.5 ? x : 0; }, {{"alpha", 0.5f}});
+  check("Celu", [](double x) { return std::max(0.0, x) + std::min(0.0, 2 * std::expm1(x / 2)); },
+        {{"alpha", 2.0f}});
   check("Sign", [](double x) { return x > 0 ? 1 : (x < 0 ? -1 : 0); });
 }
 
@@ -75,7 +82,7 @@ TEST(UnaryOp, IntegerNegAbsAndBadType) {
   try {
     run1(n, 13, {&x});
     FAIL();
-  } catch (const ModelError& e) {
+  } catch (const UnsupportedError& e) {
     EXPECT_NE(std::string(e.what()).find("Exp node 'e1'"), std::string::npos);
   }
 }
