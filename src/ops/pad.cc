@@ -120,6 +120,8 @@ OpDef make_pad() {
            // Input coordinate of each output column of the last dim.
            std::vector<int64_t> col(inner);
            for (int64_t c = 0; c < inner; ++c) col[c] = source_index(c, before_last, n_last, mode);
+           int64_t mid_begin = std::clamp<int64_t>(before_last, 0, inner);
+           int64_t mid_end = std::clamp<int64_t>(before_last + n_last, mid_begin, inner);
            std::vector<int64_t> idx(rank, 0);
            for (int64_t row = 0; row < rows; ++row) {
              std::byte* o = dst + row * inner * es;
@@ -131,6 +133,12 @@ OpDef make_pad() {
                off += s * st[d];
              }
              for (int64_t c = 0; c < inner; ++c) {
+               if (c == mid_begin && !constant_row && mid_end > mid_begin) {
+                 // The unpadded middle of the row is contiguous in the input.
+                 std::memcpy(o + c * es, src + (off + col[c]) * es, (mid_end - mid_begin) * es);
+                 c = mid_end - 1;
+                 continue;
+               }
                const std::byte* from =
                    constant_row || col[c] < 0 ? fill.data() : src + (off + col[c]) * es;
                std::memcpy(o + c * es, from, es);
