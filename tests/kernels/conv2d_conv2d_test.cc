@@ -200,6 +200,20 @@ TEST(Conv2d, WinogradWideRows) {
   }
 }
 
+TEST(Conv2d, WinogradSeveralBlocksStartingMidRow) {
+  std::mt19937 rng(80);
+  Conv2dShape s;  // 78 tiles in rows of 6, more than one ~4 MB block holds at this depth
+  s.C = 300;
+  s.M = 100;
+  s.H = 50;
+  s.W = 23;
+  s.KH = s.KW = 3;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  for (int threads : {1, 2})
+    check_conv(s, {true, true, Activation::relu(), threads}, rng, nullptr,
+               Conv2d::Algorithm::kWinograd);
+}
+
 TEST(Conv2d, WinogradChosenForResNetLayers) {
   std::mt19937 rng(78);
   Conv2dShape s;  // deeper than one GEMM K block, spatial size not a multiple of 4
