@@ -165,7 +165,7 @@ int run_bench(const BenchOptions& o) {
   std::cout << "model:      " << o.model << " (batch " << samples << ", " << o.threads
             << (o.threads == 1 ? " thread" : " threads") << (o.no_optimize ? ", not optimized" : "")
             << ")\n";
-  std::cout << "compile:    " << format("%.1f ms", compile_ms) << "\n";
+  std::cout << "compile:    " << format("%.3f ms", compile_ms) << "\n";
   std::cout << "runs:       " << o.reps << " timed after " << o.warmup << " warm-up\n";
   std::cout << "time:       min " << format("%.3f", s.min) << "  median "
             << format("%.3f", s.median) << "  mean " << format("%.3f", s.mean) << "  max "

@@ -72,6 +72,23 @@ std::vector<std::pair<size_t, std::string>> bind_specs(const std::vector<std::st
   return bound;
 }
 
+// The Session checks inputs too; checking here lets the message name the file.
+void check_against_model(const Graph& model, const std::string& name, const Tensor& t,
+                         const std::string& path) {
+  const ValueType* want = model.type_of(name);
+  if (!want) return;
+  bool shape_ok = !want->has_shape || want->shape.size() == t.shape().size();
+  for (size_t d = 0; shape_ok && want->has_shape && d < want->shape.size(); ++d)
+    shape_ok = want->shape[d] < 0 || want->shape[d] == t.shape()[d];
+  if (t.dtype() == want->dtype && shape_ok) return;
+  std::string hint = t.dtype() != want->dtype ? cat(" (convert it with numpy: a.astype('",
+                                                    dtype_name(want->dtype), "'))")
+                                              : "";
+  throw InputError(cat(path, ": holds ", dtype_name(t.dtype()), " ", shape_str(t.shape()),
+                       " but model input '", name, "' is ", dtype_name(want->dtype), " ",
+                       want->has_shape ? shape_str(want->shape) : "of any shape", hint));
+}
+
 // Shape, a few values, min/max/mean and, for 2-D, the argmax of each row.
 Json summarize(const std::string& name, const Tensor& t) {
   Json j{{"name", name}, {"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}};
@@ -158,7 +175,12 @@ int run_run(const RunOptions& o) {
                              out_files[a].second));
 
   std::unordered_map<std::string, Tensor> inputs;
-  for (const auto& [index, path] : in_files) inputs[model.inputs[index]] = read_npy(path);
+  for (const auto& [index, path] : in_files) {
+    const std::string& name = model.inputs[index];
+    Tensor t = read_npy(path);
+    check_against_model(model, name, t, path);
+    inputs[name] = std::move(t);
+  }
   std::vector<std::string> output_names = model.outputs;
 
   Session session(std::move(model), {o.threads, !o.no_optimize, false});
@@ -193,7 +215,7 @@ int run_run(const RunOptions& o) {
       print_summary(s);
     }
   }
-  std::cout << format("compiled in %.1f ms, ran in ", compile_ms) << format("%.3f ms", run_ms)
+  std::cout << format("compiled in %.3f ms, ran in ", compile_ms) << format("%.3f ms", run_ms)
             << " (" << o.threads << (o.threads == 1 ? " thread" : " threads") << ")\n";
   return 0;
 }
