@@ -1,5 +1,7 @@
-// Dropout at inference: output 0 is input 0 (a view) and the optional mask is all true. Training
-// mode (opset 12+ input 2) is only accepted when it is known to be false.
+// Dropout at inference: output 0 is input 0 and the optional mask is all true. Training mode
+// (opset 12+ input 2) is only accepted when it is known to be false. Not marked as a view: the
+// executor runs no kernel for views, which would leave the mask unwritten; remove_identity drops
+// the node (and so the copy) whenever the mask is unused.
 #include "ops/data_movement_util.h"
 
 namespace sinter {
@@ -33,7 +35,6 @@ OpDef make_dropout() {
   OpDef def;
   def.type = "Dropout";
   def.since_opset = 7;
-  def.output_is_view_of_input0 = true;
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     if (ic.opset >= 12 && ic.has_input(2)) {
@@ -47,7 +48,7 @@ OpDef make_dropout() {
       ValueType& m = ic.output(1);
       m = x;
       m.dtype = mask_dtype(ic.opset, x.dtype);
-      // The executor runs no kernel for view ops, so the mask is handed over as a known value.
+      // Known from the shape alone, so later passes can fold it.
       if (x.has_shape && shape_is_static(x.shape)) {
         Tensor mask(m.dtype, x.shape);
         fill_true(mask);
