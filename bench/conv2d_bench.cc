@@ -85,6 +85,8 @@ BENCHMARK(BM_Conv2d)
     ->Args({1024, 256, 14, 1, 1, 1, 0})  // resnet50 layer3 1x1
     ->Args({256, 512, 56, 1, 2, 1, 0})   // resnet50 downsample 1x1 stride 2
     ->Args({3, 64, 224, 7, 2, 1, 0})     // resnet stem
+    ->Args({3, 64, 224, 3, 1, 1, 0})     // vgg16 conv1_1
+    ->Args({64, 128, 56, 3, 2, 1, 0})    // resnet18 layer2 downsample 3x3 stride 2
     ->UseRealTime();
 
 }  // namespace
