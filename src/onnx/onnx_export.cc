@@ -84,6 +84,7 @@ onnx::ModelProto to_model(const Graph& g) {
   for (const auto& [key, value] : g.metadata) {
     if (key.rfind(prefix, 0) == 0) {
       std::string domain = key.substr(prefix.size());
+      if (domain.empty() || domain == "ai.onnx") continue;  // the default domain is g.opset
       auto* op = model.add_opset_import();
       op->set_domain(domain);
       try {
