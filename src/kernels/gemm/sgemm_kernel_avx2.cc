@@ -64,6 +64,11 @@ void micro_avx2(const TileArgs& t) {
   // Named accumulators (not an array) so the compiler keeps all twelve in registers.
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  // C is touched only after the k loop; fetch its rows now so the store does not stall.
+  for (int i = 0; i < MR; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + 15), _MM_HINT_T0);
+  }
   const float* a = t.a;
   const float* b = t.b;
   int64_t k = t.kc;
