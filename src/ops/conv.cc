@@ -194,6 +194,16 @@ class PlannedConvKernel : public ConvKernelBase {
     plan_->run(in.x, in.y, in.residual, ctx.pool);
   }
 
+  const char* variant() const override {
+    if (!plan_) return nullptr;
+    switch (plan_->algorithm()) {
+      case Conv2d::Algorithm::kGemm1x1: return "gemm1x1";
+      case Conv2d::Algorithm::kImplicitGemm: return "implicit_gemm";
+      case Conv2d::Algorithm::kWinograd: return "winograd";
+    }
+    return nullptr;
+  }
+
  private:
   static bool same(const Conv2dShape& a, const Conv2dShape& b) {
     return a.N == b.N && a.H == b.H && a.W == b.W;  // the rest is fixed by W and attributes

@@ -65,6 +65,8 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual void run(KernelContext& ctx) = 0;
+  // The algorithm a kernel settled on at plan time (e.g. "winograd"), shown by --profile.
+  virtual const char* variant() const { return nullptr; }
 };
 
 // Wraps a plain function as a kernel, for ops that need no plan-time state.

@@ -88,8 +88,9 @@ Plan::Plan(const Graph& g, int threads) {
       step.kernel_name = "view";
     } else {
       const KernelImpl& impl = choose_kernel(def, info);
-      step.kernel_name = impl.name;
       step.kernel = impl.create(info);
+      const char* variant = step.kernel->variant();
+      step.kernel_name = variant ? impl.name + "/" + variant : impl.name;
     }
     if (def.flops) step.flops = def.flops(info);
     steps_.push_back(std::move(step));
