@@ -46,22 +46,29 @@ void coalesce(const Shape& in_shape, const std::vector<int64_t>& perm, Shape& di
   for (size_t i = 0; i < groups.size(); ++i) out_perm[i] = rank_of[i];
 }
 
-// out[b][c][r] = in[b][r][c] for a [batch, rows, cols] input, in 32x32 tiles.
+// out[b][c][r] = in[b][r][c] for a [batch, rows, cols] input, in 32x32 tiles. Each tile goes
+// through a small local buffer so that both the reads and the writes are whole contiguous runs:
+// with power-of-two row pitches, touching 32 rows at once would thrash the L1 sets.
 template <class T>
 void transpose_2d(const T* in, T* out, int64_t batch, int64_t rows, int64_t cols,
                   ThreadPool* pool) {
   constexpr int64_t kTile = 32;
   int64_t row_tiles = (rows + kTile - 1) / kTile;
   auto body = [&](int64_t begin, int64_t end, int) {
+    alignas(64) T buf[kTile][kTile];
     for (int64_t job = begin; job < end; ++job) {
       int64_t b = job / row_tiles, r0 = (job % row_tiles) * kTile;
-      int64_t r1 = std::min(rows, r0 + kTile);
+      int64_t nr = std::min(rows - r0, kTile);
       const T* src = in + b * rows * cols;
       T* dst = out + b * rows * cols;
       for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
-        int64_t c1 = std::min(cols, c0 + kTile);
-        for (int64_t r = r0; r < r1; ++r)
-          for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+        int64_t nc = std::min(cols - c0, kTile);
+        for (int64_t r = 0; r < nr; ++r) {
+          const T* s = src + (r0 + r) * cols + c0;
+          for (int64_t c = 0; c < nc; ++c) buf[c][r] = s[c];
+        }
+        for (int64_t c = 0; c < nc; ++c)
+          std::memcpy(dst + (c0 + c) * rows + r0, buf[c], nr * sizeof(T));
       }
     }
   };
