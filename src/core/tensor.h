@@ -2,6 +2,8 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <type_traits>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/error.h"
@@ -23,7 +25,11 @@ class Tensor {
     Tensor t(dtype_of<T>(), std::move(shape));
     SINTER_CHECK(static_cast<size_t>(t.numel()) == values.size(), "value count ", values.size(),
                  " does not match shape ", shape_str(t.shape()));
-    if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size() * sizeof(T));
+    if constexpr (std::is_same_v<T, bool>) {  // vector<bool> is packed: copy one by one
+      for (size_t i = 0; i < values.size(); ++i) static_cast<bool*>(t.raw())[i] = values[i];
+    } else if (!values.empty()) {
+      std::memcpy(t.raw(), values.data(), values.size() * sizeof(T));
+    }
     return t;
   }
   template <class T>
