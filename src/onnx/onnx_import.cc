@@ -80,9 +80,15 @@ class Importer {
         g.metadata[cat(kOpsetMetadataPrefix, op.domain())] = std::to_string(op.version());
       }
     }
-    if (!have_default)
-      throw ModelError(cat(what_, ": model has no opset import for the default ONNX domain"));
-    if (g.opset < kMinOpset || g.opset > kMaxOpset)
+    // A model of other domains only (e.g. ai.onnx.preview.training) is valid; its nodes are
+    // then judged by op lookup, which names the op it cannot run.
+    if (!have_default) {
+      for (const auto& node : model.graph().node())
+        if (node.domain().empty() || node.domain() == "ai.onnx")
+          throw ModelError(cat(what_, ": model has no opset import for the default ONNX domain"));
+      g.opset = kMaxOpset;
+    }
+    if (have_default && (g.opset < kMinOpset || g.opset > kMaxOpset))
       throw UnsupportedError(cat(what_, ": ONNX opset ", g.opset,
                                  " is not supported (sinter "
                                  "supports opsets ",

@@ -27,7 +27,8 @@ Plan::Plan(const Graph& g, int threads) {
   auto add_slot = [&](const std::string& name, SlotKind kind) {
     const ValueType* t = g.type_of(name);
     if (!t || !t->has_shape || !shape_is_static(t->shape))
-      throw ModelError(cat("value '", name, "' has no static shape after inference"));
+      throw UnsupportedError(cat("the shape of value '", name,
+                                 "' depends on input data; sinter needs it at compile time"));
     slot_index_[name] = static_cast<int>(slots_.size());
     slots_.push_back({name, *t, kind, 0, -1, {}});
     return static_cast<int>(slots_.size()) - 1;

@@ -7,10 +7,11 @@
 namespace sinter {
 
 namespace {
-// Integer inputs may decide shapes (Reshape's target, Slice bounds...), so plans depend on
-// their values; float inputs never do.
+// Small integer inputs may decide shapes (Reshape's target, Slice bounds...), and so may scalar
+// floats (Range's bounds), so plans depend on their values.
 bool may_decide_shapes(const Tensor& t) {
-  return t.dtype() == DType::kInt64 || t.dtype() == DType::kInt32;
+  if (t.dtype() == DType::kInt64 || t.dtype() == DType::kInt32) return t.numel() <= 64;
+  return t.numel() == 1 && (t.dtype() == DType::kFloat32 || t.dtype() == DType::kFloat64);
 }
 }  // namespace
 
@@ -47,7 +48,7 @@ std::string Session::signature(const std::unordered_map<std::string, Tensor>& in
   for (const auto& name : model_.inputs) {
     const Tensor& t = inputs.at(name);
     sig += name + shape_str(t.shape()) + dtype_name(t.dtype());
-    if (may_decide_shapes(t) && t.numel() <= 64)
+    if (may_decide_shapes(t))
       sig.append(static_cast<const char*>(t.raw()), t.nbytes());
   }
   return sig;
@@ -62,7 +63,7 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
   for (const auto& name : model_.inputs) {
     const Tensor& t = inputs.at(name);
     compiled_.types[name] = {t.dtype(), t.shape(), true};
-    if (may_decide_shapes(t) && t.numel() <= 64) shape_values[name] = t;
+    if (may_decide_shapes(t)) shape_values[name] = t;
   }
   if (options_.optimize) {
     stats_ = optimize_graph(compiled_, shape_values);
