@@ -28,7 +28,7 @@ build-asan: setup
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 asan: build-asan
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(JOBS) -L "unit|conformance|e2e"
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L "unit|conformance|e2e"
 
 build-fuzz: setup
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSINTER_FUZZ=ON -DSINTER_BENCH=OFF >/dev/null
