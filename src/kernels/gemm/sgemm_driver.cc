@@ -25,6 +25,15 @@ float* thread_scratch(int64_t floats) {
 
 }  // namespace
 
+bool reads_b_directly(const KernelSet& ks, const GemmProblem& p) {
+  if (!p.b.data || p.b.trans || p.b.packer) return false;
+  // Packing B costs about a cycle per element; each element then feeds 2*M flops. With few rows
+  // (a 1x1 conv projecting to 16-64 channels) packing would cost a third of the compute or more.
+  // With rows a whole number of slivers long, each sliver is one aligned cache line and reading
+  // in place wins at any M; ragged rows split slivers across lines and packing pays again.
+  return p.M <= kDirectBMaxRows || p.b.ld % ks.nr == 0;
+}
+
 void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1, int64_t n0,
                int64_t n1) {
   const int MR = ks.mr, NR = ks.nr;
@@ -33,6 +42,7 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
   const int64_t mc_max = std::min(ks.mc, round_up(m1 - m0, MR));
   const int64_t nc_max = std::min(ks.nc, round_up(n1 - n0, NR));
   const bool pack_a = p.a.packed == nullptr, pack_b = p.b.packed == nullptr;
+  const bool direct_b = pack_b && reads_b_directly(ks, p);
   // The B panel starts on a 64-byte boundary: micro-kernels use aligned loads.
   const int64_t a_floats = pack_a ? round_up(mc_max * kc_max, 16) : 0;
   float* scratch = thread_scratch(a_floats + (pack_b ? kc_max * nc_max : 0));
@@ -53,7 +63,9 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
     do {  // runs once when K == 0 so that beta * C and the epilogue still apply
       const int64_t kc = std::min(kc_max, K - pc);
       const float* bp;
-      if (pack_b) {
+      if (direct_b) {
+        bp = nullptr;  // full slivers read p.b.data in place; the ragged last one is packed
+      } else if (pack_b) {
         if (p.b.packer) {
           p.b.packer->pack(pc, kc, jc, nc, NR, b_buf);
         } else {
@@ -77,8 +89,18 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
         }
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t col = jc + jr;
-          t.b = bp + (jr / NR) * kc * NR;
           t.nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          if (!direct_b) {
+            t.b = bp + (jr / NR) * kc * NR;
+            t.ldb = NR;
+          } else if (t.nr == NR) {
+            t.b = p.b.data + pc * p.b.ld + col;
+            t.ldb = p.b.ld;
+          } else {
+            pack_b_block(p.b.data, p.b.ld, false, pc, kc, col, t.nr, NR, 1.0f, b_buf);
+            t.b = b_buf;
+            t.ldb = NR;
+          }
           t.bias_col = epi.bias_per_col ? epi.bias_per_col + col : nullptr;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t row = ic + ir;

@@ -66,6 +66,10 @@ void pack_a_block(const float* A, int64_t lda, bool trans, int64_t i0, int64_t m
 void pack_b_block(const float* B, int64_t ldb, bool trans, int64_t k0, int64_t kc, int64_t n0,
                   int64_t nc, int nr, float alpha, float* dst);
 
+// Whether gemm_tile reads a strided row-major B in place instead of packing it.
+constexpr int64_t kDirectBMaxRows = 64;
+bool reads_b_directly(const KernelSet& ks, const GemmProblem& p);
+
 // Computes rows [m0, m1) x columns [n0, n1) of C on the calling thread. m0 is a multiple of mr
 // and n0 of nr. Scratch is per thread and reused across calls.
 void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1, int64_t n0,

@@ -6,11 +6,14 @@
 
 namespace sinter::gemm {
 
-// One MR x NR tile of C. Packed A holds kc steps of MR floats, packed B kc steps of NR floats
-// (both zero-padded), so the kernel always computes a full tile and stores only mr x nr of it.
+// One MR x NR tile of C. Packed A holds kc steps of MR floats (zero-padded). B holds kc steps
+// of NR floats, ldb apart: a zero-padded packed sliver (ldb == NR), or, when few rows of A share
+// each B value so that packing would cost more than it saves, the row-major matrix itself
+// (a full sliver only). The kernel computes a full tile and stores only mr x nr of it.
 struct TileArgs {
   const float* a;
   const float* b;
+  int64_t ldb;
   float* c;
   int64_t ldc;
   int64_t kc;

@@ -71,21 +71,22 @@ void micro_avx2(const TileArgs& t) {
   }
   const float* a = t.a;
   const float* b = t.b;
+  const int64_t ldb = t.ldb;
   int64_t k = t.kc;
   if constexpr (MR == 1 && !HALF) {
     // A GEMV row: two k steps in flight so FMA latency does not cap the B stream.
     for (; k >= 2; k -= 2) {
       const __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + kMR);
-      c00 = _mm256_fmadd_ps(a0, _mm256_load_ps(b), c00);
-      c01 = _mm256_fmadd_ps(a0, _mm256_load_ps(b + 8), c01);
-      c10 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR), c10);
-      c11 = _mm256_fmadd_ps(a1, _mm256_load_ps(b + kNR + 8), c11);
+      c00 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b), c00);
+      c01 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + 8), c01);
+      c10 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b + ldb), c10);
+      c11 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b + ldb + 8), c11);
       a += 2 * kMR;
-      b += 2 * kNR;
+      b += 2 * ldb;
     }
   }
   for (; k > 0; --k) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = HALF ? b0 : _mm256_load_ps(b + 8);
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = HALF ? b0 : _mm256_loadu_ps(b + 8);
     SINTER_ROW(0)
     SINTER_ROW(1)
     SINTER_ROW(2)
@@ -93,7 +94,7 @@ void micro_avx2(const TileArgs& t) {
     SINTER_ROW(4)
     SINTER_ROW(5)
     a += kMR;
-    b += kNR;
+    b += ldb;
   }
   if constexpr (MR == 1 && !HALF) {
     c00 = _mm256_add_ps(c00, c10);

@@ -22,7 +22,7 @@ void micro_portable(const TileArgs& t) {
       acc[i][1] += ai * b1;
     }
     a += kMR;
-    b += kNR;
+    b += t.ldb;
   }
   float tile[kMR * kNR];
   __builtin_memcpy(tile, acc, sizeof(tile));
