@@ -42,10 +42,21 @@ struct Scratch {
 float* prepare(Scratch& s, const DepthwiseConv2dParams& p, const Geometry& g) {
   std::vector<int64_t> key = {g.hp, g.wp, p.in_h, p.in_w, p.pad_top, p.pad_left};
   if (s.key != key) {
-    s.buf.assign(static_cast<size_t>(g.hp * g.wp), 0.0f);
+    // 8 floats of slack: copy_row may write a whole vector past the last row's end.
+    s.buf.assign(static_cast<size_t>(g.hp * g.wp + 8), 0.0f);
     s.key = key;
   }
   return s.buf.data();
+}
+
+// Copies an input row into the padded plane in whole vectors. Lanes past the row's end are
+// zero (masked load), so the vector that overhangs writes zeros into padding: the row's own right
+// border, or the next row's left border, or the next row's interior, which its own copy then
+// overwrites. Short rows (7, 14 wide) cost a load and a store instead of a memcpy call.
+inline void copy_row(const float* src, int64_t n, float* dst) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(src + j));
+  if (j < n) _mm256_storeu_ps(dst + j, _mm256_maskload_ps(src + j, avx2::tail_mask(n - j)));
 }
 
 // 8 consecutive outputs' inputs for one tap. Stride 2 picks the even lanes of 16 floats, giving
@@ -87,7 +98,10 @@ void plane(const Geometry& g, const float* buf, const float* w, float bias, cons
       for (int ky = 1; ky < K; ++ky) sum = _mm256_add_ps(sum, acc[ky]);
       sum = _mm256_add_ps(fix_order<S>(sum), vb);
       const int64_t left = g.ow - ox;
-      if (left >= 8) {
+      // A ragged row end may spill a whole vector into the following output rows, which are
+      // written after this one; only a vector that would leave the plane, or any vector when
+      // the residual is y itself, must stop exactly at the edge.
+      if (left >= 8 || (oy * g.ow + ox + 8 <= g.oh * g.ow && res != y)) {
         if (rr) sum = _mm256_add_ps(sum, _mm256_loadu_ps(rr + ox));
         _mm256_storeu_ps(yr + ox, act(sum));
       } else {
@@ -118,7 +132,7 @@ void depthwise_conv2d_avx2(const DepthwiseConv2dParams& p, const float* x, const
     const int64_t c = plane_i % p.channels;
     const float* xp = x + plane_i * p.in_h * p.in_w;
     for (int64_t iy = 0; iy < p.in_h; ++iy)
-      std::copy_n(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left);
+      copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left);
     const float* wc = w + c * kk;
     const float b = bias ? bias[c] : 0.0f;
     const float* res = residual ? residual + plane_i * out_size : nullptr;
