@@ -2,6 +2,9 @@
 # Times sinter and ONNX Runtime 1.30 side by side, in one run on one machine, on the benchmark
 # networks at batch 1 with 1 and 2 threads, and writes a Markdown table, CSV and JSON lines.
 # ORT comes from ../shared/bench (setup-peers.sh installs it from npm; ort_time.js times it).
+# This machine shares its host: a neighbour's burst can slow one engine's run. So each
+# (model, threads) pair is measured in ROUNDS rounds (default 3), the engines alternating, and
+# each engine's best round median is kept.
 # usage: bench/compare_ort.sh SINTER_BINARY MODEL_DIR [OUT_DIR] [REPS]
 set -euo pipefail
 sinter=$1 dir=$2 out=${3:-bench/results} reps=${4:-30}
@@ -9,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 peers_bench=${PEERS_BENCH:-$here/../../shared/bench}
 models=${MODELS:-resnet18 resnet50 mobilenet_v2 vgg16 squeezenet1_1}
 threads_list=${THREADS:-1 2}
+rounds=${ROUNDS:-3}
 "$here/export_models.sh" "$dir" $models >/dev/null
 bash "$peers_bench/setup-peers.sh" >/dev/null
 mkdir -p "$out"
@@ -19,12 +23,19 @@ printf '| model | threads | sinter median ms | ORT median ms | sinter/ORT | sint
 for m in $models; do
   for t in $threads_list; do
     # Alternate the engines so that slow drifts of the machine hit both alike.
-    s=$("$sinter" bench "$dir/$m.onnx" --threads "$t" --reps "$reps" --warmup 3 --json | tail -n 1)
-    o=$(node "$peers_bench/ort_time.js" "$dir/$m.onnx" "$t" 1 "$reps" | tail -n 1)
-    echo "{\"model\":\"$m\",\"threads\":$t,\"sinter\":$s,\"ort\":$o}" >>"$jsonl"
-    /usr/bin/python3 - "$m" "$t" "$s" "$o" "$csv" <<'PY'
+    runs=()
+    for ((r = 0; r < rounds; r++)); do
+      s=$("$sinter" bench "$dir/$m.onnx" --threads "$t" --reps "$reps" --warmup 3 --json 2>/dev/null | tail -n 1)
+      o=$(node "$peers_bench/ort_time.js" "$dir/$m.onnx" "$t" 1 "$reps" | tail -n 1)
+      echo "{\"model\":\"$m\",\"threads\":$t,\"round\":$r,\"sinter\":$s,\"ort\":$o}" >>"$jsonl"
+      runs+=("$s" "$o")
+    done
+    /usr/bin/python3 - "$m" "$t" "$csv" "${runs[@]}" <<'PY'
 import json, sys
-m, t, s, o, csv = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5]
+m, t, csv = sys.argv[1], sys.argv[2], sys.argv[3]
+runs = [json.loads(x) for x in sys.argv[4:]]
+s = min(runs[0::2], key=lambda r: r["median_ms"])
+o = min(runs[1::2], key=lambda r: r["median_ms"])
 r = s["median_ms"] / o["median_ms"]
 with open(csv, "a") as f:
     f.write(f"{m},{t},{s['min_ms']},{s['median_ms']},{o['min_ms']},{o['median_ms']},{r:.3f},{s['gflops']:.1f}\n")
