@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cmath>
 #include <cstdlib>
 
 namespace sinter {
@@ -48,15 +49,24 @@ Tensor Tensor::clone() const {
 
 double Tensor::value_as_double(int64_t i) const {
   switch (dtype_) {
-    case DType::kFloat32: return static_cast<const float*>(data_)[i];
-    case DType::kFloat64: return static_cast<const double*>(data_)[i];
-    case DType::kInt8: return static_cast<const int8_t*>(data_)[i];
-    case DType::kUint8: return static_cast<const uint8_t*>(data_)[i];
-    case DType::kInt16: return static_cast<const int16_t*>(data_)[i];
-    case DType::kInt32: return static_cast<const int32_t*>(data_)[i];
-    case DType::kInt64: return static_cast<double>(static_cast<const int64_t*>(data_)[i]);
-    case DType::kBool: return static_cast<const bool*>(data_)[i] ? 1.0 : 0.0;
-    case DType::kFloat16: break;
+    case DType::kFloat32:
+      return static_cast<const float*>(data_)[i];
+    case DType::kFloat64:
+      return static_cast<const double*>(data_)[i];
+    case DType::kInt8:
+      return static_cast<const int8_t*>(data_)[i];
+    case DType::kUint8:
+      return static_cast<const uint8_t*>(data_)[i];
+    case DType::kInt16:
+      return static_cast<const int16_t*>(data_)[i];
+    case DType::kInt32:
+      return static_cast<const int32_t*>(data_)[i];
+    case DType::kInt64:
+      return static_cast<double>(static_cast<const int64_t*>(data_)[i]);
+    case DType::kBool:
+      return static_cast<const bool*>(data_)[i] ? 1.0 : 0.0;
+    case DType::kFloat16:
+      break;
   }
   throw UnsupportedError(cat("cannot read ", dtype_name(dtype_), " values"));
 }
@@ -71,6 +81,19 @@ std::vector<int64_t> Tensor::to_int64_vector() const {
     throw InputError(cat("expected an integer tensor, got ", dtype_name(dtype_)));
   for (int64_t i = 0; i < numel_; ++i) v[i] = static_cast<int64_t>(value_as_double(i));
   return v;
+}
+
+int64_t find_nonfinite(const Tensor& t) {
+  if (t.dtype() == DType::kFloat32) {
+    const float* p = t.data<float>();
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (!std::isfinite(p[i])) return i;
+  } else if (t.dtype() == DType::kFloat64) {
+    const double* p = t.data<double>();
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (!std::isfinite(p[i])) return i;
+  }
+  return -1;
 }
 
 }  // namespace sinter

@@ -75,4 +75,8 @@ class Tensor {
   int64_t numel_ = 0;
 };
 
+// Flat index of the first NaN or infinity in a floating-point tensor, or -1 (also for integer
+// tensors, which cannot hold one).
+int64_t find_nonfinite(const Tensor& t);
+
 }  // namespace sinter

@@ -37,6 +37,15 @@ for name in ["input_0", "input_1", "output_0"]:
 np.save("wrong_shape.npy", np.zeros((1, 1, 4, 4), np.float32))
 np.save("float64.npy", np.zeros((1, 1, 7, 5), np.float64))
 np.save("fortran.npy", np.asfortranarray(np.zeros((1, 1, 7, 5), np.float32)[0, 0]))
+nan_input = np.load("input_0.npy")
+nan_input.flat[3] = np.nan
+np.save("nan.npy", nan_input)
+model = onnx.load(sys.argv[1] + "/../model.onnx")
+model.graph.node[0].op_type = "FancyOp"
+onnx.save(model, "unsupported_op.onnx")
+model = onnx.load(sys.argv[1] + "/../model.onnx")
+model.graph.node[0].input[1] = "no_such_weight"
+onnx.save(model, "missing_initializer.onnx")
 with open("input_0.npy", "rb") as f:
     data = f.read()
 with open("truncated.npy", "wb") as f:
@@ -134,6 +143,13 @@ expect_error too_many_inputs 1 "$sinter" run "$model" -i input_0.npy -i input_1.
   -i input_1.npy -o t9.npy
 expect_error output_dir_missing 1 "$sinter" run "$model" -i input_0.npy -i input_1.npy \
   -o no_such_dir/t10.npy
+expect_error nan_input 1 "$sinter" run "$model" -i nan.npy -i input_1.npy -o t11.npy
+expect_error unsupported_op 1 "$sinter" run unsupported_op.onnx -i input_0.npy -i input_1.npy
+expect_error missing_initializer 1 "$sinter" info missing_initializer.onnx
+grep -q "unsupported operator 'FancyOp' (opset [0-9]*) at node" unsupported_op.err ||
+  fail "unsupported op: $(cat unsupported_op.err)"
+grep -q "no_such_weight" missing_initializer.err || fail "missing weight: $(cat missing_initializer.err)"
+grep -q "nan" nan_input.err || fail "NaN input: $(cat nan_input.err)"
 expect_error unknown_flag 2 "$sinter" bench "$model" --no-such-flag
 expect_error bad_threads 2 "$sinter" run "$model" -i input_0.npy --threads 0
 expect_error no_subcommand 2 "$sinter"
@@ -141,7 +157,7 @@ grep -q 'truncated' truncated_npy.err || fail "truncated .npy: $(cat truncated_n
 grep -q 'truncated.npy' truncated_npy.err || fail "truncated .npy error names no file"
 grep -q 'shape' wrong_shape.err || fail "wrong shape: $(cat wrong_shape.err)"
 
-for f in t1 t2 t3 t4 t5 t6 t7 t8 t9; do
+for f in t1 t2 t3 t4 t5 t6 t7 t8 t9 t11; do
   [[ -e $f.npy ]] && fail "$f.npy left behind by a failed run"
 done
 leftovers=$(find . -name '*.tmp.*')

@@ -25,6 +25,7 @@ struct RunOptions {
   int threads = 1;
   bool json = false;
   bool no_optimize = false;
+  bool allow_nonfinite = false;
 };
 
 std::string list_names(const std::vector<std::string>& names) {
@@ -179,6 +180,9 @@ int run_run(const RunOptions& o) {
     const std::string& name = model.inputs[index];
     Tensor t = read_npy(path);
     check_against_model(model, name, t, path);
+    if (int64_t bad = find_nonfinite(t); bad >= 0 && !o.allow_nonfinite)
+      throw InputError(cat(path, ": input '", name, "' holds ", t.value_as_double(bad),
+                           " at flat index ", bad, " (pass --allow-nonfinite to run anyway)"));
     inputs[name] = std::move(t);
   }
   std::vector<std::string> output_names = model.outputs;
@@ -189,6 +193,10 @@ int run_run(const RunOptions& o) {
   auto t1 = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.run(inputs);
   auto t2 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (int64_t bad = find_nonfinite(outputs[i]); bad >= 0)
+      std::cerr << "sinter: warning: output '" << output_names[i] << "' holds "
+                << outputs[i].value_as_double(bad) << " at flat index " << bad << "\n";
   write_outputs(out_files, outputs);
 
   double compile_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
@@ -239,6 +247,8 @@ Subcommand add_run_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_flag("--json", o->json, "Print one JSON object instead of text");
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
+  app->add_flag("--allow-nonfinite", o->allow_nonfinite,
+                "Run even when an input holds NaN or infinity (refused by default)");
   return {app, [o] { return run_run(*o); }};
 }
 
