@@ -43,15 +43,18 @@ struct Scratch {
 float* prepare(Scratch& s, const Pool2dParams& p, const Geometry& g, bool max) {
   std::vector<int64_t> key = {g.hp, g.wp, p.in_h, p.in_w, p.pad_top, p.pad_left, max};
   if (s.key != key) {
-    s.buf.assign(static_cast<size_t>(g.hp * g.wp), max ? -INFINITY : 0.0f);
+    // 8 floats of slack: copy_in may write a whole vector past the last row's end.
+    s.buf.assign(static_cast<size_t>(g.hp * g.wp + 8), max ? -INFINITY : 0.0f);
     s.key = key;
   }
   return s.buf.data();
 }
 
 // Copies a plane into the scratch interior; returns whether it holds a NaN, so that max pooling
-// can skip per-tap NaN tracking in the common case.
-bool copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* buf) {
+// can skip per-tap NaN tracking in the common case. A ragged row end is stored as a whole vector
+// whose missing lanes hold the padding value: they land in this row's right border, the next
+// row's left border, or the next row's interior, which its own copy then overwrites.
+bool copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* buf, float fill) {
   __m256 nan = _mm256_setzero_ps();
   for (int64_t iy = 0; iy < p.in_h; ++iy) {
     const float* src = xp + iy * p.in_w;
@@ -63,9 +66,11 @@ bool copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* b
       _mm256_storeu_ps(dst + i, v);
     }
     if (i < p.in_w) {
-      __m256 v = avx2::load_partial(src + i, p.in_w - i);  // missing lanes read as 0
+      const __m256i mask = avx2::tail_mask(p.in_w - i);
+      __m256 v = _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(src + i, mask),
+                                  _mm256_castsi256_ps(mask));
       nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-      std::copy(src + i, src + p.in_w, dst + i);
+      _mm256_storeu_ps(dst + i, v);
     }
   }
   return _mm256_movemask_ps(nan) != 0;
@@ -87,11 +92,13 @@ inline __m256 fix_order(__m256 v) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
 }
 
-inline void store(float* y, int64_t n, __m256 v) {
-  if (n >= 8) {
-    _mm256_storeu_ps(y, v);
+// Stores 8 outputs at yp[i] of a plane of `size` floats. A vector cut by a row's end spills
+// into the next rows, written later; only one that would leave the plane stops at its edge.
+inline void store(float* yp, int64_t i, int64_t size, __m256 v) {
+  if (i + 8 <= size) {
+    _mm256_storeu_ps(yp + i, v);
   } else {
-    avx2::store_partial(y, v, n);
+    avx2::store_partial(yp + i, v, size - i);
   }
 }
 
@@ -112,7 +119,7 @@ void max_plane_separable(const Geometry& g, const float* buf, float* cm, float* 
     for (int64_t ox = 0; ox < g.ow; ox += 8) {
       __m256 acc = tap<S>(cm + ox * S);
       for (int kx = 1; kx < K; ++kx) acc = _mm256_max_ps(acc, tap<S>(cm + ox * S + kx));
-      store(y + oy * g.ow + ox, g.ow - ox, fix_order<S>(acc));
+      store(y, oy * g.ow + ox, g.oh * g.ow, fix_order<S>(acc));
     }
   }
 }
@@ -145,7 +152,7 @@ void plane(const Pool2dParams& p, const Geometry& g, const float* buf, float* y,
         __m256 cnt = _mm256_mul_ps(_mm256_set1_ps(count_h[oy]), _mm256_loadu_ps(count_w + ox));
         acc = _mm256_div_ps(acc, cnt);
       }
-      store(y + oy * g.ow + ox, g.ow - ox, acc);
+      store(y, oy * g.ow + ox, g.oh * g.ow, acc);
     }
   }
 }
@@ -183,7 +190,7 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
   col_max.resize(static_cast<size_t>(g.wp));
   float* cm = col_max.data();
   for (int64_t c = b; c < e; ++c) {
-    const bool has_nan = copy_in(p, g, x + c * p.in_h * p.in_w, buf);
+    const bool has_nan = copy_in(p, g, x + c * p.in_h * p.in_w, buf, Max ? -INFINITY : 0.0f);
     float* yp = y + c * g.oh * g.ow;
     const int64_t k = square ? p.kernel_h : 0;
     const bool s1 = p.stride_h == 1 && p.stride_w == 1;
