@@ -87,6 +87,7 @@ BENCHMARK(BM_Conv2d)
     ->Args({3, 64, 224, 7, 2, 1, 0})     // resnet stem
     ->Args({3, 64, 224, 3, 1, 1, 0})     // vgg16 conv1_1
     ->Args({64, 128, 56, 3, 2, 1, 0})    // resnet18 layer2 downsample 3x3 stride 2
+    ->Args({3, 32, 224, 3, 2, 1, 0})     // mobilenet_v2 / squeezenet stem
     ->Args({16, 96, 112, 1, 1, 1, 0})    // mobilenet_v2 expand, few input channels
     ->Args({144, 24, 56, 1, 1, 1, 0})    // mobilenet_v2 project, few output channels
     ->Args({32, 16, 112, 1, 1, 1, 0})    // mobilenet_v2 block 1 project
