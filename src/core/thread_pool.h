@@ -38,11 +38,13 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   const std::function<void(int64_t, int)>* job_ = nullptr;
   int64_t job_size_ = 0;
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<uint32_t> generation_{0};
-  std::atomic<bool> stop_{false};
   bool in_parallel_ = false;
+  // Each counter on its own cache line: workers poll `generation_` while the caller claims
+  // items from `next_` and waits on `pending_`, and shared lines would bounce between cores.
+  alignas(64) std::atomic<int64_t> next_{0};
+  alignas(64) std::atomic<int> pending_{0};
+  alignas(64) std::atomic<uint32_t> generation_{0};
+  alignas(64) std::atomic<bool> stop_{false};
 };
 
 }  // namespace sinter
