@@ -43,4 +43,9 @@ print(f"| {m} | {t} | {s['median_ms']:.2f} | {o['median_ms']:.2f} | {r:.2f}x | {
 PY
   done
 done
-echo "wrote $csv and $jsonl" >&2
+if command -v gnuplot >/dev/null; then
+  gnuplot -e "csv='$csv'; out='$out/compare_ort.png'" "$here/plot_compare.gp"
+  echo "wrote $csv, $jsonl and $out/compare_ort.png" >&2
+else
+  echo "wrote $csv and $jsonl (install gnuplot-nox for the plot)" >&2
+fi
