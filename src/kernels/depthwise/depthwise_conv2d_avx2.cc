@@ -10,26 +10,22 @@
 
 #include "kernels/depthwise/depthwise_conv2d.h"
 #include "kernels/eltwise/activation_avx2.h"
+#include "kernels/eltwise/padded_plane_avx2.h"
 #include "kernels/eltwise/vec_math_avx2.h"
 
 namespace sinter::kernels::detail {
 
 namespace {
+using avx2::fix_order;
+using avx2::tap;
 using avx2::VecActivation;
 
-struct Geometry {
-  int64_t oh, ow, owv, hp, wp;
-};
+using Geometry = avx2::PaddedPlane;
 
 Geometry geometry(const DepthwiseConv2dParams& p) {
-  Geometry g;
-  g.oh = p.out_h();
-  g.ow = p.out_w();
-  g.owv = (g.ow + 7) / 8 * 8;
-  g.hp = std::max(p.in_h + p.pad_top + p.pad_bottom, (g.oh - 1) * p.stride_h + p.kernel_h);
-  // A stride-2 vector reads 16 floats from each tap: 2*owv + kernel - 1 columns suffice.
-  g.wp = std::max(p.in_w + p.pad_left + p.pad_right, p.stride_w * g.owv + p.kernel_w);
-  return g;
+  return avx2::padded_plane(p.in_h, p.in_w, p.out_h(), p.out_w(), p.kernel_h, p.kernel_w,
+                            p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom,
+                            p.pad_right);
 }
 
 // Per-thread scratch plane. The border stays zero across planes and calls as long as the
@@ -57,22 +53,6 @@ inline void copy_row(const float* src, int64_t n, float* dst) {
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(src + j));
   if (j < n) _mm256_storeu_ps(dst + j, _mm256_maskload_ps(src + j, avx2::tail_mask(n - j)));
-}
-
-// 8 consecutive outputs' inputs for one tap. Stride 2 picks the even lanes of 16 floats, giving
-// lane order 0,1,4,5,2,3,6,7; sums don't care, and fix_order() restores it once per vector.
-template <int S>
-inline __m256 tap(const float* at) {
-  if constexpr (S == 1) {
-    return _mm256_loadu_ps(at);
-  } else {
-    return _mm256_shuffle_ps(_mm256_loadu_ps(at), _mm256_loadu_ps(at + 8), 0x88);
-  }
-}
-template <int S>
-inline __m256 fix_order(__m256 v) {
-  if constexpr (S == 1) return v;
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
 }
 
 template <int K, int S>

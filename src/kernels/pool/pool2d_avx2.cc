@@ -8,26 +8,23 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/eltwise/padded_plane_avx2.h"
 #include "kernels/eltwise/vec_math_avx2.h"
 #include "kernels/pool/pool2d.h"
 
 namespace sinter::kernels::detail {
 
 namespace {
+using avx2::fix_order;
 using avx2::tail_mask;
+using avx2::tap;
 
-struct Geometry {
-  int64_t oh, ow, owv, hp, wp;
-};
+using Geometry = avx2::PaddedPlane;
 
 Geometry geometry(const Pool2dParams& p) {
-  Geometry g;
-  g.oh = p.out_h();
-  g.ow = p.out_w();
-  g.owv = (g.ow + 7) / 8 * 8;
-  g.hp = std::max(p.in_h + p.pad_top + p.pad_bottom, (g.oh - 1) * p.stride_h + p.kernel_h);
-  // A stride-2 vector reads 16 floats from its first tap: 2*owv + kernel - 1 columns suffice.
-  g.wp = std::max(p.in_w + p.pad_left + p.pad_right, p.stride_w * g.owv + p.kernel_w);
+  Geometry g =
+      avx2::padded_plane(p.in_h, p.in_w, p.out_h(), p.out_w(), p.kernel_h, p.kernel_w, p.stride_h,
+                         p.stride_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right);
   g.wp = (g.wp + 7) / 8 * 8;  // whole vectors for the row-wise pass of max pooling
   return g;
 }
@@ -74,22 +71,6 @@ bool copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* b
     }
   }
   return _mm256_movemask_ps(nan) != 0;
-}
-
-// 8 consecutive outputs' taps at column offset `at`. For stride 2 the lanes come out in the
-// order 0,1,4,5,2,3,6,7; reductions don't care, and fix_order() restores it once at the end.
-template <int S>
-inline __m256 tap(const float* at) {
-  if constexpr (S == 1) {
-    return _mm256_loadu_ps(at);
-  } else {
-    return _mm256_shuffle_ps(_mm256_loadu_ps(at), _mm256_loadu_ps(at + 8), 0x88);
-  }
-}
-template <int S>
-inline __m256 fix_order(__m256 v) {
-  if constexpr (S == 1) return v;
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
 }
 
 // Stores 8 outputs at yp[i] of a plane of `size` floats. A vector cut by a row's end spills
