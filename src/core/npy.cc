@@ -13,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace sinter {
@@ -265,45 +266,6 @@ std::string encode_npy(const Tensor& t) {
   out += dict;
   out.append(static_cast<const char*>(t.raw()), t.nbytes());
   return out;
-}
-
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  std::vector<char> name(tmp.begin(), tmp.end());
-  name.push_back('\0');
-  int fd = mkstemp(name.data());
-  if (fd < 0)
-    throw InputError(cat(path, ": cannot create a temporary file: ", std::strerror(errno)));
-  auto fail = [&](const char* what) {
-    int err = errno;
-    close(fd);
-    unlink(name.data());
-    throw InputError(cat(path, ": ", what, ": ", std::strerror(err)));
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
-    }
-    done += static_cast<size_t>(n);
-  }
-  // mkstemp creates 0600; give the file the usual permissions (subject to umask).
-  mode_t mask = umask(0);
-  umask(mask);
-  if (fchmod(fd, 0666 & ~mask) != 0) fail("chmod failed");
-  if (close(fd) != 0) {
-    int err = errno;
-    unlink(name.data());
-    throw InputError(cat(path, ": write failed: ", std::strerror(err)));
-  }
-  if (std::rename(name.data(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(name.data());
-    throw InputError(
-        cat(path, ": cannot rename the temporary file into place: ", std::strerror(err)));
-  }
 }
 
 void write_npy(const std::string& path, const Tensor& t) {

@@ -22,7 +22,4 @@ std::string encode_npy(const Tensor& t);
 // readers never see a half-written file and a failed write leaves nothing behind.
 void write_npy(const std::string& path, const Tensor& t);
 
-// Writes `bytes` to `path` the same way (temporary + rename).
-void write_file_atomically(const std::string& path, const std::string& bytes);
-
 }  // namespace sinter

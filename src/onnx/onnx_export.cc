@@ -5,10 +5,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "onnx/onnx_import.h"
 #include "onnx/onnx_tensor.h"
@@ -147,22 +146,9 @@ void save_onnx(const Graph& g, const std::string& path) {
     throw UnsupportedError(cat(path,
                                ": model is over 2 GB, which ONNX cannot hold without "
                                "external data"));
-  const std::string tmp = path + ".tmp";
-  try {
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) throw InputError(cat(path, ": cannot create '", tmp, "'"));
-      if (!model.SerializeToOstream(&out)) throw InputError(cat(path, ": serialization failed"));
-      out.close();
-      if (!out) throw InputError(cat(path, ": write to '", tmp, "' failed (disk full?)"));
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw InputError(cat(path, ": cannot rename '", tmp, "' into place: ", ec.message()));
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) throw InputError(cat(path, ": serialization failed"));
+  write_file_atomically(path, bytes);
 }
 
 }  // namespace sinter

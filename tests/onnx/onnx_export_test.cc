@@ -106,11 +106,11 @@ TEST(OnnxExport, FailureLeavesNoFile) {
   Graph g = load_onnx(dir.file("in.onnx"));
   const std::string target = dir.file("no/such/dir/out.onnx");
   EXPECT_THROW(save_onnx(g, target), Error);
-  EXPECT_FALSE(std::filesystem::exists(target + ".tmp"));
   // A directory in the way of the rename: the temporary is cleaned up.
   std::filesystem::create_directories(dir.file("occupied.onnx") + "/child");
   EXPECT_THROW(save_onnx(g, dir.file("occupied.onnx")), Error);
-  EXPECT_FALSE(std::filesystem::exists(dir.file("occupied.onnx.tmp")));
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file("")))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
 }
 
 TEST(OnnxExport, ReplacesAnExistingFile) {

@@ -1,8 +1,8 @@
 // Depthwise convolution with AVX2+FMA, vectorized along output columns (NCHW keeps a plane's
 // row contiguous). Each input plane is copied into a zero-bordered scratch plane wide enough for
 // whole vectors, so the inner loop has no bounds checks whatever the padding, and planes as
-// small as 7x7 still run in vectors (partial stores at row ends). The copy is one pass over the
-// input against K*K multiply-adds per output.
+// small as 7x7 still run in vectors (a ragged row end spills into the next row). The copy is one
+// pass over the input against K*K multiply-adds per output.
 #include <immintrin.h>
 
 #include <algorithm>

@@ -1,0 +1,11 @@
+#pragma once
+#include <string>
+
+namespace sinter {
+
+// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename,
+// so readers never see a half-written file and a failed write (full disk, missing directory)
+// leaves nothing behind. Throws InputError naming the path.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+}  // namespace sinter
