@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole-model correctness: each torchvision network, exported with PyTorch's output beside it,
-# must give the same output in sinter (max abs error <= 1e-4 * max |output|), with 1 and 2
-# threads and with the optimizer off (unfused reference path) as a cross-check.
+# must give the same output in sinter: max abs error <= 1e-5 * max |output| (measured errors are
+# 1e-7 to 3e-6 of it), with 1 and 2 threads and with the optimizer off as a cross-check.
 # usage: model_zoo_test.sh SINTER_BINARY MODEL_DIR NAME...
 set -euo pipefail
 sinter=$1 dir=$2
@@ -17,9 +17,9 @@ import sys, numpy as np
 want, got, what = np.load(sys.argv[1]), np.load(sys.argv[2]), sys.argv[3]
 err = float(np.abs(want - got).max()) if want.shape == got.shape else float("inf")
 scale = float(np.abs(want).max())
-ok = err <= 1e-4 * scale
+ok = err <= 1e-5 * scale
 print(f"{'PASS' if ok else 'FAIL'} {what}: max abs error {err:.3g}, max |output| {scale:.3g}, "
-      f"relative {err / scale:.3g} (bound 1e-4)")
+      f"relative {err / scale:.3g} (bound 1e-5)")
 sys.exit(0 if ok else 1)
 PY
     then :; else status=1; fi
