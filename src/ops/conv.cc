@@ -85,22 +85,19 @@ Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w) {
   s.C = x[1];
   s.M = w[0];
   s.group = node.attr_int("group", 1);
-  const bool one_d = x.size() == 3;
-  const size_t hw = one_d ? 0 : 1;  // index of the W dim in the geometry
+  const Window2d w2 = window_2d(g);
+  s.H = x.size() == 3 ? 1 : x[2];
   s.W = x.back();
-  s.KW = g.kernel[hw];
-  s.stride_w = g.strides[hw];
-  s.dilation_w = g.dilations[hw];
-  s.pad_left = g.pads_begin[hw];
-  s.pad_right = g.pads_end[hw];
-  if (!one_d) {
-    s.H = x[2];
-    s.KH = g.kernel[0];
-    s.stride_h = g.strides[0];
-    s.dilation_h = g.dilations[0];
-    s.pad_top = g.pads_begin[0];
-    s.pad_bottom = g.pads_end[0];
-  }
+  s.KH = w2.kernel_h;
+  s.KW = w2.kernel_w;
+  s.stride_h = w2.stride_h;
+  s.stride_w = w2.stride_w;
+  s.dilation_h = w2.dilation_h;
+  s.dilation_w = w2.dilation_w;
+  s.pad_top = w2.pad_top;
+  s.pad_left = w2.pad_left;
+  s.pad_bottom = w2.pad_bottom;
+  s.pad_right = w2.pad_right;
   return s;
 }
 
@@ -197,9 +194,12 @@ class PlannedConvKernel : public ConvKernelBase {
   const char* variant() const override {
     if (!plan_) return nullptr;
     switch (plan_->algorithm()) {
-      case Conv2d::Algorithm::kGemm1x1: return "gemm1x1";
-      case Conv2d::Algorithm::kImplicitGemm: return "implicit_gemm";
-      case Conv2d::Algorithm::kWinograd: return "winograd";
+      case Conv2d::Algorithm::kGemm1x1:
+        return "gemm1x1";
+      case Conv2d::Algorithm::kImplicitGemm:
+        return "implicit_gemm";
+      case Conv2d::Algorithm::kWinograd:
+        return "winograd";
     }
     return nullptr;
   }

@@ -30,26 +30,23 @@ kernels::Pool2dParams pool_params(const Node& node, const Shape& x) {
   kernels::Pool2dParams p;
   p.batch = x[0];
   p.channels = x[1];
-  const bool one_d = x.size() == 3;
-  const size_t w = one_d ? 0 : 1;
+  const Window2d w2 = window_2d(g);
+  p.in_h = x.size() == 3 ? 1 : x[2];
   p.in_w = x.back();
-  p.kernel_w = g.kernel[w];
-  p.stride_w = g.strides[w];
-  p.dilation_w = g.dilations[w];
-  p.pad_left = g.pads_begin[w];
-  p.pad_right = g.pads_end[w];
-  if (!one_d) {
-    p.in_h = x[2];
-    p.kernel_h = g.kernel[0];
-    p.stride_h = g.strides[0];
-    p.dilation_h = g.dilations[0];
-    p.pad_top = g.pads_begin[0];
-    p.pad_bottom = g.pads_end[0];
-  }
+  p.kernel_h = w2.kernel_h;
+  p.kernel_w = w2.kernel_w;
+  p.stride_h = w2.stride_h;
+  p.stride_w = w2.stride_w;
+  p.dilation_h = w2.dilation_h;
+  p.dilation_w = w2.dilation_w;
+  p.pad_top = w2.pad_top;
+  p.pad_left = w2.pad_left;
+  p.pad_bottom = w2.pad_bottom;
+  p.pad_right = w2.pad_right;
   p.ceil_mode = ceil_mode(node);
   p.count_include_pad = node.attr_int("count_include_pad", 0) != 0;
-  SINTER_CHECK(p.out_w() == g.out[w] && (one_d || p.out_h() == g.out[0]), node.describe(),
-               ": pool kernel and shape inference disagree on the output size");
+  SINTER_CHECK(p.out_w() == g.out.back() && (g.out.size() == 1 || p.out_h() == g.out[0]),
+               node.describe(), ": pool kernel and shape inference disagree on the output size");
   return p;
 }
 

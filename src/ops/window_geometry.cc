@@ -78,4 +78,22 @@ WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
   return g;
 }
 
+Window2d window_2d(const WindowGeometry& g) {
+  Window2d w;
+  const size_t x = g.kernel.size() == 1 ? 0 : 1;  // index of the W dim
+  w.kernel_w = g.kernel[x];
+  w.stride_w = g.strides[x];
+  w.dilation_w = g.dilations[x];
+  w.pad_left = g.pads_begin[x];
+  w.pad_right = g.pads_end[x];
+  if (x == 1) {
+    w.kernel_h = g.kernel[0];
+    w.stride_h = g.strides[0];
+    w.dilation_h = g.dilations[0];
+    w.pad_top = g.pads_begin[0];
+    w.pad_bottom = g.pads_end[0];
+  }
+  return w;
+}
+
 }  // namespace sinter

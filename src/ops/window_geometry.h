@@ -16,6 +16,13 @@ struct WindowGeometry {
   int64_t spatial_rank() const { return static_cast<int64_t>(kernel.size()); }
 };
 
+// A 1-D or 2-D window as the 2-D kernels take it: a 1-D window is a 2-D one of height 1.
+struct Window2d {
+  int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+};
+Window2d window_2d(const WindowGeometry& g);
+
 // Resolves the window attributes of `node` for spatial input sizes `in` (may hold -1) and
 // kernel sizes `kernel`. ceil_mode rounds output sizes up (pools only). Throws ModelError
 // naming the node for inconsistent attributes or windows larger than the padded input.
