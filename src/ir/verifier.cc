@@ -31,6 +31,7 @@ void verify_graph(const Graph& g) {
   for (const auto& n : g.nodes) {
     if (n.op_type.empty()) throw ModelError(cat(n.describe(), " has an empty op_type"));
     op_for(n, g.opset);
+    if (n.outputs.empty()) throw ModelError(cat(n.describe(), " has no outputs"));
     for (const auto& in : n.inputs) {
       if (in.empty() || defined.count(in)) continue;
       if (produced_later.count(in))

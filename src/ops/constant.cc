@@ -30,8 +30,7 @@ OpDef make_constant() {
   def.infer = [](InferContext& ic) {
     Tensor v = constant_value(ic);
     ic.set_output(0, v.dtype(), v.shape());
-    ic.output_values.resize(std::max<size_t>(ic.output_values.size(), 1));
-    ic.output_values[0] = v;
+    ic.set_output_value(0, v);
   };
   def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          InferContext ic{ki.node, ki.opset, {}, {}, {}, {}};

@@ -52,8 +52,7 @@ OpDef make_dropout() {
       if (x.has_shape && shape_is_static(x.shape)) {
         Tensor mask(m.dtype, x.shape);
         fill_true(mask);
-        ic.output_values.resize(std::max<size_t>(ic.output_values.size(), 2));
-        ic.output_values[1] = mask;
+        ic.set_output_value(1, mask);
       }
     }
   };

@@ -30,6 +30,11 @@ void InferContext::set_output(size_t i, DType dtype, Shape shape) {
   t.has_shape = true;
 }
 
+void InferContext::set_output_value(size_t i, Tensor value) {
+  if (output_values.size() <= i) output_values.resize(i + 1);
+  output_values[i] = std::move(value);
+}
+
 void InferContext::fail(const std::string& what) const {
   throw ModelError(cat(node.describe(), ": ", what));
 }
@@ -61,10 +66,9 @@ std::vector<const OpDef*> OpRegistry::all() const {
 
 const OpDef& op_for(const Node& node, int64_t opset) {
   const OpDef* def = OpRegistry::global().find(node.domain, node.op_type);
-  std::string where = cat(" (opset ", opset, ") at node '",
-                          node.name.empty() ? (node.outputs.empty() ? "?" : node.outputs[0])
-                                            : node.name,
-                          "'");
+  std::string where =
+      cat(" (opset ", opset, ") at node '",
+          node.name.empty() ? (node.outputs.empty() ? "?" : node.outputs[0]) : node.name, "'");
   if (!def)
     throw UnsupportedError(cat("unsupported operator '",
                                node.domain.empty() ? "" : node.domain + "::", node.op_type, "'",

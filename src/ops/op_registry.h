@@ -34,6 +34,7 @@ struct InferContext {
   const Tensor* value(size_t i) const { return i < values.size() ? values[i] : nullptr; }
   ValueType& output(size_t i);
   void set_output(size_t i, DType dtype, Shape shape);
+  void set_output_value(size_t i, Tensor value);
   [[noreturn]] void fail(const std::string& what) const;
 };
 
@@ -120,8 +121,8 @@ const KernelImpl& choose_kernel(const OpDef& def, const KernelInfo& info);
 
 #define SINTER_CONCAT_INNER(a, b) a##b
 #define SINTER_CONCAT(a, b) SINTER_CONCAT_INNER(a, b)
-#define SINTER_REGISTER_OP(make_def)                                               \
-  static const bool SINTER_CONCAT(sinter_op_registered_, __LINE__) = [] {          \
-    ::sinter::OpRegistry::global().add(make_def());                                \
-    return true;                                                                   \
+#define SINTER_REGISTER_OP(make_def)                                      \
+  static const bool SINTER_CONCAT(sinter_op_registered_, __LINE__) = [] { \
+    ::sinter::OpRegistry::global().add(make_def());                       \
+    return true;                                                          \
   }()

@@ -24,8 +24,9 @@ OpDef make_shape() {
     auto [b, e] = shape_range(ic.node, static_cast<int64_t>(x.shape.size()));
     Shape dims(x.shape.begin() + b, x.shape.begin() + std::max(b, e));
     ic.set_output(0, DType::kInt64, {static_cast<int64_t>(dims.size())});
-    if (shape_is_static(dims)) ic.output_values.at(0) = Tensor::from_vector<int64_t>(
-        {static_cast<int64_t>(dims.size())}, dims);
+    if (shape_is_static(dims))
+      ic.set_output_value(0,
+                          Tensor::from_vector<int64_t>({static_cast<int64_t>(dims.size())}, dims));
   };
   def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          Node node = ki.node;

@@ -12,8 +12,7 @@ OpDef make_size() {
     const ValueType& x = ic.input(0);
     ic.set_output(0, DType::kInt64, {});
     if (x.has_shape && shape_is_static(x.shape)) {
-      ic.output_values.resize(std::max<size_t>(ic.output_values.size(), 1));
-      ic.output_values[0] = Tensor::scalar<int64_t>(shape_numel(x.shape));
+      ic.set_output_value(0, Tensor::scalar<int64_t>(shape_numel(x.shape)));
     }
   };
   def.impls.push_back({"reference", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {

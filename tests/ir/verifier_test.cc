@@ -88,6 +88,14 @@ TEST(Verifier, EmptyOpType) {
   expect_error(g, "node 'b' has an empty op_type");
 }
 
+// Found by the loader fuzzer: a Shape node whose output field was corrupted away.
+TEST(Verifier, NodeWithoutOutputs) {
+  Graph g = chain();
+  g.outputs = {"m"};
+  g.nodes[1].outputs.clear();
+  expect_error(g, "'b' has no outputs");
+}
+
 TEST(Verifier, UnknownOpIsUnsupported) {
   Graph g = chain();
   g.nodes[1].op_type = "Frobnicate";
