@@ -56,7 +56,7 @@ DType dtype_from_descr(const std::string& descr, const std::string& what) {
 
 std::string descr_of(DType t) {
   for (const auto& e : kDescrs)
-    if (e.dtype == t) return (dtype_size(t) == 1 ? "|" : "<") + std::string(e.code);
+    if (e.dtype == t) return std::string(dtype_size(t) == 1 ? "|" : "<").append(e.code);
   throw InputError(cat("cannot write dtype ", dtype_name(t), " to .npy"));
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "runtime/concat_in_place.h"
 
 namespace sinter {
 
@@ -12,6 +13,19 @@ int root_of(const std::vector<Slot>& slots, int s) {
   return s;
 }
 }  // namespace
+
+void Plan::bind_views() {
+  for (Slot& slot : slots_) {
+    if (slot.kind != SlotKind::kView) continue;
+    size_t offset = 0;
+    int s = static_cast<int>(&slot - slots_.data());
+    for (; slots_[s].kind == SlotKind::kView; s = slots_[s].view_of)
+      offset += slots_[s].view_offset;
+    // Views are only read through, or written by the producer of an in-place Concat part.
+    auto* base = static_cast<std::byte*>(const_cast<void*>(slots_[s].tensor.raw()));
+    slot.tensor = Tensor::view(slot.type.dtype, slot.type.shape, base + offset);
+  }
+}
 
 int Plan::slot_of(const std::string& value) const {
   auto it = slot_index_.find(value);
@@ -29,27 +43,32 @@ Plan::Plan(const Graph& g, int threads) {
     if (!t || !t->has_shape || !shape_is_static(t->shape))
       throw UnsupportedError(cat("the shape of value '", name,
                                  "' depends on input data; sinter needs it at compile time"));
+    Slot slot;
+    slot.name = name;
+    slot.type = *t;
+    slot.kind = kind;
     slot_index_[name] = static_cast<int>(slots_.size());
-    slots_.push_back({name, *t, kind, 0, -1, {}});
+    slots_.push_back(std::move(slot));
     return static_cast<int>(slots_.size()) - 1;
   };
   for (const auto& in : g.inputs) input_slots_.push_back(add_slot(in, SlotKind::kGraphInput));
   for (const auto& [name, t] : g.initializers) {
-    slots_.push_back({name, {t.dtype(), t.shape(), true}, SlotKind::kConstant, 0, -1, t});
+    Slot slot;
+    slot.name = name;
+    slot.type = {t.dtype(), t.shape(), true};
+    slot.kind = SlotKind::kConstant;
+    slot.tensor = t;
+    slots_.push_back(std::move(slot));
     slot_index_[name] = static_cast<int>(slots_.size()) - 1;
   }
   std::unordered_map<std::string, int> output_uses;
   for (const auto& o : g.outputs) output_uses[o]++;
 
-  std::vector<int> first_step, last_step;  // per slot, for arena lifetimes
-  auto touch = [&](int slot, int step) {
-    if (first_step.size() <= static_cast<size_t>(slot)) {
-      first_step.resize(slot + 1, -1);
-      last_step.resize(slot + 1, -1);
-    }
-    if (first_step[slot] < 0) first_step[slot] = step;
-    last_step[slot] = std::max(last_step[slot], step);
-  };
+  // (slot, step) uses; folded onto root slots once every view is known, since an in-place
+  // Concat turns its already-placed inputs into views of its output.
+  std::vector<std::pair<int, int>> uses;
+  auto touch = [&](int slot, int step) { uses.emplace_back(slot, step); };
+  const ConcatInPlace concat_in_place = plan_concat_in_place(g);
 
   for (const Node& node : g.nodes) {
     const OpDef& def = op_for(node, g.opset);
@@ -68,7 +87,7 @@ Plan::Plan(const Graph& g, int threads) {
       int s = slot_of(in);
       info.inputs.push_back(slots_[s].type);
       info.constants.push_back(slots_[s].kind == SlotKind::kConstant ? &slots_[s].tensor : nullptr);
-      touch(root_of(slots_, s), step_index);
+      touch(s, step_index);
     }
     bool view = def.output_is_view_of_input0 && !node.inputs.empty() && !node.inputs[0].empty();
     for (size_t i = 0; i < node.outputs.size(); ++i) {
@@ -77,16 +96,28 @@ Plan::Plan(const Graph& g, int threads) {
         info.outputs.push_back({});
         continue;
       }
-      SlotKind kind = (view && i == 0)       ? SlotKind::kView
+      SlotKind kind = (view && i == 0)         ? SlotKind::kView
                       : output_uses.count(out) ? SlotKind::kGraphOutput
                                                : SlotKind::kArena;
       int s = add_slot(out, kind);
       if (kind == SlotKind::kView) slots_[s].view_of = slot_of(node.inputs[0]);
       info.outputs.push_back(slots_[s].type);
-      touch(root_of(slots_, s), step_index);
+      touch(s, step_index);
+    }
+    const bool in_place = concat_in_place.concat_outputs.count(node.outputs[0]) > 0;
+    if (in_place) {
+      const int out = slot_of(node.outputs[0]);
+      for (const auto& in : node.inputs) {
+        Slot& part = slots_[slot_of(in)];
+        part.kind = SlotKind::kView;
+        part.view_of = out;
+        part.view_offset = concat_in_place.parts.at(in).byte_offset;
+      }
     }
     if (view) {
       step.kernel_name = "view";
+    } else if (in_place) {
+      step.kernel_name = "in place";
     } else {
       const KernelImpl& impl = choose_kernel(def, info);
       step.kernel = impl.create(info);
@@ -99,16 +130,23 @@ Plan::Plan(const Graph& g, int threads) {
   // A graph output is read after the last step.
   for (const auto& o : g.outputs) {
     int s = slot_of(o);
-    touch(root_of(slots_, s), static_cast<int>(steps_.size()));
+    touch(s, static_cast<int>(steps_.size()));
     output_slots_.push_back(s);
+  }
+  std::vector<int> first_step(slots_.size(), -1), last_step(slots_.size(), -1);
+  for (auto [slot, step] : uses) {
+    int root = root_of(slots_, slot);
+    if (first_step[root] < 0) first_step[root] = step;
+    first_step[root] = std::min(first_step[root], step);
+    last_step[root] = std::max(last_step[root], step);
   }
 
   std::vector<BufferLifetime> buffers;
   std::vector<int> buffer_slot;
   for (size_t s = 0; s < slots_.size(); ++s) {
     if (slots_[s].kind != SlotKind::kArena) continue;
-    int first = s < first_step.size() ? first_step[s] : 0;
-    int last = s < last_step.size() ? last_step[s] : first;
+    int first = first_step[s] < 0 ? 0 : first_step[s];
+    int last = last_step[s] < 0 ? first : last_step[s];
     buffers.push_back({shape_numel(slots_[s].type.shape) * dtype_size(slots_[s].type.dtype),
                        std::max(first, 0), std::max(last, first)});
     buffer_slot.push_back(static_cast<int>(s));
@@ -143,11 +181,7 @@ std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inp
   }
   for (Slot& slot : slots_)
     if (slot.kind == SlotKind::kGraphOutput) slot.tensor = Tensor(slot.type.dtype, slot.type.shape);
-  // Views follow their roots, which may have just been rebound; slots are in creation order, so a
-  // view's source is always bound before it.
-  for (Slot& slot : slots_)
-    if (slot.kind == SlotKind::kView)
-      slot.tensor = slots_[slot.view_of].tensor.reshaped(slot.type.shape);
+  bind_views();
 
   for (PlanStep& step : steps_) {
     if (!step.kernel) continue;

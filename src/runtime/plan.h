@@ -34,9 +34,10 @@ struct Slot {
   std::string name;
   ValueType type;
   SlotKind kind = SlotKind::kArena;
-  size_t offset = 0;  // kArena: byte offset in the arena
-  int view_of = -1;   // kView: the slot whose bytes it shares
-  Tensor tensor;      // bound storage
+  size_t offset = 0;       // kArena: byte offset in the arena
+  int view_of = -1;        // kView: the slot whose bytes it shares
+  size_t view_offset = 0;  // kView: where in them it starts (a part of an in-place Concat)
+  Tensor tensor;           // bound storage
 };
 
 // A graph compiled for one set of input shapes: kernels chosen and prepared, every
@@ -49,8 +50,8 @@ class Plan {
   Plan(const Graph& g, int threads);
 
   // Inputs by name (checked by Session); returns outputs in graph output order.
-  std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs,
-                          ThreadPool& pool, bool profile);
+  std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs, ThreadPool& pool,
+                          bool profile);
 
   const std::vector<PlanStep>& steps() const { return steps_; }
   void reset_profile();
@@ -61,6 +62,8 @@ class Plan {
 
  private:
   int slot_of(const std::string& value) const;
+  // Points every view at its root's current storage (roots may be rebound per run).
+  void bind_views();
 
   std::vector<Slot> slots_;
   std::unordered_map<std::string, int> slot_index_;

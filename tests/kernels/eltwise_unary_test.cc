@@ -191,7 +191,9 @@ TEST(EltwiseUnary, ActivationEpilogueMatchesApply) {
           ASSERT_TRUE(close(got[i], want, rel, abs))
               << "kind " << int(a.kind) << " variant " << variant << " x=" << x[i] << " got "
               << got[i] << " want " << want;
-          if (rel == 0 && !std::isnan(want)) ASSERT_EQ(std::signbit(got[i]), std::signbit(want));
+          if (rel == 0 && !std::isnan(want)) {
+            ASSERT_EQ(std::signbit(got[i]), std::signbit(want));
+          }
         }
       }
     }

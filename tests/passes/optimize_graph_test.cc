@@ -1,5 +1,7 @@
 // Every pass must leave the graph computing what it computed before: each test runs a model
 // with and without optimization and compares, and checks that the pass actually fired.
+#include "passes/optimize_graph.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include "passes/constant_fold.h"
 #include "passes/eliminate_dead_nodes.h"
 #include "passes/fold_batchnorm.h"
-#include "passes/optimize_graph.h"
 #include "passes/remove_identity.h"
 #include "runtime/session.h"
 
@@ -151,7 +152,9 @@ TEST(FoldBatchNorm, LeavesBatchNormWithSharedProducerAlone) {
   auto w = b.weight("w", random_tensor({2, 2, 1, 1}, 1));
   auto c = b.node("Conv", {x, w});
   std::vector<std::string> p;
-  for (int k = 0; k < 4; ++k) p.push_back(b.weight("p" + std::to_string(k), random_tensor({2}, k, 0.5f, 1.0f)));
+  for (int k = 0; k < 4; ++k)
+    p.push_back(
+        b.weight(std::string("p").append(std::to_string(k)), random_tensor({2}, k, 0.5f, 1.0f)));
   auto bn = b.node("BatchNormalization", {c, p[0], p[1], p[2], p[3]});
   b.output(bn);
   b.output(b.node("Relu", {c}));  // the conv output is used twice: folding would change it
