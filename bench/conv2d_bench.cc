@@ -28,8 +28,9 @@ sinter::ThreadPool* pool_of(int threads) {
 }
 
 // args: C, M, H (= W), kernel (square, pad kernel/2), stride, threads, algo (0: the planner's
-// choice, 1: implicit GEMM forced, 2: Winograd forced). FLOPS counts direct-convolution flops (2
-// per MAC) for every algorithm, so Winograd shows as effective throughput.
+// choice, 1: implicit GEMM forced, 2: Winograd forced, 3: direct forced). FLOPS counts
+// direct-convolution flops (2 per MAC) for every algorithm, so Winograd shows as effective
+// throughput.
 void BM_Conv2d(benchmark::State& state) {
   sinter::Conv2dShape s;
   s.C = state.range(0);
@@ -44,6 +45,7 @@ void BM_Conv2d(benchmark::State& state) {
   std::optional<sinter::Conv2d::Algorithm> force;
   if (state.range(6) == 1) force = sinter::Conv2d::Algorithm::kImplicitGemm;
   if (state.range(6) == 2) force = sinter::Conv2d::Algorithm::kWinograd;
+  if (state.range(6) == 3) force = sinter::Conv2d::Algorithm::kDirect;
   sinter::Conv2d conv(s, w.data(), bias.data(), sinter::Activation::relu(), force);
   auto* pool = pool_of(static_cast<int>(state.range(5)));
   for (auto _ : state) {
@@ -85,16 +87,22 @@ BENCHMARK(BM_Conv2d)
     ->Args({1024, 256, 14, 1, 1, 1, 0})  // resnet50 layer3 1x1
     ->Args({256, 512, 56, 1, 2, 1, 0})   // resnet50 downsample 1x1 stride 2
     ->Args({3, 64, 224, 7, 2, 1, 0})     // resnet stem
-    ->Args({3, 64, 224, 3, 1, 1, 0})     // vgg16 conv1_1
-    ->Args({64, 128, 56, 3, 2, 1, 0})    // resnet18 layer2 downsample 3x3 stride 2
-    ->Args({3, 32, 224, 3, 2, 1, 0})     // mobilenet_v2 / squeezenet stem
-    ->Args({16, 96, 112, 1, 1, 1, 0})    // mobilenet_v2 expand, few input channels
-    ->Args({144, 24, 56, 1, 1, 1, 0})    // mobilenet_v2 project, few output channels
-    ->Args({32, 16, 112, 1, 1, 1, 0})    // mobilenet_v2 block 1 project
-    ->Args({960, 320, 7, 1, 1, 1, 0})    // mobilenet_v2 last project, small spatial
-    ->Args({96, 576, 14, 1, 1, 1, 0})    // mobilenet_v2 expand at 14x14
-    ->Args({64, 16, 55, 1, 1, 1, 0})     // squeezenet squeeze
-    ->Args({16, 64, 55, 1, 1, 1, 0})     // squeezenet expand 1x1
+    ->Args({3, 64, 224, 7, 2, 1, 1})
+    ->Args({3, 64, 224, 3, 1, 1, 0})  // vgg16 conv1_1
+    ->Args({3, 64, 224, 3, 1, 1, 1})
+    ->Args({64, 128, 56, 3, 2, 1, 0})  // resnet18 layer2 downsample 3x3 stride 2
+    ->Args({3, 32, 224, 3, 2, 1, 0})   // mobilenet_v2 / squeezenet stem
+    ->Args({3, 32, 224, 3, 2, 1, 1})
+    ->Args({3, 32, 224, 3, 2, 2, 0})
+    ->Args({3, 64, 224, 3, 2, 1, 0})  // squeezenet1_1 stem (which has no padding)
+    ->Args({3, 64, 224, 3, 2, 1, 1})
+    ->Args({16, 96, 112, 1, 1, 1, 0})  // mobilenet_v2 expand, few input channels
+    ->Args({144, 24, 56, 1, 1, 1, 0})  // mobilenet_v2 project, few output channels
+    ->Args({32, 16, 112, 1, 1, 1, 0})  // mobilenet_v2 block 1 project
+    ->Args({960, 320, 7, 1, 1, 1, 0})  // mobilenet_v2 last project, small spatial
+    ->Args({96, 576, 14, 1, 1, 1, 0})  // mobilenet_v2 expand at 14x14
+    ->Args({64, 16, 55, 1, 1, 1, 0})   // squeezenet squeeze
+    ->Args({16, 64, 55, 1, 1, 1, 0})   // squeezenet expand 1x1
     ->UseRealTime();
 
 }  // namespace

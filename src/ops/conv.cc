@@ -200,6 +200,8 @@ class PlannedConvKernel : public ConvKernelBase {
         return "implicit_gemm";
       case Conv2d::Algorithm::kWinograd:
         return "winograd";
+      case Conv2d::Algorithm::kDirect:
+        return "direct";
     }
     return nullptr;
   }

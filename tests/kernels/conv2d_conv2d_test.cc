@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/conv/conv2d_direct.h"
 
 namespace sinter {
 namespace {
@@ -153,6 +154,51 @@ TEST(Conv2d, LayersDeeperThanOneCacheBlock) {
   stem.stride_h = stem.stride_w = 2;
   stem.pad_top = stem.pad_left = stem.pad_bottom = stem.pad_right = 3;
   check_conv(stem, {true, false, Activation::relu(), 2}, rng);
+}
+
+TEST(Conv2d, DirectSmallChannelMatchesReference) {
+  std::mt19937 rng(91);
+  int ran = 0;
+  for (int it = 0; it < 120; ++it) {
+    Conv2dShape s;
+    s.N = 1 + rng() % 2;
+    s.C = 1 + rng() % 4;
+    s.M = 1 + rng() % 13;  // blocks of 4 output channels and ragged ones
+    s.KH = 1 + rng() % 7;
+    s.KW = 1 + rng() % 7;
+    s.stride_h = 1 + rng() % 3;
+    s.stride_w = 1 + rng() % 2;
+    s.pad_top = rng() % 4;
+    s.pad_left = rng() % 4;
+    s.pad_bottom = rng() % 4;
+    s.pad_right = rng() % 4;
+    s.H = s.KH + rng() % 20;
+    s.W = s.KW + rng() % 60;  // rows of 1..7 vectors and ragged tails
+    if (s.OH() <= 0 || s.OW() <= 0 || !Conv2dDirect::supports(s)) continue;
+    Options o;
+    o.bias = rng() % 2;
+    o.residual = rng() % 2;
+    o.act = random_activation(rng);
+    o.threads = 1 + rng() % 2;
+    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kDirect);
+    ++ran;
+  }
+  if (ran == 0) GTEST_SKIP() << "no AVX2+FMA: the direct kernel does not run here";
+}
+
+TEST(Conv2d, ImageStemsUseTheDirectKernel) {
+  std::mt19937 rng(92);
+  Conv2dShape s;  // a MobileNet stem, scaled down
+  s.C = 3;
+  s.M = 32;
+  s.H = s.W = 38;
+  s.KH = s.KW = 3;
+  s.stride_h = s.stride_w = 2;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  Conv2d::Algorithm a;
+  check_conv(s, {true, false, Activation::clip(0.0f, 6.0f), 2}, rng, &a);
+  EXPECT_EQ(
+      a, Conv2dDirect::supports(s) ? Conv2d::Algorithm::kDirect : Conv2d::Algorithm::kImplicitGemm);
 }
 
 TEST(Conv2d, WinogradMatchesReference) {

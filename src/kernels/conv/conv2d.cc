@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/conv/conv2d_direct.h"
 #include "kernels/conv/conv2d_im2col.h"
 #include "kernels/conv/conv2d_winograd.h"
 #include "kernels/gemm/sgemm_driver.h"
@@ -22,19 +23,25 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
   const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
-  algorithm_ = pointwise  ? Algorithm::kGemm1x1
-               : winograd ? Algorithm::kWinograd
-                          : Algorithm::kImplicitGemm;
+  algorithm_ = pointwise                   ? Algorithm::kGemm1x1
+               : winograd                  ? Algorithm::kWinograd
+               : Conv2dDirect::supports(s) ? Algorithm::kDirect
+                                           : Algorithm::kImplicitGemm;
   if (force) {
     const bool ok = *force == Algorithm::kImplicitGemm ||
                     (*force == Algorithm::kGemm1x1 && pointwise) ||
-                    (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s));
+                    (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s)) ||
+                    (*force == Algorithm::kDirect && Conv2dDirect::supports(s));
     if (!ok) throw UnsupportedError("conv2d: the forced algorithm cannot run this shape");
     algorithm_ = *force;
   }
   if (bias) bias_.assign(bias, bias + s.M);
   if (algorithm_ == Algorithm::kWinograd) {
     winograd_ = std::make_unique<Conv2dWinograd>(s, weights);
+    return;
+  }
+  if (algorithm_ == Algorithm::kDirect) {
+    direct_ = std::make_unique<Conv2dDirect>(s, weights);
     return;
   }
   const int64_t Mg = s.M / s.group, K = s.C / s.group * s.KH * s.KW;
@@ -49,6 +56,10 @@ Conv2d::Conv2d(Conv2d&&) noexcept = default;
 void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
   if (winograd_) {
     winograd_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
+    return;
+  }
+  if (direct_) {
+    direct_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
     return;
   }
   const Conv2dShape& s = shape_;

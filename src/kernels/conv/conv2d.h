@@ -14,6 +14,7 @@ namespace sinter {
 
 class ThreadPool;
 class Conv2dWinograd;
+class Conv2dDirect;
 
 struct Conv2dShape {
   int64_t N = 1, C = 1, H = 1, W = 1;  // input
@@ -45,6 +46,7 @@ class Conv2d {
     kGemm1x1,       // 1x1, stride 1, no padding: GEMM straight on the NCHW input
     kImplicitGemm,  // anything else: the GEMM's B packing reads the image with conv indexing
     kWinograd,      // 3x3 stride 1, ungrouped, enough output tiles: F(4x4, 3x3)
+    kDirect,        // at most 4 input channels (image stems), AVX2: direct register-blocked loops
   };
 
   // Copies what it needs: weights are packed, bias copied. bias may be null. `force` overrides
@@ -66,6 +68,7 @@ class Conv2d {
   Algorithm algorithm_;
   std::vector<PackedMatrixA> weights_;  // GEMM paths, one per group: [M/group, C/group*KH*KW]
   std::unique_ptr<Conv2dWinograd> winograd_;
+  std::unique_ptr<Conv2dDirect> direct_;
   std::vector<float> bias_;
   Activation act_;
 };

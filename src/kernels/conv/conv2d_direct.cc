@@ -1,0 +1,85 @@
+// Conv2dDirect: weight packing, the padded phase-split copy of each image, and the split of
+// output rows over threads. The arithmetic is in conv2d_direct_avx2.cc.
+#include "kernels/conv/conv2d_direct.h"
+
+#include <algorithm>
+
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
+
+namespace sinter {
+
+namespace {
+constexpr int64_t kBlock = 4;  // output channels per register block
+}
+
+bool Conv2dDirect::supports(const Conv2dShape& s) {
+  return cpu_features().has_avx2_fma() && s.group == 1 && s.C <= 4 && s.dilation_h == 1 &&
+         s.dilation_w == 1 && (s.stride_w == 1 || s.stride_w == 2) && s.OH() > 0 && s.OW() > 0;
+}
+
+Conv2dDirect::Conv2dDirect(const Conv2dShape& s, const float* weights) : s_(s) {
+  DirectConvLayout& l = layout_;
+  const int64_t OH = s.OH(), OW = s.OW();
+  l.phases = s.stride_w;
+  l.hp = std::max(s.H + s.pad_top + s.pad_bottom, (OH - 1) * s.stride_h + s.KH);
+  l.wq = (OW + 7) / 8 * 8 + (s.KW - 1) / s.stride_w;
+  l.blocks = (s.M + kBlock - 1) / kBlock;
+  l.row_step = s.stride_h * l.phases * l.wq;
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t ky = 0; ky < s.KH; ++ky)
+      for (int64_t kx = 0; kx < s.KW; ++kx)
+        l.tap_offset.push_back(((c * l.hp + ky) * l.phases + kx % l.phases) * l.wq + kx / l.phases);
+  const int64_t taps = s.C * s.KH * s.KW;
+  packed_w_.assign(static_cast<size_t>(l.blocks * taps * kBlock), 0.0f);
+  for (int64_t m = 0; m < s.M; ++m)
+    for (int64_t t = 0; t < taps; ++t)
+      packed_w_[static_cast<size_t>(((m / kBlock) * taps + t) * kBlock + m % kBlock)] =
+          weights[m * taps + t];
+}
+
+void Conv2dDirect::run(const float* x, float* y, const float* bias, const float* residual,
+                       const Activation& act, ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const DirectConvLayout& l = layout_;
+  const int64_t OH = s.OH(), out_image = s.M * OH * s.OW();
+  const int64_t padded_rows = s.C * l.hp;
+  thread_local std::vector<float> padded;
+  padded.assign(static_cast<size_t>(padded_rows * l.phases * l.wq), 0.0f);
+  const int threads = pool ? pool->num_threads() : 1;
+  for (int64_t n = 0; n < s.N; ++n) {
+    const float* xn = x + n * s.C * s.H * s.W;
+    // Padding stays zero: only rows and columns inside the image are written.
+    for (int64_t r = 0; r < padded_rows; ++r) {
+      const int64_t c = r / l.hp, iy = r % l.hp - s.pad_top;
+      if (iy < 0 || iy >= s.H) continue;
+      const float* src = xn + (c * s.H + iy) * s.W;
+      float* dst = padded.data() + r * l.phases * l.wq;
+      for (int64_t ph = 0; ph < l.phases; ++ph, dst += l.wq) {
+        // Padded column j * phases + ph is image column j * phases + ph - pad_left.
+        const int64_t first = ph - s.pad_left;
+        const int64_t j0 = first >= 0 ? 0 : (-first + l.phases - 1) / l.phases;
+        const int64_t j1 = std::min(l.wq, (s.W - first + l.phases - 1) / l.phases);
+        if (l.phases == 1) {
+          std::copy(src + first + j0, src + first + j1, dst + j0);
+        } else {
+          for (int64_t j = j0; j < j1; ++j) dst[j] = src[first + 2 * j];
+        }
+      }
+    }
+    float* yn = y + n * out_image;
+    const float* rn = residual ? residual + n * out_image : nullptr;
+    const float* image = padded.data();  // thread_local: resolve here, not on the workers
+    auto rows = [&](int64_t b, int64_t e, int) {
+      conv2d_direct_rows_avx2(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
+    };
+    // A few rows per task at 1-2 threads' scale: enough to balance, few enough to stay cheap.
+    if (threads > 1 && OH > 1) {
+      pool->parallel_range(OH, 1, rows, 4);
+    } else {
+      rows(0, OH, 0);
+    }
+  }
+}
+
+}  // namespace sinter
