@@ -28,9 +28,9 @@ sinter::ThreadPool* pool_of(int threads) {
 }
 
 // args: C, M, H (= W), kernel (square, pad kernel/2), stride, threads, algo (0: the planner's
-// choice, 1: implicit GEMM forced, 2: Winograd forced, 3: direct forced). FLOPS counts
-// direct-convolution flops (2 per MAC) for every algorithm, so Winograd shows as effective
-// throughput.
+// choice, 1: implicit GEMM forced, 2: Winograd forced, 3: direct forced, 4/5: 1x1 GEMM
+// plain/transposed forced). FLOPS counts direct-convolution flops (2 per MAC) for every algorithm,
+// so Winograd shows as effective throughput.
 void BM_Conv2d(benchmark::State& state) {
   sinter::Conv2dShape s;
   s.C = state.range(0);
@@ -46,6 +46,8 @@ void BM_Conv2d(benchmark::State& state) {
   if (state.range(6) == 1) force = sinter::Conv2d::Algorithm::kImplicitGemm;
   if (state.range(6) == 2) force = sinter::Conv2d::Algorithm::kWinograd;
   if (state.range(6) == 3) force = sinter::Conv2d::Algorithm::kDirect;
+  if (state.range(6) == 4) force = sinter::Conv2d::Algorithm::kGemm1x1;
+  if (state.range(6) == 5) force = sinter::Conv2d::Algorithm::kGemm1x1Transposed;
   sinter::Conv2d conv(s, w.data(), bias.data(), sinter::Activation::relu(), force);
   auto* pool = pool_of(static_cast<int>(state.range(5)));
   for (auto _ : state) {
@@ -99,7 +101,16 @@ BENCHMARK(BM_Conv2d)
     ->Args({16, 96, 112, 1, 1, 1, 0})  // mobilenet_v2 expand, few input channels
     ->Args({144, 24, 56, 1, 1, 1, 0})  // mobilenet_v2 project, few output channels
     ->Args({32, 16, 112, 1, 1, 1, 0})  // mobilenet_v2 block 1 project
-    ->Args({960, 320, 7, 1, 1, 1, 0})  // mobilenet_v2 last project, small spatial
+    ->Args({960, 320, 7, 1, 1, 1, 4})  // mobilenet_v2 last project, small spatial
+    ->Args({960, 320, 7, 1, 1, 1, 5})
+    ->Args({320, 1280, 7, 1, 1, 1, 4})  // mobilenet_v2 last conv
+    ->Args({320, 1280, 7, 1, 1, 1, 5})
+    ->Args({960, 160, 7, 1, 1, 1, 4})
+    ->Args({960, 160, 7, 1, 1, 1, 5})
+    ->Args({576, 96, 14, 1, 1, 1, 4})
+    ->Args({576, 96, 14, 1, 1, 1, 5})
+    ->Args({2048, 512, 7, 1, 1, 1, 4})  // resnet50 layer4 reduce
+    ->Args({2048, 512, 7, 1, 1, 1, 5})
     ->Args({96, 576, 14, 1, 1, 1, 0})  // mobilenet_v2 expand at 14x14
     ->Args({64, 16, 55, 1, 1, 1, 0})   // squeezenet squeeze
     ->Args({16, 64, 55, 1, 1, 1, 0})   // squeezenet expand 1x1

@@ -132,6 +132,31 @@ TEST(Conv2d, PointwiseUsesDirectGemm) {
   EXPECT_EQ(a, Conv2d::Algorithm::kImplicitGemm);
 }
 
+TEST(Conv2d, TransposedPointwiseMatchesReference) {
+  std::mt19937 rng(93);
+  for (int it = 0; it < 40; ++it) {
+    Conv2dShape s;
+    s.N = 1 + rng() % 2;
+    s.C = 1 + rng() % 300;  // deeper than one K block sometimes
+    s.M = 1 + rng() % 70;
+    s.H = 1 + rng() % 9;
+    s.W = 1 + rng() % 9;
+    Options o;
+    o.bias = rng() % 2;
+    o.residual = rng() % 2;
+    o.act = random_activation(rng);
+    o.threads = 1 + rng() % 2;
+    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kGemm1x1Transposed);
+  }
+  Conv2dShape last;  // MobileNet-V2's last project layer: 7x7 pixels, 32 output channels
+  last.C = 96;
+  last.M = 32;
+  last.H = last.W = 7;
+  Conv2d::Algorithm a;
+  check_conv(last, {true, true, Activation::relu(), 2}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kGemm1x1Transposed);
+}
+
 TEST(Conv2d, LayersDeeperThanOneCacheBlock) {
   std::mt19937 rng(8);
   // C*KH*KW > 256 crosses the GEMM's K blocking; OW not a multiple of the tile width.

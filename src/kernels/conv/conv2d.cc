@@ -9,6 +9,7 @@
 #include "kernels/conv/conv2d_direct.h"
 #include "kernels/conv/conv2d_im2col.h"
 #include "kernels/conv/conv2d_winograd.h"
+#include "kernels/eltwise/unary.h"
 #include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter {
@@ -23,13 +24,16 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
   const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
-  algorithm_ = pointwise                   ? Algorithm::kGemm1x1
+  const bool transposed = pointwise && s.group == 1 && prefers_transposed(s);
+  algorithm_ = transposed                  ? Algorithm::kGemm1x1Transposed
+               : pointwise                 ? Algorithm::kGemm1x1
                : winograd                  ? Algorithm::kWinograd
                : Conv2dDirect::supports(s) ? Algorithm::kDirect
                                            : Algorithm::kImplicitGemm;
   if (force) {
     const bool ok = *force == Algorithm::kImplicitGemm ||
                     (*force == Algorithm::kGemm1x1 && pointwise) ||
+                    (*force == Algorithm::kGemm1x1Transposed && pointwise && s.group == 1) ||
                     (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s)) ||
                     (*force == Algorithm::kDirect && Conv2dDirect::supports(s));
     if (!ok) throw UnsupportedError("conv2d: the forced algorithm cannot run this shape");
@@ -44,10 +48,21 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
     direct_ = std::make_unique<Conv2dDirect>(s, weights);
     return;
   }
+  if (algorithm_ == Algorithm::kGemm1x1Transposed) {
+    weights_t_ = std::make_unique<PackedMatrixB>(true, s.C, s.M, weights, s.C);
+    return;
+  }
   const int64_t Mg = s.M / s.group, K = s.C / s.group * s.KH * s.KW;
   weights_.reserve(static_cast<size_t>(s.group));
   for (int64_t g = 0; g < s.group; ++g)
     weights_.emplace_back(false, Mg, K, weights + g * Mg * K, K);
+}
+
+bool Conv2d::prefers_transposed(const Conv2dShape& s) {
+  const int64_t pixels = s.OH() * s.OW();
+  const int64_t waste_16 = (pixels + 15) / 16 * 16 - pixels,
+                waste_6 = (pixels + 5) / 6 * 6 - pixels;
+  return pixels <= 64 && waste_6 < waste_16 && s.M % 16 == 0;
 }
 
 Conv2d::~Conv2d() = default;
@@ -60,6 +75,10 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
   }
   if (direct_) {
     direct_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
+    return;
+  }
+  if (weights_t_) {
+    run_transposed(x, y, residual, pool);
     return;
   }
   const Conv2dShape& s = shape_;
@@ -108,6 +127,37 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
     pool->parallel_for(total, task);
   } else {
     for (int64_t i = 0; i < total; ++i) task(i, 0);
+  }
+}
+
+void Conv2d::run_transposed(const float* x, float* y, const float* residual,
+                            ThreadPool* pool) const {
+  const Conv2dShape& s = shape_;
+  const int64_t P = s.OH() * s.OW(), M = s.M;
+  thread_local std::vector<float> scratch;
+  scratch.resize(static_cast<size_t>(P * M));
+  const float* t = scratch.data();  // thread_local: resolve here, not on the workers
+  for (int64_t n = 0; n < s.N; ++n) {
+    // t[P x M] = x^T w^T: x [C x P] is A transposed, w^T is the prepacked B.
+    GemmEpilogue none;
+    sgemm_packed_b(true, P, x + n * s.C * P, P, *weights_t_, scratch.data(), M, none, pool);
+    float* yn = y + n * M * P;
+    const float* rn = residual ? residual + n * M * P : nullptr;
+    auto rows = [&](int64_t m0, int64_t m1, int) {
+      for (int64_t m = m0; m < m1; ++m) {
+        float* row = yn + m * P;
+        const float b = bias_.empty() ? 0.0f : bias_[static_cast<size_t>(m)];
+        for (int64_t p = 0; p < P; ++p) row[p] = t[p * M + m] + b;
+        if (rn)
+          for (int64_t p = 0; p < P; ++p) row[p] += rn[m * P + p];
+        kernels::apply_activation(act_, row, P);
+      }
+    };
+    if (pool && pool->num_threads() > 1) {
+      pool->parallel_range(M, 16, rows);
+    } else {
+      rows(0, M, 0);
+    }
   }
 }
 

@@ -47,6 +47,8 @@ class Conv2d {
     kImplicitGemm,  // anything else: the GEMM's B packing reads the image with conv indexing
     kWinograd,      // 3x3 stride 1, ungrouped, enough output tiles: F(4x4, 3x3)
     kDirect,        // at most 4 input channels (image stems), AVX2: direct register-blocked loops
+    kGemm1x1Transposed,  // 1x1 on a small plane (7x7): y^T = x^T w^T, channels as the vector
+                         // dimension, then one transposing pass applies the epilogue
   };
 
   // Copies what it needs: weights are packed, bias copied. bias may be null. `force` overrides
@@ -56,6 +58,10 @@ class Conv2d {
   ~Conv2d();
   Conv2d(Conv2d&&) noexcept;
 
+  // Picks kGemm1x1Transposed for a pointwise conv when 16-pixel GEMM tiles would waste more
+  // of its plane than 6-pixel ones.
+  static bool prefers_transposed(const Conv2dShape& s);
+
   // x: [N, C, H, W], y: [N, M, OH, OW], residual: null or shaped like y. No scratch is needed
   // from the caller; packing buffers are per thread and bounded by the GEMM's cache blocks.
   void run(const float* x, float* y, const float* residual, ThreadPool* pool) const;
@@ -64,11 +70,14 @@ class Conv2d {
   Algorithm algorithm() const { return algorithm_; }
 
  private:
+  void run_transposed(const float* x, float* y, const float* residual, ThreadPool* pool) const;
+
   Conv2dShape shape_;
   Algorithm algorithm_;
   std::vector<PackedMatrixA> weights_;  // GEMM paths, one per group: [M/group, C/group*KH*KW]
   std::unique_ptr<Conv2dWinograd> winograd_;
   std::unique_ptr<Conv2dDirect> direct_;
+  std::unique_ptr<PackedMatrixB> weights_t_;  // kGemm1x1Transposed: w^T [C, M]
   std::vector<float> bias_;
   Activation act_;
 };
