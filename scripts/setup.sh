@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev                                 # CLI
   python3-numpy python3-onnx python3-torch python3-torchvision    # reference outputs in tests only
   gnuplot-nox                                                     # plots
+  zlib1g-dev dataset-fashion-mnist                                # training data (gzipped IDX)
 )
 [ "${SINTER_SKIP_APT:-0}" = 1 ] && exit 0
 missing=()
