@@ -55,9 +55,16 @@ inline void copy_row(const float* src, int64_t n, float* dst) {
   if (j < n) _mm256_storeu_ps(dst + j, _mm256_maskload_ps(src + j, avx2::tail_mask(n - j)));
 }
 
-template <int K, int S>
+// One activation kind fixed at compile time: no per-vector switch in the hot loop.
+template <ActivationKind A>
+struct FixedActivation {
+  const VecActivation& v;
+  __m256 operator()(__m256 x) const { return v.apply<A>(x); }
+};
+
+template <int K, int S, class Act>
 void plane(const Geometry& g, const float* buf, const float* w, float bias, const float* res,
-           float* y, const VecActivation& act) {
+           float* y, const Act& act) {
   __m256 wv[K * K];
   for (int i = 0; i < K * K; ++i) wv[i] = _mm256_set1_ps(w[i]);
   const __m256 vb = _mm256_set1_ps(bias);
@@ -66,17 +73,19 @@ void plane(const Geometry& g, const float* buf, const float* w, float bias, cons
     float* yr = y + oy * g.ow;
     const float* rr = res ? res + oy * g.ow : nullptr;
     for (int64_t ox = 0; ox < g.ow; ox += 8) {
-      // One accumulator per kernel row shortens the dependent FMA chain from K*K to K.
+      // One accumulator per kernel row shortens the dependent FMA chain from K*K to K; the bias
+      // seeds the first (before the stride-2 lane fix-up, which only permutes).
       __m256 acc[K];
       for (int ky = 0; ky < K; ++ky) {
         const float* r = row + ky * g.wp + ox * S;
-        acc[ky] = _mm256_mul_ps(tap<S>(r), wv[ky * K]);
+        acc[ky] =
+            ky == 0 ? _mm256_fmadd_ps(tap<S>(r), wv[0], vb) : _mm256_mul_ps(tap<S>(r), wv[ky * K]);
         for (int kx = 1; kx < K; ++kx)
           acc[ky] = _mm256_fmadd_ps(tap<S>(r + kx), wv[ky * K + kx], acc[ky]);
       }
       __m256 sum = acc[0];
       for (int ky = 1; ky < K; ++ky) sum = _mm256_add_ps(sum, acc[ky]);
-      sum = _mm256_add_ps(fix_order<S>(sum), vb);
+      sum = fix_order<S>(sum);
       const int64_t left = g.ow - ox;
       // A ragged row end may spill a whole vector into the following output rows, which are
       // written after this one; only a vector that would leave the plane, or any vector when
@@ -117,12 +126,27 @@ void depthwise_conv2d_avx2(const DepthwiseConv2dParams& p, const float* x, const
     const float b = bias ? bias[c] : 0.0f;
     const float* res = residual ? residual + plane_i * out_size : nullptr;
     float* yp = y + plane_i * out_size;
-    if (p.kernel_h == 3) {
-      p.stride_h == 1 ? plane<3, 1>(g, buf, wc, b, res, yp, act)
-                      : plane<3, 2>(g, buf, wc, b, res, yp, act);
-    } else {
-      p.stride_h == 1 ? plane<5, 1>(g, buf, wc, b, res, yp, act)
-                      : plane<5, 2>(g, buf, wc, b, res, yp, act);
+    auto run = [&](const auto& a) {
+      if (p.kernel_h == 3) {
+        p.stride_h == 1 ? plane<3, 1>(g, buf, wc, b, res, yp, a)
+                        : plane<3, 2>(g, buf, wc, b, res, yp, a);
+      } else {
+        p.stride_h == 1 ? plane<5, 1>(g, buf, wc, b, res, yp, a)
+                        : plane<5, 2>(g, buf, wc, b, res, yp, a);
+      }
+    };
+    switch (act.kind()) {
+      case ActivationKind::kNone:
+        run(FixedActivation<ActivationKind::kNone>{act});
+        break;
+      case ActivationKind::kRelu:
+        run(FixedActivation<ActivationKind::kRelu>{act});
+        break;
+      case ActivationKind::kClip:
+        run(FixedActivation<ActivationKind::kClip>{act});
+        break;
+      default:
+        run(act);
     }
   }
 }
