@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "kernels/eltwise/binary.h"
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -197,10 +198,41 @@ OpDef make_binary(const BinarySpec& spec) {
   return def;
 }
 
-OpDef make_add() { return make_binary({"Add", BinaryOp::kAdd, false, false, true}); }
-OpDef make_sub() { return make_binary({"Sub", BinaryOp::kSub, false, false, true}); }
-OpDef make_mul() { return make_binary({"Mul", BinaryOp::kMul, false, false, true}); }
-OpDef make_div() { return make_binary({"Div", BinaryOp::kDiv, false, false, true}); }
+// Gradient rules: the elementwise derivative, then summed back over broadcast axes.
+void set_grad(GradientContext& g, size_t i, const std::string& full) {
+  g.set_input_grad(i, g.unbroadcast(full, g.output_type(0).shape, g.input_type(i).shape));
+}
+void add_gradient(GradientContext& g) {
+  for (size_t i = 0; i < 2; ++i)
+    if (g.wants(i)) set_grad(g, i, g.output_grad(0));
+}
+void sub_gradient(GradientContext& g) {
+  if (g.wants(0)) set_grad(g, 0, g.output_grad(0));
+  if (g.wants(1)) set_grad(g, 1, g.emit("Neg", {g.output_grad(0)}));
+}
+void mul_gradient(GradientContext& g) {  // d(a*b) = b da + a db
+  if (g.wants(0)) set_grad(g, 0, g.emit("Mul", {g.output_grad(0), g.input(1)}));
+  if (g.wants(1)) set_grad(g, 1, g.emit("Mul", {g.output_grad(0), g.input(0)}));
+}
+void div_gradient(GradientContext& g) {  // d(a/b) = da / b - (a/b) db / b
+  if (g.wants(0)) set_grad(g, 0, g.emit("Div", {g.output_grad(0), g.input(1)}));
+  if (g.wants(1))
+    set_grad(g, 1,
+             g.emit("Neg",
+                    {g.emit("Div", {g.emit("Mul", {g.output_grad(0), g.output(0)}), g.input(1)})}));
+}
+OpDef make_add() {
+  return with_gradient(make_binary({"Add", BinaryOp::kAdd, false, false, true}), add_gradient);
+}
+OpDef make_sub() {
+  return with_gradient(make_binary({"Sub", BinaryOp::kSub, false, false, true}), sub_gradient);
+}
+OpDef make_mul() {
+  return with_gradient(make_binary({"Mul", BinaryOp::kMul, false, false, true}), mul_gradient);
+}
+OpDef make_div() {
+  return with_gradient(make_binary({"Div", BinaryOp::kDiv, false, false, true}), div_gradient);
+}
 OpDef make_pow() { return make_binary({"Pow", BinaryOp::kPow, false, false, false}); }
 OpDef make_max() { return make_binary({"Max", BinaryOp::kMax, true, false, true}); }
 OpDef make_min() { return make_binary({"Min", BinaryOp::kMin, true, false, true}); }

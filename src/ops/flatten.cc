@@ -1,4 +1,5 @@
 // Flatten: [d0..dn] -> [d0*..*d(axis-1), d(axis)*..*dn]; a view of its input.
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -25,6 +26,11 @@ OpDef make_flatten() {
   def.impls.push_back({"view", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
                          return std::make_unique<FunctionKernel>([](KernelContext&) {});
                        }});
+  // The gradient is the output's gradient under the input's shape.
+  def.gradient = [](GradientContext& g) {
+    g.set_input_grad(
+        0, g.emit("Reshape", {g.output_grad(0), g.shape_constant(g.input_type(0).shape)}));
+  };
   return def;
 }
 

@@ -4,6 +4,7 @@
 // per-column or per-row bias when it broadcasts that way, else it is read as beta * C.
 #include "kernels/gemm/sgemm.h"
 #include "ops/fused_activation.h"
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -186,7 +187,28 @@ OpDef make_gemm_def(const char* type, const char* domain) {
   return def;
 }
 
-OpDef make_gemm() { return make_gemm_def("Gemm", ""); }
+// Y = alpha op(A) op(B) + beta C, op = optional transpose. Each gradient is one more Gemm.
+void gemm_gradient(GradientContext& g) {
+  const Node& n = g.node();
+  const int64_t ta = n.attr_int("transA", 0), tb = n.attr_int("transB", 0);
+  const float alpha = n.attr_float("alpha", 1.0f), beta = n.attr_float("beta", 1.0f);
+  const std::string& dy = g.output_grad(0);
+  auto gemm = [&](const std::string& a, const std::string& b, int64_t trans_a, int64_t trans_b) {
+    return g.emit("Gemm", {a, b}, {{"alpha", alpha}, {"transA", trans_a}, {"transB", trans_b}});
+  };
+  // dA = dY op(B)^T, transposed back when A was.
+  if (g.wants(0))
+    g.set_input_grad(0, ta ? gemm(g.input(1), dy, tb, 1) : gemm(dy, g.input(1), 0, 1 - tb));
+  // dB = op(A)^T dY, transposed back when B was.
+  if (g.wants(1))
+    g.set_input_grad(1, tb ? gemm(dy, g.input(0), 1, ta) : gemm(g.input(0), dy, 1 - ta, 0));
+  if (g.node().inputs.size() > 2 && g.wants(2)) {
+    std::string dc = g.unbroadcast(dy, g.output_type(0).shape, g.input_type(2).shape);
+    g.set_input_grad(2, beta == 1.0f ? dc : g.emit("Mul", {dc, g.scalar(beta)}));
+  }
+}
+
+OpDef make_gemm() { return with_gradient(make_gemm_def("Gemm", ""), gemm_gradient); }
 OpDef make_fused_gemm() { return make_gemm_def("FusedGemm", "sinter"); }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Identity: output 0 is input 0; the executor aliases the buffer.
 #include "ops/data_movement_util.h"
+#include "ops/gradient.h"
 
 namespace sinter {
 namespace {
@@ -14,6 +15,7 @@ OpDef make_identity() {
   };
   def.impls.push_back(
       {"copy", nullptr, [](const KernelInfo&) { return movement::make_copy_kernel(); }});
+  def.gradient = [](GradientContext& g) { g.set_input_grad(0, g.output_grad(0)); };
   return def;
 }
 

@@ -3,6 +3,7 @@
 // constant B is packed once per batch matrix at plan time, and when B has no batch the batch of
 // A folds into M so that the whole product is a single GEMM.
 #include "kernels/gemm/sgemm.h"
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -122,6 +123,18 @@ class MatMulKernel : public Kernel {
   std::vector<PackedMatrixB> packed_;
 };
 
+// 2-D only for now: dA = dY B^T, dB = A^T dY.
+void matmul_gradient(GradientContext& g) {
+  if (g.input_type(0).shape.size() != 2 || g.input_type(1).shape.size() != 2)
+    g.unsupported("MatMul of rank other than 2");
+  const std::string& dy = g.output_grad(0);
+  auto gemm = [&](const std::string& a, const std::string& b, int64_t ta, int64_t tb) {
+    return g.emit("Gemm", {a, b}, {{"transA", ta}, {"transB", tb}});
+  };
+  if (g.wants(0)) g.set_input_grad(0, gemm(dy, g.input(1), 0, 1));
+  if (g.wants(1)) g.set_input_grad(1, gemm(g.input(0), dy, 1, 0));
+}
+
 OpDef make_matmul() {
   OpDef def;
   def.type = "MatMul";
@@ -153,6 +166,7 @@ OpDef make_matmul() {
   def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          return std::make_unique<MatMulKernel>(ki, Path::kReference);
                        }});
+  def.gradient = matmul_gradient;
   return def;
 }
 

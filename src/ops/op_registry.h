@@ -86,6 +86,8 @@ struct KernelImpl {
   std::function<std::unique_ptr<Kernel>(const KernelInfo&)> create;
 };
 
+class GradientContext;
+
 struct OpDef {
   std::string type;
   std::string domain;  // "" = ONNX default domain; "sinter" for fused ops made by passes
@@ -97,6 +99,9 @@ struct OpDef {
   bool output_is_view_of_input0 = false;
   // Multiply-adds times two per output element for --profile and `info` (nullptr: not counted).
   std::function<double(const KernelInfo&)> flops;
+  // Reverse-mode rule (ops/gradient.h): sets dL/d(input) for the inputs the context wants, from
+  // dL/d(outputs). Null: the op is not differentiable in sinter (yet).
+  std::function<void(GradientContext&)> gradient;
 };
 
 class OpRegistry {

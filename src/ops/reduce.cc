@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -253,8 +255,43 @@ OpDef make_reduce(ReduceSpec spec) {
   return def;
 }
 
-OpDef make_reduce_sum() { return make_reduce({"ReduceSum", ReduceKind::kSum, 13, true}); }
-OpDef make_reduce_mean() { return make_reduce({"ReduceMean", ReduceKind::kMean, 18, true}); }
+// ReduceSum/ReduceMean gradients: dy, with the reduced axes restored as 1s, broadcast back over x
+// (and divided by the count averaged over, for the mean).
+std::function<void(GradientContext&)> reduce_gradient(ReduceSpec spec) {
+  return [spec](GradientContext& g) {
+    const Shape& x = g.input_type(0).shape;
+    std::vector<int64_t> axes;
+    if (axes_from_input(g.node(), g.opset(), spec) && g.node().has_input(1)) {
+      const Tensor* t = g.constant_input(1);
+      if (!t) g.unsupported("reduction axes computed at run time");
+      axes = t->to_int64_vector();
+    } else {
+      axes = g.node().attr_ints("axes");
+    }
+    const bool noop = g.node().attr_int("noop_with_empty_axes", 0) != 0;
+    const std::vector<bool> mask =
+        reduced_mask(g.node(), static_cast<int64_t>(x.size()), axes, noop);
+    Shape kept = x;
+    int64_t count = 1;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (mask[i]) count *= std::exchange(kept[i], 1);
+    std::string dx = g.emit(
+        "Expand",
+        {g.emit("Reshape", {g.output_grad(0), g.shape_constant(kept)}), g.shape_constant(x)});
+    if (spec.kind == ReduceKind::kMean)
+      dx = g.emit("Mul", {dx, g.scalar(1.0f / static_cast<float>(count))});
+    g.set_input_grad(0, dx);
+  };
+}
+
+OpDef make_reduce_sum() {
+  const ReduceSpec spec{"ReduceSum", ReduceKind::kSum, 13, true};
+  return with_gradient(make_reduce(spec), reduce_gradient(spec));
+}
+OpDef make_reduce_mean() {
+  const ReduceSpec spec{"ReduceMean", ReduceKind::kMean, 18, true};
+  return with_gradient(make_reduce(spec), reduce_gradient(spec));
+}
 OpDef make_reduce_max() { return make_reduce({"ReduceMax", ReduceKind::kMax, 18, true}); }
 OpDef make_reduce_min() { return make_reduce({"ReduceMin", ReduceKind::kMin, 18, true}); }
 OpDef make_reduce_prod() { return make_reduce({"ReduceProd", ReduceKind::kProd, 18, true}); }

@@ -1,6 +1,7 @@
 // Reshape: input 0's data under the shape given by input 1, where 0 copies the input dim (unless
 // allowzero=1, opset 14) and one -1 takes whatever is left. A view of its input.
 #include "ops/data_movement_util.h"
+#include "ops/gradient.h"
 
 namespace sinter {
 namespace {
@@ -75,6 +76,11 @@ OpDef make_reshape() {
   };
   def.impls.push_back(
       {"copy", nullptr, [](const KernelInfo&) { return movement::make_copy_kernel(); }});
+  // The gradient is the output's gradient under the input's shape.
+  def.gradient = [](GradientContext& g) {
+    g.set_input_grad(
+        0, g.emit("Reshape", {g.output_grad(0), g.shape_constant(g.input_type(0).shape)}));
+  };
   return def;
 }
 

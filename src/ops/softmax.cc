@@ -4,6 +4,7 @@
 // by transposing each [axis, inner] block into rows and back.
 #include "kernels/softmax/softmax.h"
 
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -92,9 +93,32 @@ void log_softmax_ref(const float* x, float* y, int64_t r, int64_t c, ThreadPool*
   kernels::log_softmax_reference(x, y, r, c);
 }
 
-OpDef make_softmax() { return make_softmax_def("Softmax", softmax_fast, softmax_ref); }
+// Both gradients reduce over the softmax axis; before opset 13 the axis flattened everything
+// after it, which matches only when it is the last axis.
+std::string reduced_over_axis(GradientContext& g, const std::string& v) {
+  const int64_t rank = static_cast<int64_t>(g.input_type(0).shape.size());
+  const int64_t axis = softmax_axis(g.node(), g.opset(), rank);
+  if (g.opset() < 13 && axis != rank - 1) g.unsupported("a pre-opset-13 softmax over several axes");
+  return g.emit("ReduceSum", {v, g.constant(Tensor::from_vector<int64_t>({1}, {axis}))},
+                {{"keepdims", int64_t{1}}});
+}
+void softmax_gradient(GradientContext& g) {  // dx = y * (dy - sum(dy * y))
+  const std::string y = g.output(0), dy = g.output_grad(0);
+  g.set_input_grad(
+      0, g.emit("Mul", {y, g.emit("Sub", {dy, reduced_over_axis(g, g.emit("Mul", {dy, y}))})}));
+}
+void log_softmax_gradient(GradientContext& g) {  // dx = dy - exp(y) * sum(dy)
+  const std::string y = g.output(0), dy = g.output_grad(0);
+  g.set_input_grad(
+      0, g.emit("Sub", {dy, g.emit("Mul", {g.emit("Exp", {y}), reduced_over_axis(g, dy)})}));
+}
+
+OpDef make_softmax() {
+  return with_gradient(make_softmax_def("Softmax", softmax_fast, softmax_ref), softmax_gradient);
+}
 OpDef make_log_softmax() {
-  return make_softmax_def("LogSoftmax", log_softmax_fast, log_softmax_ref);
+  return with_gradient(make_softmax_def("LogSoftmax", log_softmax_fast, log_softmax_ref),
+                       log_softmax_gradient);
 }
 
 }  // namespace

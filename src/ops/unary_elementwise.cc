@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "kernels/eltwise/unary.h"
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -182,12 +183,39 @@ UnaryParams selu_params(const Node& n, int64_t) {
           n.attr_float("gamma", 1.05070102214813232421875f)};
 }
 
-OpDef make_relu() { return make_unary(kernel_spec("Relu", UnaryOp::kRelu, true)); }
+// Gradient rules, in ops the executor already runs. y is the forward output, dy dL/dy.
+void relu_gradient(GradientContext& g) {  // dx = x > 0 ? dy : 0
+  const std::string zero = g.scalar(0.0f);
+  g.set_input_grad(
+      0, g.emit("Where", {g.emit("Greater", {g.input(0), zero}), g.output_grad(0), zero}));
+}
+void sigmoid_gradient(GradientContext& g) {  // dx = dy * y * (1 - y)
+  const std::string y = g.output(0);
+  g.set_input_grad(
+      0, g.emit("Mul", {g.output_grad(0), g.emit("Mul", {y, g.emit("Sub", {g.scalar(1.0f), y})})}));
+}
+void tanh_gradient(GradientContext& g) {  // dx = dy * (1 - y^2)
+  const std::string y = g.output(0);
+  g.set_input_grad(
+      0, g.emit("Mul", {g.output_grad(0), g.emit("Sub", {g.scalar(1.0f), g.emit("Mul", {y, y})})}));
+}
+void exp_gradient(GradientContext& g) {  // dx = dy * y
+  g.set_input_grad(0, g.emit("Mul", {g.output_grad(0), g.output(0)}));
+}
+void neg_gradient(GradientContext& g) { g.set_input_grad(0, g.emit("Neg", {g.output_grad(0)})); }
+
+OpDef make_relu() {
+  return with_gradient(make_unary(kernel_spec("Relu", UnaryOp::kRelu, true)), relu_gradient);
+}
 OpDef make_clip() { return make_unary(kernel_spec("Clip", UnaryOp::kClip, true)); }
 OpDef make_sigmoid() {
-  return make_unary(kernel_spec("Sigmoid", UnaryOp::kSigmoid, false, no_params, 4));
+  return with_gradient(make_unary(kernel_spec("Sigmoid", UnaryOp::kSigmoid, false, no_params, 4)),
+                       sigmoid_gradient);
 }
-OpDef make_tanh() { return make_unary(kernel_spec("Tanh", UnaryOp::kTanh, false, no_params, 4)); }
+OpDef make_tanh() {
+  return with_gradient(make_unary(kernel_spec("Tanh", UnaryOp::kTanh, false, no_params, 4)),
+                       tanh_gradient);
+}
 OpDef make_hard_sigmoid() {
   return make_unary(
       kernel_spec("HardSigmoid", UnaryOp::kHardSigmoid, false, hard_sigmoid_params, 3));
@@ -202,9 +230,14 @@ OpDef make_leaky_relu() {
 }
 OpDef make_erf() { return make_unary(kernel_spec("Erf", UnaryOp::kErf, false, no_params, 8)); }
 OpDef make_sqrt() { return make_unary(kernel_spec("Sqrt", UnaryOp::kSqrt)); }
-OpDef make_exp() { return make_unary(kernel_spec("Exp", UnaryOp::kExp, false, no_params, 4)); }
+OpDef make_exp() {
+  return with_gradient(make_unary(kernel_spec("Exp", UnaryOp::kExp, false, no_params, 4)),
+                       exp_gradient);
+}
 OpDef make_log() { return make_unary(kernel_spec("Log", UnaryOp::kLog, false, no_params, 4)); }
-OpDef make_neg() { return make_unary(kernel_spec("Neg", UnaryOp::kNeg, true)); }
+OpDef make_neg() {
+  return with_gradient(make_unary(kernel_spec("Neg", UnaryOp::kNeg, true)), neg_gradient);
+}
 OpDef make_abs() { return make_unary(kernel_spec("Abs", UnaryOp::kAbs, true)); }
 
 OpDef make_reciprocal() {

@@ -1,0 +1,285 @@
+// Every gradient rule against central finite differences: a graph computes y from parameters,
+// the loss is sum(y * r) for a fixed random r (so every output element matters), and
+// append_gradients' analytic gradients must match (L(p + eps) - L(p - eps)) / 2 eps.
+#include "train/autodiff.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "core/error.h"
+#include "ir/graph_builder.h"
+#include "ops/infer_graph.h"
+#include "runtime/session.h"
+#include "train/sgd.h"
+
+namespace sinter {
+namespace {
+
+Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (float& x : v) x = d(rng);
+  return Tensor::from_vector<float>(shape, v);
+}
+
+// Values in [0.2, 1] with random signs: away from Relu's kink and from zero denominators.
+Tensor away_from_zero(const Shape& shape, uint32_t seed) {
+  Tensor t = random_tensor(shape, seed, 0.2f, 1.0f);
+  std::mt19937 rng(seed + 1000);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (rng() % 2) p[i] = -p[i];
+  return t;
+}
+
+// Moves the named initializers to graph inputs, so the kernels (not constant folding) run.
+std::unordered_map<std::string, Tensor> as_inputs(Graph& g, const std::vector<std::string>& names) {
+  std::unordered_map<std::string, Tensor> feeds;
+  for (const auto& n : names) {
+    feeds[n] = g.initializers.at(n);
+    g.initializers.erase(n);
+    g.inputs.push_back(n);
+  }
+  return feeds;
+}
+
+struct Case {
+  GraphBuilder b{13};
+  std::vector<std::string> params;
+  std::string param(const std::string& name, Tensor value) {
+    params.push_back(name);
+    return b.weight(name, std::move(value));
+  }
+};
+
+float loss_of(Session& s, const std::unordered_map<std::string, Tensor>& feeds) {
+  return s.run(feeds)[0].data<float>()[0];
+}
+
+// Finishes the case with loss = sum(y * r) and compares gradients on up to 24 elements per
+// parameter.
+void check_gradients(Case& c, const std::string& y, float tolerance = 3e-3f) {
+  Graph probe = c.b.build();
+  probe.outputs = {y};
+  infer_graph(probe);
+  const Shape y_shape = probe.type_of(y)->shape;
+  const std::string r = c.b.weight("r", random_tensor(y_shape, 99));
+  std::vector<int64_t> all_axes(y_shape.size());
+  for (size_t i = 0; i < all_axes.size(); ++i) all_axes[i] = static_cast<int64_t>(i);
+  std::string loss = c.b.node("Mul", {y, r});
+  if (!all_axes.empty())
+    loss =
+        c.b.node("ReduceSum",
+                 {loss, c.b.weight("axes", Tensor::from_vector<int64_t>(
+                                               {static_cast<int64_t>(all_axes.size())}, all_axes))},
+                 {{"keepdims", int64_t{0}}});
+  c.b.output(loss);
+
+  Graph forward = c.b.build();
+  Graph backward = forward;
+  const std::vector<std::string> grads = append_gradients(backward, loss, c.params);
+  auto feeds = as_inputs(forward, c.params);
+  as_inputs(backward, c.params);
+  Session fs(forward, {1, false, false});
+  Session bs(backward, {1, false, false});
+  std::vector<Tensor> out = bs.run(feeds);
+  ASSERT_EQ(out.size(), 1 + c.params.size());
+
+  const float eps = 1e-2f;
+  std::mt19937 rng(7);
+  for (size_t p = 0; p < c.params.size(); ++p) {
+    const Tensor& analytic = out[1 + p];
+    Tensor value = feeds[c.params[p]].clone();
+    ASSERT_EQ(analytic.shape(), value.shape()) << c.params[p];
+    for (int k = 0; k < std::min<int64_t>(24, value.numel()); ++k) {
+      const int64_t i = value.numel() <= 24 ? k : static_cast<int64_t>(rng() % value.numel());
+      auto at = [&](float delta) {
+        Tensor moved = value.clone();
+        moved.data<float>()[i] += delta;
+        auto f = feeds;
+        f[c.params[p]] = moved;
+        return loss_of(fs, f);
+      };
+      const float numeric = (at(eps) - at(-eps)) / (2 * eps);
+      const float got = analytic.data<float>()[i];
+      EXPECT_NEAR(got, numeric, tolerance * std::max(1.0f, std::fabs(numeric)))
+          << "d loss / d " << c.params[p] << "[" << i << "]";
+    }
+  }
+}
+
+TEST(Autodiff, UnaryRules) {
+  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg"}) {
+    SCOPED_TRACE(op);
+    Case c;
+    auto x = c.param("x", away_from_zero({3, 4}, 1));
+    check_gradients(c, c.b.node(op, {x}));
+  }
+}
+
+TEST(Autodiff, BinaryRulesWithBroadcasting) {
+  struct Shapes {
+    const char* op;
+    Shape a, b;
+  };
+  for (const Shapes& s :
+       {Shapes{"Add", {2, 3, 4}, {3, 1}}, Shapes{"Sub", {3, 4}, {4}}, Shapes{"Mul", {2, 3}, {2, 1}},
+        Shapes{"Div", {2, 3}, {3}}, Shapes{"Mul", {1}, {2, 5}}}) {
+    SCOPED_TRACE(s.op);
+    Case c;
+    auto a = c.param("a", away_from_zero(s.a, 2));
+    auto b = c.param("b", away_from_zero(s.b, 3));
+    check_gradients(c, c.b.node(s.op, {a, b}));
+  }
+}
+
+TEST(Autodiff, GemmEveryTransposeAlphaBetaAndBias) {
+  for (int64_t ta : {0, 1})
+    for (int64_t tb : {0, 1}) {
+      SCOPED_TRACE(testing::Message() << "transA " << ta << " transB " << tb);
+      Case c;
+      auto a = c.param("a", random_tensor(ta ? Shape{5, 3} : Shape{3, 5}, 4));
+      auto b = c.param("b", random_tensor(tb ? Shape{4, 5} : Shape{5, 4}, 5));
+      auto bias = c.param("c", random_tensor({4}, 6));
+      check_gradients(c,
+                      c.b.node("Gemm", {a, b, bias},
+                               {{"transA", ta}, {"transB", tb}, {"alpha", 0.7f}, {"beta", 1.5f}}));
+    }
+}
+
+TEST(Autodiff, MatMulFlattenReshapeIdentity) {
+  Case c;
+  auto x = c.param("x", random_tensor({2, 3, 2}, 8));
+  auto w = c.param("w", random_tensor({6, 4}, 9));
+  auto flat = c.b.node("Flatten", {x});
+  auto y = c.b.node("MatMul", {c.b.node("Identity", {flat}), w});
+  auto shape = c.b.weight("shape", Tensor::from_vector<int64_t>({3}, {2, 2, 2}));
+  check_gradients(c, c.b.node("Reshape", {y, shape}));
+}
+
+TEST(Autodiff, SoftmaxAndLogSoftmaxOverEitherAxis) {
+  for (const char* op : {"Softmax", "LogSoftmax"})
+    for (int64_t axis : {-1, 0}) {
+      SCOPED_TRACE(testing::Message() << op << " axis " << axis);
+      Case c;
+      auto x = c.param("x", random_tensor({3, 5}, 10, -2.0f, 2.0f));
+      check_gradients(c, c.b.node(op, {x}, {{"axis", axis}}));
+    }
+}
+
+TEST(Autodiff, ReductionsKeepingOrDroppingAxes) {
+  for (int64_t keep : {0, 1}) {
+    SCOPED_TRACE(testing::Message() << "keepdims " << keep);
+    Case c;
+    auto x = c.param("x", random_tensor({2, 3, 4}, 11));
+    auto mean =
+        c.b.node("ReduceMean", {x}, {{"axes", std::vector<int64_t>{0, 2}}, {"keepdims", keep}});
+    auto axes = c.b.weight("sum_axes", Tensor::from_vector<int64_t>({1}, {1}));
+    auto sum = c.b.node("ReduceSum", {x, axes}, {{"keepdims", keep}});
+    auto both = c.b.node("Add", {c.b.node("ReduceSum", {mean}, {{"keepdims", int64_t{0}}}),
+                                 c.b.node("ReduceSum", {sum}, {{"keepdims", int64_t{0}}})});
+    check_gradients(c, both);
+  }
+}
+
+TEST(Autodiff, ValuesUsedTwiceAccumulate) {
+  Case c;
+  auto x = c.param("x", away_from_zero({4}, 12));
+  auto y = c.b.node("Add", {c.b.node("Mul", {x, x}), c.b.node("Sigmoid", {c.b.node("Relu", {x})})});
+  check_gradients(c, y);
+}
+
+TEST(Autodiff, ParameterTheLossIgnoresGetsZeros) {
+  GraphBuilder b;
+  auto x = b.weight("x", random_tensor({3}, 13));
+  b.weight("unused", random_tensor({2}, 14));
+  auto loss = b.node("ReduceSum", {x}, {{"keepdims", int64_t{0}}});
+  b.output(loss);
+  Graph g = b.build();
+  append_gradients(g, loss, {"x", "unused"});
+  Session s(g, {1, false, false});
+  auto out = s.run({});
+  EXPECT_EQ(out[2].data<float>()[0], 0.0f);
+  EXPECT_EQ(out[2].data<float>()[1], 0.0f);
+  EXPECT_EQ(out[1].data<float>()[2], 1.0f);
+}
+
+TEST(Autodiff, OpWithoutARuleIsNamed) {
+  GraphBuilder b;
+  auto x = b.weight("x", random_tensor({4}, 15));
+  auto loss = b.node("ReduceSum", {b.node("Floor", {x})}, {{"keepdims", int64_t{0}}});
+  b.output(loss);
+  Graph g = b.build();
+  try {
+    append_gradients(g, loss, {"x"});
+    FAIL() << "expected UnsupportedError";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("Floor"), std::string::npos) << e.what();
+  }
+  GraphBuilder v;
+  auto y = v.weight("y", random_tensor({2}, 16));
+  v.output(y);
+  Graph not_scalar = v.build();
+  EXPECT_THROW(append_gradients(not_scalar, y, {"y"}), InputError);
+}
+
+// The whole loop on a toy problem: a 2-layer MLP with softmax cross-entropy, trained by SGD on
+// the graph's own gradients, must fit two separable classes.
+TEST(Autodiff, MlpLearnsASeparableProblem) {
+  const int64_t n = 32;
+  Tensor xs(DType::kFloat32, {n, 2}), onehot(DType::kFloat32, {n, 2});
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.3f);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t cls = i % 2;
+    xs.data<float>()[2 * i] = (cls ? 1.0f : -1.0f) + noise(rng);
+    xs.data<float>()[2 * i + 1] = (cls ? -1.0f : 1.0f) + noise(rng);
+    onehot.data<float>()[2 * i + cls] = 1.0f;
+  }
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {n, 2});
+  auto t = b.input("t", DType::kFloat32, {n, 2});
+  auto w1 = b.weight("w1", random_tensor({8, 2}, 20, -0.7f, 0.7f));
+  auto b1 = b.weight("b1", Tensor(DType::kFloat32, {8}));
+  auto w2 = b.weight("w2", random_tensor({2, 8}, 21, -0.35f, 0.35f));
+  auto b2 = b.weight("b2", Tensor(DType::kFloat32, {2}));
+  auto h = b.node("Relu", {b.node("Gemm", {x, w1, b1}, {{"transB", int64_t{1}}})});
+  auto logp = b.node("LogSoftmax", {b.node("Gemm", {h, w2, b2}, {{"transB", int64_t{1}}})});
+  auto axes = b.weight("axes", Tensor::from_vector<int64_t>({1}, {1}));
+  auto per_sample =
+      b.node("ReduceSum", {b.node("Mul", {logp, t}), axes}, {{"keepdims", int64_t{0}}});
+  auto loss = b.node("Neg", {b.node("ReduceMean", {per_sample}, {{"keepdims", int64_t{0}}})});
+  b.output(loss);
+  Graph g = b.build();
+  const std::vector<std::string> names = {"w1", "b1", "w2", "b2"};
+  append_gradients(g, loss, names);
+  auto feeds = as_inputs(g, names);
+  feeds["x"] = xs;
+  feeds["t"] = onehot;
+  Session s(g, {1, true, false});
+
+  std::vector<Tensor> grads(names.size());
+  std::vector<Parameter> params;
+  for (size_t i = 0; i < names.size(); ++i) {
+    grads[i] = Tensor(DType::kFloat32, feeds[names[i]].shape());
+    params.push_back({names[i], &feeds[names[i]], &grads[i]});
+  }
+  Sgd sgd(params, {0.9f, false, 0.0f});
+  float first = 0, last = 0;
+  for (int step = 0; step < 60; ++step) {
+    auto out = s.run(feeds);
+    (step == 0 ? first : last) = out[0].data<float>()[0];
+    for (size_t i = 0; i < names.size(); ++i)
+      std::copy_n(out[1 + i].data<float>(), grads[i].numel(), grads[i].data<float>());
+    sgd.step(0.1f);
+  }
+  EXPECT_GT(first, 0.5f);
+  EXPECT_LT(last, 0.1f) << "loss went from " << first << " to " << last;
+}
+
+}  // namespace
+}  // namespace sinter
