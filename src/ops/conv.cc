@@ -7,16 +7,13 @@
 
 #include "kernels/conv/conv2d.h"
 #include "kernels/depthwise/depthwise_conv2d.h"
+#include "ops/conv_common.h"
 #include "ops/fused_activation.h"
 #include "ops/op_registry.h"
 #include "ops/window_geometry.h"
 
 namespace sinter {
-namespace {
 
-bool is_fused(const Node& node) { return node.domain == "sinter"; }
-
-// Kernel sizes from W (kernel_shape, when given, must agree with them).
 std::vector<int64_t> kernel_dims(const Node& node, const Shape& w) {
   std::vector<int64_t> k(w.begin() + 2, w.end());
   if (node.has_attr("kernel_shape")) {
@@ -31,6 +28,35 @@ std::vector<int64_t> kernel_dims(const Node& node, const Shape& w) {
   return k;
 }
 
+// The 2-D problem for concrete X and W shapes (1-D as H = 1).
+Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w) {
+  WindowGeometry g = window_geometry(node, {x.begin() + 2, x.end()}, kernel_dims(node, w), false);
+  Conv2dShape s;
+  s.N = x[0];
+  s.C = x[1];
+  s.M = w[0];
+  s.group = node.attr_int("group", 1);
+  const Window2d w2 = window_2d(g);
+  s.H = x.size() == 3 ? 1 : x[2];
+  s.W = x.back();
+  s.KH = w2.kernel_h;
+  s.KW = w2.kernel_w;
+  s.stride_h = w2.stride_h;
+  s.stride_w = w2.stride_w;
+  s.dilation_h = w2.dilation_h;
+  s.dilation_w = w2.dilation_w;
+  s.pad_top = w2.pad_top;
+  s.pad_left = w2.pad_left;
+  s.pad_bottom = w2.pad_bottom;
+  s.pad_right = w2.pad_right;
+  return s;
+}
+
+namespace {
+
+bool is_fused(const Node& node) { return node.domain == "sinter"; }
+
+// Kernel sizes from W (kernel_shape, when given, must agree with them).
 void infer_conv(InferContext& ic) {
   const size_t max_inputs = is_fused(ic.node) ? 4 : 3;
   if (ic.num_inputs() < 2 || ic.num_inputs() > max_inputs)
@@ -75,30 +101,6 @@ void infer_conv(InferContext& ic) {
     ic.fail(cat("residual Z ", shape_str(ic.input(3).shape), " must have the output shape ",
                 shape_str(out)));
   ic.set_output(0, DType::kFloat32, out);
-}
-
-// The 2-D problem for concrete X and W shapes (1-D as H = 1).
-Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w) {
-  WindowGeometry g = window_geometry(node, {x.begin() + 2, x.end()}, kernel_dims(node, w), false);
-  Conv2dShape s;
-  s.N = x[0];
-  s.C = x[1];
-  s.M = w[0];
-  s.group = node.attr_int("group", 1);
-  const Window2d w2 = window_2d(g);
-  s.H = x.size() == 3 ? 1 : x[2];
-  s.W = x.back();
-  s.KH = w2.kernel_h;
-  s.KW = w2.kernel_w;
-  s.stride_h = w2.stride_h;
-  s.stride_w = w2.stride_w;
-  s.dilation_h = w2.dilation_h;
-  s.dilation_w = w2.dilation_w;
-  s.pad_top = w2.pad_top;
-  s.pad_left = w2.pad_left;
-  s.pad_bottom = w2.pad_bottom;
-  s.pad_right = w2.pad_right;
-  return s;
 }
 
 struct ConvInputs {
@@ -251,7 +253,11 @@ OpDef make_conv_def(const char* type, const char* domain) {
   return def;
 }
 
-OpDef make_conv() { return make_conv_def("Conv", ""); }
+OpDef make_conv() {
+  OpDef def = make_conv_def("Conv", "");
+  def.gradient = conv_gradient;
+  return def;
+}
 OpDef make_fused_conv() { return make_conv_def("FusedConv", "sinter"); }
 
 }  // namespace

@@ -39,8 +39,15 @@ const std::string& GradientContext::output_grad(size_t i) const {
 
 std::string GradientContext::emit(const std::string& op_type, std::vector<std::string> inputs,
                                   std::map<std::string, Attribute> attrs) {
+  return emit_in_domain(op_type, "", std::move(inputs), std::move(attrs));
+}
+
+std::string GradientContext::emit_in_domain(const std::string& op_type, const std::string& domain,
+                                            std::vector<std::string> inputs,
+                                            std::map<std::string, Attribute> attrs) {
   Node n;
   n.op_type = op_type;
+  n.domain = domain;
   n.name = cat("grad/", node_.name.empty() ? node_.outputs[0] : node_.name, "/", op_type, "_",
                counter_++);
   n.inputs = std::move(inputs);

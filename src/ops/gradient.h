@@ -36,6 +36,10 @@ class GradientContext {
   // Appends a node and returns its (first) output's name.
   std::string emit(const std::string& op_type, std::vector<std::string> inputs,
                    std::map<std::string, Attribute> attrs = {});
+  // The same for an op outside the default domain (sinter's own gradient ops).
+  std::string emit_in_domain(const std::string& op_type, const std::string& domain,
+                             std::vector<std::string> inputs,
+                             std::map<std::string, Attribute> attrs = {});
   // A constant as a new initializer; returns its name.
   std::string constant(Tensor value);
   std::string scalar(float v);

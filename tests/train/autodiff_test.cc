@@ -186,6 +186,25 @@ TEST(Autodiff, ReductionsKeepingOrDroppingAxes) {
   }
 }
 
+TEST(Autodiff, ConvWithStridePaddingDilationAndGroups) {
+  struct Geometry {
+    int64_t group, stride, pad, dilation;
+  };
+  for (const Geometry& k : {Geometry{1, 1, 1, 1}, Geometry{2, 2, 0, 1}, Geometry{1, 1, 2, 2}}) {
+    SCOPED_TRACE(testing::Message() << "group " << k.group << " stride " << k.stride << " pad "
+                                    << k.pad << " dilation " << k.dilation);
+    Case c;
+    auto x = c.param("x", random_tensor({2, 4, 7, 6}, 30));
+    auto w = c.param("w", random_tensor({6, 4 / k.group, 3, 3}, 31));
+    auto b = c.param("b", random_tensor({6}, 32));
+    check_gradients(c, c.b.node("Conv", {x, w, b},
+                                {{"group", k.group},
+                                 {"strides", std::vector<int64_t>{k.stride, k.stride}},
+                                 {"pads", std::vector<int64_t>(4, k.pad)},
+                                 {"dilations", std::vector<int64_t>{k.dilation, k.dilation}}}));
+  }
+}
+
 TEST(Autodiff, ValuesUsedTwiceAccumulate) {
   Case c;
   auto x = c.param("x", away_from_zero({4}, 12));

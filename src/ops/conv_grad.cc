@@ -1,0 +1,87 @@
+// The gradient ops of Conv (domain "sinter", made by autodiff): ConvGradData(dY, W) -> dX and
+// ConvGradWeight(X, dY) -> dW. They carry the forward Conv's attributes plus the shape of what
+// they produce (`x_shape` / `w_shape`), so that the forward geometry is rebuilt exactly.
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d_backward.h"
+#include "ops/conv_common.h"
+#include "ops/gradient.h"
+#include "ops/op_registry.h"
+
+namespace sinter {
+
+void conv_gradient(GradientContext& g) {
+  const Node& n = g.node();
+  if (n.inputs.size() > 3) g.unsupported("a fused residual input");
+  const Shape& x = g.input_type(0).shape;
+  const Shape& w = g.input_type(1).shape;
+  const std::string& dy = g.output_grad(0);
+  auto attrs_with = [&](const char* key, const Shape& shape) {
+    std::map<std::string, Attribute> attrs = n.attrs;
+    attrs[key] = std::vector<int64_t>(shape.begin(), shape.end());
+    return attrs;
+  };
+  if (g.wants(0))
+    g.set_input_grad(
+        0, g.emit_in_domain("ConvGradData", "sinter", {dy, g.input(1)}, attrs_with("x_shape", x)));
+  if (g.wants(1))
+    g.set_input_grad(1, g.emit_in_domain("ConvGradWeight", "sinter", {g.input(0), dy},
+                                         attrs_with("w_shape", w)));
+  if (n.inputs.size() > 2 && g.wants(2)) {
+    std::vector<int64_t> axes = {0};
+    for (size_t i = 2; i < x.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+    g.set_input_grad(2, g.emit("ReduceSum",
+                               {dy, g.constant(Tensor::from_vector<int64_t>(
+                                        {static_cast<int64_t>(axes.size())}, axes))},
+                               {{"keepdims", int64_t{0}}}));
+  }
+}
+
+namespace {
+
+// What both ops share: float32 inputs, the produced shape from an attribute.
+OpDef make_conv_grad(const char* type, const char* shape_attr, bool data) {
+  OpDef def;
+  def.type = type;
+  def.domain = "sinter";
+  def.infer = [shape_attr](InferContext& ic) {
+    if (ic.num_inputs() != 2) ic.fail("expects 2 inputs");
+    for (size_t i = 0; i < 2; ++i)
+      if (ic.input(i).dtype != DType::kFloat32) ic.fail(cat("input ", i, " must be float32"));
+    const std::vector<int64_t> shape = ic.node.attr_ints(shape_attr);
+    if (shape.size() < 3 || shape.size() > 4) ic.fail(cat("needs a rank-3 or -4 ", shape_attr));
+    ic.set_output(0, DType::kFloat32, Shape(shape.begin(), shape.end()));
+  };
+  auto make = [data, shape_attr](bool reference) {
+    return [data, shape_attr, reference](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      Node node = ki.node;
+      const std::vector<int64_t> attr = node.attr_ints(shape_attr);
+      const Shape produced(attr.begin(), attr.end());
+      // ConvGradData makes X (W is input 1); ConvGradWeight makes W (X is input 0).
+      const Conv2dShape s = data ? conv_shape(node, produced, ki.inputs[1].shape)
+                                 : conv_shape(node, ki.inputs[0].shape, produced);
+      return std::make_unique<FunctionKernel>([s, data, reference](KernelContext& ctx) {
+        const float* a = ctx.in(0).data<float>();
+        const float* b = ctx.in(1).data<float>();
+        float* out = ctx.out(0).data<float>();
+        if (data) {
+          reference ? conv2d_backward_data_reference(s, a, b, out)
+                    : conv2d_backward_data(s, a, b, out, ctx.pool);
+        } else {
+          reference ? conv2d_backward_weight_reference(s, a, b, out)
+                    : conv2d_backward_weight(s, a, b, out, ctx.pool);
+        }
+      });
+    };
+  };
+  def.impls.push_back({"im2col_gemm", nullptr, make(false)});
+  def.impls.push_back({"reference", nullptr, make(true)});
+  return def;
+}
+
+OpDef make_conv_grad_data() { return make_conv_grad("ConvGradData", "x_shape", true); }
+OpDef make_conv_grad_weight() { return make_conv_grad("ConvGradWeight", "w_shape", false); }
+
+}  // namespace
+SINTER_REGISTER_OP(make_conv_grad_data);
+SINTER_REGISTER_OP(make_conv_grad_weight);
+}  // namespace sinter
