@@ -1,6 +1,8 @@
 // MaxPool, AveragePool (1-D and 2-D; 1-D runs as 2-D with H = 1), GlobalAveragePool and
 // GlobalMaxPool, over kernels/pool with its reference twins last.
 #include "kernels/pool/pool2d.h"
+#include "kernels/pool/pool2d_backward.h"
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 #include "ops/window_geometry.h"
 
@@ -133,9 +135,67 @@ OpDef make_global_pool(const char* type, bool is_max) {
   return def;
 }
 
-OpDef make_max_pool() { return make_window_pool("MaxPool", true); }
-OpDef make_average_pool() { return make_window_pool("AveragePool", false); }
-OpDef make_global_average_pool() { return make_global_pool("GlobalAveragePool", false); }
+// Gradients. MaxPoolGrad(X, dY) and AveragePoolGrad(dY) (domain "sinter") carry the forward
+// attributes, AveragePoolGrad also `x_shape`; GlobalAveragePool's is ordinary ops.
+void max_pool_gradient(GradientContext& g) {
+  g.set_input_grad(
+      0, g.emit_in_domain("MaxPoolGrad", "sinter", {g.input(0), g.output_grad(0)}, g.node().attrs));
+}
+void average_pool_gradient(GradientContext& g) {
+  std::map<std::string, Attribute> attrs = g.node().attrs;
+  const Shape& x = g.input_type(0).shape;
+  attrs["x_shape"] = std::vector<int64_t>(x.begin(), x.end());
+  g.set_input_grad(0, g.emit_in_domain("AveragePoolGrad", "sinter", {g.output_grad(0)}, attrs));
+}
+void global_average_pool_gradient(GradientContext& g) {  // dx = expand(dy) / (H*W)
+  const Shape& x = g.input_type(0).shape;
+  int64_t plane = 1;
+  for (size_t i = 2; i < x.size(); ++i) plane *= x[i];
+  const std::string spread = g.emit("Expand", {g.output_grad(0), g.shape_constant(x)});
+  g.set_input_grad(0, g.emit("Mul", {spread, g.scalar(1.0f / static_cast<float>(plane))}));
+}
+
+OpDef make_pool_grad(const char* type, bool is_max) {
+  OpDef def;
+  def.type = type;
+  def.domain = "sinter";
+  def.infer = [is_max](InferContext& ic) {
+    if (is_max) {
+      ic.set_output(0, DType::kFloat32, ic.input(0).shape);
+    } else {
+      const std::vector<int64_t> x = ic.node.attr_ints("x_shape");
+      if (x.size() < 3 || x.size() > 4) ic.fail("needs a rank-3 or -4 x_shape");
+      ic.set_output(0, DType::kFloat32, Shape(x.begin(), x.end()));
+    }
+  };
+  def.impls.push_back(
+      {"reference", nullptr, [is_max](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         Node node = ki.node;
+         return std::make_unique<FunctionKernel>([node, is_max](KernelContext& ctx) {
+           float* dx = ctx.out(0).data<float>();
+           const kernels::Pool2dParams p = pool_params(node, ctx.out(0).shape());
+           if (is_max) {
+             kernels::max_pool2d_backward(p, ctx.in(0).data<float>(), ctx.in(1).data<float>(), dx,
+                                          ctx.pool);
+           } else {
+             kernels::avg_pool2d_backward(p, ctx.in(0).data<float>(), dx, ctx.pool);
+           }
+         });
+       }});
+  return def;
+}
+
+OpDef make_max_pool() {
+  return with_gradient(make_window_pool("MaxPool", true), max_pool_gradient);
+}
+OpDef make_average_pool() {
+  return with_gradient(make_window_pool("AveragePool", false), average_pool_gradient);
+}
+OpDef make_global_average_pool() {
+  return with_gradient(make_global_pool("GlobalAveragePool", false), global_average_pool_gradient);
+}
+OpDef make_max_pool_grad() { return make_pool_grad("MaxPoolGrad", true); }
+OpDef make_average_pool_grad() { return make_pool_grad("AveragePoolGrad", false); }
 OpDef make_global_max_pool() { return make_global_pool("GlobalMaxPool", true); }
 
 }  // namespace
@@ -143,4 +203,6 @@ SINTER_REGISTER_OP(make_max_pool);
 SINTER_REGISTER_OP(make_average_pool);
 SINTER_REGISTER_OP(make_global_average_pool);
 SINTER_REGISTER_OP(make_global_max_pool);
+SINTER_REGISTER_OP(make_max_pool_grad);
+SINTER_REGISTER_OP(make_average_pool_grad);
 }  // namespace sinter

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -34,6 +35,14 @@ Tensor away_from_zero(const Shape& shape, uint32_t seed) {
   for (int64_t i = 0; i < t.numel(); ++i)
     if (rng() % 2) p[i] = -p[i];
   return t;
+}
+
+// Distinct values 0.05 apart in random order: a +-eps nudge never changes which one is largest.
+Tensor spaced_values(const Shape& shape, uint32_t seed) {
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = 0.05f * static_cast<float>(i) - 1.0f;
+  std::shuffle(v.begin(), v.end(), std::mt19937(seed));
+  return Tensor::from_vector<float>(shape, v);
 }
 
 // Moves the named initializers to graph inputs, so the kernels (not constant folding) run.
@@ -202,6 +211,33 @@ TEST(Autodiff, ConvWithStridePaddingDilationAndGroups) {
                                  {"strides", std::vector<int64_t>{k.stride, k.stride}},
                                  {"pads", std::vector<int64_t>(4, k.pad)},
                                  {"dilations", std::vector<int64_t>{k.dilation, k.dilation}}}));
+  }
+}
+
+TEST(Autodiff, MaxAveragePoolAndGlobalAveragePool) {
+  using Attrs = std::map<std::string, Attribute>;
+  const std::vector<std::pair<const char*, Attrs>> cases = {
+      {"MaxPool",
+       {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}},
+      {"MaxPool",
+       {{"kernel_shape", std::vector<int64_t>{3, 3}},
+        {"strides", std::vector<int64_t>{2, 2}},
+        {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+        {"ceil_mode", int64_t{1}}}},
+      {"AveragePool",
+       {{"kernel_shape", std::vector<int64_t>{3, 3}},
+        {"strides", std::vector<int64_t>{2, 2}},
+        {"pads", std::vector<int64_t>{1, 1, 1, 1}}}},
+      {"AveragePool",
+       {{"kernel_shape", std::vector<int64_t>{2, 3}},
+        {"pads", std::vector<int64_t>{1, 0, 1, 1}},
+        {"count_include_pad", int64_t{1}}}},
+      {"GlobalAveragePool", {}}};
+  for (const auto& [op, attrs] : cases) {
+    SCOPED_TRACE(op);
+    Case c;
+    auto x = c.param("x", spaced_values({2, 2, 5, 6}, 40));
+    check_gradients(c, c.b.node(op, {x}, attrs));
   }
 }
 
