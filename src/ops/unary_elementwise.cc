@@ -202,6 +202,14 @@ void tanh_gradient(GradientContext& g) {  // dx = dy * (1 - y^2)
 void exp_gradient(GradientContext& g) {  // dx = dy * y
   g.set_input_grad(0, g.emit("Mul", {g.output_grad(0), g.output(0)}));
 }
+void sqrt_gradient(GradientContext& g) {  // dx = dy / (2 y)
+  g.set_input_grad(0,
+                   g.emit("Div", {g.output_grad(0), g.emit("Mul", {g.output(0), g.scalar(2.0f)})}));
+}
+void reciprocal_gradient(GradientContext& g) {  // dx = -dy y^2
+  const std::string y = g.output(0);
+  g.set_input_grad(0, g.emit("Neg", {g.emit("Mul", {g.output_grad(0), g.emit("Mul", {y, y})})}));
+}
 void neg_gradient(GradientContext& g) { g.set_input_grad(0, g.emit("Neg", {g.output_grad(0)})); }
 
 OpDef make_relu() {
@@ -229,7 +237,9 @@ OpDef make_leaky_relu() {
   return make_unary(kernel_spec("LeakyRelu", UnaryOp::kLeakyRelu, false, leaky_relu_params, 2));
 }
 OpDef make_erf() { return make_unary(kernel_spec("Erf", UnaryOp::kErf, false, no_params, 8)); }
-OpDef make_sqrt() { return make_unary(kernel_spec("Sqrt", UnaryOp::kSqrt)); }
+OpDef make_sqrt() {
+  return with_gradient(make_unary(kernel_spec("Sqrt", UnaryOp::kSqrt)), sqrt_gradient);
+}
 OpDef make_exp() {
   return with_gradient(make_unary(kernel_spec("Exp", UnaryOp::kExp, false, no_params, 4)),
                        exp_gradient);
@@ -241,7 +251,9 @@ OpDef make_neg() {
 OpDef make_abs() { return make_unary(kernel_spec("Abs", UnaryOp::kAbs, true)); }
 
 OpDef make_reciprocal() {
-  return make_unary(loop_spec("Reciprocal", [](float x, const UnaryParams&) { return 1.0f / x; }));
+  return with_gradient(
+      make_unary(loop_spec("Reciprocal", [](float x, const UnaryParams&) { return 1.0f / x; })),
+      reciprocal_gradient);
 }
 OpDef make_floor() {
   return make_unary(loop_spec("Floor", [](float x, const UnaryParams&) { return std::floor(x); }));

@@ -122,12 +122,15 @@ void check_gradients(Case& c, const std::string& y, float tolerance = 3e-3f) {
 }
 
 TEST(Autodiff, UnaryRules) {
-  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg"}) {
+  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Reciprocal"}) {
     SCOPED_TRACE(op);
     Case c;
     auto x = c.param("x", away_from_zero({3, 4}, 1));
     check_gradients(c, c.b.node(op, {x}));
   }
+  Case c;  // Sqrt on positive inputs
+  auto x = c.param("x", random_tensor({3, 4}, 2, 0.5f, 2.0f));
+  check_gradients(c, c.b.node("Sqrt", {x}));
 }
 
 TEST(Autodiff, BinaryRulesWithBroadcasting) {

@@ -1,0 +1,34 @@
+#pragma once
+// Turns an inference model into one training step's graph: BatchNormalization normalizes with
+// the batch's own statistics (written out ops, so autodiff differentiates them like any other)
+// and reports updated running statistics; Dropout multiplies by a mask the trainer feeds; a
+// softmax cross-entropy loss is appended; parameters become graph inputs; and the backward pass
+// is appended by autodiff. One Session then runs a whole forward + backward step.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace sinter {
+
+struct TrainingGraph {
+  Graph graph;
+  std::string image;   // input: float32 [batch, ...] as the model's input
+  std::string labels;  // input: float32 [batch, classes], one-hot (or smoothed) targets
+  std::vector<std::string> parameters;  // graph inputs holding the trainable tensors
+  std::vector<std::string> gradients;   // outputs, d(loss)/d(parameter), in the same order
+  // (running statistic, output holding its value after this step) for each BatchNormalization.
+  std::vector<std::pair<std::string, std::string>> running_stats;
+  // Inputs the trainer fills for each Dropout: 0 for dropped elements, 1/(1-ratio) for kept.
+  std::vector<std::pair<std::string, float>> dropout_masks;  // (input name, ratio)
+  std::string loss = "loss";      // output: mean cross-entropy over the batch
+  std::string logits;             // output: the model's output for the batch (its own name)
+};
+
+// `model`: one float32 input [N, ...] (N may be dynamic) and one output of logits [N, classes].
+// Trainable parameters are its float initializers other than BatchNormalization's running
+// statistics. Throws InputError / UnsupportedError (naming the node) for what it cannot train.
+TrainingGraph make_training_graph(const Graph& model, int64_t batch);
+
+}  // namespace sinter
