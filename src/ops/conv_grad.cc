@@ -43,13 +43,32 @@ OpDef make_conv_grad(const char* type, const char* shape_attr, bool data) {
   OpDef def;
   def.type = type;
   def.domain = "sinter";
-  def.infer = [shape_attr](InferContext& ic) {
+  def.infer = [shape_attr, data](InferContext& ic) {
     if (ic.num_inputs() != 2) ic.fail("expects 2 inputs");
     for (size_t i = 0; i < 2; ++i)
       if (ic.input(i).dtype != DType::kFloat32) ic.fail(cat("input ", i, " must be float32"));
-    const std::vector<int64_t> shape = ic.node.attr_ints(shape_attr);
-    if (shape.size() < 3 || shape.size() > 4) ic.fail(cat("needs a rank-3 or -4 ", shape_attr));
-    ic.set_output(0, DType::kFloat32, Shape(shape.begin(), shape.end()));
+    const std::vector<int64_t> attr = ic.node.attr_ints(shape_attr);
+    const Shape shape(attr.begin(), attr.end());
+    if (shape.size() < 3 || shape.size() > 4 || !shape_is_static(shape))
+      ic.fail(cat("needs a static rank-3 or -4 ", shape_attr));
+    // dY must be exactly what the forward Conv of these shapes produced: the kernels index by it.
+    const Shape& x = data ? shape : ic.input(0).shape;
+    const Shape& w = data ? ic.input(1).shape : shape;
+    const Shape& dy = ic.input(data ? 0 : 1).shape;
+    if (x.size() != w.size() || dy.size() != x.size() || !shape_is_static(x) ||
+        !shape_is_static(w) || !shape_is_static(dy))
+      ic.fail("X, W and dY need static shapes of one rank");
+    const Conv2dShape s = conv_shape(ic.node, x, w);
+    try {
+      s.validate();
+    } catch (const Error& e) {
+      ic.fail(e.what());
+    }
+    const Shape want = x.size() == 3 ? Shape{s.N, s.M, s.OW()} : Shape{s.N, s.M, s.OH(), s.OW()};
+    if (dy != want || w[1] * s.group != s.C)
+      ic.fail(cat("dY ", shape_str(dy), " does not match a Conv of X ", shape_str(x), " and W ",
+                  shape_str(w)));
+    ic.set_output(0, DType::kFloat32, shape);
   };
   auto make = [data, shape_attr](bool reference) {
     return [data, shape_attr, reference](const KernelInfo& ki) -> std::unique_ptr<Kernel> {

@@ -160,13 +160,22 @@ OpDef make_pool_grad(const char* type, bool is_max) {
   def.type = type;
   def.domain = "sinter";
   def.infer = [is_max](InferContext& ic) {
-    if (is_max) {
-      ic.set_output(0, DType::kFloat32, ic.input(0).shape);
-    } else {
-      const std::vector<int64_t> x = ic.node.attr_ints("x_shape");
-      if (x.size() < 3 || x.size() > 4) ic.fail("needs a rank-3 or -4 x_shape");
-      ic.set_output(0, DType::kFloat32, Shape(x.begin(), x.end()));
+    require_float_nc(ic, 3);
+    Shape x = ic.input(0).shape;
+    if (!is_max) {
+      const std::vector<int64_t> attr = ic.node.attr_ints("x_shape");
+      x.assign(attr.begin(), attr.end());
     }
+    // dY must be exactly the forward pooling's output: the kernels index by it.
+    const ValueType& dy = ic.input(is_max ? 1 : 0);
+    if (x.size() < 3 || x.size() > 4 || !shape_is_static(x) || !dy.has_shape)
+      ic.fail("needs a static rank-3 or -4 input shape and a known dY shape");
+    WindowGeometry g = pool_geometry(ic.node, x);
+    Shape want = {x[0], x[1]};
+    want.insert(want.end(), g.out.begin(), g.out.end());
+    if (dy.shape != want)
+      ic.fail(cat("dY ", shape_str(dy.shape), " is not the pooled shape ", shape_str(want)));
+    ic.set_output(0, DType::kFloat32, x);
   };
   def.impls.push_back(
       {"reference", nullptr, [is_max](const KernelInfo& ki) -> std::unique_ptr<Kernel> {

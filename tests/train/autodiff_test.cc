@@ -244,6 +244,38 @@ TEST(Autodiff, MaxAveragePoolAndGlobalAveragePool) {
   }
 }
 
+// The gradient ops index their buffers by dY's shape: a model file that pairs them with the
+// wrong shapes must be refused when shapes are inferred, not read out of bounds.
+TEST(Autodiff, GradientOpsRejectMismatchedShapes) {
+  auto build = [](const std::string& op, std::vector<std::string> names, Shape a, Shape b,
+                  std::map<std::string, Attribute> attrs) {
+    GraphBuilder g;
+    auto x = g.input(names[0], DType::kFloat32, a);
+    auto y = g.input(names[1], DType::kFloat32, b);
+    Node n;
+    n.op_type = op;
+    n.domain = "sinter";
+    n.name = "bad";
+    n.inputs = {x, y};
+    n.outputs = {"out"};
+    n.attrs = std::move(attrs);
+    Graph graph = g.build();
+    graph.nodes.push_back(n);
+    graph.outputs = {"out"};
+    return graph;
+  };
+  Graph data = build("ConvGradData", {"dy", "w"}, {1, 2, 5, 5}, {2, 3, 3, 3},
+                     {{"x_shape", std::vector<int64_t>{1, 3, 9, 9}}});  // dY should be 7x7
+  EXPECT_THROW(infer_graph(data), ModelError);
+  Graph weight = build("ConvGradWeight", {"x", "dy"}, {1, 3, 9, 9}, {1, 2, 7, 7},
+                       {{"w_shape", std::vector<int64_t>{2, 4, 3, 3}}});  // C is 3, not 4
+  EXPECT_THROW(infer_graph(weight), ModelError);
+  Graph pool = build("MaxPoolGrad", {"x", "dy"}, {1, 2, 8, 8}, {1, 2, 5, 5},
+                     {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                      {"strides", std::vector<int64_t>{2, 2}}});  // dY should be 4x4
+  EXPECT_THROW(infer_graph(pool), ModelError);
+}
+
 TEST(Autodiff, ValuesUsedTwiceAccumulate) {
   Case c;
   auto x = c.param("x", away_from_zero({4}, 12));
