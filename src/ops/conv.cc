@@ -219,6 +219,17 @@ class PlannedConvKernel : public ConvKernelBase {
   Tensor weights_, bias_;
 };
 
+// Weights fed at run time (training, where they change every step): packed again on each run.
+// Packing reads the weights once, a small cost next to the convolution that reuses them.
+class RuntimeWeightsConvKernel : public ConvKernelBase {
+ public:
+  using ConvKernelBase::ConvKernelBase;
+  void run(KernelContext& ctx) override {
+    ConvInputs in = conv_inputs(ctx);
+    Conv2d(shape_for(ctx), in.w, in.bias, act_).run(in.x, in.y, in.residual, ctx.pool);
+  }
+};
+
 bool weights_constant(const KernelInfo& ki) {
   return ki.constant(1) && (!ki.node.has_input(2) || ki.constant(2));
 }
@@ -246,6 +257,10 @@ OpDef make_conv_def(const char* type, const char* domain) {
   def.impls.push_back(
       {"conv2d", weights_constant, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          return std::make_unique<PlannedConvKernel>(ki);
+       }});
+  def.impls.push_back(
+      {"conv2d_packed_per_run", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         return std::make_unique<RuntimeWeightsConvKernel>(ki);
        }});
   def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          return std::make_unique<ReferenceConvKernel>(ki);

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include "ir/graph_builder.h"
+#include "kernels/conv/conv2d.h"
 #include "math_op_test_util.h"
+#include "runtime/session.h"
 
 namespace sinter::testing {
 namespace {
@@ -88,16 +91,42 @@ TEST(ConvOp, EveryImplementationMatchesReference) {
   }
 }
 
-TEST(ConvOp, NonConstantWeightsSkipThePlannedPath) {
+TEST(ConvOp, NonConstantWeightsArePackedPerRun) {
   Tensor x = random_tensor({1, 2, 5, 5}, 1), w = random_tensor({3, 2, 3, 3}, 2);
   Node n = make_node("Conv", 2);
   const OpDef& def = op_for(n, 13);
   std::vector<ValueType> types = {{DType::kFloat32, x.shape(), true},
                                   {DType::kFloat32, w.shape(), true}};
   KernelInfo dynamic{n, 13, types, {}, {nullptr, nullptr}, 1};
-  EXPECT_EQ(choose_kernel(def, dynamic).name, "reference");
+  EXPECT_EQ(choose_kernel(def, dynamic).name, "conv2d_packed_per_run");
   KernelInfo constant{n, 13, types, {}, {nullptr, &w}, 1};
   EXPECT_EQ(choose_kernel(def, constant).name, "conv2d");
+
+  // Weights as a graph input (as in training) give the reference's answer, run after run with
+  // changing weights.
+  GraphBuilder b;
+  auto xi = b.input("x", DType::kFloat32, {2, 2, 7, 6});
+  auto wi = b.input("w", DType::kFloat32, {4, 2, 3, 3});
+  b.output(b.node("Conv", {xi, wi}, {{"pads", Ints{1, 0, 1, 2}}, {"strides", Ints{2, 1}}}));
+  Session s(b.build(), {2, false, false});
+  for (uint32_t seed = 3; seed < 6; ++seed) {
+    Tensor xs = random_tensor({2, 2, 7, 6}, seed), ws = random_tensor({4, 2, 3, 3}, seed + 10);
+    const Tensor got = s.run({{"x", xs}, {"w", ws}})[0];
+    Conv2dShape cs;
+    cs.N = 2;
+    cs.C = 2;
+    cs.H = 7;
+    cs.W = 6;
+    cs.M = 4;
+    cs.KH = cs.KW = 3;
+    cs.stride_h = 2;
+    cs.pad_top = 1;
+    cs.pad_bottom = 1;
+    cs.pad_right = 2;
+    std::vector<float> want(static_cast<size_t>(got.numel()));
+    conv2d_reference(cs, xs.data<float>(), ws.data<float>(), nullptr, nullptr, {}, want.data());
+    for (int64_t i = 0; i < got.numel(); ++i) ASSERT_NEAR(got.data<float>()[i], want[i], 1e-4f);
+  }
 }
 
 TEST(ConvOp, FusedConvEqualsConvAddActivation) {
