@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 
+#include "../ops/math_op_test_util.h"
 #include "core/error.h"
 #include "ir/graph_builder.h"
 #include "ops/infer_graph.h"
@@ -19,13 +20,7 @@
 namespace sinter {
 namespace {
 
-Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = d(rng);
-  return Tensor::from_vector<float>(shape, v);
-}
+using testing::random_tensor;
 
 // Values in [0.2, 1] with random signs: away from Relu's kink and from zero denominators.
 Tensor away_from_zero(const Shape& shape, uint32_t seed) {
@@ -152,7 +147,7 @@ TEST(Autodiff, BinaryRulesWithBroadcasting) {
 TEST(Autodiff, GemmEveryTransposeAlphaBetaAndBias) {
   for (int64_t ta : {0, 1})
     for (int64_t tb : {0, 1}) {
-      SCOPED_TRACE(testing::Message() << "transA " << ta << " transB " << tb);
+      SCOPED_TRACE(::testing::Message() << "transA " << ta << " transB " << tb);
       Case c;
       auto a = c.param("a", random_tensor(ta ? Shape{5, 3} : Shape{3, 5}, 4));
       auto b = c.param("b", random_tensor(tb ? Shape{4, 5} : Shape{5, 4}, 5));
@@ -176,7 +171,7 @@ TEST(Autodiff, MatMulFlattenReshapeIdentity) {
 TEST(Autodiff, SoftmaxAndLogSoftmaxOverEitherAxis) {
   for (const char* op : {"Softmax", "LogSoftmax"})
     for (int64_t axis : {-1, 0}) {
-      SCOPED_TRACE(testing::Message() << op << " axis " << axis);
+      SCOPED_TRACE(::testing::Message() << op << " axis " << axis);
       Case c;
       auto x = c.param("x", random_tensor({3, 5}, 10, -2.0f, 2.0f));
       check_gradients(c, c.b.node(op, {x}, {{"axis", axis}}));
@@ -185,7 +180,7 @@ TEST(Autodiff, SoftmaxAndLogSoftmaxOverEitherAxis) {
 
 TEST(Autodiff, ReductionsKeepingOrDroppingAxes) {
   for (int64_t keep : {0, 1}) {
-    SCOPED_TRACE(testing::Message() << "keepdims " << keep);
+    SCOPED_TRACE(::testing::Message() << "keepdims " << keep);
     Case c;
     auto x = c.param("x", random_tensor({2, 3, 4}, 11));
     auto mean =
@@ -203,8 +198,8 @@ TEST(Autodiff, ConvWithStridePaddingDilationAndGroups) {
     int64_t group, stride, pad, dilation;
   };
   for (const Geometry& k : {Geometry{1, 1, 1, 1}, Geometry{2, 2, 0, 1}, Geometry{1, 1, 2, 2}}) {
-    SCOPED_TRACE(testing::Message() << "group " << k.group << " stride " << k.stride << " pad "
-                                    << k.pad << " dilation " << k.dilation);
+    SCOPED_TRACE(::testing::Message() << "group " << k.group << " stride " << k.stride << " pad "
+                                      << k.pad << " dilation " << k.dilation);
     Case c;
     auto x = c.param("x", random_tensor({2, 4, 7, 6}, 30));
     auto w = c.param("w", random_tensor({6, 4 / k.group, 3, 3}, 31));

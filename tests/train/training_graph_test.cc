@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "../ops/math_op_test_util.h"
 #include "core/error.h"
 #include "data/data_loader.h"
 #include "data/fashion_mnist.h"
@@ -20,13 +21,7 @@
 namespace sinter {
 namespace {
 
-Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = d(rng);
-  return Tensor::from_vector<float>(shape, v);
-}
+using testing::random_tensor;
 
 Tensor one_hot(const std::vector<int64_t>& labels, int64_t classes) {
   Tensor t(DType::kFloat32, {static_cast<int64_t>(labels.size()), classes});
