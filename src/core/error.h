@@ -29,6 +29,12 @@ class InputError : public Error {
   using Error::Error;
 };
 
+// Values went non-finite (NaN or infinity) where finite ones were needed.
+class NumericError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 inline void append_all(std::string&) {}
 template <class T, class... Rest>
@@ -54,7 +60,7 @@ std::string cat(const Args&... args) {
 
 // Internal invariant check that stays on in release builds: a broken invariant is a bug, and a
 // clear message beats undefined behaviour.
-#define SINTER_CHECK(cond, ...)                                                                 \
-  do {                                                                                          \
+#define SINTER_CHECK(cond, ...)                                                                    \
+  do {                                                                                             \
     if (!(cond)) throw ::sinter::Error(::sinter::cat(__FILE__, ":", __LINE__, ": ", __VA_ARGS__)); \
   } while (0)

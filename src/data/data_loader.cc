@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/seeded_random.h"
 
 namespace sinter {
 
@@ -18,31 +19,11 @@ constexpr size_t kPrefetchDepth = 2;
 constexpr uint64_t kOrderStream = 1;
 constexpr uint64_t kAugmentStream = 2;
 
-// SplitMix64's finalizer: nearby inputs (epoch 3 and 4) give unrelated seeds.
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-uint64_t mix(uint64_t a, uint64_t b) { return splitmix64(a ^ splitmix64(b)); }
-
-// Uniform in [0, n) by rejection. std::uniform_int_distribution and std::shuffle are not the
-// same across standard libraries; this and the raw mt19937_64 output are.
-uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t threshold = (0 - n) % n;  // 2^64 mod n: the biased low values
-  for (;;) {
-    uint64_t r = rng();
-    if (r >= threshold) return r % n;
-  }
-}
-
 std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int64_t epoch) {
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), int64_t{0});
   if (!shuffle) return order;
-  std::mt19937_64 rng(mix(mix(seed, kOrderStream), static_cast<uint64_t>(epoch)));
+  std::mt19937_64 rng(mix_seed(mix_seed(seed, kOrderStream), static_cast<uint64_t>(epoch)));
   for (int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates
     int64_t j = static_cast<int64_t>(uniform_below(rng, static_cast<uint64_t>(i) + 1));
     std::swap(order[i], order[j]);
@@ -95,10 +76,12 @@ int64_t DataLoader::batches_per_epoch() const {
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
-void DataLoader::start_epoch(int64_t epoch) {
+void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
   stop();
+  if (first_batch < 0)
+    throw InputError(cat(dataset_.name, ": first batch must not be negative, got ", first_batch));
   std::vector<int64_t> order = epoch_order(dataset_.size(), options_.shuffle, options_.seed, epoch);
-  worker_ = std::thread(&DataLoader::produce, this, epoch, std::move(order));
+  worker_ = std::thread(&DataLoader::produce, this, epoch, first_batch, std::move(order));
   started_ = true;
 }
 
@@ -117,10 +100,10 @@ bool DataLoader::next(Batch& batch) {
   return false;
 }
 
-void DataLoader::produce(int64_t epoch, std::vector<int64_t> order) {
+void DataLoader::produce(int64_t epoch, int64_t first_batch, std::vector<int64_t> order) {
   try {
     const int64_t batches = batches_per_epoch();
-    for (int64_t b = 0; b < batches; ++b) {
+    for (int64_t b = first_batch; b < batches; ++b) {
       {
         // Wait for room before building, so at most kPrefetchDepth batches exist ahead.
         std::unique_lock lock(mutex_);
@@ -162,8 +145,9 @@ Batch DataLoader::make_batch(int64_t epoch, int64_t index,
   float* dst = batch.images.data<float>();
   int64_t* dst_labels = batch.labels.data<int64_t>();
 
-  std::mt19937_64 rng(mix(mix(mix(options_.seed, kAugmentStream), static_cast<uint64_t>(epoch)),
-                          static_cast<uint64_t>(index)));
+  std::mt19937_64 rng(
+      mix_seed(mix_seed(mix_seed(options_.seed, kAugmentStream), static_cast<uint64_t>(epoch)),
+               static_cast<uint64_t>(index)));
   const int64_t pad = options_.crop_padding;
   for (int64_t i = 0; i < size; ++i) {
     const int64_t k = order[static_cast<size_t>(begin + i)];

@@ -59,15 +59,16 @@ class DataLoader {
   int64_t batches_per_epoch() const;
   const Dataset& dataset() const { return dataset_; }
 
-  // Begins epoch `epoch`, abandoning whatever was left of the previous one.
-  void start_epoch(int64_t epoch);
+  // Begins epoch `epoch` at batch `first_batch` (a resumed run skips what it already did),
+  // abandoning whatever was left of the previous epoch. The skipped batches are never built.
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   // Moves the next batch into `batch` and returns true, or returns false once the epoch is done.
   // Blocks while the batch is being prepared. An exception thrown while preparing a batch is
   // rethrown here (every time next() reaches it, until the next start_epoch()).
   bool next(Batch& batch);
 
  private:
-  void produce(int64_t epoch, std::vector<int64_t> order);
+  void produce(int64_t epoch, int64_t first_batch, std::vector<int64_t> order);
   Batch make_batch(int64_t epoch, int64_t index, const std::vector<int64_t>& order) const;
   void stop();
 

@@ -1,6 +1,7 @@
 #include "runtime/plan.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "core/error.h"
 #include "runtime/concat_in_place.h"
@@ -8,6 +9,17 @@
 namespace sinter {
 
 namespace {
+// "nan at element 12 of [4, 8]", or "" when every element is finite.
+std::string describe_nonfinite(const Tensor& t) {
+  const int64_t i = find_nonfinite(t);
+  if (i < 0) return "";
+  const double v = t.dtype() == DType::kFloat32 ? t.data<float>()[i] : t.data<double>()[i];
+  return cat(std::isnan(v) ? "nan"
+             : v > 0       ? "inf"
+                           : "-inf",
+             " at element ", i, " of ", shape_str(t.shape()));
+}
+
 int root_of(const std::vector<Slot>& slots, int s) {
   while (slots[s].kind == SlotKind::kView) s = slots[s].view_of;
   return s;
@@ -77,6 +89,7 @@ Plan::Plan(const Graph& g, int threads) {
     PlanStep step;
     step.node_name = node.name;
     step.op_type = node.op_type;
+    step.output_names = node.outputs;
     step.context.inputs.assign(node.inputs.size(), nullptr);
     for (const auto& in : node.inputs) {
       if (in.empty()) {
@@ -173,11 +186,14 @@ Plan::Plan(const Graph& g, int threads) {
 }
 
 std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inputs,
-                              ThreadPool& pool, bool profile) {
+                              ThreadPool& pool, bool profile, bool check_finite) {
   for (int s : input_slots_) {
     auto it = inputs.find(slots_[s].name);
     SINTER_CHECK(it != inputs.end(), "missing input '", slots_[s].name, "'");
     slots_[s].tensor = it->second;
+    if (check_finite)
+      if (std::string bad = describe_nonfinite(it->second); !bad.empty())
+        throw NumericError(cat("input '", slots_[s].name, "' holds ", bad));
   }
   for (Slot& slot : slots_)
     if (slot.kind == SlotKind::kGraphOutput) slot.tensor = Tensor(slot.type.dtype, slot.type.shape);
@@ -195,6 +211,13 @@ std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inp
     } else {
       step.kernel->run(step.context);
     }
+    if (check_finite)
+      for (size_t i = 0; i < step.context.outputs.size(); ++i) {
+        const Tensor* out = step.context.outputs[i];
+        if (std::string bad = out ? describe_nonfinite(*out) : ""; !bad.empty())
+          throw NumericError(cat("'", step.output_names[i], "' from node '", step.node_name, "' (",
+                                 step.op_type, ") holds ", bad));
+      }
   }
 
   std::vector<Tensor> outputs;

@@ -20,6 +20,7 @@ struct StepProfile {
 struct PlanStep {
   std::string node_name;
   std::string op_type;
+  std::vector<std::string> output_names;
   std::string kernel_name;
   std::unique_ptr<Kernel> kernel;  // null for views, which only alias their input
   KernelContext context;           // points into the plan's slots
@@ -49,9 +50,11 @@ class Plan {
   // plan's constants.
   Plan(const Graph& g, int threads);
 
-  // Inputs by name (checked by Session); returns outputs in graph output order.
+  // Inputs by name (checked by Session); returns outputs in graph output order. With
+  // `check_finite`, every float input and every step's float outputs are scanned, and the first
+  // NaN or infinity throws NumericError naming the value and the node that produced it.
   std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs, ThreadPool& pool,
-                          bool profile);
+                          bool profile, bool check_finite = false);
 
   const std::vector<PlanStep>& steps() const { return steps_; }
   void reset_profile();

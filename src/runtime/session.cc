@@ -33,8 +33,8 @@ void Session::check_inputs(const std::unordered_map<std::string, Tensor>& inputs
     for (size_t d = 0; ok && d < want->shape.size(); ++d)
       ok = want->shape[d] < 0 || want->shape[d] == t.shape()[d];
     if (!ok)
-      throw InputError(cat("input '", name, "': expected shape ", shape_str(want->shape),
-                           ", got ", shape_str(t.shape())));
+      throw InputError(cat("input '", name, "': expected shape ", shape_str(want->shape), ", got ",
+                           shape_str(t.shape())));
   }
   for (const auto& [name, t] : inputs) {
     bool known = false;
@@ -48,8 +48,7 @@ std::string Session::signature(const std::unordered_map<std::string, Tensor>& in
   for (const auto& name : model_.inputs) {
     const Tensor& t = inputs.at(name);
     sig += name + shape_str(t.shape()) + dtype_name(t.dtype());
-    if (may_decide_shapes(t))
-      sig.append(static_cast<const char*>(t.raw()), t.nbytes());
+    if (may_decide_shapes(t)) sig.append(static_cast<const char*>(t.raw()), t.nbytes());
   }
   return sig;
 }
@@ -76,7 +75,7 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
 
 std::vector<Tensor> Session::run(const std::unordered_map<std::string, Tensor>& inputs) {
   prepare(inputs);
-  return plan_->run(inputs, pool_, options_.profile);
+  return plan_->run(inputs, pool_, options_.profile, options_.check_finite);
 }
 
 }  // namespace sinter

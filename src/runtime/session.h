@@ -15,6 +15,9 @@ struct SessionOptions {
   int threads = 1;
   bool optimize = true;
   bool profile = false;  // time every step
+  // Scan inputs and every step's outputs for NaN or infinity and throw NumericError at the first
+  // (slow: for diagnosing where values went bad).
+  bool check_finite = false;
 };
 
 // Runs a model: checks inputs against the model's declared types, compiles a Plan for each new

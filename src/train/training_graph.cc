@@ -105,7 +105,7 @@ void dropout_for_training(const Node& d, Graph& g, std::vector<Node>& out, Train
 
 }  // namespace
 
-TrainingGraph make_training_graph(const Graph& model, int64_t batch) {
+TrainingGraph make_training_graph(const Graph& model, int64_t batch, Loss loss) {
   if (model.inputs.size() != 1 || model.outputs.size() != 1)
     throw InputError(cat("training needs a model with one input and one output, this one has ",
                          model.inputs.size(), " and ", model.outputs.size()));
@@ -155,12 +155,17 @@ TrainingGraph make_training_graph(const Graph& model, int64_t batch) {
   g.types[tg.labels] = {DType::kFloat32, lt->shape, true};
   std::vector<Node> loss_nodes;
   Emitter e(g, loss_nodes, "loss");
-  const std::string log_p = e.node("LogSoftmax", {logits}, {{"axis", int64_t{1}}});
-  const std::string per_sample = e.node(
-      "ReduceSum",
-      {e.node("Mul", {log_p, tg.labels}), e.constant(Tensor::from_vector<int64_t>({1}, {1}))},
-      {{"keepdims", int64_t{0}}});
-  e.node("Neg", {e.node("ReduceMean", {per_sample}, {{"keepdims", int64_t{0}}})}, {}, tg.loss);
+  if (loss == Loss::kCrossEntropy) {
+    const std::string log_p = e.node("LogSoftmax", {logits}, {{"axis", int64_t{1}}});
+    const std::string per_sample = e.node(
+        "ReduceSum",
+        {e.node("Mul", {log_p, tg.labels}), e.constant(Tensor::from_vector<int64_t>({1}, {1}))},
+        {{"keepdims", int64_t{0}}});
+    e.node("Neg", {e.node("ReduceMean", {per_sample}, {{"keepdims", int64_t{0}}})}, {}, tg.loss);
+  } else {
+    const std::string error = e.node("Sub", {logits, tg.labels});
+    e.node("ReduceMean", {e.node("Mul", {error, error})}, {{"keepdims", int64_t{0}}}, tg.loss);
+  }
   for (Node& n : loss_nodes) g.nodes.push_back(std::move(n));
   tg.logits = logits;
   g.outputs = {tg.loss, tg.logits};

@@ -2,8 +2,9 @@
 // Turns an inference model into one training step's graph: BatchNormalization normalizes with
 // the batch's own statistics (written out ops, so autodiff differentiates them like any other)
 // and reports updated running statistics; Dropout multiplies by a mask the trainer feeds; a
-// softmax cross-entropy loss is appended; parameters become graph inputs; and the backward pass
-// is appended by autodiff. One Session then runs a whole forward + backward step.
+// loss (softmax cross-entropy or mean squared error) is appended; parameters become graph inputs;
+// and the backward pass is appended by autodiff. One Session then runs a whole forward + backward
+// step.
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,11 @@
 #include "ir/graph.h"
 
 namespace sinter {
+
+enum class Loss {
+  kCrossEntropy,      // softmax cross-entropy against (possibly smoothed) target distributions
+  kMeanSquaredError,  // mean over every element of (logits - targets)^2, as torch's MSELoss
+};
 
 struct TrainingGraph {
   Graph graph;
@@ -22,13 +28,14 @@ struct TrainingGraph {
   std::vector<std::pair<std::string, std::string>> running_stats;
   // Inputs the trainer fills for each Dropout: 0 for dropped elements, 1/(1-ratio) for kept.
   std::vector<std::pair<std::string, float>> dropout_masks;  // (input name, ratio)
-  std::string loss = "loss";      // output: mean cross-entropy over the batch
-  std::string logits;             // output: the model's output for the batch (its own name)
+  std::string loss = "loss";                                 // output: the batch's mean loss
+  std::string logits;  // output: the model's output for the batch (its own name)
 };
 
 // `model`: one float32 input [N, ...] (N may be dynamic) and one output of logits [N, classes].
 // Trainable parameters are its float initializers other than BatchNormalization's running
 // statistics. Throws InputError / UnsupportedError (naming the node) for what it cannot train.
-TrainingGraph make_training_graph(const Graph& model, int64_t batch);
+TrainingGraph make_training_graph(const Graph& model, int64_t batch,
+                                  Loss loss = Loss::kCrossEntropy);
 
 }  // namespace sinter

@@ -87,23 +87,6 @@ Json profile_json(const ProfileReport& r) {
   return {{"total_ms", round3(r.total_ms)}, {"nodes", nodes}, {"op_types", ops}};
 }
 
-void print_profile(const ProfileReport& r) {
-  auto gf = [](double g) { return g > 0 ? format("%.1f", g) : std::string("-"); };
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& op : r.op_types)
-    rows.push_back({op.op_type, std::to_string(op.nodes), format("%.3f", op.ms),
-                    format("%.1f", 100 * op.share), gf(op.gflops)});
-  std::cout << "\nprofile per op type (mean of " << r.runs << " runs; kernels "
-            << format("%.3f", r.total_ms) << " ms):\n"
-            << format_table({"op", "nodes", "ms", "%", "GFLOP/s"}, rows, {1, 2, 3, 4});
-  rows.clear();
-  for (const auto& n : r.nodes)
-    rows.push_back({n.node, n.op_type, n.kernel, format("%.3f", n.ms),
-                    format("%.1f", 100 * n.share), gf(n.gflops)});
-  std::cout << "\nprofile per node, slowest first:\n"
-            << format_table({"node", "op", "kernel", "ms", "%", "GFLOP/s"}, rows, {3, 4, 5});
-}
-
 int run_bench(const BenchOptions& o) {
   Graph model = load_onnx(o.model);
   std::vector<std::string> notes;
@@ -182,6 +165,23 @@ int run_bench(const BenchOptions& o) {
 }
 
 }  // namespace
+
+void print_profile(const ProfileReport& r) {
+  auto gf = [](double g) { return g > 0 ? format("%.1f", g) : std::string("-"); };
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& op : r.op_types)
+    rows.push_back({op.op_type, std::to_string(op.nodes), format("%.3f", op.ms),
+                    format("%.1f", 100 * op.share), gf(op.gflops)});
+  std::cout << "\nprofile per op type (mean of " << r.runs << " runs; kernels "
+            << format("%.3f", r.total_ms) << " ms):\n"
+            << format_table({"op", "nodes", "ms", "%", "GFLOP/s"}, rows, {1, 2, 3, 4});
+  rows.clear();
+  for (const auto& n : r.nodes)
+    rows.push_back({n.node, n.op_type, n.kernel, format("%.3f", n.ms),
+                    format("%.1f", 100 * n.share), gf(n.gflops)});
+  std::cout << "\nprofile per node, slowest first:\n"
+            << format_table({"node", "op", "kernel", "ms", "%", "GFLOP/s"}, rows, {3, 4, 5});
+}
 
 Subcommand add_bench_command(CLI::App& parent) {
   auto o = std::make_shared<BenchOptions>();

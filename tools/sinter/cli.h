@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "runtime/profile_report.h"
 
 namespace sinter::cli {
 
@@ -27,6 +28,11 @@ struct Subcommand {
 Subcommand add_info_command(CLI::App& parent);
 Subcommand add_run_command(CLI::App& parent);
 Subcommand add_bench_command(CLI::App& parent);
+Subcommand add_train_command(CLI::App& parent);
+Subcommand add_eval_command(CLI::App& parent);
+
+// Prints per-op-type and per-node tables of a profile (`bench --profile`, `train --profile`).
+void print_profile(const ProfileReport& report);
 
 // Columns padded to their widest cell; columns listed in `right` are right-aligned (numbers).
 inline std::string format_table(const std::vector<std::string>& header,

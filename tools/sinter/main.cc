@@ -33,13 +33,13 @@ int run_guarded(const std::function<int()>& action) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sinter: imports ONNX models and runs them on the CPU"};
+  CLI::App app{"sinter: imports, trains and runs neural networks on the CPU"};
   app.require_subcommand(1);
   app.fallthrough(false);
   std::vector<sinter::cli::Subcommand> commands = {
-      sinter::cli::add_info_command(app),
-      sinter::cli::add_run_command(app),
-      sinter::cli::add_bench_command(app),
+      sinter::cli::add_info_command(app),  sinter::cli::add_run_command(app),
+      sinter::cli::add_bench_command(app), sinter::cli::add_train_command(app),
+      sinter::cli::add_eval_command(app),
   };
   try {
     app.parse(argc, argv);

@@ -1,0 +1,93 @@
+#pragma once
+// One model's training state and its step: the training graph compiled once, the parameters and
+// running statistics it feeds, the optimizer and the learning-rate schedule. A step is forward,
+// backward, optional clipping, then the update; hooks between them let compression (masks,
+// projections) and distributed training (a gradient all-reduce) wrap the step without copying it.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/data_loader.h"
+#include "ir/graph.h"
+#include "runtime/session.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "train/training_graph.h"
+
+namespace sinter {
+
+struct TrainerOptions {
+  int64_t batch_size = 64;
+  int threads = 1;
+  uint64_t seed = 1;              // dropout masks derive from (seed, step)
+  std::string optimizer = "sgd";  // "sgd", "nesterov", "adam", "adamw"
+  float lr = 0.05f;
+  float momentum = 0.9f;  // SGD momentum, or Adam's beta1
+  float weight_decay = 5e-4f;
+  std::string schedule = "cosine";  // see make_schedule()
+  int64_t warmup_steps = 0;
+  int64_t total_steps = 1;  // the schedule's horizon
+  Loss loss = Loss::kCrossEntropy;
+  float label_smoothing = 0.0f;  // cross-entropy targets (1-e)*one_hot + e/classes
+  float clip_norm = 0.0f;        // global gradient-norm clipping; 0 turns it off
+  bool profile = false;          // time every node of the step (see session())
+};
+
+struct StepResult {
+  float loss = 0.0f;
+  int64_t correct = 0;  // samples whose largest logit is their label
+  float lr = 0.0f;      // the learning rate the update used
+};
+
+class Trainer {
+ public:
+  // Builds the training graph of `model` (see make_training_graph) for options.batch_size.
+  // Throws InputError for bad options (naming the option), and whatever make_training_graph
+  // throws for a model it cannot train.
+  Trainer(const Graph& model, TrainerOptions options);
+  ~Trainer();
+
+  // One optimizer step on `batch`, which must hold exactly batch_size samples. When the loss or
+  // a gradient is not finite, nothing is updated and NumericError names the step and the
+  // first value of the step that went non-finite (found by running the step again, checked).
+  StepResult step(const Batch& batch);
+
+  // Called after the gradients are computed (before clipping and the update), and after the
+  // update. The parameters' values and gradients may be changed in place.
+  std::function<void(Trainer&)> on_gradients;
+  std::function<void(Trainer&)> on_update;
+
+  const TrainerOptions& options() const { return options_; }
+  const TrainingGraph& training_graph() const { return tg_; }
+  const std::vector<Parameter>& parameters() const { return optimizer_->parameters(); }
+  // Completed steps (also the optimizer's count, so it survives a checkpoint).
+  int64_t steps() const { return optimizer_->steps(); }
+  int64_t num_classes() const { return num_classes_; }
+  Session& session() { return *session_; }
+
+  // The inference model with the current parameters and running statistics.
+  Graph model() const;
+  OptimizerState optimizer_state() const { return optimizer_->state(); }
+  // Restores optimizer state saved by optimizer_state() (including the step count). All or
+  // nothing: throws InputError on a mismatch and changes nothing.
+  void load_optimizer_state(const OptimizerState& state) { optimizer_->load_state(state); }
+
+ private:
+  void fill_targets(const Batch& batch);
+  void fill_dropout_masks();
+  [[noreturn]] void diagnose_non_finite(const std::string& what);
+
+  Graph model_;
+  TrainerOptions options_;
+  TrainingGraph tg_;
+  int64_t num_classes_ = 0;
+  std::unique_ptr<Session> session_;
+  std::unordered_map<std::string, Tensor> feeds_;  // parameters and statistics live here
+  std::vector<Tensor> gradients_;                  // the last step's, shared with the outputs
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<LrSchedule> schedule_;
+};
+
+}  // namespace sinter

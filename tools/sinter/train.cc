@@ -1,0 +1,374 @@
+// `sinter train`: trains a built-in or imported model on a dataset, with progress, per-epoch
+// evaluation, checkpoints that --resume continues from, a CSV log with a plot, and the trained
+// model exported as ONNX.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli.h"
+#include "data/fashion_mnist.h"
+#include "dataset_arg.h"
+#include "onnx/onnx_export.h"
+#include "onnx/onnx_import.h"
+#include "runtime/profile_report.h"
+#include "train/checkpoint.h"
+#include "train/fit.h"
+#include "train/model_zoo.h"
+#include "training_log.h"
+
+namespace sinter::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+struct TrainArgs {
+  std::string model = "lenet5";
+  std::string data = "fashion-mnist";
+  int64_t epochs = 10;
+  int64_t batch = 64;
+  int threads = 1;
+  uint64_t seed = 1;
+  std::string optimizer = "sgd";
+  float lr = 0.05f;
+  float momentum = 0.9f;
+  float weight_decay = 5e-4f;
+  std::string schedule = "cosine";
+  int64_t warmup_steps = 0;
+  std::string loss = "cross-entropy";
+  float label_smoothing = 0.0f;
+  float clip_norm = 0.0f;
+  std::string augment = "none";
+  int64_t train_limit = 0;
+  int64_t test_limit = 0;
+  int64_t max_steps = 0;
+  std::string output = "model.onnx";
+  std::string checkpoint;
+  std::string resume;
+  std::string log;
+  bool json = false;
+  bool quiet = false;
+  bool profile = false;
+};
+
+// The options that define a run's result: recorded in checkpoints and restored by --resume.
+// --epochs may be raised on resume; the rest must match or be left out.
+const std::vector<std::string> kRunSettings = {
+    "model",     "data",         "batch",       "seed",         "optimizer", "lr",
+    "momentum",  "weight-decay", "schedule",    "warmup-steps", "loss",      "label-smoothing",
+    "clip-norm", "augment",      "train-limit", "epochs"};
+
+std::string setting_value(const TrainArgs& a, const std::string& key) {
+  auto f = [](double v) { return format("%.9g", v); };
+  if (key == "model") return a.model;
+  if (key == "data") return a.data;
+  if (key == "batch") return std::to_string(a.batch);
+  if (key == "seed") return std::to_string(a.seed);
+  if (key == "optimizer") return a.optimizer;
+  if (key == "lr") return f(a.lr);
+  if (key == "momentum") return f(a.momentum);
+  if (key == "weight-decay") return f(a.weight_decay);
+  if (key == "schedule") return a.schedule;
+  if (key == "warmup-steps") return std::to_string(a.warmup_steps);
+  if (key == "loss") return a.loss;
+  if (key == "label-smoothing") return f(a.label_smoothing);
+  if (key == "clip-norm") return f(a.clip_norm);
+  if (key == "augment") return a.augment;
+  if (key == "train-limit") return std::to_string(a.train_limit);
+  if (key == "epochs") return std::to_string(a.epochs);
+  throw Error(cat("unknown run setting '", key, "'"));
+}
+
+// Takes the checkpoint's settings for every option not given on this command line; a given
+// option that differs is an error, since the resumed run would not be the run that was started.
+void restore_settings(CLI::App& app, const Checkpoint& c, const std::string& path) {
+  for (const std::string& key : kRunSettings) {
+    auto it = c.settings.find(key);
+    if (it == c.settings.end()) throw InputError(cat(path, ": checkpoint does not record --", key));
+    CLI::Option* opt = app.get_option("--" + key);
+    if (opt->count() > 0) {
+      if (key == "epochs") continue;
+      if (opt->as<std::string>() != it->second)
+        throw InputError(cat("--", key, " ", opt->as<std::string>(), " differs from the value ",
+                             it->second, " that checkpoint ", path,
+                             " was trained with; leave it out to resume"));
+    }
+    opt->clear();
+    opt->add_result(it->second);
+    opt->run_callback();
+  }
+}
+
+Graph load_model_arg(const std::string& model, const Dataset& data, uint64_t seed) {
+  if (std::filesystem::path(model).extension() == ".onnx") return load_onnx(model);
+  ModelZooOptions zoo;
+  zoo.num_classes = data.num_classes;
+  const Shape& s = data.images.shape();
+  zoo.in_channels = s[1];
+  if (s[2] != s[3])
+    throw InputError(
+        cat("the built-in models take square images; ", data.name, " has ", shape_str(s)));
+  zoo.image_size = s[2];
+  zoo.seed = seed;
+  return build_zoo_model(model, zoo);
+}
+
+std::string derived_path(const std::string& output, const std::string& suffix) {
+  std::filesystem::path p(output);
+  return (p.parent_path() / p.stem()).string() + suffix;
+}
+
+std::string clock_text(double seconds) {
+  const int64_t s = static_cast<int64_t>(std::max(0.0, seconds) + 0.5);
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  return buf;
+}
+
+// A bar redrawn in place on a terminal; a plain line every 10 s otherwise (logs, CI).
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
+
+  void update(const BatchProgress& p) {
+    if (quiet_) return;
+    const auto now = Clock::now();
+    const bool last = p.batch == p.batches;
+    if (!last && now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::seconds(10)))
+      return;
+    last_ = now;
+    char line[256];
+    const int width = 24;
+    const int filled = static_cast<int>(width * p.batch / std::max<int64_t>(p.batches, 1));
+    std::snprintf(line, sizeof line,
+                  "epoch %lld/%lld [%s%s] %lld/%lld  loss %.4f  acc %.1f%%  %.0f img/s  ETA %s",
+                  static_cast<long long>(p.epoch + 1), static_cast<long long>(p.epochs),
+                  std::string(static_cast<size_t>(filled), '#').c_str(),
+                  std::string(static_cast<size_t>(width - filled), '.').c_str(),
+                  static_cast<long long>(p.batch), static_cast<long long>(p.batches), p.mean_loss,
+                  100 * p.accuracy, p.images_per_s, clock_text(p.eta_s).c_str());
+    if (tty_) {
+      std::fprintf(stderr, "\r%s\033[K", line);
+      drawn_ = true;
+    } else {
+      std::fprintf(stderr, "sinter: train: %s\n", line);
+    }
+  }
+  // Clears the bar so the next line starts on a clean row.
+  void clear() {
+    if (drawn_) std::fprintf(stderr, "\r\033[K");
+    drawn_ = false;
+  }
+
+ private:
+  bool quiet_, tty_;
+  bool drawn_ = false;
+  Clock::time_point last_{};
+};
+
+int run_train(CLI::App& app, TrainArgs& a) {
+  std::optional<Checkpoint> resumed;
+  if (!a.resume.empty()) {
+    resumed = load_checkpoint(a.resume);
+    restore_settings(app, *resumed, a.resume);
+  }
+  if (a.augment != "none" && a.augment != "crop" && a.augment != "crop-flip")
+    throw InputError(cat("--augment '", a.augment, "' is not one of none, crop, crop-flip"));
+  if (a.loss != "cross-entropy" && a.loss != "mse")
+    throw InputError(cat("--loss '", a.loss, "' is not one of cross-entropy, mse"));
+  const std::string checkpoint =
+      a.checkpoint.empty() ? derived_path(a.output, ".ckpt.onnx") : a.checkpoint;
+  const std::string log = a.log.empty() ? derived_path(a.output, ".train.csv") : a.log;
+  const std::string plot = derived_path(log, ".png");
+
+  Dataset train = load_dataset_arg(a.data, true);
+  Dataset test = load_dataset_arg(a.data, false);
+  limit_dataset(train, a.train_limit);
+  limit_dataset(test, a.test_limit);
+  const Graph model = resumed ? resumed->model : load_model_arg(a.model, train, a.seed);
+
+  DataLoaderOptions lo;
+  lo.batch_size = a.batch;
+  lo.seed = a.seed;
+  lo.drop_last = true;
+  if (a.augment != "none") {
+    lo.crop_padding = 2;
+    lo.pad_value =
+        a.data.rfind("fashion-mnist", 0) == 0 ? -kFashionMnistMean / kFashionMnistStd : 0.0f;
+  }
+  lo.horizontal_flip = a.augment == "crop-flip";
+  DataLoader loader(train, lo);
+
+  TrainerOptions to;
+  to.batch_size = a.batch;
+  to.threads = a.threads;
+  to.seed = a.seed;
+  to.optimizer = a.optimizer;
+  to.lr = a.lr;
+  to.momentum = a.momentum;
+  to.weight_decay = a.weight_decay;
+  to.schedule = a.schedule;
+  to.warmup_steps = a.warmup_steps;
+  to.total_steps = a.epochs * loader.batches_per_epoch();
+  to.loss = a.loss == "mse" ? Loss::kMeanSquaredError : Loss::kCrossEntropy;
+  to.label_smoothing = a.label_smoothing;
+  to.clip_norm = a.clip_norm;
+  to.profile = a.profile;
+  Trainer trainer(model, to);
+  if (resumed) trainer.load_optimizer_state(resumed->optimizer);
+
+  FitOptions fo;
+  fo.epochs = a.epochs;
+  fo.max_steps = a.max_steps;
+  fo.test = &test;
+  fo.checkpoint_path = checkpoint;
+  for (const std::string& key : kRunSettings) fo.settings[key] = setting_value(a, key);
+  std::string rows = resumed ? resumed->settings["log"] : "";
+  if (resumed) fo.start = resumed->position;
+
+  if (!a.quiet)
+    std::fprintf(stderr,
+                 "sinter: train: %s, %lld parameters, %lld training and %lld test images, "
+                 "batch %lld, %lld steps per epoch, %d thread%s\n",
+                 a.model.c_str(), static_cast<long long>(count_parameters(model)),
+                 static_cast<long long>(train.size()), static_cast<long long>(test.size()),
+                 static_cast<long long>(a.batch),
+                 static_cast<long long>(loader.batches_per_epoch()), a.threads,
+                 a.threads == 1 ? "" : "s");
+  ProgressBar bar(a.quiet || a.json);
+  FitCallbacks callbacks;
+  callbacks.on_batch = [&](const BatchProgress& p) { bar.update(p); };
+  callbacks.on_epoch = [&](const EpochSummary& e) {
+    bar.clear();
+    rows += training_log_row(e) + "\n";
+    if (a.json) return;
+    std::printf(
+        "epoch %3lld/%lld  loss %.4f  train %.2f%%  test %.2f%% (loss %.4f)  "
+        "%.0f img/s  %.1f s  lr %.4g\n",
+        static_cast<long long>(e.epoch + 1), static_cast<long long>(a.epochs), e.train_loss,
+        100 * e.train_accuracy, 100 * e.test_accuracy, e.test_loss, e.images_per_s, e.seconds,
+        e.lr);
+    std::fflush(stdout);
+  };
+  // The log travels in the checkpoint, so a resumed run's CSV holds every epoch.
+  callbacks.on_checkpoint = [&](std::map<std::string, std::string>& s) { s["log"] = rows; };
+  const FitResult result = fit(trainer, loader, fo, callbacks);
+  bar.clear();
+
+  save_onnx(trainer.model(), a.output);
+  const bool plotted = write_training_log(rows, log, plot);
+  const EpochSummary* last = result.epochs.empty() ? nullptr : &result.epochs.back();
+  const double images_per_s =
+      result.train_seconds > 0 ? static_cast<double>(result.images) / result.train_seconds : 0;
+  if (a.profile) print_profile(make_profile_report(trainer.session().plan()));
+  if (a.json) {
+    Json j{{"model", a.model},
+           {"output", a.output},
+           {"checkpoint", checkpoint},
+           {"epochs", result.end.epoch},
+           {"steps", trainer.steps()},
+           {"stopped_early", result.stopped_early},
+           {"batch", a.batch},
+           {"threads", a.threads},
+           {"train_loss", last ? last->train_loss : 0.0},
+           {"train_accuracy", last ? last->train_accuracy : 0.0},
+           {"test_loss", last ? last->test_loss : 0.0},
+           {"test_accuracy", last ? last->test_accuracy : 0.0},
+           {"images_per_s", images_per_s},
+           {"train_seconds", result.train_seconds},
+           {"log", log}};
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::printf("saved %s (test accuracy %.2f%%), checkpoint %s, log %s%s\n", a.output.c_str(),
+              last ? 100 * last->test_accuracy : 0.0, checkpoint.c_str(), log.c_str(),
+              plotted ? (" and " + plot).c_str() : " (no plot: gnuplot is not installed)");
+  return 0;
+}
+
+}  // namespace
+
+Subcommand add_train_command(CLI::App& parent) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "train", "Train a built-in model (" + [] {
+        std::string s;
+        for (const auto& n : zoo_model_names()) s += (s.empty() ? "" : ", ") + n;
+        return s;
+      }() + ") or an ONNX model on a dataset; export it as ONNX");
+  app->add_option("--model", a->model, "A built-in model name, or an ONNX file to fine-tune")
+      ->capture_default_str();
+  app->add_option("--data", a->data, kDataHelp)->capture_default_str();
+  app->add_option("--epochs", a->epochs, "Passes over the training set")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str();
+  app->add_option("--batch", a->batch, "Samples per step")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+      ->capture_default_str();
+  app->add_option("--threads", a->threads, "Worker threads (the caller counts as one)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app->add_option("--seed", a->seed, "Seeds data order, augmentation, dropout and weights")
+      ->capture_default_str();
+  app->add_option("--optimizer", a->optimizer, "sgd, nesterov, adam or adamw")
+      ->capture_default_str();
+  app->add_option("--lr", a->lr, "Peak learning rate")->capture_default_str();
+  app->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str();
+  app->add_option("--weight-decay", a->weight_decay, "L2 weight decay (decoupled for adamw)")
+      ->capture_default_str();
+  app->add_option("--schedule", a->schedule,
+                  "Learning-rate schedule: constant, step:EVERY_STEPS:GAMMA, cosine[:MIN_LR], "
+                  "onecycle")
+      ->capture_default_str();
+  app->add_option("--warmup-steps", a->warmup_steps, "Linear warm-up steps before the schedule")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--loss", a->loss, "cross-entropy or mse (against one-hot targets)")
+      ->capture_default_str();
+  app->add_option("--label-smoothing", a->label_smoothing, "Cross-entropy label smoothing")
+      ->capture_default_str();
+  app->add_option("--clip-norm", a->clip_norm, "Clip the global gradient norm (0: off)")
+      ->capture_default_str();
+  app->add_option("--augment", a->augment,
+                  "none, crop (random 2-pixel shifts) or crop-flip (and left-right mirroring)")
+      ->capture_default_str();
+  app->add_option("--train-limit", a->train_limit, "Use only the first N training images (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--max-steps", a->max_steps,
+                  "Stop after this many steps in all (0: no limit), e.g. for timing")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("-o,--output", a->output, "The trained model (ONNX)")->capture_default_str();
+  app->add_option("--checkpoint", a->checkpoint,
+                  "Checkpoint written after every epoch (default: OUTPUT's name + .ckpt.onnx)");
+  app->add_option("--resume", a->resume, "Continue the run that wrote this checkpoint")
+      ->check(CLI::ExistingFile);
+  app->add_option("--log", a->log,
+                  "Per-epoch CSV (default: OUTPUT's name + .train.csv; a PNG "
+                  "of the curves goes beside it)");
+  app->add_flag("--json", a->json,
+                "Print one JSON line at the end (test_accuracy, images_per_s, ...) instead of "
+                "text and progress");
+  app->add_flag("--quiet", a->quiet, "No progress on stderr");
+  app->add_flag("--profile", a->profile, "Time every node of the training step; print tables");
+  return {app, [app, a] { return run_train(*app, *a); }};
+}
+
+}  // namespace sinter::cli
