@@ -221,6 +221,22 @@ void div_gradient(GradientContext& g) {  // d(a/b) = da / b - (a/b) db / b
              g.emit("Neg",
                     {g.emit("Div", {g.emit("Mul", {g.output_grad(0), g.output(0)}), g.input(1)})}));
 }
+// Max/Min: each element's gradient goes to the input that supplied it, and on a tie to the
+// first such input only, so that the inputs' gradients still add up to dy.
+void extremum_gradient(GradientContext& g) {
+  size_t last_wanted = 0;
+  for (size_t i = 0; i < g.node().inputs.size(); ++i)
+    if (g.wants(i)) last_wanted = i;
+  const std::string zero = g.scalar(0.0f);
+  std::string taken;  // where an earlier input already supplied the output
+  for (size_t i = 0; i <= last_wanted; ++i) {
+    const std::string supplies = g.emit("Equal", {g.input(i), g.output(0)});
+    const std::string own =
+        taken.empty() ? supplies : g.emit("And", {supplies, g.emit("Not", {taken})});
+    if (g.wants(i)) set_grad(g, i, g.emit("Where", {own, g.output_grad(0), zero}));
+    if (i < last_wanted) taken = taken.empty() ? supplies : g.emit("Or", {taken, supplies});
+  }
+}
 OpDef make_add() {
   return with_gradient(make_binary({"Add", BinaryOp::kAdd, false, false, true}), add_gradient);
 }
@@ -234,8 +250,12 @@ OpDef make_div() {
   return with_gradient(make_binary({"Div", BinaryOp::kDiv, false, false, true}), div_gradient);
 }
 OpDef make_pow() { return make_binary({"Pow", BinaryOp::kPow, false, false, false}); }
-OpDef make_max() { return make_binary({"Max", BinaryOp::kMax, true, false, true}); }
-OpDef make_min() { return make_binary({"Min", BinaryOp::kMin, true, false, true}); }
+OpDef make_max() {
+  return with_gradient(make_binary({"Max", BinaryOp::kMax, true, false, true}), extremum_gradient);
+}
+OpDef make_min() {
+  return with_gradient(make_binary({"Min", BinaryOp::kMin, true, false, true}), extremum_gradient);
+}
 OpDef make_sum() { return make_binary({"Sum", BinaryOp::kAdd, true, false, true}); }
 OpDef make_mean() { return make_binary({"Mean", BinaryOp::kAdd, true, true, false}); }
 

@@ -1,6 +1,7 @@
 // Concat: joins inputs along 'axis' (negative allowed); every other dim must match. Copies
 // bytes, so every dtype works.
 #include "ops/data_movement_util.h"
+#include "ops/gradient.h"
 
 namespace sinter {
 namespace {
@@ -9,6 +10,30 @@ int64_t concat_axis(const Node& node, int64_t opset) {
   // Opsets before 4 defaulted the axis to 1; later ones require it.
   if (opset < 4) return node.attr_int("axis", 1);
   return node.required_int("axis");
+}
+
+// Each input's gradient is its stretch of the output's gradient along the axis, cut by Slice
+// (bounds as attributes before opset 10, as inputs from 10).
+void concat_gradient(GradientContext& g) {
+  const int64_t rank = static_cast<int64_t>(g.output_type(0).shape.size());
+  int64_t axis = concat_axis(g.node(), g.opset());
+  if (axis < 0) axis += rank;
+  int64_t begin = 0;
+  for (size_t i = 0; i < g.node().inputs.size(); ++i) {
+    const int64_t end = begin + g.input_type(i).shape[axis];
+    if (g.wants(i)) {
+      if (g.opset() < 10) {
+        g.set_input_grad(i, g.emit("Slice", {g.output_grad(0)},
+                                   {{"starts", std::vector<int64_t>{begin}},
+                                    {"ends", std::vector<int64_t>{end}},
+                                    {"axes", std::vector<int64_t>{axis}}}));
+      } else {
+        auto one = [&](int64_t v) { return g.constant(Tensor::from_vector<int64_t>({1}, {v})); };
+        g.set_input_grad(i, g.emit("Slice", {g.output_grad(0), one(begin), one(end), one(axis)}));
+      }
+    }
+    begin = end;
+  }
 }
 
 OpDef make_concat() {
@@ -75,6 +100,7 @@ OpDef make_concat() {
            }
          });
        }});
+  def.gradient = concat_gradient;
   return def;
 }
 

@@ -26,11 +26,7 @@ OpDef make_flatten() {
   def.impls.push_back({"view", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
                          return std::make_unique<FunctionKernel>([](KernelContext&) {});
                        }});
-  // The gradient is the output's gradient under the input's shape.
-  def.gradient = [](GradientContext& g) {
-    g.set_input_grad(
-        0, g.emit("Reshape", {g.output_grad(0), g.shape_constant(g.input_type(0).shape)}));
-  };
+  def.gradient = reshape_to_input_gradient;
   return def;
 }
 

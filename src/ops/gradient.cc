@@ -83,16 +83,24 @@ std::string GradientContext::unbroadcast(const std::string& grad, const Shape& f
   for (size_t i = 0; i < from.size(); ++i)
     if (i < lead || (to[i - lead] == 1 && from[i] != 1)) axes.push_back(static_cast<int64_t>(i));
   std::string summed = grad;
-  if (!axes.empty())
+  if (!axes.empty() && opset() < 13) {  // ReduceSum took its axes as an attribute until 13
+    summed = emit("ReduceSum", {grad}, {{"axes", axes}, {"keepdims", int64_t{1}}});
+  } else if (!axes.empty()) {
     summed = emit(
         "ReduceSum",
         {grad, constant(Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes))},
         {{"keepdims", int64_t{1}}});
+  }
   return emit("Reshape", {summed, shape_constant(to)});
 }
 
 void GradientContext::set_input_grad(size_t i, std::string grad) {
   if (wants(i)) input_grads_.at(i) = std::move(grad);
+}
+
+void reshape_to_input_gradient(GradientContext& g) {
+  g.set_input_grad(0,
+                   g.emit("Reshape", {g.output_grad(0), g.shape_constant(g.input_type(0).shape)}));
 }
 
 void GradientContext::unsupported(const std::string& what) const {

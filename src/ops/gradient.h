@@ -68,4 +68,8 @@ inline OpDef with_gradient(OpDef def, std::function<void(GradientContext&)> rule
   return def;
 }
 
+// The rule of ops that keep the data and relabel its shape (Reshape, Flatten, Squeeze,
+// Unsqueeze): the output's gradient under the input's shape.
+void reshape_to_input_gradient(GradientContext& g);
+
 }  // namespace sinter

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ops/data_movement_util.h"
+#include "ops/gradient.h"
 
 namespace sinter {
 namespace {
@@ -58,6 +59,31 @@ std::vector<std::byte> constant_bytes(DType dtype, double v, const std::string& 
     std::memcpy(b.data(), &x, sizeof(x));
   });
   return b;
+}
+
+// Constant padding only adds elements (and negative pads only drop them), so the gradient is the
+// output's gradient padded by the negated pads: what was added is cut off, what was cropped comes
+// back as zeros. The other modes copy input elements into the border and are not differentiated.
+void pad_gradient(GradientContext& g) {
+  if (pad_mode(g.node()) != PadMode::kConstant)
+    g.unsupported(cat("pad mode '", g.node().attr_string("mode", "constant"), "'"));
+  if (g.wants(2)) g.unsupported("a padding value that depends on what is differentiated");
+  std::vector<int64_t> pads;
+  if (g.opset() < 11) {
+    pads = g.node().attr_ints("pads");
+  } else if (const Tensor* t = g.constant_input(1)) {
+    pads = t->to_int64_vector();
+  } else {
+    g.unsupported("pads computed at run time");
+  }
+  for (int64_t& p : pads) p = -p;
+  if (g.opset() < 11) {
+    g.set_input_grad(0, g.emit("Pad", {g.output_grad(0)}, {{"pads", pads}}));
+  } else {
+    const std::string negated =
+        g.constant(Tensor::from_vector<int64_t>({static_cast<int64_t>(pads.size())}, pads));
+    g.set_input_grad(0, g.emit("Pad", {g.output_grad(0), negated}));
+  }
 }
 
 OpDef make_pad() {
@@ -150,6 +176,7 @@ OpDef make_pad() {
            }
          });
        }});
+  def.gradient = pad_gradient;
   return def;
 }
 

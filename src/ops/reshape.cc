@@ -76,11 +76,7 @@ OpDef make_reshape() {
   };
   def.impls.push_back(
       {"copy", nullptr, [](const KernelInfo&) { return movement::make_copy_kernel(); }});
-  // The gradient is the output's gradient under the input's shape.
-  def.gradient = [](GradientContext& g) {
-    g.set_input_grad(
-        0, g.emit("Reshape", {g.output_grad(0), g.shape_constant(g.input_type(0).shape)}));
-  };
+  def.gradient = reshape_to_input_gradient;
   return def;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ops/data_movement_util.h"
+#include "ops/gradient.h"
 
 namespace sinter {
 namespace {
@@ -62,6 +63,7 @@ OpDef make_squeeze() {
   };
   def.impls.push_back(
       {"copy", nullptr, [](const KernelInfo&) { return movement::make_copy_kernel(); }});
+  def.gradient = reshape_to_input_gradient;
   return def;
 }
 

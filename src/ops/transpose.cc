@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "ops/data_movement_util.h"
+#include "ops/gradient.h"
 
 namespace sinter {
 
@@ -213,6 +214,14 @@ OpDef make_transpose() {
                            }
                          });
                        }});
+  // The gradient moves each element back: a Transpose by the inverse permutation.
+  def.gradient = [](GradientContext& g) {
+    const std::vector<int64_t> perm =
+        perm_of(g.node(), static_cast<int64_t>(g.input_type(0).shape.size()));
+    std::vector<int64_t> inverse(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = static_cast<int64_t>(i);
+    g.set_input_grad(0, g.emit("Transpose", {g.output_grad(0)}, {{"perm", inverse}}));
+  };
   return def;
 }
 

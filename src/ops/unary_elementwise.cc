@@ -211,11 +211,45 @@ void reciprocal_gradient(GradientContext& g) {  // dx = -dy y^2
   g.set_input_grad(0, g.emit("Neg", {g.emit("Mul", {g.output_grad(0), g.emit("Mul", {y, y})})}));
 }
 void neg_gradient(GradientContext& g) { g.set_input_grad(0, g.emit("Neg", {g.output_grad(0)})); }
+// y = min(m, hi) with m = max(x, lo), as the kernel computes it; the chain rule through both
+// sends dy to hi where m > hi, and the rest of it to lo where x < lo, else to x. Summed over
+// the elements for the (scalar) bounds, which are learnable from opset 11 as inputs.
+void clip_gradient(GradientContext& g) {
+  std::string lo, hi;
+  if (g.opset() < 11) {
+    if (g.node().has_attr("min")) lo = g.scalar(g.node().attr_float("min", 0.0f));
+    if (g.node().has_attr("max")) hi = g.scalar(g.node().attr_float("max", 0.0f));
+  } else {
+    if (g.node().has_input(1)) lo = g.input(1);
+    if (g.node().has_input(2)) hi = g.input(2);
+  }
+  const std::string x = g.input(0), zero = g.scalar(0.0f);
+  const Shape& shape = g.input_type(0).shape;
+  std::string dm = g.output_grad(0);
+  if (!hi.empty()) {
+    const std::string above = g.emit("Greater", {lo.empty() ? x : g.emit("Max", {x, lo}), hi});
+    if (g.wants(2))
+      g.set_input_grad(
+          2, g.unbroadcast(g.emit("Where", {above, dm, zero}), shape, g.input_type(2).shape));
+    dm = g.emit("Where", {above, zero, dm});
+  }
+  std::string dx = dm;
+  if (!lo.empty()) {
+    const std::string below = g.emit("Less", {x, lo});
+    if (g.wants(1))
+      g.set_input_grad(
+          1, g.unbroadcast(g.emit("Where", {below, dm, zero}), shape, g.input_type(1).shape));
+    if (g.wants(0)) dx = g.emit("Where", {below, zero, dm});
+  }
+  g.set_input_grad(0, dx);
+}
 
 OpDef make_relu() {
   return with_gradient(make_unary(kernel_spec("Relu", UnaryOp::kRelu, true)), relu_gradient);
 }
-OpDef make_clip() { return make_unary(kernel_spec("Clip", UnaryOp::kClip, true)); }
+OpDef make_clip() {
+  return with_gradient(make_unary(kernel_spec("Clip", UnaryOp::kClip, true)), clip_gradient);
+}
 OpDef make_sigmoid() {
   return with_gradient(make_unary(kernel_spec("Sigmoid", UnaryOp::kSigmoid, false, no_params, 4)),
                        sigmoid_gradient);

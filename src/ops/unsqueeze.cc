@@ -1,6 +1,7 @@
 // Unsqueeze: inserts size-1 dims at 'axes' (an attribute before opset 13, an input from 13),
 // indices counted in the output's rank. A view of its input.
 #include "ops/data_movement_util.h"
+#include "ops/gradient.h"
 
 namespace sinter {
 namespace {
@@ -45,6 +46,7 @@ OpDef make_unsqueeze() {
   };
   def.impls.push_back(
       {"copy", nullptr, [](const KernelInfo&) { return movement::make_copy_kernel(); }});
+  def.gradient = reshape_to_input_gradient;
   return def;
 }
 

@@ -32,10 +32,11 @@ Tensor away_from_zero(const Shape& shape, uint32_t seed) {
   return t;
 }
 
-// Distinct values 0.05 apart in random order: a +-eps nudge never changes which one is largest.
-Tensor spaced_values(const Shape& shape, uint32_t seed) {
+// Distinct values `step` apart from `first` on, in random order: a +-eps nudge never changes
+// which one is largest, nor which side of a threshold between two of them a value lies on.
+Tensor spaced_values(const Shape& shape, uint32_t seed, float first = -1.0f, float step = 0.05f) {
   std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = 0.05f * static_cast<float>(i) - 1.0f;
+  for (size_t i = 0; i < v.size(); ++i) v[i] = first + step * static_cast<float>(i);
   std::shuffle(v.begin(), v.end(), std::mt19937(seed));
   return Tensor::from_vector<float>(shape, v);
 }
@@ -52,7 +53,8 @@ std::unordered_map<std::string, Tensor> as_inputs(Graph& g, const std::vector<st
 }
 
 struct Case {
-  GraphBuilder b{13};
+  explicit Case(int64_t opset = 13) : b(opset) {}
+  GraphBuilder b;
   std::vector<std::string> params;
   std::string param(const std::string& name, Tensor value) {
     params.push_back(name);
@@ -65,22 +67,15 @@ float loss_of(Session& s, const std::unordered_map<std::string, Tensor>& feeds) 
 }
 
 // Finishes the case with loss = sum(y * r) and compares gradients on up to 24 elements per
-// parameter.
+// parameter. The sum names no axes, so the loss is written the same way in every opset.
 void check_gradients(Case& c, const std::string& y, float tolerance = 3e-3f) {
   Graph probe = c.b.build();
   probe.outputs = {y};
   infer_graph(probe);
   const Shape y_shape = probe.type_of(y)->shape;
   const std::string r = c.b.weight("r", random_tensor(y_shape, 99));
-  std::vector<int64_t> all_axes(y_shape.size());
-  for (size_t i = 0; i < all_axes.size(); ++i) all_axes[i] = static_cast<int64_t>(i);
   std::string loss = c.b.node("Mul", {y, r});
-  if (!all_axes.empty())
-    loss =
-        c.b.node("ReduceSum",
-                 {loss, c.b.weight("axes", Tensor::from_vector<int64_t>(
-                                               {static_cast<int64_t>(all_axes.size())}, all_axes))},
-                 {{"keepdims", int64_t{0}}});
+  if (!y_shape.empty()) loss = c.b.node("ReduceSum", {loss}, {{"keepdims", int64_t{0}}});
   c.b.output(loss);
 
   Graph forward = c.b.build();
@@ -128,19 +123,41 @@ TEST(Autodiff, UnaryRules) {
   check_gradients(c, c.b.node("Sqrt", {x}));
 }
 
+// Opset 11 too: summing over broadcast axes must use ReduceSum's attribute form there.
 TEST(Autodiff, BinaryRulesWithBroadcasting) {
   struct Shapes {
     const char* op;
     Shape a, b;
   };
-  for (const Shapes& s :
-       {Shapes{"Add", {2, 3, 4}, {3, 1}}, Shapes{"Sub", {3, 4}, {4}}, Shapes{"Mul", {2, 3}, {2, 1}},
-        Shapes{"Div", {2, 3}, {3}}, Shapes{"Mul", {1}, {2, 5}}}) {
-    SCOPED_TRACE(s.op);
+  for (int64_t opset : {11, 13})
+    for (const Shapes& s :
+         {Shapes{"Add", {2, 3, 4}, {3, 1}}, Shapes{"Sub", {3, 4}, {4}},
+          Shapes{"Mul", {2, 3}, {2, 1}}, Shapes{"Div", {2, 3}, {3}}, Shapes{"Mul", {1}, {2, 5}}}) {
+      SCOPED_TRACE(::testing::Message() << s.op << " opset " << opset);
+      Case c(opset);
+      auto a = c.param("a", away_from_zero(s.a, 2));
+      auto b = c.param("b", away_from_zero(s.b, 3));
+      check_gradients(c, c.b.node(s.op, {a, b}));
+    }
+}
+
+// Max/Min on values a grid apart (offset so no two inputs tie), and on an input given twice: a
+// tie must hand dy to one of them, not to both.
+TEST(Autodiff, MaxAndMinGiveEachElementToTheInputThatSuppliedIt) {
+  for (const char* op : {"Max", "Min"}) {
+    SCOPED_TRACE(op);
     Case c;
-    auto a = c.param("a", away_from_zero(s.a, 2));
-    auto b = c.param("b", away_from_zero(s.b, 3));
-    check_gradients(c, c.b.node(s.op, {a, b}));
+    auto a = c.param("a", spaced_values({2, 3, 4}, 50));
+    auto b = c.param("b", spaced_values({3, 1}, 51, -0.975f, 0.3f));
+    auto fixed = c.b.weight("fixed", spaced_values({4}, 52, -0.4625f, 0.25f));
+    auto d = c.param("d", spaced_values({2, 1, 4}, 53, -0.9875f, 0.25f));
+    check_gradients(c, c.b.node(op, {a, b, fixed, d}));
+  }
+  for (const char* op : {"Max", "Min"}) {
+    SCOPED_TRACE(::testing::Message() << op << " of x and x");
+    Case c;
+    auto x = c.param("x", random_tensor({3, 4}, 54));
+    check_gradients(c, c.b.node(op, {x, x}));
   }
 }
 
@@ -156,6 +173,140 @@ TEST(Autodiff, GemmEveryTransposeAlphaBetaAndBias) {
                       c.b.node("Gemm", {a, b, bias},
                                {{"transA", ta}, {"transB", tb}, {"alpha", 0.7f}, {"beta", 1.5f}}));
     }
+}
+
+TEST(Autodiff, ClipWithLearnableFixedOrMissingBounds) {
+  // Bounds sit between grid points, so nudging x or a bound never crosses a kink.
+  const float lo = -0.525f, hi = -0.025f;
+  {
+    SCOPED_TRACE("both bounds learnable");
+    Case c;
+    auto x = c.param("x", spaced_values({3, 8}, 60));
+    auto min = c.param("min", Tensor::scalar<float>(lo));
+    auto max = c.param("max", Tensor::scalar<float>(hi));
+    check_gradients(c, c.b.node("Clip", {x, min, max}));
+  }
+  {
+    SCOPED_TRACE("min missing, max fixed");
+    Case c;
+    auto x = c.param("x", spaced_values({3, 8}, 61));
+    check_gradients(c, c.b.node("Clip", {x, "", c.b.weight("max", Tensor::scalar<float>(hi))}));
+  }
+  {
+    SCOPED_TRACE("min learnable, max missing");
+    Case c;
+    auto x = c.param("x", spaced_values({3, 8}, 62));
+    check_gradients(c, c.b.node("Clip", {x, c.param("min", Tensor::scalar<float>(lo))}));
+  }
+  {
+    SCOPED_TRACE("min above max: the output is max everywhere");
+    Case c;
+    auto x = c.param("x", spaced_values({3, 8}, 63));
+    auto min = c.param("min", Tensor::scalar<float>(hi));
+    auto max = c.param("max", Tensor::scalar<float>(lo));
+    check_gradients(c, c.b.node("Clip", {x, min, max}));
+  }
+  {
+    SCOPED_TRACE("Relu6 = Clip(x, 0, 6), x from -0.9 to 6.9 in steps of 0.2");
+    Case c;
+    auto x = c.param("x", spaced_values({5, 8}, 64, -0.9f, 0.2f));
+    check_gradients(c, c.b.node("Clip", {x, c.b.weight("zero", Tensor::scalar<float>(0.0f)),
+                                         c.b.weight("six", Tensor::scalar<float>(6.0f))}));
+  }
+  using Attrs = std::map<std::string, Attribute>;
+  for (const Attrs& attrs :
+       {Attrs{{"min", lo}, {"max", hi}}, Attrs{{"min", lo}}, Attrs{{"max", hi}}}) {
+    SCOPED_TRACE(::testing::Message() << "opset 10 attributes: " << attrs.size());
+    Case c(10);
+    auto x = c.param("x", spaced_values({3, 8}, 65));
+    check_gradients(c, c.b.node("Clip", {x}, attrs));
+  }
+}
+
+// Some inputs are constants (no gradient wanted) and one is a parameter used twice. Opset 9
+// cuts with Slice's attribute form, 13 with its input form.
+TEST(Autodiff, ConcatAlongAnyAxisWithSomeInputsFixed) {
+  struct Layout {
+    int64_t opset, axis;
+    std::vector<Shape> shapes;
+    std::vector<char> role;  // 'p' a new parameter, 'f' a fixed weight, 's' the first one again
+  };
+  for (const Layout& k :
+       {Layout{13, 0, {{2, 3, 4}, {1, 3, 4}}, {'p', 'p'}},
+        Layout{13, 1, {{2, 1, 4}, {2, 3, 4}, {2, 2, 4}}, {'p', 'f', 'p'}},
+        Layout{13, -1, {{2, 3, 2}, {2, 3, 1}, {2, 3, 3}, {2, 3, 2}}, {'p', 'f', 'p', 's'}},
+        Layout{9, 2, {{2, 3, 2}, {2, 3, 4}, {2, 3, 1}}, {'f', 'p', 'p'}}}) {
+    SCOPED_TRACE(::testing::Message() << "opset " << k.opset << " axis " << k.axis << ", "
+                                      << k.shapes.size() << " inputs");
+    Case c(k.opset);
+    std::vector<std::string> inputs;
+    for (size_t i = 0; i < k.shapes.size(); ++i) {
+      const std::string name = "x" + std::to_string(i);
+      const Tensor value = random_tensor(k.shapes[i], 70 + static_cast<uint32_t>(i));
+      if (k.role[i] == 'p') inputs.push_back(c.param(name, value));
+      if (k.role[i] == 'f') inputs.push_back(c.b.weight(name, value));
+      if (k.role[i] == 's') inputs.push_back(inputs[0]);
+    }
+    check_gradients(c, c.b.node("Concat", inputs, {{"axis", k.axis}}));
+  }
+}
+
+TEST(Autodiff, TransposeByAnyPermutationAndTheDefault) {
+  using Attrs = std::map<std::string, Attribute>;
+  const std::vector<std::pair<Shape, Attrs>> cases = {
+      {{2, 3, 4}, {}},
+      {{2, 3, 4}, {{"perm", std::vector<int64_t>{1, 2, 0}}}},
+      {{2, 3, 4, 5}, {{"perm", std::vector<int64_t>{0, 3, 1, 2}}}},
+      {{3, 4}, {{"perm", std::vector<int64_t>{0, 1}}}}};
+  for (const auto& [shape, attrs] : cases) {
+    SCOPED_TRACE(::testing::Message()
+                 << "rank " << shape.size() << ", perm given " << attrs.count("perm"));
+    Case c;
+    auto x = c.param("x", random_tensor(shape, 80));
+    check_gradients(c, c.b.node("Transpose", {x}, attrs));
+  }
+}
+
+// Axes as inputs (opset 13) and as attributes (opset 11).
+TEST(Autodiff, SqueezeAndUnsqueeze) {
+  for (int64_t opset : {11, 13}) {
+    SCOPED_TRACE(::testing::Message() << "opset " << opset);
+    Case c(opset);
+    auto x = c.param("x", random_tensor({3, 4}, 90));
+    auto along = [&](const std::string& op, std::vector<int64_t> axes, const std::string& in) {
+      if (opset < 13) return c.b.node(op, {in}, {{"axes", axes}});
+      auto t = c.b.weight(op + "_axes",
+                          Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes));
+      return c.b.node(op, {in, t});
+    };
+    auto grown = along("Unsqueeze", {0, 2}, x);  // [1, 3, 1, 4]
+    check_gradients(c, along("Squeeze", {0}, grown));
+  }
+}
+
+// Constant padding that grows some dims and crops others, with a nonzero fill; pads as inputs
+// (opset 13) and as attributes (opset 10). Reflect padding has no rule and says so.
+TEST(Autodiff, PadConstantGrowingAndCropping) {
+  const std::vector<int64_t> pads = {0, 1, -1, 1, 0, 2};
+  for (int64_t opset : {10, 13}) {
+    SCOPED_TRACE(::testing::Message() << "opset " << opset);
+    Case c(opset);
+    auto x = c.param("x", random_tensor({2, 3, 4}, 100));
+    if (opset < 11) {
+      check_gradients(c, c.b.node("Pad", {x}, {{"pads", pads}, {"value", 0.5f}}));
+    } else {
+      auto p = c.b.weight("pads", Tensor::from_vector<int64_t>({6}, pads));
+      check_gradients(c, c.b.node("Pad", {x, p, c.b.weight("value", Tensor::scalar<float>(0.5f))}));
+    }
+  }
+  GraphBuilder b;
+  auto x = b.weight("x", random_tensor({2, 3}, 101));
+  auto p = b.weight("pads", Tensor::from_vector<int64_t>({4}, {0, 1, 0, 1}));
+  auto loss = b.node("ReduceSum", {b.node("Pad", {x, p}, {{"mode", std::string("reflect")}})},
+                     {{"keepdims", int64_t{0}}});
+  b.output(loss);
+  Graph g = b.build();
+  EXPECT_THROW(append_gradients(g, loss, {"x"}), UnsupportedError);
 }
 
 TEST(Autodiff, MatMulFlattenReshapeIdentity) {
