@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/eltwise/binary.h"
+#include "kernels/eltwise/relu_backward.h"
 #include "kernels/eltwise/unary.h"
 #include "kernels/softmax/softmax.h"
 
@@ -70,6 +71,31 @@ BENCHMARK(BM_Binary)
     ->Args({0, 0, 256, 56, 2})
     ->Args({2, 1, 64, 112, 1})  // per-channel scale
     ->Args({0, 2, 64, 112, 1})  // scalar
+    ->UseRealTime();
+
+// Args: elements, threads, reference (1: the plain-loop twin).
+void BM_ReluBackward(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  auto pool = make_pool(state.range(1));
+  std::vector<float> dy = random(n), y = random(n), dx(n);
+  for (auto _ : state) {
+    if (state.range(2)) {
+      relu_backward_reference(dy.data(), y.data(), dx.data(), n);
+    } else {
+      relu_backward(dy.data(), y.data(), dx.data(), n, pool.get());
+    }
+    benchmark::ClobberMemory();
+  }
+  state.counters["GB/s"] =
+      benchmark::Counter(12.0 * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReluBackward)
+    ->ArgNames({"n", "thr", "ref"})
+    ->Args({64 * 6 * 28 * 28, 1, 1})  // lenet5's first Relu, batch 64
+    ->Args({64 * 6 * 28 * 28, 1, 0})
+    ->Args({64 * 32 * 28 * 28, 1, 1})  // vgg-small's first block
+    ->Args({64 * 32 * 28 * 28, 1, 0})
+    ->Args({64 * 32 * 28 * 28, 2, 0})
     ->UseRealTime();
 
 // Args: rows, cols, threads.

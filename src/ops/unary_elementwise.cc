@@ -184,10 +184,9 @@ UnaryParams selu_params(const Node& n, int64_t) {
 }
 
 // Gradient rules, in ops the executor already runs. y is the forward output, dy dL/dy.
-void relu_gradient(GradientContext& g) {  // dx = x > 0 ? dy : 0
-  const std::string zero = g.scalar(0.0f);
-  g.set_input_grad(
-      0, g.emit("Where", {g.emit("Greater", {g.input(0), zero}), g.output_grad(0), zero}));
+// Relu's is one fused pass, ReluGrad(dy, y) (ops/relu_grad.cc): dx = y > 0 ? dy : 0.
+void relu_gradient(GradientContext& g) {
+  g.set_input_grad(0, g.emit_in_domain("ReluGrad", "sinter", {g.output_grad(0), g.output(0)}));
 }
 void sigmoid_gradient(GradientContext& g) {  // dx = dy * y * (1 - y)
   const std::string y = g.output(0);

@@ -1,0 +1,18 @@
+#pragma once
+// Relu's gradient in one pass: dx = y > 0 ? dy : 0, with y the forward output (y > 0 exactly
+// where x > 0, and y lets the pre-activation be freed after the forward pass).
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace sinter::kernels {
+
+// Over contiguous arrays of n floats; dx may alias dy. Vectorized by the compiler and split over
+// `pool` (may be null) in chunks of at least 16K elements.
+void relu_backward(const float* dy, const float* y, float* dx, int64_t n,
+                   ThreadPool* pool = nullptr);
+
+// The plain-loop twin.
+void relu_backward_reference(const float* dy, const float* y, float* dx, int64_t n);
+
+}  // namespace sinter::kernels
