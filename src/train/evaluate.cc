@@ -10,7 +10,8 @@
 
 namespace sinter {
 
-Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int threads) {
+Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int threads,
+                    bool keep_logits) {
   validate(data);
   if (batch < 1) throw InputError(cat("batch size must be positive, got ", batch));
   if (model.inputs.size() != 1 || model.outputs.size() != 1)
@@ -53,6 +54,8 @@ Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int 
       ev.num_classes = k;
       ev.confusion.assign(static_cast<size_t>(k * k), 0);
     }
+    if (keep_logits)
+      ev.logits.insert(ev.logits.end(), logits.data<float>(), logits.data<float>() + size * k);
     for (int64_t i = 0; i < size; ++i) {
       const float* row = logits.data<float>() + i * k;
       const float top = *std::max_element(row, row + k);

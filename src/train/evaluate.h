@@ -18,6 +18,8 @@ struct Evaluation {
   int64_t num_classes = 0;
   // confusion[true_class * num_classes + predicted_class]: sample counts.
   std::vector<int64_t> confusion;
+  // Every sample's logits [samples, num_classes], when asked for.
+  std::vector<float> logits;
   double seconds = 0.0;  // wall time of the inference runs
 };
 
@@ -26,6 +28,7 @@ struct Evaluation {
 // and the padding ignored), so one plan serves them all. Throws InputError when the model's
 // input does not fit the dataset's images or its class count is smaller than the dataset's, and
 // NumericError naming the first sample whose logits are not finite.
-Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch = 256, int threads = 1);
+Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch = 256, int threads = 1,
+                    bool keep_logits = false);
 
 }  // namespace sinter

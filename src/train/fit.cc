@@ -42,6 +42,9 @@ FitResult fit(Trainer& trainer, DataLoader& loader, const FitOptions& options,
 
   FitResult result;
   result.end = options.start;
+  bool first_step = true;
+  double steady_seconds = 0;  // batch waits and steps, after the first step
+  int64_t steady_images = 0;
   auto step_limit_reached = [&] {
     return options.max_steps > 0 && trainer.steps() >= options.max_steps;
   };
@@ -57,10 +60,18 @@ FitResult fit(Trainer& trainer, DataLoader& loader, const FitOptions& options,
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
     const auto t0 = Clock::now();
+    auto step_start = t0;
     Batch batch;
     int64_t b = first;
     while (!step_limit_reached() && loader.next(batch)) {
       const StepResult r = trainer.step(batch);
+      const auto now = Clock::now();
+      if (!first_step) {
+        steady_seconds += std::chrono::duration<double>(now - step_start).count();
+        steady_images += batch.size;
+      }
+      first_step = false;
+      step_start = now;
       ++b;
       loss_sum += r.loss;
       correct += r.correct;
@@ -95,6 +106,7 @@ FitResult fit(Trainer& trainer, DataLoader& loader, const FitOptions& options,
       summary.images_per_s = static_cast<double>(seen) / summary.seconds;
     }
     const bool stopped = b < batches;
+    summary.complete = !stopped;
     result.end = stopped ? TrainingPosition{epoch, b} : TrainingPosition{epoch + 1, 0};
     if (options.test) {
       const Evaluation ev =
@@ -111,6 +123,8 @@ FitResult fit(Trainer& trainer, DataLoader& loader, const FitOptions& options,
       break;
     }
   }
+  if (steady_seconds > 0)
+    result.steady_images_per_s = static_cast<double>(steady_images) / steady_seconds;
   return result;
 }
 

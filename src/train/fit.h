@@ -40,8 +40,9 @@ struct BatchProgress {
 };
 
 struct EpochSummary {
-  int64_t epoch = 0;  // 0-based
-  int64_t steps = 0;  // trainer steps done in all at its end
+  int64_t epoch = 0;     // 0-based
+  int64_t steps = 0;     // trainer steps done in all at its end
+  bool complete = true;  // false when max_steps stopped it part way
   double train_loss = 0.0, train_accuracy = 0.0;
   bool evaluated = false;
   double test_loss = 0.0, test_accuracy = 0.0;
@@ -63,6 +64,9 @@ struct FitResult {
   TrainingPosition end;              // where a resumed run would pick up
   double train_seconds = 0.0;
   int64_t images = 0;  // trained on, in this call
+  // Training throughput after this call's first step, which also compiles the plan: the
+  // steady rate benchmarks compare (0 when there was only one step).
+  double steady_images_per_s = 0.0;
 };
 
 // Trains from options.start to the end of options.epochs (or max_steps). The loader must drop

@@ -1,10 +1,12 @@
 // `sinter eval`: a classifier's accuracy, loss and confusion matrix on a dataset's test split.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "core/atomic_file.h"
 #include "dataset_arg.h"
 #include "onnx/onnx_import.h"
 #include "train/evaluate.h"
@@ -22,8 +24,28 @@ struct EvalArgs {
   int64_t batch = 256;
   int threads = 1;
   int64_t limit = 0;
+  std::string predictions;
   bool json = false;
 };
+
+// index,label,predicted,logit_0,... for every sample, written atomically.
+void write_predictions(const std::string& path, const Evaluation& ev, const Dataset& data) {
+  std::string csv = "index,label,predicted";
+  for (int64_t c = 0; c < ev.num_classes; ++c) csv += ",logit_" + std::to_string(c);
+  csv += "\n";
+  char buf[32];
+  for (int64_t i = 0; i < ev.samples; ++i) {
+    const float* row = ev.logits.data() + i * ev.num_classes;
+    csv += std::to_string(i) + "," + std::to_string(data.labels.data<int64_t>()[i]) + "," +
+           std::to_string(std::max_element(row, row + ev.num_classes) - row);
+    for (int64_t c = 0; c < ev.num_classes; ++c) {
+      std::snprintf(buf, sizeof buf, ",%.9g", row[c]);
+      csv += buf;
+    }
+    csv += "\n";
+  }
+  write_file_atomically(path, csv);
+}
 
 void print_confusion(const Evaluation& ev, const std::vector<std::string>& names) {
   const int64_t k = ev.num_classes;
@@ -53,7 +75,8 @@ int run_eval(const EvalArgs& a) {
   const Graph model = load_onnx(a.model);
   Dataset data = load_dataset_arg(a.data, a.train_split);
   limit_dataset(data, a.limit);
-  const Evaluation ev = evaluate(model, data, a.batch, a.threads);
+  const Evaluation ev = evaluate(model, data, a.batch, a.threads, !a.predictions.empty());
+  if (!a.predictions.empty()) write_predictions(a.predictions, ev, data);
   if (a.json) {
     Json confusion = Json::array();
     for (int64_t t = 0; t < ev.num_classes; ++t)
@@ -99,6 +122,8 @@ Subcommand add_eval_command(CLI::App& parent) {
   app->add_option("--limit", a->limit, "Use only the first N images (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app->add_option("--predictions", a->predictions,
+                  "Write every sample's label, predicted class and logits to this CSV");
   app->add_flag("--json", a->json,
                 "Print one JSON line (test_accuracy, test_loss, confusion, ...) instead");
   return {app, [a] { return run_eval(*a); }};

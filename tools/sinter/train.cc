@@ -236,7 +236,9 @@ int run_train(CLI::App& app, TrainArgs& a) {
   fo.test = &test;
   fo.checkpoint_path = checkpoint;
   for (const std::string& key : kRunSettings) fo.settings[key] = setting_value(a, key);
-  std::string rows = resumed ? resumed->settings["log"] : "";
+  // Rows of completed epochs travel in the checkpoint, so a resumed run's CSV holds every epoch;
+  // a stopped epoch's partial row is only in this run's own CSV.
+  std::string rows = resumed ? resumed->settings["log"] : "", partial_row;
   if (resumed) fo.start = resumed->position;
 
   if (!a.quiet)
@@ -253,7 +255,10 @@ int run_train(CLI::App& app, TrainArgs& a) {
   callbacks.on_batch = [&](const BatchProgress& p) { bar.update(p); };
   callbacks.on_epoch = [&](const EpochSummary& e) {
     bar.clear();
-    rows += training_log_row(e) + "\n";
+    if (e.complete)
+      rows += training_log_row(e) + "\n";
+    else
+      partial_row = training_log_row(e) + "\n";
     if (a.json) return;
     std::printf(
         "epoch %3lld/%lld  loss %.4f  train %.2f%%  test %.2f%% (loss %.4f)  "
@@ -263,16 +268,15 @@ int run_train(CLI::App& app, TrainArgs& a) {
         e.lr);
     std::fflush(stdout);
   };
-  // The log travels in the checkpoint, so a resumed run's CSV holds every epoch.
   callbacks.on_checkpoint = [&](std::map<std::string, std::string>& s) { s["log"] = rows; };
   const FitResult result = fit(trainer, loader, fo, callbacks);
   bar.clear();
 
   save_onnx(trainer.model(), a.output);
-  const bool plotted = write_training_log(rows, log, plot);
+  const bool plotted = write_training_log(rows + partial_row, log, plot);
   const EpochSummary* last = result.epochs.empty() ? nullptr : &result.epochs.back();
-  const double images_per_s =
-      result.train_seconds > 0 ? static_cast<double>(result.images) / result.train_seconds : 0;
+  // Without the first step, which compiles the plan, as benchmarks count.
+  const double images_per_s = result.steady_images_per_s;
   if (a.profile) print_profile(make_profile_report(trainer.session().plan()));
   if (a.json) {
     Json j{{"model", a.model},

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# End-to-end test of `sinter train` and `sinter eval` on a slice of Fashion-MNIST: training
+# writes the model, checkpoint, CSV log and plot; eval agrees with train's own figures; a run
+# stopped early and resumed ends bit-identical to an uninterrupted one; ONNX Runtime gives the
+# exported model's predictions too; bad input fails with exit 1, one line, and no files.
+# usage: tests/e2e/train_cli_test.sh SINTER_BINARY SCRATCH_DIR
+set -uo pipefail
+sinter=$1
+scratch=$2
+here=$(cd "$(dirname "$0")" && pwd)
+fmnist=/usr/share/datasets/fashion-mnist
+[[ -f $fmnist/t10k-images-idx3-ubyte.gz ]] || { echo "train_cli_test: needs dataset-fashion-mnist" >&2; exit 1; }
+
+rm -rf "$scratch" && mkdir -p "$scratch" || exit 1
+cd "$scratch" || exit 1
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+json_field() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' <<<"$1" | tail -1; }
+
+small=(--train-limit 1280 --test-limit 500 --batch 64 --threads 2 --seed 3)
+
+# 1. Train two epochs; every artefact appears; eval reproduces train's test accuracy.
+out=$("$sinter" train --model lenet5 --epochs 2 "${small[@]}" -o lenet.onnx --json 2>err.txt)
+[[ $? -eq 0 ]] || fail "train exited non-zero: $(cat err.txt)"
+for f in lenet.onnx lenet.ckpt.onnx lenet.train.csv lenet.train.png; do
+  [[ -s $f ]] || fail "train did not write $f"
+done
+[[ $(wc -l <lenet.train.csv) -eq 3 ]] || fail "the log should hold a header and 2 epochs"
+acc=$(json_field "$(tail -1 <<<"$out")" test_accuracy)
+awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }' || fail "test accuracy $acc after 2 epochs"
+"$sinter" eval lenet.onnx --limit 500 --json --predictions pred.csv >eval.json 2>err.txt ||
+  fail "eval exited non-zero: $(cat err.txt)"
+eval_acc=$(json_field "$(cat eval.json)" test_accuracy)
+[[ $eval_acc == "$acc" ]] || fail "eval accuracy $eval_acc differs from train's $acc"
+"$sinter" eval lenet.onnx --limit 200 | grep -q "Ankle boot" || fail "eval prints no confusion matrix"
+
+# 2. Stop after 13 steps (mid-epoch 2), resume, and compare with the uninterrupted run.
+vgg=(--model vgg-small --epochs 2 --train-limit 640 --test-limit 500 --batch 64 --threads 2 --seed 3)
+"$sinter" train "${vgg[@]}" -o part.onnx \
+  --max-steps 13 --quiet >/dev/null 2>err.txt || fail "stopped run failed: $(cat err.txt)"
+"$sinter" train --resume part.ckpt.onnx -o resumed.onnx --threads 2 --quiet >/dev/null 2>err.txt ||
+  fail "resumed run failed: $(cat err.txt)"
+"$sinter" train "${vgg[@]}" -o whole.onnx \
+  --quiet >/dev/null 2>err.txt || fail "uninterrupted run failed: $(cat err.txt)"
+cmp -s resumed.onnx whole.onnx || fail "the resumed run's model differs from the uninterrupted run's"
+[[ $(wc -l <resumed.train.csv) -eq 3 ]] || fail "the resumed log should hold both epochs"
+"$sinter" train --resume part.ckpt.onnx --lr 0.5 -o x.onnx >/dev/null 2>err.txt
+[[ $? -eq 1 && $(cat err.txt) == *"differs from the value"* ]] || fail "--resume with another --lr: $(cat err.txt)"
+
+# 3. ONNX Runtime on the exported model: the same predictions and logits.
+ort=${SINTER_PEERS:-$HOME/.cache/sinter-peers}/node_modules/onnxruntime-node
+if [[ ! -f $ort/package.json ]]; then
+  (mkdir -p "$(dirname "$(dirname "$ort")")" && cd "$(dirname "$(dirname "$ort")")" &&
+    { [[ -f package.json ]] || npm init -y >/dev/null; } &&
+    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null 2>&1) ||
+    fail "could not install onnxruntime-node from npm"
+fi
+"$sinter" eval whole.onnx --limit 500 --predictions whole_pred.csv --json >/dev/null 2>err.txt ||
+  fail "eval of vgg-small failed: $(cat err.txt)"
+for m in lenet:pred.csv whole:whole_pred.csv; do
+  node "$here/ort_predictions.js" "$ort" "${m%%:*}.onnx" "${m#*:}" "$fmnist" 500 >ort.json 2>err.txt ||
+    fail "ONNX Runtime disagrees on ${m%%:*}.onnx: $(cat ort.json err.txt)"
+  echo "ort vs sinter, ${m%%:*}: $(cat ort.json)"
+done
+
+# 4. Bad input: one line on stderr, exit 1, nothing written.
+expect_error() {  # expect_error NAME EXPECTED_TEXT ARGS...
+  local name=$1 text=$2
+  shift 2
+  rm -f bad.*
+  "$@" >/dev/null 2>err.txt
+  local rc=$?
+  [[ $rc -eq 1 ]] || fail "$name: exit $rc, expected 1"
+  [[ $(wc -l <err.txt) -eq 1 ]] || fail "$name: stderr is not one line: $(cat err.txt)"
+  [[ $(cat err.txt) == *"$text"* ]] || fail "$name: stderr lacks '$text': $(cat err.txt)"
+  [[ -z $(ls bad.* 2>/dev/null) ]] || fail "$name: left $(ls bad.*)"
+}
+expect_error "unknown model" "unknown" "$sinter" train --model resnet9000 "${small[@]}" -o bad.onnx --quiet
+expect_error "missing dataset" "no_such_dir" "$sinter" train --data fashion-mnist:no_such_dir -o bad.onnx --quiet
+mkdir -p corrupt && cp "$fmnist"/*.gz corrupt/ &&
+  head -c 30000 "$fmnist/train-images-idx3-ubyte.gz" >corrupt/train-images-idx3-ubyte.gz
+expect_error "truncated dataset" "train-images" "$sinter" train --data fashion-mnist:corrupt -o bad.onnx --quiet
+expect_error "non-finite loss" "training step" "$sinter" train --model lenet5 "${small[@]}" --lr 1e30 \
+  --max-steps 5 -o bad.onnx --quiet
+# A full disk, as a file-size limit: the checkpoint cannot be written.
+(trap '' XFSZ; ulimit -f 200; "$sinter" train --model lenet5 "${small[@]}" --max-steps 2 -o bad.onnx \
+  --checkpoint bad.ckpt.onnx --quiet >/dev/null 2>err.txt; echo $? >rc.txt)
+[[ $(cat rc.txt) -eq 1 && $(wc -l <err.txt) -eq 1 ]] || fail "full disk: exit $(cat rc.txt): $(cat err.txt)"
+[[ -z $(ls bad.* 2>/dev/null) ]] || fail "full disk: left $(ls bad.*)"
+expect_error "eval of a missing model" "no_such.onnx" "$sinter" eval no_such.onnx
+"$sinter" train --epochs 0 >/dev/null 2>&1
+[[ $? -eq 2 ]] || fail "--epochs 0 should be a usage error (exit 2)"
+"$sinter" train --help | grep -q -- "--resume" || fail "train --help lacks --resume"
+
+if [[ $failures -gt 0 ]]; then
+  echo "train_cli_test: $failures failure(s)" >&2
+  exit 1
+fi
+echo "train_cli_test: all checks passed"
