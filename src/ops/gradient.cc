@@ -45,6 +45,25 @@ std::string GradientContext::emit(const std::string& op_type, std::vector<std::s
 std::string GradientContext::emit_in_domain(const std::string& op_type, const std::string& domain,
                                             std::vector<std::string> inputs,
                                             std::map<std::string, Attribute> attrs) {
+  Node& n = append_node(op_type, domain, std::move(inputs), std::move(attrs));
+  n.outputs = {n.name};
+  return n.outputs[0];
+}
+
+std::vector<std::string> GradientContext::emit_outputs(const std::string& op_type,
+                                                       const std::string& domain,
+                                                       std::vector<std::string> inputs,
+                                                       std::map<std::string, Attribute> attrs,
+                                                       const std::vector<std::string>& labels) {
+  Node& n = append_node(op_type, domain, std::move(inputs), std::move(attrs));
+  for (const std::string& label : labels)
+    n.outputs.push_back(label.empty() ? "" : cat(n.name, "/", label));
+  return n.outputs;
+}
+
+Node& GradientContext::append_node(const std::string& op_type, const std::string& domain,
+                                   std::vector<std::string> inputs,
+                                   std::map<std::string, Attribute> attrs) {
   Node n;
   n.op_type = op_type;
   n.domain = domain;
@@ -52,9 +71,8 @@ std::string GradientContext::emit_in_domain(const std::string& op_type, const st
                counter_++);
   n.inputs = std::move(inputs);
   n.attrs = std::move(attrs);
-  n.outputs = {n.name};
   graph_.nodes.push_back(std::move(n));
-  return graph_.nodes.back().outputs[0];
+  return graph_.nodes.back();
 }
 
 std::string add_gradient_constant(Graph& g, Tensor value, int& counter) {

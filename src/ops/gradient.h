@@ -40,6 +40,12 @@ class GradientContext {
   std::string emit_in_domain(const std::string& op_type, const std::string& domain,
                              std::vector<std::string> inputs,
                              std::map<std::string, Attribute> attrs = {});
+  // A node with several outputs, named after the node and `labels` ("<node>/<label>"); an
+  // empty label leaves that optional output out. Returns the output names, "" where left out.
+  std::vector<std::string> emit_outputs(const std::string& op_type, const std::string& domain,
+                                        std::vector<std::string> inputs,
+                                        std::map<std::string, Attribute> attrs,
+                                        const std::vector<std::string>& labels);
   // A constant as a new initializer; returns its name.
   std::string constant(Tensor value);
   std::string scalar(float v);
@@ -54,6 +60,10 @@ class GradientContext {
   [[noreturn]] void unsupported(const std::string& what) const;
 
  private:
+  // Appends a node with its name and no outputs; valid until the next append.
+  Node& append_node(const std::string& op_type, const std::string& domain,
+                    std::vector<std::string> inputs, std::map<std::string, Attribute> attrs);
+
   const Node& node_;
   Graph& graph_;
   std::vector<std::string> output_grads_;

@@ -34,10 +34,6 @@ class Emitter {
     g_.initializers[name] = std::move(t);
     return name;
   }
-  std::string scalar(float v) { return constant(Tensor::scalar<float>(v)); }
-  std::string shape(const Shape& s) {
-    return constant(Tensor::from_vector<int64_t>({static_cast<int64_t>(s.size())}, s));
-  }
 
  private:
   Graph& g_;
@@ -46,47 +42,28 @@ class Emitter {
   int counter_ = 0;
 };
 
-// y = (x - mean_B) / sqrt(var_B + eps) * scale + bias over the batch's statistics, and the
-// running statistics moved toward them as PyTorch does (unbiased variance, momentum 1 - m).
+// BatchNormTraining (ops/batch_norm_training.cc) normalizes with the batch's statistics and
+// moves the running statistics toward them as PyTorch does; its gradient is one fused op too.
 void batch_norm_for_training(const Node& bn, Graph& g, std::vector<Node>& out, TrainingGraph& tg) {
   if (bn.inputs.size() != 5 || bn.outputs.size() > 1)
     throw UnsupportedError(cat(bn.describe(), ": training needs the 5-input, 1-output form"));
-  const Shape x = g.type_of(bn.inputs[0])->shape;
-  if (x.size() < 2) throw UnsupportedError(cat(bn.describe(), ": input rank must be >= 2"));
-  const float eps = bn.attr_float("epsilon", 1e-5f), m = bn.attr_float("momentum", 0.9f);
-  Emitter e(g, out, bn.name.empty() ? bn.outputs[0] : bn.name);
-  std::vector<int64_t> axes = {0};
-  Shape per_channel(x.size(), 1);
-  per_channel[1] = x[1];
-  int64_t count = x[0];
-  for (size_t i = 2; i < x.size(); ++i) {
-    axes.push_back(static_cast<int64_t>(i));
-    count *= x[i];
-  }
-  const std::map<std::string, Attribute> reduce = {{"axes", axes}, {"keepdims", int64_t{1}}};
-  const std::string mean = e.node("ReduceMean", {bn.inputs[0]}, reduce);
-  const std::string centered = e.node("Sub", {bn.inputs[0], mean});
-  const std::string var = e.node("ReduceMean", {e.node("Mul", {centered, centered})}, reduce);
-  const std::string inv_std =
-      e.node("Reciprocal", {e.node("Sqrt", {e.node("Add", {var, e.scalar(eps)})})});
-  const std::string scale = e.node("Reshape", {bn.inputs[1], e.shape(per_channel)});
-  const std::string shift = e.node("Reshape", {bn.inputs[2], e.shape(per_channel)});
-  e.node("Add", {e.node("Mul", {e.node("Mul", {centered, inv_std}), scale}), shift}, {},
-         bn.outputs[0]);
-
-  const Shape channels = {x[1]};
-  const float unbias = count > 1 ? static_cast<float>(count) / static_cast<float>(count - 1) : 1;
-  auto moved = [&](const std::string& running, const std::string& batch_stat, float factor) {
-    const std::string stat = e.node("Reshape", {batch_stat, e.shape(channels)});
-    const std::string updated = running + ".updated";
-    e.node(
-        "Add",
-        {e.node("Mul", {running, e.scalar(m)}), e.node("Mul", {stat, e.scalar((1 - m) * factor)})},
-        {}, updated);
-    tg.running_stats.emplace_back(running, updated);
-  };
-  moved(bn.inputs[3], mean, 1.0f);
-  moved(bn.inputs[4], var, unbias);
+  if (g.type_of(bn.inputs[0])->shape.size() < 2)
+    throw UnsupportedError(cat(bn.describe(), ": input rank must be >= 2"));
+  const std::string prefix = bn.name.empty() ? bn.outputs[0] : bn.name;
+  const std::string& running_mean = bn.inputs[3];
+  const std::string& running_var = bn.inputs[4];
+  Node n;
+  n.op_type = "BatchNormTraining";
+  n.domain = "sinter";
+  n.name = prefix;
+  n.inputs = bn.inputs;
+  n.attrs = {{"epsilon", bn.attr_float("epsilon", 1e-5f)},
+             {"momentum", bn.attr_float("momentum", 0.9f)}};
+  n.outputs = {bn.outputs[0], running_mean + ".updated", running_var + ".updated",
+               prefix + "/saved_mean", prefix + "/saved_inv_std"};
+  tg.running_stats.emplace_back(running_mean, n.outputs[1]);
+  tg.running_stats.emplace_back(running_var, n.outputs[2]);
+  out.push_back(std::move(n));
 }
 
 void dropout_for_training(const Node& d, Graph& g, std::vector<Node>& out, TrainingGraph& tg) {

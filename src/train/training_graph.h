@@ -1,7 +1,7 @@
 #pragma once
 // Turns an inference model into one training step's graph: BatchNormalization normalizes with
-// the batch's own statistics (written out ops, so autodiff differentiates them like any other)
-// and reports updated running statistics; Dropout multiplies by a mask the trainer feeds; a
+// the batch's own statistics (one fused op, BatchNormTraining, with a fused gradient) and
+// reports updated running statistics; Dropout multiplies by a mask the trainer feeds; a
 // loss (softmax cross-entropy or mean squared error) is appended; parameters become graph inputs;
 // and the backward pass is appended by autodiff. One Session then runs a whole forward + backward
 // step.
