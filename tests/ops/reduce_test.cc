@@ -73,5 +73,48 @@ TEST(ReduceOp, ThreadedMatchesSerial) {
   }
 }
 
+// Both implementations, through the op: axes as attribute and as input (empty too, with and
+// without noop_with_empty_axes), negative axes, keepdims, and an integer input.
+TEST(ReduceOp, FastMatchesReference) {
+  using Attrs = std::map<std::string, Attribute>;
+  Tensor x = random_tensor({4, 8, 7, 5}, 3);
+  Tensor empty_axes = Tensor::from_vector<int64_t>({0}, {});
+  Tensor axes_023 = Tensor::from_vector<int64_t>({3}, {0, -2, 3});
+  struct Case {
+    const char* op;
+    int64_t opset;
+    Attrs attrs;
+    const Tensor* axes;
+    const char* shape;
+  };
+  const Case cases[] = {
+      {"ReduceSum", 13, {}, &axes_023, "[1,8,1,1]"},
+      {"ReduceSum", 13, {{"keepdims", int64_t(0)}}, &axes_023, "[8]"},
+      {"ReduceSum", 13, {}, &empty_axes, "[1,1,1,1]"},
+      {"ReduceSum", 13, {{"noop_with_empty_axes", int64_t(1)}}, &empty_axes, "[4,8,7,5]"},
+      {"ReduceSum", 13, {{"noop_with_empty_axes", int64_t(1)}}, nullptr, "[4,8,7,5]"},
+      {"ReduceMean", 13, {{"axes", std::vector<int64_t>{0, 2, 3}}}, nullptr, "[1,8,1,1]"},
+      {"ReduceMean", 18, {{"keepdims", int64_t(0)}}, &axes_023, "[8]"},
+      {"ReduceMean", 18, {}, nullptr, "[1,1,1,1]"},
+      {"ReduceMax", 13, {{"axes", std::vector<int64_t>{1}}}, nullptr, "[4,1,7,5]"},
+      {"ReduceMin", 13, {{"axes", std::vector<int64_t>{-1}}}, nullptr, "[4,8,7,1]"},
+      {"ReduceL2", 13, {{"axes", std::vector<int64_t>{0}}}, nullptr, "[1,8,7,5]"},
+      {"ReduceLogSumExp", 18, {}, &axes_023, "[1,8,1,1]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.op) + " -> " + c.shape);
+    std::vector<const Tensor*> inputs = {&x};
+    if (c.axes) inputs.push_back(c.axes);
+    const Node n = make_node(c.op, inputs.size(), c.attrs);
+    Tensor want = run_impl(n, c.opset, inputs, "reference");
+    EXPECT_EQ(shape_str(want.shape()), c.shape);
+    expect_close(run_impl(n, c.opset, inputs, "reduce", 1), want, 1e-5);
+    expect_close(run_impl(n, c.opset, inputs, "reduce", 2), want, 1e-5);
+  }
+  Tensor ints = Tensor::from_vector<int64_t>({2, 3}, {1, 2, 3, 4, 5, 6});
+  expect_values(run1(make_node("ReduceSum", 1, {{"axes", std::vector<int64_t>{0}}}), 11, {&ints}),
+                {5, 7, 9});
+}
+
 }  // namespace
 }  // namespace sinter::testing
