@@ -38,6 +38,42 @@ void conv_gradient(GradientContext& g) {
 
 namespace {
 
+// The forward geometry: ConvGradData makes X (W is input 1); ConvGradWeight makes W (X is
+// input 0).
+Conv2dShape grad_shape(const KernelInfo& ki, const char* shape_attr, bool data) {
+  const std::vector<int64_t> attr = ki.node.attr_ints(shape_attr);
+  const Shape produced(attr.begin(), attr.end());
+  return data ? conv_shape(ki.node, produced, ki.inputs[1].shape)
+              : conv_shape(ki.node, ki.inputs[0].shape, produced);
+}
+
+// Planned once; the weights (dX) arrive with every run.
+class ConvGradDataKernel : public Kernel {
+ public:
+  explicit ConvGradDataKernel(const Conv2dShape& s) : plan_(s) {}
+  void run(KernelContext& ctx) override {
+    plan_.run(ctx.in(0).data<float>(), ctx.in(1).data<float>(), ctx.out(0).data<float>(), ctx.pool);
+  }
+  const char* variant() const override {
+    return plan_.algorithm() == Conv2dBackwardData::Algorithm::kTransposedConv ? "transposed_conv"
+                                                                               : "gemm_col2im";
+  }
+
+ private:
+  Conv2dBackwardData plan_;
+};
+
+class ConvGradWeightKernel : public Kernel {
+ public:
+  explicit ConvGradWeightKernel(const Conv2dShape& s) : plan_(s) {}
+  void run(KernelContext& ctx) override {
+    plan_.run(ctx.in(0).data<float>(), ctx.in(1).data<float>(), ctx.out(0).data<float>(), ctx.pool);
+  }
+
+ private:
+  Conv2dBackwardWeight plan_;
+};
+
 // What both ops share: float32 inputs, the produced shape from an attribute.
 OpDef make_conv_grad(const char* type, const char* shape_attr, bool data) {
   OpDef def;
@@ -70,30 +106,31 @@ OpDef make_conv_grad(const char* type, const char* shape_attr, bool data) {
                   shape_str(w)));
     ic.set_output(0, DType::kFloat32, shape);
   };
-  auto make = [data, shape_attr](bool reference) {
-    return [data, shape_attr, reference](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-      Node node = ki.node;
-      const std::vector<int64_t> attr = node.attr_ints(shape_attr);
-      const Shape produced(attr.begin(), attr.end());
-      // ConvGradData makes X (W is input 1); ConvGradWeight makes W (X is input 0).
-      const Conv2dShape s = data ? conv_shape(node, produced, ki.inputs[1].shape)
-                                 : conv_shape(node, ki.inputs[0].shape, produced);
-      return std::make_unique<FunctionKernel>([s, data, reference](KernelContext& ctx) {
-        const float* a = ctx.in(0).data<float>();
-        const float* b = ctx.in(1).data<float>();
-        float* out = ctx.out(0).data<float>();
-        if (data) {
-          reference ? conv2d_backward_data_reference(s, a, b, out)
-                    : conv2d_backward_data(s, a, b, out, ctx.pool);
-        } else {
-          reference ? conv2d_backward_weight_reference(s, a, b, out)
-                    : conv2d_backward_weight(s, a, b, out, ctx.pool);
-        }
-      });
-    };
+  // Both count the forward convolution's flops: each gradient does as many multiply-adds.
+  def.flops = [data](const KernelInfo& ki) {
+    const Shape& w = data ? ki.inputs[1].shape : ki.outputs[0].shape;
+    const Shape& dy = ki.inputs[data ? 0 : 1].shape;
+    double per_output = 2.0 * w[1];
+    for (size_t i = 2; i < w.size(); ++i) per_output *= w[i];
+    return per_output * shape_numel(dy);
   };
-  def.impls.push_back({"im2col_gemm", nullptr, make(false)});
-  def.impls.push_back({"reference", nullptr, make(true)});
+  def.impls.push_back({"conv2d_backward", nullptr,
+                       [data, shape_attr](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         const Conv2dShape s = grad_shape(ki, shape_attr, data);
+                         if (data) return std::make_unique<ConvGradDataKernel>(s);
+                         return std::make_unique<ConvGradWeightKernel>(s);
+                       }});
+  def.impls.push_back(
+      {"reference", nullptr, [data, shape_attr](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         const Conv2dShape s = grad_shape(ki, shape_attr, data);
+         return std::make_unique<FunctionKernel>([s, data](KernelContext& ctx) {
+           const float* a = ctx.in(0).data<float>();
+           const float* b = ctx.in(1).data<float>();
+           float* out = ctx.out(0).data<float>();
+           data ? conv2d_backward_data_reference(s, a, b, out)
+                : conv2d_backward_weight_reference(s, a, b, out);
+         });
+       }});
   return def;
 }
 

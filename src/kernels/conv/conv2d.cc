@@ -13,24 +13,23 @@
 #include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter {
+namespace {
+
+bool is_pointwise(const Conv2dShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+         s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
+}
+
+}  // namespace
 
 Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias,
                const Activation& act, std::optional<Algorithm> force)
     : shape_(shape), act_(act) {
   shape_.validate();
   const Conv2dShape& s = shape_;
-  const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
-                         s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
-  // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
-  const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
-  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
-  const bool transposed = pointwise && s.group == 1 && prefers_transposed(s);
-  algorithm_ = transposed                  ? Algorithm::kGemm1x1Transposed
-               : pointwise                 ? Algorithm::kGemm1x1
-               : winograd                  ? Algorithm::kWinograd
-               : Conv2dDirect::supports(s) ? Algorithm::kDirect
-                                           : Algorithm::kImplicitGemm;
+  algorithm_ = choose(s);
   if (force) {
+    const bool pointwise = is_pointwise(s);
     const bool ok = *force == Algorithm::kImplicitGemm ||
                     (*force == Algorithm::kGemm1x1 && pointwise) ||
                     (*force == Algorithm::kGemm1x1Transposed && pointwise && s.group == 1) ||
@@ -56,6 +55,19 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   weights_.reserve(static_cast<size_t>(s.group));
   for (int64_t g = 0; g < s.group; ++g)
     weights_.emplace_back(false, Mg, K, weights + g * Mg * K, K);
+}
+
+Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
+  const bool pointwise = is_pointwise(s);
+  // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
+  const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
+  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
+  const bool transposed = pointwise && s.group == 1 && prefers_transposed(s);
+  return transposed                  ? Algorithm::kGemm1x1Transposed
+         : pointwise                 ? Algorithm::kGemm1x1
+         : winograd                  ? Algorithm::kWinograd
+         : Conv2dDirect::supports(s) ? Algorithm::kDirect
+                                     : Algorithm::kImplicitGemm;
 }
 
 bool Conv2d::prefers_transposed(const Conv2dShape& s) {

@@ -58,6 +58,8 @@ class Conv2d {
   ~Conv2d();
   Conv2d(Conv2d&&) noexcept;
 
+  // What the constructor picks for this shape when nothing is forced.
+  static Algorithm choose(const Conv2dShape& s);
   // Picks kGemm1x1Transposed for a pointwise conv when 16-pixel GEMM tiles would waste more
   // of its plane than 6-pixel ones.
   static bool prefers_transposed(const Conv2dShape& s);

@@ -1,17 +1,75 @@
 #pragma once
 // The two gradients of a 2-D convolution (NCHW, any stride, padding, dilation and groups), for
-// training: with respect to its input (dX) and to its weights (dW). Each is one GEMM per image
-// and group around an im2col/col2im, with a plain-loop reference twin.
+// training: with respect to its input (dX) and to its weights (dW). Each is planned once per
+// shape; the weights (dX) change every step, so they are taken at run time. Plain-loop
+// reference twins below.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
 #include "kernels/conv/conv2d.h"
 
 namespace sinter {
 
-// dx [N, C, H, W] = d(loss)/dx from dy [N, M, OH, OW] and w [M, C/group, KH, KW]. Overwrites dx.
-void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx,
-                          ThreadPool* pool);
-// dw [M, C/group, KH, KW] = d(loss)/dw from x and dy, summed over the batch. Overwrites dw.
-void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw,
-                            ThreadPool* pool);
+class ThreadPool;
+
+// dx [N, C, H, W] = d(loss)/dx from dy [N, M, OH, OW] and w [M, C/group, KH, KW].
+class Conv2dBackwardData {
+ public:
+  enum class Algorithm {
+    // Stride 1: dX is a forward convolution of dY with the flipped, in/out-swapped weights and
+    // padding dilation*(k-1)-pad, so it runs on the planned Conv2d (Winograd for 3x3 included).
+    kTransposedConv,
+    // Any shape: cols = W^T dY per image and group, scattered back into dX (col2im).
+    kGemmCol2im,
+  };
+  static bool supports_transposed_conv(const Conv2dShape& s);
+
+  // UnsupportedError if `force` cannot run this shape.
+  explicit Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force = std::nullopt);
+  // Overwrites dx.
+  void run(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
+  Algorithm algorithm() const { return algorithm_; }
+
+ private:
+  void run_gemm_col2im(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
+
+  Conv2dShape s_;
+  Conv2dShape transposed_;  // kTransposedConv: the forward conv dY -> dX
+  Algorithm algorithm_;
+};
+
+// dw [M, C/group, KH, KW] = d(loss)/dw from x and dy, summed over the batch. Threads take
+// fixed ranges of images into partial sums added in a fixed order, so a given thread count
+// always gives the same bits.
+class Conv2dBackwardWeight {
+ public:
+  enum class Algorithm {
+    // stride_h 1 on AVX2: dot products of dY rows with contiguous runs of a shifted-rows copy
+    // of the input (conv2d_weight_grad_dot.h); no transposes, reduced once per image.
+    kShiftedRowsDot,
+    // Any shape: per group one GEMM dW = dY [M/group, OH*OW] x im2col(X)^T per image, C
+    // accumulating over images, with im2col^T packed from a zero-padded channels-last copy
+    // (conv2d_weight_grad_packer.h).
+    kChannelsLastGemm,
+  };
+  static bool supports_shifted_rows_dot(const Conv2dShape& s);
+
+  // UnsupportedError if `force` cannot run this shape.
+  explicit Conv2dBackwardWeight(const Conv2dShape& s,
+                                std::optional<Algorithm> force = std::nullopt);
+  // Overwrites dw.
+  void run(const float* x, const float* dy, float* dw, ThreadPool* pool) const;
+  Algorithm algorithm() const { return algorithm_; }
+
+ private:
+  Conv2dShape s_;
+  Algorithm algorithm_;
+  int64_t taps_ = 0;  // C/group * KH * KW: dW columns per output channel
+  // Where each tap's data starts in the per-image copy of the input (the algorithm's layout).
+  std::vector<int64_t> dot_tap_offset_;   // kShiftedRowsDot: taps in (c, kh, kw) order
+  std::vector<int32_t> gemm_tap_offset_;  // kChannelsLastGemm: taps in (kh, kw, c) order
+};
 
 void conv2d_backward_data_reference(const Conv2dShape& s, const float* dy, const float* w,
                                     float* dx);

@@ -1,0 +1,130 @@
+// The input gradient, as a forward convolution (stride 1) or as GEMM + col2im (any shape).
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d_backward.h"
+
+namespace sinter {
+namespace {
+
+// dx (one image's channel block) += cols [Cg*KH*KW, OH*OW] scattered back to input pixels.
+void col2im(const Conv2dShape& s, const float* cols, float* dx) {
+  const int64_t Cg = s.C / s.group, OH = s.OH(), OW = s.OW(), P = OH * OW;
+  const int64_t sh = s.stride_h, sw = s.stride_w;
+  for (int64_t c = 0; c < Cg; ++c)
+    for (int64_t kh = 0; kh < s.KH; ++kh)
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        const float* src = cols + ((c * s.KH + kh) * s.KW + kw) * P;
+        // Output column ow reads input column ow*sw + iw0; [lo, hi) lands inside the row.
+        const int64_t iw0 = kw * s.dilation_w - s.pad_left;
+        const int64_t lo = iw0 < 0 ? (-iw0 + sw - 1) / sw : 0;
+        const int64_t hi = s.W - 1 - iw0 < 0 ? 0 : std::min(OW, (s.W - 1 - iw0) / sw + 1);
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          const int64_t ih = oh * sh - s.pad_top + kh * s.dilation_h;
+          if (ih < 0 || ih >= s.H) continue;
+          float* d = dx + (c * s.H + ih) * s.W;
+          const float* r = src + oh * OW;
+          if (sw == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) d[ow + iw0] += r[ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) d[ow * sw + iw0] += r[ow];
+          }
+        }
+      }
+}
+
+// The forward convolution dY -> dX of kTransposedConv.
+Conv2dShape transposed_shape(const Conv2dShape& s) {
+  // dx[ih] = sum_kh dy[ih + pad - dilation*kh] w[kh]: with kh' = KH-1-kh, a forward conv of dy
+  // with the flipped kernel and padding dilation*(KH-1) - pad, whose output has X's size.
+  Conv2dShape t = s;
+  t.C = s.M;
+  t.M = s.C;
+  t.H = s.OH();
+  t.W = s.OW();
+  const int64_t reach_h = s.dilation_h * (s.KH - 1), reach_w = s.dilation_w * (s.KW - 1);
+  t.pad_top = reach_h - s.pad_top;
+  t.pad_bottom = reach_h - s.pad_bottom;
+  t.pad_left = reach_w - s.pad_left;
+  t.pad_right = reach_w - s.pad_right;
+  return t;
+}
+
+}  // namespace
+
+bool Conv2dBackwardData::supports_transposed_conv(const Conv2dShape& s) {
+  const int64_t reach_h = s.dilation_h * (s.KH - 1), reach_w = s.dilation_w * (s.KW - 1);
+  return s.stride_h == 1 && s.stride_w == 1 && s.pad_top <= reach_h && s.pad_bottom <= reach_h &&
+         s.pad_left <= reach_w && s.pad_right <= reach_w;
+}
+
+Conv2dBackwardData::Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force)
+    : s_(s) {
+  s_.validate();
+  const bool transposed = supports_transposed_conv(s);
+  if (force && *force == Algorithm::kTransposedConv && !transposed)
+    throw UnsupportedError("conv2d backward data: the forced algorithm cannot run this shape");
+  if (transposed) transposed_ = transposed_shape(s);
+  // The forward conv wins where it runs a plain 1x1 GEMM, or Winograd over no more dY channels
+  // than it produces: the input transform, Winograd's costliest part here, runs over the M
+  // channels of dY (vgg-small's 32 -> 64 conv3 takes 63 GFLOP/s that way and 76 by col2im).
+  // Its implicit GEMM pays for the padding it adds (a 5x5 valid conv's gradient reads 2x its
+  // pixels) and packs B for few output rows when the layer has few input channels; GEMM +
+  // col2im does neither.
+  bool prefer = false;
+  if (transposed) {
+    const Conv2d::Algorithm a = Conv2d::choose(transposed_);
+    prefer = (a == Conv2d::Algorithm::kWinograd && s.M <= s.C) ||
+             a == Conv2d::Algorithm::kGemm1x1 || a == Conv2d::Algorithm::kGemm1x1Transposed;
+  }
+  algorithm_ = force ? *force : prefer ? Algorithm::kTransposedConv : Algorithm::kGemmCol2im;
+}
+
+void Conv2dBackwardData::run(const float* dy, const float* w, float* dx, ThreadPool* pool) const {
+  if (algorithm_ == Algorithm::kGemmCol2im) return run_gemm_col2im(dy, w, dx, pool);
+  // W [M, Cg, KH, KW] -> flipped [C, Mg, KH, KW], group by group.
+  const Conv2dShape& s = s_;
+  const int64_t Cg = s.C / s.group, Mg = s.M / s.group, KK = s.KH * s.KW;
+  std::vector<float> flipped(static_cast<size_t>(s.M * Cg * KK));
+  for (int64_t g = 0; g < s.group; ++g)
+    for (int64_t m = 0; m < Mg; ++m)
+      for (int64_t c = 0; c < Cg; ++c) {
+        const float* src = w + ((g * Mg + m) * Cg + c) * KK;
+        float* dst = flipped.data() + ((g * Cg + c) * Mg + m) * KK;
+        for (int64_t k = 0; k < KK; ++k) dst[KK - 1 - k] = src[k];
+      }
+  Conv2d(transposed_, flipped.data(), nullptr, Activation{}).run(dy, dx, nullptr, pool);
+}
+
+void Conv2dBackwardData::run_gemm_col2im(const float* dy, const float* w, float* dx,
+                                         ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G, P = s.OH() * s.OW();
+  const int64_t K = Cg * s.KH * s.KW, plane = s.H * s.W;
+  // cols [K, P] = W_g^T [K, Mg] x dY_g [Mg, P]; W_g^T is packed once per run.
+  std::vector<PackedMatrixA> wt;
+  wt.reserve(static_cast<size_t>(G));
+  for (int64_t g = 0; g < G; ++g) wt.emplace_back(true, K, Mg, w + g * Mg * K, K);
+  const GemmEpilogue none;
+  auto image = [&](int64_t n, ThreadPool* inner) {
+    thread_local std::vector<float> cols;
+    cols.resize(static_cast<size_t>(K * P));
+    float* dxn = dx + n * s.C * plane;
+    std::fill(dxn, dxn + s.C * plane, 0.0f);
+    for (int64_t g = 0; g < G; ++g) {
+      sgemm_packed(wt[static_cast<size_t>(g)], P, dy + (n * s.M + g * Mg) * P, P, false,
+                   cols.data(), P, none, inner);
+      col2im(s, cols.data(), dxn + g * Cg * plane);
+    }
+  };
+  // Whole images per thread when there are enough; otherwise the GEMMs are split.
+  const int threads = pool ? pool->num_threads() : 1;
+  if (threads > 1 && s.N >= threads) {
+    pool->parallel_for(s.N, [&](int64_t n, int) { image(n, nullptr); });
+  } else {
+    for (int64_t n = 0; n < s.N; ++n) image(n, pool);
+  }
+}
+
+}  // namespace sinter

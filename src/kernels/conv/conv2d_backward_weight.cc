@@ -1,0 +1,116 @@
+// The weight gradient: the choice between its two algorithms, the split of images over threads
+// and the fixed-order sum of the threads' partial results.
+#include <algorithm>
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d_backward.h"
+#include "kernels/conv/conv2d_weight_grad_dot.h"
+#include "kernels/conv/conv2d_weight_grad_packer.h"
+#include "kernels/gemm/sgemm_driver.h"
+
+namespace sinter {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+bool Conv2dBackwardWeight::supports_shifted_rows_dot(const Conv2dShape& s) {
+  return cpu_features().has_avx2_fma() && s.stride_h == 1;
+}
+
+Conv2dBackwardWeight::Conv2dBackwardWeight(const Conv2dShape& s, std::optional<Algorithm> force)
+    : s_(s) {
+  s_.validate();
+  const bool dot = supports_shifted_rows_dot(s);
+  if (force && *force == Algorithm::kShiftedRowsDot && !dot)
+    throw UnsupportedError("conv2d backward weight: the forced algorithm cannot run this shape");
+  algorithm_ = force ? *force : dot ? Algorithm::kShiftedRowsDot : Algorithm::kChannelsLastGemm;
+  taps_ = s.C / s.group * s.KH * s.KW;
+  if (algorithm_ == Algorithm::kShiftedRowsDot) {
+    dot_tap_offset_ = shifted_rows_tap_offsets(s_);
+  } else {
+    gemm_tap_offset_ = channels_last_tap_offsets(s_);
+  }
+}
+
+void Conv2dBackwardWeight::run(const float* x, const float* dy, float* dw, ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G, P = s.OH() * s.OW();
+  const bool dot = algorithm_ == Algorithm::kShiftedRowsDot;
+  const gemm::KernelSet& ks = gemm::active_kernel_set();
+  const DotTile tile = dot_tile_for(s);
+  const int64_t per_pass = dot_images_per_pass(s);
+  const int threads = pool ? pool->num_threads() : 1;
+  // Each chunk is a fixed range of images summed into its own partial dW; with fewer images
+  // than threads, the taps (dW columns) are split as well, in whole tiles or slivers.
+  const int64_t chunks = std::min<int64_t>(s.N, threads);
+  const int64_t unit = dot ? tile.taps : ks.nr;
+  const int64_t units = ceil_div(taps_, unit);
+  const int64_t col_parts = std::min(ceil_div(threads, chunks), units);
+  const int64_t col_step = ceil_div(units, col_parts) * unit;
+  const int64_t per_chunk = G * Mg * taps_;
+  std::vector<float> partial(static_cast<size_t>(chunks * per_chunk), 0.0f);
+  const int64_t scratch = dot ? shifted_rows_floats(s) : channels_last_plane(s).floats();
+  const GemmEpilogue none;
+
+  auto task = [&](int64_t t, int) {
+    const int64_t chunk = t / col_parts, j0 = t % col_parts * col_step;
+    const int64_t j1 = std::min(taps_, j0 + col_step);
+    if (j0 >= j1) return;
+    const int64_t n0 = s.N * chunk / chunks, n1 = s.N * (chunk + 1) / chunks;
+    // The channels-last copy only ever writes the interior: its border stays zero.
+    std::vector<float> copy(static_cast<size_t>(scratch * (dot ? per_pass : 1)), 0.0f);
+    for (int64_t g = 0; g < G; ++g) {
+      float* out = partial.data() + chunk * per_chunk + g * Mg * taps_;
+      auto image_x = [&](int64_t n) { return x + (n * s.C + g * Cg) * s.H * s.W; };
+      auto image_dy = [&](int64_t n) { return dy + (n * s.M + g * Mg) * P; };
+      if (dot) {
+        for (int64_t n = n0; n < n1; n += per_pass) {
+          const int64_t images = std::min(per_pass, n1 - n);
+          for (int64_t i = 0; i < images; ++i)
+            copy_to_shifted_rows(s, image_x(n + i), copy.data() + i * scratch);
+          weight_grad_dot_avx2(s, tile, image_dy(n), copy.data(), images, dot_tap_offset_.data(),
+                               j0, j1, out, taps_);
+        }
+        continue;
+      }
+      for (int64_t n = n0; n < n1; ++n) {
+        copy_to_channels_last(s, image_x(n), copy.data());
+        const ChannelsLastIm2colPacker packer(s, gemm_tap_offset_.data(), taps_, copy.data());
+        gemm::GemmProblem p;
+        p.M = Mg;
+        p.N = taps_;
+        p.K = P;
+        p.beta = n == n0 ? 0.0f : 1.0f;
+        p.a = {nullptr, image_dy(n), P, false};
+        p.b.packer = &packer;
+        p.c = out;
+        p.ldc = taps_;
+        p.epi = &none;
+        gemm::gemm_tile(ks, p, 0, Mg, j0, j1);
+      }
+    }
+  };
+  const int64_t tasks = chunks * col_parts;
+  if (pool && tasks > 1) {
+    pool->parallel_for(tasks, task);
+  } else {
+    for (int64_t t = 0; t < tasks; ++t) task(t, 0);
+  }
+
+  // Partials summed in chunk order; the GEMM's taps go from (kh, kw, c) to W's (c, kh, kw).
+  const int64_t KK = s.KH * s.KW;
+  for (int64_t row = 0; row < G * Mg; ++row)
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t k = 0; k < KK; ++k) {
+        const float* src = partial.data() + row * taps_ + (dot ? c * KK + k : k * Cg + c);
+        float sum = src[0];
+        for (int64_t chunk = 1; chunk < chunks; ++chunk) sum += src[chunk * per_chunk];
+        dw[(row * Cg + c) * KK + k] = sum;
+      }
+}
+
+}  // namespace sinter
