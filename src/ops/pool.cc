@@ -177,20 +177,26 @@ OpDef make_pool_grad(const char* type, bool is_max) {
       ic.fail(cat("dY ", shape_str(dy.shape), " is not the pooled shape ", shape_str(want)));
     ic.set_output(0, DType::kFloat32, x);
   };
-  def.impls.push_back(
-      {"reference", nullptr, [is_max](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-         Node node = ki.node;
-         return std::make_unique<FunctionKernel>([node, is_max](KernelContext& ctx) {
-           float* dx = ctx.out(0).data<float>();
-           const kernels::Pool2dParams p = pool_params(node, ctx.out(0).shape());
-           if (is_max) {
-             kernels::max_pool2d_backward(p, ctx.in(0).data<float>(), ctx.in(1).data<float>(), dx,
-                                          ctx.pool);
-           } else {
-             kernels::avg_pool2d_backward(p, ctx.in(0).data<float>(), dx, ctx.pool);
-           }
-         });
-       }});
+  auto make = [is_max](bool reference) {
+    return [is_max, reference](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      Node node = ki.node;
+      return std::make_unique<FunctionKernel>([node, is_max, reference](KernelContext& ctx) {
+        float* dx = ctx.out(0).data<float>();
+        const kernels::Pool2dParams p = pool_params(node, ctx.out(0).shape());
+        const float* in0 = ctx.in(0).data<float>();
+        if (is_max) {
+          const float* dy = ctx.in(1).data<float>();
+          reference ? kernels::max_pool2d_backward_reference(p, in0, dy, dx)
+                    : kernels::max_pool2d_backward(p, in0, dy, dx, ctx.pool);
+        } else {
+          reference ? kernels::avg_pool2d_backward_reference(p, in0, dx)
+                    : kernels::avg_pool2d_backward(p, in0, dx, ctx.pool);
+        }
+      });
+    };
+  };
+  def.impls.push_back({"pool2d", nullptr, make(false)});
+  def.impls.push_back({"reference", nullptr, make(true)});
   return def;
 }
 

@@ -1,15 +1,23 @@
 #pragma once
-// Gradients of 2-D max and average pooling (NCHW), for training. Plain loops split over planes:
-// pooling backward is a small share of a CNN's training step next to the convolutions.
+// Gradients of 2-D max and average pooling (NCHW), for training, split over (n, c) planes.
+// Windows that tile the input without overlap or padding (kernel == stride, e.g. 2x2 stride 2)
+// write each input gradient once, with no zero fill and no bounds checks; other windows scatter
+// into a zeroed plane over bounds worked out once per row and column.
 #include "kernels/pool/pool2d.h"
 
 namespace sinter::kernels {
 
-// dx = dy routed to each window's maximum (its first occurrence, as the forward pass picks).
+// dx = dy routed to each window's maximum: its first occurrence, or its first NaN, as the
+// forward pass picks.
 void max_pool2d_backward(const Pool2dParams& p, const float* x, const float* dy, float* dx,
                          ThreadPool* pool = nullptr);
 // dx = dy shared evenly over each window's counted positions (the forward divisor).
 void avg_pool2d_backward(const Pool2dParams& p, const float* dy, float* dx,
                          ThreadPool* pool = nullptr);
+
+// Plain-loop twins: every window scanned with bounds checks, serial.
+void max_pool2d_backward_reference(const Pool2dParams& p, const float* x, const float* dy,
+                                   float* dx);
+void avg_pool2d_backward_reference(const Pool2dParams& p, const float* dy, float* dx);
 
 }  // namespace sinter::kernels
