@@ -58,6 +58,7 @@ for m in $models; do
     for ((r = 0; r < rounds; r++)); do
       run "$sinter" train --model "$m" --data fashion-mnist --batch "$batch" --threads "$t" \
         --max-steps "$steps" --seed "$seed" --lr "$lr" --weight-decay "$wd" --optimizer sgd \
+        --schedule constant --test-limit 100 \
         --json -o "$tmp/model.onnx"
       s=$result
       run /usr/bin/python3 "$here/train_pytorch.py" --model "$m" --batch "$batch" --threads "$t" \

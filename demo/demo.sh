@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The sinter demo: the whole life of a network, stage by stage, on data built into the machine
-# (no downloads). Today: import -> inspect -> run -> check against PyTorch -> benchmark.
-# Later stages (train on Fashion-MNIST, prune, quantize, compile) are added here as they land.
+# (no downloads). Today: train on Fashion-MNIST -> evaluate -> export ONNX -> benchmark, then
+# import a torchvision model -> inspect -> run -> check against PyTorch -> benchmark.
+# Later stages (prune, quantize, compile) are added here as they land.
 # usage: demo/demo.sh [SINTER_BINARY] [MODEL_DIR]
+#   DEMO_TRAIN_MODEL (vgg-small), DEMO_EPOCHS (2), DEMO_TRAIN_IMAGES (20000) size the training.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sinter=${1:-$here/../build/sinter}
@@ -12,13 +14,27 @@ model=${DEMO_MODEL:-resnet18}
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "1. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
+train_model=${DEMO_TRAIN_MODEL:-vgg-small}
+trained=$dir/demo-$train_model.onnx
+mkdir -p "$dir"
+step "1. train: sinter train --model $train_model on Fashion-MNIST, $threads threads (a few minutes)"
+"$sinter" train --model "$train_model" --data fashion-mnist --epochs "${DEMO_EPOCHS:-2}" \
+  --train-limit "${DEMO_TRAIN_IMAGES:-20000}" --batch 64 --threads "$threads" --seed 1 -o "$trained"
+
+step "2. evaluate: sinter eval on the 10000 test images"
+"$sinter" eval "$trained" --data fashion-mnist --threads "$threads"
+
+step "3. benchmark the trained model: batch 1 and 64"
+"$sinter" bench "$trained" --threads "$threads" --batch 1 --reps 50 | grep -E "time|throughput"
+"$sinter" bench "$trained" --threads "$threads" --batch 64 --reps 10 | grep -E "time|throughput"
+
+step "4. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
 "$here/../bench/export_models.sh" "$dir" "$model"
 
-step "2. inspect: sinter info $model.onnx"
+step "5. inspect: sinter info $model.onnx"
 "$sinter" info "$dir/$model.onnx" | head -n 25
 
-step "3. run: sinter run on the saved input, $threads threads"
+step "6. run: sinter run on the saved input, $threads threads"
 out=$(mktemp --suffix=.npy)
 trap 'rm -f "$out"' EXIT
 "$sinter" run "$dir/$model.onnx" -i "$dir/$model.input.npy" -o "$out" --threads "$threads"
@@ -32,7 +48,7 @@ print(f"max abs error vs PyTorch: {err:.2e} (max |output| {float(np.abs(want).ma
 sys.exit(0 if err <= 1e-4 * float(np.abs(want).max()) else 1)
 PY
 
-step "4. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
+step "7. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
 "$sinter" bench "$dir/$model.onnx" --threads 1 --reps 10
 "$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | head -n 30
 echo

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <thread>
 
 #include "core/error.h"
 
@@ -10,6 +11,8 @@ namespace sinter {
 
 namespace {
 constexpr int kSpinIterations = 20000;
+// The caller has done its share when it waits, so it gives way sooner than an idle worker.
+constexpr int kCallerSpinIterations = 2000;
 
 inline void cpu_relax() {
 #if defined(__x86_64__)
@@ -82,7 +85,14 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int)>
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
   work(0);
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // A worker the OS has not scheduled yet keeps the job open; after a short spin, give it this
+  // core rather than burn the time slice it needs (matters whenever cores are shared).
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kCallerSpinIterations)
+      cpu_relax();
+    else
+      std::this_thread::yield();
+  }
   in_parallel_ = false;
   if (error) std::rethrow_exception(error);
 }

@@ -4,6 +4,7 @@
 #include "train/trainer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -82,6 +83,13 @@ std::vector<float> loss_curve(const Graph& model, const Dataset& data, int steps
   return losses;
 }
 
+// A scratch directory of this process: ctest runs the suite twice at once (native and portable).
+std::filesystem::path scratch_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 bool same_bits(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
@@ -92,16 +100,14 @@ TEST(Trainer, LearnsAndRepeatsBitForBit) {
   const std::vector<float> b = loss_curve(small_vgg(), data, 24);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i)
-    EXPECT_EQ(std::memcmp(&a[i], &b[i], sizeof(float)), 0) << "step " << i << ": " << a[i]
-                                                           << " vs " << b[i];
+    EXPECT_EQ(std::memcmp(&a[i], &b[i], sizeof(float)), 0)
+        << "step " << i << ": " << a[i] << " vs " << b[i];
   EXPECT_NEAR(a.front(), std::log(3.0f), 0.5f);
   EXPECT_LT((a[21] + a[22] + a[23]) / 3, 0.5f * a.front());
 }
 
 TEST(Trainer, ResumedRunEndsWhereTheUninterruptedOneDoes) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / "sinter_trainer_resume_test";
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path dir = scratch_dir("sinter_trainer_resume_test");
   const std::string ckpt = (dir / "run.ckpt.onnx").string();
   const Dataset data = synthetic(64, 2);
   const int64_t epochs = 3, steps = epochs * 4;
@@ -203,12 +209,12 @@ TEST(Trainer, ExportedModelPredictsAsTheTrainerDoes) {
   FitOptions fo;
   fo.epochs = 3;
   fit(trainer, loader, fo);
-  const std::string path =
-      (std::filesystem::temp_directory_path() / "sinter_trainer_export_test.onnx").string();
+  const std::filesystem::path dir = scratch_dir("sinter_trainer_export_test");
+  const std::string path = (dir / "model.onnx").string();
   save_onnx(trainer.model(), path);
   const Evaluation direct = evaluate(trainer.model(), data, 10);
   const Evaluation loaded = evaluate(load_onnx(path), data, 64, 2);
-  std::filesystem::remove(path);
+  std::filesystem::remove_all(dir);
   EXPECT_EQ(direct.confusion, loaded.confusion);
   EXPECT_NEAR(direct.loss, loaded.loss, 1e-5);
   EXPECT_GT(direct.accuracy, 0.8);
@@ -223,9 +229,7 @@ TEST(Trainer, ExportedModelPredictsAsTheTrainerDoes) {
 }
 
 TEST(Checkpoint, RejectsPlainModelsAndLeavesNothingOnAFailedWrite) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / "sinter_checkpoint_test";
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path dir = scratch_dir("sinter_checkpoint_test");
   const std::string plain = (dir / "plain.onnx").string();
   save_onnx(small_vgg(), plain);
   EXPECT_THROW(load_checkpoint(plain), InputError);
