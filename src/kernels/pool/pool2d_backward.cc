@@ -1,6 +1,7 @@
 #include "kernels/pool/pool2d_backward.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 namespace sinter::kernels {
@@ -192,29 +193,63 @@ struct Windows {
   }
 };
 
+// Four neighbouring windows of one output row whose taps all lie inside the input, scanned side
+// by side a lane each: the same picks as one at a time, without a branch per tap. Plane offsets
+// fit in int32 (max_general_plane checks).
+void max_four_windows(const Pool2dParams& p, const Span& sy, int64_t x0, const float* xp,
+                      const float* g, float* dp) {
+  const int64_t sw = p.stride_w;
+  // Seeded with the first tap, which the scan then meets again without taking it over.
+  const int64_t i0 = (sy.start + sy.lo * p.dilation_h) * p.in_w + x0;
+  v4f m = {xp[i0], xp[i0 + sw], xp[i0 + 2 * sw], xp[i0 + 3 * sw]};
+  v4i best = {int32_t(i0), int32_t(i0 + sw), int32_t(i0 + 2 * sw), int32_t(i0 + 3 * sw)};
+  for (int64_t ky = sy.lo; ky < sy.hi; ++ky) {
+    const int64_t row = (sy.start + ky * p.dilation_h) * p.in_w + x0;
+    for (int64_t kx = 0; kx < p.kernel_w; ++kx) {
+      const int64_t i = row + kx * p.dilation_w;
+      const v4i at = {int32_t(i), int32_t(i + sw), int32_t(i + 2 * sw), int32_t(i + 3 * sw)};
+      const v4f v = {xp[i], xp[i + sw], xp[i + 2 * sw], xp[i + 3 * sw]};
+      const v4i t = takes_over4(v, m);
+      m = select4(t, v, m);
+      best = (t & at) | (~t & best);
+    }
+  }
+  for (int j = 0; j < 4; ++j) dp[best[j]] += g[j];
+}
+
 // Overlapping, padded or dilated windows: scatter into a zeroed plane, windows in order, so that
 // overlaps add up exactly as in the reference.
 void max_general_plane(const Pool2dParams& p, const Windows& win, const float* xp, const float* gp,
                        float* dp) {
   std::fill(dp, dp + p.in_h * p.in_w, 0.0f);
   const int64_t ow = static_cast<int64_t>(win.x.size());
+  const bool int32_offsets = p.in_h * p.in_w <= INT32_MAX;
+  auto whole_in_x = [&](int64_t ox) { return win.x[ox].lo == 0 && win.x[ox].hi == p.kernel_w; };
   for (size_t oy = 0; oy < win.y.size(); ++oy) {
     const Span& sy = win.y[oy];
-    for (int64_t ox = 0; ox < ow; ++ox) {
-      const Span& sx = win.x[ox];
-      if (sy.lo == sy.hi || sx.lo == sx.hi) continue;  // the window lies in the padding
-      int64_t best = (sy.start + sy.lo * p.dilation_h) * p.in_w + sx.start + sx.lo * p.dilation_w;
-      float m = xp[best];
-      for (int64_t ky = sy.lo; ky < sy.hi; ++ky) {
-        const int64_t row = (sy.start + ky * p.dilation_h) * p.in_w + sx.start;
-        for (int64_t kx = sx.lo; kx < sx.hi; ++kx) {
-          const int64_t i = row + kx * p.dilation_w;
-          const bool t = takes_over(xp[i], m);
-          m = t ? xp[i] : m;
-          best = t ? i : best;
-        }
+    if (sy.lo == sy.hi) continue;  // the row of windows lies in the padding
+    for (int64_t ox = 0; ox < ow;) {
+      if (int32_offsets && ox + 4 <= ow && whole_in_x(ox) && whole_in_x(ox + 3)) {
+        max_four_windows(p, sy, win.x[ox].start, xp, gp + oy * ow + ox, dp);
+        ox += 4;
+        continue;
       }
-      dp[best] += gp[oy * ow + ox];
+      const Span& sx = win.x[ox];
+      if (sx.lo < sx.hi) {
+        int64_t best = (sy.start + sy.lo * p.dilation_h) * p.in_w + sx.start + sx.lo * p.dilation_w;
+        float m = xp[best];
+        for (int64_t ky = sy.lo; ky < sy.hi; ++ky) {
+          const int64_t row = (sy.start + ky * p.dilation_h) * p.in_w + sx.start;
+          for (int64_t kx = sx.lo; kx < sx.hi; ++kx) {
+            const int64_t i = row + kx * p.dilation_w;
+            const bool t = takes_over(xp[i], m);
+            m = t ? xp[i] : m;
+            best = t ? i : best;
+          }
+        }
+        dp[best] += gp[oy * ow + ox];
+      }
+      ++ox;
     }
   }
 }
