@@ -69,6 +69,10 @@ class ConvGradWeightKernel : public Kernel {
   void run(KernelContext& ctx) override {
     plan_.run(ctx.in(0).data<float>(), ctx.in(1).data<float>(), ctx.out(0).data<float>(), ctx.pool);
   }
+  const char* variant() const override {
+    return plan_.algorithm() == Conv2dBackwardWeight::Algorithm::kTapRowsDot ? "tap_rows_dot"
+                                                                             : "channels_last_gemm";
+  }
 
  private:
   Conv2dBackwardWeight plan_;

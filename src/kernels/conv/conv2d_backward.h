@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/conv/conv2d.h"
+#include "kernels/conv/conv2d_weight_grad_dot.h"
 
 namespace sinter {
 
@@ -45,15 +46,16 @@ class Conv2dBackwardData {
 class Conv2dBackwardWeight {
  public:
   enum class Algorithm {
-    // stride_h 1 on AVX2: dot products of dY rows with contiguous runs of a shifted-rows copy
-    // of the input (conv2d_weight_grad_dot.h); no transposes, reduced once per image.
-    kShiftedRowsDot,
-    // Any shape: per group one GEMM dW = dY [M/group, OH*OW] x im2col(X)^T per image, C
+    // AVX2: dot products of dY rows with contiguous runs of a tap-rows copy of the input
+    // (conv2d_weight_grad_dot.h); no transposes, reduced once per few images. For few
+    // channels or taps, or large planes.
+    kTapRowsDot,
+    // Any CPU, the rest: per group one GEMM dW = dY [M/group, OH*OW] x im2col(X)^T per image, C
     // accumulating over images, with im2col^T packed from a zero-padded channels-last copy
     // (conv2d_weight_grad_packer.h).
     kChannelsLastGemm,
   };
-  static bool supports_shifted_rows_dot(const Conv2dShape& s);
+  static bool supports_tap_rows_dot(const Conv2dShape& s);
 
   // UnsupportedError if `force` cannot run this shape.
   explicit Conv2dBackwardWeight(const Conv2dShape& s,
@@ -66,9 +68,9 @@ class Conv2dBackwardWeight {
   Conv2dShape s_;
   Algorithm algorithm_;
   int64_t taps_ = 0;  // C/group * KH * KW: dW columns per output channel
-  // Where each tap's data starts in the per-image copy of the input (the algorithm's layout).
-  std::vector<int64_t> dot_tap_offset_;   // kShiftedRowsDot: taps in (c, kh, kw) order
-  std::vector<int32_t> gemm_tap_offset_;  // kChannelsLastGemm: taps in (kh, kw, c) order
+  TapRows tap_rows_;  // kTapRowsDot: the per-image copy of the input
+  // kChannelsLastGemm: per tap in (kh, kw, c) order, its offset in the channels-last copy.
+  std::vector<int32_t> gemm_tap_offset_;
 };
 
 void conv2d_backward_data_reference(const Conv2dShape& s, const float* dy, const float* w,

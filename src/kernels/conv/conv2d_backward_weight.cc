@@ -17,20 +17,26 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-bool Conv2dBackwardWeight::supports_shifted_rows_dot(const Conv2dShape& s) {
-  return cpu_features().has_avx2_fma() && s.stride_h == 1;
+bool Conv2dBackwardWeight::supports_tap_rows_dot(const Conv2dShape&) {
+  return cpu_features().has_avx2_fma();
 }
 
 Conv2dBackwardWeight::Conv2dBackwardWeight(const Conv2dShape& s, std::optional<Algorithm> force)
     : s_(s) {
   s_.validate();
-  const bool dot = supports_shifted_rows_dot(s);
-  if (force && *force == Algorithm::kShiftedRowsDot && !dot)
+  const bool dot = supports_tap_rows_dot(s);
+  if (force && *force == Algorithm::kTapRowsDot && !dot)
     throw UnsupportedError("conv2d backward weight: the forced algorithm cannot run this shape");
-  algorithm_ = force ? *force : dot ? Algorithm::kShiftedRowsDot : Algorithm::kChannelsLastGemm;
   taps_ = s.C / s.group * s.KH * s.KW;
-  if (algorithm_ == Algorithm::kShiftedRowsDot) {
-    dot_tap_offset_ = shifted_rows_tap_offsets(s_);
+  // The GEMM packs dY and im2col per image, costs that few output channels or few taps do not
+  // repay (lenet5 conv1: 14 GFLOP/s, dot 50); the dot kernel pays a reduction and a masked tail
+  // per tile and image, which short planes do not repay (resnet20's 7x7 layers: 48, GEMM 75).
+  const bool prefer_dot = s.M / s.group < 32 || taps_ < 64 || s.OH() * s.OW() >= 512;
+  algorithm_ = force               ? *force
+               : dot && prefer_dot ? Algorithm::kTapRowsDot
+                                   : Algorithm::kChannelsLastGemm;
+  if (algorithm_ == Algorithm::kTapRowsDot) {
+    tap_rows_ = plan_tap_rows(s_);
   } else {
     gemm_tap_offset_ = channels_last_tap_offsets(s_);
   }
@@ -39,10 +45,10 @@ Conv2dBackwardWeight::Conv2dBackwardWeight(const Conv2dShape& s, std::optional<A
 void Conv2dBackwardWeight::run(const float* x, const float* dy, float* dw, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G, P = s.OH() * s.OW();
-  const bool dot = algorithm_ == Algorithm::kShiftedRowsDot;
+  const bool dot = algorithm_ == Algorithm::kTapRowsDot;
   const gemm::KernelSet& ks = gemm::active_kernel_set();
   const DotTile tile = dot_tile_for(s);
-  const int64_t per_pass = dot_images_per_pass(s);
+  const int64_t per_pass = dot ? dot_images_per_pass(s, tap_rows_) : 1;
   const int threads = pool ? pool->num_threads() : 1;
   // Each chunk is a fixed range of images summed into its own partial dW; with fewer images
   // than threads, the taps (dW columns) are split as well, in whole tiles or slivers.
@@ -53,7 +59,7 @@ void Conv2dBackwardWeight::run(const float* x, const float* dy, float* dw, Threa
   const int64_t col_step = ceil_div(units, col_parts) * unit;
   const int64_t per_chunk = G * Mg * taps_;
   std::vector<float> partial(static_cast<size_t>(chunks * per_chunk), 0.0f);
-  const int64_t scratch = dot ? shifted_rows_floats(s) : channels_last_plane(s).floats();
+  const int64_t scratch = dot ? tap_rows_.floats : channels_last_plane(s).floats();
   const GemmEpilogue none;
 
   auto task = [&](int64_t t, int) {
@@ -62,7 +68,7 @@ void Conv2dBackwardWeight::run(const float* x, const float* dy, float* dw, Threa
     if (j0 >= j1) return;
     const int64_t n0 = s.N * chunk / chunks, n1 = s.N * (chunk + 1) / chunks;
     // The channels-last copy only ever writes the interior: its border stays zero.
-    std::vector<float> copy(static_cast<size_t>(scratch * (dot ? per_pass : 1)), 0.0f);
+    std::vector<float> copy(static_cast<size_t>(scratch * per_pass), 0.0f);
     for (int64_t g = 0; g < G; ++g) {
       float* out = partial.data() + chunk * per_chunk + g * Mg * taps_;
       auto image_x = [&](int64_t n) { return x + (n * s.C + g * Cg) * s.H * s.W; };
@@ -71,9 +77,9 @@ void Conv2dBackwardWeight::run(const float* x, const float* dy, float* dw, Threa
         for (int64_t n = n0; n < n1; n += per_pass) {
           const int64_t images = std::min(per_pass, n1 - n);
           for (int64_t i = 0; i < images; ++i)
-            copy_to_shifted_rows(s, image_x(n + i), copy.data() + i * scratch);
-          weight_grad_dot_avx2(s, tile, image_dy(n), copy.data(), images, dot_tap_offset_.data(),
-                               j0, j1, out, taps_);
+            copy_to_tap_rows_avx2(s, tap_rows_, image_x(n + i), copy.data() + i * scratch);
+          weight_grad_dot_avx2(s, tap_rows_, tile, image_dy(n), copy.data(), images, j0, j1, out,
+                               taps_);
         }
         continue;
       }

@@ -48,9 +48,12 @@ std::vector<int32_t> channels_last_tap_offsets(const Conv2dShape& s) {
 void copy_to_channels_last(const Conv2dShape& s, const float* x, float* plane) {
   const ChannelsLastPlane p = channels_last_plane(s);
   const int64_t C = p.channels;
+  const int64_t in_registers = cpu_features().has_avx2_fma() ? C / 8 * 8 : 0;
   for (int64_t h = 0; h < s.H; ++h) {
     float* row = plane + ((h + s.pad_top) * p.wp + s.pad_left) * C;
-    for (int64_t c = 0; c < C; ++c) {
+    if (in_registers)
+      transpose_to_channels_last_avx2(x + h * s.W, s.H * s.W, in_registers, s.W, row, C);
+    for (int64_t c = in_registers; c < C; ++c) {
       const float* src = x + (c * s.H + h) * s.W;
       for (int64_t w = 0; w < s.W; ++w) row[w * C + c] = src[w];
     }

@@ -40,6 +40,11 @@ class ChannelsLastIm2colPacker final : public gemm::BPacker {
   bool avx2_;
 };
 
+// dst[w * dst_stride + c] = src[c * src_stride + w] for c < channels (a multiple of 8) and
+// w < width: 8x8 blocks transposed in registers. AVX2.
+void transpose_to_channels_last_avx2(const float* src, int64_t src_stride, int64_t channels,
+                                     int64_t width, float* dst, int64_t dst_stride);
+
 // The AVX2 packer for nr = 16 (dst 32-byte aligned); pixel_offset holds kc pixels' offsets.
 void pack_channels_last_im2col_nr16_avx2(const int32_t* pixel_offset, int64_t kc,
                                          const int32_t* tap_offset, int64_t n0, int64_t nc,
