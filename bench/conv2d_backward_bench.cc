@@ -30,10 +30,11 @@ sinter::ThreadPool* pool_of(int threads) {
   return p.get();
 }
 
-enum Pass { kForward, kData, kWeight, kDataGemmCol2im, kWeightChannelsLastGemm };
+enum Pass { kForward, kData, kWeight, kDataGemmCol2im, kWeightChannelsLastGemm, kDataTapRowsConv };
 
 // args: N, C, M, H (= W), kernel (square), stride, pad, threads, pass (0 forward, 1 dX as planned,
-// 2 dW, 3 dX forced to GEMM + col2im, 4 dW forced to the channels-last GEMM).
+// 2 dW, 3 dX forced to GEMM + col2im, 4 dW forced to the channels-last GEMM, 5 dX forced to the
+// tap-rows conv).
 void BM_Conv2dTrainingPass(benchmark::State& state) {
   sinter::Conv2dShape s;
   s.N = state.range(0);
@@ -48,9 +49,11 @@ void BM_Conv2dTrainingPass(benchmark::State& state) {
   auto x = random_floats(s.N * s.C * s.H * s.W), w = random_floats(s.M * s.C * s.KH * s.KW);
   auto dy = random_floats(s.N * s.M * s.OH() * s.OW());
   std::vector<float> out(std::max(x.size(), std::max(w.size(), dy.size())));
+  using DataAlgorithm = sinter::Conv2dBackwardData::Algorithm;
   const sinter::Conv2dBackwardData data(
-      s, pass == kDataGemmCol2im ? std::optional(sinter::Conv2dBackwardData::Algorithm::kGemmCol2im)
-                                 : std::nullopt);
+      s, pass == kDataGemmCol2im    ? std::optional(DataAlgorithm::kGemmCol2im)
+         : pass == kDataTapRowsConv ? std::optional(DataAlgorithm::kTapRowsConv)
+                                    : std::nullopt);
   const sinter::Conv2dBackwardWeight weight(
       s, pass == kWeightChannelsLastGemm
              ? std::optional(sinter::Conv2dBackwardWeight::Algorithm::kChannelsLastGemm)
@@ -63,6 +66,7 @@ void BM_Conv2dTrainingPass(benchmark::State& state) {
         break;
       case kData:
       case kDataGemmCol2im:
+      case kDataTapRowsConv:
         data.run(dy.data(), w.data(), out.data(), pool);
         break;
       case kWeight:
@@ -88,9 +92,11 @@ void training_layers(benchmark::internal::Benchmark* b, int threads) {
       {64, 16, 32, 28, 3, 2, 1}, {64, 16, 32, 28, 1, 2, 0},
   };
   for (const auto& l : layers)
-    for (int pass : {kForward, kData, kDataGemmCol2im, kWeight, kWeightChannelsLastGemm}) {
-      if ((pass == kData || pass == kDataGemmCol2im) && l[1] == 1)
-        continue;  // a first layer has no dX
+    for (int pass :
+         {kForward, kData, kDataGemmCol2im, kDataTapRowsConv, kWeight, kWeightChannelsLastGemm}) {
+      const bool data = pass == kData || pass == kDataGemmCol2im || pass == kDataTapRowsConv;
+      if (data && l[1] == 1) continue;                      // a first layer has no dX
+      if (pass == kDataTapRowsConv && l[5] != 1) continue;  // stride 1 only
       std::vector<int64_t> args = l;
       args.push_back(threads);
       args.push_back(pass);

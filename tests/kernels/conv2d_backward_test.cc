@@ -42,15 +42,17 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng, ThreadPool* pool) {
   conv2d_backward_weight_reference(s, x.data(), dy.data(), dw_ref.data());
   // Winograd's transforms lose a little more precision than a direct sum.
   const float dx_tol = 2e-4f * std::sqrt(static_cast<float>(s.M * s.KH * s.KW));
-  for (auto algo : {Conv2dBackwardData::Algorithm::kTransposedConv,
-                    Conv2dBackwardData::Algorithm::kGemmCol2im}) {
-    if (algo == Conv2dBackwardData::Algorithm::kTransposedConv &&
-        !Conv2dBackwardData::supports_transposed_conv(s))
+  for (auto algo :
+       {Conv2dBackwardData::Algorithm::kTransposedConv, Conv2dBackwardData::Algorithm::kTapRowsConv,
+        Conv2dBackwardData::Algorithm::kGemmCol2im}) {
+    if ((algo == Conv2dBackwardData::Algorithm::kTransposedConv &&
+         !Conv2dBackwardData::supports_transposed_conv(s)) ||
+        (algo == Conv2dBackwardData::Algorithm::kTapRowsConv &&
+         !Conv2dBackwardData::supports_tap_rows_conv(s)))
       continue;
     std::vector<float> dx(x_n, NAN);
     Conv2dBackwardData(s, algo).run(dy.data(), w.data(), dx.data(), pool);
-    SCOPED_TRACE(algo == Conv2dBackwardData::Algorithm::kTransposedConv ? "transposed conv"
-                                                                        : "gemm col2im");
+    SCOPED_TRACE(testing::Message() << "dX algorithm " << static_cast<int>(algo));
     expect_close(dx, dx_ref, dx_tol);
   }
   for (auto algo : {Conv2dBackwardWeight::Algorithm::kTapRowsDot,
@@ -157,13 +159,15 @@ TEST(Conv2dBackward, WeightGradientIsDeterministic) {
   }
 }
 
-TEST(Conv2dBackward, RejectsForcedTransposedConvAtStride2) {
+TEST(Conv2dBackward, RejectsForcedTransposedConvsAtStride2) {
   Conv2dShape s;
   s.C = s.M = 4;
   s.H = s.W = 8;
   s.KH = s.KW = 3;
   s.stride_h = s.stride_w = 2;
   EXPECT_THROW(Conv2dBackwardData(s, Conv2dBackwardData::Algorithm::kTransposedConv),
+               UnsupportedError);
+  EXPECT_THROW(Conv2dBackwardData(s, Conv2dBackwardData::Algorithm::kTapRowsConv),
                UnsupportedError);
 }
 

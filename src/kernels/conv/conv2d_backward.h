@@ -21,10 +21,14 @@ class Conv2dBackwardData {
     // Stride 1: dX is a forward convolution of dY with the flipped, in/out-swapped weights and
     // padding dilation*(k-1)-pad, so it runs on the planned Conv2d (Winograd for 3x3 included).
     kTransposedConv,
+    // Stride 1 on AVX2, the same convolution on the tap-rows kernel (conv2d_tap_rows_conv.h):
+    // dY read in place, no im2col packing. For few dY channels and little padding.
+    kTapRowsConv,
     // Any shape: cols = W^T dY per image and group, scattered back into dX (col2im).
     kGemmCol2im,
   };
   static bool supports_transposed_conv(const Conv2dShape& s);
+  static bool supports_tap_rows_conv(const Conv2dShape& s);
 
   // UnsupportedError if `force` cannot run this shape.
   explicit Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force = std::nullopt);
@@ -33,11 +37,13 @@ class Conv2dBackwardData {
   Algorithm algorithm() const { return algorithm_; }
 
  private:
+  void run_tap_rows(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
   void run_gemm_col2im(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
 
   Conv2dShape s_;
-  Conv2dShape transposed_;  // kTransposedConv: the forward conv dY -> dX
+  Conv2dShape transposed_;  // stride 1: the forward conv dY -> dX
   Algorithm algorithm_;
+  TapRows tap_rows_;  // kTapRowsConv: one image's dY group block copied for the transposed conv
 };
 
 // dw [M, C/group, KH, KW] = d(loss)/dw from x and dy, summed over the batch. Threads take

@@ -1,9 +1,12 @@
-// The input gradient, as a forward convolution (stride 1) or as GEMM + col2im (any shape).
+// The input gradient, as a forward convolution (stride 1: the planned Conv2d or the tap-rows
+// kernel) or as GEMM + col2im (any shape).
 #include <algorithm>
 
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_backward.h"
+#include "kernels/conv/conv2d_tap_rows_conv.h"
 
 namespace sinter {
 namespace {
@@ -51,40 +54,9 @@ Conv2dShape transposed_shape(const Conv2dShape& s) {
   return t;
 }
 
-}  // namespace
-
-bool Conv2dBackwardData::supports_transposed_conv(const Conv2dShape& s) {
-  const int64_t reach_h = s.dilation_h * (s.KH - 1), reach_w = s.dilation_w * (s.KW - 1);
-  return s.stride_h == 1 && s.stride_w == 1 && s.pad_top <= reach_h && s.pad_bottom <= reach_h &&
-         s.pad_left <= reach_w && s.pad_right <= reach_w;
-}
-
-Conv2dBackwardData::Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force)
-    : s_(s) {
-  s_.validate();
-  const bool transposed = supports_transposed_conv(s);
-  if (force && *force == Algorithm::kTransposedConv && !transposed)
-    throw UnsupportedError("conv2d backward data: the forced algorithm cannot run this shape");
-  if (transposed) transposed_ = transposed_shape(s);
-  // The forward conv wins where it runs a plain 1x1 GEMM, or Winograd over no more dY channels
-  // than it produces: the input transform, Winograd's costliest part here, runs over the M
-  // channels of dY (vgg-small's 32 -> 64 conv3 takes 63 GFLOP/s that way and 76 by col2im).
-  // Its implicit GEMM pays for the padding it adds (a 5x5 valid conv's gradient reads 2x its
-  // pixels) and packs B for few output rows when the layer has few input channels; GEMM +
-  // col2im does neither.
-  bool prefer = false;
-  if (transposed) {
-    const Conv2d::Algorithm a = Conv2d::choose(transposed_);
-    prefer = (a == Conv2d::Algorithm::kWinograd && s.M <= s.C) ||
-             a == Conv2d::Algorithm::kGemm1x1 || a == Conv2d::Algorithm::kGemm1x1Transposed;
-  }
-  algorithm_ = force ? *force : prefer ? Algorithm::kTransposedConv : Algorithm::kGemmCol2im;
-}
-
-void Conv2dBackwardData::run(const float* dy, const float* w, float* dx, ThreadPool* pool) const {
-  if (algorithm_ == Algorithm::kGemmCol2im) return run_gemm_col2im(dy, w, dx, pool);
-  // W [M, Cg, KH, KW] -> flipped [C, Mg, KH, KW], group by group.
-  const Conv2dShape& s = s_;
+// W [M, Cg, KH, KW] -> the transposed conv's weights [C, Mg, KH, KW], kernels flipped, group by
+// group.
+std::vector<float> flipped_weights(const Conv2dShape& s, const float* w) {
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group, KK = s.KH * s.KW;
   std::vector<float> flipped(static_cast<size_t>(s.M * Cg * KK));
   for (int64_t g = 0; g < s.group; ++g)
@@ -94,7 +66,88 @@ void Conv2dBackwardData::run(const float* dy, const float* w, float* dx, ThreadP
         float* dst = flipped.data() + ((g * Cg + c) * Mg + m) * KK;
         for (int64_t k = 0; k < KK; ++k) dst[KK - 1 - k] = src[k];
       }
-  Conv2d(transposed_, flipped.data(), nullptr, Activation{}).run(dy, dx, nullptr, pool);
+  return flipped;
+}
+
+}  // namespace
+
+bool Conv2dBackwardData::supports_transposed_conv(const Conv2dShape& s) {
+  const int64_t reach_h = s.dilation_h * (s.KH - 1), reach_w = s.dilation_w * (s.KW - 1);
+  return s.stride_h == 1 && s.stride_w == 1 && s.pad_top <= reach_h && s.pad_bottom <= reach_h &&
+         s.pad_left <= reach_w && s.pad_right <= reach_w;
+}
+
+bool Conv2dBackwardData::supports_tap_rows_conv(const Conv2dShape& s) {
+  return supports_transposed_conv(s) && cpu_features().has_avx2_fma();
+}
+
+Conv2dBackwardData::Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force)
+    : s_(s) {
+  s_.validate();
+  const bool transposed = supports_transposed_conv(s), tap_rows = supports_tap_rows_conv(s);
+  if (force && ((*force == Algorithm::kTransposedConv && !transposed) ||
+                (*force == Algorithm::kTapRowsConv && !tap_rows)))
+    throw UnsupportedError("conv2d backward data: the forced algorithm cannot run this shape");
+  if (transposed) transposed_ = transposed_shape(s);
+  // The planned forward conv wins where it runs a plain 1x1 GEMM, or Winograd over no more dY
+  // channels than it produces: the input transform, Winograd's costliest part here, runs over
+  // the M channels of dY (vgg-small's 32 -> 64 conv3 takes 63 GFLOP/s that way and 72 by
+  // col2im). GEMM + col2im multiplies over only M/group per output, too short a depth below 32
+  // channels, where the tap-rows kernel wins (resnet20's 16-channel layers: 62 vs 39) unless
+  // the transposed conv's padding makes it do much more work than the gradient needs (lenet5's
+  // valid 5x5 conv2: twice the multiply-adds, 21 vs 30).
+  algorithm_ = Algorithm::kGemmCol2im;
+  if (transposed) {
+    const Conv2d::Algorithm a = Conv2d::choose(transposed_);
+    const bool little_padding = s.H * s.W * 4 <= s.OH() * s.OW() * 5;
+    if ((a == Conv2d::Algorithm::kWinograd && s.M <= s.C) || a == Conv2d::Algorithm::kGemm1x1 ||
+        a == Conv2d::Algorithm::kGemm1x1Transposed) {
+      algorithm_ = Algorithm::kTransposedConv;
+    } else if (tap_rows && s.M / s.group < 32 && little_padding) {
+      algorithm_ = Algorithm::kTapRowsConv;
+    }
+  }
+  if (force) algorithm_ = *force;
+  if (algorithm_ == Algorithm::kTapRowsConv) tap_rows_ = plan_tap_rows(transposed_);
+}
+
+void Conv2dBackwardData::run(const float* dy, const float* w, float* dx, ThreadPool* pool) const {
+  switch (algorithm_) {
+    case Algorithm::kTransposedConv:
+      Conv2d(transposed_, flipped_weights(s_, w).data(), nullptr, Activation{})
+          .run(dy, dx, nullptr, pool);
+      return;
+    case Algorithm::kTapRowsConv:
+      return run_tap_rows(dy, w, dx, pool);
+    case Algorithm::kGemmCol2im:
+      return run_gemm_col2im(dy, w, dx, pool);
+  }
+}
+
+void Conv2dBackwardData::run_tap_rows(const float* dy, const float* w, float* dx,
+                                      ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G;
+  const int64_t taps = Mg * s.KH * s.KW, P = s.OH() * s.OW(), plane = s.H * s.W;
+  const std::vector<float> flipped = flipped_weights(s, w);
+  std::vector<std::vector<float>> packed;
+  for (int64_t g = 0; g < G; ++g)
+    packed.push_back(pack_tap_rows_conv_weights(Cg, taps, flipped.data() + g * Cg * taps));
+  // One (image, group) per task: copy its dY block as tap rows, then convolve into dX.
+  auto task = [&](int64_t i, int) {
+    const int64_t n = i / G, g = i % G;
+    thread_local std::vector<float> copy;
+    copy.resize(static_cast<size_t>(tap_rows_.floats + 16));  // whole-vector reads past the end
+    copy_to_tap_rows_avx2(transposed_, tap_rows_, dy + (n * s.M + g * Mg) * P, copy.data());
+    tap_rows_conv_avx2(packed[static_cast<size_t>(g)].data(), Cg, tap_rows_, copy.data(), plane,
+                       dx + (n * s.C + g * Cg) * plane, plane);
+  };
+  const int64_t tasks = s.N * G;
+  if (pool && tasks > 1) {
+    pool->parallel_for(tasks, task);
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) task(i, 0);
+  }
 }
 
 void Conv2dBackwardData::run_gemm_col2im(const float* dy, const float* w, float* dx,
