@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kernels/conv/conv2d.h"
-#include "kernels/conv/conv2d_weight_grad_dot.h"
+#include "kernels/conv/conv2d_tap_rows.h"
 
 namespace sinter {
 

@@ -3,7 +3,7 @@
 // that tap (c, kh, kw) meets, over all output pixels, each a contiguous run of the input's tap
 // rows copy (conv2d_tap_rows.h). So a register tile of dY rows x taps streams both operands with
 // plain vector loads (no transposes, no packing) and reduces only once per few images; this wins
-// where im2col GEMMs spend most of their time packing (few channels, strided convs).
+// where im2col GEMMs spend most of their time packing (few channels or taps) and on large planes.
 #include <cstdint>
 
 #include "kernels/conv/conv2d.h"
