@@ -11,13 +11,16 @@ PACKAGES=(
   python3-numpy python3-onnx python3-torch python3-torchvision    # reference outputs in tests only
   gnuplot-nox                                                     # plots
   zlib1g-dev dataset-fashion-mnist                                # training data (gzipped IDX)
-  nodejs npm                       # ONNX Runtime from npm: exported models checked against it
+  nodejs                           # ONNX Runtime from npm: exported models checked against it
 )
 [ "${SINTER_SKIP_APT:-0}" = 1 ] && exit 0
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs comes without npm; other builds of nodejs (NodeSource) bundle it and conflict
+# with Debian's npm package.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""
