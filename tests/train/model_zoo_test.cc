@@ -15,6 +15,8 @@
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
 #include "runtime/session.h"
+#include "train/evaluate.h"
+#include "train/trainer.h"
 
 namespace sinter {
 namespace {
@@ -101,6 +103,36 @@ TEST_P(ModelZooAll, OptimizedAndPlainSessionsAgree) {
     scale = std::max(scale, std::abs(static_cast<double>(plain.data<float>()[i])));
   for (int64_t i = 0; i < plain.numel(); ++i)
     EXPECT_NEAR(plain.data<float>()[i], opt.data<float>()[i], 1e-5 * scale) << "at " << i;
+}
+
+// A few SGD steps on one repeated batch: the loss falls, the trained model evaluates, and its
+// exported ONNX file predicts the same.
+TEST_P(ModelZooAll, TrainsEvaluatesAndExports) {
+  const Graph model = build_zoo_model(GetParam());
+  TrainerOptions o;
+  o.batch_size = 8;
+  o.lr = 0.02f;
+  o.schedule = "constant";
+  Trainer trainer(model, o);
+  Batch batch;
+  batch.size = 8;
+  batch.images = images(8, 11);
+  batch.labels = Tensor::from_vector<int64_t>({8}, {0, 1, 2, 3, 4, 5, 6, 7});
+  const float first = trainer.step(batch).loss;
+  float last = first;
+  for (int i = 0; i < 5; ++i) last = trainer.step(batch).loss;
+  EXPECT_LT(last, first) << GetParam();
+
+  Dataset data{batch.images, batch.labels, 10, "one batch"};
+  const Graph trained = trainer.model();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("sinter_zoo_train_" + std::to_string(getpid()) + ".onnx"))
+                               .string();
+  save_onnx(trained, path);
+  const Evaluation direct = evaluate(trained, data), loaded = evaluate(load_onnx(path), data);
+  std::filesystem::remove(path);
+  EXPECT_EQ(direct.confusion, loaded.confusion);
+  EXPECT_EQ(direct.samples, 8);
 }
 
 INSTANTIATE_TEST_SUITE_P(ModelZoo, ModelZooAll, ::testing::ValuesIn(zoo_model_names()),
