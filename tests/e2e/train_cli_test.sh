@@ -49,6 +49,9 @@ cmp -s resumed.onnx whole.onnx || fail "the resumed run's model differs from the
 [[ $(wc -l <resumed.train.csv) -eq 3 ]] || fail "the resumed log should hold both epochs"
 "$sinter" train --resume part.ckpt.onnx --lr 0.5 -o x.onnx >/dev/null 2>err.txt
 [[ $? -eq 1 && $(cat err.txt) == *"differs from the value"* ]] || fail "--resume with another --lr: $(cat err.txt)"
+"$sinter" train --resume part.ckpt.onnx --lr 0.05 --seed 3 -o same.onnx --threads 2 --quiet >/dev/null 2>err.txt ||
+  fail "--resume restating the run's own --lr and --seed: $(cat err.txt)"
+cmp -s same.onnx whole.onnx || fail "resuming with restated settings changed the result"
 
 # 3. ONNX Runtime on the exported model: the same predictions and logits.
 ort=${SINTER_PEERS:-$HOME/.cache/sinter-peers}/node_modules/onnxruntime-node

@@ -89,14 +89,16 @@ std::string setting_value(const TrainArgs& a, const std::string& key) {
 
 // Takes the checkpoint's settings for every option not given on this command line; a given
 // option that differs is an error, since the resumed run would not be the run that was started.
-void restore_settings(CLI::App& app, const Checkpoint& c, const std::string& path) {
+void restore_settings(CLI::App& app, const TrainArgs& given, const Checkpoint& c,
+                      const std::string& path) {
   for (const std::string& key : kRunSettings) {
     auto it = c.settings.find(key);
     if (it == c.settings.end()) throw InputError(cat(path, ": checkpoint does not record --", key));
     CLI::Option* opt = app.get_option("--" + key);
     if (opt->count() > 0) {
       if (key == "epochs") continue;
-      if (opt->as<std::string>() != it->second)
+      // Compared as parsed and formatted, so "--lr 0.05" matches a saved 0.0500000007.
+      if (setting_value(given, key) != it->second)
         throw InputError(cat("--", key, " ", opt->as<std::string>(), " differs from the value ",
                              it->second, " that checkpoint ", path,
                              " was trained with; leave it out to resume"));
@@ -183,7 +185,7 @@ int run_train(CLI::App& app, TrainArgs& a) {
   std::optional<Checkpoint> resumed;
   if (!a.resume.empty()) {
     resumed = load_checkpoint(a.resume);
-    restore_settings(app, *resumed, a.resume);
+    restore_settings(app, a, *resumed, a.resume);
   }
   if (a.augment != "none" && a.augment != "crop" && a.augment != "crop-flip")
     throw InputError(cat("--augment '", a.augment, "' is not one of none, crop, crop-flip"));
