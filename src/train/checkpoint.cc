@@ -53,8 +53,12 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
+  return checkpoint_from_graph(load_onnx(path), path);
+}
+
+Checkpoint checkpoint_from_graph(Graph model, const std::string& path) {
   Checkpoint c;
-  c.model = load_onnx(path);
+  c.model = std::move(model);
   Graph& g = c.model;
   if (!g.metadata.count(kMarker))
     throw InputError(cat(path, " is an ONNX model but not a sinter training checkpoint"));

@@ -31,4 +31,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 // load_onnx throws for a malformed file.
 Checkpoint load_checkpoint(const std::string& path);
 
+// The checkpoint held by an already loaded model (load_checkpoint = load_onnx + this); `what`
+// names it in messages.
+Checkpoint checkpoint_from_graph(Graph model, const std::string& what);
+
 }  // namespace sinter
