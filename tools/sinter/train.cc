@@ -275,7 +275,8 @@ int run_train(CLI::App& app, TrainArgs& a) {
   bar.clear();
 
   save_onnx(trainer.model(), a.output);
-  const bool plotted = write_training_log(rows + partial_row, log, plot);
+  const bool plotted = write_training_log(rows + partial_row, log, plot,
+                                          "sinter train " + a.model + " on " + a.data);
   const EpochSummary* last = result.epochs.empty() ? nullptr : &result.epochs.back();
   // Without the first step, which compiles the plan, as benchmarks count.
   const double images_per_s = result.steady_images_per_s;
@@ -301,7 +302,7 @@ int run_train(CLI::App& app, TrainArgs& a) {
   }
   std::printf("saved %s (test accuracy %.2f%%), checkpoint %s, log %s%s\n", a.output.c_str(),
               last ? 100 * last->test_accuracy : 0.0, checkpoint.c_str(), log.c_str(),
-              plotted ? (" and " + plot).c_str() : " (no plot: gnuplot is not installed)");
+              plotted ? (" and " + plot).c_str() : " (no plot: gnuplot is missing or failed)");
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "training_log.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -12,14 +13,17 @@ namespace {
 
 // gnuplot reads the script on stdin; the PNG goes to a temporary name first so a failed plot
 // never leaves a partial image.
-std::string plot_script(const std::string& csv, const std::string& png) {
+std::string plot_script(const std::string& csv, const std::string& png, std::string title) {
+  std::replace(title.begin(), title.end(), '\'', ' ');  // the title sits in gnuplot quotes
   return "set terminal pngcairo size 1000,420 font ',10'\n"
          "set output '" +
          png +
          "'\n"
          "set datafile separator ','\n"
          "set key autotitle columnhead\n"
-         "set multiplot layout 1,2 title 'sinter train'\n"
+         "set multiplot layout 1,2 title '" +
+         title +
+         "'\n"
          "set xlabel 'epoch'\nset grid\n"
          "set ylabel 'loss'\n"
          "plot '" +
@@ -47,12 +51,12 @@ std::string training_log_row(const EpochSummary& e) {
 }
 
 bool write_training_log(const std::string& rows, const std::string& csv_path,
-                        const std::string& png_path) {
+                        const std::string& png_path, const std::string& title) {
   write_file_atomically(csv_path, std::string(kTrainingLogHeader) + "\n" + rows);
   const std::string tmp = png_path + ".tmp";
   FILE* gnuplot = popen("gnuplot 2>/dev/null", "w");
   if (!gnuplot) return false;
-  const std::string script = plot_script(csv_path, tmp);
+  const std::string script = plot_script(csv_path, tmp, title);
   std::fwrite(script.data(), 1, script.size(), gnuplot);
   const bool ok = pclose(gnuplot) == 0 && std::filesystem::exists(tmp);
   std::error_code ec;

@@ -14,9 +14,9 @@ inline constexpr const char* kTrainingLogHeader =
 std::string training_log_row(const EpochSummary& e);
 
 // Writes `rows` (newline-terminated) under the header to `csv_path` atomically, then plots them to
-// `png_path` with gnuplot. Returns false, having written the CSV, when gnuplot is not installed
-// or fails; throws InputError when the CSV cannot be written.
+// `png_path` with gnuplot, under `title`. Returns false, having written the CSV, when gnuplot is
+// not installed or fails; throws InputError when the CSV cannot be written.
 bool write_training_log(const std::string& rows, const std::string& csv_path,
-                        const std::string& png_path);
+                        const std::string& png_path, const std::string& title);
 
 }  // namespace sinter::cli
