@@ -69,7 +69,26 @@ for m in lenet:pred.csv whole:whole_pred.csv; do
   echo "ort vs sinter, ${m%%:*}: $(cat ort.json)"
 done
 
-# 4. Bad input: one line on stderr, exit 1, nothing written.
+# 4. Data brought as .npy: uint8 images [N,H,W] and int64 labels, with a separate test split.
+/usr/bin/python3 - <<'PY' || fail "could not write the .npy dataset"
+import numpy as np
+rng = np.random.default_rng(0)
+for split, n in (("train", 256), ("test", 64)):
+    labels = np.arange(n) % 4
+    images = rng.integers(0, 60, (n, 12, 12)).astype(np.uint8)
+    for i, c in enumerate(labels):  # class c: a bright square in quadrant c
+        images[i, (c // 2) * 6:(c // 2) * 6 + 5, (c % 2) * 6:(c % 2) * 6 + 5] += 180
+    np.save(f"{split}_images.npy", images)
+    np.save(f"{split}_labels.npy", labels.astype(np.int64))
+PY
+npy=npy:train_images.npy,train_labels.npy,test_images.npy,test_labels.npy
+out=$("$sinter" train --model mlp --data "$npy" --epochs 5 --batch 32 -o npy.onnx --json 2>err.txt)
+[[ $? -eq 0 ]] || fail "training on .npy data failed: $(cat err.txt)"
+npy_acc=$(json_field "$(tail -1 <<<"$out")" test_accuracy)
+awk -v a="$npy_acc" 'BEGIN { exit !(a > 0.9) }' || fail ".npy test accuracy $npy_acc"
+"$sinter" eval npy.onnx --data "$npy" --json | grep -q '"samples":64' || fail "eval on the .npy test split"
+
+# 5. Bad input: one line on stderr, exit 1, nothing written.
 expect_error() {  # expect_error NAME EXPECTED_TEXT ARGS...
   local name=$1 text=$2
   shift 2

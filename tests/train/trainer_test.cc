@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
+#include "runtime/session.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/fit.h"
@@ -199,6 +200,43 @@ TEST(Trainer, MseLossAndLabelSmoothingLearnToo) {
     fo.epochs = 4;
     fit(trainer, loader, fo);
     EXPECT_GT(evaluate(trainer.model(), data).accuracy, 0.8) << (mse ? "mse" : "label smoothing");
+  }
+}
+
+// The step's loss against the formulas, from the same model's logits: with label smoothing e,
+// -sum_c ((1-e)*[c==y] + e/K) * log_softmax_c (PyTorch's CrossEntropyLoss(label_smoothing=e)),
+// and for MSE the mean over every element of (logit - one_hot)^2.
+TEST(Trainer, LossesFollowTheirFormulas) {
+  ModelZooOptions zoo;
+  zoo.num_classes = kClasses;
+  zoo.image_size = kSize;
+  const Graph mlp = build_zoo_model("mlp", zoo);  // no BatchNorm or Dropout: logits as inference
+  const Dataset data = synthetic(16, 6);
+  Batch batch{data.images, data.labels, 16};
+  const Tensor logits = Session(mlp, {1, false, false}).run({{"image", data.images}})[0];
+  for (const bool mse : {false, true}) {
+    TrainerOptions o = options(1);
+    o.loss = mse ? Loss::kMeanSquaredError : Loss::kCrossEntropy;
+    o.label_smoothing = mse ? 0.0f : 0.2f;
+    Trainer trainer(mlp, o);
+    double want = 0;
+    for (int64_t i = 0; i < 16; ++i) {
+      const float* z = logits.data<float>() + i * kClasses;
+      const int64_t y = data.labels.data<int64_t>()[i];
+      double max = z[0], sum = 0;
+      for (int64_t c = 1; c < kClasses; ++c) max = std::max<double>(max, z[c]);
+      for (int64_t c = 0; c < kClasses; ++c) sum += std::exp(z[c] - max);
+      for (int64_t c = 0; c < kClasses; ++c) {
+        const double hot = c == y ? 1.0 : 0.0;
+        if (mse) {
+          want += (z[c] - hot) * (z[c] - hot) / (16.0 * kClasses);
+        } else {
+          const double log_p = z[c] - max - std::log(sum);
+          want -= ((1 - 0.2) * hot + 0.2 / kClasses) * log_p / 16.0;
+        }
+      }
+    }
+    EXPECT_NEAR(trainer.step(batch).loss, want, 1e-5 * std::max(1.0, want)) << (mse ? "mse" : "ce");
   }
 }
 
