@@ -1,0 +1,89 @@
+#pragma once
+// Linear (affine) quantization of float arrays to 8-bit integers and back, as ONNX
+// QuantizeLinear/DequantizeLinear define it: q = saturate(round_half_even(x / scale) + zero_point),
+// x' = (q - zero_point) * scale. The compression library uses the same scalar definition, so a
+// weight it fake-quantizes equals what the QDQ pair it exports computes.
+#include <cmath>
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace sinter::kernels {
+
+// The integers a quantized value saturates to: the storage type's range for ONNX ops, narrower
+// for 4-bit or symmetric (narrow-range) schemes stored in int8.
+struct IntRange {
+  int32_t lo;
+  int32_t hi;
+};
+
+// One value. x / scale is a true division (not a multiply by 1/scale) because that is what ONNX's
+// reference does, and ties then round the same way. The clamp is written as the vector max/min
+// instructions behave, so NaN saturates to lo exactly as in the AVX2 code (and ONNX Runtime).
+// F is float, or double for int32 inputs whose values a float cannot hold.
+template <class F>
+inline int32_t quantize_value(F x, F scale, int32_t zero_point, IntRange r) {
+  F v = std::nearbyint(x / scale) + static_cast<F>(zero_point);
+  v = v > static_cast<F>(r.lo) ? v : static_cast<F>(r.lo);
+  v = v < static_cast<F>(r.hi) ? v : static_cast<F>(r.hi);
+  return static_cast<int32_t>(v);
+}
+
+// (q - zero_point) * scale; the subtraction wraps like the vector code's rather than overflowing.
+inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
+  const auto d = static_cast<int32_t>(static_cast<uint32_t>(q) - static_cast<uint32_t>(zero_point));
+  return static_cast<float>(d) * scale;
+}
+
+// A tensor seen as [outer, channels, inner]: element (o, c, i) uses scale[c] and zero_point[c]
+// (ONNX per-axis quantization along the middle dim). channels == 1 is per-tensor.
+struct AxisLayout {
+  int64_t outer = 1;
+  int64_t channels = 1;
+  int64_t inner = 1;
+  int64_t numel() const { return outer * channels * inner; }
+};
+
+// zero_point may be null (all zero). Long tensors are split over `pool` (may be null); each
+// element's result does not depend on the split or the ISA.
+void quantize_linear(const float* x, int8_t* y, AxisLayout layout, const float* scale,
+                     const int32_t* zero_point, IntRange range, ThreadPool* pool = nullptr);
+void quantize_linear(const float* x, uint8_t* y, AxisLayout layout, const float* scale,
+                     const int32_t* zero_point, IntRange range, ThreadPool* pool = nullptr);
+void dequantize_linear(const int8_t* x, float* y, AxisLayout layout, const float* scale,
+                       const int32_t* zero_point, ThreadPool* pool = nullptr);
+void dequantize_linear(const uint8_t* x, float* y, AxisLayout layout, const float* scale,
+                       const int32_t* zero_point, ThreadPool* pool = nullptr);
+void dequantize_linear(const int32_t* x, float* y, AxisLayout layout, const float* scale,
+                       const int32_t* zero_point, ThreadPool* pool = nullptr);
+
+// Plain-loop twins: the definition the fast versions are tested against. The int32-input
+// QuantizeLinear (allowed by ONNX, rare) exists only here and divides in double.
+void quantize_linear_reference(const float* x, int8_t* y, AxisLayout layout, const float* scale,
+                               const int32_t* zero_point, IntRange range);
+void quantize_linear_reference(const float* x, uint8_t* y, AxisLayout layout, const float* scale,
+                               const int32_t* zero_point, IntRange range);
+void quantize_linear_reference(const int32_t* x, int8_t* y, AxisLayout layout, const float* scale,
+                               const int32_t* zero_point, IntRange range);
+void quantize_linear_reference(const int32_t* x, uint8_t* y, AxisLayout layout, const float* scale,
+                               const int32_t* zero_point, IntRange range);
+void dequantize_linear_reference(const int8_t* x, float* y, AxisLayout layout, const float* scale,
+                                 const int32_t* zero_point);
+void dequantize_linear_reference(const uint8_t* x, float* y, AxisLayout layout, const float* scale,
+                                 const int32_t* zero_point);
+void dequantize_linear_reference(const int32_t* x, float* y, AxisLayout layout, const float* scale,
+                                 const int32_t* zero_point);
+
+namespace detail {
+// The AVX2 bodies over one contiguous run with a single scale; exposed so tests can run them
+// regardless of dispatch.
+void quantize_run_avx2(const float* x, int8_t* y, int64_t n, float scale, int32_t zero_point,
+                       IntRange range);
+void quantize_run_avx2(const float* x, uint8_t* y, int64_t n, float scale, int32_t zero_point,
+                       IntRange range);
+void dequantize_run_avx2(const int8_t* x, float* y, int64_t n, float scale, int32_t zero_point);
+void dequantize_run_avx2(const uint8_t* x, float* y, int64_t n, float scale, int32_t zero_point);
+void dequantize_run_avx2(const int32_t* x, float* y, int64_t n, float scale, int32_t zero_point);
+}  // namespace detail
+
+}  // namespace sinter::kernels
