@@ -241,7 +241,7 @@ TEST(Autodiff, ConcatAlongAnyAxisWithSomeInputsFixed) {
     Case c(k.opset);
     std::vector<std::string> inputs;
     for (size_t i = 0; i < k.shapes.size(); ++i) {
-      const std::string name = "x" + std::to_string(i);
+      const std::string name = cat("x", i);
       const Tensor value = random_tensor(k.shapes[i], 70 + static_cast<uint32_t>(i));
       if (k.role[i] == 'p') inputs.push_back(c.param(name, value));
       if (k.role[i] == 'f') inputs.push_back(c.b.weight(name, value));
