@@ -1,0 +1,84 @@
+#include "compress/admm.h"
+
+#include <cmath>
+
+#include "compress/masked_training.h"
+#include "core/error.h"
+
+namespace sinter {
+
+AdmmPruner::AdmmPruner(Trainer& trainer, const PrunePlan& plan, AdmmOptions options)
+    : trainer_(trainer),
+      plan_(plan),
+      options_(options),
+      params_(target_parameters(trainer, plan)),
+      rho_(options.rho),
+      first_step_(trainer.steps()) {
+  if (!(options_.rho > 0) || !std::isfinite(options_.rho) || !(options_.rho_max > 0) ||
+      !std::isfinite(options_.rho_max))
+    throw InputError(cat("ADMM: rho and its cap must be positive and finite, got ", options_.rho,
+                         " and ", options_.rho_max));
+  if (!(options_.rho_factor >= 1) || !std::isfinite(options_.rho_factor))
+    throw InputError(cat("ADMM: the rho factor must be >= 1, got ", options_.rho_factor));
+  if (options_.interval < 1)
+    throw InputError(cat("ADMM: the update interval must be >= 1 step, got ", options_.interval));
+  for (size_t t = 0; t < params_.size(); ++t) {
+    const Tensor& w = *params_[t].value;
+    z_.push_back(plan_.project(t, w).applied_to(w));
+    u_.emplace_back(DType::kFloat32, w.shape());
+  }
+  trainer_.on_gradients = [this](Trainer&) {
+    for (size_t t = 0; t < params_.size(); ++t) {
+      const float* w = params_[t].value->data<float>();
+      const float* z = z_[t].data<float>();
+      const float* u = u_[t].data<float>();
+      float* g = params_[t].grad->data<float>();
+      for (int64_t i = 0; i < z_[t].numel(); ++i) g[i] += rho_ * (w[i] - z[i] + u[i]);
+    }
+  };
+  trainer_.on_update = [this](Trainer& tr) {
+    if ((tr.steps() - first_step_) % options_.interval == 0) update();
+  };
+}
+
+AdmmPruner::~AdmmPruner() { detach(); }
+
+void AdmmPruner::detach() {
+  trainer_.on_gradients = nullptr;
+  trainer_.on_update = nullptr;
+}
+
+void AdmmPruner::update() {
+  double distance = 0.0, norm = 0.0;
+  for (size_t t = 0; t < params_.size(); ++t) {
+    const Tensor& w = *params_[t].value;
+    const float* x = w.data<float>();
+    float* u = u_[t].data<float>();
+    Tensor w_plus_u(DType::kFloat32, w.shape());
+    float* v = w_plus_u.data<float>();
+    for (int64_t i = 0; i < w.numel(); ++i) v[i] = x[i] + u[i];
+    z_[t] = plan_.project(t, w_plus_u).applied_to(w_plus_u);
+    const float* z = z_[t].data<float>();
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      const double d = static_cast<double>(x[i]) - z[i];
+      u[i] += static_cast<float>(d);
+      distance += d * d;
+      norm += static_cast<double>(x[i]) * x[i];
+    }
+  }
+  residual_ = norm > 0 ? std::sqrt(distance / norm) : 0.0;
+  rho_ = std::min(rho_ * options_.rho_factor, options_.rho_max);
+  ++updates_;
+}
+
+std::vector<Mask> AdmmPruner::hard_prune() {
+  detach();
+  std::vector<Mask> masks;
+  for (size_t t = 0; t < params_.size(); ++t) {
+    masks.push_back(plan_.project(t, *params_[t].value));
+    masks.back().apply(*params_[t].value);
+  }
+  return masks;
+}
+
+}  // namespace sinter

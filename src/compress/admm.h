@@ -1,0 +1,67 @@
+#pragma once
+// ADMM pruning (ADMM-NN, PatDNN) over the training loop. Pruning is posed as
+//   minimize loss(W) subject to W in S (S: the plan's constraint set for each target),
+// split into W (trained by SGD), Z (in S) and the scaled dual U:
+//   - every step, the loss gradient gains rho * (W - Z + U), the gradient of the augmented
+//     Lagrangian's penalty (rho / 2) ||W - Z + U||^2, which pulls W towards Z;
+//   - every `interval` steps, Z = Proj_S(W + U) (the plan's Euclidean projection), then
+//     U += W - Z, and rho grows by `rho_factor` up to `rho_max`, so the pull tightens as
+//     training settles.
+// At the end W is close to S, and hard_prune() projects it there: the masks it returns are what
+// masked retraining (MaskedTraining) then holds.
+#include <cstdint>
+#include <vector>
+
+#include "compress/mask.h"
+#include "compress/prune_plan.h"
+#include "train/trainer.h"
+
+namespace sinter {
+
+struct AdmmOptions {
+  float rho = 1e-3f;        // the penalty's initial weight
+  float rho_factor = 1.5f;  // multiplies rho after each Z/U update
+  float rho_max = 1.0f;     // the cap
+  int64_t interval = 1;     // trainer steps between Z/U updates (e.g. one epoch's batches)
+};
+
+class AdmmPruner {
+ public:
+  // Starts with Z = Proj(W), U = 0, and installs the trainer's on_gradients and on_update hooks
+  // (the destructor removes them). Steps are counted from the trainer's step count now. Throws
+  // InputError for rho or rho_max not positive and finite, rho_factor < 1, interval < 1, or a
+  // target the trainer does not train.
+  AdmmPruner(Trainer& trainer, const PrunePlan& plan, AdmmOptions options);
+  ~AdmmPruner();
+  AdmmPruner(const AdmmPruner&) = delete;
+  AdmmPruner& operator=(const AdmmPruner&) = delete;
+
+  float rho() const { return rho_; }
+  int64_t updates() const { return updates_; }  // Z/U updates so far
+  // ||W - Z|| / ||W|| over all targets at the last Z/U update (1 before the first): how far the
+  // weights still are from the constraint set.
+  double residual() const { return residual_; }
+  const Tensor& z(size_t t) const { return z_.at(t); }
+  const Tensor& u(size_t t) const { return u_.at(t); }
+
+  // The Z/U update and rho's growth; the on_update hook calls it every `interval` steps.
+  void update();
+  // Projects the weights onto the constraint set (zeroing what does not survive) and returns the
+  // masks in target order; removes the hooks, so the trainer goes on without the penalty.
+  std::vector<Mask> hard_prune();
+
+ private:
+  void detach();
+
+  Trainer& trainer_;
+  const PrunePlan& plan_;
+  AdmmOptions options_;
+  std::vector<Parameter> params_;
+  std::vector<Tensor> z_, u_;
+  float rho_;
+  int64_t first_step_;
+  int64_t updates_ = 0;
+  double residual_ = 1.0;
+};
+
+}  // namespace sinter

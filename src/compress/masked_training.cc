@@ -1,0 +1,71 @@
+#include "compress/masked_training.h"
+
+#include <unordered_map>
+
+#include "core/error.h"
+
+namespace sinter {
+
+std::vector<Parameter> target_parameters(const Trainer& trainer, const PrunePlan& plan) {
+  std::unordered_map<std::string, const Parameter*> by_name;
+  for (const Parameter& p : trainer.parameters()) by_name[p.name] = &p;
+  std::vector<Parameter> params;
+  for (const PruneTarget& t : plan.targets()) {
+    auto it = by_name.find(t.weight);
+    if (it == by_name.end())
+      throw InputError(cat("weight '", t.weight, "' of node '", t.node,
+                           "' is not among the trainer's parameters, so it cannot be pruned"));
+    params.push_back(*it->second);
+  }
+  return params;
+}
+
+std::vector<Mask> hard_prune(Graph& model, const PrunePlan& plan) {
+  std::vector<Mask> masks;
+  for (size_t t = 0; t < plan.targets().size(); ++t) {
+    Tensor& w = model.initializers.at(plan.targets()[t].weight);
+    masks.push_back(plan.project(t, w));
+    // A fresh buffer: the model's tensors may share theirs with a copy of the graph.
+    w = masks.back().applied_to(w);
+  }
+  return masks;
+}
+
+double target_sparsity(const Graph& model, const PrunePlan& plan) {
+  int64_t zeros = 0, total = 0;
+  for (const PruneTarget& t : plan.targets()) {
+    const Tensor& w = model.initializers.at(t.weight);
+    const Mask nonzeros = Mask::of_nonzeros(w);
+    zeros += nonzeros.numel() - nonzeros.count_kept();
+    total += nonzeros.numel();
+  }
+  return total == 0 ? 0.0 : static_cast<double>(zeros) / static_cast<double>(total);
+}
+
+MaskedTraining::MaskedTraining(Trainer& trainer, const PrunePlan& plan, std::vector<Mask> masks)
+    : trainer_(trainer), params_(target_parameters(trainer, plan)) {
+  set_masks(std::move(masks));
+  trainer_.on_gradients = [this](Trainer&) {
+    for (size_t t = 0; t < params_.size(); ++t) masks_[t].apply(*params_[t].grad);
+  };
+  trainer_.on_update = [this](Trainer&) { apply(); };
+}
+
+MaskedTraining::~MaskedTraining() {
+  trainer_.on_gradients = nullptr;
+  trainer_.on_update = nullptr;
+}
+
+void MaskedTraining::set_masks(std::vector<Mask> masks) {
+  if (masks.size() != params_.size())
+    throw InputError(
+        cat("masked training: ", masks.size(), " masks for ", params_.size(), " pruned weights"));
+  masks_ = std::move(masks);
+  apply();
+}
+
+void MaskedTraining::apply() {
+  for (size_t t = 0; t < params_.size(); ++t) masks_[t].apply(*params_[t].value);
+}
+
+}  // namespace sinter
