@@ -1,0 +1,263 @@
+#include "compress/qdq_export.h"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <set>
+
+#include "compress/quant_targets.h"
+#include "compress/quant_weights.h"
+#include "core/error.h"
+
+namespace sinter {
+
+namespace {
+
+// Adds initializers and nodes to a graph under fresh names derived from a hint.
+class GraphWriter {
+ public:
+  explicit GraphWriter(Graph& g) : g_(g) {}
+
+  std::string constant(const std::string& hint, Tensor value) {
+    const std::string name = g_.unique_name(hint);
+    g_.initializers.emplace(name, std::move(value));
+    return name;
+  }
+  std::string shape_constant(const std::string& hint, const std::vector<int64_t>& values) {
+    return constant(hint,
+                    Tensor::from_vector<int64_t>({static_cast<int64_t>(values.size())}, values));
+  }
+  std::string node(const std::string& op_type, std::vector<std::string> inputs,
+                   const std::string& hint, std::map<std::string, Attribute> attrs = {}) {
+    Node n;
+    n.op_type = op_type;
+    n.inputs = std::move(inputs);
+    n.outputs = {g_.unique_name(hint + "_" + op_type)};
+    n.name = n.outputs[0];  // unique, as ONNX Runtime requires of node names
+    n.attrs = std::move(attrs);
+    g_.nodes.push_back(std::move(n));
+    return g_.nodes.back().outputs[0];
+  }
+
+ private:
+  Graph& g_;
+};
+
+// The weight as rows [channels, K]: a view for channel axis 0, a transposed copy for [K, N].
+Tensor rows_of(const Tensor& w, int64_t channel_axis) {
+  const int64_t channels = w.dim(channel_axis);
+  const int64_t k = w.numel() / channels;
+  if (channel_axis == 0) return w.reshaped({channels, k});
+  Tensor rows(DType::kFloat32, {channels, k});
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < channels; ++c)
+      rows.data<float>()[c * k + r] = w.data<float>()[r * channels + c];
+  return rows;
+}
+
+// Rows [channels, K] (K <= width of `rows`) back in the weight's own layout.
+Tensor weight_from_rows(const Tensor& rows, const Shape& shape, int64_t channel_axis) {
+  const int64_t channels = shape[channel_axis];
+  const int64_t k = shape_numel(shape) / channels;
+  const int64_t width = rows.dim(1);
+  Tensor w(DType::kFloat32, shape);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = 0; r < k; ++r) {
+      const float v = rows.data<float>()[c * width + r];
+      w.data<float>()[channel_axis == 0 ? c * k + r : r * channels + c] = v;
+    }
+  return w;
+}
+
+// Rows widened to `width` columns with zeros.
+Tensor padded(const Tensor& rows, int64_t width) {
+  const int64_t channels = rows.dim(0), k = rows.dim(1);
+  Tensor p(DType::kFloat32, {channels, width});
+  std::fill(p.data<float>(), p.data<float>() + p.numel(), 0.0f);
+  for (int64_t c = 0; c < channels; ++c)
+    std::memcpy(p.data<float>() + c * width, rows.data<float>() + c * k, k * sizeof(float));
+  return p;
+}
+
+// One weight quantized: the int8 initializer as stored, its params (for that stored shape) and
+// what DequantizeLinear gives back, in the weight's own layout.
+struct WeightQdq {
+  Tensor q;
+  QuantParams params;
+  Tensor dequantized;
+  std::optional<int64_t> axis;  // DequantizeLinear's per-axis axis; none per tensor
+  // Per vector: the rows [channels, width] DequantizeLinear's [rows * width / V, V] output
+  // reshapes to, of which the first k columns are the weight's.
+  int64_t channels = 0, width = 0, k = 0;
+};
+
+WeightQdq quantize_weight(const Tensor& w, const QuantTarget& t, QuantScheme s) {
+  WeightQdq wq;
+  if (s.granularity != QuantGranularity::kVector) {
+    s.channel_axis = t.channel_axis;
+    wq.params = choose_weight_params(w, s, t.weight);
+    wq.q = quantize_tensor(w, wq.params);
+    wq.dequantized = dequantize_tensor(wq.q, wq.params);
+    if (s.granularity == QuantGranularity::kChannel) wq.axis = t.channel_axis;
+    return wq;
+  }
+  const Tensor rows = rows_of(w, t.channel_axis);
+  const int64_t v = s.vector_size;
+  wq.channels = rows.dim(0);
+  wq.k = rows.dim(1);
+  wq.width = (wq.k + v - 1) / v * v;
+  const Tensor wide = padded(rows, wq.width);
+  s.vector_axis = 1;
+  const QuantParams wide_params = choose_weight_params(wide, s, t.weight);
+  const Tensor q = quantize_tensor(wide, wide_params);
+  wq.dequantized = weight_from_rows(dequantize_tensor(q, wide_params), w.shape(), t.channel_axis);
+  // Each vector a row of its own: per-axis params on axis 0 are then per-vector params.
+  const Shape vectors = {wq.channels * wq.width / v, v};
+  wq.q = q.reshaped(vectors);
+  wq.params = wide_params;
+  wq.params.scheme.granularity = QuantGranularity::kChannel;
+  wq.params.scheme.channel_axis = 0;
+  wq.params.scale = wide_params.scale.reshaped({vectors[0], 1});
+  wq.params.zero_point = wide_params.zero_point.reshaped({vectors[0], 1});
+  wq.axis = 0;
+  return wq;
+}
+
+// Writes the weight's DequantizeLinear (and the layout nodes after it for vectors) and returns
+// the float weight value; the initializers holding the quantized weight are added to `storage`.
+std::string write_weight(GraphWriter& out, const std::string& name, const Shape& shape,
+                         const QuantTarget& t, const WeightQdq& wq,
+                         std::set<std::string>& storage) {
+  const Shape param_shape = wq.axis ? Shape{wq.params.scale.numel()} : Shape{};
+  std::vector<std::string> inputs = {
+      out.constant(name + "_quantized", wq.q),
+      out.constant(name + "_scale", wq.params.scale.reshaped(param_shape))};
+  // A symmetric grid's zero point is 0, DequantizeLinear's default: nothing to store.
+  if (!wq.params.scheme.symmetric)
+    inputs.push_back(
+        out.constant(name + "_zero_point", wq.params.zero_point.reshaped(param_shape)));
+  storage.insert(inputs.begin(), inputs.end());
+  std::map<std::string, Attribute> attrs;
+  if (wq.axis) attrs["axis"] = *wq.axis;
+  std::string value = out.node("DequantizeLinear", std::move(inputs), name, std::move(attrs));
+  if (wq.width == 0) return value;
+
+  value = out.node("Reshape", {value, out.shape_constant(name + "_rows", {wq.channels, wq.width})},
+                   name);
+  if (wq.width != wq.k)
+    value = out.node(
+        "Slice",
+        {value, out.shape_constant(name + "_starts", {0}),
+         out.shape_constant(name + "_ends", {wq.k}), out.shape_constant(name + "_axes", {1})},
+        name);
+  if (t.channel_axis == 1)
+    return out.node("Transpose", {value}, name, {{"perm", std::vector<int64_t>{1, 0}}});
+  if (shape.size() == 2) return value;
+  return out.node("Reshape", {value, out.shape_constant(name + "_shape", shape)}, name);
+}
+
+// Values at `bits` each (the padding of a last short vector not counted: a packed format need
+// not store it), scales as float32, zero points as int8 when there are any.
+int64_t packed_bytes(const Tensor& w, const WeightQdq& wq) {
+  const QuantScheme& s = wq.params.scheme;
+  return (w.numel() * s.bits + 7) / 8 + wq.params.scale.numel() * 4 +
+         (s.symmetric ? 0 : wq.params.zero_point.numel());
+}
+
+// QuantizeLinear -> DequantizeLinear on `value`; returns the dequantized value.
+std::string write_activation(GraphWriter& out, const std::string& value, const QuantParams& p) {
+  Tensor zero_point;
+  if (p.scheme.symmetric) {
+    zero_point = Tensor::scalar<int8_t>(0);
+  } else {  // uint8 = int8 + 128 on the same scale: the same grid, the type int8 kernels prefer
+    zero_point =
+        Tensor::scalar<uint8_t>(static_cast<uint8_t>(p.zero_point.data<int8_t>()[0] + 128));
+  }
+  const std::string scale = out.constant(value + "_scale", p.scale.reshaped({}));
+  const std::string zp = out.constant(value + "_zero_point", zero_point);
+  const std::string q = out.node("QuantizeLinear", {value, scale, zp}, value);
+  return out.node("DequantizeLinear", {q, scale, zp}, value);
+}
+
+void check_options(const Graph& model, const QuantScheme& weights,
+                   const std::map<std::string, QuantParams>& activations) {
+  if (weights.bits != 4 && weights.bits != 8)
+    throw InputError(cat("weight bits must be 4 or 8, got ", weights.bits));
+  if (weights.granularity == QuantGranularity::kVector && weights.vector_size < 1)
+    throw InputError(cat("vector size must be at least 1, got ", weights.vector_size));
+  if (weights.granularity == QuantGranularity::kVector && weights.scale_bits > 0)
+    throw UnsupportedError(
+        "QDQ export of two-level vector scales is not supported; use one float scale per "
+        "vector (scale bits 0)");
+  if (model.opset < 13)
+    throw InputError(
+        cat("QDQ export needs opset 13 or later (per-axis DequantizeLinear), the "
+            "model is at opset ",
+            model.opset));
+  for (const auto& [value, p] : activations)
+    if (p.scheme.bits != 8 || p.scale.numel() != 1)
+      throw InputError(cat("activation '", value,
+                           "': QDQ export needs per-tensor 8-bit params, got ", p.scheme.bits,
+                           " bits and ", p.scale.numel(), " scales"));
+}
+
+}  // namespace
+
+QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
+                    const std::map<std::string, QuantParams>& activations) {
+  check_options(model, weights, activations);
+  const std::vector<QuantTarget> targets = find_quant_targets(model);
+  if (targets.empty())
+    throw InputError(cat("the model", model.name.empty() ? "" : " '" + model.name + "'",
+                         " has nothing to quantize: no Conv, Gemm or MatMul with a constant "
+                         "float32 weight"));
+
+  QdqModel result;
+  result.graph = model;
+  Graph& g = result.graph;
+  GraphWriter out(g);
+  std::map<std::string, std::string> dequantized;  // float value -> its QDQ replacement
+  std::set<std::string> weight_storage;
+  for (const QuantTarget& t : targets) {
+    auto [w_it, new_weight] = dequantized.try_emplace(t.weight);
+    if (new_weight) {
+      const Tensor& w = model.initializers.at(t.weight);
+      const WeightQdq wq = quantize_weight(w, t, weights);
+      w_it->second = write_weight(out, t.weight, w.shape(), t, wq, weight_storage);
+      result.weights.push_back({t.weight, w.shape(), wq.params.scale.numel(),
+                                static_cast<int64_t>(w.nbytes()), packed_bytes(w, wq),
+                                quantization_error(w, wq.dequantized)});
+      result.float_weight_bytes += result.weights.back().float_bytes;
+      result.quantized_weight_bytes += result.weights.back().packed_bytes;
+    }
+    g.nodes[t.node].inputs[1] = w_it->second;
+
+    auto params = activations.find(t.activation);
+    if (params == activations.end()) continue;
+    auto [a_it, new_activation] = dequantized.try_emplace(t.activation);
+    if (new_activation) {
+      a_it->second = write_activation(out, t.activation, params->second);
+      result.activations.push_back(t.activation);
+    }
+    g.nodes[t.node].inputs[0] = a_it->second;
+  }
+  g.topological_sort();
+
+  // A float weight that nothing else reads is gone from the file.
+  const auto uses = g.use_counts();
+  for (const QuantizedWeight& w : result.weights)
+    if (auto u = uses.find(w.name); u == uses.end() || u->second == 0) g.initializers.erase(w.name);
+  // Inner values' types are inferred again by whoever loads the model; stale ones (of the
+  // replaced weights) must not be written as value_info.
+  std::unordered_map<std::string, ValueType> kept;
+  for (const auto* names : {&g.inputs, &g.outputs})
+    for (const std::string& v : *names)
+      if (auto t = g.types.find(v); t != g.types.end()) kept.emplace(v, t->second);
+  g.types = std::move(kept);
+
+  for (const auto& [name, t] : g.initializers)
+    if (!weight_storage.count(name)) result.other_bytes += static_cast<int64_t>(t.nbytes());
+  return result;
+}
+
+}  // namespace sinter
