@@ -1,9 +1,6 @@
 // `sinter train`: trains a built-in or imported model on a dataset, with progress, per-epoch
 // evaluation, checkpoints that --resume continues from, a CSV log with a plot, and the trained
 // model exported as ONNX.
-#include <unistd.h>
-
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +14,7 @@
 #include "dataset_arg.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
+#include "progress_bar.h"
 #include "runtime/profile_report.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
@@ -28,7 +26,6 @@ namespace sinter::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using Clock = std::chrono::steady_clock;
 
 struct TrainArgs {
   std::string model = "lenet5";
@@ -128,59 +125,6 @@ std::string derived_path(const std::string& output, const std::string& suffix) {
   return (p.parent_path() / p.stem()).string() + suffix;
 }
 
-std::string clock_text(double seconds) {
-  const int64_t s = static_cast<int64_t>(std::max(0.0, seconds) + 0.5);
-  char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  else
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  return buf;
-}
-
-// A bar redrawn in place on a terminal; a plain line every 10 s otherwise (logs, CI).
-class ProgressBar {
- public:
-  explicit ProgressBar(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
-
-  void update(const BatchProgress& p) {
-    if (quiet_) return;
-    const auto now = Clock::now();
-    const bool last = p.batch == p.batches;
-    if (!last && now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::seconds(10)))
-      return;
-    last_ = now;
-    char line[256];
-    const int width = 24;
-    const int filled = static_cast<int>(width * p.batch / std::max<int64_t>(p.batches, 1));
-    std::snprintf(line, sizeof line,
-                  "epoch %lld/%lld [%s%s] %lld/%lld  loss %.4f  acc %.1f%%  %.0f img/s  ETA %s",
-                  static_cast<long long>(p.epoch + 1), static_cast<long long>(p.epochs),
-                  std::string(static_cast<size_t>(filled), '#').c_str(),
-                  std::string(static_cast<size_t>(width - filled), '.').c_str(),
-                  static_cast<long long>(p.batch), static_cast<long long>(p.batches), p.mean_loss,
-                  100 * p.accuracy, p.images_per_s, clock_text(p.eta_s).c_str());
-    if (tty_) {
-      std::fprintf(stderr, "\r%s\033[K", line);
-      drawn_ = true;
-    } else {
-      std::fprintf(stderr, "sinter: train: %s\n", line);
-    }
-  }
-  // Clears the bar so the next line starts on a clean row.
-  void clear() {
-    if (drawn_) std::fprintf(stderr, "\r\033[K");
-    drawn_ = false;
-  }
-
- private:
-  bool quiet_, tty_;
-  bool drawn_ = false;
-  Clock::time_point last_{};
-};
-
 int run_train(CLI::App& app, TrainArgs& a) {
   std::optional<Checkpoint> resumed;
   if (!a.resume.empty()) {
@@ -252,7 +196,7 @@ int run_train(CLI::App& app, TrainArgs& a) {
                  static_cast<long long>(a.batch),
                  static_cast<long long>(loader.batches_per_epoch()), a.threads,
                  a.threads == 1 ? "" : "s");
-  ProgressBar bar(a.quiet || a.json);
+  ProgressBar bar("train", a.quiet || a.json);
   FitCallbacks callbacks;
   callbacks.on_batch = [&](const BatchProgress& p) { bar.update(p); };
   callbacks.on_epoch = [&](const EpochSummary& e) {
