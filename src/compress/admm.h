@@ -19,7 +19,7 @@
 namespace sinter {
 
 struct AdmmOptions {
-  float rho = 1e-3f;        // the penalty's initial weight
+  float rho = 0.05f;        // the penalty's initial weight
   float rho_factor = 1.5f;  // multiplies rho after each Z/U update
   float rho_max = 1.0f;     // the cap
   int64_t interval = 1;     // trainer steps between Z/U updates (e.g. one epoch's batches)

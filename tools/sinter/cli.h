@@ -30,6 +30,7 @@ Subcommand add_run_command(CLI::App& parent);
 Subcommand add_bench_command(CLI::App& parent);
 Subcommand add_train_command(CLI::App& parent);
 Subcommand add_eval_command(CLI::App& parent);
+Subcommand add_prune_command(CLI::App& parent);
 Subcommand add_quantize_command(CLI::App& parent);
 
 // Prints per-op-type and per-node tables of a profile (`bench --profile`, `train --profile`).

@@ -1,0 +1,339 @@
+// `sinter prune`: prunes a trained ONNX classifier to a sparsity scheme by ADMM, one-shot
+// magnitude or gradual magnitude pruning, retrains it with the pruned weights held at zero, and
+// writes an ordinary ONNX file whose pruned weights are zeros, with the scheme in its metadata.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "compress/admm.h"
+#include "compress/gradual_pruning.h"
+#include "compress/masked_training.h"
+#include "compress/model_storage.h"
+#include "dataset_arg.h"
+#include "onnx/onnx_export.h"
+#include "onnx/onnx_import.h"
+#include "progress_bar.h"
+#include "train/evaluate.h"
+#include "train/fit.h"
+
+namespace sinter::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct PruneArgs {
+  std::string model;
+  std::string scheme = "unstructured";
+  double sparsity = 0.0;
+  int64_t patterns = 8;
+  double connectivity = 1.0;
+  std::string method = "admm";
+  std::string data = "fashion-mnist";
+  int64_t admm_epochs = 3;
+  int64_t retrain_epochs = 3;
+  int64_t interval = 0;
+  float rho = 0.05f;
+  float rho_factor = 1.5f;
+  float rho_max = 1.0f;
+  bool prune_ends = false;
+  int64_t batch = 64;
+  float lr = 0.01f;
+  float momentum = 0.9f;
+  float weight_decay = 5e-4f;
+  int threads = 1;
+  uint64_t seed = 1;
+  int64_t train_limit = 0;
+  int64_t test_limit = 0;
+  std::string output;
+  bool json = false;
+  bool quiet = false;
+};
+
+bool given(CLI::App& app, const char* option) { return app.get_option(option)->count() > 0; }
+
+// The scheme with the numbers the command line gives it; options that do not apply to the
+// scheme or method are errors rather than silently ignored.
+PruneScheme scheme_from_args(CLI::App& app, const PruneArgs& a) {
+  PruneScheme s = parse_prune_scheme(a.scheme);
+  const bool pattern = s.kind == PruneKind::kPattern;
+  if (!pattern && (given(app, "--patterns") || given(app, "--connectivity")))
+    throw InputError(
+        cat("--patterns and --connectivity apply to --scheme pattern, not ", a.scheme));
+  if (s.kind == PruneKind::kNOfM && given(app, "--sparsity"))
+    throw InputError(
+        cat("--scheme ", a.scheme, " fixes the sparsity at 1 - N/M; leave out --sparsity"));
+  if (has_free_sparsity(s) && !given(app, "--sparsity"))
+    throw InputError(
+        cat("--scheme ", a.scheme, " needs --sparsity (the pruned fraction, e.g. 0.8)"));
+  if (a.method != "admm" && a.method != "magnitude" && a.method != "gradual")
+    throw InputError(cat("--method '", a.method, "' is not one of admm, magnitude, gradual"));
+  if (a.method == "gradual" && !has_free_sparsity(s))
+    throw InputError(cat("--method gradual ramps a sparsity, and --scheme ", a.scheme,
+                         " fixes its own; use admm or magnitude"));
+  if (a.method == "magnitude" && given(app, "--admm-epochs"))
+    throw InputError(
+        "--admm-epochs applies to --method admm and gradual; magnitude prunes at once");
+  if (a.method != "admm" &&
+      (given(app, "--rho") || given(app, "--rho-factor") || given(app, "--rho-max")))
+    throw InputError("--rho, --rho-factor and --rho-max apply to --method admm");
+  s.sparsity = a.sparsity;
+  s.pattern_count = a.patterns;
+  s.connectivity = a.connectivity;
+  validate_prune_scheme(s);
+  return s;
+}
+
+// The pattern set as the metadata records it: a list of 9-bit masks, bit 3 * row + col per tap.
+std::string pattern_list(const std::vector<KernelPattern>& set) {
+  Json j = Json::array();
+  for (KernelPattern p : set) j.push_back(p);
+  return j.dump();
+}
+
+std::string percent(double v) { return format("%.2f%%", 100 * v); }
+
+// Runs one training phase: the trainer's epochs with progress and a line per epoch, which
+// `describe` may extend (rho, sparsity).
+FitResult train_phase(Trainer& trainer, DataLoader& loader, const Dataset& test, int64_t epochs,
+                      const std::string& phase, const PruneArgs& a,
+                      const std::function<std::string()>& describe) {
+  ProgressBar bar("prune: " + phase, a.quiet || a.json);
+  FitOptions fo;
+  fo.epochs = epochs;
+  fo.test = &test;
+  FitCallbacks callbacks;
+  callbacks.on_batch = [&](const BatchProgress& p) { bar.update(p); };
+  callbacks.on_epoch = [&](const EpochSummary& e) {
+    bar.clear();
+    if (a.json) return;
+    std::printf("%s epoch %lld/%lld  loss %.4f  train %.2f%%  test %.2f%%  %.0f img/s  %s\n",
+                phase.c_str(), static_cast<long long>(e.epoch + 1), static_cast<long long>(epochs),
+                e.train_loss, 100 * e.train_accuracy, 100 * e.test_accuracy, e.images_per_s,
+                describe().c_str());
+    std::fflush(stdout);
+  };
+  FitResult r = fit(trainer, loader, fo, callbacks);
+  bar.clear();
+  return r;
+}
+
+int run_prune(CLI::App& app, const PruneArgs& a) {
+  const auto start = std::chrono::steady_clock::now();
+  const PruneScheme scheme = scheme_from_args(app, a);
+  Graph model = load_onnx(a.model);
+  const PrunePlan plan(model, scheme, {a.prune_ends});
+
+  Dataset train = load_dataset_arg(a.data, true);
+  Dataset test = load_dataset_arg(a.data, false);
+  limit_dataset(train, a.train_limit);
+  limit_dataset(test, a.test_limit);
+  DataLoaderOptions lo;
+  lo.batch_size = a.batch;
+  lo.seed = a.seed;
+  lo.drop_last = true;
+  DataLoader loader(train, lo);
+  const int64_t steps_per_epoch = loader.batches_per_epoch();
+  auto trainer_options = [&](int64_t epochs) {
+    TrainerOptions to;
+    to.batch_size = a.batch;
+    to.threads = a.threads;
+    to.seed = a.seed;
+    to.lr = a.lr;
+    to.momentum = a.momentum;
+    to.weight_decay = a.weight_decay;
+    to.total_steps = std::max<int64_t>(1, epochs * steps_per_epoch);
+    return to;
+  };
+  auto say = [&](const std::string& line) {
+    if (a.json) return;
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+
+  if (!a.quiet && !a.json) {
+    int64_t prunable = 0;
+    for (const PruneTarget& t : plan.targets()) prunable += model.initializers.at(t.weight).numel();
+    std::string dense;
+    for (const std::string& d : plan.left_dense()) dense += (dense.empty() ? "" : ", ") + d;
+    std::fprintf(stderr,
+                 "sinter: prune: %s, scheme %s, method %s: %lld weights in %zu tensors to prune "
+                 "(left dense: %s); %lld training and %lld test images, %d thread%s\n",
+                 a.model.c_str(), scheme_name(scheme).c_str(), a.method.c_str(),
+                 static_cast<long long>(prunable), plan.targets().size(),
+                 dense.empty() ? "none" : dense.c_str(), static_cast<long long>(train.size()),
+                 static_cast<long long>(test.size()), a.threads, a.threads == 1 ? "" : "s");
+  }
+  const Evaluation dense_eval = evaluate(model, test, 256, a.threads);
+  say(cat("dense        test ", percent(dense_eval.accuracy)));
+
+  // Phase 1: reach the constraint set (ADMM, the gradual ramp, or at once).
+  std::vector<Mask> masks;
+  if (a.method == "magnitude") {
+    masks = hard_prune(model, plan);
+  } else {
+    Trainer trainer(model, trainer_options(a.admm_epochs));
+    if (a.method == "admm") {
+      AdmmOptions o;
+      o.rho = a.rho;
+      o.rho_factor = a.rho_factor;
+      o.rho_max = a.rho_max;
+      o.interval = a.interval > 0 ? a.interval : steps_per_epoch;
+      AdmmPruner admm(trainer, plan, o);
+      train_phase(trainer, loader, test, a.admm_epochs, "admm", a, [&] {
+        return cat("rho ", format("%.3g", admm.rho()), "  distance to the set ",
+                   format("%.3f", admm.residual()));
+      });
+      masks = admm.hard_prune();
+    } else {
+      GradualPruningOptions o;
+      o.end_step = a.admm_epochs * steps_per_epoch;
+      o.interval = a.interval > 0 ? a.interval : std::max<int64_t>(1, steps_per_epoch / 10);
+      GradualPruner gradual(trainer, plan, o);
+      train_phase(trainer, loader, test, a.admm_epochs, "gradual", a,
+                  [&] { return "sparsity " + percent(gradual.sparsity()); });
+      masks = gradual.masks();
+    }
+    model = trainer.model();
+  }
+  const Evaluation pruned_eval = evaluate(model, test, 256, a.threads);
+  say(cat("pruned       test ", percent(pruned_eval.accuracy), "  sparsity ",
+          percent(target_sparsity(model, plan)), " of the pruned layers"));
+
+  // Phase 2: masked retraining.
+  Evaluation final_eval = pruned_eval;
+  if (a.retrain_epochs > 0) {
+    Trainer trainer(model, trainer_options(a.retrain_epochs));
+    MaskedTraining masked(trainer, plan, masks);
+    train_phase(trainer, loader, test, a.retrain_epochs, "retrain", a, [] { return ""; });
+    model = trainer.model();
+    final_eval = evaluate(model, test, 256, a.threads);
+  }
+
+  const ModelStorage size = measure_storage(model, plan);
+  std::string pruned_weights;
+  for (const PruneTarget& t : plan.targets())
+    pruned_weights += (pruned_weights.empty() ? "" : ",") + t.weight;
+  model.metadata["sinter.prune.scheme"] = scheme_name(scheme);
+  model.metadata["sinter.prune.method"] = a.method;
+  model.metadata["sinter.prune.sparsity"] = format("%.6g", size.prunable_sparsity());
+  model.metadata["sinter.prune.weights"] = pruned_weights;
+  if (scheme.kind == PruneKind::kPattern) {
+    model.metadata["sinter.prune.patterns"] = pattern_list(plan.pattern_set());
+    model.metadata["sinter.prune.connectivity"] = format("%.6g", scheme.connectivity);
+  }
+  save_onnx(model, a.output);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (a.json) {
+    Json storage{{"dense", size.dense_bytes}, {"csr", size.csr_bytes}};
+    if (size.compact_bytes > 0) storage["compact"] = size.compact_bytes;
+    if (size.pattern_bytes > 0) storage["pattern"] = size.pattern_bytes;
+    Json j{{"model", a.model},
+           {"output", a.output},
+           {"scheme", scheme_name(scheme)},
+           {"method", a.method},
+           {"dense_test_accuracy", dense_eval.accuracy},
+           {"pruned_test_accuracy", pruned_eval.accuracy},
+           {"test_accuracy", final_eval.accuracy},
+           {"test_loss", final_eval.loss},
+           {"sparsity", size.sparsity()},
+           {"prunable_sparsity", size.prunable_sparsity()},
+           {"prunable_weights", size.prunable_weights},
+           {"total_weights", size.total_weights},
+           {"nonzeros", size.nonzeros},
+           {"storage_bytes", storage},
+           {"seconds", seconds}};
+    if (scheme.kind == PruneKind::kPattern) j["pattern_set"] = plan.pattern_set();
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::string formats = cat("dense ", human_bytes(static_cast<double>(size.dense_bytes)), ", CSR ",
+                            human_bytes(static_cast<double>(size.csr_bytes)));
+  if (size.compact_bytes > 0)
+    formats += ", compacted " + human_bytes(static_cast<double>(size.compact_bytes));
+  if (size.pattern_bytes > 0)
+    formats += ", pattern " + human_bytes(static_cast<double>(size.pattern_bytes));
+  say(cat("final        test ", percent(final_eval.accuracy), " (dense ",
+          percent(dense_eval.accuracy), ")  sparsity ", percent(size.prunable_sparsity()),
+          " of the pruned layers, ", percent(size.sparsity()), " overall: ", size.nonzeros, " of ",
+          size.total_weights, " weights nonzero"));
+  say(cat("saved ", a.output, "  storage: ", formats, "  (", format("%.1f", seconds), " s)"));
+  return 0;
+}
+
+}  // namespace
+
+Subcommand add_prune_command(CLI::App& parent) {
+  auto a = std::make_shared<PruneArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "prune",
+      "Prune a trained ONNX classifier (ADMM, one-shot or gradual magnitude pruning), retrain "
+      "it with the pruned weights held at zero, and write it as ONNX");
+  app->add_option("model", a->model, "The trained model (ONNX)")->required();
+  app->add_option("--scheme", a->scheme,
+                  "unstructured, filter, channel, balanced:B (the same share of every B "
+                  "weights), nm:N:M (at most N of every M), or pattern (3x3 convs; the other "
+                  "layers take unstructured --sparsity, or stay dense)")
+      ->capture_default_str();
+  app->add_option("--sparsity", a->sparsity, "The pruned fraction of each pruned layer, in [0, 1)");
+  app->add_option("--patterns", a->patterns, "pattern: the size of the pattern set (1-56)")
+      ->capture_default_str();
+  app->add_option("--connectivity", a->connectivity,
+                  "pattern: keep 1/R of the 3x3 kernels (connectivity pruning; 1 keeps all)")
+      ->capture_default_str();
+  app->add_option("--method", a->method,
+                  "admm (ADMM training towards the constraint set, then hard pruning), "
+                  "magnitude (one-shot projection), or gradual (sparsity ramped on Zhu & "
+                  "Gupta's cubic curve)")
+      ->capture_default_str();
+  app->add_option("--data", a->data, kDataHelp)->capture_default_str();
+  app->add_option("--admm-epochs", a->admm_epochs,
+                  "Epochs before hard pruning: ADMM training, or gradual pruning's ramp")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}))
+      ->capture_default_str();
+  app->add_option("--retrain-epochs", a->retrain_epochs,
+                  "Epochs of masked retraining after pruning (0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}))
+      ->capture_default_str();
+  app->add_option("--interval", a->interval,
+                  "Steps between ADMM's Z/U updates or gradual pruning's cuts (0: one epoch "
+                  "for admm, a tenth of one for gradual)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--rho", a->rho, "admm: the penalty's initial weight")->capture_default_str();
+  app->add_option("--rho-factor", a->rho_factor, "admm: rho's growth per Z/U update")
+      ->capture_default_str();
+  app->add_option("--rho-max", a->rho_max, "admm: rho's cap")->capture_default_str();
+  app->add_flag("--prune-ends", a->prune_ends,
+                "Prune the stem conv and the classifier too (left dense by default)");
+  app->add_option("--batch", a->batch, "Samples per training step")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+      ->capture_default_str();
+  app->add_option("--lr", a->lr, "Peak learning rate of each phase (cosine schedule)")
+      ->capture_default_str();
+  app->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str();
+  app->add_option("--weight-decay", a->weight_decay, "L2 weight decay")->capture_default_str();
+  app->add_option("--threads", a->threads, "Worker threads (the caller counts as one)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app->add_option("--seed", a->seed, "Seeds the data order and dropout")->capture_default_str();
+  app->add_option("--train-limit", a->train_limit, "Use only the first N training images (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("-o,--output", a->output, "The pruned model (ONNX)")->required();
+  app->add_flag("--json", a->json,
+                "Print one JSON line at the end (test_accuracy, sparsity, storage_bytes, ...) "
+                "instead of text and progress");
+  app->add_flag("--quiet", a->quiet, "No progress on stderr");
+  return {app, [app, a] { return run_prune(*app, *a); }};
+}
+
+}  // namespace sinter::cli
