@@ -8,8 +8,9 @@
 // layout of ONNX opset 21 blocked quantization: the tensor's rank, every dim 1 (shared along
 // it), the full dim (one per index) or dim / V (one per vector of V). So axis-0 channels of a
 // Conv weight [O, I, kh, kw] have params [O, 1, 1, 1], and vectors of 16 along its input
-// channels [O, I / 16, kh, kw]. An exporter flattens per-channel params to the 1-D per-axis form
-// of DequantizeLinear, and applies per-vector scales by a Mul on a [O, I / 16, 16, kh, kw] view.
+// channels [O, I / 16, kh, kw]. compress/qdq_export flattens per-channel params to the 1-D
+// per-axis form of DequantizeLinear, and quantizes per-vector weights as rows [O, K] so that
+// each vector is one row of a [O * K / V, V] view with per-axis params on axis 0.
 #include <optional>
 #include <string>
 
