@@ -45,8 +45,10 @@ bool all_digits(const std::string& s) {
 std::pair<std::string, int64_t> parse_calibration(const std::string& spec) {
   const size_t colon = spec.rfind(':');
   if (colon == std::string::npos || !all_digits(spec.substr(colon + 1))) return {spec, 1000};
-  const int64_t n = std::stoll(spec.substr(colon + 1).substr(0, 12));
-  if (n < 1) throw InputError(cat("--calibrate '", spec, "': the image count must be at least 1"));
+  const std::string count = spec.substr(colon + 1);
+  if (count.size() > 9 || std::stoll(count) < 1)
+    throw InputError(cat("--calibrate '", spec, "': the image count must be 1 to 999999999"));
+  const int64_t n = std::stoll(count);
   return {spec.substr(0, colon), n};
 }
 
