@@ -49,7 +49,6 @@ void AdmmPruner::detach() {
 }
 
 void AdmmPruner::update() {
-  double distance = 0.0, norm = 0.0;
   for (size_t t = 0; t < params_.size(); ++t) {
     const Tensor& w = *params_[t].value;
     const float* x = w.data<float>();
@@ -59,16 +58,25 @@ void AdmmPruner::update() {
     for (int64_t i = 0; i < w.numel(); ++i) v[i] = x[i] + u[i];
     z_[t] = plan_.project(t, w_plus_u).applied_to(w_plus_u);
     const float* z = z_[t].data<float>();
-    for (int64_t i = 0; i < w.numel(); ++i) {
-      const double d = static_cast<double>(x[i]) - z[i];
-      u[i] += static_cast<float>(d);
-      distance += d * d;
-      norm += static_cast<double>(x[i]) * x[i];
-    }
+    for (int64_t i = 0; i < w.numel(); ++i) u[i] += x[i] - z[i];
   }
-  residual_ = norm > 0 ? std::sqrt(distance / norm) : 0.0;
   rho_ = std::min(rho_ * options_.rho_factor, options_.rho_max);
   ++updates_;
+}
+
+double AdmmPruner::distance_to_set() const {
+  double pruned = 0.0, norm = 0.0;
+  for (size_t t = 0; t < params_.size(); ++t) {
+    const Tensor& w = *params_[t].value;
+    const Mask m = plan_.project(t, w);
+    const float* x = w.data<float>();
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      const double v2 = static_cast<double>(x[i]) * x[i];
+      norm += v2;
+      if (!m.kept(i)) pruned += v2;
+    }
+  }
+  return norm > 0 ? std::sqrt(pruned / norm) : 0.0;
 }
 
 std::vector<Mask> AdmmPruner::hard_prune() {

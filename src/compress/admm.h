@@ -30,7 +30,7 @@ class AdmmPruner {
   // Starts with Z = Proj(W), U = 0, and installs the trainer's on_gradients and on_update hooks
   // (the destructor removes them). Steps are counted from the trainer's step count now. Throws
   // InputError for rho or rho_max not positive and finite, rho_factor < 1, interval < 1, or a
-  // target the trainer does not train.
+  // target the trainer does not train. The trainer and the plan must outlive the pruner.
   AdmmPruner(Trainer& trainer, const PrunePlan& plan, AdmmOptions options);
   ~AdmmPruner();
   AdmmPruner(const AdmmPruner&) = delete;
@@ -38,9 +38,9 @@ class AdmmPruner {
 
   float rho() const { return rho_; }
   int64_t updates() const { return updates_; }  // Z/U updates so far
-  // ||W - Z|| / ||W|| over all targets at the last Z/U update (1 before the first): how far the
-  // weights still are from the constraint set.
-  double residual() const { return residual_; }
+  // ||W - Proj(W)|| / ||W|| over all targets, now: the share of the weights' norm that hard
+  // pruning would remove, which ADMM drives towards 0.
+  double distance_to_set() const;
   const Tensor& z(size_t t) const { return z_.at(t); }
   const Tensor& u(size_t t) const { return u_.at(t); }
 
@@ -61,7 +61,6 @@ class AdmmPruner {
   float rho_;
   int64_t first_step_;
   int64_t updates_ = 0;
-  double residual_ = 1.0;
 };
 
 }  // namespace sinter

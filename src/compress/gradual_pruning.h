@@ -27,7 +27,8 @@ class GradualPruner {
   // Masks nothing at first; every `interval` steps until end_step (and at end_step) it projects
   // the targets' weights at gradual_sparsity(scheme's sparsity, ...) and holds the new masks.
   // Installs the trainer's hooks until destroyed. Throws InputError for a scheme whose sparsity
-  // is not free (N:M, pattern), end_step or interval < 1.
+  // is not free (N:M, pattern), end_step or interval < 1. The trainer and the plan must outlive
+  // the pruner.
   GradualPruner(Trainer& trainer, const PrunePlan& plan, GradualPruningOptions options);
 
   double sparsity() const { return sparsity_; }  // of the current masks' target

@@ -26,7 +26,7 @@ double target_sparsity(const Graph& model, const PrunePlan& plan);
 // gradients are zeroed, so momentum never builds up behind a pruned weight and clipping sees
 // only live gradients; after every update the masks are applied again, so nothing the optimizer
 // does (weight decay, momentum) can move a pruned weight off zero. The weights are masked once at
-// construction too.
+// construction too. The trainer must outlive it.
 class MaskedTraining {
  public:
   MaskedTraining(Trainer& trainer, const PrunePlan& plan, std::vector<Mask> masks);

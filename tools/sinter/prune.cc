@@ -181,11 +181,11 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
       o.rho = a.rho;
       o.rho_factor = a.rho_factor;
       o.rho_max = a.rho_max;
-      o.interval = a.interval > 0 ? a.interval : steps_per_epoch;
+      o.interval = a.interval > 0 ? a.interval : std::max<int64_t>(1, steps_per_epoch / 4);
       AdmmPruner admm(trainer, plan, o);
       train_phase(trainer, loader, test, a.admm_epochs, "admm", a, [&] {
         return cat("rho ", format("%.3g", admm.rho()), "  distance to the set ",
-                   format("%.3f", admm.residual()));
+                   format("%.3f", admm.distance_to_set()));
       });
       masks = admm.hard_prune();
     } else {
@@ -301,8 +301,8 @@ Subcommand add_prune_command(CLI::App& parent) {
       ->check(CLI::Range(int64_t{0}, int64_t{100000}))
       ->capture_default_str();
   app->add_option("--interval", a->interval,
-                  "Steps between ADMM's Z/U updates or gradual pruning's cuts (0: one epoch "
-                  "for admm, a tenth of one for gradual)")
+                  "Steps between ADMM's Z/U updates or gradual pruning's cuts (0: a quarter "
+                  "of an epoch for admm, a tenth for gradual)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app->add_option("--rho", a->rho, "admm: the penalty's initial weight")->capture_default_str();
