@@ -9,17 +9,8 @@ set -uo pipefail
 sinter=$1
 scratch=$2
 here=$(cd "$(dirname "$0")" && pwd)
-fmnist=/usr/share/datasets/fashion-mnist
-[[ -f $fmnist/t10k-images-idx3-ubyte.gz ]] || { echo "prune_cli_test: needs dataset-fashion-mnist" >&2; exit 1; }
-
-rm -rf "$scratch" && mkdir -p "$scratch" || exit 1
-cd "$scratch" || exit 1
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-json_field() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' <<<"$1" | tail -1; }
+test_name=prune_cli_test
+source "$here/fmnist_e2e_common.sh"
 # check PYTHON_CONDITION FILE.onnx JSON_LINE: the condition sees `w` (weights: shape, nonzeros,
 # kernels), `meta` (metadata) and `j` (the command's JSON line).
 check() {
@@ -111,35 +102,26 @@ node "$here/ort_predictions.js" "$ort" unstructured.onnx pred.csv "$fmnist" 500 
   fail "ONNX Runtime disagrees on the pruned model: $(cat ort.json err.txt)"
 
 # 5. Bad input: one line on stderr, exit 1, no output file.
-expect_error() {  # expect_error NAME EXPECTED_TEXT ARGS...
-  local name=$1 text=$2
+# expect_prune_error NAME EXPECTED_TEXT PRUNE_ARGS...: a prune of the data slice that must fail.
+expect_prune_error() {
+  local what=$1 text=$2
   shift 2
-  rm -f bad.*
-  "$sinter" prune "$@" "${slice[@]}" --quiet -o bad.onnx >/dev/null 2>err.txt
-  local rc=$?
-  [[ $rc -eq 1 ]] || fail "$name: exit $rc, expected 1"
-  [[ $(wc -l <err.txt) -eq 1 ]] || fail "$name: stderr is not one line: $(cat err.txt)"
-  [[ $(cat err.txt) == *"$text"* ]] || fail "$name: stderr lacks '$text': $(cat err.txt)"
-  [[ -z $(ls bad.* 2>/dev/null) ]] || fail "$name: left $(ls bad.*)"
+  expect_error "$what" "$text" "$sinter" prune "$@" "${slice[@]}" --quiet -o bad.onnx
 }
-expect_error "nothing prunable" "nothing to prune" lenet.onnx --scheme pattern
-expect_error "sparsity 1" "sparsity must be in [0, 1)" lenet.onnx --sparsity 1
-expect_error "negative sparsity" "got -0.5" lenet.onnx --sparsity -0.5
-expect_error "57 patterns" "pattern count must be between 1 and 56" vgg.onnx --scheme pattern --patterns 57
-expect_error "0 patterns" "got 0" vgg.onnx --scheme pattern --patterns 0
-expect_error "unknown scheme" "unknown pruning scheme 'dense'" lenet.onnx --scheme dense --sparsity 0.5
-expect_error "bad N:M" "1 <= N <= M" lenet.onnx --scheme nm:4:2
-expect_error "no sparsity" "needs --sparsity" lenet.onnx --scheme filter
-expect_error "gradual N:M" "fixes its own" lenet.onnx --scheme nm:2:4 --method gradual
-expect_error "missing model" "no_such.onnx" no_such.onnx --sparsity 0.5
+expect_prune_error "nothing prunable" "nothing to prune" lenet.onnx --scheme pattern
+expect_prune_error "sparsity 1" "sparsity must be in [0, 1)" lenet.onnx --sparsity 1
+expect_prune_error "negative sparsity" "got -0.5" lenet.onnx --sparsity -0.5
+expect_prune_error "57 patterns" "pattern count must be between 1 and 56" vgg.onnx --scheme pattern --patterns 57
+expect_prune_error "0 patterns" "got 0" vgg.onnx --scheme pattern --patterns 0
+expect_prune_error "unknown scheme" "unknown pruning scheme 'dense'" lenet.onnx --scheme dense --sparsity 0.5
+expect_prune_error "bad N:M" "1 <= N <= M" lenet.onnx --scheme nm:4:2
+expect_prune_error "no sparsity" "needs --sparsity" lenet.onnx --scheme filter
+expect_prune_error "gradual N:M" "fixes its own" lenet.onnx --scheme nm:2:4 --method gradual
+expect_prune_error "missing model" "no_such.onnx" no_such.onnx --sparsity 0.5
 # A failure after training has begun leaves no file either.
-expect_error "non-finite loss" "training step" lenet.onnx --sparsity 0.5 --lr 1e30
+expect_prune_error "non-finite loss" "training step" lenet.onnx --sparsity 0.5 --lr 1e30
 "$sinter" prune lenet.onnx --sparsity 0.5 >/dev/null 2>&1
 [[ $? -eq 2 ]] || fail "a missing -o should be a usage error (exit 2)"
 "$sinter" prune --help | grep -q -- "--connectivity" || fail "prune --help lacks --connectivity"
 
-if [[ $failures -gt 0 ]]; then
-  echo "prune_cli_test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "prune_cli_test: all checks passed"
+finish

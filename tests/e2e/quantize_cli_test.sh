@@ -9,17 +9,8 @@ set -uo pipefail
 sinter=$1
 scratch=$2
 here=$(cd "$(dirname "$0")" && pwd)
-fmnist=/usr/share/datasets/fashion-mnist
-[[ -f $fmnist/t10k-images-idx3-ubyte.gz ]] || { echo "quantize_cli_test: needs dataset-fashion-mnist" >&2; exit 1; }
-
-rm -rf "$scratch" && mkdir -p "$scratch" || exit 1
-cd "$scratch" || exit 1
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-json_field() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' <<<"$1" | tail -1; }
+test_name=quantize_cli_test
+source "$here/fmnist_e2e_common.sh"
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 "$sinter" train --model lenet5 --epochs 1 --train-limit 6400 --test-limit 1000 --threads 2 --seed 1 \
@@ -82,17 +73,6 @@ ort_check q4_vector.onnx disabled 10
 ort_check q4_vector.onnx all 1000
 
 # 4. Bad input: one line on stderr, exit 1, no output file.
-expect_error() {  # expect_error NAME EXPECTED_TEXT ARGS...
-  local name=$1 text=$2
-  shift 2
-  rm -f bad.*
-  "$@" >/dev/null 2>err.txt
-  local rc=$?
-  [[ $rc -eq 1 ]] || fail "$name: exit $rc, expected 1"
-  [[ $(wc -l <err.txt) -eq 1 ]] || fail "$name: stderr is not one line: $(cat err.txt)"
-  [[ $(cat err.txt) == *"$text"* ]] || fail "$name: stderr lacks '$text': $(cat err.txt)"
-  [[ -z $(ls bad.* 2>/dev/null) ]] || fail "$name: left $(ls bad.*)"
-}
 expect_error "bits 3" "--bits must be 4 or 8" "$sinter" quantize lenet.onnx --bits 3 "${calibrate[@]}" -o bad.onnx
 expect_error "already quantized" "already quantized" "$sinter" quantize q8.onnx "${calibrate[@]}" -o bad.onnx
 /usr/bin/python3 - <<'PY' || fail "could not write the .npy calibration data"
@@ -106,8 +86,4 @@ expect_error "calibration images of the wrong shape" "do not fit the model input
 expect_error "unknown granularity" "--granularity" "$sinter" quantize lenet.onnx --granularity row -o bad.onnx
 expect_error "percentile out of range" "percentile:40" "$sinter" quantize lenet.onnx --method percentile:40 -o bad.onnx
 
-if [[ $failures -gt 0 ]]; then
-  echo "quantize_cli_test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "quantize_cli_test: all checks passed"
+finish

@@ -8,17 +8,8 @@ set -uo pipefail
 sinter=$1
 scratch=$2
 here=$(cd "$(dirname "$0")" && pwd)
-fmnist=/usr/share/datasets/fashion-mnist
-[[ -f $fmnist/t10k-images-idx3-ubyte.gz ]] || { echo "train_cli_test: needs dataset-fashion-mnist" >&2; exit 1; }
-
-rm -rf "$scratch" && mkdir -p "$scratch" || exit 1
-cd "$scratch" || exit 1
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-json_field() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' <<<"$1" | tail -1; }
+test_name=train_cli_test
+source "$here/fmnist_e2e_common.sh"
 
 small=(--train-limit 1280 --test-limit 500 --batch 64 --threads 2 --seed 3)
 
@@ -89,17 +80,6 @@ awk -v a="$npy_acc" 'BEGIN { exit !(a > 0.9) }' || fail ".npy test accuracy $npy
 "$sinter" eval npy.onnx --data "$npy" --json | grep -q '"samples":64' || fail "eval on the .npy test split"
 
 # 5. Bad input: one line on stderr, exit 1, nothing written.
-expect_error() {  # expect_error NAME EXPECTED_TEXT ARGS...
-  local name=$1 text=$2
-  shift 2
-  rm -f bad.*
-  "$@" >/dev/null 2>err.txt
-  local rc=$?
-  [[ $rc -eq 1 ]] || fail "$name: exit $rc, expected 1"
-  [[ $(wc -l <err.txt) -eq 1 ]] || fail "$name: stderr is not one line: $(cat err.txt)"
-  [[ $(cat err.txt) == *"$text"* ]] || fail "$name: stderr lacks '$text': $(cat err.txt)"
-  [[ -z $(ls bad.* 2>/dev/null) ]] || fail "$name: left $(ls bad.*)"
-}
 expect_error "unknown model" "unknown" "$sinter" train --model resnet9000 "${small[@]}" -o bad.onnx --quiet
 expect_error "missing dataset" "no_such_dir" "$sinter" train --data fashion-mnist:no_such_dir -o bad.onnx --quiet
 mkdir -p corrupt && cp "$fmnist"/*.gz corrupt/ &&
@@ -117,8 +97,4 @@ expect_error "eval of a missing model" "no_such.onnx" "$sinter" eval no_such.onn
 [[ $? -eq 2 ]] || fail "--epochs 0 should be a usage error (exit 2)"
 "$sinter" train --help | grep -q -- "--resume" || fail "train --help lacks --resume"
 
-if [[ $failures -gt 0 ]]; then
-  echo "train_cli_test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "train_cli_test: all checks passed"
+finish
