@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "compress_test_util.h"
 #include "core/error.h"
 #include "core/tensor.h"
 
@@ -44,18 +45,7 @@ inline Tensor uniform_tensor(Shape shape, uint64_t seed, double lo, double hi) {
                  [&](std::mt19937_64& r) { return lo + (hi - lo) * uniform_open(r); });
 }
 
-// Expects fn to throw E whose message holds every fragment.
-template <class E, class F>
-void expect_error(F&& fn, const std::vector<std::string>& fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error mentioning " << fragments.front();
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const std::string& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong error type: " << e.what();
-  }
-}
+// The compress tests' shared check that fn throws E naming every fragment.
+using test::expect_error;
 
 }  // namespace sinter::quant_test
