@@ -28,6 +28,17 @@ expect_error() {
   [[ -z $(ls bad.* 2>/dev/null) ]] || fail "$what: left $(ls bad.*)"
 }
 
+# Sets `ort` to ONNX Runtime 1.30's node module, installing it from npm on first use.
+ensure_ort() {
+  ort=${SINTER_PEERS:-$HOME/.cache/sinter-peers}/node_modules/onnxruntime-node
+  if [[ ! -f $ort/package.json ]]; then
+    (mkdir -p "$(dirname "$(dirname "$ort")")" && cd "$(dirname "$(dirname "$ort")")" &&
+      { [[ -f package.json ]] || npm init -y >/dev/null; } &&
+      npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null 2>&1) ||
+      fail "could not install onnxruntime-node from npm"
+  fi
+}
+
 # Exits with the test's verdict.
 finish() {
   if [[ $failures -gt 0 ]]; then

@@ -89,13 +89,7 @@ echo "pattern: $(json_field "$out" dense_test_accuracy) -> $(json_field "$out" t
 check 'pruned == ["conv2.weight", "conv3.weight", "conv4.weight"] and len(json.loads(meta["sinter.prune.patterns"])) == 8 and json.loads(meta["sinter.prune.patterns"]) == j["pattern_set"] and meta["sinter.prune.connectivity"] == "2" and all(all(k == 0 or (bin(k).count("1") <= 4 and any(k & ~p == 0 for p in j["pattern_set"])) for k in w[n]["kernels"]) and sum(k != 0 for k in w[n]["kernels"]) <= len(w[n]["kernels"]) // 2 for n in pruned) and w["conv1.weight"]["nonzeros"] == 288 and j["storage_bytes"]["pattern"] < j["storage_bytes"]["csr"]' pattern.onnx "$out"
 
 # 4. ONNX Runtime runs a pruned model to the same predictions as sinter.
-ort=${SINTER_PEERS:-$HOME/.cache/sinter-peers}/node_modules/onnxruntime-node
-if [[ ! -f $ort/package.json ]]; then
-  (mkdir -p "$(dirname "$(dirname "$ort")")" && cd "$(dirname "$(dirname "$ort")")" &&
-    { [[ -f package.json ]] || npm init -y >/dev/null; } &&
-    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null 2>&1) ||
-    fail "could not install onnxruntime-node from npm"
-fi
+ensure_ort
 "$sinter" eval unstructured.onnx --limit 500 --predictions pred.csv --json >/dev/null 2>err.txt ||
   fail "eval of the pruned model failed: $(cat err.txt)"
 node "$here/ort_predictions.js" "$ort" unstructured.onnx pred.csv "$fmnist" 500 >ort.json 2>err.txt ||

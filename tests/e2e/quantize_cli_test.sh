@@ -33,13 +33,7 @@ at_least "$(json_field "$j" compression)" 3.5 || fail "int8 compression $(json_f
   grep -q "accuracy:  float" || fail "quantize without --json prints no accuracy line: $(cat err.txt)"
 
 # 2. ONNX Runtime on the QDQ models against `sinter eval --predictions`.
-ort=${SINTER_PEERS:-$HOME/.cache/sinter-peers}/node_modules/onnxruntime-node
-if [[ ! -f $ort/package.json ]]; then
-  (mkdir -p "$(dirname "$(dirname "$ort")")" && cd "$(dirname "$(dirname "$ort")")" &&
-    { [[ -f package.json ]] || npm init -y >/dev/null; } &&
-    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null 2>&1) ||
-    fail "could not install onnxruntime-node from npm"
-fi
+ensure_ort
 ort_check() {  # ort_check MODEL OPTIMIZATION MAX_SAMPLES_DIFFERING
   "$sinter" eval "$1" --limit 1000 --predictions "$1.csv" --json >/dev/null 2>err.txt ||
     fail "eval of $1: $(cat err.txt)"

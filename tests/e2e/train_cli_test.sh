@@ -45,13 +45,7 @@ cmp -s resumed.onnx whole.onnx || fail "the resumed run's model differs from the
 cmp -s same.onnx whole.onnx || fail "resuming with restated settings changed the result"
 
 # 3. ONNX Runtime on the exported model: the same predictions and logits.
-ort=${SINTER_PEERS:-$HOME/.cache/sinter-peers}/node_modules/onnxruntime-node
-if [[ ! -f $ort/package.json ]]; then
-  (mkdir -p "$(dirname "$(dirname "$ort")")" && cd "$(dirname "$(dirname "$ort")")" &&
-    { [[ -f package.json ]] || npm init -y >/dev/null; } &&
-    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null 2>&1) ||
-    fail "could not install onnxruntime-node from npm"
-fi
+ensure_ort
 "$sinter" eval whole.onnx --limit 500 --predictions whole_pred.csv --json >/dev/null 2>err.txt ||
   fail "eval of vgg-small failed: $(cat err.txt)"
 for m in lenet:pred.csv whole:whole_pred.csv; do
