@@ -91,26 +91,27 @@ struct WeightQdq {
   int64_t channels = 0, width = 0, k = 0;
 };
 
-WeightQdq quantize_weight(const Tensor& w, const QuantTarget& t, QuantScheme s) {
+WeightQdq quantize_weight(const Tensor& w, int64_t channel_axis, QuantScheme s,
+                          const std::string& what) {
   WeightQdq wq;
   if (s.granularity != QuantGranularity::kVector) {
-    s.channel_axis = t.channel_axis;
-    wq.params = choose_weight_params(w, s, t.weight);
+    s.channel_axis = channel_axis;
+    wq.params = choose_weight_params(w, s, what);
     wq.q = quantize_tensor(w, wq.params);
     wq.dequantized = dequantize_tensor(wq.q, wq.params);
-    if (s.granularity == QuantGranularity::kChannel) wq.axis = t.channel_axis;
+    if (s.granularity == QuantGranularity::kChannel) wq.axis = channel_axis;
     return wq;
   }
-  const Tensor rows = rows_of(w, t.channel_axis);
+  const Tensor rows = rows_of(w, channel_axis);
   const int64_t v = s.vector_size;
   wq.channels = rows.dim(0);
   wq.k = rows.dim(1);
   wq.width = (wq.k + v - 1) / v * v;
   const Tensor wide = padded(rows, wq.width);
   s.vector_axis = 1;
-  const QuantParams wide_params = choose_weight_params(wide, s, t.weight);
+  const QuantParams wide_params = choose_weight_params(wide, s, what);
   const Tensor q = quantize_tensor(wide, wide_params);
-  wq.dequantized = weight_from_rows(dequantize_tensor(q, wide_params), w.shape(), t.channel_axis);
+  wq.dequantized = weight_from_rows(dequantize_tensor(q, wide_params), w.shape(), channel_axis);
   // Each vector a row of its own: per-axis params on axis 0 are then per-vector params.
   const Shape vectors = {wq.channels * wq.width / v, v};
   wq.q = q.reshaped(vectors);
@@ -203,6 +204,11 @@ void check_options(const Graph& model, const QuantScheme& weights,
 
 }  // namespace
 
+Tensor exported_weight(const Tensor& w, int64_t channel_axis, const QuantScheme& scheme,
+                       const std::string& what) {
+  return quantize_weight(w, channel_axis, scheme, what).dequantized;
+}
+
 QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
                     const std::map<std::string, QuantParams>& activations) {
   check_options(model, weights, activations);
@@ -222,7 +228,7 @@ QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
     auto [w_it, new_weight] = dequantized.try_emplace(t.weight);
     if (new_weight) {
       const Tensor& w = model.initializers.at(t.weight);
-      const WeightQdq wq = quantize_weight(w, t, weights);
+      const WeightQdq wq = quantize_weight(w, t.channel_axis, weights, t.weight);
       w_it->second = write_weight(out, t.weight, w.shape(), t, wq, weight_storage);
       result.weights.push_back({t.weight, w.shape(), wq.params.scale.numel(),
                                 static_cast<int64_t>(w.nbytes()), packed_bytes(w, wq),

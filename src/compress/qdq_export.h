@@ -49,6 +49,12 @@ struct QdqModel {
   int64_t other_bytes = 0;
 };
 
+// The float weight the exported model's DequantizeLinear gives back for `w` under `scheme`, the
+// layer's output channels on `channel_axis` (0 for Conv and Gemm with transB, 1 for [K, N]):
+// what quantization-aware training trains through. Throws what choose_weight_params throws.
+Tensor exported_weight(const Tensor& w, int64_t channel_axis, const QuantScheme& scheme,
+                       const std::string& what);
+
 // Rewrites `model` (opset >= 13; fold BatchNorm into the weights first) with every
 // find_quant_targets weight quantized under `weights`: its bits, symmetry, granularity and
 // vector size count; the axes are each layer's own (above). `activations` maps value names to
