@@ -1,9 +1,10 @@
 #include "compress/model_storage.h"
 
+#include <set>
 #include <unordered_map>
 
 #include "compress/mask.h"
-#include "compress/storage_size.h"
+#include "compress/qdq_weights.h"
 
 namespace sinter {
 
@@ -55,6 +56,32 @@ ModelStorage measure_storage(const Graph& model, const PrunePlan& plan) {
           it->second->pattern ? pattern_storage(w, scheme.pattern_count, kFloatBits).total() : csr;
   }
   if (pattern) s.pattern_bytes += (static_cast<int64_t>(plan.pattern_set().size()) * 9 + 7) / 8;
+  return s;
+}
+
+StoredModelSize measure_stored_size(const Graph& model, StorageFormat format, int64_t pattern_count,
+                                    int quantized_bits) {
+  const QdqWeights qdq = find_qdq_weights(model);
+  StoredModelSize s;
+  auto add = [&](const Tensor& w, int value_bits) {
+    s.weights += w.numel();
+    s.nonzeros += Mask::of_nonzeros(w).count_kept();
+    s.dense_bytes += dense_storage(w, kFloatBits).total();
+    s.bytes += best_storage(w, format, pattern_count, value_bits).total();
+  };
+  for (const QdqWeight& w : qdq.weights) {
+    add(w.dequantized, quantized_bits);
+    s.quantized_weights += w.dequantized.numel();
+  }
+  for (const auto& [name, t] : model.initializers) {
+    if (qdq.params.count(name)) {
+      s.param_bytes += static_cast<int64_t>(t.nbytes());
+    } else if (t.dtype() == DType::kFloat32) {
+      add(t, kFloatBits);
+    }
+  }
+  s.bytes += s.param_bytes;
+  if (format == StorageFormat::kPattern) s.bytes += (pattern_count * 9 + 7) / 8;
   return s;
 }
 

@@ -21,7 +21,36 @@ void require_value_bits(int value_bits) {
     throw InputError(cat(kWho, ": value bits must be between 1 and 32, got ", value_bits));
 }
 
+bool fits_pattern_storage(const Tensor& w) {
+  if (w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return false;
+  const float* x = w.data<float>();
+  for (int64_t kn = 0; kn < w.dim(0) * w.dim(1); ++kn) {
+    int nonzeros = 0;
+    for (int t = 0; t < 9; ++t) nonzeros += x[kn * 9 + t] != 0.0f;
+    if (nonzeros > kPatternTaps) return false;
+  }
+  return true;
+}
+
+StorageSize smaller(const StorageSize& a, const StorageSize& b) {
+  return b.total() < a.total() ? b : a;
+}
+
 }  // namespace
+
+const char* storage_format_name(StorageFormat format) {
+  switch (format) {
+    case StorageFormat::kDense:
+      return "dense";
+    case StorageFormat::kCsr:
+      return "csr";
+    case StorageFormat::kCompact:
+      return "compact";
+    case StorageFormat::kPattern:
+      return "pattern";
+  }
+  return "dense";
+}
 
 int index_bits_for(int64_t max_value) {
   SINTER_CHECK(max_value >= 0, "index range cannot be negative: ", max_value);
@@ -87,6 +116,18 @@ StorageSize pattern_storage(const Tensor& w, int64_t pattern_count, int value_bi
   const int64_t id_bits = std::bit_width(static_cast<uint64_t>(pattern_count - 1));
   return {bytes_for_bits(kept_kernels * kPatternTaps * value_bits),
           bytes_for_bits(kernels) + bytes_for_bits(kept_kernels * id_bits)};
+}
+
+StorageSize best_storage(const Tensor& w, StorageFormat format, int64_t pattern_count,
+                         int value_bits) {
+  const StorageSize dense = dense_storage(w, value_bits);
+  if (format == StorageFormat::kDense || w.rank() < 2) return dense;
+  if (format == StorageFormat::kCompact)
+    return smaller(dense, compact_dense_storage(w, value_bits));
+  const StorageSize csr = smaller(dense, csr_storage(w, value_bits));
+  if (format == StorageFormat::kPattern && fits_pattern_storage(w))
+    return smaller(csr, pattern_storage(w, pattern_count, value_bits));
+  return csr;
 }
 
 }  // namespace sinter

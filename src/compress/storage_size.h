@@ -19,6 +19,17 @@ struct StorageSize {
   int64_t total() const { return value_bytes + index_bytes; }
 };
 
+// The storage format a whole model's weights are counted in: the one that fits how it was pruned.
+enum class StorageFormat {
+  kDense,    // not pruned
+  kCsr,      // unstructured, balanced, N:M
+  kCompact,  // filter and channel pruning's shrunken tensors
+  kPattern,  // pattern pruning (3x3 kernels that fit it; the other weights in CSR)
+};
+
+// "dense", "csr", "compact", "pattern".
+const char* storage_format_name(StorageFormat format);
+
 // Bits of the narrowest of 8, 16, 32 and 64-bit integers that holds every value in [0, max]: the
 // width a kernel would read an index with.
 int index_bits_for(int64_t max_value);
@@ -41,5 +52,12 @@ StorageSize compact_dense_storage(const Tensor& w, int value_bits);
 // ceil(log2(pattern_count)) bits and its 4 values. Throws InputError when a kernel has more than 4
 // nonzeros (the tensor is not pattern-pruned) or pattern_count is outside [1, 56].
 StorageSize pattern_storage(const Tensor& w, int64_t pattern_count, int value_bits);
+
+// The smallest of dense storage and what `format` offers this tensor, as a model stored in that
+// format would hold it: CSR and compacting need rank >= 2; pattern storage takes 3x3 conv
+// weights of at most 4 nonzeros a kernel, and CSR the rest. A tensor no format helps (a bias, a
+// dense layer) stays dense. Any rank.
+StorageSize best_storage(const Tensor& w, StorageFormat format, int64_t pattern_count,
+                         int value_bits);
 
 }  // namespace sinter

@@ -32,6 +32,7 @@ Subcommand add_train_command(CLI::App& parent);
 Subcommand add_eval_command(CLI::App& parent);
 Subcommand add_prune_command(CLI::App& parent);
 Subcommand add_quantize_command(CLI::App& parent);
+Subcommand add_compress_report_command(CLI::App& parent);
 
 // Prints per-op-type and per-node tables of a profile (`bench --profile`, `train --profile`).
 void print_profile(const ProfileReport& report);

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       sinter::cli::add_info_command(app),  sinter::cli::add_run_command(app),
       sinter::cli::add_bench_command(app), sinter::cli::add_train_command(app),
       sinter::cli::add_eval_command(app),  sinter::cli::add_quantize_command(app),
-      sinter::cli::add_prune_command(app),
+      sinter::cli::add_prune_command(app), sinter::cli::add_compress_report_command(app),
   };
   try {
     app.parse(argc, argv);
