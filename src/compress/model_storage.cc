@@ -73,7 +73,10 @@ StoredModelSize measure_stored_size(const Graph& model, StorageFormat format, in
     add(w.dequantized, quantized_bits);
     s.quantized_weights += w.dequantized.numel();
   }
+  const auto uses = model.use_counts();
   for (const auto& [name, t] : model.initializers) {
+    // What no node reads is not part of the network, whatever the file carries.
+    if (auto u = uses.find(name); u == uses.end() || u->second == 0) continue;
     if (qdq.params.count(name)) {
       s.param_bytes += static_cast<int64_t>(t.nbytes());
     } else if (t.dtype() == DType::kFloat32) {

@@ -49,7 +49,8 @@ struct StoredModelSize {
 // (find_qdq_weights), whose pruned zeros are held as their zero point. Quantization scales and
 // zero points count as stored; under kPattern the pattern set of `pattern_count` patterns counts
 // 9 bits a pattern. Integer constants that only shape tensors (Reshape targets) are structure,
-// not data, and are not counted. Throws what storage_size.h and find_qdq_weights throw.
+// not data, and initializers no node reads are not part of the network: neither is counted. Throws
+// what storage_size.h and find_qdq_weights throw.
 StoredModelSize measure_stored_size(const Graph& model, StorageFormat format, int64_t pattern_count,
                                     int quantized_bits);
 

@@ -51,6 +51,10 @@ TEST(StoredModelSize, FloatWeightsInCsrAtThirtyTwoBits) {
   EXPECT_EQ(s.param_bytes, 0);
   EXPECT_EQ(s.bytes, csr_bytes(32) + kBiasBytes);
   EXPECT_EQ(measure_stored_size(sparse_gemm(), StorageFormat::kDense, 0, 32).bytes, 903 * 4);
+  // An initializer no node reads (a weight left behind by a rewrite) is not part of the network.
+  Graph g = sparse_gemm();
+  g.initializers.emplace("left_behind", Tensor::from_vector<float>({2}, {1, 2}));
+  EXPECT_EQ(measure_stored_size(g, StorageFormat::kCsr, 0, 32).weights, 903);
 }
 
 TEST(StoredModelSize, Int4PerChannelCountsFourBitValuesAndFloatScales) {
