@@ -1,8 +1,10 @@
 #include "compress/admm.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "compress/masked_training.h"
+#include "compress/qdq_export.h"
 #include "core/error.h"
 
 namespace sinter {
@@ -24,7 +26,7 @@ AdmmPruner::AdmmPruner(Trainer& trainer, const PrunePlan& plan, AdmmOptions opti
     throw InputError(cat("ADMM: the update interval must be >= 1 step, got ", options_.interval));
   for (size_t t = 0; t < params_.size(); ++t) {
     const Tensor& w = *params_[t].value;
-    z_.push_back(plan_.project(t, w).applied_to(w));
+    z_.push_back(project(t, w, plan_.project(t, w)));
     u_.emplace_back(DType::kFloat32, w.shape());
   }
   trainer_.on_gradients = [this](Trainer&) {
@@ -56,7 +58,7 @@ void AdmmPruner::update() {
     Tensor w_plus_u(DType::kFloat32, w.shape());
     float* v = w_plus_u.data<float>();
     for (int64_t i = 0; i < w.numel(); ++i) v[i] = x[i] + u[i];
-    z_[t] = plan_.project(t, w_plus_u).applied_to(w_plus_u);
+    z_[t] = project(t, w_plus_u, plan_.project(t, w_plus_u));
     const float* z = z_[t].data<float>();
     for (int64_t i = 0; i < w.numel(); ++i) u[i] += x[i] - z[i];
   }
@@ -64,27 +66,37 @@ void AdmmPruner::update() {
   ++updates_;
 }
 
+Tensor AdmmPruner::project(size_t t, const Tensor& w, const Mask& support) const {
+  Tensor z = support.applied_to(w);
+  if (!options_.levels) return z;
+  const PruneTarget& target = plan_.targets()[t];
+  return exported_weight(z, target.transposed ? 1 : 0, *options_.levels, target.weight);
+}
+
 double AdmmPruner::distance_to_set() const {
-  double pruned = 0.0, norm = 0.0;
+  double off = 0.0, norm = 0.0;
   for (size_t t = 0; t < params_.size(); ++t) {
     const Tensor& w = *params_[t].value;
-    const Mask m = plan_.project(t, w);
+    const Tensor z = project(t, w, plan_.project(t, w));
     const float* x = w.data<float>();
+    const float* p = z.data<float>();
     for (int64_t i = 0; i < w.numel(); ++i) {
-      const double v2 = static_cast<double>(x[i]) * x[i];
-      norm += v2;
-      if (!m.kept(i)) pruned += v2;
+      const double d = static_cast<double>(x[i]) - p[i];
+      norm += static_cast<double>(x[i]) * x[i];
+      off += d * d;
     }
   }
-  return norm > 0 ? std::sqrt(pruned / norm) : 0.0;
+  return norm > 0 ? std::sqrt(off / norm) : 0.0;
 }
 
 std::vector<Mask> AdmmPruner::hard_prune() {
   detach();
   std::vector<Mask> masks;
   for (size_t t = 0; t < params_.size(); ++t) {
-    masks.push_back(plan_.project(t, *params_[t].value));
-    masks.back().apply(*params_[t].value);
+    Tensor& w = *params_[t].value;
+    masks.push_back(plan_.project(t, w));
+    const Tensor z = project(t, w, masks.back());
+    std::memcpy(w.data<float>(), z.data<float>(), z.nbytes());
   }
   return masks;
 }

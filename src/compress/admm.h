@@ -10,10 +10,12 @@
 // At the end W is close to S, and hard_prune() projects it there: the masks it returns are what
 // masked retraining (MaskedTraining) then holds.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "compress/mask.h"
 #include "compress/prune_plan.h"
+#include "compress/quant_scheme.h"
 #include "train/trainer.h"
 
 namespace sinter {
@@ -23,6 +25,11 @@ struct AdmmOptions {
   float rho_factor = 1.5f;  // multiplies rho after each Z/U update
   float rho_max = 1.0f;     // the cap
   int64_t interval = 1;     // trainer steps between Z/U updates (e.g. one epoch's batches)
+  // Joint pruning and quantization (ADMM-NN): the constraint set of each target is also its
+  // quantization grid under this scheme (per channel or per tensor; a symmetric grid keeps the
+  // zeros). The projection keeps the plan's support, then rounds the survivors to the grid whose
+  // scale their largest magnitude sets, as the exported QDQ model would.
+  std::optional<QuantScheme> levels;
 };
 
 class AdmmPruner {
@@ -46,12 +53,15 @@ class AdmmPruner {
 
   // The Z/U update and rho's growth; the on_update hook calls it every `interval` steps.
   void update();
-  // Projects the weights onto the constraint set (zeroing what does not survive) and returns the
-  // masks in target order; removes the hooks, so the trainer goes on without the penalty.
+  // Projects the weights onto the constraint set (zeroing what does not survive, and rounding
+  // the rest onto the grid when there are levels) and returns the masks in target order; removes
+  // the hooks, so the trainer goes on without the penalty.
   std::vector<Mask> hard_prune();
 
  private:
   void detach();
+  // Proj(w) for target t, and the mask of its support.
+  Tensor project(size_t t, const Tensor& w, const Mask& support) const;
 
   Trainer& trainer_;
   const PrunePlan& plan_;

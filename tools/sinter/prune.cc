@@ -6,16 +6,19 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli.h"
 #include "compress/admm.h"
 #include "compress/gradual_pruning.h"
 #include "compress/masked_training.h"
 #include "compress/model_storage.h"
+#include "compress/qdq_export.h"
+#include "compress/quant_aware_training.h"
 #include "dataset_arg.h"
+#include "fine_tune_phase.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
-#include "progress_bar.h"
 #include "train/evaluate.h"
 #include "train/fit.h"
 
@@ -40,6 +43,7 @@ struct PruneArgs {
   float rho_factor = 1.5f;
   float rho_max = 1.0f;
   bool prune_ends = false;
+  int bits = 0;
   int64_t batch = 64;
   float lr = 0.01f;
   float momentum = 0.9f;
@@ -80,6 +84,8 @@ PruneScheme scheme_from_args(CLI::App& app, const PruneArgs& a) {
   if (a.method != "admm" &&
       (given(app, "--rho") || given(app, "--rho-factor") || given(app, "--rho-max")))
     throw InputError("--rho, --rho-factor and --rho-max apply to --method admm");
+  if (a.bits != 0 && a.bits != 4 && a.bits != 8)
+    throw InputError(cat("--bits must be 4 or 8 (or 0: float survivors), got ", a.bits));
   s.sparsity = a.sparsity;
   s.pattern_count = a.patterns;
   s.connectivity = a.connectivity;
@@ -96,36 +102,17 @@ std::string pattern_list(const std::vector<KernelPattern>& set) {
 
 std::string percent(double v) { return format("%.2f%%", 100 * v); }
 
-// Runs one training phase: the trainer's epochs with progress and a line per epoch, which
-// `describe` may extend (rho, sparsity).
-FitResult train_phase(Trainer& trainer, DataLoader& loader, const Dataset& test, int64_t epochs,
-                      const std::string& phase, const PruneArgs& a,
-                      const std::function<std::string()>& describe) {
-  ProgressBar bar("prune: " + phase, a.quiet || a.json);
-  FitOptions fo;
-  fo.epochs = epochs;
-  fo.test = &test;
-  FitCallbacks callbacks;
-  callbacks.on_batch = [&](const BatchProgress& p) { bar.update(p); };
-  callbacks.on_epoch = [&](const EpochSummary& e) {
-    bar.clear();
-    if (a.json) return;
-    std::printf("%s epoch %lld/%lld  loss %.4f  train %.2f%%  test %.2f%%  %.0f img/s  %s\n",
-                phase.c_str(), static_cast<long long>(e.epoch + 1), static_cast<long long>(epochs),
-                e.train_loss, 100 * e.train_accuracy, 100 * e.test_accuracy, e.images_per_s,
-                describe().c_str());
-    std::fflush(stdout);
-  };
-  FitResult r = fit(trainer, loader, fo, callbacks);
-  bar.clear();
-  return r;
-}
-
 int run_prune(CLI::App& app, const PruneArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   const PruneScheme scheme = scheme_from_args(app, a);
   Graph model = load_onnx(a.model);
   const PrunePlan plan(model, scheme, {a.prune_ends});
+  std::optional<QuantScheme> levels;
+  if (a.bits > 0) {
+    levels.emplace();
+    levels->bits = a.bits;
+    levels->granularity = QuantGranularity::kChannel;  // survives BatchNorm folding exactly
+  }
 
   Dataset train = load_dataset_arg(a.data, true);
   Dataset test = load_dataset_arg(a.data, false);
@@ -136,6 +123,7 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
   lo.seed = a.seed;
   lo.drop_last = true;
   DataLoader loader(train, lo);
+  const PhaseOutput out{"prune", a.quiet, a.json};
   const int64_t steps_per_epoch = loader.batches_per_epoch();
   auto trainer_options = [&](int64_t epochs) {
     TrainerOptions to;
@@ -182,8 +170,9 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
       o.rho_factor = a.rho_factor;
       o.rho_max = a.rho_max;
       o.interval = a.interval > 0 ? a.interval : std::max<int64_t>(1, steps_per_epoch / 4);
+      if (levels) o.levels = *levels;
       AdmmPruner admm(trainer, plan, o);
-      train_phase(trainer, loader, test, a.admm_epochs, "admm", a, [&] {
+      train_phase(trainer, loader, test, a.admm_epochs, "admm", out, [&] {
         return cat("rho ", format("%.3g", admm.rho()), "  distance to the set ",
                    format("%.3f", admm.distance_to_set()));
       });
@@ -193,22 +182,37 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
       o.end_step = a.admm_epochs * steps_per_epoch;
       o.interval = a.interval > 0 ? a.interval : std::max<int64_t>(1, steps_per_epoch / 10);
       GradualPruner gradual(trainer, plan, o);
-      train_phase(trainer, loader, test, a.admm_epochs, "gradual", a,
+      train_phase(trainer, loader, test, a.admm_epochs, "gradual", out,
                   [&] { return "sparsity " + percent(gradual.sparsity()); });
       masks = gradual.masks();
     }
     model = trainer.model();
   }
+  // The survivors onto their grids (ADMM with levels has put them there already).
+  if (levels)
+    for (const PruneTarget& t : plan.targets()) {
+      Tensor& w = model.initializers.at(t.weight);
+      w = exported_weight(w, t.transposed ? 1 : 0, *levels, t.weight);
+    }
   const Evaluation pruned_eval = evaluate(model, test, 256, a.threads);
   say(cat("pruned       test ", percent(pruned_eval.accuracy), "  sparsity ",
           percent(target_sparsity(model, plan)), " of the pruned layers"));
 
-  // Phase 2: masked retraining.
+  // Phase 2: masked retraining; with levels, quantization-aware, which holds the zeros itself.
   Evaluation final_eval = pruned_eval;
   if (a.retrain_epochs > 0) {
     Trainer trainer(model, trainer_options(a.retrain_epochs));
-    MaskedTraining masked(trainer, plan, masks);
-    train_phase(trainer, loader, test, a.retrain_epochs, "retrain", a, [] { return ""; });
+    std::optional<MaskedTraining> masked;
+    std::optional<QuantAwareTraining> quant_aware;
+    if (levels) {
+      std::vector<QuantAwareWeight> weights;
+      for (const PruneTarget& t : plan.targets())
+        weights.push_back({t.weight, t.transposed ? 1 : 0});
+      quant_aware.emplace(trainer, weights, *levels);
+    } else {
+      masked.emplace(trainer, plan, masks);
+    }
+    train_phase(trainer, loader, test, a.retrain_epochs, "retrain", out);
     model = trainer.model();
     final_eval = evaluate(model, test, 256, a.threads);
   }
@@ -221,6 +225,7 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
   model.metadata["sinter.prune.method"] = a.method;
   model.metadata["sinter.prune.sparsity"] = format("%.6g", size.prunable_sparsity());
   model.metadata["sinter.prune.weights"] = pruned_weights;
+  if (levels) model.metadata["sinter.prune.bits"] = std::to_string(a.bits);
   if (scheme.kind == PruneKind::kPattern) {
     model.metadata["sinter.prune.patterns"] = pattern_list(plan.pattern_set());
     model.metadata["sinter.prune.connectivity"] = format("%.6g", scheme.connectivity);
@@ -237,6 +242,7 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
            {"output", a.output},
            {"scheme", scheme_name(scheme)},
            {"method", a.method},
+           {"bits", a.bits},
            {"dense_test_accuracy", dense_eval.accuracy},
            {"pruned_test_accuracy", pruned_eval.accuracy},
            {"test_accuracy", final_eval.accuracy},
@@ -309,6 +315,11 @@ Subcommand add_prune_command(CLI::App& parent) {
   app->add_option("--rho-factor", a->rho_factor, "admm: rho's growth per Z/U update")
       ->capture_default_str();
   app->add_option("--rho-max", a->rho_max, "admm: rho's cap")->capture_default_str();
+  app->add_option("--bits", a->bits,
+                  "Quantize the pruned layers' survivors too (4 or 8; 0: float): ADMM's "
+                  "constraint set becomes the sparse weights on a symmetric per-channel grid, "
+                  "and retraining is quantization-aware")
+      ->capture_default_str();
   app->add_flag("--prune-ends", a->prune_ends,
                 "Prune the stem conv and the classifier too (left dense by default)");
   app->add_option("--batch", a->batch, "Samples per training step")

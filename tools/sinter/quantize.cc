@@ -6,12 +6,18 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "cli.h"
 #include "compress/post_training_quantization.h"
+#include "compress/quant_aware_training.h"
+#include "compress/quant_targets.h"
 #include "dataset_arg.h"
+#include "fine_tune_phase.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
+#include "passes/fold_batchnorm.h"
 #include "train/evaluate.h"
 
 namespace sinter::cli {
@@ -32,9 +38,15 @@ struct QuantizeArgs {
   std::string data;  // the test split; empty: the calibration dataset's
   int64_t test_limit = 0;
   int64_t batch = 256;
+  int64_t qat_epochs = 0;
+  float qat_lr = 0.005f;
+  int64_t qat_batch = 64;
+  int64_t train_limit = 0;
+  uint64_t seed = 1;
   int threads = 1;
   std::string output;
   bool json = false;
+  bool quiet = false;
 };
 
 bool all_digits(const std::string& s) {
@@ -129,10 +141,44 @@ std::string describe(const QuantizeArgs& a, const PtqOptions& o, int64_t calibra
                  calibration_images, " images of ", parse_calibration(a.calibrate).first);
 }
 
+// Quantization-aware fine-tuning of `model` with BatchNorm folded first (the weights trained
+// through the quantizer must be the ones the QDQ model stores): returns the tuned float model,
+// whose weights lie on their grids. Activations train in float; they are calibrated after.
+Graph quant_aware_tune(const Graph& model, const QuantizeArgs& a, const QuantScheme& scheme,
+                       const std::string& data_spec, const Dataset& test) {
+  Graph folded = model;
+  fold_batchnorm(folded);
+  Dataset train = load_dataset_arg(data_spec, true);
+  limit_dataset(train, a.train_limit);
+  DataLoaderOptions lo;
+  lo.batch_size = a.qat_batch;
+  lo.seed = a.seed;
+  lo.drop_last = true;
+  DataLoader loader(train, lo);
+  TrainerOptions to;
+  to.batch_size = a.qat_batch;
+  to.threads = a.threads;
+  to.seed = a.seed;
+  to.lr = a.qat_lr;
+  to.weight_decay = 0.0f;  // the grid, not a penalty, bounds the weights now
+  to.total_steps = std::max<int64_t>(1, a.qat_epochs * loader.batches_per_epoch());
+  Trainer trainer(folded, to);
+  std::vector<QuantAwareWeight> weights;
+  std::set<std::string> seen;
+  for (const QuantTarget& t : find_quant_targets(folded))
+    if (seen.insert(t.weight).second) weights.push_back({t.weight, t.channel_axis});
+  QuantAwareTraining qat(trainer, weights, scheme);
+  train_phase(trainer, loader, test, a.qat_epochs, "qat", {"quantize", a.quiet, a.json});
+  return trainer.model();
+}
+
 int run_quantize(const QuantizeArgs& a) {
   const PtqOptions options = parse_options(a);
   const auto [calibration_spec, calibration_count] = parse_calibration(a.calibrate);
   const Graph model = load_onnx(a.model);
+  if (const Node* q = find_quantized_node(model))
+    throw InputError(cat("the model is already quantized (", q->describe(),
+                         "); quantize its float original instead"));
 
   Tensor calibration_images;
   if (options.activations != ActivationQuantization::kNone) {
@@ -144,9 +190,23 @@ int run_quantize(const QuantizeArgs& a) {
   Dataset test = load_dataset_arg(test_spec, false);
   limit_dataset(test, a.test_limit);
 
+  // Without fine-tuning too, so a QAT run shows what it gained over post-training quantization.
   QdqModel q = quantize_post_training(model, calibration_images, options);
-  const std::string how =
-      describe(a, options, calibration_images.rank() ? calibration_images.dim(0) : 0);
+  std::optional<Evaluation> post_training;
+  if (a.qat_epochs > 0) {
+    post_training = evaluate(q.graph, test, a.batch, a.threads);
+    if (!a.json)
+      std::printf(
+          "post-training quantization: test %.2f%%; quantization-aware fine-tuning for "
+          "%lld epochs\n",
+          100 * post_training->accuracy, static_cast<long long>(a.qat_epochs));
+    const Graph tuned = quant_aware_tune(model, a, options.weights, calibration_spec, test);
+    q = quantize_post_training(tuned, calibration_images, options);
+  }
+  std::string how = describe(a, options, calibration_images.rank() ? calibration_images.dim(0) : 0);
+  if (a.qat_epochs > 0)
+    how += cat("; weights fine-tuned quantization-aware for ", a.qat_epochs,
+               " epochs (straight-through estimator)");
   q.graph.metadata["sinter.quantization"] = how;
   const Evaluation before = evaluate(model, test, a.batch, a.threads);
   const Evaluation after = evaluate(q.graph, test, a.batch, a.threads);
@@ -157,26 +217,29 @@ int run_quantize(const QuantizeArgs& a) {
   const int64_t quantized_model_bytes = q.quantized_weight_bytes + q.other_bytes;
   const double change_pp = 100 * (after.accuracy - before.accuracy);
   if (a.json) {
-    std::cout << Json{{"model", a.model},
-                      {"output", a.output},
-                      {"quantization", how},
-                      {"bits", a.bits},
-                      {"granularity", a.granularity},
-                      {"weights_quantized", q.weights.size()},
-                      {"activations_quantized", q.activations.size()},
-                      {"test_samples", test.size()},
-                      {"float_test_accuracy", before.accuracy},
-                      {"test_accuracy", after.accuracy},
-                      {"accuracy_change_pp", change_pp},
-                      {"float_model_bytes", float_model_bytes},
-                      {"quantized_model_bytes", quantized_model_bytes},
-                      {"float_weight_bytes", q.float_weight_bytes},
-                      {"quantized_weight_bytes", q.quantized_weight_bytes},
-                      {"compression", static_cast<double>(float_model_bytes) /
-                                          static_cast<double>(quantized_model_bytes)},
-                      {"file_bytes", std::filesystem::file_size(a.output)}}
-                     .dump()
-              << "\n";
+    Json j{{"model", a.model},
+           {"output", a.output},
+           {"quantization", how},
+           {"bits", a.bits},
+           {"granularity", a.granularity},
+           {"weights_quantized", q.weights.size()},
+           {"activations_quantized", q.activations.size()},
+           {"test_samples", test.size()},
+           {"float_test_accuracy", before.accuracy},
+           {"test_accuracy", after.accuracy},
+           {"accuracy_change_pp", change_pp},
+           {"float_model_bytes", float_model_bytes},
+           {"quantized_model_bytes", quantized_model_bytes},
+           {"float_weight_bytes", q.float_weight_bytes},
+           {"quantized_weight_bytes", q.quantized_weight_bytes},
+           {"compression",
+            static_cast<double>(float_model_bytes) / static_cast<double>(quantized_model_bytes)},
+           {"file_bytes", std::filesystem::file_size(a.output)}};
+    if (post_training) {
+      j["qat_epochs"] = a.qat_epochs;
+      j["post_training_test_accuracy"] = post_training->accuracy;
+    }
+    std::cout << j.dump() << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -246,9 +309,27 @@ Subcommand add_quantize_command(CLI::App& parent) {
   app->add_option("--threads", a->threads, "Worker threads")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  app->add_option("--qat", a->qat_epochs,
+                  "Epochs of quantization-aware fine-tuning of the weights (straight-through "
+                  "estimator) on the calibration dataset's training split before export; 0: "
+                  "post-training quantization only")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}))
+      ->capture_default_str();
+  app->add_option("--qat-lr", a->qat_lr, "--qat: peak learning rate (cosine schedule)")
+      ->capture_default_str();
+  app->add_option("--qat-batch", a->qat_batch, "--qat: samples per training step")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+      ->capture_default_str();
+  app->add_option("--train-limit", a->train_limit,
+                  "--qat: use only the first N training images (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--seed", a->seed, "--qat: seeds the data order and dropout")
+      ->capture_default_str();
   app->add_option("-o,--output", a->output, "The quantized model (ONNX)")->required();
   app->add_flag("--json", a->json,
                 "Print one JSON line (test_accuracy, float_test_accuracy, sizes, ...) instead");
+  app->add_flag("--quiet", a->quiet, "No progress on stderr");
   return {app, [a] { return run_quantize(*a); }};
 }
 
