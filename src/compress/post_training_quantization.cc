@@ -5,6 +5,7 @@
 #include "compress/observe_activations.h"
 #include "compress/quant_targets.h"
 #include "core/error.h"
+#include "passes/eliminate_dead_nodes.h"
 #include "passes/fold_batchnorm.h"
 
 namespace sinter {
@@ -17,6 +18,7 @@ QdqModel quantize_post_training(const Graph& float_model, const Tensor& images,
   // Folded first, so the weights quantized are the ones inference multiplies by.
   Graph g = float_model;
   fold_batchnorm(g);
+  eliminate_dead_nodes(g);  // the unfolded weights and BatchNorm parameters leave the file
 
   std::map<std::string, QuantParams> activation_params;
   if (options.activations != ActivationQuantization::kNone) {
