@@ -1,12 +1,16 @@
 // Conv (1-D and 2-D; 1-D runs as 2-D with H = 1) and sinter::FusedConv, the same plus an optional
 // residual input Z (added before the activation) and an activation, both made by graph passes.
-// Implementations, most specialized first: the depthwise kernel (group == C), the planned
-// Conv2d from kernels/conv (weights packed at plan time, so the weight must be constant), and
-// the direct reference convolution.
+// Implementations, most specialized first: the depthwise kernel (group == C), the sparse kernels
+// of kernels/sparse for constant weights with enough zeros (pruned models: pattern-sparse 3x3,
+// then CSR), the planned Conv2d from kernels/conv (weights packed at plan time, so the weight
+// must be constant), and the direct reference convolution.
 #include <memory>
 
 #include "kernels/conv/conv2d.h"
 #include "kernels/depthwise/depthwise_conv2d.h"
+#include "kernels/sparse/csr_conv2d.h"
+#include "kernels/sparse/pattern_conv2d.h"
+#include "kernels/sparse/sparse_kernel_choice.h"
 #include "ops/conv_common.h"
 #include "ops/fused_activation.h"
 #include "ops/op_registry.h"
@@ -234,6 +238,37 @@ bool weights_constant(const KernelInfo& ki) {
   return ki.constant(1) && (!ki.node.has_input(2) || ki.constant(2));
 }
 
+// A pruned layer's sparse kernel (PatternConv2d or CsrConv2d), built once for the plan's shapes.
+template <typename SparseConv>
+class SparseConvKernel : public ConvKernelBase {
+ public:
+  explicit SparseConvKernel(const KernelInfo& ki)
+      : ConvKernelBase(ki),
+        conv_(conv_shape(node_, ki.inputs[0].shape, ki.inputs[1].shape),
+              ki.constant(1)->data<float>(),
+              ki.node.has_input(2) ? ki.constant(2)->data<float>() : nullptr, act_) {}
+
+  void run(KernelContext& ctx) override {
+    ConvInputs in = conv_inputs(ctx);
+    conv_.run(in.x, in.y, in.residual, ctx.pool);
+  }
+
+ private:
+  SparseConv conv_;
+};
+
+// Whether a sparse kernel may take the layer: constant weights on fixed shapes, and the user did
+// not ask for the dense kernels.
+bool sparse_candidate(const KernelInfo& ki) {
+  return ki.sparse_kernels && weights_constant(ki) && shape_is_static(ki.inputs[0].shape) &&
+         ki.inputs[0].shape.size() == 4;
+}
+
+template <typename SparseConv>
+std::unique_ptr<Kernel> make_sparse_conv(const KernelInfo& ki) {
+  return std::make_unique<SparseConvKernel<SparseConv>>(ki);
+}
+
 OpDef make_conv_def(const char* type, const char* domain) {
   OpDef def;
   def.type = type;
@@ -254,6 +289,22 @@ OpDef make_conv_def(const char* type, const char* domain) {
                        [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          return std::make_unique<DepthwiseConvKernel>(ki);
                        }});
+  def.impls.push_back({"conv2d_pattern",
+                       [](const KernelInfo& ki) {
+                         return sparse_candidate(ki) &&
+                                pattern_conv2d_pays(
+                                    conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
+                                    ki.constant(1)->data<float>());
+                       },
+                       make_sparse_conv<PatternConv2d>});
+  def.impls.push_back({"conv2d_csr",
+                       [](const KernelInfo& ki) {
+                         return sparse_candidate(ki) &&
+                                csr_conv2d_pays(
+                                    conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
+                                    ki.constant(1)->data<float>());
+                       },
+                       make_sparse_conv<CsrConv2d>});
   def.impls.push_back(
       {"conv2d", weights_constant, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          return std::make_unique<PlannedConvKernel>(ki);

@@ -1,8 +1,11 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, and sinter::FusedGemm, the same with an activation
 // folded in by a graph pass. Both run on kernels/gemm: a constant B (the usual fully-connected
 // weight) is packed once at plan time with alpha folded in; C becomes the GEMM epilogue's
-// per-column or per-row bias when it broadcasts that way, else it is read as beta * C.
+// per-column or per-row bias when it broadcasts that way, else it is read as beta * C. A
+// constant B with enough zeros (a pruned fully-connected layer) runs on the CSR GEMM instead.
 #include "kernels/gemm/sgemm.h"
+#include "kernels/sparse/csr_gemm.h"
+#include "kernels/sparse/sparse_kernel_choice.h"
 #include "ops/fused_activation.h"
 #include "ops/gradient.h"
 #include "ops/op_registry.h"
@@ -66,7 +69,7 @@ void infer_gemm(InferContext& ic) {
 
 class GemmKernel : public Kernel {
  public:
-  enum class Path { kPackedB, kSgemm, kReference };
+  enum class Path { kCsr, kPackedB, kSgemm, kReference };
 
   GemmKernel(const KernelInfo& ki, Path path) : path_(path) {
     const Node& node = ki.node;
@@ -90,6 +93,8 @@ class GemmKernel : public Kernel {
       packed_b_ = std::make_shared<PackedMatrixB>(trans_b_, K_, N_, b.data<float>(),
                                                   trans_b_ ? K_ : N_, alpha_);
     }
+    if (path_ == Path::kCsr)
+      csr_b_ = std::make_shared<CsrGemm>(trans_b_, K_, N_, ki.constant(1)->data<float>(), alpha_);
   }
 
   void run(KernelContext& ctx) override {
@@ -116,6 +121,9 @@ class GemmKernel : public Kernel {
     }
     const int64_t lda = trans_a_ ? M_ : K_, ldb = trans_b_ ? K_ : N_;
     switch (path_) {
+      case Path::kCsr:
+        csr_b_->run(M_, a, lda, y, N_, epi, beta, ctx.pool);
+        break;
       case Path::kPackedB:
         sgemm_packed_b(trans_a_, M_, a, lda, *packed_b_, y, N_, epi, ctx.pool, beta);
         break;
@@ -160,6 +168,7 @@ class GemmKernel : public Kernel {
   std::vector<float> bias_;  // beta * C, precomputed when C is constant
   GemmEpilogue epi_;
   std::shared_ptr<PackedMatrixB> packed_b_;
+  std::shared_ptr<CsrGemm> csr_b_;
 };
 
 OpDef make_gemm_def(const char* type, const char* domain) {
@@ -173,6 +182,17 @@ OpDef make_gemm_def(const char* type, const char* domain) {
     return 2.0 * d.M * d.N * d.K;
   };
   using Path = GemmKernel::Path;
+  def.impls.push_back({"sgemm_csr",
+                       [](const KernelInfo& ki) {
+                         const Tensor* b = ki.constant(1);
+                         if (!ki.sparse_kernels || !b || ki.node.attr_int("transA", 0) != 0)
+                           return false;
+                         const int64_t rows = ki.inputs[0].shape[0];
+                         return csr_gemm_pays(rows, b->data<float>(), b->numel());
+                       },
+                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<GemmKernel>(ki, Path::kCsr);
+                       }});
   def.impls.push_back({"sgemm_packed_b",
                        [](const KernelInfo& ki) { return ki.constant(1) != nullptr; },
                        [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {

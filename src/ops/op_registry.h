@@ -48,6 +48,8 @@ struct KernelInfo {
   std::vector<ValueType> outputs;
   std::vector<const Tensor*> constants;
   int threads = 1;
+  // Whether kernels that exploit zeros in constant weights (pruned models) may be chosen.
+  bool sparse_kernels = true;
 
   const Tensor* constant(size_t i) const { return i < constants.size() ? constants[i] : nullptr; }
 };

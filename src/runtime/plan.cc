@@ -45,7 +45,7 @@ int Plan::slot_of(const std::string& value) const {
   return it->second;
 }
 
-Plan::Plan(const Graph& g, int threads) {
+Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
   // Kernel factories get pointers to constant slots, so slots_ must never reallocate.
   size_t value_count = g.inputs.size() + g.initializers.size();
   for (const Node& node : g.nodes) value_count += node.outputs.size();
@@ -85,7 +85,7 @@ Plan::Plan(const Graph& g, int threads) {
   for (const Node& node : g.nodes) {
     const OpDef& def = op_for(node, g.opset);
     int step_index = static_cast<int>(steps_.size());
-    KernelInfo info{node, g.opset, {}, {}, {}, threads};
+    KernelInfo info{node, g.opset, {}, {}, {}, threads, sparse_kernels};
     PlanStep step;
     step.node_name = node.name;
     step.op_type = node.op_type;

@@ -47,8 +47,8 @@ struct Slot {
 class Plan {
  public:
   // `g` must have concrete types for every value (see infer_graph); its initializers are the
-  // plan's constants.
-  Plan(const Graph& g, int threads);
+  // plan's constants. `sparse_kernels` false keeps pruned weights on the dense kernels.
+  Plan(const Graph& g, int threads, bool sparse_kernels = true);
 
   // Inputs by name (checked by Session); returns outputs in graph output order. With
   // `check_finite`, every float input and every step's float outputs are scanned, and the first

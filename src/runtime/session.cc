@@ -69,7 +69,7 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
   } else {
     infer_graph(compiled_, shape_values);
   }
-  plan_ = std::make_unique<Plan>(compiled_, options_.threads);
+  plan_ = std::make_unique<Plan>(compiled_, options_.threads, options_.sparse_kernels);
   plan_signature_ = sig;
 }
 

@@ -18,6 +18,9 @@ struct SessionOptions {
   // Scan inputs and every step's outputs for NaN or infinity and throw NumericError at the first
   // (slow: for diagnosing where values went bad).
   bool check_finite = false;
+  // Run Conv/Gemm layers whose constant weights hold enough zeros (pruned models) on sparse
+  // kernels; false keeps every layer on the dense ones (to time the difference).
+  bool sparse_kernels = true;
 };
 
 // Runs a model: checks inputs against the model's declared types, compiles a Plan for each new

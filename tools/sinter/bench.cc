@@ -30,6 +30,7 @@ struct BenchOptions {
   bool profile = false;
   bool json = false;
   bool no_optimize = false;
+  bool dense_kernels = false;
   CLI::Option* batch_option = nullptr;
 };
 
@@ -94,7 +95,9 @@ int run_bench(const BenchOptions& o) {
   for (const auto& n : notes) std::fprintf(stderr, "sinter: note: %s\n", n.c_str());
   auto inputs = make_inputs(bound, true);
 
-  Session session(std::move(model), {o.threads, !o.no_optimize, o.profile});
+  SessionOptions options{o.threads, !o.no_optimize, o.profile};
+  options.sparse_kernels = !o.dense_kernels;
+  Session session(std::move(model), options);
   auto t0 = Clock::now();
   session.prepare(inputs);
   double compile_ms = ms_since(t0);
@@ -128,6 +131,7 @@ int run_bench(const BenchOptions& o) {
            {"threads", o.threads},
            {"batch", samples},
            {"optimize", !o.no_optimize},
+           {"sparse_kernels", !o.dense_kernels},
            {"reps", o.reps},
            {"warmup", o.warmup},
            {"min_ms", round3(s.min)},
@@ -147,7 +151,7 @@ int run_bench(const BenchOptions& o) {
   }
   std::cout << "model:      " << o.model << " (batch " << samples << ", " << o.threads
             << (o.threads == 1 ? " thread" : " threads") << (o.no_optimize ? ", not optimized" : "")
-            << ")\n";
+            << (o.dense_kernels ? ", dense kernels" : "") << ")\n";
   std::cout << "compile:    " << format("%.3f ms", compile_ms) << "\n";
   std::cout << "runs:       " << o.reps << " timed after " << o.warmup << " warm-up\n";
   std::cout << "time:       min " << format("%.3f", s.min) << "  median "
@@ -205,6 +209,8 @@ Subcommand add_bench_command(CLI::App& parent) {
   app->add_flag("--json", o->json,
                 "Print one JSON line (min_ms, median_ms, mean_ms, gflops, arena_bytes, ...)");
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
+  app->add_flag("--dense-kernels", o->dense_kernels,
+                "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
   return {app, [o] { return run_bench(*o); }};
 }
 

@@ -16,6 +16,7 @@ using Json = nlohmann::ordered_json;
 struct InfoOptions {
   std::string model;
   bool json = false;
+  bool dense_kernels = false;
   int64_t batch = 1;
   CLI::Option* batch_option = nullptr;
 };
@@ -64,7 +65,9 @@ int run_info(const InfoOptions& o) {
   size_t initializer_count = model.initializers.size();
 
   // Compiling (passes, kernel choice, memory plan) is what gives concrete shapes and costs.
-  Session session(std::move(model), {1, true, false});
+  SessionOptions options{1, true, false};
+  options.sparse_kernels = !o.dense_kernels;
+  Session session(std::move(model), options);
   session.prepare(make_inputs(bound, false));
   const Graph& m = session.model();
   const Graph& g = session.compiled_graph();
@@ -179,6 +182,8 @@ Subcommand add_info_command(CLI::App& parent) {
       "info", "Show a model's inputs, outputs, ops, parameters, FLOPs and memory plan");
   app->add_option("model", o->model, "ONNX model file")->required();
   app->add_flag("--json", o->json, "Print one JSON object instead of text");
+  app->add_flag("--dense-kernels", o->dense_kernels,
+                "Show the kernels chosen with pruned weights kept on the dense ones");
   o->batch_option =
       app->add_option("--batch", o->batch, "Value for a dynamic first input dimension")
           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))

@@ -25,6 +25,7 @@ struct RunOptions {
   int threads = 1;
   bool json = false;
   bool no_optimize = false;
+  bool dense_kernels = false;
   bool allow_nonfinite = false;
 };
 
@@ -187,7 +188,9 @@ int run_run(const RunOptions& o) {
   }
   std::vector<std::string> output_names = model.outputs;
 
-  Session session(std::move(model), {o.threads, !o.no_optimize, false});
+  SessionOptions options{o.threads, !o.no_optimize, false};
+  options.sparse_kernels = !o.dense_kernels;
+  Session session(std::move(model), options);
   auto t0 = std::chrono::steady_clock::now();
   session.prepare(inputs);
   auto t1 = std::chrono::steady_clock::now();
@@ -247,6 +250,8 @@ Subcommand add_run_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_flag("--json", o->json, "Print one JSON object instead of text");
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
+  app->add_flag("--dense-kernels", o->dense_kernels,
+                "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
   app->add_flag("--allow-nonfinite", o->allow_nonfinite,
                 "Run even when an input holds NaN or infinity (refused by default)");
   return {app, [o] { return run_run(*o); }};

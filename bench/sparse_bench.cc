@@ -1,0 +1,146 @@
+// The sparse kernels of pruned models against the dense kernels they replace, on vgg-small's
+// layers, over weight densities: where the thresholds of kernels/sparse/sparse_kernel_choice come
+// from. FLOPS counts the dense layer's flops (2 per MAC) for every kernel: effective throughput.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <tuple>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d.h"
+#include "kernels/gemm/sgemm.h"
+#include "kernels/sparse/csr_conv2d.h"
+#include "kernels/sparse/csr_gemm.h"
+#include "kernels/sparse/pattern_conv2d.h"
+
+namespace {
+
+std::vector<float> random_floats(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Unstructured: each weight kept with probability `density`. Pattern: each 3x3 kernel kept with
+// probability `density`, on one of 8 patterns of 4 taps (as `sinter prune --patterns 8` makes).
+std::vector<float> pruned_weights(int64_t n, double density, bool pattern) {
+  std::mt19937 rng(3);
+  std::bernoulli_distribution keep(density);
+  std::vector<float> w = random_floats(n, 5);
+  if (!pattern) {
+    for (auto& x : w)
+      if (!keep(rng)) x = 0.0f;
+    return w;
+  }
+  // Bits 3 * row + col of the kept taps: the center and three of its neighbours.
+  const uint16_t patterns[8] = {0x1B, 0x3A, 0xB8, 0x158, 0x5A, 0xB2, 0x9A, 0x1B0};
+  for (int64_t k = 0; k < n / 9; ++k) {
+    const bool kept = keep(rng);
+    const uint16_t p = patterns[rng() % 8];
+    for (int t = 0; t < 9; ++t)
+      if (!kept || !(p & (1u << t))) w[k * 9 + t] = 0.0f;
+  }
+  return w;
+}
+
+sinter::ThreadPool* pool_of(int threads) {
+  static std::map<int, std::unique_ptr<sinter::ThreadPool>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<sinter::ThreadPool>(threads);
+  return p.get();
+}
+
+// args: C, M, H (= W), batch, density in per mille (of weights; of kernels for pattern weights),
+// weights (0 unstructured, 1 pattern), kernel (0 dense Conv2d as planned, 1 pattern, 2 CSR).
+void BM_SparseConv2d(benchmark::State& state) {
+  sinter::Conv2dShape s;
+  s.C = state.range(0);
+  s.M = state.range(1);
+  s.H = s.W = state.range(2);
+  s.N = state.range(3);
+  s.KH = s.KW = 3;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  const auto w = pruned_weights(s.M * s.C * 9, state.range(4) / 1000.0, state.range(5) == 1);
+  const auto x = random_floats(s.N * s.C * s.H * s.W, 7), bias = random_floats(s.M, 8);
+  std::vector<float> y(s.N * s.M * s.OH() * s.OW());
+  const auto relu = sinter::Activation::relu();
+  std::function<void()> run;
+  std::unique_ptr<sinter::Conv2d> dense;
+  std::unique_ptr<sinter::PatternConv2d> pattern;
+  std::unique_ptr<sinter::CsrConv2d> csr;
+  auto* pool = pool_of(1);
+  if (state.range(6) == 0) {
+    dense = std::make_unique<sinter::Conv2d>(s, w.data(), bias.data(), relu);
+    run = [&] { dense->run(x.data(), y.data(), nullptr, pool); };
+  } else if (state.range(6) == 1) {
+    if (!sinter::PatternConv2d::supports(s, w.data())) return state.SkipWithError("not pattern");
+    pattern = std::make_unique<sinter::PatternConv2d>(s, w.data(), bias.data(), relu);
+    run = [&] { pattern->run(x.data(), y.data(), nullptr, pool); };
+  } else {
+    csr = std::make_unique<sinter::CsrConv2d>(s, w.data(), bias.data(), relu);
+    run = [&] { csr->run(x.data(), y.data(), nullptr, pool); };
+  }
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * s.N * s.M * s.OH() * s.OW() * s.C * 9;
+  state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+void conv_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "M", "HW", "N", "permille", "pattern", "kernel"});
+  for (auto [c, m, hw] : {std::tuple{32, 32, 28}, {64, 64, 14}})
+    for (int64_t n : {1, 64}) {
+      for (int64_t density : {50, 100, 200, 300, 400, 500})
+        for (int64_t kernel : {0, 2}) b->Args({c, m, hw, n, density, 0, kernel});
+      for (int64_t connectivity : {280, 500, 750, 1000})
+        for (int64_t kernel : {0, 1, 2}) b->Args({c, m, hw, n, connectivity, 1, kernel});
+    }
+}
+BENCHMARK(BM_SparseConv2d)->Apply(conv_args)->UseRealTime();
+
+// args: rows of A, K, N, density in per mille, kernel (0 dense packed B, 1 CSR). vgg-small's fc1.
+void BM_SparseGemm(benchmark::State& state) {
+  const int64_t M = state.range(0), K = state.range(1), N = state.range(2);
+  const auto w = pruned_weights(K * N, state.range(3) / 1000.0, false);  // [K, N]
+  const auto a = random_floats(M * K, 7), bias = random_floats(N, 8);
+  std::vector<float> y(M * N);
+  sinter::GemmEpilogue epi;
+  epi.bias_per_col = bias.data();
+  epi.activation = sinter::Activation::relu();
+  auto* pool = pool_of(1);
+  if (state.range(4) == 0) {
+    sinter::PackedMatrixB packed(false, K, N, w.data(), N);
+    for (auto _ : state) {
+      sinter::sgemm_packed_b(false, M, a.data(), K, packed, y.data(), N, epi, pool);
+      benchmark::DoNotOptimize(y.data());
+    }
+  } else {
+    sinter::CsrGemm csr(false, K, N, w.data(), 1.0f);
+    for (auto _ : state) {
+      csr.run(M, a.data(), K, y.data(), N, epi, 0.0f, pool);
+      benchmark::DoNotOptimize(y.data());
+    }
+  }
+  state.counters["FLOPS"] = benchmark::Counter(
+      2.0 * M * K * N * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void gemm_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "K", "N", "permille", "kernel"});
+  for (int64_t m : {1, 64})
+    for (int64_t density : {50, 100, 200, 300, 400, 500})
+      for (int64_t kernel : {0, 1}) b->Args({m, 3136, 256, density, kernel});
+}
+BENCHMARK(BM_SparseGemm)->Apply(gemm_args)->UseRealTime();
+
+}  // namespace

@@ -1,0 +1,33 @@
+// CsrConv2d: the weights' CSR form with tap offsets as columns, and the split over threads.
+// The arithmetic is in csr_conv2d_avx2.cc and csr_conv2d_portable.cc.
+#include "kernels/sparse/csr_conv2d.h"
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+
+namespace sinter {
+
+CsrConv2d::CsrConv2d(const Conv2dShape& s, const float* weights, const float* bias,
+                     const Activation& act)
+    : planes_(s), act_(act), avx2_(cpu_features().has_avx2_fma()) {
+  SINTER_CHECK(supports(s), "CsrConv2d: only ungrouped stride-1 convolutions");
+  if (bias) bias_.assign(bias, bias + s.M);
+  const int64_t taps = s.C * s.KH * s.KW;
+  w_ = CsrMatrix::from_dense(s.M, taps, weights, taps, 1);
+  for (int32_t& col : w_.col)
+    col = planes_.tap_offset(col / (s.KH * s.KW), col / s.KW % s.KH, col % s.KW);
+}
+
+void CsrConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
+  const Conv2dShape& s = planes_.shape();
+  const int64_t out_image = s.M * s.OH() * s.OW();
+  const float* bias = bias_.empty() ? nullptr : bias_.data();
+  auto tiles = avx2_ ? csr_conv2d_tiles_avx2 : csr_conv2d_tiles_portable;
+  planes_.for_each_tile(
+      x, pool, [&](const float* padded, int64_t n, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
+        tiles(planes_, w_, padded, bias, residual ? residual + n * out_image : nullptr, act_,
+              y + n * out_image, t0, t1, m0, m1);
+      });
+}
+
+}  // namespace sinter

@@ -1,0 +1,46 @@
+#pragma once
+// Convolution with unstructured sparse weights: each filter's nonzeros over [C, KH, KW] in
+// compressed sparse rows whose column is the tap's offset into the padded input (ShiftedPlanes),
+// so a tile of flat outputs accumulates one shifted input run times a weight per nonzero.
+// Ungrouped stride-1 convs of any kernel size, padding and dilation. Tested against
+// conv2d_reference on the same dense weights.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/activation.h"
+#include "kernels/conv/conv2d.h"
+#include "kernels/sparse/csr_matrix.h"
+#include "kernels/sparse/shifted_planes.h"
+
+namespace sinter {
+
+class ThreadPool;
+
+// Output tiles [t0, t1) of filters [m0, m1) for one padded image; y, residual at that image.
+void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+                           const float* bias, const float* residual, const Activation& act,
+                           float* y, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+                               const float* bias, const float* residual, const Activation& act,
+                               float* y, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+
+class CsrConv2d {
+ public:
+  static bool supports(const Conv2dShape& s) { return ShiftedPlanes::supports(s); }
+  // Copies what it needs; bias may be null.
+  CsrConv2d(const Conv2dShape& s, const float* weights, const float* bias, const Activation& act);
+  // y = act(conv(x, w) + bias + residual); residual (shaped like y) may be null.
+  void run(const float* x, float* y, const float* residual, ThreadPool* pool) const;
+
+  const Conv2dShape& shape() const { return planes_.shape(); }
+  int64_t nonzeros() const { return w_.nonzeros(); }
+
+ private:
+  ShiftedPlanes planes_;
+  CsrMatrix w_;  // [M, C * KH * KW], columns rewritten to ShiftedPlanes tap offsets
+  std::vector<float> bias_;
+  Activation act_;
+  bool avx2_;
+};
+
+}  // namespace sinter

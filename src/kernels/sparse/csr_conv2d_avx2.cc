@@ -1,0 +1,52 @@
+// The CSR convolution's tile loop: a tile of 32 flat outputs in 8 accumulators (two per vector,
+// alternate nonzeros, so consecutive FMAs do not wait on each other), one broadcast weight and
+// 4 shifted loads per nonzero.
+#include <immintrin.h>
+
+#include "kernels/sparse/csr_conv2d.h"
+#include "kernels/sparse/shifted_planes_avx2.h"
+
+namespace sinter {
+
+namespace {
+constexpr int kVectors = ShiftedPlanes::kTile / 8;
+}
+
+void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+                           const float* bias, const float* residual, const Activation& act,
+                           float* y, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
+  const kernels::avx2::VecActivation vact(act);
+  const int64_t out_plane = p.shape().OH() * p.shape().OW();
+  const int32_t* col = w.col.data();
+  const float* value = w.value.data();
+  for (int64_t t = t0; t < t1; ++t) {
+    const float* base = padded + t * ShiftedPlanes::kTile;
+    for (int64_t m = m0; m < m1; ++m) {
+      __m256 even[kVectors], odd[kVectors];
+      for (int v = 0; v < kVectors; ++v) even[v] = odd[v] = _mm256_setzero_ps();
+      int32_t k = w.row_begin[m];
+      const int32_t end = w.row_begin[m + 1];
+      for (; k + 1 < end; k += 2) {
+        const float *a = base + col[k], *b = base + col[k + 1];
+        const __m256 wa = _mm256_broadcast_ss(value + k), wb = _mm256_broadcast_ss(value + k + 1);
+        for (int v = 0; v < kVectors; ++v) {
+          even[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), even[v]);
+          odd[v] = _mm256_fmadd_ps(wb, _mm256_loadu_ps(b + 8 * v), odd[v]);
+        }
+      }
+      if (k < end) {
+        const float* a = base + col[k];
+        const __m256 wa = _mm256_broadcast_ss(value + k);
+        for (int v = 0; v < kVectors; ++v)
+          even[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), even[v]);
+      }
+      __m256 acc[kVectors];
+      for (int v = 0; v < kVectors; ++v) acc[v] = _mm256_add_ps(even[v], odd[v]);
+      kernels::avx2::store_shifted_tile(p, acc, t, bias ? bias[m] : 0.0f,
+                                        residual ? residual + m * out_plane : nullptr, vact,
+                                        y + m * out_plane);
+    }
+  }
+}
+
+}  // namespace sinter

@@ -1,0 +1,59 @@
+#pragma once
+// The fully-connected layer of a pruned model: Y = act(A W^T + beta * Y + epilogue terms) with A
+// [M x K] dense and W a constant sparse [N x K] in compressed sparse rows (row j: output column
+// j's weights). For a few rows of A each output is a sparse dot product gathering A's entries;
+// for 8 rows or more A is transposed once per run so that one nonzero multiplies 8 rows of A in
+// a vector. Tested against sgemm_reference with the dense weights.
+#include <cstdint>
+
+#include "kernels/gemm/sgemm.h"
+#include "kernels/sparse/csr_matrix.h"
+
+namespace sinter {
+
+class ThreadPool;
+
+// What the epilogue makes of output (i, j)'s sum; the rule of GemmEpilogue and sgemm's beta.
+inline float finish_gemm_output(const GemmEpilogue& e, float beta, float sum, const float* y_old,
+                                int64_t i, int64_t j) {
+  float v = sum;
+  if (beta != 0.0f) v += beta * *y_old;
+  if (e.bias_per_row) v += e.bias_per_row[i];
+  if (e.bias_per_col) v += e.bias_per_col[j];
+  if (e.residual) v += e.residual[i * e.ld_residual + j];
+  return e.activation.apply(v);
+}
+
+// Columns [j0, j1) of Y, each row of A by sparse dot products.
+void csr_gemm_rows_avx2(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
+                        int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0, int64_t j1);
+void csr_gemm_rows_portable(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
+                            int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0,
+                            int64_t j1);
+// Columns [j0, j1) of Y from A transposed: at[k * ld_at + i] = A[i][k], ld_at >= M a multiple
+// of 8 with zero rows past M.
+void csr_gemm_transposed_avx2(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+                              float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
+                              int64_t j0, int64_t j1);
+void csr_gemm_transposed_portable(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+                                  float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
+                                  int64_t j0, int64_t j1);
+
+class CsrGemm {
+ public:
+  static constexpr int64_t kTransposeRows = 8;  // rows of A from which A is transposed first
+
+  // W = alpha * op(B)^T, where op(B) is K x N: B is [K, N], or [N, K] when trans_b.
+  CsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha);
+  // Y[M x N] (row stride ldy) from A[M x K] (row stride lda); beta == 0 never reads Y.
+  void run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy, const GemmEpilogue& epi,
+           float beta, ThreadPool* pool) const;
+
+  int64_t nonzeros() const { return w_.nonzeros(); }
+
+ private:
+  CsrMatrix w_;
+  bool avx2_;
+};
+
+}  // namespace sinter

@@ -1,0 +1,93 @@
+// PatternConv2d: grouping each filter's kept kernels by pattern, and the split over threads.
+// The arithmetic is in pattern_conv2d_avx2.cc and pattern_conv2d_portable.cc.
+#include "kernels/sparse/pattern_conv2d.h"
+
+#include <algorithm>
+#include <bit>
+#include <map>
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+
+namespace sinter {
+
+namespace {
+
+constexpr int64_t kKernelTaps = 9;
+
+uint32_t nonzero_taps(const float* kernel) {
+  uint32_t mask = 0;
+  for (int t = 0; t < kKernelTaps; ++t)
+    if (kernel[t] != 0.0f) mask |= 1u << t;
+  return mask;
+}
+
+// A kernel with fewer than 4 nonzero taps joins a 4-tap pattern (its lowest free taps, holding
+// zeros), so that every group runs the same 4-tap loop.
+uint32_t complete_to_four(uint32_t mask) {
+  for (int t = 0; t < kKernelTaps && std::popcount(mask) < kPatternConvTaps; ++t) mask |= 1u << t;
+  return mask;
+}
+
+}  // namespace
+
+bool PatternConv2d::supports(const Conv2dShape& s, const float* weights) {
+  if (s.KH != 3 || s.KW != 3 || !ShiftedPlanes::supports(s)) return false;
+  for (int64_t k = 0; k < s.M * s.C; ++k)
+    if (std::popcount(nonzero_taps(weights + k * kKernelTaps)) > kPatternConvTaps) return false;
+  return true;
+}
+
+PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const float* bias,
+                             const Activation& act)
+    : planes_(s), act_(act), avx2_(cpu_features().has_avx2_fma()) {
+  SINTER_CHECK(supports(s, weights), "PatternConv2d: weights are not 3x3 pattern-sparse");
+  if (bias) bias_.assign(bias, bias + s.M);
+  struct Kept {
+    uint32_t pattern;
+    int64_t channel;
+  };
+  std::map<uint32_t, int32_t> pattern_index;
+  auto index_of = [&](uint32_t pattern) {
+    auto [it, added] = pattern_index.emplace(pattern, static_cast<int32_t>(w_.patterns.size()));
+    if (added) {
+      PatternTaps taps{};
+      int tap = 0;
+      for (int t = 0; t < kKernelTaps; ++t)
+        if (pattern & (1u << t)) taps.offset[tap++] = planes_.tap_offset(0, t / 3, t % 3);
+      w_.patterns.push_back(taps);
+    }
+    return it->second;
+  };
+  w_.filter_begin.push_back(0);
+  for (int64_t m = 0; m < s.M; ++m) {
+    std::vector<Kept> kept;
+    for (int64_t c = 0; c < s.C; ++c)
+      if (uint32_t mask = nonzero_taps(weights + (m * s.C + c) * kKernelTaps))
+        kept.push_back({complete_to_four(mask), c});
+    std::stable_sort(kept.begin(), kept.end(),
+                     [](const Kept& a, const Kept& b) { return a.pattern < b.pattern; });
+    for (const Kept& k : kept) {
+      const float* kernel = weights + (m * s.C + k.channel) * kKernelTaps;
+      for (int t = 0; t < kKernelTaps; ++t)
+        if (k.pattern & (1u << t)) w_.weight.push_back(kernel[t]);
+      w_.channel_offset.push_back(planes_.tap_offset(k.channel, 0, 0));
+      w_.pattern.push_back(index_of(k.pattern));
+    }
+    w_.filter_begin.push_back(static_cast<int32_t>(w_.channel_offset.size()));
+  }
+}
+
+void PatternConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
+  const Conv2dShape& s = planes_.shape();
+  const int64_t out_image = s.M * s.OH() * s.OW();
+  const float* bias = bias_.empty() ? nullptr : bias_.data();
+  auto tiles = avx2_ ? pattern_conv2d_tiles_avx2 : pattern_conv2d_tiles_portable;
+  planes_.for_each_tile(
+      x, pool, [&](const float* padded, int64_t n, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
+        tiles(planes_, w_, padded, bias, residual ? residual + n * out_image : nullptr, act_,
+              y + n * out_image, t0, t1, m0, m1);
+      });
+}
+
+}  // namespace sinter

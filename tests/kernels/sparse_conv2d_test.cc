@@ -1,0 +1,154 @@
+// PatternConv2d and CsrConv2d against conv2d_reference on the same (pruned) dense weights, over
+// random shapes and options. Run under SINTER_ISA=portable too: the loops are chosen from the CPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/conv/conv2d.h"
+#include "kernels/sparse/csr_conv2d.h"
+#include "kernels/sparse/pattern_conv2d.h"
+#include "sparse_test_util.h"
+
+namespace sinter::testing {
+namespace {
+
+struct Options {
+  bool bias = true, residual = false;
+  Activation act;
+  int threads = 1;
+};
+
+template <typename SparseConv>
+void check_sparse_conv(const Conv2dShape& s, const std::vector<float>& w, const Options& o,
+                       std::mt19937& rng) {
+  const int64_t y_size = s.N * s.M * s.OH() * s.OW();
+  auto x = random_floats(rng, s.N * s.C * s.H * s.W), b = random_floats(rng, s.M);
+  auto r = random_floats(rng, y_size);
+  const float* bias = o.bias ? b.data() : nullptr;
+  const float* res = o.residual ? r.data() : nullptr;
+  std::vector<float> ref(y_size), got(y_size, NAN);
+  conv2d_reference(s, x.data(), w.data(), bias, res, o.act, ref.data());
+  SparseConv conv(s, w.data(), bias, o.act);
+  conv.run(x.data(), got.data(), res, sparse_test_pool(o.threads));
+  const float tol = sum_tolerance(ref, s.C * s.KH * s.KW);
+  for (int64_t i = 0; i < y_size; ++i)
+    ASSERT_NEAR(got[i], ref[i], tol)
+        << "at " << i << " N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W
+        << " M=" << s.M << " k=" << s.KH << "x" << s.KW << " pads=" << s.pad_top << ","
+        << s.pad_left << "," << s.pad_bottom << "," << s.pad_right << " dil=" << s.dilation_h << ","
+        << s.dilation_w << " threads=" << o.threads;
+}
+
+Options random_options(std::mt19937& rng) {
+  Options o;
+  o.bias = rng() % 2;
+  o.residual = rng() % 2;
+  o.act = random_activation(rng);
+  o.threads = 1 + rng() % 2;
+  return o;
+}
+
+TEST(PatternConv2d, RandomShapesAndOptions) {
+  std::mt19937 rng(31);
+  for (int it = 0; it < 200; ++it) {
+    Conv2dShape s;
+    s.N = 1 + rng() % 5;  // 4 and 5 images take the image-per-thread split
+    s.C = 1 + rng() % 12;
+    s.M = 1 + rng() % 12;
+    s.KH = s.KW = 3;
+    s.pad_top = rng() % 3;
+    s.pad_left = rng() % 3;
+    s.pad_bottom = rng() % 3;
+    s.pad_right = rng() % 3;
+    s.H = 1 + rng() % 17;
+    s.W = 1 + rng() % 37;
+    if (s.OH() <= 0 || s.OW() <= 0) continue;
+    const double connectivity = (rng() % 4) / 3.0;
+    auto w = random_pattern_weights(rng, s.M * s.C, connectivity);
+    ASSERT_TRUE(PatternConv2d::supports(s, w.data()));
+    check_sparse_conv<PatternConv2d>(s, w, random_options(rng), rng);
+  }
+}
+
+TEST(PatternConv2d, VggSmallLayers) {
+  std::mt19937 rng(5);
+  for (auto [c, m, hw] : {std::tuple{32, 32, 28}, {32, 64, 14}, {64, 64, 14}})
+    for (int64_t n : {1, 3}) {
+      Conv2dShape s;
+      s.N = n;
+      s.C = c;
+      s.M = m;
+      s.H = s.W = hw;
+      s.KH = s.KW = 3;
+      s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+      auto w = random_pattern_weights(rng, s.M * s.C, 1 / 3.6);
+      Options o;
+      o.act = Activation::relu();
+      o.residual = n == 3;
+      o.threads = 2;
+      check_sparse_conv<PatternConv2d>(s, w, o, rng);
+    }
+}
+
+TEST(PatternConv2d, RefusesKernelsWithMoreThanFourTaps) {
+  Conv2dShape s;
+  s.C = 2;
+  s.M = 2;
+  s.H = s.W = 5;
+  s.KH = s.KW = 3;
+  std::vector<float> w(2 * 2 * 9, 0.0f);
+  for (int t = 0; t < 4; ++t) w[9 + t] = 1.0f;
+  EXPECT_TRUE(PatternConv2d::supports(s, w.data()));
+  w[9 + 4] = 1.0f;
+  EXPECT_FALSE(PatternConv2d::supports(s, w.data()));
+  w[9 + 4] = 0.0f;
+  s.stride_h = 2;
+  EXPECT_FALSE(PatternConv2d::supports(s, w.data()));
+}
+
+TEST(CsrConv2d, RandomShapesAndOptions) {
+  std::mt19937 rng(77);
+  for (int it = 0; it < 250; ++it) {
+    Conv2dShape s;
+    s.N = 1 + rng() % 5;
+    s.C = 1 + rng() % 10;
+    s.M = 1 + rng() % 12;
+    s.KH = 1 + rng() % 4;
+    s.KW = 1 + rng() % 4;
+    s.dilation_h = 1 + rng() % 2;
+    s.dilation_w = 1 + rng() % 2;
+    s.pad_top = rng() % 3;
+    s.pad_left = rng() % 3;
+    s.pad_bottom = rng() % 3;
+    s.pad_right = rng() % 3;
+    s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % 14;
+    s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % 35;
+    const double density = (rng() % 5) / 4.0;
+    auto w = random_sparse(rng, s.M * s.C * s.KH * s.KW, density);
+    check_sparse_conv<CsrConv2d>(s, w, random_options(rng), rng);
+  }
+}
+
+TEST(CsrConv2d, VggSmallLayers) {
+  std::mt19937 rng(6);
+  for (auto [c, m, hw] : {std::tuple{32, 32, 28}, {32, 64, 14}, {64, 64, 14}})
+    for (int64_t n : {1, 4}) {
+      Conv2dShape s;
+      s.N = n;
+      s.C = c;
+      s.M = m;
+      s.H = s.W = hw;
+      s.KH = s.KW = 3;
+      s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+      auto w = random_sparse(rng, s.M * s.C * 9, 0.1);
+      Options o;
+      o.act = Activation::relu();
+      o.threads = 2;
+      check_sparse_conv<CsrConv2d>(s, w, o, rng);
+    }
+}
+
+}  // namespace
+}  // namespace sinter::testing

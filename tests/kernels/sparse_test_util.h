@@ -1,0 +1,74 @@
+#pragma once
+// Random pruned weights and shared pools for the sparse kernel tests.
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/activation.h"
+
+namespace sinter::testing {
+
+// Pools are reused across cases: starting threads per case would dominate the run time.
+inline ThreadPool* sparse_test_pool(int threads) {
+  static ThreadPool one(1), two(2);
+  return threads == 1 ? &one : &two;
+}
+
+inline std::vector<float> random_floats(std::mt19937& rng, int64_t n) {
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Uniform values in [-1, 1] with each one kept with probability `density`, else zero.
+inline std::vector<float> random_sparse(std::mt19937& rng, int64_t n, double density) {
+  std::bernoulli_distribution keep(density);
+  std::vector<float> v = random_floats(rng, n);
+  for (auto& x : v)
+    if (!keep(rng)) x = 0.0f;
+  return v;
+}
+
+// Pattern-pruned 3x3 weights [kernels, 3, 3]: each kernel kept with probability `connectivity`,
+// a kept one holding 4 nonzero taps at random positions, or (a `partial` share of them) 1 to 4.
+inline std::vector<float> random_pattern_weights(std::mt19937& rng, int64_t kernels,
+                                                 double connectivity, double partial = 0.25) {
+  std::bernoulli_distribution keep(connectivity), fewer(partial);
+  std::vector<float> w(static_cast<size_t>(kernels * 9), 0.0f);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  for (int64_t k = 0; k < kernels; ++k) {
+    if (!keep(rng)) continue;
+    int taps[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    std::shuffle(taps, taps + 9, rng);
+    const int count = fewer(rng) ? 1 + static_cast<int>(rng() % 4) : 4;
+    for (int t = 0; t < count; ++t) w[k * 9 + taps[t]] = d(rng);
+  }
+  return w;
+}
+
+inline Activation random_activation(std::mt19937& rng) {
+  switch (rng() % 5) {
+    case 0:
+      return {};
+    case 1:
+      return Activation::relu();
+    case 2:
+      return Activation::clip(0.0f, 6.0f);
+    case 3:
+      return {ActivationKind::kSigmoid};
+    default:
+      return {ActivationKind::kLeakyRelu, 0.1f};
+  }
+}
+
+// |got - want| within a tolerance scaled by the largest reference value and the sum's length.
+inline float sum_tolerance(const std::vector<float>& ref, int64_t terms) {
+  float max_ref = 1.0f;
+  for (float v : ref) max_ref = std::max(max_ref, std::fabs(v));
+  return 1e-5f * max_ref * std::sqrt(static_cast<float>(terms + 1)) * 4.0f;
+}
+
+}  // namespace sinter::testing
