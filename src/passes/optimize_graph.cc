@@ -7,14 +7,15 @@
 #include "passes/fold_shape_ops.h"
 #include "passes/fuse_activation.h"
 #include "passes/remove_identity.h"
+#include "passes/remove_zero_filters.h"
 
 namespace sinter {
 
 std::string OptimizeStats::summary() const {
   return cat("folded ", constants_folded, " constant and ", shape_ops_folded,
              " shape nodes, removed ", identities_removed, " identities and ", dead_nodes_removed,
-             " dead nodes, folded ", batchnorms_folded, " batch norms, fused ", nodes_fused,
-             " nodes");
+             " dead nodes, folded ", batchnorms_folded, " batch norms, removed ",
+             zero_filters_removed, " zero filters, fused ", nodes_fused, " nodes");
 }
 
 OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values) {
@@ -31,6 +32,9 @@ OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values) {
   s.dead_nodes_removed = eliminate_dead_nodes(g);
   s.batchnorms_folded = fold_batchnorm(g);
   infer_graph(g, input_values);
+  // After BatchNorm folding: a pruned filter is only exactly zero once its BN is folded in.
+  s.zero_filters_removed = remove_zero_filters(g);
+  if (s.zero_filters_removed > 0) infer_graph(g, input_values);
   s.nodes_fused = fuse_activation(g);
   s.dead_nodes_removed += eliminate_dead_nodes(g);
   infer_graph(g, input_values);

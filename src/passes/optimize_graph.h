@@ -10,14 +10,16 @@ struct OptimizeStats {
   int shape_ops_folded = 0;
   int identities_removed = 0;
   int batchnorms_folded = 0;
+  int zero_filters_removed = 0;
   int nodes_fused = 0;
   int dead_nodes_removed = 0;
   std::string summary() const;
 };
 
 // The standard pipeline, for a graph whose input types are set: infer types, fold shape ops and
-// constants until nothing changes, drop identities and dead nodes, fold BatchNorm, fuse
-// activations and residual adds; leaves every value's type inferred.
+// constants until nothing changes, drop identities and dead nodes, fold BatchNorm, remove
+// all-zero conv filters (filter-pruned models), fuse activations and residual adds; leaves every
+// value's type inferred.
 OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values = {});
 
 }  // namespace sinter

@@ -1,15 +1,21 @@
 #include "kernels/sparse/sparse_kernel_choice.h"
 
 #include "kernels/sparse/csr_conv2d.h"
+#include "kernels/sparse/csr_gemm.h"
 #include "kernels/sparse/csr_matrix.h"
 #include "kernels/sparse/pattern_conv2d.h"
 
 namespace sinter {
 
 namespace {
+// Measured with bench/sparse_bench.cc on vgg-small's convs (32 and 64 channels, 28x28 and 14x14,
+// batch 1 and 64) and fc1 (3136 x 256): the sparse kernel broke even at about 40 % nonzeros for
+// the convs, 14 % for the Gemm with one row of A (gathers are slow) and 33 % with 64 rows.
+// The thresholds sit below, where the sparse kernel was at least 1.2x faster.
 constexpr double kPatternConvMaxDensity = 0.30;
-constexpr double kCsrConvMaxDensity = 0.20;
-constexpr double kCsrGemmMaxDensity = 0.30;
+constexpr double kCsrConvMaxDensity = 0.30;
+constexpr double kCsrGemmMaxDensityFewRows = 0.12;
+constexpr double kCsrGemmMaxDensity = 0.25;
 // The pattern kernel multiplies 4 taps of every kept kernel, zeros included; CSR only the
 // nonzeros. Pattern pruning fills the 4 taps, unstructured pruning rarely does.
 constexpr double kPatternMinTapFill = 0.9;
@@ -35,7 +41,9 @@ bool csr_conv2d_pays(const Conv2dShape& s, const float* weights) {
 }
 
 bool csr_gemm_pays(int64_t rows, const float* weights, int64_t n) {
-  return nonzero_fraction(weights, n) <= kCsrGemmMaxDensity;
+  const double limit =
+      rows < CsrGemm::kTransposeRows ? kCsrGemmMaxDensityFewRows : kCsrGemmMaxDensity;
+  return nonzero_fraction(weights, n) <= limit;
 }
 
 }  // namespace sinter
