@@ -45,7 +45,9 @@ void GradualPruner::cut(int64_t step) {
   const std::vector<Parameter> params = target_parameters(trainer_, plan_);
   std::vector<Mask> masks;
   for (size_t t = 0; t < params.size(); ++t)
-    masks.push_back(plan_.project(t, *params[t].value, sparsity_));
+    masks.push_back(
+        plan_.project(t, *params[t].value,
+                      gradual_sparsity(plan_.targets()[t].sparsity, step, 0, options_.end_step)));
   masked_->set_masks(std::move(masks));
 }
 

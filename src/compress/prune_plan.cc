@@ -41,6 +41,19 @@ Tensor transposed_2d(const Tensor& t) {
 
 PrunePlan::PrunePlan(const Graph& model, PruneScheme scheme, PruneRules rules) : scheme_(scheme) {
   validate_prune_scheme(scheme_);
+  for (const auto& [name, sparsity] : rules.layer_sparsity) {
+    if (!(sparsity >= 0.0 && sparsity < 1.0))
+      throw InputError(cat("the sparsity of layer '", name, "' must be in [0, 1), got ", sparsity));
+    if (!has_free_sparsity(scheme_) && scheme_.kind != PruneKind::kPattern)
+      throw InputError(cat("scheme ", scheme_name(scheme_),
+                           " fixes its own sparsity; per-layer sparsities do not apply"));
+    bool found = false;
+    for (const Node& n : model.nodes)
+      found = found || (prunable_weight(model, n) && n.inputs[1] == name);
+    if (!found)
+      throw InputError(cat("per-layer sparsity for '", name,
+                           "': the model has no prunable Conv/Gemm weight of that name"));
+  }
   const std::unordered_set<std::string> graph_inputs(model.inputs.begin(), model.inputs.end());
   const Node* classifier = nullptr;
   for (const Node& n : model.nodes)
@@ -53,21 +66,29 @@ PrunePlan::PrunePlan(const Graph& model, PruneScheme scheme, PruneRules rules) :
     const Tensor* w = prunable_weight(model, n);
     if (!w || !seen.insert(n.inputs[1]).second) continue;
     const std::string& name = n.inputs[1];
+    const auto own = rules.layer_sparsity.find(name);
+    const bool named = own != rules.layer_sparsity.end();
+    if (named && own->second == 0.0) {
+      left_dense_.push_back(name + " (its sparsity is 0)");
+      continue;
+    }
     const bool stem = n.op_type == "Conv" && graph_inputs.count(n.inputs[0]) != 0;
-    if (stem && !rules.prune_ends) {
+    if (stem && !rules.prune_ends && !named) {
       left_dense_.push_back(name + " (stem)");
       continue;
     }
-    if (&n == classifier && (!rules.prune_ends || scheme_.kind == PruneKind::kFilter)) {
+    const bool classifier_kept = !(rules.prune_ends || named) || scheme_.kind == PruneKind::kFilter;
+    if (&n == classifier && classifier_kept) {
       left_dense_.push_back(name + " (classifier)");
       continue;
     }
-    PruneTarget t{name, n.name, false, n.op_type == "Gemm" && n.attr_int("transB", 0) == 0};
+    PruneTarget t{name, n.name, false, n.op_type == "Gemm" && n.attr_int("transB", 0) == 0,
+                  named ? own->second : scheme_.sparsity};
     if (scheme_.kind == PruneKind::kPattern) {
       t.pattern = is_3x3_conv(*w);
       if (t.pattern) {
         pattern_weights.push_back(*w);
-      } else if (scheme_.sparsity == 0.0) {
+      } else if (t.sparsity == 0.0) {
         left_dense_.push_back(name + " (not 3x3; no --sparsity for other layers)");
         continue;
       }
@@ -86,7 +107,9 @@ PrunePlan::PrunePlan(const Graph& model, PruneScheme scheme, PruneRules rules) :
     pattern_set_ = select_pattern_set(pattern_weights, scheme_.pattern_count);
 }
 
-Mask PrunePlan::project(size_t t, const Tensor& w) const { return project(t, w, scheme_.sparsity); }
+Mask PrunePlan::project(size_t t, const Tensor& w) const {
+  return project(t, w, targets_.at(t).sparsity);
+}
 
 Mask PrunePlan::project(size_t t, const Tensor& w, double sparsity) const {
   const PruneTarget& target = targets_.at(t);

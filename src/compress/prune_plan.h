@@ -12,7 +12,10 @@
 // - Under the pattern scheme, 3x3 convs take pattern + connectivity pruning; the other convs and
 //   Gemms take unstructured pruning at the scheme's sparsity, or stay dense when it is 0.
 // - A weight read by several nodes takes the rule of its first reader.
+// - Per-layer sparsities (ADMM-NN prunes each layer at its own rate) override the scheme's for
+//   the weights they name, stem and classifier included; 0 leaves a weight dense.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,17 +31,23 @@ struct PruneTarget {
   std::string node;         // its (first) reader, for messages
   bool pattern = false;     // a 3x3 conv under the pattern scheme
   bool transposed = false;  // Gemm B stored [in, out] (transB = 0): projected as [out, in]
+  double sparsity = 0.0;    // the pruned fraction: the scheme's, or the layer's own
 };
 
 struct PruneRules {
   bool prune_ends = false;  // prune the stem and the classifier too
+  // Weight name -> its sparsity in [0, 1), instead of the scheme's; only for schemes with a
+  // free sparsity (and for the non-3x3 layers under the pattern scheme).
+  std::map<std::string, double> layer_sparsity;
 };
 
 class PrunePlan {
  public:
   // Finds the targets in `model` and, for the pattern scheme, chooses the pattern set from their
   // current weights (PatDNN takes it from the trained model). Throws InputError for an invalid
-  // scheme (validate_prune_scheme) or when nothing in the model is prunable, saying why.
+  // scheme (validate_prune_scheme), a per-layer sparsity outside [0, 1), naming no prunable
+  // weight or given to a scheme that fixes its own, or when nothing in the model is prunable,
+  // saying why.
   PrunePlan(const Graph& model, PruneScheme scheme, PruneRules rules = {});
 
   const PruneScheme& scheme() const { return scheme_; }
@@ -49,7 +58,7 @@ class PrunePlan {
   const std::vector<KernelPattern>& pattern_set() const { return pattern_set_; }
 
   // The mask of the Euclidean projection of `w` (target t's current value) onto its constraint
-  // set. The second form replaces the scheme's sparsity (gradual pruning ramps it); it must be
+  // set. The second form replaces the target's sparsity (gradual pruning ramps it); it must be
   // in [0, 1).
   Mask project(size_t t, const Tensor& w) const;
   Mask project(size_t t, const Tensor& w, double sparsity) const;

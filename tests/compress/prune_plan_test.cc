@@ -85,6 +85,39 @@ TEST(PrunePlan, LeavesBiasesStemAndClassifierDense) {
   EXPECT_EQ(target_names(filters).back(), "fc2.weight");
 }
 
+TEST(PrunePlan, LayersTakeTheirOwnSparsityWhenNamed) {
+  const Graph lenet = zoo("lenet5");
+  const PrunePlan plan(
+      lenet, unstructured(0.5),
+      {.layer_sparsity = {{"conv1.weight", 0.25}, {"fc1.weight", 0.9}, {"fc2.weight", 0.0}}});
+  EXPECT_EQ(target_names(plan),
+            (std::vector<std::string>{"conv1.weight", "conv2.weight", "fc1.weight"}));
+  EXPECT_EQ(plan.left_dense(), (std::vector<std::string>{"fc2.weight (its sparsity is 0)",
+                                                         "fc3.weight (classifier)"}));
+  const std::vector<double> expected = {0.25, 0.5, 0.9};
+  for (size_t t = 0; t < plan.targets().size(); ++t) {
+    EXPECT_EQ(plan.targets()[t].sparsity, expected[t]);
+    EXPECT_NEAR(plan.project(t, lenet.initializers.at(plan.targets()[t].weight)).sparsity(),
+                expected[t], 0.01)
+        << plan.targets()[t].weight;
+  }
+  expect_error(
+      [&] {
+        PrunePlan(lenet, unstructured(0.5), {.layer_sparsity = {{"fc9", 0.5}}});
+      },
+      {"'fc9'", "no prunable"});
+  expect_error(
+      [&] {
+        PrunePlan(lenet, unstructured(0.5), {.layer_sparsity = {{"fc1.weight", 1.0}}});
+      },
+      {"'fc1.weight'", "[0, 1)"});
+  expect_error(
+      [&] {
+        PrunePlan(lenet, parse_prune_scheme("nm:2:4"), {.layer_sparsity = {{"fc1.weight", 0.5}}});
+      },
+      {"fixes its own sparsity"});
+}
+
 TEST(PrunePlan, PatternsFor3x3ConvsAndUnstructuredOrDenseElsewhere) {
   const Graph vgg = zoo("vgg-small");
   PruneScheme pattern = parse_prune_scheme("pattern");

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,6 +44,7 @@ struct PruneArgs {
   float rho_factor = 1.5f;
   float rho_max = 1.0f;
   bool prune_ends = false;
+  std::vector<std::string> layer_sparsity;
   int bits = 0;
   int64_t batch = 64;
   float lr = 0.01f;
@@ -93,6 +95,25 @@ PruneScheme scheme_from_args(CLI::App& app, const PruneArgs& a) {
   return s;
 }
 
+// "NAME=S" entries of --layer-sparsity as a map.
+std::map<std::string, double> layer_sparsities(const std::vector<std::string>& entries) {
+  std::map<std::string, double> out;
+  for (const std::string& e : entries) {
+    const size_t eq = e.rfind('=');
+    size_t used = 0;
+    double v = -1;
+    try {
+      if (eq != std::string::npos) v = std::stod(e.substr(eq + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (eq == std::string::npos || eq == 0 || used == 0 || used != e.size() - eq - 1)
+      throw InputError(cat("--layer-sparsity '", e, "' is not WEIGHT=SPARSITY"));
+    out[e.substr(0, eq)] = v;
+  }
+  return out;
+}
+
 // The pattern set as the metadata records it: a list of 9-bit masks, bit 3 * row + col per tap.
 std::string pattern_list(const std::vector<KernelPattern>& set) {
   Json j = Json::array();
@@ -106,7 +127,7 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   const PruneScheme scheme = scheme_from_args(app, a);
   Graph model = load_onnx(a.model);
-  const PrunePlan plan(model, scheme, {a.prune_ends});
+  const PrunePlan plan(model, scheme, {a.prune_ends, layer_sparsities(a.layer_sparsity)});
   std::optional<QuantScheme> levels;
   if (a.bits > 0) {
     levels.emplace();
@@ -226,6 +247,11 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
   model.metadata["sinter.prune.sparsity"] = format("%.6g", size.prunable_sparsity());
   model.metadata["sinter.prune.weights"] = pruned_weights;
   if (levels) model.metadata["sinter.prune.bits"] = std::to_string(a.bits);
+  if (!a.layer_sparsity.empty()) {
+    Json layers = Json::object();
+    for (const auto& [name, sparsity] : layer_sparsities(a.layer_sparsity)) layers[name] = sparsity;
+    model.metadata["sinter.prune.layer_sparsity"] = layers.dump();
+  }
   if (scheme.kind == PruneKind::kPattern) {
     model.metadata["sinter.prune.patterns"] = pattern_list(plan.pattern_set());
     model.metadata["sinter.prune.connectivity"] = format("%.6g", scheme.connectivity);
@@ -320,6 +346,11 @@ Subcommand add_prune_command(CLI::App& parent) {
                   "constraint set becomes the sparse weights on a symmetric per-channel grid, "
                   "and retraining is quantization-aware")
       ->capture_default_str();
+  app->add_option("--layer-sparsity", a->layer_sparsity,
+                  "WEIGHT=S: prune this weight (an initializer name, as `sinter info` lists "
+                  "them) at its own sparsity S instead of --sparsity; 0 leaves it dense. "
+                  "Repeatable or comma-separated")
+      ->delimiter(',');
   app->add_flag("--prune-ends", a->prune_ends,
                 "Prune the stem conv and the classifier too (left dense by default)");
   app->add_option("--batch", a->batch, "Samples per training step")
