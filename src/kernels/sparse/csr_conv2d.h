@@ -16,13 +16,11 @@ namespace sinter {
 
 class ThreadPool;
 
-// Output tiles [t0, t1) of filters [m0, m1) for one padded image; y, residual at that image.
+// The sums of tiles [t0, t1) of filters [m0, m1) of one padded image (ShiftedPlanes::TileBody).
 void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
-                           const float* bias, const float* residual, const Activation& act,
-                           float* y, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
 void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
-                               const float* bias, const float* residual, const Activation& act,
-                               float* y, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
 
 class CsrConv2d {
  public:

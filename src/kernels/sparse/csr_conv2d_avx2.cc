@@ -4,7 +4,6 @@
 #include <immintrin.h>
 
 #include "kernels/sparse/csr_conv2d.h"
-#include "kernels/sparse/shifted_planes_avx2.h"
 
 namespace sinter {
 
@@ -13,10 +12,7 @@ constexpr int kVectors = ShiftedPlanes::kTile / 8;
 }
 
 void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
-                           const float* bias, const float* residual, const Activation& act,
-                           float* y, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
-  const kernels::avx2::VecActivation vact(act);
-  const int64_t out_plane = p.shape().OH() * p.shape().OW();
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
   const int32_t* col = w.col.data();
   const float* value = w.value.data();
   for (int64_t t = t0; t < t1; ++t) {
@@ -40,11 +36,9 @@ void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const flo
         for (int v = 0; v < kVectors; ++v)
           even[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), even[v]);
       }
-      __m256 acc[kVectors];
-      for (int v = 0; v < kVectors; ++v) acc[v] = _mm256_add_ps(even[v], odd[v]);
-      kernels::avx2::store_shifted_tile(p, acc, t, bias ? bias[m] : 0.0f,
-                                        residual ? residual + m * out_plane : nullptr, vact,
-                                        y + m * out_plane);
+      float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
+      for (int v = 0; v < kVectors; ++v)
+        _mm256_storeu_ps(sums + 8 * v, _mm256_add_ps(even[v], odd[v]));
     }
   }
 }

@@ -79,15 +79,11 @@ PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const f
 }
 
 void PatternConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
-  const Conv2dShape& s = planes_.shape();
-  const int64_t out_image = s.M * s.OH() * s.OW();
   const float* bias = bias_.empty() ? nullptr : bias_.data();
   auto tiles = avx2_ ? pattern_conv2d_tiles_avx2 : pattern_conv2d_tiles_portable;
-  planes_.for_each_tile(
-      x, pool, [&](const float* padded, int64_t n, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
-        tiles(planes_, w_, padded, bias, residual ? residual + n * out_image : nullptr, act_,
-              y + n * out_image, t0, t1, m0, m1);
-      });
+  planes_.run(x, bias, residual, act_, y, pool,
+              [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0,
+                  int64_t m1) { tiles(planes_, w_, padded, flat, t0, t1, m0, m1); });
 }
 
 }  // namespace sinter

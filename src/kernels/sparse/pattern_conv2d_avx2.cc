@@ -4,7 +4,6 @@
 #include <immintrin.h>
 
 #include "kernels/sparse/pattern_conv2d.h"
-#include "kernels/sparse/shifted_planes_avx2.h"
 
 namespace sinter {
 
@@ -13,10 +12,7 @@ constexpr int kVectors = ShiftedPlanes::kTile / 8;
 }
 
 void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
-                               const float* bias, const float* residual, const Activation& act,
-                               float* y, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
-  const kernels::avx2::VecActivation vact(act);
-  const int64_t out_plane = p.shape().OH() * p.shape().OW();
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
   const int32_t* channel_offset = w.channel_offset.data();
   const int32_t* pattern = w.pattern.data();
   const PatternTaps* patterns = w.patterns.data();
@@ -45,11 +41,9 @@ void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, 
           odd[v] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(s3 + 8 * v), odd[v]);
         }
       }
-      __m256 acc[kVectors];
-      for (int v = 0; v < kVectors; ++v) acc[v] = _mm256_add_ps(even[v], odd[v]);
-      kernels::avx2::store_shifted_tile(p, acc, t, bias ? bias[m] : 0.0f,
-                                        residual ? residual + m * out_plane : nullptr, vact,
-                                        y + m * out_plane);
+      float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
+      for (int v = 0; v < kVectors; ++v)
+        _mm256_storeu_ps(sums + 8 * v, _mm256_add_ps(even[v], odd[v]));
     }
   }
 }

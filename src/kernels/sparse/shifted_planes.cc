@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 
 namespace sinter {
@@ -11,7 +12,7 @@ bool ShiftedPlanes::supports(const Conv2dShape& s) {
   return s.group == 1 && s.stride_h == 1 && s.stride_w == 1 && s.OH() > 0 && s.OW() > 0;
 }
 
-ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s) : s_(s) {
+ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s) : s_(s), avx2_(cpu_features().has_avx2_fma()) {
   hp_ = s.H + s.pad_top + s.pad_bottom;
   wp_ = s.W + s.pad_left + s.pad_right;
   tiles_ = (s.OH() * wp_ + kTile - 1) / kTile;
@@ -34,18 +35,26 @@ void ShiftedPlanes::fill(const float* image, float* dst) const {
     }
 }
 
-void ShiftedPlanes::for_each_tile(const float* x, ThreadPool* pool, const TileBody& body) const {
+void ShiftedPlanes::run(const float* x, const float* bias, const float* residual,
+                        const Activation& act, float* y, ThreadPool* pool,
+                        const TileBody& body) const {
   const int threads = pool ? pool->num_threads() : 1;
-  const int64_t image = s_.C * s_.H * s_.W;
-  // Each thread pads the images it takes into its own buffer (thread_local: one per worker).
-  auto padded_image = [&](int64_t n) {
-    thread_local std::vector<float> buffer;
-    buffer.resize(static_cast<size_t>(image_floats()));
-    fill(x + n * image, buffer.data());
-    return buffer.data();
+  const int64_t image = s_.C * s_.H * s_.W, out_image = s_.M * s_.OH() * s_.OW();
+  // Per thread (thread_local: one per worker): the padded image and the flat sums.
+  auto buffers = [&] {
+    thread_local std::vector<float> padded, flat;
+    padded.resize(static_cast<size_t>(image_floats()));
+    flat.resize(static_cast<size_t>(s_.M * flat_size()));
+    return std::pair<float*, float*>{padded.data(), flat.data()};
   };
+  auto res = [&](int64_t n) { return residual ? residual + n * out_image : nullptr; };
   if (threads == 1 || s_.N >= 2 * threads) {
-    auto one_image = [&](int64_t n, int) { body(padded_image(n), n, 0, tiles_, 0, s_.M); };
+    auto one_image = [&](int64_t n, int) {
+      auto [padded, flat] = buffers();
+      fill(x + n * image, padded);
+      body(padded, flat, 0, tiles_, 0, s_.M);
+      finish(flat, bias, res(n), act, y + n * out_image, 0, s_.M);
+    };
     if (threads == 1) {
       for (int64_t n = 0; n < s_.N; ++n) one_image(n, 0);
     } else {
@@ -57,24 +66,38 @@ void ShiftedPlanes::for_each_tile(const float* x, ThreadPool* pool, const TileBo
   // thread gets several items to balance with.
   const int64_t filter_chunks = std::min(s_.M, (4 * threads + tiles_ - 1) / tiles_);
   const int64_t per_chunk = (s_.M + filter_chunks - 1) / filter_chunks;
+  auto [padded, flat] = buffers();  // the caller's; workers write disjoint parts of flat
   for (int64_t n = 0; n < s_.N; ++n) {
-    const float* padded = padded_image(n);
+    fill(x + n * image, padded);
     pool->parallel_for(tiles_ * filter_chunks, [&](int64_t item, int) {
       const int64_t t = item / filter_chunks, m0 = item % filter_chunks * per_chunk;
-      if (m0 < s_.M) body(padded, n, t, t + 1, m0, std::min(s_.M, m0 + per_chunk));
+      if (m0 < s_.M) body(padded, flat, t, t + 1, m0, std::min(s_.M, m0 + per_chunk));
+    });
+    pool->parallel_range(s_.M, 1, [&](int64_t m0, int64_t m1, int) {
+      finish(flat, bias, res(n), act, y + n * out_image, m0, m1);
     });
   }
 }
 
-void ShiftedPlanes::store_tile(const float* acc, int64_t tile, float bias, const float* residual,
-                               const Activation& act, float* y) const {
-  for_each_run(tile, [&](int64_t j, int64_t out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-      float v = acc[j + i] + bias;
-      if (residual) v += residual[out + i];
-      y[out + i] = act.apply(v);
+void ShiftedPlanes::finish(const float* flat, const float* bias, const float* residual,
+                           const Activation& act, float* y, int64_t m0, int64_t m1) const {
+  const int64_t OH = s_.OH(), OW = s_.OW(), plane = OH * OW;
+  if (avx2_) {
+    finish_shifted_planes_avx2(s_, wp_, flat + m0 * flat_size(), flat_size(), bias,
+                               residual ? residual + m0 * plane : nullptr, act, y + m0 * plane, m0,
+                               m1);
+    return;
+  }
+  for (int64_t m = m0; m < m1; ++m)
+    for (int64_t oy = 0; oy < OH; ++oy) {
+      const float* sums = flat + m * flat_size() + oy * wp_;
+      const int64_t out = m * plane + oy * OW;
+      for (int64_t ox = 0; ox < OW; ++ox) {
+        float v = sums[ox] + (bias ? bias[m] : 0.0f);
+        if (residual) v += residual[out + ox];
+        y[out + ox] = act.apply(v);
+      }
     }
-  });
 }
 
 }  // namespace sinter

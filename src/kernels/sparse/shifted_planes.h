@@ -3,8 +3,10 @@
 // flattened, so output (oy, ox) of a filter sits at flat index oy * wp + ox and the input that
 // tap (c, ky, kx) multiplies into it at that index plus one fixed offset. A weight is then one
 // shifted stream of the planes: a tile of consecutive flat outputs (running across row ends) is
-// a few contiguous vector loads per nonzero weight, whatever the sparsity pattern. The wp - OW
-// columns at each row's end are computed and dropped when the tile is stored.
+// a few contiguous vector loads per nonzero weight, whatever the sparsity pattern. The kernels
+// store their sums in that flat layout; one pass per filter then adds bias and residual, applies
+// the activation and drops the wp - OW columns at each row's end (finishing each tile as it was
+// computed cost a division and ragged runs per tile and filter: a third of the time at batch 1).
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -30,38 +32,36 @@ class ShiftedPlanes {
   // Where tap (c, ky, kx) reads relative to the flat output index, in floats.
   int32_t tap_offset(int64_t c, int64_t ky, int64_t kx) const;
 
-  // Pads one image's C channels into `dst` (image_floats() floats, zero slack included) and
-  // calls body(padded, n, tile_begin, tile_end, filter_begin, filter_end) over every image n of
-  // x, the images or their tiles and filters spread over the pool's threads.
-  using TileBody = std::function<void(const float* padded, int64_t n, int64_t t0, int64_t t1,
+  // Floats per filter in the flat sums: whole tiles.
+  int64_t flat_size() const { return tiles_ * kTile; }
+
+  // The sums of tiles [t0, t1) of filters [m0, m1) for one padded image, written to
+  // flat + m * flat_size() + t * kTile.
+  using TileBody = std::function<void(const float* padded, float* flat, int64_t t0, int64_t t1,
                                       int64_t m0, int64_t m1)>;
-  void for_each_tile(const float* x, ThreadPool* pool, const TileBody& body) const;
-
-  // Adds bias and residual (both optional, residual at filter m's output plane), applies act and
-  // writes the outputs of flat tile `tile` that lie inside the image into y (filter m's plane).
-  void store_tile(const float* acc, int64_t tile, float bias, const float* residual,
-                  const Activation& act, float* y) const;
-
-  // The output rows and columns that flat tile `tile` covers, as runs of at most kTile columns:
-  // fn(offset in the tile, output index oy * OW + ox, run length).
-  template <typename Fn>
-  void for_each_run(int64_t tile, Fn&& fn) const {
-    const int64_t i0 = tile * kTile, OW = s_.OW(), OH = s_.OH();
-    int64_t oy = i0 / wp_, ox = i0 - oy * wp_;
-    for (int64_t j = 0; j < kTile && oy < OH; j += wp_ - ox, ++oy, ox = 0) {
-      const int64_t n = std::min(OW - ox, kTile - j);
-      if (n > 0) fn(j, oy * OW + ox, n);
-    }
-  }
+  // y = act(sums + bias + residual) for every image of x (bias and residual may be null): pads
+  // each image, calls body over its tiles and filters, then finishes each filter's plane; the
+  // images, or one image's tiles and filters, spread over the pool's threads.
+  void run(const float* x, const float* bias, const float* residual, const Activation& act,
+           float* y, ThreadPool* pool, const TileBody& body) const;
 
  private:
   void fill(const float* image, float* dst) const;
+  // Filters [m0, m1) of one image from their flat sums.
+  void finish(const float* flat, const float* bias, const float* residual, const Activation& act,
+              float* y, int64_t m0, int64_t m1) const;
   int64_t image_floats() const { return s_.C * plane_; }
 
   Conv2dShape s_;
   int64_t hp_ = 0, wp_ = 0;
   int64_t plane_ = 0;  // floats per channel: the padded plane plus the last tile's overreach
   int64_t tiles_ = 0;
+  bool avx2_ = false;
 };
+
+// ShiftedPlanes::finish's arithmetic; y, residual and flat at filter m0's plane.
+void finish_shifted_planes_avx2(const Conv2dShape& s, int64_t row_length, const float* flat,
+                                int64_t flat_size, const float* bias, const float* residual,
+                                const Activation& act, float* y, int64_t m0, int64_t m1);
 
 }  // namespace sinter
