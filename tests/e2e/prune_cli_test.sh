@@ -87,6 +87,11 @@ out=$("$sinter" prune vgg.onnx --scheme pattern --patterns 8 --connectivity 2 --
 out=$(tail -1 <<<"$out")
 echo "pattern: $(json_field "$out" dense_test_accuracy) -> $(json_field "$out" test_accuracy), storage $(sed -n 's/.*"storage_bytes":\({[^}]*}\).*/\1/p' <<<"$out")"
 check 'pruned == ["conv2.weight", "conv3.weight", "conv4.weight"] and len(json.loads(meta["sinter.prune.patterns"])) == 8 and json.loads(meta["sinter.prune.patterns"]) == j["pattern_set"] and meta["sinter.prune.connectivity"] == "2" and all(all(k == 0 or (bin(k).count("1") <= 4 and any(k & ~p == 0 for p in j["pattern_set"])) for k in w[n]["kernels"]) and sum(k != 0 for k in w[n]["kernels"]) <= len(w[n]["kernels"]) // 2 for n in pruned) and w["conv1.weight"]["nonzeros"] == 288 and j["storage_bytes"]["pattern"] < j["storage_bytes"]["csr"]' pattern.onnx "$out"
+# The pruned convs run on the pattern kernel, or on the dense ones with --dense-kernels.
+"$sinter" info pattern.onnx >info.txt 2>err.txt && [[ $(grep -c conv2d_pattern info.txt) -eq 3 ]] ||
+  fail "info: the pruned convs are not on conv2d_pattern: $(cat info.txt err.txt)"
+"$sinter" info pattern.onnx --dense-kernels >info.txt 2>err.txt && ! grep -q conv2d_pattern info.txt ||
+  fail "info --dense-kernels: $(cat info.txt err.txt)"
 
 # 4. ONNX Runtime runs a pruned model to the same predictions as sinter.
 ensure_ort
