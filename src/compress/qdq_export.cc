@@ -89,7 +89,18 @@ struct WeightQdq {
   // Per vector: the rows [channels, width] DequantizeLinear's [rows * width / V, V] output
   // reshapes to, of which the first k columns are the weight's.
   int64_t channels = 0, width = 0, k = 0;
+  // Two-level vector scales: uint8 [channels, width / V, 1], multiplied into DequantizeLinear's
+  // per-channel output [channels, width / V, V].
+  std::optional<Tensor> vector_factor;
 };
+
+// int32 factors as the uint8 tensor the file stores (they are at most 2^8 - 1 here).
+Tensor factor_bytes(const Tensor& factor, const Shape& shape) {
+  Tensor out(DType::kUint8, shape);
+  for (int64_t i = 0; i < factor.numel(); ++i)
+    out.data<uint8_t>()[i] = static_cast<uint8_t>(factor.data<int32_t>()[i]);
+  return out;
+}
 
 WeightQdq quantize_weight(const Tensor& w, int64_t channel_axis, QuantScheme s,
                           const std::string& what) {
@@ -112,6 +123,20 @@ WeightQdq quantize_weight(const Tensor& w, int64_t channel_axis, QuantScheme s,
   const QuantParams wide_params = choose_weight_params(wide, s, what);
   const Tensor q = quantize_tensor(wide, wide_params);
   wq.dequantized = weight_from_rows(dequantize_tensor(q, wide_params), w.shape(), channel_axis);
+  wq.axis = 0;
+  if (wide_params.two_level) {
+    // [channels, width / V, V]: the float channel scales on axis 0, the factors multiplied in.
+    const Shape blocked = {wq.channels, wq.width / v, v};
+    wq.q = q.reshaped(blocked);
+    wq.params = wide_params;
+    wq.params.scheme.granularity = QuantGranularity::kChannel;
+    wq.params.scale = wide_params.two_level->channel_scale.reshaped({wq.channels, 1, 1});
+    wq.params.zero_point = Tensor(DType::kInt8, {wq.channels, 1, 1});  // symmetric: unused
+    std::fill_n(wq.params.zero_point.data<int8_t>(), wq.channels, int8_t{0});
+    wq.vector_factor =
+        factor_bytes(wide_params.two_level->vector_factor, {wq.channels, wq.width / v, 1});
+    return wq;
+  }
   // Each vector a row of its own: per-axis params on axis 0 are then per-vector params.
   const Shape vectors = {wq.channels * wq.width / v, v};
   wq.q = q.reshaped(vectors);
@@ -120,7 +145,6 @@ WeightQdq quantize_weight(const Tensor& w, int64_t channel_axis, QuantScheme s,
   wq.params.scheme.channel_axis = 0;
   wq.params.scale = wide_params.scale.reshaped({vectors[0], 1});
   wq.params.zero_point = wide_params.zero_point.reshaped({vectors[0], 1});
-  wq.axis = 0;
   return wq;
 }
 
@@ -142,6 +166,11 @@ std::string write_weight(GraphWriter& out, const std::string& name, const Shape&
   if (wq.axis) attrs["axis"] = *wq.axis;
   std::string value = out.node("DequantizeLinear", std::move(inputs), name, std::move(attrs));
   if (wq.width == 0) return value;
+  if (wq.vector_factor) {
+    const std::string factor = out.constant(name + "_vector_factor", *wq.vector_factor);
+    storage.insert(factor);
+    value = out.node("Mul", {value, out.node("Cast", {factor}, name, {{"to", int64_t{1}}})}, name);
+  }
 
   value = out.node("Reshape", {value, out.shape_constant(name + "_rows", {wq.channels, wq.width})},
                    name);
@@ -159,9 +188,11 @@ std::string write_weight(GraphWriter& out, const std::string& name, const Shape&
 
 // Values at `bits` each (the padding of a last short vector not counted: a packed format need
 // not store it), scales as float32, zero points as int8 when there are any.
+// Two-level factors take their S bits each.
 int64_t packed_bytes(const Tensor& w, const WeightQdq& wq) {
   const QuantScheme& s = wq.params.scheme;
-  return (w.numel() * s.bits + 7) / 8 + wq.params.scale.numel() * 4 +
+  const int64_t factors = wq.vector_factor ? (wq.vector_factor->numel() * s.scale_bits + 7) / 8 : 0;
+  return (w.numel() * s.bits + 7) / 8 + wq.params.scale.numel() * 4 + factors +
          (s.symmetric ? 0 : wq.params.zero_point.numel());
 }
 
@@ -186,10 +217,13 @@ void check_options(const Graph& model, const QuantScheme& weights,
     throw InputError(cat("weight bits must be 4 or 8, got ", weights.bits));
   if (weights.granularity == QuantGranularity::kVector && weights.vector_size < 1)
     throw InputError(cat("vector size must be at least 1, got ", weights.vector_size));
-  if (weights.granularity == QuantGranularity::kVector && weights.scale_bits > 0)
+  if (weights.granularity == QuantGranularity::kVector && weights.scale_bits > 0 &&
+      (!weights.symmetric || weights.scale_bits > 8))
     throw UnsupportedError(
-        "QDQ export of two-level vector scales is not supported; use one float scale per "
-        "vector (scale bits 0)");
+        cat("QDQ export of two-level vector scales needs symmetric weights and at most 8 scale "
+            "bits (a factor is stored as uint8), got ",
+            weights.symmetric ? "symmetric" : "asymmetric", " weights and ", weights.scale_bits,
+            " scale bits"));
   if (model.opset < 13)
     throw InputError(
         cat("QDQ export needs opset 13 or later (per-axis DequantizeLinear), the "

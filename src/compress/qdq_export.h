@@ -16,6 +16,11 @@
 //    scale) and a Slice drops the padding after dequantizing. Opset 13 has no blocked
 //    quantization, and a Mul by a per-element scale tensor would store a float per weight;
 //    ONNX Runtime 1.30 runs this form with its graph optimizations off and on.
+//    With two-level scales (VS-Quant; symmetric, at most 8 scale bits) the int8 rows are stored
+//    as [channels, K / V, V] with one float scale per channel (DequantizeLinear on axis 0), and
+//    each vector's integer factor as uint8 [channels, K / V, 1], cast to float and multiplied
+//    in: ((q * channel scale) * factor), the order the library dequantizes in, so the file
+//    holds the two levels themselves.
 // Each activation with params becomes QuantizeLinear -> DequantizeLinear before the layers that
 // read it: uint8 with the zero point shifted by 128 when asymmetric (the same grid as the
 // library's int8 [-128, 127] one), int8 with zero point 0 when symmetric. Biases stay float32.
@@ -60,8 +65,8 @@ Tensor exported_weight(const Tensor& w, int64_t channel_axis, const QuantScheme&
 // vector size count; the axes are each layer's own (above). `activations` maps value names to
 // per-tensor 8-bit params (calibrate_activation); values not in it stay float. Throws
 // InputError for a bad scheme, 4-bit activation params (QuantizeLinear saturates to 8 bits),
-// a model with nothing to quantize or an opset below 13; UnsupportedError for two-level vector
-// scales, which this exporter does not write.
+// a model with nothing to quantize or an opset below 13; UnsupportedError for asymmetric
+// two-level scales or more than 8 scale bits.
 QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
                     const std::map<std::string, QuantParams>& activations = {});
 

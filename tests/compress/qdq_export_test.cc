@@ -111,6 +111,7 @@ struct Case {
   int bits;
   bool symmetric;
   ActivationQuantization activations;
+  int scale_bits = 0;
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -127,6 +128,7 @@ TEST_P(QdqExportCases, ComputesTheFakeQuantizedNetworkBeforeAndAfterSaving) {
   o.weights.symmetric = c.symmetric;
   o.weights.granularity = c.granularity;
   o.weights.vector_size = c.vector_size;
+  o.weights.scale_bits = c.scale_bits;
   o.activations = c.activations;
   const QdqModel q = quantize_post_training(model, images, o);
   ASSERT_EQ(q.weights.size(), 3u);
@@ -207,6 +209,28 @@ TEST(QdqExport, PerVectorLayoutAndSizes) {
   EXPECT_TRUE(q.activations.empty());
 }
 
+TEST(QdqExport, TwoLevelScalesAreStoredAsChannelScalesAndIntegerFactors) {
+  const Layers l;
+  QuantScheme s;
+  s.bits = 4;
+  s.granularity = QuantGranularity::kVector;
+  s.vector_size = 16;
+  s.scale_bits = 4;
+  const QdqModel q = export_qdq(whole_model(l), s);
+  // Conv: rows [4, 27] padded to 32: [4 channels, 2 vectors, 16], a float scale per channel
+  // and a 4-bit factor per vector.
+  EXPECT_EQ(q.graph.initializers.at("conv.w_quantized").shape(), (Shape{4, 2, 16}));
+  EXPECT_EQ(q.graph.initializers.at("conv.w_scale").shape(), (Shape{4}));
+  const Tensor& factor = q.graph.initializers.at("conv.w_vector_factor");
+  EXPECT_EQ(factor.dtype(), DType::kUint8);
+  EXPECT_EQ(factor.shape(), (Shape{4, 2, 1}));
+  for (int64_t i = 0; i < factor.numel(); ++i) {
+    EXPECT_GE(factor.data<uint8_t>()[i], 1);
+    EXPECT_LE(factor.data<uint8_t>()[i], 15);
+  }
+  EXPECT_EQ(q.weights[0].packed_bytes, (108 * 4 + 7) / 8 + 4 * 4 + (8 * 4 + 7) / 8);
+}
+
 TEST(QdqExport, PerChannelAxisFollowsTheLayer) {
   const Layers l;
   QuantScheme s;  // int8 symmetric per channel
@@ -267,7 +291,12 @@ TEST(QdqExport, RejectsBadInput) {
   QuantScheme two_level;
   two_level.granularity = QuantGranularity::kVector;
   two_level.scale_bits = 4;
-  expect_error<UnsupportedError>([&] { export_qdq(model, two_level); }, {"two-level"});
+  two_level.symmetric = false;
+  expect_error<UnsupportedError>([&] { export_qdq(model, two_level); },
+                                 {"two-level", "asymmetric"});
+  two_level.symmetric = true;
+  two_level.scale_bits = 12;
+  expect_error<UnsupportedError>([&] { export_qdq(model, two_level); }, {"12 scale bits"});
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -285,7 +314,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"vector16_asym_int8_uint8", QuantGranularity::kVector, 16, 8, false,
                            ActivationQuantization::kUint8},
                       Case{"vector1_int8_float", QuantGranularity::kVector, 1, 8, true,
-                           ActivationQuantization::kNone}),
+                           ActivationQuantization::kNone},
+                      Case{"vector16_two_level4_int4_uint8", QuantGranularity::kVector, 16, 4, true,
+                           ActivationQuantization::kUint8, 4},
+                      Case{"vector4_two_level6_int8_float", QuantGranularity::kVector, 4, 8, true,
+                           ActivationQuantization::kNone, 6}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

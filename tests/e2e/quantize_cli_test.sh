@@ -2,7 +2,8 @@
 # End-to-end test of `sinter quantize` on a briefly trained lenet5: int8 per-channel QDQ loses
 # little accuracy and shrinks the weights about 4x; ONNX Runtime runs the QDQ files to sinter's
 # predictions (all but rare samples exactly with its graph optimizations off, within a few
-# activation steps with its int8 kernels on); int4 per-channel and per-vector are reported; bad
+# activation steps with its int8 kernels on); int4 per-channel, per-vector and two-level per-vector
+# after quantization-aware fine-tuning are reported, the last also run by ONNX Runtime; bad
 # input fails with exit 1, one line, and no output file.
 # usage: tests/e2e/quantize_cli_test.sh SINTER_BINARY SCRATCH_DIR
 set -uo pipefail
@@ -66,7 +67,21 @@ done
 ort_check q4_vector.onnx disabled 10
 ort_check q4_vector.onnx all 1000
 
-# 4. Bad input: one line on stderr, exit 1, no output file.
+# 4. Two-level vector scales (4-bit factors times a float per channel, VS-Quant) after one epoch
+# of quantization-aware fine-tuning: reported against plain post-training quantization, and run
+# by ONNX Runtime too (its DequantizeLinear, Cast and Mul).
+out=$("$sinter" quantize lenet.onnx --granularity vector:16 --scale-bits 4 --bits 4 --qat 1 \
+  --train-limit 3200 "${calibrate[@]}" -o q4_two_level.onnx --json 2>err.txt)
+[[ $? -eq 0 ]] || fail "int4 two-level quantize with --qat: $(cat err.txt)"
+j=$(tail -1 <<<"$out")
+echo "int4 two-level per vector:16: post-training $(json_field "$j" post_training_test_accuracy) -> after QAT $(json_field "$j" test_accuracy), $(json_field "$j" quantized_model_bytes) bytes"
+[[ -n $(json_field "$j" post_training_test_accuracy) ]] || fail "--qat reports no post_training_test_accuracy: $j"
+at_least "$(json_field "$j" test_accuracy)" "$(awk -v f="$float_acc" 'BEGIN { print f - 0.05 }')" ||
+  fail "int4 two-level accuracy $(json_field "$j" test_accuracy) is far below the float $float_acc"
+ort_check q4_two_level.onnx disabled 10
+ort_check q4_two_level.onnx all 1000
+
+# 5. Bad input: one line on stderr, exit 1, no output file.
 expect_error "bits 3" "--bits must be 4 or 8" "$sinter" quantize lenet.onnx --bits 3 "${calibrate[@]}" -o bad.onnx
 expect_error "already quantized" "already quantized" "$sinter" quantize q8.onnx "${calibrate[@]}" -o bad.onnx
 /usr/bin/python3 - <<'PY' || fail "could not write the .npy calibration data"
@@ -77,6 +92,8 @@ PY
 expect_error "calibration images of the wrong shape" "do not fit the model input" \
   "$sinter" quantize lenet.onnx --calibrate npy:small_images.npy,small_labels.npy:32 --data fashion-mnist \
   --test-limit 100 -o bad.onnx
+expect_error "scale bits per channel" "--scale-bits applies to --granularity vector" \
+  "$sinter" quantize lenet.onnx --scale-bits 4 -o bad.onnx
 expect_error "unknown granularity" "--granularity" "$sinter" quantize lenet.onnx --granularity row -o bad.onnx
 expect_error "percentile out of range" "percentile:40" "$sinter" quantize lenet.onnx --method percentile:40 -o bad.onnx
 

@@ -30,6 +30,7 @@ struct QuantizeArgs {
   std::string model;
   std::string granularity = "channel";
   int bits = 8;
+  int scale_bits = 0;
   std::string weights = "symmetric";
   std::string activations = "8";
   std::string activation_type = "uint8";
@@ -99,6 +100,16 @@ QuantScheme parse_weight_scheme(const QuantizeArgs& a) {
     throw InputError(
         cat("--granularity must be tensor, channel or vector:V, got '", a.granularity, "'"));
   }
+  if (a.scale_bits != 0) {
+    if (s.granularity != QuantGranularity::kVector)
+      throw InputError("--scale-bits applies to --granularity vector:V (two-level vector scales)");
+    if (a.scale_bits < 2 || a.scale_bits > 8)
+      throw InputError(cat("--scale-bits must be 2 to 8, got ", a.scale_bits));
+    if (!s.symmetric)
+      throw InputError(
+          "--scale-bits needs --weights symmetric (two-level scales have no zero point)");
+    s.scale_bits = a.scale_bits;
+  }
   return s;
 }
 
@@ -135,7 +146,11 @@ PtqOptions parse_options(const QuantizeArgs& a) {
 }
 
 std::string describe(const QuantizeArgs& a, const PtqOptions& o, int64_t calibration_images) {
-  std::string s = cat("int", a.bits, " ", a.weights, " weights per ", a.granularity, "; ");
+  std::string s = cat("int", a.bits, " ", a.weights, " weights per ", a.granularity,
+                      a.scale_bits ? cat(" (two-level scales: ", a.scale_bits,
+                                         "-bit factors times a float per channel)")
+                                   : "",
+                      "; ");
   if (o.activations == ActivationQuantization::kNone) return s + "float activations";
   return s + cat(a.activation_type, " activations calibrated by ", a.method, " on ",
                  calibration_images, " images of ", parse_calibration(a.calibrate).first);
@@ -279,6 +294,11 @@ Subcommand add_quantize_command(CLI::App& parent) {
                   "(V consecutive weights along the layer's reduction)")
       ->capture_default_str();
   app->add_option("--bits", a->bits, "Weight bits: 8 or 4 (4-bit values are stored in int8)")
+      ->capture_default_str();
+  app->add_option("--scale-bits", a->scale_bits,
+                  "vector:V only: two-level scales (VS-Quant), each vector's scale an S-bit "
+                  "integer factor (2-8) times one float per output channel; 0: a float per "
+                  "vector")
       ->capture_default_str();
   app->add_option("--weights", a->weights,
                   "symmetric (zero point 0) or asymmetric (a zero point per scale)")
