@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times a dense model and pruned versions of it with sinter's sparse kernels on and off
 # (--dense-kernels), at batch 1 and 64, in one run on one machine, and writes CSV, JSON lines
-# and a plot of each one's speed-up over the dense model measured in the same run.
+# and a plot of each one's speed-up over the dense model measured in the same run, named after
+# the dense model: OUT/compare_pruned_DENSE.{csv,jsonl,png}.
 # This machine shares its host: a neighbour's burst can slow one run. So every (model, kernels,
 # batch) is measured in ROUNDS rounds (default 3), all of them taking turns within a round, and
 # the best round median is kept.
@@ -19,7 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-bench/results} reps=${REPS:-30} rounds=${ROUNDS:-3}
 batches=${BATCHES:-1 64} threads=${THREADS:-1}
 mkdir -p "$out"
-csv=$out/compare_pruned.csv jsonl=$out/compare_pruned.jsonl
+stem=$out/compare_pruned_$(basename "${models[0]}" .onnx)
+csv=$stem.csv jsonl=$stem.jsonl
 : >"$jsonl"
 for b in $batches; do
   for ((r = 0; r < rounds; r++)); do
@@ -55,8 +57,8 @@ with open(csv, "w") as f:
         print(f"| {m} | {b} | {k} | {s['median_ms']:.3f} | {vs_dense:.2f}x | {vs_own:.2f}x |")
 PY
 if command -v gnuplot >/dev/null; then
-  gnuplot -e "csv='$csv'; out='$out/compare_pruned.png'" "$here/plot_compare_pruned.gp"
-  echo "wrote $csv, $jsonl and $out/compare_pruned.png" >&2
+  gnuplot -e "csv='$csv'; out='$stem.png'" "$here/plot_compare_pruned.gp"
+  echo "wrote $csv, $jsonl and $stem.png" >&2
 else
   echo "wrote $csv and $jsonl (install gnuplot-nox for the plot)" >&2
 fi

@@ -1,6 +1,6 @@
 # Bar chart of each model's speed-up over the dense model (same run), with sparse kernels on,
 # per batch size. usage:
-# gnuplot -e "csv='bench/results/compare_pruned.csv'; out='bench/results/compare_pruned.png'" bench/plot_compare_pruned.gp
+# gnuplot -e "csv='bench/results/compare_pruned_vgg-small.csv'; out='bench/results/compare_pruned_vgg-small.png'" bench/plot_compare_pruned.gp
 set terminal pngcairo size 900,480 noenhanced
 set output out
 set datafile separator ","
