@@ -30,9 +30,6 @@ class CsrConv2d {
   // y = act(conv(x, w) + bias + residual); residual (shaped like y) may be null.
   void run(const float* x, float* y, const float* residual, ThreadPool* pool) const;
 
-  const Conv2dShape& shape() const { return planes_.shape(); }
-  int64_t nonzeros() const { return w_.nonzeros(); }
-
  private:
   ShiftedPlanes planes_;
   CsrMatrix w_;  // [M, C * KH * KW], columns rewritten to ShiftedPlanes tap offsets

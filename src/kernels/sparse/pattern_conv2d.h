@@ -49,10 +49,6 @@ class PatternConv2d {
   // y = act(conv(x, w) + bias + residual); residual (shaped like y) may be null.
   void run(const float* x, float* y, const float* residual, ThreadPool* pool) const;
 
-  const Conv2dShape& shape() const { return planes_.shape(); }
-  int64_t kept_kernels() const { return static_cast<int64_t>(w_.channel_offset.size()); }
-  int64_t patterns() const { return static_cast<int64_t>(w_.patterns.size()); }
-
  private:
   ShiftedPlanes planes_;
   PatternWeights w_;

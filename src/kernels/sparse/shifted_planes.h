@@ -7,7 +7,6 @@
 // store their sums in that flat layout; one pass per filter then adds bias and residual, applies
 // the activation and drops the wp - OW columns at each row's end (finishing each tile as it was
 // computed cost a division and ragged runs per tile and filter: a third of the time at batch 1).
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -26,9 +25,6 @@ class ShiftedPlanes {
   static bool supports(const Conv2dShape& s);
   explicit ShiftedPlanes(const Conv2dShape& s);
 
-  const Conv2dShape& shape() const { return s_; }
-  int64_t row_length() const { return wp_; }  // padded columns: the flat output's row stride
-  int64_t tiles() const { return tiles_; }
   // Where tap (c, ky, kx) reads relative to the flat output index, in floats.
   int32_t tap_offset(int64_t c, int64_t ky, int64_t kx) const;
 
