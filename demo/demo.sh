@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The sinter demo: the whole life of a network, stage by stage, on data built into the machine
-# (no downloads). Today: train on Fashion-MNIST -> evaluate -> export ONNX -> benchmark, then
-# import a torchvision model -> inspect -> run -> check against PyTorch -> benchmark.
-# Later stages (prune, quantize, compile) are added here as they land.
+# (no downloads): train on Fashion-MNIST -> evaluate -> export ONNX -> benchmark -> prune
+# (patterns + connectivity, ADMM) -> quantize (int8 QDQ) -> compare accuracy, size and speed
+# after each step, then import a torchvision model -> inspect -> run -> check against PyTorch
+# -> benchmark.
 # usage: demo/demo.sh [SINTER_BINARY] [MODEL_DIR]
-#   DEMO_TRAIN_MODEL (vgg-small), DEMO_EPOCHS (2), DEMO_TRAIN_IMAGES (20000) size the training.
+#   DEMO_TRAIN_MODEL (vgg-small), DEMO_EPOCHS (2), DEMO_TRAIN_IMAGES (20000) size the training
+#   and the pruning's fine-tuning (one ADMM and one retraining epoch).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sinter=${1:-$here/../build/sinter}
@@ -28,13 +30,29 @@ step "3. benchmark the trained model: batch 1 and 64"
 "$sinter" bench "$trained" --threads "$threads" --batch 1 --reps 50 | grep -E "time|throughput"
 "$sinter" bench "$trained" --threads "$threads" --batch 64 --reps 10 | grep -E "time|throughput"
 
-step "4. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
+pruned=$dir/demo-$train_model.pattern.onnx
+step "4. prune: 8 patterns of 4 taps per 3x3 kernel, 1 of 3.6 kernels kept (ADMM, then masked retraining)"
+"$sinter" prune "$trained" --scheme pattern --patterns 8 --connectivity 3.6 --method admm \
+  --admm-epochs 1 --retrain-epochs 1 --train-limit "${DEMO_TRAIN_IMAGES:-20000}" \
+  --threads "$threads" --seed 1 -o "$pruned"
+
+quantized=$dir/demo-$train_model.pattern.int8.onnx
+step "5. quantize: int8 weights per channel, uint8 activations calibrated on 1000 images (QDQ)"
+"$sinter" quantize "$pruned" --bits 8 --granularity channel --calibrate fashion-mnist:1000 \
+  --threads "$threads" -o "$quantized" | grep -E "^(size|accuracy|wrote)"
+
+step "6. compare: accuracy, size (indices counted) and speed after each step"
+"$sinter" compress-report "$trained" "$pruned" "$quantized" --threads "$threads" --time \
+  -o "$dir/demo-compress-report"
+echo "plot: $dir/demo-compress-report.png"
+
+step "7. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
 "$here/../bench/export_models.sh" "$dir" "$model"
 
-step "5. inspect: sinter info $model.onnx"
+step "8. inspect: sinter info $model.onnx"
 "$sinter" info "$dir/$model.onnx" | head -n 25
 
-step "6. run: sinter run on the saved input, $threads threads"
+step "9. run: sinter run on the saved input, $threads threads"
 out=$(mktemp --suffix=.npy)
 trap 'rm -f "$out"' EXIT
 "$sinter" run "$dir/$model.onnx" -i "$dir/$model.input.npy" -o "$out" --threads "$threads"
@@ -48,7 +66,7 @@ print(f"max abs error vs PyTorch: {err:.2e} (max |output| {float(np.abs(want).ma
 sys.exit(0 if err <= 1e-4 * float(np.abs(want).max()) else 1)
 PY
 
-step "7. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
+step "10. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
 "$sinter" bench "$dir/$model.onnx" --threads 1 --reps 10
 "$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | head -n 30
 echo
