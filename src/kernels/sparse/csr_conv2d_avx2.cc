@@ -1,6 +1,5 @@
-// The CSR convolution's tile loop: a tile of 32 flat outputs in 8 accumulators (two per vector,
-// alternate nonzeros, so consecutive FMAs do not wait on each other), one broadcast weight and
-// 4 shifted loads per nonzero.
+// The CSR convolution's tile loop: a tile of 64 flat outputs in 8 accumulators, one broadcast
+// weight and 8 shifted loads per nonzero, two nonzeros per iteration.
 #include <immintrin.h>
 
 #include "kernels/sparse/csr_conv2d.h"
@@ -18,27 +17,26 @@ void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const flo
   for (int64_t t = t0; t < t1; ++t) {
     const float* base = padded + t * ShiftedPlanes::kTile;
     for (int64_t m = m0; m < m1; ++m) {
-      __m256 even[kVectors], odd[kVectors];
-      for (int v = 0; v < kVectors; ++v) even[v] = odd[v] = _mm256_setzero_ps();
+      __m256 acc[kVectors];
+      for (int v = 0; v < kVectors; ++v) acc[v] = _mm256_setzero_ps();
       int32_t k = w.row_begin[m];
       const int32_t end = w.row_begin[m + 1];
       for (; k + 1 < end; k += 2) {
         const float *a = base + col[k], *b = base + col[k + 1];
         const __m256 wa = _mm256_broadcast_ss(value + k), wb = _mm256_broadcast_ss(value + k + 1);
         for (int v = 0; v < kVectors; ++v) {
-          even[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), even[v]);
-          odd[v] = _mm256_fmadd_ps(wb, _mm256_loadu_ps(b + 8 * v), odd[v]);
+          acc[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), acc[v]);
+          acc[v] = _mm256_fmadd_ps(wb, _mm256_loadu_ps(b + 8 * v), acc[v]);
         }
       }
       if (k < end) {
         const float* a = base + col[k];
         const __m256 wa = _mm256_broadcast_ss(value + k);
         for (int v = 0; v < kVectors; ++v)
-          even[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), even[v]);
+          acc[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), acc[v]);
       }
       float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
-      for (int v = 0; v < kVectors; ++v)
-        _mm256_storeu_ps(sums + 8 * v, _mm256_add_ps(even[v], odd[v]));
+      for (int v = 0; v < kVectors; ++v) _mm256_storeu_ps(sums + 8 * v, acc[v]);
     }
   }
 }
