@@ -37,6 +37,31 @@ Tensor transposed_2d(const Tensor& t) {
   return out;
 }
 
+// The float initializers holding one value per output channel of `layer` (its bias, and the
+// scale and shift of a BatchNormalization that alone reads its output).
+std::vector<std::string> channel_params(const Graph& g, const Node& layer, int64_t channels) {
+  std::vector<std::string> names;
+  auto per_channel = [&](const std::string& name) {
+    auto it = g.initializers.find(name);
+    return it != g.initializers.end() && it->second.dtype() == DType::kFloat32 &&
+           it->second.numel() == channels && it->second.rank() == 1;
+  };
+  if (layer.inputs.size() > 2 && per_channel(layer.inputs[2])) names.push_back(layer.inputs[2]);
+  const Node* bn = nullptr;
+  int readers = 0;
+  for (const Node& n : g.nodes)
+    for (const std::string& in : n.inputs)
+      if (in == layer.outputs[0]) {
+        ++readers;
+        if (n.op_type == "BatchNormalization" && n.domain.empty() && n.inputs[0] == in) bn = &n;
+      }
+  if (bn && readers == 1 && per_channel(bn->inputs[1]) && per_channel(bn->inputs[2])) {
+    names.push_back(bn->inputs[1]);
+    names.push_back(bn->inputs[2]);
+  }
+  return names;
+}
+
 }  // namespace
 
 PrunePlan::PrunePlan(const Graph& model, PruneScheme scheme, PruneRules rules) : scheme_(scheme) {
@@ -84,6 +109,8 @@ PrunePlan::PrunePlan(const Graph& model, PruneScheme scheme, PruneRules rules) :
     }
     PruneTarget t{name, n.name, false, n.op_type == "Gemm" && n.attr_int("transB", 0) == 0,
                   named ? own->second : scheme_.sparsity};
+    if (scheme_.kind == PruneKind::kFilter)
+      t.channel_params = channel_params(model, n, w->dim(t.transposed ? 1 : 0));
     if (scheme_.kind == PruneKind::kPattern) {
       t.pattern = is_3x3_conv(*w);
       if (t.pattern) {

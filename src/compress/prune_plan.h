@@ -12,6 +12,7 @@
 // - Under the pattern scheme, 3x3 convs take pattern + connectivity pruning; the other convs and
 //   Gemms take unstructured pruning at the scheme's sparsity, or stay dense when it is 0.
 // - A weight read by several nodes takes the rule of its first reader.
+// - Filter pruning also zeroes each pruned filter's bias and BatchNorm scale and shift.
 // - Per-layer sparsities (ADMM-NN prunes each layer at its own rate) override the scheme's for
 //   the weights they name, stem and classifier included; 0 leaves a weight dense.
 #include <cstdint>
@@ -32,6 +33,10 @@ struct PruneTarget {
   bool pattern = false;     // a 3x3 conv under the pattern scheme
   bool transposed = false;  // Gemm B stored [in, out] (transB = 0): projected as [out, in]
   double sparsity = 0.0;    // the pruned fraction: the scheme's, or the layer's own
+  // Filter scheme: the per-output-channel parameters zeroed with a pruned filter (the layer's
+  // bias; the scale and shift of a BatchNormalization reading its output), so that the channel
+  // is exactly zero after the activation and a compiler can remove it (remove_zero_filters).
+  std::vector<std::string> channel_params;
 };
 
 struct PruneRules {

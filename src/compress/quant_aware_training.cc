@@ -10,18 +10,26 @@ namespace sinter {
 
 QuantAwareTraining::QuantAwareTraining(Trainer& trainer,
                                        const std::vector<QuantAwareWeight>& weights,
-                                       QuantScheme scheme)
+                                       QuantScheme scheme,
+                                       const std::vector<std::string>& held_zero)
     : trainer_(trainer), weights_(weights), scheme_(scheme) {
   std::unordered_map<std::string, const Parameter*> by_name;
   for (const Parameter& p : trainer.parameters()) by_name[p.name] = &p;
-  for (const QuantAwareWeight& w : weights_) {
-    auto it = by_name.find(w.weight);
+  auto find = [&](const std::string& name) {
+    auto it = by_name.find(name);
     if (it == by_name.end())
-      throw InputError(cat("quantization-aware training: weight '", w.weight,
+      throw InputError(cat("quantization-aware training: weight '", name,
                            "' is not among the trainer's parameters"));
-    params_.push_back(*it->second);
-    latent_.push_back(it->second->value->clone());
+    return *it->second;
+  };
+  for (const QuantAwareWeight& w : weights_) {
+    params_.push_back(find(w.weight));
+    latent_.push_back(params_.back().value->clone());
     nonzeros_.push_back(Mask::of_nonzeros(latent_.back()));
+  }
+  for (const std::string& name : held_zero) {
+    held_.push_back(find(name));
+    held_nonzeros_.push_back(Mask::of_nonzeros(*held_.back().value));
   }
   for (size_t i = 0; i < params_.size(); ++i) quantize(i);
 
@@ -38,6 +46,7 @@ QuantAwareTraining::QuantAwareTraining(Trainer& trainer,
       std::memcpy(latent_[i].data<float>(), params_[i].value->data<float>(), latent_[i].nbytes());
       quantize(i);
     }
+    for (size_t i = 0; i < held_.size(); ++i) held_nonzeros_[i].apply(*held_[i].value);
   };
 }
 

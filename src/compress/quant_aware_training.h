@@ -26,11 +26,12 @@ struct QuantAwareWeight {
 class QuantAwareTraining {
  public:
   // Installs the trainer's on_gradients and on_update hooks (the destructor removes them) and
-  // quantizes the weights at once. Throws InputError for a weight the trainer does not train or
-  // a scheme that does not fit one, NumericError for a non-finite weight. The trainer must
-  // outlive it.
+  // quantizes the weights at once. `held_zero` names further parameters, trained in float, whose
+  // zeros are held too (a filter-pruned layer's bias and BatchNorm entries). Throws InputError
+  // for a weight the trainer does not train or a scheme that does not fit one, NumericError for
+  // a non-finite weight. The trainer must outlive it.
   QuantAwareTraining(Trainer& trainer, const std::vector<QuantAwareWeight>& weights,
-                     QuantScheme scheme);
+                     QuantScheme scheme, const std::vector<std::string>& held_zero = {});
   ~QuantAwareTraining();
   QuantAwareTraining(const QuantAwareTraining&) = delete;
   QuantAwareTraining& operator=(const QuantAwareTraining&) = delete;
@@ -48,6 +49,8 @@ class QuantAwareTraining {
   std::vector<Parameter> params_;
   std::vector<Tensor> latent_;
   std::vector<Mask> nonzeros_;
+  std::vector<Parameter> held_;
+  std::vector<Mask> held_nonzeros_;
 };
 
 }  // namespace sinter

@@ -194,6 +194,35 @@ TEST(Admm, HardPruneLandsOnTheConstraintSetAndMasksHoldWhileRetraining) {
   }
 }
 
+TEST(MaskedTraining, FilterPruningHoldsEachPrunedFiltersBatchNormAtZero) {
+  Graph model = test::small_model("vgg-small");
+  // Trained-looking BatchNorm entries: nonzero shifts that pruning must clear.
+  for (const char* name : {"bn2.bias", "bn3.bias", "bn4.bias"}) {
+    Tensor& b = model.initializers.at(name);
+    for (int64_t i = 0; i < b.numel(); ++i) b.data<float>()[i] = 0.1f;
+  }
+  PruneScheme filter = parse_prune_scheme("filter");
+  filter.sparsity = 0.5;
+  const PrunePlan plan(model, filter);
+  const std::vector<Mask> masks = hard_prune(model, plan);
+  auto expect_zero_with_filters = [&](const Graph& g, const char* when) {
+    for (size_t t = 0; t < plan.targets().size(); ++t) {
+      const Mask kept = kept_filters(masks[t], plan.targets()[t].transposed);
+      EXPECT_EQ(kept.count_kept(), kept.numel() / 2) << plan.targets()[t].weight;
+      for (const std::string& name : plan.targets()[t].channel_params)
+        for (int64_t c = 0; c < kept.numel(); ++c)
+          EXPECT_EQ(g.initializers.at(name).data<float>()[c] == 0.0f, !kept.kept(c))
+              << name << " channel " << c << " " << when;
+    }
+  };
+  expect_zero_with_filters(model, "after hard pruning");
+  const Dataset data = test::squares(64, 8);
+  Trainer trainer(model, test::small_trainer(4));
+  MaskedTraining masked(trainer, plan, masks);
+  for (int s = 0; s < 4; ++s) trainer.step(test::first_batch(data, s));
+  expect_zero_with_filters(trainer.model(), "after masked retraining");
+}
+
 TEST(Admm, SmallModelKeepsItsAccuracyAtHalfSparsity) {
   const Dataset train = test::squares(192, 4), test_set = test::squares(96, 5);
   DataLoader loader(train, test::small_loader());

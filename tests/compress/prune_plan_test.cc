@@ -85,6 +85,18 @@ TEST(PrunePlan, LeavesBiasesStemAndClassifierDense) {
   EXPECT_EQ(target_names(filters).back(), "fc2.weight");
 }
 
+TEST(PrunePlan, FilterPruningTakesEachFiltersBiasAndBatchNormAlong) {
+  PruneScheme filter = parse_prune_scheme("filter");
+  filter.sparsity = 0.5;
+  const PrunePlan vgg(zoo("vgg-small"), filter);
+  ASSERT_EQ(vgg.targets().size(), 4u);  // conv2-4 and fc1
+  EXPECT_EQ(vgg.targets()[0].channel_params, (std::vector<std::string>{"bn2.weight", "bn2.bias"}));
+  EXPECT_EQ(vgg.targets()[3].channel_params, (std::vector<std::string>{"fc1.bias"}));
+  // Unstructured pruning leaves them alone.
+  for (const PruneTarget& t : PrunePlan(zoo("vgg-small"), unstructured(0.5)).targets())
+    EXPECT_TRUE(t.channel_params.empty()) << t.weight;
+}
+
 TEST(PrunePlan, LayersTakeTheirOwnSparsityWhenNamed) {
   const Graph lenet = zoo("lenet5");
   const PrunePlan plan(

@@ -208,6 +208,7 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
       masks = gradual.masks();
     }
     model = trainer.model();
+    zero_pruned_channels(model, plan, masks);
   }
   // The survivors onto their grids (ADMM with levels has put them there already).
   if (levels)
@@ -227,9 +228,13 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
     std::optional<QuantAwareTraining> quant_aware;
     if (levels) {
       std::vector<QuantAwareWeight> weights;
-      for (const PruneTarget& t : plan.targets())
+      std::vector<std::string> channel_params;
+      for (const PruneTarget& t : plan.targets()) {
         weights.push_back({t.weight, t.transposed ? 1 : 0});
-      quant_aware.emplace(trainer, weights, *levels);
+        channel_params.insert(channel_params.end(), t.channel_params.begin(),
+                              t.channel_params.end());
+      }
+      quant_aware.emplace(trainer, weights, *levels, channel_params);
     } else {
       masked.emplace(trainer, plan, masks);
     }
