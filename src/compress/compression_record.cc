@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "core/parse_number.h"
 
 namespace sinter {
 
@@ -14,16 +15,10 @@ const std::string* find(const Graph& model, const char* key) {
 }
 
 double parse_fraction(const std::string& text, const char* key) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !(v >= 0 && v <= 1))
+  const std::optional<double> v = parse_double(text);
+  if (!v || !(*v >= 0 && *v <= 1))
     throw ModelError(cat("metadata ", key, " '", text, "' is not a fraction in [0, 1]"));
-  return v;
+  return *v;
 }
 
 // The numbers of a JSON list of integers, as sinter prune writes the pattern set: "[27,54]".

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/parse_number.h"
 
 namespace sinter {
 
@@ -95,13 +96,9 @@ bool parse_int(const std::string& s, int64_t& out) {
 }
 
 bool parse_float(const std::string& s, float& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(s.c_str(), &end);
-  if (errno != 0 || *end != '\0' || !std::isfinite(v)) return false;
-  out = static_cast<float>(v);
-  return true;
+  const std::optional<double> v = parse_double(s);
+  if (v) out = static_cast<float>(*v);
+  return v.has_value();
 }
 
 }  // namespace

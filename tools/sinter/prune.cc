@@ -16,6 +16,7 @@
 #include "compress/model_storage.h"
 #include "compress/qdq_export.h"
 #include "compress/quant_aware_training.h"
+#include "core/parse_number.h"
 #include "dataset_arg.h"
 #include "fine_tune_phase.h"
 #include "onnx/onnx_export.h"
@@ -100,16 +101,10 @@ std::map<std::string, double> layer_sparsities(const std::vector<std::string>& e
   std::map<std::string, double> out;
   for (const std::string& e : entries) {
     const size_t eq = e.rfind('=');
-    size_t used = 0;
-    double v = -1;
-    try {
-      if (eq != std::string::npos) v = std::stod(e.substr(eq + 1), &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (eq == std::string::npos || eq == 0 || used == 0 || used != e.size() - eq - 1)
-      throw InputError(cat("--layer-sparsity '", e, "' is not WEIGHT=SPARSITY"));
-    out[e.substr(0, eq)] = v;
+    const std::optional<double> v =
+        eq == std::string::npos || eq == 0 ? std::nullopt : parse_double(e.substr(eq + 1));
+    if (!v) throw InputError(cat("--layer-sparsity '", e, "' is not WEIGHT=SPARSITY"));
+    out[e.substr(0, eq)] = *v;
   }
   return out;
 }

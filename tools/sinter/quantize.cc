@@ -13,6 +13,7 @@
 #include "compress/post_training_quantization.h"
 #include "compress/quant_aware_training.h"
 #include "compress/quant_targets.h"
+#include "core/parse_number.h"
 #include "dataset_arg.h"
 #include "fine_tune_phase.h"
 #include "onnx/onnx_export.h"
@@ -66,16 +67,9 @@ std::pair<std::string, int64_t> parse_calibration(const std::string& spec) {
 }
 
 double parse_number(const std::string& text, const std::string& what) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
-    throw InputError(cat(what, ": '", text, "' is not a number"));
-  return v;
+  const std::optional<double> v = parse_double(text);
+  if (!v) throw InputError(cat(what, ": '", text, "' is not a number"));
+  return *v;
 }
 
 QuantScheme parse_weight_scheme(const QuantizeArgs& a) {
