@@ -76,6 +76,17 @@ check "$lenet_targets and abs(sparsity(pruned) - 0.75) < 1e-3 and $json_agrees a
 prune nm --scheme nm:2:4 --method magnitude
 check "$lenet_targets and abs(sparsity(pruned) - 0.5) < 2e-3 and $json_agrees" nm.onnx "$out"
 
+# Joint pruning and 4-bit quantization, every layer at its own rate: the survivors already lie on
+# their per-channel 4-bit grids, so quantizing the weights (activations float) changes nothing.
+prune joint --scheme unstructured --sparsity 0.8 --bits 4 --method admm --admm-epochs 1 \
+  --layer-sparsity conv1.weight=0.3,fc3.weight=0.5
+check "len(pruned) == 5 and meta['sinter.prune.bits'] == '4' and json.loads(meta['sinter.prune.layer_sparsity']) == {'conv1.weight': 0.3, 'fc3.weight': 0.5} and abs(w['fc1.weight']['nonzeros'] / 48000 - 0.2) < 1e-3 and abs(w['conv1.weight']['nonzeros'] / 150 - 0.7) < 0.02" joint.onnx "$out"
+joint_acc=$(json_field "$out" test_accuracy)
+q=$("$sinter" quantize joint.onnx --bits 4 --granularity channel --activations none --test-limit 500 \
+  --json 2>err.txt -o joint.q4.onnx | tail -1) || fail "quantize joint.onnx: $(cat err.txt)"
+[[ $(json_field "$q" test_accuracy) == "$joint_acc" ]] ||
+  fail "4-bit quantization of the jointly pruned model changed its accuracy: $joint_acc -> $(json_field "$q" test_accuracy)"
+
 # 3. vgg-small to 8 patterns with connectivity 2: at most 4 taps per kernel, every kernel on a
 # pattern of the recorded set, at most half of the kernels left, the rest of the model dense.
 "$sinter" train --model vgg-small --epochs 1 --train-limit 1280 --test-limit 500 --threads 2 --seed 3 \
@@ -117,6 +128,11 @@ expect_prune_error "bad N:M" "1 <= N <= M" lenet.onnx --scheme nm:4:2
 expect_prune_error "no sparsity" "needs --sparsity" lenet.onnx --scheme filter
 expect_prune_error "gradual N:M" "fixes its own" lenet.onnx --scheme nm:2:4 --method gradual
 expect_prune_error "missing model" "no_such.onnx" no_such.onnx --sparsity 0.5
+expect_prune_error "3-bit survivors" "--bits must be 4 or 8" lenet.onnx --sparsity 0.5 --bits 3
+expect_prune_error "layer sparsity without a number" "is not WEIGHT=SPARSITY" lenet.onnx --sparsity 0.5 \
+  --layer-sparsity fc1.weight=
+expect_prune_error "layer sparsity of no layer" "no prunable Conv/Gemm weight" lenet.onnx --sparsity 0.5 \
+  --layer-sparsity fc9.weight=0.5
 # A failure after training has begun leaves no file either.
 expect_prune_error "non-finite loss" "training step" lenet.onnx --sparsity 0.5 --lr 1e30
 "$sinter" prune lenet.onnx --sparsity 0.5 >/dev/null 2>&1
