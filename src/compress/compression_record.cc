@@ -80,6 +80,7 @@ std::string CompressionRecord::label() const {
     // channel"; the activations' calibration is too long for a table.
     std::string q = quantization.substr(0, quantization.find(';'));
     if (const size_t w = q.find(" weights"); w != std::string::npos) q.erase(w, 8);
+    if (quantization.find("quantization-aware") != std::string::npos) q += ", QAT";
     s += (s.empty() ? "" : " + ") + q;
   }
   return s.empty() ? "dense" : s;

@@ -13,8 +13,21 @@ bool is_layout_op(const std::string& op) {
   return op == "Reshape" || op == "Slice" || op == "Transpose";
 }
 
-// The value a layer reads for `value`: followed through layout nodes that are its only reader.
-std::string through_layout_ops(const Graph& g, std::string value) {
+// Two-level vector scales: the integer factor initializer of a Mul that multiplies `value` by
+// Cast(factor), or null when `mul` is no such node.
+const std::string* two_level_factor(const Graph& g, const Node& mul, const std::string& value) {
+  if (mul.op_type != "Mul" || mul.inputs.size() != 2 || mul.inputs[0] != value) return nullptr;
+  for (const Node& n : g.nodes)
+    if (n.op_type == "Cast" && !n.outputs.empty() && n.outputs[0] == mul.inputs[1]) {
+      auto f = g.initializers.find(n.inputs.at(0));
+      return f != g.initializers.end() && is_integer(f->second.dtype()) ? &f->first : nullptr;
+    }
+  return nullptr;
+}
+
+// The value a layer reads for `value`: followed through layout nodes (and two-level factors,
+// which join `params`) that are its only reader.
+std::string through_layout_ops(const Graph& g, std::string value, std::set<std::string>& params) {
   for (;;) {
     const Node* only = nullptr;
     int readers = 0;
@@ -24,7 +37,12 @@ std::string through_layout_ops(const Graph& g, std::string value) {
           ++readers;
           only = &n;
         }
-    if (readers != 1 || !is_layout_op(only->op_type) || only->inputs[0] != value) return value;
+    if (readers != 1) return value;
+    if (const std::string* factor = two_level_factor(g, *only, value)) {
+      params.insert(*factor);
+    } else if (!is_layout_op(only->op_type) || only->inputs[0] != value) {
+      return value;
+    }
     value = only->outputs[0];
   }
 }
@@ -41,7 +59,7 @@ QdqWeights find_qdq_weights(const Graph& model) {
     if (n.op_type != "DequantizeLinear" || n.inputs.empty() || n.outputs.empty()) continue;
     auto q = model.initializers.find(n.inputs[0]);
     if (q == model.initializers.end() || !is_integer(q->second.dtype())) continue;
-    pairs.emplace_back(n.inputs[0], through_layout_ops(model, n.outputs[0]));
+    pairs.emplace_back(n.inputs[0], through_layout_ops(model, n.outputs[0], found.params));
   }
   if (pairs.empty()) return found;
 

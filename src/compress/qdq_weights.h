@@ -23,7 +23,8 @@ struct QdqWeight {
 struct QdqWeights {
   std::vector<QdqWeight> weights;
   // The scale and zero-point initializers of every QuantizeLinear/DequantizeLinear, of weights
-  // and activations alike: what a quantized model stores besides its values.
+  // and activations alike, and two-level scales' integer factors (a Mul by their Cast after the
+  // DequantizeLinear): what a quantized model stores besides its values.
   std::set<std::string> params;
 };
 

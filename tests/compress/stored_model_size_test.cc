@@ -99,6 +99,23 @@ TEST(StoredModelSize, PerVectorWeightsAreFoundInTheLayersLayout) {
   EXPECT_EQ(s.bytes, csr_bytes(4) + 57 * 4 + kBiasBytes);
 }
 
+TEST(StoredModelSize, TwoLevelScalesCountAFloatPerChannelAndAFactorPerVector) {
+  QuantScheme two_level = scheme(4, true, QuantGranularity::kVector);
+  two_level.scale_bits = 4;
+  const QdqModel q = export_qdq(sparse_gemm(), two_level);
+  const QdqWeights found = find_qdq_weights(q.graph);
+  ASSERT_EQ(found.weights.size(), 1u);
+  // Found after the factors' Mul, in the layer's layout with the padding sliced off.
+  EXPECT_EQ(found.weights[0].dequantized.shape(), (Shape{3, 300}));
+  EXPECT_EQ(found.params.size(), 2u);  // the channel scales and the factors
+  const StoredModelSize s = measure_stored_size(q.graph, StorageFormat::kCsr, 0, 4);
+  EXPECT_EQ(s.weights, 903);
+  EXPECT_EQ(s.nonzeros, 8);
+  // 3 float channel scales, 57 factors stored a byte each (uint8).
+  EXPECT_EQ(s.param_bytes, 3 * 4 + 57);
+  EXPECT_EQ(s.bytes, csr_bytes(4) + 3 * 4 + 57 + kBiasBytes);
+}
+
 TEST(StoredModelSize, BestStorageNeverExceedsDense) {
   Tensor full(DType::kFloat32, {4, 9});
   for (int64_t i = 0; i < full.numel(); ++i) full.data<float>()[i] = 1.0f;
@@ -138,6 +155,10 @@ TEST(CompressionRecord, ReadsPruneAndQuantizationMetadata) {
   EXPECT_EQ(r.pattern_set_size, 3);
   EXPECT_EQ(r.quantized_bits, 4);
   EXPECT_EQ(r.label(), "pattern 87.5% admm + int4 symmetric per vector:16");
+  g.metadata[kQuantizationKey] +=
+      "; weights fine-tuned quantization-aware for 2 epochs (straight-through estimator)";
+  EXPECT_EQ(read_compression_record(g).label(),
+            "pattern 87.5% admm + int4 symmetric per vector:16, QAT");
 
   g.metadata[kPrunePatternsKey] = "[27,x]";
   test::expect_error<ModelError>([&] { read_compression_record(g); }, {kPrunePatternsKey});
