@@ -1,10 +1,32 @@
 #include "fine_tune_phase.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "progress_bar.h"
 
 namespace sinter::cli {
+
+DataLoaderOptions fine_tune_loader(const FineTuneSettings& settings) {
+  DataLoaderOptions lo;
+  lo.batch_size = settings.batch;
+  lo.seed = settings.seed;
+  lo.drop_last = true;
+  return lo;
+}
+
+TrainerOptions fine_tune_trainer(const FineTuneSettings& settings, int64_t epochs,
+                                 int64_t steps_per_epoch) {
+  TrainerOptions to;
+  to.batch_size = settings.batch;
+  to.threads = settings.threads;
+  to.seed = settings.seed;
+  to.lr = settings.lr;
+  to.momentum = settings.momentum;
+  to.weight_decay = settings.weight_decay;
+  to.total_steps = std::max<int64_t>(1, epochs * steps_per_epoch);
+  return to;
+}
 
 FitResult train_phase(Trainer& trainer, DataLoader& loader, const Dataset& test, int64_t epochs,
                       const std::string& phase, const PhaseOutput& out,

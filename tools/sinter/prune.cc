@@ -134,23 +134,12 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
   Dataset test = load_dataset_arg(a.data, false);
   limit_dataset(train, a.train_limit);
   limit_dataset(test, a.test_limit);
-  DataLoaderOptions lo;
-  lo.batch_size = a.batch;
-  lo.seed = a.seed;
-  lo.drop_last = true;
-  DataLoader loader(train, lo);
+  const FineTuneSettings settings{a.batch, a.threads, a.seed, a.lr, a.momentum, a.weight_decay};
+  DataLoader loader(train, fine_tune_loader(settings));
   const PhaseOutput out{"prune", a.quiet, a.json};
   const int64_t steps_per_epoch = loader.batches_per_epoch();
   auto trainer_options = [&](int64_t epochs) {
-    TrainerOptions to;
-    to.batch_size = a.batch;
-    to.threads = a.threads;
-    to.seed = a.seed;
-    to.lr = a.lr;
-    to.momentum = a.momentum;
-    to.weight_decay = a.weight_decay;
-    to.total_steps = std::max<int64_t>(1, epochs * steps_per_epoch);
-    return to;
+    return fine_tune_trainer(settings, epochs, steps_per_epoch);
   };
   auto say = [&](const std::string& line) {
     if (a.json) return;

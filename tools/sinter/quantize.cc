@@ -159,19 +159,14 @@ Graph quant_aware_tune(const Graph& model, const QuantizeArgs& a, const QuantSch
   fold_batchnorm(folded);
   Dataset train = load_dataset_arg(data_spec, true);
   limit_dataset(train, a.train_limit);
-  DataLoaderOptions lo;
-  lo.batch_size = a.qat_batch;
-  lo.seed = a.seed;
-  lo.drop_last = true;
-  DataLoader loader(train, lo);
-  TrainerOptions to;
-  to.batch_size = a.qat_batch;
-  to.threads = a.threads;
-  to.seed = a.seed;
-  to.lr = a.qat_lr;
-  to.weight_decay = 0.0f;  // the grid, not a penalty, bounds the weights now
-  to.total_steps = std::max<int64_t>(1, a.qat_epochs * loader.batches_per_epoch());
-  Trainer trainer(folded, to);
+  FineTuneSettings settings;
+  settings.batch = a.qat_batch;
+  settings.threads = a.threads;
+  settings.seed = a.seed;
+  settings.lr = a.qat_lr;
+  settings.weight_decay = 0.0f;  // the grid, not a penalty, bounds the weights now
+  DataLoader loader(train, fine_tune_loader(settings));
+  Trainer trainer(folded, fine_tune_trainer(settings, a.qat_epochs, loader.batches_per_epoch()));
   std::vector<QuantAwareWeight> weights;
   std::set<std::string> seen;
   for (const QuantTarget& t : find_quant_targets(folded))
