@@ -93,7 +93,8 @@ TEST(PrunePlan, FilterPruningTakesEachFiltersBiasAndBatchNormAlong) {
   EXPECT_EQ(vgg.targets()[0].channel_params, (std::vector<std::string>{"bn2.weight", "bn2.bias"}));
   EXPECT_EQ(vgg.targets()[3].channel_params, (std::vector<std::string>{"fc1.bias"}));
   // Unstructured pruning leaves them alone.
-  for (const PruneTarget& t : PrunePlan(zoo("vgg-small"), unstructured(0.5)).targets())
+  const PrunePlan unstructured_plan(zoo("vgg-small"), unstructured(0.5));
+  for (const PruneTarget& t : unstructured_plan.targets())
     EXPECT_TRUE(t.channel_params.empty()) << t.weight;
 }
 
