@@ -66,7 +66,11 @@ void ShiftedPlanes::run(const float* x, const float* bias, const float* residual
   // thread gets several items to balance with.
   const int64_t filter_chunks = std::min(s_.M, (4 * threads + tiles_ - 1) / tiles_);
   const int64_t per_chunk = (s_.M + filter_chunks - 1) / filter_chunks;
-  auto [padded, flat] = buffers();  // the caller's; workers write disjoint parts of flat
+  // The caller's buffers; workers write disjoint parts of flat. Named variables, not a
+  // structured binding, so the lambdas below can capture them under every C++20 compiler.
+  const auto buffers_now = buffers();
+  float* const padded = buffers_now.first;
+  float* const flat = buffers_now.second;
   for (int64_t n = 0; n < s_.N; ++n) {
     fill(x + n * image, padded);
     pool->parallel_for(tiles_ * filter_chunks, [&](int64_t item, int) {
