@@ -22,13 +22,19 @@ struct Graph {
   std::string name;
   int64_t opset = 13;  // version of the default ONNX domain
   std::vector<Node> nodes;
-  std::vector<std::string> inputs;   // runtime inputs (initializers excluded)
+  std::vector<std::string> inputs;  // runtime inputs (initializers excluded)
   std::vector<std::string> outputs;
   std::unordered_map<std::string, Tensor> initializers;
   std::unordered_map<std::string, ValueType> types;  // known types of any value
   std::map<std::string, std::string> metadata;
 
   bool is_initializer(const std::string& v) const { return initializers.count(v) != 0; }
+  // The initializer `v` when it is float32, else null.
+  const Tensor* float_initializer(const std::string& v) const {
+    auto it = initializers.find(v);
+    return it == initializers.end() || it->second.dtype() != DType::kFloat32 ? nullptr
+                                                                             : &it->second;
+  }
   const ValueType* type_of(const std::string& v) const;
 
   // Reorders nodes topologically; throws ModelError naming a node whose input nothing produces.

@@ -6,19 +6,13 @@ namespace sinter {
 
 namespace {
 
-const Tensor* constant_f32(const Graph& g, const std::string& name) {
-  auto it = g.initializers.find(name);
-  if (it == g.initializers.end() || it->second.dtype() != DType::kFloat32) return nullptr;
-  return &it->second;
-}
-
 // Per-channel scale and shift of the BN, or false when it cannot be folded.
 bool bn_affine(const Graph& g, const Node& bn, int64_t channels, std::vector<float>& scale,
                std::vector<float>& shift) {
   if (bn.inputs.size() < 5) return false;
   const Tensor* p[4];
   for (int i = 0; i < 4; ++i) {
-    p[i] = constant_f32(g, bn.inputs[i + 1]);
+    p[i] = g.float_initializer(bn.inputs[i + 1]);
     if (!p[i] || p[i]->numel() != channels) return false;
   }
   for (size_t o = 1; o < bn.outputs.size(); ++o)
@@ -42,14 +36,15 @@ bool fold_into(Graph& g, Node& producer, const Node& bn) {
   bool is_conv = producer.op_type == "Conv";
   bool is_gemm = producer.op_type == "Gemm" && producer.attr_float("alpha", 1.0f) == 1.0f &&
                  producer.attr_float("beta", 1.0f) == 1.0f && producer.attr_int("transA", 0) == 0;
-  if (!producer.domain.empty() || (!is_conv && !is_gemm) || producer.inputs.size() < 2) return false;
-  const Tensor* w = constant_f32(g, producer.inputs[1]);
+  if (!producer.domain.empty() || (!is_conv && !is_gemm) || producer.inputs.size() < 2)
+    return false;
+  const Tensor* w = g.float_initializer(producer.inputs[1]);
   if (!w || w->rank() < 2) return false;
   bool trans_b = is_gemm && producer.attr_int("transB", 0) != 0;
   int64_t channels = is_conv || trans_b ? w->dim(0) : w->dim(1);
   std::vector<float> scale, shift;
   if (!bn_affine(g, bn, channels, scale, shift)) return false;
-  const Tensor* b = producer.has_input(2) ? constant_f32(g, producer.inputs[2]) : nullptr;
+  const Tensor* b = producer.has_input(2) ? g.float_initializer(producer.inputs[2]) : nullptr;
   if (producer.has_input(2) && (!b || b->numel() != channels)) return false;
 
   Tensor new_w = w->clone();
@@ -61,7 +56,8 @@ bool fold_into(Graph& g, Node& producer, const Node& bn) {
   }
   Tensor new_b(DType::kFloat32, {channels});
   float* bd = new_b.data<float>();
-  for (int64_t c = 0; c < channels; ++c) bd[c] = (b ? b->data<float>()[c] : 0.0f) * scale[c] + shift[c];
+  for (int64_t c = 0; c < channels; ++c)
+    bd[c] = (b ? b->data<float>()[c] : 0.0f) * scale[c] + shift[c];
 
   std::string w_name = g.unique_name(producer.inputs[1] + "_bnfolded");
   g.initializers[w_name] = new_w;

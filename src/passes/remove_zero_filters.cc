@@ -8,12 +8,6 @@ namespace sinter {
 
 namespace {
 
-const Tensor* constant_f32(const Graph& g, const std::string& name) {
-  auto it = g.initializers.find(name);
-  if (it == g.initializers.end() || it->second.dtype() != DType::kFloat32) return nullptr;
-  return &it->second;
-}
-
 bool is_conv(const Node& n) {
   return (n.op_type == "Conv" && n.domain.empty()) ||
          (n.op_type == "FusedConv" && n.domain == "sinter");
@@ -58,7 +52,7 @@ bool collect_gemms(const Graph& g, const Uses& uses, const std::string& flat, in
   for (auto [node, input] : it->second) {
     const Node& n = g.nodes[node];
     if (n.op_type != "Gemm" || !n.domain.empty() || input != 0 || n.attr_int("transA", 0) != 0 ||
-        n.inputs.size() < 2 || !constant_f32(g, n.inputs[1]))
+        n.inputs.size() < 2 || !g.float_initializer(n.inputs[1]))
       return false;
     r.gemms.push_back({node, block});
   }
@@ -77,7 +71,7 @@ bool collect_readers(const Graph& g, const Uses& uses, const std::string& value,
       r.passes.push_back(node);
       if (!collect_readers(g, uses, n.outputs[0], r)) return false;
     } else if (is_conv(n)) {
-      if (n.attr_int("group", 1) != 1 || n.inputs.size() < 2 || !constant_f32(g, n.inputs[1]))
+      if (n.attr_int("group", 1) != 1 || n.inputs.size() < 2 || !g.float_initializer(n.inputs[1]))
         return false;
       r.convs.push_back(node);
     } else if (n.op_type == "Flatten" && n.domain.empty() && n.attr_int("axis", 1) == 1) {
@@ -95,8 +89,8 @@ bool collect_readers(const Graph& g, const Uses& uses, const std::string& value,
 
 // Output channels of `conv` that are zero whatever its input.
 std::vector<bool> zero_channels(const Graph& g, const Node& conv) {
-  const Tensor* w = constant_f32(g, conv.inputs[1]);
-  const Tensor* b = conv.has_input(2) ? constant_f32(g, conv.inputs[2]) : nullptr;
+  const Tensor* w = g.float_initializer(conv.inputs[1]);
+  const Tensor* b = conv.has_input(2) ? g.float_initializer(conv.inputs[2]) : nullptr;
   if (!w || w->rank() < 3 || (conv.has_input(2) && !b) || (conv.has_input(3))) return {};
   if (conv.domain == "sinter" && fused_activation(conv).apply(0.0f) != 0.0f) return {};
   const int64_t M = w->dim(0), per = w->numel() / std::max<int64_t>(M, 1);
