@@ -13,9 +13,12 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_direct.h"
+#include "random_activation.h"
 
 namespace sinter {
 namespace {
+
+using testing::random_activation;
 
 // Pools are reused across cases: starting threads per case would dominate the run time.
 ThreadPool* shared_pool(int threads) {
@@ -61,21 +64,6 @@ void check_conv(const Conv2dShape& s, const Options& o, std::mt19937& rng,
         << " M=" << s.M << " k=" << s.KH << "x" << s.KW << " stride=" << s.stride_h << ","
         << s.stride_w << " pads=" << s.pad_top << "," << s.pad_left << "," << s.pad_bottom << ","
         << s.pad_right << " dil=" << s.dilation_h << "," << s.dilation_w << " g=" << s.group;
-  }
-}
-
-Activation random_activation(std::mt19937& rng) {
-  switch (rng() % 5) {
-    case 0:
-      return {};
-    case 1:
-      return Activation::relu();
-    case 2:
-      return Activation::clip(0.0f, 6.0f);
-    case 3:
-      return {ActivationKind::kSigmoid};
-    default:
-      return {ActivationKind::kLeakyRelu, 0.1f};
   }
 }
 

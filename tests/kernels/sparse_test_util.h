@@ -7,6 +7,7 @@
 
 #include "core/thread_pool.h"
 #include "kernels/activation.h"
+#include "random_activation.h"
 
 namespace sinter::testing {
 
@@ -47,21 +48,6 @@ inline std::vector<float> random_pattern_weights(std::mt19937& rng, int64_t kern
     for (int t = 0; t < count; ++t) w[k * 9 + taps[t]] = d(rng);
   }
   return w;
-}
-
-inline Activation random_activation(std::mt19937& rng) {
-  switch (rng() % 5) {
-    case 0:
-      return {};
-    case 1:
-      return Activation::relu();
-    case 2:
-      return Activation::clip(0.0f, 6.0f);
-    case 3:
-      return {ActivationKind::kSigmoid};
-    default:
-      return {ActivationKind::kLeakyRelu, 0.1f};
-  }
 }
 
 // |got - want| within a tolerance scaled by the largest reference value and the sum's length.
