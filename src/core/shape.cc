@@ -2,13 +2,14 @@
 
 #include <algorithm>
 
+#include "core/checked_math.h"
 #include "core/error.h"
 
 namespace sinter {
 
 int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s) n = checked_mul(n, d);
   return n;
 }
 
@@ -27,7 +28,8 @@ std::string shape_str(const Shape& s) {
 
 std::vector<int64_t> shape_strides(const Shape& s) {
   std::vector<int64_t> st(s.size(), 1);
-  for (int64_t i = static_cast<int64_t>(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
+  for (int64_t i = static_cast<int64_t>(s.size()) - 2; i >= 0; --i)
+    st[i] = checked_mul(st[i + 1], s[i + 1]);
   return st;
 }
 

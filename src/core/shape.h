@@ -8,6 +8,7 @@ namespace sinter {
 // Dimensions of a tensor. -1 marks a dimension not known before run time.
 using Shape = std::vector<int64_t>;
 
+// Product of the dims; throws SizeOverflowError when it leaves int64.
 int64_t shape_numel(const Shape& s);
 bool shape_is_static(const Shape& s);
 std::string shape_str(const Shape& s);  // "[1,3,224,224]"

@@ -2,17 +2,31 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
+
+#include "core/checked_math.h"
+#include "core/memory_limit.h"
 
 namespace sinter {
 
 namespace {
-std::shared_ptr<std::byte> allocate_aligned(size_t bytes) {
-  size_t rounded = (bytes + 63) / 64 * 64;
-  if (rounded == 0) rounded = 64;
-  void* p = std::aligned_alloc(64, rounded);
-  if (!p) throw Error(cat("out of memory allocating ", rounded, " bytes"));
-  std::memset(p, 0, rounded);
-  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+// Zero-filled and counted against the memory limit; `what` names it when the limit refuses it.
+std::shared_ptr<std::byte> allocate_aligned(int64_t bytes,
+                                            const std::function<std::string()>& what) {
+  const int64_t rounded = std::max<int64_t>(checked_add(bytes, 63) / 64 * 64, 64);
+  if (rounded > memory_limit() - memory_in_use()) check_memory_available(rounded, what());
+  count_allocation(rounded, "a tensor");
+  void* p = std::aligned_alloc(64, static_cast<size_t>(rounded));
+  if (!p) {
+    count_release(rounded);
+    throw MemoryLimitError(
+        cat(what(), " needs ", describe_bytes(rounded), ", which the system cannot allocate"));
+  }
+  std::memset(p, 0, static_cast<size_t>(rounded));
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [rounded](std::byte* q) {
+    std::free(q);
+    count_release(rounded);
+  });
 }
 }  // namespace
 
@@ -20,7 +34,9 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
   for (int64_t d : shape_)
     if (d < 0) throw Error(cat("cannot allocate a tensor of shape ", shape_str(shape_)));
   numel_ = shape_numel(shape_);
-  holder_ = allocate_aligned(nbytes());
+  holder_ = allocate_aligned(checked_bytes(numel_, static_cast<int64_t>(dtype_size(dtype_))), [&] {
+    return cat("a ", dtype_name(dtype_), " tensor of shape ", shape_str(shape_));
+  });
   data_ = holder_.get();
 }
 

@@ -55,6 +55,28 @@ int64_t Node::required_int(const std::string& key) const {
   return *v;
 }
 
+namespace {
+void check_in_range(const Node& n, const std::string& what, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi)
+    throw ModelError(
+        cat(n.describe(), ": attribute ", what, " = ", v, " is out of range [", lo, ", ", hi, "]"));
+}
+}  // namespace
+
+int64_t Node::attr_int_in(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const {
+  const int64_t v = attr_int(key, fallback);
+  check_in_range(*this, cat("'", key, "'"), v, lo, hi);
+  return v;
+}
+
+std::vector<int64_t> Node::attr_ints_in(const std::string& key, std::vector<int64_t> fallback,
+                                        int64_t lo, int64_t hi) const {
+  std::vector<int64_t> v = attr_ints(key, std::move(fallback));
+  for (size_t i = 0; i < v.size(); ++i)
+    check_in_range(*this, cat("'", key, "[", i, "]'"), v[i], lo, hi);
+  return v;
+}
+
 std::string Node::describe() const {
   return cat(op_type, " node '", name.empty() ? (outputs.empty() ? "?" : outputs[0]) : name, "'");
 }

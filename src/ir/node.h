@@ -7,6 +7,10 @@
 
 namespace sinter {
 
+// Bound for window, stride, dilation, pad and block attributes: products of two such values and a
+// tensor dim stay far inside int64, so window arithmetic cannot overflow.
+inline constexpr int64_t kMaxWindowAttribute = (int64_t{1} << 31) - 1;
+
 // An operator application. Values are referred to by name, as in ONNX; an empty input name
 // marks an omitted optional input.
 struct Node {
@@ -26,6 +30,11 @@ struct Node {
   const Tensor& attr_tensor(const std::string& key) const;
   // Required attributes: throw ModelError naming the node when absent.
   int64_t required_int(const std::string& key) const;
+  // Values that must lie in [lo, hi]: a ModelError names the node, the attribute (and index) and
+  // the range otherwise.
+  int64_t attr_int_in(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const;
+  std::vector<int64_t> attr_ints_in(const std::string& key, std::vector<int64_t> fallback,
+                                    int64_t lo, int64_t hi) const;
 
   // Input i if present and non-empty.
   bool has_input(size_t i) const { return i < inputs.size() && !inputs[i].empty(); }

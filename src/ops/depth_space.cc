@@ -34,8 +34,9 @@ OpDef make_rearrange(const char* type, bool to_space) {
   def.type = type;
   def.infer = [to_space](InferContext& ic) {
     const ValueType& x = ic.input(0);
-    int64_t b = ic.node.required_int("blocksize");
-    if (b <= 0) ic.fail(cat("blocksize must be positive, not ", b));
+    ic.node.required_int("blocksize");
+    // In range, b * b fits int64.
+    const int64_t b = ic.node.attr_int_in("blocksize", 0, 1, kMaxWindowAttribute);
     is_crd(ic.node, to_space);
     if (!x.has_shape) {
       ic.set_output(0, x.dtype, Shape(4, -1));
@@ -46,19 +47,22 @@ OpDef make_rearrange(const char* type, bool to_space) {
     auto scale = [&](size_t d, bool grow) {
       if (out[d] < 0) return;
       if (!grow && out[d] % b != 0)
-        ic.fail(cat("dim ", d, " of ", shape_str(x.shape), " is not divisible by ", b));
-      out[d] = grow ? out[d] * b : out[d] / b;
+        ic.fail(cat("dim ", d, " of ", shape_str(x.shape),
+                    " is not divisible by attribute 'blocksize' = ", b));
+      out[d] = grow ? checked_mul(out[d], b) : out[d] / b;
     };
     if (to_space) {
       if (out[1] >= 0 && out[1] % (b * b) != 0)
-        ic.fail(cat("channels ", out[1], " are not divisible by blocksize^2 = ", b * b));
+        ic.fail(cat("channels ", out[1],
+                    " are not divisible by the square of attribute 'blocksize' (", b,
+                    "^2 = ", b * b, ")"));
       if (out[1] >= 0) out[1] /= b * b;
       scale(2, true);
       scale(3, true);
     } else {
       scale(2, false);
       scale(3, false);
-      if (out[1] >= 0) out[1] *= b * b;
+      if (out[1] >= 0) out[1] = checked_mul(out[1], b * b);
     }
     ic.set_output(0, x.dtype, out);
   };

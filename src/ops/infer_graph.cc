@@ -13,21 +13,40 @@ namespace {
 // duplicate weights at compile time for nothing.
 constexpr int64_t kMaxEvaluatedElements = 1 << 16;
 
+// Every value's element and byte counts must fit int64, so that kernels can index any tensor with
+// int64 offsets without checking each one.
+void check_output_sizes(const InferContext& ic) {
+  for (size_t i = 0; i < ic.outputs.size(); ++i) {
+    const ValueType& t = ic.outputs[i];
+    if (!t.has_shape) continue;
+    try {
+      int64_t known = 1;
+      for (int64_t d : t.shape) {
+        if (d < -1) ic.fail(cat("output ", i, " has a negative dimension: ", shape_str(t.shape)));
+        if (d >= 0) known = checked_mul(known, d);
+      }
+      checked_bytes(known, static_cast<int64_t>(dtype_size(t.dtype)));
+    } catch (const SizeOverflowError&) {
+      ic.fail(
+          cat("output ", i, " of shape ", shape_str(t.shape), " would hold more than 2^63 bytes"));
+    }
+  }
+}
+
 ThreadPool& serial_pool() {
   static ThreadPool pool(1);
   return pool;
 }
 
-}  // namespace
-
-std::vector<Tensor> evaluate_node(const Node& node, int64_t opset,
-                                  const std::vector<const Tensor*>& inputs) {
+std::vector<Tensor> evaluate_node_unnamed(const Node& node, int64_t opset,
+                                          const std::vector<const Tensor*>& inputs) {
   const OpDef& def = op_for(node, opset);
   InferContext ic{node, opset, {}, inputs, {}, {}};
   for (const Tensor* t : inputs)
     ic.inputs.push_back(t ? ValueType{t->dtype(), t->shape(), true} : ValueType{});
   ic.output_values.resize(node.outputs.size());
   def.infer(ic);
+  check_output_sizes(ic);
   std::vector<Tensor> outputs;
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     if (ic.output_values[i]) {
@@ -56,6 +75,13 @@ std::vector<Tensor> evaluate_node(const Node& node, int64_t opset,
     kernel->run(kc);
   }
   return outputs;
+}
+
+}  // namespace
+
+std::vector<Tensor> evaluate_node(const Node& node, int64_t opset,
+                                  const std::vector<const Tensor*>& inputs) {
+  return for_node(node, [&] { return evaluate_node_unnamed(node, opset, inputs); });
 }
 
 ConstantValues infer_graph(Graph& g, const ConstantValues& input_values) {
@@ -88,8 +114,11 @@ ConstantValues infer_graph(Graph& g, const ConstantValues& input_values) {
       all_known = all_known && v;
     }
     ic.output_values.resize(node.outputs.size());
-    def.infer(ic);
-    if (ic.outputs.size() < node.outputs.size()) ic.outputs.resize(node.outputs.size());
+    for_node(node, [&] {
+      def.infer(ic);
+      if (ic.outputs.size() < node.outputs.size()) ic.outputs.resize(node.outputs.size());
+      check_output_sizes(ic);
+    });
 
     bool small = true;
     for (const auto& t : ic.outputs)

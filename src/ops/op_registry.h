@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/checked_math.h"
 #include "core/thread_pool.h"
 #include "ir/graph.h"
 
@@ -123,6 +124,17 @@ const OpDef& op_for(const Node& node, int64_t opset);
 
 // First applicable implementation for the node.
 const KernelImpl& choose_kernel(const OpDef& def, const KernelInfo& info);
+
+// Runs `step`, work done for `node` (shape inference, kernel creation); a size that overflows in it
+// is reported as a ModelError naming the node.
+template <class Step>
+decltype(auto) for_node(const Node& node, Step&& step) {
+  try {
+    return step();
+  } catch (const SizeOverflowError& e) {
+    throw ModelError(cat(node.describe(), ": ", e.what()));
+  }
+}
 
 }  // namespace sinter
 

@@ -20,11 +20,21 @@ void require_float_nc(InferContext& ic, size_t min_rank) {
 
 bool ceil_mode(const Node& node) { return node.attr_int("ceil_mode", 0) != 0; }
 
+// As ONNX Runtime, pads must be smaller than the window, so no window lies wholly in padding.
 WindowGeometry pool_geometry(const Node& node, const Shape& x) {
   if (!node.has_attr("kernel_shape"))
     throw ModelError(cat(node.describe(), ": missing required attribute 'kernel_shape'"));
-  return window_geometry(node, {x.begin() + 2, x.end()}, node.attr_ints("kernel_shape"),
-                         ceil_mode(node));
+  WindowGeometry g = window_geometry(node, {x.begin() + 2, x.end()},
+                                     node.attr_ints_in("kernel_shape", {}, 1, kMaxWindowAttribute),
+                                     ceil_mode(node));
+  for (size_t i = 0; i < g.kernel.size(); ++i) {
+    const int64_t extent = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    if (std::max(g.pads_begin[i], g.pads_end[i]) >= extent)
+      throw ModelError(cat(node.describe(), ": attribute 'pads' (", g.pads_begin[i], ", ",
+                           g.pads_end[i], ") must be smaller than the window's extent ", extent,
+                           " in spatial dim ", i));
+  }
+  return g;
 }
 
 kernels::Pool2dParams pool_params(const Node& node, const Shape& x) {

@@ -2,15 +2,18 @@
 
 #include <string>
 
+#include "core/checked_math.h"
 #include "core/error.h"
 
 namespace sinter {
 
 namespace {
 
+// Per-dim attribute values within [lo, kMaxWindowAttribute], `expected` of them.
 std::vector<int64_t> per_dim(const Node& node, const char* key, size_t rank, int64_t fallback,
-                             size_t expected) {
-  std::vector<int64_t> v = node.attr_ints(key, std::vector<int64_t>(expected, fallback));
+                             size_t expected, int64_t lo) {
+  std::vector<int64_t> v =
+      node.attr_ints_in(key, std::vector<int64_t>(expected, fallback), lo, kMaxWindowAttribute);
   if (v.size() != expected)
     throw ModelError(cat(node.describe(), ": attribute '", key, "' has ", v.size(),
                          " values, expected ", expected, " for ", rank, " spatial dims"));
@@ -28,9 +31,13 @@ WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
   if (kernel.size() != rank)
     throw ModelError(cat(node.describe(), ": kernel has ", kernel.size(), " dims, input has ", rank,
                          " spatial dims"));
-  g.strides = per_dim(node, "strides", rank, 1, rank);
-  g.dilations = per_dim(node, "dilations", rank, 1, rank);
-  std::vector<int64_t> pads = per_dim(node, "pads", rank, 0, 2 * rank);
+  for (size_t i = 0; i < rank; ++i)
+    if (kernel[i] < 1 || kernel[i] > kMaxWindowAttribute)
+      throw ModelError(cat(node.describe(), ": kernel size ", kernel[i], " in spatial dim ", i,
+                           " is out of range [1, ", kMaxWindowAttribute, "]"));
+  g.strides = per_dim(node, "strides", rank, 1, rank, 1);
+  g.dilations = per_dim(node, "dilations", rank, 1, rank, 1);
+  std::vector<int64_t> pads = per_dim(node, "pads", rank, 0, 2 * rank, 0);
   g.pads_begin.assign(pads.begin(), pads.begin() + rank);
   g.pads_end.assign(pads.begin() + rank, pads.end());
   std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
@@ -40,10 +47,7 @@ WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
 
   g.out.resize(rank);
   for (size_t i = 0; i < rank; ++i) {
-    if (g.strides[i] < 1 || g.dilations[i] < 1 || kernel[i] < 1)
-      throw ModelError(cat(node.describe(), ": kernel, strides and dilations must be positive"));
-    if (g.pads_begin[i] < 0 || g.pads_end[i] < 0)
-      throw ModelError(cat(node.describe(), ": negative pads are not supported"));
+    // Both factors are at most kMaxWindowAttribute, so the extent fits int64.
     const int64_t extent = (kernel[i] - 1) * g.dilations[i] + 1;
     const int64_t s = g.strides[i];
     if (auto_pad == "VALID") {
@@ -54,9 +58,10 @@ WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
         g.out[i] = -1;
         continue;
       }
-      int64_t out = (in[i] + s - 1) / s;
-      int64_t total = std::max<int64_t>(0, (out - 1) * s + extent - in[i]);
-      int64_t small = total / 2, big = total - small;
+      const int64_t out = in[i] / s + (in[i] % s != 0);
+      const int64_t total =
+          std::max<int64_t>(0, checked_sub(checked_add((out - 1) * s, extent), in[i]));
+      const int64_t small = total / 2, big = total - small;
       g.pads_begin[i] = auto_pad == "SAME_UPPER" ? small : big;
       g.pads_end[i] = auto_pad == "SAME_UPPER" ? big : small;
     }
@@ -64,12 +69,13 @@ WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
       g.out[i] = -1;
       continue;
     }
-    const int64_t span = in[i] + g.pads_begin[i] + g.pads_end[i] - extent;
-    if (span < 0)
+    const int64_t padded = checked_add(checked_add(in[i], g.pads_begin[i]), g.pads_end[i]);
+    if (padded < extent)
       throw ModelError(cat(node.describe(), ": window of extent ", extent,
-                           " is larger than the padded input (",
-                           in[i] + g.pads_begin[i] + g.pads_end[i], ") in spatial dim ", i));
-    int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+                           " (kernel_shape and dilations) is larger than the padded input (",
+                           padded, ") in spatial dim ", i));
+    const int64_t span = padded - extent;
+    int64_t out = (ceil_mode ? span / s + (span % s != 0) : span / s) + 1;
     // A ceil-mode window that would start inside the end padding is dropped (as PyTorch and
     // the ONNX reference do), so every window covers at least one input element.
     if (ceil_mode && (out - 1) * s >= in[i] + g.pads_begin[i]) --out;

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/checked_math.h"
 #include "core/error.h"
+#include "core/memory_limit.h"
 #include "runtime/concat_in_place.h"
 
 namespace sinter {
@@ -18,6 +20,11 @@ std::string describe_nonfinite(const Tensor& t) {
              : v > 0       ? "inf"
                            : "-inf",
              " at element ", i, " of ", shape_str(t.shape()));
+}
+
+int64_t slot_bytes(const Slot& slot) {
+  return checked_bytes(shape_numel(slot.type.shape),
+                       static_cast<int64_t>(dtype_size(slot.type.dtype)));
 }
 
 int root_of(const std::vector<Slot>& slots, int s) {
@@ -133,7 +140,7 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
       step.kernel_name = "in place";
     } else {
       const KernelImpl& impl = choose_kernel(def, info);
-      step.kernel = impl.create(info);
+      step.kernel = for_node(node, [&] { return impl.create(info); });
       const char* variant = step.kernel->variant();
       step.kernel_name = variant ? impl.name + "/" + variant : impl.name;
     }
@@ -160,12 +167,21 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
     if (slots_[s].kind != SlotKind::kArena) continue;
     int first = first_step[s] < 0 ? 0 : first_step[s];
     int last = last_step[s] < 0 ? first : last_step[s];
-    buffers.push_back({shape_numel(slots_[s].type.shape) * dtype_size(slots_[s].type.dtype),
-                       std::max(first, 0), std::max(last, first)});
+    buffers.push_back(
+        {static_cast<size_t>(slot_bytes(slots_[s])), std::max(first, 0), std::max(last, first)});
     buffer_slot.push_back(static_cast<int>(s));
   }
   memory_ = plan_memory(buffers);
   peak_live_bytes_ = sinter::peak_live_bytes(buffers);
+  int64_t output_bytes = 0;
+  for (const Slot& slot : slots_)
+    if (slot.kind == SlotKind::kGraphOutput)
+      output_bytes = checked_add(output_bytes, slot_bytes(slot));
+  const auto arena_bytes = static_cast<int64_t>(memory_.arena_bytes);
+  check_memory_available(
+      checked_add(arena_bytes, output_bytes),
+      cat("running the model (", describe_bytes(arena_bytes), " of intermediate values, ",
+          describe_bytes(output_bytes), " of outputs)"));
   arena_ = Tensor(DType::kUint8, {static_cast<int64_t>(memory_.arena_bytes)});
   auto* base = static_cast<std::byte*>(arena_.raw());
   for (size_t b = 0; b < buffers.size(); ++b) {
