@@ -32,7 +32,7 @@ OpDef make_arg(const char* type, bool is_max) {
       return;
     }
     int64_t rank = static_cast<int64_t>(x.shape.size());
-    int64_t axis = movement::axis_in(ic, ic.node.attr_int("axis", 0), rank);
+    int64_t axis = movement::axis_in(ic, "attribute 'axis'", ic.node.attr_int("axis", 0), rank);
     if (x.shape[axis] == 0) ic.fail("cannot reduce an axis of size 0");
     Shape out = x.shape;
     if (keep)

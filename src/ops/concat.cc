@@ -58,7 +58,7 @@ OpDef make_concat() {
       return;
     }
     if (rank == 0) ic.fail("cannot concatenate scalars");
-    int64_t axis = movement::axis_in(ic, concat_axis(ic.node, ic.opset), rank);
+    int64_t axis = movement::axis_in(ic, "attribute 'axis'", concat_axis(ic.node, ic.opset), rank);
     Shape out(rank, -1);
     int64_t axis_sum = 0;
     for (size_t i = 0; i < ic.num_inputs(); ++i) {
@@ -74,9 +74,14 @@ OpDef make_concat() {
                       shape_str(ic.input(0).shape), " outside axis ", axis));
         if (t.shape[d] >= 0) out[d] = t.shape[d];
       }
-      axis_sum = (axis_sum < 0 || t.shape[axis] < 0) ? -1 : axis_sum + t.shape[axis];
+      axis_sum =
+          (axis_sum < 0 || t.shape[axis] < 0)
+              ? -1
+              : movement::sized_by(ic, cat("the inputs' dims along attribute 'axis' = ", axis),
+                                   [&] { return checked_add(axis_sum, t.shape[axis]); });
     }
     out[axis] = axis_sum;
+    movement::require_addressable(ic, "attribute 'axis'", out, first.dtype);
     ic.set_output(0, first.dtype, out);
   };
   def.impls.push_back(

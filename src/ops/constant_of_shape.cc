@@ -20,13 +20,17 @@ OpDef make_constant_of_shape() {
   def.infer = [](InferContext& ic) {
     DType dt = fill_value(ic.node).dtype();
     const ValueType& s = ic.input(0);
-    if (s.has_shape && s.shape.size() != 1) ic.fail("input must be 1-D");
+    const std::string what = "input 'input'";
+    if (s.has_shape && s.shape.size() != 1)
+      ic.fail(cat(what, " must be 1-D, not ", shape_str(s.shape)));
     if (const Tensor* v = ic.value(0)) {
-      Shape out = movement::int_values(ic, *v);
-      for (int64_t d : out)
-        if (d < 0) ic.fail(cat("negative dimension ", d, " in shape ", shape_str(out)));
+      Shape out = movement::int_values(ic, what, *v);
+      movement::require_rank_bound(ic, what, out.size());
+      for (size_t i = 0; i < out.size(); ++i)
+        if (out[i] < 0) ic.fail(cat(what, "[", i, "] = ", out[i], " is negative"));
+      movement::require_addressable(ic, what, out, dt);
       ic.set_output(0, dt, out);
-    } else if (s.has_shape && s.shape[0] >= 0) {
+    } else if (s.has_shape && s.shape[0] >= 0 && s.shape[0] <= movement::kMaxRank) {
       ic.set_output(0, dt, Shape(s.shape[0], -1));
     } else {
       movement::set_output_rank_unknown(ic, 0, dt);

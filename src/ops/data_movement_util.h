@@ -13,9 +13,36 @@
 
 namespace sinter::movement {
 
-// Normalizes `axis` against `rank`, failing with the node's name when it is out of range.
-inline int64_t axis_in(const InferContext& ic, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) ic.fail(cat("axis ", axis, " is out of range for rank ", rank));
+// The largest rank an op may produce: the importer's bound on declared ranks (onnx_io::kMaxRank),
+// so that a shape tensor of a million entries is refused instead of becoming a million dims.
+inline constexpr int64_t kMaxRank = 64;
+
+// "[0,-1,3]": attribute and input values as given (shape_str shows negatives as "?").
+inline std::string list_str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += cat(i ? "," : "", v[i]);
+  return s + "]";
+}
+
+// Fails naming `what`, a list of dims or axes, when it has more entries than kMaxRank.
+inline void require_rank_bound(const InferContext& ic, const std::string& what, size_t entries) {
+  if (static_cast<int64_t>(entries) > kMaxRank)
+    ic.fail(cat(what, " has ", entries, " entries, more than the largest rank ", kMaxRank));
+}
+
+// How errors name an argument that is an attribute in some opsets and an input in others:
+// "attribute 'axes'" or "input 'axes'".
+inline std::string arg_name(bool is_input, const std::string& name) {
+  return cat(is_input ? "input '" : "attribute '", name, "'");
+}
+
+// Normalizes `axis` against `rank`; `what` says where it came from ("attribute 'axis'", "input
+// 'axes'[1]") when it is out of range.
+inline int64_t axis_in(const InferContext& ic, const std::string& what, int64_t axis,
+                       int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    ic.fail(cat(what, " = ", axis, " is out of range for rank ", rank,
+                rank > 0 ? cat(" (valid: ", -rank, " to ", rank - 1, ")") : std::string()));
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -24,9 +51,34 @@ inline int64_t known_product(const Shape& s, size_t begin, size_t end) {
   int64_t p = 1;
   for (size_t i = begin; i < end; ++i) {
     if (s[i] < 0) return -1;
-    p *= s[i];
+    p = checked_mul(p, s[i]);
   }
   return p;
+}
+
+// Runs `compute`, reporting a size that overflows int64 in it as an error naming `what`, the
+// argument the size came from.
+template <class F>
+decltype(auto) sized_by(const InferContext& ic, const std::string& what, F&& compute) {
+  try {
+    return compute();
+  } catch (const SizeOverflowError& e) {
+    ic.fail(cat(what, ": ", e.what()));
+  }
+}
+
+// Fails naming `what` (the argument that decided `shape`) unless the dims' product, zeros left
+// out, times the element size fits int64: then every stride and byte offset of the tensor does.
+inline void require_addressable(const InferContext& ic, const std::string& what, const Shape& shape,
+                                DType dtype) {
+  try {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      if (d > 0) n = checked_mul(n, d);
+    checked_bytes(n, static_cast<int64_t>(dtype_size(dtype)));
+  } catch (const SizeOverflowError&) {
+    ic.fail(cat(what, ": the output shape ", shape_str(shape), " holds more than 2^63 bytes"));
+  }
 }
 
 // Marks output i as having a known dtype but unknown rank.
@@ -121,10 +173,11 @@ inline std::unique_ptr<Kernel> make_copy_kernel() {
   });
 }
 
-// Reads int64-like axes/shape/pads values, naming the node on a non-integer tensor.
-inline std::vector<int64_t> int_values(const InferContext& ic, const Tensor& t) {
+// Reads int64-like axes/shape/pads values; `what` names the argument on a non-integer tensor.
+inline std::vector<int64_t> int_values(const InferContext& ic, const std::string& what,
+                                       const Tensor& t) {
   if (t.dtype() != DType::kInt64 && t.dtype() != DType::kInt32)
-    ic.fail(cat("expects an int64 tensor, got ", dtype_name(t.dtype())));
+    ic.fail(cat(what, " must be an int64 tensor, not ", dtype_name(t.dtype())));
   return t.to_int64_vector();
 }
 

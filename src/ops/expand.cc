@@ -56,11 +56,25 @@ OpDef make_expand() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     const ValueType& s = ic.input(1);
-    if (s.has_shape && s.shape.size() != 1) ic.fail("shape input must be 1-D");
+    const std::string what = "input 'shape'";
+    if (s.has_shape && s.shape.size() != 1)
+      ic.fail(cat(what, " must be 1-D, not ", shape_str(s.shape)));
     const Tensor* v = ic.value(1);
     if (v && x.has_shape) {
-      ic.set_output(0, x.dtype, movement::broadcast_in(ic, x.shape, movement::int_values(ic, *v)));
-    } else if (x.has_shape && s.has_shape && s.shape[0] >= 0) {
+      const Shape shape = movement::int_values(ic, what, *v);
+      movement::require_rank_bound(ic, what, shape.size());
+      for (size_t i = 0; i < shape.size(); ++i)
+        if (shape[i] < 0) ic.fail(cat(what, "[", i, "] = ", shape[i], " is negative"));
+      Shape out;
+      try {
+        out = broadcast_shapes(x.shape, shape);
+      } catch (const InputError&) {
+        ic.fail(cat(what, " = ", shape_str(shape), " does not broadcast with the input's shape ",
+                    shape_str(x.shape)));
+      }
+      movement::require_addressable(ic, what, out, x.dtype);
+      ic.set_output(0, x.dtype, out);
+    } else if (x.has_shape && s.has_shape && s.shape[0] >= 0 && s.shape[0] <= movement::kMaxRank) {
       ic.set_output(0, x.dtype,
                     Shape(std::max<size_t>(x.shape.size(), static_cast<size_t>(s.shape[0])), -1));
     } else {

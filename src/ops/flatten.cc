@@ -14,12 +14,15 @@ OpDef make_flatten() {
     if (!x.has_shape) ic.fail("input rank must be known");
     int64_t rank = static_cast<int64_t>(x.shape.size());
     int64_t axis = ic.node.attr_int("axis", 1);
-    if (axis < -rank || axis > rank) ic.fail(cat("axis ", axis, " out of range for rank ", rank));
+    // Unlike other axes, rank itself is allowed: everything goes into the outer dim.
+    if (axis < -rank || axis > rank)
+      ic.fail(cat("attribute 'axis' = ", axis, " is out of range for rank ", rank,
+                  " (valid: ", -rank, " to ", rank, ")"));
     if (axis < 0) axis += rank;
     int64_t outer = 1, inner = 1;
     for (int64_t i = 0; i < rank; ++i) {
       int64_t& part = i < axis ? outer : inner;
-      part = (part < 0 || x.shape[i] < 0) ? -1 : part * x.shape[i];
+      part = (part < 0 || x.shape[i] < 0) ? -1 : checked_mul(part, x.shape[i]);
     }
     ic.set_output(0, x.dtype, {outer, inner});
   };

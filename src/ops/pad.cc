@@ -18,15 +18,28 @@ PadMode pad_mode(const Node& node) {
   throw UnsupportedError(cat(node.describe(), ": pad mode '", m, "' is not supported"));
 }
 
-Shape padded_shape(const std::string& who, const Shape& in, const std::vector<int64_t>& pads) {
+// Each pad at least crops its whole dim, never more; the sizes are checked to fit int64 so that the
+// kernel's coordinates (output index minus pad) cannot overflow.
+Shape padded_shape(const InferContext& ic, const std::string& what, const Shape& in,
+                   const std::vector<int64_t>& pads) {
   size_t rank = in.size();
   if (pads.size() != 2 * rank)
-    throw ModelError(cat(who, ": pads has ", pads.size(), " entries for a rank-", rank, " input"));
+    ic.fail(cat(what, " has ", pads.size(), " entries for a rank-", rank, " input (needs ",
+                2 * rank, ")"));
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
-    out[d] = in[d] < 0 ? -1 : in[d] + pads[d] + pads[d + rank];
-    if (in[d] >= 0 && out[d] < 0)
-      throw ModelError(cat(who, ": pads crop dim ", d, " of size ", in[d], " below zero"));
+    if (in[d] < 0) {
+      out[d] = -1;
+      continue;
+    }
+    for (size_t i : {d, d + rank})
+      if (pads[i] < -in[d])
+        ic.fail(cat(what, "[", i, "] = ", pads[i], " crops more than dim ", d, " of size ", in[d]));
+    out[d] = movement::sized_by(
+        ic, what, [&] { return checked_add(checked_add(in[d], pads[d]), pads[d + rank]); });
+    if (out[d] < 0)
+      ic.fail(cat(what, " (", pads[d], ", ", pads[d + rank], ") crop dim ", d, " of size ", in[d],
+                  " below zero"));
   }
   return out;
 }
@@ -93,10 +106,16 @@ OpDef make_pad() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     pad_mode(ic.node);
+    if (ic.opset >= 11 && ic.has_input(2) && ic.input(2).dtype != x.dtype)
+      ic.fail(cat("input 'constant_value' is ", dtype_name(ic.input(2).dtype), ", data is ",
+                  dtype_name(x.dtype)));
+    if (ic.has_input(3))
+      throw UnsupportedError(cat(ic.node.describe(), ": input 'axes' is not supported"));
     if (!x.has_shape) {
       movement::set_output_rank_unknown(ic, 0, x.dtype);
       return;
     }
+    const std::string what = movement::arg_name(ic.opset >= 11, "pads");
     std::vector<int64_t> pads;
     if (ic.opset < 11) {
       pads = ic.node.attr_ints("pads");
@@ -106,9 +125,11 @@ OpDef make_pad() {
         ic.set_output(0, x.dtype, Shape(x.shape.size(), -1));
         return;
       }
-      pads = movement::int_values(ic, *v);
+      pads = movement::int_values(ic, what, *v);
     }
-    ic.set_output(0, x.dtype, padded_shape(ic.node.describe(), x.shape, pads));
+    const Shape out = padded_shape(ic, what, x.shape, pads);
+    movement::require_addressable(ic, what, out, x.dtype);
+    ic.set_output(0, x.dtype, out);
   };
   def.impls.push_back(
       {"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {

@@ -49,7 +49,7 @@ void infer_params(InferContext& ic, DType zero_point_dtype) {
                 ic.opset));
   if (!x.has_shape) return;
   const int64_t rank = static_cast<int64_t>(x.shape.size());
-  const int64_t axis = movement::axis_in(ic, ic.node.attr_int("axis", 1), rank);
+  const int64_t axis = movement::axis_in(ic, "attribute 'axis'", ic.node.attr_int("axis", 1), rank);
   if (scale.shape[0] >= 0 && x.shape[axis] >= 0 && scale.shape[0] != x.shape[axis])
     ic.fail(cat("scale has ", scale.shape[0], " values but x has ", x.shape[axis], " along axis ",
                 axis));
@@ -82,7 +82,8 @@ struct QdqNode {
       throw ModelError(cat(who, ": a 1-D scale of ", scale.numel(),
                            " values (per-axis) needs opset 13, not ", opset));
     if (axis < -x.rank() || axis >= x.rank())
-      throw ModelError(cat(who, ": axis ", axis, " is out of range for rank ", x.rank()));
+      throw ModelError(
+          cat(who, ": attribute 'axis' = ", axis, " is out of range for rank ", x.rank()));
     const int64_t a = axis < 0 ? axis + x.rank() : axis;
     if (scale.numel() != x.dim(a))
       throw ModelError(cat(who, ": scale has ", scale.numel(), " values but x has ", x.dim(a),

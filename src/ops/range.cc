@@ -1,17 +1,47 @@
 // Range: start, start+delta, ... up to (not including) limit; the length depends on the values,
 // so the output shape is exact only when all three are known at compile time.
 #include <cmath>
+#include <limits>
 
 #include "ops/data_movement_util.h"
 
 namespace sinter {
 namespace {
 
-int64_t range_length(const Tensor& start, const Tensor& limit, const Tensor& delta,
-                     const std::string& who) {
-  double s = start.value_as_double(0), l = limit.value_as_double(0), d = delta.value_as_double(0);
-  if (d == 0) throw InputError(cat(who, ": delta must not be 0"));
-  return std::max<int64_t>(static_cast<int64_t>(std::ceil((l - s) / d)), 0);
+bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat64; }
+
+// ceil((limit - start) / delta), at least 0. Integers are computed exactly (their difference may
+// not fit int64), floats in double and checked before the cast, which is undefined for NaN and
+// for values beyond int64.
+int64_t range_length(const InferContext& ic, const Tensor& start, const Tensor& limit,
+                     const Tensor& delta) {
+  const auto inputs = [&] {
+    auto show = [&](const Tensor& t) {
+      return is_float(t.dtype()) ? cat(t.value_as_double(0)) : cat(t.to_int64_vector()[0]);
+    };
+    return cat("inputs 'start' = ", show(start), ", 'limit' = ", show(limit),
+               ", 'delta' = ", show(delta));
+  };
+  if (delta.value_as_double(0) == 0)
+    throw InputError(cat(ic.node.describe(), ": input 'delta' must not be 0"));
+  if (is_float(start.dtype())) {
+    const double s = start.value_as_double(0), l = limit.value_as_double(0),
+                 d = delta.value_as_double(0);
+    if (!std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d))
+      ic.fail(cat(inputs(), " must be finite"));
+    const double n = std::ceil((l - s) / d);
+    if (n <= 0) return 0;
+    if (!(n < 0x1p63)) ic.fail(cat(inputs(), " give more than 2^63 elements"));
+    return static_cast<int64_t>(n);
+  }
+  const __int128 diff =
+      static_cast<__int128>(limit.to_int64_vector()[0]) - start.to_int64_vector()[0];
+  const int64_t d = delta.to_int64_vector()[0];
+  const __int128 n = diff / d + (diff % d != 0 && (diff > 0) == (d > 0));
+  if (n <= 0) return 0;
+  if (n > std::numeric_limits<int64_t>::max())
+    ic.fail(cat(inputs(), " give more than 2^63 elements"));
+  return static_cast<int64_t>(n);
 }
 
 OpDef make_range() {
@@ -28,7 +58,9 @@ OpDef make_range() {
     if (dt == DType::kBool || dt == DType::kFloat16)
       ic.fail(cat("dtype ", dtype_name(dt), " is not supported"));
     const Tensor *s = ic.value(0), *l = ic.value(1), *d = ic.value(2);
-    ic.set_output(0, dt, {s && l && d ? range_length(*s, *l, *d, ic.node.describe()) : -1});
+    const Shape out = {s && l && d ? range_length(ic, *s, *l, *d) : -1};
+    movement::require_addressable(ic, "inputs 'start', 'limit' and 'delta'", out, dt);
+    ic.set_output(0, dt, out);
   };
   def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          std::string who = ki.node.describe();
@@ -39,11 +71,12 @@ OpDef make_range() {
                              T start = *static_cast<const T*>(ctx.in(0).raw());
                              T delta = *static_cast<const T*>(ctx.in(2).raw());
                              T* out = static_cast<T*>(y.raw());
-                             // Accumulated, as the spec's loop body and ONNX Runtime do.
+                             // Accumulated, as the spec's loop body and ONNX Runtime do; no
+                             // step past the last element, which could overflow an integer.
                              T v = start;
                              for (int64_t i = 0; i < y.numel(); ++i) {
                                out[i] = v;
-                               v = static_cast<T>(v + delta);
+                               if (i + 1 < y.numel()) v = static_cast<T>(v + delta);
                              }
                            });
                          });

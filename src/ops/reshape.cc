@@ -6,32 +6,37 @@
 namespace sinter {
 namespace {
 
-Shape reshaped_shape(const InferContext& ic, const ValueType& x, std::vector<int64_t> target) {
+Shape reshaped_shape(const InferContext& ic, const ValueType& x,
+                     const std::vector<int64_t>& given) {
+  movement::require_rank_bound(ic, "input 'shape'", given.size());
+  const std::string what = cat("input 'shape' = ", movement::list_str(given));
+  std::vector<int64_t> target = given;
   bool allow_zero = ic.opset >= 14 && ic.node.attr_int("allowzero", 0) != 0;
   int64_t infer_at = -1;
   bool has_zero = false;
   for (size_t i = 0; i < target.size(); ++i) {
     int64_t d = target[i];
     if (d == -1) {
-      if (infer_at >= 0) ic.fail(cat("shape ", shape_str(target), " has more than one -1"));
+      if (infer_at >= 0) ic.fail(cat(what, " has more than one -1"));
       infer_at = static_cast<int64_t>(i);
     } else if (d < -1) {
-      ic.fail(cat("invalid dimension ", d, " in shape ", shape_str(target)));
+      ic.fail(cat(what, " holds ", d, " (the only negative value allowed is one -1)"));
     } else if (d == 0) {
       has_zero = true;
       if (allow_zero) continue;
       if (!x.has_shape || i >= x.shape.size()) {
         if (x.has_shape)
-          ic.fail(cat("shape ", shape_str(target), " copies dim ", i, " of a rank-", x.shape.size(),
-                      " input"));
+          ic.fail(cat(what, " copies dim ", i, " of a rank-", x.shape.size(), " input"));
         target[i] = -2;  // unknown copied dim
       } else {
         target[i] = x.shape[i] < 0 ? -2 : x.shape[i];
       }
     }
   }
-  if (allow_zero && has_zero && infer_at >= 0) ic.fail("allowzero=1 forbids 0 and -1 together");
+  if (allow_zero && has_zero && infer_at >= 0)
+    ic.fail(cat(what, " holds both 0 and -1, which allowzero=1 forbids"));
   int64_t in_numel = x.has_shape ? movement::known_product(x.shape, 0, x.shape.size()) : -1;
+  movement::require_addressable(ic, what, target, x.dtype);
   int64_t known = 1;
   bool all_known = true;
   for (size_t i = 0; i < target.size(); ++i) {
@@ -39,19 +44,20 @@ Shape reshaped_shape(const InferContext& ic, const ValueType& x, std::vector<int
     if (target[i] < 0) {
       all_known = false;
     } else {
-      known *= target[i];
+      known = checked_mul(known, target[i]);
     }
   }
+  auto mismatch = [&] {
+    ic.fail(cat("cannot reshape ", shape_str(x.shape), " (", in_numel, " elements) to ", what));
+  };
   if (infer_at >= 0) {
+    // With a 0 among the other dims, -1 could be anything.
     if (in_numel >= 0 && all_known) {
-      if (known == 0 || in_numel % known != 0)
-        ic.fail(cat("cannot reshape ", shape_str(x.shape), " (", in_numel, " elements) to ",
-                    shape_str(target)));
+      if (known == 0 || in_numel % known != 0) mismatch();
       target[infer_at] = in_numel / known;
     }
   } else if (in_numel >= 0 && all_known && known != in_numel) {
-    ic.fail(cat("cannot reshape ", shape_str(x.shape), " (", in_numel, " elements) to ",
-                shape_str(target)));
+    mismatch();
   }
   for (int64_t& d : target) d = d < 0 ? -1 : d;
   return target;
@@ -65,10 +71,12 @@ OpDef make_reshape() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     const ValueType& s = ic.input(1);
-    if (s.has_shape && s.shape.size() != 1) ic.fail("shape input must be 1-D");
+    if (s.has_shape && s.shape.size() != 1)
+      ic.fail(cat("input 'shape' must be 1-D, not ", shape_str(s.shape)));
     if (const Tensor* v = ic.value(1)) {
-      ic.set_output(0, x.dtype, reshaped_shape(ic, x, movement::int_values(ic, *v)));
-    } else if (s.has_shape && s.shape[0] >= 0) {
+      ic.set_output(0, x.dtype,
+                    reshaped_shape(ic, x, movement::int_values(ic, "input 'shape'", *v)));
+    } else if (s.has_shape && s.shape[0] >= 0 && s.shape[0] <= movement::kMaxRank) {
       ic.set_output(0, x.dtype, Shape(s.shape[0], -1));
     } else {
       movement::set_output_rank_unknown(ic, 0, x.dtype);

@@ -9,6 +9,7 @@ namespace {
 
 struct SliceArgs {
   std::vector<int64_t> starts, ends, axes, steps;
+  bool from_inputs = true;  // inputs from opset 10, attributes before: how errors name them
 };
 
 // Per input dim: first index, step and output length.
@@ -18,24 +19,31 @@ struct DimRange {
 
 std::vector<DimRange> resolve(const SliceArgs& a, const Shape& shape, const std::string& who) {
   int64_t rank = static_cast<int64_t>(shape.size());
+  auto name = [&](const char* arg) { return movement::arg_name(a.from_inputs, arg); };
+  auto fail = [&](const std::string& what) { throw ModelError(cat(who, ": ", what)); };
   std::vector<DimRange> r(rank);
   for (int64_t d = 0; d < rank; ++d) r[d] = {0, 1, shape[d]};
   if (a.ends.size() != a.starts.size())
-    throw ModelError(cat(who, ": starts and ends have different lengths"));
+    fail(cat(name("starts"), " has ", a.starts.size(), " entries but ", name("ends"), " has ",
+             a.ends.size()));
   if (!a.axes.empty() && a.axes.size() != a.starts.size())
-    throw ModelError(cat(who, ": axes and starts have different lengths"));
+    fail(cat(name("axes"), " has ", a.axes.size(), " entries but ", name("starts"), " has ",
+             a.starts.size()));
   if (!a.steps.empty() && a.steps.size() != a.starts.size())
-    throw ModelError(cat(who, ": steps and starts have different lengths"));
+    fail(cat(name("steps"), " has ", a.steps.size(), " entries but ", name("starts"), " has ",
+             a.starts.size()));
+  if (a.axes.empty() && static_cast<int64_t>(a.starts.size()) > rank)
+    fail(cat(name("starts"), " has ", a.starts.size(), " entries for a rank-", rank, " input"));
   std::vector<bool> seen(rank, false);
   for (size_t i = 0; i < a.starts.size(); ++i) {
     int64_t axis = a.axes.empty() ? static_cast<int64_t>(i) : a.axes[i];
     if (axis < -rank || axis >= rank)
-      throw ModelError(cat(who, ": axis ", axis, " is out of range for rank ", rank));
+      fail(cat(name("axes"), "[", i, "] = ", axis, " is out of range for rank ", rank));
     if (axis < 0) axis += rank;
-    if (seen[axis]) throw ModelError(cat(who, ": axis ", axis, " is sliced twice"));
+    if (seen[axis]) fail(cat(name("axes"), " lists axis ", axis, " twice"));
     seen[axis] = true;
     int64_t step = a.steps.empty() ? 1 : a.steps[i];
-    if (step == 0) throw ModelError(cat(who, ": step must not be 0"));
+    if (step == 0) fail(cat(name("steps"), "[", i, "] is 0"));
     int64_t dim = shape[axis];
     if (dim < 0) {
       r[axis] = {0, step, -1};
@@ -44,17 +52,21 @@ std::vector<DimRange> resolve(const SliceArgs& a, const Shape& shape, const std:
     int64_t start = a.starts[i], end = a.ends[i];
     if (start < 0) start += dim;
     if (end < 0) end += dim;
+    // Unsigned: the magnitude of INT64_MIN does not fit int64. Both distances are below dim.
+    const uint64_t magnitude = step > 0 ? uint64_t(step) : 0 - uint64_t(step);
     int64_t count;
     if (step > 0) {
       start = std::clamp<int64_t>(start, 0, dim);
       end = std::clamp<int64_t>(end, 0, dim);
-      count = end > start ? (end - start - 1) / step + 1 : 0;
+      count = end > start ? int64_t(uint64_t(end - start - 1) / magnitude) + 1 : 0;
     } else {
       start = std::clamp<int64_t>(start, 0, dim - 1);
       end = std::clamp<int64_t>(end, -1, dim - 1);
-      count = start > end ? (start - end - 1) / -step + 1 : 0;
+      count = start > end ? int64_t(uint64_t(start - end - 1) / magnitude) + 1 : 0;
     }
-    r[axis] = {start, step, count};
+    // A step taken at most once is never applied; 1 keeps the kernel's step * stride products
+    // within the tensor whatever the step was.
+    r[axis] = {start, count > 1 ? step : 1, count};
   }
   return r;
 }
@@ -74,6 +86,7 @@ OpDef make_slice() {
       a.starts = ic.node.attr_ints("starts");
       a.ends = ic.node.attr_ints("ends");
       a.axes = ic.node.attr_ints("axes");
+      a.from_inputs = false;
     } else {
       const Tensor* s = ic.value(1);
       const Tensor* e = ic.value(2);
@@ -84,15 +97,17 @@ OpDef make_slice() {
         Shape out(rank, -1);
         if (ax && (!ic.has_input(4) || st)) {
           out = x.shape;
-          for (int64_t v : movement::int_values(ic, *ax)) out[movement::axis_in(ic, v, rank)] = -1;
+          const std::vector<int64_t> axes = movement::int_values(ic, "input 'axes'", *ax);
+          for (size_t i = 0; i < axes.size(); ++i)
+            out[movement::axis_in(ic, cat("input 'axes'[", i, "]"), axes[i], rank)] = -1;
         }
         ic.set_output(0, x.dtype, out);
         return;
       }
-      a.starts = movement::int_values(ic, *s);
-      a.ends = movement::int_values(ic, *e);
-      if (ax) a.axes = movement::int_values(ic, *ax);
-      if (st) a.steps = movement::int_values(ic, *st);
+      a.starts = movement::int_values(ic, "input 'starts'", *s);
+      a.ends = movement::int_values(ic, "input 'ends'", *e);
+      if (ax) a.axes = movement::int_values(ic, "input 'axes'", *ax);
+      if (st) a.steps = movement::int_values(ic, "input 'steps'", *st);
     }
     Shape out(rank);
     std::vector<DimRange> r = resolve(a, x.shape, ic.node.describe());
@@ -105,7 +120,8 @@ OpDef make_slice() {
                            attrs = {ki.node.attr_ints("starts"),
                                     ki.node.attr_ints("ends"),
                                     ki.node.attr_ints("axes"),
-                                    {}};
+                                    {},
+                                    false};
                          std::string who = ki.node.describe();
                          int64_t opset = ki.opset;
                          return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {

@@ -8,26 +8,28 @@ namespace {
 // Sizes of the parts, or nullopt when they are only known at run time.
 std::optional<std::vector<int64_t>> split_sizes(const InferContext& ic, int64_t dim) {
   size_t n = ic.node.outputs.size();
+  const std::string what = movement::arg_name(ic.opset >= 13, "split");
   std::optional<std::vector<int64_t>> sizes;
   if (ic.opset >= 13) {
     if (ic.has_input(1)) {
       const Tensor* v = ic.value(1);
       if (!v) return std::nullopt;
-      sizes = movement::int_values(ic, *v);
+      sizes = movement::int_values(ic, what, *v);
     }
   } else if (ic.node.has_attr("split")) {
     sizes = ic.node.attr_ints("split");
   }
   if (sizes) {
     if (sizes->size() != n)
-      ic.fail(cat("'split' has ", sizes->size(), " entries for ", n, " outputs"));
+      ic.fail(cat(what, " has ", sizes->size(), " entries for ", n, " outputs"));
     int64_t sum = 0;
-    for (int64_t s : *sizes) {
-      if (s < 0) ic.fail(cat("negative split size ", s));
-      sum += s;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t s = (*sizes)[i];
+      if (s < 0) ic.fail(cat(what, "[", i, "] = ", s, " is negative"));
+      sum = movement::sized_by(ic, what, [&] { return checked_add(sum, s); });
     }
     if (dim >= 0 && sum != dim)
-      ic.fail(cat("split sizes add up to ", sum, " but the axis has ", dim));
+      ic.fail(cat(what, " sizes add up to ", sum, " but the axis has ", dim));
     return sizes;
   }
   if (dim < 0) return std::nullopt;
@@ -42,12 +44,13 @@ OpDef make_split() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     size_t n = ic.node.outputs.size();
+    if (n == 0) ic.fail("needs at least one output");
     if (!x.has_shape) {
       for (size_t i = 0; i < n; ++i) movement::set_output_rank_unknown(ic, i, x.dtype);
       return;
     }
     int64_t rank = static_cast<int64_t>(x.shape.size());
-    int64_t axis = movement::axis_in(ic, ic.node.attr_int("axis", 0), rank);
+    int64_t axis = movement::axis_in(ic, "attribute 'axis'", ic.node.attr_int("axis", 0), rank);
     auto sizes = split_sizes(ic, x.shape[axis]);
     for (size_t i = 0; i < n; ++i) {
       Shape s = x.shape;

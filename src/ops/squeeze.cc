@@ -15,19 +15,24 @@ OpDef make_squeeze() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     std::optional<std::vector<int64_t>> axes;
+    const std::string what = movement::arg_name(ic.opset >= 13, "axes");
     if (ic.opset >= 13) {
       if (ic.has_input(1)) {
         const Tensor* v = ic.value(1);
         if (!v) {
           // Which dims go is unknown; only the rank may be deduced from the axes count.
           const ValueType& a = ic.input(1);
-          if (x.has_shape && a.has_shape && a.shape.size() == 1 && a.shape[0] >= 0)
+          if (x.has_shape && a.has_shape && a.shape.size() == 1 && a.shape[0] >= 0) {
+            if (a.shape[0] > static_cast<int64_t>(x.shape.size()))
+              ic.fail(
+                  cat(what, " has ", a.shape[0], " entries for a rank-", x.shape.size(), " input"));
             ic.set_output(0, x.dtype, Shape(x.shape.size() - a.shape[0], -1));
-          else
+          } else {
             movement::set_output_rank_unknown(ic, 0, x.dtype);
+          }
           return;
         }
-        axes = movement::int_values(ic, *v);
+        axes = movement::int_values(ic, what, *v);
       }
     } else if (ic.node.has_attr("axes")) {
       axes = ic.node.attr_ints("axes");
@@ -39,12 +44,13 @@ OpDef make_squeeze() {
     int64_t rank = static_cast<int64_t>(x.shape.size());
     std::vector<bool> drop(rank, false);
     if (axes) {
-      for (int64_t a : *axes) {
-        int64_t ax = movement::axis_in(ic, a, rank);
-        if (drop[ax]) ic.fail(cat("axis ", a, " is listed twice"));
+      for (size_t i = 0; i < axes->size(); ++i) {
+        const std::string at = cat(what, "[", i, "]");
+        int64_t ax = movement::axis_in(ic, at, (*axes)[i], rank);
+        if (drop[ax]) ic.fail(cat(what, " lists axis ", ax, " twice"));
         if (x.shape[ax] > 1 || x.shape[ax] == 0)
-          ic.fail(
-              cat("cannot squeeze dim ", ax, " of size ", x.shape[ax], " in ", shape_str(x.shape)));
+          ic.fail(cat(at, " = ", (*axes)[i], ": cannot squeeze dim ", ax, " of size ", x.shape[ax],
+                      " in ", shape_str(x.shape)));
         drop[ax] = true;
       }
     } else {

@@ -35,14 +35,19 @@ OpDef make_tile() {
       ic.set_output(0, x.dtype, Shape(x.shape.size(), -1));
       return;
     }
-    std::vector<int64_t> reps = movement::int_values(ic, *v);
+    const std::string what = "input 'repeats'";
+    std::vector<int64_t> reps = movement::int_values(ic, what, *v);
     if (reps.size() != x.shape.size())
-      ic.fail(cat("repeats has ", reps.size(), " entries for a rank-", x.shape.size(), " input"));
-    Shape out(x.shape.size());
-    for (size_t d = 0; d < reps.size(); ++d) {
-      if (reps[d] < 0) ic.fail(cat("negative repeat count ", reps[d]));
-      out[d] = x.shape[d] < 0 ? -1 : x.shape[d] * reps[d];
-    }
+      ic.fail(cat(what, " has ", reps.size(), " entries for a rank-", x.shape.size(), " input"));
+    for (size_t d = 0; d < reps.size(); ++d)
+      if (reps[d] < 0) ic.fail(cat(what, "[", d, "] = ", reps[d], " is negative"));
+    const Shape out = movement::sized_by(ic, what, [&] {
+      Shape out(x.shape.size());
+      for (size_t d = 0; d < reps.size(); ++d)
+        out[d] = x.shape[d] < 0 ? -1 : checked_mul(x.shape[d], reps[d]);
+      return out;
+    });
+    movement::require_addressable(ic, what, out, x.dtype);
     ic.set_output(0, x.dtype, out);
   };
   def.impls.push_back({"reference", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {

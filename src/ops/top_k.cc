@@ -41,17 +41,20 @@ OpDef make_top_k() {
       return;
     }
     int64_t rank = static_cast<int64_t>(x.shape.size());
-    int64_t axis = movement::axis_in(ic, ic.node.attr_int("axis", -1), rank);
-    int64_t k = -1;
+    int64_t axis = movement::axis_in(ic, "attribute 'axis'", ic.node.attr_int("axis", -1), rank);
+    const std::string what = ic.opset < 10 ? "attribute 'k'" : "input 'K'";
+    const Tensor* v = ic.opset < 10 ? nullptr : ic.value(1);
+    int64_t k = -1;  // unknown until run time
     if (ic.opset < 10) {
       k = ic.node.required_int("k");
-    } else if (const Tensor* v = ic.value(1)) {
-      std::vector<int64_t> kv = movement::int_values(ic, *v);
-      if (kv.size() != 1) ic.fail("K must hold one value");
+    } else if (v) {
+      std::vector<int64_t> kv = movement::int_values(ic, what, *v);
+      if (kv.size() != 1) ic.fail(cat(what, " must hold one value, not ", kv.size()));
       k = kv[0];
     }
-    if (k < -1 || (k >= 0 && x.shape[axis] >= 0 && k > x.shape[axis]))
-      ic.fail(cat("k = ", k, " is out of range for an axis of size ", x.shape[axis]));
+    if ((ic.opset < 10 || v) && k < 0) ic.fail(cat(what, " = ", k, " is negative"));
+    if (x.shape[axis] >= 0 && k > x.shape[axis])
+      ic.fail(cat(what, " = ", k, " is out of range for an axis of size ", x.shape[axis]));
     Shape out = x.shape;
     out[axis] = k;
     ic.set_output(0, x.dtype, out);

@@ -6,6 +6,15 @@
 namespace sinter {
 namespace {
 
+// The input's rank plus one per axis, which must stay within kMaxRank.
+int64_t output_rank(const InferContext& ic, const std::string& what, size_t rank, uint64_t axes) {
+  const auto bound = static_cast<uint64_t>(movement::kMaxRank);
+  if (axes > bound || rank + axes > bound)
+    ic.fail(cat(what, " has ", axes, " entries: a rank-", rank,
+                " input would pass the largest rank ", movement::kMaxRank));
+  return static_cast<int64_t>(rank + axes);
+}
+
 OpDef make_unsqueeze() {
   OpDef def;
   def.type = "Unsqueeze";
@@ -13,17 +22,19 @@ OpDef make_unsqueeze() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     std::vector<int64_t> axes;
+    const std::string what = movement::arg_name(ic.opset >= 13, "axes");
     if (ic.opset >= 13) {
       const Tensor* v = ic.value(1);
       if (!v) {
         const ValueType& a = ic.input(1);
-        if (x.has_shape && a.has_shape && a.shape.size() == 1 && a.shape[0] >= 0)
-          ic.set_output(0, x.dtype, Shape(x.shape.size() + a.shape[0], -1));
-        else
+        if (x.has_shape && a.has_shape && a.shape.size() == 1 && a.shape[0] >= 0) {
+          ic.set_output(0, x.dtype, Shape(output_rank(ic, what, x.shape.size(), a.shape[0]), -1));
+        } else {
           movement::set_output_rank_unknown(ic, 0, x.dtype);
+        }
         return;
       }
-      axes = movement::int_values(ic, *v);
+      axes = movement::int_values(ic, what, *v);
     } else {
       if (!ic.node.has_attr("axes")) ic.fail("missing required attribute 'axes'");
       axes = ic.node.attr_ints("axes");
@@ -32,11 +43,11 @@ OpDef make_unsqueeze() {
       movement::set_output_rank_unknown(ic, 0, x.dtype);
       return;
     }
-    int64_t out_rank = static_cast<int64_t>(x.shape.size() + axes.size());
+    const int64_t out_rank = output_rank(ic, what, x.shape.size(), axes.size());
     std::vector<bool> inserted(out_rank, false);
-    for (int64_t a : axes) {
-      int64_t ax = movement::axis_in(ic, a, out_rank);
-      if (inserted[ax]) ic.fail(cat("axis ", a, " is listed twice"));
+    for (size_t i = 0; i < axes.size(); ++i) {
+      int64_t ax = movement::axis_in(ic, cat(what, "[", i, "]"), axes[i], out_rank);
+      if (inserted[ax]) ic.fail(cat(what, " lists axis ", ax, " twice"));
       inserted[ax] = true;
     }
     Shape out;

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -31,6 +33,16 @@ TEST(ArgMax, BadAxis) {
       },
       "out of range");
   expect_node_error([] { run(make_node("ArgMax", 1), 13, {iota_f({0, 2})}); }, "size 0");
+}
+
+TEST(ArgMax, HostileAxisNamesTheAttribute) {
+  for (const char* op : {"ArgMax", "ArgMin"})
+    for (int64_t axis : {int64_t{2}, int64_t{-3}, std::numeric_limits<int64_t>::min()})
+      expect_error<ModelError>(
+          [&] {
+            run(make_node(op, 1, 1, {{"axis", axis}}), 13, {iota_f({2, 3})});
+          },
+          {"attribute 'axis' = " + std::to_string(axis), "out of range for rank 2"});
 }
 
 }  // namespace sinter::test

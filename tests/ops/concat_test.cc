@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -67,6 +69,52 @@ TEST(Split, BadSplits) {
   expect_node_error([] {
     run(make_node("Split", 1, 2, {{"axis", int64_t{1}}}), 13, {iota_f({6})});
   });
+}
+
+constexpr int64_t kBig = int64_t{1} << 62;
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+
+TEST(Concat, HostileAxisNamesTheAttribute) {
+  for (int64_t axis : {int64_t{2}, int64_t{-3}, kMin, kBig})
+    expect_error<ModelError>(
+        [&] {
+          run(make_node("Concat", 2, 1, {{"axis", axis}}), 13, {iota_f({1, 2}), iota_f({1, 2})});
+        },
+        {"attribute 'axis' = " + std::to_string(axis), "out of range for rank 2"});
+  // Two inputs of 2^62 elements along the axis: the sum leaves int64.
+  expect_error<ModelError>(
+      [] {
+        infer(make_node("Concat", 2, 1, {{"axis", int64_t{0}}}), 13,
+              {vt(DType::kFloat32, {kBig, 1}), vt(DType::kFloat32, {kBig, 1})});
+      },
+      {"attribute 'axis' = 0", "overflow"});
+}
+
+TEST(Split, HostileSizesNameTheArgument) {
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Split", 2, 2), 13, {iota_f({4}), i64({5, -1})});
+      },
+      {"input 'split'[1] = -1 is negative"});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Split", 2, 3), 13, {iota_f({4}), i64({kBig, kBig, kBig})});
+      },
+      {"input 'split'", "overflow"});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Split", 1, 2, {{"split", std::vector<int64_t>{kMin, 4}}}), 11,
+            {iota_f({4})});
+      },
+      {"attribute 'split'[0] = " + std::to_string(kMin)});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Split", 1, 2, {{"axis", kMin}}), 13, {iota_f({4})});
+      },
+      {"attribute 'axis' = " + std::to_string(kMin), "out of range"});
+  // No outputs would mean a division by zero for equal parts.
+  expect_error<ModelError>([] { run(make_node("Split", 1, 0), 13, {iota_f({4})}); },
+                           {"at least one output"});
 }
 
 }  // namespace sinter::test

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -66,6 +68,25 @@ TEST(ConstantOfShape, BadInput) {
   expect_node_error([] {
     run(make_node("ConstantOfShape", 1, 1, {{"value", t<float>({2}, {1, 2})}}), 13, {i64({2})});
   });
+}
+
+TEST(ConstantOfShape, HostileShapesNameTheInput) {
+  Node n = make_node("ConstantOfShape", 1);
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {i64({2, std::numeric_limits<int64_t>::min()})});
+      },
+      {"input 'input'[1]", "is negative"});
+  // 2^32 * 2^32 elements overflow; 2^62 floats are more than 2^63 bytes.
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {i64({int64_t{1} << 32, int64_t{1} << 32})});
+      },
+      {"input 'input'", "2^63 bytes"});
+  expect_error<ModelError>([&] { run(n, 13, {i64({int64_t{1} << 62})}); },
+                           {"input 'input'", "2^63 bytes"});
+  expect_error<ModelError>([&] { run(n, 13, {i64(std::vector<int64_t>(65, 1))}); },
+                           {"input 'input' has 65 entries"});
 }
 
 }  // namespace sinter::test

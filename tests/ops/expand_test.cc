@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -34,6 +36,60 @@ TEST(Tile, RepeatsEachDim) {
 TEST(Tile, BadRepeats) {
   expect_node_error([] { run(make_node("Tile", 2), 13, {iota_f({2}), i64({1, 1})}); }, "repeats");
   expect_node_error([] { run(make_node("Tile", 2), 13, {iota_f({2}), i64({-1})}); });
+}
+
+constexpr int64_t kBig = int64_t{1} << 62;
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+
+TEST(Expand, HostileShapesNameTheInput) {
+  Node n = make_node("Expand", 2);
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({1}), i64({2, -2})});
+      },
+      {"input 'shape'[1] = -2 is negative"});
+  expect_error<ModelError>([&] { run(n, 13, {iota_f({1}), i64({kMin})}); }, {"input 'shape'[0]"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({1}), i64({kBig, 4})});
+      },
+      {"input 'shape'", "2^63 bytes"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({3}), i64({2})});
+      },
+      {"input 'shape' = [2] does not broadcast"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({1}), i64(std::vector<int64_t>(65, 1))});
+      },
+      {"input 'shape' has 65 entries"});
+}
+
+TEST(Tile, HostileRepeatsNameTheInput) {
+  Node n = make_node("Tile", 2);
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({2, 2}), i64({1, -3})});
+      },
+      {"input 'repeats'[1] = -3 is negative"});
+  expect_error<ModelError>([&] { run(n, 13, {iota_f({2}), i64({kMin})}); }, {"input 'repeats'[0]"});
+  // 3 * 2^62 leaves int64; 2^31 * 2^31 * 4 bytes does not fit either.
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({3}), i64({kBig})});
+      },
+      {"input 'repeats'", "overflow"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({1, 1}), i64({int64_t{1} << 31, int64_t{1} << 31})});
+      },
+      {"input 'repeats'", "2^63 bytes"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({2}), i64({1, 1})});
+      },
+      {"input 'repeats' has 2 entries"});
 }
 
 }  // namespace sinter::test

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -53,6 +55,20 @@ TEST(Gather, RuntimeIndexOutOfRange) {
   kc.inputs = {&x, &idx};
   kc.outputs = {&y};
   expect_node_error([&] { k->run(kc); }, "out of range");
+}
+
+TEST(Gather, HostileAxisNamesTheAttribute) {
+  for (int64_t axis : {int64_t{2}, std::numeric_limits<int64_t>::min()})
+    expect_error<ModelError>(
+        [&] {
+          run(make_node("Gather", 2, 1, {{"axis", axis}}), 13, {iota_f({3, 2}), i64({0})});
+        },
+        {"attribute 'axis' = " + std::to_string(axis), "out of range for rank 2"});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Gather", 2), 13, {iota_f({3}), i64({std::numeric_limits<int64_t>::min()})});
+      },
+      {"input 'indices' holds"});
 }
 
 }  // namespace sinter::test

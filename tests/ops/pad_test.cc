@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -47,6 +49,58 @@ TEST(Pad, BadArguments) {
   expect_node_error([] {
     run(make_node("Pad", 2, 1, {{"mode", std::string("wrap")}}), 13, {iota_f({2}), i64({1, 1})});
   });
+}
+
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+
+TEST(Pad, HostilePadsNameTheArgument) {
+  Node n = make_node("Pad", 2);
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({2, 3}), i64({0, kMin, 0, 0})});
+      },
+      {"input 'pads'[1] = " + std::to_string(kMin), "crops more than dim 1"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({2, 3}), i64({0, kMax, 0, kMax})});
+      },
+      {"input 'pads'", "overflow"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({3}), i64({int64_t{1} << 61, 0})});
+      },
+      {"input 'pads'", "2^63 bytes"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({3}), i64({-2, -2})});
+      },
+      {"input 'pads' (-2, -2) crop dim 0 of size 3 below zero"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({3}), i64({1, 1, 1})});
+      },
+      {"input 'pads' has 3 entries for a rank-1 input"});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Pad", 1, 1, {{"pads", std::vector<int64_t>{-4, 0}}}), 10, {iota_f({3})});
+      },
+      {"attribute 'pads'[0] = -4"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({3}), t<float>({2}, {1, 1})});
+      },
+      {"input 'pads' must be an int64 tensor"});
+}
+
+TEST(Pad, ConstantValueOfAnotherTypeIsRefused) {
+  // Its bytes would be read as the data's type.
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Pad", 3), 13,
+            {t<double>({1}, {1}), i64({1, 1}), Tensor::scalar<float>(2.f)});
+      },
+      {"input 'constant_value' is float32"});
 }
 
 }  // namespace sinter::test

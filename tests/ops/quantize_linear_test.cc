@@ -208,6 +208,24 @@ TEST(QuantizeLinear, InfersOutputTypeFromZeroPoint) {
   EXPECT_EQ(out[0].dtype, DType::kFloat32);
 }
 
+TEST(QuantizeLinear, HostileAxisNamesTheAttribute) {
+  Tensor x = iota_f({2, 3});
+  Tensor scale3 = t<float>({3}, {1.f, 1.f, 1.f});
+  for (int64_t axis : {int64_t{1} << 62, std::numeric_limits<int64_t>::min(), int64_t{-3}}) {
+    expect_error<ModelError>(
+        [&] {
+          run(quantize({{"axis", axis}}), 13, {x, scale3, t<int8_t>({3}, {0, 0, 0})});
+        },
+        {"attribute 'axis' = " + std::to_string(axis), "out of range for rank 2"});
+    expect_error<ModelError>(
+        [&] {
+          run(dequantize({{"axis", axis}}), 13,
+              {t<int8_t>({2, 3}, {1, 2, 3, 4, 5, 6}), scale3, t<int8_t>({3}, {0, 0, 0})});
+        },
+        {"attribute 'axis' = " + std::to_string(axis), "out of range for rank 2"});
+  }
+}
+
 TEST(QuantizeLinear, BadScalesZeroPointsAndAxes) {
   Tensor x = iota_f({2, 3});
   Tensor scale3 = t<float>({3}, {1.f, 1.f, 1.f});
@@ -222,7 +240,7 @@ TEST(QuantizeLinear, BadScalesZeroPointsAndAxes) {
       [&] {
         run(quantize({{"axis", int64_t{2}}}), 13, {x, scale3, zp3});
       },
-      "axis 2 is out of range");
+      "attribute 'axis' = 2 is out of range");
   expect_node_error(
       [&] {
         run(quantize(), 13, {x, scale3, Tensor::scalar<int8_t>(0)});

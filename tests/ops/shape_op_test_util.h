@@ -92,4 +92,22 @@ void expect_node_error(F&& fn, const std::string& fragment = "") {
   }
 }
 
+// Expects `fn` to throw an E of one line that names the node (`node` is its name) and holds every
+// fragment: how tests check that a bad attribute or input is reported by name.
+template <class E, class F>
+void expect_error(F&& fn, const std::vector<std::string>& fragments,
+                  const std::string& node = "node_under_test") {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an error naming " << ::testing::PrintToString(fragments);
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("node '" + node + "'"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    for (const std::string& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << msg;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "an error of the wrong type: " << e.what();
+  }
+}
+
 }  // namespace sinter::test

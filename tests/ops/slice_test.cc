@@ -66,4 +66,60 @@ TEST(Slice, BadArguments) {
   expect_node_error([&] { run(n, 13, {iota_f({5}), i64({0, 1}), i64({2}), i64({0}), i64({1})}); });
 }
 
+TEST(Slice, ExtremeStepsStayInsideTheTensor) {
+  Node n = make_node("Slice", 5);
+  // The magnitude of INT64_MIN does not fit int64; a step taken once is never applied.
+  expect_tensor<float>(run(n, 13, {iota_f({5}), i64({4}), i64({kMin}), i64({0}), i64({kMin})})[0],
+                       {1}, {4});
+  expect_tensor<float>(
+      run(n, 13, {iota_f({3, 2}), i64({2, 0}), i64({kMin, 2}), i64({0, 1}), i64({kMin, 1})})[0],
+      {1, 2}, {4, 5});
+  expect_tensor<float>(
+      run(n, 13,
+          {iota_f({3, 2}), i64({0, 1}), i64({kMax, kMax}), i64({0, 1}), i64({kMax, kMax})})[0],
+      {1, 1}, {1});
+}
+
+TEST(Slice, HostileArgumentsNameTheArgument) {
+  Node n = make_node("Slice", 5);
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({5}), i64({0}), i64({2}), i64({0}), i64({0})});
+      },
+      {"input 'steps'[0] is 0"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({5}), i64({0}), i64({2}), i64({kMin}), i64({1})});
+      },
+      {"input 'axes'[0] = " + std::to_string(kMin), "out of range"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({2, 5}), i64({0, 0}), i64({2, 2}), i64({1, -1}), i64({1, 1})});
+      },
+      {"input 'axes' lists axis 1 twice"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 13, {iota_f({5}), i64({0, 0}), i64({2}), i64({0}), i64({1})});
+      },
+      {"input 'starts' has 2 entries but input 'ends' has 1"});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("Slice", 1, 1,
+                      {{"starts", std::vector<int64_t>{0}},
+                       {"ends", std::vector<int64_t>{1}},
+                       {"axes", std::vector<int64_t>{3}}}),
+            9, {iota_f({5})});
+      },
+      {"attribute 'axes'[0] = 3"});
+  expect_error<ModelError>(
+      [] {
+        Tensor axes = i64({7});
+        infer(make_node("Slice", 4), 13,
+              {vt(DType::kFloat32, {2, 5}), vt(DType::kInt64, {1}), vt(DType::kInt64, {1}),
+               vt(DType::kInt64, {1})},
+              {nullptr, nullptr, nullptr, &axes});
+      },
+      {"input 'axes'[0] = 7"});
+}
+
 }  // namespace sinter::test

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -26,6 +28,30 @@ TEST(TopK, BadK) {
       },
       "out of range");
   expect_node_error([] { run(make_node("TopK", 2, 2), 11, {iota_f({3}), i64({1, 2})}); });
+}
+
+TEST(TopK, HostileKAndAxisNameTheArgument) {
+  Node n = make_node("TopK", 2, 2);
+  expect_error<ModelError>(
+      [&] {
+        run(n, 11, {iota_f({3}), i64({-1})});
+      },
+      {"input 'K' = -1 is negative"});
+  expect_error<ModelError>(
+      [&] {
+        run(n, 11, {iota_f({3}), i64({std::numeric_limits<int64_t>::max()})});
+      },
+      {"input 'K' = " + std::to_string(std::numeric_limits<int64_t>::max()), "out of range"});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("TopK", 1, 2, {{"k", int64_t{-5}}}), 9, {iota_f({3})});
+      },
+      {"attribute 'k' = -5 is negative"});
+  expect_error<ModelError>(
+      [] {
+        run(make_node("TopK", 2, 2, {{"axis", int64_t{1} << 32}}), 11, {iota_f({3}), i64({1})});
+      },
+      {"attribute 'axis' = 4294967296", "out of range"});
 }
 
 }  // namespace sinter::test
