@@ -97,7 +97,8 @@ OpDef make_conv_grad(const char* type, const char* shape_attr, bool data) {
     const std::vector<int64_t> attr = ic.node.attr_ints(shape_attr);
     const Shape shape(attr.begin(), attr.end());
     if (shape.size() < 3 || shape.size() > 4 || !shape_is_static(shape))
-      ic.fail(cat("needs a static rank-3 or -4 ", shape_attr));
+      ic.fail(cat("attribute '", shape_attr, "' = ", shape_str(shape),
+                  " must be a static shape of rank 3 or 4"));
     // dY must be exactly what the forward Conv of these shapes produced: the kernels index by it.
     const Shape& x = data ? shape : ic.input(0).shape;
     const Shape& w = data ? ic.input(1).shape : shape;
@@ -112,7 +113,8 @@ OpDef make_conv_grad(const char* type, const char* shape_attr, bool data) {
       ic.fail(e.what());
     }
     const Shape want = x.size() == 3 ? Shape{s.N, s.M, s.OW()} : Shape{s.N, s.M, s.OH(), s.OW()};
-    if (dy != want || w[1] * s.group != s.C)
+    // validate() checked that group divides C; dividing cannot overflow where w[1] * group could.
+    if (dy != want || w[1] != s.C / s.group)
       ic.fail(cat("dY ", shape_str(dy), " does not match a Conv of X ", shape_str(x), " and W ",
                   shape_str(w)));
     ic.set_output(0, DType::kFloat32, shape);

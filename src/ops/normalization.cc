@@ -170,7 +170,8 @@ OpDef make_layer_normalization() {
     }
     const int64_t rank = static_cast<int64_t>(x.shape.size());
     int64_t axis = ic.node.attr_int("axis", -1);
-    if (axis < -rank || axis >= rank) ic.fail(cat("axis ", axis, " out of range for rank ", rank));
+    if (axis < -rank || axis >= rank)
+      ic.fail(cat("attribute 'axis' = ", axis, " is out of range for rank ", rank));
     if (axis < 0) axis += rank;
     Shape norm(x.shape.begin() + axis, x.shape.end());
     for (size_t i = 1; i < 3; ++i) {

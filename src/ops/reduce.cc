@@ -8,8 +8,8 @@
 #include <limits>
 #include <utility>
 
+#include "ops/data_movement_util.h"
 #include "ops/gradient.h"
-#include "ops/op_registry.h"
 
 namespace sinter {
 namespace {
@@ -27,14 +27,26 @@ bool axes_from_input(const Node& node, int64_t opset, const ReduceSpec& spec) {
   return opset >= spec.axes_input_since;
 }
 
-// Reduced-axis mask for a given input rank; throws naming the node for bad axes.
-std::vector<bool> reduced_mask(const Node& node, int64_t rank, const std::vector<int64_t>& axes,
-                               bool noop_with_empty) {
+// How errors name the axes: an attribute or, from `axes_input_since`, an input.
+std::string axes_name(int64_t opset, const ReduceSpec& spec) {
+  return movement::arg_name(opset >= spec.axes_input_since, "axes");
+}
+
+// Reduced-axis mask for a given input rank; throws naming the node and `what` (the axes) for axes
+// out of range or listed twice.
+std::vector<bool> reduced_mask(const Node& node, const std::string& what, int64_t rank,
+                               const std::vector<int64_t>& axes, bool noop_with_empty) {
   std::vector<bool> mask(rank, axes.empty() && !noop_with_empty);
-  for (int64_t a : axes) {
+  std::vector<bool> seen(rank, false);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const int64_t a = axes[i];
     if (a < -rank || a >= rank)
-      throw ModelError(cat(node.describe(), ": axis ", a, " out of range for rank ", rank));
-    mask[a < 0 ? a + rank : a] = true;
+      throw ModelError(
+          cat(node.describe(), ": ", what, "[", i, "] = ", a, " is out of range for rank ", rank));
+    const int64_t axis = a < 0 ? a + rank : a;
+    if (seen[axis])
+      throw ModelError(cat(node.describe(), ": ", what, " lists axis ", axis, " twice"));
+    seen[axis] = mask[axis] = true;
   }
   return mask;
 }
@@ -58,13 +70,13 @@ OpDef make_reduce(ReduceSpec spec) {
     const bool noop = ic.node.attr_int("noop_with_empty_axes", 0) != 0;
     if (axes_from_input(ic.node, ic.opset, spec)) {
       if (ic.has_input(1)) {
-        if (ic.input(1).dtype != DType::kInt64) ic.fail("axes must be int64");
+        if (ic.input(1).dtype != DType::kInt64) ic.fail("input 'axes' must be int64");
         axes = ic.required_value(1).to_int64_vector();
       }
     } else {
       axes = ic.node.attr_ints("axes");
     }
-    std::vector<bool> mask = reduced_mask(ic.node, rank, axes, noop);
+    std::vector<bool> mask = reduced_mask(ic.node, axes_name(ic.opset, spec), rank, axes, noop);
     const bool keep = ic.node.attr_int("keepdims", 1) != 0;
     Shape out;
     for (int64_t i = 0; i < rank; ++i) {
@@ -88,10 +100,11 @@ OpDef make_reduce(ReduceSpec spec) {
                                                  ? std::vector<int64_t>{}
                                                  : ki.node.attr_ints("axes");
       Node node = ki.node;
+      const std::string what = axes_name(ki.opset, spec);
       return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
         const Tensor& x = ctx.in(0);
         const std::vector<int64_t> axes = axes_input ? ctx.in(1).to_int64_vector() : attr_axes;
-        const std::vector<bool> mask = reduced_mask(node, x.rank(), axes, noop);
+        const std::vector<bool> mask = reduced_mask(node, what, x.rank(), axes, noop);
         Tensor& y = ctx.out(0);
         switch (x.dtype()) {
           case DType::kFloat32:
@@ -134,8 +147,8 @@ std::function<void(GradientContext&)> reduce_gradient(ReduceSpec spec) {
       axes = g.node().attr_ints("axes");
     }
     const bool noop = g.node().attr_int("noop_with_empty_axes", 0) != 0;
-    const std::vector<bool> mask =
-        reduced_mask(g.node(), static_cast<int64_t>(x.size()), axes, noop);
+    const std::vector<bool> mask = reduced_mask(g.node(), axes_name(g.opset(), spec),
+                                                static_cast<int64_t>(x.size()), axes, noop);
     Shape kept = x;
     int64_t count = 1;
     for (size_t i = 0; i < x.size(); ++i)

@@ -13,7 +13,8 @@ namespace {
 int64_t softmax_axis(const Node& node, int64_t opset, int64_t rank) {
   const int64_t axis = node.attr_int("axis", opset >= 13 ? -1 : 1);
   if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
-    throw ModelError(cat(node.describe(), ": axis ", axis, " out of range for rank ", rank));
+    throw ModelError(
+        cat(node.describe(), ": attribute 'axis' = ", axis, " is out of range for rank ", rank));
   return axis < 0 ? axis + rank : axis;
 }
 

@@ -162,23 +162,28 @@ OpDef make_transpose() {
   def.type = "Transpose";
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
+    const std::string what = "attribute 'perm'";
     if (!x.has_shape) {
       if (!ic.node.has_attr("perm")) {
         movement::set_output_rank_unknown(ic, 0, x.dtype);
         return;
       }
-      ic.set_output(0, x.dtype, Shape(ic.node.attr_ints("perm").size(), -1));
+      const size_t rank = ic.node.attr_ints("perm").size();
+      movement::require_rank_bound(ic, what, rank);
+      ic.set_output(0, x.dtype, Shape(rank, -1));
       return;
     }
     int64_t rank = static_cast<int64_t>(x.shape.size());
     std::vector<int64_t> perm = perm_of(ic.node, rank);
     if (static_cast<int64_t>(perm.size()) != rank)
-      ic.fail(cat("perm has ", perm.size(), " entries for a rank-", rank, " input"));
+      ic.fail(cat(what, " has ", perm.size(), " entries for a rank-", rank, " input"));
     std::vector<bool> seen(rank, false);
     Shape out(rank);
     for (int64_t i = 0; i < rank; ++i) {
       int64_t p = perm[i];
-      if (p < 0 || p >= rank || seen[p]) ic.fail("perm is not a permutation of the input dims");
+      if (p < 0 || p >= rank || seen[p])
+        ic.fail(
+            cat(what, " = ", movement::list_str(perm), " is not a permutation of 0..", rank - 1));
       seen[p] = true;
       out[i] = x.shape[p];
     }

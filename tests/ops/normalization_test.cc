@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "math_op_test_util.h"
+#include "shape_op_test_util.h"
 
 namespace sinter::testing {
 namespace {
@@ -57,6 +59,16 @@ TEST(LayerNormalizationOp, NormalizesTrailingAxesWithStats) {
   expect_values(outs[1], {2, 4}, 1e-6);
   expect_values(outs[2], {1, 0.5}, 1e-6);
   EXPECT_EQ(shape_str(outs[1].shape()), "[2,1]");
+}
+
+TEST(LayerNormalizationOp, HostileAxisNamesTheAttribute) {
+  Tensor x = random_tensor({2, 3}, 1), scale = random_tensor({3}, 2);
+  for (int64_t axis : {int64_t{2}, std::numeric_limits<int64_t>::max()})
+    test::expect_error<ModelError>(
+        [&] {
+          run1(make_node("LayerNormalization", 2, {{"axis", axis}}), 17, {&x, &scale});
+        },
+        {"attribute 'axis' = " + std::to_string(axis), "out of range"}, "n0");
 }
 
 }  // namespace

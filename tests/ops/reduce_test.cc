@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "math_op_test_util.h"
+#include "shape_op_test_util.h"
 
 namespace sinter::testing {
 namespace {
@@ -114,6 +117,28 @@ TEST(ReduceOp, FastMatchesReference) {
   Tensor ints = Tensor::from_vector<int64_t>({2, 3}, {1, 2, 3, 4, 5, 6});
   expect_values(run1(make_node("ReduceSum", 1, {{"axes", std::vector<int64_t>{0}}}), 11, {&ints}),
                 {5, 7, 9});
+}
+
+TEST(ReduceOp, HostileAxesNameTheArgument) {
+  Tensor x = iota({2, 3});
+  // Attributes up to opset 17 (ReduceMean), an input from opset 13 (ReduceSum).
+  test::expect_error<ModelError>(
+      [&] {
+        run1(make_node("ReduceMean", 1, {{"axes", std::vector<int64_t>{0, int64_t{1} << 62}}}), 13,
+             {&x});
+      },
+      {"attribute 'axes'[1] = 4611686018427387904", "out of range for rank 2"}, "n0");
+  test::expect_error<ModelError>(
+      [&] {
+        run1(make_node("ReduceMean", 1, {{"axes", std::vector<int64_t>{1, -1}}}), 13, {&x});
+      },
+      {"attribute 'axes' lists axis 1 twice"}, "n0");
+  Tensor axes = Tensor::from_vector<int64_t>({1}, {std::numeric_limits<int64_t>::min()});
+  test::expect_error<ModelError>(
+      [&] {
+        run1(make_node("ReduceSum", 2), 13, {&x, &axes});
+      },
+      {"input 'axes'[0] = -9223372036854775808"}, "n0");
 }
 
 }  // namespace

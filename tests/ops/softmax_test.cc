@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "math_op_test_util.h"
+#include "shape_op_test_util.h"
 
 namespace sinter::testing {
 namespace {
@@ -56,6 +58,18 @@ TEST(SoftmaxOp, BadAxisNamesTheNode) {
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("Softmax node 'sm'"), std::string::npos);
   }
+}
+
+TEST(SoftmaxOp, HostileAxisNamesTheAttribute) {
+  Tensor x = random_tensor({2, 3}, 1);
+  for (const char* op : {"Softmax", "LogSoftmax"})
+    for (int64_t axis : {int64_t{2}, int64_t{-3}, std::numeric_limits<int64_t>::min()})
+      for (int64_t opset : {11, 13})
+        test::expect_error<ModelError>(
+            [&] {
+              run1(make_node(op, 1, {{"axis", axis}}), opset, {&x});
+            },
+            {"attribute 'axis' = " + std::to_string(axis), "out of range"}, "n0");
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -72,6 +73,32 @@ TEST(Transpose, BlockedMatchesReference) {
           << shape_str(c.shape) << " " << dtype_name(dt);
     }
   }
+}
+
+TEST(Transpose, HostilePermNamesTheAttribute) {
+  auto transpose = [](std::vector<int64_t> perm) {
+    return make_node("Transpose", 1, 1, {{"perm", perm}});
+  };
+  expect_error<ModelError>(
+      [&] {
+        run(transpose({0, 0}), 13, {iota_f({2, 2})});
+      },
+      {"attribute 'perm' = [0,0] is not a permutation of 0..1"});
+  expect_error<ModelError>(
+      [&] {
+        run(transpose({0, -1}), 13, {iota_f({2, 2})});
+      },
+      {"attribute 'perm' = [0,-1] is not a permutation"});
+  expect_error<ModelError>(
+      [&] {
+        run(transpose({std::numeric_limits<int64_t>::max(), 0}), 13, {iota_f({2, 2})});
+      },
+      {"attribute 'perm' = [9223372036854775807,0]"});
+  expect_error<ModelError>(
+      [&] {
+        run(transpose({1, 0, 2}), 13, {iota_f({2, 2})});
+      },
+      {"attribute 'perm' has 3 entries for a rank-2 input"});
 }
 
 }  // namespace sinter::test
