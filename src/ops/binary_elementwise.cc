@@ -8,6 +8,7 @@
 
 #include "kernels/eltwise/binary.h"
 #include "ops/gradient.h"
+#include "ops/integer_semantics.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -53,18 +54,19 @@ void broadcast_loop(const T* a, const Shape& as, const U* b, const Shape& bs, T*
   }
 }
 
+// Overflow wraps around (see ops/integer_semantics.h).
 template <class T>
 T integer_apply(BinaryOp op, T a, T b, const Node& node) {
   switch (op) {
     case BinaryOp::kAdd:
-      return a + b;
+      return wrapping_add(a, b);
     case BinaryOp::kSub:
-      return a - b;
+      return wrapping_sub(a, b);
     case BinaryOp::kMul:
-      return a * b;
+      return wrapping_mul(a, b);
     case BinaryOp::kDiv:
       if (b == 0) throw InputError(cat(node.describe(), ": integer division by zero"));
-      return a / b;
+      return wrapping_div(a, b);
     case BinaryOp::kMax:
       return std::max(a, b);
     case BinaryOp::kMin:

@@ -1,8 +1,10 @@
 // Cast: converts element types among float32/64, float16, the integer types and bool. The target
-// is an ONNX TensorProto data type number in 'to'.
+// is an ONNX TensorProto data type number in 'to'. Floats out of an integer type's range saturate
+// and NaN becomes 0 (ONNX leaves both undefined).
 #include <cmath>
 
 #include "ops/data_movement_util.h"
+#include "ops/integer_semantics.h"
 
 namespace sinter {
 namespace {
@@ -29,7 +31,8 @@ DType dtype_from_onnx(int64_t code, const std::string& who) {
     case 11:
       return DType::kFloat64;
   }
-  throw UnsupportedError(cat(who, ": cannot cast to ONNX data type ", code));
+  throw UnsupportedError(
+      cat(who, ": attribute 'to' = ", code, " is not a data type sinter casts to"));
 }
 
 float half_to_float(uint16_t h) {
@@ -86,7 +89,7 @@ void convert(const From* in, To* out, int64_t n) {
     if constexpr (std::is_same_v<To, bool>)
       out[i] = in[i] != From{};
     else
-      out[i] = static_cast<To>(in[i]);
+      out[i] = saturate_cast<To>(in[i]);
   }
 }
 

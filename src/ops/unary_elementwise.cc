@@ -8,6 +8,7 @@
 
 #include "kernels/eltwise/unary.h"
 #include "ops/gradient.h"
+#include "ops/integer_semantics.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -49,8 +50,8 @@ template <class T>
 std::pair<T, T> clip_bounds(const Node& node, int64_t opset, const KernelContext& ctx) {
   T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
   if (opset < 11) {
-    lo = static_cast<T>(node.attr_float("min", static_cast<float>(lo)));
-    hi = static_cast<T>(node.attr_float("max", static_cast<float>(hi)));
+    lo = saturate_cast<T>(node.attr_float("min", static_cast<float>(lo)));
+    hi = saturate_cast<T>(node.attr_float("max", static_cast<float>(hi)));
     if constexpr (std::is_floating_point_v<T>) {
       if (!node.has_attr("min")) lo = -std::numeric_limits<T>::infinity();
       if (!node.has_attr("max")) hi = std::numeric_limits<T>::infinity();
@@ -78,10 +79,11 @@ void run_integer(const UnarySpec& spec, const Node& node, int64_t opset, KernelC
   T* y = ctx.out(0).data<T>();
   const int64_t n = ctx.in(0).numel();
   const std::string type = spec.type;
+  // The negation of the smallest value wraps to itself (see ops/integer_semantics.h).
   if (type == "Neg") {
-    for (int64_t i = 0; i < n; ++i) y[i] = -x[i];
+    for (int64_t i = 0; i < n; ++i) y[i] = wrapping_neg(x[i]);
   } else if (type == "Abs") {
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0 ? -x[i] : x[i];
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0 ? wrapping_neg(x[i]) : x[i];
   } else if (type == "Relu") {
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : 0;
   } else if (type == "Sign") {

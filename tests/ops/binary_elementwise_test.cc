@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "math_op_test_util.h"
 
@@ -74,6 +75,28 @@ TEST(BinaryOp, IncompatibleShapesNameTheNode) {
   }
   Tensor i = Tensor::from_vector<int64_t>({3}, {1, 2, 3}), f = random_tensor({3}, 3);
   EXPECT_THROW(run1(make_node("Add", 2), 13, {&i, &f}), ModelError);
+}
+
+// Integer overflow wraps around instead of being undefined; INT64_MIN / -1 used to trap (SIGFPE).
+TEST(BinaryOp, IntegerOverflowWraps) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  Tensor a = Tensor::from_vector<int64_t>({2}, {kMin, kMax});
+  Tensor m1 = Tensor::scalar<int64_t>(-1), two = Tensor::scalar<int64_t>(2);
+  auto values = [](const Tensor& t) {
+    return std::vector<int64_t>(t.data<int64_t>(), t.data<int64_t>() + t.numel());
+  };
+  EXPECT_EQ(values(run1(make_node("Div", 2), 13, {&a, &m1})), (std::vector<int64_t>{kMin, -kMax}));
+  EXPECT_EQ(values(run1(make_node("Mul", 2), 13, {&a, &two})), (std::vector<int64_t>{0, -2}));
+  EXPECT_EQ(values(run1(make_node("Add", 2), 13, {&a, &m1})),
+            (std::vector<int64_t>{kMax, kMax - 1}));
+  EXPECT_EQ(values(run1(make_node("Sub", 2), 13, {&a, &two})),
+            (std::vector<int64_t>{kMax - 1, kMax - 2}));
+  Tensor i32 = Tensor::from_vector<int32_t>({1}, {std::numeric_limits<int32_t>::min()});
+  Tensor i32m1 = Tensor::scalar<int32_t>(-1);
+  EXPECT_EQ(run1(make_node("Div", 2), 13, {&i32, &i32m1}).data<int32_t>()[0],
+            std::numeric_limits<int32_t>::min());
+  EXPECT_EQ(run1(make_node("Mul", 2), 13, {&i32, &i32}).data<int32_t>()[0], 0);
 }
 
 }  // namespace

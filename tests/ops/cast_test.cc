@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -39,8 +41,31 @@ TEST(Cast, Float16RoundTrip) {
 }
 
 TEST(Cast, UnsupportedTarget) {
-  expect_node_error([] { run(cast_to(8), 13, {iota_f({1})}); }, "data type 8");
+  expect_node_error([] { run(cast_to(8), 13, {iota_f({1})}); }, "attribute 'to' = 8");
   expect_node_error([] { run(make_node("Cast", 1), 13, {iota_f({1})}); }, "to");
+}
+
+// Out-of-range floats and NaN saturate instead of the undefined behaviour of a plain cast.
+TEST(Cast, FloatToIntSaturates) {
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor x =
+      t<float>({6}, {std::numeric_limits<float>::quiet_NaN(), inf, -inf, 1e20f, -1e20f, 3e9f});
+  constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
+  constexpr int32_t kMax32 = std::numeric_limits<int32_t>::max();
+  expect_tensor<int32_t>(run(cast_to(6), 13, {x})[0], {6},
+                         {0, kMax32, kMin32, kMax32, kMin32, kMax32});
+  constexpr int64_t kMin64 = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax64 = std::numeric_limits<int64_t>::max();
+  expect_tensor<int64_t>(run(cast_to(7), 13, {x})[0], {6},
+                         {0, kMax64, kMin64, kMax64, kMin64, 3000000000});
+  expect_tensor<uint8_t>(run(cast_to(2), 13, {t<double>({3}, {-1.5, 300, 254.9})})[0], {3},
+                         {0, 255, 254});
+}
+
+TEST(Cast, HostileTargetNamesTheAttribute) {
+  for (int64_t to : {int64_t{8}, int64_t{-1}, std::numeric_limits<int64_t>::max()})
+    expect_error<UnsupportedError>([&] { run(cast_to(to), 13, {iota_f({1})}); },
+                                   {"attribute 'to' = " + std::to_string(to)});
 }
 
 }  // namespace sinter::test

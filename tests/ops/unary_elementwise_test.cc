@@ -87,5 +87,20 @@ TEST(UnaryOp, IntegerNegAbsAndBadType) {
   }
 }
 
+// Negating the smallest integer wraps to itself; Clip's float attributes saturate to the integer
+// range (float(INT64_MAX), the default bound, does not convert back otherwise).
+TEST(UnaryOp, IntegerEdgesAreDefined) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  Tensor x = Tensor::from_vector<int64_t>({2}, {kMin, 3});
+  EXPECT_EQ(run1(make_node("Neg", 1), 13, {&x}).data<int64_t>()[0], kMin);
+  EXPECT_EQ(run1(make_node("Abs", 1), 13, {&x}).data<int64_t>()[0], kMin);
+  Tensor y = run1(make_node("Clip", 1), 6, {&x});
+  EXPECT_EQ(y.data<int64_t>()[0], kMin);
+  EXPECT_EQ(y.data<int64_t>()[1], 3);
+  y = run1(make_node("Clip", 1, {{"min", -1e30f}, {"max", 2.5f}}), 6, {&x});
+  EXPECT_EQ(y.data<int64_t>()[0], kMin);
+  EXPECT_EQ(y.data<int64_t>()[1], 2);
+}
+
 }  // namespace
 }  // namespace sinter::testing
