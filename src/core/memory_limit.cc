@@ -25,10 +25,11 @@ std::atomic<int64_t>& limit_bytes() {
 std::atomic<int64_t> in_use{0};
 
 [[noreturn]] void refuse(int64_t bytes, const std::string& what) {
-  throw MemoryLimitError(cat(what, " needs ", describe_bytes(bytes), ", but only ",
-                             describe_bytes(std::max<int64_t>(memory_limit() - memory_in_use(), 0)),
-                             " of the memory limit of ", describe_bytes(memory_limit()),
-                             " are free (--max-memory raises it)"));
+  const int64_t used = memory_in_use();
+  throw MemoryLimitError(cat(what, " needs ", describe_bytes(bytes), "; the memory limit is ",
+                             describe_bytes(memory_limit()),
+                             used > 0 ? cat(", ", describe_bytes(used), " of it in use") : "",
+                             " (--max-memory)"));
 }
 
 }  // namespace

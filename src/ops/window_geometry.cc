@@ -69,6 +69,13 @@ WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
       g.out[i] = -1;
       continue;
     }
+    // Padding past both the window and the input only adds outputs that see nothing but zeros;
+    // bounding it keeps a hostile pad from asking for gigabytes of them.
+    for (const int64_t pad : {g.pads_begin[i], g.pads_end[i]})
+      if (pad >= extent && pad > in[i])
+        throw ModelError(cat(node.describe(), ": attribute 'pads' holds ", pad,
+                             ", larger than both the window's extent ", extent, " and the input's ",
+                             in[i], " in spatial dim ", i));
     const int64_t padded = checked_add(checked_add(in[i], g.pads_begin[i]), g.pads_end[i]);
     if (padded < extent)
       throw ModelError(cat(node.describe(), ": window of extent ", extent,

@@ -24,8 +24,10 @@ struct Window2d {
 Window2d window_2d(const WindowGeometry& g);
 
 // Resolves the window attributes of `node` for spatial input sizes `in` (may hold -1) and
-// kernel sizes `kernel`. ceil_mode rounds output sizes up (pools only). Throws ModelError
-// naming the node for inconsistent attributes or windows larger than the padded input.
+// kernel sizes `kernel`. ceil_mode rounds output sizes up (pools only). Throws ModelError naming
+// the node and the attribute for inconsistent attributes, values outside [1, 2^31 - 1] (pads: [0,
+// 2^31 - 1]), a pad larger than both the window and the input, or a window larger than the padded
+// input.
 WindowGeometry window_geometry(const Node& node, const std::vector<int64_t>& in,
                                const std::vector<int64_t>& kernel, bool ceil_mode);
 

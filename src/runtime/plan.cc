@@ -173,15 +173,7 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
   }
   memory_ = plan_memory(buffers);
   peak_live_bytes_ = sinter::peak_live_bytes(buffers);
-  int64_t output_bytes = 0;
-  for (const Slot& slot : slots_)
-    if (slot.kind == SlotKind::kGraphOutput)
-      output_bytes = checked_add(output_bytes, slot_bytes(slot));
-  const auto arena_bytes = static_cast<int64_t>(memory_.arena_bytes);
-  check_memory_available(
-      checked_add(arena_bytes, output_bytes),
-      cat("running the model (", describe_bytes(arena_bytes), " of intermediate values, ",
-          describe_bytes(output_bytes), " of outputs)"));
+  check_memory_needs();
   arena_ = Tensor(DType::kUint8, {static_cast<int64_t>(memory_.arena_bytes)});
   auto* base = static_cast<std::byte*>(arena_.raw());
   for (size_t b = 0; b < buffers.size(); ++b) {
@@ -199,6 +191,20 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
     for (const auto& out : node.outputs)
       step.context.outputs.push_back(out.empty() ? nullptr : &slots_[slot_of(out)].tensor);
   }
+}
+
+void Plan::check_memory_needs() const {
+  int64_t needed = static_cast<int64_t>(memory_.arena_bytes);
+  const Slot* largest = nullptr;
+  for (const Slot& slot : slots_) {
+    if (slot.kind != SlotKind::kGraphOutput && slot.kind != SlotKind::kArena) continue;
+    if (slot.kind == SlotKind::kGraphOutput) needed = checked_add(needed, slot_bytes(slot));
+    if (!largest || slot_bytes(slot) > slot_bytes(*largest)) largest = &slot;
+  }
+  if (!largest || needed <= memory_limit() - memory_in_use()) return;
+  check_memory_available(
+      needed, cat("running the model (largest value '", largest->name, "', ",
+                  dtype_name(largest->type.dtype), " ", shape_str(largest->type.shape), ")"));
 }
 
 std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inputs,

@@ -65,6 +65,8 @@ class Plan {
 
  private:
   int slot_of(const std::string& value) const;
+  // Refuses, before anything is allocated, a plan whose arena and outputs pass the memory limit.
+  void check_memory_needs() const;
   // Points every view at its root's current storage (roots may be rebound per run).
   void bind_views();
 

@@ -1,5 +1,6 @@
-// Pooling: AVX2 bodies and the dispatcher (1 and 2 threads) against the reference loops over
-// kernels, strides, asymmetric pads, dilations, ceil_mode and count_include_pad. Tolerance: exact
+// Pooling: AVX2 and portable bodies and the dispatcher (1 and 2 threads) against the reference
+// loops over kernels, strides, asymmetric pads, dilations, ceil_mode, count_include_pad, and
+// windows and pads far larger than the input. Tolerance: exact
 // for max and average pooling (same additions in the same order; padding adds exact zeros),
 // 1e-6 relative for global average pooling (float partial sums vs a double sum).
 #include <gtest/gtest.h>
@@ -46,6 +47,10 @@ std::vector<Pool2dParams> cases() {
   add(1, 2, 20, 23, 4, 3, {1, 2, 1, 0}, true);         // stride 3: reference path
   add(1, 2, 15, 16, 3, 1, {1, 1, 1, 1}, false, 0, 2);  // dilation: reference path
   add(1, 3, 33, 5, 3, 2, {1, 1, 1, 1}, true);
+  add(1, 2, 5, 4, 9, 1, {4, 4, 4, 4}, false);           // windows wider than the input
+  add(1, 2, 5, 3, 300, 7, {150, 149, 149, 150}, true);  // mostly padding
+  add(1, 1, 6, 7, 4, 3, {3, 2, 3, 3}, true, 0, 3);      // dilation with pads
+  add(2, 1, 3, 2, 1, 5, {0, 0, 0, 0}, false, 0, 1000);  // dilation wider than the input
   return out;
 }
 
@@ -62,15 +67,18 @@ TEST(Pool2d, MatchesReference) {
     for (bool is_max : {true, false}) {
       std::vector<float> want(out_n), got(out_n);
       (is_max ? max_pool2d_reference : avg_pool2d_reference)(p, x.data(), want.data());
-      for (int variant = 0; variant < 4; ++variant) {
+      for (int variant = 0; variant < 5; ++variant) {
         if (variant == 0 && !(cpu_features().has_avx2_fma() && detail::pool2d_avx2_supports(p)))
           continue;
         std::fill(got.begin(), got.end(), -777.0f);
         if (variant == 0) {
           (is_max ? detail::max_pool2d_avx2 : detail::avg_pool2d_avx2)(p, x.data(), got.data(), 0,
                                                                        p.planes());
+        } else if (variant == 1) {
+          (is_max ? detail::max_pool2d_portable : detail::avg_pool2d_portable)(
+              p, x.data(), got.data(), 0, p.planes());
         } else {
-          ThreadPool* pool = variant == 1 ? nullptr : variant == 2 ? &pool1 : &pool2;
+          ThreadPool* pool = variant == 2 ? nullptr : variant == 3 ? &pool1 : &pool2;
           (is_max ? max_pool2d : avg_pool2d)(p, x.data(), got.data(), pool);
         }
         for (int64_t i = 0; i < out_n; ++i)

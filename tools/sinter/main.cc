@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli.h"
+#include "core/memory_limit.h"
 
 namespace {
 
@@ -30,6 +31,22 @@ int run_guarded(const std::function<int()>& action) {
   return 1;
 }
 
+// Every subcommand takes --max-memory: work that would need more is refused before it starts.
+void add_memory_limit_option(CLI::App& app) {
+  app.add_option_function<std::string>(
+         "--max-memory",
+         [](const std::string& text) {
+           try {
+             sinter::set_memory_limit(sinter::parse_byte_size(text));
+           } catch (const sinter::Error& e) {
+             throw CLI::ValidationError("--max-memory", e.what());
+           }
+         },
+         "Most memory tensors may hold at once, e.g. 512M or 8G; larger work is refused before "
+         "it starts")
+      ->default_str(sinter::describe_bytes(sinter::memory_limit()) + ", the machine's memory");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,6 +59,7 @@ int main(int argc, char** argv) {
       sinter::cli::add_eval_command(app),  sinter::cli::add_quantize_command(app),
       sinter::cli::add_prune_command(app), sinter::cli::add_compress_report_command(app),
   };
+  for (auto& c : commands) add_memory_limit_option(*c.app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

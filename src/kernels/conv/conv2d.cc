@@ -11,6 +11,7 @@
 #include "kernels/conv/conv2d_winograd.h"
 #include "kernels/eltwise/unary.h"
 #include "kernels/gemm/sgemm_driver.h"
+#include "kernels/padded_copy.h"
 
 namespace sinter {
 namespace {
@@ -55,6 +56,11 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   weights_.reserve(static_cast<size_t>(s.group));
   for (int64_t g = 0; g < s.group; ++g)
     weights_.emplace_back(false, Mg, K, weights + g * Mg * K, K);
+}
+
+bool Conv2dShape::padded_copy_is_small() const {
+  return kernels::padded_copy_is_small({H, pad_top, pad_bottom, KH, dilation_h, stride_h},
+                                       {W, pad_left, pad_right, KW, dilation_w, stride_w});
 }
 
 Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {

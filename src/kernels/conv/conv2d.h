@@ -33,6 +33,8 @@ struct Conv2dShape {
   }
   // Throws InputError when the shape is inconsistent (groups not dividing C or M, empty output).
   void validate() const;
+  // Whether a zero-padded copy of the input stays near its size (kernels/padded_copy.h).
+  bool padded_copy_is_small() const;
 };
 
 // The direct 7-loop convolution: weights [M, C/group, KH, KW], optional bias [M] and residual

@@ -15,7 +15,8 @@ constexpr int64_t kBlock = 4;  // output channels per register block
 
 bool Conv2dDirect::supports(const Conv2dShape& s) {
   return cpu_features().has_avx2_fma() && s.group == 1 && s.C <= 4 && s.dilation_h == 1 &&
-         s.dilation_w == 1 && (s.stride_w == 1 || s.stride_w == 2) && s.OH() > 0 && s.OW() > 0;
+         s.dilation_w == 1 && (s.stride_w == 1 || s.stride_w == 2) && s.OH() > 0 && s.OW() > 0 &&
+         s.padded_copy_is_small();
 }
 
 Conv2dDirect::Conv2dDirect(const Conv2dShape& s, const float* weights) : s_(s) {

@@ -12,6 +12,7 @@
 #include "kernels/eltwise/activation_avx2.h"
 #include "kernels/eltwise/padded_plane_avx2.h"
 #include "kernels/eltwise/vec_math_avx2.h"
+#include "kernels/padded_copy.h"
 
 namespace sinter::kernels::detail {
 
@@ -106,7 +107,9 @@ bool depthwise_conv2d_avx2_supports(const DepthwiseConv2dParams& p) {
   const bool k = p.kernel_h == p.kernel_w && (p.kernel_h == 3 || p.kernel_h == 5);
   const bool s = p.stride_h == p.stride_w && (p.stride_h == 1 || p.stride_h == 2);
   return p.multiplier == 1 && k && s && p.dilation_h == 1 && p.dilation_w == 1 && p.out_h() > 0 &&
-         p.out_w() > 0;
+         p.out_w() > 0 &&
+         padded_copy_is_small({p.in_h, p.pad_top, p.pad_bottom, p.kernel_h, 1, p.stride_h},
+                              {p.in_w, p.pad_left, p.pad_right, p.kernel_w, 1, p.stride_w});
 }
 
 void depthwise_conv2d_avx2(const DepthwiseConv2dParams& p, const float* x, const float* w,

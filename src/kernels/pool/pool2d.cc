@@ -1,5 +1,5 @@
-// Dispatch for pooling: the AVX2 kernels where the CPU and the parameters allow, else the
-// reference loops (portable, any dilation or stride), both split over planes.
+// Dispatch for pooling: the AVX2 kernels where the CPU and the parameters allow, else the portable
+// clipped loops (any dilation, stride or padding), both split over planes.
 #include "kernels/pool/pool2d.h"
 
 #include <algorithm>
@@ -23,15 +23,6 @@ void over_planes(int64_t planes, int64_t plane_size, ThreadPool* pool, const Fn&
       planes, grain, [&](int64_t b, int64_t e, int) { fn(b, e); }, 4);
 }
 
-// The reference over planes [b, e): a batch of e - b planes starting at plane b.
-template <class Ref>
-void reference_planes(const Ref& ref, const Pool2dParams& p, const float* x, float* y, int64_t b,
-                      int64_t e) {
-  Pool2dParams q = p;
-  q.batch = 1;
-  q.channels = e - b;
-  ref(q, x + b * p.in_h * p.in_w, y + b * p.out_h() * p.out_w());
-}
 }  // namespace
 
 void max_pool2d(const Pool2dParams& p, const float* x, float* y, ThreadPool* pool) {
@@ -40,7 +31,7 @@ void max_pool2d(const Pool2dParams& p, const float* x, float* y, ThreadPool* poo
     if (avx2) {
       detail::max_pool2d_avx2(p, x, y, b, e);
     } else {
-      reference_planes(max_pool2d_reference, p, x, y, b, e);
+      detail::max_pool2d_portable(p, x, y, b, e);
     }
   });
 }
@@ -51,7 +42,7 @@ void avg_pool2d(const Pool2dParams& p, const float* x, float* y, ThreadPool* poo
     if (avx2) {
       detail::avg_pool2d_avx2(p, x, y, b, e);
     } else {
-      reference_planes(avg_pool2d_reference, p, x, y, b, e);
+      detail::avg_pool2d_portable(p, x, y, b, e);
     }
   });
 }

@@ -46,6 +46,12 @@ void global_avg_pool_reference(const float* x, float* y, int64_t planes, int64_t
 void global_max_pool_reference(const float* x, float* y, int64_t planes, int64_t plane_size);
 
 namespace detail {
+// Portable bodies over planes [plane_begin, plane_end), serial, for any geometry: windows are
+// clipped to the input first, so huge kernels and pads cost no more than the input they cover.
+void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                         int64_t plane_end);
+void avg_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                         int64_t plane_end);
 // AVX2 bodies over planes [plane_begin, plane_end), serial; exposed for tests. The 2-D ones
 // require dilation 1 and stride 1 or 2 (pool2d_avx2_supports).
 bool pool2d_avx2_supports(const Pool2dParams& p);

@@ -10,6 +10,7 @@
 
 #include "kernels/eltwise/padded_plane_avx2.h"
 #include "kernels/eltwise/vec_math_avx2.h"
+#include "kernels/padded_copy.h"
 #include "kernels/pool/pool2d.h"
 
 namespace sinter::kernels::detail {
@@ -201,7 +202,9 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
 
 bool pool2d_avx2_supports(const Pool2dParams& p) {
   const bool s1 = p.stride_h == 1 && p.stride_w == 1, s2 = p.stride_h == 2 && p.stride_w == 2;
-  return p.dilation_h == 1 && p.dilation_w == 1 && (s1 || s2) && p.out_h() > 0 && p.out_w() > 0;
+  return p.dilation_h == 1 && p.dilation_w == 1 && (s1 || s2) && p.out_h() > 0 && p.out_w() > 0 &&
+         padded_copy_is_small({p.in_h, p.pad_top, p.pad_bottom, p.kernel_h, 1, p.stride_h},
+                              {p.in_w, p.pad_left, p.pad_right, p.kernel_w, 1, p.stride_w});
 }
 
 void max_pool2d_avx2(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e) {

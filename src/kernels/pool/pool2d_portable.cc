@@ -1,0 +1,98 @@
+// Portable 2-D pooling for any stride, dilation and padding: each window is clipped to the input
+// before it is walked, so the work is the outputs times the covered input, however large the
+// kernel or the padding (a 2^31-wide window over a 5-pixel row costs 5 reads, not 2^31). Sums and
+// maxima visit the taps in the reference's order, so the results are identical to it.
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/pool/pool2d.h"
+
+namespace sinter::kernels::detail {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b > 0); }
+
+// Taps [begin, end) of a window whose tap 0 sits at `start` that land in [0, size).
+struct TapRange {
+  int64_t begin, end;
+};
+TapRange taps_inside(int64_t start, int64_t kernel, int64_t dilation, int64_t size) {
+  const int64_t begin = start >= 0 ? 0 : std::min(kernel, ceil_div(-start, dilation));
+  const int64_t end = start >= size ? 0 : std::min(kernel, ceil_div(size - start, dilation));
+  return {begin, std::max(begin, end)};
+}
+
+// One dim of the geometry: where each output's window starts and which taps count.
+struct Axis {
+  int64_t in, kernel, stride, dilation, pad_begin, pad_end;
+
+  int64_t start(int64_t o) const { return o * stride - pad_begin; }
+  TapRange inside(int64_t o) const { return taps_inside(start(o), kernel, dilation, in); }
+  // Taps inside the explicit padding too (count_include_pad), never past it.
+  int64_t padded_count(int64_t o) const {
+    const TapRange r =
+        taps_inside(start(o) + pad_begin, kernel, dilation, in + pad_begin + pad_end);
+    return r.end - r.begin;
+  }
+};
+
+Axis rows(const Pool2dParams& p) {
+  return {p.in_h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom};
+}
+Axis cols(const Pool2dParams& p) {
+  return {p.in_w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left, p.pad_right};
+}
+
+}  // namespace
+
+void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                         int64_t plane_end) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  const Axis ay = rows(p), ax = cols(p);
+  for (int64_t c = plane_begin; c < plane_end; ++c) {
+    const float* xp = x + c * p.in_h * p.in_w;
+    float* yp = y + c * oh * ow;
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const TapRange ry = ay.inside(oy);
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const TapRange rx = ax.inside(ox);
+        float m = -INFINITY;
+        for (int64_t ky = ry.begin; ky < ry.end; ++ky) {
+          const float* row = xp + (ay.start(oy) + ky * p.dilation_h) * p.in_w + ax.start(ox);
+          for (int64_t kx = rx.begin; kx < rx.end; ++kx) {
+            const float v = row[kx * p.dilation_w];
+            if (v > m || v != v) m = v;  // once m is NaN nothing replaces it
+          }
+        }
+        yp[oy * ow + ox] = m;
+      }
+    }
+  }
+}
+
+void avg_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                         int64_t plane_end) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  const Axis ay = rows(p), ax = cols(p);
+  for (int64_t c = plane_begin; c < plane_end; ++c) {
+    const float* xp = x + c * p.in_h * p.in_w;
+    float* yp = y + c * oh * ow;
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const TapRange ry = ay.inside(oy);
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const TapRange rx = ax.inside(ox);
+        float sum = 0.0f;
+        for (int64_t ky = ry.begin; ky < ry.end; ++ky) {
+          const float* row = xp + (ay.start(oy) + ky * p.dilation_h) * p.in_w + ax.start(ox);
+          for (int64_t kx = rx.begin; kx < rx.end; ++kx) sum += row[kx * p.dilation_w];
+        }
+        const int64_t count = p.count_include_pad ? ay.padded_count(oy) * ax.padded_count(ox)
+                                                  : (ry.end - ry.begin) * (rx.end - rx.begin);
+        yp[oy * ow + ox] = count > 0 ? sum / static_cast<float>(count) : 0.0f;
+      }
+    }
+  }
+}
+
+}  // namespace sinter::kernels::detail
