@@ -8,7 +8,7 @@
 
 #include "kernels/eltwise/binary.h"
 #include "ops/gradient.h"
-#include "ops/integer_semantics.h"
+#include "core/integer_semantics.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -54,7 +54,7 @@ void broadcast_loop(const T* a, const Shape& as, const U* b, const Shape& bs, T*
   }
 }
 
-// Overflow wraps around (see ops/integer_semantics.h).
+// Overflow wraps around (see core/integer_semantics.h).
 template <class T>
 T integer_apply(BinaryOp op, T a, T b, const Node& node) {
   switch (op) {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "ops/data_movement_util.h"
-#include "ops/integer_semantics.h"
+#include "core/integer_semantics.h"
 
 namespace sinter {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "kernels/eltwise/unary.h"
 #include "ops/gradient.h"
-#include "ops/integer_semantics.h"
+#include "core/integer_semantics.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -79,7 +79,7 @@ void run_integer(const UnarySpec& spec, const Node& node, int64_t opset, KernelC
   T* y = ctx.out(0).data<T>();
   const int64_t n = ctx.in(0).numel();
   const std::string type = spec.type;
-  // The negation of the smallest value wraps to itself (see ops/integer_semantics.h).
+  // The negation of the smallest value wraps to itself (see core/integer_semantics.h).
   if (type == "Neg") {
     for (int64_t i = 0; i < n; ++i) y[i] = wrapping_neg(x[i]);
   } else if (type == "Abs") {

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/integer_semantics.h"
 #include "kernels/reduce/reduce.h"
 
 namespace sinter::kernels::reduce_step {
@@ -28,11 +29,28 @@ constexpr T identity() {
   }
 }
 
+// Integer reductions wrap around on overflow and conversions from double saturate
+// (core/integer_semantics.h): any input values give a defined result.
+template <class T>
+inline T add(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return wrapping_add(a, b);
+  return a + b;
+}
+template <class T>
+inline T mul(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return wrapping_mul(a, b);
+  return a * b;
+}
+template <class T>
+inline T from_double(double v) {
+  return saturate_cast<T>(v);
+}
+
 template <ReduceOp op, class T>
 inline T map(T x) {
-  if constexpr (op == ReduceOp::kL1) return x < T(0) ? -x : x;
-  if constexpr (op == ReduceOp::kL2 || op == ReduceOp::kSumSquare) return x * x;
-  if constexpr (op == ReduceOp::kLogSumExp) return T(std::exp(double(x)));
+  if constexpr (op == ReduceOp::kL1) return x < T(0) ? mul(x, T(-1)) : x;
+  if constexpr (op == ReduceOp::kL2 || op == ReduceOp::kSumSquare) return mul(x, x);
+  if constexpr (op == ReduceOp::kLogSumExp) return from_double<T>(std::exp(double(x)));
   return x;
 }
 
@@ -40,16 +58,19 @@ template <ReduceOp op, class T>
 inline T combine(T acc, T v) {
   if constexpr (op == ReduceOp::kMax) return acc < v ? v : acc;
   if constexpr (op == ReduceOp::kMin) return v < acc ? v : acc;
-  if constexpr (op == ReduceOp::kProd) return acc * v;
-  return acc + v;
+  if constexpr (op == ReduceOp::kProd) return mul(acc, v);
+  return add(acc, v);
 }
 
 template <ReduceOp op, class T>
 inline T finish(T acc, int64_t count) {
-  if constexpr (op == ReduceOp::kMean) return count ? T(acc / T(count)) : acc;
-  if constexpr (op == ReduceOp::kL2) return T(std::sqrt(double(acc)));
+  if constexpr (op == ReduceOp::kMean) {
+    if constexpr (std::is_integral_v<T>) return count ? T(int64_t{acc} / count) : acc;
+    return count ? T(acc / T(count)) : acc;
+  }
+  if constexpr (op == ReduceOp::kL2) return from_double<T>(std::sqrt(double(acc)));
   if constexpr (op == ReduceOp::kLogSumExp || op == ReduceOp::kLogSum)
-    return T(std::log(double(acc)));
+    return from_double<T>(std::log(double(acc)));
   return acc;
 }
 
