@@ -2,6 +2,7 @@
 // so the output shape is exact only when all three are known at compile time.
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "ops/data_movement_util.h"
 
@@ -17,7 +18,10 @@ int64_t range_length(const InferContext& ic, const Tensor& start, const Tensor& 
                      const Tensor& delta) {
   const auto inputs = [&] {
     auto show = [&](const Tensor& t) {
-      return is_float(t.dtype()) ? cat(t.value_as_double(0)) : cat(t.to_int64_vector()[0]);
+      if (!is_float(t.dtype())) return cat(t.to_int64_vector()[0]);
+      std::ostringstream s;  // 1e+30 and nan, not 1000000015047466219876688855040.000000
+      s << t.value_as_double(0);
+      return s.str();
     };
     return cat("inputs 'start' = ", show(start), ", 'limit' = ", show(limit),
                ", 'delta' = ", show(delta));

@@ -36,7 +36,7 @@ Shape reshaped_shape(const InferContext& ic, const ValueType& x,
   if (allow_zero && has_zero && infer_at >= 0)
     ic.fail(cat(what, " holds both 0 and -1, which allowzero=1 forbids"));
   int64_t in_numel = x.has_shape ? movement::known_product(x.shape, 0, x.shape.size()) : -1;
-  movement::require_addressable(ic, what, target, x.dtype);
+  movement::require_addressable(ic, "input 'shape'", target, x.dtype);
   int64_t known = 1;
   bool all_known = true;
   for (size_t i = 0; i < target.size(); ++i) {
