@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/integer_semantics.h"
 #include "kernels/eltwise/binary.h"
 #include "ops/gradient.h"
-#include "core/integer_semantics.h"
 #include "ops/op_registry.h"
 
 namespace sinter {

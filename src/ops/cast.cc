@@ -3,8 +3,8 @@
 // and NaN becomes 0 (ONNX leaves both undefined).
 #include <cmath>
 
-#include "ops/data_movement_util.h"
 #include "core/integer_semantics.h"
+#include "ops/data_movement_util.h"
 
 namespace sinter {
 namespace {

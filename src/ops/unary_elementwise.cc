@@ -6,9 +6,9 @@
 #include <limits>
 #include <optional>
 
+#include "core/integer_semantics.h"
 #include "kernels/eltwise/unary.h"
 #include "ops/gradient.h"
-#include "core/integer_semantics.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
