@@ -60,7 +60,12 @@ struct KernelContext {
   std::vector<Tensor*> outputs;       // pre-allocated with their inferred shapes
   ThreadPool* pool = nullptr;
 
-  const Tensor& in(size_t i) const { return *inputs[i]; }
+  // Shape inference requires an op's inputs; a missing one here is a bug, and an error beats
+  // reading through a null pointer.
+  const Tensor& in(size_t i) const {
+    SINTER_CHECK(has_in(i), "kernel input ", i, " is missing");
+    return *inputs[i];
+  }
   bool has_in(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
   Tensor& out(size_t i) { return *outputs[i]; }
 };

@@ -88,6 +88,8 @@ OpDef make_slice() {
       a.axes = ic.node.attr_ints("axes");
       a.from_inputs = false;
     } else {
+      ic.input(1);  // starts and ends are required
+      ic.input(2);
       const Tensor* s = ic.value(1);
       const Tensor* e = ic.value(2);
       const Tensor* ax = ic.has_input(3) ? ic.value(3) : nullptr;
