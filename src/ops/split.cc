@@ -58,38 +58,46 @@ OpDef make_split() {
       ic.set_output(i, x.dtype, s);
     }
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         int64_t axis_attr = ki.node.attr_int("axis", 0);
-                         std::vector<int64_t> attr_split;
-                         if (ki.opset < 13) attr_split = ki.node.attr_ints("split");
-                         size_t n = ki.node.outputs.size();
-                         return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
-                           const Tensor& x = ctx.in(0);
-                           int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
-                           std::vector<int64_t> sizes = attr_split;
-                           if (ctx.has_in(1)) sizes = ctx.in(1).to_int64_vector();
-                           if (sizes.empty())
-                             sizes.assign(n, x.dim(axis) / static_cast<int64_t>(n));
-                           int64_t outer =
-                               shape_numel(Shape(x.shape().begin(), x.shape().begin() + axis));
-                           size_t inner = static_cast<size_t>(shape_numel(Shape(
-                                              x.shape().begin() + axis + 1, x.shape().end()))) *
-                                          dtype_size(x.dtype());
-                           size_t in_row = static_cast<size_t>(x.dim(axis)) * inner;
-                           const auto* src = static_cast<const std::byte*>(x.raw());
-                           size_t col = 0;
-                           for (size_t i = 0; i < n; ++i) {
-                             size_t row = static_cast<size_t>(sizes[i]) * inner;
-                             Tensor* y = i < ctx.outputs.size() ? ctx.outputs[i] : nullptr;
-                             if (y && row) {
-                               auto* dst = static_cast<std::byte*>(y->raw());
-                               for (int64_t o = 0; o < outer; ++o)
-                                 std::memcpy(dst + o * row, src + o * in_row + col, row);
-                             }
-                             col += row;
-                           }
-                         });
-                       }});
+  def.impls.push_back(
+      {"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         int64_t axis_attr = ki.node.attr_int("axis", 0);
+         std::vector<int64_t> attr_split;
+         if (ki.opset < 13) attr_split = ki.node.attr_ints("split");
+         size_t n = ki.node.outputs.size();
+         const bool split_input = ki.opset >= 13;
+         return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
+           const Tensor& x = ctx.in(0);
+           int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
+           std::vector<int64_t> sizes = attr_split;
+           if (split_input && ctx.has_in(1)) sizes = ctx.in(1).to_int64_vector();
+           if (sizes.empty()) sizes.assign(n, x.dim(axis) / static_cast<int64_t>(n));
+           // Inference checked these sizes; the kernel must read the same ones.
+           int64_t total = 0;
+           bool valid = sizes.size() == n;
+           for (int64_t s : sizes) {
+             valid = valid && s >= 0;
+             if (valid) total = checked_add(total, s);
+           }
+           SINTER_CHECK(valid && total == x.dim(axis), "Split sizes disagree with the input");
+           int64_t outer = shape_numel(Shape(x.shape().begin(), x.shape().begin() + axis));
+           size_t inner = static_cast<size_t>(
+                              shape_numel(Shape(x.shape().begin() + axis + 1, x.shape().end()))) *
+                          dtype_size(x.dtype());
+           size_t in_row = static_cast<size_t>(x.dim(axis)) * inner;
+           const auto* src = static_cast<const std::byte*>(x.raw());
+           size_t col = 0;
+           for (size_t i = 0; i < n; ++i) {
+             size_t row = static_cast<size_t>(sizes[i]) * inner;
+             Tensor* y = i < ctx.outputs.size() ? ctx.outputs[i] : nullptr;
+             if (y && row) {
+               auto* dst = static_cast<std::byte*>(y->raw());
+               for (int64_t o = 0; o < outer; ++o)
+                 std::memcpy(dst + o * row, src + o * in_row + col, row);
+             }
+             col += row;
+           }
+         });
+       }});
   return def;
 }
 
