@@ -18,7 +18,9 @@ demo: build
 	./demo/demo.sh $(BUILD)/sinter
 
 # Release build: unit tests, conformance, CLI end-to-end and whole-model checks; then the unit
-# and conformance tests again under ASan+UBSan, then a bounded fuzzing run of the model loader.
+# and conformance tests again under ASan+UBSan, then bounded fuzzing runs of the model loader and
+# of the whole pipeline (parse, verify, plan, run; on the best ISA tier, then on the portable
+# kernels), each replaying its past findings first.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) asan fuzz
@@ -32,10 +34,12 @@ asan: build-asan
 
 build-fuzz: setup
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSINTER_FUZZ=ON -DSINTER_BENCH=OFF >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target onnx_loader_fuzz
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target onnx_loader_fuzz model_fuzz
 
 fuzz: build-fuzz
-	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/onnx_loader_fuzz 60
+	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/onnx_loader_fuzz 45
+	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 120
+	SINTER_ISA=portable FUZZ_SEED=2 ./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 45
 
 models: build
 	./bench/export_models.sh models

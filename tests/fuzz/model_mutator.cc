@@ -199,7 +199,9 @@ void mutate_tensor(onnx::TensorProto& t, Rng& rng) {
     case 5:  // reshape without changing the count: split or merge dims
       if (t.dims_size() >= 2 && chance(rng, 50)) {
         const int d = static_cast<int>(pick(rng, t.dims_size() - 1));
-        t.set_dims(d, t.dims(d) * t.dims(d + 1));
+        // Wrapped like the dims of a corrupt file would be; the loader must refuse those.
+        t.set_dims(d, static_cast<int64_t>(static_cast<uint64_t>(t.dims(d)) *
+                                           static_cast<uint64_t>(t.dims(d + 1))));
         t.mutable_dims()->erase(t.mutable_dims()->begin() + d + 1);
       } else {
         t.mutable_dims()->Add(1);
