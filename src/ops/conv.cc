@@ -25,8 +25,8 @@ std::vector<int64_t> kernel_dims(const Node& node, const Shape& w) {
     bool ok = attr.size() == k.size();
     for (size_t i = 0; ok && i < k.size(); ++i) ok = k[i] < 0 || k[i] == attr[i];
     if (!ok)
-      throw ModelError(
-          cat(node.describe(), ": kernel_shape does not match the weight shape ", shape_str(w)));
+      throw ModelError(cat(node.describe(), ": attribute 'kernel_shape' = ", shape_str(attr),
+                           " does not match the weight shape ", shape_str(w)));
     k = attr;
   }
   return k;

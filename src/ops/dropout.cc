@@ -48,8 +48,9 @@ OpDef make_dropout() {
       ValueType& m = ic.output(1);
       m = x;
       m.dtype = mask_dtype(ic.opset, x.dtype);
-      // Known from the shape alone, so later passes can fold it.
-      if (x.has_shape && shape_is_static(x.shape)) {
+      // Known from the shape alone, so later passes can fold it; a big one is left to the kernel
+      // rather than held as a constant.
+      if (x.has_shape && shape_is_static(x.shape) && shape_numel(x.shape) <= (1 << 16)) {
         Tensor mask(m.dtype, x.shape);
         fill_true(mask);
         ic.set_output_value(1, mask);
