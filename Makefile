@@ -38,8 +38,8 @@ build-fuzz: setup
 
 fuzz: build-fuzz
 	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/onnx_loader_fuzz 45
-	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 120
-	SINTER_ISA=portable FUZZ_SEED=2 ./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 45
+	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 90
+	SINTER_ISA=portable FUZZ_SEED=2 ./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 30
 
 models: build
 	./bench/export_models.sh models

@@ -44,10 +44,13 @@ Axis cols(const Pool2dParams& p) {
   return {p.in_w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left, p.pad_right};
 }
 
-}  // namespace
-
-void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
-                         int64_t plane_end) {
+// Stores window(plane, top, left, rows, cols, oy, ox) at every output of planes [plane_begin,
+// plane_end): (top, left) is where tap (0, 0) would read (negative in the padding), rows and cols
+// the taps inside the input. Only those are read, and a tap's offset is formed from its row and
+// column inside the plane, so no intermediate leaves the plane's range.
+template <class Window>
+void pool_planes(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                 int64_t plane_end, const Window& window) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   const Axis ay = rows(p), ax = cols(p);
   for (int64_t c = plane_begin; c < plane_end; ++c) {
@@ -55,44 +58,48 @@ void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_
     float* yp = y + c * oh * ow;
     for (int64_t oy = 0; oy < oh; ++oy) {
       const TapRange ry = ay.inside(oy);
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const TapRange rx = ax.inside(ox);
-        float m = -INFINITY;
-        for (int64_t ky = ry.begin; ky < ry.end; ++ky) {
-          const float* row = xp + (ay.start(oy) + ky * p.dilation_h) * p.in_w + ax.start(ox);
-          for (int64_t kx = rx.begin; kx < rx.end; ++kx) {
-            const float v = row[kx * p.dilation_w];
-            if (v > m || v != v) m = v;  // once m is NaN nothing replaces it
-          }
-        }
-        yp[oy * ow + ox] = m;
-      }
+      for (int64_t ox = 0; ox < ow; ++ox)
+        yp[oy * ow + ox] = window(xp, ay.start(oy), ax.start(ox), ry, ax.inside(ox), oy, ox);
     }
   }
 }
 
+}  // namespace
+
+void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                         int64_t plane_end) {
+  pool_planes(
+      p, x, y, plane_begin, plane_end,
+      [&](const float* xp, int64_t top, int64_t left, TapRange ry, TapRange rx, int64_t, int64_t) {
+        float m = -INFINITY;
+        for (int64_t ky = ry.begin; ky < ry.end; ++ky) {
+          const float* row = xp + (top + ky * p.dilation_h) * p.in_w;
+          for (int64_t kx = rx.begin; kx < rx.end; ++kx) {
+            const float v = row[left + kx * p.dilation_w];
+            if (v > m || v != v) m = v;  // once m is NaN nothing replaces it
+          }
+        }
+        return m;
+      });
+}
+
 void avg_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
                          int64_t plane_end) {
-  const int64_t oh = p.out_h(), ow = p.out_w();
   const Axis ay = rows(p), ax = cols(p);
-  for (int64_t c = plane_begin; c < plane_end; ++c) {
-    const float* xp = x + c * p.in_h * p.in_w;
-    float* yp = y + c * oh * ow;
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      const TapRange ry = ay.inside(oy);
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const TapRange rx = ax.inside(ox);
-        float sum = 0.0f;
-        for (int64_t ky = ry.begin; ky < ry.end; ++ky) {
-          const float* row = xp + (ay.start(oy) + ky * p.dilation_h) * p.in_w + ax.start(ox);
-          for (int64_t kx = rx.begin; kx < rx.end; ++kx) sum += row[kx * p.dilation_w];
-        }
-        const int64_t count = p.count_include_pad ? ay.padded_count(oy) * ax.padded_count(ox)
-                                                  : (ry.end - ry.begin) * (rx.end - rx.begin);
-        yp[oy * ow + ox] = count > 0 ? sum / static_cast<float>(count) : 0.0f;
-      }
-    }
-  }
+  pool_planes(p, x, y, plane_begin, plane_end,
+              [&](const float* xp, int64_t top, int64_t left, TapRange ry, TapRange rx, int64_t oy,
+                  int64_t ox) {
+                float sum = 0.0f;
+                for (int64_t ky = ry.begin; ky < ry.end; ++ky) {
+                  const float* row = xp + (top + ky * p.dilation_h) * p.in_w;
+                  for (int64_t kx = rx.begin; kx < rx.end; ++kx)
+                    sum += row[left + kx * p.dilation_w];
+                }
+                const int64_t count = p.count_include_pad
+                                          ? ay.padded_count(oy) * ax.padded_count(ox)
+                                          : (ry.end - ry.begin) * (rx.end - rx.begin);
+                return count > 0 ? sum / static_cast<float>(count) : 0.0f;
+              });
 }
 
 }  // namespace sinter::kernels::detail
