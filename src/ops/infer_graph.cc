@@ -58,8 +58,10 @@ std::vector<Tensor> evaluate_node_unnamed(const Node& node, int64_t opset,
       throw ModelError(cat(node.describe(), ": output ", i, " has no static shape"));
     outputs.emplace_back(t.dtype, t.shape);
   }
+  // Nothing to compute when every output is given or empty (as Plan skips such steps).
   bool all_given = true;
-  for (size_t i = 0; i < node.outputs.size(); ++i) all_given = all_given && ic.output_values[i];
+  for (size_t i = 0; i < node.outputs.size(); ++i)
+    all_given = all_given && (ic.output_values[i] || outputs[i].numel() == 0);
   if (all_given) return outputs;
 
   KernelInfo ki{node, opset, ic.inputs, ic.outputs, inputs, 1};

@@ -188,8 +188,13 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
     PlanStep& step = steps_[k++];
     for (size_t i = 0; i < node.inputs.size(); ++i)
       if (!node.inputs[i].empty()) step.context.inputs[i] = &slots_[slot_of(node.inputs[i])].tensor;
-    for (const auto& out : node.outputs)
-      step.context.outputs.push_back(out.empty() ? nullptr : &slots_[slot_of(out)].tensor);
+    step.outputs_empty = true;
+    for (const auto& out : node.outputs) {
+      Slot* slot = out.empty() ? nullptr : &slots_[slot_of(out)];
+      step.context.outputs.push_back(slot ? &slot->tensor : nullptr);
+      // From the type: graph outputs get their tensors only when the plan runs.
+      step.outputs_empty = step.outputs_empty && (!slot || shape_numel(slot->type.shape) == 0);
+    }
   }
 }
 
@@ -222,7 +227,7 @@ std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inp
   bind_views();
 
   for (PlanStep& step : steps_) {
-    if (!step.kernel) continue;
+    if (!step.kernel || step.outputs_empty) continue;
     step.context.pool = &pool;
     if (profile) {
       auto t0 = std::chrono::steady_clock::now();

@@ -25,6 +25,8 @@ struct PlanStep {
   std::unique_ptr<Kernel> kernel;  // null for views, which only alias their input
   KernelContext context;           // points into the plan's slots
   double flops = 0.0;
+  // Every output has zero elements: there is nothing to compute, and the kernel is not run.
+  bool outputs_empty = false;
   StepProfile profile;
 };
 

@@ -9,8 +9,8 @@
 namespace sinter {
 
 bool ShiftedPlanes::supports(const Conv2dShape& s) {
-  return s.group == 1 && s.stride_h == 1 && s.stride_w == 1 && s.OH() > 0 && s.OW() > 0 &&
-         s.padded_copy_is_small();
+  return s.group == 1 && s.stride_h == 1 && s.stride_w == 1 && s.M > 0 && s.OH() > 0 &&
+         s.OW() > 0 && s.padded_copy_is_small();
 }
 
 ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s) : s_(s), avx2_(cpu_features().has_avx2_fma()) {
