@@ -1,15 +1,16 @@
-// Pooling: AVX2 and portable bodies and the dispatcher (1 and 2 threads) against the reference
-// loops over kernels, strides, asymmetric pads, dilations, ceil_mode, count_include_pad, and
-// windows and pads far larger than the input. Tolerance: exact
-// for max and average pooling (same additions in the same order; padding adds exact zeros),
-// 1e-6 relative for global average pooling (float partial sums vs a double sum).
+// Pooling: every ISA tier's kernels (isa_tiers.h) and the dispatcher (1 and 2 threads) against the
+// reference loops over kernels, strides, asymmetric pads, dilations, ceil_mode, count_include_pad,
+// and windows and pads far larger than the input. Tolerance: exact for max and average pooling
+// (same additions in the same order; padding adds exact zeros), 1e-6 relative for global average
+// pooling (float partial sums vs a double sum).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
-#include "core/cpu_features.h"
+#include "isa_tiers.h"
 #include "kernels/pool/pool2d.h"
 
 namespace sinter::kernels {
@@ -47,6 +48,9 @@ std::vector<Pool2dParams> cases() {
   add(1, 2, 20, 23, 4, 3, {1, 2, 1, 0}, true);         // stride 3: reference path
   add(1, 2, 15, 16, 3, 1, {1, 1, 1, 1}, false, 0, 2);  // dilation: reference path
   add(1, 3, 33, 5, 3, 2, {1, 1, 1, 1}, true);
+  add(1, 3, 30, 45, 3, 1, {1, 1, 1, 1}, false);  // rows of 2 vectors of 16 and a ragged end
+  add(2, 2, 14, 14, 2, 2, {0, 0, 0, 0}, false);  // 7-wide output: one masked vector a row
+  add(1, 2, 19, 70, 3, 2, {0, 1, 2, 1}, true, 2);
   add(1, 2, 5, 4, 9, 1, {4, 4, 4, 4}, false);           // windows wider than the input
   add(1, 2, 5, 3, 300, 7, {150, 149, 149, 150}, true);  // mostly padding
   add(1, 1, 6, 7, 4, 3, {3, 2, 3, 3}, true, 0, 3);      // dilation with pads
@@ -67,24 +71,29 @@ TEST(Pool2d, MatchesReference) {
     for (bool is_max : {true, false}) {
       std::vector<float> want(out_n), got(out_n);
       (is_max ? max_pool2d_reference : avg_pool2d_reference)(p, x.data(), want.data());
-      for (int variant = 0; variant < 5; ++variant) {
-        if (variant == 0 && !(cpu_features().has_avx2_fma() && detail::pool2d_avx2_supports(p)))
-          continue;
+      // Variants: each tested tier's kernel on all planes (if it runs this shape), then the
+      // dispatcher serial, on one thread and on two.
+      const int tiers = static_cast<int>(tested_isas().size());
+      for (int variant = 0; variant < tiers + 3; ++variant) {
         std::fill(got.begin(), got.end(), -777.0f);
-        if (variant == 0) {
-          (is_max ? detail::max_pool2d_avx2 : detail::avg_pool2d_avx2)(p, x.data(), got.data(), 0,
-                                                                       p.planes());
-        } else if (variant == 1) {
-          (is_max ? detail::max_pool2d_portable : detail::avg_pool2d_portable)(
-              p, x.data(), got.data(), 0, p.planes());
+        std::string name;
+        if (variant < tiers) {
+          const Isa isa = tested_isas()[static_cast<size_t>(variant)];
+          if (!pool_kernels().has(isa)) continue;
+          const PoolKernels& k = pool_kernels().at(isa);
+          if (!k.supports(p)) continue;
+          name = isa_name(isa);
+          (is_max ? k.max_pool2d : k.avg_pool2d)(p, x.data(), got.data(), 0, p.planes());
         } else {
-          ThreadPool* pool = variant == 2 ? nullptr : variant == 3 ? &pool1 : &pool2;
+          const int threads = variant - tiers;
+          name = "dispatch, threads " + std::to_string(threads);
+          ThreadPool* pool = threads == 0 ? nullptr : threads == 1 ? &pool1 : &pool2;
           (is_max ? max_pool2d : avg_pool2d)(p, x.data(), got.data(), pool);
         }
         for (int64_t i = 0; i < out_n; ++i)
           ASSERT_TRUE(same(got[i], want[i]))
-              << (is_max ? "max" : "avg") << " variant " << variant << " in " << p.in_h << "x"
-              << p.in_w << " k" << p.kernel_h << "x" << p.kernel_w << " s" << p.stride_h << " ceil "
+              << (is_max ? "max" : "avg") << " " << name << " in " << p.in_h << "x" << p.in_w
+              << " k" << p.kernel_h << "x" << p.kernel_w << " s" << p.stride_h << " ceil "
               << p.ceil_mode << " incl " << p.count_include_pad << " at " << i << " got " << got[i]
               << " want " << want[i];
       }
@@ -106,8 +115,17 @@ TEST(Pool2d, GlobalMatchesReference) {
   std::mt19937 rng(4);
   std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
   ThreadPool pool2(2);
-  for (auto [planes, size] : std::vector<std::pair<int64_t, int64_t>>{
-           {1, 1}, {3, 7}, {5, 49}, {64, 49}, {1280, 49}, {512, 49}, {2, 12544}, {7, 33}}) {
+  for (auto [planes, size] : std::vector<std::pair<int64_t, int64_t>>{{1, 1},
+                                                                      {3, 7},
+                                                                      {5, 49},
+                                                                      {64, 49},
+                                                                      {1280, 49},
+                                                                      {512, 49},
+                                                                      {2, 12544},
+                                                                      {7, 33},
+                                                                      {3, 17},
+                                                                      {2, 69},
+                                                                      {4, 100}}) {
     std::vector<float> x(planes * size);
     for (auto& v : x) v = dist(rng);
     if (planes > 2) x[size + size / 2] = std::nanf("");
@@ -115,15 +133,20 @@ TEST(Pool2d, GlobalMatchesReference) {
     for (bool is_max : {true, false}) {
       (is_max ? global_max_pool_reference : global_avg_pool_reference)(x.data(), want.data(),
                                                                        planes, size);
-      for (int variant = 0; variant < 3; ++variant) {
-        if (variant == 0 && !cpu_features().has_avx2_fma()) continue;
-        if (variant == 0) {
-          (is_max ? detail::global_max_pool_avx2 : detail::global_avg_pool_avx2)(
-              x.data(), got.data(), planes, size);
+      const int tiers = static_cast<int>(tested_isas().size());
+      for (int variant = 0; variant < tiers + 2; ++variant) {
+        std::fill(got.begin(), got.end(), -777.0f);
+        if (variant < tiers) {
+          const Isa isa = tested_isas()[static_cast<size_t>(variant)];
+          if (!pool_kernels().has(isa)) continue;
+          const PoolKernels& k = pool_kernels().at(isa);
+          (is_max ? k.global_max_pool : k.global_avg_pool)(x.data(), got.data(), planes, size);
         } else {
           (is_max ? global_max_pool : global_avg_pool)(x.data(), got.data(), planes, size,
-                                                       variant == 2 ? &pool2 : nullptr);
+                                                       variant == tiers + 1 ? &pool2 : nullptr);
         }
+        SCOPED_TRACE(::testing::Message() << (is_max ? "max" : "avg") << " variant " << variant
+                                          << " planes " << planes << " size " << size);
         for (int64_t i = 0; i < planes; ++i) {
           if (is_max || std::isnan(want[i])) {
             ASSERT_TRUE(same(got[i], want[i])) << "plane " << i;

@@ -1,12 +1,26 @@
-// Dispatch for pooling: the AVX2 kernels where the CPU and the parameters allow, else the portable
-// clipped loops (any dilation, stride or padding), both split over planes.
+// Dispatch for pooling: each tier's table (pool2d_portable.cc, pool2d_avx2.cc, pool2d_avx512.cc),
+// the best one at or below active_isa() that runs the shape (the portable one runs any dilation,
+// stride or padding), split over planes.
 #include "kernels/pool/pool2d.h"
 
 #include <algorithm>
 
-#include "core/cpu_features.h"
-
 namespace sinter::kernels {
+
+const IsaTables<PoolKernels>& pool_kernels() {
+  static const IsaTables<PoolKernels> tables = {&detail::pool_kernels_portable(),
+                                                &detail::pool_kernels_avx2(),
+                                                &detail::pool_kernels_avx512()};
+  return tables;
+}
+
+const PoolKernels& pool_kernels_for(const Pool2dParams& p) {
+  const IsaTables<PoolKernels>& t = pool_kernels();
+  for (Isa isa = active_isa(); isa > Isa::kPortable;
+       isa = static_cast<Isa>(static_cast<int>(isa) - 1))
+    if (t.has(isa) && t.at(isa).supports(p)) return t.at(isa);
+  return t.at(Isa::kPortable);
+}
 
 namespace {
 constexpr int64_t kGrain = 16 * 1024;  // elements read per chunk, at least
@@ -26,45 +40,27 @@ void over_planes(int64_t planes, int64_t plane_size, ThreadPool* pool, const Fn&
 }  // namespace
 
 void max_pool2d(const Pool2dParams& p, const float* x, float* y, ThreadPool* pool) {
-  const bool avx2 = cpu_features().has_avx2_fma() && detail::pool2d_avx2_supports(p);
-  over_planes(p.planes(), p.in_h * p.in_w, pool, [&](int64_t b, int64_t e) {
-    if (avx2) {
-      detail::max_pool2d_avx2(p, x, y, b, e);
-    } else {
-      detail::max_pool2d_portable(p, x, y, b, e);
-    }
-  });
+  const auto run = pool_kernels_for(p).max_pool2d;
+  over_planes(p.planes(), p.in_h * p.in_w, pool, [&](int64_t b, int64_t e) { run(p, x, y, b, e); });
 }
 
 void avg_pool2d(const Pool2dParams& p, const float* x, float* y, ThreadPool* pool) {
-  const bool avx2 = cpu_features().has_avx2_fma() && detail::pool2d_avx2_supports(p);
-  over_planes(p.planes(), p.in_h * p.in_w, pool, [&](int64_t b, int64_t e) {
-    if (avx2) {
-      detail::avg_pool2d_avx2(p, x, y, b, e);
-    } else {
-      detail::avg_pool2d_portable(p, x, y, b, e);
-    }
-  });
+  const auto run = pool_kernels_for(p).avg_pool2d;
+  over_planes(p.planes(), p.in_h * p.in_w, pool, [&](int64_t b, int64_t e) { run(p, x, y, b, e); });
 }
 
 void global_avg_pool(const float* x, float* y, int64_t planes, int64_t plane_size,
                      ThreadPool* pool) {
-  const bool avx2 = cpu_features().has_avx2_fma();
-  over_planes(planes, plane_size, pool, [&](int64_t b, int64_t e) {
-    const float* xb = x + b * plane_size;
-    avx2 ? detail::global_avg_pool_avx2(xb, y + b, e - b, plane_size)
-         : global_avg_pool_reference(xb, y + b, e - b, plane_size);
-  });
+  const auto run = pool_kernels().active().global_avg_pool;
+  over_planes(planes, plane_size, pool,
+              [&](int64_t b, int64_t e) { run(x + b * plane_size, y + b, e - b, plane_size); });
 }
 
 void global_max_pool(const float* x, float* y, int64_t planes, int64_t plane_size,
                      ThreadPool* pool) {
-  const bool avx2 = cpu_features().has_avx2_fma();
-  over_planes(planes, plane_size, pool, [&](int64_t b, int64_t e) {
-    const float* xb = x + b * plane_size;
-    avx2 ? detail::global_max_pool_avx2(xb, y + b, e - b, plane_size)
-         : global_max_pool_reference(xb, y + b, e - b, plane_size);
-  });
+  const auto run = pool_kernels().active().global_max_pool;
+  over_planes(planes, plane_size, pool,
+              [&](int64_t b, int64_t e) { run(x + b * plane_size, y + b, e - b, plane_size); });
 }
 
 }  // namespace sinter::kernels

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -45,22 +46,31 @@ void avg_pool2d_reference(const Pool2dParams& p, const float* x, float* y);
 void global_avg_pool_reference(const float* x, float* y, int64_t planes, int64_t plane_size);
 void global_max_pool_reference(const float* x, float* y, int64_t planes, int64_t plane_size);
 
+// The kernels of one ISA tier (kernels/isa_tables.h). The 2-D ones compute planes
+// [plane_begin, plane_end), serially; a tier's 2-D kernels run the shapes its `supports` accepts
+// (the portable tier: all), and the dispatcher takes the best tier that accepts a shape. The
+// global ones run any plane size.
+struct PoolKernels {
+  bool (*supports)(const Pool2dParams& p);
+  void (*max_pool2d)(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                     int64_t plane_end);
+  void (*avg_pool2d)(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
+                     int64_t plane_end);
+  void (*global_avg_pool)(const float* x, float* y, int64_t planes, int64_t plane_size);
+  void (*global_max_pool)(const float* x, float* y, int64_t planes, int64_t plane_size);
+};
+const IsaTables<PoolKernels>& pool_kernels();
+// The best tier at or below active_isa() whose 2-D kernels run p.
+const PoolKernels& pool_kernels_for(const Pool2dParams& p);
+
 namespace detail {
-// Portable bodies over planes [plane_begin, plane_end), serial, for any geometry: windows are
-// clipped to the input first, so huge kernels and pads cost no more than the input they cover.
-void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
-                         int64_t plane_end);
-void avg_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
-                         int64_t plane_end);
-// AVX2 bodies over planes [plane_begin, plane_end), serial; exposed for tests. The 2-D ones
-// require dilation 1 and stride 1 or 2 (pool2d_avx2_supports).
-bool pool2d_avx2_supports(const Pool2dParams& p);
-void max_pool2d_avx2(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
-                     int64_t plane_end);
-void avg_pool2d_avx2(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
-                     int64_t plane_end);
-void global_avg_pool_avx2(const float* x, float* y, int64_t planes, int64_t plane_size);
-void global_max_pool_avx2(const float* x, float* y, int64_t planes, int64_t plane_size);
+// Portable (pool2d_portable.cc): windows are clipped to the input first, so huge kernels and
+// pads cost no more than the input they cover; the same taps in the reference's order.
+const PoolKernels& pool_kernels_portable();
+// AVX2 (pool2d_avx2.cc) and AVX-512 (pool2d_avx512.cc): dilation 1, stride 1 or 2, and a
+// bordered scratch copy of each plane that stays small.
+const PoolKernels& pool_kernels_avx2();
+const PoolKernels& pool_kernels_avx512();
 }  // namespace detail
 
 }  // namespace sinter::kernels

@@ -198,7 +198,6 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
     }
   }
 }
-}  // namespace
 
 bool pool2d_avx2_supports(const Pool2dParams& p) {
   const bool s1 = p.stride_h == 1 && p.stride_w == 1, s2 = p.stride_h == 2 && p.stride_w == 2;
@@ -251,6 +250,14 @@ void global_max_pool_avx2(const float* x, float* y, int64_t planes, int64_t n) {
     }
     y[c] = has_nan ? NAN : m;
   }
+}
+
+}  // namespace
+
+const PoolKernels& pool_kernels_avx2() {
+  static constexpr PoolKernels kernels = {pool2d_avx2_supports, max_pool2d_avx2, avg_pool2d_avx2,
+                                          global_avg_pool_avx2, global_max_pool_avx2};
+  return kernels;
 }
 
 }  // namespace sinter::kernels::detail

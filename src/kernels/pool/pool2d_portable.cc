@@ -1,7 +1,8 @@
 // Portable 2-D pooling for any stride, dilation and padding: each window is clipped to the input
 // before it is walked, so the work is the outputs times the covered input, however large the
 // kernel or the padding (a 2^31-wide window over a 5-pixel row costs 5 reads, not 2^31). Sums and
-// maxima visit the taps in the reference's order, so the results are identical to it.
+// maxima visit the taps in the reference's order, so the results are identical to it. Global
+// pools: float partial sums in lanes the compiler can vectorize, flushed into double.
 #include <algorithm>
 #include <cmath>
 
@@ -64,7 +65,7 @@ void pool_planes(const Pool2dParams& p, const float* x, float* y, int64_t plane_
   }
 }
 
-}  // namespace
+bool supports_any(const Pool2dParams&) { return true; }
 
 void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
                          int64_t plane_end) {
@@ -100,6 +101,46 @@ void avg_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_
                                           : (ry.end - ry.begin) * (rx.end - rx.begin);
                 return count > 0 ? sum / static_cast<float>(count) : 0.0f;
               });
+}
+
+constexpr int64_t kLanes = 8, kBlock = 1024;
+
+void global_avg_pool_portable(const float* x, float* y, int64_t planes, int64_t n) {
+  for (int64_t c = 0; c < planes; ++c) {
+    const float* xp = x + c * n;
+    double total = 0;
+    for (int64_t b = 0; b < n; b += kBlock) {
+      const int64_t e = std::min(n, b + kBlock);
+      float lane[kLanes] = {};
+      int64_t i = b;
+      for (; i + kLanes <= e; i += kLanes)
+        for (int64_t j = 0; j < kLanes; ++j) lane[j] += xp[i + j];
+      for (int64_t j = 0; i < e; ++i, ++j) lane[j] += xp[i];
+      for (float v : lane) total += v;
+    }
+    y[c] = static_cast<float>(total / static_cast<double>(n));
+  }
+}
+
+void global_max_pool_portable(const float* x, float* y, int64_t planes, int64_t n) {
+  for (int64_t c = 0; c < planes; ++c) {
+    const float* xp = x + c * n;
+    float m = -INFINITY;
+    bool nan = false;
+    for (int64_t i = 0; i < n; ++i) {
+      m = xp[i] > m ? xp[i] : m;
+      nan |= xp[i] != xp[i];
+    }
+    y[c] = nan ? NAN : m;
+  }
+}
+
+}  // namespace
+
+const PoolKernels& pool_kernels_portable() {
+  static constexpr PoolKernels kernels = {supports_any, max_pool2d_portable, avg_pool2d_portable,
+                                          global_avg_pool_portable, global_max_pool_portable};
+  return kernels;
 }
 
 }  // namespace sinter::kernels::detail
