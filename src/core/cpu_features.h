@@ -1,22 +1,14 @@
 #pragma once
+// Transitional: the families not yet moved to kernels/isa_tables.h ask this. It follows
+// active_isa(), so SINTER_ISA and --isa cap them too.
+#include "core/isa.h"
 
 namespace sinter {
 
-// What the running CPU can execute; kernels with ISA-specific code ask this at plan time.
 struct CpuFeatures {
-  bool avx2 = false;
-  bool fma = false;
-  bool avx512f = false;
-  bool avx512bw = false;
-  bool avx512vl = false;
-  bool avx512dq = false;
-  bool avx512vnni = false;
-
-  bool has_avx2_fma() const { return avx2 && fma; }
-  bool has_avx512() const { return avx512f && avx512bw && avx512vl && avx512dq; }
+  bool has_avx2_fma() const { return active_isa() >= Isa::kAvx2; }
 };
 
-// Detected once; SINTER_ISA=portable|avx2|avx512 caps it (for testing every path on one machine).
-const CpuFeatures& cpu_features();
+inline CpuFeatures cpu_features() { return {}; }
 
 }  // namespace sinter

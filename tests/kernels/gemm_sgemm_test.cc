@@ -6,8 +6,8 @@
 #include <random>
 #include <vector>
 
-#include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "isa_tiers.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/gemm/sgemm_driver.h"
 
@@ -16,9 +16,10 @@ namespace {
 
 enum class Path { kPlain, kPackedA, kPackedB };
 
+// One kernel set per tier this CPU runs.
 std::vector<const gemm::KernelSet*> kernel_sets() {
-  std::vector<const gemm::KernelSet*> sets{&gemm::portable_kernel_set()};
-  if (cpu_features().has_avx2_fma()) sets.push_back(&gemm::avx2_kernel_set());
+  std::vector<const gemm::KernelSet*> sets;
+  for (Isa isa : tested_isas()) sets.push_back(&gemm::kernel_sets().at(isa));
   return sets;
 }
 

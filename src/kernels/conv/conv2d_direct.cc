@@ -1,10 +1,9 @@
 // Conv2dDirect: weight packing, the padded phase-split copy of each image, and the split of
-// output rows over threads. The arithmetic is in conv2d_direct_avx2.cc.
+// output rows over threads. The arithmetic is in the tier files (conv2d_direct_avx2.cc).
 #include "kernels/conv/conv2d_direct.h"
 
 #include <algorithm>
 
-#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 
 namespace sinter {
@@ -13,8 +12,14 @@ namespace {
 constexpr int64_t kBlock = 4;  // output channels per register block
 }
 
+const kernels::IsaTables<DirectConvKernels>& direct_conv_kernels() {
+  static const DirectConvKernels none{nullptr};
+  static const kernels::IsaTables<DirectConvKernels> t{&none, &detail::direct_conv_kernels_avx2()};
+  return t;
+}
+
 bool Conv2dDirect::supports(const Conv2dShape& s) {
-  return cpu_features().has_avx2_fma() && s.group == 1 && s.C <= 4 && s.dilation_h == 1 &&
+  return direct_conv_kernels().active().rows && s.group == 1 && s.C <= 4 && s.dilation_h == 1 &&
          s.dilation_w == 1 && (s.stride_w == 1 || s.stride_w == 2) && s.OH() > 0 && s.OW() > 0 &&
          s.padded_copy_is_small();
 }
@@ -71,8 +76,9 @@ void Conv2dDirect::run(const float* x, float* y, const float* bias, const float*
     float* yn = y + n * out_image;
     const float* rn = residual ? residual + n * out_image : nullptr;
     const float* image = padded.data();  // thread_local: resolve here, not on the workers
+    const auto kernel = direct_conv_kernels().active().rows;
     auto rows = [&](int64_t b, int64_t e, int) {
-      conv2d_direct_rows_avx2(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
+      kernel(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
     };
     // A few rows per task at 1-2 threads' scale: enough to balance, few enough to stay cheap.
     if (threads > 1 && OH > 1) {

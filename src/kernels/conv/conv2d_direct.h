@@ -9,6 +9,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/conv/conv2d.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter {
 
@@ -23,14 +24,22 @@ struct DirectConvLayout {
   int64_t row_step = 0;             // floats between the bases of consecutive output rows
 };
 
-// Computes output rows [oy0, oy1) of every output channel; AVX2+FMA (conv2d_direct_avx2.cc).
-void conv2d_direct_rows_avx2(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
-                             const float* packed_w, const float* bias, const float* residual,
-                             const Activation& act, float* y, int64_t oy0, int64_t oy1);
+// Computes output rows [oy0, oy1) of every output channel. Null where a tier has no code of its
+// own (portable): the layer then runs as an implicit GEMM.
+struct DirectConvKernels {
+  void (*rows)(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
+               const float* packed_w, const float* bias, const float* residual,
+               const Activation& act, float* y, int64_t oy0, int64_t oy1);
+};
+const kernels::IsaTables<DirectConvKernels>& direct_conv_kernels();
+
+namespace detail {
+const DirectConvKernels& direct_conv_kernels_avx2();
+}  // namespace detail
 
 class Conv2dDirect {
  public:
-  // Ungrouped, undilated, stride_w 1 or 2, at most 4 input channels, on an AVX2+FMA CPU.
+  // Ungrouped, undilated, stride_w 1 or 2, at most 4 input channels, on a tier with rows code.
   static bool supports(const Conv2dShape& s);
   Conv2dDirect(const Conv2dShape& s, const float* weights);
   void run(const float* x, float* y, const float* bias, const float* residual,

@@ -57,11 +57,9 @@ void columns(const Conv2dShape& s, const DirectConvLayout& l, const float* base,
   }
 }
 
-}  // namespace
-
-void conv2d_direct_rows_avx2(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
-                             const float* packed_w, const float* bias, const float* residual,
-                             const Activation& act, float* y, int64_t oy0, int64_t oy1) {
+void rows(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
+          const float* packed_w, const float* bias, const float* residual, const Activation& act,
+          float* y, int64_t oy0, int64_t oy1) {
   const kernels::avx2::VecActivation vact(act);
   const int64_t OW = s.OW(), plane = s.OH() * OW;
   const int64_t taps = static_cast<int64_t>(l.tap_offset.size());
@@ -81,5 +79,14 @@ void conv2d_direct_rows_avx2(const Conv2dShape& s, const DirectConvLayout& l, co
     }
   }
 }
+
+}  // namespace
+
+namespace detail {
+const DirectConvKernels& direct_conv_kernels_avx2() {
+  static const DirectConvKernels k{rows};
+  return k;
+}
+}  // namespace detail
 
 }  // namespace sinter

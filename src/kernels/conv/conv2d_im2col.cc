@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/cpu_features.h"
 #include "core/error.h"
 
 namespace sinter {
@@ -75,21 +74,41 @@ void pack_im2col(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, i
 
 }  // namespace
 
-Im2colPacker::Im2colPacker(const Conv2dShape& s, const float* x)
-    : s_(s), x_(x), avx2_((s.stride_w == 1 || s.stride_w == 2) && cpu_features().has_avx2_fma()) {}
+namespace detail {
 
-void Im2colPacker::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) const {
-  if (avx2_ && nr == 16) return pack_im2col_nr16_avx2(s_, x_, k0, kc, n0, nc, dst);
+void pack_im2col_portable(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
+                          int64_t nc, int nr, float* dst) {
   switch (nr) {
     case 8:
-      return pack_im2col<8>(s_, x_, k0, kc, n0, nc, dst);
+      return pack_im2col<8>(s, x, k0, kc, n0, nc, dst);
     case 16:
-      return pack_im2col<16>(s_, x_, k0, kc, n0, nc, dst);
+      return pack_im2col<16>(s, x, k0, kc, n0, nc, dst);
     case 32:
-      return pack_im2col<32>(s_, x_, k0, kc, n0, nc, dst);
+      return pack_im2col<32>(s, x, k0, kc, n0, nc, dst);
     default:
       SINTER_CHECK(false, "im2col: no packer for nr=", nr);
   }
+}
+
+const Im2colKernels& im2col_kernels_portable() {
+  static const Im2colKernels k{pack_im2col_portable};
+  return k;
+}
+
+}  // namespace detail
+
+const kernels::IsaTables<Im2colKernels>& im2col_kernels() {
+  static const kernels::IsaTables<Im2colKernels> t{&detail::im2col_kernels_portable(),
+                                                   &detail::im2col_kernels_avx2(),
+                                                   &detail::im2col_kernels_avx512()};
+  return t;
+}
+
+Im2colPacker::Im2colPacker(const Conv2dShape& s, const float* x)
+    : s_(s), x_(x), pack_(im2col_kernels().active().pack) {}
+
+void Im2colPacker::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) const {
+  pack_(s_, x_, k0, kc, n0, nc, nr, dst);
 }
 
 }  // namespace sinter

@@ -3,8 +3,18 @@
 // straight from one image's NCHW channels, so no im2col matrix is ever materialized.
 #include "kernels/conv/conv2d.h"
 #include "kernels/gemm/sgemm_driver.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter {
+
+// One tier's packer: any sliver width and stride (each tier has fast code for its own GEMM's
+// nr at stride_w 1 or 2 and packs the rest portably). dst is 64-byte aligned.
+using Im2colPackFn = void (*)(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc,
+                              int64_t n0, int64_t nc, int nr, float* dst);
+struct Im2colKernels {
+  Im2colPackFn pack;
+};
+const kernels::IsaTables<Im2colKernels>& im2col_kernels();
 
 class Im2colPacker final : public gemm::BPacker {
  public:
@@ -15,11 +25,15 @@ class Im2colPacker final : public gemm::BPacker {
  private:
   const Conv2dShape& s_;
   const float* x_;
-  bool avx2_;  // stride_w 1 or 2 on an AVX2 CPU: pack_im2col_nr16_avx2 for 16-wide slivers
+  Im2colPackFn pack_;
 };
 
-// The AVX2 packer for nr = 16 and stride_w 1 or 2 (dst must be 32-byte aligned).
-void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
-                           int64_t nc, float* dst);
+namespace detail {
+const Im2colKernels& im2col_kernels_portable();
+const Im2colKernels& im2col_kernels_avx2();
+const Im2colKernels& im2col_kernels_avx512();
+void pack_im2col_portable(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
+                          int64_t nc, int nr, float* dst);
+}  // namespace detail
 
 }  // namespace sinter

@@ -19,10 +19,8 @@ struct Segment {
   int col, len;
 };
 
-}  // namespace
-
-void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,
-                           int64_t nc, float* dst) {
+void pack_nr16(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+               float* dst) {
   constexpr int NR = 16;
   const int64_t OW = s.OW(), H = s.H, W = s.W, KW = s.KW, KH = s.KH;
   const int64_t dh = s.dilation_h, dw = s.dilation_w;
@@ -111,5 +109,20 @@ void pack_im2col_nr16_avx2(const Conv2dShape& s, const float* x, int64_t k0, int
     }
   }
 }
+
+void pack(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+          int nr, float* dst) {
+  if (nr == 16 && (s.stride_w == 1 || s.stride_w == 2)) return pack_nr16(s, x, k0, kc, n0, nc, dst);
+  detail::pack_im2col_portable(s, x, k0, kc, n0, nc, nr, dst);
+}
+
+}  // namespace
+
+namespace detail {
+const Im2colKernels& im2col_kernels_avx2() {
+  static const Im2colKernels k{pack};
+  return k;
+}
+}  // namespace detail
 
 }  // namespace sinter

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 
-#include "core/cpu_features.h"
 #include "core/thread_pool.h"
-#include "kernels/conv/conv2d_winograd_transform.h"
 #include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter {
@@ -24,6 +22,13 @@ float* run_scratch(int64_t floats) {
 }
 
 }  // namespace
+
+const kernels::IsaTables<WinogradKernels>& winograd_kernels() {
+  static const kernels::IsaTables<WinogradKernels> t{&detail::winograd_kernels_portable(),
+                                                     &detail::winograd_kernels_avx2(),
+                                                     &detail::winograd_kernels_avx512()};
+  return t;
+}
 
 bool Conv2dWinograd::supports(const Conv2dShape& s) {
   return s.KH == 3 && s.KW == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
@@ -82,7 +87,7 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   // Slack at the end: the output transform's 8-wide passes read past the last tile.
   const int64_t scratch = kXi * (C + M) * npad_max + 64;
   const GemmEpilogue none;
-  const bool avx2 = cpu_features().has_avx2_fma();
+  const WinogradKernels& transforms = winograd_kernels().active();
   const int64_t work = s.N * blocks;
 
   // Block `i` of all images' blocks, with its transformed input and GEMM results in v.
@@ -101,7 +106,7 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   };
   auto input = [&](const WinogradBlock& b, int64_t n, int64_t c0, int64_t c1) {
     const float* xn = x + n * C * s.H * s.W;
-    avx2 ? winograd_input_avx2(b, xn, c0, c1) : winograd_input(b, xn, c0, c1);
+    transforms.input(b, xn, c0, c1);
   };
   auto multiply = [&](const WinogradBlock& b, int64_t xi) {
     gemm::GemmProblem p;
@@ -118,8 +123,7 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   auto output = [&](const WinogradBlock& b, int64_t n, int64_t m0, int64_t m1) {
     const int64_t out = n * M * OH * OW;
     const float* r = residual ? residual + out : nullptr;
-    avx2 ? winograd_output_avx2(b, m0, m1, bias, r, act, y + out)
-         : winograd_output(b, m0, m1, bias, r, act, y + out);
+    transforms.output(b, m0, m1, bias, r, act, y + out);
   };
 
   if (per_thread) {

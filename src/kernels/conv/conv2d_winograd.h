@@ -9,6 +9,7 @@
 #include "kernels/activation.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/gemm/sgemm.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter {
 
@@ -24,11 +25,20 @@ struct WinogradBlock {
   const float* m;   // GEMM results: [36][M][npad]
 };
 
-// The transforms built with AVX2 (conv2d_winograd_avx2.cc); the portable build is internal to
-// conv2d_winograd.cc.
-void winograd_input_avx2(const WinogradBlock& b, const float* x, int64_t c0, int64_t c1);
-void winograd_output_avx2(const WinogradBlock& b, int64_t m0, int64_t m1, const float* bias,
-                          const float* residual, const Activation& act, float* y);
+// The input and output transforms of one tier: conv2d_winograd_transform.h compiled with that
+// tier's flags (conv2d_winograd_<tier>.cc).
+struct WinogradKernels {
+  void (*input)(const WinogradBlock& b, const float* x, int64_t c0, int64_t c1);
+  void (*output)(const WinogradBlock& b, int64_t m0, int64_t m1, const float* bias,
+                 const float* residual, const Activation& act, float* y);
+};
+const kernels::IsaTables<WinogradKernels>& winograd_kernels();
+
+namespace detail {
+const WinogradKernels& winograd_kernels_portable();
+const WinogradKernels& winograd_kernels_avx2();
+const WinogradKernels& winograd_kernels_avx512();
+}  // namespace detail
 
 class Conv2dWinograd {
  public:

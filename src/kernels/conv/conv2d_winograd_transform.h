@@ -1,8 +1,9 @@
 #pragma once
-// Winograd F(4x4, 3x3) input and output transforms, written once and compiled twice (portable
-// and AVX2; everything here has internal linkage so the two builds never mix). Each transform
-// is split into a 1-D pass along image rows (strided, per tile) and a 1-D pass across rows that
-// is element-wise over the tiles of a tile row, so the compiler vectorizes the bulk of it.
+// Winograd F(4x4, 3x3) input and output transforms, written once and compiled once per ISA tier
+// (conv2d_winograd_<tier>.cc; everything here has internal linkage so the builds never mix). Each
+// transform is split into a 1-D pass along image rows (strided, per tile) and a 1-D pass across
+// rows that is element-wise over the tiles of a tile row, so the compiler vectorizes the bulk of
+// it.
 #include <algorithm>
 #include <cstdint>
 #include <vector>

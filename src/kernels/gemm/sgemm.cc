@@ -1,16 +1,17 @@
-// Public GEMM entry points: choose the kernel set for this CPU, describe the operands, run.
+// Public GEMM entry points: choose the kernel set of the active ISA tier, describe the operands,
+// run.
 #include "kernels/gemm/sgemm.h"
 
-#include "core/cpu_features.h"
 #include "core/error.h"
 #include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter {
 namespace gemm {
 
-const KernelSet& active_kernel_set() {
-  if (cpu_features().has_avx2_fma()) return avx2_kernel_set();
-  return portable_kernel_set();
+const kernels::IsaTables<KernelSet>& kernel_sets() {
+  static const kernels::IsaTables<KernelSet> sets{&portable_kernel_set(), &avx2_kernel_set(),
+                                                  &avx512_kernel_set()};
+  return sets;
 }
 
 }  // namespace gemm

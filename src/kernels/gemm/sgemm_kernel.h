@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kernels/activation.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::gemm {
 
@@ -58,10 +59,14 @@ struct KernelSet {
   MicroKernelFn micro;
 };
 
+// One set per tier, each defined in its tier's file.
 const KernelSet& portable_kernel_set();
 const KernelSet& avx2_kernel_set();
+const KernelSet& avx512_kernel_set();
 
-// The fastest set this CPU (capped by SINTER_ISA) can run.
-const KernelSet& active_kernel_set();
+const kernels::IsaTables<KernelSet>& kernel_sets();
+
+// The set of the active tier (active_isa()).
+inline const KernelSet& active_kernel_set() { return kernel_sets().active(); }
 
 }  // namespace sinter::gemm
