@@ -1,16 +1,18 @@
-// Depthwise convolution: AVX2 body and dispatcher (1 and 2 threads) against the reference over
+// Depthwise convolution: every ISA tier's kernel (isa_tiers.h) that runs a shape, and the
+// dispatcher (1 and 2 threads), against the reference over
 // mobilenet_v2 shapes and odd ones (asymmetric pads, widths not a multiple of 8, multiplier > 1,
 // dilation), with bias, residual and every activation kind. Tolerance: 1e-5 relative + 1e-5
-// absolute (the AVX2 kernel uses FMA and sums kernel rows in a different order).
+// absolute (the AVX2 and AVX-512 kernels use FMA and sum kernel rows in a different order).
 #include "kernels/depthwise/depthwise_conv2d.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
-#include "core/cpu_features.h"
+#include "isa_tiers.h"
 
 namespace sinter::kernels {
 namespace {
@@ -43,26 +45,34 @@ void check(DepthwiseConv2dParams p, bool with_bias, bool with_res, std::mt19937&
   std::vector<float> want(out_n), got(out_n);
   depthwise_conv2d_reference(p, x.data(), w.data(), b, r, want.data());
   ThreadPool pool1(1), pool2(2);
-  for (int variant = 0; variant < 5; ++variant) {
-    if (variant == 0 &&
-        !(cpu_features().has_avx2_fma() && detail::depthwise_conv2d_avx2_supports(p)))
-      continue;
+  // Variants: each tested tier's kernel on all planes (if it runs this shape), then the
+  // dispatcher serial, on one thread, on two, and on two with the residual aliasing the output.
+  const int tiers = static_cast<int>(tested_isas().size());
+  for (int variant = 0; variant < tiers + 4; ++variant) {
     std::fill(got.begin(), got.end(), -777.0f);
-    if (variant == 0) {
-      detail::depthwise_conv2d_avx2(p, x.data(), w.data(), b, r, got.data(), 0,
-                                    p.batch * p.out_channels());
-    } else if (variant == 4) {
+    std::string name;
+    if (variant < tiers) {
+      const Isa isa = tested_isas()[static_cast<size_t>(variant)];
+      if (!depthwise_kernels().has(isa)) continue;
+      const DepthwiseKernels& k = depthwise_kernels().at(isa);
+      if (!k.supports(p)) continue;
+      name = isa_name(isa);
+      k.conv2d(p, x.data(), w.data(), b, r, got.data(), 0, p.batch * p.out_channels());
+    } else if (variant == tiers + 3) {
       if (!with_res) continue;
-      got = res;  // residual aliasing the output
+      name = "dispatch, residual is the output";
+      got = res;
       depthwise_conv2d(p, x.data(), w.data(), b, got.data(), got.data(), &pool2);
     } else {
-      ThreadPool* pool = variant == 1 ? nullptr : variant == 2 ? &pool1 : &pool2;
+      const int threads = variant - tiers;
+      name = "dispatch, threads " + std::to_string(threads);
+      ThreadPool* pool = threads == 0 ? nullptr : threads == 1 ? &pool1 : &pool2;
       depthwise_conv2d(p, x.data(), w.data(), b, r, got.data(), pool);
     }
     for (int64_t i = 0; i < out_n; ++i)
       ASSERT_TRUE(close(got[i], want[i]))
-          << "variant " << variant << " c" << p.channels << " " << p.in_h << "x" << p.in_w << " k"
-          << p.kernel_h << " s" << p.stride_h << " pads " << p.pad_top << p.pad_left << p.pad_bottom
+          << name << " c" << p.channels << " " << p.in_h << "x" << p.in_w << " k" << p.kernel_h
+          << " s" << p.stride_h << " pads " << p.pad_top << p.pad_left << p.pad_bottom
           << p.pad_right << " act " << int(p.activation.kind) << " at " << i << " got " << got[i]
           << " want " << want[i];
   }
@@ -89,6 +99,8 @@ TEST(DepthwiseConv2d, EdgeShapesAndFusions) {
       make(1, 2, 3, 3, 3, 1, {1, 1, 1, 1}),         make(1, 2, 1, 1, 3, 1, {1, 1, 1, 1}),
       make(1, 3, 8, 8, 3, 1, {0, 0, 0, 0}),         make(1, 3, 16, 5, 3, 2, {0, 0, 0, 0}),
       make(1, 2, 7, 7, 5, 2, {0, 3, 1, 2}),         make(1, 2, 9, 31, 3, 2, {2, 2, 0, 0}),
+      make(1, 3, 6, 40, 3, 1, {1, 1, 1, 1}),        make(2, 2, 9, 67, 5, 2, {2, 2, 2, 2}),
+      make(1, 2, 33, 17, 3, 2, {1, 0, 1, 0}),       make(1, 2, 4, 2, 3, 1, {1, 1, 1, 1}),
       make(2, 3, 12, 12, 3, 1, {1, 1, 1, 1}, 2),     // channel multiplier: reference path
       make(1, 2, 12, 12, 3, 1, {2, 2, 2, 2}, 1, 2),  // dilation: reference path
       make(1, 2, 12, 10, 7, 3, {3, 3, 3, 3}),        // other kernel/stride: reference path

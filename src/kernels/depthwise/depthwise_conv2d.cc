@@ -1,24 +1,32 @@
-// Dispatch for depthwise convolution: AVX2 for the shapes it covers (those of mobilenet-style
-// networks), else the reference loops, which are portable; both split over output planes.
+// Dispatch for depthwise convolution: the best tier at or below active_isa() that runs the shape
+// (AVX2 and AVX-512 cover those of mobilenet-style networks, the portable tier any), split over
+// output planes.
 #include "kernels/depthwise/depthwise_conv2d.h"
 
 #include <algorithm>
 
-#include "core/cpu_features.h"
-
 namespace sinter::kernels {
+
+const IsaTables<DepthwiseKernels>& depthwise_kernels() {
+  static const IsaTables<DepthwiseKernels> tables = {&detail::depthwise_kernels_portable(),
+                                                     &detail::depthwise_kernels_avx2(),
+                                                     &detail::depthwise_kernels_avx512()};
+  return tables;
+}
+
+const DepthwiseKernels& depthwise_kernels_for(const DepthwiseConv2dParams& p) {
+  const IsaTables<DepthwiseKernels>& t = depthwise_kernels();
+  for (Isa isa = active_isa(); isa > Isa::kPortable;
+       isa = static_cast<Isa>(static_cast<int>(isa) - 1))
+    if (t.has(isa) && t.at(isa).supports(p)) return t.at(isa);
+  return t.at(Isa::kPortable);
+}
 
 void depthwise_conv2d(const DepthwiseConv2dParams& p, const float* x, const float* w,
                       const float* bias, const float* residual, float* y, ThreadPool* pool) {
   const int64_t planes = p.batch * p.out_channels();
-  const bool avx2 = cpu_features().has_avx2_fma() && detail::depthwise_conv2d_avx2_supports(p);
-  auto run = [&](int64_t b, int64_t e) {
-    if (avx2) {
-      detail::depthwise_conv2d_avx2(p, x, w, bias, residual, y, b, e);
-    } else {
-      detail::depthwise_conv2d_reference_planes(p, x, w, bias, residual, y, b, e);
-    }
-  };
+  const auto conv = depthwise_kernels_for(p).conv2d;
+  auto run = [&](int64_t b, int64_t e) { conv(p, x, w, bias, residual, y, b, e); };
   // Work per plane is out_h * out_w * kernel taps; aim for chunks of >= ~64K multiply-adds so
   // that small layers (960 x 7 x 7) don't pay a hand-off per plane.
   const int64_t work = std::max<int64_t>(1, p.out_h() * p.out_w() * p.kernel_h * p.kernel_w);

@@ -5,6 +5,7 @@
 
 #include "core/thread_pool.h"
 #include "kernels/activation.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -34,16 +35,27 @@ void depthwise_conv2d(const DepthwiseConv2dParams& p, const float* x, const floa
 void depthwise_conv2d_reference(const DepthwiseConv2dParams& p, const float* x, const float* w,
                                 const float* bias, const float* residual, float* y);
 
+// The kernel of one ISA tier (kernels/isa_tables.h): output planes [plane_begin, plane_end) of
+// the batch * out_channels planes, serially, for the shapes `supports` accepts (the portable
+// tier: all). The dispatcher takes the best tier at or below active_isa() that runs a shape.
+struct DepthwiseKernels {
+  bool (*supports)(const DepthwiseConv2dParams& p);
+  void (*conv2d)(const DepthwiseConv2dParams& p, const float* x, const float* w, const float* bias,
+                 const float* residual, float* y, int64_t plane_begin, int64_t plane_end);
+};
+const IsaTables<DepthwiseKernels>& depthwise_kernels();
+const DepthwiseKernels& depthwise_kernels_for(const DepthwiseConv2dParams& p);
+
 namespace detail {
-// Both compute output planes [plane_begin, plane_end) of the batch * out_channels planes.
-void depthwise_conv2d_reference_planes(const DepthwiseConv2dParams& p, const float* x,
-                                       const float* w, const float* bias, const float* residual,
-                                       float* y, int64_t plane_begin, int64_t plane_end);
-// AVX2+FMA: multiplier 1, square 3x3 or 5x5 kernels, stride 1 or 2, dilation 1, any padding.
-bool depthwise_conv2d_avx2_supports(const DepthwiseConv2dParams& p);
-void depthwise_conv2d_avx2(const DepthwiseConv2dParams& p, const float* x, const float* w,
-                           const float* bias, const float* residual, float* y, int64_t plane_begin,
-                           int64_t plane_end);
+// Portable (depthwise_conv2d_portable.cc): any kernel, stride, padding, dilation and
+// multiplier; each kernel row's taps clipped to the input once per output row.
+const DepthwiseKernels& depthwise_kernels_portable();
+// AVX2+FMA (depthwise_conv2d_avx2.cc): multiplier 1, square 3x3 or 5x5 kernels, stride 1 or 2,
+// dilation 1, any padding.
+const DepthwiseKernels& depthwise_kernels_avx2();
+// AVX-512 (depthwise_conv2d_avx512.cc): the AVX2 shapes at 16 floats a vector, every activation
+// but sigmoid (which the AVX2 tier then runs).
+const DepthwiseKernels& depthwise_kernels_avx512();
 }  // namespace detail
 
 }  // namespace sinter::kernels

@@ -101,7 +101,6 @@ void plane(const Geometry& g, const float* buf, const float* w, float bias, cons
     }
   }
 }
-}  // namespace
 
 bool depthwise_conv2d_avx2_supports(const DepthwiseConv2dParams& p) {
   const bool k = p.kernel_h == p.kernel_w && (p.kernel_h == 3 || p.kernel_h == 5);
@@ -152,6 +151,14 @@ void depthwise_conv2d_avx2(const DepthwiseConv2dParams& p, const float* x, const
         run(act);
     }
   }
+}
+
+}  // namespace
+
+const DepthwiseKernels& depthwise_kernels_avx2() {
+  static constexpr DepthwiseKernels kernels = {depthwise_conv2d_avx2_supports,
+                                               depthwise_conv2d_avx2};
+  return kernels;
 }
 
 }  // namespace sinter::kernels::detail

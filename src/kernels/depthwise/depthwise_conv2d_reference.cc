@@ -9,11 +9,11 @@ int64_t DepthwiseConv2dParams::out_w() const {
   return (in_w + pad_left + pad_right - (kernel_w - 1) * dilation_w - 1) / stride_w + 1;
 }
 
-namespace detail {
+namespace {
 
-void depthwise_conv2d_reference_planes(const DepthwiseConv2dParams& p, const float* x,
-                                       const float* w, const float* bias, const float* residual,
-                                       float* y, int64_t plane_begin, int64_t plane_end) {
+void reference_planes(const DepthwiseConv2dParams& p, const float* x, const float* w,
+                      const float* bias, const float* residual, float* y, int64_t plane_begin,
+                      int64_t plane_end) {
   const int64_t oh = p.out_h(), ow = p.out_w(), oc_count = p.out_channels();
   for (int64_t plane = plane_begin; plane < plane_end; ++plane) {
     const int64_t n = plane / oc_count, oc = plane % oc_count, ic = oc / p.multiplier;
@@ -40,12 +40,11 @@ void depthwise_conv2d_reference_planes(const DepthwiseConv2dParams& p, const flo
   }
 }
 
-}  // namespace detail
+}  // namespace
 
 void depthwise_conv2d_reference(const DepthwiseConv2dParams& p, const float* x, const float* w,
                                 const float* bias, const float* residual, float* y) {
-  detail::depthwise_conv2d_reference_planes(p, x, w, bias, residual, y, 0,
-                                            p.batch * p.out_channels());
+  reference_planes(p, x, w, bias, residual, y, 0, p.batch * p.out_channels());
 }
 
 }  // namespace sinter::kernels

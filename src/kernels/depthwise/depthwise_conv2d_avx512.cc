@@ -1,0 +1,185 @@
+// Depthwise convolution with AVX-512: depthwise_conv2d_avx2.cc's scheme at 16 floats a vector.
+// Each input plane is copied into a zero-bordered scratch plane wide enough for whole vectors, so
+// the inner loop has no bounds checks whatever the padding; one accumulator per kernel row; a
+// ragged row end spills into the next output row (written after it) unless it would leave the
+// plane or the residual is the output itself, where a masked store stops at the edge. Stride 2
+// picks the even floats of two vectors with one permute. Activations: none, Relu and Clip (the
+// mobilenet ones) in 16 lanes, HardSigmoid, HardSwish and LeakyRelu too, with the operand order
+// of the scalar definitions; sigmoid is left to the AVX2 tier (supports() says no).
+#include <immintrin.h>
+
+#include <vector>
+
+#include "kernels/depthwise/depthwise_conv2d.h"
+#include "kernels/padded_copy.h"
+#include "kernels/sliding_window_avx512.h"
+
+namespace sinter::kernels::detail {
+
+namespace {
+using avx512::tail_mask;
+using avx512::tap;
+using Geometry = avx512::PaddedPlane;
+
+Geometry geometry(const DepthwiseConv2dParams& p) {
+  return avx512::padded_plane(p.in_h, p.in_w, p.out_h(), p.out_w(), p.kernel_h, p.kernel_w,
+                              p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom,
+                              p.pad_right);
+}
+
+// Per-thread scratch plane. The border stays zero across planes and calls as long as the
+// interior lands in the same place, which is what the key records.
+struct Scratch {
+  std::vector<float> buf;
+  std::vector<int64_t> key;
+};
+
+float* prepare(Scratch& s, const DepthwiseConv2dParams& p, const Geometry& g) {
+  std::vector<int64_t> key = {g.hp, g.wp, p.in_h, p.in_w, p.pad_top, p.pad_left};
+  if (s.key != key) {
+    // 16 floats of slack: a row copy may write a whole vector past the last row's end.
+    s.buf.assign(static_cast<size_t>(g.hp * g.wp + 16), 0.0f);
+    s.key = key;
+  }
+  return s.buf.data();
+}
+
+// Activation::apply on 16 lanes for one kind fixed at compile time (bit-identical to the scalar
+// definition: the min/max operand order gives NaN and signed zero the same fate).
+template <ActivationKind K>
+struct Act16 {
+  __m512 alpha, beta;
+  explicit Act16(const Activation& a)
+      : alpha(_mm512_set1_ps(a.alpha)), beta(_mm512_set1_ps(a.beta)) {}
+  __m512 operator()(__m512 x) const {
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    if constexpr (K == ActivationKind::kNone) {
+      return x;
+    } else if constexpr (K == ActivationKind::kRelu) {
+      return _mm512_max_ps(x, zero);  // x > 0 ? x : 0
+    } else if constexpr (K == ActivationKind::kClip) {
+      return _mm512_min_ps(beta, _mm512_max_ps(alpha, x));  // std::min(std::max(x, lo), hi)
+    } else if constexpr (K == ActivationKind::kHardSigmoid) {
+      // mul then add, not fma, to round like the scalar alpha * x + beta; the empty asm keeps
+      // GCC from contracting the two.
+      __m512 t = _mm512_mul_ps(alpha, x);
+      asm("" : "+v"(t));
+      t = _mm512_add_ps(t, beta);
+      return _mm512_min_ps(one, _mm512_max_ps(zero, t));
+    } else if constexpr (K == ActivationKind::kHardSwish) {
+      const __m512 t = _mm512_add_ps(_mm512_div_ps(x, _mm512_set1_ps(6.0f)), _mm512_set1_ps(0.5f));
+      return _mm512_mul_ps(x, _mm512_min_ps(one, _mm512_max_ps(zero, t)));
+    } else {
+      static_assert(K == ActivationKind::kLeakyRelu);
+      const __mmask16 keep = _mm512_cmp_ps_mask(x, zero, _CMP_GE_OQ);
+      return _mm512_mask_blend_ps(keep, _mm512_mul_ps(alpha, x), x);
+    }
+  }
+};
+
+template <int K, int S, class Act>
+void plane(const Geometry& g, const float* buf, const float* w, float bias, const float* res,
+           float* y, const Act& act) {
+  __m512 wv[K * K];
+  for (int i = 0; i < K * K; ++i) wv[i] = _mm512_set1_ps(w[i]);
+  const __m512 vb = _mm512_set1_ps(bias);
+  const int64_t size = g.oh * g.ow;
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    const float* row = buf + oy * S * g.wp;
+    float* yr = y + oy * g.ow;
+    const float* rr = res ? res + oy * g.ow : nullptr;
+    for (int64_t ox = 0; ox < g.ow; ox += 16) {
+      // One accumulator per kernel row shortens the dependent FMA chain from K*K to K; the
+      // bias seeds the first.
+      __m512 acc[K];
+      for (int ky = 0; ky < K; ++ky) {
+        const float* r = row + ky * g.wp + ox * S;
+        acc[ky] =
+            ky == 0 ? _mm512_fmadd_ps(tap<S>(r), wv[0], vb) : _mm512_mul_ps(tap<S>(r), wv[ky * K]);
+        for (int kx = 1; kx < K; ++kx)
+          acc[ky] = _mm512_fmadd_ps(tap<S>(r + kx), wv[ky * K + kx], acc[ky]);
+      }
+      __m512 sum = acc[0];
+      for (int ky = 1; ky < K; ++ky) sum = _mm512_add_ps(sum, acc[ky]);
+      const int64_t left = g.ow - ox;
+      if (left >= 16 || (oy * g.ow + ox + 16 <= size && res != y)) {
+        if (rr) sum = _mm512_add_ps(sum, _mm512_loadu_ps(rr + ox));
+        _mm512_storeu_ps(yr + ox, act(sum));
+      } else {
+        const __mmask16 m = tail_mask(left);
+        if (rr) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, rr + ox));
+        _mm512_mask_storeu_ps(yr + ox, m, act(sum));
+      }
+    }
+  }
+}
+
+bool supports(const DepthwiseConv2dParams& p) {
+  const bool k = p.kernel_h == p.kernel_w && (p.kernel_h == 3 || p.kernel_h == 5);
+  const bool s = p.stride_h == p.stride_w && (p.stride_h == 1 || p.stride_h == 2);
+  return p.multiplier == 1 && k && s && p.dilation_h == 1 && p.dilation_w == 1 && p.out_h() > 0 &&
+         p.out_w() > 0 && p.activation.kind != ActivationKind::kSigmoid &&
+         padded_copy_is_small({p.in_h, p.pad_top, p.pad_bottom, p.kernel_h, 1, p.stride_h},
+                              {p.in_w, p.pad_left, p.pad_right, p.kernel_w, 1, p.stride_w});
+}
+
+template <class Act>
+void conv_planes(const DepthwiseConv2dParams& p, const float* x, const float* w, const float* bias,
+                 const float* residual, float* y, int64_t plane_begin, int64_t plane_end,
+                 const Act& act) {
+  thread_local Scratch scratch;
+  const Geometry g = geometry(p);
+  float* buf = prepare(scratch, p, g);
+  const __m512 zero = _mm512_setzero_ps();
+  const int64_t kk = p.kernel_h * p.kernel_w, out_size = g.oh * g.ow;
+  for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
+    const int64_t c = plane_i % p.channels;
+    const float* xp = x + plane_i * p.in_h * p.in_w;
+    for (int64_t iy = 0; iy < p.in_h; ++iy)
+      avx512::copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left, zero);
+    const float* wc = w + c * kk;
+    const float b = bias ? bias[c] : 0.0f;
+    const float* res = residual ? residual + plane_i * out_size : nullptr;
+    float* yp = y + plane_i * out_size;
+    if (p.kernel_h == 3) {
+      p.stride_h == 1 ? plane<3, 1>(g, buf, wc, b, res, yp, act)
+                      : plane<3, 2>(g, buf, wc, b, res, yp, act);
+    } else {
+      p.stride_h == 1 ? plane<5, 1>(g, buf, wc, b, res, yp, act)
+                      : plane<5, 2>(g, buf, wc, b, res, yp, act);
+    }
+  }
+}
+
+void conv2d(const DepthwiseConv2dParams& p, const float* x, const float* w, const float* bias,
+            const float* residual, float* y, int64_t plane_begin, int64_t plane_end) {
+  auto run = [&](const auto& act) {
+    conv_planes(p, x, w, bias, residual, y, plane_begin, plane_end, act);
+  };
+  const Activation& a = p.activation;
+  switch (a.kind) {
+    case ActivationKind::kNone:
+      return run(Act16<ActivationKind::kNone>(a));
+    case ActivationKind::kRelu:
+      return run(Act16<ActivationKind::kRelu>(a));
+    case ActivationKind::kClip:
+      return run(Act16<ActivationKind::kClip>(a));
+    case ActivationKind::kHardSigmoid:
+      return run(Act16<ActivationKind::kHardSigmoid>(a));
+    case ActivationKind::kHardSwish:
+      return run(Act16<ActivationKind::kHardSwish>(a));
+    case ActivationKind::kLeakyRelu:
+      return run(Act16<ActivationKind::kLeakyRelu>(a));
+    case ActivationKind::kSigmoid:
+      break;  // not in supports()
+  }
+}
+
+}  // namespace
+
+const DepthwiseKernels& depthwise_kernels_avx512() {
+  static constexpr DepthwiseKernels kernels = {supports, conv2d};
+  return kernels;
+}
+
+}  // namespace sinter::kernels::detail
