@@ -1,15 +1,16 @@
-// Binary kernels with broadcasting: the fast path (AVX2 and portable inner loops, 1 and 2
-// threads) against the stride-walking reference, over broadcast patterns of ranks 0-5.
-// Tolerance: exact. Every fast path computes each element with the same single IEEE operation
-// as the reference (Pow calls std::pow in both).
+// Binary kernels with broadcasting: the broadcasting walk on every ISA tier's inner loops, and
+// the dispatcher (1 and 2 threads), against the stride-walking reference, over broadcast patterns
+// of ranks 0-5. Tolerance: exact. Every tier computes each element with the same single IEEE
+// operation as the reference (Pow calls std::pow in both).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
-#include "core/cpu_features.h"
 #include "core/error.h"
+#include "family_tiers.h"
 #include "kernels/eltwise/binary.h"
 
 namespace sinter::kernels {
@@ -21,6 +22,8 @@ std::vector<float> random_data(int64_t n, std::mt19937& rng, bool positive) {
   for (auto& x : v) x = dist(rng);
   return v;
 }
+
+std::vector<Isa> tiers() { return family_tiers("eltwise binary", binary_kernels()); }
 
 bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
@@ -39,13 +42,24 @@ void check_pair(const Shape& as, const Shape& bs, std::mt19937& rng) {
     if (b.size() > 1) b[b.size() - 1] = std::nanf("");
     std::vector<float> want(n), got(n);
     binary_reference(op, a.data(), as, b.data(), bs, want.data());
+    auto check = [&](const std::string& what) {
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_TRUE(same(got[i], want[i]))
+            << what << " op " << int(op) << " " << shape_str(as) << " vs " << shape_str(bs)
+            << " at " << i << " got " << got[i] << " want " << want[i];
+    };
+    for (Isa isa : tiers()) {
+      for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
+        std::fill(got.begin(), got.end(), -777.0f);
+        detail::binary_with(binary_kernels().at(isa), op, a.data(), as, b.data(), bs, got.data(),
+                            pool);
+        check(std::string(isa_name(isa)) + (pool ? ", 2 threads" : ""));
+      }
+    }
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), -777.0f);
       binary(op, a.data(), as, b.data(), bs, got.data(), pool);
-      for (int64_t i = 0; i < n; ++i)
-        ASSERT_TRUE(same(got[i], want[i]))
-            << "op " << int(op) << " " << shape_str(as) << " vs " << shape_str(bs) << " at " << i
-            << " got " << got[i] << " want " << want[i];
+      check(pool ? "dispatch, 2 threads" : "dispatch");
     }
   }
 }
@@ -93,18 +107,29 @@ TEST(EltwiseBinary, RandomShapes) {
   }
 }
 
-TEST(EltwiseBinary, Avx2InnerLoopsMatchScalar) {
-  if (!cpu_features().has_avx2_fma()) GTEST_SKIP() << "no AVX2";
+// Every run length around the vector widths (8 and 16 lanes, unrolled by 2), with NaN on either
+// side, and nothing written past the run.
+TEST(EltwiseBinary, InnerLoopsMatchScalarOnEveryTier) {
   std::mt19937 rng(2);
-  for (int64_t n : {1, 7, 8, 15, 16, 17, 100}) {
-    std::vector<float> a = random_data(n, rng, false), b = random_data(n, rng, false), y(n);
-    for (BinaryOp op : kOps) {
-      detail::binary_vv_avx2(op, a.data(), b.data(), y.data(), n);
-      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same(y[i], binary_apply(op, a[i], b[i])));
-      detail::binary_vs_avx2(op, a.data(), b[0], y.data(), n);
-      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same(y[i], binary_apply(op, a[i], b[0])));
-      detail::binary_sv_avx2(op, a[0], b.data(), y.data(), n);
-      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same(y[i], binary_apply(op, a[0], b[i])));
+  const float nan = std::nanf("");
+  for (Isa isa : tiers()) {
+    const BinaryKernels& k = binary_kernels().at(isa);
+    for (int64_t n = 1; n <= 70; ++n) {
+      SCOPED_TRACE(std::string(isa_name(isa)) + " n=" + std::to_string(n));
+      std::vector<float> a = random_data(n, rng, false), b = random_data(n, rng, false);
+      a[n / 2] = nan;
+      b[n - 1] = nan;
+      std::vector<float> y(n + 1);
+      for (BinaryOp op : kOps) {
+        y[n] = -777.0f;
+        k.vv(op, a.data(), b.data(), y.data(), n);
+        for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same(y[i], binary_apply(op, a[i], b[i])));
+        k.vs(op, a.data(), b[0], y.data(), n);
+        for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same(y[i], binary_apply(op, a[i], b[0])));
+        k.sv(op, a[0], b.data(), y.data(), n);
+        for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same(y[i], binary_apply(op, a[0], b[i])));
+        ASSERT_EQ(y[n], -777.0f);
+      }
     }
   }
 }

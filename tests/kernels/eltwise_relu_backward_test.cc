@@ -1,12 +1,15 @@
-// Relu's gradient kernel against its plain-loop twin: lengths around the vector width, zeros and
-// special values in y, in place, and split over a pool.
+// Relu's gradient kernel (each ISA tier with code of its own, and the dispatcher) against its
+// plain-loop twin: lengths around the vector width, zeros and special values in y, in place, and
+// split over a pool.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "family_tiers.h"
 #include "kernels/eltwise/relu_backward.h"
 
 namespace sinter::kernels {
@@ -40,6 +43,12 @@ TEST(ReluBackward, MatchesReferenceOverLengthsAndThreads) {
     for (int64_t i = 0; i < n; i += 5) y[i] = 0.0f;  // Relu's output is 0 on half its domain
     std::vector<float> want(n), got(n), threaded(n);
     relu_backward_reference(dy.data(), y.data(), want.data(), n);
+    for (Isa isa : family_tiers("relu_backward", relu_backward_kernels())) {
+      SCOPED_TRACE(isa_name(isa));
+      std::fill(got.begin(), got.end(), 5.0f);
+      relu_backward_kernels().at(isa).relu_backward(dy.data(), y.data(), got.data(), n);
+      expect_same(got, want);
+    }
     relu_backward(dy.data(), y.data(), got.data(), n);
     relu_backward(dy.data(), y.data(), threaded.data(), n, &pool);
     expect_same(got, want);

@@ -1,13 +1,17 @@
-// Unary kernels and the activation epilogue: AVX2 against the reference (and against std::
-// functions directly for the polynomial approximations), plus the dispatcher with 1 and 2 threads.
+// Unary kernels and the activation epilogue: every ISA tier's table against the reference (and
+// against std:: functions directly for the polynomial approximations), the vector tiers against
+// each other, plus the dispatcher with 1 and 2 threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
-#include "core/cpu_features.h"
+#include "family_tiers.h"
 #include "kernels/eltwise/unary.h"
 
 namespace sinter::kernels {
@@ -34,7 +38,7 @@ std::vector<float> special_values() {
           0.5f,    -3.0f, 3.0f,   6.0f,  -6.0f,         9.0f,    -9.0f,   20.0f};
 }
 
-bool has_avx2() { return cpu_features().has_avx2_fma(); }
+std::vector<Isa> tiers() { return family_tiers("eltwise unary", unary_kernels()); }
 
 struct Accuracy {
   UnaryOp op;
@@ -45,8 +49,7 @@ struct Accuracy {
 
 // The polynomial approximations must stay within 1e-6 relative error of the exact function
 // (a few ulp); abs covers results in the denormal range only.
-TEST(EltwiseUnary, Avx2ApproximationsAccurate) {
-  if (!has_avx2()) GTEST_SKIP() << "no AVX2";
+TEST(EltwiseUnary, ApproximationsAccurateOnEveryTier) {
   const Accuracy cases[] = {
       {UnaryOp::kExp, [](double x) { return std::exp(x); }, -104.0f, 88.7f, 1e-6, 1e-44},
       {UnaryOp::kTanh, [](double x) { return std::tanh(x); }, -12.0f, 12.0f, 1e-6, 0},
@@ -54,29 +57,32 @@ TEST(EltwiseUnary, Avx2ApproximationsAccurate) {
       {UnaryOp::kSigmoid, [](double x) { return 1.0 / (1.0 + std::exp(-x)); }, -87.0f, 30.0f, 1e-6,
        1e-44},
   };
-  for (const Accuracy& c : cases) {
-    std::vector<float> x = sweep(c.lo, c.hi, 200001);
-    for (float v : sweep(-1e-3f, 1e-3f, 2001)) x.push_back(v);  // near zero: relative matters
-    std::vector<float> y(x.size());
-    detail::unary_avx2(c.op, x.data(), y.data(), int64_t(x.size()), 0, 0);
-    double worst = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-      double want = c.truth(x[i]);
-      ASSERT_TRUE(close(y[i], float(want), c.rel, c.abs))
-          << "op " << int(c.op) << " x=" << x[i] << " got " << y[i] << " want " << want;
-      if (want != 0) worst = std::max(worst, std::fabs(y[i] - want) / std::fabs(want));
+  for (Isa isa : tiers()) {
+    for (const Accuracy& c : cases) {
+      std::vector<float> x = sweep(c.lo, c.hi, 200001);
+      for (float v : sweep(-1e-3f, 1e-3f, 2001)) x.push_back(v);  // near zero: relative matters
+      std::vector<float> y(x.size());
+      unary_kernels().at(isa).unary(c.op, x.data(), y.data(), int64_t(x.size()), 0, 0);
+      double worst = 0;
+      for (size_t i = 0; i < x.size(); ++i) {
+        double want = c.truth(x[i]);
+        ASSERT_TRUE(close(y[i], float(want), c.rel, c.abs))
+            << isa_name(isa) << " op " << int(c.op) << " x=" << x[i] << " got " << y[i] << " want "
+            << want;
+        if (want != 0) worst = std::max(worst, std::fabs(y[i] - want) / std::fabs(want));
+      }
+      RecordProperty(std::string("worst_rel_") + isa_name(isa) + "_" + std::to_string(int(c.op)),
+                     std::to_string(worst));
     }
-    RecordProperty("worst_rel_" + std::to_string(int(c.op)), std::to_string(worst));
   }
 }
 
-TEST(EltwiseUnary, SpecialValues) {
-  if (!has_avx2()) GTEST_SKIP() << "no AVX2";
+void check_special_values(const UnaryKernels& k) {
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<float> x = special_values();
   std::vector<float> y(x.size());
   auto run = [&](UnaryOp op) {
-    detail::unary_avx2(op, x.data(), y.data(), int64_t(x.size()), 0.2f, 0.5f);
+    k.unary(op, x.data(), y.data(), int64_t(x.size()), 0.2f, 0.5f);
     return y;
   };
   auto at = [&](float v) {
@@ -107,13 +113,51 @@ TEST(EltwiseUnary, SpecialValues) {
   EXPECT_EQ(r[at(-100.0f)], -1.0f);
   EXPECT_TRUE(std::isnan(r[at(NAN)]));
   float neg_zero = -0.0f, out = 1.0f;
-  detail::unary_avx2(UnaryOp::kErf, &neg_zero, &out, 1, 0, 0);
+  k.unary(UnaryOp::kErf, &neg_zero, &out, 1, 0, 0);
   EXPECT_TRUE(out == 0.0f && std::signbit(out));
 }
 
-// Every op on random and special inputs: AVX2 body and dispatcher (1 and 2 threads) against the
-// reference. Tolerance: exact for the piecewise-linear ops, 1e-6 relative (plus 1e-37 absolute
-// for results near the denormal range) for the transcendental ones, 0 for the libm-backed ones.
+TEST(EltwiseUnary, SpecialValuesOnEveryTier) {
+  for (Isa isa : tiers()) {
+    SCOPED_TRACE(isa_name(isa));
+    check_special_values(unary_kernels().at(isa));
+  }
+}
+
+// The AVX-512 tier evaluates the AVX2 tier's polynomials with the same operations in the same
+// order, lane for lane, so the two agree bit for bit; so does every op they share.
+TEST(EltwiseUnary, VectorTiersAgreeBitForBit) {
+  std::vector<Isa> vector_tiers;
+  for (Isa isa : tiers())
+    if (isa > Isa::kAvx2) vector_tiers.push_back(isa);
+  if (vector_tiers.empty()) GTEST_SKIP() << "fewer than two vector tiers run here";
+  const UnaryOp ops[] = {UnaryOp::kRelu,     UnaryOp::kClip,        UnaryOp::kSigmoid,
+                         UnaryOp::kTanh,     UnaryOp::kHardSigmoid, UnaryOp::kHardSwish,
+                         UnaryOp::kErf,      UnaryOp::kSqrt,        UnaryOp::kExp,
+                         UnaryOp::kLog,      UnaryOp::kNeg,         UnaryOp::kAbs,
+                         UnaryOp::kLeakyRelu};
+  std::vector<float> x = sweep(-120.0f, 120.0f, 100003);
+  for (float v : sweep(-5.0f, 5.0f, 50001)) x.push_back(v);
+  for (float v : special_values()) x.push_back(v);
+  const int64_t n = int64_t(x.size());
+  std::vector<float> want(n), got(n);
+  for (Isa isa : vector_tiers) {
+    for (UnaryOp op : ops) {
+      unary_kernels().at(Isa::kAvx2).unary(op, x.data(), want.data(), n, 0.2f, 0.5f);
+      unary_kernels().at(isa).unary(op, x.data(), got.data(), n, 0.2f, 0.5f);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_TRUE(std::memcmp(&got[i], &want[i], sizeof(float)) == 0 ||
+                    (std::isnan(got[i]) && std::isnan(want[i])))
+            << isa_name(isa) << " op " << int(op) << " x=" << x[i] << " got " << got[i] << " avx2 "
+            << want[i];
+    }
+  }
+}
+
+// Every op on random and special inputs: each tier's body and the dispatcher (1 and 2 threads)
+// against the reference. Tolerance: exact for the piecewise-linear ops, 1e-6 relative (plus 1e-37
+// absolute for results near the denormal range) for the transcendental ones, 0 for the libm-backed
+// ones.
 TEST(EltwiseUnary, MatchesReference) {
   const UnaryOp ops[] = {UnaryOp::kRelu,     UnaryOp::kClip,        UnaryOp::kSigmoid,
                          UnaryOp::kTanh,     UnaryOp::kHardSigmoid, UnaryOp::kHardSwish,
@@ -144,9 +188,10 @@ TEST(EltwiseUnary, MatchesReference) {
               << what << " op " << int(op) << " n=" << n << " x=" << x[i] << " got " << got[i]
               << " want " << want[i];
       };
-      if (has_avx2()) {
-        detail::unary_avx2(op, x.data(), got.data(), n, alpha, beta);
-        check("avx2");
+      for (Isa isa : tiers()) {
+        std::fill(got.begin(), got.end(), 123.0f);
+        unary_kernels().at(isa).unary(op, x.data(), got.data(), n, alpha, beta);
+        check(isa_name(isa));
       }
       for (ThreadPool* pool : {&pool1, &pool2}) {
         std::fill(got.begin(), got.end(), 123.0f);
@@ -180,17 +225,24 @@ TEST(EltwiseUnary, ActivationEpilogueMatchesApply) {
       // Bit-identical except sigmoid, whose exp is a polynomial.
       const double rel = a.kind == ActivationKind::kSigmoid ? 1e-6 : 0.0;
       const double abs = a.kind == ActivationKind::kSigmoid ? 1e-37 : 0.0;
-      for (int variant = 0; variant < 3; ++variant) {
-        if (variant == 0 && !has_avx2()) continue;
+      // Each tier's body, then the dispatcher serial and on 2 threads.
+      const std::vector<Isa> isas = tiers();
+      for (size_t variant = 0; variant < isas.size() + 2; ++variant) {
         std::vector<float> got = x;
-        if (variant == 0) detail::apply_activation_avx2(a, got.data(), n);
-        if (variant == 1) apply_activation(a, got.data(), n, nullptr);
-        if (variant == 2) apply_activation(a, got.data(), n, &pool2);
+        std::string what;
+        if (variant < isas.size()) {
+          unary_kernels().at(isas[variant]).activation(a, got.data(), n);
+          what = isa_name(isas[variant]);
+        } else {
+          const bool threaded = variant == isas.size() + 1;
+          apply_activation(a, got.data(), n, threaded ? &pool2 : nullptr);
+          what = threaded ? "dispatch, 2 threads" : "dispatch";
+        }
         for (int64_t i = 0; i < n; ++i) {
           float want = a.apply(x[i]);
           ASSERT_TRUE(close(got[i], want, rel, abs))
-              << "kind " << int(a.kind) << " variant " << variant << " x=" << x[i] << " got "
-              << got[i] << " want " << want;
+              << "kind " << int(a.kind) << " " << what << " x=" << x[i] << " got " << got[i]
+              << " want " << want;
           if (rel == 0 && !std::isnan(want)) {
             ASSERT_EQ(std::signbit(got[i]), std::signbit(want));
           }

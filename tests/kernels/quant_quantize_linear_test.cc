@@ -1,5 +1,6 @@
-// The AVX2 (de)quantize runs against the scalar definition on every tail length and on values
-// where rounding, saturation and NaN handling could differ; the dispatcher over channel layouts.
+// Every ISA tier's (de)quantize runs against the scalar definition on every tail length and on
+// values where rounding, saturation and NaN handling could differ; the dispatcher over channel
+// layouts.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,13 +9,34 @@
 #include <random>
 #include <vector>
 
-#include "core/cpu_features.h"
+#include "family_tiers.h"
 #include "kernels/quant/quantize_linear.h"
 
 namespace sinter::kernels {
 namespace {
 
-bool has_avx2() { return cpu_features().has_avx2_fma(); }
+std::vector<Isa> tiers() { return family_tiers("quant", quantize_kernels()); }
+
+void run(const QuantizeKernels& k, const float* x, int8_t* y, int64_t n, float scale,
+         int32_t zero_point, IntRange range) {
+  k.quantize_s8(x, y, n, scale, zero_point, range);
+}
+void run(const QuantizeKernels& k, const float* x, uint8_t* y, int64_t n, float scale,
+         int32_t zero_point, IntRange range) {
+  k.quantize_u8(x, y, n, scale, zero_point, range);
+}
+void run(const QuantizeKernels& k, const int8_t* x, float* y, int64_t n, float scale,
+         int32_t zero_point) {
+  k.dequantize_s8(x, y, n, scale, zero_point);
+}
+void run(const QuantizeKernels& k, const uint8_t* x, float* y, int64_t n, float scale,
+         int32_t zero_point) {
+  k.dequantize_u8(x, y, n, scale, zero_point);
+}
+void run(const QuantizeKernels& k, const int32_t* x, float* y, int64_t n, float scale,
+         int32_t zero_point) {
+  k.dequantize_s32(x, y, n, scale, zero_point);
+}
 
 std::vector<float> awkward_values() {
   const float inf = std::numeric_limits<float>::infinity();
@@ -28,14 +50,15 @@ std::vector<float> awkward_values() {
   return v;
 }
 
+// Runs of every length up to 64 values (vector bodies, tails, both) plus one sentinel past the
+// end, which no tier may write.
 template <class Q>
-void check_quantize_runs(int32_t zero_point, IntRange range) {
+void check_quantize_runs(const QuantizeKernels& k, int32_t zero_point, IntRange range) {
   const std::vector<float> x = awkward_values();
   for (float scale : {1.f, 0.5f, 3.f, 1e-3f}) {
     for (size_t n = 0; n <= x.size(); ++n) {
-      std::vector<Q> fast(n), ref(n);
-      detail::quantize_run_avx2(x.data(), fast.data(), static_cast<int64_t>(n), scale, zero_point,
-                                range);
+      std::vector<Q> fast(n + 1, Q{42}), ref(n + 1, Q{42});
+      run(k, x.data(), fast.data(), static_cast<int64_t>(n), scale, zero_point, range);
       quantize_linear_reference(x.data(), ref.data(), AxisLayout{1, 1, static_cast<int64_t>(n)},
                                 &scale, &zero_point, range);
       ASSERT_EQ(fast, ref) << "n=" << n << " scale=" << scale;
@@ -43,38 +66,44 @@ void check_quantize_runs(int32_t zero_point, IntRange range) {
   }
 }
 
-TEST(QuantizeLinearKernel, Avx2QuantizeMatchesScalarDefinition) {
-  if (!has_avx2()) GTEST_SKIP() << "no AVX2";
-  check_quantize_runs<int8_t>(0, {-128, 127});
-  check_quantize_runs<int8_t>(-5, {-7, 7});  // a 4-bit range held in int8
-  check_quantize_runs<uint8_t>(128, {0, 255});
-}
-
-template <class Q>
-void check_dequantize_runs(std::vector<Q> x, int32_t zero_point) {
-  for (size_t n = 0; n <= x.size(); ++n) {
-    std::vector<float> fast(n), ref(n);
-    const float scale = 0.037f;
-    detail::dequantize_run_avx2(x.data(), fast.data(), static_cast<int64_t>(n), scale, zero_point);
-    dequantize_linear_reference(x.data(), ref.data(), AxisLayout{1, 1, static_cast<int64_t>(n)},
-                                &scale, &zero_point);
-    // An empty vector's data() may be null, which memcmp must not get.
-    ASSERT_TRUE(n == 0 || std::memcmp(fast.data(), ref.data(), n * sizeof(float)) == 0)
-        << "n=" << n;
+TEST(QuantizeLinearKernel, QuantizeMatchesScalarDefinitionOnEveryTier) {
+  for (Isa isa : tiers()) {
+    SCOPED_TRACE(isa_name(isa));
+    const QuantizeKernels& k = quantize_kernels().at(isa);
+    check_quantize_runs<int8_t>(k, 0, {-128, 127});
+    check_quantize_runs<int8_t>(k, -5, {-7, 7});  // a 4-bit range held in int8
+    check_quantize_runs<uint8_t>(k, 128, {0, 255});
   }
 }
 
-TEST(QuantizeLinearKernel, Avx2DequantizeMatchesScalarDefinition) {
-  if (!has_avx2()) GTEST_SKIP() << "no AVX2";
+template <class Q>
+void check_dequantize_runs(const QuantizeKernels& k, std::vector<Q> x, int32_t zero_point) {
+  for (size_t n = 0; n <= x.size(); ++n) {
+    std::vector<float> fast(n + 1, 42.0f), ref(n + 1, 42.0f);
+    const float scale = 0.037f;
+    run(k, x.data(), fast.data(), static_cast<int64_t>(n), scale, zero_point);
+    dequantize_linear_reference(x.data(), ref.data(), AxisLayout{1, 1, static_cast<int64_t>(n)},
+                                &scale, &zero_point);
+    // An empty vector's data() may be null, which memcmp must not get.
+    ASSERT_TRUE(std::memcmp(fast.data(), ref.data(), (n + 1) * sizeof(float)) == 0) << "n=" << n;
+  }
+}
+
+TEST(QuantizeLinearKernel, DequantizeMatchesScalarDefinitionOnEveryTier) {
   std::vector<int8_t> s8;
   std::vector<uint8_t> u8;
   for (int i = -128; i < 128; i += 7) s8.push_back(static_cast<int8_t>(i));
   for (int i = 0; i < 256; i += 7) u8.push_back(static_cast<uint8_t>(i));
-  check_dequantize_runs(s8, -3);
-  check_dequantize_runs(u8, 200);
   const int32_t big = std::numeric_limits<int32_t>::max();
-  check_dequantize_runs(std::vector<int32_t>{-big - 1, big, 0, 1, -1, 1 << 24, (1 << 24) + 1, 5, 9},
-                        7);
+  std::vector<int32_t> s32 = {-big - 1, big, 0, 1, -1, 1 << 24, (1 << 24) + 1, 5, 9};
+  for (int i = 0; i < 30; ++i) s32.push_back(i * 997 - 15000);  // past a 16-lane vector
+  for (Isa isa : tiers()) {
+    SCOPED_TRACE(isa_name(isa));
+    const QuantizeKernels& k = quantize_kernels().at(isa);
+    check_dequantize_runs(k, s8, -3);
+    check_dequantize_runs(k, u8, 200);
+    check_dequantize_runs(k, s32, 7);
+  }
 }
 
 TEST(QuantizeLinearKernel, ScalarDefinitionRoundsHalfToEvenThenSaturates) {

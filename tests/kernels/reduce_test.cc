@@ -1,6 +1,7 @@
-// The fast reduction against its plain-loop twin over shapes, every subset of axes and every op,
-// with 1 and 3 threads. Integer-valued inputs make sums exact in float, so that whatever order
-// the fast kernel adds in, it must give the reference's results bit for bit.
+// The fast reduction (each ISA tier with code of its own, and the dispatcher) against its
+// plain-loop twin over shapes, every subset of axes and every op, with 1 and 3 threads.
+// Integer-valued inputs make sums exact in float, so that whatever order the fast kernel adds in,
+// it must give the reference's results bit for bit.
 #include "kernels/reduce/reduce.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "family_tiers.h"
 
 namespace sinter::kernels {
 namespace {
@@ -63,6 +65,7 @@ bool same(float a, float b, double rel) {
 
 TEST(Reduce, MatchesReferenceOverShapesAxesAndOps) {
   ThreadPool pool(3);
+  const std::vector<Isa> tiers = family_tiers("reduce", reduce_kernels());
   for (const Shape& shape : shapes()) {
     const size_t rank = shape.size();
     for (uint32_t subset = 0; subset < (1u << rank); ++subset) {
@@ -75,14 +78,24 @@ TEST(Reduce, MatchesReferenceOverShapesAxesAndOps) {
         const std::vector<float> x = exact_values(shape_numel(shape), op, subset + 1);
         std::vector<float> want(out_n), serial(out_n), threaded(out_n);
         reduce_reference(op, x.data(), shape, reduced, want.data());
-        reduce(op, x.data(), shape, reduced, serial.data());
-        reduce(op, x.data(), shape, reduced, threaded.data(), &pool);
         // exp() of whole numbers is not exact: only LogSumExp's sums can round differently.
         const double rel = op == ReduceOp::kLogSumExp ? 1e-5 : 0.0;
-        for (int64_t j = 0; j < out_n; ++j) {
-          ASSERT_TRUE(same(serial[j], want[j], rel)) << j << ": " << serial[j] << " vs " << want[j];
-          ASSERT_TRUE(same(threaded[j], serial[j], 0.0)) << j;
+        auto check = [&](const char* what) {
+          for (int64_t j = 0; j < out_n; ++j) {
+            ASSERT_TRUE(same(serial[j], want[j], rel))
+                << what << " " << j << ": " << serial[j] << " vs " << want[j];
+            ASSERT_TRUE(same(threaded[j], serial[j], 0.0)) << what << " " << j;
+          }
+        };
+        for (Isa isa : tiers) {
+          const ReduceKernels& k = reduce_kernels().at(isa);
+          k.reduce(op, x.data(), shape, reduced, serial.data(), nullptr);
+          k.reduce(op, x.data(), shape, reduced, threaded.data(), &pool);
+          check(isa_name(isa));
         }
+        reduce(op, x.data(), shape, reduced, serial.data());
+        reduce(op, x.data(), shape, reduced, threaded.data(), &pool);
+        check("dispatch");
       }
     }
   }

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/cpu_features.h"
 #include "core/error.h"
 
 namespace sinter::kernels {
@@ -46,27 +45,29 @@ std::vector<Dim> coalesce(const Shape& a, const Shape& b, const Shape& out) {
   return dims;
 }
 
-// Portable inner loops: plain enough for the compiler to vectorize with SSE2.
-void vv_portable(BinaryOp op, const float* a, const float* b, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = binary_apply(op, a[i], b[i]);
-}
-void vs_portable(BinaryOp op, const float* a, float b, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = binary_apply(op, a[i], b);
-}
-void sv_portable(BinaryOp op, float a, const float* b, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = binary_apply(op, a, b[i]);
-}
 }  // namespace
+
+const IsaTables<BinaryKernels>& binary_kernels() {
+  static const IsaTables<BinaryKernels> tables{&detail::binary_kernels_portable(),
+                                               &detail::binary_kernels_avx2(),
+                                               &detail::binary_kernels_avx512()};
+  return tables;
+}
 
 void binary(BinaryOp op, const float* a, const Shape& a_shape, const float* b, const Shape& b_shape,
             float* y, ThreadPool* pool) {
+  detail::binary_with(binary_kernels().active(), op, a, a_shape, b, b_shape, y, pool);
+}
+
+void detail::binary_with(const BinaryKernels& kernels, BinaryOp op, const float* a,
+                         const Shape& a_shape, const float* b, const Shape& b_shape, float* y,
+                         ThreadPool* pool) {
   const Shape out = broadcast_shapes(a_shape, b_shape);
   const int64_t total = shape_numel(out);
   if (total == 0) return;
   const std::vector<Dim> dims = coalesce(a_shape, b_shape, out);
   const Dim& last = dims.back();
   const int64_t inner = last.size;
-  const bool avx2 = cpu_features().has_avx2_fma();
 
   // Outputs [begin, end) in row-major order; each piece lies inside one inner run.
   auto run = [&](int64_t begin, int64_t end) {
@@ -85,14 +86,11 @@ void binary(BinaryOp op, const float* a, const Shape& a_shape, const float* b, c
       const float* pb = b + ob;
       float* py = y + pos;
       if (last.b_bcast) {
-        avx2 ? detail::binary_vs_avx2(op, pa + i0, *pb, py, len)
-             : vs_portable(op, pa + i0, *pb, py, len);
+        kernels.vs(op, pa + i0, *pb, py, len);
       } else if (last.a_bcast) {
-        avx2 ? detail::binary_sv_avx2(op, *pa, pb + i0, py, len)
-             : sv_portable(op, *pa, pb + i0, py, len);
+        kernels.sv(op, *pa, pb + i0, py, len);
       } else {
-        avx2 ? detail::binary_vv_avx2(op, pa + i0, pb + i0, py, len)
-             : vv_portable(op, pa + i0, pb + i0, py, len);
+        kernels.vv(op, pa + i0, pb + i0, py, len);
       }
       pos += len;
     }

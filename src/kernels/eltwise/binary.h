@@ -4,6 +4,7 @@
 
 #include "core/shape.h"
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -31,12 +32,26 @@ void binary(BinaryOp op, const float* a, const Shape& a_shape, const float* b, c
 void binary_reference(BinaryOp op, const float* a, const Shape& a_shape, const float* b,
                       const Shape& b_shape, float* y);
 
+// One ISA tier's inner loops, over one contiguous run of n outputs: both operands vary (vv), b is
+// one value (vs), or a is one value (sv). Every tier computes each element with the single IEEE
+// operation binary_apply() does (Pow calls std::pow), so all tiers agree bit for bit.
+struct BinaryKernels {
+  void (*vv)(BinaryOp op, const float* a, const float* b, float* y, int64_t n);
+  void (*vs)(BinaryOp op, const float* a, float b, float* y, int64_t n);
+  void (*sv)(BinaryOp op, float a, const float* b, float* y, int64_t n);
+};
+// Portable, AVX2 and AVX-512 tiers; binary() uses active().
+const IsaTables<BinaryKernels>& binary_kernels();
+
 namespace detail {
-// Inner loops of the fast path, over one contiguous run of n outputs: both operands vary (vv),
-// b is one value (vs), or a is one value (sv). Exposed for tests.
-void binary_vv_avx2(BinaryOp op, const float* a, const float* b, float* y, int64_t n);
-void binary_vs_avx2(BinaryOp op, const float* a, float b, float* y, int64_t n);
-void binary_sv_avx2(BinaryOp op, float a, const float* b, float* y, int64_t n);
+// binary() on the given tier's inner loops (binary() passes the active one; tests pass each).
+void binary_with(const BinaryKernels& kernels, BinaryOp op, const float* a, const Shape& a_shape,
+                 const float* b, const Shape& b_shape, float* y, ThreadPool* pool);
+
+// Each tier's table, defined in binary_portable.cc, binary_avx2.cc and binary_avx512.cc.
+const BinaryKernels& binary_kernels_portable();
+const BinaryKernels& binary_kernels_avx2();
+const BinaryKernels& binary_kernels_avx512();
 }  // namespace detail
 
 }  // namespace sinter::kernels

@@ -1,3 +1,4 @@
+// The AVX2 tier of the binary inner loops: 8 lanes, unrolled by 2, masked tails.
 #include <immintrin.h>
 
 #include <cmath>
@@ -71,10 +72,9 @@ void dispatch(BinaryOp op, const LA& la, const LB& lb, float* y, int64_t n) {
       break;  // handled by the callers
   }
 }
-}  // namespace
 
 // Pow stays scalar: std::pow's special cases are many, and Pow is rare in CNNs.
-void binary_vv_avx2(BinaryOp op, const float* a, const float* b, float* y, int64_t n) {
+void vv(BinaryOp op, const float* a, const float* b, float* y, int64_t n) {
   if (op == BinaryOp::kPow) {
     for (int64_t i = 0; i < n; ++i) y[i] = std::pow(a[i], b[i]);
     return;
@@ -82,7 +82,7 @@ void binary_vv_avx2(BinaryOp op, const float* a, const float* b, float* y, int64
   dispatch(op, Ptr{a}, Ptr{b}, y, n);
 }
 
-void binary_vs_avx2(BinaryOp op, const float* a, float b, float* y, int64_t n) {
+void vs(BinaryOp op, const float* a, float b, float* y, int64_t n) {
   if (op == BinaryOp::kPow) {
     for (int64_t i = 0; i < n; ++i) y[i] = std::pow(a[i], b);
     return;
@@ -90,12 +90,18 @@ void binary_vs_avx2(BinaryOp op, const float* a, float b, float* y, int64_t n) {
   dispatch(op, Ptr{a}, Splat{_mm256_set1_ps(b)}, y, n);
 }
 
-void binary_sv_avx2(BinaryOp op, float a, const float* b, float* y, int64_t n) {
+void sv(BinaryOp op, float a, const float* b, float* y, int64_t n) {
   if (op == BinaryOp::kPow) {
     for (int64_t i = 0; i < n; ++i) y[i] = std::pow(a, b[i]);
     return;
   }
   dispatch(op, Splat{_mm256_set1_ps(a)}, Ptr{b}, y, n);
+}
+}  // namespace
+
+const BinaryKernels& binary_kernels_avx2() {
+  static constinit const BinaryKernels k{vv, vs, sv};
+  return k;
 }
 
 }  // namespace sinter::kernels::detail

@@ -4,15 +4,28 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
-// Over contiguous arrays of n floats; dx may alias dy. Vectorized by the compiler and split over
-// `pool` (may be null) in chunks of at least 16K elements.
+// Over contiguous arrays of n floats; dx may alias dy. Split over `pool` (may be null) in chunks
+// of at least 16K elements.
 void relu_backward(const float* dy, const float* y, float* dx, int64_t n,
                    ThreadPool* pool = nullptr);
 
+// One ISA tier's serial body over a contiguous range. Only the portable tier has code (a loop
+// the compiler vectorizes); the others fall back to it.
+struct ReluBackwardKernels {
+  void (*relu_backward)(const float* dy, const float* y, float* dx, int64_t n);
+};
+const IsaTables<ReluBackwardKernels>& relu_backward_kernels();
+
 // The plain-loop twin.
 void relu_backward_reference(const float* dy, const float* y, float* dx, int64_t n);
+
+namespace detail {
+// Defined in relu_backward_portable.cc.
+const ReluBackwardKernels& relu_backward_kernels_portable();
+}  // namespace detail
 
 }  // namespace sinter::kernels

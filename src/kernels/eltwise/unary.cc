@@ -1,8 +1,6 @@
-// Dispatch for the unary kernels: AVX2+FMA when the CPU (and SINTER_ISA) allow it, else the
-// reference loops, which are portable and correct. Both are split over the pool the same way.
+// Dispatch for the unary kernels: the active ISA tier's table (kernels/isa_tables.h), its serial
+// bodies split over the pool the same way on every tier.
 #include "kernels/eltwise/unary.h"
-
-#include "core/cpu_features.h"
 
 namespace sinter::kernels {
 
@@ -22,28 +20,23 @@ void split(int64_t n, ThreadPool* pool, const Fn& fn) {
 }
 }  // namespace
 
+const IsaTables<UnaryKernels>& unary_kernels() {
+  static const IsaTables<UnaryKernels> tables{&detail::unary_kernels_portable(),
+                                              &detail::unary_kernels_avx2(),
+                                              &detail::unary_kernels_avx512()};
+  return tables;
+}
+
 void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta,
            ThreadPool* pool) {
-  const bool avx2 = cpu_features().has_avx2_fma();
-  split(n, pool, [&](int64_t b, int64_t e) {
-    if (avx2) {
-      detail::unary_avx2(op, x + b, y + b, e - b, alpha, beta);
-    } else {
-      unary_reference(op, x + b, y + b, e - b, alpha, beta);
-    }
-  });
+  const UnaryKernels& k = unary_kernels().active();
+  split(n, pool, [&](int64_t b, int64_t e) { k.unary(op, x + b, y + b, e - b, alpha, beta); });
 }
 
 void apply_activation(const Activation& act, float* data, int64_t n, ThreadPool* pool) {
   if (act.kind == ActivationKind::kNone) return;
-  const bool avx2 = cpu_features().has_avx2_fma();
-  split(n, pool, [&](int64_t b, int64_t e) {
-    if (avx2) {
-      detail::apply_activation_avx2(act, data + b, e - b);
-    } else {
-      apply_activation_reference(act, data + b, e - b);
-    }
-  });
+  const UnaryKernels& k = unary_kernels().active();
+  split(n, pool, [&](int64_t b, int64_t e) { k.activation(act, data + b, e - b); });
 }
 
 }  // namespace sinter::kernels

@@ -5,6 +5,7 @@
 
 #include "core/thread_pool.h"
 #include "kernels/activation.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -33,15 +34,26 @@ void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha = 0.0f, 
 // data[i] = act.apply(data[i]), vectorized and threaded like unary().
 void apply_activation(const Activation& act, float* data, int64_t n, ThreadPool* pool = nullptr);
 
-// Plain-loop twins with std:: functions: the definition the fast versions are tested against.
+// One ISA tier's serial bodies over a contiguous range, with unary()'s and apply_activation()'s
+// contracts. Every tier is exact for the piecewise-linear ops and Sqrt/Log/Neg/Abs; the
+// transcendental ones are within about 2 ulp (the vector tiers share one set of polynomials).
+struct UnaryKernels {
+  void (*unary)(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta);
+  void (*activation)(const Activation& act, float* data, int64_t n);
+};
+// Portable, AVX2+FMA and AVX-512 tiers; unary() and apply_activation() use active().
+const IsaTables<UnaryKernels>& unary_kernels();
+
+// Plain-loop twins with std:: functions: the definition every tier is tested against.
 void unary_reference(UnaryOp op, const float* x, float* y, int64_t n, float alpha = 0.0f,
                      float beta = 0.0f);
 void apply_activation_reference(const Activation& act, float* data, int64_t n);
 
 namespace detail {
-// The AVX2+FMA bodies, serial; exposed so that tests can run them regardless of dispatch.
-void unary_avx2(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta);
-void apply_activation_avx2(const Activation& act, float* data, int64_t n);
+// Each tier's table, defined in unary_portable.cc, unary_avx2.cc and unary_avx512.cc.
+const UnaryKernels& unary_kernels_portable();
+const UnaryKernels& unary_kernels_avx2();
+const UnaryKernels& unary_kernels_avx512();
 }  // namespace detail
 
 }  // namespace sinter::kernels

@@ -1,3 +1,4 @@
+// The AVX2+FMA tier of the unary kernels: 8 lanes, unrolled by 4, masked tails.
 #include <immintrin.h>
 
 #include <cmath>
@@ -38,7 +39,7 @@ void map_activation(const VecActivation& act, const float* x, float* y, int64_t 
   map(x, y, n, [&](__m256 v) { return act.apply<K>(v); });
 }
 
-void activation(const Activation& a, const float* x, float* y, int64_t n) {
+void activation_range(const Activation& a, const float* x, float* y, int64_t n) {
   VecActivation act(a);
   switch (a.kind) {
     case ActivationKind::kNone:
@@ -58,23 +59,21 @@ void activation(const Activation& a, const float* x, float* y, int64_t n) {
       return map_activation<ActivationKind::kLeakyRelu>(act, x, y, n);
   }
 }
-}  // namespace
-
 void unary_avx2(UnaryOp op, const float* x, float* y, int64_t n, float alpha, float beta) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   switch (op) {
     case UnaryOp::kRelu:
-      return activation({ActivationKind::kRelu, 0, 0}, x, y, n);
+      return activation_range({ActivationKind::kRelu, 0, 0}, x, y, n);
     case UnaryOp::kClip:
-      return activation({ActivationKind::kClip, alpha, beta}, x, y, n);
+      return activation_range({ActivationKind::kClip, alpha, beta}, x, y, n);
     case UnaryOp::kSigmoid:
-      return activation({ActivationKind::kSigmoid, 0, 0}, x, y, n);
+      return activation_range({ActivationKind::kSigmoid, 0, 0}, x, y, n);
     case UnaryOp::kHardSigmoid:
-      return activation({ActivationKind::kHardSigmoid, alpha, beta}, x, y, n);
+      return activation_range({ActivationKind::kHardSigmoid, alpha, beta}, x, y, n);
     case UnaryOp::kHardSwish:
-      return activation({ActivationKind::kHardSwish, 0, 0}, x, y, n);
+      return activation_range({ActivationKind::kHardSwish, 0, 0}, x, y, n);
     case UnaryOp::kLeakyRelu:
-      return activation({ActivationKind::kLeakyRelu, alpha, 0}, x, y, n);
+      return activation_range({ActivationKind::kLeakyRelu, alpha, 0}, x, y, n);
     case UnaryOp::kTanh:
       return map(x, y, n, [](__m256 v) { return tanh_ps(v); });
     case UnaryOp::kErf:
@@ -94,8 +93,14 @@ void unary_avx2(UnaryOp op, const float* x, float* y, int64_t n, float alpha, fl
   }
 }
 
-void apply_activation_avx2(const Activation& act, float* data, int64_t n) {
-  activation(act, data, data, n);
+void activation_avx2(const Activation& act, float* data, int64_t n) {
+  activation_range(act, data, data, n);
+}
+}  // namespace
+
+const UnaryKernels& unary_kernels_avx2() {
+  static constinit const UnaryKernels k{unary_avx2, activation_avx2};
+  return k;
 }
 
 }  // namespace sinter::kernels::detail

@@ -1,10 +1,9 @@
-// Dispatch for the (de)quantize kernels: AVX2 when the CPU (and SINTER_ISA) allow it, else the
-// reference loops. Work is split by element ranges, each walked as runs that share one channel.
+// Dispatch for the (de)quantize kernels: the active ISA tier's run bodies. Work is split by element
+// ranges, each walked as runs that share one channel.
 #include "kernels/quant/quantize_linear.h"
 
 #include <algorithm>
-
-#include "core/cpu_features.h"
+#include <type_traits>
 
 namespace sinter::kernels {
 
@@ -31,34 +30,44 @@ void for_each_run(AxisLayout layout, ThreadPool* pool, const Run& run) {
   pool->parallel_range(n, kGrain, [&](int64_t b, int64_t e, int) { walk(b, e); });
 }
 
+// The table entry for Q.
+template <class Q>
+auto quantize_run(const QuantizeKernels& k) {
+  if constexpr (std::is_same_v<Q, int8_t>) return k.quantize_s8;
+  if constexpr (std::is_same_v<Q, uint8_t>) return k.quantize_u8;
+}
+template <class Q>
+auto dequantize_run(const QuantizeKernels& k) {
+  if constexpr (std::is_same_v<Q, int8_t>) return k.dequantize_s8;
+  if constexpr (std::is_same_v<Q, uint8_t>) return k.dequantize_u8;
+  if constexpr (std::is_same_v<Q, int32_t>) return k.dequantize_s32;
+}
+
 template <class Q>
 void quantize(const float* x, Q* y, AxisLayout layout, const float* scale,
               const int32_t* zero_point, IntRange range, ThreadPool* pool) {
-  const bool avx2 = cpu_features().has_avx2_fma();
+  const auto run = quantize_run<Q>(quantize_kernels().active());
   for_each_run(layout, pool, [&](int64_t b, int64_t n, int64_t c) {
-    const int32_t zp = zero_point ? zero_point[c] : 0;
-    if (avx2) {
-      detail::quantize_run_avx2(x + b, y + b, n, scale[c], zp, range);
-    } else {
-      quantize_linear_reference(x + b, y + b, AxisLayout{1, 1, n}, scale + c, &zp, range);
-    }
+    run(x + b, y + b, n, scale[c], zero_point ? zero_point[c] : 0, range);
   });
 }
 
 template <class Q>
 void dequantize(const Q* x, float* y, AxisLayout layout, const float* scale,
                 const int32_t* zero_point, ThreadPool* pool) {
-  const bool avx2 = cpu_features().has_avx2_fma();
+  const auto run = dequantize_run<Q>(quantize_kernels().active());
   for_each_run(layout, pool, [&](int64_t b, int64_t n, int64_t c) {
-    const int32_t zp = zero_point ? zero_point[c] : 0;
-    if (avx2) {
-      detail::dequantize_run_avx2(x + b, y + b, n, scale[c], zp);
-    } else {
-      dequantize_linear_reference(x + b, y + b, AxisLayout{1, 1, n}, scale + c, &zp);
-    }
+    run(x + b, y + b, n, scale[c], zero_point ? zero_point[c] : 0);
   });
 }
 }  // namespace
+
+const IsaTables<QuantizeKernels>& quantize_kernels() {
+  static const IsaTables<QuantizeKernels> tables{&detail::quantize_kernels_portable(),
+                                                 &detail::quantize_kernels_avx2(),
+                                                 &detail::quantize_kernels_avx512()};
+  return tables;
+}
 
 void quantize_linear(const float* x, int8_t* y, AxisLayout layout, const float* scale,
                      const int32_t* zero_point, IntRange range, ThreadPool* pool) {

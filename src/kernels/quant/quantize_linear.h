@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -19,7 +20,7 @@ struct IntRange {
 
 // One value. x / scale is a true division (not a multiply by 1/scale) because that is what ONNX's
 // reference does, and ties then round the same way. The clamp is written as the vector max/min
-// instructions behave, so NaN saturates to lo exactly as in the AVX2 code (and ONNX Runtime).
+// instructions behave, so NaN saturates to lo exactly as in the vector tiers (and ONNX Runtime).
 // F is float, or double for int32 inputs whose values a float cannot hold.
 template <class F>
 inline int32_t quantize_value(F x, F scale, int32_t zero_point, IntRange r) {
@@ -74,16 +75,26 @@ void dequantize_linear_reference(const uint8_t* x, float* y, AxisLayout layout, 
 void dequantize_linear_reference(const int32_t* x, float* y, AxisLayout layout, const float* scale,
                                  const int32_t* zero_point);
 
+// One ISA tier's bodies over one contiguous run that shares a single scale and zero point. Every
+// tier gives quantize_value()'s and dequantize_value()'s results exactly.
+struct QuantizeKernels {
+  void (*quantize_s8)(const float* x, int8_t* y, int64_t n, float scale, int32_t zero_point,
+                      IntRange range);
+  void (*quantize_u8)(const float* x, uint8_t* y, int64_t n, float scale, int32_t zero_point,
+                      IntRange range);
+  void (*dequantize_s8)(const int8_t* x, float* y, int64_t n, float scale, int32_t zero_point);
+  void (*dequantize_u8)(const uint8_t* x, float* y, int64_t n, float scale, int32_t zero_point);
+  void (*dequantize_s32)(const int32_t* x, float* y, int64_t n, float scale, int32_t zero_point);
+};
+// Portable, AVX2 and AVX-512 tiers; quantize_linear() and dequantize_linear() use active().
+const IsaTables<QuantizeKernels>& quantize_kernels();
+
 namespace detail {
-// The AVX2 bodies over one contiguous run with a single scale; exposed so tests can run them
-// regardless of dispatch.
-void quantize_run_avx2(const float* x, int8_t* y, int64_t n, float scale, int32_t zero_point,
-                       IntRange range);
-void quantize_run_avx2(const float* x, uint8_t* y, int64_t n, float scale, int32_t zero_point,
-                       IntRange range);
-void dequantize_run_avx2(const int8_t* x, float* y, int64_t n, float scale, int32_t zero_point);
-void dequantize_run_avx2(const uint8_t* x, float* y, int64_t n, float scale, int32_t zero_point);
-void dequantize_run_avx2(const int32_t* x, float* y, int64_t n, float scale, int32_t zero_point);
+// Each tier's table, defined in quantize_linear_portable.cc, quantize_linear_avx2.cc and
+// quantize_linear_avx512.cc.
+const QuantizeKernels& quantize_kernels_portable();
+const QuantizeKernels& quantize_kernels_avx2();
+const QuantizeKernels& quantize_kernels_avx512();
 }  // namespace detail
 
 }  // namespace sinter::kernels

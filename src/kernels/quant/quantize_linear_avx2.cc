@@ -1,3 +1,4 @@
+// The AVX2 tier of (de)quantization: 8 values a step, the scalar definition for the tail.
 #include <immintrin.h>
 
 #include <type_traits>
@@ -54,24 +55,31 @@ void dequantize_run(const Q* x, float* y, int64_t n, float scale, int32_t zero_p
   }
   for (; i < n; ++i) y[i] = dequantize_value(x[i], scale, zero_point);
 }
+
+void quantize_s8(const float* x, int8_t* y, int64_t n, float scale, int32_t zero_point,
+                 IntRange range) {
+  quantize_run(x, y, n, scale, zero_point, range);
+}
+void quantize_u8(const float* x, uint8_t* y, int64_t n, float scale, int32_t zero_point,
+                 IntRange range) {
+  quantize_run(x, y, n, scale, zero_point, range);
+}
+void dequantize_s8(const int8_t* x, float* y, int64_t n, float scale, int32_t zero_point) {
+  dequantize_run(x, y, n, scale, zero_point);
+}
+void dequantize_u8(const uint8_t* x, float* y, int64_t n, float scale, int32_t zero_point) {
+  dequantize_run(x, y, n, scale, zero_point);
+}
+void dequantize_s32(const int32_t* x, float* y, int64_t n, float scale, int32_t zero_point) {
+  dequantize_run(x, y, n, scale, zero_point);
+}
+
 }  // namespace
 
-void quantize_run_avx2(const float* x, int8_t* y, int64_t n, float scale, int32_t zero_point,
-                       IntRange range) {
-  quantize_run(x, y, n, scale, zero_point, range);
-}
-void quantize_run_avx2(const float* x, uint8_t* y, int64_t n, float scale, int32_t zero_point,
-                       IntRange range) {
-  quantize_run(x, y, n, scale, zero_point, range);
-}
-void dequantize_run_avx2(const int8_t* x, float* y, int64_t n, float scale, int32_t zero_point) {
-  dequantize_run(x, y, n, scale, zero_point);
-}
-void dequantize_run_avx2(const uint8_t* x, float* y, int64_t n, float scale, int32_t zero_point) {
-  dequantize_run(x, y, n, scale, zero_point);
-}
-void dequantize_run_avx2(const int32_t* x, float* y, int64_t n, float scale, int32_t zero_point) {
-  dequantize_run(x, y, n, scale, zero_point);
+const QuantizeKernels& quantize_kernels_avx2() {
+  static constinit const QuantizeKernels k{quantize_s8, quantize_u8, dequantize_s8, dequantize_u8,
+                                           dequantize_s32};
+  return k;
 }
 
 }  // namespace sinter::kernels::detail

@@ -6,6 +6,7 @@
 
 #include "core/shape.h"
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -29,10 +30,24 @@ enum class ReduceOp {
 void reduce(ReduceOp op, const float* x, const Shape& shape, const std::vector<bool>& reduced,
             float* y, ThreadPool* pool = nullptr);
 
+// One ISA tier's reduce(), with its contract (threads included: the split is part of the order
+// that makes results independent of the thread count). Only the portable tier has code, loops the
+// compiler vectorizes; the others fall back to it.
+struct ReduceKernels {
+  void (*reduce)(ReduceOp op, const float* x, const Shape& shape, const std::vector<bool>& reduced,
+                 float* y, ThreadPool* pool);
+};
+const IsaTables<ReduceKernels>& reduce_kernels();
+
 // The plain-loop twin, for float, int32_t and int64_t: one walk over x in order, each element
 // added into its output in turn.
 template <class T>
 void reduce_reference(ReduceOp op, const T* x, const Shape& shape, const std::vector<bool>& reduced,
                       T* y);
+
+namespace detail {
+// Defined in reduce_portable.cc.
+const ReduceKernels& reduce_kernels_portable();
+}  // namespace detail
 
 }  // namespace sinter::kernels

@@ -1,25 +1,18 @@
+// Dispatch for softmax: the active ISA tier's row loops, rows split over the pool.
 #include "kernels/softmax/softmax.h"
 
 #include <algorithm>
-
-#include "core/cpu_features.h"
 
 namespace sinter::kernels {
 
 namespace {
 constexpr int64_t kGrain = 16 * 1024;
 
-template <class Row, class Ref>
-void rows_parallel(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool* pool,
-                   const Row& row, const Ref& ref) {
-  const bool avx2 = cpu_features().has_avx2_fma();
-  auto run = [&](int64_t b, int64_t e) {
-    if (avx2) {
-      for (int64_t r = b; r < e; ++r) row(x + r * cols, y + r * cols, cols);
-    } else {
-      ref(x + b * cols, y + b * cols, e - b, cols);
-    }
-  };
+using RowsFn = void (*)(const float*, float*, int64_t, int64_t);
+
+void rows_parallel(RowsFn fn, const float* x, float* y, int64_t rows, int64_t cols,
+                   ThreadPool* pool) {
+  auto run = [&](int64_t b, int64_t e) { fn(x + b * cols, y + b * cols, e - b, cols); };
   if (pool == nullptr || pool->num_threads() == 1 || rows * cols < 2 * kGrain || rows < 2) {
     run(0, rows);
     return;
@@ -29,12 +22,19 @@ void rows_parallel(const float* x, float* y, int64_t rows, int64_t cols, ThreadP
 }
 }  // namespace
 
+const IsaTables<SoftmaxKernels>& softmax_kernels() {
+  static const IsaTables<SoftmaxKernels> tables{&detail::softmax_kernels_portable(),
+                                                &detail::softmax_kernels_avx2(),
+                                                &detail::softmax_kernels_avx512()};
+  return tables;
+}
+
 void softmax(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool* pool) {
-  rows_parallel(x, y, rows, cols, pool, detail::softmax_row_avx2, softmax_reference);
+  rows_parallel(softmax_kernels().active().softmax, x, y, rows, cols, pool);
 }
 
 void log_softmax(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool* pool) {
-  rows_parallel(x, y, rows, cols, pool, detail::log_softmax_row_avx2, log_softmax_reference);
+  rows_parallel(softmax_kernels().active().log_softmax, x, y, rows, cols, pool);
 }
 
 }  // namespace sinter::kernels

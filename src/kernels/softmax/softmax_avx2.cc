@@ -1,3 +1,4 @@
+// The AVX2+FMA tier of softmax: one row at a time, 8 lanes, exp by avx2::exp_ps.
 #include <immintrin.h>
 
 #include <cmath>
@@ -56,9 +57,8 @@ float exp_sum(const float* x, float* y, int64_t cols, float m) {
   }
   return hsum_ps(_mm256_add_ps(s0, s1));
 }
-}  // namespace
 
-void softmax_row_avx2(const float* x, float* y, int64_t cols) {
+void softmax_row(const float* x, float* y, int64_t cols) {
   const float m = row_max(x, cols);
   const float sum = exp_sum(x, y, cols, m);
   const __m256 scale = _mm256_set1_ps(1.0f / sum);
@@ -71,7 +71,7 @@ void softmax_row_avx2(const float* x, float* y, int64_t cols) {
   }
 }
 
-void log_softmax_row_avx2(const float* x, float* y, int64_t cols) {
+void log_softmax_row(const float* x, float* y, int64_t cols) {
   const float m = row_max(x, cols);
   const float lse = std::log(exp_sum(x, nullptr, cols, m));
   const __m256 vm = _mm256_set1_ps(m), vl = _mm256_set1_ps(lse);
@@ -83,6 +83,19 @@ void log_softmax_row_avx2(const float* x, float* y, int64_t cols) {
     __m256 v = _mm256_maskload_ps(x + j, mask);
     _mm256_maskstore_ps(y + j, mask, _mm256_sub_ps(_mm256_sub_ps(v, vm), vl));
   }
+}
+
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) softmax_row(x + r * cols, y + r * cols, cols);
+}
+void log_softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) log_softmax_row(x + r * cols, y + r * cols, cols);
+}
+}  // namespace
+
+const SoftmaxKernels& softmax_kernels_avx2() {
+  static constinit const SoftmaxKernels k{softmax_rows, log_softmax_rows};
+  return k;
 }
 
 }  // namespace sinter::kernels::detail
