@@ -42,7 +42,7 @@ OpDef make_arg(const char* type, bool is_max) {
     ic.set_output(0, DType::kInt64, out);
   };
   def.impls.push_back(
-      {"reference", nullptr, [is_max](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      {"generic", nullptr, [is_max](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          int64_t axis_attr = ki.node.attr_int("axis", 0);
          bool last = ki.opset >= 12 && ki.node.attr_int("select_last_index", 0) != 0;
          std::string who = ki.node.describe();

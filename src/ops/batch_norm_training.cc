@@ -137,8 +137,8 @@ OpDef make_batch_norm_training() {
   def.infer = [](InferContext& ic) { infer_channel_op(ic, 0, {1, 2, 3, 4}); };
   def.impls.push_back(
       {"fused", nullptr, [](const KernelInfo& ki) { return make_forward_kernel(ki, false); }});
-  def.impls.push_back(
-      {"reference", nullptr, [](const KernelInfo& ki) { return make_forward_kernel(ki, true); }});
+  def.reference = KernelImpl{"reference", nullptr,
+                             [](const KernelInfo& ki) { return make_forward_kernel(ki, true); }};
   def.gradient = batch_norm_training_gradient;
   return def;
 }
@@ -157,8 +157,8 @@ OpDef make_batch_norm_training_grad() {
   };
   def.impls.push_back(
       {"fused", nullptr, [](const KernelInfo&) { return make_backward_kernel(false); }});
-  def.impls.push_back(
-      {"reference", nullptr, [](const KernelInfo&) { return make_backward_kernel(true); }});
+  def.reference = KernelImpl{"reference", nullptr,
+                             [](const KernelInfo&) { return make_backward_kernel(true); }};
   return def;
 }
 

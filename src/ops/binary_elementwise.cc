@@ -196,7 +196,7 @@ OpDef make_binary(const BinarySpec& spec) {
     };
   };
   def.impls.push_back({"eltwise", nullptr, make(true)});
-  def.impls.push_back({"reference", nullptr, make(false)});
+  def.reference = KernelImpl{"reference", nullptr, make(false)};
   return def;
 }
 
@@ -282,7 +282,7 @@ OpDef make_prelu() {
     ic.set_output(0, DType::kFloat32, x.shape);
   };
   def.flops = [](const KernelInfo& ki) { return double(shape_numel(ki.outputs[0].shape)); };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
                          return std::make_unique<FunctionKernel>([](KernelContext& ctx) {
                            const Tensor& x = ctx.in(0);
                            const Tensor& s = ctx.in(1);

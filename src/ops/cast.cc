@@ -134,7 +134,7 @@ OpDef make_cast() {
     y = x;
     y.dtype = dtype_from_onnx(ic.node.required_int("to"), ic.node.describe());
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          std::string who = ki.node.describe();
                          return std::make_unique<FunctionKernel>([who](KernelContext& ctx) {
                            cast_tensor(ctx.in(0), ctx.out(0), who);

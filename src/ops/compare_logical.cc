@@ -56,7 +56,7 @@ OpDef make_binary(const char* type, Cmp op, int since, bool logical) {
     }
     ic.set_output(0, DType::kBool, movement::broadcast_in(ic, a.shape, b.shape));
   };
-  def.impls.push_back({"reference", nullptr, [op](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [op](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          std::string who = ki.node.describe();
                          return std::make_unique<FunctionKernel>([op, who](KernelContext& ctx) {
                            const Tensor &a = ctx.in(0), &b = ctx.in(1);
@@ -82,7 +82,7 @@ OpDef make_not() {
     if (x.dtype != DType::kBool) ic.fail(cat("input must be bool, not ", dtype_name(x.dtype)));
     ic.output(0) = x;
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
                          return std::make_unique<FunctionKernel>([](KernelContext& ctx) {
                            const bool* x = ctx.in(0).data<bool>();
                            bool* y = ctx.out(0).data<bool>();

@@ -85,7 +85,7 @@ OpDef make_concat() {
     ic.set_output(0, first.dtype, out);
   };
   def.impls.push_back(
-      {"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      {"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          int64_t axis_attr = concat_axis(ki.node, ki.opset);
          return std::make_unique<FunctionKernel>([axis_attr](KernelContext& ctx) {
            Tensor& y = ctx.out(0);

@@ -32,7 +32,7 @@ OpDef make_constant() {
     ic.set_output(0, v.dtype(), v.shape());
     ic.set_output_value(0, v);
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          InferContext ic{ki.node, ki.opset, {}, {}, {}, {}};
                          Tensor v = constant_value(ic);  // shares the node's buffer
                          return std::make_unique<FunctionKernel>([v](KernelContext& ctx) {

@@ -36,7 +36,7 @@ OpDef make_constant_of_shape() {
       movement::set_output_rank_unknown(ic, 0, dt);
     }
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          Tensor v = fill_value(ki.node).clone();
                          return std::make_unique<FunctionKernel>([v](KernelContext& ctx) {
                            Tensor& y = ctx.out(0);

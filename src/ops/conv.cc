@@ -313,9 +313,10 @@ OpDef make_conv_def(const char* type, const char* domain) {
       {"conv2d_packed_per_run", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          return std::make_unique<RuntimeWeightsConvKernel>(ki);
        }});
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         return std::make_unique<ReferenceConvKernel>(ki);
-                       }});
+  def.reference =
+      KernelImpl{"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                   return std::make_unique<ReferenceConvKernel>(ki);
+                 }};
   return def;
 }
 

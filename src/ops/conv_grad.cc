@@ -133,17 +133,17 @@ OpDef make_conv_grad(const char* type, const char* shape_attr, bool data) {
                          if (data) return std::make_unique<ConvGradDataKernel>(s);
                          return std::make_unique<ConvGradWeightKernel>(s);
                        }});
-  def.impls.push_back(
-      {"reference", nullptr, [data, shape_attr](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-         const Conv2dShape s = grad_shape(ki, shape_attr, data);
-         return std::make_unique<FunctionKernel>([s, data](KernelContext& ctx) {
-           const float* a = ctx.in(0).data<float>();
-           const float* b = ctx.in(1).data<float>();
-           float* out = ctx.out(0).data<float>();
-           data ? conv2d_backward_data_reference(s, a, b, out)
-                : conv2d_backward_weight_reference(s, a, b, out);
-         });
-       }});
+  def.reference = KernelImpl{
+      "reference", nullptr, [data, shape_attr](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+        const Conv2dShape s = grad_shape(ki, shape_attr, data);
+        return std::make_unique<FunctionKernel>([s, data](KernelContext& ctx) {
+          const float* a = ctx.in(0).data<float>();
+          const float* b = ctx.in(1).data<float>();
+          float* out = ctx.out(0).data<float>();
+          data ? conv2d_backward_data_reference(s, a, b, out)
+               : conv2d_backward_weight_reference(s, a, b, out);
+        });
+      }};
   return def;
 }
 

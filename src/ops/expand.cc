@@ -81,7 +81,7 @@ OpDef make_expand() {
       movement::set_output_rank_unknown(ic, 0, x.dtype);
     }
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
                          return std::make_unique<FunctionKernel>([](KernelContext& ctx) {
                            const Tensor& x = ctx.in(0);
                            Tensor& y = ctx.out(0);

@@ -31,7 +31,7 @@ OpDef make_gather() {
     out.insert(out.end(), x.shape.begin() + axis + 1, x.shape.end());
     ic.set_output(0, x.dtype, out);
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          int64_t axis_attr = ki.node.attr_int("axis", 0);
                          std::string who = ki.node.describe();
                          return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {

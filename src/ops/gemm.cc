@@ -201,9 +201,10 @@ OpDef make_gemm_def(const char* type, const char* domain) {
   def.impls.push_back({"sgemm", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          return std::make_unique<GemmKernel>(ki, Path::kSgemm);
                        }});
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         return std::make_unique<GemmKernel>(ki, Path::kReference);
-                       }});
+  def.reference =
+      KernelImpl{"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                   return std::make_unique<GemmKernel>(ki, Path::kReference);
+                 }};
   return def;
 }
 

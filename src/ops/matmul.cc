@@ -163,9 +163,10 @@ OpDef make_matmul() {
   def.impls.push_back({"sgemm", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          return std::make_unique<MatMulKernel>(ki, Path::kSgemm);
                        }});
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         return std::make_unique<MatMulKernel>(ki, Path::kReference);
-                       }});
+  def.reference =
+      KernelImpl{"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                   return std::make_unique<MatMulKernel>(ki, Path::kReference);
+                 }};
   def.gradient = matmul_gradient;
   return def;
 }

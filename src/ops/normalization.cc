@@ -108,7 +108,7 @@ OpDef make_instance_normalization() {
     ic.set_output(0, DType::kFloat32, x.shape);
   };
   def.flops = [](const KernelInfo& ki) { return 4.0 * shape_numel(ki.outputs[0].shape); };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          const float eps = ki.node.attr_float("epsilon", 1e-5f);
                          return std::make_unique<FunctionKernel>([eps](KernelContext& ctx) {
                            const Tensor& x = ctx.in(0);
@@ -193,7 +193,7 @@ OpDef make_layer_normalization() {
       if (!ic.node.outputs[i].empty()) ic.set_output(i, DType::kFloat32, stat);
   };
   def.flops = [](const KernelInfo& ki) { return 5.0 * shape_numel(ki.outputs[0].shape); };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          const float eps = ki.node.attr_float("epsilon", 1e-5f);
                          const Shape& xs = ki.inputs[0].shape;
                          const int64_t rank = static_cast<int64_t>(xs.size());

@@ -48,6 +48,18 @@ void OpRegistry::add(OpDef def) {
   SINTER_CHECK(!find(def.domain, def.type), "operator ", def.type, " registered twice");
   SINTER_CHECK(def.infer && !def.impls.empty(), "operator ", def.type,
                " needs shape inference and a kernel");
+  // Names select kernels in tests and show in --profile: one name, one kernel, and "reference"
+  // only for the oracle, which plans never run.
+  for (size_t i = 0; i < def.impls.size(); ++i) {
+    const std::string& name = def.impls[i].name;
+    SINTER_CHECK(name != "reference", "operator ", def.type,
+                 ": the reference kernel is the oracle, not a production implementation");
+    for (size_t j = 0; j < i; ++j)
+      SINTER_CHECK(def.impls[j].name != name, "operator ", def.type, " lists kernel ", name,
+                   " twice");
+  }
+  SINTER_CHECK(!def.reference || (def.reference->name == "reference" && def.reference->create),
+               "operator ", def.type, ": the oracle must be a kernel named reference");
   defs_.push_back(std::make_unique<OpDef>(std::move(def)));
 }
 
@@ -85,6 +97,13 @@ const KernelImpl& choose_kernel(const OpDef& def, const KernelInfo& info) {
   std::string types;
   for (const auto& t : info.inputs) types += cat(types.empty() ? "" : ", ", dtype_name(t.dtype));
   throw UnsupportedError(cat(info.node.describe(), ": no kernel for input types (", types, ")"));
+}
+
+const KernelImpl* find_kernel(const OpDef& def, const std::string& name) {
+  for (const auto& impl : def.impls)
+    if (impl.name == name) return &impl;
+  if (def.reference && def.reference->name == name) return &*def.reference;
+  return nullptr;
 }
 
 }  // namespace sinter

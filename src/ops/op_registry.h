@@ -1,7 +1,9 @@
 #pragma once
-// Every operator is one OpDef: shape inference plus an ordered list of kernel implementations,
-// the most specialized first and the plain reference last (oneDNN style). Op files register
-// themselves with SINTER_REGISTER_OP; the library is linked as objects so none is dropped.
+// Every operator is one OpDef: shape inference plus an ordered list of production kernel
+// implementations, the most specialized first and an always-applicable one last (oneDNN style).
+// Where a faster kernel exists, the plain loop it is tested against is not in that list but held
+// apart as the op's `reference` oracle, which plans never choose and tests reach by name. Op files
+// register themselves with SINTER_REGISTER_OP; the library is linked as objects so none is dropped.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -101,7 +103,12 @@ struct OpDef {
   std::string domain;  // "" = ONNX default domain; "sinter" for fused ops made by passes
   int since_opset = 1;
   std::function<void(InferContext&)> infer;
+  // What plans choose from: the first applicable wins (choose_kernel). An op whose only kernel is
+  // the plain loop lists it here under its own name ("generic"): it is production code.
   std::vector<KernelImpl> impls;
+  // The plain, obviously-right kernel the optimized ones are tested against, named "reference".
+  // choose_kernel never picks it; find_kernel(def, "reference") and the op tests reach it.
+  std::optional<KernelImpl> reference;
   // Output 0 is input 0's data under another shape (Reshape, Flatten, Squeeze, Identity...): the
   // executor makes it a view and runs no kernel.
   bool output_is_view_of_input0 = false;
@@ -127,8 +134,11 @@ class OpRegistry {
 // node when sinter cannot run it.
 const OpDef& op_for(const Node& node, int64_t opset);
 
-// First applicable implementation for the node.
+// First applicable implementation in `def.impls` for the node; never the reference oracle.
 const KernelImpl& choose_kernel(const OpDef& def, const KernelInfo& info);
+
+// The implementation called `name`, among `def.impls` and the reference oracle; nullptr if none.
+const KernelImpl* find_kernel(const OpDef& def, const std::string& name);
 
 // Runs `step`, work done for `node` (shape inference, kernel creation); a size that overflows in it
 // is reported as a ModelError naming the node.

@@ -132,7 +132,7 @@ OpDef make_pad() {
     ic.set_output(0, x.dtype, out);
   };
   def.impls.push_back(
-      {"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      {"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          PadMode mode = pad_mode(ki.node);
          std::string who = ki.node.describe();
          int64_t opset = ki.opset;

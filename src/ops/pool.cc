@@ -103,7 +103,7 @@ OpDef make_window_pool(const char* type, bool is_max) {
     };
   };
   def.impls.push_back({"pool2d", nullptr, make(false)});
-  def.impls.push_back({"reference", nullptr, make(true)});
+  def.reference = KernelImpl{"reference", nullptr, make(true)};
   return def;
 }
 
@@ -141,7 +141,7 @@ OpDef make_global_pool(const char* type, bool is_max) {
     };
   };
   def.impls.push_back({"pool2d", nullptr, make(false)});
-  def.impls.push_back({"reference", nullptr, make(true)});
+  def.reference = KernelImpl{"reference", nullptr, make(true)};
   return def;
 }
 
@@ -206,7 +206,7 @@ OpDef make_pool_grad(const char* type, bool is_max) {
     };
   };
   def.impls.push_back({"pool2d", nullptr, make(false)});
-  def.impls.push_back({"reference", nullptr, make(true)});
+  def.reference = KernelImpl{"reference", nullptr, make(true)};
   return def;
 }
 

@@ -168,7 +168,10 @@ OpDef make_quantize_linear() {
   def.impls.push_back({"quantize_linear",
                        [](const KernelInfo& ki) { return ki.inputs[0].dtype == DType::kFloat32; },
                        make_quantize_kernel<false>});
-  def.impls.push_back({"reference", nullptr, make_quantize_kernel<true>});
+  // The plain loop runs int32 inputs, which the vector kernel does not take, and is the oracle
+  // the vector kernel is tested against.
+  def.impls.push_back({"generic", nullptr, make_quantize_kernel<true>});
+  def.reference = KernelImpl{"reference", nullptr, make_quantize_kernel<true>};
   return def;
 }
 
@@ -214,7 +217,7 @@ OpDef make_dequantize_linear() {
     set_output_like_x(ic, DType::kFloat32);
   };
   def.impls.push_back({"dequantize_linear", nullptr, make_dequantize_kernel<false>});
-  def.impls.push_back({"reference", nullptr, make_dequantize_kernel<true>});
+  def.reference = KernelImpl{"reference", nullptr, make_dequantize_kernel<true>};
   return def;
 }
 

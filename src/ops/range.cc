@@ -66,7 +66,7 @@ OpDef make_range() {
     movement::require_addressable(ic, "inputs 'start', 'limit' and 'delta'", out, dt);
     ic.set_output(0, dt, out);
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          std::string who = ki.node.describe();
                          return std::make_unique<FunctionKernel>([who](KernelContext& ctx) {
                            Tensor& y = ctx.out(0);

@@ -129,7 +129,7 @@ OpDef make_reduce(ReduceSpec spec) {
     };
   };
   def.impls.push_back({"reduce", nullptr, make(false)});
-  def.impls.push_back({"reference", nullptr, make(true)});
+  def.reference = KernelImpl{"reference", nullptr, make(true)};
   return def;
 }
 

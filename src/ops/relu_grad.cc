@@ -41,7 +41,7 @@ OpDef make_relu_grad() {
     };
   };
   def.impls.push_back({"eltwise", nullptr, make(false)});
-  def.impls.push_back({"reference", nullptr, make(true)});
+  def.reference = KernelImpl{"reference", nullptr, make(true)};
   return def;
 }
 

@@ -28,7 +28,7 @@ OpDef make_shape() {
       ic.set_output_value(0,
                           Tensor::from_vector<int64_t>({static_cast<int64_t>(dims.size())}, dims));
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          Node node = ki.node;
                          return std::make_unique<FunctionKernel>([node](KernelContext& ctx) {
                            const Shape& s = ctx.in(0).shape();

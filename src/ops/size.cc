@@ -15,7 +15,7 @@ OpDef make_size() {
       ic.set_output_value(0, Tensor::scalar<int64_t>(shape_numel(x.shape)));
     }
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
                          return std::make_unique<FunctionKernel>([](KernelContext& ctx) {
                            *ctx.out(0).data<int64_t>() = ctx.in(0).numel();
                          });

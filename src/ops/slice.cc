@@ -116,7 +116,7 @@ OpDef make_slice() {
     for (int64_t d = 0; d < rank; ++d) out[d] = r[d].count;
     ic.set_output(0, x.dtype, out);
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          SliceArgs attrs;
                          if (ki.opset < 10)
                            attrs = {ki.node.attr_ints("starts"),

@@ -59,7 +59,7 @@ OpDef make_split() {
     }
   };
   def.impls.push_back(
-      {"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      {"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          int64_t axis_attr = ki.node.attr_int("axis", 0);
          std::vector<int64_t> attr_split;
          if (ki.opset < 13) attr_split = ki.node.attr_ints("split");

@@ -50,7 +50,7 @@ OpDef make_tile() {
     movement::require_addressable(ic, what, out, x.dtype);
     ic.set_output(0, x.dtype, out);
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo&) -> std::unique_ptr<Kernel> {
                          return std::make_unique<FunctionKernel>([](KernelContext& ctx) {
                            const Tensor& x = ctx.in(0);
                            Tensor& y = ctx.out(0);

@@ -60,7 +60,7 @@ OpDef make_top_k() {
     ic.set_output(0, x.dtype, out);
     ic.set_output(1, DType::kInt64, out);
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          int64_t axis_attr = ki.node.attr_int("axis", -1);
                          bool largest = ki.node.attr_int("largest", 1) != 0;
                          std::string who = ki.node.describe();

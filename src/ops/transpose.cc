@@ -199,26 +199,27 @@ OpDef make_transpose() {
                          });
                        }});
   // Plain element-by-element permutation: the reference the blocked path is tested against.
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         Node node = ki.node;
-                         return std::make_unique<FunctionKernel>([node](KernelContext& ctx) {
-                           const Tensor& x = ctx.in(0);
-                           std::vector<int64_t> perm = perm_of(node, x.rank());
-                           std::vector<int64_t> in_strides = shape_strides(x.shape());
-                           const Shape& out_shape = ctx.out(0).shape();
-                           size_t es = dtype_size(x.dtype());
-                           const auto* src = static_cast<const std::byte*>(x.raw());
-                           auto* dst = static_cast<std::byte*>(ctx.out(0).raw());
-                           for (int64_t o = 0; o < x.numel(); ++o) {
-                             int64_t rest = o, off = 0;
-                             for (int64_t d = x.rank() - 1; d >= 0; --d) {
-                               off += (rest % out_shape[d]) * in_strides[perm[d]];
-                               rest /= out_shape[d];
-                             }
-                             std::memcpy(dst + o * es, src + off * es, es);
-                           }
-                         });
-                       }});
+  def.reference =
+      KernelImpl{"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                   Node node = ki.node;
+                   return std::make_unique<FunctionKernel>([node](KernelContext& ctx) {
+                     const Tensor& x = ctx.in(0);
+                     std::vector<int64_t> perm = perm_of(node, x.rank());
+                     std::vector<int64_t> in_strides = shape_strides(x.shape());
+                     const Shape& out_shape = ctx.out(0).shape();
+                     size_t es = dtype_size(x.dtype());
+                     const auto* src = static_cast<const std::byte*>(x.raw());
+                     auto* dst = static_cast<std::byte*>(ctx.out(0).raw());
+                     for (int64_t o = 0; o < x.numel(); ++o) {
+                       int64_t rest = o, off = 0;
+                       for (int64_t d = x.rank() - 1; d >= 0; --d) {
+                         off += (rest % out_shape[d]) * in_strides[perm[d]];
+                         rest /= out_shape[d];
+                       }
+                       std::memcpy(dst + o * es, src + off * es, es);
+                     }
+                   });
+                 }};
   // The gradient moves each element back: a Transpose by the inverse permutation.
   def.gradient = [](GradientContext& g) {
     const std::vector<int64_t> perm =

@@ -31,7 +31,7 @@ OpDef make_where() {
         0, x.dtype,
         movement::broadcast_in(ic, movement::broadcast_in(ic, c.shape, x.shape), y.shape));
   };
-  def.impls.push_back({"reference", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          std::string who = ki.node.describe();
                          return std::make_unique<FunctionKernel>([who](KernelContext& ctx) {
                            const Tensor &c = ctx.in(0), &x = ctx.in(1), &y = ctx.in(2);

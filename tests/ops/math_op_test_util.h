@@ -45,8 +45,9 @@ inline Tensor run1(const Node& node, int64_t opset, const std::vector<const Tens
   return evaluate_node(node, opset, inputs).at(0);
 }
 
-// Runs the implementation named `impl` (or the last one, the reference, when empty) with
-// `threads` threads; `constants` marks which inputs the kernel may treat as plan-time constants.
+// Runs the implementation named `impl` (when empty: the op's reference oracle, or its last
+// implementation if it has none) with `threads` threads; `constants` marks which inputs the
+// kernel may treat as plan-time constants.
 inline Tensor run_impl(const Node& node, int64_t opset, const std::vector<const Tensor*>& inputs,
                        const std::string& impl = "", int threads = 1, bool constants = true) {
   const OpDef& def = op_for(node, opset);
@@ -60,10 +61,12 @@ inline Tensor run_impl(const Node& node, int64_t opset, const std::vector<const 
   std::vector<const Tensor*> consts =
       constants ? inputs : std::vector<const Tensor*>(inputs.size());
   KernelInfo ki{node, opset, ic.inputs, ic.outputs, consts, threads};
-  const KernelImpl* chosen = &def.impls.back();
-  for (const auto& k : def.impls)
-    if (k.name == impl) chosen = &k;
-  EXPECT_TRUE(impl.empty() || chosen->name == impl) << "no implementation " << impl;
+  const KernelImpl* chosen =
+      impl.empty() ? (def.reference ? &*def.reference : &def.impls.back()) : find_kernel(def, impl);
+  if (!chosen) {
+    ADD_FAILURE() << "no implementation " << impl;
+    return Tensor();
+  }
   EXPECT_TRUE(!chosen->applicable || chosen->applicable(ki)) << chosen->name << " not applicable";
   auto kernel = chosen->create(ki);
   ThreadPool pool(threads);
