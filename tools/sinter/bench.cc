@@ -10,6 +10,8 @@
 #include <numeric>
 
 #include "cli.h"
+#include "core/isa.h"
+#include "kernels/peak/fma_peak.h"
 #include "onnx/onnx_import.h"
 #include "runtime/profile_report.h"
 #include "runtime/session.h"
@@ -70,7 +72,7 @@ class Progress {
   Clock::time_point start_, last_;
 };
 
-Json profile_json(const ProfileReport& r) {
+Json profile_json(const ProfileReport& r, double peak_gflops) {
   Json nodes = Json::array(), ops = Json::array();
   for (const auto& n : r.nodes)
     nodes.push_back({{"node", n.node},
@@ -78,14 +80,19 @@ Json profile_json(const ProfileReport& r) {
                      {"kernel", n.kernel},
                      {"ms", round3(n.ms)},
                      {"share", n.share},
-                     {"gflops", n.gflops}});
+                     {"gflops", n.gflops},
+                     {"peak_share", n.gflops / peak_gflops}});
   for (const auto& op : r.op_types)
     ops.push_back({{"op", op.op_type},
                    {"nodes", op.nodes},
                    {"ms", round3(op.ms)},
                    {"share", op.share},
-                   {"gflops", op.gflops}});
-  return {{"total_ms", round3(r.total_ms)}, {"nodes", nodes}, {"op_types", ops}};
+                   {"gflops", op.gflops},
+                   {"peak_share", op.gflops / peak_gflops}});
+  return {{"total_ms", round3(r.total_ms)},
+          {"peak_gflops", peak_gflops},
+          {"nodes", nodes},
+          {"op_types", ops}};
 }
 
 int run_bench(const BenchOptions& o) {
@@ -129,6 +136,8 @@ int run_bench(const BenchOptions& o) {
     Json j{{"engine", "sinter"},
            {"model", std::filesystem::path(o.model).filename().string()},
            {"threads", o.threads},
+           {"cpu", cpu_model()},
+           {"isa", isa_name(active_isa())},
            {"batch", samples},
            {"optimize", !o.no_optimize},
            {"sparse_kernels", !o.dense_kernels},
@@ -145,13 +154,15 @@ int run_bench(const BenchOptions& o) {
            {"arena_bytes", plan.arena_bytes()},
            {"peak_live_bytes", plan.peak_live_bytes()},
            {"naive_activation_bytes", plan.naive_activation_bytes()}};
-    if (o.profile) j["profile"] = profile_json(make_profile_report(plan));
+    if (o.profile)
+      j["profile"] = profile_json(make_profile_report(plan), fp32_peak_gflops(o.threads));
     std::cout << j.dump() << "\n";
     return 0;
   }
   std::cout << "model:      " << o.model << " (batch " << samples << ", " << o.threads
             << (o.threads == 1 ? " thread" : " threads") << (o.no_optimize ? ", not optimized" : "")
             << (o.dense_kernels ? ", dense kernels" : "") << ")\n";
+  std::cout << "cpu:        " << cpu_model() << ", isa " << isa_explanation() << "\n";
   std::cout << "compile:    " << format("%.3f ms", compile_ms) << "\n";
   std::cout << "runs:       " << o.reps << " timed after " << o.warmup << " warm-up\n";
   std::cout << "time:       min " << format("%.3f", s.min) << "  median "
@@ -164,27 +175,39 @@ int run_bench(const BenchOptions& o) {
             << " (peak live " << human_bytes(static_cast<double>(plan.peak_live_bytes()))
             << ", naive sum " << human_bytes(static_cast<double>(plan.naive_activation_bytes()))
             << ")\n";
-  if (o.profile) print_profile(make_profile_report(plan));
+  if (o.profile) print_profile(make_profile_report(plan), fp32_peak_gflops(o.threads));
   return 0;
 }
 
 }  // namespace
 
-void print_profile(const ProfileReport& r) {
+double fp32_peak_gflops(int threads) {
+  return kernels::measure_fp32_peak_gflops(active_isa()) * threads;
+}
+
+void print_profile(const ProfileReport& r, double peak_gflops) {
   auto gf = [](double g) { return g > 0 ? format("%.1f", g) : std::string("-"); };
+  auto of_peak = [&](double g) {
+    return g > 0 && peak_gflops > 0 ? format("%.1f", 100 * g / peak_gflops) : std::string("-");
+  };
+  std::cout << "\npeak:       " << format("%.1f", peak_gflops) << " GFLOP/s fp32 at "
+            << isa_name(active_isa())
+            << " (one core measured, times the threads); FLOPs are those of the direct\n"
+            << "            algorithm, so Winograd layers can pass 100 %\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& op : r.op_types)
     rows.push_back({op.op_type, std::to_string(op.nodes), format("%.3f", op.ms),
-                    format("%.1f", 100 * op.share), gf(op.gflops)});
+                    format("%.1f", 100 * op.share), gf(op.gflops), of_peak(op.gflops)});
   std::cout << "\nprofile per op type (mean of " << r.runs << " runs; kernels "
             << format("%.3f", r.total_ms) << " ms):\n"
-            << format_table({"op", "nodes", "ms", "%", "GFLOP/s"}, rows, {1, 2, 3, 4});
+            << format_table({"op", "nodes", "ms", "%", "GFLOP/s", "% peak"}, rows, {1, 2, 3, 4, 5});
   rows.clear();
   for (const auto& n : r.nodes)
     rows.push_back({n.node, n.op_type, n.kernel, format("%.3f", n.ms),
-                    format("%.1f", 100 * n.share), gf(n.gflops)});
+                    format("%.1f", 100 * n.share), gf(n.gflops), of_peak(n.gflops)});
   std::cout << "\nprofile per node, slowest first:\n"
-            << format_table({"node", "op", "kernel", "ms", "%", "GFLOP/s"}, rows, {3, 4, 5});
+            << format_table({"node", "op", "kernel", "ms", "%", "GFLOP/s", "% peak"}, rows,
+                            {3, 4, 5, 6});
 }
 
 Subcommand add_bench_command(CLI::App& parent) {

@@ -34,8 +34,13 @@ Subcommand add_prune_command(CLI::App& parent);
 Subcommand add_quantize_command(CLI::App& parent);
 Subcommand add_compress_report_command(CLI::App& parent);
 
-// Prints per-op-type and per-node tables of a profile (`bench --profile`, `train --profile`).
-void print_profile(const ProfileReport& report);
+// The fp32 peak of `threads` cores at the active ISA tier: one core measured (about 0.1 s),
+// times the threads. What profiles report each layer's share of.
+double fp32_peak_gflops(int threads);
+
+// Prints per-op-type and per-node tables of a profile (`bench --profile`, `train --profile`),
+// with each row's share of `peak_gflops` (fp32_peak_gflops for the threads that ran).
+void print_profile(const ProfileReport& report, double peak_gflops);
 
 // Columns padded to their widest cell; columns listed in `right` are right-aligned (numbers).
 inline std::string format_table(const std::vector<std::string>& header,

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "core/isa.h"
 #include "onnx/onnx_import.h"
 #include "runtime/session.h"
 
@@ -91,6 +92,10 @@ int run_info(const InfoOptions& o) {
     j["opset"] = m.opset;
     j["batch"] = o.batch;
     j["notes"] = notes;
+    j["cpu"] = cpu_model();
+    j["cpu_extensions"] = cpu_extensions();
+    j["isa"] = isa_name(active_isa());
+    j["isa_reason"] = isa_explanation();
     j["inputs"] = Json::array();
     for (const auto& b : bound) {
       const ValueType* t = m.type_of(b.name);
@@ -135,6 +140,8 @@ int run_info(const InfoOptions& o) {
   std::cout << "model:      " << o.model << " (graph '" << m.name << "', opset " << m.opset
             << ", batch " << o.batch << ")\n";
   for (const auto& note : notes) std::cout << "note:       " << note << "\n";
+  std::cout << "cpu:        " << cpu_model() << " (" << cpu_extensions() << ")\n";
+  std::cout << "isa:        " << isa_explanation() << "\n";
   std::cout << "inputs:\n";
   for (const auto& b : bound) {
     const ValueType* t = m.type_of(b.name);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli.h"
+#include "core/isa.h"
 #include "core/memory_limit.h"
 
 namespace {
@@ -47,6 +48,19 @@ void add_memory_limit_option(CLI::App& app) {
       ->default_str(sinter::describe_bytes(sinter::memory_limit()) + ", the machine's memory");
 }
 
+// Every subcommand takes --isa: kernels chosen after parsing use at most that tier.
+void add_isa_option(CLI::App& app) {
+  app.add_option_function<std::string>(
+         "--isa",
+         [](const std::string& text) {
+           if (const auto isa = sinter::parse_isa(text)) sinter::set_isa_cap(*isa);
+         },
+         "Highest instruction-set tier the kernels may use (portable, avx2, avx512); a tier the "
+         "CPU lacks caps at the CPU's best")
+      ->check(CLI::IsMember({"portable", "avx2", "avx512"}))
+      ->default_str(sinter::isa_explanation());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,7 +73,10 @@ int main(int argc, char** argv) {
       sinter::cli::add_eval_command(app),  sinter::cli::add_quantize_command(app),
       sinter::cli::add_prune_command(app), sinter::cli::add_compress_report_command(app),
   };
-  for (auto& c : commands) add_memory_limit_option(*c.app);
+  for (auto& c : commands) {
+    add_memory_limit_option(*c.app);
+    add_isa_option(*c.app);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

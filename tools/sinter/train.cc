@@ -224,7 +224,8 @@ int run_train(CLI::App& app, TrainArgs& a) {
   const EpochSummary* last = result.epochs.empty() ? nullptr : &result.epochs.back();
   // Without the first step, which compiles the plan, as benchmarks count.
   const double images_per_s = result.steady_images_per_s;
-  if (a.profile) print_profile(make_profile_report(trainer.session().plan()));
+  if (a.profile)
+    print_profile(make_profile_report(trainer.session().plan()), fp32_peak_gflops(a.threads));
   if (a.json) {
     Json j{{"model", a.model},
            {"output", a.output},
