@@ -1,17 +1,31 @@
-// Batch normalization in training mode: the fused kernels (serial, 1 and 2 threads) against the
-// double-precision reference, over [N, C] and [N, C, H, W] with C from 1 to 64 and odd sizes.
+// Batch normalization in training mode: the fused kernels on every ISA tier's run loops
+// (isa_tiers.h) and through the dispatcher (serial, 1 and 2 threads) against the double-precision
+// reference, over [N, C] and [N, C, H, W] with C from 1 to 64 and odd sizes.
 // Tolerances are relative to the size of the values compared (float sums against double).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "isa_tiers.h"
 #include "kernels/norm/batch_norm_training.h"
 
 namespace sinter::kernels {
 namespace {
+
+// The loops each case runs on: every tested tier with loops of its own, then the dispatcher's
+// (nullptr: the public entry points).
+std::vector<std::pair<std::string, const BatchNormRunLoops*>> loop_sets() {
+  std::vector<std::pair<std::string, const BatchNormRunLoops*>> out;
+  for (Isa isa : tested_isas())
+    if (batch_norm_run_loops().has(isa))
+      out.emplace_back(isa_name(isa), &batch_norm_run_loops().at(isa));
+  out.emplace_back("dispatch", nullptr);
+  return out;
+}
 
 std::vector<float> random_values(int64_t n, uint32_t seed, float mean, float spread) {
   std::mt19937 rng(seed);
@@ -53,6 +67,7 @@ std::vector<Case> cases() {
   out.push_back({{1, 3, 3000}, 0.0f, 1.0f});       // runs longer than one float block
   out.push_back({{7, 5, 9}, 1000.0f, 0.1f});       // mean far from zero next to the spread
   out.push_back({{2, 4, 1}, 0.0f, 1.0f});
+  out.push_back({{3, 4, 63}, -0.5f, 2.0f});  // runs of 3 whole AVX-512 vectors and a tail
   return out;
 }
 
@@ -70,19 +85,27 @@ TEST(BatchNormTrainingKernel, ForwardMatchesReference) {
     std::vector<float> y(total), mean(d.channels), var(d.channels), inv_std(d.channels);
     batch_norm_training_forward_reference(d, x.data(), scale.data(), bias.data(), 1e-5f, y.data(),
                                           mean.data(), var.data(), inv_std.data());
-    std::vector<float> first_y;
-    for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool1, &pool2}) {
-      std::vector<float> gy(total), gm(d.channels), gv(d.channels), gr(d.channels);
-      batch_norm_training_forward(d, x.data(), scale.data(), bias.data(), 1e-5f, gy.data(),
-                                  gm.data(), gv.data(), gr.data(), pool);
-      // A mean near zero is a sum that cancels: measured against the values summed.
-      expect_near_all(gm, mean, 1e-6, "mean", largest_magnitude(x));
-      expect_near_all(gv, var, 1e-5, "var");
-      expect_near_all(gr, inv_std, 1e-5, "inv_std");
-      expect_near_all(gy, y, 1e-5, "y");
-      // A channel's sums run in one order whatever the thread count.
-      if (first_y.empty()) first_y = gy;
-      ASSERT_EQ(gy, first_y) << "threads " << (pool ? pool->num_threads() : 0);
+    for (const auto& [name, loops] : loop_sets()) {
+      SCOPED_TRACE(name);
+      std::vector<float> first_y;
+      for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool1, &pool2}) {
+        std::vector<float> gy(total), gm(d.channels), gv(d.channels), gr(d.channels);
+        if (loops) {
+          detail::batch_norm_training_forward(*loops, d, x.data(), scale.data(), bias.data(), 1e-5f,
+                                              gy.data(), gm.data(), gv.data(), gr.data(), pool);
+        } else {
+          batch_norm_training_forward(d, x.data(), scale.data(), bias.data(), 1e-5f, gy.data(),
+                                      gm.data(), gv.data(), gr.data(), pool);
+        }
+        // A mean near zero is a sum that cancels: measured against the values summed.
+        expect_near_all(gm, mean, 1e-6, "mean", largest_magnitude(x));
+        expect_near_all(gv, var, 1e-5, "var");
+        expect_near_all(gr, inv_std, 1e-5, "inv_std");
+        expect_near_all(gy, y, 1e-5, "y");
+        // A channel's sums run in one order whatever the thread count.
+        if (first_y.empty()) first_y = gy;
+        ASSERT_EQ(gy, first_y) << "threads " << (pool ? pool->num_threads() : 0);
+      }
     }
   }
 }
@@ -105,24 +128,34 @@ TEST(BatchNormTrainingKernel, BackwardMatchesReferenceForEveryWantedSubset) {
     std::vector<float> dx(total), dscale(d.channels), dbias(d.channels);
     batch_norm_training_backward_reference(d, dy.data(), x.data(), scale.data(), mean.data(),
                                            inv_std.data(), dx.data(), dscale.data(), dbias.data());
-    for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool1, &pool2}) {
-      for (int wanted = 1; wanted < 8; ++wanted) {
-        const float kUnset = 12345.0f;
-        std::vector<float> gx(total, kUnset), gs(d.channels, kUnset), gb(d.channels, kUnset);
-        batch_norm_training_backward(d, dy.data(), x.data(), scale.data(), mean.data(),
-                                     inv_std.data(), wanted & 1 ? gx.data() : nullptr,
-                                     wanted & 2 ? gs.data() : nullptr,
-                                     wanted & 4 ? gb.data() : nullptr, pool);
-        // dx is a difference of terms as large as scale * inv_std * dy: with few values per
-        // channel it cancels to rounding noise, so its error is measured against them.
-        if (wanted & 1)
-          expect_near_all(
-              gx, dx, 2e-5, "dx",
-              largest_magnitude(scale) * largest_magnitude(inv_std) * largest_magnitude(dy));
-        if (wanted & 2) expect_near_all(gs, dscale, 1e-5, "dscale");
-        if (wanted & 4) expect_near_all(gb, dbias, 1e-5, "dbias");
-        if (!(wanted & 1)) {
-          ASSERT_EQ(gx[0], kUnset) << "dx written though not wanted";
+    for (const auto& [name, loops] : loop_sets()) {
+      SCOPED_TRACE(name);
+      for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool1, &pool2}) {
+        for (int wanted = 1; wanted < 8; ++wanted) {
+          const float kUnset = 12345.0f;
+          std::vector<float> gx(total, kUnset), gs(d.channels, kUnset), gb(d.channels, kUnset);
+          float* want_dx = wanted & 1 ? gx.data() : nullptr;
+          float* want_dscale = wanted & 2 ? gs.data() : nullptr;
+          float* want_dbias = wanted & 4 ? gb.data() : nullptr;
+          if (loops) {
+            detail::batch_norm_training_backward(*loops, d, dy.data(), x.data(), scale.data(),
+                                                 mean.data(), inv_std.data(), want_dx, want_dscale,
+                                                 want_dbias, pool);
+          } else {
+            batch_norm_training_backward(d, dy.data(), x.data(), scale.data(), mean.data(),
+                                         inv_std.data(), want_dx, want_dscale, want_dbias, pool);
+          }
+          // dx is a difference of terms as large as scale * inv_std * dy: with few values per
+          // channel it cancels to rounding noise, so its error is measured against them.
+          if (wanted & 1)
+            expect_near_all(
+                gx, dx, 2e-5, "dx",
+                largest_magnitude(scale) * largest_magnitude(inv_std) * largest_magnitude(dy));
+          if (wanted & 2) expect_near_all(gs, dscale, 1e-5, "dscale");
+          if (wanted & 4) expect_near_all(gb, dbias, 1e-5, "dbias");
+          if (!(wanted & 1)) {
+            ASSERT_EQ(gx[0], kUnset) << "dx written though not wanted";
+          }
         }
       }
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -45,23 +46,42 @@ void batch_norm_training_backward_reference(const BatchNormDims& d, const float*
                                             const float* inv_std, float* dx, float* dscale,
                                             float* dbias);
 
+// The loops over one contiguous run of n values, per ISA tier (kernels/isa_tables.h); the fused
+// kernels above run on those of active_isa().
+struct BatchNormRunLoops {
+  double (*sum)(const float* x, int64_t n);
+  // dev += sum(x - m), sq += sum((x - m)^2).
+  void (*deviation_sums)(const float* x, int64_t n, float m, double& dev, double& sq);
+  // sum_dy += sum(dy), sum_dy_xc += sum(dy * (x - m)).
+  void (*gradient_sums)(const float* dy, const float* x, int64_t n, float m, double& sum_dy,
+                        double& sum_dy_xc);
+  // y = (x - m) * a + b.
+  void (*normalize)(const float* x, int64_t n, float m, float a, float b, float* y);
+  // dx = a * dy + k * (x - m) + b.
+  void (*input_gradient)(const float* dy, const float* x, int64_t n, float m, float a, float k,
+                         float b, float* dx);
+};
+const IsaTables<BatchNormRunLoops>& batch_norm_run_loops();
+
 namespace detail {
 // Float partial sums are flushed into double every kBlockValues values, so a partial sum's
 // rounding error stays that of a few hundred terms however many values a channel has.
 constexpr int64_t kBlockValues = 1024;
 
-// The loops over one contiguous run of n values, AVX2+FMA.
-double run_sum_avx2(const float* x, int64_t n);
-// dev += sum(x - m), sq += sum((x - m)^2).
-void run_deviation_sums_avx2(const float* x, int64_t n, float m, double& dev, double& sq);
-// sum_dy += sum(dy), sum_dy_xc += sum(dy * (x - m)).
-void run_gradient_sums_avx2(const float* dy, const float* x, int64_t n, float m, double& sum_dy,
-                            double& sum_dy_xc);
-// y = (x - m) * a + b.
-void run_normalize_avx2(const float* x, int64_t n, float m, float a, float b, float* y);
-// dx = a * dy + k * (x - m) + b.
-void run_input_gradient_avx2(const float* dy, const float* x, int64_t n, float m, float a, float k,
-                             float b, float* dx);
+// The tiers' loops: batch_norm_training_portable.cc, _avx2.cc, _avx512.cc.
+const BatchNormRunLoops& batch_norm_run_loops_portable();
+const BatchNormRunLoops& batch_norm_run_loops_avx2();
+const BatchNormRunLoops& batch_norm_run_loops_avx512();
+
+// The fused kernels on the given loops (the public ones pass the active tier's; tests each).
+void batch_norm_training_forward(const BatchNormRunLoops& loops, const BatchNormDims& d,
+                                 const float* x, const float* scale, const float* bias,
+                                 float epsilon, float* y, float* mean, float* var, float* inv_std,
+                                 ThreadPool* pool);
+void batch_norm_training_backward(const BatchNormRunLoops& loops, const BatchNormDims& d,
+                                  const float* dy, const float* x, const float* scale,
+                                  const float* mean, const float* inv_std, float* dx, float* dscale,
+                                  float* dbias, ThreadPool* pool);
 }  // namespace detail
 
 }  // namespace sinter::kernels

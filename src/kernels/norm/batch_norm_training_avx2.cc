@@ -50,8 +50,6 @@ void blocked(int64_t n, const Body& body, const Flush& flush) {
   }
 }
 
-}  // namespace
-
 double run_sum_avx2(const float* x, int64_t n) {
   __m256 s[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
   double sum = 0;
@@ -127,6 +125,15 @@ void run_input_gradient_avx2(const float* dy, const float* x, int64_t n, float m
     _mm256_maskstore_ps(dx + i, mask,
                         at(_mm256_maskload_ps(dy + i, mask), _mm256_maskload_ps(x + i, mask)));
   }
+}
+
+}  // namespace
+
+const BatchNormRunLoops& batch_norm_run_loops_avx2() {
+  static constexpr BatchNormRunLoops loops = {run_sum_avx2, run_deviation_sums_avx2,
+                                              run_gradient_sums_avx2, run_normalize_avx2,
+                                              run_input_gradient_avx2};
+  return loops;
 }
 
 }  // namespace sinter::kernels::detail
