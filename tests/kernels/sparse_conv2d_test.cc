@@ -1,11 +1,12 @@
 // PatternConv2d and CsrConv2d against conv2d_reference on the same (pruned) dense weights, over
-// random shapes and options. Run under SINTER_ISA=portable too: the loops are chosen from the CPU.
+// random shapes and options, on every ISA tier with loops of its own (isa_tiers.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "isa_tiers.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/pattern_conv2d.h"
@@ -30,15 +31,19 @@ void check_sparse_conv(const Conv2dShape& s, const std::vector<float>& w, const 
   const float* res = o.residual ? r.data() : nullptr;
   std::vector<float> ref(y_size), got(y_size, NAN);
   conv2d_reference(s, x.data(), w.data(), bias, res, o.act, ref.data());
-  SparseConv conv(s, w.data(), bias, o.act);
-  conv.run(x.data(), got.data(), res, sparse_test_pool(o.threads));
   const float tol = sum_tolerance(ref, s.C * s.KH * s.KW);
-  for (int64_t i = 0; i < y_size; ++i)
-    ASSERT_NEAR(got[i], ref[i], tol)
-        << "at " << i << " N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W
-        << " M=" << s.M << " k=" << s.KH << "x" << s.KW << " pads=" << s.pad_top << ","
-        << s.pad_left << "," << s.pad_bottom << "," << s.pad_right << " dil=" << s.dilation_h << ","
-        << s.dilation_w << " threads=" << o.threads;
+  for (Isa isa : tested_isas()) {
+    if (!sparse_kernels().has(isa)) continue;
+    std::fill(got.begin(), got.end(), NAN);
+    SparseConv conv(s, w.data(), bias, o.act, isa);
+    conv.run(x.data(), got.data(), res, sparse_test_pool(o.threads));
+    for (int64_t i = 0; i < y_size; ++i)
+      ASSERT_NEAR(got[i], ref[i], tol)
+          << isa_name(isa) << " at " << i << " N=" << s.N << " C=" << s.C << " H=" << s.H
+          << " W=" << s.W << " M=" << s.M << " k=" << s.KH << "x" << s.KW << " pads=" << s.pad_top
+          << "," << s.pad_left << "," << s.pad_bottom << "," << s.pad_right
+          << " dil=" << s.dilation_h << "," << s.dilation_w << " threads=" << o.threads;
+  }
 }
 
 Options random_options(std::mt19937& rng) {

@@ -1,11 +1,13 @@
 // CsrGemm (both the gathering and the transposed path) against sgemm_reference on the same
-// dense weights, over random shapes, sparsities and epilogues. Run under SINTER_ISA=portable too.
+// dense weights, over random shapes, sparsities and epilogues, on every ISA tier with loops of
+// its own (isa_tiers.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "isa_tiers.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/sparse/csr_gemm.h"
 #include "sparse_test_util.h"
@@ -35,17 +37,21 @@ TEST(CsrGemm, RandomShapesAndEpilogues) {
     }
     epi.activation = random_activation(rng);
     const int threads = 1 + rng() % 2;
-    std::vector<float> ref = y0, got = y0;
+    std::vector<float> ref = y0;
     sgemm_reference(false, trans_b, M, N, K, alpha, a.data(), lda, b.data(), trans_b ? K : N, beta,
                     ref.data(), ldy, epi, nullptr);
-    CsrGemm(trans_b, K, N, b.data(), alpha)
-        .run(M, a.data(), lda, got.data(), ldy, epi, beta, sparse_test_pool(threads));
     const float tol = sum_tolerance(ref, K);
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < ldy; ++j)
-        ASSERT_NEAR(got[i * ldy + j], ref[i * ldy + j], tol)
-            << "at (" << i << ", " << j << ") M=" << M << " N=" << N << " K=" << K
-            << " trans_b=" << trans_b << " beta=" << beta << " threads=" << threads;
+    for (Isa isa : tested_isas()) {
+      if (!sparse_kernels().has(isa)) continue;
+      std::vector<float> got = y0;
+      CsrGemm(trans_b, K, N, b.data(), alpha, isa)
+          .run(M, a.data(), lda, got.data(), ldy, epi, beta, sparse_test_pool(threads));
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < ldy; ++j)
+          ASSERT_NEAR(got[i * ldy + j], ref[i * ldy + j], tol)
+              << isa_name(isa) << " at (" << i << ", " << j << ") M=" << M << " N=" << N
+              << " K=" << K << " trans_b=" << trans_b << " beta=" << beta << " threads=" << threads;
+    }
   }
 }
 

@@ -11,22 +11,18 @@
 #include "kernels/conv/conv2d.h"
 #include "kernels/sparse/csr_matrix.h"
 #include "kernels/sparse/shifted_planes.h"
+#include "kernels/sparse/sparse_kernels.h"
 
 namespace sinter {
 
 class ThreadPool;
 
-// The sums of tiles [t0, t1) of filters [m0, m1) of one padded image (ShiftedPlanes::TileBody).
-void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
-                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
-void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
-                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
-
 class CsrConv2d {
  public:
   static bool supports(const Conv2dShape& s) { return ShiftedPlanes::supports(s); }
-  // Copies what it needs; bias may be null.
-  CsrConv2d(const Conv2dShape& s, const float* weights, const float* bias, const Activation& act);
+  // Copies what it needs; bias may be null. The loops are those of `isa`'s tier.
+  CsrConv2d(const Conv2dShape& s, const float* weights, const float* bias, const Activation& act,
+            Isa isa = active_isa());
   // y = act(conv(x, w) + bias + residual); residual (shaped like y) may be null.
   void run(const float* x, float* y, const float* residual, ThreadPool* pool) const;
 
@@ -35,7 +31,7 @@ class CsrConv2d {
   CsrMatrix w_;  // [M, C * KH * KW], columns rewritten to ShiftedPlanes tap offsets
   std::vector<float> bias_;
   Activation act_;
-  bool avx2_;
+  const SparseKernels* k_;
 };
 
 }  // namespace sinter

@@ -3,8 +3,9 @@
 #include <immintrin.h>
 
 #include "kernels/sparse/csr_conv2d.h"
+#include "kernels/sparse/sparse_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 namespace {
 constexpr int kVectors = ShiftedPlanes::kTile / 8;
@@ -41,4 +42,4 @@ void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const flo
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

@@ -1,9 +1,10 @@
-// The CSR convolution's tile loop in plain C++ (what runs without AVX2).
+// The CSR convolution's tile loop in plain C++ (the portable tier).
 #include <algorithm>
 
 #include "kernels/sparse/csr_conv2d.h"
+#include "kernels/sparse/sparse_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
@@ -22,4 +23,4 @@ void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

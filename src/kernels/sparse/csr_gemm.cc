@@ -6,13 +6,12 @@
 #include <functional>
 #include <vector>
 
-#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 
 namespace sinter {
 
-CsrGemm::CsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha)
-    : avx2_(cpu_features().has_avx2_fma()) {
+CsrGemm::CsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha, Isa isa)
+    : k_(&sparse_kernels().at(isa)) {
   // Row j of W is column j of op(B).
   w_ = trans_b ? CsrMatrix::from_dense(N, K, b, K, 1, alpha)
                : CsrMatrix::from_dense(N, K, b, 1, N, alpha);
@@ -24,7 +23,7 @@ void CsrGemm::run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy,
   std::function<void(int64_t, int64_t, int)> columns;
   thread_local std::vector<float> transposed;  // the caller's; workers only read it
   if (M < kTransposeRows) {
-    auto rows = avx2_ ? csr_gemm_rows_avx2 : csr_gemm_rows_portable;
+    const auto rows = k_->csr_gemm_rows;
     columns = [&, rows](int64_t j0, int64_t j1, int) {
       rows(w_, M, a, lda, y, ldy, epi, beta, j0, j1);
     };
@@ -33,7 +32,7 @@ void CsrGemm::run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy,
     transposed.assign(static_cast<size_t>(K * ld_at), 0.0f);
     for (int64_t i = 0; i < M; ++i)
       for (int64_t k = 0; k < K; ++k) transposed[k * ld_at + i] = a[i * lda + k];
-    auto tr = avx2_ ? csr_gemm_transposed_avx2 : csr_gemm_transposed_portable;
+    const auto tr = k_->csr_gemm_transposed;
     const float* at = transposed.data();
     columns = [&, tr, at, ld_at](int64_t j0, int64_t j1, int) {
       tr(w_, M, at, ld_at, y, ldy, epi, beta, j0, j1);

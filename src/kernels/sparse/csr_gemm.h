@@ -8,6 +8,7 @@
 
 #include "kernels/gemm/sgemm.h"
 #include "kernels/sparse/csr_matrix.h"
+#include "kernels/sparse/sparse_kernels.h"
 
 namespace sinter {
 
@@ -24,27 +25,13 @@ inline float finish_gemm_output(const GemmEpilogue& e, float beta, float sum, co
   return e.activation.apply(v);
 }
 
-// Columns [j0, j1) of Y, each row of A by sparse dot products.
-void csr_gemm_rows_avx2(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
-                        int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0, int64_t j1);
-void csr_gemm_rows_portable(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
-                            int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0,
-                            int64_t j1);
-// Columns [j0, j1) of Y from A transposed: at[k * ld_at + i] = A[i][k], ld_at >= M a multiple
-// of 8 with zero rows past M.
-void csr_gemm_transposed_avx2(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
-                              float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
-                              int64_t j0, int64_t j1);
-void csr_gemm_transposed_portable(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
-                                  float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
-                                  int64_t j0, int64_t j1);
-
 class CsrGemm {
  public:
   static constexpr int64_t kTransposeRows = 8;  // rows of A from which A is transposed first
 
   // W = alpha * op(B)^T, where op(B) is K x N: B is [K, N], or [N, K] when trans_b.
-  CsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha);
+  // The loops are those of `isa`'s tier (sparse_kernels.h).
+  CsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha, Isa isa = active_isa());
   // Y[M x N] (row stride ldy) from A[M x K] (row stride lda); beta == 0 never reads Y.
   void run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy, const GemmEpilogue& epi,
            float beta, ThreadPool* pool) const;
@@ -53,7 +40,7 @@ class CsrGemm {
 
  private:
   CsrMatrix w_;
-  bool avx2_;
+  const SparseKernels* k_;
 };
 
 }  // namespace sinter

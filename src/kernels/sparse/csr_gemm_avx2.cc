@@ -5,8 +5,9 @@
 #include <algorithm>
 
 #include "kernels/sparse/csr_gemm.h"
+#include "kernels/sparse/sparse_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 namespace {
 
@@ -94,4 +95,4 @@ void csr_gemm_transposed_avx2(const CsrMatrix& w, int64_t M, const float* at, in
     }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

@@ -1,7 +1,8 @@
-// The CSR GEMM's loops in plain C++ (what runs without AVX2).
+// The CSR GEMM's loops in plain C++ (the portable tier).
 #include "kernels/sparse/csr_gemm.h"
+#include "kernels/sparse/sparse_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 void csr_gemm_rows_portable(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
                             int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0,
@@ -42,4 +43,4 @@ void csr_gemm_transposed_portable(const CsrMatrix& w, int64_t M, const float* at
     }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

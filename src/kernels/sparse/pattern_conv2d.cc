@@ -1,12 +1,11 @@
 // PatternConv2d: grouping each filter's kept kernels by pattern, and the split over threads.
-// The arithmetic is in pattern_conv2d_avx2.cc and pattern_conv2d_portable.cc.
+// The arithmetic is the tier's (sparse_kernels.h): pattern_conv2d_portable.cc, _avx2.cc.
 #include "kernels/sparse/pattern_conv2d.h"
 
 #include <algorithm>
 #include <bit>
 #include <map>
 
-#include "core/cpu_features.h"
 #include "core/error.h"
 
 namespace sinter {
@@ -39,8 +38,8 @@ bool PatternConv2d::supports(const Conv2dShape& s, const float* weights) {
 }
 
 PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const float* bias,
-                             const Activation& act)
-    : planes_(s), act_(act), avx2_(cpu_features().has_avx2_fma()) {
+                             const Activation& act, Isa isa)
+    : planes_(s, isa), act_(act), k_(&sparse_kernels().at(isa)) {
   SINTER_CHECK(supports(s, weights), "PatternConv2d: weights are not 3x3 pattern-sparse");
   if (bias) bias_.assign(bias, bias + s.M);
   struct Kept {
@@ -80,7 +79,7 @@ PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const f
 
 void PatternConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
   const float* bias = bias_.empty() ? nullptr : bias_.data();
-  auto tiles = avx2_ ? pattern_conv2d_tiles_avx2 : pattern_conv2d_tiles_portable;
+  const auto tiles = k_->pattern_conv2d_tiles;
   planes_.run(x, bias, residual, act_, y, pool,
               [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0,
                   int64_t m1) { tiles(planes_, w_, padded, flat, t0, t1, m0, m1); });

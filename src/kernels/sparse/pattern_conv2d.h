@@ -13,6 +13,7 @@
 #include "kernels/activation.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/sparse/shifted_planes.h"
+#include "kernels/sparse/sparse_kernels.h"
 
 namespace sinter {
 
@@ -32,20 +33,14 @@ struct PatternWeights {
   std::vector<float> weight;            // per kept kernel: 4 weights in its pattern's tap order
 };
 
-// The sums of tiles [t0, t1) of filters [m0, m1) of one padded image (ShiftedPlanes::TileBody).
-void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
-                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
-void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights& w,
-                                   const float* padded, float* flat, int64_t t0, int64_t t1,
-                                   int64_t m0, int64_t m1);
-
 class PatternConv2d {
  public:
   // 3x3, ungrouped, stride 1 (ShiftedPlanes::supports), and no kernel with over 4 nonzero taps.
   static bool supports(const Conv2dShape& s, const float* weights);
   // Copies what it needs; bias may be null.
+  // The loops are those of `isa`'s tier.
   PatternConv2d(const Conv2dShape& s, const float* weights, const float* bias,
-                const Activation& act);
+                const Activation& act, Isa isa = active_isa());
   // y = act(conv(x, w) + bias + residual); residual (shaped like y) may be null.
   void run(const float* x, float* y, const float* residual, ThreadPool* pool) const;
 
@@ -54,7 +49,7 @@ class PatternConv2d {
   PatternWeights w_;
   std::vector<float> bias_;
   Activation act_;
-  bool avx2_;
+  const SparseKernels* k_;
 };
 
 }  // namespace sinter

@@ -3,8 +3,9 @@
 #include <immintrin.h>
 
 #include "kernels/sparse/pattern_conv2d.h"
+#include "kernels/sparse/sparse_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 namespace {
 constexpr int kVectors = ShiftedPlanes::kTile / 8;
@@ -46,4 +47,4 @@ void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, 
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

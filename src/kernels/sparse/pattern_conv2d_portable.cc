@@ -1,9 +1,10 @@
-// The pattern convolution's tile loop in plain C++ (what runs without AVX2).
+// The pattern convolution's tile loop in plain C++ (the portable tier).
 #include <algorithm>
 
 #include "kernels/sparse/pattern_conv2d.h"
+#include "kernels/sparse/sparse_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights& w,
                                    const float* padded, float* flat, int64_t t0, int64_t t1,
@@ -27,4 +28,4 @@ void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights&
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

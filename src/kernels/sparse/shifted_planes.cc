@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 
 namespace sinter {
@@ -13,7 +12,7 @@ bool ShiftedPlanes::supports(const Conv2dShape& s) {
          s.OW() > 0 && s.padded_copy_is_small();
 }
 
-ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s) : s_(s), avx2_(cpu_features().has_avx2_fma()) {
+ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa) : s_(s), k_(&sparse_kernels().at(isa)) {
   hp_ = s.H + s.pad_top + s.pad_bottom;
   wp_ = s.W + s.pad_left + s.pad_right;
   tiles_ = (s.OH() * wp_ + kTile - 1) / kTile;
@@ -86,23 +85,10 @@ void ShiftedPlanes::run(const float* x, const float* bias, const float* residual
 
 void ShiftedPlanes::finish(const float* flat, const float* bias, const float* residual,
                            const Activation& act, float* y, int64_t m0, int64_t m1) const {
-  const int64_t OH = s_.OH(), OW = s_.OW(), plane = OH * OW;
-  if (avx2_) {
-    finish_shifted_planes_avx2(s_, wp_, flat + m0 * flat_size(), flat_size(), bias,
-                               residual ? residual + m0 * plane : nullptr, act, y + m0 * plane, m0,
-                               m1);
-    return;
-  }
-  for (int64_t m = m0; m < m1; ++m)
-    for (int64_t oy = 0; oy < OH; ++oy) {
-      const float* sums = flat + m * flat_size() + oy * wp_;
-      const int64_t out = m * plane + oy * OW;
-      for (int64_t ox = 0; ox < OW; ++ox) {
-        float v = sums[ox] + (bias ? bias[m] : 0.0f);
-        if (residual) v += residual[out + ox];
-        y[out + ox] = act.apply(v);
-      }
-    }
+  const int64_t plane = s_.OH() * s_.OW();
+  k_->finish_shifted_planes(s_, wp_, flat + m0 * flat_size(), flat_size(), bias,
+                            residual ? residual + m0 * plane : nullptr, act, y + m0 * plane, m0,
+                            m1);
 }
 
 }  // namespace sinter

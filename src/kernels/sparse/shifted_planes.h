@@ -12,6 +12,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/conv/conv2d.h"
+#include "kernels/sparse/sparse_kernels.h"
 
 namespace sinter {
 
@@ -25,7 +26,8 @@ class ShiftedPlanes {
 
   // Ungrouped, stride 1 (any padding and dilation), non-empty output.
   static bool supports(const Conv2dShape& s);
-  explicit ShiftedPlanes(const Conv2dShape& s);
+  // The epilogue is that of `isa`'s tier (sparse_kernels.h).
+  explicit ShiftedPlanes(const Conv2dShape& s, Isa isa = active_isa());
 
   // Where tap (c, ky, kx) reads relative to the flat output index, in floats.
   int32_t tap_offset(int64_t c, int64_t ky, int64_t kx) const;
@@ -54,12 +56,7 @@ class ShiftedPlanes {
   int64_t hp_ = 0, wp_ = 0;
   int64_t plane_ = 0;  // floats per channel: the padded plane plus the last tile's overreach
   int64_t tiles_ = 0;
-  bool avx2_ = false;
+  const SparseKernels* k_ = nullptr;
 };
-
-// ShiftedPlanes::finish's arithmetic; y, residual and flat at filter m0's plane.
-void finish_shifted_planes_avx2(const Conv2dShape& s, int64_t row_length, const float* flat,
-                                int64_t flat_size, const float* bias, const float* residual,
-                                const Activation& act, float* y, int64_t m0, int64_t m1);
 
 }  // namespace sinter

@@ -4,8 +4,9 @@
 #include "kernels/eltwise/activation_avx2.h"
 #include "kernels/eltwise/vec_math_avx2.h"
 #include "kernels/sparse/shifted_planes.h"
+#include "kernels/sparse/sparse_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 void finish_shifted_planes_avx2(const Conv2dShape& s, int64_t row_length, const float* flat,
                                 int64_t flat_size, const float* bias, const float* residual,
@@ -37,4 +38,4 @@ void finish_shifted_planes_avx2(const Conv2dShape& s, int64_t row_length, const 
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

@@ -1,0 +1,79 @@
+#pragma once
+// The arithmetic of the sparse kernels, one table per ISA tier (kernels/isa_tables.h): the CSR
+// GEMM's two loops, the tile loops of the CSR and pattern convolutions, and the shifted-planes
+// epilogue. A plan (CsrGemm, CsrConv2d, PatternConv2d) takes the table of the tier it is built
+// for, active_isa() unless told, and keeps it. The tiers' loops live in csr_gemm_*.cc,
+// csr_conv2d_*.cc, pattern_conv2d_*.cc and shifted_planes_*.cc; their tables in
+// sparse_kernels_portable.cc and sparse_kernels_avx2.cc (no AVX-512 code yet: that tier falls
+// back to AVX2).
+#include <cstdint>
+
+#include "kernels/isa_tables.h"
+
+namespace sinter {
+
+struct Activation;
+struct Conv2dShape;
+struct CsrMatrix;
+struct GemmEpilogue;
+struct PatternWeights;
+class ShiftedPlanes;
+
+struct SparseKernels {
+  // Columns [j0, j1) of Y, each row of A by sparse dot products.
+  void (*csr_gemm_rows)(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
+                        int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0, int64_t j1);
+  // Columns [j0, j1) of Y from A transposed: at[k * ld_at + i] = A[i][k], ld_at >= M a multiple
+  // of 8 with zero rows past M.
+  void (*csr_gemm_transposed)(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+                              float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
+                              int64_t j0, int64_t j1);
+  // The sums of tiles [t0, t1) of filters [m0, m1) of one padded image (ShiftedPlanes::TileBody).
+  void (*csr_conv2d_tiles)(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+  void (*pattern_conv2d_tiles)(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+  // ShiftedPlanes' epilogue: filters [m0, m1) from their flat sums (rows of row_length floats,
+  // flat_size floats a filter) to output planes, with bias, residual and activation; y,
+  // residual and flat at filter m0's plane.
+  void (*finish_shifted_planes)(const Conv2dShape& s, int64_t row_length, const float* flat,
+                                int64_t flat_size, const float* bias, const float* residual,
+                                const Activation& act, float* y, int64_t m0, int64_t m1);
+};
+
+const kernels::IsaTables<SparseKernels>& sparse_kernels();
+
+namespace detail {
+const SparseKernels& sparse_kernels_portable();
+const SparseKernels& sparse_kernels_avx2();
+
+// The loops the tables are made of.
+void csr_gemm_rows_portable(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
+                            int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0,
+                            int64_t j1);
+void csr_gemm_rows_avx2(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
+                        int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0, int64_t j1);
+void csr_gemm_transposed_portable(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+                                  float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
+                                  int64_t j0, int64_t j1);
+void csr_gemm_transposed_avx2(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+                              float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
+                              int64_t j0, int64_t j1);
+void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights& w,
+                                   const float* padded, float* flat, int64_t t0, int64_t t1,
+                                   int64_t m0, int64_t m1);
+void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void finish_shifted_planes_portable(const Conv2dShape& s, int64_t row_length, const float* flat,
+                                    int64_t flat_size, const float* bias, const float* residual,
+                                    const Activation& act, float* y, int64_t m0, int64_t m1);
+void finish_shifted_planes_avx2(const Conv2dShape& s, int64_t row_length, const float* flat,
+                                int64_t flat_size, const float* bias, const float* residual,
+                                const Activation& act, float* y, int64_t m0, int64_t m1);
+}  // namespace detail
+
+}  // namespace sinter
