@@ -1,5 +1,6 @@
 // The planned convolution gradients against their plain-loop twins over random shapes, for
-// every dX and dW algorithm that can run each shape.
+// every dX and dW algorithm that can run each shape, on every ISA tier with kernels of its own
+// (isa_tiers.h).
 #include "kernels/conv/conv2d_backward.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "isa_tiers.h"
 
 namespace sinter {
 namespace {
@@ -42,29 +44,33 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng, ThreadPool* pool) {
   conv2d_backward_weight_reference(s, x.data(), dy.data(), dw_ref.data());
   // Winograd's transforms lose a little more precision than a direct sum.
   const float dx_tol = 2e-4f * std::sqrt(static_cast<float>(s.M * s.KH * s.KW));
-  for (auto algo :
-       {Conv2dBackwardData::Algorithm::kTransposedConv, Conv2dBackwardData::Algorithm::kTapRowsConv,
-        Conv2dBackwardData::Algorithm::kGemmCol2im}) {
-    if ((algo == Conv2dBackwardData::Algorithm::kTransposedConv &&
-         !Conv2dBackwardData::supports_transposed_conv(s)) ||
-        (algo == Conv2dBackwardData::Algorithm::kTapRowsConv &&
-         !Conv2dBackwardData::supports_tap_rows_conv(s)))
-      continue;
-    std::vector<float> dx(x_n, NAN);
-    Conv2dBackwardData(s, algo).run(dy.data(), w.data(), dx.data(), pool);
-    SCOPED_TRACE(testing::Message() << "dX algorithm " << static_cast<int>(algo));
-    expect_close(dx, dx_ref, dx_tol);
-  }
-  for (auto algo : {Conv2dBackwardWeight::Algorithm::kTapRowsDot,
-                    Conv2dBackwardWeight::Algorithm::kChannelsLastGemm}) {
-    if (algo == Conv2dBackwardWeight::Algorithm::kTapRowsDot &&
-        !Conv2dBackwardWeight::supports_tap_rows_dot(s))
-      continue;
-    std::vector<float> dw(w_n, NAN);
-    Conv2dBackwardWeight(s, algo).run(x.data(), dy.data(), dw.data(), pool);
-    SCOPED_TRACE(algo == Conv2dBackwardWeight::Algorithm::kTapRowsDot ? "tap rows dot"
-                                                                      : "channels-last gemm");
-    expect_close(dw, dw_ref, 1e-4f * std::sqrt(static_cast<float>(y_n)));
+  for (Isa isa : tested_isas()) {
+    if (!conv_training_kernels().has(isa)) continue;
+    SCOPED_TRACE(isa_name(isa));
+    for (auto algo : {Conv2dBackwardData::Algorithm::kTransposedConv,
+                      Conv2dBackwardData::Algorithm::kTapRowsConv,
+                      Conv2dBackwardData::Algorithm::kGemmCol2im}) {
+      if ((algo == Conv2dBackwardData::Algorithm::kTransposedConv &&
+           !Conv2dBackwardData::supports_transposed_conv(s)) ||
+          (algo == Conv2dBackwardData::Algorithm::kTapRowsConv &&
+           !Conv2dBackwardData::supports_tap_rows_conv(s, isa)))
+        continue;
+      std::vector<float> dx(x_n, NAN);
+      Conv2dBackwardData(s, algo, isa).run(dy.data(), w.data(), dx.data(), pool);
+      SCOPED_TRACE(testing::Message() << "dX algorithm " << static_cast<int>(algo));
+      expect_close(dx, dx_ref, dx_tol);
+    }
+    for (auto algo : {Conv2dBackwardWeight::Algorithm::kTapRowsDot,
+                      Conv2dBackwardWeight::Algorithm::kChannelsLastGemm}) {
+      if (algo == Conv2dBackwardWeight::Algorithm::kTapRowsDot &&
+          !Conv2dBackwardWeight::supports_tap_rows_dot(s, isa))
+        continue;
+      std::vector<float> dw(w_n, NAN);
+      Conv2dBackwardWeight(s, algo, isa).run(x.data(), dy.data(), dw.data(), pool);
+      SCOPED_TRACE(algo == Conv2dBackwardWeight::Algorithm::kTapRowsDot ? "tap rows dot"
+                                                                        : "channels-last gemm");
+      expect_close(dw, dw_ref, 1e-4f * std::sqrt(static_cast<float>(y_n)));
+    }
   }
 }
 
@@ -144,19 +150,21 @@ TEST(Conv2dBackward, WeightGradientIsDeterministic) {
   s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
   auto x = random_vec(rng, s.N * s.C * s.H * s.W);
   auto dy = random_vec(rng, s.N * s.M * s.OH() * s.OW());
-  for (auto algo : {Conv2dBackwardWeight::Algorithm::kTapRowsDot,
-                    Conv2dBackwardWeight::Algorithm::kChannelsLastGemm}) {
-    if (algo == Conv2dBackwardWeight::Algorithm::kTapRowsDot &&
-        !Conv2dBackwardWeight::supports_tap_rows_dot(s))
-      continue;
-    const Conv2dBackwardWeight plan(s, algo);
-    std::vector<float> first(s.M * s.C * 9), again(first.size());
-    plan.run(x.data(), dy.data(), first.data(), &two);
-    for (int i = 0; i < 5; ++i) {
-      plan.run(x.data(), dy.data(), again.data(), &two);
-      ASSERT_EQ(first, again);
+  for (Isa isa : tested_isas())
+    for (auto algo : {Conv2dBackwardWeight::Algorithm::kTapRowsDot,
+                      Conv2dBackwardWeight::Algorithm::kChannelsLastGemm}) {
+      if (!conv_training_kernels().has(isa) ||
+          (algo == Conv2dBackwardWeight::Algorithm::kTapRowsDot &&
+           !Conv2dBackwardWeight::supports_tap_rows_dot(s, isa)))
+        continue;
+      const Conv2dBackwardWeight plan(s, algo, isa);
+      std::vector<float> first(s.M * s.C * 9), again(first.size());
+      plan.run(x.data(), dy.data(), first.data(), &two);
+      for (int i = 0; i < 5; ++i) {
+        plan.run(x.data(), dy.data(), again.data(), &two);
+        ASSERT_EQ(first, again);
+      }
     }
-  }
 }
 
 TEST(Conv2dBackward, RejectsForcedTransposedConvsAtStride2) {

@@ -9,6 +9,7 @@
 
 #include "kernels/conv/conv2d.h"
 #include "kernels/conv/conv2d_tap_rows.h"
+#include "kernels/conv/conv2d_training_kernels.h"
 
 namespace sinter {
 
@@ -21,17 +22,20 @@ class Conv2dBackwardData {
     // Stride 1: dX is a forward convolution of dY with the flipped, in/out-swapped weights and
     // padding dilation*(k-1)-pad, so it runs on the planned Conv2d (Winograd for 3x3 included).
     kTransposedConv,
-    // Stride 1 on AVX2, the same convolution on the tap-rows kernel (conv2d_tap_rows_conv.h):
+    // Stride 1 on a tier with tap-rows kernels (AVX2, AVX-512), the same convolution on the
+    // tap-rows kernel (conv2d_tap_rows_conv.h):
     // dY read in place, no im2col packing. For few dY channels and little padding.
     kTapRowsConv,
     // Any shape: cols = W^T dY per image and group, scattered back into dX (col2im).
     kGemmCol2im,
   };
   static bool supports_transposed_conv(const Conv2dShape& s);
-  static bool supports_tap_rows_conv(const Conv2dShape& s);
+  static bool supports_tap_rows_conv(const Conv2dShape& s, Isa isa = active_isa());
 
-  // UnsupportedError if `force` cannot run this shape.
-  explicit Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force = std::nullopt);
+  // UnsupportedError if `force` cannot run this shape. The tap-rows kernels are those of
+  // `isa`'s tier (conv2d_training_kernels.h).
+  explicit Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force = std::nullopt,
+                              Isa isa = active_isa());
   // Overwrites dx.
   void run(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
   Algorithm algorithm() const { return algorithm_; }
@@ -44,6 +48,7 @@ class Conv2dBackwardData {
   Conv2dShape transposed_;  // stride 1: the forward conv dY -> dX
   Algorithm algorithm_;
   TapRows tap_rows_;  // kTapRowsConv: one image's dY group block copied for the transposed conv
+  const ConvTrainingKernels* k_;
 };
 
 // dw [M, C/group, KH, KW] = d(loss)/dw from x and dy, summed over the batch. Threads take
@@ -52,7 +57,8 @@ class Conv2dBackwardData {
 class Conv2dBackwardWeight {
  public:
   enum class Algorithm {
-    // AVX2: dot products of dY rows with contiguous runs of a tap-rows copy of the input
+    // A tier with tap-rows kernels (AVX2, AVX-512): dot products of dY rows with contiguous runs
+    // of a tap-rows copy of the input
     // (conv2d_weight_grad_dot.h); no transposes, reduced once per few images. For few
     // channels or taps, or large planes.
     kTapRowsDot,
@@ -61,11 +67,12 @@ class Conv2dBackwardWeight {
     // (conv2d_weight_grad_packer.h).
     kChannelsLastGemm,
   };
-  static bool supports_tap_rows_dot(const Conv2dShape& s);
+  static bool supports_tap_rows_dot(const Conv2dShape& s, Isa isa = active_isa());
 
-  // UnsupportedError if `force` cannot run this shape.
-  explicit Conv2dBackwardWeight(const Conv2dShape& s,
-                                std::optional<Algorithm> force = std::nullopt);
+  // UnsupportedError if `force` cannot run this shape. The kernels (tap rows, channels-last
+  // packing, GEMM) are those of `isa`'s tier.
+  explicit Conv2dBackwardWeight(const Conv2dShape& s, std::optional<Algorithm> force = std::nullopt,
+                                Isa isa = active_isa());
   // Overwrites dw.
   void run(const float* x, const float* dy, float* dw, ThreadPool* pool) const;
   Algorithm algorithm() const { return algorithm_; }
@@ -77,6 +84,8 @@ class Conv2dBackwardWeight {
   TapRows tap_rows_;  // kTapRowsDot: the per-image copy of the input
   // kChannelsLastGemm: per tap in (kh, kw, c) order, its offset in the channels-last copy.
   std::vector<int32_t> gemm_tap_offset_;
+  Isa isa_;
+  const ConvTrainingKernels* k_;
 };
 
 void conv2d_backward_data_reference(const Conv2dShape& s, const float* dy, const float* w,

@@ -2,7 +2,6 @@
 // kernel) or as GEMM + col2im (any shape).
 #include <algorithm>
 
-#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_backward.h"
@@ -77,14 +76,15 @@ bool Conv2dBackwardData::supports_transposed_conv(const Conv2dShape& s) {
          s.pad_left <= reach_w && s.pad_right <= reach_w;
 }
 
-bool Conv2dBackwardData::supports_tap_rows_conv(const Conv2dShape& s) {
-  return supports_transposed_conv(s) && cpu_features().has_avx2_fma();
+bool Conv2dBackwardData::supports_tap_rows_conv(const Conv2dShape& s, Isa isa) {
+  return supports_transposed_conv(s) && conv_training_kernels().at(isa).has_tap_rows();
 }
 
-Conv2dBackwardData::Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force)
-    : s_(s) {
+Conv2dBackwardData::Conv2dBackwardData(const Conv2dShape& s, std::optional<Algorithm> force,
+                                       Isa isa)
+    : s_(s), k_(&conv_training_kernels().at(isa)) {
   s_.validate();
-  const bool transposed = supports_transposed_conv(s), tap_rows = supports_tap_rows_conv(s);
+  const bool transposed = supports_transposed_conv(s), tap_rows = supports_tap_rows_conv(s, isa);
   if (force && ((*force == Algorithm::kTransposedConv && !transposed) ||
                 (*force == Algorithm::kTapRowsConv && !tap_rows)))
     throw UnsupportedError("conv2d backward data: the forced algorithm cannot run this shape");
@@ -138,9 +138,9 @@ void Conv2dBackwardData::run_tap_rows(const float* dy, const float* w, float* dx
     const int64_t n = i / G, g = i % G;
     thread_local std::vector<float> copy;
     copy.resize(static_cast<size_t>(tap_rows_.floats + 16));  // whole-vector reads past the end
-    copy_to_tap_rows_avx2(transposed_, tap_rows_, dy + (n * s.M + g * Mg) * P, copy.data());
-    tap_rows_conv_avx2(packed[static_cast<size_t>(g)].data(), Cg, tap_rows_, copy.data(), plane,
-                       dx + (n * s.C + g * Cg) * plane, plane);
+    k_->copy_to_tap_rows(transposed_, tap_rows_, dy + (n * s.M + g * Mg) * P, copy.data());
+    k_->tap_rows_conv(packed[static_cast<size_t>(g)].data(), Cg, tap_rows_, copy.data(), plane,
+                      dx + (n * s.C + g * Cg) * plane, plane);
   };
   const int64_t tasks = s.N * G;
   if (pool && tasks > 1) {

@@ -2,7 +2,6 @@
 // and the fixed-order sum of the threads' partial results.
 #include <algorithm>
 
-#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_backward.h"
@@ -17,14 +16,15 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-bool Conv2dBackwardWeight::supports_tap_rows_dot(const Conv2dShape&) {
-  return cpu_features().has_avx2_fma();
+bool Conv2dBackwardWeight::supports_tap_rows_dot(const Conv2dShape&, Isa isa) {
+  return conv_training_kernels().at(isa).has_tap_rows();
 }
 
-Conv2dBackwardWeight::Conv2dBackwardWeight(const Conv2dShape& s, std::optional<Algorithm> force)
-    : s_(s) {
+Conv2dBackwardWeight::Conv2dBackwardWeight(const Conv2dShape& s, std::optional<Algorithm> force,
+                                           Isa isa)
+    : s_(s), isa_(isa), k_(&conv_training_kernels().at(isa)) {
   s_.validate();
-  const bool dot = supports_tap_rows_dot(s);
+  const bool dot = supports_tap_rows_dot(s, isa);
   if (force && *force == Algorithm::kTapRowsDot && !dot)
     throw UnsupportedError("conv2d backward weight: the forced algorithm cannot run this shape");
   taps_ = s.C / s.group * s.KH * s.KW;
@@ -46,7 +46,7 @@ void Conv2dBackwardWeight::run(const float* x, const float* dy, float* dw, Threa
   const Conv2dShape& s = s_;
   const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G, P = s.OH() * s.OW();
   const bool dot = algorithm_ == Algorithm::kTapRowsDot;
-  const gemm::KernelSet& ks = gemm::active_kernel_set();
+  const gemm::KernelSet& ks = gemm::kernel_sets().at(isa_);
   const DotTile tile = dot_tile_for(s);
   const int64_t per_pass = dot ? dot_images_per_pass(s, tap_rows_) : 1;
   const int threads = pool ? pool->num_threads() : 1;
@@ -77,15 +77,15 @@ void Conv2dBackwardWeight::run(const float* x, const float* dy, float* dw, Threa
         for (int64_t n = n0; n < n1; n += per_pass) {
           const int64_t images = std::min(per_pass, n1 - n);
           for (int64_t i = 0; i < images; ++i)
-            copy_to_tap_rows_avx2(s, tap_rows_, image_x(n + i), copy.data() + i * scratch);
-          weight_grad_dot_avx2(s, tap_rows_, tile, image_dy(n), copy.data(), images, j0, j1, out,
-                               taps_);
+            k_->copy_to_tap_rows(s, tap_rows_, image_x(n + i), copy.data() + i * scratch);
+          k_->weight_grad_dot(s, tap_rows_, tile, image_dy(n), copy.data(), images, j0, j1, out,
+                              taps_);
         }
         continue;
       }
       for (int64_t n = n0; n < n1; ++n) {
-        copy_to_channels_last(s, image_x(n), copy.data());
-        const ChannelsLastIm2colPacker packer(s, gemm_tap_offset_.data(), taps_, copy.data());
+        copy_to_channels_last(s, image_x(n), copy.data(), *k_);
+        const ChannelsLastIm2colPacker packer(s, gemm_tap_offset_.data(), taps_, copy.data(), *k_);
         gemm::GemmProblem p;
         p.M = Mg;
         p.N = taps_;

@@ -22,7 +22,5 @@ struct TapRows {
   std::vector<int64_t> tap_offset;  // per tap in W's (c, kh, kw) order: where its run starts
 };
 TapRows plan_tap_rows(const Conv2dShape& s);
-// Fills one image's copy from x (the image's channel block, NCHW). AVX2.
-void copy_to_tap_rows_avx2(const Conv2dShape& s, const TapRows& l, const float* x, float* planes);
 
 }  // namespace sinter

@@ -3,8 +3,9 @@
 #include <immintrin.h>
 
 #include "kernels/conv/conv2d_tap_rows.h"
+#include "kernels/conv/conv2d_training_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 namespace {
 
 const __m256i kLane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -61,4 +62,4 @@ void copy_to_tap_rows_avx2(const Conv2dShape& s, const TapRows& l, const float* 
         }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

@@ -5,8 +5,9 @@
 #include <algorithm>
 
 #include "kernels/conv/conv2d_tap_rows_conv.h"
+#include "kernels/conv/conv2d_training_kernels.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 void tap_rows_conv_avx2(const float* packed_w, int64_t rows, const TapRows& l, const float* planes,
                         int64_t pixels, float* y, int64_t ldy) {
@@ -51,4 +52,4 @@ void tap_rows_conv_avx2(const float* packed_w, int64_t rows, const TapRows& l, c
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

@@ -15,18 +15,11 @@ namespace sinter {
 // enough that their copies stay in L2.
 int64_t dot_images_per_pass(const Conv2dShape& s, const TapRows& l);
 
-// Register tile shape of the AVX2 dot kernel: rows of dY x taps.
+// Register tile shape of the dot kernels (conv2d_training_kernels.h): rows of dY x taps.
 struct DotTile {
   int rows, taps;
 };
 // The tile that wastes least on M/group rows (4 x 3, or 6 x 2 when that divides them).
 DotTile dot_tile_for(const Conv2dShape& s);
-
-// partial[m * ld + t] += sum over pixels k of dy[m * OH*OW + k] * planes[tap_offset[t] + k], for
-// the M/group rows of dy (one group of `images` consecutive images: dy steps M*OH*OW floats
-// and planes l.floats from one image to the next) and taps [t0, t1). AVX2 + FMA.
-void weight_grad_dot_avx2(const Conv2dShape& s, const TapRows& l, DotTile tile, const float* dy,
-                          const float* planes, int64_t images, int64_t t0, int64_t t1,
-                          float* partial, int64_t ld);
 
 }  // namespace sinter

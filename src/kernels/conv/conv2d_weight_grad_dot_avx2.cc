@@ -4,9 +4,10 @@
 
 #include <algorithm>
 
+#include "kernels/conv/conv2d_training_kernels.h"
 #include "kernels/conv/conv2d_weight_grad_dot.h"
 
-namespace sinter {
+namespace sinter::detail {
 namespace {
 
 // The 8 lane sums of v[0..7], in order.
@@ -119,4 +120,4 @@ void weight_grad_dot_avx2(const Conv2dShape& s, const TapRows& l, DotTile tile, 
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail

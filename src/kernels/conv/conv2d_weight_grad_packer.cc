@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/cpu_features.h"
 #include "core/error.h"
 
 namespace sinter {
@@ -25,6 +24,22 @@ void pack_channels_last(const int32_t* pixel_offset, int64_t kc, const int32_t* 
 
 }  // namespace
 
+namespace detail {
+
+void transpose_to_channels_last_portable(const float* src, int64_t src_stride, int64_t channels,
+                                         int64_t width, float* dst, int64_t dst_stride) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t w = 0; w < width; ++w) dst[w * dst_stride + c] = src[c * src_stride + w];
+}
+
+void pack_channels_last_im2col_nr16_portable(const int32_t* pixel_offset, int64_t kc,
+                                             const int32_t* tap_offset, int64_t n0, int64_t nc,
+                                             const float* plane, float* dst) {
+  pack_channels_last<16>(pixel_offset, kc, tap_offset, n0, nc, plane, dst);
+}
+
+}  // namespace detail
+
 ChannelsLastPlane channels_last_plane(const Conv2dShape& s) {
   return {s.H + s.pad_top + s.pad_bottom, s.W + s.pad_left + s.pad_right, s.C / s.group};
 }
@@ -45,15 +60,15 @@ std::vector<int32_t> channels_last_tap_offsets(const Conv2dShape& s) {
   return off;
 }
 
-void copy_to_channels_last(const Conv2dShape& s, const float* x, float* plane) {
+void copy_to_channels_last(const Conv2dShape& s, const float* x, float* plane,
+                           const ConvTrainingKernels& k) {
   const ChannelsLastPlane p = channels_last_plane(s);
   const int64_t C = p.channels;
-  const int64_t in_registers = cpu_features().has_avx2_fma() ? C / 8 * 8 : 0;
+  const int64_t in_blocks = C / 8 * 8;
   for (int64_t h = 0; h < s.H; ++h) {
     float* row = plane + ((h + s.pad_top) * p.wp + s.pad_left) * C;
-    if (in_registers)
-      transpose_to_channels_last_avx2(x + h * s.W, s.H * s.W, in_registers, s.W, row, C);
-    for (int64_t c = in_registers; c < C; ++c) {
+    if (in_blocks) k.transpose_to_channels_last(x + h * s.W, s.H * s.W, in_blocks, s.W, row, C);
+    for (int64_t c = in_blocks; c < C; ++c) {
       const float* src = x + (c * s.H + h) * s.W;
       for (int64_t w = 0; w < s.W; ++w) row[w * C + c] = src[w];
     }
@@ -61,12 +76,9 @@ void copy_to_channels_last(const Conv2dShape& s, const float* x, float* plane) {
 }
 
 ChannelsLastIm2colPacker::ChannelsLastIm2colPacker(const Conv2dShape& s, const int32_t* tap_offset,
-                                                   int64_t taps, const float* plane)
-    : s_(s),
-      tap_offset_(tap_offset),
-      taps_(taps),
-      plane_(plane),
-      avx2_(cpu_features().has_avx2_fma()) {}
+                                                   int64_t taps, const float* plane,
+                                                   const ConvTrainingKernels& k)
+    : s_(s), tap_offset_(tap_offset), taps_(taps), plane_(plane), k_(k) {}
 
 void ChannelsLastIm2colPacker::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr,
                                     float* dst) const {
@@ -84,13 +96,11 @@ void ChannelsLastIm2colPacker::pack(int64_t k0, int64_t kc, int64_t n0, int64_t 
     }
   }
   const int32_t* po = pixel_offset.data();
-  if (avx2_ && nr == 16)
-    return pack_channels_last_im2col_nr16_avx2(po, kc, tap_offset_, n0, nc, plane_, dst);
   switch (nr) {
     case 8:
       return pack_channels_last<8>(po, kc, tap_offset_, n0, nc, plane_, dst);
     case 16:
-      return pack_channels_last<16>(po, kc, tap_offset_, n0, nc, plane_, dst);
+      return k_.pack_channels_last_im2col_nr16(po, kc, tap_offset_, n0, nc, plane_, dst);
     case 32:
       return pack_channels_last<32>(po, kc, tap_offset_, n0, nc, plane_, dst);
     default:

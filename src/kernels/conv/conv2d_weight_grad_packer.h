@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/conv/conv2d.h"
+#include "kernels/conv/conv2d_training_kernels.h"
 #include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter {
@@ -24,12 +25,14 @@ std::vector<int32_t> channels_last_tap_offsets(const Conv2dShape& s);
 
 // Copies x (one image's C/group channels, NCHW) into the interior of `plane`; the padding
 // border is left as it is (zero it once per buffer).
-void copy_to_channels_last(const Conv2dShape& s, const float* x, float* plane);
+void copy_to_channels_last(const Conv2dShape& s, const float* x, float* plane,
+                           const ConvTrainingKernels& k);
 
 class ChannelsLastIm2colPacker final : public gemm::BPacker {
  public:
+  // The packing loops are k's (conv2d_training_kernels.h).
   ChannelsLastIm2colPacker(const Conv2dShape& s, const int32_t* tap_offset, int64_t taps,
-                           const float* plane);
+                           const float* plane, const ConvTrainingKernels& k);
   void pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) const override;
 
  private:
@@ -37,17 +40,7 @@ class ChannelsLastIm2colPacker final : public gemm::BPacker {
   const int32_t* tap_offset_;
   int64_t taps_;
   const float* plane_;
-  bool avx2_;
+  const ConvTrainingKernels& k_;
 };
-
-// dst[w * dst_stride + c] = src[c * src_stride + w] for c < channels (a multiple of 8) and
-// w < width: 8x8 blocks transposed in registers. AVX2.
-void transpose_to_channels_last_avx2(const float* src, int64_t src_stride, int64_t channels,
-                                     int64_t width, float* dst, int64_t dst_stride);
-
-// The AVX2 packer for nr = 16 (dst 32-byte aligned); pixel_offset holds kc pixels' offsets.
-void pack_channels_last_im2col_nr16_avx2(const int32_t* pixel_offset, int64_t kc,
-                                         const int32_t* tap_offset, int64_t n0, int64_t nc,
-                                         const float* plane, float* dst);
 
 }  // namespace sinter

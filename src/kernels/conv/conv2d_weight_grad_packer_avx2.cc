@@ -6,9 +6,10 @@
 
 #include <algorithm>
 
+#include "kernels/conv/conv2d_training_kernels.h"
 #include "kernels/conv/conv2d_weight_grad_packer.h"
 
-namespace sinter {
+namespace sinter::detail {
 
 void transpose_to_channels_last_avx2(const float* src, int64_t src_stride, int64_t channels,
                                      int64_t width, float* dst, int64_t dst_stride) {
@@ -80,4 +81,4 @@ void pack_channels_last_im2col_nr16_avx2(const int32_t* pixel_offset, int64_t kc
   }
 }
 
-}  // namespace sinter
+}  // namespace sinter::detail
