@@ -59,6 +59,11 @@ void weight_grad_dot_avx2(const Conv2dShape& s, const TapRows& l, DotTile tile, 
                           float* partial, int64_t ld);
 void tap_rows_conv_avx2(const float* packed_w, int64_t rows, const TapRows& l, const float* planes,
                         int64_t pixels, float* y, int64_t ldy);
+void weight_grad_dot_avx512(const Conv2dShape& s, const TapRows& l, DotTile tile, const float* dy,
+                            const float* planes, int64_t images, int64_t t0, int64_t t1,
+                            float* partial, int64_t ld);
+void tap_rows_conv_avx512(const float* packed_w, int64_t rows, const TapRows& l,
+                          const float* planes, int64_t pixels, float* y, int64_t ldy);
 void transpose_to_channels_last_avx2(const float* src, int64_t src_stride, int64_t channels,
                                      int64_t width, float* dst, int64_t dst_stride);
 void pack_channels_last_im2col_nr16_avx2(const int32_t* pixel_offset, int64_t kc,

@@ -6,7 +6,7 @@ namespace sinter::detail {
 
 const ConvTrainingKernels& conv_training_kernels_avx512() {
   static constexpr ConvTrainingKernels kernels = {
-      copy_to_tap_rows_avx2, weight_grad_dot_avx2, tap_rows_conv_avx2,
+      copy_to_tap_rows_avx2, weight_grad_dot_avx512, tap_rows_conv_avx512,
       transpose_to_channels_last_avx2, pack_channels_last_im2col_nr16_avx2};
   return kernels;
 }
