@@ -8,14 +8,16 @@
 namespace sinter::detail {
 namespace {
 
-const __m256i kLane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+// A function, not a namespace-scope constant: that would be set by a static initializer running
+// AVX instructions at program start, on every CPU.
+inline __m256i lanes() { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
 
 // 8 floats of an input row from column c0 on; columns outside [0, W) read as zero.
 inline __m256 load_row8(const float* row, int64_t c0, int64_t W) {
   if (c0 >= 0 && c0 + 8 <= W) return _mm256_loadu_ps(row + c0);
   const __m256i inside =
-      _mm256_and_si256(_mm256_cmpgt_epi32(kLane, _mm256_set1_epi32(static_cast<int>(-1 - c0))),
-                       _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(W - c0)), kLane));
+      _mm256_and_si256(_mm256_cmpgt_epi32(lanes(), _mm256_set1_epi32(static_cast<int>(-1 - c0))),
+                       _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(W - c0)), lanes()));
   return _mm256_maskload_ps(row + c0, inside);  // masked-off lanes are never read
 }
 
@@ -33,7 +35,7 @@ void copy_row(const float* row, int64_t W, int64_t iw0, int64_t sw, int64_t OW, 
       v = _mm256_blend_ps(lo, hi, 0xF0);
     } else if (row) {
       const __m256i col = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(c0)),
-                                           _mm256_mullo_epi32(kLane, _mm256_set1_epi32(sw)));
+                                           _mm256_mullo_epi32(lanes(), _mm256_set1_epi32(sw)));
       const __m256i inside =
           _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), col),
                               _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(W)), col));
@@ -42,7 +44,7 @@ void copy_row(const float* row, int64_t W, int64_t iw0, int64_t sw, int64_t OW, 
     if (ow + 8 <= OW) {
       _mm256_storeu_ps(dst + ow, v);
     } else {
-      _mm256_maskstore_ps(dst + ow, _mm256_cmpgt_epi32(_mm256_set1_epi32(OW - ow), kLane), v);
+      _mm256_maskstore_ps(dst + ow, _mm256_cmpgt_epi32(_mm256_set1_epi32(OW - ow), lanes()), v);
     }
   }
 }
