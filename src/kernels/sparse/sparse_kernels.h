@@ -4,8 +4,8 @@
 // epilogue. A plan (CsrGemm, CsrConv2d, PatternConv2d) takes the table of the tier it is built
 // for, active_isa() unless told, and keeps it. The tiers' loops live in csr_gemm_*.cc,
 // csr_conv2d_*.cc, pattern_conv2d_*.cc and shifted_planes_*.cc; their tables in
-// sparse_kernels_portable.cc and sparse_kernels_avx2.cc (no AVX-512 code yet: that tier falls
-// back to AVX2).
+// sparse_kernels_{portable,avx2,avx512}.cc (the AVX-512 table has its own convolution tiles and
+// the AVX2 GEMM loops and epilogue).
 #include <cstdint>
 
 #include "kernels/isa_tables.h"
@@ -46,6 +46,7 @@ const kernels::IsaTables<SparseKernels>& sparse_kernels();
 namespace detail {
 const SparseKernels& sparse_kernels_portable();
 const SparseKernels& sparse_kernels_avx2();
+const SparseKernels& sparse_kernels_avx512();
 
 // The loops the tables are made of.
 void csr_gemm_rows_portable(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
@@ -63,11 +64,16 @@ void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
 void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
                            float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
 void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights& w,
                                    const float* padded, float* flat, int64_t t0, int64_t t1,
                                    int64_t m0, int64_t m1);
 void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void pattern_conv2d_tiles_avx512(const ShiftedPlanes& p, const PatternWeights& w,
+                                 const float* padded, float* flat, int64_t t0, int64_t t1,
+                                 int64_t m0, int64_t m1);
 void finish_shifted_planes_portable(const Conv2dShape& s, int64_t row_length, const float* flat,
                                     int64_t flat_size, const float* bias, const float* residual,
                                     const Activation& act, float* y, int64_t m0, int64_t m1);
