@@ -1,4 +1,5 @@
-// Pooling gradients: the fast kernels (1 and 2 threads) against the plain loops over window
+// Pooling gradients: every ISA tier's kernels (isa_tiers.h) and the dispatcher (1 and 2 threads)
+// against the plain loops over window
 // sizes, strides (tiling and overlapping), asymmetric pads, dilations, ceil_mode and
 // count_include_pad, on inputs with ties and NaNs. Exact: both add the same shares in the same
 // order, and a max window's pick follows one rule.
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_tiers.h"
 #include "kernels/pool/pool2d_backward.h"
 
 namespace sinter::kernels {
@@ -94,6 +96,19 @@ TEST(Pool2dBackward, MatchesReference) {
         ASSERT_TRUE(same(serial[i], want[i]))
             << (is_max ? "max" : "avg") << " at " << i << ": " << serial[i] << " vs " << want[i];
         ASSERT_TRUE(same(threaded[i], want[i])) << (is_max ? "max" : "avg") << " at " << i;
+      }
+      for (Isa isa : tested_isas()) {
+        if (!pool_backward_kernels().has(isa)) continue;
+        const PoolBackwardKernels& k = pool_backward_kernels().at(isa);
+        std::vector<float> got(in, 7.0f);
+        if (is_max) {
+          k.max_pool2d_backward(p, x.data(), dy.data(), got.data(), 0, p.planes());
+        } else {
+          k.avg_pool2d_backward(p, dy.data(), got.data(), 0, p.planes());
+        }
+        for (int64_t i = 0; i < in; ++i)
+          ASSERT_TRUE(same(got[i], want[i])) << (is_max ? "max" : "avg") << " " << isa_name(isa)
+                                             << " at " << i << ": " << got[i] << " vs " << want[i];
       }
     }
   }

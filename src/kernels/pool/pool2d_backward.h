@@ -20,4 +20,18 @@ void max_pool2d_backward_reference(const Pool2dParams& p, const float* x, const 
                                    float* dx);
 void avg_pool2d_backward_reference(const Pool2dParams& p, const float* dy, float* dx);
 
+// The kernels of one ISA tier (kernels/isa_tables.h), over planes [plane_begin, plane_end),
+// serially, for any geometry. Only the portable tier has code so far: the others fall back to it.
+struct PoolBackwardKernels {
+  void (*max_pool2d_backward)(const Pool2dParams& p, const float* x, const float* dy, float* dx,
+                              int64_t plane_begin, int64_t plane_end);
+  void (*avg_pool2d_backward)(const Pool2dParams& p, const float* dy, float* dx,
+                              int64_t plane_begin, int64_t plane_end);
+};
+const IsaTables<PoolBackwardKernels>& pool_backward_kernels();
+
+namespace detail {
+const PoolBackwardKernels& pool_backward_kernels_portable();  // pool2d_backward_portable.cc
+}  // namespace detail
+
 }  // namespace sinter::kernels
