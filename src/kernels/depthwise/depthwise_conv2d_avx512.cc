@@ -2,10 +2,17 @@
 // Each input plane is copied into a zero-bordered scratch plane wide enough for whole vectors, so
 // the inner loop has no bounds checks whatever the padding; one accumulator per kernel row; a
 // ragged row end spills into the next output row (written after it) unless it would leave the
-// plane or the residual is the output itself, where a masked store stops at the edge. Stride 2
-// picks the even floats of two vectors with one permute. Activations: none, Relu and Clip (the
+// plane or the residual is the output itself, where a masked store stops at the edge. At stride
+// 2 each padded row is split once into its even and odd columns (two permutes per 32 floats), so
+// every tap is a plain load: tap kx of 16 outputs reads the (kx % 2) half of its row from
+// column ox + kx / 2, where one permute per tap and vector would cost more than the FMAs.
+// Activations: none, Relu and Clip (the
 // mobilenet ones) in 16 lanes, HardSigmoid, HardSwish and LeakyRelu too, with the operand order
 // of the scalar definitions; sigmoid is left to the AVX2 tier (supports() says no).
+// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
+// (-Wmaybe-)uninitialized then reports wherever they are inlined.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <vector>
@@ -18,13 +25,39 @@ namespace sinter::kernels::detail {
 
 namespace {
 using avx512::tail_mask;
-using avx512::tap;
 using Geometry = avx512::PaddedPlane;
 
 Geometry geometry(const DepthwiseConv2dParams& p) {
-  return avx512::padded_plane(p.in_h, p.in_w, p.out_h(), p.out_w(), p.kernel_h, p.kernel_w,
-                              p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom,
-                              p.pad_right);
+  Geometry g =
+      avx512::padded_plane(p.in_h, p.in_w, p.out_h(), p.out_w(), p.kernel_h, p.kernel_w, p.stride_h,
+                           p.stride_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right);
+  if (p.stride_w == 2) g.wp = (g.wp + 31) / 32 * 32;  // whole 32-float pairs to split
+  return g;
+}
+
+// Splits each of the rows of `src` (wp floats, a multiple of 32) into its even columns, at
+// dst's row start, and its odd ones, wp / 2 floats on.
+void split_columns(const float* src, int64_t rows, int64_t wp, float* dst) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const int64_t half = wp / 2;
+  for (int64_t r = 0; r < rows; ++r, src += wp, dst += wp)
+    for (int64_t j = 0; j < half; j += 16) {
+      const __m512 a = _mm512_loadu_ps(src + 2 * j), b = _mm512_loadu_ps(src + 2 * j + 16);
+      _mm512_storeu_ps(dst + j, _mm512_permutex2var_ps(a, even, b));
+      _mm512_storeu_ps(dst + half + j, _mm512_permutex2var_ps(a, odd, b));
+    }
+}
+
+// Tap kx of the 16 outputs from ox on, in a row r of the padded plane (S == 1) or of its split
+// (S == 2).
+template <int S>
+inline __m512 tap(const float* r, int64_t half, int64_t ox, int kx) {
+  if constexpr (S == 1) {
+    return _mm512_loadu_ps(r + ox + kx);
+  } else {
+    return _mm512_loadu_ps(r + (kx & 1) * half + ox + (kx >> 1));
+  }
 }
 
 // Per-thread scratch plane. The border stays zero across planes and calls as long as the
@@ -83,7 +116,7 @@ void plane(const Geometry& g, const float* buf, const float* w, float bias, cons
   __m512 wv[K * K];
   for (int i = 0; i < K * K; ++i) wv[i] = _mm512_set1_ps(w[i]);
   const __m512 vb = _mm512_set1_ps(bias);
-  const int64_t size = g.oh * g.ow;
+  const int64_t size = g.oh * g.ow, half = g.wp / 2;
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     const float* row = buf + oy * S * g.wp;
     float* yr = y + oy * g.ow;
@@ -93,11 +126,11 @@ void plane(const Geometry& g, const float* buf, const float* w, float bias, cons
       // bias seeds the first.
       __m512 acc[K];
       for (int ky = 0; ky < K; ++ky) {
-        const float* r = row + ky * g.wp + ox * S;
-        acc[ky] =
-            ky == 0 ? _mm512_fmadd_ps(tap<S>(r), wv[0], vb) : _mm512_mul_ps(tap<S>(r), wv[ky * K]);
+        const float* r = row + ky * g.wp;
+        acc[ky] = ky == 0 ? _mm512_fmadd_ps(tap<S>(r, half, ox, 0), wv[0], vb)
+                          : _mm512_mul_ps(tap<S>(r, half, ox, 0), wv[ky * K]);
         for (int kx = 1; kx < K; ++kx)
-          acc[ky] = _mm512_fmadd_ps(tap<S>(r + kx), wv[ky * K + kx], acc[ky]);
+          acc[ky] = _mm512_fmadd_ps(tap<S>(r, half, ox, kx), wv[ky * K + kx], acc[ky]);
       }
       __m512 sum = acc[0];
       for (int ky = 1; ky < K; ++ky) sum = _mm512_add_ps(sum, acc[ky]);
@@ -128,8 +161,10 @@ void conv_planes(const DepthwiseConv2dParams& p, const float* x, const float* w,
                  const float* residual, float* y, int64_t plane_begin, int64_t plane_end,
                  const Act& act) {
   thread_local Scratch scratch;
+  thread_local std::vector<float> split;
   const Geometry g = geometry(p);
   float* buf = prepare(scratch, p, g);
+  if (p.stride_h == 2) split.resize(static_cast<size_t>(g.hp * g.wp));
   const __m512 zero = _mm512_setzero_ps();
   const int64_t kk = p.kernel_h * p.kernel_w, out_size = g.oh * g.ow;
   for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
@@ -141,12 +176,13 @@ void conv_planes(const DepthwiseConv2dParams& p, const float* x, const float* w,
     const float b = bias ? bias[c] : 0.0f;
     const float* res = residual ? residual + plane_i * out_size : nullptr;
     float* yp = y + plane_i * out_size;
-    if (p.kernel_h == 3) {
-      p.stride_h == 1 ? plane<3, 1>(g, buf, wc, b, res, yp, act)
-                      : plane<3, 2>(g, buf, wc, b, res, yp, act);
+    if (p.stride_h == 1) {
+      p.kernel_h == 3 ? plane<3, 1>(g, buf, wc, b, res, yp, act)
+                      : plane<5, 1>(g, buf, wc, b, res, yp, act);
     } else {
-      p.stride_h == 1 ? plane<5, 1>(g, buf, wc, b, res, yp, act)
-                      : plane<5, 2>(g, buf, wc, b, res, yp, act);
+      split_columns(buf, g.hp, g.wp, split.data());
+      p.kernel_h == 3 ? plane<3, 2>(g, split.data(), wc, b, res, yp, act)
+                      : plane<5, 2>(g, split.data(), wc, b, res, yp, act);
     }
   }
 }
