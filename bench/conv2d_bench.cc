@@ -47,7 +47,7 @@ void BM_Conv2d(benchmark::State& state) {
   if (state.range(6) == 2) force = sinter::Conv2d::Algorithm::kWinograd;
   if (state.range(6) == 3) force = sinter::Conv2d::Algorithm::kDirect;
   if (state.range(6) == 4) force = sinter::Conv2d::Algorithm::kGemm1x1;
-  if (state.range(6) == 5) force = sinter::Conv2d::Algorithm::kGemm1x1Transposed;
+  if (state.range(6) == 5) force = sinter::Conv2d::Algorithm::kGemmTransposed;
   sinter::Conv2d conv(s, w.data(), bias.data(), sinter::Activation::relu(), force);
   auto* pool = pool_of(static_cast<int>(state.range(5)));
   for (auto _ : state) {

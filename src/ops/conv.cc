@@ -208,8 +208,8 @@ class PlannedConvKernel : public ConvKernelBase {
         return "winograd";
       case Conv2d::Algorithm::kDirect:
         return "direct";
-      case Conv2d::Algorithm::kGemm1x1Transposed:
-        return "gemm1x1_t";
+      case Conv2d::Algorithm::kGemmTransposed:
+        return "gemm_t";
     }
     return nullptr;
   }

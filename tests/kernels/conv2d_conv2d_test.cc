@@ -113,7 +113,7 @@ TEST(Conv2d, PointwiseUsesDirectGemm) {
   Conv2dShape strided;  // a ResNet downsample: 1x1 stride 2 goes through im2col
   strided.C = 16;
   strided.M = 32;
-  strided.H = strided.W = 14;
+  strided.H = strided.W = 28;
   strided.stride_h = strided.stride_w = 2;
   Conv2d::Algorithm a;
   check_conv(strided, {}, rng, &a);
@@ -134,7 +134,7 @@ TEST(Conv2d, TransposedPointwiseMatchesReference) {
     o.residual = rng() % 2;
     o.act = random_activation(rng);
     o.threads = 1 + rng() % 2;
-    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kGemm1x1Transposed);
+    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kGemmTransposed);
   }
   Conv2dShape last;  // MobileNet-V2's last project layer: 7x7 pixels, 32 output channels
   last.C = 96;
@@ -142,7 +142,45 @@ TEST(Conv2d, TransposedPointwiseMatchesReference) {
   last.H = last.W = 7;
   Conv2d::Algorithm a;
   check_conv(last, {true, true, Activation::relu(), 2}, rng, &a);
-  EXPECT_EQ(a, Conv2d::Algorithm::kGemm1x1Transposed);
+  EXPECT_EQ(a, Conv2d::Algorithm::kGemmTransposed);
+}
+
+TEST(Conv2d, TransposedWindowsMatchReference) {
+  // Any window, stride, padding and dilation through the explicit im2col.
+  std::mt19937 rng(94);
+  for (int it = 0; it < 60; ++it) {
+    Conv2dShape s;
+    s.N = 1 + rng() % 2;
+    s.C = 1 + rng() % 40;
+    s.M = 1 + rng() % 70;
+    s.KH = 1 + rng() % 4;
+    s.KW = 1 + rng() % 4;
+    s.stride_h = 1 + rng() % 2;
+    s.stride_w = 1 + rng() % 3;
+    s.dilation_h = 1 + rng() % 2;
+    s.dilation_w = 1 + rng() % 2;
+    s.pad_top = rng() % 3;
+    s.pad_left = rng() % 3;
+    s.pad_bottom = rng() % 3;
+    s.pad_right = rng() % 3;
+    s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % 10;
+    s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % 10;
+    Options o;
+    o.bias = rng() % 2;
+    o.residual = rng() % 2;
+    o.act = random_activation(rng);
+    o.threads = 1 + rng() % 2;
+    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kGemmTransposed);
+  }
+  Conv2dShape last;  // ResNet's last stage: 3x3 over 7x7 pixels, 64 output channels
+  last.C = 24;
+  last.M = 64;
+  last.H = last.W = 7;
+  last.KH = last.KW = 3;
+  last.pad_top = last.pad_left = last.pad_bottom = last.pad_right = 1;
+  Conv2d::Algorithm a;
+  check_conv(last, {true, true, Activation::relu(), 2}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kGemmTransposed);
 }
 
 TEST(Conv2d, LayersDeeperThanOneCacheBlock) {

@@ -33,7 +33,7 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
     const bool pointwise = is_pointwise(s);
     const bool ok = *force == Algorithm::kImplicitGemm ||
                     (*force == Algorithm::kGemm1x1 && pointwise) ||
-                    (*force == Algorithm::kGemm1x1Transposed && pointwise && s.group == 1) ||
+                    (*force == Algorithm::kGemmTransposed && s.group == 1) ||
                     (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s)) ||
                     (*force == Algorithm::kDirect && Conv2dDirect::supports(s));
     if (!ok) throw UnsupportedError("conv2d: the forced algorithm cannot run this shape");
@@ -48,8 +48,9 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
     direct_ = std::make_unique<Conv2dDirect>(s, weights);
     return;
   }
-  if (algorithm_ == Algorithm::kGemm1x1Transposed) {
-    weights_t_ = std::make_unique<PackedMatrixB>(true, s.C, s.M, weights, s.C);
+  if (algorithm_ == Algorithm::kGemmTransposed) {
+    const int64_t K = s.C * s.KH * s.KW;
+    weights_t_ = std::make_unique<PackedMatrixB>(true, K, s.M, weights, K);
     return;
   }
   const int64_t Mg = s.M / s.group, K = s.C / s.group * s.KH * s.KW;
@@ -68,8 +69,8 @@ Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
   // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
   const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
-  const bool transposed = pointwise && s.group == 1 && prefers_transposed(s);
-  return transposed                  ? Algorithm::kGemm1x1Transposed
+  const bool transposed = s.group == 1 && prefers_transposed(s);
+  return transposed                  ? Algorithm::kGemmTransposed
          : pointwise                 ? Algorithm::kGemm1x1
          : winograd                  ? Algorithm::kWinograd
          : Conv2dDirect::supports(s) ? Algorithm::kDirect
@@ -77,10 +78,11 @@ Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
 }
 
 bool Conv2d::prefers_transposed(const Conv2dShape& s) {
+  const gemm::KernelSet& ks = gemm::active_kernel_set();
   const int64_t pixels = s.OH() * s.OW();
-  const int64_t waste_16 = (pixels + 15) / 16 * 16 - pixels,
-                waste_6 = (pixels + 5) / 6 * 6 - pixels;
-  return pixels <= 64 && waste_6 < waste_16 && s.M % 16 == 0;
+  const int64_t waste_cols = (pixels + ks.nr - 1) / ks.nr * ks.nr - pixels,
+                waste_rows = (pixels + ks.mr - 1) / ks.mr * ks.mr - pixels;
+  return pixels <= 64 && waste_rows < waste_cols && s.M % ks.nr == 0;
 }
 
 Conv2d::~Conv2d() = default;
@@ -151,14 +153,20 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
 void Conv2d::run_transposed(const float* x, float* y, const float* residual,
                             ThreadPool* pool) const {
   const Conv2dShape& s = shape_;
-  const int64_t P = s.OH() * s.OW(), M = s.M;
-  thread_local std::vector<float> scratch;
+  const int64_t P = s.OH() * s.OW(), M = s.M, K = s.C * s.KH * s.KW;
+  const bool pointwise = is_pointwise(s);
+  thread_local std::vector<float> scratch, columns;
   scratch.resize(static_cast<size_t>(P * M));
+  if (!pointwise) columns.resize(static_cast<size_t>(K * P));
   const float* t = scratch.data();  // thread_local: resolve here, not on the workers
   for (int64_t n = 0; n < s.N; ++n) {
-    // t[P x M] = x^T w^T: x [C x P] is A transposed, w^T is the prepacked B.
+    // t[P x M] = cols^T w^T: cols [K x P] (the image itself when pointwise) is A transposed,
+    // w^T the prepacked B. On these small planes the explicit im2col costs little.
+    const float* xn = x + n * s.C * s.H * s.W;
+    if (!pointwise) im2col(s, xn, columns.data());
     GemmEpilogue none;
-    sgemm_packed_b(true, P, x + n * s.C * P, P, *weights_t_, scratch.data(), M, none, pool);
+    sgemm_packed_b(true, P, pointwise ? xn : columns.data(), P, *weights_t_, scratch.data(), M,
+                   none, pool);
     float* yn = y + n * M * P;
     const float* rn = residual ? residual + n * M * P : nullptr;
     auto rows = [&](int64_t m0, int64_t m1, int) {

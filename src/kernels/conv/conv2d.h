@@ -45,12 +45,13 @@ void conv2d_reference(const Conv2dShape& s, const float* x, const float* w, cons
 class Conv2d {
  public:
   enum class Algorithm {
-    kGemm1x1,       // 1x1, stride 1, no padding: GEMM straight on the NCHW input
-    kImplicitGemm,  // anything else: the GEMM's B packing reads the image with conv indexing
-    kWinograd,      // 3x3 stride 1, ungrouped, enough output tiles: F(4x4, 3x3)
-    kDirect,        // at most 4 input channels (image stems), AVX2: direct register-blocked loops
-    kGemm1x1Transposed,  // 1x1 on a small plane (7x7): y^T = x^T w^T, channels as the vector
-                         // dimension, then one transposing pass applies the epilogue
+    kGemm1x1,         // 1x1, stride 1, no padding: GEMM straight on the NCHW input
+    kImplicitGemm,    // anything else: the GEMM's B packing reads the image with conv indexing
+    kWinograd,        // 3x3 stride 1, ungrouped, enough output tiles: F(4x4, 3x3)
+    kDirect,          // at most 4 input channels (image stems), AVX2: direct register-blocked loops
+    kGemmTransposed,  // ungrouped, on a small plane (7x7, 14x14): y^T = im2col(x)^T w^T with
+                      // output channels as the vector dimension (x itself for a pointwise conv),
+                      // then one transposing pass applies the epilogue
   };
 
   // Copies what it needs: weights are packed, bias copied. bias may be null. `force` overrides
@@ -62,8 +63,8 @@ class Conv2d {
 
   // What the constructor picks for this shape when nothing is forced.
   static Algorithm choose(const Conv2dShape& s);
-  // Picks kGemm1x1Transposed for a pointwise conv when 16-pixel GEMM tiles would waste more
-  // of its plane than 6-pixel ones.
+  // Picks kGemmTransposed when the GEMM's row tiles (mr pixels) would waste less of a small
+  // plane than its column tiles (nr pixels), and the output channels fill whole column tiles.
   static bool prefers_transposed(const Conv2dShape& s);
 
   // x: [N, C, H, W], y: [N, M, OH, OW], residual: null or shaped like y. No scratch is needed
@@ -81,7 +82,7 @@ class Conv2d {
   std::vector<PackedMatrixA> weights_;  // GEMM paths, one per group: [M/group, C/group*KH*KW]
   std::unique_ptr<Conv2dWinograd> winograd_;
   std::unique_ptr<Conv2dDirect> direct_;
-  std::unique_ptr<PackedMatrixB> weights_t_;  // kGemm1x1Transposed: w^T [C, M]
+  std::unique_ptr<PackedMatrixB> weights_t_;  // kGemmTransposed: w^T [C*KH*KW, M]
   std::vector<float> bias_;
   Activation act_;
 };

@@ -100,8 +100,9 @@ Conv2dBackwardData::Conv2dBackwardData(const Conv2dShape& s, std::optional<Algor
   if (transposed) {
     const Conv2d::Algorithm a = Conv2d::choose(transposed_);
     const bool little_padding = s.H * s.W * 4 <= s.OH() * s.OW() * 5;
+    const bool pointwise_t = a == Conv2d::Algorithm::kGemmTransposed && s.KH == 1 && s.KW == 1;
     if ((a == Conv2d::Algorithm::kWinograd && s.M <= s.C) || a == Conv2d::Algorithm::kGemm1x1 ||
-        a == Conv2d::Algorithm::kGemm1x1Transposed) {
+        pointwise_t) {
       algorithm_ = Algorithm::kTransposedConv;
     } else if (tap_rows && s.M / s.group < 32 && little_padding) {
       algorithm_ = Algorithm::kTapRowsConv;

@@ -14,7 +14,8 @@ constexpr int64_t kBlock = 4;  // output channels per register block
 
 const kernels::IsaTables<DirectConvKernels>& direct_conv_kernels() {
   static const DirectConvKernels none{nullptr};
-  static const kernels::IsaTables<DirectConvKernels> t{&none, &detail::direct_conv_kernels_avx2()};
+  static const kernels::IsaTables<DirectConvKernels> t{&none, &detail::direct_conv_kernels_avx2(),
+                                                       &detail::direct_conv_kernels_avx512()};
   return t;
 }
 
@@ -29,7 +30,8 @@ Conv2dDirect::Conv2dDirect(const Conv2dShape& s, const float* weights) : s_(s) {
   const int64_t OH = s.OH(), OW = s.OW();
   l.phases = s.stride_w;
   l.hp = std::max(s.H + s.pad_top + s.pad_bottom, (OH - 1) * s.stride_h + s.KH);
-  l.wq = (OW + 7) / 8 * 8 + (s.KW - 1) / s.stride_w;
+  // Whole vectors of the widest tier read every row without running past the copy.
+  l.wq = (OW + 15) / 16 * 16 + (s.KW - 1) / s.stride_w;
   l.blocks = (s.M + kBlock - 1) / kBlock;
   l.row_step = s.stride_h * l.phases * l.wq;
   for (int64_t c = 0; c < s.C; ++c)

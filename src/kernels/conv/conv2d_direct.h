@@ -17,7 +17,7 @@ namespace sinter {
 // ph, ph + stride_w, ph + 2*stride_w, ... so a stride-2 tap reads consecutive floats.
 struct DirectConvLayout {
   int64_t hp = 0;      // padded rows
-  int64_t wq = 0;      // floats per phase row (output columns rounded up to 8, plus taps)
+  int64_t wq = 0;      // floats per phase row (output columns rounded up to 16, plus taps)
   int64_t phases = 1;  // stride_w
   int64_t blocks = 0;  // output-channel blocks of 4
   std::vector<int64_t> tap_offset;  // per (c, ky, kx): float offset from output row 0's base
@@ -35,6 +35,7 @@ const kernels::IsaTables<DirectConvKernels>& direct_conv_kernels();
 
 namespace detail {
 const DirectConvKernels& direct_conv_kernels_avx2();
+const DirectConvKernels& direct_conv_kernels_avx512();
 }  // namespace detail
 
 class Conv2dDirect {

@@ -74,6 +74,29 @@ void pack_im2col(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, i
 
 }  // namespace
 
+void im2col(const Conv2dShape& s, const float* x, float* cols) {
+  const int64_t OH = s.OH(), OW = s.OW();
+  for (int64_t c = 0; c < s.C; ++c) {
+    const float* xc = x + c * s.H * s.W;
+    for (int64_t kh = 0; kh < s.KH; ++kh) {
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        for (int64_t oh = 0; oh < OH; ++oh, cols += OW) {
+          const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+          if (ih < 0 || ih >= s.H) {
+            std::fill(cols, cols + OW, 0.0f);
+            continue;
+          }
+          const float* row = xc + ih * s.W;
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const int64_t iw = ow * s.stride_w - s.pad_left + kw * s.dilation_w;
+            cols[ow] = iw >= 0 && iw < s.W ? row[iw] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
 namespace detail {
 
 void pack_im2col_portable(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, int64_t n0,

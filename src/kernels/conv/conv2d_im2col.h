@@ -16,6 +16,10 @@ struct Im2colKernels {
 };
 const kernels::IsaTables<Im2colKernels>& im2col_kernels();
 
+// The explicit im2col matrix of one image: cols [C*KH*KW, OH*OW], row c*KH*KW + kh*KW + kw,
+// zeros where the window reads padding (small planes only: kGemmTransposed).
+void im2col(const Conv2dShape& s, const float* x, float* cols);
+
 class Im2colPacker final : public gemm::BPacker {
  public:
   // x points at the first input channel of the group within one image.
