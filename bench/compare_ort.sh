@@ -5,6 +5,8 @@
 # This machine shares its host: a neighbour's burst can slow one engine's run. So each
 # (model, threads) pair is measured in ROUNDS rounds (default 3), the engines alternating, and
 # each engine's best round median is kept.
+# The table names the CPU and the ISA tier sinter ran at (SINTER_ISA=avx2 caps it, for the
+# comparison of tiers on one machine).
 # usage: bench/compare_ort.sh SINTER_BINARY MODEL_DIR [OUT_DIR] [REPS]
 set -euo pipefail
 sinter=$1 dir=$2 out=${3:-bench/results} reps=${4:-30}
@@ -17,9 +19,9 @@ rounds=${ROUNDS:-3}
 bash "$peers_bench/setup-peers.sh" >/dev/null
 mkdir -p "$out"
 csv=$out/compare_ort.csv jsonl=$out/compare_ort.jsonl
-echo "model,threads,sinter_min_ms,sinter_median_ms,ort_min_ms,ort_median_ms,ratio_median,sinter_gflops" >"$csv"
+echo "model,threads,isa,sinter_min_ms,sinter_median_ms,ort_min_ms,ort_median_ms,ratio_median,sinter_gflops" >"$csv"
 : >"$jsonl"
-printf '| model | threads | sinter median ms | ORT median ms | sinter/ORT | sinter GFLOP/s |\n|---|---|---|---|---|---|\n'
+printf '| model | threads | sinter tier | sinter median ms | ORT median ms | sinter/ORT | sinter GFLOP/s |\n|---|---|---|---|---|---|---|\n'
 for m in $models; do
   for t in $threads_list; do
     # Alternate the engines so that slow drifts of the machine hit both alike.
@@ -38,11 +40,12 @@ s = min(runs[0::2], key=lambda r: r["median_ms"])
 o = min(runs[1::2], key=lambda r: r["median_ms"])
 r = s["median_ms"] / o["median_ms"]
 with open(csv, "a") as f:
-    f.write(f"{m},{t},{s['min_ms']},{s['median_ms']},{o['min_ms']},{o['median_ms']},{r:.3f},{s['gflops']:.1f}\n")
-print(f"| {m} | {t} | {s['median_ms']:.2f} | {o['median_ms']:.2f} | {r:.2f}x | {s['gflops']:.1f} |", flush=True)
+    f.write(f"{m},{t},{s['isa']},{s['min_ms']},{s['median_ms']},{o['min_ms']},{o['median_ms']},{r:.3f},{s['gflops']:.1f}\n")
+print(f"| {m} | {t} | {s['isa']} | {s['median_ms']:.2f} | {o['median_ms']:.2f} | {r:.2f}x | {s['gflops']:.1f} |", flush=True)
 PY
   done
 done
+echo "CPU: $(head -n 1 "$jsonl" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["sinter"]["cpu"])')"
 if command -v gnuplot >/dev/null; then
   gnuplot -e "csv='$csv'; out='$out/compare_ort.png'" "$here/plot_compare.gp"
   echo "wrote $csv, $jsonl and $out/compare_ort.png" >&2

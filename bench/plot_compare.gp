@@ -13,5 +13,5 @@ set boxwidth 0.9
 set grid ytics
 set key top left
 set arrow from graph 0, first 1.0 to graph 1, first 1.0 nohead dt 2 lc rgb "black"
-plot "< awk -F, 'NR>1 && $2==1' ".csv using 7:xtic(1) title "1 thread" lc rgb "#4477aa", \
-     "< awk -F, 'NR>1 && $2==2' ".csv using 7 title "2 threads" lc rgb "#ee6677"
+plot "< awk -F, 'NR>1 && $2==1' ".csv using 8:xtic(1) title "1 thread" lc rgb "#4477aa", \
+     "< awk -F, 'NR>1 && $2==2' ".csv using 8 title "2 threads" lc rgb "#ee6677"
