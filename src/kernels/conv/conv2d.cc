@@ -154,19 +154,37 @@ void Conv2d::run_transposed(const float* x, float* y, const float* residual,
                             ThreadPool* pool) const {
   const Conv2dShape& s = shape_;
   const int64_t P = s.OH() * s.OW(), M = s.M, K = s.C * s.KH * s.KW;
-  const bool pointwise = is_pointwise(s);
+  const gemm::KernelSet& ks = weights_t_->kernels();
+  const int64_t kb = gemm::k_block(ks, K), mpad = (P + ks.mr - 1) / ks.mr * ks.mr;
   thread_local std::vector<float> scratch, columns;
   scratch.resize(static_cast<size_t>(P * M));
-  if (!pointwise) columns.resize(static_cast<size_t>(K * P));
-  const float* t = scratch.data();  // thread_local: resolve here, not on the workers
+  columns.resize(static_cast<size_t>(mpad * K));
+  // thread_local: resolve here, not on the workers
+  float* t = scratch.data();
+  float* cols = columns.data();
+  const int threads = pool ? pool->num_threads() : 1;
   for (int64_t n = 0; n < s.N; ++n) {
-    // t[P x M] = cols^T w^T: cols [K x P] (the image itself when pointwise) is A transposed,
-    // w^T the prepacked B. On these small planes the explicit im2col costs little.
+    // t[P x M] = cols^T w^T, with cols^T packed once for all threads and w^T prepacked.
     const float* xn = x + n * s.C * s.H * s.W;
-    if (!pointwise) im2col(s, xn, columns.data());
-    GemmEpilogue none;
-    sgemm_packed_b(true, P, pointwise ? xn : columns.data(), P, *weights_t_, scratch.data(), M,
-                   none, pool);
+    auto pack = [&](int64_t k0, int64_t k1, int) {
+      im2col_transposed_packed(s, xn, ks.mr, kb, k0, k1, cols);
+    };
+    if (threads > 1) {
+      pool->parallel_range(K, 64, pack);
+    } else {
+      pack(0, K, 0);
+    }
+    const GemmEpilogue none;
+    gemm::GemmProblem p;
+    p.M = P;
+    p.N = M;
+    p.K = K;
+    p.a.packed = cols;
+    p.b.packed = weights_t_->data();
+    p.c = t;
+    p.ldc = M;
+    p.epi = &none;
+    gemm::gemm_parallel(ks, p, pool);
     float* yn = y + n * M * P;
     const float* rn = residual ? residual + n * M * P : nullptr;
     auto rows = [&](int64_t m0, int64_t m1, int) {
@@ -179,7 +197,7 @@ void Conv2d::run_transposed(const float* x, float* y, const float* residual,
         kernels::apply_activation(act_, row, P);
       }
     };
-    if (pool && pool->num_threads() > 1) {
+    if (threads > 1) {
       pool->parallel_range(M, 16, rows);
     } else {
       rows(0, M, 0);

@@ -16,9 +16,12 @@ struct Im2colKernels {
 };
 const kernels::IsaTables<Im2colKernels>& im2col_kernels();
 
-// The explicit im2col matrix of one image: cols [C*KH*KW, OH*OW], row c*KH*KW + kh*KW + kw,
-// zeros where the window reads padding (small planes only: kGemmTransposed).
-void im2col(const Conv2dShape& s, const float* x, float* cols);
+// Rows [k0, k1) of one image's im2col matrix transposed (pixels x C*KH*KW, zeros where the
+// window reads padding), written straight into the GEMM's packed-A layout for a kernel set with
+// row tiles of `mr` and K blocks of `kb` (what pack_a_full writes): kGemmTransposed's left
+// operand, packed once and shared by the threads. dst holds round_up(OH*OW, mr) * C*KH*KW floats.
+void im2col_transposed_packed(const Conv2dShape& s, const float* x, int mr, int64_t kb, int64_t k0,
+                              int64_t k1, float* dst);
 
 class Im2colPacker final : public gemm::BPacker {
  public:

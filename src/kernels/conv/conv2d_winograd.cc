@@ -74,9 +74,10 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   const int threads = pool ? pool->num_threads() : 1;
   const int64_t budget = std::max<int64_t>(NR, (4 << 20) / (kXi * (C + M) * 4));
   int64_t blocks = (tiles + budget - 1) / budget;
-  // Whole blocks per thread when there are enough (one barrier, scratch in each thread's
-  // cache), in a count that divides evenly among the threads; else every block is split.
-  const bool per_thread = threads == 1 || s.N * blocks >= threads;
+  // Whole blocks per thread (one barrier, scratch in each thread's cache) when there are enough
+  // blocks, or tiles enough to cut into blocks of at least two GEMM column tiles each, in a count
+  // that divides evenly among the threads; else every block is split.
+  const bool per_thread = threads == 1 || s.N * blocks >= threads || tiles >= 2 * NR * threads;
   if (per_thread && s.N * blocks < 4 * threads) {
     const int64_t per_image = (threads + s.N - 1) / s.N;
     blocks = std::min(tiles, (blocks + per_image - 1) / per_image * per_image);
@@ -108,7 +109,7 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
     const float* xn = x + n * C * s.H * s.W;
     transforms.input(b, xn, c0, c1);
   };
-  auto multiply = [&](const WinogradBlock& b, int64_t xi) {
+  auto multiply = [&](const WinogradBlock& b, int64_t xi, int64_t m0, int64_t m1) {
     gemm::GemmProblem p;
     p.M = M;
     p.N = b.tb;
@@ -118,7 +119,7 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
     p.c = const_cast<float*>(b.m) + xi * M * b.npad;
     p.ldc = b.npad;
     p.epi = &none;
-    gemm::gemm_tile(ks, p, 0, M, 0, b.tb);
+    gemm::gemm_tile(ks, p, m0, m1, 0, b.tb);
   };
   auto output = [&](const WinogradBlock& b, int64_t n, int64_t m0, int64_t m1) {
     const int64_t out = n * M * OH * OW;
@@ -130,7 +131,7 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
     auto whole = [&](int64_t i, int) {
       const WinogradBlock b = block(i, run_scratch(scratch));
       input(b, i / blocks, 0, C);
-      for (int64_t xi = 0; xi < kXi; ++xi) multiply(b, xi);
+      for (int64_t xi = 0; xi < kXi; ++xi) multiply(b, xi, 0, M);
       output(b, i / blocks, 0, M);
     };
     if (pool && work > 1) {
@@ -147,7 +148,7 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
     const WinogradBlock b = block(i, v);
     const int64_t n = i / blocks;
     pool->parallel_for(cch, [&](int64_t j, int) { input(b, n, C * j / cch, C * (j + 1) / cch); });
-    pool->parallel_for(kXi, [&](int64_t xi, int) { multiply(b, xi); });
+    pool->parallel_for(kXi, [&](int64_t xi, int) { multiply(b, xi, 0, M); });
     pool->parallel_for(mch, [&](int64_t j, int) { output(b, n, M * j / mch, M * (j + 1) / mch); });
   }
 }
