@@ -75,9 +75,13 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   const int64_t budget = std::max<int64_t>(NR, (4 << 20) / (kXi * (C + M) * 4));
   int64_t blocks = (tiles + budget - 1) / budget;
   // Whole blocks per thread (one barrier, scratch in each thread's cache) when there are enough
-  // blocks, or tiles enough to cut into blocks of at least two GEMM column tiles each, in a count
-  // that divides evenly among the threads; else every block is split.
-  const bool per_thread = threads == 1 || s.N * blocks >= threads || tiles >= 2 * NR * threads;
+  // blocks, or when cutting the tiles into one block per thread pads the GEMMs' columns by at
+  // most 1/8 more, in a count that divides evenly among the threads; else every block is split.
+  const int64_t per_thread_tiles = (tiles + threads - 1) / threads;
+  const int64_t padded_whole = (tiles + NR - 1) / NR * NR,
+                padded_split = threads * ((per_thread_tiles + NR - 1) / NR * NR);
+  const bool per_thread =
+      threads == 1 || s.N * blocks >= threads || 8 * padded_split <= 9 * padded_whole;
   if (per_thread && s.N * blocks < 4 * threads) {
     const int64_t per_image = (threads + s.N - 1) / s.N;
     blocks = std::min(tiles, (blocks + per_image - 1) / per_image * per_image);
