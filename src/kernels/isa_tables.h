@@ -25,6 +25,15 @@ struct IsaTables {
   bool has(Isa isa) const {
     return isa == Isa::kPortable || (isa == Isa::kAvx2 && avx2) || (isa == Isa::kAvx512 && avx512);
   }
+  // The best tier at or below active_isa() with code of its own that accepts `shape` (through
+  // the table's `supports` predicate); the portable table takes everything.
+  template <class Shape>
+  const Table& best_for(const Shape& shape) const {
+    for (Isa isa = active_isa(); isa > Isa::kPortable;
+         isa = static_cast<Isa>(static_cast<int>(isa) - 1))
+      if (has(isa) && at(isa).supports(shape)) return at(isa);
+    return *portable;
+  }
 };
 
 }  // namespace sinter::kernels

@@ -15,11 +15,7 @@ const IsaTables<DepthwiseKernels>& depthwise_kernels() {
 }
 
 const DepthwiseKernels& depthwise_kernels_for(const DepthwiseConv2dParams& p) {
-  const IsaTables<DepthwiseKernels>& t = depthwise_kernels();
-  for (Isa isa = active_isa(); isa > Isa::kPortable;
-       isa = static_cast<Isa>(static_cast<int>(isa) - 1))
-    if (t.has(isa) && t.at(isa).supports(p)) return t.at(isa);
-  return t.at(Isa::kPortable);
+  return depthwise_kernels().best_for(p);
 }
 
 void depthwise_conv2d(const DepthwiseConv2dParams& p, const float* x, const float* w,

@@ -14,13 +14,7 @@ const IsaTables<PoolKernels>& pool_kernels() {
   return tables;
 }
 
-const PoolKernels& pool_kernels_for(const Pool2dParams& p) {
-  const IsaTables<PoolKernels>& t = pool_kernels();
-  for (Isa isa = active_isa(); isa > Isa::kPortable;
-       isa = static_cast<Isa>(static_cast<int>(isa) - 1))
-    if (t.has(isa) && t.at(isa).supports(p)) return t.at(isa);
-  return t.at(Isa::kPortable);
-}
+const PoolKernels& pool_kernels_for(const Pool2dParams& p) { return pool_kernels().best_for(p); }
 
 namespace {
 constexpr int64_t kGrain = 16 * 1024;  // elements read per chunk, at least
