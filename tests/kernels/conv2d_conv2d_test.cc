@@ -67,6 +67,32 @@ void check_conv(const Conv2dShape& s, const Options& o, std::mt19937& rng,
   }
 }
 
+// A random window (kernel, strides, dilations, pads) and an input plane it fits, up to `extra_h`
+// and `extra_w` larger than the dilated window.
+void randomize_window(std::mt19937& rng, Conv2dShape& s, int64_t extra_h, int64_t extra_w) {
+  s.KH = 1 + rng() % 4;
+  s.KW = 1 + rng() % 4;
+  s.stride_h = 1 + rng() % 3;
+  s.stride_w = rng() % 2 ? s.stride_h : 1 + rng() % 3;
+  s.dilation_h = 1 + rng() % 2;
+  s.dilation_w = 1 + rng() % 2;
+  s.pad_top = rng() % 3;
+  s.pad_left = rng() % 3;
+  s.pad_bottom = rng() % 3;
+  s.pad_right = rng() % 3;
+  s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % extra_h;
+  s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % extra_w;
+}
+
+Options random_options(std::mt19937& rng) {
+  Options o;
+  o.bias = rng() % 2;
+  o.residual = rng() % 2;
+  o.act = random_activation(rng);
+  o.threads = 1 + rng() % 2;
+  return o;
+}
+
 TEST(Conv2d, RandomShapesAndOptions) {
   std::mt19937 rng(2024);
   for (int it = 0; it < 300; ++it) {
@@ -75,24 +101,8 @@ TEST(Conv2d, RandomShapesAndOptions) {
     s.N = 1 + rng() % 2;
     s.C = s.group * (1 + rng() % 5);
     s.M = s.group * (1 + rng() % 9);
-    s.KH = 1 + rng() % 4;
-    s.KW = 1 + rng() % 4;
-    s.stride_h = 1 + rng() % 3;
-    s.stride_w = rng() % 2 ? s.stride_h : 1 + rng() % 3;
-    s.dilation_h = 1 + rng() % 2;
-    s.dilation_w = 1 + rng() % 2;
-    s.pad_top = rng() % 3;
-    s.pad_left = rng() % 3;
-    s.pad_bottom = rng() % 3;
-    s.pad_right = rng() % 3;
-    s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % 12;
-    s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % 25;
-    Options o;
-    o.bias = rng() % 2;
-    o.residual = rng() % 2;
-    o.act = random_activation(rng);
-    o.threads = 1 + rng() % 2;
-    check_conv(s, o, rng);
+    randomize_window(rng, s, 12, 25);
+    check_conv(s, random_options(rng), rng);
   }
 }
 
@@ -153,24 +163,8 @@ TEST(Conv2d, TransposedWindowsMatchReference) {
     s.N = 1 + rng() % 2;
     s.C = 1 + rng() % 40;
     s.M = 1 + rng() % 70;
-    s.KH = 1 + rng() % 4;
-    s.KW = 1 + rng() % 4;
-    s.stride_h = 1 + rng() % 2;
-    s.stride_w = 1 + rng() % 3;
-    s.dilation_h = 1 + rng() % 2;
-    s.dilation_w = 1 + rng() % 2;
-    s.pad_top = rng() % 3;
-    s.pad_left = rng() % 3;
-    s.pad_bottom = rng() % 3;
-    s.pad_right = rng() % 3;
-    s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % 10;
-    s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % 10;
-    Options o;
-    o.bias = rng() % 2;
-    o.residual = rng() % 2;
-    o.act = random_activation(rng);
-    o.threads = 1 + rng() % 2;
-    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kGemmTransposed);
+    randomize_window(rng, s, 10, 10);
+    check_conv(s, random_options(rng), rng, nullptr, Conv2d::Algorithm::kGemmTransposed);
   }
   Conv2dShape last;  // ResNet's last stage: 3x3 over 7x7 pixels, 64 output channels
   last.C = 24;
