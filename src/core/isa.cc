@@ -18,21 +18,24 @@ struct Extensions {
   bool avx512vnni = false, avx512bf16 = false, avxvnni = false;
 };
 
-// __builtin_cpu_supports also checks that the OS saves the wider registers (XGETBV).
+// __builtin_cpu_supports also checks that the OS saves the wider registers (XGETBV). F16C and
+// AVX-VNNI are read from CPUID directly: not every compiler's builtin knows their names (they
+// only matter where AVX2, and so the OS's ymm support, is present too).
 Extensions detect_extensions() {
   Extensions e;
 #if defined(__x86_64__)
   __builtin_cpu_init();
   e.avx2 = __builtin_cpu_supports("avx2");
   e.fma = __builtin_cpu_supports("fma");
-  e.f16c = __builtin_cpu_supports("f16c");
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d)) e.f16c = e.avx2 && (c & (1u << 29));
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) e.avxvnni = e.avx2 && (a & (1u << 4));
   e.avx512f = __builtin_cpu_supports("avx512f");
   e.avx512bw = __builtin_cpu_supports("avx512bw");
   e.avx512vl = __builtin_cpu_supports("avx512vl");
   e.avx512dq = __builtin_cpu_supports("avx512dq");
   e.avx512vnni = __builtin_cpu_supports("avx512vnni");
   e.avx512bf16 = __builtin_cpu_supports("avx512bf16");
-  e.avxvnni = __builtin_cpu_supports("avxvnni");
 #endif
   return e;
 }
