@@ -64,10 +64,16 @@ void micro_avx2(const TileArgs& t) {
   // Named accumulators (not an array) so the compiler keeps all twelve in registers.
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  // C is touched only after the k loop; fetch its rows now so the store does not stall.
+  // C and the residual are touched only after the k loop; fetch their rows now so the store
+  // does not stall on them (with a short K, as in 1x1 convs, the stall would dominate).
+  const float* residual = t.last ? t.residual : nullptr;
   for (int i = 0; i < MR; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + 15), _MM_HINT_T0);
+    if (residual) {
+      _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual + 15), _MM_HINT_T0);
+    }
   }
   const float* a = t.a;
   const float* b = t.b;

@@ -54,11 +54,18 @@ void micro_avx512(const TileArgs& t) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   __m512 c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-  // C is touched only after the k loop; fetch its rows now so the store does not stall.
+  // C and the residual are touched only after the k loop; fetch their rows now so the store
+  // does not stall on them (with a short K, as in 1x1 convs, the stall would dominate).
+  const float* residual = t.last ? t.residual : nullptr;
   for (int i = 0; i < MR; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc), _MM_HINT_T0);
     if constexpr (!HALF)
       _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + 31), _MM_HINT_T0);
+    if (residual) {
+      _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual), _MM_HINT_T0);
+      if constexpr (!HALF)
+        _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual + 31), _MM_HINT_T0);
+    }
   }
   const float* a = t.a;
   const float* b = t.b;
