@@ -120,14 +120,17 @@ TEST(Conv2d, PointwiseUsesDirectGemm) {
     check_conv(s, {true, true, Activation::relu(), 2}, rng, &a);
     EXPECT_EQ(a, Conv2d::Algorithm::kGemm1x1);
   }
-  Conv2dShape strided;  // a ResNet downsample: 1x1 stride 2 goes through im2col
+  Conv2dShape strided;  // a ResNet downsample: 1x1 stride 2 on the gathered pixels
+  strided.N = 2;
   strided.C = 16;
   strided.M = 32;
-  strided.H = strided.W = 28;
-  strided.stride_h = strided.stride_w = 2;
+  strided.H = 28;
+  strided.W = 27;
+  strided.stride_h = 2;
+  strided.stride_w = 3;
   Conv2d::Algorithm a;
-  check_conv(strided, {}, rng, &a);
-  EXPECT_EQ(a, Conv2d::Algorithm::kImplicitGemm);
+  check_conv(strided, {true, true, Activation::relu(), 2}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kGemm1x1);
 }
 
 TEST(Conv2d, TransposedPointwiseMatchesReference) {

@@ -16,6 +16,25 @@
 namespace sinter {
 namespace {
 
+// A 1x1 window without padding at any stride: a GEMM over the input's pixels (every stride-th
+// one, gathered once per run when the stride is not 1).
+bool is_strided_pointwise(const Conv2dShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
+         s.pad_right == 0;
+}
+
+// Pixel (oh, ow) of every channel and image: x[.., oh * stride_h, ow * stride_w].
+void gather_strided_pixels(const Conv2dShape& s, const float* x, float* out) {
+  const int64_t OH = s.OH(), OW = s.OW();
+  for (int64_t plane = 0; plane < s.N * s.C; ++plane) {
+    const float* xp = x + plane * s.H * s.W;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const float* row = xp + oh * s.stride_h * s.W;
+      for (int64_t ow = 0; ow < OW; ++ow) *out++ = row[ow * s.stride_w];
+    }
+  }
+}
+
 bool is_pointwise(const Conv2dShape& s) {
   return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
          s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
@@ -30,9 +49,8 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   const Conv2dShape& s = shape_;
   algorithm_ = choose(s);
   if (force) {
-    const bool pointwise = is_pointwise(s);
     const bool ok = *force == Algorithm::kImplicitGemm ||
-                    (*force == Algorithm::kGemm1x1 && pointwise) ||
+                    (*force == Algorithm::kGemm1x1 && is_strided_pointwise(s)) ||
                     (*force == Algorithm::kGemmTransposed && s.group == 1) ||
                     (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s)) ||
                     (*force == Algorithm::kDirect && Conv2dDirect::supports(s));
@@ -65,7 +83,7 @@ bool Conv2dShape::padded_copy_is_small() const {
 }
 
 Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
-  const bool pointwise = is_pointwise(s);
+  const bool pointwise = is_strided_pointwise(s);
   // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
   const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
@@ -106,6 +124,15 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
   const int64_t OHW = s.OH() * s.OW(), K = Cg * s.KH * s.KW;
   const gemm::KernelSet& ks = weights_[0].kernels();
   const int threads = pool ? pool->num_threads() : 1;
+  // A strided 1x1 conv reads every stride-th pixel: gather them once, then GEMM in place.
+  const bool gathered = algorithm_ == Algorithm::kGemm1x1 && !is_pointwise(s);
+  thread_local std::vector<float> pixels;
+  if (gathered) {
+    pixels.resize(static_cast<size_t>(s.N * s.C * OHW));
+    gather_strided_pixels(s, x, pixels.data());
+  }
+  const float* in = gathered ? pixels.data() : x;  // thread_local: resolve here
+  const int64_t in_plane = gathered ? OHW : s.H * s.W;
 
   // Every (image, group) pair is an independent GEMM; cut each into enough tiles that all
   // threads have work, splitting output pixels first (weights are already packed).
@@ -117,7 +144,7 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
   auto task = [&](int64_t i, int) {
     const int64_t prob = i / grid.count(), tile = i % grid.count();
     const int64_t n = prob / G, g = prob % G;
-    const float* xg = x + (n * s.C + g * Cg) * s.H * s.W;
+    const float* xg = in + (n * s.C + g * Cg) * in_plane;
     const int64_t out = (n * s.M + g * Mg) * OHW;
     GemmEpilogue epi;
     epi.bias_per_row = bias_.empty() ? nullptr : bias_.data() + g * Mg;
@@ -131,7 +158,7 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
     p.K = K;
     p.a.packed = weights_[static_cast<size_t>(g)].data();
     if (algorithm_ == Algorithm::kGemm1x1) {
-      p.b = {nullptr, nullptr, xg, s.H * s.W, false};
+      p.b = {nullptr, nullptr, xg, in_plane, false};
     } else {
       p.b.packer = &packer;
     }

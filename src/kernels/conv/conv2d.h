@@ -45,7 +45,8 @@ void conv2d_reference(const Conv2dShape& s, const float* x, const float* w, cons
 class Conv2d {
  public:
   enum class Algorithm {
-    kGemm1x1,         // 1x1, stride 1, no padding: GEMM straight on the NCHW input
+    kGemm1x1,         // 1x1, no padding: GEMM straight on the NCHW input (on its strided
+                      // pixels, gathered once, at a stride above 1)
     kImplicitGemm,    // anything else: the GEMM's B packing reads the image with conv indexing
     kWinograd,        // 3x3 stride 1, ungrouped, enough output tiles: F(4x4, 3x3)
     kDirect,          // at most 4 input channels (image stems), AVX2: direct register-blocked loops
