@@ -100,7 +100,10 @@ bool Conv2d::prefers_transposed(const Conv2dShape& s) {
   const int64_t pixels = s.OH() * s.OW();
   const int64_t waste_cols = (pixels + ks.nr - 1) / ks.nr * ks.nr - pixels,
                 waste_rows = (pixels + ks.mr - 1) / ks.mr * ks.mr - pixels;
-  return pixels <= 64 && waste_rows < waste_cols && s.M % ks.nr == 0;
+  // The packed im2col^T is scratch beside the tensors: keep it within 16 MB.
+  const int64_t packed_floats = (pixels + ks.mr - 1) / ks.mr * ks.mr * s.C * s.KH * s.KW;
+  return pixels <= 64 && waste_rows < waste_cols && s.M % ks.nr == 0 &&
+         packed_floats <= (int64_t{4} << 20);
 }
 
 Conv2d::~Conv2d() = default;

@@ -65,7 +65,8 @@ class Conv2d {
   // What the constructor picks for this shape when nothing is forced.
   static Algorithm choose(const Conv2dShape& s);
   // Picks kGemmTransposed when the GEMM's row tiles (mr pixels) would waste less of a small
-  // plane than its column tiles (nr pixels), and the output channels fill whole column tiles.
+  // plane than its column tiles (nr pixels), the output channels fill whole column tiles and
+  // the packed im2col^T stays within 16 MB.
   static bool prefers_transposed(const Conv2dShape& s);
 
   // x: [N, C, H, W], y: [N, M, OH, OW], residual: null or shaped like y. No scratch is needed
