@@ -2,13 +2,41 @@
 // broadcasts of A per k step), with bias, residual and activation applied in registers.
 #include <immintrin.h>
 
-#include "kernels/eltwise/activation_avx2.h"
 #include "kernels/gemm/sgemm_kernel.h"
 
 namespace sinter::gemm {
 namespace {
 
 constexpr int kMR = 6, kNR = 16;
+
+inline __m256 activate(__m256 v, const Activation& act) {
+  const __m256 zero = _mm256_setzero_ps();
+  switch (act.kind) {
+    case ActivationKind::kNone:
+      return v;
+    case ActivationKind::kRelu:
+      return _mm256_max_ps(v, zero);
+    case ActivationKind::kClip:
+      return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(act.alpha)), _mm256_set1_ps(act.beta));
+    case ActivationKind::kHardSigmoid: {
+      const __m256 y =
+          _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(act.alpha)), _mm256_set1_ps(act.beta));
+      return _mm256_min_ps(_mm256_max_ps(y, zero), _mm256_set1_ps(1.0f));
+    }
+    case ActivationKind::kHardSwish: {
+      __m256 y = _mm256_add_ps(_mm256_div_ps(v, _mm256_set1_ps(6.0f)), _mm256_set1_ps(0.5f));
+      y = _mm256_min_ps(_mm256_max_ps(y, zero), _mm256_set1_ps(1.0f));
+      return _mm256_mul_ps(v, y);
+    }
+    case ActivationKind::kLeakyRelu: {
+      const __m256 neg = _mm256_mul_ps(v, _mm256_set1_ps(act.alpha));
+      return _mm256_blendv_ps(neg, v, _mm256_cmp_ps(v, zero, _CMP_GE_OQ));
+    }
+    case ActivationKind::kSigmoid:
+      break;  // handled by the scalar store
+  }
+  return v;
+}
 
 // Loads/stores 8 floats, masked when the tile is cut by the right edge of C.
 inline __m256 load8(const float* p, bool full, __m256i mask) {
@@ -81,11 +109,19 @@ void micro_avx2(const TileArgs& t) {
   const __m256 acc0[6] = {c00, c10, c20, c30, c40, c50};
   const __m256 acc1[6] = {c01, c11, c21, c31, c41, c51};
 
+  if (t.last && t.act->kind == ActivationKind::kSigmoid) {
+    alignas(32) float tile[MR * kNR];
+    for (int i = 0; i < MR; ++i) {
+      _mm256_store_ps(tile + i * kNR, acc0[i]);
+      _mm256_store_ps(tile + i * kNR + 8, acc1[i]);
+    }
+    store_tile_scalar(t, tile, kNR);
+    return;
+  }
   const bool full = t.nr == kNR;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.nr), lane);
   const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.nr - 8), lane);
-  const kernels::avx2::VecActivation act(*t.act);
   const __m256 alpha = _mm256_set1_ps(t.alpha);
   const __m256 cs = _mm256_set1_ps(t.c_scale);
   __m256 bc0 = _mm256_setzero_ps(), bc1 = _mm256_setzero_ps();
@@ -116,8 +152,8 @@ void micro_avx2(const TileArgs& t) {
         v0 = _mm256_add_ps(v0, load8(r, full, m0));
         if constexpr (!HALF) v1 = _mm256_add_ps(v1, load8(r + 8, full, m1));
       }
-      v0 = act(v0);
-      v1 = act(v1);
+      v0 = activate(v0, *t.act);
+      v1 = activate(v1, *t.act);
     }
     store8(c, v0, full, m0);
     if constexpr (!HALF) store8(c + 8, v1, full, m1);

@@ -4,13 +4,40 @@
 // accumulators cover the FMA latency of two 512-bit pipes.
 #include <immintrin.h>
 
-#include "kernels/eltwise/activation_avx512.h"
 #include "kernels/gemm/sgemm_kernel.h"
 
 namespace sinter::gemm {
 namespace {
 
 constexpr int kMR = 8, kNR = 32;
+
+inline __m512 activate(__m512 v, const Activation& act) {
+  const __m512 zero = _mm512_setzero_ps();
+  switch (act.kind) {
+    case ActivationKind::kNone:
+      return v;
+    case ActivationKind::kRelu:
+      return _mm512_max_ps(v, zero);
+    case ActivationKind::kClip:
+      return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(act.alpha)), _mm512_set1_ps(act.beta));
+    case ActivationKind::kHardSigmoid: {
+      const __m512 y = _mm512_fmadd_ps(v, _mm512_set1_ps(act.alpha), _mm512_set1_ps(act.beta));
+      return _mm512_min_ps(_mm512_max_ps(y, zero), _mm512_set1_ps(1.0f));
+    }
+    case ActivationKind::kHardSwish: {
+      __m512 y = _mm512_add_ps(_mm512_div_ps(v, _mm512_set1_ps(6.0f)), _mm512_set1_ps(0.5f));
+      y = _mm512_min_ps(_mm512_max_ps(y, zero), _mm512_set1_ps(1.0f));
+      return _mm512_mul_ps(v, y);
+    }
+    case ActivationKind::kLeakyRelu: {
+      const __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);
+      return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(act.alpha));
+    }
+    case ActivationKind::kSigmoid:
+      break;  // handled by the scalar store
+  }
+  return v;
+}
 
 // One k step of row I: broadcast A(I, k) against the two B vectors.
 #define SINTER_ROW(I)                                                \
@@ -76,12 +103,20 @@ void micro_avx512(const TileArgs& t) {
   const __m512 acc0[kMR] = {c00, c10, c20, c30, c40, c50, c60, c70};
   const __m512 acc1[kMR] = {c01, c11, c21, c31, c41, c51, c61, c71};
 
+  if (t.last && t.act->kind == ActivationKind::kSigmoid) {
+    alignas(64) float tile[MR * kNR];
+    for (int i = 0; i < MR; ++i) {
+      _mm512_store_ps(tile + i * kNR, acc0[i]);
+      _mm512_store_ps(tile + i * kNR + 16, acc1[i]);
+    }
+    store_tile_scalar(t, tile, kNR);
+    return;
+  }
   // Lanes of each half that fall inside C.
   const __mmask16 m0 = t.nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << t.nr) - 1);
   const __mmask16 m1 = t.nr >= 32  ? __mmask16(0xFFFF)
                        : t.nr > 16 ? __mmask16((1u << (t.nr - 16)) - 1)
                                    : __mmask16(0);
-  const kernels::avx512::VecActivation act(*t.act);
   const __m512 alpha = _mm512_set1_ps(t.alpha);
   const __m512 cs = _mm512_set1_ps(t.c_scale);
   __m512 bc0 = _mm512_setzero_ps(), bc1 = _mm512_setzero_ps();
@@ -112,8 +147,8 @@ void micro_avx512(const TileArgs& t) {
         v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
         if constexpr (!HALF) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
       }
-      v0 = act(v0);
-      v1 = act(v1);
+      v0 = activate(v0, *t.act);
+      v1 = activate(v1, *t.act);
     }
     _mm512_mask_storeu_ps(c, m0, v0);
     if constexpr (!HALF) _mm512_mask_storeu_ps(c + 16, m1, v1);
