@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 
 namespace sinter {
@@ -25,7 +26,9 @@ bool Conv2dDirect::supports(const Conv2dShape& s) {
          s.padded_copy_is_small();
 }
 
-Conv2dDirect::Conv2dDirect(const Conv2dShape& s, const float* weights) : s_(s) {
+Conv2dDirect::Conv2dDirect(const Conv2dShape& s, const float* weights)
+    : s_(s), rows_(direct_conv_kernels().active().rows) {
+  SINTER_CHECK(rows_, "Conv2dDirect: no direct kernel at ISA tier ", isa_name(active_isa()));
   DirectConvLayout& l = layout_;
   const int64_t OH = s.OH(), OW = s.OW();
   l.phases = s.stride_w;
@@ -78,9 +81,8 @@ void Conv2dDirect::run(const float* x, float* y, const float* bias, const float*
     float* yn = y + n * out_image;
     const float* rn = residual ? residual + n * out_image : nullptr;
     const float* image = padded.data();  // thread_local: resolve here, not on the workers
-    const auto kernel = direct_conv_kernels().active().rows;
     auto rows = [&](int64_t b, int64_t e, int) {
-      kernel(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
+      rows_(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
     };
     // A few rows per task at 1-2 threads' scale: enough to balance, few enough to stay cheap.
     if (threads > 1 && OH > 1) {

@@ -50,6 +50,8 @@ class Conv2dDirect {
   Conv2dShape s_;
   DirectConvLayout layout_;
   std::vector<float> packed_w_;  // [blocks][C][KH][KW][4], zero past M
+  // The rows kernel of the tier supports() saw, kept so a later cap cannot leave it null.
+  decltype(DirectConvKernels::rows) rows_;
 };
 
 }  // namespace sinter
