@@ -29,8 +29,8 @@ sinter::ThreadPool* pool_of(int threads) {
 
 // args: C, M, H (= W), kernel (square, pad kernel/2), stride, threads, algo (0: the planner's
 // choice, 1: implicit GEMM forced, 2: Winograd forced, 3: direct forced, 4/5: 1x1 GEMM
-// plain/transposed forced). FLOPS counts direct-convolution flops (2 per MAC) for every algorithm,
-// so Winograd shows as effective throughput.
+// plain/transposed forced, 6: plane forced). FLOPS counts direct-convolution flops (2 per MAC) for
+// every algorithm, so Winograd shows as effective throughput.
 void BM_Conv2d(benchmark::State& state) {
   sinter::Conv2dShape s;
   s.C = state.range(0);
@@ -48,6 +48,7 @@ void BM_Conv2d(benchmark::State& state) {
   if (state.range(6) == 3) force = sinter::Conv2d::Algorithm::kDirect;
   if (state.range(6) == 4) force = sinter::Conv2d::Algorithm::kGemm1x1;
   if (state.range(6) == 5) force = sinter::Conv2d::Algorithm::kGemmTransposed;
+  if (state.range(6) == 6) force = sinter::Conv2d::Algorithm::kPlane;
   sinter::Conv2d conv(s, w.data(), bias.data(), sinter::Activation::relu(), force);
   auto* pool = pool_of(static_cast<int>(state.range(5)));
   for (auto _ : state) {
@@ -119,6 +120,34 @@ BENCHMARK(BM_Conv2d)
     ->Args({96, 576, 14, 1, 1, 1, 0})  // mobilenet_v2 expand at 14x14
     ->Args({64, 16, 55, 1, 1, 1, 0})   // squeezenet squeeze
     ->Args({16, 64, 55, 1, 1, 1, 0})   // squeezenet expand 1x1
+    // Plane convolution against the planner's choice.
+    ->Args({64, 64, 56, 3, 1, 1, 6})
+    ->Args({128, 128, 28, 3, 1, 1, 6})
+    ->Args({256, 256, 14, 3, 1, 1, 6})
+    ->Args({512, 512, 14, 3, 1, 1, 6})
+    ->Args({512, 512, 7, 3, 1, 1, 6})
+    ->Args({64, 128, 56, 3, 2, 1, 0})
+    ->Args({64, 128, 56, 3, 2, 1, 6})
+    ->Args({128, 256, 28, 3, 2, 1, 0})
+    ->Args({128, 256, 28, 3, 2, 1, 6})
+    ->Args({256, 512, 14, 3, 2, 1, 0})
+    ->Args({256, 512, 14, 3, 2, 1, 6})
+    ->Args({16, 64, 55, 3, 1, 1, 0})  // squeezenet expand 3x3
+    ->Args({16, 64, 55, 3, 1, 1, 6})
+    ->Args({32, 128, 27, 3, 1, 1, 0})
+    ->Args({32, 128, 27, 3, 1, 1, 6})
+    ->Args({48, 192, 13, 3, 1, 1, 0})
+    ->Args({48, 192, 13, 3, 1, 1, 6})
+    ->Args({64, 256, 13, 3, 1, 1, 0})
+    ->Args({64, 256, 13, 3, 1, 1, 6})
+    ->Args({3, 64, 224, 7, 2, 1, 6})  // resnet stem
+    ->Args({3, 32, 224, 3, 2, 1, 6})
+    ->Args({64, 64, 224, 3, 1, 1, 6})
+    ->Args({64, 64, 56, 3, 1, 2, 6})
+    ->Args({64, 128, 56, 3, 2, 2, 0})
+    ->Args({64, 128, 56, 3, 2, 2, 6})
+    ->Args({48, 192, 13, 3, 1, 2, 0})
+    ->Args({48, 192, 13, 3, 1, 2, 6})
     ->UseRealTime();
 
 }  // namespace

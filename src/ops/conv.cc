@@ -204,6 +204,8 @@ class PlannedConvKernel : public ConvKernelBase {
         return "gemm1x1";
       case Conv2d::Algorithm::kImplicitGemm:
         return "implicit_gemm";
+      case Conv2d::Algorithm::kPlane:
+        return "plane";
       case Conv2d::Algorithm::kWinograd:
         return "winograd";
       case Conv2d::Algorithm::kDirect:

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_direct.h"
+#include "kernels/conv/conv2d_plane.h"
 #include "random_activation.h"
 
 namespace sinter {
@@ -178,6 +179,39 @@ TEST(Conv2d, TransposedWindowsMatchReference) {
   Conv2d::Algorithm a;
   check_conv(last, {true, true, Activation::relu(), 2}, rng, &a);
   EXPECT_EQ(a, Conv2d::Algorithm::kGemmTransposed);
+}
+
+TEST(Conv2d, PlaneWindowsMatchReference) {
+  // Any window, stride, padding, dilation and grouping through the shifted padded planes; wide
+  // enough planes that a tile's columns cross few output rows.
+  std::mt19937 rng(77);
+  int ran = 0;
+  for (int it = 0; it < 200; ++it) {
+    Conv2dShape s;
+    s.group = 1 + rng() % 3;
+    s.N = 1 + rng() % 2;
+    s.C = s.group * (1 + rng() % 12);
+    s.M = s.group * (1 + rng() % 24);
+    randomize_window(rng, s, 20, 50);
+    if (!Conv2dPlane::supports(s)) continue;
+    check_conv(s, random_options(rng), rng, nullptr, Conv2d::Algorithm::kPlane);
+    ++ran;
+  }
+  EXPECT_GT(ran, 100);
+  // Deeper than one K block, with the old C reloaded through the segments; stride 2.
+  for (int64_t stride : {1, 2}) {
+    Conv2dShape s;
+    s.C = 70;
+    s.M = 21;
+    s.H = 17;
+    s.W = 23;
+    s.KH = s.KW = 3;
+    s.stride_h = s.stride_w = stride;
+    s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+    check_conv(s, {true, true, Activation::relu(), 2}, rng, nullptr, Conv2d::Algorithm::kPlane);
+    check_conv(s, {false, false, Activation{ActivationKind::kSigmoid, 0.0f, 0.0f}, 1}, rng, nullptr,
+               Conv2d::Algorithm::kPlane);
+  }
 }
 
 TEST(Conv2d, LayersDeeperThanOneCacheBlock) {

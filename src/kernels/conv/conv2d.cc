@@ -8,6 +8,7 @@
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_direct.h"
 #include "kernels/conv/conv2d_im2col.h"
+#include "kernels/conv/conv2d_plane.h"
 #include "kernels/conv/conv2d_winograd.h"
 #include "kernels/eltwise/unary.h"
 #include "kernels/gemm/sgemm_driver.h"
@@ -53,7 +54,8 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
                     (*force == Algorithm::kGemm1x1 && is_strided_pointwise(s)) ||
                     (*force == Algorithm::kGemmTransposed && s.group == 1) ||
                     (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s)) ||
-                    (*force == Algorithm::kDirect && Conv2dDirect::supports(s));
+                    (*force == Algorithm::kDirect && Conv2dDirect::supports(s)) ||
+                    (*force == Algorithm::kPlane && Conv2dPlane::supports(s));
     if (!ok) throw UnsupportedError("conv2d: the forced algorithm cannot run this shape");
     algorithm_ = *force;
   }
@@ -64,6 +66,10 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   }
   if (algorithm_ == Algorithm::kDirect) {
     direct_ = std::make_unique<Conv2dDirect>(s, weights);
+    return;
+  }
+  if (algorithm_ == Algorithm::kPlane) {
+    plane_ = std::make_unique<Conv2dPlane>(s, weights);
     return;
   }
   if (algorithm_ == Algorithm::kGemmTransposed) {
@@ -84,14 +90,17 @@ bool Conv2dShape::padded_copy_is_small() const {
 
 Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
   const bool pointwise = is_strided_pointwise(s);
-  // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles.
+  // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles and
+  // its transforms are shared by enough channels; with fewer than 64 input or output channels
+  // the plane GEMM (no transforms, no packing) is faster (squeezenet's 16-48 channel fires).
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
-  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 32 && s.M >= 32 && tiles >= 16;
+  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 64 && s.M >= 64 && tiles >= 16;
   const bool transposed = s.group == 1 && prefers_transposed(s);
   return transposed                  ? Algorithm::kGemmTransposed
          : pointwise                 ? Algorithm::kGemm1x1
          : winograd                  ? Algorithm::kWinograd
          : Conv2dDirect::supports(s) ? Algorithm::kDirect
+         : Conv2dPlane::supports(s)  ? Algorithm::kPlane
                                      : Algorithm::kImplicitGemm;
 }
 
@@ -116,6 +125,10 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
   }
   if (direct_) {
     direct_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
+    return;
+  }
+  if (plane_) {
+    plane_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
     return;
   }
   if (weights_t_) {

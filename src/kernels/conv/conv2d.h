@@ -15,6 +15,7 @@ namespace sinter {
 class ThreadPool;
 class Conv2dWinograd;
 class Conv2dDirect;
+class Conv2dPlane;
 
 struct Conv2dShape {
   int64_t N = 1, C = 1, H = 1, W = 1;  // input
@@ -48,11 +49,15 @@ class Conv2d {
     kGemm1x1,         // 1x1, no padding: GEMM straight on the NCHW input (on its strided
                       // pixels, gathered once, at a stride above 1)
     kImplicitGemm,    // anything else: the GEMM's B packing reads the image with conv indexing
-    kWinograd,        // 3x3 stride 1, ungrouped, enough output tiles: F(4x4, 3x3)
+    kWinograd,        // 3x3 stride 1, ungrouped, >= 64 channels in and out, enough output
+                      // tiles: F(4x4, 3x3)
     kDirect,          // at most 4 input channels (image stems), AVX2: direct register-blocked loops
     kGemmTransposed,  // ungrouped, on a small plane (7x7, 14x14): y^T = im2col(x)^T w^T with
                       // output channels as the vector dimension (x itself for a pointwise conv),
                       // then one transposing pass applies the epilogue
+    kPlane,           // other windows on planes wide enough: the padded input plane (split
+                      // into stride phases) is B as it stands, each tap a shifted view, so
+                      // nothing is packed (kernels/conv/conv2d_plane.h)
   };
 
   // Copies what it needs: weights are packed, bias copied. bias may be null. `force` overrides
@@ -84,6 +89,7 @@ class Conv2d {
   std::vector<PackedMatrixA> weights_;  // GEMM paths, one per group: [M/group, C/group*KH*KW]
   std::unique_ptr<Conv2dWinograd> winograd_;
   std::unique_ptr<Conv2dDirect> direct_;
+  std::unique_ptr<Conv2dPlane> plane_;
   std::unique_ptr<PackedMatrixB> weights_t_;  // kGemmTransposed: w^T [C*KH*KW, M]
   std::vector<float> bias_;
   Activation act_;

@@ -1,11 +1,26 @@
 #pragma once
 // Internal contract between the GEMM driver and its ISA-specific micro-kernels.
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/activation.h"
 #include "kernels/isa_tables.h"
 
 namespace sinter::gemm {
+
+// Where a run of a tile's columns lands in C: columns [begin, end) of the tile go to
+// c + offset + j (j the column within the tile).
+struct ColumnSegment {
+  int begin, end;
+  int64_t offset;
+};
+// A tile of a plane convolution (kernels/conv/conv2d_plane.h) crosses several output rows, and
+// its columns past each row's end are not stored: one segment per row it crosses.
+constexpr int kMaxColumnSegments = 6;
+struct ColumnSegments {
+  int count = 0;
+  ColumnSegment seg[kMaxColumnSegments];
+};
 
 // One MR x NR tile of C. Packed A holds kc steps of MR floats (zero-padded). B holds kc steps
 // of NR floats, ldb apart: a zero-padded packed sliver (ldb == NR), or, when few rows of A share
@@ -28,23 +43,33 @@ struct TileArgs {
   const float* residual;  // at the tile's origin, or null
   int64_t ld_residual;
   const Activation* act;
+  // Set for plane convolutions: B's row k starts at b + b_rows[k] (ldb unused), and C, the
+  // residual and the old C are addressed through the segments instead of as a plain tile.
+  const int64_t* b_rows;
+  const ColumnSegments* segments;
 };
 
 // Scalar store of an accumulated tile (acc[i * ld_acc + j]): the definition the vector stores
 // follow, and their fallback for activations without a vector form.
 inline void store_tile_scalar(const TileArgs& t, const float* acc, int ld_acc) {
+  const ColumnSegments plain{1, {{0, t.nr, 0}}};
+  const ColumnSegments& segs = t.segments ? *t.segments : plain;
   for (int i = 0; i < t.mr; ++i) {
-    float* c = t.c + i * t.ldc;
-    for (int j = 0; j < t.nr; ++j) {
-      float v = t.alpha * acc[i * ld_acc + j];
-      if (t.c_scale != 0.0f) v += t.c_scale * c[j];
-      if (t.last) {
-        if (t.bias_row) v += t.bias_row[i];
-        if (t.bias_col) v += t.bias_col[j];
-        if (t.residual) v += t.residual[i * t.ld_residual + j];
-        v = t.act->apply(v);
+    for (int s = 0; s < segs.count; ++s) {
+      const ColumnSegment& seg = segs.seg[s];
+      float* c = t.c + i * t.ldc + seg.offset;
+      const float* r = t.residual ? t.residual + i * t.ld_residual + seg.offset : nullptr;
+      for (int j = seg.begin; j < std::min(seg.end, t.nr); ++j) {
+        float v = t.alpha * acc[i * ld_acc + j];
+        if (t.c_scale != 0.0f) v += t.c_scale * c[j];
+        if (t.last) {
+          if (t.bias_row) v += t.bias_row[i];
+          if (t.bias_col) v += t.bias_col[j];
+          if (r) v += r[j];
+          v = t.act->apply(v);
+        }
+        c[j] = v;
       }
-      c[j] = v;
     }
   }
 }

@@ -58,8 +58,21 @@ inline void store8(float* p, __m256 v, bool full, __m256i mask) {
     if constexpr (!HALF) c##I##1 = _mm256_fmadd_ps(ai, b1, c##I##1); \
   }
 
+// Lane masks of a tile's two 8-wide halves for columns [begin, end).
+struct HalfMasks {
+  __m256i lo, hi;
+};
+inline HalfMasks half_masks(int begin, int end) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i lane_hi = _mm256_add_epi32(lane, _mm256_set1_epi32(8));
+  const __m256i b = _mm256_set1_epi32(begin - 1), e = _mm256_set1_epi32(end);
+  return {_mm256_and_si256(_mm256_cmpgt_epi32(lane, b), _mm256_cmpgt_epi32(e, lane)),
+          _mm256_and_si256(_mm256_cmpgt_epi32(lane_hi, b), _mm256_cmpgt_epi32(e, lane_hi))};
+}
+
 // HALF: the tile's last <= 8 columns, so only the left 8-wide half is computed.
-template <int MR, bool HALF>
+// PLANE: B rows and C columns addressed as TileArgs::b_rows and ::segments describe.
+template <int MR, bool HALF, bool PLANE>
 void micro_avx2(const TileArgs& t) {
   // Named accumulators (not an array) so the compiler keeps all twelve in registers.
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -67,19 +80,22 @@ void micro_avx2(const TileArgs& t) {
   // C and the residual are touched only after the k loop; fetch their rows now so the store
   // does not stall on them (with a short K, as in 1x1 convs, the stall would dominate).
   const float* residual = t.last ? t.residual : nullptr;
+  const int64_t first = PLANE ? t.segments->seg[0].offset : 0;
   for (int i = 0; i < MR; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + 15), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + first), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + first + 15), _MM_HINT_T0);
     if (residual) {
-      _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual + 15), _MM_HINT_T0);
+      const float* r = residual + i * t.ld_residual + first;
+      _mm_prefetch(reinterpret_cast<const char*>(r), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(r + 15), _MM_HINT_T0);
     }
   }
   const float* a = t.a;
   const float* b = t.b;
   const int64_t ldb = t.ldb;
+  const int64_t* rows = t.b_rows;
   int64_t k = t.kc;
-  if constexpr (MR == 1 && !HALF) {
+  if constexpr (MR == 1 && !HALF && !PLANE) {
     // A GEMV row: two k steps in flight so FMA latency does not cap the B stream.
     for (; k >= 2; k -= 2) {
       const __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + kMR);
@@ -92,6 +108,7 @@ void micro_avx2(const TileArgs& t) {
     }
   }
   for (; k > 0; --k) {
+    if constexpr (PLANE) b = t.b + *rows++;
     const __m256 b0 = _mm256_loadu_ps(b), b1 = HALF ? b0 : _mm256_loadu_ps(b + 8);
     SINTER_ROW(0)
     SINTER_ROW(1)
@@ -100,9 +117,9 @@ void micro_avx2(const TileArgs& t) {
     SINTER_ROW(4)
     SINTER_ROW(5)
     a += kMR;
-    b += ldb;
+    if constexpr (!PLANE) b += ldb;
   }
-  if constexpr (MR == 1 && !HALF) {
+  if constexpr (MR == 1 && !HALF && !PLANE) {
     c00 = _mm256_add_ps(c00, c10);
     c01 = _mm256_add_ps(c01, c11);
   }
@@ -119,9 +136,47 @@ void micro_avx2(const TileArgs& t) {
     return;
   }
   const bool full = t.nr == kNR;
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.nr), lane);
-  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.nr - 8), lane);
+  const HalfMasks inside = half_masks(0, t.nr);
+  const __m256i m0 = inside.lo, m1 = inside.hi;
+  // Row i of a tile-shaped operand (the old C, the residual), and the store of row i of C.
+  int segments = 0;
+  HalfMasks seg_mask[kMaxColumnSegments];
+  int64_t seg_offset[kMaxColumnSegments];
+  if constexpr (PLANE) {
+    segments = t.segments->count;
+    for (int s = 0; s < segments; ++s) {
+      const ColumnSegment& g = t.segments->seg[s];
+      const HalfMasks h = half_masks(g.begin, g.end);
+      seg_mask[s] = {_mm256_and_si256(h.lo, m0), _mm256_and_si256(h.hi, m1)};
+      seg_offset[s] = g.offset;
+    }
+  }
+  auto load_row = [&](const float* row, __m256& lo, __m256& hi) {
+    if constexpr (!PLANE) {
+      lo = load8(row, full, m0);
+      if constexpr (!HALF) hi = load8(row + 8, full, m1);
+    } else {
+      lo = hi = _mm256_setzero_ps();
+      for (int s = 0; s < segments; ++s) {
+        const HalfMasks& m = seg_mask[s];
+        const float* p = row + seg_offset[s];
+        lo = _mm256_blendv_ps(lo, _mm256_maskload_ps(p, m.lo), _mm256_castsi256_ps(m.lo));
+        if constexpr (!HALF)
+          hi = _mm256_blendv_ps(hi, _mm256_maskload_ps(p + 8, m.hi), _mm256_castsi256_ps(m.hi));
+      }
+    }
+  };
+  auto store_row = [&](float* row, __m256 lo, __m256 hi) {
+    if constexpr (!PLANE) {
+      store8(row, lo, full, m0);
+      if constexpr (!HALF) store8(row + 8, hi, full, m1);
+    } else {
+      for (int s = 0; s < segments; ++s) {
+        _mm256_maskstore_ps(row + seg_offset[s], seg_mask[s].lo, lo);
+        if constexpr (!HALF) _mm256_maskstore_ps(row + seg_offset[s] + 8, seg_mask[s].hi, hi);
+      }
+    }
+  };
   const __m256 alpha = _mm256_set1_ps(t.alpha);
   const __m256 cs = _mm256_set1_ps(t.c_scale);
   __m256 bc0 = _mm256_setzero_ps(), bc1 = _mm256_setzero_ps();
@@ -134,8 +189,10 @@ void micro_avx2(const TileArgs& t) {
     float* c = t.c + i * t.ldc;
     __m256 v0 = _mm256_mul_ps(acc0[i], alpha), v1 = _mm256_mul_ps(acc1[i], alpha);
     if (t.c_scale != 0.0f) {
-      v0 = _mm256_fmadd_ps(cs, load8(c, full, m0), v0);
-      if constexpr (!HALF) v1 = _mm256_fmadd_ps(cs, load8(c + 8, full, m1), v1);
+      __m256 o0, o1 = _mm256_setzero_ps();
+      load_row(c, o0, o1);
+      v0 = _mm256_fmadd_ps(cs, o0, v0);
+      if constexpr (!HALF) v1 = _mm256_fmadd_ps(cs, o1, v1);
     }
     if (t.last) {
       if (t.bias_row) {
@@ -148,41 +205,45 @@ void micro_avx2(const TileArgs& t) {
         v1 = _mm256_add_ps(v1, bc1);
       }
       if (t.residual) {
-        const float* r = t.residual + i * t.ld_residual;
-        v0 = _mm256_add_ps(v0, load8(r, full, m0));
-        if constexpr (!HALF) v1 = _mm256_add_ps(v1, load8(r + 8, full, m1));
+        __m256 r0, r1 = _mm256_setzero_ps();
+        load_row(t.residual + i * t.ld_residual, r0, r1);
+        v0 = _mm256_add_ps(v0, r0);
+        if constexpr (!HALF) v1 = _mm256_add_ps(v1, r1);
       }
       v0 = activate(v0, *t.act);
       v1 = activate(v1, *t.act);
     }
-    store8(c, v0, full, m0);
-    if constexpr (!HALF) store8(c + 8, v1, full, m1);
+    store_row(c, v0, v1);
   }
 }
 
 #undef SINTER_ROW
 
-template <bool HALF>
+template <bool HALF, bool PLANE>
 void micro_avx2_rows(const TileArgs& t) {
   switch (t.mr) {
     case 1:
-      return micro_avx2<1, HALF>(t);
+      return micro_avx2<1, HALF, PLANE>(t);
     case 2:
-      return micro_avx2<2, HALF>(t);
+      return micro_avx2<2, HALF, PLANE>(t);
     case 3:
-      return micro_avx2<3, HALF>(t);
+      return micro_avx2<3, HALF, PLANE>(t);
     case 4:
-      return micro_avx2<4, HALF>(t);
+      return micro_avx2<4, HALF, PLANE>(t);
     case 5:
-      return micro_avx2<5, HALF>(t);
+      return micro_avx2<5, HALF, PLANE>(t);
     default:
-      return micro_avx2<6, HALF>(t);
+      return micro_avx2<6, HALF, PLANE>(t);
   }
 }
 
 void micro_avx2_dispatch(const TileArgs& t) {
-  if (t.nr <= 8) return micro_avx2_rows<true>(t);
-  micro_avx2_rows<false>(t);
+  if (t.b_rows) {
+    if (t.nr <= 8) return micro_avx2_rows<true, true>(t);
+    return micro_avx2_rows<false, true>(t);
+  }
+  if (t.nr <= 8) return micro_avx2_rows<true, false>(t);
+  micro_avx2_rows<false, false>(t);
 }
 
 }  // namespace

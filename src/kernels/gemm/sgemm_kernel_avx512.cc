@@ -47,8 +47,18 @@ inline __m512 activate(__m512 v, const Activation& act) {
     if constexpr (!HALF) c##I##1 = _mm512_fmadd_ps(ai, b1, c##I##1); \
   }
 
+// Masks of a tile's two 16-wide halves: the columns inside C (plain tiles) or one segment's.
+struct HalfMasks {
+  __mmask16 lo, hi;
+};
+inline HalfMasks half_masks(int begin, int end) {
+  const uint32_t bits = static_cast<uint32_t>((uint64_t{1} << end) - (uint64_t{1} << begin));
+  return {static_cast<__mmask16>(bits), static_cast<__mmask16>(bits >> 16)};
+}
+
 // HALF: the tile's last <= 16 columns, so only the left 16-wide half is computed.
-template <int MR, bool HALF>
+// PLANE: B rows and C columns addressed as TileArgs::b_rows and ::segments describe.
+template <int MR, bool HALF, bool PLANE>
 void micro_avx512(const TileArgs& t) {
   // Named accumulators (not an array) so the compiler keeps all sixteen in registers.
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -57,21 +67,23 @@ void micro_avx512(const TileArgs& t) {
   // C and the residual are touched only after the k loop; fetch their rows now so the store
   // does not stall on them (with a short K, as in 1x1 convs, the stall would dominate).
   const float* residual = t.last ? t.residual : nullptr;
+  const int64_t first = PLANE ? t.segments->seg[0].offset : 0;
   for (int i = 0; i < MR; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + first), _MM_HINT_T0);
     if constexpr (!HALF)
-      _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + 31), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + first + 31), _MM_HINT_T0);
     if (residual) {
-      _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual), _MM_HINT_T0);
-      if constexpr (!HALF)
-        _mm_prefetch(reinterpret_cast<const char*>(residual + i * t.ld_residual + 31), _MM_HINT_T0);
+      const float* r = residual + i * t.ld_residual + first;
+      _mm_prefetch(reinterpret_cast<const char*>(r), _MM_HINT_T0);
+      if constexpr (!HALF) _mm_prefetch(reinterpret_cast<const char*>(r + 31), _MM_HINT_T0);
     }
   }
   const float* a = t.a;
   const float* b = t.b;
   const int64_t ldb = t.ldb;
+  const int64_t* rows = t.b_rows;
   int64_t k = t.kc;
-  if constexpr (MR == 1 && !HALF) {
+  if constexpr (MR == 1 && !HALF && !PLANE) {
     // A GEMV row: two k steps in flight so FMA latency does not cap the B stream.
     for (; k >= 2; k -= 2) {
       const __m512 a0 = _mm512_set1_ps(a[0]), a1 = _mm512_set1_ps(a[kMR]);
@@ -84,6 +96,7 @@ void micro_avx512(const TileArgs& t) {
     }
   }
   for (; k > 0; --k) {
+    if constexpr (PLANE) b = t.b + *rows++;
     const __m512 b0 = _mm512_loadu_ps(b), b1 = HALF ? b0 : _mm512_loadu_ps(b + 16);
     SINTER_ROW(0)
     SINTER_ROW(1)
@@ -94,9 +107,9 @@ void micro_avx512(const TileArgs& t) {
     SINTER_ROW(6)
     SINTER_ROW(7)
     a += kMR;
-    b += ldb;
+    if constexpr (!PLANE) b += ldb;
   }
-  if constexpr (MR == 1 && !HALF) {
+  if constexpr (MR == 1 && !HALF && !PLANE) {
     c00 = _mm512_add_ps(c00, c10);
     c01 = _mm512_add_ps(c01, c11);
   }
@@ -112,11 +125,41 @@ void micro_avx512(const TileArgs& t) {
     store_tile_scalar(t, tile, kNR);
     return;
   }
-  // Lanes of each half that fall inside C.
-  const __mmask16 m0 = t.nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << t.nr) - 1);
-  const __mmask16 m1 = t.nr >= 32  ? __mmask16(0xFFFF)
-                       : t.nr > 16 ? __mmask16((1u << (t.nr - 16)) - 1)
-                                   : __mmask16(0);
+  // Lanes of each half that fall inside C, and the segments they are stored through.
+  const HalfMasks inside = half_masks(0, t.nr);
+  const __mmask16 m0 = inside.lo, m1 = inside.hi;
+  int segments = 1;
+  HalfMasks seg_mask[kMaxColumnSegments] = {inside};
+  int64_t seg_offset[kMaxColumnSegments] = {0};
+  if constexpr (PLANE) {
+    segments = t.segments->count;
+    for (int s = 0; s < segments; ++s) {
+      const ColumnSegment& g = t.segments->seg[s];
+      const HalfMasks h = half_masks(g.begin, g.end);
+      seg_mask[s] = {static_cast<__mmask16>(h.lo & m0), static_cast<__mmask16>(h.hi & m1)};
+      seg_offset[s] = g.offset;
+    }
+  }
+  // Row i of a tile-shaped operand (the old C, the residual), and the store of row i of C.
+  auto load_row = [&](const float* row, __m512& lo, __m512& hi) {
+    if constexpr (!PLANE) {
+      lo = _mm512_maskz_loadu_ps(m0, row);
+      if constexpr (!HALF) hi = _mm512_maskz_loadu_ps(m1, row + 16);
+    } else {
+      lo = hi = _mm512_setzero_ps();
+      for (int s = 0; s < segments; ++s) {
+        lo = _mm512_mask_loadu_ps(lo, seg_mask[s].lo, row + seg_offset[s]);
+        if constexpr (!HALF)
+          hi = _mm512_mask_loadu_ps(hi, seg_mask[s].hi, row + seg_offset[s] + 16);
+      }
+    }
+  };
+  auto store_row = [&](float* row, __m512 lo, __m512 hi) {
+    for (int s = 0; s < segments; ++s) {
+      _mm512_mask_storeu_ps(row + seg_offset[s], seg_mask[s].lo, lo);
+      if constexpr (!HALF) _mm512_mask_storeu_ps(row + seg_offset[s] + 16, seg_mask[s].hi, hi);
+    }
+  };
   const __m512 alpha = _mm512_set1_ps(t.alpha);
   const __m512 cs = _mm512_set1_ps(t.c_scale);
   __m512 bc0 = _mm512_setzero_ps(), bc1 = _mm512_setzero_ps();
@@ -129,8 +172,10 @@ void micro_avx512(const TileArgs& t) {
     float* c = t.c + i * t.ldc;
     __m512 v0 = _mm512_mul_ps(acc0[i], alpha), v1 = _mm512_mul_ps(acc1[i], alpha);
     if (t.c_scale != 0.0f) {
-      v0 = _mm512_fmadd_ps(cs, _mm512_maskz_loadu_ps(m0, c), v0);
-      if constexpr (!HALF) v1 = _mm512_fmadd_ps(cs, _mm512_maskz_loadu_ps(m1, c + 16), v1);
+      __m512 o0, o1 = _mm512_setzero_ps();
+      load_row(c, o0, o1);
+      v0 = _mm512_fmadd_ps(cs, o0, v0);
+      if constexpr (!HALF) v1 = _mm512_fmadd_ps(cs, o1, v1);
     }
     if (t.last) {
       if (t.bias_row) {
@@ -143,45 +188,49 @@ void micro_avx512(const TileArgs& t) {
         v1 = _mm512_add_ps(v1, bc1);
       }
       if (t.residual) {
-        const float* r = t.residual + i * t.ld_residual;
-        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
-        if constexpr (!HALF) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
+        __m512 r0, r1 = _mm512_setzero_ps();
+        load_row(t.residual + i * t.ld_residual, r0, r1);
+        v0 = _mm512_add_ps(v0, r0);
+        if constexpr (!HALF) v1 = _mm512_add_ps(v1, r1);
       }
       v0 = activate(v0, *t.act);
       v1 = activate(v1, *t.act);
     }
-    _mm512_mask_storeu_ps(c, m0, v0);
-    if constexpr (!HALF) _mm512_mask_storeu_ps(c + 16, m1, v1);
+    store_row(c, v0, v1);
   }
 }
 
 #undef SINTER_ROW
 
-template <bool HALF>
+template <bool HALF, bool PLANE>
 void micro_avx512_rows(const TileArgs& t) {
   switch (t.mr) {
     case 1:
-      return micro_avx512<1, HALF>(t);
+      return micro_avx512<1, HALF, PLANE>(t);
     case 2:
-      return micro_avx512<2, HALF>(t);
+      return micro_avx512<2, HALF, PLANE>(t);
     case 3:
-      return micro_avx512<3, HALF>(t);
+      return micro_avx512<3, HALF, PLANE>(t);
     case 4:
-      return micro_avx512<4, HALF>(t);
+      return micro_avx512<4, HALF, PLANE>(t);
     case 5:
-      return micro_avx512<5, HALF>(t);
+      return micro_avx512<5, HALF, PLANE>(t);
     case 6:
-      return micro_avx512<6, HALF>(t);
+      return micro_avx512<6, HALF, PLANE>(t);
     case 7:
-      return micro_avx512<7, HALF>(t);
+      return micro_avx512<7, HALF, PLANE>(t);
     default:
-      return micro_avx512<8, HALF>(t);
+      return micro_avx512<8, HALF, PLANE>(t);
   }
 }
 
 void micro_avx512_dispatch(const TileArgs& t) {
-  if (t.nr <= 16) return micro_avx512_rows<true>(t);
-  micro_avx512_rows<false>(t);
+  if (t.b_rows) {
+    if (t.nr <= 16) return micro_avx512_rows<true, true>(t);
+    return micro_avx512_rows<false, true>(t);
+  }
+  if (t.nr <= 16) return micro_avx512_rows<true, false>(t);
+  micro_avx512_rows<false, false>(t);
 }
 
 }  // namespace

@@ -13,9 +13,10 @@ void micro_portable(const TileArgs& t) {
   const float* a = t.a;
   const float* b = t.b;
   for (int64_t k = 0; k < t.kc; ++k) {
+    const float* bk = t.b_rows ? t.b + t.b_rows[k] : b;
     v4f b0, b1;
-    __builtin_memcpy(&b0, b, sizeof(b0));
-    __builtin_memcpy(&b1, b + 4, sizeof(b1));
+    __builtin_memcpy(&b0, bk, sizeof(b0));
+    __builtin_memcpy(&b1, bk + 4, sizeof(b1));
     for (int i = 0; i < kMR; ++i) {
       const v4f ai = {a[i], a[i], a[i], a[i]};
       acc[i][0] += ai * b0;
