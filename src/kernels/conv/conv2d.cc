@@ -90,11 +90,13 @@ bool Conv2dShape::padded_copy_is_small() const {
 
 Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
   const bool pointwise = is_strided_pointwise(s);
-  // Winograd pays off once the 36 transformed weight matrices are reused over enough tiles and
-  // its transforms are shared by enough channels; with fewer than 64 input or output channels
-  // the plane GEMM (no transforms, no packing) is faster (squeezenet's 16-48 channel fires).
+  // Winograd pays off once the 36 transformed weight matrices (4x the raw weights, streamed
+  // from memory each run) are reused over enough tiles, and its transforms are shared by enough
+  // channels. Below that the plane GEMM, with neither transforms nor packing, is faster
+  // (squeezenet's fires: 16-64 input channels, 13x13-55x55 planes).
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
-  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 64 && s.M >= 64 && tiles >= 16;
+  const bool winograd = Conv2dWinograd::supports(s) && s.C >= 64 && s.M >= 64 &&
+                        (tiles >= 49 || (tiles >= 16 && s.C >= 128));
   const bool transposed = s.group == 1 && prefers_transposed(s);
   return transposed                  ? Algorithm::kGemmTransposed
          : pointwise                 ? Algorithm::kGemm1x1

@@ -50,7 +50,7 @@ class Conv2d {
                       // pixels, gathered once, at a stride above 1)
     kImplicitGemm,    // anything else: the GEMM's B packing reads the image with conv indexing
     kWinograd,        // 3x3 stride 1, ungrouped, >= 64 channels in and out, enough output
-                      // tiles: F(4x4, 3x3)
+                      // tiles (more below 128 input channels): F(4x4, 3x3)
     kDirect,          // at most 4 input channels (image stems), AVX2: direct register-blocked loops
     kGemmTransposed,  // ungrouped, on a small plane (7x7, 14x14): y^T = im2col(x)^T w^T with
                       // output channels as the vector dimension (x itself for a pointwise conv),

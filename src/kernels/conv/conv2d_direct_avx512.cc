@@ -3,6 +3,8 @@
 // at twice the width).
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "kernels/conv/conv2d_direct.h"
 #include "kernels/eltwise/activation_avx512.h"
 
@@ -60,13 +62,17 @@ void rows(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
     for (int64_t b = 0; b < l.blocks; ++b) {
       const float* w = packed_w + b * taps * kBlock;
       const int64_t m0 = b * kBlock;
-      int64_t v = 0;
-      for (; v + 3 <= vectors; v += 3)
-        columns<3>(s, l, base, w, m0, kLanes * v, bias, r_row, vact, y_row, plane);
-      if (vectors - v == 2)
-        columns<2>(s, l, base, w, m0, kLanes * v, bias, r_row, vact, y_row, plane);
-      if (vectors - v == 1)
-        columns<1>(s, l, base, w, m0, kLanes * v, bias, r_row, vact, y_row, plane);
+      // Up to 4 vectors per pass (16 accumulators), never leaving a lone vector: its 4
+      // accumulators could not cover the FMA latency.
+      for (int64_t v = 0; v < vectors;) {
+        const int64_t left = vectors - v, nv = left == 5 ? 3 : std::min<int64_t>(left, 4);
+        const int64_t ox = kLanes * v;
+        if (nv == 4) columns<4>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
+        if (nv == 3) columns<3>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
+        if (nv == 2) columns<2>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
+        if (nv == 1) columns<1>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
+        v += nv;
+      }
     }
   }
 }

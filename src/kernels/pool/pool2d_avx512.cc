@@ -1,4 +1,5 @@
-// Pooling with AVX-512: pool2d_avx2.cc's scheme at 16 floats a vector. Each plane is copied into
+// Pooling with AVX-512: pool2d_avx2.cc's scheme at 16 floats a vector, except that 2x2 and 3x3
+// max pooling reads the input in place (max_plane_separable). Other planes are copied into
 // a scratch plane whose border holds the identity of the reduction (-inf for max, 0 for sum), so
 // the inner loop has no bounds checks, padding and ceil_mode included; stride 2 picks the even
 // floats of two vectors with one permute, already in order. Sums add the same taps in the same
@@ -9,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -46,28 +48,35 @@ float* prepare(Scratch& s, const Pool2dParams& p, const Geometry& g, bool max) {
   return s.buf.data();
 }
 
-// Copies a plane into the scratch interior; returns whether it holds a NaN, so that max pooling
-// can skip per-tap NaN tracking in the common case.
-bool copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* buf, float fill) {
+// Copies a plane into the scratch interior.
+void copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* buf, float fill) {
   const __m512 vfill = _mm512_set1_ps(fill);
-  __mmask16 nan = 0;
   for (int64_t iy = 0; iy < p.in_h; ++iy)
-    nan |= avx512::copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left,
-                            vfill);
-  return nan != 0;
+    avx512::copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left, vfill);
 }
 
-// Max pooling of a NaN-free plane with a K x K window: a max down the K rows of each output row
-// (contiguous, whole vectors) into cm (g.wp floats), then a K-tap max along it.
+// Max pooling with a K x K window straight from the input plane, no copy: a max down the
+// window's rows of each output row (the rows inside the input) into cm, whose g.wp floats hold
+// the padded row with -inf outside the input, then a K-tap max along it. Returns false, having
+// written garbage, when the plane holds a NaN (max_ps drops it): the caller redoes that plane.
 template <int K, int S>
-void max_plane_separable(const Geometry& g, const float* buf, float* cm, float* y) {
-  const int64_t span = (S * g.owv + K + 15) / 16 * 16;  // <= wp, a multiple of 16
+bool max_plane_separable(const Pool2dParams& p, const Geometry& g, const float* xp, float* cm,
+                         float* y) {
+  const __m512 lowest = _mm512_set1_ps(-INFINITY);
+  float* interior = cm + p.pad_left;
+  __mmask16 nan = 0;
   for (int64_t oy = 0; oy < g.oh; ++oy) {
-    const float* row = buf + oy * S * g.wp;
-    for (int64_t j = 0; j < span; j += 16) {
-      __m512 v = _mm512_loadu_ps(row + j);
-      for (int ky = 1; ky < K; ++ky) v = _mm512_max_ps(v, _mm512_loadu_ps(row + ky * g.wp + j));
-      _mm512_storeu_ps(cm + j, v);
+    const int64_t top = oy * S - p.pad_top;
+    const int64_t r0 = std::max<int64_t>(top, 0), r1 = std::min<int64_t>(top + K, p.in_h);
+    for (int64_t j = 0; j < p.in_w; j += 16) {
+      const __mmask16 lanes = tail_mask(p.in_w - j);
+      __m512 v = lowest;
+      for (int64_t r = r0; r < r1; ++r) {
+        const __m512 x = _mm512_mask_loadu_ps(lowest, lanes, xp + r * p.in_w + j);
+        nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+        v = _mm512_max_ps(v, x);
+      }
+      _mm512_storeu_ps(interior + j, v);  // lanes past the row hold -inf, as cm does there
     }
     for (int64_t ox = 0; ox < g.ow; ox += 16) {
       __m512 acc = tap<S>(cm + ox * S);
@@ -75,6 +84,7 @@ void max_plane_separable(const Geometry& g, const float* buf, float* cm, float* 
       avx512::store_in_plane(y, oy * g.ow + ox, g.oh * g.ow, acc);
     }
   }
+  return nan == 0;
 }
 
 // K > 0: a K x K window known at compile time; K == 0: kh x kw at run time.
@@ -142,19 +152,22 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
   const int64_t k = p.kernel_h == p.kernel_w ? p.kernel_h : 0;
   const bool s1 = p.stride_h == 1;
   thread_local std::vector<float> col_max;
-  col_max.resize(static_cast<size_t>(g.wp));
+  col_max.assign(static_cast<size_t>(g.wp + 16), -INFINITY);  // + a vector stored past the row
   float* cm = col_max.data();
   const float* h = ch.data();
   const float* w = cw.data();
   for (int64_t c = b; c < e; ++c) {
-    const bool has_nan = copy_in(p, g, x + c * p.in_h * p.in_w, buf, Max ? -INFINITY : 0.0f);
+    const float* xp = x + c * p.in_h * p.in_w;
     float* yp = y + c * g.oh * g.ow;
-    if (Max && !has_nan && (k == 2 || k == 3)) {
-      if (k == 2)
-        s1 ? max_plane_separable<2, 1>(g, buf, cm, yp) : max_plane_separable<2, 2>(g, buf, cm, yp);
-      else
-        s1 ? max_plane_separable<3, 1>(g, buf, cm, yp) : max_plane_separable<3, 2>(g, buf, cm, yp);
-    } else if (s1) {
+    if (Max && (k == 2 || k == 3)) {
+      const bool done = k == 2 ? (s1 ? max_plane_separable<2, 1>(p, g, xp, cm, yp)
+                                     : max_plane_separable<2, 2>(p, g, xp, cm, yp))
+                               : (s1 ? max_plane_separable<3, 1>(p, g, xp, cm, yp)
+                                     : max_plane_separable<3, 2>(p, g, xp, cm, yp));
+      if (done) continue;
+    }
+    copy_in(p, g, xp, buf, Max ? -INFINITY : 0.0f);
+    if (s1) {
       if (k == 2)
         plane<2, 1, Max>(p, g, buf, yp, h, w);
       else if (k == 3)
