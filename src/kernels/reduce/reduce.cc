@@ -4,7 +4,9 @@
 namespace sinter::kernels {
 
 const IsaTables<ReduceKernels>& reduce_kernels() {
-  static const IsaTables<ReduceKernels> tables{&detail::reduce_kernels_portable()};
+  static const IsaTables<ReduceKernels> tables{&detail::reduce_kernels_portable(),
+                                               &detail::reduce_kernels_avx2(),
+                                               &detail::reduce_kernels_avx512()};
   return tables;
 }
 

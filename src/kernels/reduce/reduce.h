@@ -31,8 +31,8 @@ void reduce(ReduceOp op, const float* x, const Shape& shape, const std::vector<b
             float* y, ThreadPool* pool = nullptr);
 
 // One ISA tier's reduce(), with its contract (threads included: the split is part of the order
-// that makes results independent of the thread count). Only the portable tier has code, loops the
-// compiler vectorizes; the others fall back to it.
+// that makes results independent of the thread count). Every tier runs the same loops
+// (reduce_loops.h), compiled with its own instruction set.
 struct ReduceKernels {
   void (*reduce)(ReduceOp op, const float* x, const Shape& shape, const std::vector<bool>& reduced,
                  float* y, ThreadPool* pool);
@@ -46,8 +46,9 @@ void reduce_reference(ReduceOp op, const T* x, const Shape& shape, const std::ve
                       T* y);
 
 namespace detail {
-// Defined in reduce_portable.cc.
 const ReduceKernels& reduce_kernels_portable();
+const ReduceKernels& reduce_kernels_avx2();
+const ReduceKernels& reduce_kernels_avx512();
 }  // namespace detail
 
 }  // namespace sinter::kernels
