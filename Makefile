@@ -5,7 +5,8 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 CMAKE_FLAGS ?=
 
-.PHONY: demo test setup build build-asan build-fuzz unit asan fuzz conformance models bench clean
+.PHONY: demo test setup build build-asan build-fuzz unit asan fuzz conformance models bench clean \
+        test-no-avx512
 
 setup:
 	./scripts/setup.sh
@@ -42,6 +43,10 @@ fuzz: build-fuzz
 	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/onnx_loader_fuzz 45
 	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 90
 	SINTER_ISA=portable FUZZ_SEED=2 ./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 30
+
+# The unit tests on an emulated CPU without AVX-512 (needs qemu-user; about 3 minutes).
+test-no-avx512: build
+	./tests/run_without_avx512.sh $(BUILD)
 
 models: build
 	./bench/export_models.sh models
