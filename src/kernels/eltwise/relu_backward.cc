@@ -9,7 +9,9 @@ constexpr int64_t kGrain = 16 * 1024;
 }  // namespace
 
 const IsaTables<ReluBackwardKernels>& relu_backward_kernels() {
-  static const IsaTables<ReluBackwardKernels> tables{&detail::relu_backward_kernels_portable()};
+  static const IsaTables<ReluBackwardKernels> tables{&detail::relu_backward_kernels_portable(),
+                                                     &detail::relu_backward_kernels_avx2(),
+                                                     &detail::relu_backward_kernels_avx512()};
   return tables;
 }
 

@@ -13,8 +13,7 @@ namespace sinter::kernels {
 void relu_backward(const float* dy, const float* y, float* dx, int64_t n,
                    ThreadPool* pool = nullptr);
 
-// One ISA tier's serial body over a contiguous range. Only the portable tier has code (a loop
-// the compiler vectorizes); the others fall back to it.
+// One ISA tier's serial body over a contiguous range.
 struct ReluBackwardKernels {
   void (*relu_backward)(const float* dy, const float* y, float* dx, int64_t n);
 };
@@ -24,8 +23,9 @@ const IsaTables<ReluBackwardKernels>& relu_backward_kernels();
 void relu_backward_reference(const float* dy, const float* y, float* dx, int64_t n);
 
 namespace detail {
-// Defined in relu_backward_portable.cc.
 const ReluBackwardKernels& relu_backward_kernels_portable();
+const ReluBackwardKernels& relu_backward_kernels_avx2();
+const ReluBackwardKernels& relu_backward_kernels_avx512();
 }  // namespace detail
 
 }  // namespace sinter::kernels
