@@ -3,18 +3,19 @@
 // the inner loop has no bounds checks whatever the padding; one accumulator per kernel row; a
 // ragged row end spills into the next output row (written after it) unless it would leave the
 // plane or the residual is the output itself, where a masked store stops at the edge. At stride
-// 2 each padded row is split once into its even and odd columns (two permutes per 32 floats), so
-// every tap is a plain load: tap kx of 16 outputs reads the (kx % 2) half of its row from
-// column ox + kx / 2, where one permute per tap and vector would cost more than the FMAs.
-// Activations: none, Relu and Clip (the
-// mobilenet ones) in 16 lanes, HardSigmoid, HardSwish and LeakyRelu too, with the operand order
-// of the scalar definitions; sigmoid is left to the AVX2 tier (supports() says no).
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
+// 2 each input row is copied straight into its padded row split into even and odd columns (two
+// permutes per 32 floats), so every tap is a plain load: tap kx of 16 outputs reads the (kx % 2)
+// half of its row from column ox + kx / 2, where one permute per tap and vector would cost more
+// than the FMAs. Activations: none, Relu and Clip (the mobilenet ones) in 16 lanes, HardSigmoid,
+// HardSwish and LeakyRelu too, with the operand order of the scalar definitions; sigmoid is left to
+// the AVX2 tier (supports() says no). GCC 12's AVX-512 intrinsics pass an uninitialized placeholder
+// (_mm512_undefined_ps) that
 // (-Wmaybe-)uninitialized then reports wherever they are inlined.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/depthwise/depthwise_conv2d.h"
@@ -35,18 +36,24 @@ Geometry geometry(const DepthwiseConv2dParams& p) {
   return g;
 }
 
-// Splits each of the rows of `src` (wp floats, a multiple of 32) into its even columns, at
-// dst's row start, and its odd ones, wp / 2 floats on.
-void split_columns(const float* src, int64_t rows, int64_t wp, float* dst) {
+// Copies an input row of n floats into a split padded row (wp floats): padded column
+// j = ix + pad_left goes to dst[(j % 2) * half + j / 2]. Each 32 input floats are permuted into
+// their even and odd columns; lanes past the row's end are not stored, so the border stays zero.
+void copy_split_row(const float* src, int64_t n, int64_t pad_left, int64_t half, float* dst) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const int64_t half = wp / 2;
-  for (int64_t r = 0; r < rows; ++r, src += wp, dst += wp)
-    for (int64_t j = 0; j < half; j += 16) {
-      const __m512 a = _mm512_loadu_ps(src + 2 * j), b = _mm512_loadu_ps(src + 2 * j + 16);
-      _mm512_storeu_ps(dst + j, _mm512_permutex2var_ps(a, even, b));
-      _mm512_storeu_ps(dst + half + j, _mm512_permutex2var_ps(a, odd, b));
+  for (int64_t i = 0; i < n; i += 32) {
+    const int64_t left = n - i;
+    const __m512 a = _mm512_maskz_loadu_ps(tail_mask(left), src + i);
+    const __m512 b =
+        _mm512_maskz_loadu_ps(tail_mask(std::max<int64_t>(left - 16, 0)), src + i + 16);
+    for (int q = 0; q < 2; ++q) {
+      const int64_t count = std::min<int64_t>(16, (left - q + 1) / 2);
+      const int64_t j = i + pad_left + q;
+      const __m512 v = _mm512_permutex2var_ps(a, q ? odd : even, b);
+      _mm512_mask_storeu_ps(dst + (j % 2) * half + j / 2, tail_mask(count), v);
     }
+  }
 }
 
 // Tap kx of the 16 outputs from ox on, in a row r of the padded plane (S == 1) or of its split
@@ -68,7 +75,7 @@ struct Scratch {
 };
 
 float* prepare(Scratch& s, const DepthwiseConv2dParams& p, const Geometry& g) {
-  std::vector<int64_t> key = {g.hp, g.wp, p.in_h, p.in_w, p.pad_top, p.pad_left};
+  std::vector<int64_t> key = {g.hp, g.wp, p.in_h, p.in_w, p.pad_top, p.pad_left, p.stride_w};
   if (s.key != key) {
     // 16 floats of slack: a row copy may write a whole vector past the last row's end.
     s.buf.assign(static_cast<size_t>(g.hp * g.wp + 16), 0.0f);
@@ -160,18 +167,31 @@ template <class Act>
 void conv_planes(const DepthwiseConv2dParams& p, const float* x, const float* w, const float* bias,
                  const float* residual, float* y, int64_t plane_begin, int64_t plane_end,
                  const Act& act) {
-  thread_local Scratch scratch;
-  thread_local std::vector<float> split;
+  // Two scratch planes: the next plane is copied into one while the other's is convolved, so
+  // that the taps' unaligned loads never wait on the copy's just-issued stores (with small planes
+  // they would, every row: the stores cannot forward to loads that straddle them).
+  thread_local Scratch scratch[2];
   const Geometry g = geometry(p);
-  float* buf = prepare(scratch, p, g);
-  if (p.stride_h == 2) split.resize(static_cast<size_t>(g.hp * g.wp));
+  float* bufs[2] = {prepare(scratch[0], p, g), prepare(scratch[1], p, g)};
   const __m512 zero = _mm512_setzero_ps();
   const int64_t kk = p.kernel_h * p.kernel_w, out_size = g.oh * g.ow;
+  auto copy_in = [&](int64_t plane_i, float* buf) {
+    const float* xp = x + plane_i * p.in_h * p.in_w;
+    for (int64_t iy = 0; iy < p.in_h; ++iy) {
+      const float* src = xp + iy * p.in_w;
+      float* row = buf + (iy + p.pad_top) * g.wp;
+      if (p.stride_h == 1) {
+        avx512::copy_row(src, p.in_w, row + p.pad_left, zero);
+      } else {
+        copy_split_row(src, p.in_w, p.pad_left, g.wp / 2, row);
+      }
+    }
+  };
+  if (plane_begin < plane_end) copy_in(plane_begin, bufs[0]);
   for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
     const int64_t c = plane_i % p.channels;
-    const float* xp = x + plane_i * p.in_h * p.in_w;
-    for (int64_t iy = 0; iy < p.in_h; ++iy)
-      avx512::copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left, zero);
+    const float* buf = bufs[(plane_i - plane_begin) % 2];
+    if (plane_i + 1 < plane_end) copy_in(plane_i + 1, bufs[(plane_i + 1 - plane_begin) % 2]);
     const float* wc = w + c * kk;
     const float b = bias ? bias[c] : 0.0f;
     const float* res = residual ? residual + plane_i * out_size : nullptr;
@@ -180,9 +200,8 @@ void conv_planes(const DepthwiseConv2dParams& p, const float* x, const float* w,
       p.kernel_h == 3 ? plane<3, 1>(g, buf, wc, b, res, yp, act)
                       : plane<5, 1>(g, buf, wc, b, res, yp, act);
     } else {
-      split_columns(buf, g.hp, g.wp, split.data());
-      p.kernel_h == 3 ? plane<3, 2>(g, split.data(), wc, b, res, yp, act)
-                      : plane<5, 2>(g, split.data(), wc, b, res, yp, act);
+      p.kernel_h == 3 ? plane<3, 2>(g, buf, wc, b, res, yp, act)
+                      : plane<5, 2>(g, buf, wc, b, res, yp, act);
     }
   }
 }
