@@ -279,8 +279,7 @@ TEST(Conv2d, ImageStemsUseTheDirectKernel) {
   s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
   Conv2d::Algorithm a;
   check_conv(s, {true, false, Activation::clip(0.0f, 6.0f), 2}, rng, &a);
-  EXPECT_EQ(
-      a, Conv2dDirect::supports(s) ? Conv2d::Algorithm::kDirect : Conv2d::Algorithm::kImplicitGemm);
+  EXPECT_EQ(a, Conv2dDirect::supports(s) ? Conv2d::Algorithm::kDirect : Conv2d::Algorithm::kPlane);
 }
 
 TEST(Conv2d, WinogradMatchesReference) {

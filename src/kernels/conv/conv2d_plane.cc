@@ -55,9 +55,8 @@ Conv2dPlane::Conv2dPlane(const Conv2dShape& s, const float* weights)
         last_row = std::max(last_row, row);
       }
   // The last column tile of the furthest row reads up to a whole tile past the columns.
-  const int64_t group_floats =
-      std::max(Cg * phases * plane, last_row + ceil_div(columns_, NR) * NR);
-  image_floats_ = (G - 1) * Cg * phases * plane + group_floats;
+  group_floats_ = std::max(Cg * phases * plane, last_row + ceil_div(columns_, NR) * NR);
+  reach_ = (s.KH - 1) * s.dilation_h / s.stride_h * wq_ + (s.KW - 1) * s.dilation_w / s.stride_w;
 
   // Each tile of NR flattened columns is stored as one segment per output row it crosses.
   for (int64_t p0 = 0; p0 < columns_; p0 += NR) {
@@ -73,19 +72,19 @@ Conv2dPlane::Conv2dPlane(const Conv2dShape& s, const float* weights)
   }
 }
 
-void Conv2dPlane::split_phases(const float* x, float* planes, int64_t c0, int64_t c1) const {
+void Conv2dPlane::split_phases(const float* x, float* planes, int64_t r0, int64_t r1) const {
   const Conv2dShape& s = s_;
-  const int64_t plane = hq_ * wq_;
-  for (int64_t c = c0; c < c1; ++c) {
+  const int64_t plane = hq_ * wq_, Cg = s.C / s.group;
+  for (int64_t c = 0; c < Cg; ++c) {
     const float* xc = x + c * s.H * s.W;
     for (int64_t a = 0; a < s.stride_h; ++a)
       for (int64_t b = 0; b < s.stride_w; ++b) {
-        float* out = planes + (c * s.stride_h * s.stride_w + a * s.stride_w + b) * plane;
+        float* out = planes + (c * s.stride_h * s.stride_w + a * s.stride_w + b) * plane + r0 * wq_;
         // Phase column j holds padded column j * stride_w + b: input columns [j0, j1) exist.
         const int64_t j0 =
             std::min(wq_, ceil_div(std::max<int64_t>(0, s.pad_left - b), s.stride_w));
         const int64_t j1 = std::max(j0, std::min(wq_, ceil_div(s.W + s.pad_left - b, s.stride_w)));
-        for (int64_t i = 0; i < hq_; ++i, out += wq_) {
+        for (int64_t i = r0; i < r1; ++i, out += wq_) {
           const int64_t r = i * s.stride_h + a - s.pad_top;
           if (r < 0 || r >= s.H) {
             std::memset(out, 0, static_cast<size_t>(wq_) * sizeof(float));
@@ -149,45 +148,48 @@ void Conv2dPlane::gemm_block(const float* planes, const float* bias, const float
   }
 }
 
+namespace {
+// Per-thread phase planes, grown on demand and kept.
+float* thread_planes(int64_t floats) {
+  thread_local std::vector<float> planes;
+  if (planes.size() < static_cast<size_t>(floats)) planes.resize(static_cast<size_t>(floats));
+  return planes.data();
+}
+}  // namespace
+
 void Conv2dPlane::run(const float* x, float* y, const float* bias, const float* residual,
                       const Activation& act, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G, K = static_cast<int64_t>(b_rows_.size());
-  const int64_t OHW = s.OH() * s.OW();
-  const int64_t group_planes = Cg * s.stride_h * s.stride_w * hq_ * wq_;
+  const int64_t OHW = s.OH() * s.OW(), NR = ks_->nr;
   const int threads = pool ? pool->num_threads() : 1;
-  thread_local std::vector<float> scratch;
-  if (scratch.size() < static_cast<size_t>(image_floats_))
-    scratch.resize(static_cast<size_t>(image_floats_));
-  float* planes = scratch.data();  // thread_local: resolve here, not on the workers
-  const int64_t written = G * group_planes;
-  std::fill(planes + written, planes + image_floats_, 0.0f);
-
   const int64_t per_group =
       std::min<int64_t>((threads + G - 1) / G, gemm::useful_tasks(Mg, columns_, K, threads));
   const gemm::TileGrid grid = gemm::split_tiles(*ks_, Mg, columns_, K, per_group, false, false);
+  // Each task splits the phase rows its columns read into its own thread's planes: one pass
+  // over the pool, and the GEMM reads what its own core just wrote. Tasks that share columns
+  // (a split of the output channels) each split them.
+  auto task = [&](const float* xn, float* yn, const float* rn, int64_t i) {
+    const int64_t g = i / grid.count(), tile = i % grid.count();
+    const int64_t m0 = (tile / grid.n_tiles) * grid.m_step;
+    const int64_t n0 = (tile % grid.n_tiles) * grid.n_step;
+    const int64_t n1 = std::min(columns_, n0 + grid.n_step);
+    const int64_t last = (ceil_div(n1, NR) * NR - 1 + reach_) / wq_;
+    float* planes = thread_planes(group_floats_);
+    split_phases(xn + g * Cg * s.H * s.W, planes, n0 / wq_, std::min(hq_, last + 1));
+    const int64_t out = g * Mg * OHW;
+    gemm_block(planes, bias ? bias + g * Mg : nullptr, rn ? rn + out : nullptr, act, yn + out, g,
+               m0, std::min(Mg, m0 + grid.m_step), n0, n1);
+  };
+  const int64_t total = G * grid.count();
   for (int64_t n = 0; n < s.N; ++n) {
     const float* xn = x + n * s.C * s.H * s.W;
-    auto split = [&](int64_t c0, int64_t c1, int) { split_phases(xn, planes, c0, c1); };
-    if (threads > 1) {
-      pool->parallel_range(s.C, 8, split);
-    } else {
-      split(0, s.C, 0);
-    }
-    auto task = [&](int64_t i, int) {
-      const int64_t g = i / grid.count(), tile = i % grid.count();
-      const int64_t out = (n * s.M + g * Mg) * OHW;
-      const int64_t m0 = (tile / grid.n_tiles) * grid.m_step;
-      const int64_t n0 = (tile % grid.n_tiles) * grid.n_step;
-      gemm_block(planes + g * group_planes, bias ? bias + g * Mg : nullptr,
-                 residual ? residual + out : nullptr, act, y + out, g, m0,
-                 std::min(Mg, m0 + grid.m_step), n0, std::min(columns_, n0 + grid.n_step));
-    };
-    const int64_t total = G * grid.count();
+    float* yn = y + n * s.M * OHW;
+    const float* rn = residual ? residual + n * s.M * OHW : nullptr;
     if (pool && total > 1) {
-      pool->parallel_for(total, task);
+      pool->parallel_for(total, [&](int64_t i, int) { task(xn, yn, rn, i); });
     } else {
-      for (int64_t i = 0; i < total; ++i) task(i, 0);
+      for (int64_t i = 0; i < total; ++i) task(xn, yn, rn, i);
     }
   }
 }

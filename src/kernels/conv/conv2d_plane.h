@@ -30,8 +30,8 @@ class Conv2dPlane {
            const Activation& act, ThreadPool* pool) const;
 
  private:
-  // Writes the padded phase planes of channels [c0, c1) of one image.
-  void split_phases(const float* x, float* planes, int64_t c0, int64_t c1) const;
+  // Writes phase rows [r0, r1) of every phase plane of one group's channels (x: its first).
+  void split_phases(const float* x, float* planes, int64_t r0, int64_t r1) const;
   // Output channels [m0, m1) x flattened columns [n0, n1) of one (image, group) GEMM.
   void gemm_block(const float* planes, const float* bias, const float* residual,
                   const Activation& act, float* y, int64_t g, int64_t m0, int64_t m1, int64_t n0,
@@ -41,7 +41,8 @@ class Conv2dPlane {
   const gemm::KernelSet* ks_;
   int64_t hq_ = 0, wq_ = 0;   // one phase plane: rows and row width
   int64_t columns_ = 0;       // OH * wq_: flattened output columns, stored or not
-  int64_t image_floats_ = 0;  // every phase plane of every channel, plus the tail tiles read
+  int64_t group_floats_ = 0;  // every phase plane of a group's channels, plus the tail tiles read
+  int64_t reach_ = 0;         // the furthest tap's offset within a phase plane
   std::vector<PackedMatrixA> weights_;          // per group: [M/group, C/group * KH * KW]
   std::vector<int64_t> b_rows_;                 // per k: offset of B's row in a group's planes
   std::vector<gemm::ColumnSegments> segments_;  // per column tile of nr columns
