@@ -49,39 +49,59 @@ Conv2dDirect::Conv2dDirect(const Conv2dShape& s, const float* weights)
           weights[m * taps + t];
 }
 
-void Conv2dDirect::run(const float* x, float* y, const float* bias, const float* residual,
-                       const Activation& act, ThreadPool* pool) const {
+void Conv2dDirect::copy_rows(const float* x, float* padded, int64_t r0, int64_t r1) const {
   const Conv2dShape& s = s_;
   const DirectConvLayout& l = layout_;
-  const int64_t OH = s.OH(), out_image = s.M * OH * s.OW();
-  const int64_t padded_rows = s.C * l.hp;
-  thread_local std::vector<float> padded;
-  padded.assign(static_cast<size_t>(padded_rows * l.phases * l.wq), 0.0f);
-  const int threads = pool ? pool->num_threads() : 1;
-  for (int64_t n = 0; n < s.N; ++n) {
-    const float* xn = x + n * s.C * s.H * s.W;
-    // Padding stays zero: only rows and columns inside the image are written.
-    for (int64_t r = 0; r < padded_rows; ++r) {
-      const int64_t c = r / l.hp, iy = r % l.hp - s.pad_top;
-      if (iy < 0 || iy >= s.H) continue;
-      const float* src = xn + (c * s.H + iy) * s.W;
-      float* dst = padded.data() + r * l.phases * l.wq;
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t r = r0; r < r1; ++r) {
+      float* dst = padded + (c * l.hp + r) * l.phases * l.wq;
+      const int64_t iy = r - s.pad_top;
+      if (iy < 0 || iy >= s.H) {
+        std::fill(dst, dst + l.phases * l.wq, 0.0f);
+        continue;
+      }
+      const float* src = x + (c * s.H + iy) * s.W;
       for (int64_t ph = 0; ph < l.phases; ++ph, dst += l.wq) {
         // Padded column j * phases + ph is image column j * phases + ph - pad_left.
         const int64_t first = ph - s.pad_left;
-        const int64_t j0 = first >= 0 ? 0 : (-first + l.phases - 1) / l.phases;
-        const int64_t j1 = std::min(l.wq, (s.W - first + l.phases - 1) / l.phases);
+        const int64_t j0 = std::min(l.wq, first >= 0 ? 0 : (-first + l.phases - 1) / l.phases);
+        const int64_t j1 = std::max(j0, std::min(l.wq, (s.W - first + l.phases - 1) / l.phases));
+        std::fill(dst, dst + j0, 0.0f);
         if (l.phases == 1) {
           std::copy(src + first + j0, src + first + j1, dst + j0);
         } else {
           for (int64_t j = j0; j < j1; ++j) dst[j] = src[first + 2 * j];
         }
+        std::fill(dst + j1, dst + l.wq, 0.0f);
       }
     }
+}
+
+namespace {
+// Per-thread padded image, grown on demand and kept.
+float* thread_padded(int64_t floats) {
+  thread_local std::vector<float> padded;
+  if (padded.size() < static_cast<size_t>(floats)) padded.resize(static_cast<size_t>(floats));
+  return padded.data();
+}
+}  // namespace
+
+void Conv2dDirect::run(const float* x, float* y, const float* bias, const float* residual,
+                       const Activation& act, ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const DirectConvLayout& l = layout_;
+  const int64_t OH = s.OH(), out_image = s.M * OH * s.OW();
+  const int64_t floats = s.C * l.hp * l.phases * l.wq;
+  const int threads = pool ? pool->num_threads() : 1;
+  for (int64_t n = 0; n < s.N; ++n) {
+    const float* xn = x + n * s.C * s.H * s.W;
     float* yn = y + n * out_image;
     const float* rn = residual ? residual + n * out_image : nullptr;
-    const float* image = padded.data();  // thread_local: resolve here, not on the workers
+    // Each task copies the padded rows its output rows read into its own thread's copy: the
+    // copy is split with the work, and the kernel reads what its own core wrote.
     auto rows = [&](int64_t b, int64_t e, int) {
+      float* image = thread_padded(floats);
+      copy_rows(xn, image, b * s.stride_h, std::min(l.hp, (e - 1) * s.stride_h + s.KH));
       rows_(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
     };
     // A few rows per task at 1-2 threads' scale: enough to balance, few enough to stay cheap.

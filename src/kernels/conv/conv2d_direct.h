@@ -47,6 +47,9 @@ class Conv2dDirect {
            const Activation& act, ThreadPool* pool) const;
 
  private:
+  // Writes padded rows [r0, r1) of every channel of one image (x) into `padded`.
+  void copy_rows(const float* x, float* padded, int64_t r0, int64_t r1) const;
+
   Conv2dShape s_;
   DirectConvLayout layout_;
   std::vector<float> packed_w_;  // [blocks][C][KH][KW][4], zero past M
