@@ -327,6 +327,22 @@ TEST(Conv2d, WinogradWideRows) {
   }
 }
 
+TEST(Conv2d, WinogradUnevenSliverBlocksPerThread) {
+  // One image whose tiles do not halve into whole slivers (7x10 and 14x14 tiles): each thread
+  // takes a block of whole slivers, the last one shorter.
+  std::mt19937 rng(80);
+  for (int64_t hw : {28, 56}) {
+    Conv2dShape s;
+    s.C = 6;
+    s.M = 9;
+    s.H = hw;
+    s.W = hw == 28 ? 40 : 56;
+    s.KH = s.KW = 3;
+    s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+    check_conv(s, {true, true, Activation::relu(), 2}, rng, nullptr, Conv2d::Algorithm::kWinograd);
+  }
+}
+
 TEST(Conv2d, WinogradSeveralBlocksStartingMidRow) {
   std::mt19937 rng(80);
   Conv2dShape s;  // 78 tiles in rows of 6, more than one ~4 MB block holds at this depth

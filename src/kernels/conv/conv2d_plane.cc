@@ -165,7 +165,8 @@ void Conv2dPlane::run(const float* x, float* y, const float* bias, const float* 
   const int threads = pool ? pool->num_threads() : 1;
   const int64_t per_group =
       std::min<int64_t>((threads + G - 1) / G, gemm::useful_tasks(Mg, columns_, K, threads));
-  const gemm::TileGrid grid = gemm::split_tiles(*ks_, Mg, columns_, K, per_group, false, false);
+  // Splitting the columns splits the rows each task copies; splitting the channels repeats them.
+  const gemm::TileGrid grid = gemm::split_tiles(*ks_, Mg, columns_, K, per_group, false, true);
   // Each task splits the phase rows its columns read into its own thread's planes: one pass
   // over the pool, and the GEMM reads what its own core just wrote. Tasks that share columns
   // (a split of the output channels) each split them.

@@ -80,13 +80,18 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   const int64_t per_thread_tiles = (tiles + threads - 1) / threads;
   const int64_t padded_whole = (tiles + NR - 1) / NR * NR,
                 padded_split = threads * ((per_thread_tiles + NR - 1) / NR * NR);
-  const bool per_thread =
-      threads == 1 || s.N * blocks >= threads || 8 * padded_split <= 9 * padded_whole;
-  if (per_thread && s.N * blocks < 4 * threads) {
+  const bool even = threads == 1 || s.N * blocks >= threads || 8 * padded_split <= 9 * padded_whole;
+  // Else, with a sliver of tiles or more per thread, blocks of whole slivers: uneven (56x56:
+  // 128 + 68 tiles), but still a better split than the three-way one, whose phases each pass
+  // the block between the cores' caches.
+  const bool slivers = !even && s.N == 1 && tiles >= threads * NR;
+  const bool per_thread = even || slivers;
+  if (even && s.N * blocks < 4 * threads) {
     const int64_t per_image = (threads + s.N - 1) / s.N;
     blocks = std::min(tiles, (blocks + per_image - 1) / per_image * per_image);
   }
-  const int64_t tb_max = (tiles + blocks - 1) / blocks;
+  const int64_t tb_max =
+      slivers ? (per_thread_tiles + NR - 1) / NR * NR : (tiles + blocks - 1) / blocks;
   blocks = (tiles + tb_max - 1) / tb_max;
   const int64_t npad_max = (tb_max + NR - 1) / NR * NR;
   // Slack at the end: the output transform's 8-wide passes read past the last tile.
