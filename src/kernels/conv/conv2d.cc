@@ -9,6 +9,7 @@
 #include "kernels/conv/conv2d_direct.h"
 #include "kernels/conv/conv2d_im2col.h"
 #include "kernels/conv/conv2d_plane.h"
+#include "kernels/conv/conv2d_training_kernels.h"
 #include "kernels/conv/conv2d_winograd.h"
 #include "kernels/eltwise/unary.h"
 #include "kernels/gemm/sgemm_driver.h"
@@ -208,6 +209,7 @@ void Conv2d::run_transposed(const float* x, float* y, const float* residual,
   float* t = scratch.data();
   float* cols = columns.data();
   const int threads = pool ? pool->num_threads() : 1;
+  const auto transpose = conv_training_kernels().active().transpose_to_channels_last;
   for (int64_t n = 0; n < s.N; ++n) {
     // t[P x M] = cols^T w^T, with cols^T packed once for all threads and w^T prepacked.
     const float* xn = x + n * s.C * s.H * s.W;
@@ -232,11 +234,17 @@ void Conv2d::run_transposed(const float* x, float* y, const float* residual,
     gemm::gemm_parallel(ks, p, pool);
     float* yn = y + n * M * P;
     const float* rn = residual ? residual + n * M * P : nullptr;
+    // y = t^T in 8x8 register blocks (a strided gather per element would cost about as much
+    // as the GEMM on a 7x7 plane), then bias, residual and activation along y's rows.
+    const int64_t P8 = P / 8 * 8;
     auto rows = [&](int64_t m0, int64_t m1, int) {
+      transpose(t + m0, M, P8, m1 - m0, yn + m0 * P, P);
       for (int64_t m = m0; m < m1; ++m) {
         float* row = yn + m * P;
+        for (int64_t p = P8; p < P; ++p) row[p] = t[p * M + m];
         const float b = bias_.empty() ? 0.0f : bias_[static_cast<size_t>(m)];
-        for (int64_t p = 0; p < P; ++p) row[p] = t[p * M + m] + b;
+        if (b != 0.0f)
+          for (int64_t p = 0; p < P; ++p) row[p] += b;
         if (rn)
           for (int64_t p = 0; p < P; ++p) row[p] += rn[m * P + p];
         kernels::apply_activation(act_, row, P);
