@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/thread_scratch.h"
 
 namespace sinter {
 
@@ -77,15 +78,6 @@ void Conv2dDirect::copy_rows(const float* x, float* padded, int64_t r0, int64_t 
     }
 }
 
-namespace {
-// Per-thread padded image, grown on demand and kept.
-float* thread_padded(int64_t floats) {
-  thread_local std::vector<float> padded;
-  if (padded.size() < static_cast<size_t>(floats)) padded.resize(static_cast<size_t>(floats));
-  return padded.data();
-}
-}  // namespace
-
 void Conv2dDirect::run(const float* x, float* y, const float* bias, const float* residual,
                        const Activation& act, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
@@ -100,7 +92,7 @@ void Conv2dDirect::run(const float* x, float* y, const float* bias, const float*
     // Each task copies the padded rows its output rows read into its own thread's copy: the
     // copy is split with the work, and the kernel reads what its own core wrote.
     auto rows = [&](int64_t b, int64_t e, int) {
-      float* image = thread_padded(floats);
+      float* image = kernels::thread_scratch<Conv2dDirect>(floats);
       copy_rows(xn, image, b * s.stride_h, std::min(l.hp, (e - 1) * s.stride_h + s.KH));
       rows_(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
     };

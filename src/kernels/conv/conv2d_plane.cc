@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/gemm/sgemm_driver.h"
+#include "kernels/thread_scratch.h"
 
 namespace sinter {
 namespace {
@@ -148,15 +149,6 @@ void Conv2dPlane::gemm_block(const float* planes, const float* bias, const float
   }
 }
 
-namespace {
-// Per-thread phase planes, grown on demand and kept.
-float* thread_planes(int64_t floats) {
-  thread_local std::vector<float> planes;
-  if (planes.size() < static_cast<size_t>(floats)) planes.resize(static_cast<size_t>(floats));
-  return planes.data();
-}
-}  // namespace
-
 void Conv2dPlane::run(const float* x, float* y, const float* bias, const float* residual,
                       const Activation& act, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
@@ -176,7 +168,7 @@ void Conv2dPlane::run(const float* x, float* y, const float* bias, const float* 
     const int64_t n0 = (tile % grid.n_tiles) * grid.n_step;
     const int64_t n1 = std::min(columns_, n0 + grid.n_step);
     const int64_t last = (ceil_div(n1, NR) * NR - 1 + reach_) / wq_;
-    float* planes = thread_planes(group_floats_);
+    float* planes = kernels::thread_scratch<Conv2dPlane>(group_floats_);
     split_phases(xn + g * Cg * s.H * s.W, planes, n0 / wq_, std::min(hq_, last + 1));
     const int64_t out = g * Mg * OHW;
     gemm_block(planes, bias ? bias + g * Mg : nullptr, rn ? rn + out : nullptr, act, yn + out, g,
