@@ -1,5 +1,5 @@
-// The Winograd transforms compiled for AVX-512 (the AVX2 intrinsics, with the compiler free to
-// widen the element-wise passes).
+// The Winograd transforms compiled for AVX-512: the element-wise passes across rows in 16 lanes,
+// the row passes in the AVX2 8-tile transposes.
 #include "kernels/conv/conv2d_winograd_transform.h"
 
 namespace sinter::detail {

@@ -2,8 +2,9 @@
 // Winograd F(4x4, 3x3) input and output transforms, written once and compiled once per ISA tier
 // (conv2d_winograd_<tier>.cc; everything here has internal linkage so the builds never mix). Each
 // transform is split into a 1-D pass along image rows (strided, per tile) and a 1-D pass across
-// rows that is element-wise over the tiles of a tile row, so the compiler vectorizes the bulk of
-// it.
+// rows that is element-wise over the tiles of a tile row. The row passes are 8 tiles wide (AVX2
+// transposes, at the AVX-512 tier too); the element-wise passes run 16 lanes at AVX-512, 8 at
+// AVX2 and scalar otherwise.
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -94,6 +95,24 @@ inline void bt6(const float* const* in, float* const* out, int64_t n) {
   const float *d0 = in[0], *d1 = in[1], *d2 = in[2], *d3 = in[3], *d4 = in[4], *d5 = in[5];
   float *r0 = out[0], *r1 = out[1], *r2 = out[2], *r3 = out[3], *r4 = out[4], *r5 = out[5];
   int64_t l = 0;
+#ifdef __AVX512F__
+  // 16 lanes while they stay inside the row stride (n rounded up to 8); the 8-lane loop ends it.
+  {
+    const int64_t stride = (n + 7) / 8 * 8;
+    const __m512 c2 = _mm512_set1_ps(2.0f), c4 = _mm512_set1_ps(4.0f), c5 = _mm512_set1_ps(5.0f);
+    for (; l + 16 <= stride; l += 16) {
+      const __m512 v0 = _mm512_loadu_ps(d0 + l), v1 = _mm512_loadu_ps(d1 + l);
+      const __m512 v2 = _mm512_loadu_ps(d2 + l), v3 = _mm512_loadu_ps(d3 + l);
+      const __m512 v4 = _mm512_loadu_ps(d4 + l), v5 = _mm512_loadu_ps(d5 + l);
+      _mm512_storeu_ps(r0 + l, _mm512_add_ps(_mm512_fnmadd_ps(c5, v2, _mm512_mul_ps(c4, v0)), v4));
+      _mm512_storeu_ps(r1 + l, _mm512_add_ps(_mm512_fnmadd_ps(c4, _mm512_add_ps(v1, v2), v3), v4));
+      _mm512_storeu_ps(r2 + l, _mm512_fmadd_ps(c4, _mm512_sub_ps(v1, v2), _mm512_sub_ps(v4, v3)));
+      _mm512_storeu_ps(r3 + l, _mm512_fmadd_ps(c2, _mm512_sub_ps(v3, v1), _mm512_sub_ps(v4, v2)));
+      _mm512_storeu_ps(r4 + l, _mm512_fmadd_ps(c2, _mm512_sub_ps(v1, v3), _mm512_sub_ps(v4, v2)));
+      _mm512_storeu_ps(r5 + l, _mm512_add_ps(_mm512_fnmadd_ps(c5, v3, _mm512_mul_ps(c4, v1)), v5));
+    }
+  }
+#endif
 #ifdef __AVX2__
   // n is padded to 8 by the callers' row strides.
   const __m256 c2 = _mm256_set1_ps(2.0f), c4 = _mm256_set1_ps(4.0f), c5 = _mm256_set1_ps(5.0f);
@@ -124,6 +143,20 @@ inline void at6(const float* const* in, float* const* out, int64_t n) {
   const float *m0 = in[0], *m1 = in[1], *m2 = in[2], *m3 = in[3], *m4 = in[4], *m5 = in[5];
   float *r0 = out[0], *r1 = out[1], *r2 = out[2], *r3 = out[3];
   int64_t l = 0;
+#ifdef __AVX512F__
+  // 16 lanes while they stay inside the row stride (n rounded up to 8); the 8-lane loop ends it.
+  for (const int64_t stride = (n + 7) / 8 * 8; l + 16 <= stride; l += 16) {
+    const __m512 v1 = _mm512_loadu_ps(m1 + l), v2 = _mm512_loadu_ps(m2 + l);
+    const __m512 v3 = _mm512_loadu_ps(m3 + l), v4 = _mm512_loadu_ps(m4 + l);
+    const __m512 a = _mm512_add_ps(v1, v2), b = _mm512_sub_ps(v1, v2);
+    const __m512 c = _mm512_add_ps(v3, v4), e = _mm512_sub_ps(v3, v4);
+    _mm512_storeu_ps(r0 + l, _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(m0 + l), a), c));
+    _mm512_storeu_ps(r1 + l, _mm512_fmadd_ps(_mm512_set1_ps(2.0f), e, b));
+    _mm512_storeu_ps(r2 + l, _mm512_fmadd_ps(_mm512_set1_ps(4.0f), c, a));
+    _mm512_storeu_ps(r3 + l, _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), e, b),
+                                           _mm512_loadu_ps(m5 + l)));
+  }
+#endif
 #ifdef __AVX2__
   // n is padded to 8 by the callers' row strides (the extra lanes are dropped later).
   for (; l < n; l += 8) {
