@@ -114,16 +114,23 @@ bool depthwise_conv2d_avx2_supports(const DepthwiseConv2dParams& p) {
 void depthwise_conv2d_avx2(const DepthwiseConv2dParams& p, const float* x, const float* w,
                            const float* bias, const float* residual, float* y, int64_t plane_begin,
                            int64_t plane_end) {
-  thread_local Scratch scratch;
+  // Two scratch planes: the next plane is copied into one while the other's is convolved, so
+  // that the taps' unaligned loads never wait on the copy's just-issued stores.
+  thread_local Scratch scratch[2];
   const Geometry g = geometry(p);
-  float* buf = prepare(scratch, p, g);
+  float* bufs[2] = {prepare(scratch[0], p, g), prepare(scratch[1], p, g)};
   const VecActivation act(p.activation);
   const int64_t kk = p.kernel_h * p.kernel_w, out_size = g.oh * g.ow;
-  for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
-    const int64_t c = plane_i % p.channels;
+  auto copy_in = [&](int64_t plane_i, float* buf) {
     const float* xp = x + plane_i * p.in_h * p.in_w;
     for (int64_t iy = 0; iy < p.in_h; ++iy)
       copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left);
+  };
+  if (plane_begin < plane_end) copy_in(plane_begin, bufs[0]);
+  for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
+    const int64_t c = plane_i % p.channels;
+    const float* buf = bufs[(plane_i - plane_begin) % 2];
+    if (plane_i + 1 < plane_end) copy_in(plane_i + 1, bufs[(plane_i + 1 - plane_begin) % 2]);
     const float* wc = w + c * kk;
     const float b = bias ? bias[c] : 0.0f;
     const float* res = residual ? residual + plane_i * out_size : nullptr;
