@@ -242,9 +242,8 @@ void Conv2d::run_transposed(const float* x, float* y, const float* residual,
       for (int64_t m = m0; m < m1; ++m) {
         float* row = yn + m * P;
         for (int64_t p = P8; p < P; ++p) row[p] = t[p * M + m];
-        const float b = bias_.empty() ? 0.0f : bias_[static_cast<size_t>(m)];
-        if (b != 0.0f)
-          for (int64_t p = 0; p < P; ++p) row[p] += b;
+        if (!bias_.empty())
+          for (int64_t p = 0; p < P; ++p) row[p] += bias_[static_cast<size_t>(m)];
         if (rn)
           for (int64_t p = 0; p < P; ++p) row[p] += rn[m * P + p];
         kernels::apply_activation(act_, row, P);

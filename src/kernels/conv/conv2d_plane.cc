@@ -25,10 +25,6 @@ bool Conv2dPlane::supports(const Conv2dShape& s) {
   return s.padded_copy_is_small() && (nr - 1) / phase_width(s) + 2 <= gemm::kMaxColumnSegments;
 }
 
-double Conv2dPlane::useful_share(const Conv2dShape& s) {
-  return static_cast<double>(s.OW()) / static_cast<double>(phase_width(s));
-}
-
 Conv2dPlane::Conv2dPlane(const Conv2dShape& s, const float* weights)
     : s_(s), ks_(&gemm::active_kernel_set()) {  // the set PackedMatrixA packs for
   if (!supports(s)) throw UnsupportedError("conv2d: the plane algorithm cannot run this shape");

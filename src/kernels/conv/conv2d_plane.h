@@ -22,8 +22,6 @@ class Conv2dPlane {
   // Any window, stride, dilation and grouping whose padded plane stays near the input's size
   // and whose rows are wide enough that a tile crosses at most kMaxColumnSegments of them.
   static bool supports(const Conv2dShape& s);
-  // The share of computed columns that are stored (OW / Wq).
-  static double useful_share(const Conv2dShape& s);
 
   Conv2dPlane(const Conv2dShape& s, const float* weights);
   void run(const float* x, float* y, const float* bias, const float* residual,
