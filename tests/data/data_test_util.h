@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the data tests: a per-test temporary directory and IDX/gzip file writers.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -22,8 +23,8 @@ class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("sinter_data_test_") + info->test_suite_name() + "_" + info->name());
+    dir_ = fs::temp_directory_path() / (std::string("sinter_data_test_") + info->test_suite_name() +
+                                        "_" + info->name() + "_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
