@@ -55,33 +55,69 @@ void copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* b
     avx512::copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left, vfill);
 }
 
-// Max pooling with a K x K window straight from the input plane, no copy: a max down the
-// window's rows of each output row (the rows inside the input) into cm, whose g.wp floats hold
-// the padded row with -inf outside the input, then a K-tap max along it. Returns false, having
+// The max down input rows [r0, r1) of the 16 columns starting at input column `col` (which may
+// lie left of the row or run past its end: those lanes hold -inf). ORs NaN lanes into `nan`.
+inline __m512 column_max(const float* xp, int64_t in_w, int64_t r0, int64_t r1, int64_t col,
+                         __mmask16& nan) {
+  const __m512 lowest = _mm512_set1_ps(-INFINITY);
+  const int64_t lo = std::max<int64_t>(-col, 0), hi = std::min<int64_t>(in_w - col, 16);
+  if (hi <= lo) return lowest;
+  const __mmask16 lanes = static_cast<__mmask16>(tail_mask(hi) & ~tail_mask(lo));
+  __m512 v = lowest;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* row = xp + r * in_w;
+    // Left of the row (padding), the row's first floats go to the lanes from lo on.
+    const __m512 x = lo > 0 ? _mm512_mask_expandloadu_ps(lowest, lanes, row)
+                            : _mm512_mask_loadu_ps(lowest, lanes, row + col);
+    nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    v = _mm512_max_ps(v, x);
+  }
+  return v;
+}
+
+// Max pooling with a K x K window straight from the input plane, no copy and nothing stored
+// between its two passes (a store read back at another offset stalls store forwarding): the
+// column maxes of each output row stay in registers and the K-tap max along the row takes them
+// apart with lane shifts (stride 1) or even/odd permutes (stride 2). Returns false, having
 // written garbage, when the plane holds a NaN (max_ps drops it): the caller redoes that plane.
 template <int K, int S>
-bool max_plane_separable(const Pool2dParams& p, const Geometry& g, const float* xp, float* cm,
-                         float* y) {
-  const __m512 lowest = _mm512_set1_ps(-INFINITY);
-  float* interior = cm + p.pad_left;
+bool max_plane_separable(const Pool2dParams& p, const Geometry& g, const float* xp, float* y) {
+  static_assert((K == 2 || K == 3) && (S == 1 || S == 2));
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const int64_t size = g.oh * g.ow;
   __mmask16 nan = 0;
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     const int64_t top = oy * S - p.pad_top;
     const int64_t r0 = std::max<int64_t>(top, 0), r1 = std::min<int64_t>(top + K, p.in_h);
-    for (int64_t j = 0; j < p.in_w; j += 16) {
-      const __mmask16 lanes = tail_mask(p.in_w - j);
-      __m512 v = lowest;
-      for (int64_t r = r0; r < r1; ++r) {
-        const __m512 x = _mm512_mask_loadu_ps(lowest, lanes, xp + r * p.in_w + j);
-        nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-        v = _mm512_max_ps(v, x);
-      }
-      _mm512_storeu_ps(interior + j, v);  // lanes past the row hold -inf, as cm does there
-    }
+    auto columns = [&](int64_t padded_col) {
+      return column_max(xp, p.in_w, r0, r1, padded_col - p.pad_left, nan);
+    };
+    // Output vector i reads padded columns from 16 * S * i on; `next` is the vector there.
+    __m512 next = columns(0);
     for (int64_t ox = 0; ox < g.ow; ox += 16) {
-      __m512 acc = tap<S>(cm + ox * S);
-      for (int kx = 1; kx < K; ++kx) acc = _mm512_max_ps(acc, tap<S>(cm + ox * S + kx));
-      avx512::store_in_plane(y, oy * g.ow + ox, g.oh * g.ow, acc);
+      __m512 acc;
+      if constexpr (S == 1) {
+        const __m512 cur = next;
+        next = columns(ox + 16);
+        acc = _mm512_max_ps(cur, _mm512_castsi512_ps(_mm512_alignr_epi32(
+                                     _mm512_castps_si512(next), _mm512_castps_si512(cur), 1)));
+        if constexpr (K == 3)
+          acc = _mm512_max_ps(acc, _mm512_castsi512_ps(_mm512_alignr_epi32(
+                                       _mm512_castps_si512(next), _mm512_castps_si512(cur), 2)));
+      } else {
+        const __m512 w0 = next, w1 = columns(2 * ox + 16);
+        const __m512 e = _mm512_permutex2var_ps(w0, even, w1);
+        acc = _mm512_max_ps(e, _mm512_permutex2var_ps(w0, odd, w1));
+        if constexpr (K == 3) {
+          next = columns(2 * ox + 32);
+          acc = _mm512_max_ps(acc, _mm512_castsi512_ps(_mm512_alignr_epi32(
+                                       _mm512_castps_si512(next), _mm512_castps_si512(e), 1)));
+        } else if (ox + 16 < g.ow) {
+          next = columns(2 * ox + 32);
+        }
+      }
+      avx512::store_in_plane(y, oy * g.ow + ox, size, acc);
     }
   }
   return nan == 0;
@@ -151,19 +187,16 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
   }
   const int64_t k = p.kernel_h == p.kernel_w ? p.kernel_h : 0;
   const bool s1 = p.stride_h == 1;
-  thread_local std::vector<float> col_max;
-  col_max.assign(static_cast<size_t>(g.wp + 16), -INFINITY);  // + a vector stored past the row
-  float* cm = col_max.data();
   const float* h = ch.data();
   const float* w = cw.data();
   for (int64_t c = b; c < e; ++c) {
     const float* xp = x + c * p.in_h * p.in_w;
     float* yp = y + c * g.oh * g.ow;
     if (Max && (k == 2 || k == 3)) {
-      const bool done = k == 2 ? (s1 ? max_plane_separable<2, 1>(p, g, xp, cm, yp)
-                                     : max_plane_separable<2, 2>(p, g, xp, cm, yp))
-                               : (s1 ? max_plane_separable<3, 1>(p, g, xp, cm, yp)
-                                     : max_plane_separable<3, 2>(p, g, xp, cm, yp));
+      const bool done = k == 2 ? (s1 ? max_plane_separable<2, 1>(p, g, xp, yp)
+                                     : max_plane_separable<2, 2>(p, g, xp, yp))
+                               : (s1 ? max_plane_separable<3, 1>(p, g, xp, yp)
+                                     : max_plane_separable<3, 2>(p, g, xp, yp));
       if (done) continue;
     }
     copy_in(p, g, xp, buf, Max ? -INFINITY : 0.0f);
