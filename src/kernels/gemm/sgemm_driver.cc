@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -29,9 +30,17 @@ bool reads_b_directly(const KernelSet& ks, const GemmProblem& p) {
   if (!p.b.data || p.b.trans || p.b.packer) return false;
   // Packing B costs about a cycle per element; each element then feeds 2*M flops. With few rows
   // (a 1x1 conv projecting to 16-64 channels) packing would cost a third of the compute or more.
-  // With rows a whole number of slivers long, each sliver is one aligned cache line and reading
-  // in place wins at any M; ragged rows split slivers across lines and packing pays again.
-  return p.M <= kDirectBMaxRows || p.b.ld % ks.nr == 0;
+  if (p.M <= kDirectBMaxRows) return true;
+  // With rows a whole number of slivers long each sliver row is whole cache lines, and reading
+  // in place wins as long as a sliver's kc rows stay in L2. Rows ld apart map to the L2 sets
+  // ld / 16 apart: a power-of-two ld puts them in a few sets, which they evict (ld = 1024 runs
+  // at two thirds of the speed of a packed B). Sets and usable ways of a 1 MiB 16-way L2.
+  if (p.b.ld % ks.nr != 0) return false;
+  constexpr int64_t kL2Sets = 1024, kUsableWays = 8;
+  const int64_t stride_lines = p.b.ld / 16;
+  const int64_t sets = kL2Sets / std::gcd(stride_lines, kL2Sets);
+  const int64_t sliver_lines = k_block(ks, p.K) * ((ks.nr + 15) / 16);
+  return sliver_lines <= sets * kUsableWays;
 }
 
 void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1, int64_t n0,
