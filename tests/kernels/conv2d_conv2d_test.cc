@@ -255,7 +255,7 @@ TEST(Conv2d, DirectSmallChannelMatchesReference) {
     s.pad_bottom = rng() % 4;
     s.pad_right = rng() % 4;
     s.H = s.KH + rng() % 20;
-    s.W = s.KW + rng() % 60;  // rows of 1..7 vectors and ragged tails
+    s.W = s.KW + rng() % 130;  // rows of 1..9 vectors (16 wide) and ragged tails
     if (s.OH() <= 0 || s.OW() <= 0 || !Conv2dDirect::supports(s)) continue;
     Options o;
     o.bias = rng() % 2;

@@ -1,6 +1,9 @@
-// The direct small-channel convolution's row kernel at AVX-512: 4 output channels x NV vectors of
-// 16 output columns held in registers while every tap streams past (the AVX2 kernel's blocking
-// at twice the width).
+// The direct small-channel convolution's row kernel at AVX-512: 8 output channels (two of the
+// packing's blocks of 4) x up to 3 vectors of 16 output columns held in registers while every
+// tap streams past.
+// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
+// -Wmaybe-uninitialized then reports wherever they are inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
@@ -13,28 +16,33 @@ namespace {
 
 constexpr int kBlock = 4, kLanes = 16;
 
-template <int NV>
+// NB blocks of 4 output channels x NV vectors of 16 output columns, all in registers while every
+// tap streams past: acc[m][v] = sum over taps of w[tap][m] * in[tap][16v .. 16v+15].
+template <int NB, int NV>
 void columns(const Conv2dShape& s, const DirectConvLayout& l, const float* base, const float* w,
              int64_t m0, int64_t ox, const float* bias, const float* residual,
              const kernels::avx512::VecActivation& act, float* y_row, int64_t plane) {
-  // acc[m][v] = sum over taps of w[tap][m] * in[tap][16v .. 16v+15]: all in registers.
-  __m512 acc[kBlock][NV];
-  for (int m = 0; m < kBlock; ++m)
+  constexpr int MB = NB * kBlock;
+  __m512 acc[MB][NV];
+  for (int m = 0; m < MB; ++m)
     for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_setzero_ps();
   const int64_t taps = static_cast<int64_t>(l.tap_offset.size());
   const int64_t* tap_offset = l.tap_offset.data();
+  // Block b's weights for tap t sit at w + b * taps * 4 + t * 4 (the packing of conv2d_direct.cc).
+  const float* w1 = w + taps * kBlock;
   base += ox;
   for (int64_t t = 0; t < taps; ++t) {
     const float* src = base + tap_offset[t];
     __m512 in[NV];
     for (int v = 0; v < NV; ++v) in[v] = _mm512_loadu_ps(src + kLanes * v);
-    for (int m = 0; m < kBlock; ++m) {
-      const __m512 wm = _mm512_set1_ps(w[t * kBlock + m]);
+    for (int m = 0; m < MB; ++m) {
+      const __m512 wm =
+          _mm512_set1_ps(m < kBlock ? w[t * kBlock + m] : w1[t * kBlock + m - kBlock]);
       for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_fmadd_ps(wm, in[v], acc[m][v]);
     }
   }
   const int64_t OW = s.OW();
-  for (int m = 0; m < kBlock && m0 + m < s.M; ++m) {
+  for (int m = 0; m < MB && m0 + m < s.M; ++m) {
     const __m512 b = _mm512_set1_ps(bias ? bias[m0 + m] : 0.0f);
     float* dst = y_row + (m0 + m) * plane + ox;
     const float* res = residual ? residual + (dst - y_row) : nullptr;
@@ -45,6 +53,27 @@ void columns(const Conv2dShape& s, const DirectConvLayout& l, const float* base,
       if (res) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(lanes, res + kLanes * v));
       _mm512_mask_storeu_ps(dst + kLanes * v, lanes, act(r));
     }
+  }
+}
+
+// One row of NB channel blocks: up to 24 accumulators a pass, never a lone vector when a pair
+// fits (its accumulators could not cover the FMA latency).
+template <int NB>
+void row_blocks(const Conv2dShape& s, const DirectConvLayout& l, const float* base, const float* w,
+                int64_t m0, const float* bias, const float* residual,
+                const kernels::avx512::VecActivation& act, float* y_row, int64_t plane,
+                int64_t vectors) {
+  constexpr int64_t kMaxVectors = NB == 2 ? 3 : 4;
+  for (int64_t v = 0; v < vectors;) {
+    const int64_t left = vectors - v;
+    const int64_t nv = left == kMaxVectors + 1 ? kMaxVectors - 1 : std::min(left, kMaxVectors);
+    const int64_t ox = kLanes * v;
+    if (nv == 4)
+      columns<NB, NB == 2 ? 3 : 4>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
+    if (nv == 3) columns<NB, 3>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
+    if (nv == 2) columns<NB, 2>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
+    if (nv == 1) columns<NB, 1>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
+    v += nv;
   }
 }
 
@@ -59,21 +88,15 @@ void rows(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
     const float* base = padded + oy * l.row_step;
     float* y_row = y + oy * OW;
     const float* r_row = residual ? residual + oy * OW : nullptr;
-    for (int64_t b = 0; b < l.blocks; ++b) {
-      const float* w = packed_w + b * taps * kBlock;
-      const int64_t m0 = b * kBlock;
-      // Up to 4 vectors per pass (16 accumulators), never leaving a lone vector: its 4
-      // accumulators could not cover the FMA latency.
-      for (int64_t v = 0; v < vectors;) {
-        const int64_t left = vectors - v, nv = left == 5 ? 3 : std::min<int64_t>(left, 4);
-        const int64_t ox = kLanes * v;
-        if (nv == 4) columns<4>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
-        if (nv == 3) columns<3>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
-        if (nv == 2) columns<2>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
-        if (nv == 1) columns<1>(s, l, base, w, m0, ox, bias, r_row, vact, y_row, plane);
-        v += nv;
-      }
-    }
+    // Blocks in pairs: 8 channels x 3 vectors do 24 FMAs per 11 loads, and the store of each
+    // accumulator is spread over more taps than with one block.
+    int64_t b = 0;
+    for (; b + 2 <= l.blocks; b += 2)
+      row_blocks<2>(s, l, base, packed_w + b * taps * kBlock, b * kBlock, bias, r_row, vact, y_row,
+                    plane, vectors);
+    if (b < l.blocks)
+      row_blocks<1>(s, l, base, packed_w + b * taps * kBlock, b * kBlock, bias, r_row, vact, y_row,
+                    plane, vectors);
   }
 }
 

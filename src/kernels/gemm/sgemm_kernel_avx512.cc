@@ -96,7 +96,11 @@ void micro_avx512(const TileArgs& t) {
     }
   }
   for (; k > 0; --k) {
-    if constexpr (PLANE) b = t.b + *rows++;
+    if constexpr (PLANE) {
+      b = t.b + *rows++;
+      _mm_prefetch(reinterpret_cast<const char*>(b + kNR), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + kNR + 16), _MM_HINT_T0);
+    }
     const __m512 b0 = _mm512_loadu_ps(b), b1 = HALF ? b0 : _mm512_loadu_ps(b + 16);
     SINTER_ROW(0)
     SINTER_ROW(1)
