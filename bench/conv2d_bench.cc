@@ -113,6 +113,8 @@ BENCHMARK(BM_Conv2d)
     ->Args({320, 1280, 7, 1, 1, 1, 5})
     ->Args({64, 256, 13, 3, 1, 1, 1})  // squeezenet1_1 fire 12 expand3x3, other algorithms
     ->Args({64, 256, 13, 3, 1, 1, 5})
+    ->Args({512, 1000, 13, 1, 1, 1, 4})  // squeezenet1_1 classifier
+    ->Args({512, 1000, 13, 1, 1, 1, 5})
     ->Args({960, 160, 7, 1, 1, 1, 4})
     ->Args({960, 160, 7, 1, 1, 1, 5})
     ->Args({576, 96, 14, 1, 1, 1, 4})

@@ -133,6 +133,10 @@ void Conv2dPlane::gemm_block(const float* planes, const float* bias, const float
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t row = ic + ir;
             t.a = ap + (ir / MR) * t.kc * MR;
+            // The weights are cold on the first column's tiles: fetch the next sliver meanwhile.
+            const bool fetch = jr == 0 && ir + MR < mc;
+            t.prefetch = t.a + t.kc * MR;
+            t.prefetch_lines = fetch ? t.kc * MR / 16 : 0;
             t.mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
             t.c = y + row * OHW;
             t.bias_row = bias ? bias + row : nullptr;

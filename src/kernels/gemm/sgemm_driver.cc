@@ -111,9 +111,22 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
             t.ldb = NR;
           }
           t.bias_col = epi.bias_per_col ? epi.bias_per_col + col : nullptr;
+          const int64_t a_slivers = (mc + MR - 1) / MR;
           for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int64_t row = ic + ir;
-            t.a = ap + (ir / MR) * kc * MR;
+            const int64_t row = ic + ir, sliver = ir / MR;
+            t.a = ap + sliver * kc * MR;
+            // Prepacked operands are weights, cold on their first tile: fetch the next A sliver
+            // during the first column's tiles, or a share of the next B sliver during each.
+            t.prefetch_lines = 0;
+            if (!pack_a && jr == 0 && ir + MR < mc) {
+              t.prefetch = t.a + kc * MR;
+              t.prefetch_lines = kc * MR / 16;
+            } else if (!pack_b && jr + NR < nc) {
+              const int64_t lines = kc * NR / 16;
+              const int64_t first = lines * sliver / a_slivers;
+              t.prefetch = bp + (jr / NR + 1) * kc * NR + first * 16;
+              t.prefetch_lines = lines * (sliver + 1) / a_slivers - first;
+            }
             t.mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
             t.c = p.c + row * p.ldc + col;
             t.bias_row = epi.bias_per_row ? epi.bias_per_row + row : nullptr;

@@ -47,6 +47,10 @@ struct TileArgs {
   // residual and the old C are addressed through the segments instead of as a plain tile.
   const int64_t* b_rows;
   const ColumnSegments* segments;
+  // Cache lines of a later tile's constant operand to fetch while this one computes, one per
+  // k step from the first (weights come from L3 or memory the first time a tile reads them).
+  const float* prefetch;
+  int64_t prefetch_lines;
 };
 
 // Scalar store of an accumulated tile (acc[i * ld_acc + j]): the definition the vector stores

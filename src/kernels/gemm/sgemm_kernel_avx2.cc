@@ -107,7 +107,13 @@ void micro_avx2(const TileArgs& t) {
       b += 2 * ldb;
     }
   }
+  const char* prefetch = reinterpret_cast<const char*>(t.prefetch);
+  const int64_t prefetch_end = t.kc - std::min(t.kc, t.prefetch_lines);
   for (; k > 0; --k) {
+    if (k > prefetch_end) {
+      _mm_prefetch(prefetch, _MM_HINT_T0);
+      prefetch += 64;
+    }
     if constexpr (PLANE) b = t.b + *rows++;
     const __m256 b0 = _mm256_loadu_ps(b), b1 = HALF ? b0 : _mm256_loadu_ps(b + 8);
     SINTER_ROW(0)

@@ -2,6 +2,9 @@
 // eight broadcasts of A per k step), with bias, residual and activation applied in registers.
 // Eight rows keep the usual channel counts (multiples of 8) free of padded rows; sixteen
 // accumulators cover the FMA latency of two 512-bit pipes.
+// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
+// -Wmaybe-uninitialized then reports wherever they are inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include "kernels/gemm/sgemm_kernel.h"
@@ -95,7 +98,13 @@ void micro_avx512(const TileArgs& t) {
       b += 2 * ldb;
     }
   }
+  const char* prefetch = reinterpret_cast<const char*>(t.prefetch);
+  const int64_t prefetch_end = t.kc - std::min(t.kc, t.prefetch_lines);
   for (; k > 0; --k) {
+    if (k > prefetch_end) {
+      _mm_prefetch(prefetch, _MM_HINT_T0);
+      prefetch += 64;
+    }
     if constexpr (PLANE) {
       b = t.b + *rows++;
       _mm_prefetch(reinterpret_cast<const char*>(b + kNR), _MM_HINT_T0);
