@@ -2,8 +2,9 @@
 // Direct convolution for layers with few input channels (the RGB stem of every image network).
 // With C*KH*KW of 27-150 an implicit GEMM spends as much on packing B as on multiplying; here
 // the image is copied once into a zero-padded, stride-phase-split layout, after which every tap
-// of 8 consecutive outputs is one contiguous vector load, and a register block of 4 output
-// channels x 24 output columns does 12 FMAs per 7 loads.
+// of consecutive outputs is one contiguous vector load, and a register block of output channels
+// x output columns (per tier: conv2d_direct_avx2.cc, conv2d_direct_avx512.cc) does several FMAs
+// per load.
 #include <cstdint>
 #include <vector>
 
