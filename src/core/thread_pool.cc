@@ -21,7 +21,7 @@ inline void cpu_relax() {
 }
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads) : shares_(static_cast<size_t>(std::max(threads, 1))) {
   if (threads < 1) throw InputError(cat("thread count must be at least 1, got ", threads));
   for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
 }
@@ -34,10 +34,15 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::work(int thread) {
-  for (;;) {
-    int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
-    if (i >= job_size_) break;
-    (*job_)(i, thread);
+  const int threads = num_threads();
+  for (int k = 0; k < threads; ++k) {  // its own share first, then what is left of the others'
+    Share& share = shares_[static_cast<size_t>((thread + k) % threads)];
+    for (;;) {
+      const int64_t i = share.next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= share.end) break;
+      (*job_)(i, thread);
+      remaining_.fetch_sub(1, std::memory_order_release);
+    }
   }
 }
 
@@ -55,8 +60,13 @@ void ThreadPool::worker_loop(int thread) {
     }
     seen = g;
     if (stop_.load()) return;
-    work(thread);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    // Enter, then look whether the job is still open: the caller closes it before it waits for
+    // the workers inside (the same two steps in the other order), so a worker that woke too
+    // late leaves without touching the job, and the caller never waits for one that has not
+    // started. Both pairs are sequentially consistent: each side's store must precede its load.
+    active_.fetch_add(1);
+    if (open_.load() == g) work(thread);
+    active_.fetch_sub(1, std::memory_order_release);
   }
 }
 
@@ -79,20 +89,33 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int)>
   };
   in_parallel_ = true;
   job_ = &guarded;
-  job_size_ = n;
-  next_.store(0, std::memory_order_relaxed);
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  const int threads = num_threads();
+  for (int t = 0; t < threads; ++t) {
+    Share& share = shares_[static_cast<size_t>(t)];
+    share.next.store(n * t / threads, std::memory_order_relaxed);
+    share.end = n * (t + 1) / threads;
+  }
+  remaining_.store(n, std::memory_order_relaxed);
+  uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
+  if (g == 0) g = 1;  // 0 means no job is open
+  open_.store(g, std::memory_order_relaxed);
+  generation_.store(g, std::memory_order_release);
   generation_.notify_all();
   work(0);
-  // A worker the OS has not scheduled yet keeps the job open; after a short spin, give it this
-  // core rather than burn the time slice it needs (matters whenever cores are shared).
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
-    if (spins < kCallerSpinIterations)
-      cpu_relax();
-    else
-      std::this_thread::yield();
-  }
+  // Items a worker claimed may still be running. A worker the OS has not scheduled has claimed
+  // none: its share was done here, and it is not waited for (a descheduled vCPU would otherwise
+  // stall every layer). After a short spin, yield this core in case it runs the other thread.
+  auto wait_for = [](auto done) {
+    for (int spins = 0; !done(); ++spins) {
+      if (spins < kCallerSpinIterations)
+        cpu_relax();
+      else
+        std::this_thread::yield();
+    }
+  };
+  wait_for([&] { return remaining_.load(std::memory_order_acquire) == 0; });
+  open_.store(0);
+  wait_for([&] { return active_.load() == 0; });
   in_parallel_ = false;
   if (error) std::rethrow_exception(error);
 }

@@ -8,9 +8,13 @@
 namespace sinter {
 
 // A fixed-size pool: `threads` counts the calling thread, so ThreadPool(2) starts one worker and
-// never runs more than two threads at once. Work is handed out in indices claimed from an atomic
-// counter, so uneven items balance themselves. Workers spin briefly before sleeping because
-// inference issues many short parallel regions back to back.
+// never runs more than two threads at once. Each thread starts on its own contiguous share of
+// the indices, so consecutive parallel regions over the same data (a conv's output channels,
+// then the next layer's) give each core the part it wrote itself; a thread that finishes early
+// takes the indices left in the others' shares, so uneven items and late threads still balance,
+// and a call never waits for a worker that has not started.
+// Workers spin briefly before sleeping because inference issues many short parallel regions
+// back to back.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);
@@ -35,14 +39,21 @@ class ThreadPool {
   void worker_loop(int thread);
   void work(int thread);
 
+  // One thread's share of a job: indices [next, end), claimed from `next` by any thread.
+  struct alignas(64) Share {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+
   std::vector<std::thread> workers_;
+  std::vector<Share> shares_;
   const std::function<void(int64_t, int)>* job_ = nullptr;
-  int64_t job_size_ = 0;
   bool in_parallel_ = false;
   // Each counter on its own cache line: workers poll `generation_` while the caller claims
-  // items from `next_` and waits on `pending_`, and shared lines would bounce between cores.
-  alignas(64) std::atomic<int64_t> next_{0};
-  alignas(64) std::atomic<int> pending_{0};
+  // items from the shares and waits on `remaining_`, and shared lines would bounce between cores.
+  alignas(64) std::atomic<int64_t> remaining_{0};  // items of the job not yet done
+  alignas(64) std::atomic<int> active_{0};         // workers inside the job
+  alignas(64) std::atomic<uint32_t> open_{0};      // the generation of the open job, or 0
   alignas(64) std::atomic<uint32_t> generation_{0};
   alignas(64) std::atomic<bool> stop_{false};
 };

@@ -1,9 +1,6 @@
 // The direct small-channel convolution's row kernel at AVX-512: 8 output channels (two of the
 // packing's blocks of 4) x up to 3 vectors of 16 output columns held in registers while every
 // tap streams past.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// -Wmaybe-uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>

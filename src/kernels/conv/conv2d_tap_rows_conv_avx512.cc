@@ -1,10 +1,6 @@
 // AVX-512 tiles of the tap-rows convolution: 12 zmm accumulators (6 channels x 32 pixels), each
 // tap two loads of its run and six weight broadcasts; the last block of pixels loads and stores
 // through masks, so nothing past the runs is read.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// (-Wmaybe-)uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>

@@ -2,10 +2,6 @@
 // a vector. Up to 12 zmm accumulators (dY rows x taps), each k step one load per dY row and per
 // tap, the last pixels through masked loads (nothing past a run is read), then one reduction
 // per accumulator and tile.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// (-Wmaybe-)uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>

@@ -8,11 +8,7 @@
 // half of its row from column ox + kx / 2, where one permute per tap and vector would cost more
 // than the FMAs. Activations: none, Relu and Clip (the mobilenet ones) in 16 lanes, HardSigmoid,
 // HardSwish and LeakyRelu too, with the operand order of the scalar definitions; sigmoid is left to
-// the AVX2 tier (supports() says no). GCC 12's AVX-512 intrinsics pass an uninitialized placeholder
-// (_mm512_undefined_ps) that
-// (-Wmaybe-)uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// the AVX2 tier (supports() says no).
 #include <immintrin.h>
 
 #include <algorithm>

@@ -2,9 +2,6 @@
 // eight broadcasts of A per k step), with bias, residual and activation applied in registers.
 // Eight rows keep the usual channel counts (multiples of 8) free of padded rows; sixteen
 // accumulators cover the FMA latency of two 512-bit pipes.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// -Wmaybe-uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include "kernels/gemm/sgemm_kernel.h"

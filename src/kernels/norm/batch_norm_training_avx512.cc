@@ -1,10 +1,6 @@
 // The per-run loops with AVX-512: two accumulators of 16 floats per sum (to hide the add
 // latency), flushed into double every kBlockValues values; tails through masked loads and
 // stores.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// (-Wmaybe-)uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>

@@ -4,10 +4,6 @@
 // the inner loop has no bounds checks, padding and ceil_mode included; stride 2 picks the even
 // floats of two vectors with one permute, already in order. Sums add the same taps in the same
 // order as the reference (the border adds exact zeros), so every result is identical to it.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// (-Wmaybe-)uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>

@@ -1,9 +1,5 @@
 // The CSR convolution's tile loop with AVX-512: a tile of 64 flat outputs in 4 zmm vectors, two
 // sets of accumulators (even and odd nonzeros, 8 independent FMA chains) added at the end.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// (-Wmaybe-)uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include "kernels/sparse/csr_conv2d.h"

@@ -1,10 +1,6 @@
 // The pattern convolution's tile loop with AVX-512: a tile of 64 flat outputs in 4 zmm vectors,
 // two sets of accumulators (taps 0-1 and 2-3 of each kept kernel, 8 independent FMA chains)
 // added at the end; 4 broadcast weights and 16 shifted loads per kept kernel.
-// GCC 12's AVX-512 intrinsics pass an uninitialized placeholder (_mm512_undefined_ps) that
-// (-Wmaybe-)uninitialized then reports wherever they are inlined.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include "kernels/sparse/pattern_conv2d.h"
