@@ -65,8 +65,9 @@ void row_blocks(const Conv2dShape& s, const DirectConvLayout& l, const float* ba
     const int64_t left = vectors - v;
     const int64_t nv = left == kMaxVectors + 1 ? kMaxVectors - 1 : std::min(left, kMaxVectors);
     const int64_t ox = kLanes * v;
-    if (nv == 4)
-      columns<NB, NB == 2 ? 3 : 4>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
+    if constexpr (kMaxVectors == 4) {
+      if (nv == 4) columns<NB, 4>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
+    }
     if (nv == 3) columns<NB, 3>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
     if (nv == 2) columns<NB, 2>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
     if (nv == 1) columns<NB, 1>(s, l, base, w, m0, ox, bias, residual, act, y_row, plane);
