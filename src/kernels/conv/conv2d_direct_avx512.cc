@@ -18,7 +18,7 @@ constexpr int kBlock = 4, kLanes = 16;
 template <int NB, int NV>
 void columns(const Conv2dShape& s, const DirectConvLayout& l, const float* base, const float* w,
              int64_t m0, int64_t ox, const float* bias, const float* residual,
-             const kernels::avx512::VecActivation& act, float* y_row, int64_t plane) {
+             const Activation& activation, float* y_row, int64_t plane) {
   constexpr int MB = NB * kBlock;
   __m512 acc[MB][NV];
   for (int m = 0; m < MB; ++m)
@@ -38,6 +38,9 @@ void columns(const Conv2dShape& s, const DirectConvLayout& l, const float* base,
       for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_fmadd_ps(wm, in[v], acc[m][v]);
     }
   }
+  // Built here, not once per row: its vectors would stay live through the tap loop and push
+  // accumulators onto the stack.
+  const kernels::avx512::VecActivation act(activation);
   const int64_t OW = s.OW();
   for (int m = 0; m < MB && m0 + m < s.M; ++m) {
     const __m512 b = _mm512_set1_ps(bias ? bias[m0 + m] : 0.0f);
@@ -57,9 +60,8 @@ void columns(const Conv2dShape& s, const DirectConvLayout& l, const float* base,
 // fits (its accumulators could not cover the FMA latency).
 template <int NB>
 void row_blocks(const Conv2dShape& s, const DirectConvLayout& l, const float* base, const float* w,
-                int64_t m0, const float* bias, const float* residual,
-                const kernels::avx512::VecActivation& act, float* y_row, int64_t plane,
-                int64_t vectors) {
+                int64_t m0, const float* bias, const float* residual, const Activation& act,
+                float* y_row, int64_t plane, int64_t vectors) {
   constexpr int64_t kMaxVectors = NB == 2 ? 3 : 4;
   for (int64_t v = 0; v < vectors;) {
     const int64_t left = vectors - v;
@@ -78,7 +80,6 @@ void row_blocks(const Conv2dShape& s, const DirectConvLayout& l, const float* ba
 void rows(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
           const float* packed_w, const float* bias, const float* residual, const Activation& act,
           float* y, int64_t oy0, int64_t oy1) {
-  const kernels::avx512::VecActivation vact(act);
   const int64_t OW = s.OW(), plane = s.OH() * OW;
   const int64_t taps = static_cast<int64_t>(l.tap_offset.size());
   const int64_t vectors = (OW + kLanes - 1) / kLanes;
@@ -90,10 +91,10 @@ void rows(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
     // accumulator is spread over more taps than with one block.
     int64_t b = 0;
     for (; b + 2 <= l.blocks; b += 2)
-      row_blocks<2>(s, l, base, packed_w + b * taps * kBlock, b * kBlock, bias, r_row, vact, y_row,
+      row_blocks<2>(s, l, base, packed_w + b * taps * kBlock, b * kBlock, bias, r_row, act, y_row,
                     plane, vectors);
     if (b < l.blocks)
-      row_blocks<1>(s, l, base, packed_w + b * taps * kBlock, b * kBlock, bias, r_row, vact, y_row,
+      row_blocks<1>(s, l, base, packed_w + b * taps * kBlock, b * kBlock, bias, r_row, act, y_row,
                     plane, vectors);
   }
 }
