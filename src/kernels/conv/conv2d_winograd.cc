@@ -77,9 +77,12 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   // Whole blocks per thread (one barrier, scratch in each thread's cache) when there are enough
   // blocks, or when cutting the tiles into one block per thread pads the GEMMs' columns by at
   // most 1/8 more, in a count that divides evenly among the threads; else every block is split.
+  // Columns are paid for in half slivers: the micro-kernels compute a last tile of at most
+  // half a sliver at half cost.
   const int64_t per_thread_tiles = (tiles + threads - 1) / threads;
-  const int64_t padded_whole = (tiles + NR - 1) / NR * NR,
-                padded_split = threads * ((per_thread_tiles + NR - 1) / NR * NR);
+  const int64_t half = std::max(1, NR / 2);
+  const int64_t padded_whole = (tiles + half - 1) / half * half,
+                padded_split = threads * ((per_thread_tiles + half - 1) / half * half);
   const bool even = threads == 1 || s.N * blocks >= threads || 8 * padded_split <= 9 * padded_whole;
   // Else, with a sliver of tiles or more per thread, blocks of whole slivers: uneven (56x56:
   // 128 + 68 tiles), but still a better split than the three-way one, whose phases each pass
