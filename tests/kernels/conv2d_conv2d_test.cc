@@ -328,8 +328,9 @@ TEST(Conv2d, WinogradWideRows) {
 }
 
 TEST(Conv2d, WinogradUnevenSliverBlocksPerThread) {
-  // One image whose tiles do not halve into whole slivers (7x10 and 14x14 tiles): each thread
-  // takes a block of whole slivers, the last one shorter.
+  // One image whose tiles do not halve into whole slivers. 7x10 tiles: each thread takes a block
+  // of whole slivers, the last one shorter. 14x14: two blocks of 98 tiles, each ending in a
+  // half sliver.
   std::mt19937 rng(80);
   for (int64_t hw : {28, 56}) {
     Conv2dShape s;
