@@ -4,7 +4,7 @@
 #include "kernels/pool/pool2d_backward.h"
 #include "ops/gradient.h"
 #include "ops/op_registry.h"
-#include "ops/window_geometry.h"
+#include "ops/pool_params.h"
 
 namespace sinter {
 namespace {
@@ -16,50 +16,6 @@ void require_float_nc(InferContext& ic, size_t min_rank) {
         cat(ic.node.describe(), ": ", "input must be float32, got ", dtype_name(x.dtype)));
   if (x.has_shape && x.shape.size() < min_rank)
     ic.fail(cat("input must be [N, C, spatial...], got ", shape_str(x.shape)));
-}
-
-bool ceil_mode(const Node& node) { return node.attr_int("ceil_mode", 0) != 0; }
-
-// As ONNX Runtime, pads must be smaller than the window, so no window lies wholly in padding.
-WindowGeometry pool_geometry(const Node& node, const Shape& x) {
-  if (!node.has_attr("kernel_shape"))
-    throw ModelError(cat(node.describe(), ": missing required attribute 'kernel_shape'"));
-  WindowGeometry g = window_geometry(node, {x.begin() + 2, x.end()},
-                                     node.attr_ints_in("kernel_shape", {}, 1, kMaxWindowAttribute),
-                                     ceil_mode(node));
-  for (size_t i = 0; i < g.kernel.size(); ++i) {
-    const int64_t extent = (g.kernel[i] - 1) * g.dilations[i] + 1;
-    if (std::max(g.pads_begin[i], g.pads_end[i]) >= extent)
-      throw ModelError(cat(node.describe(), ": attribute 'pads' (", g.pads_begin[i], ", ",
-                           g.pads_end[i], ") must be smaller than the window's extent ", extent,
-                           " in spatial dim ", i));
-  }
-  return g;
-}
-
-kernels::Pool2dParams pool_params(const Node& node, const Shape& x) {
-  WindowGeometry g = pool_geometry(node, x);
-  kernels::Pool2dParams p;
-  p.batch = x[0];
-  p.channels = x[1];
-  const Window2d w2 = window_2d(g);
-  p.in_h = x.size() == 3 ? 1 : x[2];
-  p.in_w = x.back();
-  p.kernel_h = w2.kernel_h;
-  p.kernel_w = w2.kernel_w;
-  p.stride_h = w2.stride_h;
-  p.stride_w = w2.stride_w;
-  p.dilation_h = w2.dilation_h;
-  p.dilation_w = w2.dilation_w;
-  p.pad_top = w2.pad_top;
-  p.pad_left = w2.pad_left;
-  p.pad_bottom = w2.pad_bottom;
-  p.pad_right = w2.pad_right;
-  p.ceil_mode = ceil_mode(node);
-  p.count_include_pad = node.attr_int("count_include_pad", 0) != 0;
-  SINTER_CHECK(p.out_w() == g.out.back() && (g.out.size() == 1 || p.out_h() == g.out[0]),
-               node.describe(), ": pool kernel and shape inference disagree on the output size");
-  return p;
 }
 
 OpDef make_window_pool(const char* type, bool is_max) {

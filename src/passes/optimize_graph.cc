@@ -6,6 +6,7 @@
 #include "passes/fold_batchnorm.h"
 #include "passes/fold_shape_ops.h"
 #include "passes/fuse_activation.h"
+#include "passes/fuse_conv_max_pool.h"
 #include "passes/remove_identity.h"
 #include "passes/remove_zero_filters.h"
 
@@ -38,6 +39,11 @@ OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values) {
   s.nodes_fused = fuse_activation(g);
   s.dead_nodes_removed += eliminate_dead_nodes(g);
   infer_graph(g, input_values);
+  // After activation fusion, on its FusedConv nodes, with their shapes inferred.
+  if (const int pooled = fuse_conv_max_pool(g); pooled > 0) {
+    s.nodes_fused += pooled;
+    infer_graph(g, input_values);
+  }
   return s;
 }
 

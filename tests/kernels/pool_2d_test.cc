@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -96,6 +97,49 @@ TEST(Pool2d, MatchesReference) {
               << " k" << p.kernel_h << "x" << p.kernel_w << " s" << p.stride_h << " ceil "
               << p.ceil_mode << " incl " << p.count_include_pad << " at " << i << " got " << got[i]
               << " want " << want[i];
+      }
+    }
+  }
+}
+
+// Planes further apart than their size (a band of rows of a larger map, pooled in place): every
+// tier's kernels and the reference read and write only each plane's own rows.
+TEST(Pool2d, StridedPlanesMatchPackedOnes) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-5.0f, 5.0f);
+  for (const Pool2dParams& packed : cases()) {
+    Pool2dParams p = packed;
+    const int64_t in = p.in_h * p.in_w, out = p.out_h() * p.out_w();
+    p.in_plane = in + 7;
+    p.out_plane = out + 5;
+    std::vector<float> x(p.planes() * in), xs(p.planes() * p.in_plane, NAN);
+    for (auto& v : x) v = dist(rng);
+    for (int64_t c = 0; c < p.planes(); ++c)
+      std::copy(x.begin() + c * in, x.begin() + (c + 1) * in, xs.begin() + c * p.in_plane);
+    for (bool is_max : {true, false}) {
+      std::vector<float> want(p.planes() * out);
+      (is_max ? max_pool2d_reference : avg_pool2d_reference)(packed, x.data(), want.data());
+      std::vector<std::pair<std::string, std::function<void(float*)>>> runs;
+      runs.push_back({"reference", [&](float* y) {
+                        (is_max ? max_pool2d_reference : avg_pool2d_reference)(p, xs.data(), y);
+                      }});
+      for (Isa isa : tested_isas()) {
+        if (!pool_kernels().has(isa) || !pool_kernels().at(isa).supports(p)) continue;
+        const PoolKernels& k = pool_kernels().at(isa);
+        runs.push_back({isa_name(isa), [&, k](float* y) {
+                          (is_max ? k.max_pool2d : k.avg_pool2d)(p, xs.data(), y, 0, p.planes());
+                        }});
+      }
+      for (const auto& [name, run] : runs) {
+        std::vector<float> got(p.planes() * p.out_plane, -777.0f);
+        run(got.data());
+        for (int64_t c = 0; c < p.planes(); ++c) {
+          for (int64_t i = 0; i < out; ++i)
+            ASSERT_TRUE(same(got[c * p.out_plane + i], want[c * out + i]))
+                << (is_max ? "max " : "avg ") << name << " plane " << c << " at " << i;
+          for (int64_t i = out; i < p.out_plane; ++i)
+            ASSERT_EQ(got[c * p.out_plane + i], -777.0f) << name << ": wrote between planes";
+        }
       }
     }
   }

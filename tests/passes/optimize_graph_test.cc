@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/isa.h"
 #include "ir/graph_builder.h"
 #include "passes/constant_fold.h"
 #include "passes/eliminate_dead_nodes.h"
@@ -83,6 +84,46 @@ TEST(OptimizeGraph, FoldsBatchNormAndFusesResidualAndActivations) {
   EXPECT_EQ(count_ops(opt, "Relu"), 0);
   EXPECT_EQ(count_ops(opt, "FusedConv"), 1);
   EXPECT_EQ(count_ops(opt, "FusedGemm"), 1);
+}
+
+// An image stem: conv -> relu -> max pool -> add.
+Graph stem(bool dilated_pool, bool conv_used_twice) {
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {2, 3, 37, 41});
+  auto w = b.weight("w", random_tensor({10, 3, 3, 3}, 1));
+  auto bias = b.weight("bias", random_tensor({10}, 2));
+  auto c =
+      b.node("Conv", {x, w, bias},
+             {{"strides", std::vector<int64_t>{2, 2}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  auto r = b.node("Relu", {c});
+  std::map<std::string, Attribute> pool_attrs = {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                                 {"strides", std::vector<int64_t>{2, 2}},
+                                                 {"ceil_mode", int64_t{1}}};
+  if (dilated_pool) pool_attrs["dilations"] = std::vector<int64_t>{2, 2};
+  auto p = b.node("MaxPool", {r}, pool_attrs);
+  auto y = b.node("Add", {p, p});
+  if (conv_used_twice)
+    y = b.node("Add", {y, b.node("ReduceMax", {r}, {{"axes", std::vector<int64_t>{2, 3}}})});
+  b.output(y);
+  return b.build();
+}
+
+TEST(OptimizeGraph, FusesTheStemConvAndItsMaxPool) {
+  const bool direct = active_isa() >= Isa::kAvx2;  // the fused kernel's tiers
+  Graph g = stem(false, false);
+  expect_same_outputs(g, {{"x", random_tensor({2, 3, 37, 41}, 3)}});
+  Graph opt = g;
+  optimize_graph(opt);
+  EXPECT_EQ(count_ops(opt, "ConvMaxPool"), direct ? 1 : 0);
+  EXPECT_EQ(count_ops(opt, "MaxPool"), direct ? 0 : 1);
+  // Left alone: a dilated pool, and a conv output another node reads too.
+  for (auto [dilated, twice] : {std::pair{true, false}, std::pair{false, true}}) {
+    Graph h = stem(dilated, twice);
+    expect_same_outputs(h, {{"x", random_tensor({2, 3, 37, 41}, 4)}});
+    optimize_graph(h);
+    EXPECT_EQ(count_ops(h, "ConvMaxPool"), 0);
+    EXPECT_EQ(count_ops(h, "MaxPool"), 1);
+  }
 }
 
 TEST(OptimizeGraph, SimplifiesShapeSubgraphToOneReshape) {

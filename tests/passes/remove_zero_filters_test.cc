@@ -84,7 +84,7 @@ Result check_same_outputs(const Graph& g) {
   const Graph& c = optimized.compiled_graph();
   int convs = 0;
   for (const Node& n : c.nodes) {
-    if (n.op_type == "FusedConv")
+    if (n.op_type == "FusedConv" || n.op_type == "ConvMaxPool")
       r.weight_shapes[cat("conv", ++convs)] = c.initializers.at(n.inputs[1]).shape();
     if (n.op_type == "Gemm") r.weight_shapes["gemm"] = c.initializers.at(n.inputs[1]).shape();
   }

@@ -78,23 +78,28 @@ void Conv2dDirect::copy_rows(const float* x, float* padded, int64_t r0, int64_t 
     }
 }
 
+void Conv2dDirect::run_rows(const float* x, float* y, int64_t plane, int64_t oy0, int64_t oy1,
+                            const float* bias, const float* residual, const Activation& act) const {
+  const Conv2dShape& s = s_;
+  const DirectConvLayout& l = layout_;
+  // The padded rows these output rows read go into the calling thread's own copy: the copy is
+  // split with the work, and the kernel reads what its own core wrote.
+  float* image = kernels::thread_scratch<Conv2dDirect>(s.C * l.hp * l.phases * l.wq);
+  copy_rows(x, image, oy0 * s.stride_h, std::min(l.hp, (oy1 - 1) * s.stride_h + s.KH));
+  rows_(s, l, image, packed_w_.data(), bias, residual, act, y, plane, oy0, oy1);
+}
+
 void Conv2dDirect::run(const float* x, float* y, const float* bias, const float* residual,
                        const Activation& act, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
-  const DirectConvLayout& l = layout_;
   const int64_t OH = s.OH(), out_image = s.M * OH * s.OW();
-  const int64_t floats = s.C * l.hp * l.phases * l.wq;
   const int threads = pool ? pool->num_threads() : 1;
   for (int64_t n = 0; n < s.N; ++n) {
     const float* xn = x + n * s.C * s.H * s.W;
     float* yn = y + n * out_image;
     const float* rn = residual ? residual + n * out_image : nullptr;
-    // Each task copies the padded rows its output rows read into its own thread's copy: the
-    // copy is split with the work, and the kernel reads what its own core wrote.
     auto rows = [&](int64_t b, int64_t e, int) {
-      float* image = kernels::thread_scratch<Conv2dDirect>(floats);
-      copy_rows(xn, image, b * s.stride_h, std::min(l.hp, (e - 1) * s.stride_h + s.KH));
-      rows_(s, l, image, packed_w_.data(), bias, rn, act, yn, b, e);
+      run_rows(xn, yn + b * s.OW(), OH * s.OW(), b, e, bias, rn ? rn + b * s.OW() : nullptr, act);
     };
     // A few rows per task at 1-2 threads' scale: enough to balance, few enough to stay cheap.
     if (threads > 1 && OH > 1) {

@@ -25,12 +25,13 @@ struct DirectConvLayout {
   int64_t row_step = 0;             // floats between the bases of consecutive output rows
 };
 
-// Computes output rows [oy0, oy1) of every output channel. Null where a tier has no code of its
-// own (portable): the layer then runs as an implicit GEMM.
+// Computes output rows [oy0, oy1) of every output channel: row oy of channel m goes to
+// y + m * plane + (oy - oy0) * OW (the residual is read alike). Null where a tier has no code of
+// its own (portable): the layer then runs as an implicit GEMM.
 struct DirectConvKernels {
   void (*rows)(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
                const float* packed_w, const float* bias, const float* residual,
-               const Activation& act, float* y, int64_t oy0, int64_t oy1);
+               const Activation& act, float* y, int64_t plane, int64_t oy0, int64_t oy1);
 };
 const kernels::IsaTables<DirectConvKernels>& direct_conv_kernels();
 
@@ -46,6 +47,11 @@ class Conv2dDirect {
   Conv2dDirect(const Conv2dShape& s, const float* weights);
   void run(const float* x, float* y, const float* bias, const float* residual,
            const Activation& act, ThreadPool* pool) const;
+  // Output rows [oy0, oy1) of one image (x: its first float), on the calling thread, laid out as
+  // DirectConvKernels::rows says.
+  void run_rows(const float* x, float* y, int64_t plane, int64_t oy0, int64_t oy1,
+                const float* bias, const float* residual, const Activation& act) const;
+  const Conv2dShape& shape() const { return s_; }
 
  private:
   // Writes padded rows [r0, r1) of every channel of one image (x) into `padded`.

@@ -79,14 +79,14 @@ void row_blocks(const Conv2dShape& s, const DirectConvLayout& l, const float* ba
 
 void rows(const Conv2dShape& s, const DirectConvLayout& l, const float* padded,
           const float* packed_w, const float* bias, const float* residual, const Activation& act,
-          float* y, int64_t oy0, int64_t oy1) {
-  const int64_t OW = s.OW(), plane = s.OH() * OW;
+          float* y, int64_t plane, int64_t oy0, int64_t oy1) {
+  const int64_t OW = s.OW();
   const int64_t taps = static_cast<int64_t>(l.tap_offset.size());
   const int64_t vectors = (OW + kLanes - 1) / kLanes;
   for (int64_t oy = oy0; oy < oy1; ++oy) {
     const float* base = padded + oy * l.row_step;
-    float* y_row = y + oy * OW;
-    const float* r_row = residual ? residual + oy * OW : nullptr;
+    float* y_row = y + (oy - oy0) * OW;
+    const float* r_row = residual ? residual + (oy - oy0) * OW : nullptr;
     // Blocks in pairs: 8 channels x 3 vectors do 24 FMAs per 11 loads, and the store of each
     // accumulator is spread over more taps than with one block.
     int64_t b = 0;

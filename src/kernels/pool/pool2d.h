@@ -20,9 +20,15 @@ struct Pool2dParams {
   // padding (reached only through ceil_mode) never count.
   bool count_include_pad = false;
 
+  // Floats from one plane to the next in x and y; 0: planes packed (in_h * in_w, out_h * out_w).
+  // Forward pooling only: a fused producer pools a band of rows of each plane where it lies.
+  int64_t in_plane = 0, out_plane = 0;
+
   int64_t out_h() const;
   int64_t out_w() const;
   int64_t planes() const { return batch * channels; }
+  int64_t in_plane_stride() const { return in_plane ? in_plane : in_h * in_w; }
+  int64_t out_plane_stride() const { return out_plane ? out_plane : out_h() * out_w(); }
 };
 
 // One output extent: floor or ceil of (in + pads - dilated kernel) / stride, plus one.

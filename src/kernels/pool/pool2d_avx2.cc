@@ -172,8 +172,8 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
   col_max.resize(static_cast<size_t>(g.wp));
   float* cm = col_max.data();
   for (int64_t c = b; c < e; ++c) {
-    const bool has_nan = copy_in(p, g, x + c * p.in_h * p.in_w, buf, Max ? -INFINITY : 0.0f);
-    float* yp = y + c * g.oh * g.ow;
+    const bool has_nan = copy_in(p, g, x + c * p.in_plane_stride(), buf, Max ? -INFINITY : 0.0f);
+    float* yp = y + c * p.out_plane_stride();
     const int64_t k = square ? p.kernel_h : 0;
     const bool s1 = p.stride_h == 1 && p.stride_w == 1;
     if (Max && !has_nan && (k == 2 || k == 3)) {

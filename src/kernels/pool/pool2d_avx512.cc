@@ -186,8 +186,8 @@ void pool(const Pool2dParams& p, const float* x, float* y, int64_t b, int64_t e)
   const float* h = ch.data();
   const float* w = cw.data();
   for (int64_t c = b; c < e; ++c) {
-    const float* xp = x + c * p.in_h * p.in_w;
-    float* yp = y + c * g.oh * g.ow;
+    const float* xp = x + c * p.in_plane_stride();
+    float* yp = y + c * p.out_plane_stride();
     if (Max && (k == 2 || k == 3)) {
       const bool done = k == 2 ? (s1 ? max_plane_separable<2, 1>(p, g, xp, yp)
                                      : max_plane_separable<2, 2>(p, g, xp, yp))

@@ -55,8 +55,8 @@ void pool_planes(const Pool2dParams& p, const float* x, float* y, int64_t plane_
   const int64_t oh = p.out_h(), ow = p.out_w();
   const Axis ay = rows(p), ax = cols(p);
   for (int64_t c = plane_begin; c < plane_end; ++c) {
-    const float* xp = x + c * p.in_h * p.in_w;
-    float* yp = y + c * oh * ow;
+    const float* xp = x + c * p.in_plane_stride();
+    float* yp = y + c * p.out_plane_stride();
     for (int64_t oy = 0; oy < oh; ++oy) {
       const TapRange ry = ay.inside(oy);
       for (int64_t ox = 0; ox < ow; ++ox)

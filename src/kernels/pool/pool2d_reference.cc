@@ -25,8 +25,8 @@ int64_t Pool2dParams::out_w() const {
 void max_pool2d_reference(const Pool2dParams& p, const float* x, float* y) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   for (int64_t c = 0; c < p.planes(); ++c) {
-    const float* xp = x + c * p.in_h * p.in_w;
-    float* yp = y + c * oh * ow;
+    const float* xp = x + c * p.in_plane_stride();
+    float* yp = y + c * p.out_plane_stride();
     for (int64_t oy = 0; oy < oh; ++oy) {
       for (int64_t ox = 0; ox < ow; ++ox) {
         float m = -INFINITY;
@@ -49,8 +49,8 @@ void max_pool2d_reference(const Pool2dParams& p, const float* x, float* y) {
 void avg_pool2d_reference(const Pool2dParams& p, const float* x, float* y) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   for (int64_t c = 0; c < p.planes(); ++c) {
-    const float* xp = x + c * p.in_h * p.in_w;
-    float* yp = y + c * oh * ow;
+    const float* xp = x + c * p.in_plane_stride();
+    float* yp = y + c * p.out_plane_stride();
     for (int64_t oy = 0; oy < oh; ++oy) {
       for (int64_t ox = 0; ox < ow; ++ox) {
         float sum = 0.0f;
