@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
 
@@ -77,38 +78,31 @@ void pack_im2col(const Conv2dShape& s, const float* x, int64_t k0, int64_t kc, i
 void im2col_transposed_packed(const Conv2dShape& s, const float* x, int mr, int64_t kb, int64_t k0,
                               int64_t k1, float* dst) {
   const int64_t OH = s.OH(), OW = s.OW(), P = OH * OW, K = s.C * s.KH * s.KW;
-  const int64_t mpad = (P + mr - 1) / mr * mr;
+  const int64_t mpad = (P + mr - 1) / mr * mr, taps = s.KH * s.KW;
+  // Where each pixel of each tap reads within a channel's plane (-1: padding, and the pixels
+  // that pad the last sliver), the same for every channel: the loop below is then one load and
+  // one store per element, with no per-element index arithmetic.
+  thread_local std::vector<int64_t> offsets;
+  offsets.assign(static_cast<size_t>(taps * mpad), -1);
+  for (int64_t t = 0; t < taps; ++t)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t ih = oh * s.stride_h - s.pad_top + t / s.KW * s.dilation_h;
+        const int64_t iw = ow * s.stride_w - s.pad_left + t % s.KW * s.dilation_w;
+        if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W)
+          offsets[static_cast<size_t>(t * mpad + oh * OW + ow)] = ih * s.W + iw;
+      }
   for (int64_t k = k0; k < k1; ++k) {
-    const int64_t c = k / (s.KH * s.KW), kh = k / s.KW % s.KH, kw = k % s.KW;
+    const float* xc = x + k / taps * s.H * s.W;
+    const int64_t* off = offsets.data() + k % taps * mpad;
     const int64_t pc = k / kb * kb, kc = std::min(kb, K - pc);
     // Pixels go mr at a time into consecutive slivers, kc * mr floats apart.
     float* out = dst + pc * mpad + (k - pc) * mr;
-    const int64_t sliver = kc * mr;
-    int lane = 0;
-    auto put = [&](float v) {
-      out[lane] = v;
-      if (++lane == mr) {
-        lane = 0;
-        out += sliver;
+    for (int64_t p0 = 0; p0 < mpad; p0 += mr, out += kc * mr)
+      for (int i = 0; i < mr; ++i) {
+        const int64_t o = off[p0 + i];
+        out[i] = o >= 0 ? xc[o] : 0.0f;
       }
-    };
-    // Output columns [lo, hi) read inside the image row: iw = ow * stride_w + iw0.
-    const int64_t iw0 = kw * s.dilation_w - s.pad_left, sw = s.stride_w;
-    const int64_t lo = std::clamp<int64_t>((-iw0 + sw - 1) / sw, 0, OW);
-    const int64_t hi = std::clamp<int64_t>((s.W - iw0 + sw - 1) / sw, lo, OW);
-    const float* xc = x + c * s.H * s.W;
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
-      if (ih < 0 || ih >= s.H) {
-        for (int64_t ow = 0; ow < OW; ++ow) put(0.0f);
-        continue;
-      }
-      const float* src = xc + ih * s.W + iw0;
-      for (int64_t ow = 0; ow < lo; ++ow) put(0.0f);
-      for (int64_t ow = lo; ow < hi; ++ow) put(src[ow * sw]);
-      for (int64_t ow = hi; ow < OW; ++ow) put(0.0f);
-    }
-    for (int64_t p = P; p < mpad; ++p) put(0.0f);
   }
 }
 
