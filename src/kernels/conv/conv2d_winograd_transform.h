@@ -180,6 +180,14 @@ inline void at6(const float* const* in, float* const* out, int64_t n) {
   }
 }
 
+// Where one piece of a tile-row run lands in the packed B: columns [j, j + len) of the run go to
+// column `within` of sliver `sliver`; slack: the 8-wide copy's spill-over stays in the sliver
+// row, in columns of tiles written later.
+struct SliverPiece {
+  int64_t j, len, sliver, within;
+  bool slack;
+};
+
 // Input transform of channels [c0, c1) of one image into the packed B operands.
 void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t c1) {
   const Conv2dShape& s = *b.s;
@@ -192,11 +200,33 @@ void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t 
   float* row = buf.data();          // one padded input row of a run
   float* r = row + 4 * ns_max + 8;  // [6 rows][6 k'][ns]: row pass results
   float* vt = r + 36 * ns_max;      // [36][ns]: both passes
+  // The block's tile-row runs and the sliver pieces they split into, the same for every
+  // channel: found once, not per channel and GEMM (the divisions cost as much as the transform).
+  struct Run {
+    int64_t th, ta, n;
+    size_t first, count;  // pieces
+  };
+  thread_local std::vector<Run> runs;
+  thread_local std::vector<SliverPiece> pieces;
+  runs.clear();
+  pieces.clear();
+  for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
+    const int64_t n = te - ta;
+    runs.push_back({th, ta, n, pieces.size(), 0});
+    for (int64_t j = 0; j < n;) {
+      const int64_t cj = col + j, within = cj % b.nr;
+      const int64_t len = std::min<int64_t>(n - j, b.nr - within);
+      pieces.push_back({j, len, cj / b.nr, within, within + (len + 7) / 8 * 8 <= b.nr});
+      j += len;
+    }
+    runs.back().count = pieces.size() - runs.back().first;
+  });
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * H * W;
     const int64_t pc = c / b.kb * b.kb, kc = std::min(b.kb, C - pc);
-    for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
-      const int64_t n = te - ta, ns = (n + 7) / 8 * 8, iw0 = 4 * ta - s.pad_left;
+    for (const Run& run : runs) {
+      const int64_t th = run.th, ta = run.ta, n = run.n;
+      const int64_t ns = (n + 7) / 8 * 8, iw0 = 4 * ta - s.pad_left;
       const int64_t width = 4 * n + 2, padded = 4 * ns + 8;
       for (int i = 0; i < 6; ++i) {
         const int64_t ih = 4 * th - s.pad_top + i;
@@ -236,23 +266,23 @@ void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t 
         }
         bt6(in, out, n);
       }
-      // Scatter into the packed-B slivers of each of the 36 GEMMs.
+      // Scatter into the packed-B slivers of each of the 36 GEMMs: sliver q of channel c's
+      // K block starts at q * kc * nr, row c - pc of it at (c - pc) * nr.
+      const SliverPiece* ps = pieces.data() + run.first;
       for (int xi = 0; xi < 36; ++xi) {
         float* dst = b.v + xi * C * b.npad + pc * b.npad + (c - pc) * b.nr;
         const float* src = vt + xi * ns;
-        for (int64_t j = 0; j < n;) {
-          const int64_t cj = col + j, len = std::min<int64_t>(n - j, b.nr - cj % b.nr);
-          float* d = dst + (cj / b.nr) * kc * b.nr + cj % b.nr;
-          // Spill-over lanes stay in this sliver row, in columns of tiles written later.
-          if (cj % b.nr + (len + 7) / 8 * 8 <= b.nr) {
-            copy_floats_slack(src + j, len, d);
+        for (size_t q = 0; q < run.count; ++q) {
+          const SliverPiece& piece = ps[q];
+          float* d = dst + piece.sliver * kc * b.nr + piece.within;
+          if (piece.slack) {
+            copy_floats_slack(src + piece.j, piece.len, d);
           } else {
-            std::copy(src + j, src + j + len, d);
+            std::copy(src + piece.j, src + piece.j + piece.len, d);
           }
-          j += len;
         }
       }
-    });
+    }
   }
 }
 
