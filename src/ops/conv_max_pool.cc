@@ -105,17 +105,18 @@ class TwoStepKernel : public Kernel {
       : node_(ki.node), act_(fused_activation(ki.node)), reference_(reference) {}
   void run(KernelContext& ctx) override {
     const Halves h = halves(node_, ctx.in(0).shape(), ctx.in(1).shape());
-    conv_out_.resize(static_cast<size_t>(h.conv.N * h.conv.M * h.conv.OH() * h.conv.OW()));
+    // A tensor, so that the memory limit counts it like the value it replaces.
+    Tensor conv_out(DType::kFloat32, {h.conv.N, h.conv.M, h.conv.OH(), h.conv.OW()});
     const float* x = ctx.in(0).data<float>();
     const float* w = ctx.in(1).data<float>();
     const float* b = ctx.has_in(2) ? ctx.in(2).data<float>() : nullptr;
     float* y = ctx.out(0).data<float>();
     if (reference_) {
-      conv2d_reference(h.conv, x, w, b, nullptr, act_, conv_out_.data());
-      kernels::max_pool2d_reference(h.pool, conv_out_.data(), y);
+      conv2d_reference(h.conv, x, w, b, nullptr, act_, conv_out.data<float>());
+      kernels::max_pool2d_reference(h.pool, conv_out.data<float>(), y);
     } else {
-      Conv2d(h.conv, w, b, act_).run(x, conv_out_.data(), nullptr, ctx.pool);
-      kernels::max_pool2d(h.pool, conv_out_.data(), y, ctx.pool);
+      Conv2d(h.conv, w, b, act_).run(x, conv_out.data<float>(), nullptr, ctx.pool);
+      kernels::max_pool2d(h.pool, conv_out.data<float>(), y, ctx.pool);
     }
   }
 
@@ -123,7 +124,6 @@ class TwoStepKernel : public Kernel {
   Node node_;
   Activation act_;
   bool reference_;
-  std::vector<float> conv_out_;
 };
 
 OpDef make_conv_max_pool() {

@@ -31,7 +31,8 @@ void Conv2dDirectMaxPool::run_rows(const float* x, float* y, const float* bias,
   const kernels::Pool2dParams& p = pool_;
   const int64_t OH = p.in_h, OW = p.in_w, M = p.channels;
   const int64_t k = p.kernel_h, stride = p.stride_h;
-  const int64_t capacity = (kBandRows - 1) * stride + k;  // convolution rows of a full band
+  // Convolution rows of a full band, never more than the map has (a window may be far taller).
+  const int64_t capacity = std::min(OH, (kBandRows - 1) * stride + k);
   float* band = kernels::thread_scratch<Conv2dDirectMaxPool>(M * capacity * OW);
   // Pooled row q reads convolution rows [q * stride - pad_top, ... + k), clipped to the map.
   auto first = [&](int64_t q) { return std::clamp<int64_t>(q * stride - p.pad_top, 0, OH); };
