@@ -76,29 +76,31 @@ bool direct_applies(const KernelInfo& ki) {
 
 class DirectKernel : public Kernel {
  public:
-  explicit DirectKernel(const KernelInfo& ki)
-      : halves_(halves(ki.node, ki.inputs[0].shape, ki.inputs[1].shape)),
-        act_(fused_activation(ki.node)),
-        conv_(halves_.conv, ki.constant(1)->data<float>(), halves_.pool) {
+  explicit DirectKernel(const KernelInfo& ki) : act_(fused_activation(ki.node)), kernel_(make(ki)) {
     if (ki.node.has_input(2)) {
       const Tensor& b = *ki.constant(2);
       bias_.assign(b.data<float>(), b.data<float>() + b.numel());
     }
   }
   void run(KernelContext& ctx) override {
-    conv_.run(ctx.in(0).data<float>(), ctx.out(0).data<float>(),
-              bias_.empty() ? nullptr : bias_.data(), act_, ctx.pool);
+    kernel_.run(ctx.in(0).data<float>(), ctx.out(0).data<float>(),
+                bias_.empty() ? nullptr : bias_.data(), act_, ctx.pool);
   }
   const char* variant() const override { return "direct_max_pool"; }
 
  private:
-  Halves halves_;
+  static Conv2dDirectMaxPool make(const KernelInfo& ki) {
+    const Halves h = halves(ki.node, ki.inputs[0].shape, ki.inputs[1].shape);
+    return Conv2dDirectMaxPool(h.conv, ki.constant(1)->data<float>(), h.pool);
+  }
+
   Activation act_;
-  Conv2dDirectMaxPool conv_;
+  Conv2dDirectMaxPool kernel_;
   std::vector<float> bias_;
 };
 
-// The convolution into a buffer, then the pool: any shape, weights constant or not.
+// The convolution into a buffer, then the pool: any shape, weights constant or not. Only for
+// nodes the fusion pass would not make (a file may hold any): the conv is planned on every run.
 class TwoStepKernel : public Kernel {
  public:
   TwoStepKernel(const KernelInfo& ki, bool reference)

@@ -1,5 +1,6 @@
 #include "passes/fuse_conv_max_pool.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "kernels/conv/conv2d_direct_max_pool.h"
@@ -36,14 +37,14 @@ bool fuse(const Graph& g, const Node& conv, const Node& pool, Node& fused) {
   if (!x || !w || x->size() != 4 || w->size() != 4 || !g.initializers.count(conv.inputs[1]) ||
       (conv.has_input(2) && !g.initializers.count(conv.inputs[2])))
     return false;
-  fused = conv;
+  fused = conv_part(conv);  // without pool_* attributes a file's FusedConv may carry
   fused.op_type = "ConvMaxPool";
-  fused.domain = "sinter";
   fused.outputs = {pool.outputs[0]};
   for (const auto& [key, value] : pool.attrs) fused.attrs[kPoolAttributePrefix + key] = value;
   const Conv2dShape s = conv_shape(fused, *x, *w);
   const kernels::Pool2dParams p = pool_params(pool_part(fused), {s.N, s.M, s.OH(), s.OW()});
-  return Conv2dDirectMaxPool::supports(s, p);
+  // Only where the convolution alone would run on the direct kernel too (not a 1x1 GEMM).
+  return Conv2d::choose(s) == Conv2d::Algorithm::kDirect && Conv2dDirectMaxPool::supports(s, p);
 }
 
 }  // namespace

@@ -135,8 +135,10 @@ int main(int argc, char** argv) {
       ++written;
     }
   }
-  std::ofstream(out / "image_stem.onnx", std::ios::binary) << stem_seed();
-  ++written;
+  if (const std::string stem = stem_seed(); !stem.empty()) {
+    std::ofstream(out / "image_stem.onnx", std::ios::binary) << stem;
+    ++written;
+  }
   std::printf("make_seed_corpus: %d seeds in %s (%d test dirs skipped)\n", written, out.c_str(),
               skipped);
   return written > 0 ? 0 : 1;

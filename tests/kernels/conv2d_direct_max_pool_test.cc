@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -25,14 +26,17 @@ std::vector<float> random_vec(std::mt19937& rng, int64_t n) {
 }
 
 kernels::Pool2dParams pool_over(const Conv2dShape& s, int64_t k, int64_t stride,
-                                std::array<int64_t, 4> pads, bool ceil) {
+                                std::array<int64_t, 4> pads, bool ceil, int64_t kw = 0,
+                                int64_t stride_w = 0) {
   kernels::Pool2dParams p;
   p.batch = s.N;
   p.channels = s.M;
   p.in_h = s.OH();
   p.in_w = s.OW();
-  p.kernel_h = p.kernel_w = k;
-  p.stride_h = p.stride_w = stride;
+  p.kernel_h = k;
+  p.kernel_w = kw ? kw : k;
+  p.stride_h = stride;
+  p.stride_w = stride_w ? stride_w : stride;
   p.pad_top = pads[0], p.pad_left = pads[1], p.pad_bottom = pads[2], p.pad_right = pads[3];
   p.ceil_mode = ceil;
   return p;
@@ -87,6 +91,15 @@ TEST(Conv2dDirectMaxPool, StemsMatchConvThenPool) {
   if (ran == 0) GTEST_SKIP() << "no direct kernel at this ISA tier";
 }
 
+TEST(Conv2dDirectMaxPool, LeavesBandsLargerThanACacheToTheUnfusedPath) {
+  Conv2dShape s;  // a 1x1 conv to many channels, pooled by a window as tall as the map
+  s.C = 1, s.M = 4096, s.H = s.W = 128;
+  EXPECT_FALSE(Conv2dDirectMaxPool::supports(s, pool_over(s, 128, 128, {0, 0, 0, 0}, false)));
+  s.M = 8;
+  EXPECT_EQ(Conv2dDirectMaxPool::supports(s, pool_over(s, 2, 2, {0, 0, 0, 0}, false)),
+            Conv2dDirect::supports(s));
+}
+
 TEST(Conv2dDirectMaxPool, RandomShapesMatchConvThenPool) {
   std::mt19937 rng(17);
   int ran = 0;
@@ -104,10 +117,14 @@ TEST(Conv2dDirectMaxPool, RandomShapesMatchConvThenPool) {
     s.H = s.KH + rng() % 40;  // pooled heights from 1 to many bands
     s.W = s.KW + rng() % 70;
     if (s.OH() <= 0 || s.OW() <= 0) continue;
+    // Windows and strides differ between rows and columns half the time.
     const int64_t k = 1 + rng() % 4, stride = 1 + rng() % 3;
+    const bool square = rng() % 2;
+    const int64_t kw = square ? k : 1 + rng() % 4, stride_w = square ? stride : 1 + rng() % 3;
     std::array<int64_t, 4> pads;
-    for (auto& v : pads) v = rng() % k;  // smaller than the window, as the op requires
-    const kernels::Pool2dParams p = pool_over(s, k, stride, pads, rng() % 2);
+    pads[0] = rng() % k, pads[2] = rng() % k;  // smaller than the window, as the op requires
+    pads[1] = rng() % kw, pads[3] = rng() % kw;
+    const kernels::Pool2dParams p = pool_over(s, k, stride, pads, rng() % 2, kw, stride_w);
     if (p.out_h() <= 0 || p.out_w() <= 0) continue;
     ran += check(s, p, rng() % 2, testing::random_activation(rng), 1 + rng() % 2, rng);
     if (HasFailure()) return;

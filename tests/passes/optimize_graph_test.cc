@@ -116,6 +116,24 @@ TEST(OptimizeGraph, FusesTheStemConvAndItsMaxPool) {
   optimize_graph(opt);
   EXPECT_EQ(count_ops(opt, "ConvMaxPool"), direct ? 1 : 0);
   EXPECT_EQ(count_ops(opt, "MaxPool"), direct ? 0 : 1);
+  // A file's FusedConv may carry pool_* attributes of its own: they must not reach the pool.
+  {
+    GraphBuilder b;
+    auto x = b.input("x", DType::kFloat32, {1, 3, 29, 31});
+    auto w = b.weight("w", random_tensor({6, 3, 3, 3}, 6));
+    auto c = b.node("FusedConv", {x, w},
+                    {{"strides", std::vector<int64_t>{2, 2}},
+                     {"activation", std::string("Relu")},
+                     {"pool_strides", std::vector<int64_t>{1, 1}}},
+                    1, "sinter");
+    b.output(b.node(
+        "MaxPool", {c},
+        {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}}}));
+    Graph h = b.build();
+    expect_same_outputs(h, {{"x", random_tensor({1, 3, 29, 31}, 7)}});
+    optimize_graph(h);
+    EXPECT_EQ(count_ops(h, "ConvMaxPool"), direct ? 1 : 0);
+  }
   // Left alone: a dilated pool, and a conv output another node reads too.
   for (auto [dilated, twice] : {std::pair{true, false}, std::pair{false, true}}) {
     Graph h = stem(dilated, twice);

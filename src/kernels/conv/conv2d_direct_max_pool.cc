@@ -12,27 +12,37 @@ namespace sinter {
 namespace {
 // Pooled rows a band computes at once: its convolution rows (9 for a 3x3/2 pool) stay in L2.
 constexpr int64_t kBandRows = 4;
+// The most a thread's band buffer may take; larger cases run unfused, where the memory limit
+// sees the convolution's output.
+constexpr int64_t kMaxBandBytes = int64_t{4} << 20;
+
+// Convolution rows a band holds: never more than the map has.
+int64_t band_capacity(const kernels::Pool2dParams& p) {
+  return std::min(p.in_h, (kBandRows - 1) * p.stride_h + p.kernel_h);
+}
 }  // namespace
 
 bool Conv2dDirectMaxPool::supports(const Conv2dShape& s, const kernels::Pool2dParams& p) {
-  return Conv2dDirect::supports(s) && p.batch == s.N && p.channels == s.M && p.in_h == s.OH() &&
-         p.in_w == s.OW() && p.dilation_h == 1 && p.dilation_w == 1 && p.in_plane == 0 &&
-         p.out_plane == 0 && p.out_h() > 0 && p.out_w() > 0;
+  if (!Conv2dDirect::supports(s) || p.batch != s.N || p.channels != s.M || p.in_h != s.OH() ||
+      p.in_w != s.OW() || p.dilation_h != 1 || p.dilation_w != 1 || p.in_plane != 0 ||
+      p.out_plane != 0 || p.out_h() <= 0 || p.out_w() <= 0)
+    return false;
+  const double band_bytes = 4.0 * static_cast<double>(p.channels) *
+                            static_cast<double>(band_capacity(p)) * static_cast<double>(p.in_w);
+  return band_bytes <= static_cast<double>(kMaxBandBytes);
 }
 
 Conv2dDirectMaxPool::Conv2dDirectMaxPool(const Conv2dShape& s, const float* weights,
                                          const kernels::Pool2dParams& p)
-    : conv_(s, weights), pool_(p) {
+    : conv_(s, weights), max_pool_(p) {
   SINTER_CHECK(supports(s, p), "Conv2dDirectMaxPool: unsupported convolution or pool");
 }
 
 void Conv2dDirectMaxPool::run_rows(const float* x, float* y, const float* bias,
                                    const Activation& act, int64_t p0, int64_t p1) const {
-  const kernels::Pool2dParams& p = pool_;
+  const kernels::Pool2dParams& p = max_pool_;
   const int64_t OH = p.in_h, OW = p.in_w, M = p.channels;
-  const int64_t k = p.kernel_h, stride = p.stride_h;
-  // Convolution rows of a full band, never more than the map has (a window may be far taller).
-  const int64_t capacity = std::min(OH, (kBandRows - 1) * stride + k);
+  const int64_t k = p.kernel_h, stride = p.stride_h, capacity = band_capacity(p);
   float* band = kernels::thread_scratch<Conv2dDirectMaxPool>(M * capacity * OW);
   // Pooled row q reads convolution rows [q * stride - pad_top, ... + k), clipped to the map.
   auto first = [&](int64_t q) { return std::clamp<int64_t>(q * stride - p.pad_top, 0, OH); };
@@ -70,17 +80,16 @@ void Conv2dDirectMaxPool::run_rows(const float* x, float* y, const float* bias,
 }
 
 void Conv2dDirectMaxPool::run(const float* x, float* y, const float* bias, const Activation& act,
-                              ThreadPool* pool) const {
+                              ThreadPool* threads) const {
   const Conv2dShape& s = conv_.shape();
-  const int64_t PH = pool_.out_h(), out_image = s.M * PH * pool_.out_w();
-  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t PH = max_pool_.out_h(), out_image = s.M * PH * max_pool_.out_w();
   for (int64_t n = 0; n < s.N; ++n) {
     const float* xn = x + n * s.C * s.H * s.W;
     float* yn = y + n * out_image;
     auto rows = [&](int64_t b, int64_t e, int) { run_rows(xn, yn, bias, act, b, e); };
     // Two ranges per thread: each recomputes the rows it shares with the one before it.
-    if (threads > 1 && PH > 1) {
-      pool->parallel_range(PH, 1, rows, 2);
+    if (threads && threads->num_threads() > 1 && PH > 1) {
+      threads->parallel_range(PH, 1, rows, 2);
     } else {
       rows(0, PH, 0);
     }

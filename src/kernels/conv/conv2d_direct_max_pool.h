@@ -14,12 +14,13 @@ namespace sinter {
 class Conv2dDirectMaxPool {
  public:
   // A convolution Conv2dDirect runs, and a max pool over its whole output (batch, channels and
-  // input extent equal to the convolution's output) with dilation 1.
+  // input extent equal to the convolution's output) with dilation 1, whose band of convolution
+  // rows fits a cache-sized buffer (a window far taller than its stride would not).
   static bool supports(const Conv2dShape& s, const kernels::Pool2dParams& p);
   Conv2dDirectMaxPool(const Conv2dShape& s, const float* weights, const kernels::Pool2dParams& p);
   // y: [N, M, pooled rows, pooled columns].
   void run(const float* x, float* y, const float* bias, const Activation& act,
-           ThreadPool* pool) const;
+           ThreadPool* threads) const;
 
  private:
   // Pooled rows [p0, p1) of one image.
@@ -27,7 +28,7 @@ class Conv2dDirectMaxPool {
                 int64_t p1) const;
 
   Conv2dDirect conv_;
-  kernels::Pool2dParams pool_;
+  kernels::Pool2dParams max_pool_;
 };
 
 }  // namespace sinter

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace sinter::kernels {
 
 const IsaTables<PoolBackwardKernels>& pool_backward_kernels() {
@@ -18,6 +20,8 @@ constexpr int64_t kGrain = 16 * 1024;
 
 template <class RangeFn>
 void over_planes(const Pool2dParams& p, ThreadPool* pool, const RangeFn& fn) {
+  // The gradient kernels address planes as packed: plane strides are a forward feature.
+  SINTER_CHECK(p.in_plane == 0 && p.out_plane == 0, "pooling gradient with plane strides");
   const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, p.in_h * p.in_w));
   if (pool == nullptr || pool->num_threads() == 1 || p.planes() < 2 * grain) {
     fn(0, p.planes());
