@@ -42,17 +42,30 @@ void columns(const Conv2dShape& s, const DirectConvLayout& l, const float* base,
   // accumulators onto the stack.
   const kernels::avx512::VecActivation act(activation);
   const int64_t OW = s.OW();
-  for (int m = 0; m < MB && m0 + m < s.M; ++m) {
-    const __m512 b = _mm512_set1_ps(bias ? bias[m0 + m] : 0.0f);
-    float* dst = y_row + (m0 + m) * plane + ox;
-    const float* res = residual ? residual + (dst - y_row) : nullptr;
-    for (int v = 0; v < NV; ++v) {
-      const int64_t left = OW - ox - kLanes * v;
-      const __mmask16 lanes = left >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-      __m512 r = _mm512_add_ps(acc[m][v], b);
-      if (res) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(lanes, res + kLanes * v));
-      _mm512_mask_storeu_ps(dst + kLanes * v, lanes, act(r));
+  auto store = [&](auto apply) {
+    for (int m = 0; m < MB && m0 + m < s.M; ++m) {
+      const __m512 b = _mm512_set1_ps(bias ? bias[m0 + m] : 0.0f);
+      float* dst = y_row + (m0 + m) * plane + ox;
+      const float* res = residual ? residual + (dst - y_row) : nullptr;
+      for (int v = 0; v < NV; ++v) {
+        const int64_t left = OW - ox - kLanes * v;
+        const __mmask16 lanes = left >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+        __m512 r = _mm512_add_ps(acc[m][v], b);
+        if (res) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(lanes, res + kLanes * v));
+        _mm512_mask_storeu_ps(dst + kLanes * v, lanes, apply(r));
+      }
     }
+  };
+  // One branch on the activation per pass, not one per vector, for the stems' usual ones.
+  switch (activation.kind) {
+    case ActivationKind::kNone:
+      return store([](__m512 r) { return r; });
+    case ActivationKind::kRelu:
+      return store([&](__m512 r) { return act.apply<ActivationKind::kRelu>(r); });
+    case ActivationKind::kClip:
+      return store([&](__m512 r) { return act.apply<ActivationKind::kClip>(r); });
+    default:
+      return store([&](__m512 r) { return act(r); });
   }
 }
 
