@@ -84,9 +84,9 @@ void Conv2dWinograd::run(const float* x, float* y, const float* bias, const floa
   const int64_t padded_whole = (tiles + half - 1) / half * half,
                 padded_split = threads * ((per_thread_tiles + half - 1) / half * half);
   const bool even = threads == 1 || s.N * blocks >= threads || 8 * padded_split <= 9 * padded_whole;
-  // Else, with a sliver of tiles or more per thread, blocks of whole slivers: uneven (56x56:
-  // 128 + 68 tiles), but still a better split than the three-way one, whose phases each pass
-  // the block between the cores' caches.
+  // Else, with a sliver of tiles or more per thread, blocks of whole slivers: uneven (7x10
+  // tiles: 64 + 6), but still a better split than the three-way one, whose phases each pass the
+  // block between the cores' caches.
   const bool slivers = !even && s.N == 1 && tiles >= threads * NR;
   const bool per_thread = even || slivers;
   if (even && s.N * blocks < 4 * threads) {
