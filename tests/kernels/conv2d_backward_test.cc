@@ -12,16 +12,12 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "isa_tiers.h"
+#include "random_vec.h"
 
 namespace sinter {
 namespace {
 
-std::vector<float> random_vec(std::mt19937& rng, int64_t n) {
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using testing::random_vec;
 
 void expect_close(const std::vector<float>& got, const std::vector<float>& want, float tol) {
   ASSERT_EQ(got.size(), want.size());
@@ -33,12 +29,12 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng, ThreadPool* pool) {
   const int64_t x_n = s.N * s.C * s.H * s.W, y_n = s.N * s.M * s.OH() * s.OW();
   const int64_t w_n = s.M * (s.C / s.group) * s.KH * s.KW;
   auto x = random_vec(rng, x_n), dy = random_vec(rng, y_n), w = random_vec(rng, w_n);
-  SCOPED_TRACE(testing::Message() << "N=" << s.N << " C=" << s.C << " M=" << s.M << " g=" << s.group
-                                  << " HxW=" << s.H << "x" << s.W << " k=" << s.KH << "x" << s.KW
-                                  << " s=" << s.stride_h << "," << s.stride_w << " d="
-                                  << s.dilation_h << "," << s.dilation_w << " pad=" << s.pad_top
-                                  << "," << s.pad_left << "," << s.pad_bottom << "," << s.pad_right
-                                  << " threads=" << (pool ? pool->num_threads() : 1));
+  SCOPED_TRACE(::testing::Message()
+               << "N=" << s.N << " C=" << s.C << " M=" << s.M << " g=" << s.group << " HxW=" << s.H
+               << "x" << s.W << " k=" << s.KH << "x" << s.KW << " s=" << s.stride_h << ","
+               << s.stride_w << " d=" << s.dilation_h << "," << s.dilation_w << " pad=" << s.pad_top
+               << "," << s.pad_left << "," << s.pad_bottom << "," << s.pad_right
+               << " threads=" << (pool ? pool->num_threads() : 1));
   std::vector<float> dx_ref(x_n), dw_ref(w_n);
   conv2d_backward_data_reference(s, dy.data(), w.data(), dx_ref.data());
   conv2d_backward_weight_reference(s, x.data(), dy.data(), dw_ref.data());
@@ -57,7 +53,7 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng, ThreadPool* pool) {
         continue;
       std::vector<float> dx(x_n, NAN);
       Conv2dBackwardData(s, algo, isa).run(dy.data(), w.data(), dx.data(), pool);
-      SCOPED_TRACE(testing::Message() << "dX algorithm " << static_cast<int>(algo));
+      SCOPED_TRACE(::testing::Message() << "dX algorithm " << static_cast<int>(algo));
       expect_close(dx, dx_ref, dx_tol);
     }
     for (auto algo : {Conv2dBackwardWeight::Algorithm::kTapRowsDot,

@@ -15,6 +15,7 @@
 #include "kernels/conv/conv2d_direct.h"
 #include "kernels/conv/conv2d_plane.h"
 #include "random_activation.h"
+#include "random_vec.h"
 
 namespace sinter {
 namespace {
@@ -27,12 +28,7 @@ ThreadPool* shared_pool(int threads) {
   return threads == 1 ? &one : &two;
 }
 
-std::vector<float> random_vec(std::mt19937& rng, int64_t n) {
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using testing::random_vec;
 
 struct Options {
   bool bias = true, residual = false;

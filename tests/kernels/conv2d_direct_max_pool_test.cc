@@ -14,16 +14,12 @@
 
 #include "core/thread_pool.h"
 #include "random_activation.h"
+#include "random_vec.h"
 
 namespace sinter {
 namespace {
 
-std::vector<float> random_vec(std::mt19937& rng, int64_t n) {
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using testing::random_vec;
 
 kernels::Pool2dParams pool_over(const Conv2dShape& s, int64_t k, int64_t stride,
                                 std::array<int64_t, 4> pads, bool ceil, int64_t kw = 0,

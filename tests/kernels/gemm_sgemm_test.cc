@@ -10,6 +10,7 @@
 #include "isa_tiers.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/gemm/sgemm_driver.h"
+#include "random_vec.h"
 
 namespace sinter {
 namespace {
@@ -29,12 +30,7 @@ ThreadPool* shared_pool(int threads) {
   return threads == 1 ? &one : &two;
 }
 
-std::vector<float> random_vec(std::mt19937& rng, int64_t n) {
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using testing::random_vec;
 
 struct Case {
   bool ta = false, tb = false;
