@@ -1,20 +1,21 @@
 // Depthwise convolution with AVX-512: depthwise_conv2d_avx2.cc's scheme at 16 floats a vector.
-// Each input plane is copied into a zero-bordered scratch plane wide enough for whole vectors, so
-// the inner loop has no bounds checks whatever the padding; one accumulator per kernel row; a
-// ragged row end spills into the next output row (written after it) unless it would leave the
-// plane or the residual is the output itself, where a masked store stops at the edge. At stride
-// 2 each input row is copied straight into its padded row split into even and odd columns (two
-// permutes per 32 floats), so every tap is a plain load: tap kx of 16 outputs reads the (kx % 2)
-// half of its row from column ox + kx / 2, where one permute per tap and vector would cost more
-// than the FMAs. Activations: none, Relu and Clip (the mobilenet ones) in 16 lanes, HardSigmoid,
-// HardSwish and LeakyRelu too, with the operand order of the scalar definitions; sigmoid is left to
-// the AVX2 tier (supports() says no).
+// Each input plane is copied into a 64-byte aligned, zero-bordered scratch plane wide enough for
+// whole vectors, so the inner loop has no bounds checks whatever the padding, and every tap comes
+// from aligned loads (see taps()). 3x3 kernels compute four output rows at once, so each loaded
+// input row serves up to three of them; a ragged row end is stored masked. At stride 2 each input
+// row is copied straight into its padded row split into even and odd columns (two permutes per 32
+// floats), so tap kx of 16 outputs reads the (kx % 2) half of its row from column ox + kx / 2,
+// where one permute per tap and vector would cost more than the FMAs. Activations: none, Relu and
+// Clip (the mobilenet ones) in 16 lanes, HardSigmoid, HardSwish and LeakyRelu too, with the
+// operand order of the scalar definitions; sigmoid is left to the AVX2 tier (supports() says no).
 #include <immintrin.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "kernels/depthwise/depthwise_conv2d.h"
+#include "kernels/gemm/sgemm_driver.h"
 #include "kernels/padded_copy.h"
 #include "kernels/sliding_window_avx512.h"
 
@@ -52,21 +53,49 @@ void copy_split_row(const float* src, int64_t n, int64_t pad_left, int64_t half,
   }
 }
 
-// Tap kx of the 16 outputs from ox on, in a row r of the padded plane (S == 1) or of its split
-// (S == 2).
-template <int S>
-inline __m512 tap(const float* r, int64_t half, int64_t ox, int kx) {
+// The 16 floats from lo[n] on, of the 32 in lo and hi (n in 0..4: constant once the caller's
+// loops are unrolled).
+inline __m512 shifted(__m512 lo, __m512 hi, int n) {
+  const __m512i l = _mm512_castps_si512(lo), h = _mm512_castps_si512(hi);
+  switch (n) {
+    case 1:
+      return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 1));
+    case 2:
+      return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 2));
+    case 3:
+      return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 3));
+    case 4:
+      return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 4));
+    default:
+      return lo;
+  }
+}
+
+// The K taps of the 16 outputs from ox on, in a row r of the padded plane (S == 1) or of its
+// split (S == 2; tap kx is in the (kx % 2) half from column ox + kx / 2). Rows and ox are
+// 64-byte aligned: the taps come from aligned loads shifted with valignd, because an unaligned
+// load that straddles two cache lines costs about two, and most taps would.
+template <int K, int S>
+inline void taps(const float* r, int64_t half, int64_t ox, __m512 (&t)[K]) {
   if constexpr (S == 1) {
-    return _mm512_loadu_ps(r + ox + kx);
+    const __m512 lo = _mm512_load_ps(r + ox), hi = _mm512_load_ps(r + ox + 16);
+#pragma GCC unroll 8
+    for (int kx = 0; kx < K; ++kx) t[kx] = shifted(lo, hi, kx);
   } else {
-    return _mm512_loadu_ps(r + (kx & 1) * half + ox + (kx >> 1));
+    const __m512 even = _mm512_load_ps(r + ox), even_hi = _mm512_load_ps(r + ox + 16);
+    const __m512 odd = _mm512_load_ps(r + half + ox);
+    const __m512 odd_hi = K > 3 ? _mm512_load_ps(r + half + ox + 16) : odd;
+#pragma GCC unroll 8
+    for (int kx = 0; kx < K; ++kx)
+      t[kx] = kx % 2 ? shifted(odd, odd_hi, kx / 2) : shifted(even, even_hi, kx / 2);
   }
 }
 
 // Per-thread scratch plane. The border stays zero across planes and calls as long as the
 // interior lands in the same place, which is what the key records.
 struct Scratch {
-  std::vector<float> buf;
+  std::shared_ptr<float[]> buf;  // 64-byte aligned, so the padded rows are
+  int64_t size = 0;
   std::vector<int64_t> key;
 };
 
@@ -74,10 +103,15 @@ float* prepare(Scratch& s, const DepthwiseConv2dParams& p, const Geometry& g) {
   std::vector<int64_t> key = {g.hp, g.wp, p.in_h, p.in_w, p.pad_top, p.pad_left, p.stride_w};
   if (s.key != key) {
     // 16 floats of slack: a row copy may write a whole vector past the last row's end.
-    s.buf.assign(static_cast<size_t>(g.hp * g.wp + 16), 0.0f);
+    const int64_t floats = g.hp * g.wp + 16;
+    if (s.size < floats) {
+      s.buf = gemm::alloc_aligned_floats(floats);
+      s.size = floats;
+    }
+    std::fill_n(s.buf.get(), floats, 0.0f);
     s.key = key;
   }
-  return s.buf.data();
+  return s.buf.get();
 }
 
 // Activation::apply on 16 lanes for one kind fixed at compile time (bit-identical to the scalar
@@ -113,41 +147,67 @@ struct Act16 {
   }
 };
 
-template <int K, int S, class Act>
-void plane(const Geometry& g, const float* buf, const float* w, float bias, const float* res,
-           float* y, const Act& act) {
-  __m512 wv[K * K];
-  for (int i = 0; i < K * K; ++i) wv[i] = _mm512_set1_ps(w[i]);
-  const __m512 vb = _mm512_set1_ps(bias);
-  const int64_t size = g.oh * g.ow, half = g.wp / 2;
-  for (int64_t oy = 0; oy < g.oh; ++oy) {
-    const float* row = buf + oy * S * g.wp;
-    float* yr = y + oy * g.ow;
-    const float* rr = res ? res + oy * g.ow : nullptr;
-    for (int64_t ox = 0; ox < g.ow; ox += 16) {
-      // One accumulator per kernel row shortens the dependent FMA chain from K*K to K; the
-      // bias seeds the first.
-      __m512 acc[K];
-      for (int ky = 0; ky < K; ++ky) {
-        const float* r = row + ky * g.wp;
-        acc[ky] = ky == 0 ? _mm512_fmadd_ps(tap<S>(r, half, ox, 0), wv[0], vb)
-                          : _mm512_mul_ps(tap<S>(r, half, ox, 0), wv[ky * K]);
-        for (int kx = 1; kx < K; ++kx)
-          acc[ky] = _mm512_fmadd_ps(tap<S>(r, half, ox, kx), wv[ky * K + kx], acc[ky]);
+// R output rows from oy on: each input row is loaded once per tap for every output row it
+// feeds (S + K rows for R = 2 instead of 2K), and the R rows' accumulator chains are independent.
+// One accumulator per output row and kernel row keeps each dependent FMA chain K long; the bias
+// seeds the first. A ragged row end is stored masked (a spill into the next row would land
+// after that row's first vector was written).
+template <int K, int S, int R, class Act>
+inline void rows(const Geometry& g, const float* buf, const __m512* wv, __m512 vb, int64_t oy,
+                 const float* res, float* y, const Act& act) {
+  const int64_t half = g.wp / 2;
+  const float* row = buf + oy * S * g.wp;
+  for (int64_t ox = 0; ox < g.ow; ox += 16) {
+    __m512 acc[R][K];
+#pragma GCC unroll 16
+    for (int i = 0; i < S * (R - 1) + K; ++i) {
+      __m512 t[K];
+      taps<K, S>(row + i * g.wp, half, ox, t);
+#pragma GCC unroll 8
+      for (int kx = 0; kx < K; ++kx) {
+#pragma GCC unroll 8
+        for (int o = 0; o < R; ++o) {
+          const int ky = i - o * S;
+          if (ky < 0 || ky >= K) continue;
+          const __m512 wk = wv[ky * K + kx];
+          if (kx == 0) {
+            acc[o][ky] = ky == 0 ? _mm512_fmadd_ps(t[kx], wk, vb) : _mm512_mul_ps(t[kx], wk);
+          } else {
+            acc[o][ky] = _mm512_fmadd_ps(t[kx], wk, acc[o][ky]);
+          }
+        }
       }
-      __m512 sum = acc[0];
-      for (int ky = 1; ky < K; ++ky) sum = _mm512_add_ps(sum, acc[ky]);
-      const int64_t left = g.ow - ox;
-      if (left >= 16 || (oy * g.ow + ox + 16 <= size && res != y)) {
-        if (rr) sum = _mm512_add_ps(sum, _mm512_loadu_ps(rr + ox));
-        _mm512_storeu_ps(yr + ox, act(sum));
+    }
+    const int64_t left = g.ow - ox;
+    const __mmask16 m = tail_mask(left);
+#pragma GCC unroll 8
+    for (int o = 0; o < R; ++o) {
+      __m512 sum = acc[o][0];
+      for (int ky = 1; ky < K; ++ky) sum = _mm512_add_ps(sum, acc[o][ky]);
+      const int64_t at = (oy + o) * g.ow + ox;
+      if (left >= 16) {
+        if (res) sum = _mm512_add_ps(sum, _mm512_loadu_ps(res + at));
+        _mm512_storeu_ps(y + at, act(sum));
       } else {
-        const __mmask16 m = tail_mask(left);
-        if (rr) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, rr + ox));
-        _mm512_mask_storeu_ps(yr + ox, m, act(sum));
+        if (res) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, res + at));
+        _mm512_mask_storeu_ps(y + at, m, act(sum));
       }
     }
   }
+}
+
+// 3x3 kernels take output rows four at a time (12 accumulators and 9 weights fit the 32
+// registers); 5x5 ones one at a time.
+template <int K, int S, class Act>
+void plane(const Geometry& g, const float* buf, const float* w, float bias, const float* res,
+           float* y, const Act& act) {
+  constexpr int R = K == 3 ? 4 : 1;
+  __m512 wv[K * K];
+  for (int i = 0; i < K * K; ++i) wv[i] = _mm512_set1_ps(w[i]);
+  const __m512 vb = _mm512_set1_ps(bias);
+  int64_t oy = 0;
+  for (; oy + R <= g.oh; oy += R) rows<K, S, R>(g, buf, wv, vb, oy, res, y, act);
+  for (; oy < g.oh; ++oy) rows<K, S, 1>(g, buf, wv, vb, oy, res, y, act);
 }
 
 bool supports(const DepthwiseConv2dParams& p) {
