@@ -11,6 +11,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/conv/conv2d_winograd.h"
+#include "kernels/thread_scratch.h"
 
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -188,16 +189,19 @@ struct SliverPiece {
   bool slack;
 };
 
+// Tags of the transforms' per-thread scratch (kernels/thread_scratch.h).
+struct WinogradInputRows;
+struct WinogradOutputRows;
+
 // Input transform of channels [c0, c1) of one image into the packed B operands.
 void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t c1) {
   const Conv2dShape& s = *b.s;
   const int64_t C = s.C, H = s.H, W = s.W;
-  thread_local std::vector<float> buf;
   // Per-run arrays have a row stride of n rounded up to 8, so the 8-tile vector passes also
   // cover a run's tail (the extra lanes are computed and dropped).
   const int64_t ns_max = (b.tiles_w + 7) / 8 * 8;
-  buf.resize(static_cast<size_t>((4 * ns_max + 8) + 72 * ns_max));
-  float* row = buf.data();          // one padded input row of a run
+  float* row = kernels::thread_scratch<WinogradInputRows>((4 * ns_max + 8) + 72 * ns_max);
+  // row: one padded input row of a run
   float* r = row + 4 * ns_max + 8;  // [6 rows][6 k'][ns]: row pass results
   float* vt = r + 36 * ns_max;      // [36][ns]: both passes
   // The block's tile-row runs and the sliver pieces they split into, the same for every
@@ -309,10 +313,9 @@ void winograd_output(const WinogradBlock& b, int64_t m0, int64_t m1, const float
                      const float* residual, const Activation& act, float* y) {
   const Conv2dShape& s = *b.s;
   const int64_t M = s.M, OH = s.OH(), OW = s.OW();
-  thread_local std::vector<float> buf;
   const int64_t ns_max = (b.tiles_w + 7) / 8 * 8;  // row stride as in winograd_input
-  buf.resize(static_cast<size_t>(24 * ns_max + 4 * ns_max));
-  float* q = buf.data();          // [4 rows][6 k][ns]: column pass results
+  // [4 rows][6 k][ns]: column pass results
+  float* q = kernels::thread_scratch<WinogradOutputRows>(24 * ns_max + 4 * ns_max);
   float* orow = q + 24 * ns_max;  // one output row of the run
   for (int64_t oc = m0; oc < m1; ++oc) {
     const float bv = bias ? bias[oc] : 0.0f;
