@@ -52,10 +52,24 @@ void copy_in(const Pool2dParams& p, const Geometry& g, const float* xp, float* b
 }
 
 // The max down input rows [r0, r1) of the 16 columns starting at input column `col` (which may
-// lie left of the row or run past its end: those lanes hold -inf). ORs NaN lanes into `nan`.
+// lie left of the row or run past its end: those lanes hold -inf). Adds every value read into
+// `probe`, whose lanes turn NaN if one was (max_ps drops NaNs; the sum keeps them, at one add a
+// load instead of a compare and a mask OR). K: the rows when all K are inside the plane.
+template <int K>
 inline __m512 column_max(const float* xp, int64_t in_w, int64_t r0, int64_t r1, int64_t col,
-                         __mmask16& nan) {
+                         __m512& probe) {
   const __m512 lowest = _mm512_set1_ps(-INFINITY);
+  if (r1 - r0 == K && col >= 0 && col + 16 <= in_w) {  // the interior: plain loads
+    const float* p = xp + r0 * in_w + col;
+    __m512 v = _mm512_loadu_ps(p);
+    probe = _mm512_add_ps(probe, v);
+    for (int r = 1; r < K; ++r) {
+      const __m512 x = _mm512_loadu_ps(p + r * in_w);
+      probe = _mm512_add_ps(probe, x);
+      v = _mm512_max_ps(v, x);
+    }
+    return v;
+  }
   const int64_t lo = std::max<int64_t>(-col, 0), hi = std::min<int64_t>(in_w - col, 16);
   if (hi <= lo) return lowest;
   const __mmask16 lanes = static_cast<__mmask16>(tail_mask(hi) & ~tail_mask(lo));
@@ -65,7 +79,7 @@ inline __m512 column_max(const float* xp, int64_t in_w, int64_t r0, int64_t r1, 
     // Left of the row (padding), the row's first floats go to the lanes from lo on.
     const __m512 x = lo > 0 ? _mm512_mask_expandloadu_ps(lowest, lanes, row)
                             : _mm512_mask_loadu_ps(lowest, lanes, row + col);
-    nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    probe = _mm512_add_ps(probe, _mm512_maskz_mov_ps(lanes, x));
     v = _mm512_max_ps(v, x);
   }
   return v;
@@ -75,19 +89,21 @@ inline __m512 column_max(const float* xp, int64_t in_w, int64_t r0, int64_t r1, 
 // between its two passes (a store read back at another offset stalls store forwarding): the
 // column maxes of each output row stay in registers and the K-tap max along the row takes them
 // apart with lane shifts (stride 1) or even/odd permutes (stride 2). Returns false, having
-// written garbage, when the plane holds a NaN (max_ps drops it): the caller redoes that plane.
+// written garbage, when the plane may hold a NaN (max_ps drops it; see column_max): the caller
+// redoes that plane.
 template <int K, int S>
 bool max_plane_separable(const Pool2dParams& p, const Geometry& g, const float* xp, float* y) {
   static_assert((K == 2 || K == 3) && (S == 1 || S == 2));
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const int64_t size = g.oh * g.ow;
-  __mmask16 nan = 0;
+  // An inf and a -inf in one lane also sum to NaN: the caller then redoes the plane exactly.
+  __m512 probe = _mm512_setzero_ps();
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     const int64_t top = oy * S - p.pad_top;
     const int64_t r0 = std::max<int64_t>(top, 0), r1 = std::min<int64_t>(top + K, p.in_h);
     auto columns = [&](int64_t padded_col) {
-      return column_max(xp, p.in_w, r0, r1, padded_col - p.pad_left, nan);
+      return column_max<K>(xp, p.in_w, r0, r1, padded_col - p.pad_left, probe);
     };
     // Output vector i reads padded columns from 16 * S * i on; `next` is the vector there.
     __m512 next = columns(0);
@@ -116,7 +132,7 @@ bool max_plane_separable(const Pool2dParams& p, const Geometry& g, const float* 
       avx512::store_in_plane(y, oy * g.ow + ox, size, acc);
     }
   }
-  return nan == 0;
+  return _mm512_cmp_ps_mask(probe, probe, _CMP_UNORD_Q) == 0;
 }
 
 // K > 0: a K x K window known at compile time; K == 0: kh x kw at run time.
