@@ -92,17 +92,36 @@ void im2col_transposed_packed(const Conv2dShape& s, const float* x, int mr, int6
         if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W)
           offsets[static_cast<size_t>(t * mpad + oh * OW + ow)] = ih * s.W + iw;
       }
+  // Slivers whose mr pixels read consecutive floats (every one of a 1x1 conv's but the last)
+  // are one vector copy: their first offset, or -1.
+  const int64_t slivers = mpad / mr;
+  thread_local std::vector<int64_t> runs;
+  runs.assign(static_cast<size_t>(taps * slivers), -1);
+  for (int64_t t = 0; t < taps; ++t)
+    for (int64_t sl = 0; sl < slivers; ++sl) {
+      const int64_t* off = offsets.data() + t * mpad + sl * mr;
+      bool run = off[0] >= 0;
+      for (int i = 1; i < mr && run; ++i) run = off[i] == off[0] + i;
+      if (run) runs[static_cast<size_t>(t * slivers + sl)] = off[0];
+    }
   for (int64_t k = k0; k < k1; ++k) {
     const float* xc = x + k / taps * s.H * s.W;
     const int64_t* off = offsets.data() + k % taps * mpad;
+    const int64_t* run = runs.data() + k % taps * slivers;
     const int64_t pc = k / kb * kb, kc = std::min(kb, K - pc);
     // Pixels go mr at a time into consecutive slivers, kc * mr floats apart.
     float* out = dst + pc * mpad + (k - pc) * mr;
-    for (int64_t p0 = 0; p0 < mpad; p0 += mr, out += kc * mr)
+    for (int64_t sl = 0; sl < slivers; ++sl, out += kc * mr) {
+      if (run[sl] >= 0) {
+        // A constant count (the AVX tiers' mr) compiles to two moves, not a memmove call.
+        mr == 8 ? std::copy_n(xc + run[sl], 8, out) : std::copy_n(xc + run[sl], mr, out);
+        continue;
+      }
       for (int i = 0; i < mr; ++i) {
-        const int64_t o = off[p0 + i];
+        const int64_t o = off[sl * mr + i];
         out[i] = o >= 0 ? xc[o] : 0.0f;
       }
+    }
   }
 }
 
