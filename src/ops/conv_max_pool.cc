@@ -28,7 +28,8 @@ Node conv_part(const Node& fused) {
 
 Node pool_part(const Node& fused) {
   Node pool;
-  pool.name = fused.name;
+  // Its errors then name the node the file holds, not a MaxPool it does not.
+  pool.name = fused.name + " (ConvMaxPool's pool)";
   pool.op_type = "MaxPool";
   pool.inputs = {fused.name + "/conv"};
   pool.outputs = fused.outputs;

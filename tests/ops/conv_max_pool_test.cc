@@ -78,5 +78,16 @@ TEST(ConvMaxPoolOp, RejectsAResidualAndNonImageInputs) {
   EXPECT_THROW(run1(make_node("ConvMaxPool", 2, pool1, 1, "sinter"), 13, {&x1, &w1}), ModelError);
 }
 
+TEST(ConvMaxPoolOp, PoolErrorsNameTheFusedNode) {
+  Tensor x = random_tensor({1, 3, 8, 8}, 1), w = random_tensor({4, 3, 3, 3}, 2);
+  const Attrs pool = {{"pool_kernel_shape", Ints{2, 2}}, {"pool_strides", Ints{0, 0}}};
+  try {
+    run1(make_node("ConvMaxPool", 2, pool, 1, "sinter"), 13, {&x, &w});
+    FAIL() << "a zero pool stride was accepted";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("ConvMaxPool"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace sinter::testing
