@@ -311,6 +311,10 @@ constexpr KnownAttribute kKnownAttributes[] = {
     {"spatial", onnx::AttributeProto::INT},
     {"momentum", onnx::AttributeProto::FLOAT},
     {"stash_type", onnx::AttributeProto::INT},
+    {"pool_kernel_shape", onnx::AttributeProto::INTS},
+    {"pool_strides", onnx::AttributeProto::INTS},
+    {"pool_pads", onnx::AttributeProto::INTS},
+    {"pool_ceil_mode", onnx::AttributeProto::INT},
 };
 
 void set_random_value(onnx::AttributeProto& a, Rng& rng) {
@@ -456,9 +460,37 @@ constexpr const char* kOpFamilies[][8] = {
     {"BatchNormalization", "InstanceNormalization", "LayerNormalization", nullptr},
 };
 
+// sinter's own fused convolutions, which a file may hold too (domain "sinter"): a plain Conv
+// becomes one of them and back, a ConvMaxPool with a pool window to start from.
+bool swap_fused_conv(onnx::NodeProto& node, Rng& rng) {
+  const bool own = node.domain() == "sinter";
+  const std::string& op = node.op_type();
+  if (!(op == "Conv" && !own) && !(own && (op == "FusedConv" || op == "ConvMaxPool"))) return false;
+  if (!own && chance(rng, 50)) return false;  // half the time, Conv's ONNX family instead
+  static const char* const kTypes[] = {"Conv", "FusedConv", "ConvMaxPool"};
+  const std::string type = kTypes[pick(rng, 3)];
+  node.set_op_type(type);
+  node.set_domain(type == "Conv" ? "" : "sinter");
+  if (type != "ConvMaxPool") return true;
+  for (const auto& a : node.attribute())
+    if (a.name() == "pool_kernel_shape") return true;
+  const int64_t k = 2 + static_cast<int64_t>(pick(rng, 2));
+  onnx::AttributeProto* kernel = node.add_attribute();
+  kernel->set_name("pool_kernel_shape");
+  kernel->set_type(onnx::AttributeProto::INTS);
+  kernel->add_ints(k);
+  kernel->add_ints(k);
+  onnx::AttributeProto* strides = node.add_attribute();
+  strides->set_name("pool_strides");
+  strides->set_type(onnx::AttributeProto::INTS);
+  strides->add_ints(2);
+  strides->add_ints(2);
+  return true;
+}
+
 void swap_op_type(onnx::GraphProto& g, Rng& rng) {
   onnx::NodeProto* node = random_node(g, rng);
-  if (!node) return;
+  if (!node || swap_fused_conv(*node, rng)) return;
   for (const auto& family : kOpFamilies) {
     size_t size = 0;
     bool member = false;
