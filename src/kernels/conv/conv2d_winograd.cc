@@ -4,22 +4,16 @@
 
 #include "core/thread_pool.h"
 #include "kernels/gemm/sgemm_driver.h"
+#include "kernels/thread_scratch.h"
 
 namespace sinter {
 namespace {
 
 constexpr int kTile = 4, kIn = 6, kXi = 36;
 
-// Shared per-run scratch of the calling thread (workers only see it through pointers).
-float* run_scratch(int64_t floats) {
-  thread_local std::shared_ptr<float[]> buf;
-  thread_local int64_t size = 0;
-  if (size < floats) {
-    buf = gemm::alloc_aligned_floats(floats);
-    size = floats;
-  }
-  return buf.get();
-}
+// Per-run scratch of a thread (kernels/thread_scratch.h); in a block split three ways, the
+// calling thread's, which the workers see through pointers.
+float* run_scratch(int64_t floats) { return kernels::thread_scratch<Conv2dWinograd>(floats); }
 
 }  // namespace
 

@@ -147,8 +147,8 @@ struct Act16 {
   }
 };
 
-// R output rows from oy on: each input row is loaded once per tap for every output row it
-// feeds (S + K rows for R = 2 instead of 2K), and the R rows' accumulator chains are independent.
+// R output rows from oy on: each input row is loaded once for all the output rows it feeds
+// (S * (R - 1) + K rows instead of R * K), and the R rows' accumulator chains are independent.
 // One accumulator per output row and kernel row keeps each dependent FMA chain K long; the bias
 // seeds the first. A ragged row end is stored masked (a spill into the next row would land
 // after that row's first vector was written).

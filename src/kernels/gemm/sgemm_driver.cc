@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/thread_scratch.h"
 
 namespace sinter::gemm {
 namespace {
@@ -13,16 +14,8 @@ namespace {
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
 
-// Per-thread packing scratch, grown on demand and kept: bounded by mc*kc + kc*nc floats.
-float* thread_scratch(int64_t floats) {
-  thread_local std::shared_ptr<float[]> buf;
-  thread_local int64_t size = 0;
-  if (size < floats) {
-    buf = alloc_aligned_floats(floats);
-    size = floats;
-  }
-  return buf.get();
-}
+// Tag of the per-thread packing scratch: bounded by mc*kc + kc*nc floats.
+struct PackingScratch;
 
 }  // namespace
 
@@ -54,7 +47,8 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
   const bool direct_b = pack_b && reads_b_directly(ks, p);
   // The B panel starts on a 64-byte boundary: micro-kernels use aligned loads.
   const int64_t a_floats = pack_a ? round_up(mc_max * kc_max, 16) : 0;
-  float* scratch = thread_scratch(a_floats + (pack_b ? kc_max * nc_max : 0));
+  float* scratch =
+      kernels::thread_scratch<PackingScratch>(a_floats + (pack_b ? kc_max * nc_max : 0));
   float* a_buf = scratch;
   float* b_buf = scratch + a_floats;
   const int64_t mpad = round_up(p.M, MR), npad = round_up(p.N, NR);
