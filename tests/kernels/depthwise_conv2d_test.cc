@@ -101,6 +101,10 @@ TEST(DepthwiseConv2d, EdgeShapesAndFusions) {
       make(1, 2, 7, 7, 5, 2, {0, 3, 1, 2}),         make(1, 2, 9, 31, 3, 2, {2, 2, 0, 0}),
       make(1, 3, 6, 40, 3, 1, {1, 1, 1, 1}),        make(2, 2, 9, 67, 5, 2, {2, 2, 2, 2}),
       make(1, 2, 33, 17, 3, 2, {1, 0, 1, 0}),       make(1, 2, 4, 2, 3, 1, {1, 1, 1, 1}),
+      // Stride 2 read in place: rows one vector block wide and around it, wide left pads.
+      make(1, 2, 8, 32, 3, 2, {1, 1, 1, 1}),        make(1, 2, 9, 33, 3, 2, {2, 2, 2, 2}),
+      make(1, 2, 13, 34, 3, 2, {1, 1, 1, 1}),       make(1, 2, 6, 65, 3, 2, {0, 2, 1, 2}),
+      make(1, 2, 2, 1, 3, 2, {1, 1, 1, 1}),         make(1, 2, 5, 31, 3, 2, {2, 0, 0, 2}),
       make(2, 3, 12, 12, 3, 1, {1, 1, 1, 1}, 2),     // channel multiplier: reference path
       make(1, 2, 12, 12, 3, 1, {2, 2, 2, 2}, 1, 2),  // dilation: reference path
       make(1, 2, 12, 10, 7, 3, {3, 3, 3, 3}),        // other kernel/stride: reference path
