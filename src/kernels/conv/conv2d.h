@@ -71,7 +71,8 @@ class Conv2d {
   static Algorithm choose(const Conv2dShape& s);
   // Picks kGemmTransposed when the GEMM's row tiles (mr pixels) would waste less of a small
   // plane than its column tiles (nr pixels), the output channels fill whole column tiles and
-  // the packed im2col^T stays within 16 MB.
+  // the packed im2col^T stays within 16 MB; a small plane is at most 64 pixels, or 196 for a
+  // strided window over many input channels.
   static bool prefers_transposed(const Conv2dShape& s);
 
   // x: [N, C, H, W], y: [N, M, OH, OW], residual: null or shaped like y. No scratch is needed
