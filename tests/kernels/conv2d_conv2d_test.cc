@@ -175,6 +175,13 @@ TEST(Conv2d, TransposedWindowsMatchReference) {
   Conv2d::Algorithm a;
   check_conv(last, {true, true, Activation::relu(), 2}, rng, &a);
   EXPECT_EQ(a, Conv2d::Algorithm::kGemmTransposed);
+  // A strided window over many channels onto 14x14 (ResNet's stride-2 3x3 onto layer3).
+  Conv2dShape strided = last;
+  strided.C = 128;
+  strided.H = strided.W = 28;
+  strided.stride_h = strided.stride_w = 2;
+  check_conv(strided, {true, true, Activation::relu(), 2}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kGemmTransposed);
 }
 
 TEST(Conv2d, PlaneWindowsMatchReference) {

@@ -164,8 +164,8 @@ inline void for_row_blocks(int64_t oh, F&& f) {
 // FMA chain K long; the bias seeds the first. A ragged row end is stored masked (a spill into the
 // next row would land after that row's first vector was written).
 template <int K, int R, class Act>
-inline void padded_rows(const Geometry& g, const float* buf, const __m512* wv, __m512 vb,
-                        int64_t oy, const float* res, float* y, const Act& act) {
+inline void stride1_rows(const Geometry& g, const float* buf, const __m512* wv, __m512 vb,
+                         int64_t oy, const float* res, float* y, const Act& act) {
   const float* row = buf + oy * g.wp;
   for (int64_t ox = 0; ox < g.ow; ox += 16) {
     __m512 acc[R][K];
@@ -193,13 +193,13 @@ inline void padded_rows(const Geometry& g, const float* buf, const __m512* wv, _
 }
 
 template <int K, class Act>
-void padded_plane(const Geometry& g, const float* buf, const float* w, float bias, const float* res,
-                  float* y, const Act& act) {
+void stride1_plane(const Geometry& g, const float* buf, const float* w, float bias,
+                   const float* res, float* y, const Act& act) {
   __m512 wv[K * K];
   for (int i = 0; i < K * K; ++i) wv[i] = _mm512_set1_ps(w[i]);
   const __m512 vb = _mm512_set1_ps(bias);
   for_row_blocks<K>(g.oh, [&](auto r, int64_t oy) {
-    padded_rows<K, decltype(r)::value>(g, buf, wv, vb, oy, res, y, act);
+    stride1_rows<K, decltype(r)::value>(g, buf, wv, vb, oy, res, y, act);
   });
 }
 
@@ -224,26 +224,22 @@ struct Window {
 // r[2 * k + kx].
 template <int K>
 inline void stride2_taps(const float* r, const Window<K>& m, __m512 (&t)[K]) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512 a = _mm512_maskz_loadu_ps(m.a, r), b = _mm512_maskz_loadu_ps(m.b, r + 16);
-  {
-    const __m512i even =
-        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd =
-        _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    t[0] = _mm512_permutex2var_ps(a, even, b);
-    t[1] = _mm512_permutex2var_ps(a, odd, b);
-    // Taps 2.. are taps 0 and 1 moved down a lane or two, the columns from r[32] on above them.
-    const __m512 c = _mm512_maskz_loadu_ps(m.c, r + 32);
-    const __m512 c_even = _mm512_permutexvar_ps(even, c);
-    t[2] = shifted(t[0], c_even, 1);
-    if constexpr (K == 5) {
-      t[3] = shifted(t[1], _mm512_permutexvar_ps(odd, c), 1);
-      t[4] = shifted(t[0], c_even, 2);
-    }
+  t[0] = _mm512_permutex2var_ps(a, even, b);
+  t[1] = _mm512_permutex2var_ps(a, odd, b);
+  // Taps 2.. are taps 0 and 1 moved down a lane or two, the columns from r[32] on above them.
+  const __m512 c = _mm512_maskz_loadu_ps(m.c, r + 32);
+  const __m512 c_even = _mm512_permutexvar_ps(even, c);
+  t[2] = shifted(t[0], c_even, 1);
+  if constexpr (K == 5) {
+    t[3] = shifted(t[1], _mm512_permutexvar_ps(odd, c), 1);
+    t[4] = shifted(t[0], c_even, 2);
   }
 }
 
-// Stride 2 from the input plane xp: R output rows from oy on, as padded_rows() does them.
+// Stride 2 from the input plane xp: R output rows from oy on, as stride1_rows() does them.
 template <int K, int R, class Act>
 inline void stride2_rows(const DepthwiseConv2dParams& p, const float* xp, const __m512* wv,
                          __m512 vb, int64_t oy, const float* res, float* y, const Act& act) {
@@ -312,42 +308,47 @@ void conv_planes(const DepthwiseConv2dParams& p, const float* x, const float* w,
                  const Act& act) {
   const int64_t kk = p.kernel_h * p.kernel_w, in_size = p.in_h * p.in_w,
                 out_size = p.out_h() * p.out_w();
+  // Output plane i's weights, bias, residual and output.
+  struct Plane {
+    const float* w;
+    float bias;
+    const float* res;
+    float* y;
+  };
+  auto plane_at = [&](int64_t i) {
+    const int64_t c = i % p.channels;
+    return Plane{w + c * kk, bias ? bias[c] : 0.0f, residual ? residual + i * out_size : nullptr,
+                 y + i * out_size};
+  };
   if (p.stride_h == 2) {
-    for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
-      const int64_t c = plane_i % p.channels;
-      const float* xp = x + plane_i * in_size;
-      const float* wc = w + c * kk;
-      const float b = bias ? bias[c] : 0.0f;
-      const float* res = residual ? residual + plane_i * out_size : nullptr;
-      float* yp = y + plane_i * out_size;
-      p.kernel_h == 3 ? stride2_plane<3>(p, xp, wc, b, res, yp, act)
-                      : stride2_plane<5>(p, xp, wc, b, res, yp, act);
+    for (int64_t i = plane_begin; i < plane_end; ++i) {
+      const Plane o = plane_at(i);
+      const float* xp = x + i * in_size;
+      p.kernel_h == 3 ? stride2_plane<3>(p, xp, o.w, o.bias, o.res, o.y, act)
+                      : stride2_plane<5>(p, xp, o.w, o.bias, o.res, o.y, act);
     }
     return;
   }
   // Two scratch planes: the next plane is copied into one while the other's is convolved, so
   // that the taps' unaligned loads never wait on the copy's just-issued stores (with small planes
-  // they would, every row: the stores cannot forward to loads that straddle them).
+  // they would, every row: the stores cannot forward to loads that straddle them). One loop for
+  // both strides, skipping the copy at stride 2, ran stride 1 6-8 % slower.
   thread_local Scratch scratch[2];
   const Geometry g = geometry(p);
   float* bufs[2] = {prepare(scratch[0], p, g), prepare(scratch[1], p, g)};
   const __m512 zero = _mm512_setzero_ps();
-  auto copy_in = [&](int64_t plane_i, float* buf) {
-    const float* xp = x + plane_i * in_size;
+  auto copy_in = [&](int64_t i, float* buf) {
+    const float* xp = x + i * in_size;
     for (int64_t iy = 0; iy < p.in_h; ++iy)
       avx512::copy_row(xp + iy * p.in_w, p.in_w, buf + (iy + p.pad_top) * g.wp + p.pad_left, zero);
   };
   if (plane_begin < plane_end) copy_in(plane_begin, bufs[0]);
-  for (int64_t plane_i = plane_begin; plane_i < plane_end; ++plane_i) {
-    const int64_t c = plane_i % p.channels;
-    const float* buf = bufs[(plane_i - plane_begin) % 2];
-    if (plane_i + 1 < plane_end) copy_in(plane_i + 1, bufs[(plane_i + 1 - plane_begin) % 2]);
-    const float* wc = w + c * kk;
-    const float b = bias ? bias[c] : 0.0f;
-    const float* res = residual ? residual + plane_i * out_size : nullptr;
-    float* yp = y + plane_i * out_size;
-    p.kernel_h == 3 ? padded_plane<3>(g, buf, wc, b, res, yp, act)
-                    : padded_plane<5>(g, buf, wc, b, res, yp, act);
+  for (int64_t i = plane_begin; i < plane_end; ++i) {
+    const float* buf = bufs[(i - plane_begin) % 2];
+    if (i + 1 < plane_end) copy_in(i + 1, bufs[(i + 1 - plane_begin) % 2]);
+    const Plane o = plane_at(i);
+    p.kernel_h == 3 ? stride1_plane<3>(g, buf, o.w, o.bias, o.res, o.y, act)
+                    : stride1_plane<5>(g, buf, o.w, o.bias, o.res, o.y, act);
   }
 }
 
