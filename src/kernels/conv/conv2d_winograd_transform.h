@@ -2,7 +2,7 @@
 // Winograd F(4x4, 3x3) input and output transforms, written once and compiled once per ISA tier
 // (conv2d_winograd_<tier>.cc; everything here has internal linkage so the builds never mix). Each
 // transform is split into a 1-D pass along image rows (strided, per tile) and a 1-D pass across
-// rows that is element-wise over the tiles of a tile row. The row passes are 8 tiles wide (AVX2
+// rows that is element-wise over all the tiles of a block. The row passes are 8 tiles wide (AVX2
 // transposes, at the AVX-512 tier too); the element-wise passes run 16 lanes at AVX-512, 8 at
 // AVX2 and scalar otherwise.
 #include <algorithm>
@@ -181,50 +181,38 @@ inline void at6(const float* const* in, float* const* out, int64_t n) {
   }
 }
 
-// Where one piece of a tile-row run lands in the packed B: columns [j, j + len) of the run go to
-// column `within` of sliver `sliver`; slack: the 8-wide copy's spill-over stays in the sliver
-// row, in columns of tiles written later.
-struct SliverPiece {
-  int64_t j, len, sliver, within;
-  bool slack;
-};
-
 // Tags of the transforms' per-thread scratch (kernels/thread_scratch.h).
 struct WinogradInputRows;
 struct WinogradOutputRows;
 
-// Input transform of channels [c0, c1) of one image into the packed B operands.
+// Row stride of the transforms' per-block arrays: the block's tiles side by side, with room for
+// the 8-tile row passes of the last run to spill past its end.
+inline int64_t block_stride(const WinogradBlock& b) { return (b.tb + 7) / 8 * 8 + 8; }
+
+// Input transform of channels [c0, c1) of one image into the packed B operands. The row passes
+// run per tile-row run; the column pass and the copy into the slivers run once over the whole
+// block, so a small plane (4 tiles per row on 14x14) does not pay them per run.
 void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t c1) {
   const Conv2dShape& s = *b.s;
   const int64_t C = s.C, H = s.H, W = s.W;
-  // Per-run arrays have a row stride of n rounded up to 8, so the 8-tile vector passes also
-  // cover a run's tail (the extra lanes are computed and dropped).
-  const int64_t ns_max = (b.tiles_w + 7) / 8 * 8;
-  float* row = kernels::thread_scratch<WinogradInputRows>((4 * ns_max + 8) + 72 * ns_max);
+  const int64_t ns_max = (b.tiles_w + 7) / 8 * 8, T = block_stride(b);
+  float* row = kernels::thread_scratch<WinogradInputRows>((4 * ns_max + 8) + 72 * T);
   // row: one padded input row of a run
-  float* r = row + 4 * ns_max + 8;  // [6 rows][6 k'][ns]: row pass results
-  float* vt = r + 36 * ns_max;      // [36][ns]: both passes
-  // The block's tile-row runs and the sliver pieces they split into, the same for every
-  // channel: found once, not per channel and GEMM (the divisions cost as much as the transform).
+  float* r = row + 4 * ns_max + 8;  // [6 rows][6 k'][T]: row pass results
+  float* vt = r + 36 * T;           // [36][T]: both passes
   struct Run {
-    int64_t th, ta, n;
-    size_t first, count;  // pieces
+    int64_t th, ta, n, col;
   };
   thread_local std::vector<Run> runs;
-  thread_local std::vector<SliverPiece> pieces;
   runs.clear();
-  pieces.clear();
   for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
-    const int64_t n = te - ta;
-    runs.push_back({th, ta, n, pieces.size(), 0});
-    for (int64_t j = 0; j < n;) {
-      const int64_t cj = col + j, within = cj % b.nr;
-      const int64_t len = std::min<int64_t>(n - j, b.nr - within);
-      pieces.push_back({j, len, cj / b.nr, within, within + (len + 7) / 8 * 8 <= b.nr});
-      j += len;
-    }
-    runs.back().count = pieces.size() - runs.back().first;
+    runs.push_back({th, ta, te - ta, col});
   });
+  // The block starts a sliver, so its tiles fill whole slivers but the last. Its lanes past the
+  // block get zeros up to what the micro-kernel reads (half a sliver for a tile of at most half
+  // a sliver, all of it otherwise), so no stale value (a denormal, say) enters its FMAs.
+  const int64_t last_len = b.tb - (b.tb - 1) / b.nr * b.nr;
+  const int64_t last_fill = last_len <= b.nr / 2 ? b.nr / 2 : b.nr;
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * H * W;
     const int64_t pc = c / b.kb * b.kb, kc = std::min(b.kb, C - pc);
@@ -244,47 +232,43 @@ void winograd_input(const WinogradBlock& b, const float* x, int64_t c0, int64_t 
           copy_floats_slack(xr + iw0 + lo, hi - lo, row + lo);
           std::fill(row + hi, row + padded, 0.0f);
         }
-        // Row pass: B^T over the six columns of each tile (stride 4 along the row).
-        float* ri = r + i * 6 * ns;
+        // Row pass: B^T over the six columns of each tile (stride 4 along the row). The 8-tile
+        // passes spill past the run into columns the next run overwrites.
+        float* ri = r + i * 6 * T + run.col;
         int64_t l = 0;
 #ifdef __AVX2__
-        for (; l < n; l += 8) input_row_pass8(row + 4 * l, ri + l, ns);
+        for (; l < n; l += 8) input_row_pass8(row + 4 * l, ri + l, T);
 #endif
         for (; l < n; ++l) {
           const float* d = row + 4 * l;
-          ri[0 * ns + l] = 4.0f * d[0] - 5.0f * d[2] + d[4];
-          ri[1 * ns + l] = -4.0f * (d[1] + d[2]) + d[3] + d[4];
-          ri[2 * ns + l] = 4.0f * (d[1] - d[2]) - d[3] + d[4];
-          ri[3 * ns + l] = 2.0f * (d[3] - d[1]) - d[2] + d[4];
-          ri[4 * ns + l] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
-          ri[5 * ns + l] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+          ri[0 * T + l] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+          ri[1 * T + l] = -4.0f * (d[1] + d[2]) + d[3] + d[4];
+          ri[2 * T + l] = 4.0f * (d[1] - d[2]) - d[3] + d[4];
+          ri[3 * T + l] = 2.0f * (d[3] - d[1]) - d[2] + d[4];
+          ri[4 * T + l] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
+          ri[5 * T + l] = 4.0f * d[1] - 5.0f * d[3] + d[5];
         }
       }
-      // Column pass: B^T across the six rows, element-wise over the run's tiles.
-      for (int k = 0; k < 6; ++k) {
-        const float* in[6];
-        float* out[6];
-        for (int i = 0; i < 6; ++i) {
-          in[i] = r + (i * 6 + k) * ns;
-          out[i] = vt + (i * 6 + k) * ns;
-        }
-        bt6(in, out, n);
+    }
+    // Column pass: B^T across the six rows, element-wise over the block's tiles.
+    for (int k = 0; k < 6; ++k) {
+      const float* in[6];
+      float* out[6];
+      for (int i = 0; i < 6; ++i) {
+        in[i] = r + (i * 6 + k) * T;
+        out[i] = vt + (i * 6 + k) * T;
       }
-      // Scatter into the packed-B slivers of each of the 36 GEMMs: sliver q of channel c's
-      // K block starts at q * kc * nr, row c - pc of it at (c - pc) * nr.
-      const SliverPiece* ps = pieces.data() + run.first;
-      for (int xi = 0; xi < 36; ++xi) {
-        float* dst = b.v + xi * C * b.npad + pc * b.npad + (c - pc) * b.nr;
-        const float* src = vt + xi * ns;
-        for (size_t q = 0; q < run.count; ++q) {
-          const SliverPiece& piece = ps[q];
-          float* d = dst + piece.sliver * kc * b.nr + piece.within;
-          if (piece.slack) {
-            copy_floats_slack(src + piece.j, piece.len, d);
-          } else {
-            std::copy(src + piece.j, src + piece.j + piece.len, d);
-          }
-        }
+      bt6(in, out, b.tb);
+    }
+    // Into the packed-B slivers of each of the 36 GEMMs: sliver q of channel c's K block starts
+    // at q * kc * nr, row c - pc of it at (c - pc) * nr.
+    for (int xi = 0; xi < 36; ++xi) {
+      float* dst = b.v + xi * C * b.npad + pc * b.npad + (c - pc) * b.nr;
+      const float* src = vt + xi * T;
+      for (int64_t j = 0; j < b.tb; j += b.nr, dst += kc * b.nr) {
+        const int64_t len = std::min<int64_t>(b.nr, b.tb - j);
+        std::copy(src + j, src + j + len, dst);
+        if (len < b.nr) std::fill(dst + len, dst + last_fill, 0.0f);
       }
     }
   }
@@ -308,40 +292,41 @@ inline void epilogue_row(float* y, const float* v, const float* res, int64_t n, 
   }
 }
 
-// Output transform of output channels [m0, m1) of one image, with the fused epilogue.
+// Output transform of output channels [m0, m1) of one image, with the fused epilogue. The column
+// pass runs once over the whole block, the row passes per tile-row run.
 void winograd_output(const WinogradBlock& b, int64_t m0, int64_t m1, const float* bias,
                      const float* residual, const Activation& act, float* y) {
   const Conv2dShape& s = *b.s;
   const int64_t M = s.M, OH = s.OH(), OW = s.OW();
-  const int64_t ns_max = (b.tiles_w + 7) / 8 * 8;  // row stride as in winograd_input
-  // [4 rows][6 k][ns]: column pass results
-  float* q = kernels::thread_scratch<WinogradOutputRows>(24 * ns_max + 4 * ns_max);
-  float* orow = q + 24 * ns_max;  // one output row of the run
+  const int64_t ns_max = (b.tiles_w + 7) / 8 * 8, T = block_stride(b);
+  // [4 rows][6 k][T]: column pass results
+  float* q = kernels::thread_scratch<WinogradOutputRows>(24 * T + 4 * ns_max);
+  float* orow = q + 24 * T;  // one output row of a run
   for (int64_t oc = m0; oc < m1; ++oc) {
     const float bv = bias ? bias[oc] : 0.0f;
+    // Column pass: A^T across the six rows of GEMM results, element-wise over tiles.
+    for (int k = 0; k < 6; ++k) {
+      const float* in[6];
+      float* out[4];
+      for (int i = 0; i < 6; ++i) in[i] = b.m + ((i * 6 + k) * M + oc) * b.npad;
+      for (int a = 0; a < 4; ++a) out[a] = q + (a * 6 + k) * T;
+      at6(in, out, b.tb);
+    }
     for_each_row_run(b, [&](int64_t th, int64_t ta, int64_t te, int64_t col) {
-      const int64_t n = te - ta, ns = (n + 7) / 8 * 8;
-      // Column pass: A^T across the six rows of GEMM results, element-wise over tiles.
-      for (int k = 0; k < 6; ++k) {
-        const float* in[6];
-        float* out[4];
-        for (int i = 0; i < 6; ++i) in[i] = b.m + ((i * 6 + k) * M + oc) * b.npad + col;
-        for (int a = 0; a < 4; ++a) out[a] = q + (a * 6 + k) * ns;
-        at6(in, out, n);
-      }
+      const int64_t n = te - ta;
       const int64_t ow0 = 4 * ta, width = std::min(4 * n, OW - ow0);
       for (int a = 0; a < 4; ++a) {
         const int64_t oh = 4 * th + a;
         if (oh >= OH) break;
         // Row pass: A^T over the six columns of each tile, four outputs per tile.
-        const float* qa = q + a * 6 * ns;
+        const float* qa = q + a * 6 * T + col;
         int64_t l = 0;
 #ifdef __AVX2__
         for (; l < n; l += 8) {
           const float* e = qa + l;
-          const __m256 m0 = _mm256_loadu_ps(e), m1 = _mm256_loadu_ps(e + ns);
-          const __m256 m2 = _mm256_loadu_ps(e + 2 * ns), m3 = _mm256_loadu_ps(e + 3 * ns);
-          const __m256 m4 = _mm256_loadu_ps(e + 4 * ns), m5 = _mm256_loadu_ps(e + 5 * ns);
+          const __m256 m0 = _mm256_loadu_ps(e), m1 = _mm256_loadu_ps(e + T);
+          const __m256 m2 = _mm256_loadu_ps(e + 2 * T), m3 = _mm256_loadu_ps(e + 3 * T);
+          const __m256 m4 = _mm256_loadu_ps(e + 4 * T), m5 = _mm256_loadu_ps(e + 5 * T);
           const __m256 a1 = _mm256_add_ps(m1, m2), b1 = _mm256_sub_ps(m1, m2);
           const __m256 c1 = _mm256_add_ps(m3, m4), e1 = _mm256_sub_ps(m3, m4);
           const __m256 o[4] = {_mm256_add_ps(_mm256_add_ps(m0, a1), c1),
@@ -352,13 +337,13 @@ void winograd_output(const WinogradBlock& b, int64_t m0, int64_t m1, const float
         }
 #endif
         for (; l < n; ++l) {
-          const float a1 = qa[ns + l] + qa[2 * ns + l], b1 = qa[ns + l] - qa[2 * ns + l];
-          const float c1 = qa[3 * ns + l] + qa[4 * ns + l], e1 = qa[3 * ns + l] - qa[4 * ns + l];
+          const float a1 = qa[T + l] + qa[2 * T + l], b1 = qa[T + l] - qa[2 * T + l];
+          const float c1 = qa[3 * T + l] + qa[4 * T + l], e1 = qa[3 * T + l] - qa[4 * T + l];
           float* o = orow + 4 * l;
           o[0] = qa[l] + a1 + c1;
           o[1] = b1 + 2.0f * e1;
           o[2] = a1 + 4.0f * c1;
-          o[3] = b1 + 8.0f * e1 + qa[5 * ns + l];
+          o[3] = b1 + 8.0f * e1 + qa[5 * T + l];
         }
         const int64_t off = (oc * OH + oh) * OW + ow0;
         epilogue_row(y + off, orow, residual ? residual + off : nullptr, width, bv, act);
