@@ -177,6 +177,23 @@ TEST(Sgemm, GemvAndSkinnyShapes) {
       }
 }
 
+// Tiles of at most half a sliver's columns may take two A slivers per call (narrow_rows): row
+// counts around one and two slivers, depths across a K block, every epilogue.
+TEST(Sgemm, NarrowTilesOverSeveralSlivers) {
+  std::mt19937 rng(21);
+  for (const auto* ks : kernel_sets())
+    for (Path path : {Path::kPlain, Path::kPackedA})
+      for (int64_t M : {9, 15, 16, 17, 24, 33})
+        for (int64_t N : {1, 4, 16, 17, 36}) {
+          Case c = random_case(rng, 1, 1);
+          c.M = M;
+          c.N = N;
+          c.K = rng() % 2 ? 1 + rng() % 40 : ks->kc + 1 + rng() % 100;
+          c.bias_row = c.residual = true;
+          run_case(*ks, path, c, rng);
+        }
+}
+
 TEST(Sgemm, EmptyDepthAppliesBetaAndEpilogue) {
   std::mt19937 rng(5);
   for (const auto* ks : kernel_sets()) {

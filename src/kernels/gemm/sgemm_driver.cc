@@ -105,23 +105,26 @@ void gemm_tile(const KernelSet& ks, const GemmProblem& p, int64_t m0, int64_t m1
             t.ldb = NR;
           }
           t.bias_col = epi.bias_per_col ? epi.bias_per_col + col : nullptr;
-          const int64_t a_slivers = (mc + MR - 1) / MR;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int64_t row = ic + ir, sliver = ir / MR;
-            t.a = ap + sliver * kc * MR;
-            // Prepacked operands are weights, cold on their first tile: fetch the next A sliver
-            // during the first column's tiles, or a share of the next B sliver during each.
+          // A narrow tile may take several A slivers per call (KernelSet::narrow_rows).
+          const int64_t step = 2 * t.nr <= NR ? ks.narrow_rows : MR;
+          const int64_t calls = (mc + step - 1) / step;
+          for (int64_t ir = 0; ir < mc; ir += step) {
+            const int64_t row = ic + ir, call = ir / step;
+            t.a = ap + (ir / MR) * kc * MR;
+            // Prepacked operands are weights, cold on their first tile: fetch the next call's
+            // A slivers during the first column's tiles, or a share of the next B sliver during
+            // each.
             t.prefetch_lines = 0;
-            if (!pack_a && jr == 0 && ir + MR < mc) {
-              t.prefetch = t.a + kc * MR;
-              t.prefetch_lines = kc * MR / 16;
+            if (!pack_a && jr == 0 && ir + step < mc) {
+              t.prefetch = t.a + kc * step;
+              t.prefetch_lines = kc * step / 16;
             } else if (!pack_b && jr + NR < nc) {
               const int64_t lines = kc * NR / 16;
-              const int64_t first = lines * sliver / a_slivers;
+              const int64_t first = lines * call / calls;
               t.prefetch = bp + (jr / NR + 1) * kc * NR + first * 16;
-              t.prefetch_lines = lines * (sliver + 1) / a_slivers - first;
+              t.prefetch_lines = lines * (call + 1) / calls - first;
             }
-            t.mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            t.mr = static_cast<int>(std::min<int64_t>(step, mc - ir));
             t.c = p.c + row * p.ldc + col;
             t.bias_row = epi.bias_per_row ? epi.bias_per_row + row : nullptr;
             t.residual = epi.residual ? epi.residual + row * epi.ld_residual + col : nullptr;

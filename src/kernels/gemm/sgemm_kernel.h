@@ -86,6 +86,9 @@ struct KernelSet {
   int mr, nr;
   int64_t kc, mc, nc;  // mc is a multiple of mr, nc of nr
   MicroKernelFn micro;
+  // Rows one call takes on a tile of at most nr / 2 columns: mr, or 2 * mr when the kernel puts
+  // the next A sliver (kc * mr floats on) into the accumulators such a narrow tile leaves idle.
+  int narrow_rows;
 };
 
 // One set per tier, each defined in its tier's file.

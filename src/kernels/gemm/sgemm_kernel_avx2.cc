@@ -255,7 +255,7 @@ void micro_avx2_dispatch(const TileArgs& t) {
 }  // namespace
 
 const KernelSet& avx2_kernel_set() {
-  static const KernelSet ks{"avx2_6x16", kMR, kNR, 256, 144, 512, micro_avx2_dispatch};
+  static const KernelSet ks{"avx2_6x16", kMR, kNR, 256, 144, 512, micro_avx2_dispatch, kMR};
   return ks;
 }
 

@@ -1,7 +1,9 @@
 // AVX-512 micro-kernel: an 8 x 32 tile in sixteen zmm accumulators (two 16-wide B loads and
 // eight broadcasts of A per k step), with bias, residual and activation applied in registers.
 // Eight rows keep the usual channel counts (multiples of 8) free of padded rows; sixteen
-// accumulators cover the FMA latency of two 512-bit pipes.
+// accumulators cover the FMA latency of two 512-bit pipes. A tile of at most 16 columns (a
+// 14x14 plane's Winograd GEMMs: 16 tiles) takes 16 rows, two A slivers, into the sixteen: with
+// eight it would wait on FMA latency and issue more loads than FMAs.
 #include <immintrin.h>
 
 #include "kernels/gemm/sgemm_kernel.h"
@@ -39,12 +41,14 @@ inline __m512 activate(__m512 v, const Activation& act) {
   return v;
 }
 
-// One k step of row I: broadcast A(I, k) against the two B vectors.
-#define SINTER_ROW(I)                                                \
-  if constexpr (MR > I) {                                            \
-    const __m512 ai = _mm512_set1_ps(a[I]);                          \
-    c##I##0 = _mm512_fmadd_ps(ai, b0, c##I##0);                      \
-    if constexpr (!HALF) c##I##1 = _mm512_fmadd_ps(ai, b1, c##I##1); \
+// One k step of row I: broadcast A(I, k) against the two B vectors; on a narrow tile of 16
+// rows, row 8 + I (the next sliver's row I) in the second accumulator.
+#define SINTER_ROW(I)                                                                              \
+  if constexpr (MR > I) {                                                                          \
+    const __m512 ai = _mm512_set1_ps(a[I]);                                                        \
+    c##I##0 = _mm512_fmadd_ps(ai, b0, c##I##0);                                                    \
+    if constexpr (!HALF) c##I##1 = _mm512_fmadd_ps(ai, b1, c##I##1);                               \
+    if constexpr (HALF && MR > kMR) c##I##1 = _mm512_fmadd_ps(_mm512_set1_ps(a2[I]), b0, c##I##1); \
   }
 
 // Masks of a tile's two 16-wide halves: the columns inside C (plain tiles) or one segment's.
@@ -58,8 +62,12 @@ inline HalfMasks half_masks(int begin, int end) {
 
 // HALF: the tile's last <= 16 columns, so only the left 16-wide half is computed.
 // PLANE: B rows and C columns addressed as TileArgs::b_rows and ::segments describe.
+// MR = 16 (HALF only): rows 8-15 are the next A sliver's, and t.mr of the 16 are stored.
 template <int MR, bool HALF, bool PLANE>
 void micro_avx512(const TileArgs& t) {
+  static_assert(MR <= kMR || (HALF && MR == 2 * kMR));
+  constexpr bool kStacked = MR > kMR;
+  const int tile_rows = kStacked ? t.mr : MR;
   // Named accumulators (not an array) so the compiler keeps all sixteen in registers.
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -68,7 +76,7 @@ void micro_avx512(const TileArgs& t) {
   // does not stall on them (with a short K, as in 1x1 convs, the stall would dominate).
   const float* residual = t.last ? t.residual : nullptr;
   const int64_t first = PLANE ? t.segments->seg[0].offset : 0;
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < tile_rows; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + first), _MM_HINT_T0);
     if constexpr (!HALF)
       _mm_prefetch(reinterpret_cast<const char*>(t.c + i * t.ldc + first + 31), _MM_HINT_T0);
@@ -79,6 +87,7 @@ void micro_avx512(const TileArgs& t) {
     }
   }
   const float* a = t.a;
+  const float* a2 = kStacked ? t.a + t.kc * kMR : nullptr;
   const float* b = t.b;
   const int64_t ldb = t.ldb;
   const int64_t* rows = t.b_rows;
@@ -117,6 +126,7 @@ void micro_avx512(const TileArgs& t) {
     SINTER_ROW(6)
     SINTER_ROW(7)
     a += kMR;
+    if constexpr (MR > kMR) a2 += kMR;
     if constexpr (!PLANE) b += ldb;
   }
   if constexpr (MR == 1 && !HALF && !PLANE) {
@@ -125,12 +135,16 @@ void micro_avx512(const TileArgs& t) {
   }
   const __m512 acc0[kMR] = {c00, c10, c20, c30, c40, c50, c60, c70};
   const __m512 acc1[kMR] = {c01, c11, c21, c31, c41, c51, c61, c71};
+  // Row i's two halves: (acc0, acc1) of row i, or on a 16-row narrow tile acc0 of row i < 8,
+  // acc1 of row i - 8.
+  auto half0 = [&](int i) { return kStacked && i >= kMR ? acc1[i - kMR] : acc0[i]; };
+  auto half1 = [&](int i) { return kStacked ? _mm512_setzero_ps() : acc1[i]; };
 
   if (t.last && t.act->kind == ActivationKind::kSigmoid) {
     alignas(64) float tile[MR * kNR];
-    for (int i = 0; i < MR; ++i) {
-      _mm512_store_ps(tile + i * kNR, acc0[i]);
-      _mm512_store_ps(tile + i * kNR + 16, acc1[i]);
+    for (int i = 0; i < tile_rows; ++i) {
+      _mm512_store_ps(tile + i * kNR, half0(i));
+      _mm512_store_ps(tile + i * kNR + 16, half1(i));
     }
     store_tile_scalar(t, tile, kNR);
     return;
@@ -177,10 +191,10 @@ void micro_avx512(const TileArgs& t) {
     bc0 = _mm512_maskz_loadu_ps(m0, t.bias_col);
     bc1 = _mm512_maskz_loadu_ps(m1, t.bias_col + 16);
   }
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 16
+  for (int i = 0; i < tile_rows; ++i) {
     float* c = t.c + i * t.ldc;
-    __m512 v0 = _mm512_mul_ps(acc0[i], alpha), v1 = _mm512_mul_ps(acc1[i], alpha);
+    __m512 v0 = _mm512_mul_ps(half0(i), alpha), v1 = _mm512_mul_ps(half1(i), alpha);
     if (t.c_scale != 0.0f) {
       __m512 o0, o1 = _mm512_setzero_ps();
       load_row(c, o0, o1);
@@ -214,6 +228,9 @@ void micro_avx512(const TileArgs& t) {
 
 template <bool HALF, bool PLANE>
 void micro_avx512_rows(const TileArgs& t) {
+  if constexpr (HALF && !PLANE) {
+    if (t.mr > kMR) return micro_avx512<2 * kMR, true, false>(t);
+  }
   switch (t.mr) {
     case 1:
       return micro_avx512<1, HALF, PLANE>(t);
@@ -246,7 +263,8 @@ void micro_avx512_dispatch(const TileArgs& t) {
 }  // namespace
 
 const KernelSet& avx512_kernel_set() {
-  static const KernelSet ks{"avx512_8x32", kMR, kNR, 256, 128, 1024, micro_avx512_dispatch};
+  static const KernelSet ks{"avx512_8x32",         kMR,    kNR, 256, 128, 1024,
+                            micro_avx512_dispatch, 2 * kMR};
   return ks;
 }
 

@@ -33,7 +33,7 @@ void micro_portable(const TileArgs& t) {
 }  // namespace
 
 const KernelSet& portable_kernel_set() {
-  static const KernelSet ks{"portable_4x8", kMR, kNR, 256, 128, 2048, micro_portable};
+  static const KernelSet ks{"portable_4x8", kMR, kNR, 256, 128, 2048, micro_portable, kMR};
   return ks;
 }
 
