@@ -194,6 +194,30 @@ TEST(Sgemm, NarrowTilesOverSeveralSlivers) {
         }
 }
 
+// A 7x7 plane's 49 pixels as rows: six full slivers and one row. The two threads' shares of
+// the grid's work stay within 10 % of each other (a cut into 32 + 17 rows gave 65 / 35), and
+// the tiles cover C exactly.
+TEST(Sgemm, BalancedSplitWeighsRaggedEdges) {
+  for (const auto* ks : kernel_sets()) {
+    const int64_t M = 49, N = 160;
+    const gemm::TileGrid g = gemm::split_balanced(*ks, M, N, 960, 2, false, false);
+    ASSERT_GE(g.m_step * g.m_tiles, M);
+    ASSERT_LT(g.m_step * (g.m_tiles - 1), M);
+    ASSERT_GE(g.n_step * g.n_tiles, N);
+    ASSERT_LT(g.n_step * (g.n_tiles - 1), N);
+    // Tiles handed to the less loaded thread in order, weighed by their area.
+    int64_t load[2] = {0, 0};
+    for (int64_t i = 0; i < g.m_tiles; ++i)
+      for (int64_t j = 0; j < g.n_tiles; ++j) {
+        const int64_t rows = std::min(g.m_step, M - i * g.m_step);
+        const int64_t cols = std::min(g.n_step, N - j * g.n_step);
+        load[load[0] <= load[1] ? 0 : 1] += rows * cols;
+      }
+    EXPECT_LE(std::max(load[0], load[1]), std::min(load[0], load[1]) * 11 / 10)
+        << ks->name << " grid " << g.m_tiles << "x" << g.n_tiles;
+  }
+}
+
 TEST(Sgemm, EmptyDepthAppliesBetaAndEpilogue) {
   std::mt19937 rng(5);
   for (const auto* ks : kernel_sets()) {

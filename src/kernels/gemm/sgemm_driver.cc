@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <vector>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -170,6 +171,45 @@ int64_t useful_tasks(int64_t M, int64_t N, int64_t K, int threads) {
   return std::clamp<int64_t>(by_work, 1, threads);
 }
 
+TileGrid split_balanced(const KernelSet& ks, int64_t M, int64_t N, int64_t K, int threads,
+                        bool pack_a, bool pack_b) {
+  const int64_t m_slivers = ceil_div(M, ks.mr), n_slivers = ceil_div(N, ks.nr);
+  const int64_t max_tiles = 4 * static_cast<int64_t>(threads);
+  // Cycles per unit of K, as in split_tiles, of a tile's actual rows and columns (the
+  // micro-kernels skip the rows past M), plus a fixed cost per tile for its dispatch.
+  const double per_tile = 2000.0 / static_cast<double>(std::max<int64_t>(K, 1));
+  auto tile_cost = [&](int64_t rows, int64_t cols) {
+    return static_cast<double>(rows) * static_cast<double>(round_up(cols, ks.nr)) / 16.0 +
+           (pack_b ? static_cast<double>(cols) : 0.0) + (pack_a ? static_cast<double>(rows) : 0.0) +
+           per_tile;
+  };
+  TileGrid best;
+  double best_time = -1;
+  for (int64_t tm = 1; tm <= std::min(m_slivers, max_tiles); ++tm) {
+    for (int64_t tn = 1; tn <= std::min(n_slivers, max_tiles / tm); ++tn) {
+      TileGrid g;
+      g.m_step = ceil_div(m_slivers, tm) * ks.mr;
+      g.n_step = ceil_div(n_slivers, tn) * ks.nr;
+      g.m_tiles = ceil_div(M, g.m_step);
+      g.n_tiles = ceil_div(N, g.n_step);
+      const int64_t m_last = M - (g.m_tiles - 1) * g.m_step;
+      const int64_t n_last = N - (g.n_tiles - 1) * g.n_step;
+      // The pool hands tiles to threads as they come free: place each on the least loaded.
+      std::vector<double> load(static_cast<size_t>(threads), 0.0);
+      for (int64_t i = 0; i < g.m_tiles; ++i)
+        for (int64_t j = 0; j < g.n_tiles; ++j)
+          *std::min_element(load.begin(), load.end()) += tile_cost(
+              i + 1 < g.m_tiles ? g.m_step : m_last, j + 1 < g.n_tiles ? g.n_step : n_last);
+      const double time = *std::max_element(load.begin(), load.end());
+      if (best_time < 0 || time < best_time * 0.999) {
+        best_time = time;
+        best = g;
+      }
+    }
+  }
+  return best;
+}
+
 void gemm_parallel(const KernelSet& ks, const GemmProblem& p, ThreadPool* pool) {
   if (p.M <= 0 || p.N <= 0) return;
   const int threads = pool ? pool->num_threads() : 1;
@@ -178,8 +218,8 @@ void gemm_parallel(const KernelSet& ks, const GemmProblem& p, ThreadPool* pool) 
     gemm_tile(ks, p, 0, p.M, 0, p.N);
     return;
   }
-  const TileGrid g =
-      split_tiles(ks, p.M, p.N, p.K, tasks, p.a.packed == nullptr, p.b.packed == nullptr);
+  const TileGrid g = split_balanced(ks, p.M, p.N, p.K, static_cast<int>(tasks),
+                                    p.a.packed == nullptr, p.b.packed == nullptr);
   pool->parallel_for(g.count(), [&](int64_t i, int) {
     const int64_t m0 = (i / g.n_tiles) * g.m_step, n0 = (i % g.n_tiles) * g.n_step;
     gemm_tile(ks, p, m0, std::min(p.M, m0 + g.m_step), n0, std::min(p.N, n0 + g.n_step));

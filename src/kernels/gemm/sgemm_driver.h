@@ -86,6 +86,12 @@ struct TileGrid {
 TileGrid split_tiles(const KernelSet& ks, int64_t M, int64_t N, int64_t K, int64_t tasks,
                      bool pack_a, bool pack_b);
 
+// Cuts M x N into up to 4 tiles per thread so that the pool, handing them out as threads come
+// free, finishes soonest: ragged edges (49 pixels: six full slivers and one row) are weighed at
+// their real size, and finer grids pay for repeated packing and for each tile's dispatch.
+TileGrid split_balanced(const KernelSet& ks, int64_t M, int64_t N, int64_t K, int threads,
+                        bool pack_a, bool pack_b);
+
 // How many tiles a problem of this size is worth splitting into on `threads` threads.
 int64_t useful_tasks(int64_t M, int64_t N, int64_t K, int threads);
 
