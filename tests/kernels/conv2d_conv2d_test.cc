@@ -155,6 +155,20 @@ TEST(Conv2d, TransposedPointwiseMatchesReference) {
   EXPECT_EQ(a, Conv2d::Algorithm::kGemmTransposed);
 }
 
+// Two threads on 7x7 planes with small and large weights (w^T of 60 KB and 2.3 MB): the shared
+// packing step, the balanced GEMM grid and the transposing pass split among the threads.
+TEST(Conv2d, TransposedOnTwoThreadsMatchesReference) {
+  std::mt19937 rng(95);
+  for (int64_t C : {160, 1100}) {
+    Conv2dShape s;
+    s.C = C;
+    s.M = C == 160 ? 96 : 520;
+    s.H = s.W = 7;
+    check_conv(s, {true, true, Activation::relu(), 2}, rng, nullptr,
+               Conv2d::Algorithm::kGemmTransposed);
+  }
+}
+
 TEST(Conv2d, TransposedWindowsMatchReference) {
   // Any window, stride, padding and dilation through the explicit im2col.
   std::mt19937 rng(94);
