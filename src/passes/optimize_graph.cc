@@ -1,6 +1,7 @@
 #include "passes/optimize_graph.h"
 
 #include "core/error.h"
+#include "passes/blocked_layout.h"
 #include "passes/constant_fold.h"
 #include "passes/eliminate_dead_nodes.h"
 #include "passes/fold_batchnorm.h"
@@ -16,10 +17,12 @@ std::string OptimizeStats::summary() const {
   return cat("folded ", constants_folded, " constant and ", shape_ops_folded,
              " shape nodes, removed ", identities_removed, " identities and ", dead_nodes_removed,
              " dead nodes, folded ", batchnorms_folded, " batch norms, removed ",
-             zero_filters_removed, " zero filters, fused ", nodes_fused, " nodes");
+             zero_filters_removed, " zero filters, fused ", nodes_fused, " nodes, blocked ",
+             blocked_nodes, " nodes' layout");
 }
 
-OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values) {
+OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values,
+                             const OptimizeOptions& options) {
   OptimizeStats s;
   for (;;) {
     infer_graph(g, input_values);
@@ -43,6 +46,11 @@ OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values) {
   if (const int pooled = fuse_conv_max_pool(g); pooled > 0) {
     s.nodes_fused += pooled;
     infer_graph(g, input_values);
+  }
+  // Last: the layout pass reads the fused nodes, and no pass after it knows the blocked ops.
+  if (options.blocked_layout) {
+    s.blocked_nodes = use_blocked_layout(g, options.sparse_kernels);
+    if (s.blocked_nodes > 0) infer_graph(g, input_values);
   }
   return s;
 }

@@ -13,13 +13,23 @@ struct OptimizeStats {
   int zero_filters_removed = 0;
   int nodes_fused = 0;
   int dead_nodes_removed = 0;
+  int blocked_nodes = 0;
   std::string summary() const;
+};
+
+struct OptimizeOptions {
+  // Move convolution regions into the channel-blocked layout (passes/blocked_layout.h). For
+  // inference: the gradient ops read and write NCHW.
+  bool blocked_layout = false;
+  // Whether plans may choose sparse kernels (layers they would take stay out of blocked regions).
+  bool sparse_kernels = true;
 };
 
 // The standard pipeline, for a graph whose input types are set: infer types, fold shape ops and
 // constants until nothing changes, drop identities and dead nodes, fold BatchNorm, remove
-// all-zero conv filters (filter-pruned models), fuse activations and residual adds; leaves every
-// value's type inferred.
-OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values = {});
+// all-zero conv filters (filter-pruned models), fuse activations and residual adds, and, when
+// asked, block the layout of convolution regions; leaves every value's type inferred.
+OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values = {},
+                             const OptimizeOptions& options = {});
 
 }  // namespace sinter

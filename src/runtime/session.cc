@@ -65,7 +65,8 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
     if (may_decide_shapes(t)) shape_values[name] = t;
   }
   if (options_.optimize) {
-    stats_ = optimize_graph(compiled_, shape_values);
+    stats_ =
+        optimize_graph(compiled_, shape_values, {options_.blocked_layout, options_.sparse_kernels});
   } else {
     infer_graph(compiled_, shape_values);
   }

@@ -21,6 +21,9 @@ struct SessionOptions {
   // Run Conv/Gemm layers whose constant weights hold enough zeros (pruned models) on sparse
   // kernels; false keeps every layer on the dense ones (to time the difference).
   bool sparse_kernels = true;
+  // Run convolution regions in the channel-blocked layout where the tier has kernels for it
+  // (passes/blocked_layout.h); false keeps every tensor NCHW (to time the difference).
+  bool blocked_layout = true;
 };
 
 // Runs a model: checks inputs against the model's declared types, compiles a Plan for each new

@@ -33,6 +33,7 @@ struct BenchOptions {
   bool json = false;
   bool no_optimize = false;
   bool dense_kernels = false;
+  bool nchw = false;
   CLI::Option* batch_option = nullptr;
 };
 
@@ -104,6 +105,7 @@ int run_bench(const BenchOptions& o) {
 
   SessionOptions options{o.threads, !o.no_optimize, o.profile};
   options.sparse_kernels = !o.dense_kernels;
+  options.blocked_layout = !o.nchw;
   Session session(std::move(model), options);
   auto t0 = Clock::now();
   session.prepare(inputs);
@@ -141,6 +143,7 @@ int run_bench(const BenchOptions& o) {
            {"batch", samples},
            {"optimize", !o.no_optimize},
            {"sparse_kernels", !o.dense_kernels},
+           {"blocked_layout", !o.nchw},
            {"reps", o.reps},
            {"warmup", o.warmup},
            {"min_ms", round3(s.min)},
@@ -234,6 +237,8 @@ Subcommand add_bench_command(CLI::App& parent) {
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
   app->add_flag("--dense-kernels", o->dense_kernels,
                 "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
+  app->add_flag("--nchw", o->nchw,
+                "Keep every tensor NCHW (no channel-blocked convolution regions)");
   return {app, [o] { return run_bench(*o); }};
 }
 

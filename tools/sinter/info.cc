@@ -18,6 +18,7 @@ struct InfoOptions {
   std::string model;
   bool json = false;
   bool dense_kernels = false;
+  bool nchw = false;
   int64_t batch = 1;
   CLI::Option* batch_option = nullptr;
 };
@@ -68,6 +69,7 @@ int run_info(const InfoOptions& o) {
   // Compiling (passes, kernel choice, memory plan) is what gives concrete shapes and costs.
   SessionOptions options{1, true, false};
   options.sparse_kernels = !o.dense_kernels;
+  options.blocked_layout = !o.nchw;
   Session session(std::move(model), options);
   session.prepare(make_inputs(bound, false));
   const Graph& m = session.model();
@@ -191,6 +193,8 @@ Subcommand add_info_command(CLI::App& parent) {
   app->add_flag("--json", o->json, "Print one JSON object instead of text");
   app->add_flag("--dense-kernels", o->dense_kernels,
                 "Show the kernels chosen with pruned weights kept on the dense ones");
+  app->add_flag("--nchw", o->nchw,
+                "Keep every tensor NCHW (no channel-blocked convolution regions)");
   o->batch_option =
       app->add_option("--batch", o->batch, "Value for a dynamic first input dimension")
           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))

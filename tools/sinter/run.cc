@@ -26,6 +26,7 @@ struct RunOptions {
   bool json = false;
   bool no_optimize = false;
   bool dense_kernels = false;
+  bool nchw = false;
   bool allow_nonfinite = false;
 };
 
@@ -190,6 +191,7 @@ int run_run(const RunOptions& o) {
 
   SessionOptions options{o.threads, !o.no_optimize, false};
   options.sparse_kernels = !o.dense_kernels;
+  options.blocked_layout = !o.nchw;
   Session session(std::move(model), options);
   auto t0 = std::chrono::steady_clock::now();
   session.prepare(inputs);
@@ -252,6 +254,8 @@ Subcommand add_run_command(CLI::App& parent) {
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
   app->add_flag("--dense-kernels", o->dense_kernels,
                 "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
+  app->add_flag("--nchw", o->nchw,
+                "Keep every tensor NCHW (no channel-blocked convolution regions)");
   app->add_flag("--allow-nonfinite", o->allow_nonfinite,
                 "Run even when an input holds NaN or infinity (refused by default)");
   return {app, [o] { return run_run(*o); }};

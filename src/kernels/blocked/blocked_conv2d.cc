@@ -1,0 +1,271 @@
+// BlockedConv2d: weights packed per group of output blocks at plan time, and the work split over
+// the pool as (image, pixel range, output group) tasks, pixels outermost, so each thread writes
+// and the next layer reads one contiguous part of every block.
+#include "kernels/blocked/blocked_conv2d.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/error.h"
+
+namespace sinter {
+
+namespace kernels {
+const IsaTables<BlockedConvKernels>& blocked_conv_kernels() {
+  static const IsaTables<BlockedConvKernels> tables = {
+      &detail::blocked_conv_kernels_portable(), nullptr, &detail::blocked_conv_kernels_avx512()};
+  return tables;
+}
+}  // namespace kernels
+
+namespace {
+using kernels::channel_blocks;
+using kernels::kChannelBlock;
+using kernels::kTileBlocks;
+using kernels::kTilePixels;
+
+bool is_depthwise(const Conv2dShape& s) { return s.group > 1 && s.group == s.C && s.M == s.C; }
+
+bool is_unpadded_1x1(const Conv2dShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
+         s.pad_right == 0;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Calls fn(first, count) for tiles of at most kTilePixels covering [begin, end), sizes as even as
+// possible (49 pixels: four of 6 and five of 5, not eight of 6 and a lone one).
+template <class Fn>
+void for_each_tile(int64_t begin, int64_t end, Fn fn) {
+  const int64_t n = end - begin, tiles = ceil_div(n, kTilePixels);
+  for (int64_t t = 0, at = begin; t < tiles; ++t) {
+    const int64_t count = n / tiles + (t < n % tiles ? 1 : 0);
+    fn(at, static_cast<int>(count));
+    at += count;
+  }
+}
+
+// Runs task(i) for i in [0, tasks) on the pool's threads, or here.
+template <class Fn>
+void run_tasks(int64_t tasks, ThreadPool* pool, Fn task) {
+  if (pool && pool->num_threads() > 1 && tasks > 1) {
+    pool->parallel_for(tasks, [&](int64_t i, int) { task(i); });
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) task(i);
+  }
+}
+}  // namespace
+
+bool BlockedConv2d::supports(const Conv2dShape& s) { return s.group == 1 || is_depthwise(s); }
+
+bool BlockedConv2d::vectorized() {
+  return active_isa() > Isa::kPortable && kernels::blocked_conv_kernels().has(active_isa());
+}
+
+BlockedConv2d::BlockedConv2d(const Conv2dShape& s, bool input_blocked, const float* w,
+                             const float* bias, const Activation& act,
+                             const kernels::BlockedConvKernels& tier)
+    : s_(s), input_blocked_(input_blocked), act_(act), k_(&tier) {
+  s_.validate();
+  if (!supports(s))
+    throw UnsupportedError(cat("blocked conv2d: group ", s.group, " of ", s.C,
+                               " channels is neither 1 nor depthwise"));
+  const int64_t Mb = channel_blocks(s.M), KK = s.KH * s.KW;
+  bias_.assign(static_cast<size_t>(Mb * kChannelBlock), 0.0f);
+  if (bias) std::copy(bias, bias + s.M, bias_.begin());
+  if (is_depthwise(s)) {
+    if (!input_blocked) throw UnsupportedError("blocked conv2d: a depthwise input must be blocked");
+    algorithm_ = Algorithm::kDepthwise;
+    weight_storage_.assign(static_cast<size_t>(Mb * KK * kChannelBlock + kChannelBlock), 0.0f);
+    group_offset_ = {0};
+    float* packed = const_cast<float*>(weights(0));
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t k = 0; k < KK; ++k)
+        packed[(c / kChannelBlock * KK + k) * kChannelBlock + c % kChannelBlock] = w[c * KK + k];
+    return;
+  }
+  algorithm_ = input_blocked && is_unpadded_1x1(s) ? Algorithm::kPointwise : Algorithm::kDirect;
+  const int64_t Cin = input_blocked ? channel_blocks(s.C) * kChannelBlock : s.C;
+  const int64_t groups = ceil_div(Mb, kTileBlocks);
+  int64_t size = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    group_offset_.push_back(size);
+    size += Cin * KK * std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks) * kChannelBlock;
+  }
+  weight_storage_.assign(static_cast<size_t>(size + kChannelBlock), 0.0f);
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t blocks = std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks);
+    const int64_t width = blocks * kChannelBlock, m0 = g * kTileBlocks * kChannelBlock;
+    float* packed = const_cast<float*>(weights(group_offset_[static_cast<size_t>(g)]));
+    for (int64_t c = 0; c < std::min(Cin, s.C); ++c)
+      for (int64_t k = 0; k < KK; ++k)
+        for (int64_t j = 0; j < width && m0 + j < s.M; ++j)
+          packed[(c * KK + k) * width + j] = w[((m0 + j) * s.C + c) * KK + k];
+  }
+  const int64_t plane = s.H * s.W;
+  for (int64_t c = 0; c < Cin; ++c)
+    channel_offset_.push_back(
+        input_blocked ? c / kChannelBlock * plane * kChannelBlock + c % kChannelBlock : c * plane);
+}
+
+const float* BlockedConv2d::weights(int64_t offset) const {
+  const auto base = reinterpret_cast<uintptr_t>(weight_storage_.data());
+  return reinterpret_cast<const float*>((base + 63) / 64 * 64) + offset;
+}
+
+void BlockedConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
+  switch (algorithm_) {
+    case Algorithm::kPointwise:
+      return run_pointwise(x, y, residual, pool);
+    case Algorithm::kDepthwise:
+      return run_depthwise(x, y, residual, pool);
+    case Algorithm::kDirect:
+      return run_direct(x, y, residual, pool);
+  }
+}
+
+void BlockedConv2d::run_pointwise(const float* x, float* y, const float* residual,
+                                  ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t OH = s.OH(), OW = s.OW(), Cb = channel_blocks(s.C), Mb = channel_blocks(s.M);
+  const int64_t in_plane = s.H * s.W * kChannelBlock, out_plane = OH * OW * kChannelBlock;
+  const int64_t groups = ceil_div(Mb, kTileBlocks);
+  // At stride 1 the pixels of all rows are one run; otherwise each output row is one.
+  const bool flat = s.stride_h == 1 && s.stride_w == 1;
+  const int64_t runs = flat ? 1 : OH, run_len = flat ? OH * OW : OW;
+  const int64_t x_pixel_stride = s.stride_w * kChannelBlock;
+  // Enough tasks for the threads to balance: split runs into pieces of whole tiles.
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t pieces_wanted = ceil_div(4 * threads, s.N * runs * groups);
+  const int64_t piece = std::max<int64_t>(
+      kTilePixels, ceil_div(ceil_div(run_len, pieces_wanted), kTilePixels) * kTilePixels);
+  const int64_t pieces = threads > 1 ? ceil_div(run_len, piece) : 1;
+  const int64_t piece_len = threads > 1 ? piece : run_len;
+  run_tasks(s.N * runs * pieces * groups, pool, [&](int64_t i) {
+    const int64_t g = i % groups, rest = i / groups;
+    const int64_t p = rest % pieces, r = rest / pieces % runs, n = rest / pieces / runs;
+    const int64_t blocks = std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks);
+    kernels::PointwiseTile t;
+    t.x_block_stride = in_plane;
+    t.x_pixel_stride = x_pixel_stride;
+    t.in_blocks = Cb;
+    t.w = weights(group_offset_[static_cast<size_t>(g)]);
+    t.out.bias = bias_.data() + g * kTileBlocks * kChannelBlock;
+    t.out.y_block_stride = out_plane;
+    t.out.act = act_;
+    t.out.blocks = static_cast<int>(blocks);
+    const float* xr = x + n * Cb * in_plane + r * s.stride_h * s.W * kChannelBlock;
+    const int64_t out0 = (n * Mb + g * kTileBlocks) * out_plane + r * OW * kChannelBlock;
+    for_each_tile(p * piece_len, std::min(run_len, (p + 1) * piece_len), [&](int64_t j, int n_px) {
+      t.x = xr + j * x_pixel_stride;
+      t.out.y = y + out0 + j * kChannelBlock;
+      t.out.residual = residual ? residual + out0 + j * kChannelBlock : nullptr;
+      t.out.pixels = n_px;
+      k_->pointwise(t);
+    });
+  });
+}
+
+void BlockedConv2d::run_depthwise(const float* x, float* y, const float* residual,
+                                  ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t OH = s.OH(), OW = s.OW(), Cb = channel_blocks(s.C), KK = s.KH * s.KW;
+  const int64_t in_plane = s.H * s.W * kChannelBlock, out_plane = OH * OW * kChannelBlock;
+  auto rows = [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t oh = i % OH, cb = i / OH % Cb, n = i / OH / Cb;
+      const int64_t out = (n * Cb + cb) * out_plane + oh * OW * kChannelBlock;
+      kernels::DepthwiseRow r{x + (n * Cb + cb) * in_plane,
+                              s.H,
+                              s.W,
+                              weights(cb * KK * kChannelBlock),
+                              bias_.data() + cb * kChannelBlock,
+                              s.KH,
+                              s.KW,
+                              s.stride_h,
+                              s.stride_w,
+                              s.dilation_h,
+                              s.dilation_w,
+                              s.pad_top,
+                              s.pad_left,
+                              oh,
+                              OW,
+                              residual ? residual + out : nullptr,
+                              y + out,
+                              act_};
+      k_->depthwise_row(r);
+    }
+  };
+  const int64_t total = s.N * Cb * OH;
+  // Rows of at least ~4K multiply-adds a task, so small planes do not pay a hand-off per row.
+  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, OW * KK));
+  if (pool && pool->num_threads() > 1 && total > grain) {
+    pool->parallel_range(total, grain, rows, 4);
+  } else {
+    rows(0, total, 0);
+  }
+}
+
+void BlockedConv2d::run_direct(const float* x, float* y, const float* residual,
+                               ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t OH = s.OH(), OW = s.OW(), Mb = channel_blocks(s.M);
+  const int64_t Cin = static_cast<int64_t>(channel_offset_.size()), KK = s.KH * s.KW;
+  const int64_t in_image =
+      input_blocked_ ? channel_blocks(s.C) * s.H * s.W * kChannelBlock : s.C * s.H * s.W;
+  const int64_t out_plane = OH * OW * kChannelBlock, groups = ceil_div(Mb, kTileBlocks);
+  const int64_t pixel = input_blocked_ ? kChannelBlock : 1;  // floats between input pixels
+  // Output columns whose every horizontal tap is inside the input.
+  const int64_t ow_lo = std::min(OW, ceil_div(s.pad_left, s.stride_w));
+  const int64_t last = s.W - 1 + s.pad_left - (s.KW - 1) * s.dilation_w;
+  const int64_t ow_hi = std::max(ow_lo, std::min(OW, last < 0 ? 0 : last / s.stride_w + 1));
+  run_tasks(s.N * OH * groups, pool, [&](int64_t i) {
+    const int64_t g = i % groups, oh = i / groups % OH, n = i / groups / OH;
+    const int64_t blocks = std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks);
+    kernels::DirectTile t;
+    t.x = x + n * in_image;
+    t.channel_offset = channel_offset_.data();
+    t.channels = Cin;
+    t.kernel_taps = static_cast<int>(KK);
+    t.x_pixel_step = s.stride_w * pixel;
+    t.w = weights(group_offset_[static_cast<size_t>(g)]);
+    t.out.bias = bias_.data() + g * kTileBlocks * kChannelBlock;
+    t.out.y_block_stride = out_plane;
+    t.out.act = act_;
+    t.out.blocks = static_cast<int>(blocks);
+    const int64_t out0 = (n * Mb + g * kTileBlocks) * out_plane + oh * OW * kChannelBlock;
+    // The taps of a window that fits on the stack, others (up to 11x11 and beyond) on the heap.
+    int64_t offsets_here[64];
+    int32_t index_here[64];
+    std::vector<int64_t> offsets_heap(KK > 64 ? static_cast<size_t>(KK) : 0);
+    std::vector<int32_t> index_heap(offsets_heap.size());
+    int64_t* offsets = KK > 64 ? offsets_heap.data() : offsets_here;
+    int32_t* index = KK > 64 ? index_heap.data() : index_here;
+    t.tap_offset = offsets;
+    t.tap_index = index;
+    // The taps inside the input for pixels [ow, ow + count), all alike in that.
+    auto tile = [&](int64_t ow, int count) {
+      int taps = 0;
+      for (int64_t kh = 0; kh < s.KH; ++kh) {
+        const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+        if (ih < 0 || ih >= s.H) continue;
+        for (int64_t kw = 0; kw < s.KW; ++kw) {
+          const int64_t iw = ow * s.stride_w - s.pad_left + kw * s.dilation_w;
+          if (iw < 0 || iw >= s.W) continue;
+          offsets[taps] = (ih * s.W + iw) * pixel;
+          index[taps++] = static_cast<int32_t>(kh * s.KW + kw);
+        }
+      }
+      t.taps = taps;
+      t.out.y = y + out0 + ow * kChannelBlock;
+      t.out.residual = residual ? residual + out0 + ow * kChannelBlock : nullptr;
+      t.out.pixels = count;
+      k_->direct(t);
+    };
+    for (int64_t ow = 0; ow < ow_lo; ++ow) tile(ow, 1);
+    for_each_tile(ow_lo, ow_hi, tile);
+    for (int64_t ow = ow_hi; ow < OW; ++ow) tile(ow, 1);
+  });
+}
+
+}  // namespace sinter
