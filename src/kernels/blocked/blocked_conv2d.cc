@@ -219,8 +219,9 @@ void BlockedConv2d::run_direct(const float* x, float* y, const float* residual,
   const int64_t ow_lo = std::min(OW, ceil_div(s.pad_left, s.stride_w));
   const int64_t last = s.W - 1 + s.pad_left - (s.KW - 1) * s.dilation_w;
   const int64_t ow_hi = std::max(ow_lo, std::min(OW, last < 0 ? 0 : last / s.stride_w + 1));
+  // Rows innermost: consecutive tasks (and each thread's share) reuse one group's weights.
   run_tasks(s.N * OH * groups, pool, [&](int64_t i) {
-    const int64_t g = i % groups, oh = i / groups % OH, n = i / groups / OH;
+    const int64_t oh = i % OH, g = i / OH % groups, n = i / OH / groups;
     const int64_t blocks = std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks);
     kernels::DirectTile t;
     t.x = x + n * in_image;
