@@ -1,12 +1,15 @@
-// The ops at the edges of a channel-blocked region (passes/blocked_layout.h), domain "sinter":
-// ReorderToBlocked (NCHW X -> [N, Cb, H, W, 16]), ReorderFromBlocked and
-// BlockedGlobalAveragePool (a blocked X -> NCHW [N, C, H, W] and [N, C, 1, 1]; attribute
-// `channels` = C, which the padded blocks do not say).
+// The ops of a channel-blocked region (passes/blocked_layout.h) other than its convolutions,
+// domain "sinter": ReorderToBlocked (NCHW X -> [N, Cb, H, W, 16]), ReorderFromBlocked and
+// BlockedGlobalAveragePool (a blocked X -> NCHW [N, C, H, W] and [N, C, 1, 1]), BlockedMaxPool
+// (MaxPool's attributes, blocked in and out). Attribute `channels` = C, which the padded blocks
+// do not say.
 #include "kernels/blocked/blocked_layout.h"
 
 #include <memory>
 
+#include "kernels/blocked/blocked_max_pool.h"
 #include "ops/op_registry.h"
+#include "ops/pool_params.h"
 
 namespace sinter {
 
@@ -91,7 +94,32 @@ OpDef make_blocked_global_average_pool() {
   return def;
 }
 
+// The NCHW shape a blocked X stands for.
+Shape nchw_of(const Shape& x, int64_t channels) { return {x[0], channels, x[2], x[3]}; }
+
+OpDef make_blocked_max_pool() {
+  OpDef def;
+  def.type = "BlockedMaxPool";
+  def.domain = "sinter";
+  def.infer = [](InferContext& ic) {
+    require_float_static(ic, 5);
+    const Shape& x = ic.input(0).shape;
+    const kernels::Pool2dParams p = pool_params(ic.node, nchw_of(x, blocked_channels(ic)));
+    ic.set_output(0, DType::kFloat32, {x[0], x[1], p.out_h(), p.out_w(), kChannelBlock});
+  };
+  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         const kernels::Pool2dParams p = pool_params(
+                             ki.node, nchw_of(ki.inputs[0].shape, ki.node.attr_int("channels", 0)));
+                         return std::make_unique<FunctionKernel>([p](KernelContext& ctx) {
+                           kernels::max_pool_blocked(p, ctx.in(0).data<float>(),
+                                                     ctx.out(0).data<float>(), ctx.pool);
+                         });
+                       }});
+  return def;
+}
+
 }  // namespace
+SINTER_REGISTER_OP(make_blocked_max_pool);
 SINTER_REGISTER_OP(make_reorder_to_blocked);
 SINTER_REGISTER_OP(make_reorder_from_blocked);
 SINTER_REGISTER_OP(make_blocked_global_average_pool);

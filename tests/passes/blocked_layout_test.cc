@@ -132,6 +132,54 @@ TEST(BlockedLayout, ValuesLeavingAndEnteringARegionAreReordered) {
   EXPECT_EQ(count_ops(compiled, "ReorderFromBlocked"), 2);  // the two graph outputs
 }
 
+// A squeezenet fire: a stem, squeeze, both expands, their Concat along channels and a ceil-mode
+// MaxPool, all blocked; a NaN in the input must reach the output as it does in NCHW.
+TEST(BlockedLayout, FireModuleWithConcatAndMaxPoolRunsBlocked) {
+  if (!BlockedConv2d::vectorized()) GTEST_SKIP() << "no vector blocked kernels at this tier";
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {1, 3, 29, 29});
+  uint32_t seed = 30;
+  auto conv = [&](const std::string& in, int64_t c, int64_t m, int64_t k, Attrs attrs) {
+    auto w = b.weight(cat("w", seed), random_tensor({m, c, k, k}, seed, -0.3f, 0.3f));
+    auto bias = b.weight(cat("b", seed), random_tensor({m}, seed + 100));
+    ++seed;
+    return b.node("Relu", {b.node("Conv", {in, w, bias}, std::move(attrs))});
+  };
+  auto stem = conv(x, 3, 64, 3, pads1());
+  auto squeeze = conv(stem, 64, 16, 1, {});
+  auto cat1 = b.node("Concat", {conv(squeeze, 16, 64, 1, {}), conv(squeeze, 16, 64, 3, pads1())},
+                     {{"axis", int64_t{1}}});
+  auto pooled = b.node("MaxPool", {cat1},
+                       {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                        {"strides", std::vector<int64_t>{2, 2}},
+                        {"ceil_mode", int64_t{1}}});
+  b.output(b.node("GlobalAveragePool", {conv(pooled, 128, 40, 1, {})}));
+  const Graph g = b.build();
+  Tensor input = random_tensor({1, 3, 29, 29}, 31);
+  input.data<float>()[5 * 29 + 7] = NAN;
+  for (int threads : {1, 2}) {
+    SessionOptions nchw{threads, true, false};
+    nchw.blocked_layout = false;
+    Session a(g, nchw), blocked(g, {threads, true, false});
+    auto want = a.run({{"x", input}});
+    auto got = blocked.run({{"x", input}});
+    for (int64_t k = 0; k < want[0].numel(); ++k) {
+      const float w = want[0].data<float>()[k], v = got[0].data<float>()[k];
+      if (std::isnan(w)) {
+        EXPECT_TRUE(std::isnan(v)) << "at " << k;
+      } else {
+        EXPECT_NEAR(v, w, 1e-4f * (1.0f + std::fabs(w))) << "at " << k;
+      }
+    }
+    const Graph& compiled = blocked.compiled_graph();
+    EXPECT_EQ(count_ops(compiled, "BlockedConv"), 5);
+    EXPECT_EQ(count_ops(compiled, "BlockedMaxPool"), 1);
+    EXPECT_EQ(count_ops(compiled, "BlockedGlobalAveragePool"), 1);
+    EXPECT_EQ(count_ops(compiled, "ReorderToBlocked") + count_ops(compiled, "ReorderFromBlocked"),
+              0);
+  }
+}
+
 // One small 1x1 conv between NCHW ops: its reorder would cost more than its kernel saves.
 TEST(BlockedLayout, SmallRegionsStayNchw) {
   GraphBuilder b;
