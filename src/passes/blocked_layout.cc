@@ -44,7 +44,7 @@ std::optional<Conv2dShape> blockable_conv(const Graph& g, const Node& n, bool sp
   // output row: keep them within L2 (a 3x3 on 512 channels, 1.2 MB, ran at a third of peak).
   const bool pointwise = s.KH == 1 && s.KW == 1 && s.pad_top == 0 && s.pad_left == 0 &&
                          s.pad_bottom == 0 && s.pad_right == 0;
-  if (s.group == 1 && !pointwise && s.C * s.KH * s.KW > 1024) return std::nullopt;
+  if (s.group == 1 && !pointwise && s.C * s.KH * s.KW > 2304) return std::nullopt;
   if (s.group == 1) {
     // Winograd does fewer multiplies than any direct kernel; a pruned layer's sparse kernel skips
     // its zeros.

@@ -1,10 +1,11 @@
 // The blocked-layout convolution at every ISA tier with code of its own (family_tiers.h), on one
-// and two threads, against conv2d_reference on the NCHW tensors: 1x1 (strided, channels not a
-// multiple of 16, residual), depthwise (3x3 and 5x5, stride 1 and 2, asymmetric pads,
-// dilation), direct (stems on 3 channels, 3x3 on a blocked input, 1x1 on an NCHW input, wide
-// windows), every activation. Lanes past the channel count must hold finite values. Also the
-// reorders and the blocked global average pool. Tolerance: 2e-5 relative + 2e-5 absolute per
-// sqrt of the products summed (the vector kernels sum in another order, with FMA).
+// and two threads, against conv2d_reference on the NCHW tensors: 1x1 (strided on short rows,
+// gathered, and on long ones, channels not a multiple of 16, residual), depthwise (3x3 and 5x5,
+// stride 1 and 2, asymmetric pads, dilation), direct (stems on 3 channels, 3x3 on a blocked input,
+// 1x1 on an NCHW input, wide windows), every activation. Lanes past the channel count must hold
+// finite values. Also the reorders and the blocked global average pool. Tolerance: 2e-5 relative +
+// 2e-5 absolute per sqrt of the products summed (the vector kernels sum in another order, with
+// FMA).
 #include "kernels/blocked/blocked_conv2d.h"
 
 #include <gtest/gtest.h>
@@ -87,11 +88,17 @@ void check(const Case& c, const Activation& act, bool with_residual, std::mt1993
 TEST(BlockedConv2d, PointwiseMatchesReference) {
   std::mt19937 rng(11);
   const std::vector<Case> cases = {
-      {32, 64, 7, 7, 1, 1, {0, 0, 0, 0}},    {160, 960, 7, 7, 1, 1, {0, 0, 0, 0}},
-      {24, 144, 12, 9, 1, 1, {0, 0, 0, 0}},  {20, 40, 5, 11, 1, 1, {0, 0, 0, 0}},
-      {64, 128, 14, 14, 1, 2, {0, 0, 0, 0}}, {17, 33, 9, 7, 1, 2, {0, 0, 0, 0}},
-      {48, 80, 3, 13, 1, 1, {0, 0, 0, 0}},   {16, 16, 1, 1, 1, 1, {0, 0, 0, 0}},
-      {96, 24, 13, 13, 1, 1, {0, 0, 0, 0}},  {64, 256, 8, 8, 1, 1, {0, 0, 0, 0}, false, true, 1, 2},
+      {32, 64, 7, 7, 1, 1, {0, 0, 0, 0}},
+      {160, 960, 7, 7, 1, 1, {0, 0, 0, 0}},
+      {24, 144, 12, 9, 1, 1, {0, 0, 0, 0}},
+      {20, 40, 5, 11, 1, 1, {0, 0, 0, 0}},
+      {64, 128, 14, 14, 1, 2, {0, 0, 0, 0}},
+      {24, 40, 50, 49, 1, 2, {0, 0, 0, 0}},
+      {17, 33, 9, 7, 1, 2, {0, 0, 0, 0}},
+      {48, 80, 3, 13, 1, 1, {0, 0, 0, 0}},
+      {16, 16, 1, 1, 1, 1, {0, 0, 0, 0}},
+      {96, 24, 13, 13, 1, 1, {0, 0, 0, 0}},
+      {64, 256, 8, 8, 1, 1, {0, 0, 0, 0}, false, true, 1, 2},
   };
   for (const Case& c : cases)
     for (int r = 0; r < 2; ++r) check(c, testing::random_activation(rng), r == 1, rng);

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "kernels/thread_scratch.h"
 
 namespace sinter {
 
@@ -127,23 +128,50 @@ void BlockedConv2d::run(const float* x, float* y, const float* residual, ThreadP
 void BlockedConv2d::run_pointwise(const float* x, float* y, const float* residual,
                                   ThreadPool* pool) const {
   const Conv2dShape& s = s_;
-  const int64_t OH = s.OH(), OW = s.OW(), Cb = channel_blocks(s.C), Mb = channel_blocks(s.M);
-  const int64_t in_plane = s.H * s.W * kChannelBlock, out_plane = OH * OW * kChannelBlock;
-  const int64_t groups = ceil_div(Mb, kTileBlocks);
-  // At stride 1 the pixels of all rows are one run; otherwise each output row is one.
-  const bool flat = s.stride_h == 1 && s.stride_w == 1;
-  const int64_t runs = flat ? 1 : OH, run_len = flat ? OH * OW : OW;
-  const int64_t x_pixel_stride = s.stride_w * kChannelBlock;
-  // Enough tasks for the threads to balance: split runs into pieces of whole tiles.
+  const int64_t OH = s.OH(), OW = s.OW(), Cb = channel_blocks(s.C);
+  const int64_t Mb = channel_blocks(s.M), groups = ceil_div(Mb, kTileBlocks);
+  const int64_t out_plane = OH * OW * kChannelBlock;
+  // Tiles run along runs of pixels at a fixed input stride: the whole plane at stride 1, each
+  // output row at a larger stride. Rows shorter than 4 tiles would leave ragged tiles that
+  // reuse each weight vector too little: their pixels are gathered once into one run instead.
+  const float* in = x;
+  int64_t in_plane = s.H * s.W * kChannelBlock;
+  const bool strided = s.stride_h != 1 || s.stride_w != 1;
+  const bool gather = strided && OW < 4 * kTilePixels;
+  if (gather) {
+    struct Gathered {};
+    float* g = kernels::thread_scratch<Gathered>(s.N * Cb * out_plane);
+    for (int64_t b = 0; b < s.N * Cb; ++b)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow)
+          std::copy_n(x + b * in_plane + (oh * s.stride_h * s.W + ow * s.stride_w) * kChannelBlock,
+                      kChannelBlock, g + b * out_plane + (oh * OW + ow) * kChannelBlock);
+    in = g;
+    in_plane = out_plane;
+  }
+  const bool rows = strided && !gather;
+  const int64_t runs = rows ? OH : 1, run_len = rows ? OW : OH * OW;
+  const int64_t x_pixel_stride = (rows ? s.stride_w : 1) * kChannelBlock;
+  const int64_t x_row_stride = rows ? s.stride_h * s.W * kChannelBlock : 0;
+  // Enough tasks for the threads to balance: runs in pieces of whole tiles.
   const int threads = pool ? pool->num_threads() : 1;
   const int64_t pieces_wanted = ceil_div(4 * threads, s.N * runs * groups);
-  const int64_t piece = std::max<int64_t>(
-      kTilePixels, ceil_div(ceil_div(run_len, pieces_wanted), kTilePixels) * kTilePixels);
-  const int64_t pieces = threads > 1 ? ceil_div(run_len, piece) : 1;
-  const int64_t piece_len = threads > 1 ? piece : run_len;
-  run_tasks(s.N * runs * pieces * groups, pool, [&](int64_t i) {
-    const int64_t g = i % groups, rest = i / groups;
-    const int64_t p = rest % pieces, r = rest / pieces % runs, n = rest / pieces / runs;
+  const int64_t piece =
+      threads > 1
+          ? std::max<int64_t>(kTilePixels,
+                              ceil_div(ceil_div(run_len, pieces_wanted), kTilePixels) * kTilePixels)
+          : run_len;
+  const int64_t pieces = ceil_div(run_len, piece);
+  // Whichever is larger, the weights or the input pixels, is read once: groups innermost when
+  // the weights are the smaller (each thread reads all weights and its part of the input),
+  // outermost otherwise (1x1s on 2048 channels of a 7x7 plane would stream 8 MB of weights per
+  // piece).
+  const int64_t spans = s.N * runs * pieces;
+  const bool groups_inside = s.M <= s.N * s.H * s.W;
+  run_tasks(spans * groups, pool, [&](int64_t i) {
+    const int64_t g = groups_inside ? i % groups : i / spans;
+    const int64_t span = groups_inside ? i / groups : i % spans;
+    const int64_t p = span % pieces, r = span / pieces % runs, n = span / pieces / runs;
     const int64_t blocks = std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks);
     kernels::PointwiseTile t;
     t.x_block_stride = in_plane;
@@ -154,9 +182,9 @@ void BlockedConv2d::run_pointwise(const float* x, float* y, const float* residua
     t.out.y_block_stride = out_plane;
     t.out.act = act_;
     t.out.blocks = static_cast<int>(blocks);
-    const float* xr = x + n * Cb * in_plane + r * s.stride_h * s.W * kChannelBlock;
-    const int64_t out0 = (n * Mb + g * kTileBlocks) * out_plane + r * OW * kChannelBlock;
-    for_each_tile(p * piece_len, std::min(run_len, (p + 1) * piece_len), [&](int64_t j, int n_px) {
+    const float* xr = in + n * Cb * in_plane + r * x_row_stride;
+    const int64_t out0 = (n * Mb + g * kTileBlocks) * out_plane + r * run_len * kChannelBlock;
+    for_each_tile(p * piece, std::min(run_len, (p + 1) * piece), [&](int64_t j, int n_px) {
       t.x = xr + j * x_pixel_stride;
       t.out.y = y + out0 + j * kChannelBlock;
       t.out.residual = residual ? residual + out0 + j * kChannelBlock : nullptr;
