@@ -1,11 +1,11 @@
 // The blocked-layout convolution at every ISA tier with code of its own (family_tiers.h), on one
 // and two threads, against conv2d_reference on the NCHW tensors: 1x1 (strided on short rows,
-// gathered, and on long ones, channels not a multiple of 16, residual), depthwise (3x3 and 5x5,
-// stride 1 and 2, asymmetric pads, dilation), direct (stems on 3 channels, 3x3 on a blocked input,
-// 1x1 on an NCHW input, wide windows), every activation. Lanes past the channel count must hold
-// finite values. Also the reorders and the blocked global average pool. Tolerance: 2e-5 relative +
-// 2e-5 absolute per sqrt of the products summed (the vector kernels sum in another order, with
-// FMA).
+// gathered, and on long ones; channels not a multiple of 16; residual), depthwise (3x3 and 5x5,
+// stride 1 and 2, asymmetric pads, dilation), direct (stems on 3 channels, 3x3 on a blocked
+// input, 1x1 on an NCHW input, wide windows), every activation. Lanes past the channel count
+// must hold finite values. Also the reorders and the blocked global average pool. Tolerance:
+// 2e-5 relative + 2e-5 absolute per sqrt of the products summed (the vector kernels sum in
+// another order, with FMA).
 #include "kernels/blocked/blocked_conv2d.h"
 
 #include <gtest/gtest.h>
