@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernels/conv/conv2d_training_kernels.h"
+
 namespace sinter::kernels {
 
 namespace {
@@ -22,13 +24,17 @@ void over_blocks(int64_t N, int64_t C, int64_t HW, ThreadPool* pool, Fn fn) {
 
 void reorder_to_blocked(const float* x, int64_t N, int64_t C, int64_t HW, float* y,
                         ThreadPool* pool) {
+  const auto transpose = conv_training_kernels().active().transpose_to_channels_last;
   over_blocks(N, C, HW, pool, [&](int64_t n, int64_t cb) {
     const int64_t c0 = cb * kChannelBlock, lanes = std::min(kChannelBlock, C - c0);
     const float* in = x + (n * C + c0) * HW;
     float* out = y + (n * channel_blocks(C) + cb) * HW * kChannelBlock;
+    // Whole groups of 8 channels through the tier's register-blocked transpose.
+    const int64_t vectored = lanes / 8 * 8;
+    if (vectored > 0) transpose(in, HW, vectored, HW, out, kChannelBlock);
     for (int64_t p = 0; p < HW; ++p) {
       float* o = out + p * kChannelBlock;
-      for (int64_t c = 0; c < lanes; ++c) o[c] = in[c * HW + p];
+      for (int64_t c = vectored; c < lanes; ++c) o[c] = in[c * HW + p];
       for (int64_t c = lanes; c < kChannelBlock; ++c) o[c] = 0.0f;
     }
   });
@@ -36,12 +42,16 @@ void reorder_to_blocked(const float* x, int64_t N, int64_t C, int64_t HW, float*
 
 void reorder_from_blocked(const float* x, int64_t N, int64_t C, int64_t HW, float* y,
                           ThreadPool* pool) {
+  const auto transpose = conv_training_kernels().active().transpose_to_channels_last;
   over_blocks(N, C, HW, pool, [&](int64_t n, int64_t cb) {
     const int64_t c0 = cb * kChannelBlock, lanes = std::min(kChannelBlock, C - c0);
     const float* in = x + (n * channel_blocks(C) + cb) * HW * kChannelBlock;
     float* out = y + (n * C + c0) * HW;
+    // Whole groups of 8 pixels through the tier's register-blocked transpose.
+    const int64_t vectored = HW / 8 * 8;
+    if (vectored > 0) transpose(in, kChannelBlock, vectored, lanes, out, HW);
     for (int64_t c = 0; c < lanes; ++c)
-      for (int64_t p = 0; p < HW; ++p) out[c * HW + p] = in[p * kChannelBlock + c];
+      for (int64_t p = vectored; p < HW; ++p) out[c * HW + p] = in[p * kChannelBlock + c];
   });
 }
 
