@@ -27,6 +27,8 @@ constexpr int kTileBlocks = 4;
 constexpr int kTilePixels = 6;
 
 // y[b * y_block_stride + j * 16 + lane] for blocks b < blocks, pixels j < pixels.
+// A tile may sum its input channels in parts: the first starts from the bias, later ones from
+// the sums y holds; only the last adds the residual and applies the activation.
 struct BlockedTileOutput {
   const float* bias;      // blocks * 16 floats
   const float* residual;  // laid out like y, or null
@@ -34,6 +36,7 @@ struct BlockedTileOutput {
   int64_t y_block_stride;
   Activation act;
   int blocks, pixels;
+  bool first_part = true, last_part = true;
 };
 
 // Input channel c of pixel j at x[c / 16 * x_block_stride + j * x_pixel_stride + c % 16];

@@ -18,6 +18,13 @@ constexpr int kB = static_cast<int>(kChannelBlock);
 
 template <int B, int P>
 inline void start(const BlockedTileOutput& o, __m512 (&acc)[B][P]) {
+  if (!o.first_part) {
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b)
+#pragma GCC unroll 6
+      for (int j = 0; j < P; ++j) acc[b][j] = _mm512_loadu_ps(o.y + b * o.y_block_stride + j * kB);
+    return;
+  }
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b) {
     const __m512 bias = _mm512_loadu_ps(o.bias + b * kB);
@@ -28,6 +35,13 @@ inline void start(const BlockedTileOutput& o, __m512 (&acc)[B][P]) {
 
 template <int B, int P>
 inline void finish(const BlockedTileOutput& o, __m512 (&acc)[B][P]) {
+  if (!o.last_part) {
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b)
+#pragma GCC unroll 6
+      for (int j = 0; j < P; ++j) _mm512_storeu_ps(o.y + b * o.y_block_stride + j * kB, acc[b][j]);
+    return;
+  }
   const avx512::VecActivation act(o.act);
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b)

@@ -15,7 +15,8 @@ struct Accumulators {
   explicit Accumulators(const BlockedTileOutput& o) {
     for (int b = 0; b < o.blocks; ++b)
       for (int j = 0; j < o.pixels; ++j)
-        for (int l = 0; l < kB; ++l) v[b][j][l] = o.bias[b * kB + l];
+        for (int l = 0; l < kB; ++l)
+          v[b][j][l] = o.first_part ? o.bias[b * kB + l] : o.y[b * o.y_block_stride + j * kB + l];
   }
 
   void store(const BlockedTileOutput& o) const {
@@ -24,6 +25,10 @@ struct Accumulators {
         const int64_t at = b * o.y_block_stride + j * kB;
         for (int l = 0; l < kB; ++l) {
           float r = v[b][j][l];
+          if (!o.last_part) {
+            o.y[at + l] = r;
+            continue;
+          }
           if (o.residual) r += o.residual[at + l];
           o.y[at + l] = o.act.apply(r);
         }
