@@ -2,7 +2,8 @@
 // first test's inputs attached as initializers (model_case.h). The first input stays a graph
 // input, fed at run time; the others become constants, as weights, shapes and axes are in real
 // models (the mutator moves them back and forth). Plus patterns the test data lacks that the
-// optimizer rewrites: an image stem (3-channel conv, Relu, max pool), fused into one node.
+// optimizer rewrites: an image stem (3-channel conv, Relu, max pool), fused into one node, and a
+// region of convolutions the channel-blocked layout takes.
 // usage: make_seed_corpus OUT_DIR TESTDATA_DIR...
 #include <onnx/onnx_pb.h>
 
@@ -12,6 +13,7 @@
 #include <iterator>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -55,24 +57,26 @@ std::string seed_for(const fs::path& dir) {
   return model.SerializeToString(&bytes) && bytes.size() <= kMaxSeedBytes ? bytes : "";
 }
 
-// x [1, 3, 20, 23] -> Conv 3x3/2 pad 1 (8 filters, bias) -> Relu -> MaxPool 3x3/2 ceil_mode.
-std::string stem_seed() {
-  onnx::ModelProto model;
-  model.set_ir_version(7);
-  model.add_opset_import()->set_version(13);
-  onnx::GraphProto& g = *model.mutable_graph();
-  g.set_name("stem");
-  auto value_info = [](onnx::ValueInfoProto* v, const char* name, std::initializer_list<int> dims) {
-    v->set_name(name);
-    auto* t = v->mutable_type()->mutable_tensor_type();
+// A small model written node by node, for patterns the test data lacks.
+class SeedBuilder {
+ public:
+  SeedBuilder(const char* name, std::initializer_list<int> input_dims) {
+    model_.set_ir_version(7);
+    model_.add_opset_import()->set_version(13);
+    g_.set_name(name);
+    onnx::ValueInfoProto* x = g_.add_input();
+    x->set_name("x");
+    auto* t = x->mutable_type()->mutable_tensor_type();
     t->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
-  };
-  value_info(g.add_input(), "x", {1, 3, 20, 23});
-  value_info(g.add_output(), "y", {});
-  g.mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
-  auto constant = [&](const char* name, std::initializer_list<int> dims) {
-    onnx::TensorProto& t = *g.add_initializer();
+    for (int d : input_dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+    onnx::ValueInfoProto* y = g_.add_output();
+    y->set_name("y");
+    y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  }
+
+  // A float initializer with small values in [-1, 1].
+  void constant(const char* name, std::initializer_list<int> dims) {
+    onnx::TensorProto& t = *g_.add_initializer();
     t.set_name(name);
     t.set_data_type(onnx::TensorProto::FLOAT);
     int n = 1;
@@ -81,36 +85,76 @@ std::string stem_seed() {
       n *= d;
     }
     for (int i = 0; i < n; ++i) t.add_float_data(static_cast<float>((i * 37) % 19 - 9) / 9.0f);
-  };
-  constant("w", {8, 3, 3, 3});
-  constant("b", {8});
-  auto node = [&](const char* op, std::initializer_list<const char*> in, const char* out) {
-    onnx::NodeProto& n = *g.add_node();
+  }
+
+  onnx::NodeProto* node(const char* op, std::initializer_list<const char*> in, const char* out) {
+    onnx::NodeProto& n = *g_.add_node();
     n.set_op_type(op);
     n.set_name(out);
     for (const char* i : in) n.add_input(i);
     n.add_output(out);
     return &n;
-  };
-  auto ints = [](onnx::NodeProto* n, const char* name, std::initializer_list<int> values) {
+  }
+
+  static void ints(onnx::NodeProto* n, const char* name, std::initializer_list<int> values) {
     onnx::AttributeProto& a = *n->add_attribute();
     a.set_name(name);
     a.set_type(onnx::AttributeProto::INTS);
     for (int v : values) a.add_ints(v);
-  };
-  onnx::NodeProto* conv = node("Conv", {"x", "w", "b"}, "c");
-  ints(conv, "strides", {2, 2});
-  ints(conv, "pads", {1, 1, 1, 1});
-  node("Relu", {"c"}, "r");
-  onnx::NodeProto* pool = node("MaxPool", {"r"}, "y");
-  ints(pool, "kernel_shape", {3, 3});
-  ints(pool, "strides", {2, 2});
-  onnx::AttributeProto& ceil = *pool->add_attribute();
-  ceil.set_name("ceil_mode");
-  ceil.set_type(onnx::AttributeProto::INT);
-  ceil.set_i(1);
-  std::string bytes;
-  return model.SerializeToString(&bytes) ? bytes : "";
+  }
+
+  static void integer(onnx::NodeProto* n, const char* name, int value) {
+    onnx::AttributeProto& a = *n->add_attribute();
+    a.set_name(name);
+    a.set_type(onnx::AttributeProto::INT);
+    a.set_i(value);
+  }
+
+  std::string bytes() {
+    *model_.mutable_graph() = g_;
+    std::string out;
+    return model_.SerializeToString(&out) ? out : "";
+  }
+
+ private:
+  onnx::ModelProto model_;
+  onnx::GraphProto g_;
+};
+
+// x [1, 3, 20, 23] -> Conv 3x3/2 pad 1 (8 filters, bias) -> Relu -> MaxPool 3x3/2 ceil_mode.
+std::string stem_seed() {
+  SeedBuilder b("stem", {1, 3, 20, 23});
+  b.constant("w", {8, 3, 3, 3});
+  b.constant("b", {8});
+  onnx::NodeProto* conv = b.node("Conv", {"x", "w", "b"}, "c");
+  SeedBuilder::ints(conv, "strides", {2, 2});
+  SeedBuilder::ints(conv, "pads", {1, 1, 1, 1});
+  b.node("Relu", {"c"}, "r");
+  onnx::NodeProto* pool = b.node("MaxPool", {"r"}, "y");
+  SeedBuilder::ints(pool, "kernel_shape", {3, 3});
+  SeedBuilder::ints(pool, "strides", {2, 2});
+  SeedBuilder::integer(pool, "ceil_mode", 1);
+  return b.bytes();
+}
+
+// A region the channel-blocked layout takes whole: x [1, 3, 18, 18] -> Conv 3x3/2 (24 filters)
+// -> Relu -> depthwise 3x3 -> Conv 1x1 (40) -> GlobalAveragePool.
+std::string blocked_region_seed() {
+  SeedBuilder b("blocked_region", {1, 3, 18, 18});
+  b.constant("w0", {24, 3, 3, 3});
+  b.constant("b0", {24});
+  b.constant("w1", {24, 1, 3, 3});
+  b.constant("w2", {40, 24, 1, 1});
+  onnx::NodeProto* stem = b.node("Conv", {"x", "w0", "b0"}, "c0");
+  SeedBuilder::ints(stem, "strides", {2, 2});
+  SeedBuilder::ints(stem, "pads", {1, 1, 1, 1});
+  b.node("Relu", {"c0"}, "r0");
+  onnx::NodeProto* depthwise = b.node("Conv", {"r0", "w1"}, "c1");
+  SeedBuilder::ints(depthwise, "pads", {1, 1, 1, 1});
+  SeedBuilder::integer(depthwise, "group", 24);
+  b.node("Conv", {"c1", "w2"}, "c2");
+  b.node("GlobalAveragePool", {"c2"}, "y");
+  return b.bytes();
 }
 
 }  // namespace
@@ -135,10 +179,12 @@ int main(int argc, char** argv) {
       ++written;
     }
   }
-  if (const std::string stem = stem_seed(); !stem.empty()) {
-    std::ofstream(out / "image_stem.onnx", std::ios::binary) << stem;
-    ++written;
-  }
+  for (const auto& [name, seed] : {std::pair{"image_stem.onnx", stem_seed()},
+                                   std::pair{"blocked_region.onnx", blocked_region_seed()}})
+    if (!seed.empty()) {
+      std::ofstream(out / name, std::ios::binary) << seed;
+      ++written;
+    }
   std::printf("make_seed_corpus: %d seeds in %s (%d test dirs skipped)\n", written, out.c_str(),
               skipped);
   return written > 0 ? 0 : 1;
