@@ -45,6 +45,22 @@ const Extensions& extensions() {
   return e;
 }
 
+}  // namespace
+
+bool has_vnni(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return extensions().avx512vnni;
+    case Isa::kAvx2:
+      return extensions().avxvnni;
+    case Isa::kPortable:
+      return false;
+  }
+  return false;
+}
+
+namespace {
+
 Isa detect_supported() {
   const Extensions& e = extensions();
   if (e.avx2 && e.fma && e.f16c && e.avx512f && e.avx512bw && e.avx512vl && e.avx512dq)

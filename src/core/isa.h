@@ -28,6 +28,10 @@ Isa supported_isa();
 Isa active_isa();
 // Caps the tier for kernels chosen from now on (a plan keeps what it chose when it was built).
 void set_isa_cap(Isa cap);
+// Whether this CPU has the 8-bit dot-product instructions (VNNI's vpdpbusd) at tier `isa`:
+// AVX-512-VNNI for avx512, AVX-VNNI for avx2; never for portable. Integer kernels choose their
+// code with it.
+bool has_vnni(Isa isa);
 // Every tier from portable up to active_isa(): what tests compare against the reference.
 std::vector<Isa> active_isas();
 

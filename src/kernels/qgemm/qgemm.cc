@@ -1,0 +1,96 @@
+// Packing, dispatch and the row-major driver of the integer GEMM.
+#include "kernels/qgemm/qgemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/isa.h"
+
+namespace sinter::kernels {
+
+const IsaTables<QGemmKernels>& qgemm_kernels() {
+  static const IsaTables<QGemmKernels> tables = {
+      &detail::qgemm_kernels_portable(), nullptr,
+      has_vnni(Isa::kAvx512) ? &detail::qgemm_kernels_avx512() : nullptr};
+  return tables;
+}
+
+QPackedWeights::QPackedWeights(const int8_t* w, int64_t N, int64_t K)
+    : N_(N), K_(K), column_sums_(static_cast<size_t>(N), 0) {
+  const int64_t blocks = (N + kQBlock - 1) / kQBlock, Kp = k_blocks() * kQBlock;
+  int64_t size = 0;
+  for (int64_t g = 0; g * kQTileBlocks < blocks; ++g) {
+    group_offset_.push_back(size);
+    size += Kp * std::min<int64_t>(kQTileBlocks, blocks - g * kQTileBlocks) * kQBlock;
+  }
+  storage_.assign(static_cast<size_t>(size + 64), 0);
+  for (int64_t g = 0; g < groups(); ++g) {
+    const int64_t width = blocks_in(g) * kQBlock, n0 = g * kQTileBlocks * kQBlock;
+    int8_t* packed = const_cast<int8_t*>(group(g));
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < width && n0 + j < N; ++j)
+        packed[(k / 4 * width + j) * 4 + k % 4] = w[(n0 + j) * K + k];
+  }
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) column_sums_[static_cast<size_t>(n)] += w[n * K + k];
+}
+
+int QPackedWeights::blocks_in(int64_t g) const {
+  const int64_t blocks = (N_ + kQBlock - 1) / kQBlock;
+  return static_cast<int>(std::min<int64_t>(kQTileBlocks, blocks - g * kQTileBlocks));
+}
+
+const int8_t* QPackedWeights::group(int64_t g) const {
+  const auto base = reinterpret_cast<uintptr_t>(storage_.data());
+  return reinterpret_cast<const int8_t*>((base + 63) / 64 * 64) +
+         group_offset_[static_cast<size_t>(g)];
+}
+
+void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w, int32_t* c,
+           ThreadPool* pool, const QGemmKernels& tier) {
+  const int64_t N = w.N(), K = w.K(), Kp = w.k_blocks() * kQBlock;
+  // Rows whose K is not whole blocks of 16 are copied into zero-padded rows.
+  std::vector<uint8_t> padded;
+  int64_t lda = K;
+  if (K != Kp) {
+    padded.assign(static_cast<size_t>(M * Kp), 0);
+    for (int64_t m = 0; m < M; ++m) std::memcpy(padded.data() + m * Kp, a + m * K, K);
+    a = padded.data();
+    lda = Kp;
+  }
+  const int64_t row_tiles = (M + kQTileRows - 1) / kQTileRows;
+  auto task = [&](int64_t i, int) {
+    const int64_t g = i % w.groups(), rt = i / w.groups();
+    const int64_t m0 = rt * kQTileRows, n0 = g * kQTileBlocks * kQBlock;
+    const int blocks = w.blocks_in(g);
+    const int rows = static_cast<int>(std::min<int64_t>(kQTileRows, M - m0));
+    // The tile writes whole blocks; C's last block may be narrower, so sums land in a scratch.
+    int32_t sums[kQTileRows * kQTileBlocks * kQBlock];
+    QTile t{a + m0 * lda, lda,  kQBlock, w.k_blocks(),           w.group(g),
+            blocks,       rows, sums,    kQTileBlocks * kQBlock, kQBlock};
+    tier.tile(t);
+    for (int r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j)
+        c[(m0 + r) * N + n0 + j] = sums[r * kQTileBlocks * kQBlock + j] -
+                                   a_zero_point * w.column_sums()[static_cast<size_t>(n0 + j)];
+  };
+  const int64_t tasks = row_tiles * w.groups();
+  if (pool && pool->num_threads() > 1 && tasks > 1) {
+    pool->parallel_for(tasks, task);
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) task(i, 0);
+  }
+}
+
+void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_point, const int8_t* w,
+                     int64_t N, int32_t* c) {
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        sum += (static_cast<int32_t>(a[m * K + k]) - a_zero_point) * w[n * K + k];
+      c[m * N + n] = sum;
+    }
+}
+
+}  // namespace sinter::kernels

@@ -1,0 +1,72 @@
+// The AVX-512 tier of the integer GEMM, with AVX-512-VNNI: per k quad, each row's 4 bytes are
+// broadcast as one 32-bit lane value and vpdpbusd adds their products with a block's 4 x 16
+// weights into 16 exact s32 sums (u8 x s8 products summed in 32 bits: no 16-bit saturation, unlike
+// vpmaddubsw). Instantiated for every tile size so the accumulators stay in registers. The
+// functions carry their own target (this tier's files are built without -mavx512vnni).
+#include <immintrin.h>
+
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "kernels/qgemm/qgemm.h"
+
+namespace sinter::kernels::detail {
+
+namespace {
+
+template <int B, int R>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_of(const QTile& t) {
+  __m512i acc[B][R];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b)
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) acc[b][r] = _mm512_setzero_si512();
+  const int8_t* w = t.w;
+  for (int64_t kb = 0; kb < t.k_blocks; ++kb) {
+    const uint8_t* a = t.a + kb * t.a_block_stride;
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) {
+      __m512i wv[B];
+#pragma GCC unroll 4
+      for (int b = 0; b < B; ++b) wv[b] = _mm512_load_si512(w + b * 64);
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) {
+        int32_t quad;
+        std::memcpy(&quad, a + r * t.a_row_stride + q * 4, 4);
+        const __m512i av = _mm512_set1_epi32(quad);
+#pragma GCC unroll 4
+        for (int b = 0; b < B; ++b) acc[b][r] = _mm512_dpbusd_epi32(acc[b][r], av, wv[b]);
+      }
+      w += B * 64;
+    }
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b)
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      _mm512_storeu_si512(t.c + r * t.c_row_stride + b * t.c_block_stride, acc[b][r]);
+}
+
+using TileFn = void (*)(const QTile&);
+
+template <int B, int... R>
+constexpr std::array<TileFn, kQTileRows> row_of(std::integer_sequence<int, R...>) {
+  return {&tile_of<B, R + 1>...};
+}
+
+void tile(const QTile& t) {
+  static constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
+  static constexpr std::array<std::array<TileFn, kQTileRows>, kQTileBlocks> table = {
+      row_of<1>(rows), row_of<2>(rows), row_of<3>(rows), row_of<4>(rows)};
+  table[static_cast<size_t>(t.blocks - 1)][static_cast<size_t>(t.rows - 1)](t);
+}
+
+}  // namespace
+
+const QGemmKernels& qgemm_kernels_avx512() {
+  static const QGemmKernels k{tile};
+  return k;
+}
+
+}  // namespace sinter::kernels::detail

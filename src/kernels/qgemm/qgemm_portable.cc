@@ -1,0 +1,28 @@
+// The portable tier of the integer GEMM: the tile's loops in plain C++ (exact: integer sums).
+#include <cstring>
+
+#include "kernels/qgemm/qgemm.h"
+
+namespace sinter::kernels::detail {
+
+namespace {
+void tile(const QTile& t) {
+  const int64_t width = t.blocks * kQBlock;
+  for (int r = 0; r < t.rows; ++r)
+    for (int64_t j = 0; j < width; ++j) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < t.k_blocks * kQBlock; ++k) {
+        const uint8_t a = t.a[r * t.a_row_stride + k / kQBlock * t.a_block_stride + k % kQBlock];
+        sum += static_cast<int32_t>(a) * t.w[(k / 4 * width + j) * 4 + k % 4];
+      }
+      t.c[r * t.c_row_stride + j / kQBlock * t.c_block_stride + j % kQBlock] = sum;
+    }
+}
+}  // namespace
+
+const QGemmKernels& qgemm_kernels_portable() {
+  static const QGemmKernels k{tile};
+  return k;
+}
+
+}  // namespace sinter::kernels::detail
