@@ -46,8 +46,12 @@ const int8_t* QPackedWeights::group(int64_t g) const {
          group_offset_[static_cast<size_t>(g)];
 }
 
-void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w, int32_t* c,
-           ThreadPool* pool, const QGemmKernels& tier) {
+namespace {
+// Both drivers: row tiles x column groups over the pool. Tiles write whole blocks, and C's last
+// block may be narrower, so each tile's results land in a scratch and are copied out.
+void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w,
+               const QRequant* requant, int32_t* c, uint8_t* y, ThreadPool* pool,
+               const QGemmKernels& tier) {
   const int64_t N = w.N(), K = w.K(), Kp = w.k_blocks() * kQBlock;
   // Rows whose K is not whole blocks of 16 are copied into zero-padded rows.
   std::vector<uint8_t> padded;
@@ -58,28 +62,61 @@ void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeigh
     a = padded.data();
     lda = Kp;
   }
-  const int64_t row_tiles = (M + kQTileRows - 1) / kQTileRows;
+  constexpr int64_t kWidth = kQTileBlocks * kQBlock;
   auto task = [&](int64_t i, int) {
-    const int64_t g = i % w.groups(), rt = i / w.groups();
-    const int64_t m0 = rt * kQTileRows, n0 = g * kQTileBlocks * kQBlock;
+    const int64_t g = i % w.groups(), m0 = i / w.groups() * kQTileRows;
+    const int64_t n0 = g * kWidth;
     const int blocks = w.blocks_in(g);
     const int rows = static_cast<int>(std::min<int64_t>(kQTileRows, M - m0));
-    // The tile writes whole blocks; C's last block may be narrower, so sums land in a scratch.
-    int32_t sums[kQTileRows * kQTileBlocks * kQBlock];
-    QTile t{a + m0 * lda, lda,  kQBlock, w.k_blocks(),           w.group(g),
-            blocks,       rows, sums,    kQTileBlocks * kQBlock, kQBlock};
+    int32_t sums[kQTileRows * kWidth];
+    uint8_t bytes[kQTileRows * kWidth];
+    QTile t{a + m0 * lda, lda,  kQBlock, w.k_blocks(), w.group(g),
+            blocks,       rows, sums,    kWidth,       kQBlock};
+    // The requantization's per-column arrays from this group's first column, padded to whole
+    // blocks (the padded columns' outputs are dropped).
+    int32_t bias[kWidth] = {};
+    float multiplier[kWidth] = {};
+    QRequant q;
+    if (requant) {
+      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j) {
+        bias[j] = requant->bias[n0 + j];
+        multiplier[j] = requant->multiplier[n0 + j];
+      }
+      q = {bias, multiplier, requant->zero_point, requant->lo, requant->hi};
+      t.requant = &q;
+      t.y = bytes;
+      t.y_row_stride = kWidth;
+      t.y_block_stride = kQBlock;
+    }
     tier.tile(t);
     for (int r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j)
-        c[(m0 + r) * N + n0 + j] = sums[r * kQTileBlocks * kQBlock + j] -
-                                   a_zero_point * w.column_sums()[static_cast<size_t>(n0 + j)];
+      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j) {
+        if (requant) {
+          y[(m0 + r) * N + n0 + j] = bytes[r * kWidth + j];
+        } else {
+          c[(m0 + r) * N + n0 + j] =
+              sums[r * kWidth + j] - a_zero_point * w.column_sums()[static_cast<size_t>(n0 + j)];
+        }
+      }
   };
-  const int64_t tasks = row_tiles * w.groups();
+  const int64_t tasks = (M + kQTileRows - 1) / kQTileRows * w.groups();
   if (pool && pool->num_threads() > 1 && tasks > 1) {
     pool->parallel_for(tasks, task);
   } else {
     for (int64_t i = 0; i < tasks; ++i) task(i, 0);
   }
+}
+}  // namespace
+
+void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w, int32_t* c,
+           ThreadPool* pool, const QGemmKernels& tier) {
+  run_tiles(a, M, a_zero_point, w, nullptr, c, nullptr, pool, tier);
+}
+
+void qgemm_requantized(const uint8_t* a, int64_t M, const QPackedWeights& w,
+                       const QRequant& requant, uint8_t* y, ThreadPool* pool,
+                       const QGemmKernels& tier) {
+  run_tiles(a, M, 0, w, &requant, nullptr, y, pool, tier);
 }
 
 void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_point, const int8_t* w,

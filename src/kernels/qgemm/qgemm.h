@@ -6,6 +6,7 @@
 // tile is up to 6 rows x 4 blocks of 16 columns; each step multiplies 4 consecutive k of a row
 // (one 32-bit broadcast) by the 4 x 16 weights of a block (one 64-byte vector), which is
 // AVX-512-VNNI's vpdpbusd. The zero point of A is taken out through the weights' column sums.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -39,9 +40,22 @@ class QPackedWeights {
   std::vector<int32_t> column_sums_;
 };
 
+// How a tile turns its column sums into u8 outputs (per column n of the tile):
+//   y = clamp(round_half_even(float(sum + bias[n]) * multiplier[n]) + zero_point, lo, hi)
+// where bias holds the layer's bias in sum units minus the A zero point's share (a_zero_point *
+// column sum), multiplier = a_scale * w_scale[n] / y_scale, and [lo, hi] is the u8 range narrowed
+// by a fused ReLU or Clip. The float is clamped to [lo - zero_point, hi - zero_point] before it
+// is rounded, so no conversion overflows and the vector and scalar code agree for any value.
+struct QRequant {
+  const int32_t* bias;
+  const float* multiplier;
+  int32_t zero_point, lo, hi;
+};
+
 // One register tile: rows [0, rows) of A (row r's k at a[r * a_row_stride + k / 16 *
-// a_block_stride + k % 16], readable through whole blocks of 16) times a group's packed weights,
-// into C (row r, block b at c[r * c_row_stride + b * c_block_stride], 16 sums).
+// a_block_stride + k % 16], readable through whole blocks of 16) times a group's packed weights.
+// Without `requant` the s32 sums go to c (row r, block b at c[r * c_row_stride + b *
+// c_block_stride], 16 sums); with it, the requantized u8 values go to y the same way.
 struct QTile {
   const uint8_t* a;
   int64_t a_row_stride, a_block_stride, k_blocks;
@@ -49,7 +63,22 @@ struct QTile {
   int blocks, rows;
   int32_t* c;
   int64_t c_row_stride, c_block_stride;
+  const QRequant* requant = nullptr;  // bias and multiplier start at the tile's first column
+  uint8_t* y = nullptr;
+  int64_t y_row_stride = 0, y_block_stride = 0;
 };
+
+// The scalar requantization every tier must agree with.
+inline uint8_t requantize_value(int32_t sum, int32_t bias, float multiplier, const QRequant& q) {
+  // The sum wraps as the vector add does.
+  const auto total = static_cast<int32_t>(static_cast<uint32_t>(sum) + static_cast<uint32_t>(bias));
+  float v = static_cast<float>(total) * multiplier;
+  const auto lo = static_cast<float>(q.lo - q.zero_point);
+  const auto hi = static_cast<float>(q.hi - q.zero_point);
+  v = v > lo ? v : lo;
+  v = v < hi ? v : hi;
+  return static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.zero_point);
+}
 
 // The kernels of one ISA tier (isa_tables.h). The AVX-512 tier needs AVX-512-VNNI: on a CPU
 // without it the table is left out and the tier falls back.
@@ -66,6 +95,12 @@ const QGemmKernels& qgemm_kernels_avx512();
 // A [M][K] row-major; C [M][N] row-major. Rows are split over `pool` (may be null).
 void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w, int32_t* c,
            ThreadPool* pool = nullptr, const QGemmKernels& tier = qgemm_kernels().active());
+
+// The same, requantized into y [M][N] u8 (requant's bias and multiplier have N entries; its
+// bias must already hold the zero point's share).
+void qgemm_requantized(const uint8_t* a, int64_t M, const QPackedWeights& w,
+                       const QRequant& requant, uint8_t* y, ThreadPool* pool = nullptr,
+                       const QGemmKernels& tier = qgemm_kernels().active());
 
 // The plain loops, W unpacked.
 void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_point, const int8_t* w,

@@ -41,11 +41,33 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_of(const QTile&
       w += B * 64;
     }
   }
+  if (!t.requant) {
 #pragma GCC unroll 4
-  for (int b = 0; b < B; ++b)
+    for (int b = 0; b < B; ++b)
 #pragma GCC unroll 6
-    for (int r = 0; r < R; ++r)
-      _mm512_storeu_si512(t.c + r * t.c_row_stride + b * t.c_block_stride, acc[b][r]);
+      for (int r = 0; r < R; ++r)
+        _mm512_storeu_si512(t.c + r * t.c_row_stride + b * t.c_block_stride, acc[b][r]);
+    return;
+  }
+  // requantize_value on 16 lanes: wrapping add, float multiply, clamp, round to nearest even
+  // (the default MXCSR mode of vcvtps2dq), add the zero point, store the low bytes.
+  const QRequant& q = *t.requant;
+  const __m512 lo = _mm512_set1_ps(static_cast<float>(q.lo - q.zero_point));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>(q.hi - q.zero_point));
+  const __m512i zero_point = _mm512_set1_epi32(q.zero_point);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __m512i bias = _mm512_loadu_si512(q.bias + b * 16);
+    const __m512 multiplier = _mm512_loadu_ps(q.multiplier + b * 16);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[b][r], bias)), multiplier);
+      v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);  // operand order: a NaN becomes lo, as in C++
+      const __m512i out = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(t.y + r * t.y_row_stride + b * t.y_block_stride),
+                       _mm512_cvtepi32_epi8(out));
+    }
+  }
 }
 
 using TileFn = void (*)(const QTile&);

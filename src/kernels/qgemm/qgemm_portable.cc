@@ -15,7 +15,12 @@ void tile(const QTile& t) {
         const uint8_t a = t.a[r * t.a_row_stride + k / kQBlock * t.a_block_stride + k % kQBlock];
         sum += static_cast<int32_t>(a) * t.w[(k / 4 * width + j) * 4 + k % 4];
       }
-      t.c[r * t.c_row_stride + j / kQBlock * t.c_block_stride + j % kQBlock] = sum;
+      if (t.requant) {
+        t.y[r * t.y_row_stride + j / kQBlock * t.y_block_stride + j % kQBlock] =
+            requantize_value(sum, t.requant->bias[j], t.requant->multiplier[j], *t.requant);
+      } else {
+        t.c[r * t.c_row_stride + j / kQBlock * t.c_block_stride + j % kQBlock] = sum;
+      }
     }
 }
 }  // namespace
