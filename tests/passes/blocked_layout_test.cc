@@ -60,6 +60,15 @@ int count_ops(const Graph& g, const std::string& op) {
   return n;
 }
 
+// A Conv with seeded random weights in [-range, range] and a bias; `seed` moves on.
+std::string add_conv(GraphBuilder& b, uint32_t& seed, const std::string& in, int64_t c, int64_t m,
+                     int64_t k, Attrs attrs, float range) {
+  auto w = b.weight(cat("w", seed), random_tensor({m, c, k, k}, seed, -range, range));
+  auto bias = b.weight(cat("b", seed), random_tensor({m}, seed + 100));
+  ++seed;
+  return b.node("Conv", {in, w, bias}, std::move(attrs));
+}
+
 // A mobilenet-v2-like stack: stem, depthwise and 1x1 convs, an inverted residual block with its
 // Add, a global average pool and a classifier.
 Graph inverted_residuals() {
@@ -67,10 +76,7 @@ Graph inverted_residuals() {
   auto x = b.input("x", DType::kFloat32, {1, 3, 32, 32});
   uint32_t seed = 1;
   auto conv = [&](const std::string& in, int64_t c, int64_t m, int64_t k, Attrs attrs) {
-    auto w = b.weight(cat("w", seed), random_tensor({m, c, k, k}, seed, -0.5f, 0.5f));
-    auto bias = b.weight(cat("b", seed), random_tensor({m}, seed + 100));
-    ++seed;
-    return b.node("Conv", {in, w, bias}, std::move(attrs));
+    return add_conv(b, seed, in, c, m, k, std::move(attrs), 0.5f);
   };
   auto relu6 = [&](const std::string& in) {
     return b.node("Clip", {in, b.weight(cat("lo", seed), Tensor::scalar(0.0f)),
@@ -139,17 +145,15 @@ TEST(BlockedLayout, ValuesLeavingAndEnteringARegionAreReordered) {
 }
 
 // A squeezenet fire: a stem, squeeze, both expands, their Concat along channels and a ceil-mode
-// MaxPool, all blocked; a NaN in the input must reach the output as it does in NCHW.
+// MaxPool, all blocked; a NaN in the input must come out as it does in NCHW (the stem's ReLU
+// turns the NaNs its window spreads into zeros).
 TEST(BlockedLayout, FireModuleWithConcatAndMaxPoolRunsBlocked) {
   if (!BlockedConv2d::vectorized()) GTEST_SKIP() << "no vector blocked kernels at this tier";
   GraphBuilder b;
   auto x = b.input("x", DType::kFloat32, {1, 3, 29, 29});
   uint32_t seed = 30;
   auto conv = [&](const std::string& in, int64_t c, int64_t m, int64_t k, Attrs attrs) {
-    auto w = b.weight(cat("w", seed), random_tensor({m, c, k, k}, seed, -0.3f, 0.3f));
-    auto bias = b.weight(cat("b", seed), random_tensor({m}, seed + 100));
-    ++seed;
-    return b.node("Relu", {b.node("Conv", {in, w, bias}, std::move(attrs))});
+    return b.node("Relu", {add_conv(b, seed, in, c, m, k, std::move(attrs), 0.3f)});
   };
   auto stem = conv(x, 3, 64, 3, pads1());
   auto squeeze = conv(stem, 64, 16, 1, {});

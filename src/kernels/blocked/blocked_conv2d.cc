@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "kernels/gemm/sgemm_driver.h"
 #include "kernels/thread_scratch.h"
 
 namespace sinter {
@@ -77,9 +78,11 @@ BlockedConv2d::BlockedConv2d(const Conv2dShape& s, bool input_blocked, const flo
   if (is_depthwise(s)) {
     if (!input_blocked) throw UnsupportedError("blocked conv2d: a depthwise input must be blocked");
     algorithm_ = Algorithm::kDepthwise;
-    weight_storage_.assign(static_cast<size_t>(Mb * KK * kChannelBlock + kChannelBlock), 0.0f);
+    const int64_t size = Mb * KK * kChannelBlock;
+    weights_ = gemm::alloc_aligned_floats(size);
+    std::fill_n(weights_.get(), size, 0.0f);
     group_offset_ = {0};
-    float* packed = const_cast<float*>(weights(0));
+    float* packed = weights_.get();
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t k = 0; k < KK; ++k)
         packed[(c / kChannelBlock * KK + k) * kChannelBlock + c % kChannelBlock] = w[c * KK + k];
@@ -93,11 +96,12 @@ BlockedConv2d::BlockedConv2d(const Conv2dShape& s, bool input_blocked, const flo
     group_offset_.push_back(size);
     size += Cin * KK * std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks) * kChannelBlock;
   }
-  weight_storage_.assign(static_cast<size_t>(size + kChannelBlock), 0.0f);
+  weights_ = gemm::alloc_aligned_floats(size);
+  std::fill_n(weights_.get(), size, 0.0f);
   for (int64_t g = 0; g < groups; ++g) {
     const int64_t blocks = std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks);
     const int64_t width = blocks * kChannelBlock, m0 = g * kTileBlocks * kChannelBlock;
-    float* packed = const_cast<float*>(weights(group_offset_[static_cast<size_t>(g)]));
+    float* packed = weights_.get() + group_offset_[static_cast<size_t>(g)];
     for (int64_t c = 0; c < std::min(Cin, s.C); ++c)
       for (int64_t k = 0; k < KK; ++k)
         for (int64_t j = 0; j < width && m0 + j < s.M; ++j)
@@ -107,11 +111,6 @@ BlockedConv2d::BlockedConv2d(const Conv2dShape& s, bool input_blocked, const flo
   for (int64_t c = 0; c < Cin; ++c)
     channel_offset_.push_back(
         input_blocked ? c / kChannelBlock * plane * kChannelBlock + c % kChannelBlock : c * plane);
-}
-
-const float* BlockedConv2d::weights(int64_t offset) const {
-  const auto base = reinterpret_cast<uintptr_t>(weight_storage_.data());
-  return reinterpret_cast<const float*>((base + 63) / 64 * 64) + offset;
 }
 
 void BlockedConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
@@ -177,7 +176,7 @@ void BlockedConv2d::run_pointwise(const float* x, float* y, const float* residua
     t.x_block_stride = in_plane;
     t.x_pixel_stride = x_pixel_stride;
     t.in_blocks = Cb;
-    t.w = weights(group_offset_[static_cast<size_t>(g)]);
+    t.w = weights_.get() + group_offset_[static_cast<size_t>(g)];
     t.out.bias = bias_.data() + g * kTileBlocks * kChannelBlock;
     t.out.y_block_stride = out_plane;
     t.out.act = act_;
@@ -206,7 +205,7 @@ void BlockedConv2d::run_depthwise(const float* x, float* y, const float* residua
       kernels::DepthwiseRow r{x + (n * Cb + cb) * in_plane,
                               s.H,
                               s.W,
-                              weights(cb * KK * kChannelBlock),
+                              weights_.get() + cb * KK * kChannelBlock,
                               bias_.data() + cb * kChannelBlock,
                               s.KH,
                               s.KW,
@@ -259,11 +258,8 @@ void BlockedConv2d::run_direct(const float* x, float* y, const float* residual,
     const int64_t blocks = std::min<int64_t>(kTileBlocks, Mb - g * kTileBlocks);
     kernels::DirectTile t;
     t.x = x + n * in_image;
-    t.channel_offset = channel_offset_.data();
-    t.channels = Cin;
     t.kernel_taps = static_cast<int>(KK);
     t.x_pixel_step = s.stride_w * pixel;
-    t.w = weights(group_offset_[static_cast<size_t>(g)]);
     t.out.bias = bias_.data() + g * kTileBlocks * kChannelBlock;
     t.out.y_block_stride = out_plane;
     t.out.act = act_;
@@ -297,7 +293,7 @@ void BlockedConv2d::run_direct(const float* x, float* y, const float* residual,
       t.out.pixels = count;
       k_->direct(t);
     };
-    const float* w = t.w;
+    const float* w = weights_.get() + group_offset_[static_cast<size_t>(g)];
     for (int64_t c0 = 0; c0 < Cin; c0 += part) {
       t.channel_offset = channel_offset_.data() + c0;
       t.channels = std::min(part, Cin - c0);

@@ -10,6 +10,7 @@
 //   input): per input channel and in-bounds tap, broadcast pixels times a weight vector.
 // Bias, a residual (blocked, shaped like y) and an activation are applied before the one store.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -123,11 +124,10 @@ class BlockedConv2d {
   Activation act_;
   Algorithm algorithm_;
   const kernels::BlockedConvKernels* k_;
-  // The weights of each group of up to 4 output blocks, from weights(group_offset_[g]) on:
+  // The weights of each group of up to 4 output blocks, from weights_[group_offset_[g]] on:
   // [input channels (padded to whole blocks when the input is blocked)][KH * KW][blocks * 16];
-  // depthwise: [Cb][KH * KW][16]. Stored from a 64-byte boundary, so weight vectors are aligned.
-  const float* weights(int64_t offset) const;
-  std::vector<float> weight_storage_;
+  // depthwise: [Cb][KH * KW][16]. 64-byte aligned, so weight vectors are aligned loads.
+  std::shared_ptr<float[]> weights_;
   std::vector<int64_t> group_offset_;
   std::vector<float> bias_;  // Mb * 16
   std::vector<int64_t> channel_offset_;

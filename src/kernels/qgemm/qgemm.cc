@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/isa.h"
+#include "kernels/gemm/sgemm_driver.h"
 
 namespace sinter::kernels {
 
@@ -23,7 +24,8 @@ QPackedWeights::QPackedWeights(const int8_t* w, int64_t N, int64_t K)
     group_offset_.push_back(size);
     size += Kp * std::min<int64_t>(kQTileBlocks, blocks - g * kQTileBlocks) * kQBlock;
   }
-  storage_.assign(static_cast<size_t>(size + 64), 0);
+  storage_ = gemm::alloc_aligned_floats((size + 3) / 4);
+  std::fill_n(reinterpret_cast<int8_t*>(storage_.get()), size, int8_t{0});
   for (int64_t g = 0; g < groups(); ++g) {
     const int64_t width = blocks_in(g) * kQBlock, n0 = g * kQTileBlocks * kQBlock;
     int8_t* packed = const_cast<int8_t*>(group(g));
@@ -41,9 +43,7 @@ int QPackedWeights::blocks_in(int64_t g) const {
 }
 
 const int8_t* QPackedWeights::group(int64_t g) const {
-  const auto base = reinterpret_cast<uintptr_t>(storage_.data());
-  return reinterpret_cast<const int8_t*>((base + 63) / 64 * 64) +
-         group_offset_[static_cast<size_t>(g)];
+  return reinterpret_cast<const int8_t*>(storage_.get()) + group_offset_[static_cast<size_t>(g)];
 }
 
 namespace {

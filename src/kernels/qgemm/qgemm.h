@@ -8,6 +8,7 @@
 // AVX-512-VNNI's vpdpbusd. The zero point of A is taken out through the weights' column sums.
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -35,7 +36,7 @@ class QPackedWeights {
 
  private:
   int64_t N_, K_;
-  std::vector<int8_t> storage_;
+  std::shared_ptr<float[]> storage_;  // 64-byte aligned bytes (gemm::alloc_aligned_floats)
   std::vector<int64_t> group_offset_;
   std::vector<int32_t> column_sums_;
 };
