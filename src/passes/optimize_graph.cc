@@ -8,6 +8,7 @@
 #include "passes/fold_shape_ops.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_conv_max_pool.h"
+#include "passes/integer_layers.h"
 #include "passes/remove_identity.h"
 #include "passes/remove_zero_filters.h"
 
@@ -18,12 +19,16 @@ std::string OptimizeStats::summary() const {
              " shape nodes, removed ", identities_removed, " identities and ", dead_nodes_removed,
              " dead nodes, folded ", batchnorms_folded, " batch norms, removed ",
              zero_filters_removed, " zero filters, fused ", nodes_fused, " nodes, blocked ",
-             blocked_nodes, " nodes' layout");
+             blocked_nodes, " nodes' layout, ran ", integer_layers, " layers on integers");
 }
 
 OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values,
                              const OptimizeOptions& options) {
   OptimizeStats s;
+  if (options.integer_layers) {
+    infer_graph(g, input_values);
+    s.integer_layers = use_integer_layers(g);
+  }
   for (;;) {
     infer_graph(g, input_values);
     int shape = fold_shape_ops(g);

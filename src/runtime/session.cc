@@ -66,7 +66,8 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
   }
   if (options_.optimize) {
     stats_ =
-        optimize_graph(compiled_, shape_values, {options_.blocked_layout, options_.sparse_kernels});
+        optimize_graph(compiled_, shape_values,
+                       {options_.blocked_layout, options_.sparse_kernels, options_.integer_layers});
   } else {
     infer_graph(compiled_, shape_values);
   }

@@ -24,6 +24,9 @@ struct SessionOptions {
   // Run convolution regions in the channel-blocked layout where the tier has kernels for it
   // (passes/blocked_layout.h); false keeps every tensor NCHW (to time the difference).
   bool blocked_layout = true;
+  // Run the quantized layers of QDQ models on integer kernels (passes/integer_layers.h); false
+  // runs them in float on their dequantized weights (to time the difference).
+  bool integer_layers = true;
 };
 
 // Runs a model: checks inputs against the model's declared types, compiles a Plan for each new

@@ -34,6 +34,7 @@ struct BenchOptions {
   bool no_optimize = false;
   bool dense_kernels = false;
   bool nchw = false;
+  bool float_layers = false;
   CLI::Option* batch_option = nullptr;
 };
 
@@ -106,6 +107,7 @@ int run_bench(const BenchOptions& o) {
   SessionOptions options{o.threads, !o.no_optimize, o.profile};
   options.sparse_kernels = !o.dense_kernels;
   options.blocked_layout = !o.nchw;
+  options.integer_layers = !o.float_layers;
   Session session(std::move(model), options);
   auto t0 = Clock::now();
   session.prepare(inputs);
@@ -144,6 +146,7 @@ int run_bench(const BenchOptions& o) {
            {"optimize", !o.no_optimize},
            {"sparse_kernels", !o.dense_kernels},
            {"blocked_layout", !o.nchw},
+           {"integer_layers", !o.float_layers},
            {"reps", o.reps},
            {"warmup", o.warmup},
            {"min_ms", round3(s.min)},
@@ -239,6 +242,9 @@ Subcommand add_bench_command(CLI::App& parent) {
                 "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
   app->add_flag("--nchw", o->nchw,
                 "Keep every tensor NCHW (no channel-blocked convolution regions)");
+  app->add_flag("--float-layers", o->float_layers,
+                "Run a QDQ model's quantized layers in float on dequantized weights (no integer "
+                "kernels)");
   return {app, [o] { return run_bench(*o); }};
 }
 

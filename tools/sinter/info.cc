@@ -19,6 +19,7 @@ struct InfoOptions {
   bool json = false;
   bool dense_kernels = false;
   bool nchw = false;
+  bool float_layers = false;
   int64_t batch = 1;
   CLI::Option* batch_option = nullptr;
 };
@@ -70,6 +71,7 @@ int run_info(const InfoOptions& o) {
   SessionOptions options{1, true, false};
   options.sparse_kernels = !o.dense_kernels;
   options.blocked_layout = !o.nchw;
+  options.integer_layers = !o.float_layers;
   Session session(std::move(model), options);
   session.prepare(make_inputs(bound, false));
   const Graph& m = session.model();
@@ -195,6 +197,9 @@ Subcommand add_info_command(CLI::App& parent) {
                 "Show the kernels chosen with pruned weights kept on the dense ones");
   app->add_flag("--nchw", o->nchw,
                 "Keep every tensor NCHW (no channel-blocked convolution regions)");
+  app->add_flag("--float-layers", o->float_layers,
+                "Run a QDQ model's quantized layers in float on dequantized weights (no integer "
+                "kernels)");
   o->batch_option =
       app->add_option("--batch", o->batch, "Value for a dynamic first input dimension")
           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))

@@ -27,6 +27,7 @@ struct RunOptions {
   bool no_optimize = false;
   bool dense_kernels = false;
   bool nchw = false;
+  bool float_layers = false;
   bool allow_nonfinite = false;
 };
 
@@ -192,6 +193,7 @@ int run_run(const RunOptions& o) {
   SessionOptions options{o.threads, !o.no_optimize, false};
   options.sparse_kernels = !o.dense_kernels;
   options.blocked_layout = !o.nchw;
+  options.integer_layers = !o.float_layers;
   Session session(std::move(model), options);
   auto t0 = std::chrono::steady_clock::now();
   session.prepare(inputs);
@@ -256,6 +258,9 @@ Subcommand add_run_command(CLI::App& parent) {
                 "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
   app->add_flag("--nchw", o->nchw,
                 "Keep every tensor NCHW (no channel-blocked convolution regions)");
+  app->add_flag("--float-layers", o->float_layers,
+                "Run a QDQ model's quantized layers in float on dequantized weights (no integer "
+                "kernels)");
   app->add_flag("--allow-nonfinite", o->allow_nonfinite,
                 "Run even when an input holds NaN or infinity (refused by default)");
   return {app, [o] { return run_run(*o); }};

@@ -1,0 +1,255 @@
+// Weight preparation, the choice of algorithm and the drivers of the integer convolution.
+#include "kernels/qconv/qconv2d.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "kernels/thread_scratch.h"
+
+namespace sinter::kernels {
+
+const IsaTables<QConvKernels>& qconv_kernels() {
+  static const IsaTables<QConvKernels> tables = {&detail::qconv_kernels_portable(), nullptr,
+                                                 &detail::qconv_kernels_avx512()};
+  return tables;
+}
+
+int32_t bias_in_sum_units(const QConvQuant& q, const float* bias, int64_t n) {
+  if (!bias) return 0;
+  const double units = static_cast<double>(q.x_scale) * q.w_scales[static_cast<size_t>(n)];
+  const double v = std::nearbyint(static_cast<double>(bias[n]) / units);
+  return static_cast<int32_t>(std::clamp(v, -2147483648.0, 2147483647.0));
+}
+
+float requant_multiplier(const QConvQuant& q, int64_t n) {
+  return q.x_scale * q.w_scales[static_cast<size_t>(n)] / q.y_scale;
+}
+
+namespace {
+bool is_depthwise(const Conv2dShape& s) { return s.group == s.C && s.group == s.M && s.group > 1; }
+
+// Largest window whose exact products (|x - zp| <= 255, |w| <= 128) sum below 2^24 in floats.
+constexpr int64_t kMaxExactDepthwiseTaps = (int64_t{1} << 24) / (255 * 128);
+
+struct GemmTag {};
+struct DepthwiseTag {};
+}  // namespace
+
+QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q)
+    : s_(s),
+      x_zero_point_(q.x_zero_point),
+      y_zero_point_(q.y_zero_point),
+      y_min_(q.y_min),
+      y_max_(q.y_max) {
+  s.validate();
+  const int64_t Cg = s.C / s.group, Mg = s.M / s.group, taps = s.KH * s.KW;
+  multiplier_.resize(static_cast<size_t>(s.M));
+  bias_.resize(static_cast<size_t>(s.M));
+  for (int64_t n = 0; n < s.M; ++n) {
+    multiplier_[static_cast<size_t>(n)] = requant_multiplier(q, n);
+    bias_[static_cast<size_t>(n)] = bias_in_sum_units(q, bias, n);
+  }
+  if (is_depthwise(s)) {
+    if (taps > kMaxExactDepthwiseTaps)
+      throw UnsupportedError(cat("integer depthwise conv: a ", s.KH, "x", s.KW,
+                                 " window is too large for exact sums"));
+    algorithm_ = Algorithm::kDepthwise;
+    depthwise_w_.resize(static_cast<size_t>(taps * s.C));
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t t = 0; t < taps; ++t)
+        depthwise_w_[static_cast<size_t>(t * s.C + c)] = w[c * taps + t];
+    // Sums are taken of x - zero point: the bias needs no share of it.
+    return;
+  }
+  const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
+                         s.pad_right == 0 && s.group == 1 && s.C % kQBlock == 0;
+  algorithm_ = pointwise ? Algorithm::kPointwise : Algorithm::kGemm;
+  const int64_t K = taps * Cg;
+  std::vector<int8_t> rows(static_cast<size_t>(Mg * K));
+  for (int64_t g = 0; g < s.group; ++g) {
+    // [m][c][kh][kw] -> [m][(kh, kw, c)], the order of a gathered window.
+    for (int64_t m = 0; m < Mg; ++m)
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t t = 0; t < taps; ++t)
+          rows[static_cast<size_t>(m * K + t * Cg + c)] = w[((g * Mg + m) * Cg + c) * taps + t];
+    packed_.emplace_back(rows.data(), Mg, K);
+    const std::vector<int32_t>& sums = packed_.back().column_sums();
+    for (int64_t m = 0; m < Mg; ++m)
+      bias_[static_cast<size_t>(g * Mg + m)] -= x_zero_point_ * sums[static_cast<size_t>(m)];
+  }
+}
+
+void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+  if (algorithm_ == Algorithm::kDepthwise) {
+    run_depthwise(x, y, pool);
+  } else {
+    run_gemm(x, y, pool);
+  }
+}
+
+void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t OH = s.OH(), OW = s.OW(), pixels = s.N * OH * OW;
+  const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
+  const QPackedWeights& first = packed_.front();
+  const int64_t Kp = first.k_blocks() * kQBlock, wgroups = first.groups();
+  const int threads = pool ? pool->num_threads() : 1;
+  // Chunks of pixels gathered once and multiplied by every weight group; small layers are also
+  // split by weight groups so that every thread has work.
+  int64_t chunk = 96;
+  while (chunk > kQTileRows && (pixels + chunk - 1) / chunk * s.group < 2 * threads) chunk /= 2;
+  chunk = std::max<int64_t>(kQTileRows, chunk / kQTileRows * kQTileRows);
+  const int64_t chunks = (pixels + chunk - 1) / chunk;
+  int64_t splits = 1;
+  while (splits < wgroups && chunks * s.group * splits < 2 * threads) ++splits;
+  const QGemmKernels& tier = qgemm_kernels().active();
+  constexpr int64_t kWidth = kQTileBlocks * kQBlock;
+
+  auto task = [&](int64_t i, int) {
+    const int64_t split = i % splits, g = i / splits % s.group, c0 = i / splits / s.group * chunk;
+    const int64_t rows = std::min(chunk, pixels - c0);
+    const QPackedWeights& w = packed_[static_cast<size_t>(g)];
+    const uint8_t* a;
+    int64_t lda;
+    if (algorithm_ == Algorithm::kPointwise) {
+      a = x + c0 * s.C;
+      lda = s.C;
+    } else {
+      auto* buf = reinterpret_cast<uint8_t*>(thread_scratch<GemmTag>((chunk * Kp + 3) / 4));
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t p = c0 + r, n = p / (OH * OW), oh = p / OW % OH, ow = p % OW;
+        uint8_t* row = buf + r * Kp;
+        for (int64_t kh = 0; kh < s.KH; ++kh) {
+          const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+          for (int64_t kw = 0; kw < s.KW; ++kw, row += Cg) {
+            const int64_t iw = ow * s.stride_w - s.pad_left + kw * s.dilation_w;
+            if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) {
+              std::memset(row, x_zero_point_, static_cast<size_t>(Cg));
+            } else {
+              std::memcpy(row, x + ((n * s.H + ih) * s.W + iw) * s.C + g * Cg,
+                          static_cast<size_t>(Cg));
+            }
+          }
+        }
+        std::memset(row, 0, static_cast<size_t>(buf + (r + 1) * Kp - row));
+      }
+      a = buf;
+      lda = Kp;
+    }
+    const int64_t per_split = (wgroups + splits - 1) / splits;
+    for (int64_t wg = split * per_split; wg < std::min(wgroups, (split + 1) * per_split); ++wg) {
+      const int64_t n0 = wg * kWidth;
+      const int blocks = w.blocks_in(wg);
+      const bool whole = n0 + blocks * kQBlock <= Mg;
+      const QRequant q{bias_.data() + g * Mg + n0, multiplier_.data() + g * Mg + n0, y_zero_point_,
+                       y_min_, y_max_};
+      int32_t bias_tail[kWidth] = {};
+      float multiplier_tail[kWidth] = {};
+      QRequant q_tail = q;
+      if (!whole) {
+        std::copy_n(q.bias, Mg - n0, bias_tail);
+        std::copy_n(q.multiplier, Mg - n0, multiplier_tail);
+        q_tail.bias = bias_tail;
+        q_tail.multiplier = multiplier_tail;
+      }
+      for (int64_t r0 = 0; r0 < rows; r0 += kQTileRows) {
+        const int tile_rows = static_cast<int>(std::min<int64_t>(kQTileRows, rows - r0));
+        uint8_t bounce[kQTileRows * kWidth];
+        QTile t{a + r0 * lda, lda, kQBlock, w.k_blocks(), w.group(wg), blocks, tile_rows,
+                nullptr,      0,   0};
+        t.requant = whole ? &q : &q_tail;
+        uint8_t* out = y + (c0 + r0) * s.M + g * Mg + n0;
+        if (whole) {
+          t.y = out;
+          t.y_row_stride = s.M;
+        } else {
+          t.y = bounce;
+          t.y_row_stride = kWidth;
+        }
+        t.y_block_stride = kQBlock;
+        tier.tile(t);
+        if (!whole)
+          for (int r = 0; r < tile_rows; ++r)
+            std::memcpy(out + r * s.M, bounce + r * kWidth, static_cast<size_t>(Mg - n0));
+      }
+    }
+  };
+  const int64_t tasks = chunks * s.group * splits;
+  if (pool && threads > 1 && tasks > 1) {
+    pool->parallel_for(tasks, task);
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) task(i, 0);
+  }
+}
+
+void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t OH = s.OH(), OW = s.OW(), C = s.C;
+  const QConvKernels& tier = qconv_kernels().active();
+  // A thread keeps the converted input rows of its last output rows in a ring of `span` rows,
+  // enough to hold one window's rows at once.
+  const int64_t span = (s.KH - 1) * s.dilation_h + 1;
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t parts = std::min<int64_t>(OH, 4 * threads);
+  const QRequant q{bias_.data(), multiplier_.data(), y_zero_point_, y_min_, y_max_};
+  auto task = [&](int64_t i, int) {
+    const int64_t n = i / parts, part = i % parts;
+    const int64_t oh0 = OH * part / parts, oh1 = OH * (part + 1) / parts;
+    float* ring = thread_scratch<DepthwiseTag>(span * s.W * C);
+    std::vector<int64_t> held(static_cast<size_t>(span), -1);
+    std::vector<const float*> rows(static_cast<size_t>(s.KH));
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      for (int64_t kh = 0; kh < s.KH; ++kh) {
+        const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+        if (ih < 0 || ih >= s.H) {
+          rows[static_cast<size_t>(kh)] = nullptr;
+          continue;
+        }
+        const auto slot = static_cast<size_t>(ih % span);
+        float* row = ring + static_cast<int64_t>(slot) * s.W * C;
+        if (held[slot] != ih) {
+          tier.convert_row(x + (n * s.H + ih) * s.W * C, s.W * C, x_zero_point_, row);
+          held[slot] = ih;
+        }
+        rows[static_cast<size_t>(kh)] = row;
+      }
+      tier.depthwise_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
+                          depthwise_w_.data(), s.KH, &q, y + ((n * OH) + oh) * OW * C});
+    }
+  };
+  const int64_t tasks = s.N * parts;
+  if (pool && threads > 1 && tasks > 1) {
+    pool->parallel_for(tasks, task);
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) task(i, 0);
+  }
+}
+
+void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
+                       const QConvQuant& q, uint8_t* y) {
+  const int64_t OH = s.OH(), OW = s.OW(), Cg = s.C / s.group, Mg = s.M / s.group;
+  const QRequant r{nullptr, nullptr, q.y_zero_point, q.y_min, q.y_max};
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow)
+        for (int64_t m = 0; m < s.M; ++m) {
+          const int64_t g = m / Mg;
+          int32_t sum = 0;
+          for (int64_t c = 0; c < Cg; ++c)
+            for (int64_t kh = 0; kh < s.KH; ++kh)
+              for (int64_t kw = 0; kw < s.KW; ++kw) {
+                const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+                const int64_t iw = ow * s.stride_w - s.pad_left + kw * s.dilation_w;
+                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+                const int32_t xv = x[((n * s.H + ih) * s.W + iw) * s.C + g * Cg + c];
+                sum += (xv - q.x_zero_point) * w[((m * Cg + c) * s.KH + kh) * s.KW + kw];
+              }
+          y[((n * OH + oh) * OW + ow) * s.M + m] =
+              requantize_value(sum, bias_in_sum_units(q, bias, m), requant_multiplier(q, m), r);
+        }
+}
+
+}  // namespace sinter::kernels

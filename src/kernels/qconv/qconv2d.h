@@ -1,0 +1,96 @@
+#pragma once
+// Integer convolution of quantized layers on channels-last (NHWC) u8 activations with s8 weights,
+//   y = requant(sum over the window of (x - x_zero_point) * w, + bias),
+// the requantization being kernels/qgemm's (QRequant: a float multiplier per output channel,
+// round half to even, the output zero point, a range narrowed by a fused ReLU/Clip). Channels-last
+// makes a pixel's channels one row of the integer GEMM:
+//  - kPointwise: a 1x1, stride-1, unpadded conv over whole blocks of 16 channels is the GEMM on
+//    the input as it stands;
+//  - kGemm: any other window (and groups) gathers each pixel's window into a row (the input's
+//    zero point in the padding, so it adds nothing), chunk by chunk in a thread's scratch;
+//  - kDepthwise: one channel a group. Each input row is converted once to floats x - x_zero_point,
+//    and the window is summed with float multiply-adds: every product is an integer below 2^15
+//    and every partial sum below 2^24 for windows up to 514 taps, so the float sums are exact
+//    and equal the integer ones.
+// A Gemm or MatMul of quantized rows is the 1x1 case on [rows, 1, 1, K].
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d.h"
+#include "kernels/isa_tables.h"
+#include "kernels/qgemm/qgemm.h"
+
+namespace sinter::kernels {
+
+// The quantization of one layer: its input's and output's, the output range (u8, narrowed by a
+// fused activation) and the weights' scales, one per output channel.
+struct QConvQuant {
+  float x_scale = 1;
+  int32_t x_zero_point = 0;
+  float y_scale = 1;
+  int32_t y_zero_point = 0;
+  int32_t y_min = 0, y_max = 255;
+  std::vector<float> w_scales;  // [M]
+};
+
+// The requantization of output channel n, which the kernels and the reference share: the bias in
+// sum units (x_scale * w_scale units, rounded half to even) and the float multiplier.
+int32_t bias_in_sum_units(const QConvQuant& q, const float* bias, int64_t n);
+float requant_multiplier(const QConvQuant& q, int64_t n);
+
+// One output row of a depthwise layer over converted input rows (see above).
+struct QDepthwiseRow {
+  const float* const* rows;  // KH input rows, [W][C] floats each; null outside the image
+  int64_t W, C, KW, OW;
+  int64_t stride_w, dilation_w, pad_left;
+  const float* w;  // [KH][KW][C]
+  int64_t KH;
+  const QRequant* requant;  // [C] bias and multiplier
+  uint8_t* y;               // [OW][C]
+};
+
+struct QConvKernels {
+  // x [n] u8 -> (x - zero_point) as float.
+  void (*convert_row)(const uint8_t* x, int64_t n, int32_t zero_point, float* out);
+  void (*depthwise_row)(const QDepthwiseRow& r);
+};
+const IsaTables<QConvKernels>& qconv_kernels();
+
+namespace detail {
+const QConvKernels& qconv_kernels_portable();
+const QConvKernels& qconv_kernels_avx512();
+}  // namespace detail
+
+class QConv2d {
+ public:
+  enum class Algorithm { kPointwise, kGemm, kDepthwise };
+
+  // w: s8 [M][C/group][KH][KW]; bias: float [M] in real units (may be null). Throws
+  // UnsupportedError for a window too large for exact depthwise sums.
+  QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q);
+
+  // x: u8 [N][H][W][C]; y: u8 [N][OH][OW][M].
+  void run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  Algorithm algorithm() const { return algorithm_; }
+
+ private:
+  void run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  void run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+
+  Conv2dShape s_;
+  Algorithm algorithm_;
+  int32_t x_zero_point_;
+  std::vector<QPackedWeights> packed_;  // per conv group: [M/group][KH*KW*C/group], (kh, kw, c)
+  std::vector<int32_t> bias_;           // [M] in sum units, less the input zero point's share
+  std::vector<float> multiplier_;       // [M]
+  std::vector<float> depthwise_w_;      // [KH][KW][C]
+  int32_t y_zero_point_, y_min_, y_max_;
+};
+
+// The plain loops: exact int32 sums, then requantize_value.
+void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
+                       const QConvQuant& q, uint8_t* y);
+
+}  // namespace sinter::kernels

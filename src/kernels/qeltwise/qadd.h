@@ -1,0 +1,26 @@
+#pragma once
+// The sum of two quantized u8 tensors of one shape into a third scale:
+//   y = clamp(round_half_even(fma(b - b_zero_point, b_scale / y_scale,
+//                                 (a - a_zero_point) * (a_scale / y_scale))) + y_zero_point,
+//             y_min, y_max)
+// with [y_min, y_max] the u8 range narrowed by a fused ReLU.
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace sinter::kernels {
+
+struct QAddQuant {
+  float a_scale;
+  int32_t a_zero_point;
+  float b_scale;
+  int32_t b_zero_point;
+  float y_scale;
+  int32_t y_zero_point;
+  int32_t y_min = 0, y_max = 255;
+};
+
+void qadd(const uint8_t* a, const uint8_t* b, int64_t n, const QAddQuant& q, uint8_t* y,
+          ThreadPool* pool);
+
+}  // namespace sinter::kernels

@@ -1,0 +1,62 @@
+// Channels-last loops: the channel loop is innermost and contiguous, which the compiler
+// vectorises (u8 max, u32 sums) at any tier.
+#include "kernels/qpool/qpool2d.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace sinter::kernels {
+
+void qmax_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, uint8_t* y, ThreadPool* pool) {
+  const int64_t OH = p.out_h(), OW = p.out_w(), C = p.channels;
+  auto rows = [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t n = r / OH, oh = r % OH;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        uint8_t* out = y + ((n * OH + oh) * OW + ow) * C;
+        std::fill_n(out, C, uint8_t{0});
+        for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+          const int64_t ih = oh * p.stride_h - p.pad_top + kh * p.dilation_h;
+          if (ih < 0 || ih >= p.in_h) continue;
+          for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+            const int64_t iw = ow * p.stride_w - p.pad_left + kw * p.dilation_w;
+            if (iw < 0 || iw >= p.in_w) continue;
+            const uint8_t* in = x + ((n * p.in_h + ih) * p.in_w + iw) * C;
+            for (int64_t c = 0; c < C; ++c) out[c] = std::max(out[c], in[c]);
+          }
+        }
+      }
+    }
+  };
+  const int64_t total = p.batch * OH;
+  if (pool) {
+    pool->parallel_range(total, 1, rows);
+  } else {
+    rows(0, total, 0);
+  }
+}
+
+void qglobal_average_pool_nhwc(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
+                               const QAverageQuant& q, uint8_t* y, ThreadPool*) {
+  std::vector<int64_t> sums(static_cast<size_t>(channels));
+  const float multiplier = q.x_scale / (static_cast<float>(pixels) * q.y_scale);
+  for (int64_t n = 0; n < batch; ++n) {
+    std::fill(sums.begin(), sums.end(), 0);
+    for (int64_t i = 0; i < pixels; ++i) {
+      const uint8_t* in = x + (n * pixels + i) * channels;
+      for (int64_t c = 0; c < channels; ++c) sums[static_cast<size_t>(c)] += in[c];
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      const auto centred =
+          static_cast<float>(sums[static_cast<size_t>(c)] - pixels * int64_t{q.x_zero_point});
+      float v = centred * multiplier;
+      v = std::clamp(v, static_cast<float>(-q.y_zero_point),
+                     static_cast<float>(255 - q.y_zero_point));
+      y[n * channels + c] =
+          static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.y_zero_point);
+    }
+  }
+}
+
+}  // namespace sinter::kernels

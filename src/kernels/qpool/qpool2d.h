@@ -1,0 +1,29 @@
+#pragma once
+// Pooling of quantized channels-last (NHWC) u8 tensors. A max pool needs no requantization (its
+// output keeps the input's scale and zero point); a global average pool sums each channel in
+// int32 and requantizes the mean into the output's scale.
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "kernels/pool/pool2d.h"
+
+namespace sinter::kernels {
+
+// x [batch][in_h][in_w][channels] -> y [batch][out_h][out_w][channels]; p as for max_pool2d
+// (its plane strides unused). A window is never wholly in padding (pool_geometry checks).
+void qmax_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, uint8_t* y, ThreadPool* pool);
+
+struct QAverageQuant {
+  float x_scale;
+  int32_t x_zero_point;
+  float y_scale;
+  int32_t y_zero_point;
+};
+
+// x [batch][pixels][channels] -> y [batch][channels]:
+//   y = clamp(round_half_even((sum - pixels * x_zero_point) * x_scale / (pixels * y_scale))
+//             + y_zero_point, 0, 255).
+void qglobal_average_pool_nhwc(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
+                               const QAverageQuant& q, uint8_t* y, ThreadPool* pool);
+
+}  // namespace sinter::kernels

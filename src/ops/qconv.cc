@@ -1,0 +1,120 @@
+// sinter::QConv: a quantized Conv, Gemm or MatMul on u8 channels-last activations
+// (kernels/qconv/qconv2d.h), made by the integer-layers pass (passes/integer_layers.h).
+// Inputs: X u8 [N, H, W, C] (or [rows, K] for a Gemm), W s8 [M, C/group, KH, KW] (or [M, K]),
+// W_scale float [M], optional B float [M], all but X constant. Attributes: Conv's window
+// attributes, x_scale, x_zero_point, y_scale, y_zero_point and the output range y_min, y_max
+// (a fused ReLU or Clip). Y is u8 [N, OH, OW, M] (or [rows, M]).
+#include <cmath>
+#include <memory>
+
+#include "kernels/qconv/qconv2d.h"
+#include "ops/conv_common.h"
+#include "ops/op_registry.h"
+
+namespace sinter {
+
+namespace {
+
+// X and W as the NCHW Conv they stand for.
+Shape logical_x(const Shape& x) {
+  return x.size() == 2 ? Shape{x[0], x[1], 1, 1} : Shape{x[0], x[3], x[1], x[2]};
+}
+Shape logical_w(const Shape& w) { return w.size() == 2 ? Shape{w[0], w[1], 1, 1} : w; }
+
+kernels::QConvQuant quant_of(const Node& node, const Tensor& w_scale) {
+  kernels::QConvQuant q;
+  q.x_scale = node.attr_float("x_scale", 1);
+  q.x_zero_point = static_cast<int32_t>(node.attr_int_in("x_zero_point", 0, 0, 255));
+  q.y_scale = node.attr_float("y_scale", 1);
+  q.y_zero_point = static_cast<int32_t>(node.attr_int_in("y_zero_point", 0, 0, 255));
+  q.y_min = static_cast<int32_t>(node.attr_int_in("y_min", 0, 0, 255));
+  q.y_max = static_cast<int32_t>(node.attr_int_in("y_max", 255, q.y_min, 255));
+  const float* s = w_scale.data<float>();
+  q.w_scales.assign(s, s + w_scale.numel());
+  for (float v : {q.x_scale, q.y_scale})
+    if (!(std::isfinite(v) && v > 0))
+      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
+  for (float v : q.w_scales)
+    if (!(std::isfinite(v) && v > 0))
+      throw ModelError(
+          cat(node.describe(), ": weight scale ", v, " is not a positive finite number"));
+  return q;
+}
+
+void infer_qconv(InferContext& ic) {
+  if (ic.num_inputs() < 3 || ic.num_inputs() > 4)
+    ic.fail(cat("expects 3 or 4 inputs, got ", ic.num_inputs()));
+  const ValueType& x = ic.input(0);
+  const ValueType& w = ic.input(1);
+  if (x.dtype != DType::kUint8 || w.dtype != DType::kInt8 || ic.input(2).dtype != DType::kFloat32 ||
+      (ic.has_input(3) && ic.input(3).dtype != DType::kFloat32))
+    ic.fail("expects u8 X, s8 W and float32 scales and bias");
+  if (!x.has_shape || !w.has_shape || !shape_is_static(x.shape) || !shape_is_static(w.shape) ||
+      !((x.shape.size() == 4 && w.shape.size() == 4) ||
+        (x.shape.size() == 2 && w.shape.size() == 2)))
+    ic.fail(cat("needs static X and W both of rank 4 or 2, got ", shape_str(x.shape), " and ",
+                shape_str(w.shape)));
+  const Conv2dShape s = conv_shape(ic.node, logical_x(x.shape), logical_w(w.shape));
+  s.validate();
+  const ValueType& scale = ic.input(2);
+  if (!scale.has_shape || scale.shape != Shape{s.M})
+    ic.fail(cat("W_scale must be [", s.M, "], got ", shape_str(scale.shape)));
+  if (ic.has_input(3) && (!ic.input(3).has_shape || ic.input(3).shape != Shape{s.M}))
+    ic.fail(cat("B must be [", s.M, "], got ", shape_str(ic.input(3).shape)));
+  ic.set_output(0, DType::kUint8,
+                x.shape.size() == 2 ? Shape{s.N, s.M} : Shape{s.N, s.OH(), s.OW(), s.M});
+}
+
+class QConvKernel : public Kernel {
+ public:
+  explicit QConvKernel(const KernelInfo& ki)
+      : conv_(conv_shape(ki.node, logical_x(ki.inputs[0].shape), logical_w(ki.inputs[1].shape)),
+              ki.constant(1)->data<int8_t>(),
+              ki.node.has_input(3) ? ki.constant(3)->data<float>() : nullptr,
+              quant_of(ki.node, *ki.constant(2))) {}
+
+  void run(KernelContext& ctx) override {
+    conv_.run(ctx.in(0).data<uint8_t>(), ctx.out(0).data<uint8_t>(), ctx.pool);
+  }
+
+  const char* variant() const override {
+    switch (conv_.algorithm()) {
+      case kernels::QConv2d::Algorithm::kPointwise:
+        return "int8_1x1";
+      case kernels::QConv2d::Algorithm::kGemm:
+        return "int8_gemm";
+      case kernels::QConv2d::Algorithm::kDepthwise:
+        return "int8_depthwise";
+    }
+    return nullptr;
+  }
+
+ private:
+  kernels::QConv2d conv_;
+};
+
+OpDef make_qconv() {
+  OpDef def;
+  def.type = "QConv";
+  def.domain = "sinter";
+  def.infer = infer_qconv;
+  def.flops = [](const KernelInfo& ki) {
+    const Shape w = logical_w(ki.inputs[1].shape);
+    const Shape& y = ki.outputs[0].shape;
+    double pixels = 1;
+    for (size_t i = 0; i + 1 < y.size(); ++i) pixels *= static_cast<double>(y[i]);
+    return 2.0 * w[0] * w[1] * w[2] * w[3] * pixels;
+  };
+  def.impls.push_back({"qconv", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         for (size_t i = 1; i < 4; ++i)
+                           if (ki.node.has_input(i) && !ki.constant(i))
+                             throw ModelError(
+                                 cat(ki.node.describe(), ": W, W_scale and B must be constant"));
+                         return std::make_unique<QConvKernel>(ki);
+                       }});
+  return def;
+}
+
+}  // namespace
+SINTER_REGISTER_OP(make_qconv);
+}  // namespace sinter

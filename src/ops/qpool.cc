@@ -1,0 +1,87 @@
+// sinter::QMaxPool and sinter::QGlobalAveragePool: pooling of quantized u8 channels-last
+// tensors (kernels/qpool/qpool2d.h), made by the integer-layers pass. QMaxPool takes MaxPool's
+// attributes and keeps its input's scale; X [N, H, W, C] -> Y [N, OH, OW, C].
+// QGlobalAveragePool requantizes (attributes x_scale, x_zero_point, y_scale, y_zero_point);
+// X [N, H, W, C] -> Y [N, 1, 1, C].
+#include <cmath>
+
+#include "kernels/qpool/qpool2d.h"
+#include "ops/op_registry.h"
+#include "ops/pool_params.h"
+
+namespace sinter {
+
+namespace {
+
+// MaxPool's window reads an NCHW shape.
+Shape logical_x(const Shape& x) { return {x[0], x[3], x[1], x[2]}; }
+
+void require_u8_rank4(InferContext& ic) {
+  if (ic.num_inputs() != 1) ic.fail(cat("expects 1 input, got ", ic.num_inputs()));
+  const ValueType& x = ic.input(0);
+  if (x.dtype != DType::kUint8 || !x.has_shape || x.shape.size() != 4 || !shape_is_static(x.shape))
+    ic.fail(cat("expects a static u8 [N, H, W, C] input, got ", shape_str(x.shape)));
+}
+
+void infer_qmax_pool(InferContext& ic) {
+  require_u8_rank4(ic);
+  const Shape& x = ic.input(0).shape;
+  const kernels::Pool2dParams p = pool_params(ic.node, logical_x(x));
+  ic.set_output(0, DType::kUint8, {x[0], p.out_h(), p.out_w(), x[3]});
+}
+
+OpDef make_qmax_pool() {
+  OpDef def;
+  def.type = "QMaxPool";
+  def.domain = "sinter";
+  def.infer = infer_qmax_pool;
+  def.impls.push_back({"qmax_pool", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         const kernels::Pool2dParams p =
+                             pool_params(ki.node, logical_x(ki.inputs[0].shape));
+                         return std::make_unique<FunctionKernel>([p](KernelContext& ctx) {
+                           kernels::qmax_pool2d_nhwc(p, ctx.in(0).data<uint8_t>(),
+                                                     ctx.out(0).data<uint8_t>(), ctx.pool);
+                         });
+                       }});
+  return def;
+}
+
+kernels::QAverageQuant average_quant(const Node& node) {
+  kernels::QAverageQuant q{node.attr_float("x_scale", 1),
+                           static_cast<int32_t>(node.attr_int_in("x_zero_point", 0, 0, 255)),
+                           node.attr_float("y_scale", 1),
+                           static_cast<int32_t>(node.attr_int_in("y_zero_point", 0, 0, 255))};
+  for (float v : {q.x_scale, q.y_scale})
+    if (!(std::isfinite(v) && v > 0))
+      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
+  return q;
+}
+
+void infer_qglobal_average_pool(InferContext& ic) {
+  require_u8_rank4(ic);
+  average_quant(ic.node);
+  const Shape& x = ic.input(0).shape;
+  ic.set_output(0, DType::kUint8, {x[0], 1, 1, x[3]});
+}
+
+OpDef make_qglobal_average_pool() {
+  OpDef def;
+  def.type = "QGlobalAveragePool";
+  def.domain = "sinter";
+  def.infer = infer_qglobal_average_pool;
+  def.impls.push_back(
+      {"qglobal_average_pool", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         const kernels::QAverageQuant q = average_quant(ki.node);
+         const Shape x = ki.inputs[0].shape;
+         return std::make_unique<FunctionKernel>([q, x](KernelContext& ctx) {
+           kernels::qglobal_average_pool_nhwc(ctx.in(0).data<uint8_t>(), x[0], x[1] * x[2], x[3], q,
+                                              ctx.out(0).data<uint8_t>(), ctx.pool);
+         });
+       }});
+  return def;
+}
+
+}  // namespace
+SINTER_REGISTER_OP(make_qmax_pool);
+SINTER_REGISTER_OP(make_qglobal_average_pool);
+}  // namespace sinter

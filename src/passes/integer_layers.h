@@ -1,0 +1,22 @@
+#pragma once
+#include "ir/graph.h"
+
+namespace sinter {
+
+// Runs the quantized layers of a QDQ model on integers. A layer whose activation inputs come
+// from DequantizeLinear (u8, one scale per tensor) and whose output (through a ReLU or Clip, which
+// narrow the output range) goes only to a QuantizeLinear (u8, one scale) becomes an integer op
+// that reads the u8 tensors those DequantizeLinears read and writes the one the QuantizeLinear
+// wrote, so activations stay in 8 bits between quantized layers:
+//  - Conv, and Gemm/MatMul with constant weights, whose weights come from a DequantizeLinear of
+//    s8 values (one scale per tensor or per output channel, zero points zero), -> sinter::QConv;
+//  - Add of two tensors of one shape -> sinter::QAdd;
+//  - MaxPool that keeps its input's scale -> sinter::QMaxPool; GlobalAveragePool ->
+//    sinter::QGlobalAveragePool; Flatten of [N, C, 1, 1] that keeps the scale -> Flatten on u8.
+// Rank-4 tensors between integer ops are channels-last (NHWC): a Transpose follows a
+// QuantizeLinear that feeds them and precedes a DequantizeLinear (or other reader) that leaves.
+// Run it before constant folding: it reads the weights' DequantizeLinear nodes. Returns the
+// layers rewritten.
+int use_integer_layers(Graph& g);
+
+}  // namespace sinter
