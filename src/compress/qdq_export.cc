@@ -256,7 +256,7 @@ QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
   result.graph = model;
   Graph& g = result.graph;
   GraphWriter out(g);
-  std::map<std::string, std::string> dequantized;  // float value -> its QDQ replacement
+  std::map<std::string, std::string> dequantized;  // float weight -> its QDQ replacement
   std::set<std::string> weight_storage;
   for (const QuantTarget& t : targets) {
     auto [w_it, new_weight] = dequantized.try_emplace(t.weight);
@@ -271,15 +271,19 @@ QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
       result.quantized_weight_bytes += result.weights.back().packed_bytes;
     }
     g.nodes[t.node].inputs[1] = w_it->second;
-
-    auto params = activations.find(t.activation);
-    if (params == activations.end()) continue;
-    auto [a_it, new_activation] = dequantized.try_emplace(t.activation);
-    if (new_activation) {
-      a_it->second = write_activation(out, t.activation, params->second);
-      result.activations.push_back(t.activation);
-    }
-    g.nodes[t.node].inputs[0] = a_it->second;
+  }
+  // Each calibrated value (the layers' inputs, and their outputs after an activation) gets a pair
+  // that every reader reads, so that an engine sees u8 tensors between quantized layers.
+  for (const auto& [value, p] : activations) {
+    const size_t readers_end = g.nodes.size();
+    const std::string dq = write_activation(out, value, p);
+    for (size_t i = 0; i < readers_end; ++i)
+      for (std::string& in : g.nodes[i].inputs)
+        if (in == value) in = dq;
+    for (const std::string& o : g.outputs)
+      if (o == value)  // the pair would have to take over the output's name
+        throw InputError(cat("activation '", value, "' is a graph output; it stays float"));
+    result.activations.push_back(value);
   }
   g.topological_sort();
 

@@ -369,6 +369,23 @@ void Rewriter::make_channels_last() {
     // Transpose after it.
     if (!made_.count(v)) {
       auto p = producers_.find(v);
+      if (p != producers_.end() && g_.nodes[p->second].op_type == "QuantizeLinear") {
+        // The QuantizeLinear itself writes channels-last.
+        Node& q = g_.nodes[p->second];
+        const std::optional<QParams> params = per_tensor_u8(q);
+        if (params) {
+          q.op_type = "QuantizeToNhwc";
+          q.domain = "sinter";
+          q.inputs.resize(1);
+          q.attrs.clear();
+          q.attrs["scale"] = params->scale;
+          q.attrs["zero_point"] = int64_t{params->zero_point};
+          made_.insert(v);
+        }
+      }
+    }
+    if (!made_.count(v)) {
+      auto p = producers_.find(v);
       const std::string nchw = g_.unique_name(v + "_nchw");
       reserved_.insert(nchw);
       if (p != producers_.end()) {

@@ -11,7 +11,7 @@
 namespace sinter {
 
 Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int threads,
-                    bool keep_logits) {
+                    bool keep_logits, bool integer_layers) {
   validate(data);
   if (batch < 1) throw InputError(cat("batch size must be positive, got ", batch));
   if (model.inputs.size() != 1 || model.outputs.size() != 1)
@@ -32,7 +32,9 @@ Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int 
                            " do not fit the model input ", shape_str(t->shape)));
   }
 
-  Session session(model, {threads, true, false});
+  SessionOptions options{threads, true, false};
+  options.integer_layers = integer_layers;
+  Session session(model, options);
   Evaluation ev;
   ev.samples = n;
   const int64_t* labels = data.labels.data<int64_t>();

@@ -27,8 +27,9 @@ struct Evaluation {
 // batches of `batch` on `threads` threads. Every batch has the same shape (the last is padded
 // and the padding ignored), so one plan serves them all. Throws InputError when the model's
 // input does not fit the dataset's images or its class count is smaller than the dataset's, and
-// NumericError naming the first sample whose logits are not finite.
+// NumericError naming the first sample whose logits are not finite. `integer_layers`: run a QDQ
+// model's quantized layers on integer kernels (false: in float, as the file's ops are written).
 Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch = 256, int threads = 1,
-                    bool keep_logits = false);
+                    bool keep_logits = false, bool integer_layers = true);
 
 }  // namespace sinter

@@ -26,6 +26,7 @@ struct EvalArgs {
   int64_t limit = 0;
   std::string predictions;
   bool json = false;
+  bool float_layers = false;
 };
 
 // index,label,predicted,logit_0,... for every sample, written atomically.
@@ -75,7 +76,8 @@ int run_eval(const EvalArgs& a) {
   const Graph model = load_onnx(a.model);
   Dataset data = load_dataset_arg(a.data, a.train_split);
   limit_dataset(data, a.limit);
-  const Evaluation ev = evaluate(model, data, a.batch, a.threads, !a.predictions.empty());
+  const Evaluation ev =
+      evaluate(model, data, a.batch, a.threads, !a.predictions.empty(), !a.float_layers);
   if (!a.predictions.empty()) write_predictions(a.predictions, ev, data);
   if (a.json) {
     Json confusion = Json::array();
@@ -113,6 +115,9 @@ Subcommand add_eval_command(CLI::App& parent) {
   app->add_option("model", a->model, "ONNX model file (logits output)")->required();
   app->add_option("--data", a->data, kDataHelp)->capture_default_str();
   app->add_flag("--train-split", a->train_split, "Evaluate on the training split instead");
+  app->add_flag("--float-layers", a->float_layers,
+                "Run a QDQ model's quantized layers in float on dequantized weights (no integer "
+                "kernels)");
   app->add_option("--batch", a->batch, "Samples per inference run")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
       ->capture_default_str();

@@ -33,12 +33,33 @@ bool is_depthwise(const Conv2dShape& s) { return s.group == s.C && s.group == s.
 // Largest window whose exact products (|x - zp| <= 255, |w| <= 128) sum below 2^24 in floats.
 constexpr int64_t kMaxExactDepthwiseTaps = (int64_t{1} << 24) / (255 * 128);
 
+// Copies the short runs of a gathered window (an image stem's few channels) without a call:
+// 8-byte moves, the last one overlapping.
+inline void copy_run(uint8_t* dst, const uint8_t* src, int64_t n) {
+  if (n > 64) {
+    std::memcpy(dst, src, static_cast<size_t>(n));
+  } else if (n >= 8) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8);
+    if (i < n) std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+inline void fill_run(uint8_t* dst, uint8_t value, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = value;
+}
+
 struct GemmTag {};
 struct DepthwiseTag {};
 }  // namespace
 
-QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q)
+QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q,
+                 Isa isa)
     : s_(s),
+      gemm_tier_(&qgemm_kernels().at(isa)),
+      conv_tier_(&qconv_kernels().at(isa)),
       x_zero_point_(q.x_zero_point),
       y_zero_point_(q.y_zero_point),
       y_min_(q.y_min),
@@ -105,8 +126,10 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   const int64_t chunks = (pixels + chunk - 1) / chunk;
   int64_t splits = 1;
   while (splits < wgroups && chunks * s.group * splits < 2 * threads) ++splits;
-  const QGemmKernels& tier = qgemm_kernels().active();
+  const QGemmKernels& tier = *gemm_tier_;
   constexpr int64_t kWidth = kQTileBlocks * kQBlock;
+  const bool contiguous_taps = s.group == 1 && s.dilation_w == 1;
+  const auto zero_point = static_cast<uint8_t>(x_zero_point_);
 
   auto task = [&](int64_t i, int) {
     const int64_t split = i % splits, g = i / splits % s.group, c0 = i / splits / s.group * chunk;
@@ -124,17 +147,28 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
         uint8_t* row = buf + r * Kp;
         for (int64_t kh = 0; kh < s.KH; ++kh) {
           const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+          const int64_t iw0 = ow * s.stride_w - s.pad_left;
+          if (contiguous_taps && ih >= 0 && ih < s.H) {
+            // The row's taps inside the image are one run of channels-last pixels.
+            const int64_t kw0 = std::clamp<int64_t>(-iw0, 0, s.KW);
+            const int64_t kw1 = std::clamp<int64_t>(s.W - iw0, kw0, s.KW);
+            fill_run(row, zero_point, kw0 * Cg);
+            copy_run(row + kw0 * Cg, x + ((n * s.H + ih) * s.W + iw0 + kw0) * s.C,
+                     (kw1 - kw0) * Cg);
+            fill_run(row + kw1 * Cg, zero_point, (s.KW - kw1) * Cg);
+            row += s.KW * Cg;
+            continue;
+          }
           for (int64_t kw = 0; kw < s.KW; ++kw, row += Cg) {
-            const int64_t iw = ow * s.stride_w - s.pad_left + kw * s.dilation_w;
+            const int64_t iw = iw0 + kw * s.dilation_w;
             if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) {
-              std::memset(row, x_zero_point_, static_cast<size_t>(Cg));
+              fill_run(row, zero_point, Cg);
             } else {
-              std::memcpy(row, x + ((n * s.H + ih) * s.W + iw) * s.C + g * Cg,
-                          static_cast<size_t>(Cg));
+              copy_run(row, x + ((n * s.H + ih) * s.W + iw) * s.C + g * Cg, Cg);
             }
           }
         }
-        std::memset(row, 0, static_cast<size_t>(buf + (r + 1) * Kp - row));
+        fill_run(row, 0, buf + (r + 1) * Kp - row);
       }
       a = buf;
       lda = Kp;
@@ -188,7 +222,7 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
 void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t OH = s.OH(), OW = s.OW(), C = s.C;
-  const QConvKernels& tier = qconv_kernels().active();
+  const QConvKernels& tier = *conv_tier_;
   // A thread keeps the converted input rows of its last output rows in a ring of `span` rows,
   // enough to hold one window's rows at once.
   const int64_t span = (s.KH - 1) * s.dilation_h + 1;

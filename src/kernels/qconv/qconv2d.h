@@ -67,9 +67,11 @@ class QConv2d {
  public:
   enum class Algorithm { kPointwise, kGemm, kDepthwise };
 
-  // w: s8 [M][C/group][KH][KW]; bias: float [M] in real units (may be null). Throws
-  // UnsupportedError for a window too large for exact depthwise sums.
-  QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q);
+  // w: s8 [M][C/group][KH][KW]; bias: float [M] in real units (may be null); `isa`: the tier
+  // whose kernels run (tests). Throws UnsupportedError for a window too large for exact
+  // depthwise sums.
+  QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q,
+          Isa isa = active_isa());
 
   // x: u8 [N][H][W][C]; y: u8 [N][OH][OW][M].
   void run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
@@ -81,6 +83,8 @@ class QConv2d {
 
   Conv2dShape s_;
   Algorithm algorithm_;
+  const QGemmKernels* gemm_tier_;
+  const QConvKernels* conv_tier_;
   int32_t x_zero_point_;
   std::vector<QPackedWeights> packed_;  // per conv group: [M/group][KH*KW*C/group], (kh, kw, c)
   std::vector<int32_t> bias_;           // [M] in sum units, less the input zero point's share

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
@@ -20,7 +21,19 @@ struct QAddQuant {
   int32_t y_min = 0, y_max = 255;
 };
 
+// The kernels of one ISA tier: elements [0, n).
+struct QAddKernels {
+  void (*add)(const uint8_t* a, const uint8_t* b, int64_t n, const QAddQuant& q, uint8_t* y);
+};
+const IsaTables<QAddKernels>& qadd_kernels();
+
+namespace detail {
+const QAddKernels& qadd_kernels_portable();
+const QAddKernels& qadd_kernels_avx512();
+}  // namespace detail
+
+// Splits the elements over `pool` (may be null).
 void qadd(const uint8_t* a, const uint8_t* b, int64_t n, const QAddQuant& q, uint8_t* y,
-          ThreadPool* pool);
+          ThreadPool* pool, const QAddKernels& tier = qadd_kernels().active());
 
 }  // namespace sinter::kernels

@@ -8,6 +8,12 @@
 
 namespace sinter::kernels {
 
+namespace {
+void max_into(uint8_t* __restrict out, const uint8_t* __restrict in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = in[i] > out[i] ? in[i] : out[i];
+}
+}  // namespace
+
 void qmax_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, uint8_t* y, ThreadPool* pool) {
   const int64_t OH = p.out_h(), OW = p.out_w(), C = p.channels;
   auto rows = [&](int64_t begin, int64_t end, int) {
@@ -23,7 +29,7 @@ void qmax_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, uint8_t* y, Threa
             const int64_t iw = ow * p.stride_w - p.pad_left + kw * p.dilation_w;
             if (iw < 0 || iw >= p.in_w) continue;
             const uint8_t* in = x + ((n * p.in_h + ih) * p.in_w + iw) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] = std::max(out[c], in[c]);
+            max_into(out, in, C);
           }
         }
       }

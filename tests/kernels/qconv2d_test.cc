@@ -1,0 +1,107 @@
+// The integer convolution at every ISA tier this CPU runs (its GEMM tiles and depthwise rows),
+// serial and on two threads, against the plain loops bit for bit: 1x1 layers on whole and
+// partial channel blocks, gathered windows (3x3, strided, an image stem's 7x7 over 3 channels,
+// dilated, grouped), depthwise windows (a partial vector of channels, stride 2, a dilated 5x5),
+// input zero points 0, 128 and 255, output ranges narrowed as a ReLU does, with and without bias.
+#include "kernels/qconv/qconv2d.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "isa_tiers.h"
+
+namespace sinter::kernels {
+namespace {
+
+struct Case {
+  int64_t C, M, H, W, K, stride, pad, dilation, group;
+};
+
+void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::mt19937& rng) {
+  Conv2dShape s;
+  s.N = 2;
+  s.C = c.C;
+  s.M = c.M;
+  s.H = c.H;
+  s.W = c.W;
+  s.KH = s.KW = c.K;
+  s.stride_h = s.stride_w = c.stride;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = c.pad;
+  s.dilation_h = s.dilation_w = c.dilation;
+  s.group = c.group;
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  std::uniform_real_distribution<float> real(-1, 1), scale(0.5f, 2.0f);
+  std::vector<uint8_t> x(static_cast<size_t>(s.N * s.H * s.W * s.C));
+  std::vector<int8_t> w(static_cast<size_t>(s.M * s.C / s.group * s.KH * s.KW));
+  std::vector<float> bias(static_cast<size_t>(s.M));
+  for (auto& v : x) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : w) v = static_cast<int8_t>(s8(rng));
+  for (auto& v : bias) v = real(rng);
+  QConvQuant q;
+  q.x_scale = 0.02f * scale(rng);
+  q.x_zero_point = x_zero_point;
+  q.y_zero_point = 100;
+  q.y_min = relu ? 100 : 0;
+  for (int64_t m = 0; m < s.M; ++m) q.w_scales.push_back(0.01f * scale(rng));
+  // An output scale that spreads the sums over the u8 range, with some saturating.
+  q.y_scale = q.x_scale * 0.01f * 128.0f * 30.0f *
+              std::sqrt(static_cast<float>(s.C / s.group * s.KH * s.KW)) / 40.0f;
+  const float* b = with_bias ? bias.data() : nullptr;
+  std::vector<uint8_t> want(static_cast<size_t>(s.N * s.OH() * s.OW() * s.M)), got(want.size());
+  qconv2d_reference(s, x.data(), w.data(), b, q, want.data());
+  ThreadPool pool2(2);
+  for (Isa isa : tested_isas()) {
+    const QConv2d conv(s, w.data(), b, q, isa);
+    for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
+      std::fill(got.begin(), got.end(), uint8_t{7});
+      conv.run(x.data(), got.data(), pool);
+      ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " C" << c.C
+                           << " M" << c.M << " " << c.H << "x" << c.W << " k" << c.K << " s"
+                           << c.stride << " p" << c.pad << " d" << c.dilation << " g" << c.group
+                           << " zp" << x_zero_point << (relu ? " relu" : "");
+    }
+  }
+}
+
+TEST(QConv2d, MatchesReferenceBitForBit) {
+  std::mt19937 rng(5);
+  const std::vector<Case> cases = {
+      {32, 48, 7, 9, 1, 1, 0, 1, 1},    // 1x1 on the input as it stands
+      {24, 20, 5, 6, 1, 1, 0, 1, 1},    // 1x1 on a partial block: gathered
+      {16, 64, 6, 6, 1, 2, 0, 1, 1},    // strided 1x1
+      {16, 70, 8, 7, 3, 1, 1, 1, 1},    // 3x3, a partial column group
+      {32, 32, 9, 9, 3, 2, 1, 1, 1},    // strided 3x3
+      {3, 16, 23, 21, 7, 2, 3, 1, 1},   // an image stem
+      {8, 16, 9, 9, 3, 1, 2, 2, 1},     // dilated
+      {16, 32, 6, 6, 3, 1, 1, 1, 2},    // grouped
+      {32, 32, 9, 8, 3, 1, 1, 1, 32},   // depthwise
+      {40, 40, 9, 9, 3, 2, 1, 1, 40},   // depthwise, strided, a partial vector
+      {16, 16, 11, 11, 5, 1, 4, 2, 16}  // depthwise, dilated 5x5
+  };
+  int i = 0;
+  for (const Case& c : cases)
+    for (int32_t zp : {0, 128, 255}) {
+      check(c, zp, i % 2 == 0, i % 3 != 0, rng);
+      ++i;
+    }
+}
+
+TEST(QConv2d, ChoosesTheAlgorithmByShape) {
+  Conv2dShape s;
+  s.C = s.M = 32;
+  s.H = s.W = 8;
+  std::vector<int8_t> w(32 * 32 * 9);
+  QConvQuant q;
+  q.w_scales.assign(32, 1.0f);
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kPointwise);
+  s.KH = s.KW = 3;
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kGemm);
+  s.group = 32;
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDepthwise);
+}
+
+}  // namespace
+}  // namespace sinter::kernels

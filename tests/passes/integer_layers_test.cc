@@ -1,0 +1,110 @@
+// The integer-layers pass on QDQ models that sinter's post-training quantization writes: the
+// quantized layers become integer ops (no float Conv left, the pools and the residual Add on u8
+// too), channels-last tensors are transposed only where values enter or leave, and the outputs
+// agree with the same file run in float on its dequantized weights (1 and 2 threads) to within a
+// few steps of the quantization grid.
+#include "passes/integer_layers.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "compress/post_training_quantization.h"
+#include "ir/graph_builder.h"
+#include "runtime/session.h"
+
+namespace sinter {
+namespace {
+
+Tensor random_tensor(Shape shape, uint32_t seed, float lo, float hi) {
+  Tensor t(DType::kFloat32, std::move(shape));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return t;
+}
+
+using Attrs = std::map<std::string, Attribute>;
+
+// Stem, max pool, a residual block of a 3x3, a depthwise 3x3 and a 1x1 with its Add, a global
+// average pool and a classifier.
+Graph small_network() {
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {1, 3, 20, 20});
+  uint32_t seed = 1;
+  auto conv = [&](const std::string& in, int64_t c, int64_t m, int64_t k, Attrs attrs) {
+    const int64_t group = attrs.count("group") ? std::get<int64_t>(attrs["group"]) : 1;
+    auto w = b.weight(cat("w", seed), random_tensor({m, c / group, k, k}, seed, -0.3f, 0.3f));
+    auto bias = b.weight(cat("b", seed), random_tensor({m}, seed + 100, -0.1f, 0.1f));
+    ++seed;
+    return b.node("Conv", {in, w, bias}, std::move(attrs));
+  };
+  const Attrs pad1 = {{"pads", std::vector<int64_t>{1, 1, 1, 1}}};
+  auto stem = b.node("Relu", {conv(x, 3, 16, 3,
+                                   {{"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                                    {"strides", std::vector<int64_t>{2, 2}}})});
+  auto pooled = b.node(
+      "MaxPool", {stem},
+      {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{1, 1}}});
+  auto a = b.node("Relu", {conv(pooled, 16, 32, 3, pad1)});
+  Attrs dw = pad1;
+  dw["group"] = int64_t{32};
+  auto d = b.node("Relu", {conv(a, 32, 32, 3, dw)});
+  auto p = conv(d, 32, 16, 1, {});
+  auto sum = b.node("Relu", {b.node("Add", {p, pooled})});
+  auto flat = b.node("Flatten", {b.node("GlobalAveragePool", {sum})});
+  auto fc_w = b.weight("fc_w", random_tensor({10, 16}, 77, -0.5f, 0.5f));
+  auto fc_b = b.weight("fc_b", random_tensor({10}, 78, -0.1f, 0.1f));
+  b.output(b.node("Gemm", {flat, fc_w, fc_b}, {{"transB", int64_t{1}}}));
+  return b.build();
+}
+
+int count_ops(const Graph& g, const std::string& op) {
+  int n = 0;
+  for (const auto& node : g.nodes) n += node.op_type == op;
+  return n;
+}
+
+TEST(IntegerLayers, QdqModelRunsOnIntegersAndAgreesWithFloat) {
+  const Graph model = small_network();
+  const Tensor images = random_tensor({16, 3, 20, 20}, 5, -1.0f, 1.0f);
+  PtqOptions options;
+  options.batch = 1;  // the model's input has batch 1
+  const QdqModel qdq = quantize_post_training(model, images, options);
+  for (int threads : {1, 2}) {
+    SessionOptions floats{threads};
+    floats.integer_layers = false;
+    SessionOptions integers{threads};
+    Session want_session(qdq.graph, floats), got_session(qdq.graph, integers);
+    for (int64_t i = 0; i < 4; ++i) {
+      const Tensor x = random_tensor({1, 3, 20, 20}, 100 + static_cast<uint32_t>(i), -1, 1);
+      const Tensor want = want_session.run({{"x", x}})[0];
+      const Tensor got = got_session.run({{"x", x}})[0];
+      float scale = 0;
+      for (int64_t k = 0; k < want.numel(); ++k)
+        scale = std::max(scale, std::fabs(want.data<float>()[k]));
+      for (int64_t k = 0; k < want.numel(); ++k)
+        EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.05f * scale)
+            << threads << " threads, image " << i << ", output " << k;
+    }
+    const Graph& compiled = got_session.compiled_graph();
+    // The classifier writes the graph's float output: it stays float.
+    EXPECT_EQ(count_ops(compiled, "QConv"), 4);
+    EXPECT_EQ(count_ops(compiled, "Conv"), 0);
+    EXPECT_EQ(count_ops(compiled, "QAdd"), 1);
+    EXPECT_EQ(count_ops(compiled, "QMaxPool"), 1);
+    EXPECT_EQ(count_ops(compiled, "QGlobalAveragePool"), 1);
+    // The image is quantized straight into channels-last; the pooled rows leave as they are.
+    EXPECT_EQ(count_ops(compiled, "QuantizeToNhwc"), 1);
+    EXPECT_EQ(count_ops(compiled, "Transpose"), 0);
+  }
+}
+
+TEST(IntegerLayers, FloatModelIsLeftAlone) {
+  Graph g = small_network();
+  EXPECT_EQ(use_integer_layers(g), 0);
+}
+
+}  // namespace
+}  // namespace sinter
