@@ -66,6 +66,7 @@ class Rewriter {
   bool rewrite_layer(size_t i);
   bool rewrite_add(size_t i);
   bool rewrite_pool(size_t i);
+  bool rewrite_concat(size_t i);
   void make_channels_last();
 
   void replace(size_t i, Node n, const Sink& sink) {
@@ -349,6 +350,39 @@ bool Rewriter::rewrite_pool(size_t i) {
   return true;
 }
 
+bool Rewriter::rewrite_concat(size_t i) {
+  const Node& n = g_.nodes[i];
+  if (n.op_type != "Concat" || !n.domain.empty() || n.outputs.size() != 1 || n.inputs.empty())
+    return false;
+  const int64_t axis = n.attr_int("axis", 1);
+  if (axis != 1 && axis != -3) return false;
+  std::vector<float> scales;
+  std::vector<int64_t> zero_points;
+  std::vector<std::string> inputs;
+  for (const std::string& in : n.inputs) {
+    const auto x = dequantized(in);
+    const Shape* xs = shape_of(in);
+    if (!x || !xs || xs->size() != 4) return false;
+    inputs.push_back(x->first);
+    scales.push_back(x->second.scale);
+    zero_points.push_back(x->second.zero_point);
+  }
+  const std::optional<Sink> sink = quantized_output(n);
+  if (!sink || sink->removed.size() != 1) return false;
+  Node q;
+  q.name = n.name;
+  q.op_type = "QConcat";
+  q.domain = "sinter";
+  q.attrs["x_scales"] = scales;
+  q.attrs["x_zero_points"] = zero_points;
+  q.attrs["y_scale"] = sink->params.scale;
+  q.attrs["y_zero_point"] = int64_t{sink->params.zero_point};
+  q.inputs = inputs;
+  q.outputs = {sink->value};
+  replace(i, std::move(q), *sink);
+  return true;
+}
+
 Node transpose(const std::string& name, const std::string& in, const std::string& out,
                std::vector<int64_t> perm) {
   Node t;
@@ -418,7 +452,7 @@ int Rewriter::run() {
   int rewritten = 0;
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     if (removed_.count(i)) continue;
-    if (rewrite_layer(i) || rewrite_add(i) || rewrite_pool(i)) ++rewritten;
+    if (rewrite_layer(i) || rewrite_add(i) || rewrite_pool(i) || rewrite_concat(i)) ++rewritten;
   }
   if (rewritten == 0) return 0;
   make_channels_last();

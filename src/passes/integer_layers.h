@@ -11,10 +11,12 @@ namespace sinter {
 //  - Conv, and Gemm/MatMul with constant weights, whose weights come from a DequantizeLinear of
 //    s8 values (one scale per tensor or per output channel, zero points zero), -> sinter::QConv;
 //  - Add of two tensors of one shape -> sinter::QAdd;
+//  - Concat along channels -> sinter::QConcat (each input requantized by a table);
 //  - MaxPool that keeps its input's scale -> sinter::QMaxPool; GlobalAveragePool ->
 //    sinter::QGlobalAveragePool; Flatten of [N, C, 1, 1] that keeps the scale -> Flatten on u8.
-// Rank-4 tensors between integer ops are channels-last (NHWC): a Transpose follows a
-// QuantizeLinear that feeds them and precedes a DequantizeLinear (or other reader) that leaves.
+// Rank-4 tensors between integer ops are channels-last (NHWC): a QuantizeLinear that feeds them
+// becomes sinter::QuantizeToNhwc (other producers get a Transpose), and a Transpose back to NCHW
+// precedes a DequantizeLinear (or other reader) that leaves.
 // Run it before constant folding: it reads the weights' DequantizeLinear nodes. Returns the
 // layers rewritten.
 int use_integer_layers(Graph& g);
