@@ -47,6 +47,17 @@ class GraphWriter {
 Tensor rows_of(const Tensor& w, int64_t channel_axis) {
   const int64_t channels = w.dim(channel_axis);
   const int64_t k = w.numel() / channels;
+  if (channel_axis == 0 && w.rank() == 4) {
+    // A Conv's row in window order (kh, kw, input channel): a vector is V input channels of one
+    // tap, the order in which integer kernels sum a channels-last window.
+    const int64_t C = w.dim(1), taps = w.dim(2) * w.dim(3);
+    Tensor rows(DType::kFloat32, {channels, k});
+    for (int64_t m = 0; m < channels; ++m)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t t = 0; t < taps; ++t)
+          rows.data<float>()[m * k + t * C + c] = w.data<float>()[(m * C + c) * taps + t];
+    return rows;
+  }
   if (channel_axis == 0) return w.reshaped({channels, k});
   Tensor rows(DType::kFloat32, {channels, k});
   for (int64_t r = 0; r < k; ++r)
@@ -61,6 +72,14 @@ Tensor weight_from_rows(const Tensor& rows, const Shape& shape, int64_t channel_
   const int64_t k = shape_numel(shape) / channels;
   const int64_t width = rows.dim(1);
   Tensor w(DType::kFloat32, shape);
+  if (channel_axis == 0 && shape.size() == 4) {
+    const int64_t C = shape[1], taps = shape[2] * shape[3];
+    for (int64_t m = 0; m < channels; ++m)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t t = 0; t < taps; ++t)
+          w.data<float>()[(m * C + c) * taps + t] = rows.data<float>()[m * width + t * C + c];
+    return w;
+  }
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t r = 0; r < k; ++r) {
       const float v = rows.data<float>()[c * width + r];
@@ -183,7 +202,12 @@ std::string write_weight(GraphWriter& out, const std::string& name, const Shape&
   if (t.channel_axis == 1)
     return out.node("Transpose", {value}, name, {{"perm", std::vector<int64_t>{1, 0}}});
   if (shape.size() == 2) return value;
-  return out.node("Reshape", {value, out.shape_constant(name + "_shape", shape)}, name);
+  // Rows in window order (rows_of) -> [M, kh, kw, C] -> [M, C, kh, kw].
+  value = out.node(
+      "Reshape",
+      {value, out.shape_constant(name + "_window_shape", {shape[0], shape[2], shape[3], shape[1]})},
+      name);
+  return out.node("Transpose", {value}, name, {{"perm", std::vector<int64_t>{0, 3, 1, 2}}});
 }
 
 // Values at `bits` each (the padding of a last short vector not counted: a packed format need

@@ -8,12 +8,14 @@
 //  - per tensor: a scalar scale;
 //  - per channel: a 1-D scale along the output-channel axis (DequantizeLinear's per-axis form);
 //  - per vector of V (VS-Quant): vectors run along the layer's reduction, the weight seen as
-//    rows [output channels, K] (K = I*kh*kw for Conv, whose elements are contiguous there). The
+//    rows [output channels, K] (K = kh*kw*I for Conv, in window order: a vector is V input
+//    channels of one tap, the order in which a channels-last integer kernel sums). The
 //    int8 rows are stored as [rows * K / V, V], so one DequantizeLinear with a per-axis scale on
 //    axis 0 gives every vector its own scale and zero point, exactly; a Reshape (and a Transpose
 //    for [K, N] weights) restores the layout. A K that V does not divide is padded with zeros to
 //    the next multiple of V before quantizing (zero is on every grid, so the padding changes no
-//    scale) and a Slice drops the padding after dequantizing. Opset 13 has no blocked
+//    scale) and a Slice drops the padding after dequantizing; a Conv's rows are reshaped to
+//    [O, kh, kw, I] and transposed to [O, I, kh, kw]. Opset 13 has no blocked
 //    quantization, and a Mul by a per-element scale tensor would store a float per weight;
 //    ONNX Runtime 1.30 runs this form with its graph optimizations off and on.
 //    With two-level scales (VS-Quant; symmetric, at most 8 scale bits) the int8 rows are stored

@@ -83,7 +83,8 @@ Tensor run(const Graph& g, const Tensor& x) {
 }
 
 // The weight fake-quantized from its definition: per tensor or per output channel on the weight
-// itself; per vector on rows [channels, K] zero-padded to a multiple of V, vectors along K.
+// itself; per vector on rows [channels, K] zero-padded to a multiple of V, vectors along K (a
+// Conv's K in window order: kh, kw, then input channels).
 Tensor reference_weight(const Tensor& w, int64_t channel_axis, QuantScheme s) {
   if (s.granularity != QuantGranularity::kVector) {
     s.channel_axis = channel_axis;
@@ -91,7 +92,13 @@ Tensor reference_weight(const Tensor& w, int64_t channel_axis, QuantScheme s) {
   }
   const int64_t channels = w.dim(channel_axis), k = w.numel() / channels;
   const int64_t width = (k + s.vector_size - 1) / s.vector_size * s.vector_size;
-  auto at = [&](int64_t c, int64_t r) { return channel_axis == 0 ? c * k + r : r * channels + c; };
+  auto at = [&](int64_t c, int64_t r) {
+    if (channel_axis == 0 && w.rank() == 4) {
+      const int64_t inputs = w.dim(1), taps = w.dim(2) * w.dim(3);
+      return (c * inputs + r % inputs) * taps + r / inputs;
+    }
+    return channel_axis == 0 ? c * k + r : r * channels + c;
+  };
   Tensor rows(DType::kFloat32, {channels, width});
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t r = 0; r < width; ++r)
