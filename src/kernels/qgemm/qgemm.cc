@@ -50,8 +50,8 @@ namespace {
 // Both drivers: row tiles x column groups over the pool. Tiles write whole blocks, and C's last
 // block may be narrower, so each tile's results land in a scratch and are copied out.
 void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w,
-               const QRequant* requant, int32_t* c, uint8_t* y, ThreadPool* pool,
-               const QGemmKernels& tier) {
+               const QRequant* requant, const uint8_t* residual, int32_t* c, uint8_t* y,
+               ThreadPool* pool, const QGemmKernels& tier) {
   const int64_t N = w.N(), K = w.K(), Kp = w.k_blocks() * kQBlock;
   // Rows whose K is not whole blocks of 16 are copied into zero-padded rows.
   std::vector<uint8_t> padded;
@@ -69,7 +69,7 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
     const int blocks = w.blocks_in(g);
     const int rows = static_cast<int>(std::min<int64_t>(kQTileRows, M - m0));
     int32_t sums[kQTileRows * kWidth];
-    uint8_t bytes[kQTileRows * kWidth];
+    uint8_t bytes[kQTileRows * kWidth], residual_bytes[kQTileRows * kWidth];
     QTile t{a + m0 * lda, lda,  kQBlock, w.k_blocks(), w.group(g),
             blocks,       rows, sums,    kWidth,       kQBlock};
     // The requantization's per-column arrays from this group's first column, padded to whole
@@ -82,11 +82,22 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
         bias[j] = requant->bias[n0 + j];
         multiplier[j] = requant->multiplier[n0 + j];
       }
-      q = {bias, multiplier, requant->zero_point, requant->lo, requant->hi};
+      q = *requant;
+      q.bias = bias;
+      q.multiplier = multiplier;
       t.requant = &q;
       t.y = bytes;
       t.y_row_stride = kWidth;
       t.y_block_stride = kQBlock;
+      if (residual) {  // read through the same layout: whole blocks, zeros past N
+        std::fill_n(residual_bytes, rows * kWidth, uint8_t{0});
+        for (int r = 0; r < rows; ++r)
+          std::memcpy(residual_bytes + r * kWidth, residual + (m0 + r) * N + n0,
+                      std::min<int64_t>(blocks * kQBlock, N - n0));
+        t.residual = residual_bytes;
+        t.residual_row_stride = kWidth;
+        t.residual_block_stride = kQBlock;
+      }
     }
     tier.tile(t);
     for (int r = 0; r < rows; ++r)
@@ -110,13 +121,13 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
 
 void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w, int32_t* c,
            ThreadPool* pool, const QGemmKernels& tier) {
-  run_tiles(a, M, a_zero_point, w, nullptr, c, nullptr, pool, tier);
+  run_tiles(a, M, a_zero_point, w, nullptr, nullptr, c, nullptr, pool, tier);
 }
 
 void qgemm_requantized(const uint8_t* a, int64_t M, const QPackedWeights& w,
-                       const QRequant& requant, uint8_t* y, ThreadPool* pool,
-                       const QGemmKernels& tier) {
-  run_tiles(a, M, 0, w, &requant, nullptr, y, pool, tier);
+                       const QRequant& requant, uint8_t* y, const uint8_t* residual,
+                       ThreadPool* pool, const QGemmKernels& tier) {
+  run_tiles(a, M, 0, w, &requant, residual, nullptr, y, pool, tier);
 }
 
 void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_point, const int8_t* w,
@@ -127,6 +138,20 @@ void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_poin
       for (int64_t k = 0; k < K; ++k)
         sum += (static_cast<int32_t>(a[m * K + k]) - a_zero_point) * w[n * K + k];
       c[m * N + n] = sum;
+    }
+}
+
+void qgemm_requantized_reference(const uint8_t* a, int64_t M, int64_t K, const int8_t* w, int64_t N,
+                                 const QRequant& requant, const uint8_t* residual, uint8_t* y) {
+  std::vector<int32_t> sums(static_cast<size_t>(M * N));
+  qgemm_reference(a, M, K, 0, w, N, sums.data());
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const int32_t sum = sums[static_cast<size_t>(m * N + n)];
+      y[m * N + n] = residual
+                         ? requantize_value(sum, requant.bias[n], requant.multiplier[n],
+                                            residual[m * N + n], requant)
+                         : requantize_value(sum, requant.bias[n], requant.multiplier[n], requant);
     }
 }
 
