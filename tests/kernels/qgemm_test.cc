@@ -1,12 +1,15 @@
 // The integer GEMM at every ISA tier with code of its own (the AVX-512 tier only where the CPU has
-// AVX-512-VNNI), serial and on two threads, against the plain loops, bit for bit: shapes around
-// the tile sizes (rows 1-13, columns 1-100, K not a multiple of 4 or 16), zero points 0, 128 and
-// 255, and the worst case for 16-bit intermediates (255 x -128 everywhere, K = 1024); requantized
-// outputs with and without a residual against the scalar definition.
+// AVX-512-VNNI; at AVX2 both tables, AVX-VNNI's where the CPU has it and vpmaddubsw's always),
+// serial and on two threads, against the plain loops, bit for bit: shapes around the tile sizes
+// (rows 1-13, columns 1-100, K not a multiple of 4 or 16), zero points 0, 128 and 255, weights
+// over all of s8 and within +-64 (vpmaddubsw's direct path), the worst cases for 16-bit
+// intermediates (255 everywhere times -128, +127, +-64 and +-65, K = 1024); requantized outputs
+// with and without a residual against the scalar definition.
 #include "kernels/qgemm/qgemm.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,37 +19,89 @@
 namespace sinter::kernels {
 namespace {
 
-void check(int64_t M, int64_t N, int64_t K, int32_t zero_point, std::mt19937& rng,
-           bool extreme = false) {
-  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
-  std::vector<uint8_t> a(static_cast<size_t>(M * K));
-  std::vector<int8_t> w(static_cast<size_t>(N * K));
-  for (auto& v : a) v = extreme ? 255 : static_cast<uint8_t>(u8(rng));
-  for (auto& v : w) v = extreme ? -128 : static_cast<int8_t>(s8(rng));
+struct Variant {
+  std::string name;
+  const QGemmKernels* kernels;
+};
+
+// The tables to compare: each tier with code of its own that this CPU (capped by SINTER_ISA)
+// runs, and at avx2 both tables whichever of them qgemm_kernels() chose.
+std::vector<Variant> variants() {
+  std::vector<Variant> run;
+  for (Isa isa : family_tiers("qgemm", qgemm_kernels())) {
+    if (isa != Isa::kAvx2) {
+      run.push_back({isa_name(isa), &qgemm_kernels().at(isa)});
+      continue;
+    }
+    run.push_back({"avx2 vpmaddubsw", &detail::qgemm_kernels_avx2_maddubs()});
+    if (has_vnni(Isa::kAvx2)) run.push_back({"avx2 vnni", &detail::qgemm_kernels_avx2_vnni()});
+  }
+  return run;
+}
+
+void check(const std::vector<uint8_t>& a, const std::vector<int8_t>& w, int64_t M, int64_t N,
+           int64_t K, int32_t zero_point) {
   std::vector<int32_t> want(static_cast<size_t>(M * N)), got(want.size());
   qgemm_reference(a.data(), M, K, zero_point, w.data(), N, want.data());
   const QPackedWeights packed(w.data(), N, K);
   ThreadPool pool2(2);
-  for (Isa isa : family_tiers("qgemm", qgemm_kernels()))
+  for (const Variant& variant : variants())
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), -7);
-      qgemm(a.data(), M, zero_point, packed, got.data(), pool, qgemm_kernels().at(isa));
-      ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " M" << M
-                           << " N" << N << " K" << K << " zp" << zero_point;
+      qgemm(a.data(), M, zero_point, packed, got.data(), pool, *variant.kernels);
+      ASSERT_EQ(got, want) << variant.name << (pool ? " 2 threads" : " serial") << " M" << M << " N"
+                           << N << " K" << K << " zp" << zero_point << " max |w| "
+                           << packed.max_abs_weight();
     }
+}
+
+void check_random(int64_t M, int64_t N, int64_t K, int32_t zero_point, int max_abs_weight,
+                  std::mt19937& rng) {
+  std::uniform_int_distribution<int> u8(0, 255), s8(-max_abs_weight, std::min(max_abs_weight, 127));
+  std::vector<uint8_t> a(static_cast<size_t>(M * K));
+  std::vector<int8_t> w(static_cast<size_t>(N * K));
+  for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : w) v = static_cast<int8_t>(s8(rng));
+  check(a, w, M, N, K, zero_point);
 }
 
 TEST(QGemm, MatchesReferenceBitForBit) {
   std::mt19937 rng(41);
-  for (int64_t M : {1, 5, 6, 7, 13})
-    for (int64_t N : {1, 16, 17, 64, 65, 100})
-      for (int64_t K : {3, 16, 36, 100, 300}) check(M, N, K, M % 2 ? 128 : 0, rng);
-  check(20, 48, 64, 255, rng);
+  for (int max_abs_weight : {128, 64})
+    for (int64_t M : {1, 5, 6, 7, 13})
+      for (int64_t N : {1, 16, 17, 64, 65, 100})
+        for (int64_t K : {3, 16, 36, 100, 300})
+          check_random(M, N, K, M % 2 ? 128 : 0, max_abs_weight, rng);
+  check_random(20, 48, 64, 255, 128, rng);
 }
 
+// A = 255 everywhere against the weights that push 16-bit pair sums furthest: -128 and +127
+// (2 * 255 * -128 would saturate: the exact split path), +-64 (the direct vpmaddubsw path's bound,
+// 2 * 255 * 64 = 32640) and +-65 just above it, and a single -128 among weights within +-64, which
+// sends the whole matrix down the exact path.
 TEST(QGemm, ExtremeValuesDoNotSaturate) {
-  std::mt19937 rng(42);
-  check(6, 64, 1024, 0, rng, true);  // 1024 * 255 * -128 = -33423360
+  const int64_t M = 6, N = 64, K = 1024;
+  const std::vector<uint8_t> a(static_cast<size_t>(M * K), 255);
+  for (int value : {-128, 127, 64, -64, 65, -65})
+    for (int32_t zero_point : {0, 128}) {
+      const std::vector<int8_t> w(static_cast<size_t>(N * K), static_cast<int8_t>(value));
+      check(a, w, M, N, K, zero_point);  // 1024 * 255 * -128 = -33423360 at the extreme
+    }
+  std::vector<int8_t> w(static_cast<size_t>(N * K));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i % 3 ? 64 : -64);
+  w[N * K / 2] = -128;
+  check(a, w, M, N, K, 0);
+}
+
+TEST(QGemm, PackingRecordsTheLargestWeightMagnitude) {
+  const auto max_abs = [](std::vector<int8_t> w) {
+    return QPackedWeights(w.data(), 2, static_cast<int64_t>(w.size()) / 2).max_abs_weight();
+  };
+  EXPECT_EQ(max_abs({0, 0, 0, 0}), 0);
+  EXPECT_EQ(max_abs({1, -64, 64, 3}), 64);
+  EXPECT_EQ(max_abs({1, 65, -2, 3}), 65);
+  EXPECT_EQ(max_abs({127, 0, 0, 0}), 127);
+  EXPECT_EQ(max_abs({0, 0, 0, -128}), 128);
 }
 
 // Requantized outputs, bit for bit against qgemm_requantized_reference (requantize_value over the
@@ -54,8 +109,10 @@ TEST(QGemm, ExtremeValuesDoNotSaturate) {
 // as a ReLU or Clip does, sums that land exactly on .5 (ties to even), and multipliers large
 // enough to saturate. With a residual, its bytes span 0-255 and a quarter of them sit at 0 or 255.
 void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, float scale,
-                       QRequant q, std::mt19937& rng, bool with_residual = false) {
-  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127), b32(-5000, 5000);
+                       QRequant q, std::mt19937& rng, bool with_residual = false,
+                       int max_abs_weight = 128) {
+  std::uniform_int_distribution<int> u8(0, 255), s8(-max_abs_weight, std::min(max_abs_weight, 127)),
+      b32(-5000, 5000);
   std::vector<uint8_t> a(static_cast<size_t>(M * K)), residual;
   std::vector<int8_t> w(static_cast<size_t>(N * K));
   for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
@@ -81,12 +138,12 @@ void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, fl
   std::vector<uint8_t> want(static_cast<size_t>(M * N)), got(want.size());
   qgemm_requantized_reference(a.data(), M, K, w.data(), N, q, r, want.data());
   ThreadPool pool2(2);
-  for (Isa isa : family_tiers("qgemm", qgemm_kernels()))
+  for (const Variant& variant : variants())
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), 7);
-      qgemm_requantized(a.data(), M, packed, q, got.data(), r, pool, qgemm_kernels().at(isa));
-      ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " M" << M
-                           << " N" << N << " K" << K << " scale " << scale << " residual "
+      qgemm_requantized(a.data(), M, packed, q, got.data(), r, pool, *variant.kernels);
+      ASSERT_EQ(got, want) << variant.name << (pool ? " 2 threads" : " serial") << " M" << M << " N"
+                           << N << " K" << K << " scale " << scale << " residual "
                            << (r ? "yes" : "no") << " x " << q.residual_multiplier << " zp "
                            << q.residual_zero_point;
     }
@@ -117,6 +174,8 @@ TEST(QGemm, RequantizesWithResidualLikeTheScalarDefinition) {
                     true);  // Clip
   check_requantized(7, 40, 100, 0, 1.0f / 512, {nullptr, nullptr, 0, 0, 255}, rng,
                     true);  // a residual multiplier of 0 adds nothing
+  check_requantized(13, 70, 100, 128, 1.0f / 256, {nullptr, nullptr, 128, 0, 255, 0.25f, 128}, rng,
+                    true, 64);  // weights within +-64: vpmaddubsw's direct path
 }
 
 TEST(QGemm, RequantizationRoundsHalvesToEven) {
@@ -161,10 +220,10 @@ TEST(QGemm, ResidualTakesOneFusedMultiplyAdd) {
   q.multiplier = multiplier.data();
   const std::vector<uint8_t> want(static_cast<size_t>(M * N), 101);
   std::vector<uint8_t> got(want.size());
-  for (Isa isa : family_tiers("qgemm", qgemm_kernels())) {
+  for (const Variant& variant : variants()) {
     qgemm_requantized(a.data(), M, packed, q, got.data(), residual.data(), nullptr,
-                      qgemm_kernels().at(isa));
-    EXPECT_EQ(got, want) << isa_name(isa);
+                      *variant.kernels);
+    EXPECT_EQ(got, want) << variant.name;
   }
 }
 

@@ -2,6 +2,7 @@
 #include "kernels/qgemm/qgemm.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/isa.h"
@@ -11,7 +12,9 @@ namespace sinter::kernels {
 
 const IsaTables<QGemmKernels>& qgemm_kernels() {
   static const IsaTables<QGemmKernels> tables = {
-      &detail::qgemm_kernels_portable(), nullptr,
+      &detail::qgemm_kernels_portable(),
+      has_vnni(Isa::kAvx2) ? &detail::qgemm_kernels_avx2_vnni()
+                           : &detail::qgemm_kernels_avx2_maddubs(),
       has_vnni(Isa::kAvx512) ? &detail::qgemm_kernels_avx512() : nullptr};
   return tables;
 }
@@ -34,7 +37,10 @@ QPackedWeights::QPackedWeights(const int8_t* w, int64_t N, int64_t K)
         packed[(k / 4 * width + j) * 4 + k % 4] = w[(n0 + j) * K + k];
   }
   for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < K; ++k) column_sums_[static_cast<size_t>(n)] += w[n * K + k];
+    for (int64_t k = 0; k < K; ++k) {
+      column_sums_[static_cast<size_t>(n)] += w[n * K + k];
+      max_abs_weight_ = std::max(max_abs_weight_, std::abs(int{w[n * K + k]}));
+    }
 }
 
 int QPackedWeights::blocks_in(int64_t g) const {
@@ -63,15 +69,17 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
     lda = Kp;
   }
   constexpr int64_t kWidth = kQTileBlocks * kQBlock;
+  const int tile_rows = tier.preferred_rows;
   auto task = [&](int64_t i, int) {
-    const int64_t g = i % w.groups(), m0 = i / w.groups() * kQTileRows;
+    const int64_t g = i % w.groups(), m0 = i / w.groups() * tile_rows;
     const int64_t n0 = g * kWidth;
     const int blocks = w.blocks_in(g);
-    const int rows = static_cast<int>(std::min<int64_t>(kQTileRows, M - m0));
+    const int rows = static_cast<int>(std::min<int64_t>(tile_rows, M - m0));
     int32_t sums[kQTileRows * kWidth];
     uint8_t bytes[kQTileRows * kWidth], residual_bytes[kQTileRows * kWidth];
     QTile t{a + m0 * lda, lda,  kQBlock, w.k_blocks(), w.group(g),
             blocks,       rows, sums,    kWidth,       kQBlock};
+    t.max_abs_weight = w.max_abs_weight();
     // The requantization's per-column arrays from this group's first column, padded to whole
     // blocks (the padded columns' outputs are dropped).
     int32_t bias[kWidth] = {};
@@ -110,7 +118,7 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
         }
       }
   };
-  const int64_t tasks = (M + kQTileRows - 1) / kQTileRows * w.groups();
+  const int64_t tasks = (M + tile_rows - 1) / tile_rows * w.groups();
   if (pool && pool->num_threads() > 1 && tasks > 1) {
     pool->parallel_for(tasks, task);
   } else {

@@ -5,7 +5,14 @@
 // pixels of a channel-blocked activation (16 channels a block, as kernels/blocked/). A register
 // tile is up to 6 rows x 4 blocks of 16 columns; each step multiplies 4 consecutive k of a row
 // (one 32-bit broadcast) by the 4 x 16 weights of a block (one 64-byte vector), which is
-// AVX-512-VNNI's vpdpbusd. The zero point of A is taken out through the weights' column sums.
+// AVX-512-VNNI's vpdpbusd (at AVX2, two 32-byte vectors a block). The zero point of A is taken out
+// through the weights' column sums.
+//
+// At AVX2 without AVX-VNNI the product step is vpmaddubsw, whose u8 x s8 pair sums saturate at 16
+// bits (2 * 255 * 127 > 32767), then vpmaddwd by ones into 32 bits. Packing records the largest
+// |w|: at 64 or less (any int4 or 7-bit weights) a pair sum is at most 2 * 255 * 64 = 32640 and
+// that step is exact; above, A's bytes are split into their low 7 bits and their top bit, each
+// part's pair sums fit 16 bits, and both parts are widened and added (exact, about twice the work).
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -33,12 +40,15 @@ class QPackedWeights {
   const int8_t* group(int64_t g) const;
   // sum_k W[n][k], for the zero point of A.
   const std::vector<int32_t>& column_sums() const { return column_sums_; }
+  // The largest |W[n][k]| (0-128): whether vpmaddubsw's 16-bit pair sums are exact.
+  int max_abs_weight() const { return max_abs_weight_; }
 
  private:
   int64_t N_, K_;
   std::shared_ptr<float[]> storage_;  // 64-byte aligned bytes (gemm::alloc_aligned_floats)
   std::vector<int64_t> group_offset_;
   std::vector<int32_t> column_sums_;
+  int max_abs_weight_ = 0;
 };
 
 // How a tile turns its column sums into u8 outputs (per column n of the tile):
@@ -77,6 +87,7 @@ struct QTile {
   int64_t y_row_stride = 0, y_block_stride = 0;
   const uint8_t* residual = nullptr;
   int64_t residual_row_stride = 0, residual_block_stride = 0;
+  int max_abs_weight = 128;  // of w (QPackedWeights::max_abs_weight); 128 when not known
 };
 
 namespace detail {
@@ -109,14 +120,18 @@ inline uint8_t requantize_value(int32_t sum, int32_t bias, float multiplier, uin
 }
 
 // The kernels of one ISA tier (isa_tables.h). The AVX-512 tier needs AVX-512-VNNI: on a CPU
-// without it the table is left out and the tier falls back.
+// without it the table is left out and the tier falls back. The AVX2 tier is one of two tables:
+// AVX-VNNI's vpdpbusd where the CPU has it (has_vnni(Isa::kAvx2)), else vpmaddubsw.
 struct QGemmKernels {
-  void (*tile)(const QTile& t);
+  void (*tile)(const QTile& t);  // any tile of up to kQTileRows rows and kQTileBlocks blocks
+  int preferred_rows;            // the rows a tile runs fastest with (at most kQTileRows)
 };
 const IsaTables<QGemmKernels>& qgemm_kernels();
 
 namespace detail {
 const QGemmKernels& qgemm_kernels_portable();
+const QGemmKernels& qgemm_kernels_avx2_vnni();
+const QGemmKernels& qgemm_kernels_avx2_maddubs();
 const QGemmKernels& qgemm_kernels_avx512();
 }  // namespace detail
 

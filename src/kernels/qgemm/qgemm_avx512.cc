@@ -97,7 +97,7 @@ void tile(const QTile& t) {
 }  // namespace
 
 const QGemmKernels& qgemm_kernels_avx512() {
-  static const QGemmKernels k{tile};
+  static const QGemmKernels k{tile, kQTileRows};
   return k;
 }
 

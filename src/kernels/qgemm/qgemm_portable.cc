@@ -34,7 +34,7 @@ void tile(const QTile& t) {
 }  // namespace
 
 const QGemmKernels& qgemm_kernels_portable() {
-  static const QGemmKernels k{tile};
+  static const QGemmKernels k{tile, kQTileRows};
   return k;
 }
 
