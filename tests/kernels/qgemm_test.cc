@@ -1,11 +1,15 @@
 // The integer GEMM at every ISA tier with code of its own (the AVX-512 tier only where the CPU has
-// AVX-512-VNNI), serial and on two threads, against the plain loops, bit for bit: shapes around
-// the tile sizes (rows 1-13, columns 1-100, K not a multiple of 4 or 16), zero points 0, 128 and
-// 255, and the worst case for 16-bit intermediates (255 x -128 everywhere, K = 1024).
+// AVX-512-VNNI; at AVX2 both tables, AVX-VNNI's where the CPU has it and vpmaddubsw's always),
+// serial and on two threads, against the plain loops, bit for bit: shapes around the tile sizes
+// (rows 1-13, columns 1-100, K not a multiple of 4 or 16), zero points 0, 128 and 255, weights
+// over all of s8 and within +-64 (vpmaddubsw's direct path), the worst cases for 16-bit
+// intermediates (255 everywhere times -128, +127, +-64 and +-65, K = 1024); requantized outputs
+// with and without a residual against the scalar definition.
 #include "kernels/qgemm/qgemm.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,51 +19,113 @@
 namespace sinter::kernels {
 namespace {
 
-void check(int64_t M, int64_t N, int64_t K, int32_t zero_point, std::mt19937& rng,
-           bool extreme = false) {
-  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
-  std::vector<uint8_t> a(static_cast<size_t>(M * K));
-  std::vector<int8_t> w(static_cast<size_t>(N * K));
-  for (auto& v : a) v = extreme ? 255 : static_cast<uint8_t>(u8(rng));
-  for (auto& v : w) v = extreme ? -128 : static_cast<int8_t>(s8(rng));
+struct Variant {
+  std::string name;
+  const QGemmKernels* kernels;
+};
+
+// The tables to compare: each tier with code of its own that this CPU (capped by SINTER_ISA)
+// runs, and at avx2 both tables whichever of them qgemm_kernels() chose.
+std::vector<Variant> variants() {
+  std::vector<Variant> run;
+  for (Isa isa : family_tiers("qgemm", qgemm_kernels())) {
+    if (isa != Isa::kAvx2) {
+      run.push_back({isa_name(isa), &qgemm_kernels().at(isa)});
+      continue;
+    }
+    run.push_back({"avx2 vpmaddubsw", &detail::qgemm_kernels_avx2_maddubs()});
+    if (has_vnni(Isa::kAvx2)) run.push_back({"avx2 vnni", &detail::qgemm_kernels_avx2_vnni()});
+  }
+  return run;
+}
+
+void check(const std::vector<uint8_t>& a, const std::vector<int8_t>& w, int64_t M, int64_t N,
+           int64_t K, int32_t zero_point) {
   std::vector<int32_t> want(static_cast<size_t>(M * N)), got(want.size());
   qgemm_reference(a.data(), M, K, zero_point, w.data(), N, want.data());
   const QPackedWeights packed(w.data(), N, K);
   ThreadPool pool2(2);
-  for (Isa isa : family_tiers("qgemm", qgemm_kernels()))
+  for (const Variant& variant : variants())
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), -7);
-      qgemm(a.data(), M, zero_point, packed, got.data(), pool, qgemm_kernels().at(isa));
-      ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " M" << M
-                           << " N" << N << " K" << K << " zp" << zero_point;
+      qgemm(a.data(), M, zero_point, packed, got.data(), pool, *variant.kernels);
+      ASSERT_EQ(got, want) << variant.name << (pool ? " 2 threads" : " serial") << " M" << M << " N"
+                           << N << " K" << K << " zp" << zero_point << " max |w| "
+                           << packed.max_abs_weight();
     }
 }
 
-TEST(QGemm, MatchesReferenceBitForBit) {
-  std::mt19937 rng(41);
-  for (int64_t M : {1, 5, 6, 7, 13})
-    for (int64_t N : {1, 16, 17, 64, 65, 100})
-      for (int64_t K : {3, 16, 36, 100, 300}) check(M, N, K, M % 2 ? 128 : 0, rng);
-  check(20, 48, 64, 255, rng);
-}
-
-TEST(QGemm, ExtremeValuesDoNotSaturate) {
-  std::mt19937 rng(42);
-  check(6, 64, 1024, 0, rng, true);  // 1024 * 255 * -128 = -33423360
-}
-
-// Requantized outputs, bit for bit against requantize_value over the reference sums: per-column
-// multipliers, a bias holding the zero point's share, clamps narrowed as a ReLU or Clip does,
-// sums that land exactly on .5 (ties to even), and multipliers large enough to saturate.
-void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, float scale,
-                       QRequant q, std::mt19937& rng) {
-  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127), b32(-5000, 5000);
+void check_random(int64_t M, int64_t N, int64_t K, int32_t zero_point, int max_abs_weight,
+                  std::mt19937& rng) {
+  std::uniform_int_distribution<int> u8(0, 255), s8(-max_abs_weight, std::min(max_abs_weight, 127));
   std::vector<uint8_t> a(static_cast<size_t>(M * K));
   std::vector<int8_t> w(static_cast<size_t>(N * K));
   for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
   for (auto& v : w) v = static_cast<int8_t>(s8(rng));
+  check(a, w, M, N, K, zero_point);
+}
+
+TEST(QGemm, MatchesReferenceBitForBit) {
+  std::mt19937 rng(41);
+  for (int max_abs_weight : {128, 64})
+    for (int64_t M : {1, 5, 6, 7, 13})
+      for (int64_t N : {1, 16, 17, 64, 65, 100})
+        for (int64_t K : {3, 16, 36, 100, 300})
+          check_random(M, N, K, M % 2 ? 128 : 0, max_abs_weight, rng);
+  check_random(20, 48, 64, 255, 128, rng);
+}
+
+// A = 255 everywhere against the weights that push 16-bit pair sums furthest: -128 and +127
+// (2 * 255 * -128 would saturate: the exact split path), +-64 (the direct vpmaddubsw path's bound,
+// 2 * 255 * 64 = 32640) and +-65 just above it, and a single -128 among weights within +-64, which
+// sends the whole matrix down the exact path.
+TEST(QGemm, ExtremeValuesDoNotSaturate) {
+  const int64_t M = 6, N = 64, K = 1024;
+  const std::vector<uint8_t> a(static_cast<size_t>(M * K), 255);
+  for (int value : {-128, 127, 64, -64, 65, -65})
+    for (int32_t zero_point : {0, 128}) {
+      const std::vector<int8_t> w(static_cast<size_t>(N * K), static_cast<int8_t>(value));
+      check(a, w, M, N, K, zero_point);  // 1024 * 255 * -128 = -33423360 at the extreme
+    }
+  std::vector<int8_t> w(static_cast<size_t>(N * K));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i % 3 ? 64 : -64);
+  w[N * K / 2] = -128;
+  check(a, w, M, N, K, 0);
+}
+
+TEST(QGemm, PackingRecordsTheLargestWeightMagnitude) {
+  const auto max_abs = [](std::vector<int8_t> w) {
+    return QPackedWeights(w.data(), 2, static_cast<int64_t>(w.size()) / 2).max_abs_weight();
+  };
+  EXPECT_EQ(max_abs({0, 0, 0, 0}), 0);
+  EXPECT_EQ(max_abs({1, -64, 64, 3}), 64);
+  EXPECT_EQ(max_abs({1, 65, -2, 3}), 65);
+  EXPECT_EQ(max_abs({127, 0, 0, 0}), 127);
+  EXPECT_EQ(max_abs({0, 0, 0, -128}), 128);
+}
+
+// Requantized outputs, bit for bit against qgemm_requantized_reference (requantize_value over the
+// reference sums): per-column multipliers, a bias holding the zero point's share, clamps narrowed
+// as a ReLU or Clip does, sums that land exactly on .5 (ties to even), and multipliers large
+// enough to saturate. With a residual, its bytes span 0-255 and a quarter of them sit at 0 or 255.
+void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, float scale,
+                       QRequant q, std::mt19937& rng, bool with_residual = false,
+                       int max_abs_weight = 128) {
+  std::uniform_int_distribution<int> u8(0, 255), s8(-max_abs_weight, std::min(max_abs_weight, 127)),
+      b32(-5000, 5000);
+  std::vector<uint8_t> a(static_cast<size_t>(M * K)), residual;
+  std::vector<int8_t> w(static_cast<size_t>(N * K));
+  for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : w) v = static_cast<int8_t>(s8(rng));
+  if (with_residual) {
+    residual.resize(static_cast<size_t>(M * N));
+    for (auto& v : residual) {
+      const int draw = u8(rng);
+      v = static_cast<uint8_t>(draw < 32 ? 0 : draw < 64 ? 255 : u8(rng));
+    }
+  }
   const QPackedWeights packed(w.data(), N, K);
-  std::vector<int32_t> bias(static_cast<size_t>(N)), sums(static_cast<size_t>(M * N));
+  std::vector<int32_t> bias(static_cast<size_t>(N));
   std::vector<float> multiplier(static_cast<size_t>(N));
   for (int64_t n = 0; n < N; ++n) {
     bias[static_cast<size_t>(n)] =
@@ -68,20 +134,18 @@ void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, fl
   }
   q.bias = bias.data();
   q.multiplier = multiplier.data();
-  qgemm_reference(a.data(), M, K, 0, w.data(), N, sums.data());
-  std::vector<uint8_t> want(sums.size()), got(sums.size());
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n)
-      want[static_cast<size_t>(m * N + n)] =
-          requantize_value(sums[static_cast<size_t>(m * N + n)], bias[static_cast<size_t>(n)],
-                           multiplier[static_cast<size_t>(n)], q);
+  const uint8_t* r = with_residual ? residual.data() : nullptr;
+  std::vector<uint8_t> want(static_cast<size_t>(M * N)), got(want.size());
+  qgemm_requantized_reference(a.data(), M, K, w.data(), N, q, r, want.data());
   ThreadPool pool2(2);
-  for (Isa isa : family_tiers("qgemm", qgemm_kernels()))
+  for (const Variant& variant : variants())
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), 7);
-      qgemm_requantized(a.data(), M, packed, q, got.data(), pool, qgemm_kernels().at(isa));
-      ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " M" << M
-                           << " N" << N << " K" << K << " scale " << scale;
+      qgemm_requantized(a.data(), M, packed, q, got.data(), r, pool, *variant.kernels);
+      ASSERT_EQ(got, want) << variant.name << (pool ? " 2 threads" : " serial") << " M" << M << " N"
+                           << N << " K" << K << " scale " << scale << " residual "
+                           << (r ? "yes" : "no") << " x " << q.residual_multiplier << " zp "
+                           << q.residual_zero_point;
     }
 }
 
@@ -94,12 +158,73 @@ TEST(QGemm, RequantizesLikeTheScalarDefinition) {
   check_requantized(7, 40, 100, 0, 1.0f / 512, {nullptr, nullptr, 0, 0, 60}, rng);     // Clip
 }
 
+// Residual multipliers that make ties (1/4, 1/2), one whose products are inexact (1/3: only a
+// fused multiply-add rounds them as requantize_value does), small and saturating ones.
+TEST(QGemm, RequantizesWithResidualLikeTheScalarDefinition) {
+  std::mt19937 rng(44);
+  for (int64_t N : {1, 16, 37, 64, 70})
+    for (float scale : {1.0f / 1024, 0.5f})
+      for (auto [multiplier, zero_point] :
+           {std::pair{0.25f, 0}, {1.0f / 3, 128}, {0.5f, 255}, {1e-3f, 17}, {4.0f, 100}})
+        check_requantized(9, N, 52, 128, scale,
+                          {nullptr, nullptr, 128, 0, 255, multiplier, zero_point}, rng, true);
+  check_requantized(7, 40, 100, 0, 1.0f / 512, {nullptr, nullptr, 10, 10, 255, 0.5f, 128}, rng,
+                    true);  // ReLU
+  check_requantized(7, 40, 100, 0, 1.0f / 512, {nullptr, nullptr, 0, 0, 60, 1.0f / 3, 0}, rng,
+                    true);  // Clip
+  check_requantized(7, 40, 100, 0, 1.0f / 512, {nullptr, nullptr, 0, 0, 255}, rng,
+                    true);  // a residual multiplier of 0 adds nothing
+  check_requantized(13, 70, 100, 128, 1.0f / 256, {nullptr, nullptr, 128, 0, 255, 0.25f, 128}, rng,
+                    true, 64);  // weights within +-64: vpmaddubsw's direct path
+}
+
 TEST(QGemm, RequantizationRoundsHalvesToEven) {
   const QRequant q{nullptr, nullptr, 100, 0, 255};
   EXPECT_EQ(requantize_value(5, 0, 0.5f, q), 102);            // 2.5 -> 2
   EXPECT_EQ(requantize_value(7, 0, 0.5f, q), 104);            // 3.5 -> 4
   EXPECT_EQ(requantize_value(-5, 0, 0.5f, q), 98);            // -2.5 -> -2
   EXPECT_EQ(requantize_value(1 << 30, 1 << 30, 1.0f, q), 0);  // wraps to INT_MIN, clamps to lo
+  const QRequant with_residual{nullptr, nullptr, 100, 0, 255, 0.5f, 10};
+  EXPECT_EQ(requantize_value(0, 0, 1.0f, 15, with_residual), 102);    // 2.5 -> 2
+  EXPECT_EQ(requantize_value(1, 0, 1.0f, 15, with_residual), 104);    // 3.5 -> 4
+  EXPECT_EQ(requantize_value(0, 0, 1.0f, 5, with_residual), 98);      // -2.5 -> -2
+  EXPECT_EQ(requantize_value(-2, 0, 0.25f, 10, with_residual), 100);  // -0.5 -> -0
+  EXPECT_EQ(requantize_value(0, 0, 1.0f, 255, with_residual), 222);   // 122.5 -> 122
+  EXPECT_EQ(requantize_value(0, 0, 1.0f, 0, with_residual), 95);      // -5
+}
+
+TEST(QGemm, ResidualSaturatesAtTheOutputRange) {
+  const QRequant q{nullptr, nullptr, 128, 0, 255, 2.0f, 0};
+  EXPECT_EQ(requantize_value(0, 0, 1.0f, 255, q), 255);  // 128 + 510
+  EXPECT_EQ(requantize_value(-1000, 0, 1.0f, 255, q), 0);
+  const QRequant shifted{nullptr, nullptr, 0, 0, 255, 1.0f, 255};
+  EXPECT_EQ(requantize_value(0, 0, 1.0f, 0, shifted), 0);  // -255
+  EXPECT_EQ(requantize_value(300, 0, 1.0f, 0, shifted), 45);
+}
+
+// float(-1) * 1 + 5 * 0.3f: 5 * 0.3f is 1.50000006 exactly, so the fused sum 0.50000006 rounds to
+// 1, while the product rounded first (1.5f) would tie at 0.5 and round to 0. Every tier, through a
+// GEMM whose sums are all -1, must give the fused result.
+TEST(QGemm, ResidualTakesOneFusedMultiplyAdd) {
+  const QRequant q0{nullptr, nullptr, 100, 0, 255, 0.3f, 0};
+  EXPECT_EQ(requantize_value(-1, 0, 1.0f, 5, q0), 101);
+  const int64_t M = 7, N = 40, K = 5;
+  const std::vector<uint8_t> a(static_cast<size_t>(M * K), 1), residual(M * N, 5);
+  std::vector<int8_t> w(static_cast<size_t>(N * K), 0);
+  for (int64_t n = 0; n < N; ++n) w[static_cast<size_t>(n * K + n % K)] = -1;
+  const QPackedWeights packed(w.data(), N, K);
+  const std::vector<int32_t> bias(N, 0);
+  const std::vector<float> multiplier(N, 1.0f);
+  QRequant q = q0;
+  q.bias = bias.data();
+  q.multiplier = multiplier.data();
+  const std::vector<uint8_t> want(static_cast<size_t>(M * N), 101);
+  std::vector<uint8_t> got(want.size());
+  for (const Variant& variant : variants()) {
+    qgemm_requantized(a.data(), M, packed, q, got.data(), residual.data(), nullptr,
+                      *variant.kernels);
+    EXPECT_EQ(got, want) << variant.name;
+  }
 }
 
 }  // namespace

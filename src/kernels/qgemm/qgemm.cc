@@ -2,6 +2,7 @@
 #include "kernels/qgemm/qgemm.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/isa.h"
@@ -11,7 +12,9 @@ namespace sinter::kernels {
 
 const IsaTables<QGemmKernels>& qgemm_kernels() {
   static const IsaTables<QGemmKernels> tables = {
-      &detail::qgemm_kernels_portable(), nullptr,
+      &detail::qgemm_kernels_portable(),
+      has_vnni(Isa::kAvx2) ? &detail::qgemm_kernels_avx2_vnni()
+                           : &detail::qgemm_kernels_avx2_maddubs(),
       has_vnni(Isa::kAvx512) ? &detail::qgemm_kernels_avx512() : nullptr};
   return tables;
 }
@@ -34,7 +37,10 @@ QPackedWeights::QPackedWeights(const int8_t* w, int64_t N, int64_t K)
         packed[(k / 4 * width + j) * 4 + k % 4] = w[(n0 + j) * K + k];
   }
   for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < K; ++k) column_sums_[static_cast<size_t>(n)] += w[n * K + k];
+    for (int64_t k = 0; k < K; ++k) {
+      column_sums_[static_cast<size_t>(n)] += w[n * K + k];
+      max_abs_weight_ = std::max(max_abs_weight_, std::abs(int{w[n * K + k]}));
+    }
 }
 
 int QPackedWeights::blocks_in(int64_t g) const {
@@ -50,8 +56,8 @@ namespace {
 // Both drivers: row tiles x column groups over the pool. Tiles write whole blocks, and C's last
 // block may be narrower, so each tile's results land in a scratch and are copied out.
 void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w,
-               const QRequant* requant, int32_t* c, uint8_t* y, ThreadPool* pool,
-               const QGemmKernels& tier) {
+               const QRequant* requant, const uint8_t* residual, int32_t* c, uint8_t* y,
+               ThreadPool* pool, const QGemmKernels& tier) {
   const int64_t N = w.N(), K = w.K(), Kp = w.k_blocks() * kQBlock;
   // Rows whose K is not whole blocks of 16 are copied into zero-padded rows.
   std::vector<uint8_t> padded;
@@ -63,15 +69,17 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
     lda = Kp;
   }
   constexpr int64_t kWidth = kQTileBlocks * kQBlock;
+  const int tile_rows = tier.preferred_rows;
   auto task = [&](int64_t i, int) {
-    const int64_t g = i % w.groups(), m0 = i / w.groups() * kQTileRows;
+    const int64_t g = i % w.groups(), m0 = i / w.groups() * tile_rows;
     const int64_t n0 = g * kWidth;
     const int blocks = w.blocks_in(g);
-    const int rows = static_cast<int>(std::min<int64_t>(kQTileRows, M - m0));
+    const int rows = static_cast<int>(std::min<int64_t>(tile_rows, M - m0));
     int32_t sums[kQTileRows * kWidth];
-    uint8_t bytes[kQTileRows * kWidth];
+    uint8_t bytes[kQTileRows * kWidth], residual_bytes[kQTileRows * kWidth];
     QTile t{a + m0 * lda, lda,  kQBlock, w.k_blocks(), w.group(g),
             blocks,       rows, sums,    kWidth,       kQBlock};
+    t.max_abs_weight = w.max_abs_weight();
     // The requantization's per-column arrays from this group's first column, padded to whole
     // blocks (the padded columns' outputs are dropped).
     int32_t bias[kWidth] = {};
@@ -82,11 +90,22 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
         bias[j] = requant->bias[n0 + j];
         multiplier[j] = requant->multiplier[n0 + j];
       }
-      q = {bias, multiplier, requant->zero_point, requant->lo, requant->hi};
+      q = *requant;
+      q.bias = bias;
+      q.multiplier = multiplier;
       t.requant = &q;
       t.y = bytes;
       t.y_row_stride = kWidth;
       t.y_block_stride = kQBlock;
+      if (residual) {  // read through the same layout: whole blocks, zeros past N
+        std::fill_n(residual_bytes, rows * kWidth, uint8_t{0});
+        for (int r = 0; r < rows; ++r)
+          std::memcpy(residual_bytes + r * kWidth, residual + (m0 + r) * N + n0,
+                      std::min<int64_t>(blocks * kQBlock, N - n0));
+        t.residual = residual_bytes;
+        t.residual_row_stride = kWidth;
+        t.residual_block_stride = kQBlock;
+      }
     }
     tier.tile(t);
     for (int r = 0; r < rows; ++r)
@@ -99,7 +118,7 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
         }
       }
   };
-  const int64_t tasks = (M + kQTileRows - 1) / kQTileRows * w.groups();
+  const int64_t tasks = (M + tile_rows - 1) / tile_rows * w.groups();
   if (pool && pool->num_threads() > 1 && tasks > 1) {
     pool->parallel_for(tasks, task);
   } else {
@@ -110,13 +129,13 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
 
 void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w, int32_t* c,
            ThreadPool* pool, const QGemmKernels& tier) {
-  run_tiles(a, M, a_zero_point, w, nullptr, c, nullptr, pool, tier);
+  run_tiles(a, M, a_zero_point, w, nullptr, nullptr, c, nullptr, pool, tier);
 }
 
 void qgemm_requantized(const uint8_t* a, int64_t M, const QPackedWeights& w,
-                       const QRequant& requant, uint8_t* y, ThreadPool* pool,
-                       const QGemmKernels& tier) {
-  run_tiles(a, M, 0, w, &requant, nullptr, y, pool, tier);
+                       const QRequant& requant, uint8_t* y, const uint8_t* residual,
+                       ThreadPool* pool, const QGemmKernels& tier) {
+  run_tiles(a, M, 0, w, &requant, residual, nullptr, y, pool, tier);
 }
 
 void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_point, const int8_t* w,
@@ -127,6 +146,20 @@ void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_poin
       for (int64_t k = 0; k < K; ++k)
         sum += (static_cast<int32_t>(a[m * K + k]) - a_zero_point) * w[n * K + k];
       c[m * N + n] = sum;
+    }
+}
+
+void qgemm_requantized_reference(const uint8_t* a, int64_t M, int64_t K, const int8_t* w, int64_t N,
+                                 const QRequant& requant, const uint8_t* residual, uint8_t* y) {
+  std::vector<int32_t> sums(static_cast<size_t>(M * N));
+  qgemm_reference(a, M, K, 0, w, N, sums.data());
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const int32_t sum = sums[static_cast<size_t>(m * N + n)];
+      y[m * N + n] = residual
+                         ? requantize_value(sum, requant.bias[n], requant.multiplier[n],
+                                            residual[m * N + n], requant)
+                         : requantize_value(sum, requant.bias[n], requant.multiplier[n], requant);
     }
 }
 

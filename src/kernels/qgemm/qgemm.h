@@ -5,7 +5,14 @@
 // pixels of a channel-blocked activation (16 channels a block, as kernels/blocked/). A register
 // tile is up to 6 rows x 4 blocks of 16 columns; each step multiplies 4 consecutive k of a row
 // (one 32-bit broadcast) by the 4 x 16 weights of a block (one 64-byte vector), which is
-// AVX-512-VNNI's vpdpbusd. The zero point of A is taken out through the weights' column sums.
+// AVX-512-VNNI's vpdpbusd (at AVX2, two 32-byte vectors a block). The zero point of A is taken out
+// through the weights' column sums.
+//
+// At AVX2 without AVX-VNNI the product step is vpmaddubsw, whose u8 x s8 pair sums saturate at 16
+// bits (2 * 255 * 127 > 32767), then vpmaddwd by ones into 32 bits. Packing records the largest
+// |w|: at 64 or less (any int4 or 7-bit weights) a pair sum is at most 2 * 255 * 64 = 32640 and
+// that step is exact; above, A's bytes are split into their low 7 bits and their top bit, each
+// part's pair sums fit 16 bits, and both parts are widened and added (exact, about twice the work).
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -33,12 +40,15 @@ class QPackedWeights {
   const int8_t* group(int64_t g) const;
   // sum_k W[n][k], for the zero point of A.
   const std::vector<int32_t>& column_sums() const { return column_sums_; }
+  // The largest |W[n][k]| (0-128): whether vpmaddubsw's 16-bit pair sums are exact.
+  int max_abs_weight() const { return max_abs_weight_; }
 
  private:
   int64_t N_, K_;
   std::shared_ptr<float[]> storage_;  // 64-byte aligned bytes (gemm::alloc_aligned_floats)
   std::vector<int64_t> group_offset_;
   std::vector<int32_t> column_sums_;
+  int max_abs_weight_ = 0;
 };
 
 // How a tile turns its column sums into u8 outputs (per column n of the tile):
@@ -47,16 +57,24 @@ class QPackedWeights {
 // column sum), multiplier = a_scale * w_scale[n] / y_scale, and [lo, hi] is the u8 range narrowed
 // by a fused ReLU or Clip. The float is clamped to [lo - zero_point, hi - zero_point] before it
 // is rounded, so no conversion overflows and the vector and scalar code agree for any value.
+// A fused residual Add (a u8 input r of the same shape, zero point residual_zero_point in 0-255,
+// residual_multiplier = r_scale / y_scale) joins before the clamp through one fused multiply-add,
+//   v = fma(float(r - residual_zero_point), residual_multiplier, float(sum + bias[n]) * mult[n]),
+// written out in every tier (std::fma, vfmadd): the compiler contracts a separate multiply and add
+// in the tier files, built with FMA, and not in baseline code, so the tiers would differ.
 struct QRequant {
   const int32_t* bias;
   const float* multiplier;
   int32_t zero_point, lo, hi;
+  float residual_multiplier = 0;
+  int32_t residual_zero_point = 0;
 };
 
 // One register tile: rows [0, rows) of A (row r's k at a[r * a_row_stride + k / 16 *
 // a_block_stride + k % 16], readable through whole blocks of 16) times a group's packed weights.
 // Without `requant` the s32 sums go to c (row r, block b at c[r * c_row_stride + b *
-// c_block_stride], 16 sums); with it, the requantized u8 values go to y the same way.
+// c_block_stride], 16 sums); with it, the requantized u8 values go to y the same way, and with
+// `residual` too, each adds the residual byte at the same place of residual (its own strides).
 struct QTile {
   const uint8_t* a;
   int64_t a_row_stride, a_block_stride, k_blocks;
@@ -67,29 +85,53 @@ struct QTile {
   const QRequant* requant = nullptr;  // bias and multiplier start at the tile's first column
   uint8_t* y = nullptr;
   int64_t y_row_stride = 0, y_block_stride = 0;
+  const uint8_t* residual = nullptr;
+  int64_t residual_row_stride = 0, residual_block_stride = 0;
+  int max_abs_weight = 128;  // of w (QPackedWeights::max_abs_weight); 128 when not known
 };
 
-// The scalar requantization every tier must agree with.
-inline uint8_t requantize_value(int32_t sum, int32_t bias, float multiplier, const QRequant& q) {
-  // The sum wraps as the vector add does.
+namespace detail {
+// float(sum + bias) * multiplier, the sum wrapping as the vector add does.
+inline float scaled_sum(int32_t sum, int32_t bias, float multiplier) {
   const auto total = static_cast<int32_t>(static_cast<uint32_t>(sum) + static_cast<uint32_t>(bias));
-  float v = static_cast<float>(total) * multiplier;
+  return static_cast<float>(total) * multiplier;
+}
+
+// Clamp to the output range less the zero point, round half to even, add the zero point.
+inline uint8_t clamp_and_round(float v, const QRequant& q) {
   const auto lo = static_cast<float>(q.lo - q.zero_point);
   const auto hi = static_cast<float>(q.hi - q.zero_point);
   v = v > lo ? v : lo;
   v = v < hi ? v : hi;
   return static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.zero_point);
 }
+}  // namespace detail
+
+// The scalar requantization every tier must agree with, without and with a residual byte.
+inline uint8_t requantize_value(int32_t sum, int32_t bias, float multiplier, const QRequant& q) {
+  return detail::clamp_and_round(detail::scaled_sum(sum, bias, multiplier), q);
+}
+
+inline uint8_t requantize_value(int32_t sum, int32_t bias, float multiplier, uint8_t residual,
+                                const QRequant& q) {
+  const auto r = static_cast<float>(static_cast<int32_t>(residual) - q.residual_zero_point);
+  return detail::clamp_and_round(
+      std::fma(r, q.residual_multiplier, detail::scaled_sum(sum, bias, multiplier)), q);
+}
 
 // The kernels of one ISA tier (isa_tables.h). The AVX-512 tier needs AVX-512-VNNI: on a CPU
-// without it the table is left out and the tier falls back.
+// without it the table is left out and the tier falls back. The AVX2 tier is one of two tables:
+// AVX-VNNI's vpdpbusd where the CPU has it (has_vnni(Isa::kAvx2)), else vpmaddubsw.
 struct QGemmKernels {
-  void (*tile)(const QTile& t);
+  void (*tile)(const QTile& t);  // any tile of up to kQTileRows rows and kQTileBlocks blocks
+  int preferred_rows;            // the rows a tile runs fastest with (at most kQTileRows)
 };
 const IsaTables<QGemmKernels>& qgemm_kernels();
 
 namespace detail {
 const QGemmKernels& qgemm_kernels_portable();
+const QGemmKernels& qgemm_kernels_avx2_vnni();
+const QGemmKernels& qgemm_kernels_avx2_maddubs();
 const QGemmKernels& qgemm_kernels_avx512();
 }  // namespace detail
 
@@ -98,13 +140,17 @@ void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeigh
            ThreadPool* pool = nullptr, const QGemmKernels& tier = qgemm_kernels().active());
 
 // The same, requantized into y [M][N] u8 (requant's bias and multiplier have N entries; its
-// bias must already hold the zero point's share).
+// bias must already hold the zero point's share), with the residual [M][N] u8 added where given.
 void qgemm_requantized(const uint8_t* a, int64_t M, const QPackedWeights& w,
-                       const QRequant& requant, uint8_t* y, ThreadPool* pool = nullptr,
+                       const QRequant& requant, uint8_t* y, const uint8_t* residual = nullptr,
+                       ThreadPool* pool = nullptr,
                        const QGemmKernels& tier = qgemm_kernels().active());
 
 // The plain loops, W unpacked.
 void qgemm_reference(const uint8_t* a, int64_t M, int64_t K, int32_t a_zero_point, const int8_t* w,
                      int64_t N, int32_t* c);
+// The plain loops requantized through requantize_value (residual may be null).
+void qgemm_requantized_reference(const uint8_t* a, int64_t M, int64_t K, const int8_t* w, int64_t N,
+                                 const QRequant& requant, const uint8_t* residual, uint8_t* y);
 
 }  // namespace sinter::kernels

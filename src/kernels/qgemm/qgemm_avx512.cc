@@ -49,12 +49,15 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_of(const QTile&
         _mm512_storeu_si512(t.c + r * t.c_row_stride + b * t.c_block_stride, acc[b][r]);
     return;
   }
-  // requantize_value on 16 lanes: wrapping add, float multiply, clamp, round to nearest even
-  // (the default MXCSR mode of vcvtps2dq), add the zero point, store the low bytes.
+  // requantize_value on 16 lanes: wrapping add, float multiply, the residual's fused multiply-add,
+  // clamp, round to nearest even (the default MXCSR mode of vcvtps2dq), add the zero point, store
+  // the low bytes.
   const QRequant& q = *t.requant;
   const __m512 lo = _mm512_set1_ps(static_cast<float>(q.lo - q.zero_point));
   const __m512 hi = _mm512_set1_ps(static_cast<float>(q.hi - q.zero_point));
   const __m512i zero_point = _mm512_set1_epi32(q.zero_point);
+  const __m512 residual_multiplier = _mm512_set1_ps(q.residual_multiplier);
+  const __m512i residual_zero_point = _mm512_set1_epi32(q.residual_zero_point);
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b) {
     const __m512i bias = _mm512_loadu_si512(q.bias + b * 16);
@@ -62,6 +65,13 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_of(const QTile&
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
       __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[b][r], bias)), multiplier);
+      if (t.residual) {
+        const __m512i residual =
+            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                t.residual + r * t.residual_row_stride + b * t.residual_block_stride)));
+        v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(residual, residual_zero_point)),
+                            residual_multiplier, v);
+      }
       v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);  // operand order: a NaN becomes lo, as in C++
       const __m512i out = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(t.y + r * t.y_row_stride + b * t.y_block_stride),
@@ -87,7 +97,7 @@ void tile(const QTile& t) {
 }  // namespace
 
 const QGemmKernels& qgemm_kernels_avx512() {
-  static const QGemmKernels k{tile};
+  static const QGemmKernels k{tile, kQTileRows};
   return k;
 }
 

@@ -15,18 +15,26 @@ void tile(const QTile& t) {
         const uint8_t a = t.a[r * t.a_row_stride + k / kQBlock * t.a_block_stride + k % kQBlock];
         sum += static_cast<int32_t>(a) * t.w[(k / 4 * width + j) * 4 + k % 4];
       }
-      if (t.requant) {
-        t.y[r * t.y_row_stride + j / kQBlock * t.y_block_stride + j % kQBlock] =
-            requantize_value(sum, t.requant->bias[j], t.requant->multiplier[j], *t.requant);
+      const int64_t block = j / kQBlock, lane = j % kQBlock;
+      if (!t.requant) {
+        t.c[r * t.c_row_stride + block * t.c_block_stride + lane] = sum;
+        continue;
+      }
+      const QRequant& q = *t.requant;
+      uint8_t& y = t.y[r * t.y_row_stride + block * t.y_block_stride + lane];
+      if (t.residual) {
+        const uint8_t residual =
+            t.residual[r * t.residual_row_stride + block * t.residual_block_stride + lane];
+        y = requantize_value(sum, q.bias[j], q.multiplier[j], residual, q);
       } else {
-        t.c[r * t.c_row_stride + j / kQBlock * t.c_block_stride + j % kQBlock] = sum;
+        y = requantize_value(sum, q.bias[j], q.multiplier[j], q);
       }
     }
 }
 }  // namespace
 
 const QGemmKernels& qgemm_kernels_portable() {
-  static const QGemmKernels k{tile};
+  static const QGemmKernels k{tile, kQTileRows};
   return k;
 }
 
