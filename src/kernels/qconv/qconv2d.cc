@@ -120,13 +120,14 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   const int threads = pool ? pool->num_threads() : 1;
   // Chunks of pixels gathered once and multiplied by every weight group; small layers are also
   // split by weight groups so that every thread has work.
+  const QGemmKernels& tier = *gemm_tier_;
+  const int64_t tile_rows = tier.preferred_rows;
   int64_t chunk = 96;
-  while (chunk > kQTileRows && (pixels + chunk - 1) / chunk * s.group < 2 * threads) chunk /= 2;
-  chunk = std::max<int64_t>(kQTileRows, chunk / kQTileRows * kQTileRows);
+  while (chunk > tile_rows && (pixels + chunk - 1) / chunk * s.group < 2 * threads) chunk /= 2;
+  chunk = std::max<int64_t>(tile_rows, chunk / tile_rows * tile_rows);
   const int64_t chunks = (pixels + chunk - 1) / chunk;
   int64_t splits = 1;
   while (splits < wgroups && chunks * s.group * splits < 2 * threads) ++splits;
-  const QGemmKernels& tier = *gemm_tier_;
   constexpr int64_t kWidth = kQTileBlocks * kQBlock;
   const bool contiguous_taps = s.group == 1 && s.dilation_w == 1;
   const auto zero_point = static_cast<uint8_t>(x_zero_point_);
@@ -189,11 +190,12 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
         q_tail.bias = bias_tail;
         q_tail.multiplier = multiplier_tail;
       }
-      for (int64_t r0 = 0; r0 < rows; r0 += kQTileRows) {
-        const int tile_rows = static_cast<int>(std::min<int64_t>(kQTileRows, rows - r0));
+      for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+        const int rows_here = static_cast<int>(std::min<int64_t>(tile_rows, rows - r0));
         uint8_t bounce[kQTileRows * kWidth];
-        QTile t{a + r0 * lda, lda, kQBlock, w.k_blocks(), w.group(wg), blocks, tile_rows,
+        QTile t{a + r0 * lda, lda, kQBlock, w.k_blocks(), w.group(wg), blocks, rows_here,
                 nullptr,      0,   0};
+        t.max_abs_weight = w.max_abs_weight();
         t.requant = whole ? &q : &q_tail;
         uint8_t* out = y + (c0 + r0) * s.M + g * Mg + n0;
         if (whole) {
@@ -206,7 +208,7 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
         t.y_block_stride = kQBlock;
         tier.tile(t);
         if (!whole)
-          for (int r = 0; r < tile_rows; ++r)
+          for (int r = 0; r < rows_here; ++r)
             std::memcpy(out + r * s.M, bounce + r * kWidth, static_cast<size_t>(Mg - n0));
       }
     }
