@@ -33,21 +33,19 @@ void infer_quantize_to_nhwc(InferContext& ic) {
   ic.set_output(0, DType::kUint8, {x.shape[0], x.shape[2], x.shape[3], x.shape[1]});
 }
 
-// Each image row of each channel is quantized by the vector kernel, then spread over the pixels.
-void quantize_to_nhwc(const Params& p, const Tensor& x, Tensor& y) {
-  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
-  std::vector<uint8_t> row(static_cast<size_t>(W));
-  const kernels::AxisLayout layout{1, 1, W};
-  const float* in = x.data<float>();
+// The vector kernel quantizes the tensor as it lies; the bytes are then spread over the pixels.
+void quantize_to_nhwc(const Params& p, const Tensor& x, Tensor& y, ThreadPool* pool) {
+  const int64_t N = x.dim(0), C = x.dim(1), HW = x.dim(2) * x.dim(3);
+  std::vector<uint8_t> planes(static_cast<size_t>(x.numel()));
+  kernels::quantize_linear(x.data<float>(), planes.data(), {1, 1, x.numel()}, &p.scale,
+                           &p.zero_point, {0, 255}, pool);
   uint8_t* out = y.data<uint8_t>();
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t h = 0; h < H; ++h) {
-        kernels::quantize_linear(in + ((n * C + c) * H + h) * W, row.data(), layout, &p.scale,
-                                 &p.zero_point, {0, 255});
-        uint8_t* dst = out + (n * H + h) * W * C + c;
-        for (int64_t w = 0; w < W; ++w) dst[w * C] = row[static_cast<size_t>(w)];
-      }
+  for (int64_t n = 0; n < N; ++n) {
+    const uint8_t* src = planes.data() + n * C * HW;
+    uint8_t* dst = out + n * HW * C;
+    for (int64_t i = 0; i < HW; ++i)
+      for (int64_t c = 0; c < C; ++c) dst[i * C + c] = src[c * HW + i];
+  }
 }
 
 OpDef make_quantize_to_nhwc() {
@@ -59,7 +57,7 @@ OpDef make_quantize_to_nhwc() {
       {"quantize_to_nhwc", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          const Params p = params_of(ki.node);
          return std::make_unique<FunctionKernel>(
-             [p](KernelContext& ctx) { quantize_to_nhwc(p, ctx.in(0), ctx.out(0)); });
+             [p](KernelContext& ctx) { quantize_to_nhwc(p, ctx.in(0), ctx.out(0), ctx.pool); });
        }});
   return def;
 }

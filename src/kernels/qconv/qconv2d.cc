@@ -33,15 +33,16 @@ bool is_depthwise(const Conv2dShape& s) { return s.group == s.C && s.group == s.
 // Largest window whose exact products (|x - zp| <= 255, |w| <= 128) sum below 2^24 in floats.
 constexpr int64_t kMaxExactDepthwiseTaps = (int64_t{1} << 24) / (255 * 128);
 
-// Copies the short runs of a gathered window (an image stem's few channels) without a call:
-// 8-byte moves, the last one overlapping.
+// Copies the runs of a gathered window without a call (an image stem's are 21 bytes): 16-byte
+// moves, the last one overlapping.
 inline void copy_run(uint8_t* dst, const uint8_t* src, int64_t n) {
-  if (n > 64) {
-    std::memcpy(dst, src, static_cast<size_t>(n));
-  } else if (n >= 8) {
+  if (n >= 16) {
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8);
-    if (i < n) std::memcpy(dst + n - 8, src + n - 8, 8);
+    for (; i + 16 <= n; i += 16) std::memcpy(dst + i, src + i, 16);
+    if (i < n) std::memcpy(dst + n - 16, src + n - 16, 16);
+  } else if (n >= 8) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + n - 8, src + n - 8, 8);
   } else {
     for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
   }
@@ -142,7 +143,7 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
       a = x + c0 * s.C;
       lda = s.C;
     } else {
-      auto* buf = reinterpret_cast<uint8_t*>(thread_scratch<GemmTag>((chunk * Kp + 3) / 4));
+      auto* buf = reinterpret_cast<uint8_t*>(thread_scratch<GemmTag>((chunk * Kp + 16 + 3) / 4));
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t p = c0 + r, n = p / (OH * OW), oh = p / OW % OH, ow = p % OW;
         uint8_t* row = buf + r * Kp;
@@ -169,7 +170,9 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
             }
           }
         }
-        fill_run(row, 0, buf + (r + 1) * Kp - row);
+        // The row's padding to whole blocks (under 16 bytes), with one store that may run into
+        // the next row, written after it (the scratch has 16 bytes to spare).
+        std::memset(row, 0, 16);
       }
       a = buf;
       lda = Kp;
