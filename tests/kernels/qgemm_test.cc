@@ -4,65 +4,54 @@
 // (rows 1-13, columns 1-100, K not a multiple of 4 or 16), zero points 0, 128 and 255, weights
 // over all of s8 and within +-64 (vpmaddubsw's direct path), the worst cases for 16-bit
 // intermediates (255 everywhere times -128, +127, +-64 and +-65, K = 1024); requantized outputs
-// with and without a residual against the scalar definition.
+// with and without a residual against the scalar definition. 4-bit weights (two a byte) the same
+// way, over [-8, 7] and at its ends against A = 255.
 #include "kernels/qgemm/qgemm.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "family_tiers.h"
+#include "core/error.h"
+#include "qgemm_variants.h"
 
 namespace sinter::kernels {
 namespace {
 
-struct Variant {
-  std::string name;
-  const QGemmKernels* kernels;
-};
-
-// The tables to compare: each tier with code of its own that this CPU (capped by SINTER_ISA)
-// runs, and at avx2 both tables whichever of them qgemm_kernels() chose.
-std::vector<Variant> variants() {
-  std::vector<Variant> run;
-  for (Isa isa : family_tiers("qgemm", qgemm_kernels())) {
-    if (isa != Isa::kAvx2) {
-      run.push_back({isa_name(isa), &qgemm_kernels().at(isa)});
-      continue;
-    }
-    run.push_back({"avx2 vpmaddubsw", &detail::qgemm_kernels_avx2_maddubs()});
-    if (has_vnni(Isa::kAvx2)) run.push_back({"avx2 vnni", &detail::qgemm_kernels_avx2_vnni()});
-  }
-  return run;
+// Weights drawn from [-max_abs_weight, 127] as s8, from [-8, 7] as 4-bit.
+std::uniform_int_distribution<int> weight_values(int max_abs_weight, int bits) {
+  if (bits == 4) return std::uniform_int_distribution<int>(-8, 7);
+  return std::uniform_int_distribution<int>(-max_abs_weight, std::min(max_abs_weight, 127));
 }
 
 void check(const std::vector<uint8_t>& a, const std::vector<int8_t>& w, int64_t M, int64_t N,
-           int64_t K, int32_t zero_point) {
+           int64_t K, int32_t zero_point, int bits = 8) {
   std::vector<int32_t> want(static_cast<size_t>(M * N)), got(want.size());
   qgemm_reference(a.data(), M, K, zero_point, w.data(), N, want.data());
-  const QPackedWeights packed(w.data(), N, K);
+  const QPackedWeights packed(w.data(), N, K, bits);
   ThreadPool pool2(2);
-  for (const Variant& variant : variants())
+  for (const QGemmVariant& variant : qgemm_variants())
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), -7);
       qgemm(a.data(), M, zero_point, packed, got.data(), pool, *variant.kernels);
       ASSERT_EQ(got, want) << variant.name << (pool ? " 2 threads" : " serial") << " M" << M << " N"
                            << N << " K" << K << " zp" << zero_point << " max |w| "
-                           << packed.max_abs_weight();
+                           << packed.max_abs_weight() << " bits " << bits;
     }
 }
 
 void check_random(int64_t M, int64_t N, int64_t K, int32_t zero_point, int max_abs_weight,
-                  std::mt19937& rng) {
-  std::uniform_int_distribution<int> u8(0, 255), s8(-max_abs_weight, std::min(max_abs_weight, 127));
+                  std::mt19937& rng, int bits = 8) {
+  std::uniform_int_distribution<int> u8(0, 255), s8 = weight_values(max_abs_weight, bits);
   std::vector<uint8_t> a(static_cast<size_t>(M * K));
   std::vector<int8_t> w(static_cast<size_t>(N * K));
   for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
   for (auto& v : w) v = static_cast<int8_t>(s8(rng));
-  check(a, w, M, N, K, zero_point);
+  check(a, w, M, N, K, zero_point, bits);
 }
 
 TEST(QGemm, MatchesReferenceBitForBit) {
@@ -73,6 +62,31 @@ TEST(QGemm, MatchesReferenceBitForBit) {
         for (int64_t K : {3, 16, 36, 100, 300})
           check_random(M, N, K, M % 2 ? 128 : 0, max_abs_weight, rng);
   check_random(20, 48, 64, 255, 128, rng);
+}
+
+TEST(QGemm, Int4WeightsMatchReferenceBitForBit) {
+  std::mt19937 rng(45);
+  int i = 0;
+  for (int64_t M : {1, 2, 3, 5, 6, 7, 13})
+    for (int64_t N : {1, 16, 17, 33, 64, 65, 100})
+      for (int64_t K : {3, 16, 36, 100, 300})
+        check_random(M, N, K, std::array{0, 128, 255}[i++ % 3], 8, rng, 4);
+}
+
+// A = 255 against the ends of the 4-bit range (16 * -8 = -128 is the AVX-512 and AVX-VNNI tiles'
+// scaled weight), alone and alternating, and a row of k whose nibbles differ from their byte's
+// other nibble in sign.
+TEST(QGemm, Int4ExtremeValues) {
+  const int64_t M = 6, N = 64, K = 1024;
+  const std::vector<uint8_t> a(static_cast<size_t>(M * K), 255);
+  for (int value : {-8, 7, -1, 1})
+    for (int32_t zero_point : {0, 128, 255}) {
+      const std::vector<int8_t> w(static_cast<size_t>(N * K), static_cast<int8_t>(value));
+      check(a, w, M, N, K, zero_point, 4);
+    }
+  std::vector<int8_t> w(static_cast<size_t>(N * K));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i / 4 % 2 ? 7 : -8);
+  check(a, w, M, N, K, 128, 4);
 }
 
 // A = 255 everywhere against the weights that push 16-bit pair sums furthest: -128 and +127
@@ -102,6 +116,44 @@ TEST(QGemm, PackingRecordsTheLargestWeightMagnitude) {
   EXPECT_EQ(max_abs({1, 65, -2, 3}), 65);
   EXPECT_EQ(max_abs({127, 0, 0, 0}), 127);
   EXPECT_EQ(max_abs({0, 0, 0, -128}), 128);
+  EXPECT_EQ(QPackedWeights(std::vector<int8_t>{1, -8, 7, 3}.data(), 2, 2, 4).max_abs_weight(), 8);
+}
+
+// Two 4-bit weights a byte: k quad 2p in the low nibbles of row p, quad 2p + 1 in the high ones.
+TEST(QGemm, Int4WeightsPackTwoAByte) {
+  const int64_t N = 80, K = 40;  // two groups, 64 and 16 columns; K padded to 48
+  std::vector<int8_t> w(static_cast<size_t>(N * K));
+  for (int64_t i = 0; i < N * K; ++i) w[static_cast<size_t>(i)] = static_cast<int8_t>(i % 16 - 8);
+  const QPackedWeights s8(w.data(), N, K), s4(w.data(), N, K, 4);
+  EXPECT_EQ(s8.group(1) - s8.group(0), 48 * 64);
+  EXPECT_EQ(s4.group(1) - s4.group(0), 48 * 64 / 2);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(s4.group(1));  // columns 64-79, width 16
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j = 0; j < 16; ++j) {
+      const uint8_t byte = bytes[(k / 8 * 16 + j) * 4 + k % 4];
+      EXPECT_EQ((k / 4 % 2 ? byte >> 4 : byte & 0xf),
+                w[static_cast<size_t>((64 + j) * K + k)] & 0xf)
+          << "k " << k << " column " << 64 + j;
+    }
+}
+
+TEST(QGemm, BadWeightFormatsThrow) {
+  const std::vector<int8_t> w(32, 1);
+  const auto throws = [&](std::vector<int8_t> values, int bits, const char* says) {
+    try {
+      QPackedWeights(values.data(), 2, 16, bits);
+      ADD_FAILURE() << "no error for " << says;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  };
+  std::vector<int8_t> w8 = w, w_minus9 = w;
+  w8[17] = 8;
+  w_minus9[3] = -9;
+  throws(w8, 4, "W[1][1] = 8 is outside [-8, 7]");
+  throws(w_minus9, 4, "W[0][3] = -9 is outside [-8, 7]");
+  throws(w, 3, "3 bits a weight (4 or 8 are packed)");
+  throws(w, 16, "16 bits");
 }
 
 // Requantized outputs, bit for bit against qgemm_requantized_reference (requantize_value over the
@@ -110,9 +162,9 @@ TEST(QGemm, PackingRecordsTheLargestWeightMagnitude) {
 // enough to saturate. With a residual, its bytes span 0-255 and a quarter of them sit at 0 or 255.
 void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, float scale,
                        QRequant q, std::mt19937& rng, bool with_residual = false,
-                       int max_abs_weight = 128) {
-  std::uniform_int_distribution<int> u8(0, 255), s8(-max_abs_weight, std::min(max_abs_weight, 127)),
-      b32(-5000, 5000);
+                       int max_abs_weight = 128, int bits = 8) {
+  std::uniform_int_distribution<int> u8(0, 255), s8 = weight_values(max_abs_weight, bits),
+                                                 b32(-5000, 5000);
   std::vector<uint8_t> a(static_cast<size_t>(M * K)), residual;
   std::vector<int8_t> w(static_cast<size_t>(N * K));
   for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
@@ -124,7 +176,7 @@ void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, fl
       v = static_cast<uint8_t>(draw < 32 ? 0 : draw < 64 ? 255 : u8(rng));
     }
   }
-  const QPackedWeights packed(w.data(), N, K);
+  const QPackedWeights packed(w.data(), N, K, bits);
   std::vector<int32_t> bias(static_cast<size_t>(N));
   std::vector<float> multiplier(static_cast<size_t>(N));
   for (int64_t n = 0; n < N; ++n) {
@@ -138,14 +190,14 @@ void check_requantized(int64_t M, int64_t N, int64_t K, int32_t a_zero_point, fl
   std::vector<uint8_t> want(static_cast<size_t>(M * N)), got(want.size());
   qgemm_requantized_reference(a.data(), M, K, w.data(), N, q, r, want.data());
   ThreadPool pool2(2);
-  for (const Variant& variant : variants())
+  for (const QGemmVariant& variant : qgemm_variants())
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), 7);
       qgemm_requantized(a.data(), M, packed, q, got.data(), r, pool, *variant.kernels);
       ASSERT_EQ(got, want) << variant.name << (pool ? " 2 threads" : " serial") << " M" << M << " N"
                            << N << " K" << K << " scale " << scale << " residual "
                            << (r ? "yes" : "no") << " x " << q.residual_multiplier << " zp "
-                           << q.residual_zero_point;
+                           << q.residual_zero_point << " bits " << bits;
     }
 }
 
@@ -176,6 +228,10 @@ TEST(QGemm, RequantizesWithResidualLikeTheScalarDefinition) {
                     true);  // a residual multiplier of 0 adds nothing
   check_requantized(13, 70, 100, 128, 1.0f / 256, {nullptr, nullptr, 128, 0, 255, 0.25f, 128}, rng,
                     true, 64);  // weights within +-64: vpmaddubsw's direct path
+  for (int32_t a_zero_point : {0, 128, 255})
+    for (bool with_residual : {false, true})
+      check_requantized(13, 70, 100, a_zero_point, 1.0f / 64,
+                        {nullptr, nullptr, 128, 0, 255, 0.25f, 128}, rng, with_residual, 8, 4);
 }
 
 TEST(QGemm, RequantizationRoundsHalvesToEven) {
@@ -220,7 +276,7 @@ TEST(QGemm, ResidualTakesOneFusedMultiplyAdd) {
   q.multiplier = multiplier.data();
   const std::vector<uint8_t> want(static_cast<size_t>(M * N), 101);
   std::vector<uint8_t> got(want.size());
-  for (const Variant& variant : variants()) {
+  for (const QGemmVariant& variant : qgemm_variants()) {
     qgemm_requantized(a.data(), M, packed, q, got.data(), residual.data(), nullptr,
                       *variant.kernels);
     EXPECT_EQ(got, want) << variant.name;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/error.h"
 #include "core/isa.h"
 #include "kernels/gemm/sgemm_driver.h"
 
@@ -19,27 +20,78 @@ const IsaTables<QGemmKernels>& qgemm_kernels() {
   return tables;
 }
 
-QPackedWeights::QPackedWeights(const int8_t* w, int64_t N, int64_t K)
-    : N_(N), K_(K), column_sums_(static_cast<size_t>(N), 0) {
-  const int64_t blocks = (N + kQBlock - 1) / kQBlock, Kp = k_blocks() * kQBlock;
+namespace {
+// The checks of QPackedWeights' arguments, each failing with one line that says what is wrong.
+void check_weight_format(const int8_t* w, int64_t N, int64_t K, int bits, int64_t vector_size,
+                         const float* vector_scales) {
+  if (bits != 8 && bits != 4)
+    throw InputError(cat("integer GEMM weights: ", bits, " bits a weight (4 or 8 are packed)"));
+  if (vector_size < 0 || vector_size % kQBlock != 0)
+    throw InputError(cat("integer GEMM weights: per-vector scales over vectors of ", vector_size,
+                         " k (a vector must be a positive multiple of 16)"));
+  if (vector_size > 0 && !vector_scales)
+    throw InputError("integer GEMM weights: per-vector weights without their scales");
+  if (bits == 4)
+    for (int64_t i = 0; i < N * K; ++i)
+      if (w[i] < -8 || w[i] > 7)
+        throw InputError(cat("integer GEMM weights: W[", i / K, "][", i % K, "] = ", int{w[i]},
+                             " is outside [-8, 7], the range of 4-bit weights"));
+}
+}  // namespace
+
+QPackedWeights::QPackedWeights(const int8_t* w, int64_t N, int64_t K, int bits, int64_t vector_size,
+                               const float* vector_scales)
+    : N_(N),
+      K_(K),
+      bits_(bits),
+      vector_size_(vector_size),
+      column_sums_(static_cast<size_t>(N), 0) {
+  check_weight_format(w, N, K, bits, vector_size, vector_scales);
+  const int64_t padded_to = vector_size ? vector_size : kQBlock;
+  k_blocks_ = (K + padded_to - 1) / padded_to * padded_to / kQBlock;
+  const int64_t blocks = (N + kQBlock - 1) / kQBlock, Kp = k_blocks_ * kQBlock;
+  const auto layout_of = [&](int64_t g) {
+    return detail::QGroupLayout{blocks_in(g) * kQBlock, bits, vector_size};
+  };
   int64_t size = 0;
   for (int64_t g = 0; g * kQTileBlocks < blocks; ++g) {
     group_offset_.push_back(size);
-    size += Kp * std::min<int64_t>(kQTileBlocks, blocks - g * kQTileBlocks) * kQBlock;
+    size += layout_of(g).bytes(Kp);
   }
   storage_ = gemm::alloc_aligned_floats((size + 3) / 4);
-  std::fill_n(reinterpret_cast<int8_t*>(storage_.get()), size, int8_t{0});
+  std::fill_n(reinterpret_cast<uint8_t*>(storage_.get()), size, uint8_t{0});
   for (int64_t g = 0; g < groups(); ++g) {
-    const int64_t width = blocks_in(g) * kQBlock, n0 = g * kQTileBlocks * kQBlock;
-    int8_t* packed = const_cast<int8_t*>(group(g));
+    const detail::QGroupLayout layout = layout_of(g);
+    const int64_t n0 = g * kQTileBlocks * kQBlock, width = std::min(layout.width, N - n0);
+    auto* packed = reinterpret_cast<uint8_t*>(const_cast<int8_t*>(group(g)));
     for (int64_t k = 0; k < K; ++k)
-      for (int64_t j = 0; j < width && n0 + j < N; ++j)
-        packed[(k / 4 * width + j) * 4 + k % 4] = w[(n0 + j) * K + k];
+      for (int64_t j = 0; j < width; ++j) {
+        const auto value = static_cast<uint8_t>(w[(n0 + j) * K + k]);
+        uint8_t& byte = packed[layout.weight_byte(k, j)];
+        if (bits == 8) {
+          byte = value;
+        } else {
+          byte |= layout.high_nibble(k) ? (value & 0xf) << 4 : value & 0xf;
+        }
+      }
+    for (int64_t v = 0; v < vectors(); ++v)
+      for (int64_t j = 0; j < width; ++j)
+        std::memcpy(packed + layout.scale_byte(v, j), vector_scales + (n0 + j) * vectors() + v, 4);
   }
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k) {
       column_sums_[static_cast<size_t>(n)] += w[n * K + k];
       max_abs_weight_ = std::max(max_abs_weight_, std::abs(int{w[n * K + k]}));
+    }
+  if (vector_size == 0) return;
+  scaled_column_sums_.assign(static_cast<size_t>(N), 0.0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t v = 0; v < vectors(); ++v) {
+      int64_t sum = 0;
+      for (int64_t k = v * vector_size; k < std::min(K, (v + 1) * vector_size); ++k)
+        sum += w[n * K + k];
+      scaled_column_sums_[static_cast<size_t>(n)] +=
+          static_cast<double>(vector_scales[n * vectors() + v]) * static_cast<double>(sum);
     }
 }
 
@@ -50,6 +102,22 @@ int QPackedWeights::blocks_in(int64_t g) const {
 
 const int8_t* QPackedWeights::group(int64_t g) const {
   return reinterpret_cast<const int8_t*>(storage_.get()) + group_offset_[static_cast<size_t>(g)];
+}
+
+QTile QPackedWeights::tile_over(int64_t g) const {
+  QTile t{};
+  t.k_blocks = k_blocks_;
+  t.w = group(g);
+  t.blocks = blocks_in(g);
+  t.max_abs_weight = max_abs_weight_;
+  t.weight_bits = bits_;
+  t.vector_blocks = vector_size_ / kQBlock;
+  return t;
+}
+
+float QPackedWeights::scaled_zero_point_share(int64_t n, int32_t a_zero_point) const {
+  SINTER_CHECK(vector_size_ > 0, "scaled_zero_point_share of weights without per-vector scales");
+  return static_cast<float>(a_zero_point * scaled_column_sums_[static_cast<size_t>(n)]);
 }
 
 namespace {
@@ -77,22 +145,33 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
     const int rows = static_cast<int>(std::min<int64_t>(tile_rows, M - m0));
     int32_t sums[kQTileRows * kWidth];
     uint8_t bytes[kQTileRows * kWidth], residual_bytes[kQTileRows * kWidth];
-    QTile t{a + m0 * lda, lda,  kQBlock, w.k_blocks(), w.group(g),
-            blocks,       rows, sums,    kWidth,       kQBlock};
-    t.max_abs_weight = w.max_abs_weight();
+    QTile t = w.tile_over(g);
+    t.a = a + m0 * lda;
+    t.a_row_stride = lda;
+    t.a_block_stride = kQBlock;
+    t.rows = rows;
+    t.c = sums;
+    t.c_row_stride = kWidth;
+    t.c_block_stride = kQBlock;
     // The requantization's per-column arrays from this group's first column, padded to whole
     // blocks (the padded columns' outputs are dropped).
     int32_t bias[kWidth] = {};
-    float multiplier[kWidth] = {};
+    float multiplier[kWidth] = {}, scaled_bias[kWidth] = {};
     QRequant q;
     if (requant) {
+      const bool per_vector = w.vector_size() > 0;
       for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j) {
-        bias[j] = requant->bias[n0 + j];
+        if (per_vector) {
+          scaled_bias[j] = requant->scaled_bias[n0 + j];
+        } else {
+          bias[j] = requant->bias[n0 + j];
+        }
         multiplier[j] = requant->multiplier[n0 + j];
       }
       q = *requant;
       q.bias = bias;
       q.multiplier = multiplier;
+      q.scaled_bias = scaled_bias;
       t.requant = &q;
       t.y = bytes;
       t.y_row_stride = kWidth;
@@ -129,12 +208,17 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
 
 void qgemm(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w, int32_t* c,
            ThreadPool* pool, const QGemmKernels& tier) {
+  if (w.vector_size() > 0)
+    throw InputError(
+        "integer GEMM: per-vector weights have no s32 sums to give (use qgemm_requantized)");
   run_tiles(a, M, a_zero_point, w, nullptr, nullptr, c, nullptr, pool, tier);
 }
 
 void qgemm_requantized(const uint8_t* a, int64_t M, const QPackedWeights& w,
                        const QRequant& requant, uint8_t* y, const uint8_t* residual,
                        ThreadPool* pool, const QGemmKernels& tier) {
+  if (w.vector_size() > 0 && !requant.scaled_bias)
+    throw InputError("integer GEMM: per-vector weights requantize with a scaled_bias, none given");
   run_tiles(a, M, 0, w, &requant, residual, nullptr, y, pool, tier);
 }
 
@@ -160,6 +244,27 @@ void qgemm_requantized_reference(const uint8_t* a, int64_t M, int64_t K, const i
                          ? requantize_value(sum, requant.bias[n], requant.multiplier[n],
                                             residual[m * N + n], requant)
                          : requantize_value(sum, requant.bias[n], requant.multiplier[n], requant);
+    }
+}
+
+void qgemm_vector_requantized_reference(const uint8_t* a, int64_t M, int64_t K, const int8_t* w,
+                                        int64_t N, int64_t vector_size, const float* scales,
+                                        const QRequant& requant, const uint8_t* residual,
+                                        uint8_t* y) {
+  const int64_t vectors = (K + vector_size - 1) / vector_size;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      float facc = 0;
+      for (int64_t v = 0; v < vectors; ++v) {
+        int32_t sum = 0;
+        for (int64_t k = v * vector_size; k < std::min(K, (v + 1) * vector_size); ++k)
+          sum += static_cast<int32_t>(a[m * K + k]) * w[n * K + k];
+        facc = add_vector_sum(facc, sum, scales[n * vectors + v]);
+      }
+      const float bias = requant.scaled_bias[n], multiplier = requant.multiplier[n];
+      y[m * N + n] =
+          residual ? requantize_vector_sums(facc, bias, multiplier, residual[m * N + n], requant)
+                   : requantize_vector_sums(facc, bias, multiplier, requant);
     }
 }
 

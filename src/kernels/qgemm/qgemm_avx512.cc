@@ -3,95 +3,251 @@
 // weights into 16 exact s32 sums (u8 x s8 products summed in 32 bits: no 16-bit saturation, unlike
 // vpmaddubsw). Instantiated for every tile size so the accumulators stay in registers. The
 // functions carry their own target (this tier's files are built without -mavx512vnni).
+//
+// 4-bit weights: one 64-byte row of a block holds two k quads. The low nibbles are shifted into
+// the top of their bytes and the high nibbles masked in place, which gives 16 * w (16 * |w| <= 128
+// fits s8) in two or one instructions; the sums come out 16 times too large, exactly, and are
+// shifted back. Their bound is that of s8 weights' sums.
+//
+// Per-vector scales: each vector's s32 sums are converted and joined to float sums with a fused
+// multiply-add. Both kinds of sums stay in registers, 2 x blocks x rows of the 32: tiles of up to
+// 3 rows take all 4 blocks at once (24 sums, 4 weight vectors), taller ones run 2 blocks at a time
+// (6 rows x 2 blocks, 24 sums), reading their A rows once per pair of blocks.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
 
 #include "kernels/qgemm/qgemm.h"
 
+#define SINTER_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
 namespace sinter::kernels::detail {
 
 namespace {
 
+// acc[b][r] += row r's k quad at a (4 bytes) times the weights wv[b].
 template <int B, int R>
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_of(const QTile& t) {
+SINTER_VNNI_TARGET inline void add_quad(__m512i (&acc)[B][R], const __m512i (&wv)[B],
+                                        const uint8_t* a, int64_t a_row_stride) {
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    int32_t quad;
+    std::memcpy(&quad, a + r * a_row_stride, 4);
+    const __m512i av = _mm512_set1_epi32(quad);
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) acc[b][r] = _mm512_dpbusd_epi32(acc[b][r], av, wv[b]);
+  }
+}
+
+// acc += rows [0, R) of A over `k_blocks` blocks of k from a, times B blocks of weights from w
+// (rows of row_bytes, the first block at w); returns w past them. 4-bit weights leave 16 * sums.
+template <int B, int R, int Bits>
+SINTER_VNNI_TARGET inline const int8_t* accumulate(__m512i (&acc)[B][R], const QTile& t,
+                                                   const uint8_t* a, const int8_t* w,
+                                                   int64_t row_bytes, int64_t k_blocks) {
+  for (int64_t kb = 0; kb < k_blocks; ++kb, a += t.a_block_stride) {
+    __m512i wv[B];
+    if constexpr (Bits == 8) {
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) {
+#pragma GCC unroll 4
+        for (int b = 0; b < B; ++b) wv[b] = _mm512_load_si512(w + b * 64);
+        add_quad<B, R>(acc, wv, a + q * 4, t.a_row_stride);
+        w += row_bytes;
+      }
+    } else {
+      const __m512i top = _mm512_set1_epi8(static_cast<char>(0xf0));
+#pragma GCC unroll 2
+      for (int p = 0; p < 2; ++p) {
+#pragma GCC unroll 4
+        for (int b = 0; b < B; ++b)
+          wv[b] = _mm512_and_si512(_mm512_slli_epi16(_mm512_load_si512(w + b * 64), 4), top);
+        add_quad<B, R>(acc, wv, a + p * 8, t.a_row_stride);
+#pragma GCC unroll 4
+        for (int b = 0; b < B; ++b) wv[b] = _mm512_and_si512(_mm512_load_si512(w + b * 64), top);
+        add_quad<B, R>(acc, wv, a + p * 8 + 4, t.a_row_stride);
+        w += row_bytes;
+      }
+    }
+  }
+  return w;
+}
+
+// The exact sums of accumulate's result.
+template <int Bits>
+SINTER_VNNI_TARGET inline __m512i exact(__m512i acc) {
+  return Bits == 4 ? _mm512_srai_epi32(acc, 4) : acc;
+}
+
+// The requantizations' common end on 16 lanes: the residual's fused multiply-add, clamp, round to
+// nearest even (the default MXCSR mode of vcvtps2dq), add the zero point, store the low bytes.
+class Requantizer {
+ public:
+  SINTER_VNNI_TARGET explicit Requantizer(const QRequant& q)
+      : lo_(_mm512_set1_ps(static_cast<float>(q.lo - q.zero_point))),
+        hi_(_mm512_set1_ps(static_cast<float>(q.hi - q.zero_point))),
+        residual_multiplier_(_mm512_set1_ps(q.residual_multiplier)),
+        zero_point_(_mm512_set1_epi32(q.zero_point)),
+        residual_zero_point_(_mm512_set1_epi32(q.residual_zero_point)) {}
+
+  // residual: the 16 residual bytes of these lanes, or null.
+  SINTER_VNNI_TARGET void store(__m512 v, const uint8_t* residual, uint8_t* y) const {
+    if (residual) {
+      const __m512i r =
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(residual)));
+      v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(r, residual_zero_point_)),
+                          residual_multiplier_, v);
+    }
+    v = _mm512_min_ps(_mm512_max_ps(v, lo_), hi_);  // operand order: a NaN becomes lo, as in C++
+    const __m512i out = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point_);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y), _mm512_cvtepi32_epi8(out));
+  }
+
+ private:
+  __m512 lo_, hi_, residual_multiplier_;
+  __m512i zero_point_, residual_zero_point_;
+};
+
+SINTER_VNNI_TARGET inline const uint8_t* residual_at(const QTile& t, int r, int b) {
+  return t.residual ? t.residual + r * t.residual_row_stride + b * t.residual_block_stride
+                    : nullptr;
+}
+
+// A tile with one scale a column: all B blocks of its group.
+template <int B, int R, int Bits>
+SINTER_VNNI_TARGET void tile_of(const QTile& t) {
   __m512i acc[B][R];
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b)
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) acc[b][r] = _mm512_setzero_si512();
-  const int8_t* w = t.w;
-  for (int64_t kb = 0; kb < t.k_blocks; ++kb) {
-    const uint8_t* a = t.a + kb * t.a_block_stride;
-#pragma GCC unroll 4
-    for (int q = 0; q < 4; ++q) {
-      __m512i wv[B];
-#pragma GCC unroll 4
-      for (int b = 0; b < B; ++b) wv[b] = _mm512_load_si512(w + b * 64);
-#pragma GCC unroll 6
-      for (int r = 0; r < R; ++r) {
-        int32_t quad;
-        std::memcpy(&quad, a + r * t.a_row_stride + q * 4, 4);
-        const __m512i av = _mm512_set1_epi32(quad);
-#pragma GCC unroll 4
-        for (int b = 0; b < B; ++b) acc[b][r] = _mm512_dpbusd_epi32(acc[b][r], av, wv[b]);
-      }
-      w += B * 64;
-    }
-  }
+  accumulate<B, R, Bits>(acc, t, t.a, t.w, B * 64, t.k_blocks);
   if (!t.requant) {
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b)
 #pragma GCC unroll 6
       for (int r = 0; r < R; ++r)
-        _mm512_storeu_si512(t.c + r * t.c_row_stride + b * t.c_block_stride, acc[b][r]);
+        _mm512_storeu_si512(t.c + r * t.c_row_stride + b * t.c_block_stride,
+                            exact<Bits>(acc[b][r]));
     return;
   }
-  // requantize_value on 16 lanes: wrapping add, float multiply, the residual's fused multiply-add,
-  // clamp, round to nearest even (the default MXCSR mode of vcvtps2dq), add the zero point, store
-  // the low bytes.
+  // requantize_value: wrapping add, float multiply, then the common end.
   const QRequant& q = *t.requant;
-  const __m512 lo = _mm512_set1_ps(static_cast<float>(q.lo - q.zero_point));
-  const __m512 hi = _mm512_set1_ps(static_cast<float>(q.hi - q.zero_point));
-  const __m512i zero_point = _mm512_set1_epi32(q.zero_point);
-  const __m512 residual_multiplier = _mm512_set1_ps(q.residual_multiplier);
-  const __m512i residual_zero_point = _mm512_set1_epi32(q.residual_zero_point);
+  const Requantizer requantizer(q);
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b) {
     const __m512i bias = _mm512_loadu_si512(q.bias + b * 16);
     const __m512 multiplier = _mm512_loadu_ps(q.multiplier + b * 16);
 #pragma GCC unroll 6
-    for (int r = 0; r < R; ++r) {
-      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[b][r], bias)), multiplier);
-      if (t.residual) {
-        const __m512i residual =
-            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
-                t.residual + r * t.residual_row_stride + b * t.residual_block_stride)));
-        v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(residual, residual_zero_point)),
-                            residual_multiplier, v);
-      }
-      v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);  // operand order: a NaN becomes lo, as in C++
-      const __m512i out = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(t.y + r * t.y_row_stride + b * t.y_block_stride),
-                       _mm512_cvtepi32_epi8(out));
+    for (int r = 0; r < R; ++r)
+      requantizer.store(
+          _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(exact<Bits>(acc[b][r]), bias)),
+                        multiplier),
+          residual_at(t, r, b), t.y + r * t.y_row_stride + b * t.y_block_stride);
+  }
+}
+
+// A tile of per-vector weights over blocks [b0, b0 + B) of its group (t.blocks blocks).
+template <int B, int R, int Bits>
+SINTER_VNNI_TARGET void vector_tile_of(const QTile& t, int b0) {
+  __m512 facc[B][R];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b)
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) facc[b][r] = _mm512_setzero_ps();
+  const int64_t row_bytes = t.blocks * 64;
+  const int8_t* w = t.w + b0 * 64;
+  const uint8_t* a = t.a;
+  for (int64_t v = 0; v < t.k_blocks / t.vector_blocks; ++v) {
+    __m512i acc[B][R];
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b)
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) acc[b][r] = _mm512_setzero_si512();
+    w = accumulate<B, R, Bits>(acc, t, a, w, row_bytes, t.vector_blocks);
+    a += t.vector_blocks * t.a_block_stride;
+    // add_vector_sum: the vector's scale row follows its weights.
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      const __m512 scale = _mm512_load_ps(w + b * 64);
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r)
+        facc[b][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact<Bits>(acc[b][r])), scale, facc[b][r]);
     }
+    w += row_bytes;
+  }
+  // requantize_vector_sums: add, multiply, then the common end.
+  const QRequant& q = *t.requant;
+  const Requantizer requantizer(q);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __m512 bias = _mm512_loadu_ps(q.scaled_bias + (b0 + b) * 16);
+    const __m512 multiplier = _mm512_loadu_ps(q.multiplier + (b0 + b) * 16);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      requantizer.store(_mm512_mul_ps(_mm512_add_ps(facc[b][r], bias), multiplier),
+                        residual_at(t, r, b0 + b),
+                        t.y + r * t.y_row_stride + (b0 + b) * t.y_block_stride);
   }
 }
 
 using TileFn = void (*)(const QTile&);
+using VectorTileFn = void (*)(const QTile&, int);
+// Per-vector tiles of B blocks x R rows, those whose sums fit the registers (see above).
+constexpr bool kVectorSumsFit(int B, int R) { return B * R <= 12; }
+constexpr int kVectorAllBlocksRows = 3, kVectorBlocksOfTallTiles = 2;
 
-template <int B, int... R>
+template <int B, int Bits, int... R>
 constexpr std::array<TileFn, kQTileRows> row_of(std::integer_sequence<int, R...>) {
-  return {&tile_of<B, R + 1>...};
+  return {&tile_of<B, R + 1, Bits>...};
+}
+
+template <int B, int R, int Bits>
+constexpr VectorTileFn vector_entry() {
+  if constexpr (kVectorSumsFit(B, R)) {
+    return &vector_tile_of<B, R, Bits>;
+  } else {
+    return nullptr;
+  }
+}
+
+template <int B, int Bits, int... R>
+constexpr std::array<VectorTileFn, kQTileRows> vector_row_of(std::integer_sequence<int, R...>) {
+  return {vector_entry<B, R + 1, Bits>()...};
+}
+
+template <int Bits>
+void per_column_tile(const QTile& t) {
+  static constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
+  static constexpr std::array<std::array<TileFn, kQTileRows>, kQTileBlocks> table = {
+      row_of<1, Bits>(rows), row_of<2, Bits>(rows), row_of<3, Bits>(rows), row_of<4, Bits>(rows)};
+  table[static_cast<size_t>(t.blocks - 1)][static_cast<size_t>(t.rows - 1)](t);
+}
+
+template <int Bits>
+void per_vector_tile(const QTile& t) {
+  static constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
+  static constexpr std::array<std::array<VectorTileFn, kQTileRows>, kQTileBlocks> table = {
+      vector_row_of<1, Bits>(rows), vector_row_of<2, Bits>(rows), vector_row_of<3, Bits>(rows),
+      vector_row_of<4, Bits>(rows)};
+  static_assert(kVectorSumsFit(kQTileBlocks, kVectorAllBlocksRows) &&
+                kVectorSumsFit(kVectorBlocksOfTallTiles, kQTileRows));
+  const int step = t.rows <= kVectorAllBlocksRows ? t.blocks : kVectorBlocksOfTallTiles;
+  for (int b0 = 0; b0 < t.blocks; b0 += step) {
+    const int blocks = std::min(step, t.blocks - b0);
+    table[static_cast<size_t>(blocks - 1)][static_cast<size_t>(t.rows - 1)](t, b0);
+  }
 }
 
 void tile(const QTile& t) {
-  static constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
-  static constexpr std::array<std::array<TileFn, kQTileRows>, kQTileBlocks> table = {
-      row_of<1>(rows), row_of<2>(rows), row_of<3>(rows), row_of<4>(rows)};
-  table[static_cast<size_t>(t.blocks - 1)][static_cast<size_t>(t.rows - 1)](t);
+  if (t.vector_blocks) {
+    t.weight_bits == 4 ? per_vector_tile<4>(t) : per_vector_tile<8>(t);
+  } else {
+    t.weight_bits == 4 ? per_column_tile<4>(t) : per_column_tile<8>(t);
+  }
 }
 
 }  // namespace
