@@ -121,8 +121,9 @@ float QPackedWeights::scaled_zero_point_share(int64_t n, int32_t a_zero_point) c
 }
 
 namespace {
-// Both drivers: row tiles x column groups over the pool. Tiles write whole blocks, and C's last
-// block may be narrower, so each tile's results land in a scratch and are copied out.
+// Both drivers: row tiles x column groups over the pool, group by group, so that a group's
+// weights stay in cache while every row tile reads them. Tiles write whole blocks: s32 sums, and
+// the u8 outputs of a group that C's last block cuts short, land in a scratch and are copied out.
 void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w,
                const QRequant* requant, const uint8_t* residual, int32_t* c, uint8_t* y,
                ThreadPool* pool, const QGemmKernels& tier) {
@@ -137,67 +138,77 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
     lda = Kp;
   }
   constexpr int64_t kWidth = kQTileBlocks * kQBlock;
+  // The requantization's per-column arrays padded to whole groups (the padded columns' outputs
+  // are dropped).
+  std::vector<int32_t> bias;
+  std::vector<float> multiplier, scaled_bias;
+  if (requant) {
+    const auto padded_width = static_cast<size_t>(w.groups() * kWidth);
+    bias.assign(padded_width, 0);
+    multiplier.assign(padded_width, 0.0f);
+    scaled_bias.assign(padded_width, 0.0f);
+    std::copy_n(requant->multiplier, N, multiplier.begin());
+    if (w.vector_size() > 0) {
+      std::copy_n(requant->scaled_bias, N, scaled_bias.begin());
+    } else {
+      std::copy_n(requant->bias, N, bias.begin());
+    }
+  }
   const int tile_rows = tier.preferred_rows;
+  const int64_t row_tiles = (M + tile_rows - 1) / tile_rows;
   auto task = [&](int64_t i, int) {
-    const int64_t g = i % w.groups(), m0 = i / w.groups() * tile_rows;
-    const int64_t n0 = g * kWidth;
+    const int64_t g = i / row_tiles, m0 = i % row_tiles * tile_rows, n0 = g * kWidth;
     const int blocks = w.blocks_in(g);
+    const int64_t width = std::min<int64_t>(blocks * kQBlock, N - n0);
     const int rows = static_cast<int>(std::min<int64_t>(tile_rows, M - m0));
-    int32_t sums[kQTileRows * kWidth];
-    uint8_t bytes[kQTileRows * kWidth], residual_bytes[kQTileRows * kWidth];
     QTile t = w.tile_over(g);
     t.a = a + m0 * lda;
     t.a_row_stride = lda;
     t.a_block_stride = kQBlock;
     t.rows = rows;
-    t.c = sums;
-    t.c_row_stride = kWidth;
-    t.c_block_stride = kQBlock;
-    // The requantization's per-column arrays from this group's first column, padded to whole
-    // blocks (the padded columns' outputs are dropped).
-    int32_t bias[kWidth] = {};
-    float multiplier[kWidth] = {}, scaled_bias[kWidth] = {};
-    QRequant q;
-    if (requant) {
-      const bool per_vector = w.vector_size() > 0;
-      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j) {
-        if (per_vector) {
-          scaled_bias[j] = requant->scaled_bias[n0 + j];
-        } else {
-          bias[j] = requant->bias[n0 + j];
-        }
-        multiplier[j] = requant->multiplier[n0 + j];
+    if (!requant) {
+      int32_t sums[kQTileRows * kWidth];
+      t.c = sums;
+      t.c_row_stride = kWidth;
+      t.c_block_stride = kQBlock;
+      tier.tile(t);
+      for (int r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < width; ++j)
+          c[(m0 + r) * N + n0 + j] =
+              sums[r * kWidth + j] - a_zero_point * w.column_sums()[static_cast<size_t>(n0 + j)];
+      return;
+    }
+    QRequant q = *requant;
+    q.bias = bias.data() + n0;
+    q.multiplier = multiplier.data() + n0;
+    q.scaled_bias = scaled_bias.data() + n0;
+    t.requant = &q;
+    t.y_block_stride = t.residual_block_stride = kQBlock;
+    uint8_t bytes[kQTileRows * kWidth], residual_bytes[kQTileRows * kWidth];
+    const bool whole = width == blocks * kQBlock;
+    if (whole) {
+      t.y = y + m0 * N + n0;
+      t.y_row_stride = N;
+      if (residual) {
+        t.residual = residual + m0 * N + n0;
+        t.residual_row_stride = N;
       }
-      q = *requant;
-      q.bias = bias;
-      q.multiplier = multiplier;
-      q.scaled_bias = scaled_bias;
-      t.requant = &q;
+    } else {
       t.y = bytes;
       t.y_row_stride = kWidth;
-      t.y_block_stride = kQBlock;
       if (residual) {  // read through the same layout: whole blocks, zeros past N
         std::fill_n(residual_bytes, rows * kWidth, uint8_t{0});
         for (int r = 0; r < rows; ++r)
-          std::memcpy(residual_bytes + r * kWidth, residual + (m0 + r) * N + n0,
-                      std::min<int64_t>(blocks * kQBlock, N - n0));
+          std::memcpy(residual_bytes + r * kWidth, residual + (m0 + r) * N + n0, width);
         t.residual = residual_bytes;
         t.residual_row_stride = kWidth;
-        t.residual_block_stride = kQBlock;
       }
     }
     tier.tile(t);
-    for (int r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j) {
-        if (requant) {
-          y[(m0 + r) * N + n0 + j] = bytes[r * kWidth + j];
-        } else {
-          c[(m0 + r) * N + n0 + j] =
-              sums[r * kWidth + j] - a_zero_point * w.column_sums()[static_cast<size_t>(n0 + j)];
-        }
-      }
+    if (!whole)
+      for (int r = 0; r < rows; ++r) std::memcpy(y + (m0 + r) * N + n0, bytes + r * kWidth, width);
   };
-  const int64_t tasks = (M + tile_rows - 1) / tile_rows * w.groups();
+  const int64_t tasks = row_tiles * w.groups();
   if (pool && pool->num_threads() > 1 && tasks > 1) {
     pool->parallel_for(tasks, task);
   } else {
