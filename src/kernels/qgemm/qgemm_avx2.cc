@@ -207,8 +207,9 @@ inline void block_of(const QTile& t, int b) {
   }
 }
 
-// Rows [0, R) of the tile times its block b, per-vector scales.
-template <class Dot, int Bits, int R>
+// Rows [0, R) of the tile times its block b, per-vector scales, VB k blocks a vector (0:
+// t.vector_blocks).
+template <class Dot, int Bits, int R, int VB>
 inline void vector_block_of(const QTile& t, int b) {
   __m256 facc[R][2];
 #pragma GCC unroll 6
@@ -216,12 +217,13 @@ inline void vector_block_of(const QTile& t, int b) {
   const int64_t row_bytes = t.blocks * kQBlock * 4;
   const int8_t* w = t.w + b * kQBlock * 4;
   const uint8_t* a = t.a;
-  for (int64_t v = 0; v < t.k_blocks / t.vector_blocks; ++v) {
+  const int64_t vector_blocks = VB ? VB : t.vector_blocks;
+  for (int64_t v = 0; v < t.k_blocks / vector_blocks; ++v) {
     __m256i acc[R][2];
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-    w = accumulate<Dot, Bits, R>(acc, t, a, w, row_bytes, t.vector_blocks);
-    a += t.vector_blocks * t.a_block_stride;
+    w = accumulate<Dot, Bits, R>(acc, t, a, w, row_bytes, vector_blocks);
+    a += vector_blocks * t.a_block_stride;
     // add_vector_sum: the vector's scale row follows its weights.
     const __m256 scale0 = _mm256_load_ps(reinterpret_cast<const float*>(w));
     const __m256 scale1 = _mm256_load_ps(reinterpret_cast<const float*>(w + 32));
@@ -257,23 +259,33 @@ QTile rows_of(const QTile& t, int r0, int rows) {
 }
 
 // Block b of a per-vector tile of up to R rows.
-template <class Dot, int Bits, int R>
+template <class Dot, int Bits, int R, int VB>
 inline void vector_rows_of(const QTile& t, int b) {
   if constexpr (R > 1) {
     if (t.rows < R) {
-      vector_rows_of<Dot, Bits, R - 1>(t, b);
+      vector_rows_of<Dot, Bits, R - 1, VB>(t, b);
       return;
     }
   }
-  vector_block_of<Dot, Bits, R>(t, b);
+  vector_block_of<Dot, Bits, R, VB>(t, b);
 }
 
-// A per-vector tile, block by block, its rows in parts of up to R.
-template <class Dot, int Bits, int R>
-inline void vector_tile(const QTile& t) {
+template <class Dot, int Bits, int R, int VB>
+inline void vector_tile_of(const QTile& t) {
   for (int b = 0; b < t.blocks; ++b)
     for (int r0 = 0; r0 < t.rows; r0 += R)
-      vector_rows_of<Dot, Bits, R>(rows_of(t, r0, std::min(R, t.rows - r0)), b);
+      vector_rows_of<Dot, Bits, R, VB>(rows_of(t, r0, std::min(R, t.rows - r0)), b);
+}
+
+// A per-vector tile, block by block, its rows in parts of up to R. Vectors of 16 k (one k block)
+// have code of their own: without a loop over a vector's blocks, the sums stay in registers.
+template <class Dot, int Bits, int R>
+inline void vector_tile(const QTile& t) {
+  if (t.vector_blocks == 1) {
+    vector_tile_of<Dot, Bits, R, 1>(t);
+  } else {
+    vector_tile_of<Dot, Bits, R, 0>(t);
+  }
 }
 
 constexpr int kVnniRows = 6, kMaddubsRows = 4, kVnniVectorRows = 3, kMaddubsVectorRows = 2;

@@ -150,8 +150,9 @@ SINTER_VNNI_TARGET void tile_of(const QTile& t) {
   }
 }
 
-// A tile of per-vector weights over blocks [b0, b0 + B) of its group (t.blocks blocks).
-template <int B, int R, int Bits>
+// A tile of per-vector weights over blocks [b0, b0 + B) of its group (t.blocks blocks), with
+// VB k blocks a vector (0: t.vector_blocks).
+template <int B, int R, int Bits, int VB>
 SINTER_VNNI_TARGET void vector_tile_of(const QTile& t, int b0) {
   __m512 facc[B][R];
 #pragma GCC unroll 4
@@ -161,14 +162,15 @@ SINTER_VNNI_TARGET void vector_tile_of(const QTile& t, int b0) {
   const int64_t row_bytes = t.blocks * 64;
   const int8_t* w = t.w + b0 * 64;
   const uint8_t* a = t.a;
-  for (int64_t v = 0; v < t.k_blocks / t.vector_blocks; ++v) {
+  const int64_t vector_blocks = VB ? VB : t.vector_blocks;
+  for (int64_t v = 0; v < t.k_blocks / vector_blocks; ++v) {
     __m512i acc[B][R];
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b)
 #pragma GCC unroll 6
       for (int r = 0; r < R; ++r) acc[b][r] = _mm512_setzero_si512();
-    w = accumulate<B, R, Bits>(acc, t, a, w, row_bytes, t.vector_blocks);
-    a += t.vector_blocks * t.a_block_stride;
+    w = accumulate<B, R, Bits>(acc, t, a, w, row_bytes, vector_blocks);
+    a += vector_blocks * t.a_block_stride;
     // add_vector_sum: the vector's scale row follows its weights.
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b) {
@@ -205,18 +207,18 @@ constexpr std::array<TileFn, kQTileRows> row_of(std::integer_sequence<int, R...>
   return {&tile_of<B, R + 1, Bits>...};
 }
 
-template <int B, int R, int Bits>
+template <int B, int R, int Bits, int VB>
 constexpr VectorTileFn vector_entry() {
   if constexpr (kVectorSumsFit(B, R)) {
-    return &vector_tile_of<B, R, Bits>;
+    return &vector_tile_of<B, R, Bits, VB>;
   } else {
     return nullptr;
   }
 }
 
-template <int B, int Bits, int... R>
+template <int B, int Bits, int VB, int... R>
 constexpr std::array<VectorTileFn, kQTileRows> vector_row_of(std::integer_sequence<int, R...>) {
-  return {vector_entry<B, R + 1, Bits>()...};
+  return {vector_entry<B, R + 1, Bits, VB>()...};
 }
 
 template <int Bits>
@@ -227,14 +229,23 @@ void per_column_tile(const QTile& t) {
   table[static_cast<size_t>(t.blocks - 1)][static_cast<size_t>(t.rows - 1)](t);
 }
 
+using VectorTable = std::array<std::array<VectorTileFn, kQTileRows>, kQTileBlocks>;
+
+template <int Bits, int VB>
+constexpr VectorTable vector_table() {
+  constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
+  return {vector_row_of<1, Bits, VB>(rows), vector_row_of<2, Bits, VB>(rows),
+          vector_row_of<3, Bits, VB>(rows), vector_row_of<4, Bits, VB>(rows)};
+}
+
+// Vectors of 16 k (one k block) have tiles of their own: without a loop over a vector's blocks,
+// the compiler keeps every sum in a register.
 template <int Bits>
 void per_vector_tile(const QTile& t) {
-  static constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
-  static constexpr std::array<std::array<VectorTileFn, kQTileRows>, kQTileBlocks> table = {
-      vector_row_of<1, Bits>(rows), vector_row_of<2, Bits>(rows), vector_row_of<3, Bits>(rows),
-      vector_row_of<4, Bits>(rows)};
+  static constexpr VectorTable one_block = vector_table<Bits, 1>(), any = vector_table<Bits, 0>();
   static_assert(kVectorSumsFit(kQTileBlocks, kVectorAllBlocksRows) &&
                 kVectorSumsFit(kVectorBlocksOfTallTiles, kQTileRows));
+  const VectorTable& table = t.vector_blocks == 1 ? one_block : any;
   const int step = t.rows <= kVectorAllBlocksRows ? t.blocks : kVectorBlocksOfTallTiles;
   for (int b0 = 0; b0 < t.blocks; b0 += step) {
     const int blocks = std::min(step, t.blocks - b0);
