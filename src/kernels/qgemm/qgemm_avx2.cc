@@ -277,12 +277,15 @@ inline void vector_tile_of(const QTile& t) {
       vector_rows_of<Dot, Bits, R, VB>(rows_of(t, r0, std::min(R, t.rows - r0)), b);
 }
 
-// A per-vector tile, block by block, its rows in parts of up to R. Vectors of 16 k (one k block)
-// have code of their own: without a loop over a vector's blocks, the sums stay in registers.
+// A per-vector tile, block by block, its rows in parts of up to R. Vectors of 16 and 32 k (one
+// and two k blocks) have code of their own: without a loop over a vector's blocks, the sums stay
+// in registers.
 template <class Dot, int Bits, int R>
 inline void vector_tile(const QTile& t) {
   if (t.vector_blocks == 1) {
     vector_tile_of<Dot, Bits, R, 1>(t);
+  } else if (t.vector_blocks == 2) {
+    vector_tile_of<Dot, Bits, R, 2>(t);
   } else {
     vector_tile_of<Dot, Bits, R, 0>(t);
   }

@@ -238,14 +238,18 @@ constexpr VectorTable vector_table() {
           vector_row_of<3, Bits, VB>(rows), vector_row_of<4, Bits, VB>(rows)};
 }
 
-// Vectors of 16 k (one k block) have tiles of their own: without a loop over a vector's blocks,
-// the compiler keeps every sum in a register.
+// Vectors of 16 and 32 k (one and two k blocks) have tiles of their own: without a loop over a
+// vector's blocks, the compiler keeps every sum in a register. Longer vectors share a loop that
+// moves a few float sums through the stack once a vector.
 template <int Bits>
 void per_vector_tile(const QTile& t) {
-  static constexpr VectorTable one_block = vector_table<Bits, 1>(), any = vector_table<Bits, 0>();
+  static constexpr VectorTable one_block = vector_table<Bits, 1>(),
+                               two_blocks = vector_table<Bits, 2>(), any = vector_table<Bits, 0>();
   static_assert(kVectorSumsFit(kQTileBlocks, kVectorAllBlocksRows) &&
                 kVectorSumsFit(kVectorBlocksOfTallTiles, kQTileRows));
-  const VectorTable& table = t.vector_blocks == 1 ? one_block : any;
+  const VectorTable& table = t.vector_blocks == 1   ? one_block
+                             : t.vector_blocks == 2 ? two_blocks
+                                                    : any;
   const int step = t.rows <= kVectorAllBlocksRows ? t.blocks : kVectorBlocksOfTallTiles;
   for (int b0 = 0; b0 < t.blocks; b0 += step) {
     const int blocks = std::min(step, t.blocks - b0);
