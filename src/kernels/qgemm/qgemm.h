@@ -50,7 +50,8 @@ constexpr int64_t kQBlock = 16;  // columns a block, and k a row block
 // written out in every tier (std::fma, vfmadd): the compiler contracts a separate multiply and add
 // in the tier files, built with FMA, and not in baseline code, so the tiers would differ.
 // Per-vector weights requantize their float sums instead (requantize_vector_sums), with
-// scaled_bias in place of bias.
+// scaled_bias in place of bias; the weights' scales being the vectors', the multiplier is then
+// a_scale / y_scale (any per-column factor left).
 struct QRequant {
   const int32_t* bias;
   const float* multiplier;
@@ -160,9 +161,7 @@ struct QGroupLayout {
     return vector_size ? k_padded / vector_size * vector_bytes() : k_padded * width * bits / 8;
   }
 };
-}  // namespace detail
 
-namespace detail {
 // float(sum + bias) * multiplier, the sum wrapping as the vector add does.
 inline float scaled_sum(int32_t sum, int32_t bias, float multiplier) {
   const auto total = static_cast<int32_t>(static_cast<uint32_t>(sum) + static_cast<uint32_t>(bias));
