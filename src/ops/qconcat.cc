@@ -61,10 +61,11 @@ class QConcatKernel : public Kernel {
     const Quant q = quant_of(ki.node, ki.inputs.size());
     for (size_t i = 0; i < ki.inputs.size(); ++i) {
       const bool same = q.x_scales[i] == q.y_scale && q.x_zero_points[i] == q.y_zero_point;
-      tables_.push_back(same ? nullptr
-                             : std::make_unique<kernels::RequantTable>(kernels::requant_table(
-                                   q.x_scales[i], static_cast<int32_t>(q.x_zero_points[i]),
-                                   q.y_scale, static_cast<int32_t>(q.y_zero_point))));
+      requants_.push_back(
+          same ? nullptr
+               : std::make_unique<kernels::ByteRequant>(kernels::ByteRequant{
+                     q.x_scales[i] / q.y_scale, static_cast<int32_t>(q.x_zero_points[i]),
+                     static_cast<int32_t>(q.y_zero_point)}));
       channels_.push_back(ki.inputs[i].shape[3]);
     }
   }
@@ -72,13 +73,13 @@ class QConcatKernel : public Kernel {
   void run(KernelContext& ctx) override {
     std::vector<kernels::QConcatInput> inputs;
     for (size_t i = 0; i < channels_.size(); ++i)
-      inputs.push_back({ctx.in(i).data<uint8_t>(), channels_[i], tables_[i].get()});
+      inputs.push_back({ctx.in(i).data<uint8_t>(), channels_[i], requants_[i].get()});
     const Shape& y = ctx.out(0).shape();
     kernels::qconcat_channels(inputs, y[0] * y[1] * y[2], ctx.out(0).data<uint8_t>(), ctx.pool);
   }
 
  private:
-  std::vector<std::unique_ptr<kernels::RequantTable>> tables_;
+  std::vector<std::unique_ptr<kernels::ByteRequant>> requants_;
   std::vector<int64_t> channels_;
 };
 

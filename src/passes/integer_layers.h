@@ -11,7 +11,8 @@ namespace sinter {
 //  - Conv, and Gemm/MatMul with constant weights, whose weights come from a DequantizeLinear of
 //    s8 values (one scale per tensor or per output channel, zero points zero), -> sinter::QConv;
 //  - Add of two tensors of one shape -> sinter::QAdd;
-//  - Concat along channels -> sinter::QConcat (each input requantized by a table);
+//  - Concat along channels -> sinter::QConcat (each input requantized, or copied when it has the
+//    output's scale);
 //  - MaxPool that keeps its input's scale -> sinter::QMaxPool; GlobalAveragePool ->
 //    sinter::QGlobalAveragePool; Flatten of [N, C, 1, 1] that keeps the scale -> Flatten on u8.
 // Rank-4 tensors between integer ops are channels-last (NHWC): a QuantizeLinear that feeds them
