@@ -215,6 +215,66 @@ std::string integer_ops_seed() {
   return b.bytes();
 }
 
+// A QDQ model that the integer-layers pass runs on integers: x -> Q/DQ -> Conv 3x3 (s8 per-channel
+// weights) -> Relu -> Q/DQ -> depthwise Conv -> Q/DQ -> Add (with the first conv's output) ->
+// Q/DQ -> MaxPool -> Q/DQ -> Concat (with itself) -> Q/DQ -> GlobalAveragePool -> Q/DQ ->
+// Flatten -> Q/DQ -> Gemm (s8 weights) -> Q -> DQ -> y.
+std::string qdq_layers_seed() {
+  using onnx::TensorProto;
+  SeedBuilder b("qdq_layers", {1, 3, 10, 10});
+  b.filled("s", TensorProto::FLOAT, {}, {0.05f});
+  b.filled("zp", TensorProto::UINT8, {}, {128});
+  b.filled("s_relu", TensorProto::FLOAT, {}, {0.03f});
+  b.filled("zp_relu", TensorProto::UINT8, {}, {0});
+  b.filled("w1", TensorProto::INT8, {8, 3, 3, 3}, {-128, -57, -3, 0, 12, 64, 127});
+  b.filled("w1_scale", TensorProto::FLOAT, {8}, {0.02f, 0.005f, 0.1f, 0.03f});
+  b.filled("w1_zero_point", TensorProto::INT8, {8}, {0});
+  b.filled("b1", TensorProto::FLOAT, {8}, {0.1f, -0.2f, 0.0f, 0.3f});
+  b.filled("w2", TensorProto::INT8, {8, 1, 3, 3}, {5, -9, 100, -128, 7, 0, 33});
+  b.filled("w2_scale", TensorProto::FLOAT, {8}, {0.01f, 0.02f});
+  b.filled("w3", TensorProto::INT8, {4, 16}, {3, -7, 11, 90, -100});
+  b.filled("w3_scale", TensorProto::FLOAT, {4}, {0.01f});
+  auto qdq = [&](const std::string& v, const char* s, const char* zp) {
+    b.node("QuantizeLinear", {v.c_str(), s, zp}, (v + "_q").c_str());
+    b.node("DequantizeLinear", {(v + "_q").c_str(), s, zp}, (v + "_dq").c_str());
+    return v + "_dq";
+  };
+  auto weight = [&](const char* w, const char* scale, bool per_channel) {
+    onnx::NodeProto* dq = b.node("DequantizeLinear", {w, scale}, (std::string(w) + "_f").c_str());
+    if (per_channel) SeedBuilder::integer(dq, "axis", 0);
+  };
+  weight("w1", "w1_scale", true);
+  weight("w2", "w2_scale", true);
+  weight("w3", "w3_scale", true);
+  const std::string x = qdq("x", "s", "zp");
+  onnx::NodeProto* conv = b.node("Conv", {x.c_str(), "w1_f", "b1"}, "c1");
+  SeedBuilder::ints(conv, "pads", {1, 1, 1, 1});
+  b.node("Relu", {"c1"}, "r1");
+  const std::string r1 = qdq("r1", "s_relu", "zp_relu");
+  onnx::NodeProto* dw = b.node("Conv", {r1.c_str(), "w2_f"}, "c2");
+  SeedBuilder::ints(dw, "pads", {1, 1, 1, 1});
+  SeedBuilder::integer(dw, "group", 8);
+  const std::string c2 = qdq("c2", "s", "zp");
+  b.node("Add", {c2.c_str(), r1.c_str()}, "sum");
+  const std::string sum = qdq("sum", "s", "zp");
+  onnx::NodeProto* pool = b.node("MaxPool", {sum.c_str()}, "pooled");
+  SeedBuilder::ints(pool, "kernel_shape", {2, 2});
+  SeedBuilder::ints(pool, "strides", {2, 2});
+  const std::string pooled = qdq("pooled", "s", "zp");
+  onnx::NodeProto* cat = b.node("Concat", {pooled.c_str(), pooled.c_str()}, "cat");
+  SeedBuilder::integer(cat, "axis", 1);
+  const std::string joined = qdq("cat", "s_relu", "zp_relu");
+  b.node("GlobalAveragePool", {joined.c_str()}, "gap");
+  const std::string gap = qdq("gap", "s", "zp");
+  b.node("Flatten", {gap.c_str()}, "flat");
+  const std::string flat = qdq("flat", "s", "zp");
+  onnx::NodeProto* gemm = b.node("Gemm", {flat.c_str(), "w3_f"}, "logits");
+  SeedBuilder::integer(gemm, "transB", 1);
+  b.node("QuantizeLinear", {"logits", "s", "zp"}, "logits_q");
+  b.node("DequantizeLinear", {"logits_q", "s", "zp"}, "y");
+  return b.bytes();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,7 +299,8 @@ int main(int argc, char** argv) {
   }
   for (const auto& [name, seed] : {std::pair{"image_stem.onnx", stem_seed()},
                                    std::pair{"blocked_region.onnx", blocked_region_seed()},
-                                   std::pair{"integer_ops.onnx", integer_ops_seed()}})
+                                   std::pair{"integer_ops.onnx", integer_ops_seed()},
+                                   std::pair{"qdq_layers.onnx", qdq_layers_seed()}})
     if (!seed.empty()) {
       std::ofstream(out / name, std::ios::binary) << seed;
       ++written;
