@@ -85,6 +85,8 @@ class QConvKernel : public Kernel {
         return "int8_gemm";
       case kernels::QConv2d::Algorithm::kDepthwise:
         return "int8_depthwise";
+      case kernels::QConv2d::Algorithm::kDirect:
+        return "int8_direct";
     }
     return nullptr;
   }

@@ -74,7 +74,10 @@ TEST(QConv2d, MatchesReferenceBitForBit) {
       {16, 64, 6, 6, 1, 2, 0, 1, 1},    // strided 1x1
       {16, 70, 8, 7, 3, 1, 1, 1, 1},    // 3x3, a partial column group
       {32, 32, 9, 9, 3, 2, 1, 1, 1},    // strided 3x3
-      {3, 16, 23, 21, 7, 2, 3, 1, 1},   // an image stem
+      {3, 16, 23, 21, 7, 2, 3, 1, 1},   // an image stem: direct
+      {1, 6, 12, 12, 5, 1, 2, 1, 1},    // a grey image's stem: direct, one partial block
+      {2, 20, 9, 10, 3, 2, 1, 2, 1},    // direct, two blocks, dilated and strided
+      {3, 64, 23, 21, 7, 2, 3, 1, 1},   // a stem with many outputs: gathered
       {8, 16, 9, 9, 3, 1, 2, 2, 1},     // dilated
       {16, 32, 6, 6, 3, 1, 1, 1, 2},    // grouped
       {32, 32, 9, 8, 3, 1, 1, 1, 32},   // depthwise
@@ -101,6 +104,10 @@ TEST(QConv2d, ChoosesTheAlgorithmByShape) {
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kGemm);
   s.group = 32;
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDepthwise);
+  s.group = 1;
+  s.C = 3;
+  s.M = 16;
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDirect);
 }
 
 }  // namespace

@@ -31,7 +31,11 @@ namespace {
 bool is_depthwise(const Conv2dShape& s) { return s.group == s.C && s.group == s.M && s.group > 1; }
 
 // Largest window whose exact products (|x - zp| <= 255, |w| <= 128) sum below 2^24 in floats.
-constexpr int64_t kMaxExactDepthwiseTaps = (int64_t{1} << 24) / (255 * 128);
+constexpr int64_t kMaxExactTaps = (int64_t{1} << 24) / (255 * 128);
+
+bool is_direct(const Conv2dShape& s) {
+  return s.group == 1 && s.C <= 4 && s.M <= 32 && s.C * s.KH * s.KW <= kMaxExactTaps;
+}
 
 // Copies the runs of a gathered window without a call (an image stem's are 21 bytes): 16-byte
 // moves, the last one overlapping.
@@ -53,7 +57,7 @@ inline void fill_run(uint8_t* dst, uint8_t value, int64_t n) {
 }
 
 struct GemmTag {};
-struct DepthwiseTag {};
+struct RowsTag {};
 }  // namespace
 
 QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q,
@@ -74,15 +78,24 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
     bias_[static_cast<size_t>(n)] = bias_in_sum_units(q, bias, n);
   }
   if (is_depthwise(s)) {
-    if (taps > kMaxExactDepthwiseTaps)
+    if (taps > kMaxExactTaps)
       throw UnsupportedError(cat("integer depthwise conv: a ", s.KH, "x", s.KW,
                                  " window is too large for exact sums"));
     algorithm_ = Algorithm::kDepthwise;
-    depthwise_w_.resize(static_cast<size_t>(taps * s.C));
+    row_w_.resize(static_cast<size_t>(taps * s.C));
     for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t t = 0; t < taps; ++t)
-        depthwise_w_[static_cast<size_t>(t * s.C + c)] = w[c * taps + t];
+      for (int64_t t = 0; t < taps; ++t) row_w_[static_cast<size_t>(t * s.C + c)] = w[c * taps + t];
     // Sums are taken of x - zero point: the bias needs no share of it.
+    return;
+  }
+  if (is_direct(s)) {
+    algorithm_ = Algorithm::kDirect;
+    Mp_ = (s.M + kQBlock - 1) / kQBlock * kQBlock;
+    row_w_.assign(static_cast<size_t>(taps * s.C * Mp_), 0.0f);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t c = 0; c < s.C; ++c)
+        for (int64_t t = 0; t < taps; ++t)
+          row_w_[static_cast<size_t>((t * s.C + c) * Mp_ + m)] = w[(m * s.C + c) * taps + t];
     return;
   }
   const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
@@ -105,8 +118,8 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
 }
 
 void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
-  if (algorithm_ == Algorithm::kDepthwise) {
-    run_depthwise(x, y, pool);
+  if (algorithm_ == Algorithm::kDepthwise || algorithm_ == Algorithm::kDirect) {
+    run_rows(x, y, pool);
   } else {
     run_gemm(x, y, pool);
   }
@@ -224,7 +237,7 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   }
 }
 
-void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+void QConv2d::run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t OH = s.OH(), OW = s.OW(), C = s.C;
   const QConvKernels& tier = *conv_tier_;
@@ -237,7 +250,7 @@ void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) cons
   auto task = [&](int64_t i, int) {
     const int64_t n = i / parts, part = i % parts;
     const int64_t oh0 = OH * part / parts, oh1 = OH * (part + 1) / parts;
-    float* ring = thread_scratch<DepthwiseTag>(span * s.W * C);
+    float* ring = thread_scratch<RowsTag>(span * s.W * C);
     std::vector<int64_t> held(static_cast<size_t>(span), -1);
     std::vector<const float*> rows(static_cast<size_t>(s.KH));
     for (int64_t oh = oh0; oh < oh1; ++oh) {
@@ -255,8 +268,13 @@ void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) cons
         }
         rows[static_cast<size_t>(kh)] = row;
       }
-      tier.depthwise_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
-                          depthwise_w_.data(), s.KH, &q, y + ((n * OH) + oh) * OW * C});
+      if (algorithm_ == Algorithm::kDepthwise) {
+        tier.depthwise_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
+                            row_w_.data(), s.KH, &q, y + ((n * OH) + oh) * OW * C});
+      } else {
+        tier.direct_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
+                         row_w_.data(), s.KH, s.M, Mp_, &q, y + ((n * OH) + oh) * OW * s.M});
+      }
     }
   };
   const int64_t tasks = s.N * parts;

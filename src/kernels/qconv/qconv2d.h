@@ -11,7 +11,10 @@
 //  - kDepthwise: one channel a group. Each input row is converted once to floats x - x_zero_point,
 //    and the window is summed with float multiply-adds: every product is an integer below 2^15
 //    and every partial sum below 2^24 for windows up to 514 taps, so the float sums are exact
-//    and equal the integer ones.
+//    and equal the integer ones;
+//  - kDirect: an image stem with few input and output channels (at most 4 in, 32 out, 514 taps
+//    and channels): the same exact float sums over converted rows, the output channels as vector
+//    lanes, where a GEMM's rows of a few bytes would cost more to gather than to multiply.
 // A Gemm or MatMul of quantized rows is the 1x1 case on [rows, 1, 1, K].
 #include <cstdint>
 #include <memory>
@@ -51,10 +54,23 @@ struct QDepthwiseRow {
   uint8_t* y;               // [OW][C]
 };
 
+// One output row of a direct layer: the same rows, weights [KH][KW][C][Mp] with the output
+// channels padded to Mp, a multiple of 16.
+struct QDirectRow {
+  const float* const* rows;
+  int64_t W, C, KW, OW;
+  int64_t stride_w, dilation_w, pad_left;
+  const float* w;
+  int64_t KH, M, Mp;
+  const QRequant* requant;  // [M] bias and multiplier
+  uint8_t* y;               // [OW][M]
+};
+
 struct QConvKernels {
   // x [n] u8 -> (x - zero_point) as float.
   void (*convert_row)(const uint8_t* x, int64_t n, int32_t zero_point, float* out);
   void (*depthwise_row)(const QDepthwiseRow& r);
+  void (*direct_row)(const QDirectRow& r);
 };
 const IsaTables<QConvKernels>& qconv_kernels();
 
@@ -65,7 +81,7 @@ const QConvKernels& qconv_kernels_avx512();
 
 class QConv2d {
  public:
-  enum class Algorithm { kPointwise, kGemm, kDepthwise };
+  enum class Algorithm { kPointwise, kGemm, kDepthwise, kDirect };
 
   // w: s8 [M][C/group][KH][KW]; bias: float [M] in real units (may be null); `isa`: the tier
   // whose kernels run (tests). Throws UnsupportedError for a window too large for exact
@@ -79,7 +95,8 @@ class QConv2d {
 
  private:
   void run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
-  void run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  // Depthwise and direct layers: output rows over converted input rows.
+  void run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
 
   Conv2dShape s_;
   Algorithm algorithm_;
@@ -89,7 +106,8 @@ class QConv2d {
   std::vector<QPackedWeights> packed_;  // per conv group: [M/group][KH*KW*C/group], (kh, kw, c)
   std::vector<int32_t> bias_;           // [M] in sum units, less the input zero point's share
   std::vector<float> multiplier_;       // [M]
-  std::vector<float> depthwise_w_;      // [KH][KW][C]
+  std::vector<float> row_w_;            // depthwise [KH][KW][C]; direct [KH][KW][C][Mp]
+  int64_t Mp_ = 0;                      // direct: M padded to 16
   int32_t y_zero_point_, y_min_, y_max_;
 };
 

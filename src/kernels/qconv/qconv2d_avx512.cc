@@ -131,10 +131,87 @@ void depthwise_row(const QDepthwiseRow& r) {
     }
   }
 }
+// Direct layers: B blocks of 16 output channels, four pixels at a time inside the row, each tap
+// and input channel one broadcast per pixel times B weight vectors.
+template <int B>
+void direct_blocks(const QDirectRow& r) {
+  constexpr int kPixels = 4;
+  const QRequant& q = *r.requant;
+  DepthwiseEpilogue e[B];
+  for (int b = 0; b < B; ++b) {
+    const int64_t left = r.M - b * 16;
+    e[b].whole = left >= 16;
+    e[b].m = e[b].whole ? __mmask16{0xffff} : static_cast<__mmask16>((1u << left) - 1);
+    e[b].lo = _mm512_set1_ps(static_cast<float>(q.lo - q.zero_point));
+    e[b].hi = _mm512_set1_ps(static_cast<float>(q.hi - q.zero_point));
+    e[b].zero_point = _mm512_set1_epi32(q.zero_point);
+    e[b].bias = _mm512_maskz_loadu_epi32(e[b].m, q.bias + b * 16);
+    e[b].multiplier = _mm512_maskz_loadu_ps(e[b].m, q.multiplier + b * 16);
+  }
+  const int64_t reach = (r.KW - 1) * r.dilation_w;
+  int64_t ow_in = 0;
+  while (ow_in < r.OW && ow_in * r.stride_w - r.pad_left < 0) ++ow_in;
+  int64_t ow_end = r.OW;
+  while (ow_end > ow_in && (ow_end - 1) * r.stride_w - r.pad_left + reach >= r.W) --ow_end;
+  auto one = [&](int64_t ow) {  // a pixel with taps outside the row
+    __m512 sum[B];
+    for (int b = 0; b < B; ++b) sum[b] = _mm512_setzero_ps();
+    for (int64_t kh = 0; kh < r.KH; ++kh) {
+      if (!r.rows[kh]) continue;
+      for (int64_t kw = 0; kw < r.KW; ++kw) {
+        const int64_t iw = ow * r.stride_w - r.pad_left + kw * r.dilation_w;
+        if (iw < 0 || iw >= r.W) continue;
+        const float* w = r.w + (kh * r.KW + kw) * r.C * r.Mp;
+        for (int64_t c = 0; c < r.C; ++c) {
+          const __m512 v = _mm512_set1_ps(r.rows[kh][iw * r.C + c]);
+          for (int b = 0; b < B; ++b)
+            sum[b] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + c * r.Mp + b * 16), sum[b]);
+        }
+      }
+    }
+    for (int b = 0; b < B; ++b) e[b].store(sum[b], r.y + ow * r.M + b * 16);
+  };
+  for (int64_t ow = 0; ow < ow_in; ++ow) one(ow);
+  int64_t ow = ow_in;
+  const int64_t step = r.stride_w * r.C;
+  for (; ow + kPixels <= ow_end; ow += kPixels) {
+    __m512 sum[kPixels][B];
+    for (int j = 0; j < kPixels; ++j)
+      for (int b = 0; b < B; ++b) sum[j][b] = _mm512_setzero_ps();
+    const int64_t base = (ow * r.stride_w - r.pad_left) * r.C;
+    for (int64_t kh = 0; kh < r.KH; ++kh) {
+      if (!r.rows[kh]) continue;
+      for (int64_t kw = 0; kw < r.KW; ++kw) {
+        const float* x = r.rows[kh] + base + kw * r.dilation_w * r.C;
+        const float* w = r.w + (kh * r.KW + kw) * r.C * r.Mp;
+        for (int64_t c = 0; c < r.C; ++c) {
+          __m512 wv[B];
+          for (int b = 0; b < B; ++b) wv[b] = _mm512_loadu_ps(w + c * r.Mp + b * 16);
+#pragma GCC unroll 4
+          for (int j = 0; j < kPixels; ++j) {
+            const __m512 v = _mm512_set1_ps(x[j * step + c]);
+            for (int b = 0; b < B; ++b) sum[j][b] = _mm512_fmadd_ps(v, wv[b], sum[j][b]);
+          }
+        }
+      }
+    }
+    for (int j = 0; j < kPixels; ++j)
+      for (int b = 0; b < B; ++b) e[b].store(sum[j][b], r.y + (ow + j) * r.M + b * 16);
+  }
+  for (; ow < r.OW; ++ow) one(ow);
+}
+
+void direct_row(const QDirectRow& r) {
+  if (r.Mp <= 16) {
+    direct_blocks<1>(r);
+  } else {
+    direct_blocks<2>(r);
+  }
+}
 }  // namespace
 
 const QConvKernels& qconv_kernels_avx512() {
-  static const QConvKernels k{convert_row, depthwise_row};
+  static const QConvKernels k{convert_row, depthwise_row, direct_row};
   return k;
 }
 
