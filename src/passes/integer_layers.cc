@@ -67,6 +67,7 @@ class Rewriter {
   bool rewrite_add(size_t i);
   bool rewrite_pool(size_t i);
   bool rewrite_concat(size_t i);
+  bool rewrite_qlinear(size_t i);
   void make_channels_last();
 
   void replace(size_t i, Node n, const Sink& sink) {
@@ -174,6 +175,7 @@ std::optional<Rewriter::Sink> Rewriter::quantized_output(const Node& layer) cons
       const std::optional<QParams> p = per_tensor_u8(n);
       const ValueType* t = g_.type_of(n.outputs[0]);
       if (!p || !t || t->dtype != DType::kUint8) return std::nullopt;
+      if (graph_outputs_.count(n.outputs[0])) return std::nullopt;
       sink.value = n.outputs[0];
       sink.params = *p;
       sink.removed.push_back(next);
@@ -383,6 +385,76 @@ bool Rewriter::rewrite_concat(size_t i) {
   return true;
 }
 
+// QLinearConv and QLinearMatMul (QOperator models) whose tensors are u8 with one scale and
+// whose weights are constant s8 with zero points 0: the same QConv.
+bool Rewriter::rewrite_qlinear(size_t i) {
+  const Node& n = g_.nodes[i];
+  const bool conv = n.op_type == "QLinearConv", matmul = n.op_type == "QLinearMatMul";
+  if (!(conv || matmul) || !n.domain.empty() || n.outputs.size() != 1 ||
+      graph_outputs_.count(n.outputs[0]))
+    return false;
+  // Inputs: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point[, bias].
+  if (n.inputs.size() < 8) return false;
+  const Shape* xs = shape_of(n.inputs[0]);
+  const ValueType* xt = g_.type_of(n.inputs[0]);
+  const ValueType* yt = g_.type_of(n.outputs[0]);
+  if (!xs || !xt || !yt || xt->dtype != DType::kUint8 || yt->dtype != DType::kUint8 ||
+      xs->size() != (conv ? 4u : 2u))
+    return false;
+  auto scalar = [&](size_t k, DType t) -> std::optional<Tensor> {
+    std::optional<Tensor> v = constant_value(n.inputs[k]);
+    if (!v || v->dtype() != t || v->numel() != 1) return std::nullopt;
+    return v;
+  };
+  const auto x_scale = scalar(1, DType::kFloat32), x_zp = scalar(2, DType::kUint8);
+  const auto y_scale = scalar(6, DType::kFloat32), y_zp = scalar(7, DType::kUint8);
+  auto w = g_.initializers.find(n.inputs[3]);
+  const std::optional<Tensor> w_scale = constant_value(n.inputs[4]);
+  const std::optional<Tensor> w_zp = constant_value(n.inputs[5]);
+  if (!x_scale || !x_zp || !y_scale || !y_zp || w == g_.initializers.end() ||
+      w->second.dtype() != DType::kInt8 || w->second.rank() != (conv ? 4 : 2) || !w_scale ||
+      w_scale->dtype() != DType::kFloat32 || !w_zp || w_zp->dtype() != DType::kInt8)
+    return false;
+  for (int64_t k = 0; k < w_zp->numel(); ++k)
+    if (w_zp->data<int8_t>()[k] != 0) return false;
+  Tensor values = conv ? w->second : transposed(w->second);
+  const int64_t M = values.shape()[0];
+  if (w_scale->numel() != 1 && w_scale->numel() != M) return false;
+  Tensor scales(DType::kFloat32, {M});
+  for (int64_t m = 0; m < M; ++m) {
+    const float s = w_scale->data<float>()[w_scale->numel() == 1 ? 0 : m];
+    if (!(std::isfinite(s) && s > 0)) return false;
+    scales.data<float>()[m] = s;
+  }
+  const float xsv = x_scale->data<float>()[0], ysv = y_scale->data<float>()[0];
+  if (!(std::isfinite(xsv) && xsv > 0 && std::isfinite(ysv) && ysv > 0)) return false;
+  std::optional<Tensor> bias;
+  if (conv && n.has_input(8)) {
+    const std::optional<Tensor> b = constant_value(n.inputs[8]);
+    if (!b || b->dtype() != DType::kInt32 || b->numel() != M) return false;
+    // Real units, from which QConv rounds the same integers back.
+    bias = Tensor(DType::kFloat32, {M});
+    for (int64_t m = 0; m < M; ++m)
+      bias->data<float>()[m] = static_cast<float>(static_cast<double>(b->data<int32_t>()[m]) * xsv *
+                                                  scales.data<float>()[m]);
+  }
+  Node q;
+  q.name = n.name;
+  q.op_type = "QConv";
+  q.domain = "sinter";
+  if (conv) q.attrs = n.attrs;
+  q.attrs["x_scale"] = xsv;
+  q.attrs["x_zero_point"] = int64_t{x_zp->data<uint8_t>()[0]};
+  q.attrs["y_scale"] = ysv;
+  q.attrs["y_zero_point"] = int64_t{y_zp->data<uint8_t>()[0]};
+  q.inputs = {n.inputs[0], add_initializer(n.inputs[3] + "_s8", std::move(values)),
+              add_initializer(n.inputs[3] + "_scale", std::move(scales))};
+  if (bias) q.inputs.push_back(add_initializer(n.inputs[3] + "_bias", std::move(*bias)));
+  q.outputs = {n.outputs[0]};
+  replace(i, std::move(q), Sink{});
+  return true;
+}
+
 Node transpose(const std::string& name, const std::string& in, const std::string& out,
                std::vector<int64_t> perm) {
   Node t;
@@ -452,7 +524,9 @@ int Rewriter::run() {
   int rewritten = 0;
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     if (removed_.count(i)) continue;
-    if (rewrite_layer(i) || rewrite_add(i) || rewrite_pool(i) || rewrite_concat(i)) ++rewritten;
+    if (rewrite_layer(i) || rewrite_add(i) || rewrite_pool(i) || rewrite_concat(i) ||
+        rewrite_qlinear(i))
+      ++rewritten;
   }
   if (rewritten == 0) return 0;
   make_channels_last();

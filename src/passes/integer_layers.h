@@ -11,6 +11,8 @@ namespace sinter {
 //  - Conv, and Gemm/MatMul with constant weights, whose weights come from a DequantizeLinear of
 //    s8 values (one scale per tensor or per output channel, zero points zero), -> sinter::QConv;
 //  - Add of two tensors of one shape -> sinter::QAdd;
+//  - QLinearConv and QLinearMatMul (QOperator models) of u8 tensors with s8 constant weights ->
+//    sinter::QConv too;
 //  - Concat along channels -> sinter::QConcat (each input requantized, or copied when it has the
 //    output's scale);
 //  - MaxPool that keeps its input's scale -> sinter::QMaxPool; GlobalAveragePool ->
