@@ -81,6 +81,8 @@ class QConvKernel : public Kernel {
     switch (conv_.algorithm()) {
       case kernels::QConv2d::Algorithm::kPointwise:
         return "int8_1x1";
+      case kernels::QConv2d::Algorithm::kWindow:
+        return "int8_window";
       case kernels::QConv2d::Algorithm::kGemm:
         return "int8_gemm";
       case kernels::QConv2d::Algorithm::kDepthwise:

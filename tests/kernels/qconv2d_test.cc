@@ -72,8 +72,12 @@ TEST(QConv2d, MatchesReferenceBitForBit) {
       {32, 48, 7, 9, 1, 1, 0, 1, 1},    // 1x1 on the input as it stands
       {24, 20, 5, 6, 1, 1, 0, 1, 1},    // 1x1 on a partial block: gathered
       {16, 64, 6, 6, 1, 2, 0, 1, 1},    // strided 1x1
-      {16, 70, 8, 7, 3, 1, 1, 1, 1},    // 3x3, a partial column group
-      {32, 32, 9, 9, 3, 2, 1, 1, 1},    // strided 3x3
+      {16, 70, 8, 23, 3, 1, 1, 1, 1},   // 3x3 in place, a partial column group
+      {32, 32, 9, 41, 3, 2, 1, 1, 1},   // strided 3x3 in place
+      {16, 16, 5, 22, 3, 1, 2, 2, 1},   // dilated in place
+      {48, 80, 7, 7, 3, 1, 1, 1, 1},    // a 7x7 plane: gathered
+      {32, 16, 10, 45, 3, 2, 0, 1, 1},  // in place, unpadded
+      {24, 20, 8, 7, 3, 1, 1, 1, 1},    // 3x3 on a partial block: gathered
       {3, 16, 23, 21, 7, 2, 3, 1, 1},   // an image stem: direct
       {1, 6, 12, 12, 5, 1, 2, 1, 1},    // a grey image's stem: direct, one partial block
       {2, 20, 9, 10, 3, 2, 1, 2, 1},    // direct, two blocks, dilated and strided
@@ -95,13 +99,16 @@ TEST(QConv2d, MatchesReferenceBitForBit) {
 TEST(QConv2d, ChoosesTheAlgorithmByShape) {
   Conv2dShape s;
   s.C = s.M = 32;
-  s.H = s.W = 8;
+  s.H = s.W = 24;
   std::vector<int8_t> w(32 * 32 * 9);
   QConvQuant q;
   q.w_scales.assign(32, 1.0f);
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kPointwise);
   s.KH = s.KW = 3;
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kWindow);
+  s.C = s.M = 24;
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kGemm);
+  s.C = s.M = 32;
   s.group = 32;
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDepthwise);
   s.group = 1;

@@ -57,6 +57,7 @@ inline void fill_run(uint8_t* dst, uint8_t value, int64_t n) {
 }
 
 struct GemmTag {};
+struct PadTag {};
 struct RowsTag {};
 }  // namespace
 
@@ -101,7 +102,19 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
   const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
                          s.pad_right == 0 && s.group == 1 && s.C % kQBlock == 0;
-  algorithm_ = pointwise ? Algorithm::kPointwise : Algorithm::kGemm;
+  // In place needs rows of whole tiles: on narrow planes (14x14, 7x7) a row's last short tile
+  // costs more than gathering does.
+  const bool in_place = s.group == 1 && s.C % kQBlock == 0 && s.OW() >= 20;
+  algorithm_ = pointwise ? Algorithm::kPointwise : in_place ? Algorithm::kWindow : Algorithm::kGemm;
+  if (algorithm_ == Algorithm::kWindow) {
+    // k block (kh, kw, cb): its 16 channels' offset from the window's first pixel in the padded
+    // input.
+    const int64_t Wp = s.W + s.pad_left + s.pad_right;
+    for (int64_t kh = 0; kh < s.KH; ++kh)
+      for (int64_t kw = 0; kw < s.KW; ++kw)
+        for (int64_t cb = 0; cb < s.C / kQBlock; ++cb)
+          tap_offsets_.push_back((kh * s.dilation_h * Wp + kw * s.dilation_w) * s.C + cb * kQBlock);
+  }
   const int64_t K = taps * Cg;
   std::vector<int8_t> rows(static_cast<size_t>(Mg * K));
   for (int64_t g = 0; g < s.group; ++g) {
@@ -120,8 +133,120 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
 void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   if (algorithm_ == Algorithm::kDepthwise || algorithm_ == Algorithm::kDirect) {
     run_rows(x, y, pool);
+  } else if (algorithm_ == Algorithm::kWindow) {
+    run_window(x, y, pool);
   } else {
     run_gemm(x, y, pool);
+  }
+}
+
+// Rows [0, rows) of A (row r at a + r * lda; k blocks every 16 bytes, or at `offsets`) times the
+// weight groups [wg_begin, wg_end) of conv group g, requantized into y's rows (row r at
+// y_rows + r * M). A group whose last block is partial goes through a bounce buffer.
+void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offsets, int64_t rows,
+                            int64_t g, int64_t wg_begin, int64_t wg_end, uint8_t* y_rows) const {
+  constexpr int64_t kWidth = kQTileBlocks * kQBlock;
+  const QGemmKernels& tier = *gemm_tier_;
+  const int64_t tile_rows = tier.preferred_rows, Mg = s_.M / s_.group;
+  const QPackedWeights& w = packed_[static_cast<size_t>(g)];
+  for (int64_t wg = wg_begin; wg < wg_end; ++wg) {
+    const int64_t n0 = wg * kWidth;
+    const int blocks = w.blocks_in(wg);
+    const bool whole = n0 + blocks * kQBlock <= Mg;
+    const QRequant q{bias_.data() + g * Mg + n0, multiplier_.data() + g * Mg + n0, y_zero_point_,
+                     y_min_, y_max_};
+    int32_t bias_tail[kWidth] = {};
+    float multiplier_tail[kWidth] = {};
+    QRequant q_tail = q;
+    if (!whole) {
+      std::copy_n(q.bias, Mg - n0, bias_tail);
+      std::copy_n(q.multiplier, Mg - n0, multiplier_tail);
+      q_tail.bias = bias_tail;
+      q_tail.multiplier = multiplier_tail;
+    }
+    for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+      const int rows_here = static_cast<int>(std::min<int64_t>(tile_rows, rows - r0));
+      uint8_t bounce[kQTileRows * kWidth];
+      QTile t{a + r0 * lda, lda, kQBlock, w.k_blocks(), w.group(wg), blocks, rows_here,
+              nullptr,      0,   0};
+      t.a_block_offsets = offsets;
+      t.max_abs_weight = w.max_abs_weight();
+      t.requant = whole ? &q : &q_tail;
+      uint8_t* out = y_rows + r0 * s_.M + n0;
+      if (whole) {
+        t.y = out;
+        t.y_row_stride = s_.M;
+      } else {
+        t.y = bounce;
+        t.y_row_stride = kWidth;
+      }
+      t.y_block_stride = kQBlock;
+      tier.tile(t);
+      if (!whole)
+        for (int r = 0; r < rows_here; ++r)
+          std::memcpy(out + r * s_.M, bounce + r * kWidth, static_cast<size_t>(Mg - n0));
+    }
+  }
+}
+
+// A window over whole blocks of channels, read where it lies: each tile's rows are consecutive
+// pixels of one output row (a_row_stride = stride x C), and each k block one tap's 16 channels
+// at a fixed offset (tap_offsets_) in a copy of the input padded with its zero point.
+void QConv2d::run_window(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t OH = s.OH(), OW = s.OW(), C = s.C;
+  const int64_t Hp = s.H + s.pad_top + s.pad_bottom, Wp = s.W + s.pad_left + s.pad_right;
+  const uint8_t* xp = x;
+  if (Hp != s.H || Wp != s.W) {
+    auto* buf = reinterpret_cast<uint8_t*>(thread_scratch<PadTag>((s.N * Hp * Wp * C + 3) / 4));
+    const auto zero_point = static_cast<uint8_t>(x_zero_point_);
+    auto pad_rows = [&](int64_t begin, int64_t end, int) {
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t n = r / Hp, h = r % Hp - s.pad_top;
+        uint8_t* row = buf + r * Wp * C;
+        if (h < 0 || h >= s.H) {
+          std::memset(row, zero_point, static_cast<size_t>(Wp * C));
+          continue;
+        }
+        std::memset(row, zero_point, static_cast<size_t>(s.pad_left * C));
+        std::memcpy(row + s.pad_left * C, x + (n * s.H + h) * s.W * C,
+                    static_cast<size_t>(s.W * C));
+        std::memset(row + (s.pad_left + s.W) * C, zero_point, static_cast<size_t>(s.pad_right * C));
+      }
+    };
+    if (pool) {
+      pool->parallel_range(s.N * Hp, 8, pad_rows);
+    } else {
+      pad_rows(0, s.N * Hp, 0);
+    }
+    xp = buf;
+  }
+  const int64_t wgroups = packed_.front().groups();
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t rows = s.N * OH;
+  int64_t splits = 1;
+  while (splits < wgroups && rows * splits < 4 * threads) ++splits;
+  const int64_t per_split = (wgroups + splits - 1) / splits;
+  // Whole output rows a task: about 96 pixels, over which each weight group stays in cache, but
+  // at least two tasks a thread.
+  const int64_t rows_per_task =
+      std::max<int64_t>(1, std::min<int64_t>((96 + OW - 1) / OW, rows * splits / (2 * threads)));
+  const int64_t row_tasks = (rows + rows_per_task - 1) / rows_per_task;
+  auto task = [&](int64_t i, int) {
+    const int64_t split = i % splits, r0 = i / splits * rows_per_task;
+    const int64_t wg_begin = split * per_split, wg_end = std::min(wgroups, wg_begin + per_split);
+    for (int64_t wg = wg_begin; wg < wg_end; ++wg)
+      for (int64_t r = r0; r < std::min(rows, r0 + rows_per_task); ++r) {
+        const int64_t n = r / OH, oh = r % OH;
+        const uint8_t* a = xp + ((n * Hp + oh * s.stride_h) * Wp) * C;
+        multiply_rows(a, s.stride_w * C, tap_offsets_.data(), OW, 0, wg, wg + 1, y + r * OW * s.M);
+      }
+  };
+  const int64_t tasks = row_tasks * splits;
+  if (pool && threads > 1 && tasks > 1) {
+    pool->parallel_for(tasks, task);
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) task(i, 0);
   }
 }
 
@@ -142,7 +267,6 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   const int64_t chunks = (pixels + chunk - 1) / chunk;
   int64_t splits = 1;
   while (splits < wgroups && chunks * s.group * splits < 2 * threads) ++splits;
-  constexpr int64_t kWidth = kQTileBlocks * kQBlock;
   const bool contiguous_taps = s.group == 1 && s.dilation_w == 1;
   const auto zero_point = static_cast<uint8_t>(x_zero_point_);
 
@@ -191,43 +315,8 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
       lda = Kp;
     }
     const int64_t per_split = (wgroups + splits - 1) / splits;
-    for (int64_t wg = split * per_split; wg < std::min(wgroups, (split + 1) * per_split); ++wg) {
-      const int64_t n0 = wg * kWidth;
-      const int blocks = w.blocks_in(wg);
-      const bool whole = n0 + blocks * kQBlock <= Mg;
-      const QRequant q{bias_.data() + g * Mg + n0, multiplier_.data() + g * Mg + n0, y_zero_point_,
-                       y_min_, y_max_};
-      int32_t bias_tail[kWidth] = {};
-      float multiplier_tail[kWidth] = {};
-      QRequant q_tail = q;
-      if (!whole) {
-        std::copy_n(q.bias, Mg - n0, bias_tail);
-        std::copy_n(q.multiplier, Mg - n0, multiplier_tail);
-        q_tail.bias = bias_tail;
-        q_tail.multiplier = multiplier_tail;
-      }
-      for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
-        const int rows_here = static_cast<int>(std::min<int64_t>(tile_rows, rows - r0));
-        uint8_t bounce[kQTileRows * kWidth];
-        QTile t{a + r0 * lda, lda, kQBlock, w.k_blocks(), w.group(wg), blocks, rows_here,
-                nullptr,      0,   0};
-        t.max_abs_weight = w.max_abs_weight();
-        t.requant = whole ? &q : &q_tail;
-        uint8_t* out = y + (c0 + r0) * s.M + g * Mg + n0;
-        if (whole) {
-          t.y = out;
-          t.y_row_stride = s.M;
-        } else {
-          t.y = bounce;
-          t.y_row_stride = kWidth;
-        }
-        t.y_block_stride = kQBlock;
-        tier.tile(t);
-        if (!whole)
-          for (int r = 0; r < rows_here; ++r)
-            std::memcpy(out + r * s.M, bounce + r * kWidth, static_cast<size_t>(Mg - n0));
-      }
-    }
+    multiply_rows(a, lda, nullptr, rows, g, split * per_split,
+                  std::min(wgroups, (split + 1) * per_split), y + c0 * s.M + g * Mg);
   };
   const int64_t tasks = chunks * s.group * splits;
   if (pool && threads > 1 && tasks > 1) {

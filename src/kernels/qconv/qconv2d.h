@@ -6,8 +6,13 @@
 // makes a pixel's channels one row of the integer GEMM:
 //  - kPointwise: a 1x1, stride-1, unpadded conv over whole blocks of 16 channels is the GEMM on
 //    the input as it stands;
+//  - kWindow: an ungrouped window over whole blocks of 16 channels on a plane at least 20 pixels
+//    wide reads its taps where they lie,
+//    in a copy of the input padded with its zero point (so padding adds nothing): a tile's rows
+//    are consecutive pixels of one output row, each k block one tap's 16 channels at a fixed
+//    offset (implicit GEMM, nothing gathered);
 //  - kGemm: any other window (and groups) gathers each pixel's window into a row (the input's
-//    zero point in the padding, so it adds nothing), chunk by chunk in a thread's scratch;
+//    zero point in the padding), chunk by chunk in a thread's scratch;
 //  - kDepthwise: one channel a group. Each input row is converted once to floats x - x_zero_point,
 //    and the window is summed with float multiply-adds: every product is an integer below 2^15
 //    and every partial sum below 2^24 for windows up to 514 taps, so the float sums are exact
@@ -81,7 +86,7 @@ const QConvKernels& qconv_kernels_avx512();
 
 class QConv2d {
  public:
-  enum class Algorithm { kPointwise, kGemm, kDepthwise, kDirect };
+  enum class Algorithm { kPointwise, kWindow, kGemm, kDepthwise, kDirect };
 
   // w: s8 [M][C/group][KH][KW]; bias: float [M] in real units (may be null); `isa`: the tier
   // whose kernels run (tests). Throws UnsupportedError for a window too large for exact
@@ -95,6 +100,9 @@ class QConv2d {
 
  private:
   void run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  void run_window(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  void multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offsets, int64_t rows, int64_t g,
+                     int64_t wg_begin, int64_t wg_end, uint8_t* y_rows) const;
   // Depthwise and direct layers: output rows over converted input rows.
   void run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
 
@@ -104,6 +112,7 @@ class QConv2d {
   const QConvKernels* conv_tier_;
   int32_t x_zero_point_;
   std::vector<QPackedWeights> packed_;  // per conv group: [M/group][KH*KW*C/group], (kh, kw, c)
+  std::vector<int64_t> tap_offsets_;    // kWindow: each k block's offset in the padded input
   std::vector<int32_t> bias_;           // [M] in sum units, less the input zero point's share
   std::vector<float> multiplier_;       // [M]
   std::vector<float> row_w_;            // depthwise [KH][KW][C]; direct [KH][KW][C][Mp]

@@ -71,7 +71,9 @@ struct QRequant {
 };
 
 // One register tile: rows [0, rows) of A (row r's k at a[r * a_row_stride + k / 16 *
-// a_block_stride + k % 16], readable through whole blocks of 16) times a group's packed weights.
+// a_block_stride + k % 16], readable through whole blocks of 16; or, with a_block_offsets, k block
+// kb at a + r * a_row_stride + a_block_offsets[kb]: a convolution window's taps read where they
+// lie) times a group's packed weights.
 // Without `requant` the s32 sums go to c (row r, block b at c[r * c_row_stride + b *
 // c_block_stride], 16 sums); with it, the requantized u8 values go to y the same way, and with
 // `residual` too, each adds the residual byte at the same place of residual (its own strides).
@@ -88,7 +90,13 @@ struct QTile {
   const uint8_t* residual = nullptr;
   int64_t residual_row_stride = 0, residual_block_stride = 0;
   int max_abs_weight = 128;  // of w (QPackedWeights::max_abs_weight); 128 when not known
+  const int64_t* a_block_offsets = nullptr;
 };
+
+// Where k block kb of row 0 starts.
+inline const uint8_t* a_block(const QTile& t, int64_t kb) {
+  return t.a + (t.a_block_offsets ? t.a_block_offsets[kb] : kb * t.a_block_stride);
+}
 
 namespace detail {
 // float(sum + bias) * multiplier, the sum wrapping as the vector add does.

@@ -98,7 +98,7 @@ inline void block_of(const QTile& t, int b) {
   const int64_t quad_bytes = t.blocks * kQBlock * 4;  // one k quad of the group's columns
   const int8_t* w = t.w + b * kQBlock * 4;
   for (int64_t kb = 0; kb < t.k_blocks; ++kb) {
-    const uint8_t* a = t.a + kb * t.a_block_stride;
+    const uint8_t* a = a_block(t, kb);
 #pragma GCC unroll 4
     for (int q = 0; q < 4; ++q) {
       const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w));

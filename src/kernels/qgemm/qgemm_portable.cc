@@ -12,7 +12,7 @@ void tile(const QTile& t) {
     for (int64_t j = 0; j < width; ++j) {
       int32_t sum = 0;
       for (int64_t k = 0; k < t.k_blocks * kQBlock; ++k) {
-        const uint8_t a = t.a[r * t.a_row_stride + k / kQBlock * t.a_block_stride + k % kQBlock];
+        const uint8_t a = a_block(t, k / kQBlock)[r * t.a_row_stride + k % kQBlock];
         sum += static_cast<int32_t>(a) * t.w[(k / 4 * width + j) * 4 + k % 4];
       }
       const int64_t block = j / kQBlock, lane = j % kQBlock;
