@@ -8,6 +8,8 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "kernels/qconv/qconv2d.h"
+#include "ops/conv_common.h"
 #include "passes/constant_fold.h"
 
 namespace sinter {
@@ -68,6 +70,8 @@ class Rewriter {
   bool rewrite_pool(size_t i);
   bool rewrite_concat(size_t i);
   bool rewrite_qlinear(size_t i);
+  void drop_dead_dequantizes();
+  int fuse_residual_adds();
   void make_channels_last();
 
   void replace(size_t i, Node n, const Sink& sink) {
@@ -455,6 +459,66 @@ bool Rewriter::rewrite_qlinear(size_t i) {
   return true;
 }
 
+// A DequantizeLinear whose readers were all rewritten is dead; dropping it now keeps the u8
+// values that fusions remove from being read.
+void Rewriter::drop_dead_dequantizes() {
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    const Node& n = g_.nodes[i];
+    if (removed_.count(i) || n.op_type != "DequantizeLinear" || !n.domain.empty() ||
+        n.outputs.size() != 1 || graph_outputs_.count(n.outputs[0]))
+      continue;
+    bool dead = true;
+    for (size_t c : consumers(n.outputs[0])) dead = dead && removed_.count(c) != 0;
+    if (dead) removed_.insert(i);
+  }
+}
+
+// A QAdd whose one input a QConv writes for it alone becomes that QConv's fused residual: the
+// conv's sums, the other input and the Add's output grid meet in one requantization (the conv's
+// own output grid, a rounding in between, is skipped).
+int Rewriter::fuse_residual_adds() {
+  std::unordered_map<std::string, int> readers;
+  for (size_t i = 0; i < g_.nodes.size(); ++i)
+    if (!removed_.count(i))
+      for (const std::string& in : g_.nodes[i].inputs) ++readers[in];
+  for (const Node& n : added_)
+    for (const std::string& in : n.inputs) ++readers[in];
+  std::unordered_map<std::string, size_t> writer;
+  for (size_t i = 0; i < added_.size(); ++i) writer[added_[i].outputs[0]] = i;
+  std::set<size_t> fused;
+  for (size_t a = 0; a < added_.size(); ++a) {
+    const Node& add = added_[a];
+    if (add.op_type != "QAdd") continue;
+    for (int side = 0; side < 2; ++side) {
+      const std::string& v = add.inputs[static_cast<size_t>(side)];
+      auto w = writer.find(v);
+      if (w == writer.end() || readers[v] != 1 || graph_outputs_.count(v)) continue;
+      Node& conv = added_[w->second];
+      const Shape* xs = shape_of(conv.inputs[0]);
+      const Tensor& weights = g_.initializers.at(conv.inputs[1]);
+      if (conv.op_type != "QConv" || conv.has_input(4) || !xs || xs->size() != 4) continue;
+      if (!kernels::QConv2d::supports_residual(conv_shape(conv, *xs, weights.shape()))) continue;
+      const char* other = side == 0 ? "b" : "a";
+      conv.inputs.resize(4);  // no bias: an empty name
+      conv.inputs.push_back(add.inputs[static_cast<size_t>(1 - side)]);
+      conv.attrs["r_scale"] = add.attrs.at(cat(other, "_scale"));
+      conv.attrs["r_zero_point"] = add.attrs.at(cat(other, "_zero_point"));
+      for (const char* k : {"y_scale", "y_zero_point", "y_min", "y_max"})
+        conv.attrs[k] = add.attrs.at(k);
+      conv.outputs[0] = add.outputs[0];
+      integer_values_.erase(v);
+      made_.erase(v);
+      fused.insert(a);
+      break;
+    }
+  }
+  std::vector<Node> kept;
+  for (size_t i = 0; i < added_.size(); ++i)
+    if (!fused.count(i)) kept.push_back(std::move(added_[i]));
+  added_ = std::move(kept);
+  return static_cast<int>(fused.size());
+}
+
 Node transpose(const std::string& name, const std::string& in, const std::string& out,
                std::vector<int64_t> perm) {
   Node t;
@@ -529,6 +593,8 @@ int Rewriter::run() {
       ++rewritten;
   }
   if (rewritten == 0) return 0;
+  drop_dead_dequantizes();
+  fuse_residual_adds();
   make_channels_last();
   std::vector<Node> nodes;
   for (size_t i = 0; i < g_.nodes.size(); ++i)

@@ -10,7 +10,9 @@ namespace sinter {
 // wrote, so activations stay in 8 bits between quantized layers:
 //  - Conv, and Gemm/MatMul with constant weights, whose weights come from a DequantizeLinear of
 //    s8 values (one scale per tensor or per output channel, zero points zero), -> sinter::QConv;
-//  - Add of two tensors of one shape -> sinter::QAdd;
+//  - Add of two tensors of one shape -> sinter::QAdd, or, when a QConv (not depthwise) writes one
+//    of them for the Add alone, that QConv's fused residual (one requantization of the conv's
+//    sums plus the other input into the Add's grid);
 //  - QLinearConv and QLinearMatMul (QOperator models) of u8 tensors with s8 constant weights ->
 //    sinter::QConv too;
 //  - Concat along channels -> sinter::QConcat (each input requantized, or copied when it has the

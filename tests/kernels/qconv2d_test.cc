@@ -2,7 +2,8 @@
 // serial and on two threads, against the plain loops bit for bit: 1x1 layers on whole and
 // partial channel blocks, gathered windows (3x3, strided, an image stem's 7x7 over 3 channels,
 // dilated, grouped), depthwise windows (a partial vector of channels, stride 2, a dilated 5x5),
-// input zero points 0, 128 and 255, output ranges narrowed as a ReLU does, with and without bias.
+// input zero points 0, 128 and 255, output ranges narrowed as a ReLU does, with and without bias
+// and a fused residual.
 #include "kernels/qconv/qconv2d.h"
 
 #include <gtest/gtest.h>
@@ -51,17 +52,28 @@ void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::
               std::sqrt(static_cast<float>(s.C / s.group * s.KH * s.KW)) / 40.0f;
   const float* b = with_bias ? bias.data() : nullptr;
   std::vector<uint8_t> want(static_cast<size_t>(s.N * s.OH() * s.OW() * s.M)), got(want.size());
-  qconv2d_reference(s, x.data(), w.data(), b, q, want.data());
+  // Every layer that can takes a residual in half the cases, at an extreme zero point.
+  std::vector<uint8_t> residual(want.size());
+  const bool with_residual = QConv2d::supports_residual(s) && with_bias;
+  if (with_residual) {
+    for (auto& v : residual) v = static_cast<uint8_t>(u8(rng));
+    q.has_residual = true;
+    q.r_scale = q.y_scale * 0.7f;
+    q.r_zero_point = relu ? 255 : 0;
+  }
+  const uint8_t* r = with_residual ? residual.data() : nullptr;
+  qconv2d_reference(s, x.data(), w.data(), b, q, want.data(), r);
   ThreadPool pool2(2);
   for (Isa isa : tested_isas()) {
     const QConv2d conv(s, w.data(), b, q, isa);
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), uint8_t{7});
-      conv.run(x.data(), got.data(), pool);
+      conv.run(x.data(), got.data(), pool, r);
       ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " C" << c.C
                            << " M" << c.M << " " << c.H << "x" << c.W << " k" << c.K << " s"
                            << c.stride << " p" << c.pad << " d" << c.dilation << " g" << c.group
-                           << " zp" << x_zero_point << (relu ? " relu" : "");
+                           << " zp" << x_zero_point << (relu ? " relu" : "")
+                           << (r ? " residual" : "");
     }
   }
 }

@@ -28,6 +28,12 @@ float requant_multiplier(const QConvQuant& q, int64_t n) {
 }
 
 namespace {
+float residual_multiplier(const QConvQuant& q) {
+  return q.has_residual ? q.r_scale / q.y_scale : 0;
+}
+}  // namespace
+
+namespace {
 bool is_depthwise(const Conv2dShape& s) { return s.group == s.C && s.group == s.M && s.group > 1; }
 
 // Largest window whose exact products (|x - zp| <= 255, |w| <= 128) sum below 2^24 in floats.
@@ -69,8 +75,12 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
       x_zero_point_(q.x_zero_point),
       y_zero_point_(q.y_zero_point),
       y_min_(q.y_min),
-      y_max_(q.y_max) {
+      y_max_(q.y_max),
+      residual_multiplier_(residual_multiplier(q)),
+      residual_zero_point_(q.r_zero_point) {
   s.validate();
+  if (q.has_residual && !supports_residual(s))
+    throw UnsupportedError("integer conv: a depthwise or direct layer takes no fused residual");
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group, taps = s.KH * s.KW;
   multiplier_.resize(static_cast<size_t>(s.M));
   bias_.resize(static_cast<size_t>(s.M));
@@ -130,13 +140,15 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
   }
 }
 
-void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+bool QConv2d::supports_residual(const Conv2dShape& s) { return !is_depthwise(s) && !is_direct(s); }
+
+void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool, const uint8_t* residual) const {
   if (algorithm_ == Algorithm::kDepthwise || algorithm_ == Algorithm::kDirect) {
     run_rows(x, y, pool);
   } else if (algorithm_ == Algorithm::kWindow) {
-    run_window(x, y, pool);
+    run_window(x, y, residual, pool);
   } else {
-    run_gemm(x, y, pool);
+    run_gemm(x, y, residual, pool);
   }
 }
 
@@ -144,7 +156,8 @@ void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
 // weight groups [wg_begin, wg_end) of conv group g, requantized into y's rows (row r at
 // y_rows + r * M). A group whose last block is partial goes through a bounce buffer.
 void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offsets, int64_t rows,
-                            int64_t g, int64_t wg_begin, int64_t wg_end, uint8_t* y_rows) const {
+                            int64_t g, int64_t wg_begin, int64_t wg_end, uint8_t* y_rows,
+                            const uint8_t* residual_rows) const {
   constexpr int64_t kWidth = kQTileBlocks * kQBlock;
   const QGemmKernels& tier = *gemm_tier_;
   const int64_t tile_rows = tier.preferred_rows, Mg = s_.M / s_.group;
@@ -153,8 +166,13 @@ void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offset
     const int64_t n0 = wg * kWidth;
     const int blocks = w.blocks_in(wg);
     const bool whole = n0 + blocks * kQBlock <= Mg;
-    const QRequant q{bias_.data() + g * Mg + n0, multiplier_.data() + g * Mg + n0, y_zero_point_,
-                     y_min_, y_max_};
+    const QRequant q{bias_.data() + g * Mg + n0,
+                     multiplier_.data() + g * Mg + n0,
+                     y_zero_point_,
+                     y_min_,
+                     y_max_,
+                     residual_multiplier_,
+                     residual_zero_point_};
     int32_t bias_tail[kWidth] = {};
     float multiplier_tail[kWidth] = {};
     QRequant q_tail = q;
@@ -166,7 +184,7 @@ void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offset
     }
     for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
       const int rows_here = static_cast<int>(std::min<int64_t>(tile_rows, rows - r0));
-      uint8_t bounce[kQTileRows * kWidth];
+      uint8_t bounce[kQTileRows * kWidth], residual_bounce[kQTileRows * kWidth];
       QTile t{a + r0 * lda, lda, kQBlock, w.k_blocks(), w.group(wg), blocks, rows_here,
               nullptr,      0,   0};
       t.a_block_offsets = offsets;
@@ -181,6 +199,20 @@ void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offset
         t.y_row_stride = kWidth;
       }
       t.y_block_stride = kQBlock;
+      if (residual_rows) {
+        // Read like y: in place for whole blocks, else copied into a bounce of whole blocks.
+        const uint8_t* r = residual_rows + r0 * s_.M + n0;
+        if (whole) {
+          t.residual = r;
+          t.residual_row_stride = s_.M;
+        } else {
+          for (int k = 0; k < rows_here; ++k)
+            std::memcpy(residual_bounce + k * kWidth, r + k * s_.M, static_cast<size_t>(Mg - n0));
+          t.residual = residual_bounce;
+          t.residual_row_stride = kWidth;
+        }
+        t.residual_block_stride = kQBlock;
+      }
       tier.tile(t);
       if (!whole)
         for (int r = 0; r < rows_here; ++r)
@@ -192,7 +224,8 @@ void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offset
 // A window over whole blocks of channels, read where it lies: each tile's rows are consecutive
 // pixels of one output row (a_row_stride = stride x C), and each k block one tap's 16 channels
 // at a fixed offset (tap_offsets_) in a copy of the input padded with its zero point.
-void QConv2d::run_window(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+void QConv2d::run_window(const uint8_t* x, uint8_t* y, const uint8_t* residual,
+                         ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t OH = s.OH(), OW = s.OW(), C = s.C;
   const int64_t Hp = s.H + s.pad_top + s.pad_bottom, Wp = s.W + s.pad_left + s.pad_right;
@@ -239,7 +272,8 @@ void QConv2d::run_window(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
       for (int64_t r = r0; r < std::min(rows, r0 + rows_per_task); ++r) {
         const int64_t n = r / OH, oh = r % OH;
         const uint8_t* a = xp + ((n * Hp + oh * s.stride_h) * Wp) * C;
-        multiply_rows(a, s.stride_w * C, tap_offsets_.data(), OW, 0, wg, wg + 1, y + r * OW * s.M);
+        multiply_rows(a, s.stride_w * C, tap_offsets_.data(), OW, 0, wg, wg + 1, y + r * OW * s.M,
+                      residual ? residual + r * OW * s.M : nullptr);
       }
   };
   const int64_t tasks = row_tasks * splits;
@@ -250,7 +284,8 @@ void QConv2d::run_window(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   }
 }
 
-void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual,
+                       ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t OH = s.OH(), OW = s.OW(), pixels = s.N * OH * OW;
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
@@ -316,7 +351,8 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
     }
     const int64_t per_split = (wgroups + splits - 1) / splits;
     multiply_rows(a, lda, nullptr, rows, g, split * per_split,
-                  std::min(wgroups, (split + 1) * per_split), y + c0 * s.M + g * Mg);
+                  std::min(wgroups, (split + 1) * per_split), y + c0 * s.M + g * Mg,
+                  residual ? residual + c0 * s.M + g * Mg : nullptr);
   };
   const int64_t tasks = chunks * s.group * splits;
   if (pool && threads > 1 && tasks > 1) {
@@ -375,9 +411,10 @@ void QConv2d::run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
 }
 
 void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
-                       const QConvQuant& q, uint8_t* y) {
+                       const QConvQuant& q, uint8_t* y, const uint8_t* residual) {
   const int64_t OH = s.OH(), OW = s.OW(), Cg = s.C / s.group, Mg = s.M / s.group;
-  const QRequant r{nullptr, nullptr, q.y_zero_point, q.y_min, q.y_max};
+  const QRequant r{nullptr,       nullptr, q.y_zero_point, q.y_min, q.y_max, residual_multiplier(q),
+                   q.r_zero_point};
   for (int64_t n = 0; n < s.N; ++n)
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow)
@@ -393,8 +430,11 @@ void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, 
                 const int32_t xv = x[((n * s.H + ih) * s.W + iw) * s.C + g * Cg + c];
                 sum += (xv - q.x_zero_point) * w[((m * Cg + c) * s.KH + kh) * s.KW + kw];
               }
-          y[((n * OH + oh) * OW + ow) * s.M + m] =
-              requantize_value(sum, bias_in_sum_units(q, bias, m), requant_multiplier(q, m), r);
+          const int64_t at = ((n * OH + oh) * OW + ow) * s.M + m;
+          y[at] = residual ? requantize_value(sum, bias_in_sum_units(q, bias, m),
+                                              requant_multiplier(q, m), residual[at], r)
+                           : requantize_value(sum, bias_in_sum_units(q, bias, m),
+                                              requant_multiplier(q, m), r);
         }
 }
 

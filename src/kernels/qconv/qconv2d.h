@@ -41,6 +41,11 @@ struct QConvQuant {
   int32_t y_zero_point = 0;
   int32_t y_min = 0, y_max = 255;
   std::vector<float> w_scales;  // [M]
+  // A fused residual Add: y = requant(conv + (r - r_zero_point) * r_scale), r a u8 tensor shaped
+  // like y (kernels/qgemm's residual term; not for depthwise or direct layers).
+  bool has_residual = false;
+  float r_scale = 1;
+  int32_t r_zero_point = 0;
 };
 
 // The requantization of output channel n, which the kernels and the reference share: the bias in
@@ -94,15 +99,18 @@ class QConv2d {
   QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q,
           Isa isa = active_isa());
 
-  // x: u8 [N][H][W][C]; y: u8 [N][OH][OW][M].
-  void run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  // x: u8 [N][H][W][C]; y and residual (when the quantization has one): u8 [N][OH][OW][M].
+  void run(const uint8_t* x, uint8_t* y, ThreadPool* pool, const uint8_t* residual = nullptr) const;
   Algorithm algorithm() const { return algorithm_; }
+  // Whether a layer of this shape can take a fused residual Add.
+  static bool supports_residual(const Conv2dShape& s);
 
  private:
-  void run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
-  void run_window(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  void run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual, ThreadPool* pool) const;
+  void run_window(const uint8_t* x, uint8_t* y, const uint8_t* residual, ThreadPool* pool) const;
   void multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offsets, int64_t rows, int64_t g,
-                     int64_t wg_begin, int64_t wg_end, uint8_t* y_rows) const;
+                     int64_t wg_begin, int64_t wg_end, uint8_t* y_rows,
+                     const uint8_t* residual_rows) const;
   // Depthwise and direct layers: output rows over converted input rows.
   void run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
 
@@ -118,10 +126,12 @@ class QConv2d {
   std::vector<float> row_w_;            // depthwise [KH][KW][C]; direct [KH][KW][C][Mp]
   int64_t Mp_ = 0;                      // direct: M padded to 16
   int32_t y_zero_point_, y_min_, y_max_;
+  float residual_multiplier_ = 0;  // r_scale / y_scale
+  int32_t residual_zero_point_ = 0;
 };
 
-// The plain loops: exact int32 sums, then requantize_value.
+// The plain loops: exact int32 sums, then requantize_value (with the residual byte when q has one).
 void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
-                       const QConvQuant& q, uint8_t* y);
+                       const QConvQuant& q, uint8_t* y, const uint8_t* residual = nullptr);
 
 }  // namespace sinter::kernels
