@@ -54,7 +54,10 @@ const int8_t* QPackedWeights::group(int64_t g) const {
 
 namespace {
 // Both drivers: row tiles x column groups over the pool. Tiles write whole blocks, and C's last
-// block may be narrower, so each tile's results land in a scratch and are copied out.
+// block may be narrower, so each tile's results land in a scratch and are copied out. The tasks go
+// group by group: a group's packed weights (K x 64 bytes) stay in cache while every row tile
+// passes over them, where each weight byte serves only a tile's few rows, and A's rows, read
+// again for each group, serve 64 columns each time.
 void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedWeights& w,
                const QRequant* requant, const uint8_t* residual, int32_t* c, uint8_t* y,
                ThreadPool* pool, const QGemmKernels& tier) {
@@ -70,10 +73,12 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
   }
   constexpr int64_t kWidth = kQTileBlocks * kQBlock;
   const int tile_rows = tier.preferred_rows;
+  const int64_t row_tiles = (M + tile_rows - 1) / tile_rows;
   auto task = [&](int64_t i, int) {
-    const int64_t g = i % w.groups(), m0 = i / w.groups() * tile_rows;
+    const int64_t g = i / row_tiles, m0 = i % row_tiles * tile_rows;
     const int64_t n0 = g * kWidth;
     const int blocks = w.blocks_in(g);
+    const int64_t width = std::min<int64_t>(blocks * kQBlock, N - n0);  // columns inside C
     const int rows = static_cast<int>(std::min<int64_t>(tile_rows, M - m0));
     int32_t sums[kQTileRows * kWidth];
     uint8_t bytes[kQTileRows * kWidth], residual_bytes[kQTileRows * kWidth];
@@ -86,10 +91,8 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
     float multiplier[kWidth] = {};
     QRequant q;
     if (requant) {
-      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j) {
-        bias[j] = requant->bias[n0 + j];
-        multiplier[j] = requant->multiplier[n0 + j];
-      }
+      std::copy_n(requant->bias + n0, width, bias);
+      std::copy_n(requant->multiplier + n0, width, multiplier);
       q = *requant;
       q.bias = bias;
       q.multiplier = multiplier;
@@ -100,25 +103,25 @@ void run_tiles(const uint8_t* a, int64_t M, int32_t a_zero_point, const QPackedW
       if (residual) {  // read through the same layout: whole blocks, zeros past N
         std::fill_n(residual_bytes, rows * kWidth, uint8_t{0});
         for (int r = 0; r < rows; ++r)
-          std::memcpy(residual_bytes + r * kWidth, residual + (m0 + r) * N + n0,
-                      std::min<int64_t>(blocks * kQBlock, N - n0));
+          std::memcpy(residual_bytes + r * kWidth, residual + (m0 + r) * N + n0, width);
         t.residual = residual_bytes;
         t.residual_row_stride = kWidth;
         t.residual_block_stride = kQBlock;
       }
     }
     tier.tile(t);
-    for (int r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < blocks * kQBlock && n0 + j < N; ++j) {
-        if (requant) {
-          y[(m0 + r) * N + n0 + j] = bytes[r * kWidth + j];
-        } else {
-          c[(m0 + r) * N + n0 + j] =
-              sums[r * kWidth + j] - a_zero_point * w.column_sums()[static_cast<size_t>(n0 + j)];
-        }
+    const int32_t* column_sums = w.column_sums().data() + n0;
+    for (int r = 0; r < rows; ++r) {
+      if (requant) {
+        std::memcpy(y + (m0 + r) * N + n0, bytes + r * kWidth, width);
+        continue;
       }
+      int32_t* out = c + (m0 + r) * N + n0;
+      for (int64_t j = 0; j < width; ++j)
+        out[j] = sums[r * kWidth + j] - a_zero_point * column_sums[j];
+    }
   };
-  const int64_t tasks = (M + tile_rows - 1) / tile_rows * w.groups();
+  const int64_t tasks = row_tiles * w.groups();
   if (pool && pool->num_threads() > 1 && tasks > 1) {
     pool->parallel_for(tasks, task);
   } else {

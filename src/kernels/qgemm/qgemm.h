@@ -76,7 +76,8 @@ struct QRequant {
 // lie) times a group's packed weights.
 // Without `requant` the s32 sums go to c (row r, block b at c[r * c_row_stride + b *
 // c_block_stride], 16 sums); with it, the requantized u8 values go to y the same way, and with
-// `residual` too, each adds the residual byte at the same place of residual (its own strides).
+// `residual` too, each adds the residual byte at the same place of residual (its own strides,
+// read as whole blocks of 16 bytes). A tile takes up to kQTileRows rows at every tier.
 struct QTile {
   const uint8_t* a;
   int64_t a_row_stride, a_block_stride, k_blocks;
