@@ -33,6 +33,15 @@ void infer_quantize_to_nhwc(InferContext& ic) {
   ic.set_output(0, DType::kUint8, {x.shape[0], x.shape[2], x.shape[3], x.shape[1]});
 }
 
+// Planes [C][pixels] -> pixels [pixels][C]; C known at compile time for images (3), where the
+// channel loop then unrolls.
+template <int kChannels>
+void interleave(const uint8_t* src, int64_t channels, int64_t pixels, uint8_t* dst) {
+  const int64_t C = kChannels ? kChannels : channels;
+  for (int64_t i = 0; i < pixels; ++i)
+    for (int64_t c = 0; c < C; ++c) dst[i * C + c] = src[c * pixels + i];
+}
+
 // The vector kernel quantizes the tensor as it lies; the bytes are then spread over the pixels.
 void quantize_to_nhwc(const Params& p, const Tensor& x, Tensor& y, ThreadPool* pool) {
   const int64_t N = x.dim(0), C = x.dim(1), HW = x.dim(2) * x.dim(3);
@@ -43,8 +52,11 @@ void quantize_to_nhwc(const Params& p, const Tensor& x, Tensor& y, ThreadPool* p
   for (int64_t n = 0; n < N; ++n) {
     const uint8_t* src = planes.data() + n * C * HW;
     uint8_t* dst = out + n * HW * C;
-    for (int64_t i = 0; i < HW; ++i)
-      for (int64_t c = 0; c < C; ++c) dst[i * C + c] = src[c * HW + i];
+    if (C == 3) {
+      interleave<3>(src, C, HW, dst);
+    } else {
+      interleave<0>(src, C, HW, dst);
+    }
   }
 }
 

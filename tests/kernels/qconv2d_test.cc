@@ -82,7 +82,8 @@ TEST(QConv2d, MatchesReferenceBitForBit) {
   std::mt19937 rng(5);
   const std::vector<Case> cases = {
       {32, 48, 7, 9, 1, 1, 0, 1, 1},    // 1x1 on the input as it stands
-      {24, 20, 5, 6, 1, 1, 0, 1, 1},    // 1x1 on a partial block: gathered
+      {24, 20, 5, 6, 1, 1, 0, 1, 1},    // 1x1 on a partial block: in place but the last rows
+      {40, 30, 13, 11, 1, 1, 0, 1, 1},  // the same over several chunks
       {16, 64, 6, 6, 1, 2, 0, 1, 1},    // strided 1x1
       {16, 70, 8, 23, 3, 1, 1, 1, 1},   // 3x3 in place, a partial column group
       {32, 32, 9, 41, 3, 2, 1, 1, 1},   // strided 3x3 in place

@@ -111,7 +111,7 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
   }
   const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
-                         s.pad_right == 0 && s.group == 1 && s.C % kQBlock == 0;
+                         s.pad_right == 0 && s.group == 1;
   // In place needs rows of whole tiles: on narrow planes (14x14, 7x7) a row's last short tile
   // costs more than gathering does.
   const bool in_place = s.group == 1 && s.C % kQBlock == 0 && s.OW() >= 20;
@@ -311,7 +311,9 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual,
     const QPackedWeights& w = packed_[static_cast<size_t>(g)];
     const uint8_t* a;
     int64_t lda;
-    if (algorithm_ == Algorithm::kPointwise) {
+    // A pointwise row whose channels end inside a block is read through the next pixel's bytes
+    // (their weights are zero); only the tensor's last rows must be copied, not to read past it.
+    if (algorithm_ == Algorithm::kPointwise && (s.C % kQBlock == 0 || c0 + chunk < pixels)) {
       a = x + c0 * s.C;
       lda = s.C;
     } else {

@@ -4,8 +4,9 @@
 // the requantization being kernels/qgemm's (QRequant: a float multiplier per output channel,
 // round half to even, the output zero point, a range narrowed by a fused ReLU/Clip). Channels-last
 // makes a pixel's channels one row of the integer GEMM:
-//  - kPointwise: a 1x1, stride-1, unpadded conv over whole blocks of 16 channels is the GEMM on
-//    the input as it stands;
+//  - kPointwise: a 1x1, stride-1, unpadded conv is the GEMM on the input as it stands (with
+//    channels that end inside a block of 16, a row reads into the next pixel, whose weights are
+//    zero; the tensor's last rows are copied);
 //  - kWindow: an ungrouped window over whole blocks of 16 channels on a plane at least 20 pixels
 //    wide reads its taps where they lie,
 //    in a copy of the input padded with its zero point (so padding adds nothing): a tile's rows
