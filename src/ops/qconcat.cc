@@ -4,10 +4,10 @@
 // C_i].
 #include "kernels/qeltwise/qconcat.h"
 
-#include <cmath>
 #include <memory>
 
 #include "ops/op_registry.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 
@@ -22,15 +22,12 @@ struct Quant {
 
 Quant quant_of(const Node& node, size_t inputs) {
   Quant q{node.attr_floats("x_scales"), node.attr_ints_in("x_zero_points", {}, 0, 255),
-          node.attr_float("y_scale", 1), node.attr_int_in("y_zero_point", 0, 0, 255)};
+          scale_attribute(node, "y_scale"), node.attr_int_in("y_zero_point", 0, 0, 255)};
   if (q.x_scales.size() != inputs || q.x_zero_points.size() != inputs)
     throw ModelError(cat(node.describe(), ": needs one scale and zero point per input (", inputs,
                          "), got ", q.x_scales.size(), " and ", q.x_zero_points.size()));
-  q.x_scales.push_back(q.y_scale);
-  for (float v : q.x_scales)
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
-  q.x_scales.pop_back();
+  check_scale_values(node.describe(), "x_scales",
+                     Tensor::from_vector<float>({static_cast<int64_t>(inputs)}, q.x_scales));
   return q;
 }
 

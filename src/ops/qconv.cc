@@ -5,12 +5,12 @@
 // shaped like Y (a fused Add; attributes r_scale, r_zero_point). Attributes: Conv's window
 // attributes, x_scale, x_zero_point, y_scale, y_zero_point and the output range y_min, y_max
 // (a fused ReLU or Clip). Y is u8 [N, OH, OW, M] (or [rows, M]).
-#include <cmath>
 #include <memory>
 
 #include "kernels/qconv/qconv2d.h"
 #include "ops/conv_common.h"
 #include "ops/op_registry.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 
@@ -24,24 +24,18 @@ Shape logical_w(const Shape& w) { return w.size() == 2 ? Shape{w[0], w[1], 1, 1}
 
 kernels::QConvQuant quant_of(const Node& node, const Tensor& w_scale) {
   kernels::QConvQuant q;
-  q.x_scale = node.attr_float("x_scale", 1);
+  q.x_scale = scale_attribute(node, "x_scale");
   q.x_zero_point = static_cast<int32_t>(node.attr_int_in("x_zero_point", 0, 0, 255));
-  q.y_scale = node.attr_float("y_scale", 1);
+  q.y_scale = scale_attribute(node, "y_scale");
   q.y_zero_point = static_cast<int32_t>(node.attr_int_in("y_zero_point", 0, 0, 255));
   q.y_min = static_cast<int32_t>(node.attr_int_in("y_min", 0, 0, 255));
   q.y_max = static_cast<int32_t>(node.attr_int_in("y_max", 255, q.y_min, 255));
   const float* s = w_scale.data<float>();
   q.w_scales.assign(s, s + w_scale.numel());
   q.has_residual = node.has_input(4);
-  q.r_scale = node.attr_float("r_scale", 1);
+  if (q.has_residual) q.r_scale = scale_attribute(node, "r_scale");
   q.r_zero_point = static_cast<int32_t>(node.attr_int_in("r_zero_point", 0, 0, 255));
-  for (float v : {q.x_scale, q.y_scale, q.r_scale})
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
-  for (float v : q.w_scales)
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(
-          cat(node.describe(), ": weight scale ", v, " is not a positive finite number"));
+  check_scale_values(node.describe(), "W_scale", w_scale);
   return q;
 }
 

@@ -46,6 +46,12 @@ void check_scale_values(const std::string& who, const char* name, const Tensor& 
   }
 }
 
+float scale_attribute(const Node& node, const char* name) {
+  const float v = node.attr_float(name, 1);
+  check_scale_values(node.describe(), name, Tensor::scalar(v));
+  return v;
+}
+
 void check_known_scale(const InferContext& ic, size_t i, const char* name) {
   if (const Tensor* v = ic.value(i); v && v->dtype() == DType::kFloat32)
     check_scale_values(ic.node.describe(), name, *v);

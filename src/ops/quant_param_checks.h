@@ -24,6 +24,10 @@ void require_zero_point_type(const InferContext& ic, size_t i, const char* name,
 
 // Throws ModelError naming `who` (node.describe()) and `name` unless every value is finite and > 0.
 void check_scale_values(const std::string& who, const char* name, const Tensor& scale);
+// A scale held as an attribute (the integer ops the integer-layers pass makes): attribute `name`
+// of `node`, checked like check_scale_values.
+float scale_attribute(const Node& node, const char* name);
+
 // The same at shape inference, when input i's value is known (an initializer or a folded value).
 void check_known_scale(const InferContext& ic, size_t i, const char* name);
 

@@ -1,11 +1,11 @@
 // sinter::QuantizeToNhwc: QuantizeLinear to u8 (one scale, attributes scale and zero_point) of a
 // float NCHW tensor, written channels-last (NHWC): where a QDQ model's float values enter a
 // region of integer layers (passes/integer_layers.h). X [N, C, H, W] -> Y [N, H, W, C].
-#include <cmath>
 #include <vector>
 
 #include "kernels/quant/quantize_linear.h"
 #include "ops/op_registry.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 
@@ -17,11 +17,8 @@ struct Params {
 };
 
 Params params_of(const Node& node) {
-  const Params p{node.attr_float("scale", 1),
-                 static_cast<int32_t>(node.attr_int_in("zero_point", 0, 0, 255))};
-  if (!(std::isfinite(p.scale) && p.scale > 0))
-    throw ModelError(cat(node.describe(), ": scale ", p.scale, " is not a positive finite number"));
-  return p;
+  return {scale_attribute(node, "scale"),
+          static_cast<int32_t>(node.attr_int_in("zero_point", 0, 0, 255))};
 }
 
 void infer_quantize_to_nhwc(InferContext& ic) {

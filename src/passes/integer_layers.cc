@@ -22,6 +22,15 @@ struct QParams {
   bool operator==(const QParams& o) const { return scale == o.scale && zero_point == o.zero_point; }
 };
 
+// Where a layer's output goes: the QuantizeLinear that writes its u8 tensor, and the activation and
+// QuantizeLinear nodes that the integer op replaces.
+struct Sink {
+  std::string value;  // the u8 tensor the QuantizeLinear writes
+  QParams params;
+  int32_t y_min = 0, y_max = 255;
+  std::vector<size_t> removed;  // the activation and QuantizeLinear nodes
+};
+
 class Rewriter {
  public:
   explicit Rewriter(Graph& g) : g_(g), producers_(g.producers()) {
@@ -52,12 +61,6 @@ class Rewriter {
   std::optional<QParams> per_tensor_u8(const Node& qdq) const;
   // The u8 tensor and params a DequantizeLinear output `v` reads.
   std::optional<std::pair<std::string, QParams>> dequantized(const std::string& v) const;
-  struct Sink {
-    std::string value;  // the u8 tensor the QuantizeLinear writes
-    QParams params;
-    int32_t y_min = 0, y_max = 255;
-    std::vector<size_t> removed;  // the activation and QuantizeLinear nodes
-  };
   std::optional<Sink> quantized_output(const Node& layer) const;
   struct Weights {
     Tensor values;  // s8 [M, ...]
@@ -153,7 +156,7 @@ std::optional<std::pair<std::string, QParams>> Rewriter::dequantized(const std::
   return std::make_pair(dq->inputs[0], *p);
 }
 
-std::optional<Rewriter::Sink> Rewriter::quantized_output(const Node& layer) const {
+std::optional<Sink> Rewriter::quantized_output(const Node& layer) const {
   Sink sink;
   std::string v = layer.outputs[0];
   std::optional<float> lo, hi;  // the fused activation's real range
@@ -236,6 +239,14 @@ std::optional<Rewriter::Weights> Rewriter::integer_weights(const std::string& w,
   return out;
 }
 
+// The u8 grid and range an integer op writes: the QuantizeLinear's, narrowed by an activation.
+void set_output_grid(Node& q, const Sink& sink) {
+  q.attrs["y_scale"] = sink.params.scale;
+  q.attrs["y_zero_point"] = int64_t{sink.params.zero_point};
+  q.attrs["y_min"] = int64_t{sink.y_min};
+  q.attrs["y_max"] = int64_t{sink.y_max};
+}
+
 // [K, N] -> [N, K].
 Tensor transposed(const Tensor& w) {
   const int64_t K = w.shape()[0], N = w.shape()[1];
@@ -278,10 +289,7 @@ bool Rewriter::rewrite_layer(size_t i) {
   if (conv) q.attrs = n.attrs;
   q.attrs["x_scale"] = x->second.scale;
   q.attrs["x_zero_point"] = int64_t{x->second.zero_point};
-  q.attrs["y_scale"] = sink->params.scale;
-  q.attrs["y_zero_point"] = int64_t{sink->params.zero_point};
-  q.attrs["y_min"] = int64_t{sink->y_min};
-  q.attrs["y_max"] = int64_t{sink->y_max};
+  set_output_grid(q, *sink);
   q.inputs = {x->first, add_initializer(n.inputs[1] + "_s8", std::move(w->values)),
               add_initializer(n.inputs[1] + "_scale", std::move(w->scales))};
   if (bias) q.inputs.push_back(add_initializer(n.inputs[2] + "_float", std::move(*bias)));
@@ -308,10 +316,7 @@ bool Rewriter::rewrite_add(size_t i) {
   q.attrs["a_zero_point"] = int64_t{a->second.zero_point};
   q.attrs["b_scale"] = b->second.scale;
   q.attrs["b_zero_point"] = int64_t{b->second.zero_point};
-  q.attrs["y_scale"] = sink->params.scale;
-  q.attrs["y_zero_point"] = int64_t{sink->params.zero_point};
-  q.attrs["y_min"] = int64_t{sink->y_min};
-  q.attrs["y_max"] = int64_t{sink->y_max};
+  set_output_grid(q, *sink);
   q.inputs = {a->first, b->first};
   q.outputs = {sink->value};
   replace(i, std::move(q), *sink);
