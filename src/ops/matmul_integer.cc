@@ -63,7 +63,8 @@ class MatMulIntegerKernel : public Kernel {
     int32_t* y = ctx.out(0).data<int32_t>();
     const auto offsets = batch_offsets(s);
     for (size_t i = 0; i < offsets.size(); ++i) {
-      const auto [oa, ob] = offsets[i];
+      // Named copies: lambdas may not capture structured bindings before C++20 as clang reads it.
+      const int64_t oa = offsets[i].first, ob = offsets[i].second;
       dispatch_8bit(a.dtype(), [&](auto ta) {
         dispatch_8bit(b.dtype(), [&](auto tb) {
           kernels::matmul_integer_reference(a.data<decltype(ta)>() + oa * M * K,
