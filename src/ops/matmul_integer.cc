@@ -4,7 +4,6 @@
 // of A and one per column of B (matmul_operand_params.h). Batch dims broadcast as in MatMul.
 #include <vector>
 
-#include "kernels/integer/matmul_integer_reference.h"
 #include "ops/eight_bit_types.h"
 #include "ops/matmul_operand_params.h"
 #include "ops/matmul_shape.h"
@@ -58,21 +57,12 @@ class MatMulIntegerKernel : public Kernel {
             ? operand_param_values<int32_t>(who_, "b_zero_point", ctx.in(kBZeroPoint), b.shape(),
                                             MatMulOperand::kB)
             : std::vector<int32_t>(static_cast<size_t>(shape_numel(s.batch_b) * s.N), 0);
-    const int64_t M = s.M, N = s.N, K = s.K;
+    const int64_t M = s.M, N = s.N;
     std::vector<int64_t> sums(static_cast<size_t>(M * N));
     int32_t* y = ctx.out(0).data<int32_t>();
     const auto offsets = batch_offsets(s);
     for (size_t i = 0; i < offsets.size(); ++i) {
-      // Named copies: lambdas may not capture structured bindings before C++20 as clang reads it.
-      const int64_t oa = offsets[i].first, ob = offsets[i].second;
-      dispatch_8bit(a.dtype(), [&](auto ta) {
-        dispatch_8bit(b.dtype(), [&](auto tb) {
-          kernels::matmul_integer_reference(a.data<decltype(ta)>() + oa * M * K,
-                                            a_zero_point.data() + oa * M,
-                                            b.data<decltype(tb)>() + ob * K * N,
-                                            b_zero_point.data() + ob * N, M, K, N, sums.data());
-        });
-      });
+      integer_matmul_sums(a, b, a_zero_point, b_zero_point, s, offsets[i], sums.data());
       // Modulo 2^32 where a sum leaves int32, as a 32-bit accumulator would wrap.
       int32_t* yi = y + static_cast<int64_t>(i) * M * N;
       for (int64_t j = 0; j < M * N; ++j) yi[j] = static_cast<int32_t>(sums[j]);

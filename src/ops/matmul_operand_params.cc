@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "kernels/integer/matmul_integer_reference.h"
+#include "ops/eight_bit_types.h"
 #include "ops/quant_param_checks.h"
 
 namespace sinter {
@@ -83,5 +85,18 @@ template std::vector<int32_t> operand_param_values(const std::string&, const cha
                                                    const Shape&, MatMulOperand);
 template std::vector<double> operand_param_values(const std::string&, const char*, const Tensor&,
                                                   const Shape&, MatMulOperand);
+
+void integer_matmul_sums(const Tensor& a, const Tensor& b, const std::vector<int32_t>& a_zero_point,
+                         const std::vector<int32_t>& b_zero_point, const MatMulShape& s,
+                         std::pair<int64_t, int64_t> offset, int64_t* sums) {
+  const int64_t M = s.M, N = s.N, K = s.K, oa = offset.first, ob = offset.second;
+  dispatch_8bit(a.dtype(), [&](auto ta) {
+    dispatch_8bit(b.dtype(), [&](auto tb) {
+      kernels::matmul_integer_reference(
+          a.data<decltype(ta)>() + oa * M * K, a_zero_point.data() + oa * M,
+          b.data<decltype(tb)>() + ob * K * N, b_zero_point.data() + ob * N, M, K, N, sums);
+    });
+  });
+}
 
 }  // namespace sinter

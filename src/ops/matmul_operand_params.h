@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/matmul_shape.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -24,5 +25,11 @@ void check_operand_param(const InferContext& ic, size_t i, const char* name, con
 template <class T>
 std::vector<T> operand_param_values(const std::string& who, const char* name, const Tensor& param,
                                     const Shape& operand, MatMulOperand which);
+
+// The exact sums of batch item `offset` (A's and B's batch index, batch_offsets) of an integer
+// MatMul of 8-bit a and b, their zero points per row and column subtracted: sums [M][N].
+void integer_matmul_sums(const Tensor& a, const Tensor& b, const std::vector<int32_t>& a_zero_point,
+                         const std::vector<int32_t>& b_zero_point, const MatMulShape& s,
+                         std::pair<int64_t, int64_t> offset, int64_t* sums);
 
 }  // namespace sinter

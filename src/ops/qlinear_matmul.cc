@@ -6,7 +6,6 @@
 // one per column (matmul_operand_params.h), y's per-tensor. Batch dims broadcast as in MatMul.
 #include <vector>
 
-#include "kernels/integer/matmul_integer_reference.h"
 #include "kernels/integer/requantize_reference.h"
 #include "ops/eight_bit_types.h"
 #include "ops/matmul_operand_params.h"
@@ -75,20 +74,13 @@ class QLinearMatMulKernel : public Kernel {
     const double y_scale = single_scale(who_, "y_scale", ctx.in(kYScale));
     const int32_t y_zero_point = single_zero_point(who_, "y_zero_point", ctx.in(kYZeroPoint));
     const kernels::IntRange range = range_of(y.dtype());
-    const int64_t M = s.M, N = s.N, K = s.K;
+    const int64_t M = s.M, N = s.N;
     std::vector<int64_t> sums(static_cast<size_t>(M * N));
     const auto offsets = batch_offsets(s);
     for (size_t i = 0; i < offsets.size(); ++i) {
       // Named copies: lambdas may not capture structured bindings before C++20 as clang reads it.
       const int64_t oa = offsets[i].first, ob = offsets[i].second;
-      dispatch_8bit(a.dtype(), [&](auto ta) {
-        dispatch_8bit(b.dtype(), [&](auto tb) {
-          kernels::matmul_integer_reference(a.data<decltype(ta)>() + oa * M * K,
-                                            a_zero_point.data() + oa * M,
-                                            b.data<decltype(tb)>() + ob * K * N,
-                                            b_zero_point.data() + ob * N, M, K, N, sums.data());
-        });
-      });
+      integer_matmul_sums(a, b, a_zero_point, b_zero_point, s, offsets[i], sums.data());
       dispatch_8bit(y.dtype(), [&](auto ty) {
         auto* yi = y.data<decltype(ty)>() + static_cast<int64_t>(i) * M * N;
         for (int64_t m = 0; m < M; ++m)
