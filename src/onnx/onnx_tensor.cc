@@ -25,6 +25,21 @@ void copy_field(const Field& src, Tensor& t) {
   for (int i = 0; i < src.size(); ++i) dst[i] = static_cast<Dst>(src.Get(i));
 }
 
+// Narrow integers stored widened: a value outside the element type's range (a uint8 zero point
+// of 300) is a malformed file, not a value to wrap.
+template <class Dst, class Field>
+void copy_narrow_integers(const Field& src, Tensor& t, const std::string& what) {
+  auto* dst = static_cast<Dst*>(t.raw());
+  for (int i = 0; i < src.size(); ++i) {
+    const auto v = src.Get(i);
+    if (v < std::numeric_limits<Dst>::min() || v > std::numeric_limits<Dst>::max())
+      throw ModelError(cat(what, ": value ", v, " at ", i, " is outside the range of its type [",
+                           int64_t{std::numeric_limits<Dst>::min()}, ", ",
+                           int64_t{std::numeric_limits<Dst>::max()}, "]"));
+    dst[i] = static_cast<Dst>(v);
+  }
+}
+
 template <class Field>
 void check_count(const Field& src, const Tensor& t, const char* field, const std::string& what) {
   if (static_cast<uint64_t>(src.size()) != static_cast<uint64_t>(t.numel()))
@@ -48,16 +63,16 @@ void decode_typed(const TensorProto& p, Tensor& t, const std::string& what) {
       return copy_field<int32_t>(p.int32_data(), t);
     case DType::kInt16:
       check_count(p.int32_data(), t, "int32_data", what);
-      return copy_field<int16_t>(p.int32_data(), t);
+      return copy_narrow_integers<int16_t>(p.int32_data(), t, what);
     case DType::kFloat16:
       check_count(p.int32_data(), t, "int32_data", what);
       return copy_field<uint16_t>(p.int32_data(), t);
     case DType::kInt8:
       check_count(p.int32_data(), t, "int32_data", what);
-      return copy_field<int8_t>(p.int32_data(), t);
+      return copy_narrow_integers<int8_t>(p.int32_data(), t, what);
     case DType::kUint8:
       check_count(p.int32_data(), t, "int32_data", what);
-      return copy_field<uint8_t>(p.int32_data(), t);
+      return copy_narrow_integers<uint8_t>(p.int32_data(), t, what);
     case DType::kBool: {
       check_count(p.int32_data(), t, "int32_data", what);
       auto* dst = static_cast<uint8_t*>(t.raw());

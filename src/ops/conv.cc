@@ -56,6 +56,42 @@ Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w) {
   return s;
 }
 
+Shape conv_output_shape(const InferContext& ic, const Shape& x, const Shape& w) {
+  if (x.size() < 3) ic.fail(cat("X must be [N, C, spatial...], got ", shape_str(x)));
+  if (w.size() != x.size())
+    ic.fail(cat("W ", shape_str(w), " must have the rank of X ", shape_str(x)));
+  const size_t spatial = x.size() - 2;
+  if (spatial > 2)
+    throw UnsupportedError(cat(ic.node.describe(), ": ", spatial,
+                               "-D convolution is not supported (1-D and 2-D are)"));
+  const int64_t group = ic.node.attr_int("group", 1);
+  const int64_t C = x[1], M = w[0];
+  if (group < 1) ic.fail(cat("group must be positive, got ", group));
+  if (C >= 0 && (C % group != 0 || (w[1] >= 0 && C / group != w[1])))
+    ic.fail(cat("X has ", C, " channels, which with group=", group, " does not match W ",
+                shape_str(w)));
+  if (M >= 0 && M % group != 0)
+    ic.fail(cat("W has ", M, " output channels, not divisible by group=", group));
+  WindowGeometry g =
+      window_geometry(ic.node, {x.begin() + 2, x.end()}, kernel_dims(ic.node, w), false);
+  Shape out = {x[0], M};
+  out.insert(out.end(), g.out.begin(), g.out.end());
+  return out;
+}
+
+double conv_flops(const Shape& w, const Shape& y) {
+  double per_output = 2.0 * w[1];
+  for (size_t i = 2; i < w.size(); ++i) per_output *= w[i];
+  return per_output * shape_numel(y);
+}
+
+void check_conv_bias(const InferContext& ic, size_t i, int64_t M) {
+  if (!ic.input(i).has_shape) return;
+  const Shape& b = ic.input(i).shape;
+  if (b.size() != 1 || (M >= 0 && b[0] >= 0 && b[0] != M))
+    ic.fail(cat("B must have shape [", M, "], got ", shape_str(b)));
+}
+
 namespace {
 
 bool is_fused(const Node& node) { return node.domain == "sinter"; }
@@ -76,30 +112,8 @@ void infer_conv(InferContext& ic) {
     ic.output(0).dtype = DType::kFloat32;
     return;
   }
-  if (x.shape.size() < 3) ic.fail(cat("X must be [N, C, spatial...], got ", shape_str(x.shape)));
-  if (w.shape.size() != x.shape.size())
-    ic.fail(cat("W ", shape_str(w.shape), " must have the rank of X ", shape_str(x.shape)));
-  const size_t spatial = x.shape.size() - 2;
-  if (spatial > 2)
-    throw UnsupportedError(cat(ic.node.describe(), ": ", spatial,
-                               "-D convolution is not supported (1-D and 2-D are)"));
-  const int64_t group = ic.node.attr_int("group", 1);
-  const int64_t C = x.shape[1], M = w.shape[0];
-  if (group < 1) ic.fail(cat("group must be positive, got ", group));
-  if (C >= 0 && (C % group != 0 || (w.shape[1] >= 0 && C / group != w.shape[1])))
-    ic.fail(cat("X has ", C, " channels, which with group=", group, " does not match W ",
-                shape_str(w.shape)));
-  if (M >= 0 && M % group != 0)
-    ic.fail(cat("W has ", M, " output channels, not divisible by group=", group));
-  if (ic.has_input(2) && ic.input(2).has_shape) {
-    const Shape& b = ic.input(2).shape;
-    if (b.size() != 1 || (M >= 0 && b[0] >= 0 && b[0] != M))
-      ic.fail(cat("B must have shape [", M, "], got ", shape_str(b)));
-  }
-  WindowGeometry g = window_geometry(ic.node, {x.shape.begin() + 2, x.shape.end()},
-                                     kernel_dims(ic.node, w.shape), false);
-  Shape out = {x.shape[0], M};
-  out.insert(out.end(), g.out.begin(), g.out.end());
+  const Shape out = conv_output_shape(ic, x.shape, w.shape);
+  if (ic.has_input(2)) check_conv_bias(ic, 2, w.shape[0]);
   if (ic.has_input(3) && ic.input(3).has_shape && ic.input(3).shape != out &&
       shape_is_static(out) && shape_is_static(ic.input(3).shape))
     ic.fail(cat("residual Z ", shape_str(ic.input(3).shape), " must have the output shape ",
@@ -277,10 +291,7 @@ OpDef make_conv_def(const char* type, const char* domain) {
   def.domain = domain;
   def.infer = infer_conv;
   def.flops = [](const KernelInfo& ki) {
-    const Shape& w = ki.inputs[1].shape;
-    double per_output = 2.0 * w[1];
-    for (size_t i = 2; i < w.size(); ++i) per_output *= w[i];
-    return per_output * shape_numel(ki.outputs[0].shape);
+    return conv_flops(ki.inputs[1].shape, ki.outputs[0].shape);
   };
   def.impls.push_back({"depthwise",
                        [](const KernelInfo& ki) {

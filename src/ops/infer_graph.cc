@@ -53,7 +53,15 @@ std::vector<Tensor> evaluate_node_unnamed(const Node& node, int64_t opset,
       outputs.push_back(*ic.output_values[i]);
       continue;
     }
-    const ValueType& t = ic.outputs.at(i);
+    // An omitted trailing output (an empty name) the op does not make: nothing to compute.
+    if (node.outputs[i].empty() && i >= ic.outputs.size()) {
+      outputs.emplace_back();
+      continue;
+    }
+    if (i >= ic.outputs.size())
+      throw ModelError(cat(node.describe(), ": names output ", i, " but the op makes ",
+                           ic.outputs.size()));
+    const ValueType& t = ic.outputs[i];
     if (!t.has_shape || !shape_is_static(t.shape))
       throw ModelError(cat(node.describe(), ": output ", i, " has no static shape"));
     outputs.emplace_back(t.dtype, t.shape);

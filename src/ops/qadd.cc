@@ -1,11 +1,11 @@
 // sinter::QAdd: the Add of two quantized u8 tensors of one shape (kernels/qeltwise/qadd.h), made
 // by the integer-layers pass. Attributes: a_scale, a_zero_point, b_scale, b_zero_point, y_scale,
 // y_zero_point, and the output range y_min, y_max (a fused ReLU).
-#include <cmath>
 
 #include "kernels/qeltwise/qadd.h"
 
 #include "ops/op_registry.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 
@@ -13,17 +13,14 @@ namespace {
 
 kernels::QAddQuant quant_of(const Node& node) {
   kernels::QAddQuant q;
-  q.a_scale = node.attr_float("a_scale", 1);
+  q.a_scale = scale_attribute(node, "a_scale");
   q.a_zero_point = static_cast<int32_t>(node.attr_int_in("a_zero_point", 0, 0, 255));
-  q.b_scale = node.attr_float("b_scale", 1);
+  q.b_scale = scale_attribute(node, "b_scale");
   q.b_zero_point = static_cast<int32_t>(node.attr_int_in("b_zero_point", 0, 0, 255));
-  q.y_scale = node.attr_float("y_scale", 1);
+  q.y_scale = scale_attribute(node, "y_scale");
   q.y_zero_point = static_cast<int32_t>(node.attr_int_in("y_zero_point", 0, 0, 255));
   q.y_min = static_cast<int32_t>(node.attr_int_in("y_min", 0, 0, 255));
   q.y_max = static_cast<int32_t>(node.attr_int_in("y_max", 255, q.y_min, 255));
-  for (float v : {q.a_scale, q.b_scale, q.y_scale})
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
   return q;
 }
 

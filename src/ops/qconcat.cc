@@ -4,10 +4,10 @@
 // C_i].
 #include "kernels/qeltwise/qconcat.h"
 
-#include <cmath>
 #include <memory>
 
 #include "ops/op_registry.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 
@@ -22,15 +22,12 @@ struct Quant {
 
 Quant quant_of(const Node& node, size_t inputs) {
   Quant q{node.attr_floats("x_scales"), node.attr_ints_in("x_zero_points", {}, 0, 255),
-          node.attr_float("y_scale", 1), node.attr_int_in("y_zero_point", 0, 0, 255)};
+          scale_attribute(node, "y_scale"), node.attr_int_in("y_zero_point", 0, 0, 255)};
   if (q.x_scales.size() != inputs || q.x_zero_points.size() != inputs)
     throw ModelError(cat(node.describe(), ": needs one scale and zero point per input (", inputs,
                          "), got ", q.x_scales.size(), " and ", q.x_zero_points.size()));
-  q.x_scales.push_back(q.y_scale);
-  for (float v : q.x_scales)
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
-  q.x_scales.pop_back();
+  check_scale_values(node.describe(), "x_scales",
+                     Tensor::from_vector<float>({static_cast<int64_t>(inputs)}, q.x_scales));
   return q;
 }
 
@@ -61,10 +58,11 @@ class QConcatKernel : public Kernel {
     const Quant q = quant_of(ki.node, ki.inputs.size());
     for (size_t i = 0; i < ki.inputs.size(); ++i) {
       const bool same = q.x_scales[i] == q.y_scale && q.x_zero_points[i] == q.y_zero_point;
-      tables_.push_back(same ? nullptr
-                             : std::make_unique<kernels::RequantTable>(kernels::requant_table(
-                                   q.x_scales[i], static_cast<int32_t>(q.x_zero_points[i]),
-                                   q.y_scale, static_cast<int32_t>(q.y_zero_point))));
+      requants_.push_back(
+          same ? nullptr
+               : std::make_unique<kernels::ByteRequant>(kernels::ByteRequant{
+                     q.x_scales[i] / q.y_scale, static_cast<int32_t>(q.x_zero_points[i]),
+                     static_cast<int32_t>(q.y_zero_point)}));
       channels_.push_back(ki.inputs[i].shape[3]);
     }
   }
@@ -72,13 +70,13 @@ class QConcatKernel : public Kernel {
   void run(KernelContext& ctx) override {
     std::vector<kernels::QConcatInput> inputs;
     for (size_t i = 0; i < channels_.size(); ++i)
-      inputs.push_back({ctx.in(i).data<uint8_t>(), channels_[i], tables_[i].get()});
+      inputs.push_back({ctx.in(i).data<uint8_t>(), channels_[i], requants_[i].get()});
     const Shape& y = ctx.out(0).shape();
     kernels::qconcat_channels(inputs, y[0] * y[1] * y[2], ctx.out(0).data<uint8_t>(), ctx.pool);
   }
 
  private:
-  std::vector<std::unique_ptr<kernels::RequantTable>> tables_;
+  std::vector<std::unique_ptr<kernels::ByteRequant>> requants_;
   std::vector<int64_t> channels_;
 };
 

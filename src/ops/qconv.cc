@@ -1,15 +1,16 @@
 // sinter::QConv: a quantized Conv, Gemm or MatMul on u8 channels-last activations
 // (kernels/qconv/qconv2d.h), made by the integer-layers pass (passes/integer_layers.h).
 // Inputs: X u8 [N, H, W, C] (or [rows, K] for a Gemm), W s8 [M, C/group, KH, KW] (or [M, K]),
-// W_scale float [M], optional B float [M], all but X constant. Attributes: Conv's window
+// W_scale float [M], optional B float [M], all but X constant, and an optional residual R u8
+// shaped like Y (a fused Add; attributes r_scale, r_zero_point). Attributes: Conv's window
 // attributes, x_scale, x_zero_point, y_scale, y_zero_point and the output range y_min, y_max
 // (a fused ReLU or Clip). Y is u8 [N, OH, OW, M] (or [rows, M]).
-#include <cmath>
 #include <memory>
 
 #include "kernels/qconv/qconv2d.h"
 #include "ops/conv_common.h"
 #include "ops/op_registry.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 
@@ -23,27 +24,24 @@ Shape logical_w(const Shape& w) { return w.size() == 2 ? Shape{w[0], w[1], 1, 1}
 
 kernels::QConvQuant quant_of(const Node& node, const Tensor& w_scale) {
   kernels::QConvQuant q;
-  q.x_scale = node.attr_float("x_scale", 1);
+  q.x_scale = scale_attribute(node, "x_scale");
   q.x_zero_point = static_cast<int32_t>(node.attr_int_in("x_zero_point", 0, 0, 255));
-  q.y_scale = node.attr_float("y_scale", 1);
+  q.y_scale = scale_attribute(node, "y_scale");
   q.y_zero_point = static_cast<int32_t>(node.attr_int_in("y_zero_point", 0, 0, 255));
   q.y_min = static_cast<int32_t>(node.attr_int_in("y_min", 0, 0, 255));
   q.y_max = static_cast<int32_t>(node.attr_int_in("y_max", 255, q.y_min, 255));
   const float* s = w_scale.data<float>();
   q.w_scales.assign(s, s + w_scale.numel());
-  for (float v : {q.x_scale, q.y_scale})
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
-  for (float v : q.w_scales)
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(
-          cat(node.describe(), ": weight scale ", v, " is not a positive finite number"));
+  q.has_residual = node.has_input(4);
+  if (q.has_residual) q.r_scale = scale_attribute(node, "r_scale");
+  q.r_zero_point = static_cast<int32_t>(node.attr_int_in("r_zero_point", 0, 0, 255));
+  check_scale_values(node.describe(), "W_scale", w_scale);
   return q;
 }
 
 void infer_qconv(InferContext& ic) {
-  if (ic.num_inputs() < 3 || ic.num_inputs() > 4)
-    ic.fail(cat("expects 3 or 4 inputs, got ", ic.num_inputs()));
+  if (ic.num_inputs() < 3 || ic.num_inputs() > 5)
+    ic.fail(cat("expects 3 to 5 inputs, got ", ic.num_inputs()));
   const ValueType& x = ic.input(0);
   const ValueType& w = ic.input(1);
   if (x.dtype != DType::kUint8 || w.dtype != DType::kInt8 || ic.input(2).dtype != DType::kFloat32 ||
@@ -61,8 +59,15 @@ void infer_qconv(InferContext& ic) {
     ic.fail(cat("W_scale must be [", s.M, "], got ", shape_str(scale.shape)));
   if (ic.has_input(3) && (!ic.input(3).has_shape || ic.input(3).shape != Shape{s.M}))
     ic.fail(cat("B must be [", s.M, "], got ", shape_str(ic.input(3).shape)));
-  ic.set_output(0, DType::kUint8,
-                x.shape.size() == 2 ? Shape{s.N, s.M} : Shape{s.N, s.OH(), s.OW(), s.M});
+  const Shape y = x.shape.size() == 2 ? Shape{s.N, s.M} : Shape{s.N, s.OH(), s.OW(), s.M};
+  if (ic.has_input(4)) {
+    const ValueType& r = ic.input(4);
+    if (r.dtype != DType::kUint8 || !r.has_shape || r.shape != y)
+      ic.fail(cat("residual R must be u8 ", shape_str(y), ", got ", shape_str(r.shape)));
+    if (!kernels::QConv2d::supports_residual(s))
+      ic.fail("a depthwise or direct layer takes no fused residual");
+  }
+  ic.set_output(0, DType::kUint8, y);
 }
 
 class QConvKernel : public Kernel {
@@ -74,17 +79,22 @@ class QConvKernel : public Kernel {
               quant_of(ki.node, *ki.constant(2))) {}
 
   void run(KernelContext& ctx) override {
-    conv_.run(ctx.in(0).data<uint8_t>(), ctx.out(0).data<uint8_t>(), ctx.pool);
+    conv_.run(ctx.in(0).data<uint8_t>(), ctx.out(0).data<uint8_t>(), ctx.pool,
+              ctx.has_in(4) ? ctx.in(4).data<uint8_t>() : nullptr);
   }
 
   const char* variant() const override {
     switch (conv_.algorithm()) {
       case kernels::QConv2d::Algorithm::kPointwise:
         return "int8_1x1";
+      case kernels::QConv2d::Algorithm::kWindow:
+        return "int8_window";
       case kernels::QConv2d::Algorithm::kGemm:
         return "int8_gemm";
       case kernels::QConv2d::Algorithm::kDepthwise:
         return "int8_depthwise";
+      case kernels::QConv2d::Algorithm::kDirect:
+        return "int8_direct";
     }
     return nullptr;
   }

@@ -3,11 +3,11 @@
 // attributes and keeps its input's scale; X [N, H, W, C] -> Y [N, OH, OW, C].
 // QGlobalAveragePool requantizes (attributes x_scale, x_zero_point, y_scale, y_zero_point);
 // X [N, H, W, C] -> Y [N, 1, 1, C].
-#include <cmath>
 
 #include "kernels/qpool/qpool2d.h"
 #include "ops/op_registry.h"
 #include "ops/pool_params.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 
@@ -47,13 +47,10 @@ OpDef make_qmax_pool() {
 }
 
 kernels::QAverageQuant average_quant(const Node& node) {
-  kernels::QAverageQuant q{node.attr_float("x_scale", 1),
+  kernels::QAverageQuant q{scale_attribute(node, "x_scale"),
                            static_cast<int32_t>(node.attr_int_in("x_zero_point", 0, 0, 255)),
-                           node.attr_float("y_scale", 1),
+                           scale_attribute(node, "y_scale"),
                            static_cast<int32_t>(node.attr_int_in("y_zero_point", 0, 0, 255))};
-  for (float v : {q.x_scale, q.y_scale})
-    if (!(std::isfinite(v) && v > 0))
-      throw ModelError(cat(node.describe(), ": scale ", v, " is not a positive finite number"));
   return q;
 }
 

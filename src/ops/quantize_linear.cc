@@ -10,21 +10,15 @@
 #include <vector>
 
 #include "ops/data_movement_util.h"
+#include "ops/eight_bit_types.h"
 #include "ops/op_registry.h"
+#include "ops/quant_param_checks.h"
 
 namespace sinter {
 namespace {
 
-kernels::IntRange range_of(DType t) {
-  return t == DType::kInt8 ? kernels::IntRange{-128, 127} : kernels::IntRange{0, 255};
-}
-
-// A scalar, or 1-D of one value: per-tensor, as ONNX's reference and ONNX Runtime read it.
-bool holds_one_value(const ValueType& t) {
-  return t.shape.empty() || (t.shape.size() == 1 && t.shape[0] == 1);
-}
-
-// Checks the scale and zero point types and shapes against x, failing with the node's name.
+// Checks the scale and zero point types and shapes against x, and the scale's values when they
+// are known, failing with the node's name.
 void infer_params(InferContext& ic, DType zero_point_dtype) {
   const ValueType& x = ic.input(0);
   const ValueType& scale = ic.input(1);
@@ -33,17 +27,18 @@ void infer_params(InferContext& ic, DType zero_point_dtype) {
         cat(ic.node.describe(), ": scale must be float32, got ", dtype_name(scale.dtype)));
   if (scale.has_shape && scale.shape.size() > 1)
     ic.fail(cat("scale must be a scalar or 1-D, got ", shape_str(scale.shape)));
+  check_known_scale(ic, 1, "scale");
   if (ic.has_input(2)) {
     const ValueType& zp = ic.input(2);
     if (zp.dtype != zero_point_dtype)
       throw UnsupportedError(cat(ic.node.describe(), ": zero point must be ",
                                  dtype_name(zero_point_dtype), ", got ", dtype_name(zp.dtype)));
     if (zp.has_shape && scale.has_shape && zp.shape != scale.shape &&
-        !(holds_one_value(zp) && holds_one_value(scale)))
+        !(holds_one_value(zp.shape) && holds_one_value(scale.shape)))
       ic.fail(cat("zero point shape ", shape_str(zp.shape), " differs from scale shape ",
                   shape_str(scale.shape)));
   }
-  if (!scale.has_shape || holds_one_value(scale)) return;
+  if (!scale.has_shape || holds_one_value(scale.shape)) return;
   if (ic.opset < 13)
     ic.fail(cat("a 1-D scale of ", scale.shape[0], " values (per-axis) needs opset 13, not ",
                 ic.opset));
@@ -77,6 +72,7 @@ struct QdqNode {
     if (scale.rank() > 1 || scale.numel() < 1)
       throw ModelError(
           cat(who, ": scale must hold one value or be 1-D, got ", shape_str(scale.shape())));
+    check_scale_values(who, "scale", scale);
     if (scale.numel() == 1) return {1, 1, x.numel()};
     if (opset < 13)
       throw ModelError(cat(who, ": a 1-D scale of ", scale.numel(),
@@ -110,16 +106,6 @@ struct QdqNode {
 
 const int32_t* data_or_null(const std::vector<int32_t>& v) {
   return v.empty() ? nullptr : v.data();
-}
-
-// Calls f(T{}) with T the C++ type of an 8-bit quantized dtype.
-template <class F>
-void dispatch_8bit(DType t, F&& f) {
-  if (t == DType::kInt8) {
-    f(int8_t{});
-  } else {
-    f(uint8_t{});
-  }
 }
 
 template <bool kReference>

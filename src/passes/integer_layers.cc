@@ -8,6 +8,8 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "kernels/qconv/qconv2d.h"
+#include "ops/conv_common.h"
 #include "passes/constant_fold.h"
 
 namespace sinter {
@@ -18,6 +20,15 @@ struct QParams {
   float scale = 1;
   int32_t zero_point = 0;
   bool operator==(const QParams& o) const { return scale == o.scale && zero_point == o.zero_point; }
+};
+
+// Where a layer's output goes: the QuantizeLinear that writes its u8 tensor, and the activation and
+// QuantizeLinear nodes that the integer op replaces.
+struct Sink {
+  std::string value;  // the u8 tensor the QuantizeLinear writes
+  QParams params;
+  int32_t y_min = 0, y_max = 255;
+  std::vector<size_t> removed;  // the activation and QuantizeLinear nodes
 };
 
 class Rewriter {
@@ -50,12 +61,6 @@ class Rewriter {
   std::optional<QParams> per_tensor_u8(const Node& qdq) const;
   // The u8 tensor and params a DequantizeLinear output `v` reads.
   std::optional<std::pair<std::string, QParams>> dequantized(const std::string& v) const;
-  struct Sink {
-    std::string value;  // the u8 tensor the QuantizeLinear writes
-    QParams params;
-    int32_t y_min = 0, y_max = 255;
-    std::vector<size_t> removed;  // the activation and QuantizeLinear nodes
-  };
   std::optional<Sink> quantized_output(const Node& layer) const;
   struct Weights {
     Tensor values;  // s8 [M, ...]
@@ -67,6 +72,9 @@ class Rewriter {
   bool rewrite_add(size_t i);
   bool rewrite_pool(size_t i);
   bool rewrite_concat(size_t i);
+  bool rewrite_qlinear(size_t i);
+  void drop_dead_dequantizes();
+  int fuse_residual_adds();
   void make_channels_last();
 
   void replace(size_t i, Node n, const Sink& sink) {
@@ -148,7 +156,7 @@ std::optional<std::pair<std::string, QParams>> Rewriter::dequantized(const std::
   return std::make_pair(dq->inputs[0], *p);
 }
 
-std::optional<Rewriter::Sink> Rewriter::quantized_output(const Node& layer) const {
+std::optional<Sink> Rewriter::quantized_output(const Node& layer) const {
   Sink sink;
   std::string v = layer.outputs[0];
   std::optional<float> lo, hi;  // the fused activation's real range
@@ -174,6 +182,7 @@ std::optional<Rewriter::Sink> Rewriter::quantized_output(const Node& layer) cons
       const std::optional<QParams> p = per_tensor_u8(n);
       const ValueType* t = g_.type_of(n.outputs[0]);
       if (!p || !t || t->dtype != DType::kUint8) return std::nullopt;
+      if (graph_outputs_.count(n.outputs[0])) return std::nullopt;
       sink.value = n.outputs[0];
       sink.params = *p;
       sink.removed.push_back(next);
@@ -230,6 +239,14 @@ std::optional<Rewriter::Weights> Rewriter::integer_weights(const std::string& w,
   return out;
 }
 
+// The u8 grid and range an integer op writes: the QuantizeLinear's, narrowed by an activation.
+void set_output_grid(Node& q, const Sink& sink) {
+  q.attrs["y_scale"] = sink.params.scale;
+  q.attrs["y_zero_point"] = int64_t{sink.params.zero_point};
+  q.attrs["y_min"] = int64_t{sink.y_min};
+  q.attrs["y_max"] = int64_t{sink.y_max};
+}
+
 // [K, N] -> [N, K].
 Tensor transposed(const Tensor& w) {
   const int64_t K = w.shape()[0], N = w.shape()[1];
@@ -272,10 +289,7 @@ bool Rewriter::rewrite_layer(size_t i) {
   if (conv) q.attrs = n.attrs;
   q.attrs["x_scale"] = x->second.scale;
   q.attrs["x_zero_point"] = int64_t{x->second.zero_point};
-  q.attrs["y_scale"] = sink->params.scale;
-  q.attrs["y_zero_point"] = int64_t{sink->params.zero_point};
-  q.attrs["y_min"] = int64_t{sink->y_min};
-  q.attrs["y_max"] = int64_t{sink->y_max};
+  set_output_grid(q, *sink);
   q.inputs = {x->first, add_initializer(n.inputs[1] + "_s8", std::move(w->values)),
               add_initializer(n.inputs[1] + "_scale", std::move(w->scales))};
   if (bias) q.inputs.push_back(add_initializer(n.inputs[2] + "_float", std::move(*bias)));
@@ -302,10 +316,7 @@ bool Rewriter::rewrite_add(size_t i) {
   q.attrs["a_zero_point"] = int64_t{a->second.zero_point};
   q.attrs["b_scale"] = b->second.scale;
   q.attrs["b_zero_point"] = int64_t{b->second.zero_point};
-  q.attrs["y_scale"] = sink->params.scale;
-  q.attrs["y_zero_point"] = int64_t{sink->params.zero_point};
-  q.attrs["y_min"] = int64_t{sink->y_min};
-  q.attrs["y_max"] = int64_t{sink->y_max};
+  set_output_grid(q, *sink);
   q.inputs = {a->first, b->first};
   q.outputs = {sink->value};
   replace(i, std::move(q), *sink);
@@ -383,6 +394,136 @@ bool Rewriter::rewrite_concat(size_t i) {
   return true;
 }
 
+// QLinearConv and QLinearMatMul (QOperator models) whose tensors are u8 with one scale and
+// whose weights are constant s8 with zero points 0: the same QConv.
+bool Rewriter::rewrite_qlinear(size_t i) {
+  const Node& n = g_.nodes[i];
+  const bool conv = n.op_type == "QLinearConv", matmul = n.op_type == "QLinearMatMul";
+  if (!(conv || matmul) || !n.domain.empty() || n.outputs.size() != 1 ||
+      graph_outputs_.count(n.outputs[0]))
+    return false;
+  // Inputs: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point[, bias].
+  if (n.inputs.size() < 8) return false;
+  const Shape* xs = shape_of(n.inputs[0]);
+  const ValueType* xt = g_.type_of(n.inputs[0]);
+  const ValueType* yt = g_.type_of(n.outputs[0]);
+  if (!xs || !xt || !yt || xt->dtype != DType::kUint8 || yt->dtype != DType::kUint8 ||
+      xs->size() != (conv ? 4u : 2u))
+    return false;
+  auto scalar = [&](size_t k, DType t) -> std::optional<Tensor> {
+    std::optional<Tensor> v = constant_value(n.inputs[k]);
+    if (!v || v->dtype() != t || v->numel() != 1) return std::nullopt;
+    return v;
+  };
+  const auto x_scale = scalar(1, DType::kFloat32), x_zp = scalar(2, DType::kUint8);
+  const auto y_scale = scalar(6, DType::kFloat32), y_zp = scalar(7, DType::kUint8);
+  auto w = g_.initializers.find(n.inputs[3]);
+  const std::optional<Tensor> w_scale = constant_value(n.inputs[4]);
+  const std::optional<Tensor> w_zp = constant_value(n.inputs[5]);
+  if (!x_scale || !x_zp || !y_scale || !y_zp || w == g_.initializers.end() ||
+      w->second.dtype() != DType::kInt8 || w->second.rank() != (conv ? 4 : 2) || !w_scale ||
+      w_scale->dtype() != DType::kFloat32 || !w_zp || w_zp->dtype() != DType::kInt8)
+    return false;
+  for (int64_t k = 0; k < w_zp->numel(); ++k)
+    if (w_zp->data<int8_t>()[k] != 0) return false;
+  Tensor values = conv ? w->second : transposed(w->second);
+  const int64_t M = values.shape()[0];
+  if (w_scale->numel() != 1 && w_scale->numel() != M) return false;
+  Tensor scales(DType::kFloat32, {M});
+  for (int64_t m = 0; m < M; ++m) {
+    const float s = w_scale->data<float>()[w_scale->numel() == 1 ? 0 : m];
+    if (!(std::isfinite(s) && s > 0)) return false;
+    scales.data<float>()[m] = s;
+  }
+  const float xsv = x_scale->data<float>()[0], ysv = y_scale->data<float>()[0];
+  if (!(std::isfinite(xsv) && xsv > 0 && std::isfinite(ysv) && ysv > 0)) return false;
+  std::optional<Tensor> bias;
+  if (conv && n.has_input(8)) {
+    const std::optional<Tensor> b = constant_value(n.inputs[8]);
+    if (!b || b->dtype() != DType::kInt32 || b->numel() != M) return false;
+    // Real units, from which QConv rounds the same integers back.
+    bias = Tensor(DType::kFloat32, {M});
+    for (int64_t m = 0; m < M; ++m)
+      bias->data<float>()[m] = static_cast<float>(static_cast<double>(b->data<int32_t>()[m]) * xsv *
+                                                  scales.data<float>()[m]);
+  }
+  Node q;
+  q.name = n.name;
+  q.op_type = "QConv";
+  q.domain = "sinter";
+  if (conv) q.attrs = n.attrs;
+  q.attrs["x_scale"] = xsv;
+  q.attrs["x_zero_point"] = int64_t{x_zp->data<uint8_t>()[0]};
+  q.attrs["y_scale"] = ysv;
+  q.attrs["y_zero_point"] = int64_t{y_zp->data<uint8_t>()[0]};
+  q.inputs = {n.inputs[0], add_initializer(n.inputs[3] + "_s8", std::move(values)),
+              add_initializer(n.inputs[3] + "_scale", std::move(scales))};
+  if (bias) q.inputs.push_back(add_initializer(n.inputs[3] + "_bias", std::move(*bias)));
+  q.outputs = {n.outputs[0]};
+  replace(i, std::move(q), Sink{});
+  return true;
+}
+
+// A DequantizeLinear whose readers were all rewritten is dead; dropping it now keeps the u8
+// values that fusions remove from being read.
+void Rewriter::drop_dead_dequantizes() {
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    const Node& n = g_.nodes[i];
+    if (removed_.count(i) || n.op_type != "DequantizeLinear" || !n.domain.empty() ||
+        n.outputs.size() != 1 || graph_outputs_.count(n.outputs[0]))
+      continue;
+    bool dead = true;
+    for (size_t c : consumers(n.outputs[0])) dead = dead && removed_.count(c) != 0;
+    if (dead) removed_.insert(i);
+  }
+}
+
+// A QAdd whose one input a QConv writes for it alone becomes that QConv's fused residual: the
+// conv's sums, the other input and the Add's output grid meet in one requantization (the conv's
+// own output grid, a rounding in between, is skipped).
+int Rewriter::fuse_residual_adds() {
+  std::unordered_map<std::string, int> readers;
+  for (size_t i = 0; i < g_.nodes.size(); ++i)
+    if (!removed_.count(i))
+      for (const std::string& in : g_.nodes[i].inputs) ++readers[in];
+  for (const Node& n : added_)
+    for (const std::string& in : n.inputs) ++readers[in];
+  std::unordered_map<std::string, size_t> writer;
+  for (size_t i = 0; i < added_.size(); ++i) writer[added_[i].outputs[0]] = i;
+  std::set<size_t> fused;
+  for (size_t a = 0; a < added_.size(); ++a) {
+    const Node& add = added_[a];
+    if (add.op_type != "QAdd") continue;
+    for (int side = 0; side < 2; ++side) {
+      const std::string& v = add.inputs[static_cast<size_t>(side)];
+      auto w = writer.find(v);
+      if (w == writer.end() || readers[v] != 1 || graph_outputs_.count(v)) continue;
+      Node& conv = added_[w->second];
+      const Shape* xs = shape_of(conv.inputs[0]);
+      const Tensor& weights = g_.initializers.at(conv.inputs[1]);
+      if (conv.op_type != "QConv" || conv.has_input(4) || !xs || xs->size() != 4) continue;
+      if (!kernels::QConv2d::supports_residual(conv_shape(conv, *xs, weights.shape()))) continue;
+      const char* other = side == 0 ? "b" : "a";
+      conv.inputs.resize(4);  // no bias: an empty name
+      conv.inputs.push_back(add.inputs[static_cast<size_t>(1 - side)]);
+      conv.attrs["r_scale"] = add.attrs.at(cat(other, "_scale"));
+      conv.attrs["r_zero_point"] = add.attrs.at(cat(other, "_zero_point"));
+      for (const char* k : {"y_scale", "y_zero_point", "y_min", "y_max"})
+        conv.attrs[k] = add.attrs.at(k);
+      conv.outputs[0] = add.outputs[0];
+      integer_values_.erase(v);
+      made_.erase(v);
+      fused.insert(a);
+      break;
+    }
+  }
+  std::vector<Node> kept;
+  for (size_t i = 0; i < added_.size(); ++i)
+    if (!fused.count(i)) kept.push_back(std::move(added_[i]));
+  added_ = std::move(kept);
+  return static_cast<int>(fused.size());
+}
+
 Node transpose(const std::string& name, const std::string& in, const std::string& out,
                std::vector<int64_t> perm) {
   Node t;
@@ -452,9 +593,13 @@ int Rewriter::run() {
   int rewritten = 0;
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     if (removed_.count(i)) continue;
-    if (rewrite_layer(i) || rewrite_add(i) || rewrite_pool(i) || rewrite_concat(i)) ++rewritten;
+    if (rewrite_layer(i) || rewrite_add(i) || rewrite_pool(i) || rewrite_concat(i) ||
+        rewrite_qlinear(i))
+      ++rewritten;
   }
   if (rewritten == 0) return 0;
+  drop_dead_dequantizes();
+  fuse_residual_adds();
   make_channels_last();
   std::vector<Node> nodes;
   for (size_t i = 0; i < g_.nodes.size(); ++i)

@@ -10,8 +10,13 @@ namespace sinter {
 // wrote, so activations stay in 8 bits between quantized layers:
 //  - Conv, and Gemm/MatMul with constant weights, whose weights come from a DequantizeLinear of
 //    s8 values (one scale per tensor or per output channel, zero points zero), -> sinter::QConv;
-//  - Add of two tensors of one shape -> sinter::QAdd;
-//  - Concat along channels -> sinter::QConcat (each input requantized by a table);
+//  - Add of two tensors of one shape -> sinter::QAdd, or, when a QConv (not depthwise) writes one
+//    of them for the Add alone, that QConv's fused residual (one requantization of the conv's
+//    sums plus the other input into the Add's grid);
+//  - QLinearConv and QLinearMatMul (QOperator models) of u8 tensors with s8 constant weights ->
+//    sinter::QConv too;
+//  - Concat along channels -> sinter::QConcat (each input requantized, or copied when it has the
+//    output's scale);
 //  - MaxPool that keeps its input's scale -> sinter::QMaxPool; GlobalAveragePool ->
 //    sinter::QGlobalAveragePool; Flatten of [N, C, 1, 1] that keeps the scale -> Flatten on u8.
 // Rank-4 tensors between integer ops are channels-last (NHWC): a QuantizeLinear that feeds them

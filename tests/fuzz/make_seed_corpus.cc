@@ -3,7 +3,8 @@
 // input, fed at run time; the others become constants, as weights, shapes and axes are in real
 // models (the mutator moves them back and forth). Plus patterns the test data lacks that the
 // optimizer rewrites: an image stem (3-channel conv, Relu, max pool), fused into one node, and a
-// region of convolutions the channel-blocked layout takes.
+// region of convolutions the channel-blocked layout takes; and a chain of the integer ops
+// (DynamicQuantizeLinear, QLinearConv, QLinearMatMul) whose node tests hold single ops only.
 // usage: make_seed_corpus OUT_DIR TESTDATA_DIR...
 #include <onnx/onnx_pb.h>
 
@@ -87,6 +88,28 @@ class SeedBuilder {
     for (int i = 0; i < n; ++i) t.add_float_data(static_cast<float>((i * 37) % 19 - 9) / 9.0f);
   }
 
+  // An initializer of `type` cycling through `values`: FLOAT in float_data, INT8, UINT8 and INT32
+  // in int32_data, as ONNX stores them.
+  void filled(const char* name, onnx::TensorProto::DataType type, std::initializer_list<int> dims,
+              std::initializer_list<float> values) {
+    onnx::TensorProto& t = *g_.add_initializer();
+    t.set_name(name);
+    t.set_data_type(type);
+    int n = 1;
+    for (int d : dims) {
+      t.add_dims(d);
+      n *= d;
+    }
+    for (int i = 0; i < n; ++i) {
+      const float v = values.begin()[i % values.size()];
+      if (type == onnx::TensorProto::FLOAT) {
+        t.add_float_data(v);
+      } else {
+        t.add_int32_data(static_cast<int>(v));
+      }
+    }
+  }
+
   onnx::NodeProto* node(const char* op, std::initializer_list<const char*> in, const char* out) {
     onnx::NodeProto& n = *g_.add_node();
     n.set_op_type(op);
@@ -157,6 +180,101 @@ std::string blocked_region_seed() {
   return b.bytes();
 }
 
+// The integer ops that quantized models from other tools use, chained as they run them:
+// x [1, 2, 6, 6] -> DynamicQuantizeLinear -> QLinearConv 3x3/2 pad 1 (int8 weights with a scale
+// and zero point per output channel, int32 bias) -> QLinearMatMul by int8 [3, 5] (a scale per
+// column) -> DequantizeLinear.
+std::string integer_ops_seed() {
+  using onnx::TensorProto;
+  SeedBuilder b("integer_ops", {1, 2, 6, 6});
+  b.filled("w", TensorProto::INT8, {4, 2, 3, 3}, {-128, -57, -3, 0, 12, 64, 127});
+  b.filled("w_scale", TensorProto::FLOAT, {4}, {0.02f, 0.005f, 0.1f, 0.03f});
+  b.filled("w_zero_point", TensorProto::INT8, {4}, {0, 3, -2, 0});
+  b.filled("bias", TensorProto::INT32, {4}, {-500, 0, 1200, 37});
+  b.filled("c_scale", TensorProto::FLOAT, {}, {0.04f});
+  b.filled("c_zero_point", TensorProto::UINT8, {}, {120});
+  b.filled("m", TensorProto::INT8, {3, 5}, {5, -9, 100, -128, 7, 0, 33});
+  b.filled("m_scale", TensorProto::FLOAT, {5}, {0.01f, 0.02f, 0.05f, 0.001f, 0.3f});
+  b.filled("m_zero_point", TensorProto::INT8, {5}, {0, 0, 1, -1, 0});
+  b.filled("y_scale", TensorProto::FLOAT, {}, {0.25f});
+  b.filled("y_zero_point", TensorProto::UINT8, {}, {128});
+  onnx::NodeProto* dynamic = b.node("DynamicQuantizeLinear", {"x"}, "xq");
+  dynamic->add_output("x_scale");
+  dynamic->add_output("x_zero_point");
+  onnx::NodeProto* conv = b.node("QLinearConv",
+                                 {"xq", "x_scale", "x_zero_point", "w", "w_scale", "w_zero_point",
+                                  "c_scale", "c_zero_point", "bias"},
+                                 "c");
+  SeedBuilder::ints(conv, "strides", {2, 2});
+  SeedBuilder::ints(conv, "pads", {1, 1, 1, 1});
+  b.node(
+      "QLinearMatMul",
+      {"c", "c_scale", "c_zero_point", "m", "m_scale", "m_zero_point", "y_scale", "y_zero_point"},
+      "yq");
+  b.node("DequantizeLinear", {"yq", "y_scale", "y_zero_point"}, "y");
+  return b.bytes();
+}
+
+// A QDQ model that the integer-layers pass runs on integers: x -> Q/DQ -> Conv 3x3 (s8 per-channel
+// weights) -> Relu -> Q/DQ -> depthwise Conv -> Q/DQ -> Add (with the first conv's output) ->
+// Q/DQ -> MaxPool -> Q/DQ -> Concat (with itself) -> Q/DQ -> GlobalAveragePool -> Q/DQ ->
+// Flatten -> Q/DQ -> Gemm (s8 weights) -> Q -> DQ -> y.
+std::string qdq_layers_seed() {
+  using onnx::TensorProto;
+  SeedBuilder b("qdq_layers", {1, 3, 10, 10});
+  b.filled("s", TensorProto::FLOAT, {}, {0.05f});
+  b.filled("zp", TensorProto::UINT8, {}, {128});
+  b.filled("s_relu", TensorProto::FLOAT, {}, {0.03f});
+  b.filled("zp_relu", TensorProto::UINT8, {}, {0});
+  b.filled("w1", TensorProto::INT8, {8, 3, 3, 3}, {-128, -57, -3, 0, 12, 64, 127});
+  b.filled("w1_scale", TensorProto::FLOAT, {8}, {0.02f, 0.005f, 0.1f, 0.03f});
+  b.filled("w1_zero_point", TensorProto::INT8, {8}, {0});
+  b.filled("b1", TensorProto::FLOAT, {8}, {0.1f, -0.2f, 0.0f, 0.3f});
+  b.filled("w2", TensorProto::INT8, {8, 1, 3, 3}, {5, -9, 100, -128, 7, 0, 33});
+  b.filled("w2_scale", TensorProto::FLOAT, {8}, {0.01f, 0.02f});
+  b.filled("w3", TensorProto::INT8, {4, 16}, {3, -7, 11, 90, -100});
+  b.filled("w3_scale", TensorProto::FLOAT, {4}, {0.01f});
+  auto qdq = [&](const std::string& v, const char* s, const char* zp) {
+    b.node("QuantizeLinear", {v.c_str(), s, zp}, (v + "_q").c_str());
+    b.node("DequantizeLinear", {(v + "_q").c_str(), s, zp}, (v + "_dq").c_str());
+    return v + "_dq";
+  };
+  auto weight = [&](const char* w, const char* scale, bool per_channel) {
+    onnx::NodeProto* dq = b.node("DequantizeLinear", {w, scale}, (std::string(w) + "_f").c_str());
+    if (per_channel) SeedBuilder::integer(dq, "axis", 0);
+  };
+  weight("w1", "w1_scale", true);
+  weight("w2", "w2_scale", true);
+  weight("w3", "w3_scale", true);
+  const std::string x = qdq("x", "s", "zp");
+  onnx::NodeProto* conv = b.node("Conv", {x.c_str(), "w1_f", "b1"}, "c1");
+  SeedBuilder::ints(conv, "pads", {1, 1, 1, 1});
+  b.node("Relu", {"c1"}, "r1");
+  const std::string r1 = qdq("r1", "s_relu", "zp_relu");
+  onnx::NodeProto* dw = b.node("Conv", {r1.c_str(), "w2_f"}, "c2");
+  SeedBuilder::ints(dw, "pads", {1, 1, 1, 1});
+  SeedBuilder::integer(dw, "group", 8);
+  const std::string c2 = qdq("c2", "s", "zp");
+  b.node("Add", {c2.c_str(), r1.c_str()}, "sum");
+  const std::string sum = qdq("sum", "s", "zp");
+  onnx::NodeProto* pool = b.node("MaxPool", {sum.c_str()}, "pooled");
+  SeedBuilder::ints(pool, "kernel_shape", {2, 2});
+  SeedBuilder::ints(pool, "strides", {2, 2});
+  const std::string pooled = qdq("pooled", "s", "zp");
+  onnx::NodeProto* cat = b.node("Concat", {pooled.c_str(), pooled.c_str()}, "cat");
+  SeedBuilder::integer(cat, "axis", 1);
+  const std::string joined = qdq("cat", "s_relu", "zp_relu");
+  b.node("GlobalAveragePool", {joined.c_str()}, "gap");
+  const std::string gap = qdq("gap", "s", "zp");
+  b.node("Flatten", {gap.c_str()}, "flat");
+  const std::string flat = qdq("flat", "s", "zp");
+  onnx::NodeProto* gemm = b.node("Gemm", {flat.c_str(), "w3_f"}, "logits");
+  SeedBuilder::integer(gemm, "transB", 1);
+  b.node("QuantizeLinear", {"logits", "s", "zp"}, "logits_q");
+  b.node("DequantizeLinear", {"logits_q", "s", "zp"}, "y");
+  return b.bytes();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,7 +298,9 @@ int main(int argc, char** argv) {
     }
   }
   for (const auto& [name, seed] : {std::pair{"image_stem.onnx", stem_seed()},
-                                   std::pair{"blocked_region.onnx", blocked_region_seed()}})
+                                   std::pair{"blocked_region.onnx", blocked_region_seed()},
+                                   std::pair{"integer_ops.onnx", integer_ops_seed()},
+                                   std::pair{"qdq_layers.onnx", qdq_layers_seed()}})
     if (!seed.empty()) {
       std::ofstream(out / name, std::ios::binary) << seed;
       ++written;

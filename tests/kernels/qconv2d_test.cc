@@ -2,7 +2,8 @@
 // serial and on two threads, against the plain loops bit for bit: 1x1 layers on whole and
 // partial channel blocks, gathered windows (3x3, strided, an image stem's 7x7 over 3 channels,
 // dilated, grouped), depthwise windows (a partial vector of channels, stride 2, a dilated 5x5),
-// input zero points 0, 128 and 255, output ranges narrowed as a ReLU does, with and without bias.
+// input zero points 0, 128 and 255, output ranges narrowed as a ReLU does, with and without bias
+// and a fused residual.
 #include "kernels/qconv/qconv2d.h"
 
 #include <gtest/gtest.h>
@@ -51,17 +52,28 @@ void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::
               std::sqrt(static_cast<float>(s.C / s.group * s.KH * s.KW)) / 40.0f;
   const float* b = with_bias ? bias.data() : nullptr;
   std::vector<uint8_t> want(static_cast<size_t>(s.N * s.OH() * s.OW() * s.M)), got(want.size());
-  qconv2d_reference(s, x.data(), w.data(), b, q, want.data());
+  // Every layer that can takes a residual in half the cases, at an extreme zero point.
+  std::vector<uint8_t> residual(want.size());
+  const bool with_residual = QConv2d::supports_residual(s) && with_bias;
+  if (with_residual) {
+    for (auto& v : residual) v = static_cast<uint8_t>(u8(rng));
+    q.has_residual = true;
+    q.r_scale = q.y_scale * 0.7f;
+    q.r_zero_point = relu ? 255 : 0;
+  }
+  const uint8_t* r = with_residual ? residual.data() : nullptr;
+  qconv2d_reference(s, x.data(), w.data(), b, q, want.data(), r);
   ThreadPool pool2(2);
   for (Isa isa : tested_isas()) {
     const QConv2d conv(s, w.data(), b, q, isa);
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), uint8_t{7});
-      conv.run(x.data(), got.data(), pool);
+      conv.run(x.data(), got.data(), pool, r);
       ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " C" << c.C
                            << " M" << c.M << " " << c.H << "x" << c.W << " k" << c.K << " s"
                            << c.stride << " p" << c.pad << " d" << c.dilation << " g" << c.group
-                           << " zp" << x_zero_point << (relu ? " relu" : "");
+                           << " zp" << x_zero_point << (relu ? " relu" : "")
+                           << (r ? " residual" : "");
     }
   }
 }
@@ -70,11 +82,19 @@ TEST(QConv2d, MatchesReferenceBitForBit) {
   std::mt19937 rng(5);
   const std::vector<Case> cases = {
       {32, 48, 7, 9, 1, 1, 0, 1, 1},    // 1x1 on the input as it stands
-      {24, 20, 5, 6, 1, 1, 0, 1, 1},    // 1x1 on a partial block: gathered
+      {24, 20, 5, 6, 1, 1, 0, 1, 1},    // 1x1 on a partial block: in place but the last rows
+      {40, 30, 13, 11, 1, 1, 0, 1, 1},  // the same over several chunks
       {16, 64, 6, 6, 1, 2, 0, 1, 1},    // strided 1x1
-      {16, 70, 8, 7, 3, 1, 1, 1, 1},    // 3x3, a partial column group
-      {32, 32, 9, 9, 3, 2, 1, 1, 1},    // strided 3x3
-      {3, 16, 23, 21, 7, 2, 3, 1, 1},   // an image stem
+      {16, 70, 8, 23, 3, 1, 1, 1, 1},   // 3x3 in place, a partial column group
+      {32, 32, 9, 41, 3, 2, 1, 1, 1},   // strided 3x3 in place
+      {16, 16, 5, 22, 3, 1, 2, 2, 1},   // dilated in place
+      {48, 80, 7, 7, 3, 1, 1, 1, 1},    // a 7x7 plane: gathered
+      {32, 16, 10, 45, 3, 2, 0, 1, 1},  // in place, unpadded
+      {24, 20, 8, 7, 3, 1, 1, 1, 1},    // 3x3 on a partial block: gathered
+      {3, 16, 23, 21, 7, 2, 3, 1, 1},   // an image stem: direct
+      {1, 6, 12, 12, 5, 1, 2, 1, 1},    // a grey image's stem: direct, one partial block
+      {2, 20, 9, 10, 3, 2, 1, 2, 1},    // direct, two blocks, dilated and strided
+      {3, 64, 23, 21, 7, 2, 3, 1, 1},   // a stem with many outputs: gathered
       {8, 16, 9, 9, 3, 1, 2, 2, 1},     // dilated
       {16, 32, 6, 6, 3, 1, 1, 1, 2},    // grouped
       {32, 32, 9, 8, 3, 1, 1, 1, 32},   // depthwise
@@ -92,15 +112,22 @@ TEST(QConv2d, MatchesReferenceBitForBit) {
 TEST(QConv2d, ChoosesTheAlgorithmByShape) {
   Conv2dShape s;
   s.C = s.M = 32;
-  s.H = s.W = 8;
+  s.H = s.W = 24;
   std::vector<int8_t> w(32 * 32 * 9);
   QConvQuant q;
   q.w_scales.assign(32, 1.0f);
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kPointwise);
   s.KH = s.KW = 3;
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kWindow);
+  s.C = s.M = 24;
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kGemm);
+  s.C = s.M = 32;
   s.group = 32;
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDepthwise);
+  s.group = 1;
+  s.C = 3;
+  s.M = 16;
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDirect);
 }
 
 }  // namespace

@@ -92,6 +92,25 @@ TEST(OnnxTensor, RawAndTypedFieldsAgreeForEveryDtype) {
                     via_int32(TensorProto::FLOAT16, {0x3c00, 0xc000}), DType::kFloat16);
 }
 
+// A narrow integer stored widened outside its type's range (a uint8 zero point of 300) is refused,
+// naming the initializer, not wrapped.
+TEST(OnnxTensor, NarrowIntegersOutsideTheirRangeAreRefused) {
+  for (auto [type, value] : {std::pair{TensorProto::UINT8, 300}, std::pair{TensorProto::UINT8, -1},
+                             std::pair{TensorProto::INT8, 128}, std::pair{TensorProto::INT8, -129},
+                             std::pair{TensorProto::INT16, 40000}}) {
+    TensorProto typed = header("zero_point", type, {2});
+    typed.add_int32_data(0);
+    typed.add_int32_data(value);
+    try {
+      parse(model_with(typed));
+      ADD_FAILURE() << "value " << value << " of type " << type << " was accepted";
+    } catch (const ModelError& e) {
+      EXPECT_NE(std::string(e.what()).find("zero_point"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("outside the range"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(OnnxTensor, ScalarAndEmptyTensors) {
   TensorProto scalar = header("t", TensorProto::INT64, {});
   scalar.add_int64_data(42);

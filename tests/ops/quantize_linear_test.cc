@@ -5,6 +5,7 @@
 #include <limits>
 #include <random>
 
+#include "integer_op_test_util.h"
 #include "ir/graph_builder.h"
 #include "math_op_test_util.h"
 #include "runtime/session.h"
@@ -277,6 +278,28 @@ TEST(QuantizeLinear, BadScalesZeroPointsAndAxes) {
             {t<int8_t>({1}, {1}), Tensor::scalar(1.f), Tensor::scalar<uint8_t>(0)});
       },
       "zero point must be int8");
+}
+
+TEST(QuantizeLinear, ScalesThatAreNotPositiveAndFiniteNameTheNode) {
+  const float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
+  const Tensor x = iota_f({2, 3});
+  const Tensor q = t<int8_t>({2, 3}, {1, 2, 3, 4, 5, 6});
+  const std::pair<Tensor, std::string> cases[] = {
+      {Tensor::scalar(0.f), "scale = 0; a scale must be positive and finite"},
+      {Tensor::scalar(-0.f), "scale = -0; a scale must be positive and finite"},
+      {t<float>({1}, {-2.f}), "scale[0] = -2; a scale must be positive and finite"},
+      {t<float>({3}, {1.f, nan, 1.f}), "scale[1] = nan; a scale must be positive and finite"},
+      {t<float>({3}, {1.f, 1.f, inf}), "scale[2] = inf; a scale must be positive and finite"},
+  };
+  for (const auto& [scale, message] : cases) {
+    const Tensor zp(DType::kInt8, scale.shape());
+    const std::vector<Tensor> qin = {x, scale, zp}, dqin = {q, scale, zp};
+    // Known before running (initializers) and fed at run time.
+    expect_error<ModelError>([&] { run(quantize(), 13, qin); }, {message});
+    expect_error<ModelError>([&] { run_values_unknown(quantize(), 13, qin); }, {message});
+    expect_error<ModelError>([&] { run(dequantize(), 13, dqin); }, {message});
+    expect_error<ModelError>([&] { run_values_unknown(dequantize(), 13, dqin); }, {message});
+  }
 }
 
 }  // namespace

@@ -92,13 +92,61 @@ TEST(IntegerLayers, QdqModelRunsOnIntegersAndAgreesWithFloat) {
     // The classifier writes the graph's float output: it stays float.
     EXPECT_EQ(count_ops(compiled, "QConv"), 4);
     EXPECT_EQ(count_ops(compiled, "Conv"), 0);
-    EXPECT_EQ(count_ops(compiled, "QAdd"), 1);
+    // The Add is the 1x1 conv's fused residual.
+    EXPECT_EQ(count_ops(compiled, "QAdd"), 0);
     EXPECT_EQ(count_ops(compiled, "QMaxPool"), 1);
     EXPECT_EQ(count_ops(compiled, "QGlobalAveragePool"), 1);
     // The image is quantized straight into channels-last; the pooled rows leave as they are.
     EXPECT_EQ(count_ops(compiled, "QuantizeToNhwc"), 1);
     EXPECT_EQ(count_ops(compiled, "Transpose"), 0);
   }
+}
+
+// A QOperator model: QuantizeLinear -> QLinearConv 3x3 (per-channel weights, int32 bias) ->
+// QLinearConv 1x1 (one weight scale) -> DequantizeLinear. Both convs run as QConv and agree with
+// QLinearConv's own loops (which requantize in double) to within one step.
+TEST(IntegerLayers, QLinearConvRunsOnTheSameKernels) {
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {1, 8, 9, 9});
+  auto scalar = [&](const std::string& name, float v) {
+    return b.weight(name, Tensor::from_vector<float>({}, {v}));
+  };
+  auto zero_point = [&](const std::string& name, uint8_t v) {
+    return b.weight(name, Tensor::from_vector<uint8_t>({}, {v}));
+  };
+  auto int8_weight = [&](const std::string& name, Shape shape, uint32_t seed) {
+    Tensor t(DType::kInt8, std::move(shape));
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> d(-127, 127);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(d(rng));
+    return b.weight(name, t);
+  };
+  auto s1 = scalar("s1", 0.02f), s2 = scalar("s2", 0.05f), s3 = scalar("s3", 0.04f);
+  auto z1 = zero_point("z1", 128), z2 = zero_point("z2", 10), z3 = zero_point("z3", 120);
+  auto w1 = int8_weight("w1", {16, 8, 3, 3}, 1), w2 = int8_weight("w2", {4, 16, 1, 1}, 2);
+  auto w1_scale = b.weight("w1_scale", random_tensor({16}, 3, 0.001f, 0.004f));
+  auto w2_scale = scalar("w2_scale", 0.003f);
+  auto w1_zp = b.weight("w1_zp", Tensor(DType::kInt8, {16}));
+  auto w2_zp = b.weight("w2_zp", Tensor(DType::kInt8, {}));
+  std::vector<int32_t> bias_values(16);
+  for (int i = 0; i < 16; ++i) bias_values[static_cast<size_t>(i)] = i * 97 - 700;
+  auto bias = b.weight("bias", Tensor::from_vector<int32_t>({16}, bias_values));
+  auto q = b.node("QuantizeLinear", {x, s1, z1});
+  auto c1 = b.node("QLinearConv", {q, s1, z1, w1, w1_scale, w1_zp, s2, z2, bias},
+                   {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  auto c2 = b.node("QLinearConv", {c1, s2, z2, w2, w2_scale, w2_zp, s3, z3});
+  b.output(b.node("DequantizeLinear", {c2, s3, z3}));
+  const Graph g = b.build();
+  SessionOptions floats;
+  floats.integer_layers = false;
+  Session want_session(g, floats), got_session(g, SessionOptions{});
+  const Tensor x_value = random_tensor({1, 8, 9, 9}, 9, -2.5f, 2.5f);
+  const Tensor want = want_session.run({{"x", x_value}})[0];
+  const Tensor got = got_session.run({{"x", x_value}})[0];
+  for (int64_t k = 0; k < want.numel(); ++k)
+    EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.04f * 1.01f) << "output " << k;
+  EXPECT_EQ(count_ops(got_session.compiled_graph(), "QConv"), 2);
+  EXPECT_EQ(count_ops(got_session.compiled_graph(), "QLinearConv"), 0);
 }
 
 TEST(IntegerLayers, FloatModelIsLeftAlone) {

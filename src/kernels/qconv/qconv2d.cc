@@ -28,10 +28,20 @@ float requant_multiplier(const QConvQuant& q, int64_t n) {
 }
 
 namespace {
+float residual_multiplier(const QConvQuant& q) {
+  return q.has_residual ? q.r_scale / q.y_scale : 0;
+}
+}  // namespace
+
+namespace {
 bool is_depthwise(const Conv2dShape& s) { return s.group == s.C && s.group == s.M && s.group > 1; }
 
 // Largest window whose exact products (|x - zp| <= 255, |w| <= 128) sum below 2^24 in floats.
-constexpr int64_t kMaxExactDepthwiseTaps = (int64_t{1} << 24) / (255 * 128);
+constexpr int64_t kMaxExactTaps = (int64_t{1} << 24) / (255 * 128);
+
+bool is_direct(const Conv2dShape& s) {
+  return s.group == 1 && s.C <= 4 && s.M <= 32 && s.C * s.KH * s.KW <= kMaxExactTaps;
+}
 
 // Copies the runs of a gathered window without a call (an image stem's are 21 bytes): 16-byte
 // moves, the last one overlapping.
@@ -53,7 +63,8 @@ inline void fill_run(uint8_t* dst, uint8_t value, int64_t n) {
 }
 
 struct GemmTag {};
-struct DepthwiseTag {};
+struct PadTag {};
+struct RowsTag {};
 }  // namespace
 
 QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q,
@@ -64,8 +75,12 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
       x_zero_point_(q.x_zero_point),
       y_zero_point_(q.y_zero_point),
       y_min_(q.y_min),
-      y_max_(q.y_max) {
+      y_max_(q.y_max),
+      residual_multiplier_(residual_multiplier(q)),
+      residual_zero_point_(q.r_zero_point) {
   s.validate();
+  if (q.has_residual && !supports_residual(s))
+    throw UnsupportedError("integer conv: a depthwise or direct layer takes no fused residual");
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group, taps = s.KH * s.KW;
   multiplier_.resize(static_cast<size_t>(s.M));
   bias_.resize(static_cast<size_t>(s.M));
@@ -74,21 +89,42 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
     bias_[static_cast<size_t>(n)] = bias_in_sum_units(q, bias, n);
   }
   if (is_depthwise(s)) {
-    if (taps > kMaxExactDepthwiseTaps)
+    if (taps > kMaxExactTaps)
       throw UnsupportedError(cat("integer depthwise conv: a ", s.KH, "x", s.KW,
                                  " window is too large for exact sums"));
     algorithm_ = Algorithm::kDepthwise;
-    depthwise_w_.resize(static_cast<size_t>(taps * s.C));
+    row_w_.resize(static_cast<size_t>(taps * s.C));
     for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t t = 0; t < taps; ++t)
-        depthwise_w_[static_cast<size_t>(t * s.C + c)] = w[c * taps + t];
+      for (int64_t t = 0; t < taps; ++t) row_w_[static_cast<size_t>(t * s.C + c)] = w[c * taps + t];
     // Sums are taken of x - zero point: the bias needs no share of it.
+    return;
+  }
+  if (is_direct(s)) {
+    algorithm_ = Algorithm::kDirect;
+    Mp_ = (s.M + kQBlock - 1) / kQBlock * kQBlock;
+    row_w_.assign(static_cast<size_t>(taps * s.C * Mp_), 0.0f);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t c = 0; c < s.C; ++c)
+        for (int64_t t = 0; t < taps; ++t)
+          row_w_[static_cast<size_t>((t * s.C + c) * Mp_ + m)] = w[(m * s.C + c) * taps + t];
     return;
   }
   const bool pointwise = s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
-                         s.pad_right == 0 && s.group == 1 && s.C % kQBlock == 0;
-  algorithm_ = pointwise ? Algorithm::kPointwise : Algorithm::kGemm;
+                         s.pad_right == 0 && s.group == 1;
+  // In place needs rows of whole tiles: on narrow planes (14x14, 7x7) a row's last short tile
+  // costs more than gathering does.
+  const bool in_place = s.group == 1 && s.C % kQBlock == 0 && s.OW() >= 20;
+  algorithm_ = pointwise ? Algorithm::kPointwise : in_place ? Algorithm::kWindow : Algorithm::kGemm;
+  if (algorithm_ == Algorithm::kWindow) {
+    // k block (kh, kw, cb): its 16 channels' offset from the window's first pixel in the padded
+    // input.
+    const int64_t Wp = s.W + s.pad_left + s.pad_right;
+    for (int64_t kh = 0; kh < s.KH; ++kh)
+      for (int64_t kw = 0; kw < s.KW; ++kw)
+        for (int64_t cb = 0; cb < s.C / kQBlock; ++cb)
+          tap_offsets_.push_back((kh * s.dilation_h * Wp + kw * s.dilation_w) * s.C + cb * kQBlock);
+  }
   const int64_t K = taps * Cg;
   std::vector<int8_t> rows(static_cast<size_t>(Mg * K));
   for (int64_t g = 0; g < s.group; ++g) {
@@ -104,15 +140,154 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
   }
 }
 
-void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
-  if (algorithm_ == Algorithm::kDepthwise) {
-    run_depthwise(x, y, pool);
+bool QConv2d::supports_residual(const Conv2dShape& s) { return !is_depthwise(s) && !is_direct(s); }
+
+void QConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool, const uint8_t* residual) const {
+  if (algorithm_ == Algorithm::kDepthwise || algorithm_ == Algorithm::kDirect) {
+    run_rows(x, y, pool);
+  } else if (algorithm_ == Algorithm::kWindow) {
+    run_window(x, y, residual, pool);
   } else {
-    run_gemm(x, y, pool);
+    run_gemm(x, y, residual, pool);
   }
 }
 
-void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+// Rows [0, rows) of A (row r at a + r * lda; k blocks every 16 bytes, or at `offsets`) times the
+// weight groups [wg_begin, wg_end) of conv group g, requantized into y's rows (row r at
+// y_rows + r * M). A group whose last block is partial goes through a bounce buffer.
+void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offsets, int64_t rows,
+                            int64_t g, int64_t wg_begin, int64_t wg_end, uint8_t* y_rows,
+                            const uint8_t* residual_rows) const {
+  constexpr int64_t kWidth = kQTileBlocks * kQBlock;
+  const QGemmKernels& tier = *gemm_tier_;
+  const int64_t tile_rows = tier.preferred_rows, Mg = s_.M / s_.group;
+  const QPackedWeights& w = packed_[static_cast<size_t>(g)];
+  for (int64_t wg = wg_begin; wg < wg_end; ++wg) {
+    const int64_t n0 = wg * kWidth;
+    const int blocks = w.blocks_in(wg);
+    const bool whole = n0 + blocks * kQBlock <= Mg;
+    const QRequant q{bias_.data() + g * Mg + n0,
+                     multiplier_.data() + g * Mg + n0,
+                     y_zero_point_,
+                     y_min_,
+                     y_max_,
+                     residual_multiplier_,
+                     residual_zero_point_};
+    int32_t bias_tail[kWidth] = {};
+    float multiplier_tail[kWidth] = {};
+    QRequant q_tail = q;
+    if (!whole) {
+      std::copy_n(q.bias, Mg - n0, bias_tail);
+      std::copy_n(q.multiplier, Mg - n0, multiplier_tail);
+      q_tail.bias = bias_tail;
+      q_tail.multiplier = multiplier_tail;
+    }
+    for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+      const int rows_here = static_cast<int>(std::min<int64_t>(tile_rows, rows - r0));
+      uint8_t bounce[kQTileRows * kWidth], residual_bounce[kQTileRows * kWidth];
+      QTile t = w.tile_over(wg);
+      t.a = a + r0 * lda;
+      t.a_row_stride = lda;
+      t.a_block_stride = kQBlock;
+      t.rows = rows_here;
+      t.a_block_offsets = offsets;
+      t.requant = whole ? &q : &q_tail;
+      uint8_t* out = y_rows + r0 * s_.M + n0;
+      if (whole) {
+        t.y = out;
+        t.y_row_stride = s_.M;
+      } else {
+        t.y = bounce;
+        t.y_row_stride = kWidth;
+      }
+      t.y_block_stride = kQBlock;
+      if (residual_rows) {
+        // Read like y: in place for whole blocks, else copied into a bounce of whole blocks.
+        const uint8_t* r = residual_rows + r0 * s_.M + n0;
+        if (whole) {
+          t.residual = r;
+          t.residual_row_stride = s_.M;
+        } else {
+          for (int k = 0; k < rows_here; ++k)
+            std::memcpy(residual_bounce + k * kWidth, r + k * s_.M, static_cast<size_t>(Mg - n0));
+          t.residual = residual_bounce;
+          t.residual_row_stride = kWidth;
+        }
+        t.residual_block_stride = kQBlock;
+      }
+      tier.tile(t);
+      if (!whole)
+        for (int r = 0; r < rows_here; ++r)
+          std::memcpy(out + r * s_.M, bounce + r * kWidth, static_cast<size_t>(Mg - n0));
+    }
+  }
+}
+
+// A window over whole blocks of channels, read where it lies: each tile's rows are consecutive
+// pixels of one output row (a_row_stride = stride x C), and each k block one tap's 16 channels
+// at a fixed offset (tap_offsets_) in a copy of the input padded with its zero point.
+void QConv2d::run_window(const uint8_t* x, uint8_t* y, const uint8_t* residual,
+                         ThreadPool* pool) const {
+  const Conv2dShape& s = s_;
+  const int64_t OH = s.OH(), OW = s.OW(), C = s.C;
+  const int64_t Hp = s.H + s.pad_top + s.pad_bottom, Wp = s.W + s.pad_left + s.pad_right;
+  const uint8_t* xp = x;
+  if (Hp != s.H || Wp != s.W) {
+    auto* buf = reinterpret_cast<uint8_t*>(thread_scratch<PadTag>((s.N * Hp * Wp * C + 3) / 4));
+    const auto zero_point = static_cast<uint8_t>(x_zero_point_);
+    auto pad_rows = [&](int64_t begin, int64_t end, int) {
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t n = r / Hp, h = r % Hp - s.pad_top;
+        uint8_t* row = buf + r * Wp * C;
+        if (h < 0 || h >= s.H) {
+          std::memset(row, zero_point, static_cast<size_t>(Wp * C));
+          continue;
+        }
+        std::memset(row, zero_point, static_cast<size_t>(s.pad_left * C));
+        std::memcpy(row + s.pad_left * C, x + (n * s.H + h) * s.W * C,
+                    static_cast<size_t>(s.W * C));
+        std::memset(row + (s.pad_left + s.W) * C, zero_point, static_cast<size_t>(s.pad_right * C));
+      }
+    };
+    if (pool) {
+      pool->parallel_range(s.N * Hp, 8, pad_rows);
+    } else {
+      pad_rows(0, s.N * Hp, 0);
+    }
+    xp = buf;
+  }
+  const int64_t wgroups = packed_.front().groups();
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t rows = s.N * OH;
+  int64_t splits = 1;
+  while (splits < wgroups && rows * splits < 4 * threads) ++splits;
+  const int64_t per_split = (wgroups + splits - 1) / splits;
+  // Whole output rows a task: about 96 pixels, over which each weight group stays in cache, but
+  // at least two tasks a thread.
+  const int64_t rows_per_task =
+      std::max<int64_t>(1, std::min<int64_t>((96 + OW - 1) / OW, rows * splits / (2 * threads)));
+  const int64_t row_tasks = (rows + rows_per_task - 1) / rows_per_task;
+  auto task = [&](int64_t i, int) {
+    const int64_t split = i % splits, r0 = i / splits * rows_per_task;
+    const int64_t wg_begin = split * per_split, wg_end = std::min(wgroups, wg_begin + per_split);
+    for (int64_t wg = wg_begin; wg < wg_end; ++wg)
+      for (int64_t r = r0; r < std::min(rows, r0 + rows_per_task); ++r) {
+        const int64_t n = r / OH, oh = r % OH;
+        const uint8_t* a = xp + ((n * Hp + oh * s.stride_h) * Wp) * C;
+        multiply_rows(a, s.stride_w * C, tap_offsets_.data(), OW, 0, wg, wg + 1, y + r * OW * s.M,
+                      residual ? residual + r * OW * s.M : nullptr);
+      }
+  };
+  const int64_t tasks = row_tasks * splits;
+  if (pool && threads > 1 && tasks > 1) {
+    pool->parallel_for(tasks, task);
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) task(i, 0);
+  }
+}
+
+void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual,
+                       ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t OH = s.OH(), OW = s.OW(), pixels = s.N * OH * OW;
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
@@ -129,7 +304,6 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   const int64_t chunks = (pixels + chunk - 1) / chunk;
   int64_t splits = 1;
   while (splits < wgroups && chunks * s.group * splits < 2 * threads) ++splits;
-  constexpr int64_t kWidth = kQTileBlocks * kQBlock;
   const bool contiguous_taps = s.group == 1 && s.dilation_w == 1;
   const auto zero_point = static_cast<uint8_t>(x_zero_point_);
 
@@ -139,7 +313,9 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
     const QPackedWeights& w = packed_[static_cast<size_t>(g)];
     const uint8_t* a;
     int64_t lda;
-    if (algorithm_ == Algorithm::kPointwise) {
+    // A pointwise row whose channels end inside a block is read through the next pixel's bytes
+    // (their weights are zero); only the tensor's last rows must be copied, not to read past it.
+    if (algorithm_ == Algorithm::kPointwise && (s.C % kQBlock == 0 || c0 + chunk < pixels)) {
       a = x + c0 * s.C;
       lda = s.C;
     } else {
@@ -178,43 +354,9 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
       lda = Kp;
     }
     const int64_t per_split = (wgroups + splits - 1) / splits;
-    for (int64_t wg = split * per_split; wg < std::min(wgroups, (split + 1) * per_split); ++wg) {
-      const int64_t n0 = wg * kWidth;
-      const int blocks = w.blocks_in(wg);
-      const bool whole = n0 + blocks * kQBlock <= Mg;
-      const QRequant q{bias_.data() + g * Mg + n0, multiplier_.data() + g * Mg + n0, y_zero_point_,
-                       y_min_, y_max_};
-      int32_t bias_tail[kWidth] = {};
-      float multiplier_tail[kWidth] = {};
-      QRequant q_tail = q;
-      if (!whole) {
-        std::copy_n(q.bias, Mg - n0, bias_tail);
-        std::copy_n(q.multiplier, Mg - n0, multiplier_tail);
-        q_tail.bias = bias_tail;
-        q_tail.multiplier = multiplier_tail;
-      }
-      for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
-        const int rows_here = static_cast<int>(std::min<int64_t>(tile_rows, rows - r0));
-        uint8_t bounce[kQTileRows * kWidth];
-        QTile t{a + r0 * lda, lda, kQBlock, w.k_blocks(), w.group(wg), blocks, rows_here,
-                nullptr,      0,   0};
-        t.max_abs_weight = w.max_abs_weight();
-        t.requant = whole ? &q : &q_tail;
-        uint8_t* out = y + (c0 + r0) * s.M + g * Mg + n0;
-        if (whole) {
-          t.y = out;
-          t.y_row_stride = s.M;
-        } else {
-          t.y = bounce;
-          t.y_row_stride = kWidth;
-        }
-        t.y_block_stride = kQBlock;
-        tier.tile(t);
-        if (!whole)
-          for (int r = 0; r < rows_here; ++r)
-            std::memcpy(out + r * s.M, bounce + r * kWidth, static_cast<size_t>(Mg - n0));
-      }
-    }
+    multiply_rows(a, lda, nullptr, rows, g, split * per_split,
+                  std::min(wgroups, (split + 1) * per_split), y + c0 * s.M + g * Mg,
+                  residual ? residual + c0 * s.M + g * Mg : nullptr);
   };
   const int64_t tasks = chunks * s.group * splits;
   if (pool && threads > 1 && tasks > 1) {
@@ -224,7 +366,7 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   }
 }
 
-void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
+void QConv2d::run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t OH = s.OH(), OW = s.OW(), C = s.C;
   const QConvKernels& tier = *conv_tier_;
@@ -237,7 +379,7 @@ void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) cons
   auto task = [&](int64_t i, int) {
     const int64_t n = i / parts, part = i % parts;
     const int64_t oh0 = OH * part / parts, oh1 = OH * (part + 1) / parts;
-    float* ring = thread_scratch<DepthwiseTag>(span * s.W * C);
+    float* ring = thread_scratch<RowsTag>(span * s.W * C);
     std::vector<int64_t> held(static_cast<size_t>(span), -1);
     std::vector<const float*> rows(static_cast<size_t>(s.KH));
     for (int64_t oh = oh0; oh < oh1; ++oh) {
@@ -255,8 +397,13 @@ void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) cons
         }
         rows[static_cast<size_t>(kh)] = row;
       }
-      tier.depthwise_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
-                          depthwise_w_.data(), s.KH, &q, y + ((n * OH) + oh) * OW * C});
+      if (algorithm_ == Algorithm::kDepthwise) {
+        tier.depthwise_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
+                            row_w_.data(), s.KH, &q, y + ((n * OH) + oh) * OW * C});
+      } else {
+        tier.direct_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
+                         row_w_.data(), s.KH, s.M, Mp_, &q, y + ((n * OH) + oh) * OW * s.M});
+      }
     }
   };
   const int64_t tasks = s.N * parts;
@@ -268,9 +415,10 @@ void QConv2d::run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) cons
 }
 
 void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
-                       const QConvQuant& q, uint8_t* y) {
+                       const QConvQuant& q, uint8_t* y, const uint8_t* residual) {
   const int64_t OH = s.OH(), OW = s.OW(), Cg = s.C / s.group, Mg = s.M / s.group;
-  const QRequant r{nullptr, nullptr, q.y_zero_point, q.y_min, q.y_max};
+  const QRequant r{nullptr,       nullptr, q.y_zero_point, q.y_min, q.y_max, residual_multiplier(q),
+                   q.r_zero_point};
   for (int64_t n = 0; n < s.N; ++n)
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow)
@@ -286,8 +434,11 @@ void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, 
                 const int32_t xv = x[((n * s.H + ih) * s.W + iw) * s.C + g * Cg + c];
                 sum += (xv - q.x_zero_point) * w[((m * Cg + c) * s.KH + kh) * s.KW + kw];
               }
-          y[((n * OH + oh) * OW + ow) * s.M + m] =
-              requantize_value(sum, bias_in_sum_units(q, bias, m), requant_multiplier(q, m), r);
+          const int64_t at = ((n * OH + oh) * OW + ow) * s.M + m;
+          y[at] = residual ? requantize_value(sum, bias_in_sum_units(q, bias, m),
+                                              requant_multiplier(q, m), residual[at], r)
+                           : requantize_value(sum, bias_in_sum_units(q, bias, m),
+                                              requant_multiplier(q, m), r);
         }
 }
 

@@ -4,14 +4,23 @@
 // the requantization being kernels/qgemm's (QRequant: a float multiplier per output channel,
 // round half to even, the output zero point, a range narrowed by a fused ReLU/Clip). Channels-last
 // makes a pixel's channels one row of the integer GEMM:
-//  - kPointwise: a 1x1, stride-1, unpadded conv over whole blocks of 16 channels is the GEMM on
-//    the input as it stands;
+//  - kPointwise: a 1x1, stride-1, unpadded conv is the GEMM on the input as it stands (with
+//    channels that end inside a block of 16, a row reads into the next pixel, whose weights are
+//    zero; the tensor's last rows are copied);
+//  - kWindow: an ungrouped window over whole blocks of 16 channels on a plane at least 20 pixels
+//    wide reads its taps where they lie,
+//    in a copy of the input padded with its zero point (so padding adds nothing): a tile's rows
+//    are consecutive pixels of one output row, each k block one tap's 16 channels at a fixed
+//    offset (implicit GEMM, nothing gathered);
 //  - kGemm: any other window (and groups) gathers each pixel's window into a row (the input's
-//    zero point in the padding, so it adds nothing), chunk by chunk in a thread's scratch;
+//    zero point in the padding), chunk by chunk in a thread's scratch;
 //  - kDepthwise: one channel a group. Each input row is converted once to floats x - x_zero_point,
 //    and the window is summed with float multiply-adds: every product is an integer below 2^15
 //    and every partial sum below 2^24 for windows up to 514 taps, so the float sums are exact
-//    and equal the integer ones.
+//    and equal the integer ones;
+//  - kDirect: an image stem with few input and output channels (at most 4 in, 32 out, 514 taps
+//    and channels): the same exact float sums over converted rows, the output channels as vector
+//    lanes, where a GEMM's rows of a few bytes would cost more to gather than to multiply.
 // A Gemm or MatMul of quantized rows is the 1x1 case on [rows, 1, 1, K].
 #include <cstdint>
 #include <memory>
@@ -33,6 +42,11 @@ struct QConvQuant {
   int32_t y_zero_point = 0;
   int32_t y_min = 0, y_max = 255;
   std::vector<float> w_scales;  // [M]
+  // A fused residual Add: y = requant(conv + (r - r_zero_point) * r_scale), r a u8 tensor shaped
+  // like y (kernels/qgemm's residual term; not for depthwise or direct layers).
+  bool has_residual = false;
+  float r_scale = 1;
+  int32_t r_zero_point = 0;
 };
 
 // The requantization of output channel n, which the kernels and the reference share: the bias in
@@ -51,10 +65,23 @@ struct QDepthwiseRow {
   uint8_t* y;               // [OW][C]
 };
 
+// One output row of a direct layer: the same rows, weights [KH][KW][C][Mp] with the output
+// channels padded to Mp, a multiple of 16.
+struct QDirectRow {
+  const float* const* rows;
+  int64_t W, C, KW, OW;
+  int64_t stride_w, dilation_w, pad_left;
+  const float* w;
+  int64_t KH, M, Mp;
+  const QRequant* requant;  // [M] bias and multiplier
+  uint8_t* y;               // [OW][M]
+};
+
 struct QConvKernels {
   // x [n] u8 -> (x - zero_point) as float.
   void (*convert_row)(const uint8_t* x, int64_t n, int32_t zero_point, float* out);
   void (*depthwise_row)(const QDepthwiseRow& r);
+  void (*direct_row)(const QDirectRow& r);
 };
 const IsaTables<QConvKernels>& qconv_kernels();
 
@@ -65,7 +92,7 @@ const QConvKernels& qconv_kernels_avx512();
 
 class QConv2d {
  public:
-  enum class Algorithm { kPointwise, kGemm, kDepthwise };
+  enum class Algorithm { kPointwise, kWindow, kGemm, kDepthwise, kDirect };
 
   // w: s8 [M][C/group][KH][KW]; bias: float [M] in real units (may be null); `isa`: the tier
   // whose kernels run (tests). Throws UnsupportedError for a window too large for exact
@@ -73,13 +100,20 @@ class QConv2d {
   QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q,
           Isa isa = active_isa());
 
-  // x: u8 [N][H][W][C]; y: u8 [N][OH][OW][M].
-  void run(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  // x: u8 [N][H][W][C]; y and residual (when the quantization has one): u8 [N][OH][OW][M].
+  void run(const uint8_t* x, uint8_t* y, ThreadPool* pool, const uint8_t* residual = nullptr) const;
   Algorithm algorithm() const { return algorithm_; }
+  // Whether a layer of this shape can take a fused residual Add.
+  static bool supports_residual(const Conv2dShape& s);
 
  private:
-  void run_gemm(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
-  void run_depthwise(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
+  void run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual, ThreadPool* pool) const;
+  void run_window(const uint8_t* x, uint8_t* y, const uint8_t* residual, ThreadPool* pool) const;
+  void multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offsets, int64_t rows, int64_t g,
+                     int64_t wg_begin, int64_t wg_end, uint8_t* y_rows,
+                     const uint8_t* residual_rows) const;
+  // Depthwise and direct layers: output rows over converted input rows.
+  void run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const;
 
   Conv2dShape s_;
   Algorithm algorithm_;
@@ -87,14 +121,18 @@ class QConv2d {
   const QConvKernels* conv_tier_;
   int32_t x_zero_point_;
   std::vector<QPackedWeights> packed_;  // per conv group: [M/group][KH*KW*C/group], (kh, kw, c)
+  std::vector<int64_t> tap_offsets_;    // kWindow: each k block's offset in the padded input
   std::vector<int32_t> bias_;           // [M] in sum units, less the input zero point's share
   std::vector<float> multiplier_;       // [M]
-  std::vector<float> depthwise_w_;      // [KH][KW][C]
+  std::vector<float> row_w_;            // depthwise [KH][KW][C]; direct [KH][KW][C][Mp]
+  int64_t Mp_ = 0;                      // direct: M padded to 16
   int32_t y_zero_point_, y_min_, y_max_;
+  float residual_multiplier_ = 0;  // r_scale / y_scale
+  int32_t residual_zero_point_ = 0;
 };
 
-// The plain loops: exact int32 sums, then requantize_value.
+// The plain loops: exact int32 sums, then requantize_value (with the residual byte when q has one).
 void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
-                       const QConvQuant& q, uint8_t* y);
+                       const QConvQuant& q, uint8_t* y, const uint8_t* residual = nullptr);
 
 }  // namespace sinter::kernels

@@ -23,45 +23,195 @@ void convert_row(const uint8_t* x, int64_t n, int32_t zero_point, float* out) {
   }
 }
 
+// requantize_value on 16 lanes (the sum is an exact integer) and the 16 bytes stored.
+struct DepthwiseEpilogue {
+  __m512 lo, hi, multiplier;
+  __m512i zero_point, bias;
+  __mmask16 m;
+  bool whole;
+
+  void store(__m512 sum, uint8_t* y) const {
+    const __m512i total = _mm512_add_epi32(_mm512_cvtps_epi32(sum), bias);
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(total), multiplier);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    const __m128i out = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point));
+    if (whole) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y), out);
+    } else {
+      _mm_mask_storeu_epi8(y, m, out);
+    }
+  }
+};
+
+// One block of 16 channels along the row: a KHxKW window (known at compile time for the common
+// ones) keeps its weights in registers while the pixels stream past, four at a time inside the
+// row so that four chains of multiply-adds overlap.
+template <int K>
+void depthwise_block(const QDepthwiseRow& r, int64_t c, const DepthwiseEpilogue& e) {
+  constexpr int kPixels = 4;
+  const __mmask16 m = e.m;
+  __m512 w[K * K];
+  for (int t = 0; t < K * K; ++t) w[t] = _mm512_maskz_loadu_ps(m, r.w + t * r.C + c);
+  const int64_t sw = r.stride_w * r.C, dw = r.dilation_w * r.C;
+  const int64_t reach = (K - 1) * r.dilation_w;
+  int64_t ow_in = 0;
+  while (ow_in < r.OW && ow_in * r.stride_w - r.pad_left < 0) ++ow_in;
+  int64_t ow_end = r.OW;
+  while (ow_end > ow_in && (ow_end - 1) * r.stride_w - r.pad_left + reach >= r.W) --ow_end;
+  auto one = [&](int64_t ow) {  // a pixel with taps outside the row
+    const int64_t iw0 = ow * r.stride_w - r.pad_left;
+    __m512 sum = _mm512_setzero_ps();
+    for (int kh = 0; kh < K; ++kh) {
+      if (!r.rows[kh]) continue;
+      for (int kw = 0; kw < K; ++kw) {
+        const int64_t iw = iw0 + kw * r.dilation_w;
+        if (iw < 0 || iw >= r.W) continue;
+        sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, r.rows[kh] + iw * r.C + c), w[kh * K + kw],
+                              sum);
+      }
+    }
+    e.store(sum, r.y + ow * r.C + c);
+  };
+  for (int64_t ow = 0; ow < ow_in; ++ow) one(ow);
+  int64_t ow = ow_in;
+  for (; ow + kPixels <= ow_end; ow += kPixels) {
+    __m512 sum[kPixels];
+    for (int j = 0; j < kPixels; ++j) sum[j] = _mm512_setzero_ps();
+    const int64_t base = (ow * r.stride_w - r.pad_left) * r.C + c;
+    for (int kh = 0; kh < K; ++kh) {
+      if (!r.rows[kh]) continue;
+      const float* x = r.rows[kh] + base;
+#pragma GCC unroll 8
+      for (int kw = 0; kw < K; ++kw)
+#pragma GCC unroll 4
+        for (int j = 0; j < kPixels; ++j)
+          sum[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j * sw + kw * dw), w[kh * K + kw],
+                                   sum[j]);
+    }
+    for (int j = 0; j < kPixels; ++j) e.store(sum[j], r.y + (ow + j) * r.C + c);
+  }
+  for (; ow < r.OW; ++ow) one(ow);
+}
+
+// Any other window: the taps in a loop.
+void depthwise_block_any(const QDepthwiseRow& r, int64_t c, const DepthwiseEpilogue& e) {
+  for (int64_t ow = 0; ow < r.OW; ++ow) {
+    const int64_t iw0 = ow * r.stride_w - r.pad_left;
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t kh = 0; kh < r.KH; ++kh) {
+      if (!r.rows[kh]) continue;
+      for (int64_t kw = 0; kw < r.KW; ++kw) {
+        const int64_t iw = iw0 + kw * r.dilation_w;
+        if (iw < 0 || iw >= r.W) continue;
+        sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(e.m, r.rows[kh] + iw * r.C + c),
+                              _mm512_maskz_loadu_ps(e.m, r.w + (kh * r.KW + kw) * r.C + c), sum);
+      }
+    }
+    e.store(sum, r.y + ow * r.C + c);
+  }
+}
+
 void depthwise_row(const QDepthwiseRow& r) {
   const QRequant& q = *r.requant;
-  const __m512 lo = _mm512_set1_ps(static_cast<float>(q.lo - q.zero_point));
-  const __m512 hi = _mm512_set1_ps(static_cast<float>(q.hi - q.zero_point));
-  const __m512i zero_point = _mm512_set1_epi32(q.zero_point);
-  for (int64_t ow = 0; ow < r.OW; ++ow) {
-    // The taps inside the image for this pixel.
-    int64_t first_kw = 0, end_kw = r.KW;
-    while (first_kw < r.KW && ow * r.stride_w - r.pad_left + first_kw * r.dilation_w < 0)
-      ++first_kw;
-    while (end_kw > first_kw && ow * r.stride_w - r.pad_left + (end_kw - 1) * r.dilation_w >= r.W)
-      --end_kw;
-    const int64_t iw0 = ow * r.stride_w - r.pad_left;
-    for (int64_t c = 0; c < r.C; c += 16) {
-      const __mmask16 m =
-          r.C - c >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (r.C - c)) - 1);
-      __m512 sum = _mm512_setzero_ps();
-      for (int64_t kh = 0; kh < r.KH; ++kh) {
-        const float* row = r.rows[kh];
-        if (!row) continue;
-        const float* w = r.w + kh * r.KW * r.C + c;
-        for (int64_t kw = first_kw; kw < end_kw; ++kw)
-          sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (iw0 + kw * r.dilation_w) * r.C + c),
-                                _mm512_maskz_loadu_ps(m, w + kw * r.C), sum);
-      }
-      const __m512i total =
-          _mm512_add_epi32(_mm512_cvtps_epi32(sum), _mm512_maskz_loadu_epi32(m, q.bias + c));
-      __m512 v =
-          _mm512_mul_ps(_mm512_cvtepi32_ps(total), _mm512_maskz_loadu_ps(m, q.multiplier + c));
-      v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-      const __m512i out = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point);
-      _mm_mask_storeu_epi8(r.y + ow * r.C + c, m, _mm512_cvtepi32_epi8(out));
+  for (int64_t c = 0; c < r.C; c += 16) {
+    DepthwiseEpilogue e;
+    e.whole = r.C - c >= 16;
+    e.m = e.whole ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (r.C - c)) - 1);
+    e.lo = _mm512_set1_ps(static_cast<float>(q.lo - q.zero_point));
+    e.hi = _mm512_set1_ps(static_cast<float>(q.hi - q.zero_point));
+    e.zero_point = _mm512_set1_epi32(q.zero_point);
+    e.bias = _mm512_maskz_loadu_epi32(e.m, q.bias + c);
+    e.multiplier = _mm512_maskz_loadu_ps(e.m, q.multiplier + c);
+    if (r.KH == 3 && r.KW == 3) {
+      depthwise_block<3>(r, c, e);
+    } else if (r.KH == 5 && r.KW == 5) {
+      depthwise_block<5>(r, c, e);
+    } else {
+      depthwise_block_any(r, c, e);
     }
+  }
+}
+// Direct layers: B blocks of 16 output channels, four pixels at a time inside the row, each tap
+// and input channel one broadcast per pixel times B weight vectors.
+template <int B>
+void direct_blocks(const QDirectRow& r) {
+  constexpr int kPixels = 4;
+  const QRequant& q = *r.requant;
+  DepthwiseEpilogue e[B];
+  for (int b = 0; b < B; ++b) {
+    const int64_t left = r.M - b * 16;
+    e[b].whole = left >= 16;
+    e[b].m = e[b].whole ? __mmask16{0xffff} : static_cast<__mmask16>((1u << left) - 1);
+    e[b].lo = _mm512_set1_ps(static_cast<float>(q.lo - q.zero_point));
+    e[b].hi = _mm512_set1_ps(static_cast<float>(q.hi - q.zero_point));
+    e[b].zero_point = _mm512_set1_epi32(q.zero_point);
+    e[b].bias = _mm512_maskz_loadu_epi32(e[b].m, q.bias + b * 16);
+    e[b].multiplier = _mm512_maskz_loadu_ps(e[b].m, q.multiplier + b * 16);
+  }
+  const int64_t reach = (r.KW - 1) * r.dilation_w;
+  int64_t ow_in = 0;
+  while (ow_in < r.OW && ow_in * r.stride_w - r.pad_left < 0) ++ow_in;
+  int64_t ow_end = r.OW;
+  while (ow_end > ow_in && (ow_end - 1) * r.stride_w - r.pad_left + reach >= r.W) --ow_end;
+  auto one = [&](int64_t ow) {  // a pixel with taps outside the row
+    __m512 sum[B];
+    for (int b = 0; b < B; ++b) sum[b] = _mm512_setzero_ps();
+    for (int64_t kh = 0; kh < r.KH; ++kh) {
+      if (!r.rows[kh]) continue;
+      for (int64_t kw = 0; kw < r.KW; ++kw) {
+        const int64_t iw = ow * r.stride_w - r.pad_left + kw * r.dilation_w;
+        if (iw < 0 || iw >= r.W) continue;
+        const float* w = r.w + (kh * r.KW + kw) * r.C * r.Mp;
+        for (int64_t c = 0; c < r.C; ++c) {
+          const __m512 v = _mm512_set1_ps(r.rows[kh][iw * r.C + c]);
+          for (int b = 0; b < B; ++b)
+            sum[b] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + c * r.Mp + b * 16), sum[b]);
+        }
+      }
+    }
+    for (int b = 0; b < B; ++b) e[b].store(sum[b], r.y + ow * r.M + b * 16);
+  };
+  for (int64_t ow = 0; ow < ow_in; ++ow) one(ow);
+  int64_t ow = ow_in;
+  const int64_t step = r.stride_w * r.C;
+  for (; ow + kPixels <= ow_end; ow += kPixels) {
+    __m512 sum[kPixels][B];
+    for (int j = 0; j < kPixels; ++j)
+      for (int b = 0; b < B; ++b) sum[j][b] = _mm512_setzero_ps();
+    const int64_t base = (ow * r.stride_w - r.pad_left) * r.C;
+    for (int64_t kh = 0; kh < r.KH; ++kh) {
+      if (!r.rows[kh]) continue;
+      for (int64_t kw = 0; kw < r.KW; ++kw) {
+        const float* x = r.rows[kh] + base + kw * r.dilation_w * r.C;
+        const float* w = r.w + (kh * r.KW + kw) * r.C * r.Mp;
+        for (int64_t c = 0; c < r.C; ++c) {
+          __m512 wv[B];
+          for (int b = 0; b < B; ++b) wv[b] = _mm512_loadu_ps(w + c * r.Mp + b * 16);
+#pragma GCC unroll 4
+          for (int j = 0; j < kPixels; ++j) {
+            const __m512 v = _mm512_set1_ps(x[j * step + c]);
+            for (int b = 0; b < B; ++b) sum[j][b] = _mm512_fmadd_ps(v, wv[b], sum[j][b]);
+          }
+        }
+      }
+    }
+    for (int j = 0; j < kPixels; ++j)
+      for (int b = 0; b < B; ++b) e[b].store(sum[j][b], r.y + (ow + j) * r.M + b * 16);
+  }
+  for (; ow < r.OW; ++ow) one(ow);
+}
+
+void direct_row(const QDirectRow& r) {
+  if (r.Mp <= 16) {
+    direct_blocks<1>(r);
+  } else {
+    direct_blocks<2>(r);
   }
 }
 }  // namespace
 
 const QConvKernels& qconv_kernels_avx512() {
-  static const QConvKernels k{convert_row, depthwise_row};
+  static const QConvKernels k{convert_row, depthwise_row, direct_row};
   return k;
 }
 

@@ -26,10 +26,27 @@ void depthwise_row(const QDepthwiseRow& r) {
                                            r.requant->multiplier[c], *r.requant);
     }
 }
+void direct_row(const QDirectRow& r) {
+  for (int64_t ow = 0; ow < r.OW; ++ow)
+    for (int64_t m = 0; m < r.M; ++m) {
+      float sum = 0;
+      for (int64_t kh = 0; kh < r.KH; ++kh) {
+        if (!r.rows[kh]) continue;
+        for (int64_t kw = 0; kw < r.KW; ++kw) {
+          const int64_t iw = ow * r.stride_w - r.pad_left + kw * r.dilation_w;
+          if (iw < 0 || iw >= r.W) continue;
+          for (int64_t c = 0; c < r.C; ++c)
+            sum += r.rows[kh][iw * r.C + c] * r.w[((kh * r.KW + kw) * r.C + c) * r.Mp + m];
+        }
+      }
+      r.y[ow * r.M + m] = requantize_value(static_cast<int32_t>(sum), r.requant->bias[m],
+                                           r.requant->multiplier[m], *r.requant);
+    }
+}
 }  // namespace
 
 const QConvKernels& qconv_kernels_portable() {
-  static const QConvKernels k{convert_row, depthwise_row};
+  static const QConvKernels k{convert_row, depthwise_row, direct_row};
   return k;
 }
 

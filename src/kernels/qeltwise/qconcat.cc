@@ -1,26 +1,17 @@
 #include "kernels/qeltwise/qconcat.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace sinter::kernels {
 
-RequantTable requant_table(float x_scale, int32_t x_zero_point, float y_scale,
-                           int32_t y_zero_point) {
-  RequantTable t;
-  const float multiplier = x_scale / y_scale;
-  for (int32_t v = 0; v < 256; ++v) {
-    float r = static_cast<float>(v - x_zero_point) * multiplier;
-    r = std::clamp(r, static_cast<float>(-y_zero_point), static_cast<float>(255 - y_zero_point));
-    t[static_cast<size_t>(v)] =
-        static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(r)) + y_zero_point);
-  }
-  return t;
+const IsaTables<QConcatKernels>& qconcat_kernels() {
+  static const IsaTables<QConcatKernels> tables = {&detail::qconcat_kernels_portable(), nullptr,
+                                                   &detail::qconcat_kernels_avx512()};
+  return tables;
 }
 
 void qconcat_channels(const std::vector<QConcatInput>& inputs, int64_t pixels, uint8_t* y,
-                      ThreadPool* pool) {
+                      ThreadPool* pool, const QConcatKernels& tier) {
   int64_t width = 0;
   for (const QConcatInput& in : inputs) width += in.channels;
   auto range = [&](int64_t begin, int64_t end, int) {
@@ -28,8 +19,8 @@ void qconcat_channels(const std::vector<QConcatInput>& inputs, int64_t pixels, u
       uint8_t* out = y + p * width;
       for (const QConcatInput& in : inputs) {
         const uint8_t* x = in.x + p * in.channels;
-        if (in.table) {
-          for (int64_t c = 0; c < in.channels; ++c) out[c] = (*in.table)[x[c]];
+        if (in.requant) {
+          tier.requant(x, in.channels, *in.requant, out);
         } else {
           std::memcpy(out, x, static_cast<size_t>(in.channels));
         }

@@ -1,29 +1,40 @@
 #pragma once
 // Concatenation of quantized u8 channels-last tensors along the channel axis into one output
-// scale: each input byte maps to an output byte through a 256-entry table,
+// scale. Each input's bytes are requantized,
 //   y = clamp(round_half_even((x - x_zero_point) * (x_scale / y_scale)) + y_zero_point, 0, 255),
-// which is an identity copy when an input already has the output's scale and zero point.
-#include <array>
+// or copied when the input already has the output's scale and zero point.
 #include <cstdint>
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
 
-using RequantTable = std::array<uint8_t, 256>;
-
-RequantTable requant_table(float x_scale, int32_t x_zero_point, float y_scale,
-                           int32_t y_zero_point);
+struct ByteRequant {
+  float multiplier;  // x_scale / y_scale
+  int32_t x_zero_point, y_zero_point;
+};
 
 struct QConcatInput {
   const uint8_t* x;  // [pixels][channels]
   int64_t channels;
-  const RequantTable* table;  // null: copied as it is
+  const ByteRequant* requant;  // null: copied as it is
 };
+
+// The kernels of one ISA tier: n bytes requantized.
+struct QConcatKernels {
+  void (*requant)(const uint8_t* x, int64_t n, const ByteRequant& r, uint8_t* y);
+};
+const IsaTables<QConcatKernels>& qconcat_kernels();
+
+namespace detail {
+const QConcatKernels& qconcat_kernels_portable();
+const QConcatKernels& qconcat_kernels_avx512();
+}  // namespace detail
 
 // y [pixels][sum of channels].
 void qconcat_channels(const std::vector<QConcatInput>& inputs, int64_t pixels, uint8_t* y,
-                      ThreadPool* pool);
+                      ThreadPool* pool, const QConcatKernels& tier = qconcat_kernels().active());
 
 }  // namespace sinter::kernels

@@ -64,10 +64,13 @@ struct QRequant {
 };
 
 // One register tile: rows [0, rows) of A (row r's k at a[r * a_row_stride + k / 16 *
-// a_block_stride + k % 16], readable through whole blocks of 16) times a group's packed weights.
+// a_block_stride + k % 16], readable through whole blocks of 16; or, with a_block_offsets, k block
+// kb at a + r * a_row_stride + a_block_offsets[kb]: a convolution window's taps read where they
+// lie) times a group's packed weights.
 // Without `requant` the s32 sums go to c (row r, block b at c[r * c_row_stride + b *
 // c_block_stride], 16 sums); with it, the requantized u8 values go to y the same way, and with
-// `residual` too, each adds the residual byte at the same place of residual (its own strides).
+// `residual` too, each adds the residual byte at the same place of residual (its own strides,
+// read as whole blocks of 16 bytes). A tile takes up to kQTileRows rows at every tier.
 struct QTile {
   const uint8_t* a;
   int64_t a_row_stride, a_block_stride, k_blocks;
@@ -85,6 +88,7 @@ struct QTile {
   // Per-vector scales: k blocks a vector (V / 16), whose scale rows follow its weights in w; the
   // tile then needs `requant` (with scaled_bias). 0: one scale a column, in the multiplier.
   int64_t vector_blocks = 0;
+  const int64_t* a_block_offsets = nullptr;
 };
 
 // W [N][K] packed per group of up to 4 column blocks. A group of `width` columns (whole blocks,
@@ -134,6 +138,11 @@ class QPackedWeights {
   std::vector<double> scaled_column_sums_;  // [N] sum_v scale[n][v] * vector sum, per-vector only
   int max_abs_weight_ = 0;
 };
+
+// Where k block kb of row 0 starts.
+inline const uint8_t* a_block(const QTile& t, int64_t kb) {
+  return t.a + (t.a_block_offsets ? t.a_block_offsets[kb] : kb * t.a_block_stride);
+}
 
 namespace detail {
 // The layout above as byte offsets in one group (of `width` columns), for packing and the portable

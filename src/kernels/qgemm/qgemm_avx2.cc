@@ -129,11 +129,11 @@ __m128i low_bytes(__m256i first, __m256i second) {
   return _mm_shuffle_epi32(bytes, _MM_SHUFFLE(3, 1, 2, 0));
 }
 
-// acc += rows [0, R) of A over `k_blocks` blocks of k from a, times one block of weights from w
+// acc += rows [0, R) of A over k blocks [kb0, kb0 + k_blocks), times one block of weights from w
 // (rows of row_bytes); returns w past them. 4-bit weights leave the sums << Dot::kInt4Shift.
 template <class Dot, int Bits, int R>
-inline const int8_t* accumulate(__m256i (&acc)[R][2], const QTile& t, const uint8_t* a,
-                                const int8_t* w, int64_t row_bytes, int64_t k_blocks) {
+inline const int8_t* accumulate(__m256i (&acc)[R][2], const QTile& t, int64_t kb0, const int8_t* w,
+                                int64_t row_bytes, int64_t k_blocks) {
   const auto add_quad = [&](__m256i w0, __m256i w1, const uint8_t* quads) {
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
@@ -144,7 +144,8 @@ inline const int8_t* accumulate(__m256i (&acc)[R][2], const QTile& t, const uint
       acc[r][1] = Dot::add(acc[r][1], av, w1);
     }
   };
-  for (int64_t kb = 0; kb < k_blocks; ++kb, a += t.a_block_stride) {
+  for (int64_t kb = kb0; kb < kb0 + k_blocks; ++kb) {
+    const uint8_t* a = a_block(t, kb);
     if constexpr (Bits == 8) {
 #pragma GCC unroll 4
       for (int q = 0; q < 4; ++q, w += row_bytes)
@@ -186,7 +187,7 @@ inline void block_of(const QTile& t, int b) {
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
   const int64_t row_bytes = t.blocks * kQBlock * 4;
-  accumulate<Dot, Bits, R>(acc, t, t.a, t.w + b * kQBlock * 4, row_bytes, t.k_blocks);
+  accumulate<Dot, Bits, R>(acc, t, 0, t.w + b * kQBlock * 4, row_bytes, t.k_blocks);
   if (!t.requant) {
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
@@ -216,14 +217,12 @@ inline void vector_block_of(const QTile& t, int b) {
   for (int r = 0; r < R; ++r) facc[r][0] = facc[r][1] = _mm256_setzero_ps();
   const int64_t row_bytes = t.blocks * kQBlock * 4;
   const int8_t* w = t.w + b * kQBlock * 4;
-  const uint8_t* a = t.a;
   const int64_t vector_blocks = VB ? VB : t.vector_blocks;
   for (int64_t v = 0; v < t.k_blocks / vector_blocks; ++v) {
     __m256i acc[R][2];
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-    w = accumulate<Dot, Bits, R>(acc, t, a, w, row_bytes, vector_blocks);
-    a += vector_blocks * t.a_block_stride;
+    w = accumulate<Dot, Bits, R>(acc, t, v * vector_blocks, w, row_bytes, vector_blocks);
     // add_vector_sum: the vector's scale row follows its weights.
     const __m256 scale0 = _mm256_load_ps(reinterpret_cast<const float*>(w));
     const __m256 scale1 = _mm256_load_ps(reinterpret_cast<const float*>(w + 32));

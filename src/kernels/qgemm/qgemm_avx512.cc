@@ -42,13 +42,16 @@ SINTER_VNNI_TARGET inline void add_quad(__m512i (&acc)[B][R], const __m512i (&wv
   }
 }
 
-// acc += rows [0, R) of A over `k_blocks` blocks of k from a, times B blocks of weights from w
+// acc += rows [0, R) of A over k blocks [kb0, kb0 + k_blocks), times B blocks of weights from w
 // (rows of row_bytes, the first block at w); returns w past them. 4-bit weights leave 16 * sums.
-template <int B, int R, int Bits>
+// Offsets: A's k blocks at t.a_block_offsets (a window's taps), not every a_block_stride bytes; a
+// choice made per tile, outside the loop, where a test per block costs a fifth of the speed.
+template <int B, int R, int Bits, bool Offsets>
 SINTER_VNNI_TARGET inline const int8_t* accumulate(__m512i (&acc)[B][R], const QTile& t,
-                                                   const uint8_t* a, const int8_t* w,
-                                                   int64_t row_bytes, int64_t k_blocks) {
-  for (int64_t kb = 0; kb < k_blocks; ++kb, a += t.a_block_stride) {
+                                                   int64_t kb0, const int8_t* w, int64_t row_bytes,
+                                                   int64_t k_blocks) {
+  for (int64_t kb = kb0; kb < kb0 + k_blocks; ++kb) {
+    const uint8_t* a = t.a + (Offsets ? t.a_block_offsets[kb] : kb * t.a_block_stride);
     __m512i wv[B];
     if constexpr (Bits == 8) {
 #pragma GCC unroll 4
@@ -117,14 +120,14 @@ SINTER_VNNI_TARGET inline const uint8_t* residual_at(const QTile& t, int r, int 
 }
 
 // A tile with one scale a column: all B blocks of its group.
-template <int B, int R, int Bits>
+template <int B, int R, int Bits, bool Offsets>
 SINTER_VNNI_TARGET void tile_of(const QTile& t) {
   __m512i acc[B][R];
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b)
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) acc[b][r] = _mm512_setzero_si512();
-  accumulate<B, R, Bits>(acc, t, t.a, t.w, B * 64, t.k_blocks);
+  accumulate<B, R, Bits, Offsets>(acc, t, 0, t.w, B * 64, t.k_blocks);
   if (!t.requant) {
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b)
@@ -152,7 +155,7 @@ SINTER_VNNI_TARGET void tile_of(const QTile& t) {
 
 // A tile of per-vector weights over blocks [b0, b0 + B) of its group (t.blocks blocks), with
 // VB k blocks a vector (0: t.vector_blocks).
-template <int B, int R, int Bits, int VB>
+template <int B, int R, int Bits, int VB, bool Offsets>
 SINTER_VNNI_TARGET void vector_tile_of(const QTile& t, int b0) {
   __m512 facc[B][R];
 #pragma GCC unroll 4
@@ -161,7 +164,6 @@ SINTER_VNNI_TARGET void vector_tile_of(const QTile& t, int b0) {
     for (int r = 0; r < R; ++r) facc[b][r] = _mm512_setzero_ps();
   const int64_t row_bytes = t.blocks * 64;
   const int8_t* w = t.w + b0 * 64;
-  const uint8_t* a = t.a;
   const int64_t vector_blocks = VB ? VB : t.vector_blocks;
   for (int64_t v = 0; v < t.k_blocks / vector_blocks; ++v) {
     __m512i acc[B][R];
@@ -169,8 +171,7 @@ SINTER_VNNI_TARGET void vector_tile_of(const QTile& t, int b0) {
     for (int b = 0; b < B; ++b)
 #pragma GCC unroll 6
       for (int r = 0; r < R; ++r) acc[b][r] = _mm512_setzero_si512();
-    w = accumulate<B, R, Bits>(acc, t, a, w, row_bytes, vector_blocks);
-    a += vector_blocks * t.a_block_stride;
+    w = accumulate<B, R, Bits, Offsets>(acc, t, v * vector_blocks, w, row_bytes, vector_blocks);
     // add_vector_sum: the vector's scale row follows its weights.
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b) {
@@ -202,49 +203,51 @@ using VectorTileFn = void (*)(const QTile&, int);
 constexpr bool kVectorSumsFit(int B, int R) { return B * R <= 12; }
 constexpr int kVectorAllBlocksRows = 3, kVectorBlocksOfTallTiles = 2;
 
-template <int B, int Bits, int... R>
+template <int B, int Bits, bool Offsets, int... R>
 constexpr std::array<TileFn, kQTileRows> row_of(std::integer_sequence<int, R...>) {
-  return {&tile_of<B, R + 1, Bits>...};
+  return {&tile_of<B, R + 1, Bits, Offsets>...};
 }
 
-template <int B, int R, int Bits, int VB>
+template <int B, int R, int Bits, int VB, bool Offsets>
 constexpr VectorTileFn vector_entry() {
   if constexpr (kVectorSumsFit(B, R)) {
-    return &vector_tile_of<B, R, Bits, VB>;
+    return &vector_tile_of<B, R, Bits, VB, Offsets>;
   } else {
     return nullptr;
   }
 }
 
-template <int B, int Bits, int VB, int... R>
+template <int B, int Bits, int VB, bool Offsets, int... R>
 constexpr std::array<VectorTileFn, kQTileRows> vector_row_of(std::integer_sequence<int, R...>) {
-  return {vector_entry<B, R + 1, Bits, VB>()...};
+  return {vector_entry<B, R + 1, Bits, VB, Offsets>()...};
 }
 
-template <int Bits>
+template <int Bits, bool Offsets>
 void per_column_tile(const QTile& t) {
   static constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
   static constexpr std::array<std::array<TileFn, kQTileRows>, kQTileBlocks> table = {
-      row_of<1, Bits>(rows), row_of<2, Bits>(rows), row_of<3, Bits>(rows), row_of<4, Bits>(rows)};
+      row_of<1, Bits, Offsets>(rows), row_of<2, Bits, Offsets>(rows),
+      row_of<3, Bits, Offsets>(rows), row_of<4, Bits, Offsets>(rows)};
   table[static_cast<size_t>(t.blocks - 1)][static_cast<size_t>(t.rows - 1)](t);
 }
 
 using VectorTable = std::array<std::array<VectorTileFn, kQTileRows>, kQTileBlocks>;
 
-template <int Bits, int VB>
+template <int Bits, int VB, bool Offsets>
 constexpr VectorTable vector_table() {
   constexpr auto rows = std::make_integer_sequence<int, kQTileRows>{};
-  return {vector_row_of<1, Bits, VB>(rows), vector_row_of<2, Bits, VB>(rows),
-          vector_row_of<3, Bits, VB>(rows), vector_row_of<4, Bits, VB>(rows)};
+  return {vector_row_of<1, Bits, VB, Offsets>(rows), vector_row_of<2, Bits, VB, Offsets>(rows),
+          vector_row_of<3, Bits, VB, Offsets>(rows), vector_row_of<4, Bits, VB, Offsets>(rows)};
 }
 
 // Vectors of 16 and 32 k (one and two k blocks) have tiles of their own: without a loop over a
 // vector's blocks, the compiler keeps every sum in a register. Longer vectors share a loop that
 // moves a few float sums through the stack once a vector.
-template <int Bits>
+template <int Bits, bool Offsets>
 void per_vector_tile(const QTile& t) {
-  static constexpr VectorTable one_block = vector_table<Bits, 1>(),
-                               two_blocks = vector_table<Bits, 2>(), any = vector_table<Bits, 0>();
+  static constexpr VectorTable one_block = vector_table<Bits, 1, Offsets>(),
+                               two_blocks = vector_table<Bits, 2, Offsets>(),
+                               any = vector_table<Bits, 0, Offsets>();
   static_assert(kVectorSumsFit(kQTileBlocks, kVectorAllBlocksRows) &&
                 kVectorSumsFit(kVectorBlocksOfTallTiles, kQTileRows));
   const VectorTable& table = t.vector_blocks == 1   ? one_block
@@ -257,11 +260,20 @@ void per_vector_tile(const QTile& t) {
   }
 }
 
-void tile(const QTile& t) {
+template <bool Offsets>
+void tile_with(const QTile& t) {
   if (t.vector_blocks) {
-    t.weight_bits == 4 ? per_vector_tile<4>(t) : per_vector_tile<8>(t);
+    t.weight_bits == 4 ? per_vector_tile<4, Offsets>(t) : per_vector_tile<8, Offsets>(t);
   } else {
-    t.weight_bits == 4 ? per_column_tile<4>(t) : per_column_tile<8>(t);
+    t.weight_bits == 4 ? per_column_tile<4, Offsets>(t) : per_column_tile<8, Offsets>(t);
+  }
+}
+
+void tile(const QTile& t) {
+  if (t.a_block_offsets) {
+    tile_with<true>(t);
+  } else {
+    tile_with<false>(t);
   }
 }
 

@@ -18,7 +18,7 @@ int32_t weight_at(const QTile& t, const QGroupLayout& layout, int64_t k, int64_t
 int32_t dot(const QTile& t, const QGroupLayout& layout, int r, int64_t j, int64_t k0, int64_t k1) {
   int32_t sum = 0;
   for (int64_t k = k0; k < k1; ++k) {
-    const uint8_t a = t.a[r * t.a_row_stride + k / kQBlock * t.a_block_stride + k % kQBlock];
+    const uint8_t a = a_block(t, k / kQBlock)[r * t.a_row_stride + k % kQBlock];
     sum += static_cast<int32_t>(a) * weight_at(t, layout, k, j);
   }
   return sum;

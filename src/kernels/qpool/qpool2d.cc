@@ -3,6 +3,7 @@
 #include "kernels/qpool/qpool2d.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <vector>
 
@@ -43,9 +44,12 @@ void qmax_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, uint8_t* y, Threa
   }
 }
 
-void qglobal_average_pool_nhwc(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
-                               const QAverageQuant& q, uint8_t* y, ThreadPool*) {
-  std::vector<int64_t> sums(static_cast<size_t>(channels));
+namespace {
+// Sum is int32 where 255 * pixels fits (the vectorised loop), else int64.
+template <class Sum>
+void average_pool(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
+                  const QAverageQuant& q, uint8_t* y) {
+  std::vector<Sum> sums(static_cast<size_t>(channels));
   const float multiplier = q.x_scale / (static_cast<float>(pixels) * q.y_scale);
   for (int64_t n = 0; n < batch; ++n) {
     std::fill(sums.begin(), sums.end(), 0);
@@ -54,14 +58,25 @@ void qglobal_average_pool_nhwc(const uint8_t* x, int64_t batch, int64_t pixels, 
       for (int64_t c = 0; c < channels; ++c) sums[static_cast<size_t>(c)] += in[c];
     }
     for (int64_t c = 0; c < channels; ++c) {
-      const auto centred =
-          static_cast<float>(sums[static_cast<size_t>(c)] - pixels * int64_t{q.x_zero_point});
+      const auto centred = static_cast<float>(sums[static_cast<size_t>(c)] -
+                                              static_cast<Sum>(pixels) * q.x_zero_point);
       float v = centred * multiplier;
       v = std::clamp(v, static_cast<float>(-q.y_zero_point),
                      static_cast<float>(255 - q.y_zero_point));
       y[n * channels + c] =
           static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.y_zero_point);
     }
+  }
+}
+
+}  // namespace
+
+void qglobal_average_pool_nhwc(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
+                               const QAverageQuant& q, uint8_t* y, ThreadPool*) {
+  if (pixels <= INT32_MAX / 255) {
+    average_pool<int32_t>(x, batch, pixels, channels, q, y);
+  } else {
+    average_pool<int64_t>(x, batch, pixels, channels, q, y);
   }
 }
 
