@@ -3,7 +3,8 @@
 // partial channel blocks, gathered windows (3x3, strided, an image stem's 7x7 over 3 channels,
 // dilated, grouped), depthwise windows (a partial vector of channels, stride 2, a dilated 5x5),
 // input zero points 0, 128 and 255, output ranges narrowed as a ReLU does, with and without bias
-// and a fused residual.
+// and a fused residual; per-vector scales (V = 16, 32, 64, K padded to whole vectors) and 4-bit
+// weights, packed as such where the layer streams its weights.
 #include "kernels/qconv/qconv2d.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "isa_tiers.h"
 
 namespace sinter::kernels {
@@ -21,9 +23,17 @@ struct Case {
   int64_t C, M, H, W, K, stride, pad, dilation, group;
 };
 
-void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::mt19937& rng) {
+// The weights' format: per-vector scales over vector_size k (0: per channel), and bits.
+struct Format {
+  int64_t vector_size = 0;
+  int bits = 8;
+  int64_t N = 2;
+};
+
+void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::mt19937& rng,
+           const Format& f = {}) {
   Conv2dShape s;
-  s.N = 2;
+  s.N = f.N;
   s.C = c.C;
   s.M = c.M;
   s.H = c.H;
@@ -33,20 +43,25 @@ void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::
   s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = c.pad;
   s.dilation_h = s.dilation_w = c.dilation;
   s.group = c.group;
-  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127), s4(-8, 7);
   std::uniform_real_distribution<float> real(-1, 1), scale(0.5f, 2.0f);
   std::vector<uint8_t> x(static_cast<size_t>(s.N * s.H * s.W * s.C));
   std::vector<int8_t> w(static_cast<size_t>(s.M * s.C / s.group * s.KH * s.KW));
   std::vector<float> bias(static_cast<size_t>(s.M));
   for (auto& v : x) v = static_cast<uint8_t>(u8(rng));
-  for (auto& v : w) v = static_cast<int8_t>(s8(rng));
+  for (auto& v : w) v = static_cast<int8_t>(f.bits == 4 ? s4(rng) : s8(rng));
   for (auto& v : bias) v = real(rng);
   QConvQuant q;
   q.x_scale = 0.02f * scale(rng);
   q.x_zero_point = x_zero_point;
   q.y_zero_point = 100;
   q.y_min = relu ? 100 : 0;
-  for (int64_t m = 0; m < s.M; ++m) q.w_scales.push_back(0.01f * scale(rng));
+  const int64_t K = s.C / s.group * s.KH * s.KW;
+  const int64_t vectors = f.vector_size ? (K + f.vector_size - 1) / f.vector_size : 1;
+  q.vector_size = f.vector_size;
+  q.weight_bits = f.bits;
+  for (int64_t i = 0; i < s.M * vectors; ++i)
+    q.w_scales.push_back((f.bits == 4 ? 0.16f : 0.01f) * scale(rng));
   // An output scale that spreads the sums over the u8 range, with some saturating.
   q.y_scale = q.x_scale * 0.01f * 128.0f * 30.0f *
               std::sqrt(static_cast<float>(s.C / s.group * s.KH * s.KW)) / 40.0f;
@@ -69,11 +84,11 @@ void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), uint8_t{7});
       conv.run(x.data(), got.data(), pool, r);
-      ASSERT_EQ(got, want) << isa_name(isa) << (pool ? " 2 threads" : " serial") << " C" << c.C
-                           << " M" << c.M << " " << c.H << "x" << c.W << " k" << c.K << " s"
-                           << c.stride << " p" << c.pad << " d" << c.dilation << " g" << c.group
-                           << " zp" << x_zero_point << (relu ? " relu" : "")
-                           << (r ? " residual" : "");
+      ASSERT_EQ(got, want) << isa_name(isa) << " V" << f.vector_size << " " << f.bits << " bits"
+                           << (pool ? " 2 threads" : " serial") << " C" << c.C << " M" << c.M << " "
+                           << c.H << "x" << c.W << " k" << c.K << " s" << c.stride << " p" << c.pad
+                           << " d" << c.dilation << " g" << c.group << " zp" << x_zero_point
+                           << (relu ? " relu" : "") << (r ? " residual" : "");
     }
   }
 }
@@ -109,6 +124,56 @@ TEST(QConv2d, MatchesReferenceBitForBit) {
     }
 }
 
+TEST(QConv2d, PerVectorAndFourBitWeightsMatchReference) {
+  std::mt19937 rng(9);
+  const std::vector<Case> cases = {
+      {32, 48, 7, 9, 1, 1, 0, 1, 1},   // 1x1 in place
+      {40, 20, 5, 6, 1, 1, 0, 1, 1},   // 1x1, K padded to whole vectors: reads into next pixels
+      {16, 70, 8, 23, 3, 1, 1, 1, 1},  // 3x3 in place, K padded to whole vectors
+      {48, 80, 7, 7, 3, 1, 1, 1, 1},   // gathered
+      {24, 20, 8, 7, 3, 2, 1, 1, 1},   // gathered, a partial block
+      {3, 16, 23, 21, 7, 2, 3, 1, 1},  // an image stem, gathered
+      {16, 32, 6, 6, 3, 1, 1, 1, 2},   // grouped
+  };
+  const std::vector<Case> streaming = {
+      {64, 40, 1, 1, 1, 1, 0, 1, 1},   // a fully connected layer at batch 1
+      {200, 70, 1, 1, 1, 1, 0, 1, 1},  // the same, K and M not whole blocks
+      {32, 24, 3, 3, 3, 2, 1, 1, 1},   // a small plane: 4 output pixels
+  };
+  int i = 0;
+  for (int64_t V : {0, 16, 32, 64})
+    for (int bits : {8, 4}) {
+      for (const Case& c : cases) {
+        check(c, i % 3 == 0 ? 0 : 131, i % 2 == 0, i % 4 != 1, rng, {V, bits});
+        ++i;
+      }
+      for (const Case& c : streaming) {
+        check(c, i % 3 == 0 ? 255 : 3, i % 2 == 0, i % 4 != 1, rng, {V, bits, 1});
+        ++i;
+      }
+    }
+}
+
+TEST(QConv2d, PacksFourBitWeightsWhereTheyStream) {
+  Conv2dShape s;
+  s.N = 1;
+  s.C = 64;
+  s.M = 32;
+  s.H = s.W = 1;
+  s.KH = s.KW = 1;
+  const std::vector<int8_t> w(static_cast<size_t>(s.C * s.M), 3);
+  QConvQuant q;
+  q.weight_bits = 4;
+  q.vector_size = 32;
+  q.w_scales.assign(static_cast<size_t>(s.M * 2), 0.1f);
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).packed_bits(), 4);
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).vector_size(), 32);
+  s.N = 16;  // 16 rows: compute-bound, widened to s8
+  EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).packed_bits(), 8);
+  q.w_scales.pop_back();
+  EXPECT_THROW(QConv2d(s, w.data(), nullptr, q), InputError);
+}
+
 TEST(QConv2d, ChoosesTheAlgorithmByShape) {
   Conv2dShape s;
   s.C = s.M = 32;
@@ -120,13 +185,16 @@ TEST(QConv2d, ChoosesTheAlgorithmByShape) {
   s.KH = s.KW = 3;
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kWindow);
   s.C = s.M = 24;
+  q.w_scales.assign(24, 1.0f);
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kGemm);
   s.C = s.M = 32;
+  q.w_scales.assign(32, 1.0f);
   s.group = 32;
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDepthwise);
   s.group = 1;
   s.C = 3;
   s.M = 16;
+  q.w_scales.assign(16, 1.0f);
   EXPECT_EQ(QConv2d(s, w.data(), nullptr, q).algorithm(), QConv2d::Algorithm::kDirect);
 }
 

@@ -24,7 +24,13 @@ int32_t bias_in_sum_units(const QConvQuant& q, const float* bias, int64_t n) {
 }
 
 float requant_multiplier(const QConvQuant& q, int64_t n) {
+  if (q.vector_size > 0) return q.x_scale / q.y_scale;
   return q.x_scale * q.w_scales[static_cast<size_t>(n)] / q.y_scale;
+}
+
+float scaled_bias(const QConvQuant& q, const float* bias, int64_t n, float zero_point_share) {
+  const float units = bias ? static_cast<float>(static_cast<double>(bias[n]) / q.x_scale) : 0.0f;
+  return units - zero_point_share;
 }
 
 namespace {
@@ -82,13 +88,21 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
   if (q.has_residual && !supports_residual(s))
     throw UnsupportedError("integer conv: a depthwise or direct layer takes no fused residual");
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group, taps = s.KH * s.KW;
+  const int64_t K = taps * Cg, vector_size = q.vector_size;
+  const int64_t vectors = vector_size > 0 ? (K + vector_size - 1) / vector_size : 1;
+  if (vector_size < 0 || static_cast<int64_t>(q.w_scales.size()) != s.M * vectors)
+    throw InputError(cat("integer conv: ", q.w_scales.size(), " weight scales for ", s.M,
+                         " output channels of ", vectors, " vectors"));
   multiplier_.resize(static_cast<size_t>(s.M));
   bias_.resize(static_cast<size_t>(s.M));
   for (int64_t n = 0; n < s.M; ++n) {
     multiplier_[static_cast<size_t>(n)] = requant_multiplier(q, n);
-    bias_[static_cast<size_t>(n)] = bias_in_sum_units(q, bias, n);
+    bias_[static_cast<size_t>(n)] = vector_size > 0 ? 0 : bias_in_sum_units(q, bias, n);
   }
   if (is_depthwise(s)) {
+    if (vector_size > 0)
+      throw UnsupportedError(
+          "integer depthwise conv: per-vector scales (one scale a channel only)");
     if (taps > kMaxExactTaps)
       throw UnsupportedError(cat("integer depthwise conv: a ", s.KH, "x", s.KW,
                                  " window is too large for exact sums"));
@@ -99,7 +113,7 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
     // Sums are taken of x - zero point: the bias needs no share of it.
     return;
   }
-  if (is_direct(s)) {
+  if (is_direct(s) && vector_size == 0) {
     algorithm_ = Algorithm::kDirect;
     Mp_ = (s.M + kQBlock - 1) / kQBlock * kQBlock;
     row_w_.assign(static_cast<size_t>(taps * s.C * Mp_), 0.0f);
@@ -116,16 +130,7 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
   // costs more than gathering does.
   const bool in_place = s.group == 1 && s.C % kQBlock == 0 && s.OW() >= 20;
   algorithm_ = pointwise ? Algorithm::kPointwise : in_place ? Algorithm::kWindow : Algorithm::kGemm;
-  if (algorithm_ == Algorithm::kWindow) {
-    // k block (kh, kw, cb): its 16 channels' offset from the window's first pixel in the padded
-    // input.
-    const int64_t Wp = s.W + s.pad_left + s.pad_right;
-    for (int64_t kh = 0; kh < s.KH; ++kh)
-      for (int64_t kw = 0; kw < s.KW; ++kw)
-        for (int64_t cb = 0; cb < s.C / kQBlock; ++cb)
-          tap_offsets_.push_back((kh * s.dilation_h * Wp + kw * s.dilation_w) * s.C + cb * kQBlock);
-  }
-  const int64_t K = taps * Cg;
+  const int bits = q.weight_bits == 4 && s.N * s.OH() * s.OW() < kStreamingRows ? 4 : 8;
   std::vector<int8_t> rows(static_cast<size_t>(Mg * K));
   for (int64_t g = 0; g < s.group; ++g) {
     // [m][c][kh][kw] -> [m][(kh, kw, c)], the order of a gathered window.
@@ -133,10 +138,28 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
       for (int64_t c = 0; c < Cg; ++c)
         for (int64_t t = 0; t < taps; ++t)
           rows[static_cast<size_t>(m * K + t * Cg + c)] = w[((g * Mg + m) * Cg + c) * taps + t];
-    packed_.emplace_back(rows.data(), Mg, K);
-    const std::vector<int32_t>& sums = packed_.back().column_sums();
-    for (int64_t m = 0; m < Mg; ++m)
-      bias_[static_cast<size_t>(g * Mg + m)] -= x_zero_point_ * sums[static_cast<size_t>(m)];
+    const QPackedWeights& packed =
+        packed_.emplace_back(rows.data(), Mg, K, bits, vector_size,
+                             vector_size > 0 ? q.w_scales.data() + g * Mg * vectors : nullptr);
+    for (int64_t m = 0; m < Mg; ++m) {
+      const auto n = static_cast<size_t>(g * Mg + m);
+      if (vector_size > 0) {
+        scaled_bias_.push_back(
+            scaled_bias(q, bias, g * Mg + m, packed.scaled_zero_point_share(m, x_zero_point_)));
+      } else {
+        bias_[n] -= x_zero_point_ * packed.column_sums()[static_cast<size_t>(m)];
+      }
+    }
+  }
+  if (algorithm_ == Algorithm::kWindow) {
+    // k block (kh, kw, cb): its 16 channels' offset from the window's first pixel in the padded
+    // input; the blocks that pad K to whole vectors (zero weights) read the first.
+    const int64_t Wp = s.W + s.pad_left + s.pad_right;
+    for (int64_t kh = 0; kh < s.KH; ++kh)
+      for (int64_t kw = 0; kw < s.KW; ++kw)
+        for (int64_t cb = 0; cb < s.C / kQBlock; ++cb)
+          tap_offsets_.push_back((kh * s.dilation_h * Wp + kw * s.dilation_w) * s.C + cb * kQBlock);
+    tap_offsets_.resize(static_cast<size_t>(packed_.front().k_blocks()), 0);
   }
 }
 
@@ -166,21 +189,27 @@ void QConv2d::multiply_rows(const uint8_t* a, int64_t lda, const int64_t* offset
     const int64_t n0 = wg * kWidth;
     const int blocks = w.blocks_in(wg);
     const bool whole = n0 + blocks * kQBlock <= Mg;
-    const QRequant q{bias_.data() + g * Mg + n0,
-                     multiplier_.data() + g * Mg + n0,
-                     y_zero_point_,
-                     y_min_,
-                     y_max_,
-                     residual_multiplier_,
-                     residual_zero_point_};
+    const bool vectors = !scaled_bias_.empty();
+    QRequant q{bias_.data() + g * Mg + n0,
+               multiplier_.data() + g * Mg + n0,
+               y_zero_point_,
+               y_min_,
+               y_max_,
+               residual_multiplier_,
+               residual_zero_point_};
+    if (vectors) q.scaled_bias = scaled_bias_.data() + g * Mg + n0;
     int32_t bias_tail[kWidth] = {};
-    float multiplier_tail[kWidth] = {};
+    float multiplier_tail[kWidth] = {}, scaled_bias_tail[kWidth] = {};
     QRequant q_tail = q;
     if (!whole) {
       std::copy_n(q.bias, Mg - n0, bias_tail);
       std::copy_n(q.multiplier, Mg - n0, multiplier_tail);
       q_tail.bias = bias_tail;
       q_tail.multiplier = multiplier_tail;
+      if (vectors) {
+        std::copy_n(q.scaled_bias, Mg - n0, scaled_bias_tail);
+        q_tail.scaled_bias = scaled_bias_tail;
+      }
     }
     for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
       const int rows_here = static_cast<int>(std::min<int64_t>(tile_rows, rows - r0));
@@ -313,9 +342,9 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual,
     const QPackedWeights& w = packed_[static_cast<size_t>(g)];
     const uint8_t* a;
     int64_t lda;
-    // A pointwise row whose channels end inside a block is read through the next pixel's bytes
-    // (their weights are zero); only the tensor's last rows must be copied, not to read past it.
-    if (algorithm_ == Algorithm::kPointwise && (s.C % kQBlock == 0 || c0 + chunk < pixels)) {
+    // A pointwise row whose channels end inside a block (or a vector) is read through the next
+    // pixels' bytes (their weights are zero); rows that would read past the tensor are copied.
+    if (algorithm_ == Algorithm::kPointwise && (c0 + rows - 1) * s.C + Kp <= pixels * s.C) {
       a = x + c0 * s.C;
       lda = s.C;
     } else {
@@ -346,9 +375,9 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual,
             }
           }
         }
-        // The row's padding to whole blocks (under 16 bytes), with one store that may run into
-        // the next row, written after it (the scratch has 16 bytes to spare).
-        std::memset(row, 0, 16);
+        // The row's padding to whole blocks or vectors, at least one 16-byte store, which may run
+        // into the next row, written after it (the scratch has 16 bytes to spare).
+        std::memset(row, 0, static_cast<size_t>(std::max<int64_t>(16, Kp - s.KH * s.KW * Cg)));
       }
       a = buf;
       lda = Kp;
@@ -414,6 +443,40 @@ void QConv2d::run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
   }
 }
 
+namespace {
+// The per-vector reference of output (n, oh, ow, m): see qconv2d_reference.
+uint8_t vector_output(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
+                      const QConvQuant& q, const QRequant& r, int64_t n, int64_t oh, int64_t ow,
+                      int64_t m, const uint8_t* residual) {
+  const int64_t Cg = s.C / s.group, g = m / (s.M / s.group), K = s.KH * s.KW * Cg;
+  const int64_t V = q.vector_size, vectors = (K + V - 1) / V;
+  const float* scales = q.w_scales.data() + m * vectors;
+  float facc = 0;
+  double share = 0;  // as QPackedWeights::scaled_zero_point_share: in double, rounded once
+  for (int64_t v = 0; v < vectors; ++v) {
+    int32_t sum = 0;
+    int64_t weights = 0;
+    for (int64_t k = v * V; k < std::min(K, (v + 1) * V); ++k) {
+      const int64_t kh = k / (s.KW * Cg), kw = k / Cg % s.KW, c = k % Cg;
+      const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+      const int64_t iw = ow * s.stride_w - s.pad_left + kw * s.dilation_w;
+      const bool inside = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
+      const int32_t xv =
+          inside ? x[((n * s.H + ih) * s.W + iw) * s.C + g * Cg + c] : q.x_zero_point;
+      const int8_t wv = w[((m * Cg + c) * s.KH + kh) * s.KW + kw];
+      sum += xv * wv;
+      weights += wv;
+    }
+    facc = add_vector_sum(facc, sum, scales[v]);
+    share += static_cast<double>(scales[v]) * static_cast<double>(weights);
+  }
+  const float b = scaled_bias(q, bias, m, static_cast<float>(q.x_zero_point * share));
+  const float multiplier = requant_multiplier(q, m);
+  return residual ? requantize_vector_sums(facc, b, multiplier, *residual, r)
+                  : requantize_vector_sums(facc, b, multiplier, r);
+}
+}  // namespace
+
 void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
                        const QConvQuant& q, uint8_t* y, const uint8_t* residual) {
   const int64_t OH = s.OH(), OW = s.OW(), Cg = s.C / s.group, Mg = s.M / s.group;
@@ -423,6 +486,12 @@ void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, 
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow)
         for (int64_t m = 0; m < s.M; ++m) {
+          const int64_t at = ((n * OH + oh) * OW + ow) * s.M + m;
+          if (q.vector_size > 0) {
+            y[at] = vector_output(s, x, w, bias, q, r, n, oh, ow, m,
+                                  residual ? residual + at : nullptr);
+            continue;
+          }
           const int64_t g = m / Mg;
           int32_t sum = 0;
           for (int64_t c = 0; c < Cg; ++c)
@@ -434,7 +503,6 @@ void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, 
                 const int32_t xv = x[((n * s.H + ih) * s.W + iw) * s.C + g * Cg + c];
                 sum += (xv - q.x_zero_point) * w[((m * Cg + c) * s.KH + kh) * s.KW + kw];
               }
-          const int64_t at = ((n * OH + oh) * OW + ow) * s.M + m;
           y[at] = residual ? requantize_value(sum, bias_in_sum_units(q, bias, m),
                                               requant_multiplier(q, m), residual[at], r)
                            : requantize_value(sum, bias_in_sum_units(q, bias, m),

@@ -34,14 +34,20 @@
 namespace sinter::kernels {
 
 // The quantization of one layer: its input's and output's, the output range (u8, narrowed by a
-// fused activation) and the weights' scales, one per output channel.
+// fused activation) and the weights' scales, one per output channel or one per vector.
 struct QConvQuant {
   float x_scale = 1;
   int32_t x_zero_point = 0;
   float y_scale = 1;
   int32_t y_zero_point = 0;
   int32_t y_min = 0, y_max = 255;
-  std::vector<float> w_scales;  // [M]
+  std::vector<float> w_scales;  // [M], or per vector [M][ceil(K / vector_size)]
+  // Per-vector scales (VS-Quant): vectors of vector_size (a multiple of 16) consecutive k of each
+  // output channel's window in (kh, kw, c) order, K = KH * KW * C / group; 0: one scale a channel.
+  int64_t vector_size = 0;
+  // 4: every weight is in [-8, 7], and is packed two a byte where the weights stream from memory
+  // (fewer output pixels than kStreamingRows), where half the bytes pays for the unpacking.
+  int weight_bits = 8;
   // A fused residual Add: y = requant(conv + (r - r_zero_point) * r_scale), r a u8 tensor shaped
   // like y (kernels/qgemm's residual term; not for depthwise or direct layers).
   bool has_residual = false;
@@ -50,9 +56,16 @@ struct QConvQuant {
 };
 
 // The requantization of output channel n, which the kernels and the reference share: the bias in
-// sum units (x_scale * w_scale units, rounded half to even) and the float multiplier.
+// sum units (x_scale * w_scale units, rounded half to even) and the float multiplier. Per-vector
+// weights: the multiplier is x_scale / y_scale, and the bias in x_scale units less the input zero
+// point's share (QPackedWeights::scaled_zero_point_share), qgemm's scaled_bias.
 int32_t bias_in_sum_units(const QConvQuant& q, const float* bias, int64_t n);
 float requant_multiplier(const QConvQuant& q, int64_t n);
+float scaled_bias(const QConvQuant& q, const float* bias, int64_t n, float zero_point_share);
+
+// Layers with fewer output pixels than this (fully connected layers at small batches) stream their
+// weights: 4-bit weights are packed as such there, and widened to s8 elsewhere.
+constexpr int64_t kStreamingRows = 16;
 
 // One output row of a depthwise layer over converted input rows (see above).
 struct QDepthwiseRow {
@@ -103,6 +116,9 @@ class QConv2d {
   // x: u8 [N][H][W][C]; y and residual (when the quantization has one): u8 [N][OH][OW][M].
   void run(const uint8_t* x, uint8_t* y, ThreadPool* pool, const uint8_t* residual = nullptr) const;
   Algorithm algorithm() const { return algorithm_; }
+  // The packed weights' bits (4 or 8) and vector size (0: per channel).
+  int packed_bits() const { return packed_.empty() ? 8 : packed_.front().bits(); }
+  int64_t vector_size() const { return packed_.empty() ? 0 : packed_.front().vector_size(); }
   // Whether a layer of this shape can take a fused residual Add.
   static bool supports_residual(const Conv2dShape& s);
 
@@ -123,6 +139,7 @@ class QConv2d {
   std::vector<QPackedWeights> packed_;  // per conv group: [M/group][KH*KW*C/group], (kh, kw, c)
   std::vector<int64_t> tap_offsets_;    // kWindow: each k block's offset in the padded input
   std::vector<int32_t> bias_;           // [M] in sum units, less the input zero point's share
+  std::vector<float> scaled_bias_;      // per-vector weights: [M] (see scaled_bias)
   std::vector<float> multiplier_;       // [M]
   std::vector<float> row_w_;            // depthwise [KH][KW][C]; direct [KH][KW][C][Mp]
   int64_t Mp_ = 0;                      // direct: M padded to 16
@@ -131,7 +148,9 @@ class QConv2d {
   int32_t residual_zero_point_ = 0;
 };
 
-// The plain loops: exact int32 sums, then requantize_value (with the residual byte when q has one).
+// The plain loops: exact int32 sums, then requantize_value (with the residual byte when q has one);
+// per-vector weights: each vector's exact sum of u8 inputs (the zero point in the padding) times
+// the weights, add_vector_sum in vector order, then requantize_vector_sums.
 void qconv2d_reference(const Conv2dShape& s, const uint8_t* x, const int8_t* w, const float* bias,
                        const QConvQuant& q, uint8_t* y, const uint8_t* residual = nullptr);
 
