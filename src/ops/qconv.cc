@@ -1,11 +1,14 @@
 // sinter::QConv: a quantized Conv, Gemm or MatMul on u8 channels-last activations
 // (kernels/qconv/qconv2d.h), made by the integer-layers pass (passes/integer_layers.h).
 // Inputs: X u8 [N, H, W, C] (or [rows, K] for a Gemm), W s8 [M, C/group, KH, KW] (or [M, K]),
-// W_scale float [M], optional B float [M], all but X constant, and an optional residual R u8
-// shaped like Y (a fused Add; attributes r_scale, r_zero_point). Attributes: Conv's window
-// attributes, x_scale, x_zero_point, y_scale, y_zero_point and the output range y_min, y_max
-// (a fused ReLU or Clip). Y is u8 [N, OH, OW, M] (or [rows, M]).
+// W_scale float [M], or [M, vectors] with the attribute w_vector_size = V (per-vector scales over
+// each output channel's window in (kh, kw, c) order, vectors = ceil(KH * KW * C / group / V)),
+// optional B float [M], all but X constant, and an optional residual R u8 shaped like Y (a fused
+// Add; attributes r_scale, r_zero_point). Attributes: Conv's window attributes, x_scale,
+// x_zero_point, y_scale, y_zero_point, the output range y_min, y_max (a fused ReLU or Clip) and
+// w_bits (4: every weight in [-8, 7]). Y is u8 [N, OH, OW, M] (or [rows, M]).
 #include <memory>
+#include <string>
 
 #include "kernels/qconv/qconv2d.h"
 #include "ops/conv_common.h"
@@ -22,8 +25,25 @@ Shape logical_x(const Shape& x) {
 }
 Shape logical_w(const Shape& w) { return w.size() == 2 ? Shape{w[0], w[1], 1, 1} : w; }
 
-kernels::QConvQuant quant_of(const Node& node, const Tensor& w_scale) {
+// The window's length K of one output channel (the reduction of its GEMM row).
+int64_t reduction_of(const Shape& w) {
+  const Shape lw = logical_w(w);
+  return lw[1] * lw[2] * lw[3];
+}
+
+int64_t vectors_of(int64_t K, int64_t vector_size) {
+  return vector_size > 0 ? (K + vector_size - 1) / vector_size : 1;
+}
+
+kernels::QConvQuant quant_of(const Node& node, const Tensor& w, const Tensor& w_scale) {
   kernels::QConvQuant q;
+  q.vector_size = node.attr_int_in("w_vector_size", 0, 0, int64_t{1} << 20);
+  q.weight_bits = static_cast<int>(node.attr_int_in("w_bits", 8, 4, 8));
+  if (q.weight_bits == 4)
+    for (int64_t i = 0; i < w.numel(); ++i)
+      if (const int8_t v = w.data<int8_t>()[i]; v < -8 || v > 7)
+        throw ModelError(cat(node.describe(), ": W[", i, "] = ", int{v},
+                             " is outside [-8, 7], the range of its 4-bit weights"));
   q.x_scale = scale_attribute(node, "x_scale");
   q.x_zero_point = static_cast<int32_t>(node.attr_int_in("x_zero_point", 0, 0, 255));
   q.y_scale = scale_attribute(node, "y_scale");
@@ -54,9 +74,14 @@ void infer_qconv(InferContext& ic) {
                 shape_str(w.shape)));
   const Conv2dShape s = conv_shape(ic.node, logical_x(x.shape), logical_w(w.shape));
   s.validate();
+  const int64_t V = ic.node.attr_int("w_vector_size", 0), bits = ic.node.attr_int("w_bits", 8);
+  if (V < 0 || V % 16 != 0)
+    ic.fail(cat("w_vector_size must be a multiple of 16 (0: per channel), got ", V));
+  if (bits != 4 && bits != 8) ic.fail(cat("w_bits must be 4 or 8, got ", bits));
+  const Shape want_scale = V > 0 ? Shape{s.M, vectors_of(reduction_of(w.shape), V)} : Shape{s.M};
   const ValueType& scale = ic.input(2);
-  if (!scale.has_shape || scale.shape != Shape{s.M})
-    ic.fail(cat("W_scale must be [", s.M, "], got ", shape_str(scale.shape)));
+  if (!scale.has_shape || scale.shape != want_scale)
+    ic.fail(cat("W_scale must be ", shape_str(want_scale), ", got ", shape_str(scale.shape)));
   if (ic.has_input(3) && (!ic.input(3).has_shape || ic.input(3).shape != Shape{s.M}))
     ic.fail(cat("B must be [", s.M, "], got ", shape_str(ic.input(3).shape)));
   const Shape y = x.shape.size() == 2 ? Shape{s.N, s.M} : Shape{s.N, s.OH(), s.OW(), s.M};
@@ -76,31 +101,38 @@ class QConvKernel : public Kernel {
       : conv_(conv_shape(ki.node, logical_x(ki.inputs[0].shape), logical_w(ki.inputs[1].shape)),
               ki.constant(1)->data<int8_t>(),
               ki.node.has_input(3) ? ki.constant(3)->data<float>() : nullptr,
-              quant_of(ki.node, *ki.constant(2))) {}
+              quant_of(ki.node, *ki.constant(1), *ki.constant(2))),
+        variant_(variant_of(conv_)) {}
 
   void run(KernelContext& ctx) override {
     conv_.run(ctx.in(0).data<uint8_t>(), ctx.out(0).data<uint8_t>(), ctx.pool,
               ctx.has_in(4) ? ctx.in(4).data<uint8_t>() : nullptr);
   }
 
-  const char* variant() const override {
-    switch (conv_.algorithm()) {
-      case kernels::QConv2d::Algorithm::kPointwise:
-        return "int8_1x1";
-      case kernels::QConv2d::Algorithm::kWindow:
-        return "int8_window";
-      case kernels::QConv2d::Algorithm::kGemm:
-        return "int8_gemm";
-      case kernels::QConv2d::Algorithm::kDepthwise:
-        return "int8_depthwise";
-      case kernels::QConv2d::Algorithm::kDirect:
-        return "int8_direct";
-    }
-    return nullptr;
-  }
+  const char* variant() const override { return variant_.c_str(); }
 
  private:
+  // The weights' format and the algorithm: int8_window, int4_v32_gemm, ...
+  static std::string variant_of(const kernels::QConv2d& conv) {
+    std::string format = cat("int", conv.packed_bits(), "_");
+    if (conv.vector_size() > 0) format += cat("v", conv.vector_size(), "_");
+    switch (conv.algorithm()) {
+      case kernels::QConv2d::Algorithm::kPointwise:
+        return format + "1x1";
+      case kernels::QConv2d::Algorithm::kWindow:
+        return format + "window";
+      case kernels::QConv2d::Algorithm::kGemm:
+        return format + "gemm";
+      case kernels::QConv2d::Algorithm::kDepthwise:
+        return format + "depthwise";
+      case kernels::QConv2d::Algorithm::kDirect:
+        return format + "direct";
+    }
+    return format;
+  }
+
   kernels::QConv2d conv_;
+  std::string variant_;
 };
 
 OpDef make_qconv() {

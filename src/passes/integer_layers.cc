@@ -11,6 +11,7 @@
 #include "kernels/qconv/qconv2d.h"
 #include "ops/conv_common.h"
 #include "passes/constant_fold.h"
+#include "passes/integer_weights.h"
 
 namespace sinter {
 
@@ -62,11 +63,6 @@ class Rewriter {
   // The u8 tensor and params a DequantizeLinear output `v` reads.
   std::optional<std::pair<std::string, QParams>> dequantized(const std::string& v) const;
   std::optional<Sink> quantized_output(const Node& layer) const;
-  struct Weights {
-    Tensor values;  // s8 [M, ...]
-    Tensor scales;  // float [M]
-  };
-  std::optional<Weights> integer_weights(const std::string& w, int64_t axis) const;
 
   bool rewrite_layer(size_t i);
   bool rewrite_add(size_t i);
@@ -204,41 +200,6 @@ std::optional<Sink> Rewriter::quantized_output(const Node& layer) const {
   }
 }
 
-std::optional<Rewriter::Weights> Rewriter::integer_weights(const std::string& w,
-                                                           int64_t axis) const {
-  const Node* dq = producer(w);
-  while (dq && dq->op_type == "Identity" && dq->domain.empty()) dq = producer(dq->inputs[0]);
-  if (!dq || dq->op_type != "DequantizeLinear" || !dq->domain.empty() || dq->inputs.size() < 2)
-    return std::nullopt;
-  auto q = g_.initializers.find(dq->inputs[0]);
-  if (q == g_.initializers.end() || q->second.dtype() != DType::kInt8) return std::nullopt;
-  const Tensor& values = q->second;
-  const Shape& shape = values.shape();
-  const int64_t rank = static_cast<int64_t>(shape.size());
-  if (rank < 2 || axis >= rank) return std::nullopt;
-  const std::optional<Tensor> scale = constant_value(dq->inputs[1]);
-  if (!scale || scale->dtype() != DType::kFloat32) return std::nullopt;
-  const int64_t channels = shape[static_cast<size_t>(axis)];
-  int64_t dq_axis = dq->attr_int("axis", 1);
-  if (dq_axis < 0) dq_axis += rank;
-  const bool per_tensor = scale->numel() == 1;
-  if (!per_tensor && (scale->numel() != channels || dq_axis != axis)) return std::nullopt;
-  std::optional<Tensor> zp;
-  if (dq->has_input(2)) {
-    zp = constant_value(dq->inputs[2]);
-    if (!zp || zp->dtype() != DType::kInt8 || zp->numel() != scale->numel()) return std::nullopt;
-    for (int64_t i = 0; i < zp->numel(); ++i)
-      if (zp->data<int8_t>()[i] != 0) return std::nullopt;
-  }
-  Weights out{values, Tensor(DType::kFloat32, {channels})};
-  for (int64_t c = 0; c < channels; ++c) {
-    const float s = scale->data<float>()[per_tensor ? 0 : c];
-    if (!(std::isfinite(s) && s > 0)) return std::nullopt;
-    out.scales.data<float>()[c] = s;
-  }
-  return out;
-}
-
 // The u8 grid and range an integer op writes: the QuantizeLinear's, narrowed by an activation.
 void set_output_grid(Node& q, const Sink& sink) {
   q.attrs["y_scale"] = sink.params.scale;
@@ -269,10 +230,13 @@ bool Rewriter::rewrite_layer(size_t i) {
                n.attr_float("beta", 1) != 1))
     return false;
   const bool k_by_n = matmul || (gemm && n.attr_int("transB", 0) == 0);
-  std::optional<Weights> w = integer_weights(n.inputs[1], k_by_n ? 1 : 0);
+  std::optional<IntegerWeights> w = integer_weights(
+      g_, producers_, [this](const std::string& v) { return constant_value(v); }, n.inputs[1],
+      k_by_n);
   if (!w || w->values.shape().size() != (conv ? 4u : 2u)) return false;
-  if (k_by_n) w->values = transposed(w->values);
   const int64_t M = w->values.shape()[0];
+  // A depthwise layer sums in floats with one scale a channel.
+  if (conv && w->vector_size > 0 && n.attr_int("group", 1) == M && M > 1) return false;
   std::optional<Tensor> bias;
   if (n.has_input(2)) {
     bias = constant_value(n.inputs[2]);
@@ -290,6 +254,8 @@ bool Rewriter::rewrite_layer(size_t i) {
   q.attrs["x_scale"] = x->second.scale;
   q.attrs["x_zero_point"] = int64_t{x->second.zero_point};
   set_output_grid(q, *sink);
+  if (w->vector_size > 0) q.attrs["w_vector_size"] = w->vector_size;
+  if (w->bits == 4) q.attrs["w_bits"] = int64_t{4};
   q.inputs = {x->first, add_initializer(n.inputs[1] + "_s8", std::move(w->values)),
               add_initializer(n.inputs[1] + "_scale", std::move(w->scales))};
   if (bias) q.inputs.push_back(add_initializer(n.inputs[2] + "_float", std::move(*bias)));

@@ -9,7 +9,8 @@ namespace sinter {
 // that reads the u8 tensors those DequantizeLinears read and writes the one the QuantizeLinear
 // wrote, so activations stay in 8 bits between quantized layers:
 //  - Conv, and Gemm/MatMul with constant weights, whose weights come from a DequantizeLinear of
-//    s8 values (one scale per tensor or per output channel, zero points zero), -> sinter::QConv;
+//    s8 values (zero points zero; one scale per tensor, per output channel, or per vector of a
+//    multiple of 16 k, two-level scales included: passes/integer_weights.h) -> sinter::QConv;
 //  - Add of two tensors of one shape -> sinter::QAdd, or, when a QConv (not depthwise) writes one
 //    of them for the Add alone, that QConv's fused residual (one requantization of the conv's
 //    sums plus the other input into the Add's grid);

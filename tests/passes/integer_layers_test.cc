@@ -102,6 +102,59 @@ TEST(IntegerLayers, QdqModelRunsOnIntegersAndAgreesWithFloat) {
   }
 }
 
+// The weight formats sinter quantize writes beyond per-channel s8: per-vector scales (each vector
+// a row of its own behind Reshape/Slice/Transpose), 4-bit values, and two-level scales (a Mul by
+// integer factors), whose factors go into 4-bit values and stay in the scales of 8-bit ones. Every
+// quantized layer runs as a QConv with the scales it had, and agrees with the float run.
+TEST(IntegerLayers, PerVectorAndFourBitWeightsRunOnIntegers) {
+  const Graph model = small_network();
+  const Tensor images = random_tensor({16, 3, 20, 20}, 5, -1.0f, 1.0f);
+  struct Format {
+    int bits;
+    int64_t vector_size;
+    int scale_bits;
+    int64_t want_vector_size;  // of the 3x3 conv after the pool (K = 144), 0: per channel
+    int want_bits;
+  };
+  for (const Format& f : {Format{8, 16, 0, 16, 8}, Format{4, 32, 0, 32, 4}, Format{4, 16, 4, 0, 8},
+                          Format{8, 16, 4, 16, 8}}) {
+    PtqOptions options;
+    options.batch = 1;
+    options.weights.bits = f.bits;
+    options.weights.granularity = QuantGranularity::kVector;
+    options.weights.vector_size = f.vector_size;
+    options.weights.scale_bits = f.scale_bits;
+    const QdqModel qdq = quantize_post_training(model, images, options);
+    SessionOptions floats{1};
+    floats.integer_layers = false;
+    Session want_session(qdq.graph, floats), got_session(qdq.graph, SessionOptions{1});
+    const std::string what = cat(f.bits, " bits, V ", f.vector_size, ", scale bits ", f.scale_bits);
+    for (int64_t i = 0; i < 3; ++i) {
+      const Tensor x = random_tensor({1, 3, 20, 20}, 100 + static_cast<uint32_t>(i), -1, 1);
+      const Tensor want = want_session.run({{"x", x}})[0];
+      const Tensor got = got_session.run({{"x", x}})[0];
+      float scale = 0;
+      for (int64_t k = 0; k < want.numel(); ++k)
+        scale = std::max(scale, std::fabs(want.data<float>()[k]));
+      for (int64_t k = 0; k < want.numel(); ++k)
+        EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.05f * scale)
+            << what << ", image " << i << ", output " << k;
+    }
+    // Compiled at the first run.
+    const Graph& compiled = got_session.compiled_graph();
+    EXPECT_EQ(count_ops(compiled, "QConv"), 4) << what;
+
+    EXPECT_EQ(count_ops(compiled, "Conv"), 0) << what;
+    for (const Node& n : compiled.nodes) {
+      if (n.op_type != "QConv" || n.attr_int("group", 1) > 1) continue;
+      if (n.attr_ints("kernel_shape") == std::vector<int64_t>{3, 3} &&
+          n.attr_ints("strides", {1, 1}) == std::vector<int64_t>{1, 1})
+        EXPECT_EQ(n.attr_int("w_vector_size", 0), f.want_vector_size) << what;
+      EXPECT_EQ(n.attr_int("w_bits", 8), f.want_bits) << what << " " << n.name;
+    }
+  }
+}
+
 // A QOperator model: QuantizeLinear -> QLinearConv 3x3 (per-channel weights, int32 bias) ->
 // QLinearConv 1x1 (one weight scale) -> DequantizeLinear. Both convs run as QConv and agree with
 // QLinearConv's own loops (which requantize in double) to within one step.
