@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sinter demo: the whole life of a network, stage by stage, on data built into the machine
 # (no downloads): train on Fashion-MNIST -> evaluate -> export ONNX -> benchmark -> prune
-# (patterns + connectivity, ADMM) -> quantize (int8 QDQ) -> compare accuracy, size and speed
+# (patterns + connectivity, ADMM) -> quantize (int8 per channel, int4 per vector; QDQ, run on
+# integer kernels) -> compare accuracy, size and speed
 # after each step, then import a torchvision model -> inspect -> run -> check against PyTorch
 # -> benchmark.
 # usage: demo/demo.sh [SINTER_BINARY] [MODEL_DIR]
@@ -41,18 +42,23 @@ step "5. quantize: int8 weights per channel, uint8 activations calibrated on 100
 "$sinter" quantize "$pruned" --bits 8 --granularity channel --calibrate fashion-mnist:1000 \
   --threads "$threads" -o "$quantized" | grep -E "^(size|accuracy|wrote)"
 
-step "6. compare: accuracy, size (indices counted) and speed after each step"
-"$sinter" compress-report "$trained" "$pruned" "$quantized" --threads "$threads" --time \
+quantized4=$dir/demo-$train_model.pattern.int4.onnx
+step "6. quantize: int4 weights, a float scale per vector of 16 (VS-Quant's per-vector scales)"
+"$sinter" quantize "$pruned" --bits 4 --granularity vector:16 --calibrate fashion-mnist:1000 \
+  --threads "$threads" -o "$quantized4" | grep -E "^(size|accuracy|wrote)"
+
+step "7. compare: accuracy, size (indices counted) and speed (batch 1 and 64) after each step"
+"$sinter" compress-report "$trained" "$pruned" "$quantized" "$quantized4" --threads "$threads" --time \
   -o "$dir/demo-compress-report"
 echo "plot: $dir/demo-compress-report.png"
 
-step "7. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
+step "8. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
 "$here/../bench/export_models.sh" "$dir" "$model"
 
-step "8. inspect: sinter info $model.onnx"
+step "9. inspect: sinter info $model.onnx"
 "$sinter" info "$dir/$model.onnx" | head -n 25
 
-step "9. run: sinter run on the saved input, $threads threads"
+step "10. run: sinter run on the saved input, $threads threads"
 out=$(mktemp --suffix=.npy)
 trap 'rm -f "$out"' EXIT
 "$sinter" run "$dir/$model.onnx" -i "$dir/$model.input.npy" -o "$out" --threads "$threads"
@@ -66,7 +72,7 @@ print(f"max abs error vs PyTorch: {err:.2e} (max |output| {float(np.abs(want).ma
 sys.exit(0 if err <= 1e-4 * float(np.abs(want).max()) else 1)
 PY
 
-step "10. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
+step "11. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
 "$sinter" bench "$dir/$model.onnx" --threads 1 --reps 10
 "$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | head -n 30
 echo
