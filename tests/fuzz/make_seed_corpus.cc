@@ -4,7 +4,8 @@
 // models (the mutator moves them back and forth). Plus patterns the test data lacks that the
 // optimizer rewrites: an image stem (3-channel conv, Relu, max pool), fused into one node, and a
 // region of convolutions the channel-blocked layout takes; and a chain of the integer ops
-// (DynamicQuantizeLinear, QLinearConv, QLinearMatMul) whose node tests hold single ops only.
+// (DynamicQuantizeLinear, QLinearConv, QLinearMatMul) whose node tests hold single ops only; QDQ
+// layers the integer-layers pass rewrites, per-vector and two-level weights among them.
 // usage: make_seed_corpus OUT_DIR TESTDATA_DIR...
 #include <onnx/onnx_pb.h>
 
@@ -88,8 +89,8 @@ class SeedBuilder {
     for (int i = 0; i < n; ++i) t.add_float_data(static_cast<float>((i * 37) % 19 - 9) / 9.0f);
   }
 
-  // An initializer of `type` cycling through `values`: FLOAT in float_data, INT8, UINT8 and INT32
-  // in int32_data, as ONNX stores them.
+  // An initializer of `type` cycling through `values`: FLOAT in float_data, INT64 in int64_data,
+  // INT8, UINT8 and INT32 in int32_data, as ONNX stores them.
   void filled(const char* name, onnx::TensorProto::DataType type, std::initializer_list<int> dims,
               std::initializer_list<float> values) {
     onnx::TensorProto& t = *g_.add_initializer();
@@ -104,6 +105,8 @@ class SeedBuilder {
       const float v = values.begin()[i % values.size()];
       if (type == onnx::TensorProto::FLOAT) {
         t.add_float_data(v);
+      } else if (type == onnx::TensorProto::INT64) {
+        t.add_int64_data(static_cast<int64_t>(v));
       } else {
         t.add_int32_data(static_cast<int>(v));
       }
@@ -275,6 +278,56 @@ std::string qdq_layers_seed() {
   return b.bytes();
 }
 
+// Per-vector weights as sinter quantize writes them, which the integer-layers pass reads back:
+// x [1, 6, 6, 6] -> Q/DQ -> Conv 3x3 pad 1 whose 4-bit weights have a scale per vector of 16 (each
+// vector a row: DequantizeLinear [16, 16] per axis 0 -> Reshape [4, 64] -> Slice to K = 54 ->
+// Reshape [4, 3, 3, 6] -> Transpose to [4, 6, 3, 3]) -> Relu -> Q/DQ -> Flatten -> Q/DQ -> Gemm
+// whose weights have two-level scales (DequantizeLinear [3, 9, 16] per channel, times a Cast of
+// uint8 factors [3, 9, 1], Reshape [3, 144]) -> Q -> DQ -> y.
+std::string vector_weights_seed() {
+  using onnx::TensorProto;
+  SeedBuilder b("vector_weights", {1, 6, 6, 6});
+  b.filled("s", TensorProto::FLOAT, {}, {0.05f});
+  b.filled("zp", TensorProto::UINT8, {}, {128});
+  b.filled("s_relu", TensorProto::FLOAT, {}, {0.03f});
+  b.filled("zp_relu", TensorProto::UINT8, {}, {0});
+  b.filled("w1", TensorProto::INT8, {16, 16}, {-8, 7, 3, 0, -5, 1, 6});
+  b.filled("w1_scale", TensorProto::FLOAT, {16}, {0.02f, 0.005f, 0.1f, 0.03f, 0.07f});
+  b.filled("w1_rows", TensorProto::INT64, {2}, {4, 64});
+  b.filled("w1_starts", TensorProto::INT64, {1}, {0});
+  b.filled("w1_ends", TensorProto::INT64, {1}, {54});
+  b.filled("w1_axes", TensorProto::INT64, {1}, {1});
+  b.filled("w1_window", TensorProto::INT64, {4}, {4, 3, 3, 6});
+  b.filled("w2", TensorProto::INT8, {3, 9, 16}, {-128, 90, -7, 0, 12, 127, -33});
+  b.filled("w2_scale", TensorProto::FLOAT, {3}, {0.001f, 0.002f, 0.0005f});
+  b.filled("w2_factor", TensorProto::UINT8, {3, 9, 1}, {1, 15, 7, 3, 255});
+  b.filled("w2_rows", TensorProto::INT64, {2}, {3, 144});
+  auto qdq = [&](const std::string& v, const char* s, const char* zp) {
+    b.node("QuantizeLinear", {v.c_str(), s, zp}, (v + "_q").c_str());
+    b.node("DequantizeLinear", {(v + "_q").c_str(), s, zp}, (v + "_dq").c_str());
+    return v + "_dq";
+  };
+  SeedBuilder::integer(b.node("DequantizeLinear", {"w1", "w1_scale"}, "w1_vectors"), "axis", 0);
+  b.node("Reshape", {"w1_vectors", "w1_rows"}, "w1_padded");
+  b.node("Slice", {"w1_padded", "w1_starts", "w1_ends", "w1_axes"}, "w1_sliced");
+  b.node("Reshape", {"w1_sliced", "w1_window"}, "w1_window_order");
+  SeedBuilder::ints(b.node("Transpose", {"w1_window_order"}, "w1_f"), "perm", {0, 3, 1, 2});
+  SeedBuilder::integer(b.node("DequantizeLinear", {"w2", "w2_scale"}, "w2_channels"), "axis", 0);
+  SeedBuilder::integer(b.node("Cast", {"w2_factor"}, "w2_factor_f"), "to", TensorProto::FLOAT);
+  b.node("Mul", {"w2_channels", "w2_factor_f"}, "w2_scaled");
+  b.node("Reshape", {"w2_scaled", "w2_rows"}, "w2_f");
+  const std::string x = qdq("x", "s", "zp");
+  SeedBuilder::ints(b.node("Conv", {x.c_str(), "w1_f"}, "c1"), "pads", {1, 1, 1, 1});
+  b.node("Relu", {"c1"}, "r1");
+  const std::string r1 = qdq("r1", "s_relu", "zp_relu");
+  b.node("Flatten", {r1.c_str()}, "flat");
+  const std::string flat = qdq("flat", "s_relu", "zp_relu");
+  SeedBuilder::integer(b.node("Gemm", {flat.c_str(), "w2_f"}, "logits"), "transB", 1);
+  b.node("QuantizeLinear", {"logits", "s", "zp"}, "logits_q");
+  b.node("DequantizeLinear", {"logits_q", "s", "zp"}, "y");
+  return b.bytes();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -300,7 +353,8 @@ int main(int argc, char** argv) {
   for (const auto& [name, seed] : {std::pair{"image_stem.onnx", stem_seed()},
                                    std::pair{"blocked_region.onnx", blocked_region_seed()},
                                    std::pair{"integer_ops.onnx", integer_ops_seed()},
-                                   std::pair{"qdq_layers.onnx", qdq_layers_seed()}})
+                                   std::pair{"qdq_layers.onnx", qdq_layers_seed()},
+                                   std::pair{"vector_weights.onnx", vector_weights_seed()}})
     if (!seed.empty()) {
       std::ofstream(out / name, std::ios::binary) << seed;
       ++written;
