@@ -1,10 +1,11 @@
-// The integer convolution at every ISA tier this CPU runs (its GEMM tiles and depthwise rows),
-// serial and on two threads, against the plain loops bit for bit: 1x1 layers on whole and
-// partial channel blocks, gathered windows (3x3, strided, an image stem's 7x7 over 3 channels,
-// dilated, grouped), depthwise windows (a partial vector of channels, stride 2, a dilated 5x5),
-// input zero points 0, 128 and 255, output ranges narrowed as a ReLU does, with and without bias
-// and a fused residual; per-vector scales (V = 16, 32, 64, K padded to whole vectors) and 4-bit
-// weights, packed as such where the layer streams its weights.
+// The integer convolution at every ISA tier this CPU runs with row kernels of its own
+// (family_tiers.h; its GEMM tiles and depthwise and direct rows), serial and on two threads,
+// against the plain loops bit for bit: 1x1 layers on whole and partial channel blocks, gathered
+// windows (3x3, strided, an image stem's 7x7 over 3 channels, dilated, grouped), depthwise windows
+// (partial vectors of 8 and 16 channels, stride 2, a dilated 5x5, a 7x7 in a loop), direct stems
+// of 1 to 4 vectors of 8 outputs, input zero points 0, 128 and 255, output ranges narrowed as a
+// ReLU does, with and without bias and a fused residual; per-vector scales (V = 16, 32, 64, K
+// padded to whole vectors) and 4-bit weights, packed as such where the layer streams its weights.
 #include "kernels/qconv/qconv2d.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "isa_tiers.h"
+#include "family_tiers.h"
 
 namespace sinter::kernels {
 namespace {
@@ -79,7 +80,7 @@ void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::
   const uint8_t* r = with_residual ? residual.data() : nullptr;
   qconv2d_reference(s, x.data(), w.data(), b, q, want.data(), r);
   ThreadPool pool2(2);
-  for (Isa isa : tested_isas()) {
+  for (Isa isa : family_tiers("qconv", qconv_kernels())) {
     const QConv2d conv(s, w.data(), b, q, isa);
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
       std::fill(got.begin(), got.end(), uint8_t{7});
@@ -96,25 +97,30 @@ void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::
 TEST(QConv2d, MatchesReferenceBitForBit) {
   std::mt19937 rng(5);
   const std::vector<Case> cases = {
-      {32, 48, 7, 9, 1, 1, 0, 1, 1},    // 1x1 on the input as it stands
-      {24, 20, 5, 6, 1, 1, 0, 1, 1},    // 1x1 on a partial block: in place but the last rows
-      {40, 30, 13, 11, 1, 1, 0, 1, 1},  // the same over several chunks
-      {16, 64, 6, 6, 1, 2, 0, 1, 1},    // strided 1x1
-      {16, 70, 8, 23, 3, 1, 1, 1, 1},   // 3x3 in place, a partial column group
-      {32, 32, 9, 41, 3, 2, 1, 1, 1},   // strided 3x3 in place
-      {16, 16, 5, 22, 3, 1, 2, 2, 1},   // dilated in place
-      {48, 80, 7, 7, 3, 1, 1, 1, 1},    // a 7x7 plane: gathered
-      {32, 16, 10, 45, 3, 2, 0, 1, 1},  // in place, unpadded
-      {24, 20, 8, 7, 3, 1, 1, 1, 1},    // 3x3 on a partial block: gathered
-      {3, 16, 23, 21, 7, 2, 3, 1, 1},   // an image stem: direct
-      {1, 6, 12, 12, 5, 1, 2, 1, 1},    // a grey image's stem: direct, one partial block
-      {2, 20, 9, 10, 3, 2, 1, 2, 1},    // direct, two blocks, dilated and strided
-      {3, 64, 23, 21, 7, 2, 3, 1, 1},   // a stem with many outputs: gathered
-      {8, 16, 9, 9, 3, 1, 2, 2, 1},     // dilated
-      {16, 32, 6, 6, 3, 1, 1, 1, 2},    // grouped
-      {32, 32, 9, 8, 3, 1, 1, 1, 32},   // depthwise
-      {40, 40, 9, 9, 3, 2, 1, 1, 40},   // depthwise, strided, a partial vector
-      {16, 16, 11, 11, 5, 1, 4, 2, 16}  // depthwise, dilated 5x5
+      {32, 48, 7, 9, 1, 1, 0, 1, 1},     // 1x1 on the input as it stands
+      {24, 20, 5, 6, 1, 1, 0, 1, 1},     // 1x1 on a partial block: in place but the last rows
+      {40, 30, 13, 11, 1, 1, 0, 1, 1},   // the same over several chunks
+      {16, 64, 6, 6, 1, 2, 0, 1, 1},     // strided 1x1
+      {16, 70, 8, 23, 3, 1, 1, 1, 1},    // 3x3 in place, a partial column group
+      {32, 32, 9, 41, 3, 2, 1, 1, 1},    // strided 3x3 in place
+      {16, 16, 5, 22, 3, 1, 2, 2, 1},    // dilated in place
+      {48, 80, 7, 7, 3, 1, 1, 1, 1},     // a 7x7 plane: gathered
+      {32, 16, 10, 45, 3, 2, 0, 1, 1},   // in place, unpadded
+      {24, 20, 8, 7, 3, 1, 1, 1, 1},     // 3x3 on a partial block: gathered
+      {3, 16, 23, 21, 7, 2, 3, 1, 1},    // an image stem: direct
+      {1, 6, 12, 12, 5, 1, 2, 1, 1},     // a grey image's stem: direct, one partial block
+      {2, 20, 9, 10, 3, 2, 1, 2, 1},     // direct, two blocks, dilated and strided
+      {3, 32, 20, 19, 3, 2, 1, 1, 1},    // direct, mobilenet's stem: two whole blocks
+      {4, 12, 9, 11, 3, 1, 1, 1, 1},     // direct, a whole and a partial vector of 8
+      {3, 64, 23, 21, 7, 2, 3, 1, 1},    // a stem with many outputs: gathered
+      {8, 16, 9, 9, 3, 1, 2, 2, 1},      // dilated
+      {16, 32, 6, 6, 3, 1, 1, 1, 2},     // grouped
+      {32, 32, 9, 8, 3, 1, 1, 1, 32},    // depthwise
+      {40, 40, 9, 9, 3, 2, 1, 1, 40},    // depthwise, strided, a partial vector
+      {16, 16, 11, 11, 5, 1, 4, 2, 16},  // depthwise, dilated 5x5
+      {20, 20, 10, 13, 3, 1, 1, 1, 20},  // depthwise, a partial vector of 8
+      {5, 5, 7, 9, 3, 2, 1, 1, 5},       // depthwise, fewer channels than a vector
+      {24, 24, 12, 12, 7, 1, 3, 1, 24}   // depthwise 7x7: the taps in a loop
   };
   int i = 0;
   for (const Case& c : cases)

@@ -32,7 +32,7 @@ TEST(QAdd, TiersMatchThePortableDefinition) {
       {1.0f, 0, 1.0f, 255, 0.01f, 7, 7, 255},  // saturates, a ReLU's range
   };
   for (const QAddQuant& q : quants)
-    for (int64_t n : {1, 15, 16, 17, 100, 40000}) {
+    for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 100, 40000}) {
       const auto a = random_bytes(n, rng), b = random_bytes(n, rng);
       std::vector<uint8_t> want(a.size()), got(a.size());
       detail::qadd_kernels_portable().add(a.data(), b.data(), n, q, want.data());

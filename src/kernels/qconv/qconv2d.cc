@@ -11,7 +11,8 @@
 namespace sinter::kernels {
 
 const IsaTables<QConvKernels>& qconv_kernels() {
-  static const IsaTables<QConvKernels> tables = {&detail::qconv_kernels_portable(), nullptr,
+  static const IsaTables<QConvKernels> tables = {&detail::qconv_kernels_portable(),
+                                                 &detail::qconv_kernels_avx2(),
                                                  &detail::qconv_kernels_avx512()};
   return tables;
 }

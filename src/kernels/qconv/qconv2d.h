@@ -100,6 +100,7 @@ const IsaTables<QConvKernels>& qconv_kernels();
 
 namespace detail {
 const QConvKernels& qconv_kernels_portable();
+const QConvKernels& qconv_kernels_avx2();
 const QConvKernels& qconv_kernels_avx512();
 }  // namespace detail
 

@@ -3,7 +3,8 @@
 namespace sinter::kernels {
 
 const IsaTables<QAddKernels>& qadd_kernels() {
-  static const IsaTables<QAddKernels> tables = {&detail::qadd_kernels_portable(), nullptr,
+  static const IsaTables<QAddKernels> tables = {&detail::qadd_kernels_portable(),
+                                                &detail::qadd_kernels_avx2(),
                                                 &detail::qadd_kernels_avx512()};
   return tables;
 }

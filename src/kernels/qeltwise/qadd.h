@@ -29,6 +29,7 @@ const IsaTables<QAddKernels>& qadd_kernels();
 
 namespace detail {
 const QAddKernels& qadd_kernels_portable();
+const QAddKernels& qadd_kernels_avx2();
 const QAddKernels& qadd_kernels_avx512();
 }  // namespace detail
 

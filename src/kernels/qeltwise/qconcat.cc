@@ -5,7 +5,8 @@
 namespace sinter::kernels {
 
 const IsaTables<QConcatKernels>& qconcat_kernels() {
-  static const IsaTables<QConcatKernels> tables = {&detail::qconcat_kernels_portable(), nullptr,
+  static const IsaTables<QConcatKernels> tables = {&detail::qconcat_kernels_portable(),
+                                                   &detail::qconcat_kernels_avx2(),
                                                    &detail::qconcat_kernels_avx512()};
   return tables;
 }

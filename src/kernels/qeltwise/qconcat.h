@@ -30,6 +30,7 @@ const IsaTables<QConcatKernels>& qconcat_kernels();
 
 namespace detail {
 const QConcatKernels& qconcat_kernels_portable();
+const QConcatKernels& qconcat_kernels_avx2();
 const QConcatKernels& qconcat_kernels_avx512();
 }  // namespace detail
 
