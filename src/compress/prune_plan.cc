@@ -107,8 +107,11 @@ PrunePlan::PrunePlan(const Graph& model, PruneScheme scheme, PruneRules rules) :
       left_dense_.push_back(name + " (classifier)");
       continue;
     }
-    PruneTarget t{name, n.name, false, n.op_type == "Gemm" && n.attr_int("transB", 0) == 0,
-                  named ? own->second : scheme_.sparsity};
+    PruneTarget t;
+    t.weight = name;
+    t.node = n.name;
+    t.transposed = n.op_type == "Gemm" && n.attr_int("transB", 0) == 0;
+    t.sparsity = named ? own->second : scheme_.sparsity;
     if (scheme_.kind == PruneKind::kFilter)
       t.channel_params = channel_params(model, n, w->dim(t.transposed ? 1 : 0));
     if (scheme_.kind == PruneKind::kPattern) {

@@ -340,7 +340,6 @@ void QConv2d::run_gemm(const uint8_t* x, uint8_t* y, const uint8_t* residual,
   auto task = [&](int64_t i, int) {
     const int64_t split = i % splits, g = i / splits % s.group, c0 = i / splits / s.group * chunk;
     const int64_t rows = std::min(chunk, pixels - c0);
-    const QPackedWeights& w = packed_[static_cast<size_t>(g)];
     const uint8_t* a;
     int64_t lda;
     // A pointwise row whose channels end inside a block (or a vector) is read through the next
