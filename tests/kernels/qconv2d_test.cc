@@ -29,6 +29,7 @@ struct Format {
   int64_t vector_size = 0;
   int bits = 8;
   int64_t N = 2;
+  float bias_scale = 1;  // 1e4: biases beyond 2^24 sum units, which the row kernels add as integers
 };
 
 void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::mt19937& rng,
@@ -51,7 +52,7 @@ void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::
   std::vector<float> bias(static_cast<size_t>(s.M));
   for (auto& v : x) v = static_cast<uint8_t>(u8(rng));
   for (auto& v : w) v = static_cast<int8_t>(f.bits == 4 ? s4(rng) : s8(rng));
-  for (auto& v : bias) v = real(rng);
+  for (auto& v : bias) v = real(rng) * f.bias_scale;
   QConvQuant q;
   q.x_scale = 0.02f * scale(rng);
   q.x_zero_point = x_zero_point;
@@ -158,6 +159,13 @@ TEST(QConv2d, PerVectorAndFourBitWeightsMatchReference) {
         ++i;
       }
     }
+}
+
+TEST(QConv2d, RowKernelsTakeBiasesBeyondFloatPrecision) {
+  std::mt19937 rng(13);
+  for (const Case& c : {Case{32, 32, 9, 8, 3, 1, 1, 1, 32}, Case{40, 40, 9, 9, 3, 2, 1, 1, 40},
+                        Case{3, 16, 23, 21, 7, 2, 3, 1, 1}})
+    check(c, 77, false, true, rng, {0, 8, 2, 1e4f});
 }
 
 TEST(QConv2d, PacksFourBitWeightsWhereTheyStream) {

@@ -108,6 +108,9 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const
       throw UnsupportedError(cat("integer depthwise conv: a ", s.KH, "x", s.KW,
                                  " window is too large for exact sums"));
     algorithm_ = Algorithm::kDepthwise;
+    // Strided layers read their input rows from the u8 tensor: at stride 1 each value serves nine
+    // taps, and converting it once through memory pays; at stride 2 it serves about two.
+    read_bytes_ = conv_tier_->depthwise_bytes_row != nullptr && s.stride_w >= 2;
     row_w_.resize(static_cast<size_t>(taps * s.C));
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t t = 0; t < taps; ++t) row_w_[static_cast<size_t>(t * s.C + c)] = w[c * taps + t];
@@ -411,10 +414,13 @@ void QConv2d::run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
     float* ring = thread_scratch<RowsTag>(span * s.W * C);
     std::vector<int64_t> held(static_cast<size_t>(span), -1);
     std::vector<const float*> rows(static_cast<size_t>(s.KH));
+    std::vector<const uint8_t*> byte_rows(static_cast<size_t>(s.KH));
     for (int64_t oh = oh0; oh < oh1; ++oh) {
       for (int64_t kh = 0; kh < s.KH; ++kh) {
         const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
-        if (ih < 0 || ih >= s.H) {
+        const bool inside = ih >= 0 && ih < s.H;
+        byte_rows[static_cast<size_t>(kh)] = inside ? x + (n * s.H + ih) * s.W * C : nullptr;
+        if (!inside || read_bytes_) {
           rows[static_cast<size_t>(kh)] = nullptr;
           continue;
         }
@@ -426,7 +432,11 @@ void QConv2d::run_rows(const uint8_t* x, uint8_t* y, ThreadPool* pool) const {
         }
         rows[static_cast<size_t>(kh)] = row;
       }
-      if (algorithm_ == Algorithm::kDepthwise) {
+      if (read_bytes_) {
+        tier.depthwise_bytes_row({byte_rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w,
+                                  s.pad_left, row_w_.data(), s.KH, &q, y + ((n * OH) + oh) * OW * C,
+                                  x_zero_point_});
+      } else if (algorithm_ == Algorithm::kDepthwise) {
         tier.depthwise_row({rows.data(), s.W, C, s.KW, OW, s.stride_w, s.dilation_w, s.pad_left,
                             row_w_.data(), s.KH, &q, y + ((n * OH) + oh) * OW * C});
       } else {

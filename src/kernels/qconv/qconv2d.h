@@ -67,16 +67,23 @@ float scaled_bias(const QConvQuant& q, const float* bias, int64_t n, float zero_
 // weights: 4-bit weights are packed as such there, and widened to s8 elsewhere.
 constexpr int64_t kStreamingRows = 16;
 
-// One output row of a depthwise layer over converted input rows (see above).
-struct QDepthwiseRow {
-  const float* const* rows;  // KH input rows, [W][C] floats each; null outside the image
+// One output row of a depthwise layer over converted input rows (T = float, see above), or over
+// the u8 input rows themselves (T = uint8_t: each value converted as it is loaded, the sums taken
+// of x * w and the zero point's share, zero_point times the weights of the taps inside the image,
+// taken out after; every term an integer below 2^24, so still exact).
+template <class T>
+struct QDepthwiseRowOf {
+  const T* const* rows;  // KH input rows, [W][C] each; null outside the image
   int64_t W, C, KW, OW;
   int64_t stride_w, dilation_w, pad_left;
   const float* w;  // [KH][KW][C]
   int64_t KH;
   const QRequant* requant;  // [C] bias and multiplier
   uint8_t* y;               // [OW][C]
+  int32_t zero_point = 0;   // u8 rows: the input's
 };
+using QDepthwiseRow = QDepthwiseRowOf<float>;
+using QDepthwiseBytesRow = QDepthwiseRowOf<uint8_t>;
 
 // One output row of a direct layer: the same rows, weights [KH][KW][C][Mp] with the output
 // channels padded to Mp, a multiple of 16.
@@ -95,6 +102,9 @@ struct QConvKernels {
   void (*convert_row)(const uint8_t* x, int64_t n, int32_t zero_point, float* out);
   void (*depthwise_row)(const QDepthwiseRow& r);
   void (*direct_row)(const QDirectRow& r);
+  // Null where a tier has none. Used for strided layers, whose input rows serve few output rows:
+  // converting them through memory costs more than converting each load.
+  void (*depthwise_bytes_row)(const QDepthwiseBytesRow& r) = nullptr;
 };
 const IsaTables<QConvKernels>& qconv_kernels();
 
@@ -144,6 +154,7 @@ class QConv2d {
   std::vector<float> multiplier_;       // [M]
   std::vector<float> row_w_;            // depthwise [KH][KW][C]; direct [KH][KW][C][Mp]
   int64_t Mp_ = 0;                      // direct: M padded to 16
+  bool read_bytes_ = false;             // depthwise rows read from the u8 input (no conversion)
   int32_t y_zero_point_, y_min_, y_max_;
   float residual_multiplier_ = 0;  // r_scale / y_scale
   int32_t residual_zero_point_ = 0;
