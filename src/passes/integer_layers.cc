@@ -12,6 +12,7 @@
 #include "ops/conv_common.h"
 #include "passes/constant_fold.h"
 #include "passes/integer_weights.h"
+#include "passes/unsigned_activations.h"
 
 namespace sinter {
 
@@ -578,6 +579,9 @@ int Rewriter::run() {
 
 }  // namespace
 
-int use_integer_layers(Graph& g) { return Rewriter(g).run(); }
+int use_integer_layers(Graph& g) {
+  use_unsigned_activations(g);
+  return Rewriter(g).run();
+}
 
 }  // namespace sinter

@@ -20,6 +20,8 @@ namespace sinter {
 //    output's scale);
 //  - MaxPool that keeps its input's scale -> sinter::QMaxPool; GlobalAveragePool ->
 //    sinter::QGlobalAveragePool; Flatten of [N, C, 1, 1] that keeps the scale -> Flatten on u8.
+// int8 activations first move onto uint8 (passes/unsigned_activations.h: the same grid, zero
+// point + 128), so files quantized with either type run on the same kernels.
 // Rank-4 tensors between integer ops are channels-last (NHWC): a QuantizeLinear that feeds them
 // becomes sinter::QuantizeToNhwc (other producers get a Transpose), and a Transpose back to NCHW
 // precedes a DequantizeLinear (or other reader) that leaves.

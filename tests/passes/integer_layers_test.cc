@@ -102,6 +102,35 @@ TEST(IntegerLayers, QdqModelRunsOnIntegersAndAgreesWithFloat) {
   }
 }
 
+// int8 (symmetric) activations run on the same u8 kernels, their grid moved by 128, and agree with
+// the float run as closely as u8 ones.
+TEST(IntegerLayers, Int8ActivationsRunOnIntegers) {
+  const Graph model = small_network();
+  const Tensor images = random_tensor({16, 3, 20, 20}, 5, -1.0f, 1.0f);
+  PtqOptions options;
+  options.batch = 1;
+  options.activations = ActivationQuantization::kInt8;
+  const QdqModel qdq = quantize_post_training(model, images, options);
+  SessionOptions floats{2};
+  floats.integer_layers = false;
+  Session want_session(qdq.graph, floats), got_session(qdq.graph, SessionOptions{2});
+  for (int64_t i = 0; i < 3; ++i) {
+    const Tensor x = random_tensor({1, 3, 20, 20}, 200 + static_cast<uint32_t>(i), -1, 1);
+    const Tensor want = want_session.run({{"x", x}})[0];
+    const Tensor got = got_session.run({{"x", x}})[0];
+    float scale = 0;
+    for (int64_t k = 0; k < want.numel(); ++k)
+      scale = std::max(scale, std::fabs(want.data<float>()[k]));
+    for (int64_t k = 0; k < want.numel(); ++k)
+      EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.05f * scale)
+          << "image " << i << ", output " << k;
+  }
+  const Graph& compiled = got_session.compiled_graph();
+  EXPECT_EQ(count_ops(compiled, "QConv"), 4);
+  EXPECT_EQ(count_ops(compiled, "Conv"), 0);
+  EXPECT_EQ(count_ops(compiled, "QMaxPool"), 1);
+}
+
 // The weight formats sinter quantize writes beyond per-channel s8: per-vector scales (each vector
 // a row of its own behind Reshape/Slice/Transpose), 4-bit values, and two-level scales (a Mul by
 // integer factors), whose factors go into 4-bit values and stay in the scales of 8-bit ones. Every
@@ -148,8 +177,9 @@ TEST(IntegerLayers, PerVectorAndFourBitWeightsRunOnIntegers) {
     for (const Node& n : compiled.nodes) {
       if (n.op_type != "QConv" || n.attr_int("group", 1) > 1) continue;
       if (n.attr_ints("kernel_shape") == std::vector<int64_t>{3, 3} &&
-          n.attr_ints("strides", {1, 1}) == std::vector<int64_t>{1, 1})
+          n.attr_ints("strides", {1, 1}) == std::vector<int64_t>{1, 1}) {
         EXPECT_EQ(n.attr_int("w_vector_size", 0), f.want_vector_size) << what;
+      }
       EXPECT_EQ(n.attr_int("w_bits", 8), f.want_bits) << what << " " << n.name;
     }
   }
