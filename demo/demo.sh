@@ -56,7 +56,7 @@ step "8. export torchvision $model (random weights, fixed seed) to ONNX with PyT
 "$here/../bench/export_models.sh" "$dir" "$model"
 
 step "9. inspect: sinter info $model.onnx"
-"$sinter" info "$dir/$model.onnx" | head -n 25
+"$sinter" info "$dir/$model.onnx" | sed -n '1,25p'  # sed reads it all; head would end the pipe early (SIGPIPE under pipefail)
 
 step "10. run: sinter run on the saved input, $threads threads"
 out=$(mktemp --suffix=.npy)
@@ -74,6 +74,6 @@ PY
 
 step "11. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
 "$sinter" bench "$dir/$model.onnx" --threads 1 --reps 10
-"$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | head -n 30
+"$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | sed -n '1,30p'
 echo
 echo "demo finished: see docs/PERFORMANCE.md for the comparison with ONNX Runtime"
