@@ -1,6 +1,7 @@
 #include "passes/unsigned_activations.h"
 
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sinter {
@@ -24,8 +25,7 @@ int use_unsigned_activations(Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i)
     for (const std::string& in : g.nodes[i].inputs)
       if (!in.empty()) readers[in].push_back(i);
-  std::unordered_map<std::string, bool> graph_output;
-  for (const std::string& o : g.outputs) graph_output[o] = true;
+  const std::unordered_set<std::string> graph_output(g.outputs.begin(), g.outputs.end());
   // zp + 128 as a uint8 initializer, one per int8 zero point.
   std::unordered_map<std::string, std::string> unsigned_zero_point;
   auto moved = [&](const std::string& zp) {

@@ -29,7 +29,9 @@ struct Format {
   int64_t vector_size = 0;
   int bits = 8;
   int64_t N = 2;
-  float bias_scale = 1;  // 1e4: biases beyond 2^24 sum units, which the row kernels add as integers
+  // 1e4: biases beyond 2^24 sum units, which the row kernels add as integers; 1e7: biases clamped
+  // to the int32 range, whose total with the sum wraps as the reference's does.
+  float bias_scale = 1;
 };
 
 void check(const Case& c, int32_t x_zero_point, bool relu, bool with_bias, std::mt19937& rng,
@@ -165,7 +167,7 @@ TEST(QConv2d, RowKernelsTakeBiasesBeyondFloatPrecision) {
   std::mt19937 rng(13);
   for (const Case& c : {Case{32, 32, 9, 8, 3, 1, 1, 1, 32}, Case{40, 40, 9, 9, 3, 2, 1, 1, 40},
                         Case{3, 16, 23, 21, 7, 2, 3, 1, 1}})
-    check(c, 77, false, true, rng, {0, 8, 2, 1e4f});
+    for (float bias_scale : {1e4f, 1e7f}) check(c, 77, false, true, rng, {0, 8, 2, bias_scale});
 }
 
 TEST(QConv2d, PacksFourBitWeightsWhereTheyStream) {

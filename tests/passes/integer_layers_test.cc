@@ -66,6 +66,23 @@ int count_ops(const Graph& g, const std::string& op) {
   return n;
 }
 
+// The integer run agrees with the float run of the same file on `images` random inputs: every
+// output within 5 % of the largest float output (a few steps of the quantization grid).
+void expect_agrees_with_float(Session& floats, Session& integers, int64_t images,
+                              const std::string& what) {
+  for (int64_t i = 0; i < images; ++i) {
+    const Tensor x = random_tensor({1, 3, 20, 20}, 100 + static_cast<uint32_t>(i), -1, 1);
+    const Tensor want = floats.run({{"x", x}})[0];
+    const Tensor got = integers.run({{"x", x}})[0];
+    float scale = 0;
+    for (int64_t k = 0; k < want.numel(); ++k)
+      scale = std::max(scale, std::fabs(want.data<float>()[k]));
+    for (int64_t k = 0; k < want.numel(); ++k)
+      EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.05f * scale)
+          << what << ", image " << i << ", output " << k;
+  }
+}
+
 TEST(IntegerLayers, QdqModelRunsOnIntegersAndAgreesWithFloat) {
   const Graph model = small_network();
   const Tensor images = random_tensor({16, 3, 20, 20}, 5, -1.0f, 1.0f);
@@ -77,17 +94,7 @@ TEST(IntegerLayers, QdqModelRunsOnIntegersAndAgreesWithFloat) {
     floats.integer_layers = false;
     SessionOptions integers{threads};
     Session want_session(qdq.graph, floats), got_session(qdq.graph, integers);
-    for (int64_t i = 0; i < 4; ++i) {
-      const Tensor x = random_tensor({1, 3, 20, 20}, 100 + static_cast<uint32_t>(i), -1, 1);
-      const Tensor want = want_session.run({{"x", x}})[0];
-      const Tensor got = got_session.run({{"x", x}})[0];
-      float scale = 0;
-      for (int64_t k = 0; k < want.numel(); ++k)
-        scale = std::max(scale, std::fabs(want.data<float>()[k]));
-      for (int64_t k = 0; k < want.numel(); ++k)
-        EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.05f * scale)
-            << threads << " threads, image " << i << ", output " << k;
-    }
+    expect_agrees_with_float(want_session, got_session, 4, cat(threads, " threads"));
     const Graph& compiled = got_session.compiled_graph();
     // The classifier writes the graph's float output: it stays float.
     EXPECT_EQ(count_ops(compiled, "QConv"), 4);
@@ -114,17 +121,7 @@ TEST(IntegerLayers, Int8ActivationsRunOnIntegers) {
   SessionOptions floats{2};
   floats.integer_layers = false;
   Session want_session(qdq.graph, floats), got_session(qdq.graph, SessionOptions{2});
-  for (int64_t i = 0; i < 3; ++i) {
-    const Tensor x = random_tensor({1, 3, 20, 20}, 200 + static_cast<uint32_t>(i), -1, 1);
-    const Tensor want = want_session.run({{"x", x}})[0];
-    const Tensor got = got_session.run({{"x", x}})[0];
-    float scale = 0;
-    for (int64_t k = 0; k < want.numel(); ++k)
-      scale = std::max(scale, std::fabs(want.data<float>()[k]));
-    for (int64_t k = 0; k < want.numel(); ++k)
-      EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.05f * scale)
-          << "image " << i << ", output " << k;
-  }
+  expect_agrees_with_float(want_session, got_session, 3, "int8 activations");
   const Graph& compiled = got_session.compiled_graph();
   EXPECT_EQ(count_ops(compiled, "QConv"), 4);
   EXPECT_EQ(count_ops(compiled, "Conv"), 0);
@@ -158,17 +155,7 @@ TEST(IntegerLayers, PerVectorAndFourBitWeightsRunOnIntegers) {
     floats.integer_layers = false;
     Session want_session(qdq.graph, floats), got_session(qdq.graph, SessionOptions{1});
     const std::string what = cat(f.bits, " bits, V ", f.vector_size, ", scale bits ", f.scale_bits);
-    for (int64_t i = 0; i < 3; ++i) {
-      const Tensor x = random_tensor({1, 3, 20, 20}, 100 + static_cast<uint32_t>(i), -1, 1);
-      const Tensor want = want_session.run({{"x", x}})[0];
-      const Tensor got = got_session.run({{"x", x}})[0];
-      float scale = 0;
-      for (int64_t k = 0; k < want.numel(); ++k)
-        scale = std::max(scale, std::fabs(want.data<float>()[k]));
-      for (int64_t k = 0; k < want.numel(); ++k)
-        EXPECT_NEAR(got.data<float>()[k], want.data<float>()[k], 0.05f * scale)
-            << what << ", image " << i << ", output " << k;
-    }
+    expect_agrees_with_float(want_session, got_session, 3, what);
     // Compiled at the first run.
     const Graph& compiled = got_session.compiled_graph();
     EXPECT_EQ(count_ops(compiled, "QConv"), 4) << what;

@@ -17,7 +17,8 @@
 //  - kDepthwise: one channel a group. Each input row is converted once to floats x - x_zero_point,
 //    and the window is summed with float multiply-adds: every product is an integer below 2^15
 //    and every partial sum below 2^24 for windows up to 514 taps, so the float sums are exact
-//    and equal the integer ones;
+//    and equal the integer ones (strided layers, where a tier has depthwise_bytes_row, convert
+//    each load of the u8 rows instead);
 //  - kDirect: an image stem with few input and output channels (at most 4 in, 32 out, 514 taps
 //    and channels): the same exact float sums over converted rows, the output channels as vector
 //    lanes, where a GEMM's rows of a few bytes would cost more to gather than to multiply.
