@@ -30,9 +30,19 @@ struct DescrEntry {
   DType dtype;
 };
 constexpr DescrEntry kDescrs[] = {
-    {"f4", DType::kFloat32}, {"f8", DType::kFloat64}, {"f2", DType::kFloat16},
-    {"i1", DType::kInt8},    {"u1", DType::kUint8},   {"i2", DType::kInt16},
-    {"i4", DType::kInt32},   {"i8", DType::kInt64},   {"b1", DType::kBool},
+    {"f4", DType::kFloat32},
+    {"f8", DType::kFloat64},
+    {"f2", DType::kFloat16},
+    {"i1", DType::kInt8},
+    {"u1", DType::kUint8},
+    {"i2", DType::kInt16},
+    {"i4", DType::kInt32},
+    {"i8", DType::kInt64},
+    {"b1", DType::kBool},
+    // numpy has no 4-bit types: 4-bit tensors are written as the bytes they are held in. Reading
+    // finds the 8-bit entries above first.
+    {"i1", DType::kInt4},
+    {"u1", DType::kUint4},
 };
 
 DType dtype_from_descr(const std::string& descr, const std::string& what) {

@@ -70,8 +70,10 @@ double Tensor::value_as_double(int64_t i) const {
     case DType::kFloat64:
       return static_cast<const double*>(data_)[i];
     case DType::kInt8:
+    case DType::kInt4:
       return static_cast<const int8_t*>(data_)[i];
     case DType::kUint8:
+    case DType::kUint4:
       return static_cast<const uint8_t*>(data_)[i];
     case DType::kInt16:
       return static_cast<const int16_t*>(data_)[i];

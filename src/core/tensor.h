@@ -49,8 +49,8 @@ class Tensor {
   const void* raw() const { return data_; }
   template <class T>
   T* data() {
-    SINTER_CHECK(dtype_of<T>() == dtype_, "tensor holds ", dtype_name(dtype_), ", not ",
-                 dtype_name(dtype_of<T>()));
+    SINTER_CHECK(dtype_of<T>() == storage_dtype(dtype_), "tensor holds ", dtype_name(dtype_),
+                 ", not ", dtype_name(dtype_of<T>()));
     return static_cast<T*>(data_);
   }
   template <class T>

@@ -28,7 +28,7 @@ using onnx_io::kMaxTensorBytes;
 using onnx_io::tensor_from_proto;
 
 constexpr int64_t kMinOpset = 7;
-constexpr int64_t kMaxOpset = 17;
+constexpr int64_t kMaxOpset = 21;
 
 // Builds a Graph from a parsed model. Holds the context every error message needs.
 class Importer {

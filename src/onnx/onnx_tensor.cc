@@ -11,7 +11,30 @@ namespace {
 
 using onnx::TensorProto;
 
+// ONNX's 4-bit element types (opset 21), newer than the protobuf classes sinter builds against.
+constexpr int kOnnxUint4 = 21;
+constexpr int kOnnxInt4 = 22;
+
+bool is_4bit(DType t) { return t == DType::kInt4 || t == DType::kUint4; }
+
+// Bytes a tensor of `numel` elements takes in a file: 4-bit values are packed two per byte.
+uint64_t file_bytes(DType t, uint64_t numel) {
+  return is_4bit(t) ? (numel + 1) / 2 : numel * dtype_size(t);
+}
+
+// Unpacks 4-bit values (the first in the low nibble), sign-extending int4, one per byte.
+void unpack_4bit(const uint8_t* packed, Tensor& t) {
+  auto* dst = static_cast<int8_t*>(t.raw());
+  const bool is_signed = t.dtype() == DType::kInt4;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const int nibble = (packed[i / 2] >> (4 * (i % 2))) & 0xf;
+    dst[i] = static_cast<int8_t>(is_signed && nibble >= 8 ? nibble - 16 : nibble);
+  }
+}
+
 const char* onnx_type_name(int elem_type) {
+  if (elem_type == kOnnxUint4) return "UINT4";
+  if (elem_type == kOnnxInt4) return "INT4";
   return TensorProto::DataType_IsValid(elem_type)
              ? TensorProto::DataType_Name(static_cast<TensorProto::DataType>(elem_type)).c_str()
              : "unknown";
@@ -79,6 +102,17 @@ void decode_typed(const TensorProto& p, Tensor& t, const std::string& what) {
       for (int i = 0; i < p.int32_data_size(); ++i) dst[i] = p.int32_data(i) != 0;
       return;
     }
+    case DType::kInt4:
+    case DType::kUint4: {
+      // int32_data holds the packed bytes, one per entry.
+      if (static_cast<uint64_t>(p.int32_data_size()) != file_bytes(t.dtype(), t.numel()))
+        throw ModelError(cat(what, ": int32_data holds ", p.int32_data_size(),
+                             " packed bytes but dims ", shape_str(t.shape()), " need ",
+                             file_bytes(t.dtype(), t.numel())));
+      Tensor bytes(DType::kUint8, {p.int32_data_size()});
+      copy_narrow_integers<uint8_t>(p.int32_data(), bytes, what);
+      return unpack_4bit(bytes.data<uint8_t>(), t);
+    }
   }
 }
 
@@ -111,6 +145,10 @@ DType dtype_from_onnx(int elem_type, const std::string& what) {
       return DType::kInt64;
     case TensorProto::BOOL:
       return DType::kBool;
+    case kOnnxInt4:
+      return DType::kInt4;
+    case kOnnxUint4:
+      return DType::kUint4;
     default:
       break;
   }
@@ -138,6 +176,10 @@ int dtype_to_onnx(DType t) {
       return TensorProto::INT64;
     case DType::kBool:
       return TensorProto::BOOL;
+    case DType::kInt4:
+      return kOnnxInt4;
+    case DType::kUint4:
+      return kOnnxUint4;
   }
   return TensorProto::UNDEFINED;
 }
@@ -165,11 +207,17 @@ Tensor tensor_from_proto(TensorProto& p, const std::string& base_dir, const std:
   DType dtype = dtype_from_onnx(p.data_type(), what);
   Shape shape = checked_dims(p.dims(), dtype, what);
   // Sizes are validated before allocating so a lying header cannot make us reserve gigabytes.
-  const uint64_t nbytes = static_cast<uint64_t>(shape_numel(shape)) * dtype_size(dtype);
+  const uint64_t nbytes = file_bytes(dtype, static_cast<uint64_t>(shape_numel(shape)));
   if (p.data_location() == TensorProto::EXTERNAL) {
     ExternalData ref = locate_external_data(p, base_dir, what, nbytes);
     Tensor t(dtype, shape);
-    read_external_data(ref, what, t.raw());
+    if (is_4bit(dtype)) {
+      std::vector<uint8_t> packed(nbytes);
+      read_external_data(ref, what, packed.data());
+      unpack_4bit(packed.data(), t);
+    } else {
+      read_external_data(ref, what, t.raw());
+    }
     normalize_bools(t);
     return t;
   }
@@ -178,13 +226,16 @@ Tensor tensor_from_proto(TensorProto& p, const std::string& base_dir, const std:
       throw ModelError(cat(what, ": raw_data holds ", p.raw_data().size(), " bytes but ",
                            dtype_name(dtype), " dims ", shape_str(shape), " need ", nbytes));
     Tensor t(dtype, shape);
-    if (nbytes) std::memcpy(t.raw(), p.raw_data().data(), nbytes);
+    if (is_4bit(dtype))
+      unpack_4bit(reinterpret_cast<const uint8_t*>(p.raw_data().data()), t);
+    else if (nbytes)
+      std::memcpy(t.raw(), p.raw_data().data(), nbytes);
     std::string().swap(*p.mutable_raw_data());
     normalize_bools(t);
     return t;
   }
   // Checked before allocation: typed fields hold at most as many values as the file has bytes.
-  const uint64_t numel = static_cast<uint64_t>(shape_numel(shape));
+  const uint64_t numel = is_4bit(dtype) ? nbytes : static_cast<uint64_t>(shape_numel(shape));
   const uint64_t available = static_cast<uint64_t>(p.float_data_size()) + p.int32_data_size() +
                              p.int64_data_size() + p.double_data_size() + p.uint64_data_size();
   if (numel > available)
@@ -201,7 +252,15 @@ void tensor_to_proto(const Tensor& t, const std::string& name, TensorProto* p) {
   p->set_name(name);
   p->set_data_type(dtype_to_onnx(t.dtype()));
   for (int64_t d : t.shape()) p->add_dims(d);
-  p->set_raw_data(t.raw(), t.nbytes());
+  if (!is_4bit(t.dtype())) {
+    p->set_raw_data(t.raw(), t.nbytes());
+    return;
+  }
+  std::string packed(file_bytes(t.dtype(), t.numel()), '\0');
+  const auto* v = t.data<int8_t>();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    packed[i / 2] = static_cast<char>(packed[i / 2] | ((v[i] & 0xf) << (4 * (i % 2))));
+  p->set_raw_data(packed);
 }
 
 }  // namespace sinter::onnx_io

@@ -110,6 +110,8 @@ void dispatch_numeric(DType t, const std::string& who, F&& f) {
     case DType::kBool:
       return f(bool{});
     case DType::kFloat16:
+    case DType::kInt4:
+    case DType::kUint4:
       break;
   }
   throw UnsupportedError(cat(who, ": dtype ", dtype_name(t), " is not supported"));

@@ -1,5 +1,6 @@
 // Pad: grows (or, with negative pads, crops) every dim. Pads and the constant are attributes
-// before opset 11 and inputs from 11; modes are constant, reflect and edge.
+// before opset 11 and inputs from 11; from opset 18 an optional 'axes' input says which dims the
+// pads are for (the others are not padded). Modes are constant, reflect, edge and (opset 19) wrap.
 #include <algorithm>
 
 #include "ops/data_movement_util.h"
@@ -8,13 +9,16 @@
 namespace sinter {
 namespace {
 
-enum class PadMode { kConstant, kReflect, kEdge };
+enum class PadMode { kConstant, kReflect, kEdge, kWrap };
 
-PadMode pad_mode(const Node& node) {
+PadMode pad_mode(const Node& node, int64_t opset) {
   std::string m = node.attr_string("mode", "constant");
+  if (m == "wrap" && opset < 19)
+    throw ModelError(cat(node.describe(), ": pad mode 'wrap' needs opset 19, not ", opset));
   if (m == "constant") return PadMode::kConstant;
   if (m == "reflect") return PadMode::kReflect;
   if (m == "edge") return PadMode::kEdge;
+  if (m == "wrap") return PadMode::kWrap;
   throw UnsupportedError(cat(node.describe(), ": pad mode '", m, "' is not supported"));
 }
 
@@ -44,6 +48,20 @@ Shape padded_shape(const InferContext& ic, const std::string& what, const Shape&
   return out;
 }
 
+const char* mode_name(PadMode m) {
+  switch (m) {
+    case PadMode::kConstant:
+      return "constant";
+    case PadMode::kReflect:
+      return "reflect";
+    case PadMode::kEdge:
+      return "edge";
+    case PadMode::kWrap:
+      return "wrap";
+  }
+  return "?";
+}
+
 // Source coordinate for output coordinate `o` of a dim of size n padded by `before`, or -1 when
 // the output element is the constant.
 int64_t source_index(int64_t o, int64_t before, int64_t n, PadMode mode) {
@@ -54,6 +72,8 @@ int64_t source_index(int64_t o, int64_t before, int64_t n, PadMode mode) {
       return -1;
     case PadMode::kEdge:
       return std::clamp<int64_t>(c, 0, n - 1);
+    case PadMode::kWrap:
+      return ((c % n) + n) % n;
     case PadMode::kReflect: {
       if (n == 1) return 0;
       int64_t period = 2 * (n - 1);
@@ -62,6 +82,29 @@ int64_t source_index(int64_t o, int64_t before, int64_t n, PadMode mode) {
     }
   }
   return -1;
+}
+
+// Opset 18's pads for `axes` only, spread over all `rank` dims (zeros for the others). `fail`
+// throws naming the node.
+template <class Fail>
+std::vector<int64_t> pads_over_axes(const std::vector<int64_t>& pads,
+                                    const std::vector<int64_t>& axes, int64_t rank,
+                                    const Fail& fail) {
+  const auto n = static_cast<int64_t>(axes.size());
+  if (static_cast<int64_t>(pads.size()) != 2 * n)
+    fail(cat("input 'pads' has ", pads.size(), " entries for ", n, " axes (needs ", 2 * n, ")"));
+  std::vector<int64_t> full(2 * rank, 0);
+  std::vector<bool> seen(rank, false);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (a < 0 || a >= rank)
+      fail(cat("axes[", i, "] = ", axes[i], " is out of range for rank ", rank));
+    if (seen[a]) fail(cat("axis ", axes[i], " appears twice in input 'axes'"));
+    seen[a] = true;
+    full[a] = pads[i];
+    full[a + rank] = pads[i + n];
+  }
+  return full;
 }
 
 // The constant as bytes of `dtype`.
@@ -78,7 +121,7 @@ std::vector<std::byte> constant_bytes(DType dtype, double v, const std::string& 
 // output's gradient padded by the negated pads: what was added is cut off, what was cropped comes
 // back as zeros. The other modes copy input elements into the border and are not differentiated.
 void pad_gradient(GradientContext& g) {
-  if (pad_mode(g.node()) != PadMode::kConstant)
+  if (pad_mode(g.node(), g.opset()) != PadMode::kConstant)
     g.unsupported(cat("pad mode '", g.node().attr_string("mode", "constant"), "'"));
   if (g.wants(2)) g.unsupported("a padding value that depends on what is differentiated");
   std::vector<int64_t> pads;
@@ -95,7 +138,9 @@ void pad_gradient(GradientContext& g) {
   } else {
     const std::string negated =
         g.constant(Tensor::from_vector<int64_t>({static_cast<int64_t>(pads.size())}, pads));
-    g.set_input_grad(0, g.emit("Pad", {g.output_grad(0), negated}));
+    std::vector<std::string> inputs{g.output_grad(0), negated};
+    if (g.node().has_input(3)) inputs.insert(inputs.end(), {"", g.input(3)});  // same axes
+    g.set_input_grad(0, g.emit("Pad", inputs));
   }
 }
 
@@ -105,12 +150,10 @@ OpDef make_pad() {
   def.since_opset = 2;
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
-    pad_mode(ic.node);
+    pad_mode(ic.node, ic.opset);
     if (ic.opset >= 11 && ic.has_input(2) && ic.input(2).dtype != x.dtype)
       ic.fail(cat("input 'constant_value' is ", dtype_name(ic.input(2).dtype), ", data is ",
                   dtype_name(x.dtype)));
-    if (ic.has_input(3))
-      throw UnsupportedError(cat(ic.node.describe(), ": input 'axes' is not supported"));
     if (!x.has_shape) {
       movement::set_output_rank_unknown(ic, 0, x.dtype);
       return;
@@ -126,6 +169,16 @@ OpDef make_pad() {
         return;
       }
       pads = movement::int_values(ic, what, *v);
+      if (ic.has_input(3)) {
+        const Tensor* axes = ic.value(3);
+        if (!axes) {
+          ic.set_output(0, x.dtype, Shape(x.shape.size(), -1));
+          return;
+        }
+        pads = pads_over_axes(pads, movement::int_values(ic, "input 'axes'", *axes),
+                              static_cast<int64_t>(x.shape.size()),
+                              [&](const std::string& why) { ic.fail(why); });
+      }
     }
     const Shape out = padded_shape(ic, what, x.shape, pads);
     movement::require_addressable(ic, what, out, x.dtype);
@@ -133,7 +186,7 @@ OpDef make_pad() {
   };
   def.impls.push_back(
       {"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-         PadMode mode = pad_mode(ki.node);
+         PadMode mode = pad_mode(ki.node, ki.opset);
          std::string who = ki.node.describe();
          int64_t opset = ki.opset;
          std::vector<int64_t> attr_pads = ki.node.attr_ints("pads");
@@ -142,6 +195,10 @@ OpDef make_pad() {
            const Tensor& x = ctx.in(0);
            Tensor& y = ctx.out(0);
            std::vector<int64_t> pads = opset < 11 ? attr_pads : ctx.in(1).to_int64_vector();
+           if (ctx.has_in(3))
+             pads = pads_over_axes(
+                 pads, ctx.in(3).to_int64_vector(), x.rank(),
+                 [&](const std::string& why) { throw InputError(cat(who, ": ", why)); });
            size_t es = dtype_size(x.dtype());
            std::vector<std::byte> fill(es);
            if (opset >= 11 && ctx.has_in(2) && ctx.in(2).numel() > 0)
@@ -151,8 +208,7 @@ OpDef make_pad() {
            int64_t rank = x.rank();
            if (y.numel() == 0) return;
            if (x.numel() == 0 && mode != PadMode::kConstant)
-             throw InputError(cat(who, ": cannot ", mode == PadMode::kEdge ? "edge" : "reflect",
-                                  "-pad an empty tensor"));
+             throw InputError(cat(who, ": cannot ", mode_name(mode), "-pad an empty tensor"));
            const auto* src = static_cast<const std::byte*>(x.raw());
            auto* dst = static_cast<std::byte*>(y.raw());
            if (rank == 0) {

@@ -1,12 +1,13 @@
-// QuantizeLinear and DequantizeLinear (opsets 10 and 13), the QDQ pair that quantized ONNX models
-// are written with. y = saturate(round_half_even(x / scale) + zero_point) into int8 or uint8 (the
-// zero point's type, uint8 when it is omitted); x' = (q - zero_point) * scale. A scale of one
-// value is per-tensor; from opset 13 a 1-D scale of x.shape[axis] values is per-axis (axis
-// defaults to 1). Newer features (opset 19 float8 types, opset 21 blocks and int4) are outside
-// the opsets sinter reads; 4-bit weights are written as int8 values in [-8, 7] instead (see
-// compress/quant_scheme.h).
+// QuantizeLinear and DequantizeLinear (opsets 10, 13, 19 and 21), the QDQ pair that quantized ONNX
+// models are written with. y = saturate(round_half_even(x / scale) + zero_point) into int8, uint8,
+// int4 or uint4 (the zero point's type, else opset 21's output_dtype, else uint8);
+// x' = (q - zero_point) * scale. A scale of one value is per-tensor; from opset 13 a 1-D scale of
+// x.shape[axis] values is per-axis (axis defaults to 1); from opset 21 a block_size > 0 makes the
+// scale x's shape with dim `axis` cut into blocks of block_size (per-vector scales). Opset 19's
+// float8 types (and its saturate attribute, which only they use) are not supported.
 #include "kernels/quant/quantize_linear.h"
 
+#include <map>
 #include <vector>
 
 #include "ops/data_movement_util.h"
@@ -17,6 +18,25 @@
 namespace sinter {
 namespace {
 
+int64_t block_size_of(const Node& node, int64_t opset) {
+  return opset >= 21 ? node.attr_int("block_size", 0) : 0;
+}
+
+// Why a blocked scale of shape `scale` does not fit x, or "" when it does.
+std::string blocked_scale_mismatch(const Shape& x, const Shape& scale, int64_t axis,
+                                   int64_t block) {
+  if (scale.size() != x.size())
+    return cat("a blocked scale must have x's rank ", x.size(), ", got ", shape_str(scale));
+  for (size_t d = 0; d < x.size(); ++d) {
+    if (x[d] < 0 || scale[d] < 0) continue;
+    const int64_t want = static_cast<int64_t>(d) == axis ? (x[d] + block - 1) / block : x[d];
+    if (scale[d] != want)
+      return cat("blocked scale ", shape_str(scale), " does not fit x ", shape_str(x),
+                 " with block_size ", block, " along axis ", axis);
+  }
+  return "";
+}
+
 // Checks the scale and zero point types and shapes against x, and the scale's values when they
 // are known, failing with the node's name.
 void infer_params(InferContext& ic, DType zero_point_dtype) {
@@ -25,7 +45,9 @@ void infer_params(InferContext& ic, DType zero_point_dtype) {
   if (scale.dtype != DType::kFloat32)
     throw UnsupportedError(
         cat(ic.node.describe(), ": scale must be float32, got ", dtype_name(scale.dtype)));
-  if (scale.has_shape && scale.shape.size() > 1)
+  const int64_t block = block_size_of(ic.node, ic.opset);
+  if (block < 0) ic.fail(cat("attribute 'block_size' = ", block, " is negative"));
+  if (block == 0 && scale.has_shape && scale.shape.size() > 1)
     ic.fail(cat("scale must be a scalar or 1-D, got ", shape_str(scale.shape)));
   check_known_scale(ic, 1, "scale");
   if (ic.has_input(2)) {
@@ -38,16 +60,49 @@ void infer_params(InferContext& ic, DType zero_point_dtype) {
       ic.fail(cat("zero point shape ", shape_str(zp.shape), " differs from scale shape ",
                   shape_str(scale.shape)));
   }
-  if (!scale.has_shape || holds_one_value(scale.shape)) return;
+  if (block == 0 && (!scale.has_shape || holds_one_value(scale.shape))) return;
   if (ic.opset < 13)
     ic.fail(cat("a 1-D scale of ", scale.shape[0], " values (per-axis) needs opset 13, not ",
                 ic.opset));
   if (!x.has_shape) return;
   const int64_t rank = static_cast<int64_t>(x.shape.size());
   const int64_t axis = movement::axis_in(ic, "attribute 'axis'", ic.node.attr_int("axis", 1), rank);
+  if (block > 0) {
+    if (!scale.has_shape) return;
+    const std::string why = blocked_scale_mismatch(x.shape, scale.shape, axis, block);
+    if (!why.empty()) ic.fail(why);
+    return;
+  }
   if (scale.shape[0] >= 0 && x.shape[axis] >= 0 && scale.shape[0] != x.shape[axis])
     ic.fail(cat("scale has ", scale.shape[0], " values but x has ", x.shape[axis], " along axis ",
                 axis));
+}
+
+// QuantizeLinear's output type: the zero point's, else opset 21's output_dtype, else uint8.
+DType quantized_output_dtype(const InferContext& ic) {
+  const int64_t code = ic.opset >= 21 ? ic.node.attr_int("output_dtype", 0) : 0;
+  // TensorProto.DataType numbers of the types QuantizeLinear writes.
+  const std::map<int64_t, DType> types{
+      {2, DType::kUint8}, {3, DType::kInt8}, {21, DType::kUint4}, {22, DType::kInt4}};
+  DType y = DType::kUint8;
+  if (code != 0) {
+    const auto it = types.find(code);
+    if (it == types.end())
+      throw UnsupportedError(cat(ic.node.describe(), ": attribute 'output_dtype' = ", code,
+                                 " is not a type sinter quantizes to (int8, uint8, int4, uint4)"));
+    y = it->second;
+  }
+  if (ic.has_input(2)) {
+    if (code != 0 && ic.input(2).dtype != y)
+      ic.fail(cat("zero point is ", dtype_name(ic.input(2).dtype), " but output_dtype is ",
+                  dtype_name(y)));
+    y = ic.input(2).dtype;
+  }
+  if (!is_quantized_type(y))
+    throw UnsupportedError(cat(ic.node.describe(),
+                               ": zero point must be int8, uint8, int4 or uint4, got ",
+                               dtype_name(y)));
+  return y;
 }
 
 void set_output_like_x(InferContext& ic, DType dtype) {
@@ -64,16 +119,20 @@ struct QdqNode {
   std::string who;
   int64_t opset;
   int64_t axis;
+  int64_t block;
 
   explicit QdqNode(const KernelInfo& ki)
-      : who(ki.node.describe()), opset(ki.opset), axis(ki.node.attr_int("axis", 1)) {}
+      : who(ki.node.describe()),
+        opset(ki.opset),
+        axis(ki.node.attr_int("axis", 1)),
+        block(block_size_of(ki.node, ki.opset)) {}
 
   kernels::AxisLayout layout(const Tensor& x, const Tensor& scale) const {
-    if (scale.rank() > 1 || scale.numel() < 1)
+    if ((block == 0 && scale.rank() > 1) || scale.numel() < 1)
       throw ModelError(
           cat(who, ": scale must hold one value or be 1-D, got ", shape_str(scale.shape())));
     check_scale_values(who, "scale", scale);
-    if (scale.numel() == 1) return {1, 1, x.numel()};
+    if (block == 0 && scale.numel() == 1) return {1, 1, x.numel()};
     if (opset < 13)
       throw ModelError(cat(who, ": a 1-D scale of ", scale.numel(),
                            " values (per-axis) needs opset 13, not ", opset));
@@ -81,13 +140,18 @@ struct QdqNode {
       throw ModelError(
           cat(who, ": attribute 'axis' = ", axis, " is out of range for rank ", x.rank()));
     const int64_t a = axis < 0 ? axis + x.rank() : axis;
-    if (scale.numel() != x.dim(a))
+    if (block > 0) {
+      const std::string why = blocked_scale_mismatch(x.shape(), scale.shape(), a, block);
+      if (!why.empty()) throw ModelError(cat(who, ": ", why));
+    } else if (scale.numel() != x.dim(a)) {
       throw ModelError(cat(who, ": scale has ", scale.numel(), " values but x has ", x.dim(a),
                            " along axis ", a));
+    }
     kernels::AxisLayout l;
     for (int64_t i = 0; i < a; ++i) l.outer *= x.dim(i);
     l.channels = x.dim(a);
     for (int64_t i = a + 1; i < x.rank(); ++i) l.inner *= x.dim(i);
+    l.block = block;
     return l;
   }
 
@@ -144,10 +208,7 @@ OpDef make_quantize_linear() {
     if (x != DType::kFloat32 && x != DType::kInt32)
       throw UnsupportedError(
           cat(ic.node.describe(), ": x must be float32 or int32, got ", dtype_name(x)));
-    const DType y = ic.has_input(2) ? ic.input(2).dtype : DType::kUint8;
-    if (y != DType::kInt8 && y != DType::kUint8)
-      throw UnsupportedError(
-          cat(ic.node.describe(), ": zero point must be int8 or uint8, got ", dtype_name(y)));
+    const DType y = quantized_output_dtype(ic);
     infer_params(ic, y);
     set_output_like_x(ic, y);
   };
@@ -196,9 +257,10 @@ OpDef make_dequantize_linear() {
   def.since_opset = 10;
   def.infer = [](InferContext& ic) {
     const DType x = ic.input(0).dtype;
-    if (x != DType::kInt8 && x != DType::kUint8 && x != DType::kInt32)
-      throw UnsupportedError(
-          cat(ic.node.describe(), ": x must be int8, uint8 or int32, got ", dtype_name(x)));
+    if (!is_quantized_type(x) && x != DType::kInt32)
+      throw UnsupportedError(cat(ic.node.describe(),
+                                 ": x must be int8, uint8, int4, uint4 or int32, got ",
+                                 dtype_name(x)));
     infer_params(ic, x);
     set_output_like_x(ic, DType::kFloat32);
   };

@@ -1,9 +1,19 @@
 // Split: cuts input 0 along 'axis' into the sizes given by 'split' (an attribute before opset
-// 13, an optional input from 13) or into equal parts, one per output.
+// 13, an optional input from 13) or into equal parts, one per output (from opset 18 'num_outputs'
+// of them, the last one smaller when they do not divide the axis).
 #include "ops/data_movement_util.h"
 
 namespace sinter {
 namespace {
+
+// Opset 18's num_outputs parts: ceil(dim / n) each, the last one smaller when n does not divide
+// dim.
+std::vector<int64_t> ceil_parts(int64_t dim, int64_t n) {
+  const int64_t part = (dim + n - 1) / n;
+  std::vector<int64_t> parts(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) parts[i] = std::clamp<int64_t>(dim - part * i, 0, part);
+  return parts;
+}
 
 // Sizes of the parts, or nullopt when they are only known at run time.
 std::optional<std::vector<int64_t>> split_sizes(const InferContext& ic, int64_t dim) {
@@ -33,6 +43,13 @@ std::optional<std::vector<int64_t>> split_sizes(const InferContext& ic, int64_t 
     return sizes;
   }
   if (dim < 0) return std::nullopt;
+  if (ic.opset >= 18 && ic.node.has_attr("num_outputs")) {
+    // Opset 18: parts of ceil(dim / n), the last one smaller when n does not divide the axis.
+    const int64_t want = ic.node.attr_int("num_outputs", 0);
+    if (want != static_cast<int64_t>(n))
+      ic.fail(cat("attribute 'num_outputs' = ", want, " but the node has ", n, " outputs"));
+    return ceil_parts(dim, want);
+  }
   if (dim % static_cast<int64_t>(n) != 0)
     ic.fail(cat("axis of size ", dim, " does not split into ", n, " equal parts"));
   return std::vector<int64_t>(n, dim / static_cast<int64_t>(n));
@@ -65,12 +82,15 @@ OpDef make_split() {
          if (ki.opset < 13) attr_split = ki.node.attr_ints("split");
          size_t n = ki.node.outputs.size();
          const bool split_input = ki.opset >= 13;
+         const bool ceil_split = ki.opset >= 18 && ki.node.has_attr("num_outputs");
          return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
            const Tensor& x = ctx.in(0);
            int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
            std::vector<int64_t> sizes = attr_split;
            if (split_input && ctx.has_in(1)) sizes = ctx.in(1).to_int64_vector();
-           if (sizes.empty()) sizes.assign(n, x.dim(axis) / static_cast<int64_t>(n));
+           if (sizes.empty())
+             sizes = ceil_split ? ceil_parts(x.dim(axis), static_cast<int64_t>(n))
+                                : std::vector<int64_t>(n, x.dim(axis) / static_cast<int64_t>(n));
            // Inference checked these sizes; the kernel must read the same ones.
            int64_t total = 0;
            bool valid = sizes.size() == n;

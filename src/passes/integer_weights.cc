@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "kernels/quant/quantize_linear.h"
 #include "passes/constant_fold.h"
 
 namespace sinter {
@@ -63,15 +64,17 @@ bool broadcasts_to(const Shape& source, const Shape& target) {
 
 // The DequantizeLinear's output, element by element: its integer, scale and factor.
 struct Dequantized {
-  const Tensor* values;  // s8, shape S
+  const Tensor* values;  // s8 or s4, shape S
   Tensor scale;          // float, broadcast to S through scale_shape
   Shape scale_shape;
   std::vector<int32_t> factor;  // empty, or broadcast to S through factor_shape
   Shape factor_shape;
+  std::optional<kernels::AxisLayout> blocked;  // opset 21 blocks: which scale each value has
 
   int32_t value(int64_t i) const { return values->data<int8_t>()[i]; }
   float scale_at(int64_t i) const {
-    return scale.data<float>()[broadcast_index(i, values->shape(), scale_shape)];
+    return scale.data<float>()[blocked ? blocked->param_index(i)
+                                       : broadcast_index(i, values->shape(), scale_shape)];
   }
   int32_t factor_at(int64_t i) const {
     return factor.empty()
@@ -80,29 +83,45 @@ struct Dequantized {
   }
 };
 
+bool is_signed_weight_type(DType t) { return t == DType::kInt8 || t == DType::kInt4; }
+
 std::optional<Dequantized> dequantized(const Graph& g, const ConstantOf& constant_of,
                                        const Node& dq) {
-  if (dq.op_type != "DequantizeLinear" || !dq.domain.empty() || dq.inputs.size() < 2 ||
-      dq.attrs.count("block_size"))
+  if (dq.op_type != "DequantizeLinear" || !dq.domain.empty() || dq.inputs.size() < 2)
     return std::nullopt;
   auto q = g.initializers.find(dq.inputs[0]);
-  if (q == g.initializers.end() || q->second.dtype() != DType::kInt8) return std::nullopt;
+  if (q == g.initializers.end() || !is_signed_weight_type(q->second.dtype())) return std::nullopt;
   const Shape& shape = q->second.shape();
   const auto rank = static_cast<int64_t>(shape.size());
   std::optional<Tensor> scale = constant_of(dq.inputs[1]);
   if (!scale || scale->dtype() != DType::kFloat32 || rank == 0) return std::nullopt;
-  Dequantized d{&q->second, *scale, Shape(static_cast<size_t>(rank), 1), {}, {}};
-  if (scale->numel() != 1) {
+  Dequantized d{&q->second, *scale, Shape(static_cast<size_t>(rank), 1), {}, {}, {}};
+  const int64_t block = g.opset >= 21 ? dq.attr_int("block_size", 0) : 0;
+  if (scale->numel() != 1 || block != 0) {
     int64_t axis = dq.attr_int("axis", 1);
     if (axis < 0) axis += rank;
-    if (axis < 0 || axis >= rank || scale->rank() != 1 ||
-        scale->numel() != shape[static_cast<size_t>(axis)])
-      return std::nullopt;
-    d.scale_shape[static_cast<size_t>(axis)] = scale->numel();
+    if (axis < 0 || axis >= rank) return std::nullopt;
+    const auto a = static_cast<size_t>(axis);
+    if (block > 0) {
+      // Opset 21: the scale is x's shape with the axis cut into blocks.
+      Shape want = shape;
+      want[a] = (shape[a] + block - 1) / block;
+      if (scale->shape() != want) return std::nullopt;
+      kernels::AxisLayout l;
+      for (size_t i = 0; i < a; ++i) l.outer *= shape[i];
+      l.channels = shape[a];
+      for (size_t i = a + 1; i < shape.size(); ++i) l.inner *= shape[i];
+      l.block = block;
+      d.blocked = l;
+    } else {
+      if (block < 0 || scale->rank() != 1 || scale->numel() != shape[a]) return std::nullopt;
+      d.scale_shape[a] = scale->numel();
+    }
   }
   if (dq.has_input(2)) {
     const std::optional<Tensor> zp = constant_of(dq.inputs[2]);
-    if (!zp || zp->dtype() != DType::kInt8 || zp->numel() != scale->numel()) return std::nullopt;
+    if (!zp || zp->dtype() != q->second.dtype() || zp->numel() != scale->numel())
+      return std::nullopt;
     for (int64_t i = 0; i < zp->numel(); ++i)
       if (zp->data<int8_t>()[i] != 0) return std::nullopt;
   }

@@ -1,6 +1,7 @@
 #pragma once
-// The integer weights of a quantized layer, found from the file alone: the int8 initializer behind
-// the DequantizeLinear that the layer's float weight comes from, through the layout nodes between
+// The integer weights of a quantized layer, found from the file alone: the int8 (or opset 21 int4)
+// initializer behind the DequantizeLinear that the layer's float weight comes from (per channel, or
+// in opset 21's blocks), through the layout nodes between
 // them (Reshape, Slice, Transpose, Identity: how per-vector weights are written, each vector a row
 // of its own) and an integer factor (a Mul by a constant of whole numbers: VS-Quant's two-level
 // scales), with the scale of every weight. The scales' structure is then read off the weights'

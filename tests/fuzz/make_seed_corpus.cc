@@ -136,6 +136,27 @@ class SeedBuilder {
     a.set_i(value);
   }
 
+  void set_opset(int version) { model_.mutable_opset_import(0)->set_version(version); }
+
+  // A 4-bit initializer (ONNX type 21 uint4 or 22 int4) packed two a byte into raw_data,
+  // cycling through `values`.
+  void packed_4bit(const char* name, int type, std::initializer_list<int> dims,
+                   std::initializer_list<int> values) {
+    onnx::TensorProto& t = *g_.add_initializer();
+    t.set_name(name);
+    t.set_data_type(type);
+    int n = 1;
+    for (int d : dims) {
+      t.add_dims(d);
+      n *= d;
+    }
+    std::string raw((n + 1) / 2, '\0');
+    for (int i = 0; i < n; ++i)
+      raw[i / 2] = static_cast<char>(raw[i / 2] | (values.begin()[i % values.size()] & 0xf)
+                                                      << (4 * (i % 2)));
+    t.set_raw_data(raw);
+  }
+
   std::string bytes() {
     *model_.mutable_graph() = g_;
     std::string out;
@@ -328,6 +349,33 @@ std::string vector_weights_seed() {
   return b.bytes();
 }
 
+// Opset 21's per-vector form, and opset 18's Pad axes: x [1, 32, 4, 4] -> Pad (axes [3], one
+// column after) -> Q/DQ -> Conv 1x1 whose int4 weights [8, 32, 1, 1] have a scale per block of 16
+// input channels (DequantizeLinear block_size 16, axis 1) -> Q to int4 -> DQ -> y.
+std::string blocked_weights_seed() {
+  using onnx::TensorProto;
+  SeedBuilder b("blocked_weights", {1, 32, 4, 4});
+  b.set_opset(21);
+  b.filled("pads", TensorProto::INT64, {2}, {0, 1});
+  b.filled("axes", TensorProto::INT64, {1}, {3});
+  b.filled("s", TensorProto::FLOAT, {}, {0.05f});
+  b.filled("zp", TensorProto::UINT8, {}, {128});
+  b.filled("s_out", TensorProto::FLOAT, {}, {0.5f});
+  b.packed_4bit("zp_out", 22, {}, {0});
+  b.packed_4bit("w", 22, {8, 32, 1, 1}, {-8, 7, 3, 0, -5, 1, 6});
+  b.filled("w_scale", TensorProto::FLOAT, {8, 2, 1, 1}, {0.02f, 0.005f, 0.1f, 0.03f, 0.07f});
+  onnx::NodeProto* dq = b.node("DequantizeLinear", {"w", "w_scale"}, "w_f");
+  SeedBuilder::integer(dq, "axis", 1);
+  SeedBuilder::integer(dq, "block_size", 16);
+  b.node("Pad", {"x", "pads", "", "axes"}, "padded");
+  b.node("QuantizeLinear", {"padded", "s", "zp"}, "x_q");
+  b.node("DequantizeLinear", {"x_q", "s", "zp"}, "x_dq");
+  b.node("Conv", {"x_dq", "w_f"}, "c");
+  b.node("QuantizeLinear", {"c", "s_out", "zp_out"}, "c_q");
+  b.node("DequantizeLinear", {"c_q", "s_out", "zp_out"}, "y");
+  return b.bytes();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -354,7 +402,8 @@ int main(int argc, char** argv) {
                                    std::pair{"blocked_region.onnx", blocked_region_seed()},
                                    std::pair{"integer_ops.onnx", integer_ops_seed()},
                                    std::pair{"qdq_layers.onnx", qdq_layers_seed()},
-                                   std::pair{"vector_weights.onnx", vector_weights_seed()}})
+                                   std::pair{"vector_weights.onnx", vector_weights_seed()},
+                                   std::pair{"blocked_weights.onnx", blocked_weights_seed()}})
     if (!seed.empty()) {
       std::ofstream(out / name, std::ios::binary) << seed;
       ++written;

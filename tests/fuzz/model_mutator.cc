@@ -95,6 +95,8 @@ int element_size(int data_type) {
     case onnx::TensorProto::UINT8:
     case onnx::TensorProto::INT8:
     case onnx::TensorProto::BOOL:
+    case 21:  // UINT4 and INT4 (opset 21), a byte holding two values
+    case 22:
       return 1;
     case onnx::TensorProto::UINT16:
     case onnx::TensorProto::INT16:
@@ -235,6 +237,8 @@ void mutate_tensor(onnx::TensorProto& t, Rng& rng) {
       if (es == 4 && !t.raw_data().empty()) t.set_data_type(same4[pick(rng, 2)]);
       if (es == 8 && !t.raw_data().empty()) t.set_data_type(same8[pick(rng, 2)]);
       if (chance(rng, 20)) t.set_data_type(static_cast<int>(pick(rng, 17)));
+      // 8-bit to 4-bit and back: the packed byte count no longer matches.
+      if (es == 1 && chance(rng, 10)) t.set_data_type(static_cast<int>(21 + pick(rng, 2)));
       break;
     }
     case 5:  // reshape without changing the count: split or merge dims
@@ -520,7 +524,7 @@ void rewire_input(onnx::GraphProto& g, Rng& rng) {
 }
 
 void mutate_opset(onnx::ModelProto& m, Rng& rng) {
-  static const int64_t versions[] = {1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 21};
+  static const int64_t versions[] = {1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 21, 22};
   for (auto& op : *m.mutable_opset_import())
     if (op.domain().empty() || op.domain() == "ai.onnx")
       op.set_version(versions[pick(rng, std::size(versions))]);

@@ -38,8 +38,8 @@ TEST(OnnxImport, LoadsASmallModel) {
 }
 
 TEST(OnnxImport, OpsetRange) {
-  for (int64_t v : {7, 17}) EXPECT_EQ(parse(testing::empty_model(v)).opset, v);
-  for (int64_t v : {1, 6, 18, 100}) {
+  for (int64_t v : {7, 17, 18, 21}) EXPECT_EQ(parse(testing::empty_model(v)).opset, v);
+  for (int64_t v : {1, 6, 22, 100}) {
     try {
       parse(testing::empty_model(v));
       FAIL() << "opset " << v << " accepted";

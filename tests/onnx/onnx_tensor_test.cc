@@ -1,4 +1,6 @@
 // Initializer decoding: raw_data and typed fields must agree, and every size is validated.
+#include "onnx/onnx_tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -174,6 +176,45 @@ TEST(OnnxTensor, SizesFromTheFileAreValidated) {
   expect_model_error(header("t", TensorProto::FLOAT, {0, int64_t{1} << 62}), "more than");
   expect_model_error(header("t", TensorProto::FLOAT, {1 << 20, 1 << 10}), "need 1073741824");
   expect_model_error(header("t", TensorProto::FLOAT, std::vector<int64_t>(65, 1)), "rank 65");
+}
+
+// ONNX's opset 21 4-bit types, packed two a byte with the first value in the low nibble.
+constexpr int kUint4 = 21;
+constexpr int kInt4 = 22;
+
+TEST(OnnxTensor, FourBitValuesUnpackOneAByteAndPackBack) {
+  // int4 values 7, -8, -1, 3, -5: nibbles 0x7, 0x8, 0xf, 0x3, 0xb.
+  TensorProto packed = header("t", kInt4, {5});
+  packed.set_raw_data(std::string("\x87\x3f\x0b", 3));
+  TensorProto typed = header("t", kInt4, {5});
+  for (int byte : {0x87, 0x3f, 0x0b}) typed.add_int32_data(byte);
+  for (const TensorProto* p : {&packed, &typed}) {
+    Graph g = parse(model_with(*p));
+    const Tensor& t = g.initializers.at("t");
+    ASSERT_EQ(t.dtype(), DType::kInt4);
+    EXPECT_EQ(std::vector<int8_t>(t.data<int8_t>(), t.data<int8_t>() + 5),
+              std::vector<int8_t>({7, -8, -1, 3, -5}));
+    TensorProto back;
+    onnx_io::tensor_to_proto(t, "t", &back);
+    EXPECT_EQ(back.data_type(), kInt4);
+    EXPECT_EQ(back.raw_data(), packed.raw_data());
+  }
+  TensorProto unsigned_raw = header("t", kUint4, {2, 2});
+  unsigned_raw.set_raw_data(std::string("\xf0\x9a", 2));
+  const Tensor u = parse(model_with(unsigned_raw)).initializers.at("t");
+  ASSERT_EQ(u.dtype(), DType::kUint4);
+  EXPECT_EQ(std::vector<uint8_t>(u.data<uint8_t>(), u.data<uint8_t>() + 4),
+            std::vector<uint8_t>({0, 15, 10, 9}));
+  // Sizes are counted in packed bytes.
+  TensorProto short_raw = header("t", kInt4, {5});
+  short_raw.set_raw_data(std::string(2, '\0'));
+  expect_model_error(short_raw, "raw_data holds 2 bytes but int4 dims [5] need 3");
+  TensorProto short_typed = header("t", kUint4, {3});
+  short_typed.add_int32_data(0);
+  expect_model_error(short_typed, "dims [3] need 2 values but the tensor holds 1");
+  TensorProto wide = header("t", kUint4, {2});
+  wide.add_int32_data(256);
+  expect_model_error(wide, "value 256 at 0 is outside the range");
 }
 
 TEST(OnnxTensor, UnsupportedDtypesAreNamed) {

@@ -58,6 +58,21 @@ TEST(Split, SizesAsAttributeAndInput) {
   expect_tensor<float>(out[1], {2, 0}, {});
 }
 
+TEST(Split, Opset18NumOutputsLeavesTheLastPartSmaller) {
+  auto out = run(make_node("Split", 1, 3, {{"num_outputs", int64_t{3}}}), 18, {iota_f({7})});
+  expect_tensor<float>(out[0], {3}, {0, 1, 2});
+  expect_tensor<float>(out[1], {3}, {3, 4, 5});
+  expect_tensor<float>(out[2], {1}, {6});
+  out = run(make_node("Split", 1, 2, {{"num_outputs", int64_t{2}}, {"axis", int64_t{1}}}), 18,
+            {iota_f({2, 4})});
+  expect_tensor<float>(out[1], {2, 2}, {2, 3, 6, 7});
+  expect_node_error(
+      [] {
+        run(make_node("Split", 1, 2, {{"num_outputs", int64_t{3}}}), 18, {iota_f({6})});
+      },
+      "'num_outputs' = 3 but the node has 2 outputs");
+}
+
 TEST(Split, BadSplits) {
   expect_node_error([] { run(make_node("Split", 1, 4), 13, {iota_f({6})}); }, "equal parts");
   expect_node_error(

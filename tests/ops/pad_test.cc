@@ -24,6 +24,38 @@ TEST(Pad, ReflectAndEdge) {
                        {1, 1, 2, 2, 1, 1, 2, 2});
 }
 
+TEST(Pad, Opset18AxesPadOnlyTheDimsNamed) {
+  // Pads (1, 2) before and (0, 1) after, for axes (-1, 0) of a 2x3 input.
+  Node n = make_node("Pad", 4, 1, {}, {true, true, false, true});
+  Tensor x = iota_f({2, 3});
+  expect_tensor<float>(run(n, 18, {x, i64({1, 2, 0, 1}), Tensor(), i64({-1, 0})})[0], {5, 4},
+                       {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 3, 4, 5, 0, 0, 0, 0});
+  // Axes known only at run time: the rank is all that is known.
+  const Tensor pads = i64({1, 2, 0, 1});
+  EXPECT_EQ(infer(n, 18,
+                  {vt(DType::kFloat32, {2, 3}), vt(DType::kInt64, {4}), {}, vt(DType::kInt64, {2})},
+                  {nullptr, &pads, nullptr, nullptr})[0]
+                .shape,
+            Shape({-1, -1}));
+  expect_node_error(
+      [&] {
+        run(n, 18, {x, i64({1, 1, 1, 1}), Tensor(), i64({0, -2})});
+      },
+      "appears twice");
+  expect_node_error(
+      [&] {
+        run(n, 18, {x, i64({1, 1}), Tensor(), i64({0, 1})});
+      },
+      "2 entries for 2 axes");
+  expect_node_error([&] { run(n, 18, {x, i64({1, 1}), Tensor(), i64({2})}); }, "out of range");
+}
+
+TEST(Pad, Opset19WrapRepeatsTheInput) {
+  Node n = make_node("Pad", 2, 1, {{"mode", std::string("wrap")}});
+  expect_tensor<float>(run(n, 19, {t<float>({3}, {1, 2, 3}), i64({2, 4})})[0], {9},
+                       {2, 3, 1, 2, 3, 1, 2, 3, 1});
+}
+
 TEST(Pad, NegativePadsCrop) {
   Node n = make_node("Pad", 2);
   expect_tensor<float>(run(n, 13, {iota_f({2, 3}), i64({0, -1, 0, 1})})[0], {2, 3},
@@ -46,9 +78,12 @@ TEST(Pad, UnknownPadsKeepRank) {
 TEST(Pad, BadArguments) {
   expect_node_error([] { run(make_node("Pad", 2), 13, {iota_f({2, 3}), i64({1, 1})}); }, "pads");
   expect_node_error([] { run(make_node("Pad", 2), 13, {iota_f({2}), i64({-2, -1})}); });
-  expect_node_error([] {
-    run(make_node("Pad", 2, 1, {{"mode", std::string("wrap")}}), 13, {iota_f({2}), i64({1, 1})});
-  });
+  expect_node_error(
+      [] {
+        run(make_node("Pad", 2, 1, {{"mode", std::string("wrap")}}), 13,
+            {iota_f({2}), i64({1, 1})});
+      },
+      "pad mode 'wrap' needs opset 19");
 }
 
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();

@@ -164,6 +164,113 @@ TEST(QuantizeDequantize, FastKernelsMatchReferenceExactly) {
   }
 }
 
+Tensor int4_tensor(DType type, Shape shape, const std::vector<int8_t>& v) {
+  Tensor x(type, std::move(shape));
+  std::memcpy(x.raw(), v.data(), v.size());
+  return x;
+}
+
+TEST(QuantizeLinear, Opset21FourBitTypesSaturateToTheirRange) {
+  const Tensor x = t<float>({5}, {-20.f, -8.4f, 3.5f, 7.6f, 30.f});
+  // The zero point's type decides; 3.5 is a tie and rounds to 4.
+  Tensor y = run(quantize(), 21, {x, Tensor::scalar(1.f), int4_tensor(DType::kInt4, {}, {0})})[0];
+  ASSERT_EQ(y.dtype(), DType::kInt4);
+  EXPECT_EQ(std::vector<int8_t>(y.data<int8_t>(), y.data<int8_t>() + 5),
+            std::vector<int8_t>({-8, -8, 4, 7, 7}));
+  y = run(quantize(), 21, {x, Tensor::scalar(2.f), int4_tensor(DType::kUint4, {}, {3})})[0];
+  ASSERT_EQ(y.dtype(), DType::kUint4);
+  EXPECT_EQ(std::vector<uint8_t>(y.data<uint8_t>(), y.data<uint8_t>() + 5),
+            std::vector<uint8_t>({0, 0, 5, 7, 15}));
+  // Without a zero point, output_dtype names the type.
+  y = run(quantize({{"output_dtype", int64_t{22}}}, false), 21, {x, Tensor::scalar(1.f)})[0];
+  EXPECT_EQ(y.dtype(), DType::kInt4);
+  // And DequantizeLinear reads them back.
+  Tensor back =
+      run(dequantize(), 21, {y, Tensor::scalar(0.5f), int4_tensor(DType::kInt4, {}, {-1})})[0];
+  expect_tensor<float>(back, {5}, {-3.5f, -3.5f, 2.5f, 4.f, 4.f});
+  expect_node_error(
+      [&] {
+        run(quantize({{"output_dtype", int64_t{3}}}), 21,
+            {x, Tensor::scalar(1.f), int4_tensor(DType::kInt4, {}, {0})});
+      },
+      "zero point is int4 but output_dtype is int8");
+  expect_node_error(
+      [&] {
+        run(quantize({{"output_dtype", int64_t{6}}}, false), 21, {x, Tensor::scalar(1.f)});
+      },
+      "'output_dtype' = 6");
+}
+
+// The element (o, c, i) of a tensor seen as [outer, channels, inner] uses the blocked parameter
+// at (o, c / block, i): written out directly, apart from the kernels' layout helper.
+TEST(QuantizeDequantize, Opset21BlockedScalesMatchDirectFormula) {
+  struct Case {
+    Shape shape;
+    int64_t axis, block;
+  };
+  for (const Case& c : {Case{{4, 6}, 1, 4}, Case{{7, 5}, 0, 3}, Case{{2, 33, 3}, 1, 16},
+                        Case{{3, 64}, -1, 32}, Case{{5, 3}, 1, 8}}) {
+    const int64_t rank = static_cast<int64_t>(c.shape.size());
+    const int64_t axis = c.axis < 0 ? c.axis + rank : c.axis;
+    Shape scale_shape = c.shape;
+    scale_shape[axis] = (c.shape[axis] + c.block - 1) / c.block;
+    Tensor x = random_floats(c.shape, 7, 50.f);
+    Tensor scale(DType::kFloat32, scale_shape);
+    Tensor zp(DType::kInt8, scale_shape);
+    for (int64_t i = 0; i < scale.numel(); ++i) {
+      scale.data<float>()[i] = 0.25f + 0.5f * float(i % 5);
+      zp.data<int8_t>()[i] = static_cast<int8_t>(i % 9 - 4);
+    }
+    std::map<std::string, Attribute> attrs{{"axis", c.axis}, {"block_size", c.block}};
+    const int64_t inner = shape_numel(Shape(c.shape.begin() + axis + 1, c.shape.end()));
+    const int64_t channels = c.shape[axis];
+    auto param = [&](int64_t i) {
+      const int64_t o = i / (inner * channels), ch = i / inner % channels, in = i % inner;
+      return (o * scale_shape[axis] + ch / c.block) * inner + in;
+    };
+    for (int threads : {1, 2}) {
+      const std::vector<const Tensor*> in = {&x, &scale, &zp};
+      Tensor q = sinter::testing::run_impl(quantize(attrs), 21, in, "quantize_linear", threads);
+      Tensor ref = sinter::testing::run_impl(quantize(attrs), 21, in);
+      ASSERT_EQ(std::memcmp(q.raw(), ref.raw(), q.nbytes()), 0) << shape_str(c.shape);
+      const std::vector<const Tensor*> din = {&q, &scale, &zp};
+      Tensor back =
+          sinter::testing::run_impl(dequantize(attrs), 21, din, "dequantize_linear", threads);
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        const int64_t p = param(i);
+        const int32_t want = direct_quantize(x.data<float>()[i], scale.data<float>()[p],
+                                             zp.data<int8_t>()[p], -128, 127);
+        ASSERT_EQ(q.data<int8_t>()[i], want) << shape_str(c.shape) << " at " << i;
+        ASSERT_EQ(back.data<float>()[i],
+                  float(want - zp.data<int8_t>()[p]) * scale.data<float>()[p]);
+      }
+    }
+  }
+}
+
+TEST(QuantizeLinear, Opset21BlockedScalesOfTheWrongShapeNameTheNode) {
+  const Tensor x = iota_f({4, 6});
+  const std::map<std::string, Attribute> attrs{{"axis", int64_t{1}}, {"block_size", int64_t{4}}};
+  auto ones = [](Shape shape) {
+    Tensor s(DType::kFloat32, std::move(shape));
+    std::fill(s.data<float>(), s.data<float>() + s.numel(), 1.f);
+    return s;
+  };
+  expect_node_error(
+      [&] {
+        run(quantize(attrs, false), 21, {x, ones({4, 3})});
+      },
+      "does not fit x [4,6] with block_size 4 along axis 1");
+  expect_node_error([&] { run(quantize(attrs, false), 21, {x, ones({8})}); }, "x's rank");
+  expect_node_error(
+      [&] {
+        run(quantize({{"block_size", int64_t{-2}}}, false), 21, {x, Tensor::scalar(1.f)});
+      },
+      "'block_size' = -2 is negative");
+  // Before opset 21 the attribute means nothing, and a 2-D scale is refused as before.
+  expect_node_error([&] { run(quantize(attrs, false), 19, {x, ones({4, 2})}); }, "scalar or 1-D");
+}
+
 // A QDQ model as quantizers write it: activations through QuantizeLinear -> DequantizeLinear,
 // int8 weights through a per-axis DequantizeLinear (folded at plan time when optimizing).
 TEST(QuantizeDequantize, QdqMatMulRunsInASession) {
@@ -261,7 +368,7 @@ TEST(QuantizeLinear, BadScalesZeroPointsAndAxes) {
       [&] {
         run(quantize(), 13, {x, Tensor::scalar(1.f), Tensor::scalar<int32_t>(0)});
       },
-      "zero point must be int8 or uint8");
+      "zero point must be int8, uint8, int4 or uint4, got int32");
   expect_node_error(
       [&] {
         run(quantize(), 13, {t<int8_t>({1}, {1}), Tensor::scalar(1.f), Tensor::scalar<int8_t>(0)});
@@ -271,7 +378,7 @@ TEST(QuantizeLinear, BadScalesZeroPointsAndAxes) {
       [&] {
         run(dequantize(), 13, {iota_f({2}), Tensor::scalar(1.f), Tensor::scalar(0.f)});
       },
-      "x must be int8, uint8 or int32");
+      "x must be int8, uint8, int4, uint4 or int32");
   expect_node_error(
       [&] {
         run(dequantize(), 13,

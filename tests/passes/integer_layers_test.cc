@@ -172,6 +172,54 @@ TEST(IntegerLayers, PerVectorAndFourBitWeightsRunOnIntegers) {
   }
 }
 
+// Opset 21's own form of per-vector weights: int4 initializers behind a DequantizeLinear with
+// block_size 16 along the input channels (ONNX Runtime's blockwise quantizers write this). Both
+// convolutions run as 4-bit per-vector QConvs and agree with the float run of the same file.
+TEST(IntegerLayers, Opset21BlockedFourBitWeightsRunOnIntegers) {
+  GraphBuilder b(21);
+  std::mt19937 rng(21);
+  auto u8_qdq = [&](const std::string& v, float scale) {
+    auto s = b.weight(cat(v, "_s"), Tensor::scalar(scale));
+    auto zp = b.weight(cat(v, "_zp"), Tensor::scalar<uint8_t>(128));
+    return b.node("DequantizeLinear", {b.node("QuantizeLinear", {v, s, zp}), s, zp});
+  };
+  auto blocked_weight = [&](const std::string& name, Shape shape) {
+    Tensor q(DType::kInt4, shape);
+    for (int64_t i = 0; i < q.numel(); ++i)
+      q.data<int8_t>()[i] = static_cast<int8_t>(rng() % 16) - 8;
+    Shape scale_shape = shape;
+    scale_shape[1] /= 16;
+    Tensor s = random_tensor(scale_shape, rng(), 0.002f, 0.02f);
+    return b.node("DequantizeLinear", {b.weight(name, q), b.weight(name + "_s", s)},
+                  {{"axis", int64_t{1}}, {"block_size", int64_t{16}}});
+  };
+  const std::string x = b.input("x", DType::kFloat32, {1, 32, 8, 8});
+  auto c1 = b.node("Conv", {u8_qdq(x, 1.f / 64), blocked_weight("w1", {32, 32, 3, 3})},
+                   {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  auto r1 = u8_qdq(b.node("Relu", {c1}), 1.f / 32);
+  auto c2 = u8_qdq(b.node("Conv", {r1, blocked_weight("w2", {8, 32, 1, 1})}), 1.f / 16);
+  b.output(c2);
+  const Graph g = b.build();
+  SessionOptions floats{1};
+  floats.integer_layers = false;
+  Session want_session(g, floats), got_session(g, SessionOptions{1});
+  for (uint32_t i = 0; i < 3; ++i) {
+    const Tensor in = random_tensor({1, 32, 8, 8}, 300 + i, -1, 1);
+    const Tensor want = want_session.run({{"x", in}})[0];
+    const Tensor got = got_session.run({{"x", in}})[0];
+    // Rounding the intermediate activations differently moves an output by at most a few steps.
+    for (int64_t k = 0; k < want.numel(); ++k)
+      ASSERT_NEAR(got.data<float>()[k], want.data<float>()[k], 3.f / 16) << "output " << k;
+  }
+  const Graph& compiled = got_session.compiled_graph();
+  EXPECT_EQ(count_ops(compiled, "QConv"), 2);
+  for (const Node& n : compiled.nodes) {
+    if (n.op_type != "QConv") continue;
+    EXPECT_EQ(n.attr_int("w_vector_size", 0), 16) << n.name;
+    EXPECT_EQ(n.attr_int("w_bits", 8), 4) << n.name;
+  }
+}
+
 // A QOperator model: QuantizeLinear -> QLinearConv 3x3 (per-channel weights, int32 bias) ->
 // QLinearConv 1x1 (one weight scale) -> DequantizeLinear. Both convs run as QConv and agree with
 // QLinearConv's own loops (which requantize in double) to within one step.

@@ -1,5 +1,5 @@
 // Dispatch for the (de)quantize kernels: the active ISA tier's run bodies. Work is split by element
-// ranges, each walked as runs that share one channel.
+// ranges, each walked as runs that share one scale.
 #include "kernels/quant/quantize_linear.h"
 
 #include <algorithm>
@@ -11,14 +11,13 @@ namespace {
 // 16K elements a chunk, as for the element-wise kernels: enough to outweigh waking a worker.
 constexpr int64_t kGrain = 16 * 1024;
 
-// Calls run(begin, length, channel) for the runs of [0, numel) that share a channel.
+// Calls run(begin, length, parameter index) for the runs of [0, numel) that share a scale.
 template <class Run>
 void for_each_run(AxisLayout layout, ThreadPool* pool, const Run& run) {
   auto walk = [&](int64_t b, int64_t e) {
     while (b < e) {
-      const int64_t row = b / layout.inner;
-      const int64_t end = std::min(e, (row + 1) * layout.inner);
-      run(b, end - b, row % layout.channels);
+      const int64_t end = std::min(e, layout.run_end(b));
+      run(b, end - b, layout.param_index(b));
       b = end;
     }
   };

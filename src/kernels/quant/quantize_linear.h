@@ -3,6 +3,7 @@
 // QuantizeLinear/DequantizeLinear define it: q = saturate(round_half_even(x / scale) + zero_point),
 // x' = (q - zero_point) * scale. The compression library uses the same scalar definition, so a
 // weight it fake-quantizes equals what the QDQ pair it exports computes.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -36,13 +37,31 @@ inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
   return static_cast<float>(d) * scale;
 }
 
-// A tensor seen as [outer, channels, inner]: element (o, c, i) uses scale[c] and zero_point[c]
-// (ONNX per-axis quantization along the middle dim). channels == 1 is per-tensor.
+// A tensor seen as [outer, channels, inner]. With block == 0, element (o, c, i) uses scale[c] and
+// zero_point[c] (ONNX per-axis quantization along the middle dim; channels == 1 is per-tensor).
+// With block > 0 (opset 21's blocked layout) the parameters have x's shape with the middle dim
+// cut into ceil(channels / block) blocks, and (o, c, i) uses the one at (o, c / block, i).
 struct AxisLayout {
   int64_t outer = 1;
   int64_t channels = 1;
   int64_t inner = 1;
+  int64_t block = 0;
   int64_t numel() const { return outer * channels * inner; }
+  int64_t blocks() const { return block > 0 ? (channels + block - 1) / block : channels; }
+  // The scale and zero point of element i.
+  int64_t param_index(int64_t i) const {
+    const int64_t c = (i / inner) % channels;
+    if (block == 0) return c;
+    return ((i / (inner * channels)) * blocks() + c / block) * inner + i % inner;
+  }
+  // The end of the run of elements from i that share i's parameters.
+  int64_t run_end(int64_t i) const {
+    if (block == 0) return (i / inner + 1) * inner;
+    if (inner > 1) return i + 1;
+    // inner == 1: consecutive elements walk the axis, and a run ends with its block.
+    const int64_t c = i % channels;
+    return i - c + std::min(channels, (c / block + 1) * block);
+  }
 };
 
 // zero_point may be null (all zero). Long tensors are split over `pool` (may be null); each

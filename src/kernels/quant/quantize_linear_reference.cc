@@ -7,7 +7,7 @@ template <class F, class X, class Q>
 void quantize_all(const X* x, Q* y, AxisLayout layout, const float* scale,
                   const int32_t* zero_point, IntRange range) {
   for (int64_t i = 0; i < layout.numel(); ++i) {
-    const int64_t c = (i / layout.inner) % layout.channels;
+    const int64_t c = layout.param_index(i);
     y[i] = static_cast<Q>(quantize_value(static_cast<F>(x[i]), static_cast<F>(scale[c]),
                                          zero_point ? zero_point[c] : 0, range));
   }
@@ -17,7 +17,7 @@ template <class Q>
 void dequantize_all(const Q* x, float* y, AxisLayout layout, const float* scale,
                     const int32_t* zero_point) {
   for (int64_t i = 0; i < layout.numel(); ++i) {
-    const int64_t c = (i / layout.inner) % layout.channels;
+    const int64_t c = layout.param_index(i);
     y[i] = dequantize_value(x[i], scale[c], zero_point ? zero_point[c] : 0);
   }
 }
