@@ -46,8 +46,8 @@ bool has_integer_weights(const Graph& model) {
   for (const Node& n : model.nodes) {
     if (n.op_type != "DequantizeLinear" || n.inputs.empty()) continue;
     auto q = model.initializers.find(n.inputs[0]);
-    if (q != model.initializers.end() &&
-        (q->second.dtype() == DType::kInt8 || q->second.dtype() == DType::kUint8))
+    if (q != model.initializers.end() && (storage_dtype(q->second.dtype()) == DType::kInt8 ||
+                                          storage_dtype(q->second.dtype()) == DType::kUint8))
       return true;
   }
   return false;

@@ -77,7 +77,7 @@ QdqModel quantize_post_training(const Graph& float_model, const Tensor& images,
     const std::vector<QuantTarget> targets = find_quant_targets(g);
     for (const QuantTarget& t : targets) values.push_back(t.activation);
     // Nothing to quantize: let export_qdq say so before any calibration runs.
-    if (values.empty()) return export_qdq(g, options.weights);
+    if (values.empty()) return export_qdq(g, options.weights, {}, options.format);
     for (const std::string& v : layer_boundaries(g, targets))
       if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
     CalibrationOptions c = options.calibration;
@@ -93,7 +93,7 @@ QdqModel quantize_post_training(const Graph& float_model, const Tensor& images,
           activation_params.count(n.outputs[0]))
         activation_params.at(n.outputs[0]) = activation_params.at(n.inputs[0]);
   }
-  return export_qdq(g, options.weights, activation_params);
+  return export_qdq(g, options.weights, activation_params, options.format);
 }
 
 }  // namespace sinter

@@ -23,6 +23,7 @@ struct PtqOptions {
   CalibrationOptions calibration;
   int64_t batch = 256;  // calibration images per run
   int threads = 1;
+  QdqFormat format;  // the file's opset: 4-bit types and blocked scales at 21
 };
 
 // Quantizes `float_model` (one float input) with activation ranges calibrated on `images`

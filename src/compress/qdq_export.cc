@@ -8,6 +8,8 @@
 #include "compress/quant_targets.h"
 #include "compress/quant_weights.h"
 #include "core/error.h"
+#include "kernels/quant/quantize_linear.h"
+#include "onnx/opset_upgrade.h"
 
 namespace sinter {
 
@@ -167,19 +169,84 @@ WeightQdq quantize_weight(const Tensor& w, int64_t channel_axis, QuantScheme s,
   return wq;
 }
 
+// int8 values in [-8, 7] as opset 21's int4 type, which files store packed two a byte.
+Tensor as_int4(const Tensor& t) {
+  Tensor out(DType::kInt4, t.shape());
+  std::memcpy(out.raw(), t.raw(), t.nbytes());
+  return out;
+}
+
+// Where element e of the layer's weight (shaped `shape`, output channels on `channel_axis`) sits
+// in its rows [channels, K]: (m, k), k in window order for a Conv.
+struct RowPosition {
+  int64_t m, k;
+};
+RowPosition row_position(int64_t e, const Shape& shape, int64_t channel_axis) {
+  if (shape.size() == 4) {
+    const int64_t C = shape[1], taps = shape[2] * shape[3];
+    return {e / (C * taps), e % taps * C + e / taps % C};
+  }
+  if (channel_axis == 0) return {e / shape[1], e % shape[1]};
+  return {e % shape[1], e / shape[1]};
+}
+
+// Opset 21's form of per-vector weights: the values in the layer's own layout behind one
+// DequantizeLinear whose scales come in blocks of V along the reduction axis (a Conv's input
+// channels). It holds where every vector is such a block: for Gemm/MatMul and 1x1 Convs, and for
+// larger windows when V divides the input channels (no vector spans two taps). The blocked
+// params are filled through the same layout helper the kernels use.
+bool vectors_are_blocks(const Shape& shape, int64_t v) {
+  return shape.size() == 2 || shape[2] * shape[3] == 1 || shape[1] % v == 0;
+}
+
+std::string write_blocked_weight(GraphWriter& out, const std::string& name, const Shape& shape,
+                                 const QuantTarget& t, const WeightQdq& wq, bool four_bit,
+                                 std::set<std::string>& storage) {
+  const int64_t v = wq.q.dim(1), vectors = wq.width / v;
+  const int64_t axis = shape.size() == 4 || t.channel_axis == 0 ? 1 : 0;
+  Shape blocked = shape;
+  blocked[axis] = (shape[axis] + v - 1) / v;
+  kernels::AxisLayout layout;
+  for (int64_t d = 0; d < axis; ++d) layout.outer *= shape[d];
+  layout.channels = shape[axis];
+  for (size_t d = axis + 1; d < shape.size(); ++d) layout.inner *= shape[d];
+  layout.block = v;
+  Tensor q(DType::kInt8, shape), scale(DType::kFloat32, blocked), zp(DType::kInt8, blocked);
+  for (int64_t e = 0; e < q.numel(); ++e) {
+    const RowPosition p = row_position(e, shape, t.channel_axis);
+    q.data<int8_t>()[e] = wq.q.data<int8_t>()[p.m * wq.width + p.k];
+    const int64_t param = layout.param_index(e), vector = p.m * vectors + p.k / v;
+    scale.data<float>()[param] = wq.params.scale.data<float>()[vector];
+    zp.data<int8_t>()[param] = wq.params.zero_point.data<int8_t>()[vector];
+  }
+  std::vector<std::string> inputs = {
+      out.constant(name + "_quantized", four_bit ? as_int4(q) : std::move(q)),
+      out.constant(name + "_scale", std::move(scale))};
+  if (!wq.params.scheme.symmetric)
+    inputs.push_back(out.constant(name + "_zero_point", four_bit ? as_int4(zp) : std::move(zp)));
+  storage.insert(inputs.begin(), inputs.end());
+  return out.node("DequantizeLinear", std::move(inputs), name, {{"axis", axis}, {"block_size", v}});
+}
+
 // Writes the weight's DequantizeLinear (and the layout nodes after it for vectors) and returns
 // the float weight value; the initializers holding the quantized weight are added to `storage`.
+// From opset 21, 4-bit values are written as int4 and per-vector scales as blocks where they
+// can be.
 std::string write_weight(GraphWriter& out, const std::string& name, const Shape& shape,
-                         const QuantTarget& t, const WeightQdq& wq,
+                         const QuantTarget& t, const WeightQdq& wq, int64_t opset,
                          std::set<std::string>& storage) {
+  const bool four_bit = opset >= 21 && wq.params.scheme.bits == 4;
+  if (opset >= 21 && wq.width > 0 && !wq.vector_factor && vectors_are_blocks(shape, wq.q.dim(1)))
+    return write_blocked_weight(out, name, shape, t, wq, four_bit, storage);
   const Shape param_shape = wq.axis ? Shape{wq.params.scale.numel()} : Shape{};
   std::vector<std::string> inputs = {
-      out.constant(name + "_quantized", wq.q),
+      out.constant(name + "_quantized", four_bit ? as_int4(wq.q) : wq.q),
       out.constant(name + "_scale", wq.params.scale.reshaped(param_shape))};
   // A symmetric grid's zero point is 0, DequantizeLinear's default: nothing to store.
-  if (!wq.params.scheme.symmetric)
-    inputs.push_back(
-        out.constant(name + "_zero_point", wq.params.zero_point.reshaped(param_shape)));
+  if (!wq.params.scheme.symmetric) {
+    const Tensor zp = wq.params.zero_point.reshaped(param_shape);
+    inputs.push_back(out.constant(name + "_zero_point", four_bit ? as_int4(zp) : zp));
+  }
   storage.insert(inputs.begin(), inputs.end());
   std::map<std::string, Attribute> attrs;
   if (wq.axis) attrs["axis"] = *wq.axis;
@@ -236,7 +303,10 @@ std::string write_activation(GraphWriter& out, const std::string& value, const Q
 }
 
 void check_options(const Graph& model, const QuantScheme& weights,
-                   const std::map<std::string, QuantParams>& activations) {
+                   const std::map<std::string, QuantParams>& activations, const QdqFormat& format) {
+  if (format.opset != 0 && (format.opset < std::max<int64_t>(model.opset, 13) || format.opset > 21))
+    throw InputError(cat("QDQ export writes opsets from the model's (", model.opset,
+                         ") up to 21, not ", format.opset));
   if (weights.bits != 4 && weights.bits != 8)
     throw InputError(cat("weight bits must be 4 or 8, got ", weights.bits));
   if (weights.granularity == QuantGranularity::kVector && weights.vector_size < 1)
@@ -268,8 +338,9 @@ Tensor exported_weight(const Tensor& w, int64_t channel_axis, const QuantScheme&
 }
 
 QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
-                    const std::map<std::string, QuantParams>& activations) {
-  check_options(model, weights, activations);
+                    const std::map<std::string, QuantParams>& activations,
+                    const QdqFormat& format) {
+  check_options(model, weights, activations, format);
   const std::vector<QuantTarget> targets = find_quant_targets(model);
   if (targets.empty())
     throw InputError(cat("the model", model.name.empty() ? "" : " '" + model.name + "'",
@@ -279,6 +350,7 @@ QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
   QdqModel result;
   result.graph = model;
   Graph& g = result.graph;
+  if (format.opset > g.opset) upgrade_opset(g, format.opset);
   GraphWriter out(g);
   std::map<std::string, std::string> dequantized;  // float weight -> its QDQ replacement
   std::set<std::string> weight_storage;
@@ -287,7 +359,7 @@ QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
     if (new_weight) {
       const Tensor& w = model.initializers.at(t.weight);
       const WeightQdq wq = quantize_weight(w, t.channel_axis, weights, t.weight);
-      w_it->second = write_weight(out, t.weight, w.shape(), t, wq, weight_storage);
+      w_it->second = write_weight(out, t.weight, w.shape(), t, wq, g.opset, weight_storage);
       result.weights.push_back({t.weight, w.shape(), wq.params.scale.numel(),
                                 static_cast<int64_t>(w.nbytes()), packed_bytes(w, wq),
                                 quantization_error(w, wq.dequantized)});

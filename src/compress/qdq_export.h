@@ -62,14 +62,26 @@ struct QdqModel {
 Tensor exported_weight(const Tensor& w, int64_t channel_axis, const QuantScheme& scheme,
                        const std::string& what);
 
+// How the file is written. At the model's own opset (13 or later) 4-bit values are int8 and
+// per-vector scales come through the rows above; every engine since 2020 reads that. At opset 21
+// 4-bit values are int4 (files pack them two a byte) and per-vector weights are one
+// DequantizeLinear with block_size V along the layer's reduction axis wherever their vectors are
+// such blocks (Gemm/MatMul, 1x1 Convs, and larger windows whose input channels V divides); the
+// rest of the graph is moved to opset 21 (onnx/opset_upgrade).
+struct QdqFormat {
+  int64_t opset = 0;  // 0: the model's own
+};
+
 // Rewrites `model` (opset >= 13; fold BatchNorm into the weights first) with every
 // find_quant_targets weight quantized under `weights`: its bits, symmetry, granularity and
 // vector size count; the axes are each layer's own (above). `activations` maps value names to
 // per-tensor 8-bit params (calibrate_activation); values not in it stay float. Throws
 // InputError for a bad scheme, 4-bit activation params (QuantizeLinear saturates to 8 bits),
-// a model with nothing to quantize or an opset below 13; UnsupportedError for asymmetric
+// a model with nothing to quantize, an opset below 13 or a format opset outside [model's, 21];
+// UnsupportedError for asymmetric
 // two-level scales or more than 8 scale bits.
 QdqModel export_qdq(const Graph& model, const QuantScheme& weights,
-                    const std::map<std::string, QuantParams>& activations = {});
+                    const std::map<std::string, QuantParams>& activations = {},
+                    const QdqFormat& format = {});
 
 }  // namespace sinter

@@ -6,7 +6,9 @@ namespace sinter {
 
 namespace {
 
-bool is_integer(DType t) { return t == DType::kInt8 || t == DType::kUint8; }
+bool is_integer(DType t) {
+  return storage_dtype(t) == DType::kInt8 || storage_dtype(t) == DType::kUint8;
+}
 
 // The layout ops qdq_export puts between a DequantizeLinear and the layer.
 bool is_layout_op(const std::string& op) {

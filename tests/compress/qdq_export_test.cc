@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "../onnx/onnx_test_util.h"
 #include "compress/observe_activations.h"
@@ -218,6 +219,53 @@ TEST(QdqExport, PerVectorLayoutAndSizes) {
   EXPECT_EQ(q.quantized_weight_bytes,
             q.weights[0].packed_bytes + q.weights[1].packed_bytes + q.weights[2].packed_bytes);
   EXPECT_TRUE(q.activations.empty());
+}
+
+// At opset 21 the same quantized network is written with int4 values and blocked scales: the
+// Gemm [5, 144] (transB) as blocks of 16 along axis 1, the MatMul [5, 3] as one block along axis
+// 0, and the Conv [4, 3, 3, 3], whose vectors of 16 span taps, through its rows as at opset 13. It
+// computes exactly what the opset-13 file computes, before and after saving.
+TEST(QdqExport, Opset21WritesFourBitTypesAndBlocks) {
+  const Layers l;
+  const Tensor images = uniform_tensor({8, 3, 6, 6}, 7, -1.0, 2.0);
+  for (bool symmetric : {true, false}) {
+    PtqOptions o;
+    o.weights.bits = 4;
+    o.weights.symmetric = symmetric;
+    o.weights.granularity = QuantGranularity::kVector;
+    o.weights.vector_size = 16;
+    const QdqModel old_form = quantize_post_training(whole_model(l), images, o);
+    o.format.opset = 21;
+    const QdqModel q = quantize_post_training(whole_model(l), images, o);
+    EXPECT_EQ(q.graph.opset, 21);
+    const Tensor& gemm = q.graph.initializers.at("gemm.w_quantized");
+    EXPECT_EQ(gemm.dtype(), DType::kInt4);
+    EXPECT_EQ(gemm.shape(), (Shape{5, 144}));
+    EXPECT_EQ(q.graph.initializers.at("gemm.w_scale").shape(), (Shape{5, 9}));
+    EXPECT_EQ(q.graph.initializers.at("matmul.w_scale").shape(), (Shape{1, 3}));
+    EXPECT_EQ(q.graph.initializers.at("conv.w_quantized").shape(), (Shape{8, 16}));
+    EXPECT_EQ(q.graph.initializers.at("conv.w_quantized").dtype(), DType::kInt4);
+    if (!symmetric) EXPECT_EQ(q.graph.initializers.at("gemm.w_zero_point").dtype(), DType::kInt4);
+    int blocked = 0;
+    for (const Node& n : q.graph.nodes) blocked += n.attr_int("block_size", 0) == 16;
+    EXPECT_EQ(blocked, 2);
+    EXPECT_EQ(q.quantized_weight_bytes, old_form.quantized_weight_bytes);
+
+    const Tensor want = run(old_form.graph, images);
+    testing::TempDir dir;
+    save_onnx(q.graph, dir.file("q21.onnx"));
+    for (const Graph& g : {q.graph, load_onnx(dir.file("q21.onnx"))}) {
+      const Tensor got = run(g, images);
+      ASSERT_EQ(got.shape(), want.shape());
+      EXPECT_EQ(std::memcmp(got.raw(), want.raw(), got.nbytes()), 0) << "symmetric " << symmetric;
+    }
+    // int4 values take half the bytes the opset-13 file's int8 values take (843 weights).
+    save_onnx(old_form.graph, dir.file("q13.onnx"));
+    EXPECT_LE(std::filesystem::file_size(dir.file("q21.onnx")) + 843 / 2,
+              std::filesystem::file_size(dir.file("q13.onnx")));
+  }
+  expect_error<InputError>([&] { export_qdq(whole_model(l), QuantScheme{}, {}, {22}); },
+                           {"up to 21, not 22"});
 }
 
 TEST(QdqExport, TwoLevelScalesAreStoredAsChannelScalesAndIntegerFactors) {

@@ -46,6 +46,7 @@ struct QuantizeArgs {
   int64_t train_limit = 0;
   uint64_t seed = 1;
   int threads = 1;
+  int64_t opset = 0;
   std::string output;
   bool json = false;
   bool quiet = false;
@@ -136,6 +137,7 @@ PtqOptions parse_options(const QuantizeArgs& a) {
   }
   o.batch = a.batch;
   o.threads = a.threads;
+  o.format.opset = a.opset;
   return o;
 }
 
@@ -282,7 +284,8 @@ Subcommand add_quantize_command(CLI::App& parent) {
                   "Weights sharing a scale: tensor, channel (per output channel) or vector:V "
                   "(V consecutive weights along the layer's reduction)")
       ->capture_default_str();
-  app->add_option("--bits", a->bits, "Weight bits: 8 or 4 (4-bit values are stored in int8)")
+  app->add_option("--bits", a->bits,
+                  "Weight bits: 8 or 4 (4-bit values are stored in int8, or int4 with --opset 21)")
       ->capture_default_str();
   app->add_option("--scale-bits", a->scale_bits,
                   "vector:V only: two-level scales (VS-Quant), each vector's scale an S-bit "
@@ -335,6 +338,11 @@ Subcommand add_quantize_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--seed", a->seed, "--qat: seeds the data order and dropout")
       ->capture_default_str();
+  app->add_option("--opset", a->opset,
+                  "Write the file at this ONNX opset (default: the model's own). 21 stores 4-bit "
+                  "weights as int4, packed two a byte, and per-vector scales as DequantizeLinear "
+                  "blocks")
+      ->check(CLI::Range(0, 21));
   app->add_option("-o,--output", a->output, "The quantized model (ONNX)")->required();
   app->add_flag("--json", a->json,
                 "Print one JSON line (test_accuracy, float_test_accuracy, sizes, ...) instead");
