@@ -3,9 +3,9 @@
 // a scale (the whole tensor, one channel, or one vector of V consecutive elements along the
 // reduction axis as in VS-Quant, optionally with two-level scales).
 //
-// Quantized values are always held in int8, because ONNX opset 13 QuantizeLinear/DequantizeLinear
-// know no 4-bit type: a 4-bit weight is an int8 value inside the 4-bit range, so any engine runs
-// the QDQ model, and size accounting counts 4 bits. Symmetric schemes use the narrow range
+// Quantized values are held in int8: a 4-bit weight is an int8 value inside the 4-bit range, so
+// any engine runs an opset-13 QDQ model (which knows no 4-bit type), size accounting counts 4
+// bits, and an opset-21 export writes the same values as int4 (compress/qdq_export.h). Symmetric schemes use the narrow range
 // [-(2^(b-1) - 1), 2^(b-1) - 1] with zero point 0 (int8: [-127, 127], int4: [-7, 7]) so that
 // +x and -x quantize alike; asymmetric ones the full [-2^(b-1), 2^(b-1) - 1] (int4: [-8, 7])
 // with an integer zero point that makes 0 exact.
