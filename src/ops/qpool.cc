@@ -1,8 +1,10 @@
-// sinter::QMaxPool and sinter::QGlobalAveragePool: pooling of quantized u8 channels-last
-// tensors (kernels/qpool/qpool2d.h), made by the integer-layers pass. QMaxPool takes MaxPool's
-// attributes and keeps its input's scale; X [N, H, W, C] -> Y [N, OH, OW, C].
-// QGlobalAveragePool requantizes (attributes x_scale, x_zero_point, y_scale, y_zero_point);
-// X [N, H, W, C] -> Y [N, 1, 1, C].
+// sinter::QMaxPool, sinter::QAveragePool and sinter::QGlobalAveragePool: pooling of quantized u8
+// channels-last tensors (kernels/qpool/qpool2d.h), made by the integer-layers pass. QMaxPool takes
+// MaxPool's attributes and keeps its input's scale; X [N, H, W, C] -> Y [N, OH, OW, C].
+// QAveragePool takes AveragePool's attributes, QGlobalAveragePool none; both requantize
+// (attributes x_scale, x_zero_point, y_scale, y_zero_point), Y [N, OH, OW, C] or [N, 1, 1, C].
+
+#include <climits>
 
 #include "kernels/qpool/qpool2d.h"
 #include "ops/op_registry.h"
@@ -54,6 +56,34 @@ kernels::QAverageQuant average_quant(const Node& node) {
   return q;
 }
 
+void infer_qaverage_pool(InferContext& ic) {
+  require_u8_rank4(ic);
+  average_quant(ic.node);
+  const Shape& x = ic.input(0).shape;
+  // Window sums are int32: 255 times the input's pixels must fit.
+  if (x[1] * x[2] > INT32_MAX / 255)
+    ic.fail(cat("an input of ", x[1], "x", x[2], " pixels overflows the int32 window sums"));
+  const kernels::Pool2dParams p = pool_params(ic.node, logical_x(x));
+  ic.set_output(0, DType::kUint8, {x[0], p.out_h(), p.out_w(), x[3]});
+}
+
+OpDef make_qaverage_pool() {
+  OpDef def;
+  def.type = "QAveragePool";
+  def.domain = "sinter";
+  def.infer = infer_qaverage_pool;
+  def.impls.push_back(
+      {"qaverage_pool", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         const kernels::Pool2dParams p = pool_params(ki.node, logical_x(ki.inputs[0].shape));
+         const kernels::QAverageQuant q = average_quant(ki.node);
+         return std::make_unique<FunctionKernel>([p, q](KernelContext& ctx) {
+           kernels::qaverage_pool2d_nhwc(p, ctx.in(0).data<uint8_t>(), q,
+                                         ctx.out(0).data<uint8_t>(), ctx.pool);
+         });
+       }});
+  return def;
+}
+
 void infer_qglobal_average_pool(InferContext& ic) {
   require_u8_rank4(ic);
   average_quant(ic.node);
@@ -80,5 +110,6 @@ OpDef make_qglobal_average_pool() {
 
 }  // namespace
 SINTER_REGISTER_OP(make_qmax_pool);
+SINTER_REGISTER_OP(make_qaverage_pool);
 SINTER_REGISTER_OP(make_qglobal_average_pool);
 }  // namespace sinter

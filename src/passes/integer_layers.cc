@@ -1,6 +1,7 @@
 #include "passes/integer_layers.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -292,10 +293,12 @@ bool Rewriter::rewrite_add(size_t i) {
 
 bool Rewriter::rewrite_pool(size_t i) {
   const Node& n = g_.nodes[i];
-  const bool max_pool = n.op_type == "MaxPool", average = n.op_type == "GlobalAveragePool",
-             flatten = n.op_type == "Flatten";
+  const bool max_pool = n.op_type == "MaxPool", global = n.op_type == "GlobalAveragePool",
+             average = n.op_type == "AveragePool" || global,
+             // Flatten, Reshape or Squeeze of [N, C, 1, 1] to [N, C]: the same bytes channels-last.
+      flatten = n.op_type == "Flatten" || n.op_type == "Reshape" || n.op_type == "Squeeze";
   if (!(max_pool || average || flatten) || !n.domain.empty() || n.outputs.size() != 1 ||
-      n.inputs.size() != 1)
+      n.inputs.empty() || (n.inputs.size() != 1 && !flatten))
     return false;
   const auto x = dequantized(n.inputs[0]);
   const Shape* xs = shape_of(n.inputs[0]);
@@ -304,21 +307,27 @@ bool Rewriter::rewrite_pool(size_t i) {
   if (!sink || sink->removed.size() != 1) return false;  // no activation after a pool
   // Max pooling and flattening move values: they keep the input's grid.
   if ((max_pool || flatten) && !(sink->params == x->second)) return false;
-  if (flatten && ((*xs)[2] != 1 || (*xs)[3] != 1 || n.attr_int("axis", 1) != 1)) return false;
+  if (flatten) {
+    const Shape* ys = shape_of(n.outputs[0]);
+    if ((*xs)[2] != 1 || (*xs)[3] != 1 || !ys || *ys != Shape{(*xs)[0], (*xs)[1]}) return false;
+  }
+  // Window sums are int32 (QAveragePool).
+  if (n.op_type == "AveragePool" && (*xs)[2] * (*xs)[3] > INT32_MAX / 255) return false;
   Node q;
   q.name = n.name;
   q.inputs = {x->first};
   q.outputs = {sink->value};
   if (flatten) {
     q.op_type = "Flatten";
-    q.attrs = n.attrs;
+    q.attrs["axis"] = int64_t{1};
   } else if (max_pool) {
     q.op_type = "QMaxPool";
     q.domain = "sinter";
     q.attrs = n.attrs;
   } else {
-    q.op_type = "QGlobalAveragePool";
+    q.op_type = global ? "QGlobalAveragePool" : "QAveragePool";
     q.domain = "sinter";
+    if (!global) q.attrs = n.attrs;
     q.attrs["x_scale"] = x->second.scale;
     q.attrs["x_zero_point"] = int64_t{x->second.zero_point};
     q.attrs["y_scale"] = sink->params.scale;

@@ -112,6 +112,56 @@ TEST(QMaxPool, MatchesTheFloatReferenceOnTheSameValues) {
       }
 }
 
+// Written out tap by tap: the taps on the input give the sum, the taps inside the explicit
+// padding too give count_include_pad's divisor.
+TEST(QAveragePool, FollowsItsFormula) {
+  std::mt19937 rng(7);
+  Pool2dParams p;
+  p.batch = 2;
+  p.channels = 19;
+  p.in_h = 9;
+  p.in_w = 10;
+  const QAverageQuant q{0.05f, 131, 0.03f, 7};
+  for (int64_t k : {2, 3})
+    for (int64_t stride : {1, 2})
+      for (int64_t pad : {0, 1})
+        for (bool include : {false, true})
+          for (bool ceil : {false, true}) {
+            p.kernel_h = p.kernel_w = k;
+            p.stride_h = p.stride_w = stride;
+            p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+            p.count_include_pad = include;
+            p.ceil_mode = ceil;
+            const int64_t OH = p.out_h(), OW = p.out_w(), C = p.channels;
+            const auto x = random_bytes(p.batch * p.in_h * p.in_w * C, rng);
+            std::vector<uint8_t> y(static_cast<size_t>(p.batch * OH * OW * C));
+            ThreadPool pool2(2);
+            qaverage_pool2d_nhwc(p, x.data(), q, y.data(), &pool2);
+            for (int64_t n = 0; n < p.batch; ++n)
+              for (int64_t oh = 0; oh < OH; ++oh)
+                for (int64_t ow = 0; ow < OW; ++ow)
+                  for (int64_t c = 0; c < C; ++c) {
+                    int32_t sum = 0, inside = 0, padded = 0;
+                    for (int64_t kh = 0; kh < k; ++kh)
+                      for (int64_t kw = 0; kw < k; ++kw) {
+                        const int64_t ih = oh * stride - pad + kh, iw = ow * stride - pad + kw;
+                        padded += ih < p.in_h + pad && iw < p.in_w + pad;
+                        if (ih < 0 || iw < 0 || ih >= p.in_h || iw >= p.in_w) continue;
+                        ++inside;
+                        sum += x[static_cast<size_t>(((n * p.in_h + ih) * p.in_w + iw) * C + c)];
+                      }
+                    const int32_t count = include ? padded : inside;
+                    float v = static_cast<float>(sum - inside * 131) *
+                              (0.05f / (static_cast<float>(count) * 0.03f));
+                    v = std::fmin(std::fmax(v, -7.0f), 248.0f);
+                    ASSERT_EQ(y[static_cast<size_t>(((n * OH + oh) * OW + ow) * C + c)],
+                              static_cast<uint8_t>(std::nearbyint(v) + 7))
+                        << "k" << k << " s" << stride << " p" << pad << " include " << include
+                        << " ceil " << ceil;
+                  }
+          }
+}
+
 TEST(QGlobalAveragePool, FollowsItsFormula) {
   std::mt19937 rng(6);
   const int64_t batch = 2, pixels = 49, channels = 37;

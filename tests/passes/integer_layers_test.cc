@@ -128,6 +128,56 @@ TEST(IntegerLayers, Int8ActivationsRunOnIntegers) {
   EXPECT_EQ(count_ops(compiled, "QMaxPool"), 1);
 }
 
+// Average pools with a window (both count_include_pad settings) and a Reshape of the pooled
+// [N, C, 1, 1] to [N, C] run on the u8 tensors too.
+TEST(IntegerLayers, AveragePoolsAndReshapeRunOnIntegers) {
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {1, 3, 20, 20});
+  uint32_t seed = 40;
+  auto conv = [&](const std::string& in, int64_t c, int64_t m) {
+    auto w = b.weight(cat("w", seed), random_tensor({m, c, 3, 3}, seed, -0.3f, 0.3f));
+    auto bias = b.weight(cat("b", seed), random_tensor({m}, seed + 100, -0.1f, 0.1f));
+    ++seed;
+    return b.node("Relu",
+                  {b.node("Conv", {in, w, bias}, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}})});
+  };
+  auto a = b.node("AveragePool", {conv(x, 3, 16)},
+                  {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                   {"strides", std::vector<int64_t>{2, 2}},
+                   {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  auto p = b.node("AveragePool", {conv(a, 16, 16)},
+                  {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                   {"strides", std::vector<int64_t>{2, 2}},
+                   {"pads", std::vector<int64_t>{0, 0, 1, 1}},
+                   {"count_include_pad", int64_t{1}},
+                   {"ceil_mode", int64_t{1}}});
+  auto gap = b.node("GlobalAveragePool", {conv(p, 16, 16)});
+  auto flat =
+      b.node("Reshape", {gap, b.weight("shape", Tensor::from_vector<int64_t>({2}, {1, 16}))});
+  auto fc_w = b.weight("fc_w", random_tensor({10, 16}, 77, -0.5f, 0.5f));
+  b.output(b.node("Gemm", {flat, fc_w}, {{"transB", int64_t{1}}}));
+  const Graph model = b.build();
+  const Tensor images = random_tensor({16, 3, 20, 20}, 5, -1.0f, 1.0f);
+  PtqOptions options;
+  options.batch = 1;
+  const QdqModel qdq = quantize_post_training(model, images, options);
+  SessionOptions floats{2};
+  floats.integer_layers = false;
+  Session want_session(qdq.graph, floats), got_session(qdq.graph, SessionOptions{2});
+  expect_agrees_with_float(want_session, got_session, 3, "average pools");
+  const Graph& compiled = got_session.compiled_graph();
+  EXPECT_EQ(count_ops(compiled, "QAveragePool"), 2);
+  EXPECT_EQ(count_ops(compiled, "AveragePool"), 0);
+  EXPECT_EQ(count_ops(compiled, "QGlobalAveragePool"), 1);
+  EXPECT_EQ(count_ops(compiled, "Reshape"), 0);
+  // The Reshape became a Flatten of the pooled u8 rows.
+  int u8_flattens = 0;
+  for (const Node& n : compiled.nodes)
+    u8_flattens += n.op_type == "Flatten" && compiled.type_of(n.inputs[0]) &&
+                   compiled.type_of(n.inputs[0])->dtype == DType::kUint8;
+  EXPECT_EQ(u8_flattens, 1);
+}
+
 // The weight formats sinter quantize writes beyond per-channel s8: per-vector scales (each vector
 // a row of its own behind Reshape/Slice/Transpose), 4-bit values, and two-level scales (a Mul by
 // integer factors), whose factors go into 4-bit values and stay in the scales of 8-bit ones. Every

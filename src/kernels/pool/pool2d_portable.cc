@@ -7,43 +7,11 @@
 #include <cmath>
 
 #include "kernels/pool/pool2d.h"
+#include "kernels/pool/pool_window.h"
 
 namespace sinter::kernels::detail {
 
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b > 0); }
-
-// Taps [begin, end) of a window whose tap 0 sits at `start` that land in [0, size).
-struct TapRange {
-  int64_t begin, end;
-};
-TapRange taps_inside(int64_t start, int64_t kernel, int64_t dilation, int64_t size) {
-  const int64_t begin = start >= 0 ? 0 : std::min(kernel, ceil_div(-start, dilation));
-  const int64_t end = start >= size ? 0 : std::min(kernel, ceil_div(size - start, dilation));
-  return {begin, std::max(begin, end)};
-}
-
-// One dim of the geometry: where each output's window starts and which taps count.
-struct Axis {
-  int64_t in, kernel, stride, dilation, pad_begin, pad_end;
-
-  int64_t start(int64_t o) const { return o * stride - pad_begin; }
-  TapRange inside(int64_t o) const { return taps_inside(start(o), kernel, dilation, in); }
-  // Taps inside the explicit padding too (count_include_pad), never past it.
-  int64_t padded_count(int64_t o) const {
-    const TapRange r =
-        taps_inside(start(o) + pad_begin, kernel, dilation, in + pad_begin + pad_end);
-    return r.end - r.begin;
-  }
-};
-
-Axis rows(const Pool2dParams& p) {
-  return {p.in_h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom};
-}
-Axis cols(const Pool2dParams& p) {
-  return {p.in_w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left, p.pad_right};
-}
 
 // Stores window(plane, top, left, rows, cols, oy, ox) at every output of planes [plane_begin,
 // plane_end): (top, left) is where tap (0, 0) would read (negative in the padding), rows and cols
@@ -53,7 +21,7 @@ template <class Window>
 void pool_planes(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
                  int64_t plane_end, const Window& window) {
   const int64_t oh = p.out_h(), ow = p.out_w();
-  const Axis ay = rows(p), ax = cols(p);
+  const PoolAxis ay = pool_rows(p), ax = pool_cols(p);
   for (int64_t c = plane_begin; c < plane_end; ++c) {
     const float* xp = x + c * p.in_plane_stride();
     float* yp = y + c * p.out_plane_stride();
@@ -86,7 +54,7 @@ void max_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_
 
 void avg_pool2d_portable(const Pool2dParams& p, const float* x, float* y, int64_t plane_begin,
                          int64_t plane_end) {
-  const Axis ay = rows(p), ax = cols(p);
+  const PoolAxis ay = pool_rows(p), ax = pool_cols(p);
   pool_planes(p, x, y, plane_begin, plane_end,
               [&](const float* xp, int64_t top, int64_t left, TapRange ry, TapRange rx, int64_t oy,
                   int64_t ox) {

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/pool/pool_window.h"
+
 namespace sinter::kernels {
 
 namespace {
@@ -45,6 +47,59 @@ void qmax_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, uint8_t* y, Threa
 }
 
 namespace {
+// A centred sum times the float multiplier, rounded half to even onto the output's u8 grid.
+uint8_t requantize_mean(float centred, float multiplier, const QAverageQuant& q) {
+  const float v = std::clamp(centred * multiplier, static_cast<float>(-q.y_zero_point),
+                             static_cast<float>(255 - q.y_zero_point));
+  return static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.y_zero_point);
+}
+}  // namespace
+
+void qaverage_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, const QAverageQuant& q,
+                          uint8_t* y, ThreadPool* pool) {
+  const int64_t OH = p.out_h(), OW = p.out_w(), C = p.channels;
+  const PoolAxis ay = pool_rows(p), ax = pool_cols(p);
+  auto rows = [&](int64_t begin, int64_t end, int) {
+    std::vector<int32_t> sums(static_cast<size_t>(C));
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t n = r / OH, oh = r % OH;
+      const TapRange ry = ay.inside(oh);
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const TapRange rx = ax.inside(ow);
+        std::fill(sums.begin(), sums.end(), 0);
+        for (int64_t kh = ry.begin; kh < ry.end; ++kh) {
+          const int64_t ih = ay.start(oh) + kh * p.dilation_h;
+          for (int64_t kw = rx.begin; kw < rx.end; ++kw) {
+            const int64_t iw = ax.start(ow) + kw * p.dilation_w;
+            const uint8_t* in = x + ((n * p.in_h + ih) * p.in_w + iw) * C;
+            int32_t* __restrict s = sums.data();
+            for (int64_t c = 0; c < C; ++c) s[c] += in[c];
+          }
+        }
+        const int64_t inside = ry.count() * rx.count();
+        const int64_t count =
+            p.count_include_pad ? ay.padded_count(oh) * ax.padded_count(ow) : inside;
+        uint8_t* out = y + ((n * OH + oh) * OW + ow) * C;
+        if (count == 0) {  // no tap at all: the float pool's 0, on the output grid
+          std::fill_n(out, C, static_cast<uint8_t>(q.y_zero_point));
+          continue;
+        }
+        const float multiplier = q.x_scale / (static_cast<float>(count) * q.y_scale);
+        const int32_t offset = static_cast<int32_t>(inside) * q.x_zero_point;
+        for (int64_t c = 0; c < C; ++c)
+          out[c] = requantize_mean(static_cast<float>(sums[c] - offset), multiplier, q);
+      }
+    }
+  };
+  const int64_t total = p.batch * OH;
+  if (pool) {
+    pool->parallel_range(total, 1, rows);
+  } else {
+    rows(0, total, 0);
+  }
+}
+
+namespace {
 // Sum is int32 where 255 * pixels fits (the vectorised loop), else int64.
 template <class Sum>
 void average_pool(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
@@ -57,15 +112,11 @@ void average_pool(const uint8_t* x, int64_t batch, int64_t pixels, int64_t chann
       const uint8_t* in = x + (n * pixels + i) * channels;
       for (int64_t c = 0; c < channels; ++c) sums[static_cast<size_t>(c)] += in[c];
     }
-    for (int64_t c = 0; c < channels; ++c) {
-      const auto centred = static_cast<float>(sums[static_cast<size_t>(c)] -
-                                              static_cast<Sum>(pixels) * q.x_zero_point);
-      float v = centred * multiplier;
-      v = std::clamp(v, static_cast<float>(-q.y_zero_point),
-                     static_cast<float>(255 - q.y_zero_point));
+    for (int64_t c = 0; c < channels; ++c)
       y[n * channels + c] =
-          static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.y_zero_point);
-    }
+          requantize_mean(static_cast<float>(sums[static_cast<size_t>(c)] -
+                                             static_cast<Sum>(pixels) * q.x_zero_point),
+                          multiplier, q);
   }
 }
 
