@@ -351,7 +351,8 @@ std::string vector_weights_seed() {
 
 // Opset 21's per-vector form, and opset 18's Pad axes: x [1, 32, 4, 4] -> Pad (axes [3], one
 // column after) -> Q/DQ -> Conv 1x1 whose int4 weights [8, 32, 1, 1] have a scale per block of 16
-// input channels (DequantizeLinear block_size 16, axis 1) -> Q to int4 -> DQ -> y.
+// input channels (DequantizeLinear block_size 16, axis 1) -> Q/DQ u8 (an integer layer) -> Q to
+// int4 -> DQ -> y.
 std::string blocked_weights_seed() {
   using onnx::TensorProto;
   SeedBuilder b("blocked_weights", {1, 32, 4, 4});
@@ -371,8 +372,10 @@ std::string blocked_weights_seed() {
   b.node("QuantizeLinear", {"padded", "s", "zp"}, "x_q");
   b.node("DequantizeLinear", {"x_q", "s", "zp"}, "x_dq");
   b.node("Conv", {"x_dq", "w_f"}, "c");
-  b.node("QuantizeLinear", {"c", "s_out", "zp_out"}, "c_q");
-  b.node("DequantizeLinear", {"c_q", "s_out", "zp_out"}, "y");
+  b.node("QuantizeLinear", {"c", "s", "zp"}, "c_q");
+  b.node("DequantizeLinear", {"c_q", "s", "zp"}, "c_dq");
+  b.node("QuantizeLinear", {"c_dq", "s_out", "zp_out"}, "c_q4");
+  b.node("DequantizeLinear", {"c_q4", "s_out", "zp_out"}, "y");
   return b.bytes();
 }
 
