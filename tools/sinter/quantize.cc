@@ -259,7 +259,7 @@ int run_quantize(const QuantizeArgs& a) {
   std::printf(
       "\nsize:      %s float -> %s (weights %s -> %s with scales), %.2fx smaller\n"
       "accuracy:  float %.2f%% -> quantized %.2f%% (%+.2f pp) on %lld test images of %s\n"
-      "wrote %s (%s on disk: %d-bit values are held in int8)\n",
+      "wrote %s (%s on disk%s)\n",
       human_bytes(static_cast<double>(float_model_bytes)).c_str(),
       human_bytes(static_cast<double>(quantized_model_bytes)).c_str(),
       human_bytes(static_cast<double>(q.float_weight_bytes)).c_str(),
@@ -267,7 +267,10 @@ int run_quantize(const QuantizeArgs& a) {
       static_cast<double>(float_model_bytes) / static_cast<double>(quantized_model_bytes),
       100 * before.accuracy, 100 * after.accuracy, change_pp, static_cast<long long>(test.size()),
       test.name.c_str(), a.output.c_str(),
-      human_bytes(static_cast<double>(std::filesystem::file_size(a.output))).c_str(), a.bits);
+      human_bytes(static_cast<double>(std::filesystem::file_size(a.output))).c_str(),
+      a.bits == 8           ? ""
+      : q.graph.opset >= 21 ? ": 4-bit values packed two a byte"
+                            : ": 4-bit values held in int8; --opset 21 packs them");
   return 0;
 }
 
