@@ -4,6 +4,35 @@
 
 namespace sinter {
 
+std::string granularity_name(const QuantScheme& scheme) {
+  switch (scheme.granularity) {
+    case QuantGranularity::kTensor:
+      return "tensor";
+    case QuantGranularity::kChannel:
+      return "channel";
+    case QuantGranularity::kVector:
+      return cat("vector:", scheme.vector_size);
+  }
+  return "?";
+}
+
+void parse_granularity(const std::string& text, QuantScheme& scheme) {
+  if (text == "tensor") {
+    scheme.granularity = QuantGranularity::kTensor;
+  } else if (text == "channel") {
+    scheme.granularity = QuantGranularity::kChannel;
+  } else if (text == "vector" || text.rfind("vector:", 0) == 0) {
+    const std::string v = text == "vector" ? "16" : text.substr(7);
+    if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(v) < 1)
+      throw InputError(cat("granularity '", text, "': the vector size must be a positive integer"));
+    scheme.granularity = QuantGranularity::kVector;
+    scheme.vector_size = std::stoll(v);
+  } else {
+    throw InputError(cat("granularity must be tensor, channel or vector:V, got '", text, "'"));
+  }
+}
+
 kernels::IntRange int_range(int bits, bool symmetric) {
   const int32_t half = 1 << (bits - 1);
   return symmetric ? kernels::IntRange{-(half - 1), half - 1} : kernels::IntRange{-half, half - 1};

@@ -5,7 +5,8 @@
 //
 // Quantized values are held in int8: a 4-bit weight is an int8 value inside the 4-bit range, so
 // any engine runs an opset-13 QDQ model (which knows no 4-bit type), size accounting counts 4
-// bits, and an opset-21 export writes the same values as int4 (compress/qdq_export.h). Symmetric schemes use the narrow range
+// bits, and an opset-21 export writes the same values as int4 (compress/qdq_export.h). Symmetric
+// schemes use the narrow range
 // [-(2^(b-1) - 1), 2^(b-1) - 1] with zero point 0 (int8: [-127, 127], int4: [-7, 7]) so that
 // +x and -x quantize alike; asymmetric ones the full [-2^(b-1), 2^(b-1) - 1] (int4: [-8, 7])
 // with an integer zero point that makes 0 exact.
@@ -38,6 +39,13 @@ struct QuantScheme {
   // VS-Quant: an unsigned S-bit integer per vector times one float per channel_axis index.
   int scale_bits = 0;
 };
+
+// "tensor", "channel" or "vector:V": how a scheme's scales are shared, as options and records
+// name it.
+std::string granularity_name(const QuantScheme& scheme);
+// Sets scheme's granularity (and vector size) from such a name ("vector" alone: V = 16). Throws
+// InputError naming the text for anything else or a vector size that is not a positive integer.
+void parse_granularity(const std::string& text, QuantScheme& scheme);
 
 // The integers a scheme's values saturate to (see the comment at the top).
 kernels::IntRange int_range(int bits, bool symmetric);

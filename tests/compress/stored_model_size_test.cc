@@ -141,30 +141,88 @@ TEST(StoredModelSize, BestStorageNeverExceedsDense) {
   EXPECT_EQ(best_storage(conv, StorageFormat::kCompact, 0, 8).total(), 18);
 }
 
-TEST(CompressionRecord, ReadsPruneAndQuantizationMetadata) {
+TEST(CompressionRecord, WrittenRecordsReadBackFieldByField) {
   Graph g = sparse_gemm();
   EXPECT_EQ(read_compression_record(g).label(), "dense");
   EXPECT_EQ(read_compression_record(g).storage_format(), StorageFormat::kDense);
-  g.metadata[kPruneSchemeKey] = "pattern";
-  g.metadata[kPruneMethodKey] = "admm";
-  g.metadata[kPruneSparsityKey] = "0.875";
-  g.metadata[kPrunePatternsKey] = "[27,54,216]";
-  g.metadata[kQuantizationKey] = "int4 symmetric weights per vector:16; uint8 activations";
+  EXPECT_EQ(read_compression_record(g).value_bits(), 32);
+  PruneRecord p;
+  p.scheme = parse_prune_scheme("pattern");
+  p.scheme.connectivity = 3.6;
+  p.method = "admm";
+  p.sparsity = 0.875;
+  p.weights = {"conv2.weight", "conv3.weight"};
+  p.bits = 4;
+  p.layer_sparsity = {{"conv2.weight", 0.5}};
+  p.patterns = {27, 54, 216};
+  QuantizationRecord q;
+  q.weights.bits = 4;
+  q.weights.granularity = QuantGranularity::kVector;
+  q.weights.vector_size = 32;
+  q.weights.scale_bits = 4;
+  q.activations = ActivationQuantization::kInt8;
+  q.calibration = "mse on 500 images of fashion-mnist";
+  q.qat_epochs = 2;
+  g.metadata["sinter.prune.stale"] = "replaced";
+  write_compression_record({p, q}, g);
+  EXPECT_EQ(g.metadata.count("sinter.prune.stale"), 0u);
+  EXPECT_EQ(g.metadata.at("sinter.prune.patterns"), "[27,54,216]");
+  EXPECT_EQ(g.metadata.at("sinter.quantization.granularity"), "vector:32");
   const CompressionRecord r = read_compression_record(g);
+  ASSERT_TRUE(r.prune && r.quantization);
+  EXPECT_EQ(r.prune->scheme.kind, PruneKind::kPattern);
+  EXPECT_EQ(r.prune->scheme.pattern_count, 3);
+  EXPECT_DOUBLE_EQ(r.prune->scheme.connectivity, 3.6);
+  EXPECT_EQ(r.prune->method, "admm");
+  EXPECT_DOUBLE_EQ(r.prune->sparsity, 0.875);
+  EXPECT_EQ(r.prune->weights, p.weights);
+  EXPECT_EQ(r.prune->bits, 4);
+  EXPECT_EQ(r.prune->layer_sparsity, p.layer_sparsity);
+  EXPECT_EQ(r.prune->patterns, p.patterns);
+  EXPECT_EQ(r.quantization->weights.bits, 4);
+  EXPECT_TRUE(r.quantization->weights.symmetric);
+  EXPECT_EQ(r.quantization->weights.granularity, QuantGranularity::kVector);
+  EXPECT_EQ(r.quantization->weights.vector_size, 32);
+  EXPECT_EQ(r.quantization->weights.scale_bits, 4);
+  EXPECT_EQ(r.quantization->activations, ActivationQuantization::kInt8);
+  EXPECT_EQ(r.quantization->calibration, q.calibration);
+  EXPECT_EQ(r.quantization->qat_epochs, 2);
+  EXPECT_FALSE(r.quantization->foreign);
   EXPECT_EQ(r.storage_format(), StorageFormat::kPattern);
-  EXPECT_EQ(r.pattern_set_size, 3);
-  EXPECT_EQ(r.quantized_bits, 4);
-  EXPECT_EQ(r.label(), "pattern 87.5% admm + int4 symmetric per vector:16");
-  g.metadata[kQuantizationKey] +=
-      "; weights fine-tuned quantization-aware for 2 epochs (straight-through estimator)";
-  EXPECT_EQ(read_compression_record(g).label(),
-            "pattern 87.5% admm + int4 symmetric per vector:16, QAT");
+  EXPECT_EQ(r.value_bits(), 4);
+  EXPECT_EQ(r.label(), "pattern 87.5% admm + int4 symmetric per vector:32, QAT");
+  EXPECT_EQ(g.metadata.at("sinter.quantization"), r.quantization->describe());
+  EXPECT_EQ(r.quantization->describe(),
+            "int4 symmetric weights per vector:32 (two-level scales: 4-bit factors times a float "
+            "per channel); int8 activations calibrated by mse on 500 images of fashion-mnist; "
+            "weights fine-tuned quantization-aware for 2 epochs (straight-through estimator)");
+}
 
-  g.metadata[kPrunePatternsKey] = "[27,x]";
-  test::expect_error<ModelError>([&] { read_compression_record(g); }, {kPrunePatternsKey});
-  g.metadata[kPrunePatternsKey] = "[27]";
-  g.metadata[kQuantizationKey] = "int3 weights";
-  test::expect_error<ModelError>([&] { read_compression_record(g); }, {"int4 or int8"});
+TEST(CompressionRecord, MalformedFieldsNameTheirKey) {
+  Graph g = sparse_gemm();
+  PruneRecord p;
+  p.scheme = parse_prune_scheme("pattern");
+  p.patterns = {27};
+  QuantizationRecord q;
+  write_compression_record({p, q}, g);
+  const Graph good = g;
+  auto expect_bad = [&](const char* key, const std::string& value) {
+    g = good;
+    g.metadata[key] = value;
+    test::expect_error<ModelError>([&] { read_compression_record(g); }, {key});
+  };
+  expect_bad("sinter.prune.patterns", "[27,x]");
+  expect_bad("sinter.prune.patterns", "[]");
+  expect_bad("sinter.prune.patterns", "[512]");
+  expect_bad("sinter.prune.scheme", "spiral");
+  expect_bad("sinter.prune.sparsity", "1.5");
+  expect_bad("sinter.prune.layer_sparsity", "{\"a\": 2}");
+  expect_bad("sinter.quantization.bits", "3");
+  expect_bad("sinter.quantization.granularity", "vector:0");
+  expect_bad("sinter.quantization.activations", "float16");
+  g = good;
+  g.metadata.erase("sinter.prune.patterns");
+  test::expect_error<ModelError>([&] { read_compression_record(g); }, {"pattern set"});
 }
 
 }  // namespace

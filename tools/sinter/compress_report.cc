@@ -46,8 +46,6 @@ struct ModelReport {
   double accuracy = 0;
   StoredModelSize size;
   double ms_batch_1 = 0, ms_batch_b = 0;  // median per image, with --time
-
-  int value_bits() const { return record.quantized_bits ? record.quantized_bits : 32; }
 };
 
 // A ratio as a JSON number, null when the divisor is 0 (nothing left to divide by).
@@ -103,10 +101,10 @@ Json model_json(const ModelReport& m, const ModelReport& ref, const ReportArgs& 
   Json j{{"name", m.name},
          {"file", m.file},
          {"compression", r.label()},
-         {"prune_scheme", r.prune ? Json(scheme_name(*r.prune)) : Json(nullptr)},
-         {"prune_method", r.prune ? Json(r.prune_method) : Json(nullptr)},
-         {"prune_sparsity", r.prune ? Json(r.prune_sparsity) : Json(nullptr)},
-         {"quantization", r.quantization.empty() ? Json(nullptr) : Json(r.quantization)},
+         {"prune_scheme", r.prune ? Json(scheme_name(r.prune->scheme)) : Json(nullptr)},
+         {"prune_method", r.prune ? Json(r.prune->method) : Json(nullptr)},
+         {"prune_sparsity", r.prune ? Json(r.prune->sparsity) : Json(nullptr)},
+         {"quantization", r.quantization ? Json(r.quantization->describe()) : Json(nullptr)},
          {"test_accuracy", m.accuracy},
          {"accuracy_delta_pp", 100 * (m.accuracy - ref.accuracy)},
          {"weights", m.size.weights},
@@ -116,7 +114,7 @@ Json model_json(const ModelReport& m, const ModelReport& ref, const ReportArgs& 
           ratio(static_cast<double>(ref.size.nonzeros), static_cast<double>(m.size.nonzeros))},
          {"dense_bytes", m.size.dense_bytes},
          {"storage_format", storage_format_name(r.storage_format())},
-         {"value_bits", m.value_bits()},
+         {"value_bits", m.record.value_bits()},
          {"stored_bytes", m.size.bytes},
          {"param_bytes", m.size.param_bytes},
          {"byte_compression",
@@ -142,7 +140,7 @@ std::string report_csv(const std::vector<ModelReport>& models, const ReportArgs&
     csv += cat(csv_field(m.name), ",", csv_field(m.file), ",", csv_field(m.record.label()), ",",
                number("test_accuracy"), ",", number("accuracy_delta_pp"), ",", m.size.weights, ",",
                m.size.nonzeros, ",", number("weight_compression"), ",", m.size.dense_bytes, ",",
-               storage_format_name(m.record.storage_format()), ",", m.value_bits(), ",",
+               storage_format_name(m.record.storage_format()), ",", m.record.value_bits(), ",",
                m.size.bytes, ",", m.size.param_bytes, ",", number("byte_compression"));
     if (a.time)
       csv += cat(",", a.batch, ",", number("ms_per_image_batch_1"), ",",
@@ -173,7 +171,7 @@ void print_table(const std::vector<ModelReport>& models, const ReportArgs& a, co
         ratio_text(static_cast<double>(ref.size.nonzeros), static_cast<double>(m.size.nonzeros)),
         human_bytes(static_cast<double>(m.size.dense_bytes)),
         human_bytes(static_cast<double>(m.size.bytes)),
-        cat(storage_format_name(m.record.storage_format()), " ", m.value_bits(), "-bit"),
+        cat(storage_format_name(m.record.storage_format()), " ", m.record.value_bits(), "-bit"),
         ratio_text(static_cast<double>(ref.size.dense_bytes), static_cast<double>(m.size.bytes))};
     if (a.time) {
       row.push_back(format("%.4f", m.ms_batch_1));
@@ -262,8 +260,10 @@ int run_report(const ReportArgs& a) {
     try {
       progress(cat(who, " (", m.record.label(), "): evaluating on ", test.size(), " images"));
       m.accuracy = evaluate(m.graph, test, a.batch, a.threads).accuracy;
-      m.size = measure_stored_size(m.graph, m.record.storage_format(), m.record.pattern_set_size,
-                                   m.value_bits());
+      m.size = measure_stored_size(
+          m.graph, m.record.storage_format(),
+          m.record.prune ? static_cast<int64_t>(m.record.prune->patterns.size()) : 0,
+          m.record.value_bits());
       if (a.time) {
         progress(cat(who, ": timing at batch 1"));
         m.ms_batch_1 = ms_per_image(m.graph, test.images.shape(), 1, a.threads, a.reps);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "compress/admm.h"
+#include "compress/compression_record.h"
 #include "compress/gradual_pruning.h"
 #include "compress/masked_training.h"
 #include "compress/model_storage.h"
@@ -107,13 +108,6 @@ std::map<std::string, double> layer_sparsities(const std::vector<std::string>& e
     out[e.substr(0, eq)] = *v;
   }
   return out;
-}
-
-// The pattern set as the metadata records it: a list of 9-bit masks, bit 3 * row + col per tap.
-std::string pattern_list(const std::vector<KernelPattern>& set) {
-  Json j = Json::array();
-  for (KernelPattern p : set) j.push_back(p);
-  return j.dump();
 }
 
 std::string percent(double v) { return format("%.2f%%", 100 * v); }
@@ -228,23 +222,16 @@ int run_prune(CLI::App& app, const PruneArgs& a) {
   }
 
   const ModelStorage size = measure_storage(model, plan);
-  std::string pruned_weights;
-  for (const PruneTarget& t : plan.targets())
-    pruned_weights += (pruned_weights.empty() ? "" : ",") + t.weight;
-  model.metadata["sinter.prune.scheme"] = scheme_name(scheme);
-  model.metadata["sinter.prune.method"] = a.method;
-  model.metadata["sinter.prune.sparsity"] = format("%.6g", size.prunable_sparsity());
-  model.metadata["sinter.prune.weights"] = pruned_weights;
-  if (levels) model.metadata["sinter.prune.bits"] = std::to_string(a.bits);
-  if (!a.layer_sparsity.empty()) {
-    Json layers = Json::object();
-    for (const auto& [name, sparsity] : layer_sparsities(a.layer_sparsity)) layers[name] = sparsity;
-    model.metadata["sinter.prune.layer_sparsity"] = layers.dump();
-  }
-  if (scheme.kind == PruneKind::kPattern) {
-    model.metadata["sinter.prune.patterns"] = pattern_list(plan.pattern_set());
-    model.metadata["sinter.prune.connectivity"] = format("%.6g", scheme.connectivity);
-  }
+  PruneRecord pruned;
+  pruned.scheme = scheme;
+  pruned.method = a.method;
+  pruned.sparsity = size.prunable_sparsity();
+  for (const PruneTarget& t : plan.targets()) pruned.weights.push_back(t.weight);
+  if (levels) pruned.bits = a.bits;
+  pruned.layer_sparsity = layer_sparsities(a.layer_sparsity);
+  if (scheme.kind == PruneKind::kPattern)
+    pruned.patterns.assign(plan.pattern_set().begin(), plan.pattern_set().end());
+  write_compression_record({pruned, std::nullopt}, model);
   save_onnx(model, a.output);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli.h"
+#include "compress/compression_record.h"
 #include "compress/post_training_quantization.h"
 #include "compress/quant_aware_training.h"
 #include "compress/quant_targets.h"
@@ -80,20 +81,10 @@ QuantScheme parse_weight_scheme(const QuantizeArgs& a) {
   if (a.weights != "symmetric" && a.weights != "asymmetric")
     throw InputError(cat("--weights must be symmetric or asymmetric, got '", a.weights, "'"));
   s.symmetric = a.weights == "symmetric";
-  if (a.granularity == "tensor") {
-    s.granularity = QuantGranularity::kTensor;
-  } else if (a.granularity == "channel") {
-    s.granularity = QuantGranularity::kChannel;
-  } else if (a.granularity == "vector" || a.granularity.rfind("vector:", 0) == 0) {
-    s.granularity = QuantGranularity::kVector;
-    const std::string v = a.granularity == "vector" ? "16" : a.granularity.substr(7);
-    if (!all_digits(v) || v.size() > 6 || std::stoll(v) < 1)
-      throw InputError(cat("--granularity '", a.granularity, "': the vector size must be a ",
-                           "positive integer"));
-    s.vector_size = std::stoll(v);
-  } else {
-    throw InputError(
-        cat("--granularity must be tensor, channel or vector:V, got '", a.granularity, "'"));
+  try {
+    parse_granularity(a.granularity, s);
+  } catch (const InputError& e) {
+    throw InputError(cat("--", e.what()));
   }
   if (a.scale_bits != 0) {
     if (s.granularity != QuantGranularity::kVector)
@@ -141,15 +132,17 @@ PtqOptions parse_options(const QuantizeArgs& a) {
   return o;
 }
 
-std::string describe(const QuantizeArgs& a, const PtqOptions& o, int64_t calibration_images) {
-  std::string s = cat("int", a.bits, " ", a.weights, " weights per ", a.granularity,
-                      a.scale_bits ? cat(" (two-level scales: ", a.scale_bits,
-                                         "-bit factors times a float per channel)")
-                                   : "",
-                      "; ");
-  if (o.activations == ActivationQuantization::kNone) return s + "float activations";
-  return s + cat(a.activation_type, " activations calibrated by ", a.method, " on ",
-                 calibration_images, " images of ", parse_calibration(a.calibrate).first);
+// What the file records of its quantization (compress/compression_record.h).
+QuantizationRecord quantization_record(const QuantizeArgs& a, const PtqOptions& o,
+                                       int64_t calibration_images) {
+  QuantizationRecord r;
+  r.weights = o.weights;
+  r.activations = o.activations;
+  if (o.activations != ActivationQuantization::kNone)
+    r.calibration = cat(a.method, " on ", calibration_images, " images of ",
+                        parse_calibration(a.calibrate).first);
+  r.qat_epochs = a.qat_epochs;
+  return r;
 }
 
 // Quantization-aware fine-tuning of `model` with BatchNorm folded first (the weights trained
@@ -209,11 +202,12 @@ int run_quantize(const QuantizeArgs& a) {
     const Graph tuned = quant_aware_tune(model, a, options.weights, calibration_spec, test);
     q = quantize_post_training(tuned, calibration_images, options);
   }
-  std::string how = describe(a, options, calibration_images.rank() ? calibration_images.dim(0) : 0);
-  if (a.qat_epochs > 0)
-    how += cat("; weights fine-tuned quantization-aware for ", a.qat_epochs,
-               " epochs (straight-through estimator)");
-  q.graph.metadata["sinter.quantization"] = how;
+  // The float model's record (its pruning) carries over, with the quantization added.
+  CompressionRecord record = read_compression_record(model);
+  record.quantization =
+      quantization_record(a, options, calibration_images.rank() ? calibration_images.dim(0) : 0);
+  write_compression_record(record, q.graph);
+  const std::string how = record.quantization->describe();
   const Evaluation before = evaluate(model, test, a.batch, a.threads);
   const Evaluation after = evaluate(q.graph, test, a.batch, a.threads);
   save_onnx(q.graph, a.output);
