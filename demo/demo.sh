@@ -43,8 +43,8 @@ step "5. quantize: int8 weights per channel, uint8 activations calibrated on 100
   --threads "$threads" -o "$quantized" | grep -E "^(size|accuracy|wrote)"
 
 quantized4=$dir/demo-$train_model.pattern.int4.onnx
-step "6. quantize: int4 weights, a float scale per vector of 16 (VS-Quant's per-vector scales)"
-"$sinter" quantize "$pruned" --bits 4 --granularity vector:16 --calibrate fashion-mnist:1000 \
+step "6. quantize: int4 weights, a float scale per vector of 16 (VS-Quant), as ONNX opset 21 int4"
+"$sinter" quantize "$pruned" --bits 4 --granularity vector:16 --opset 21 --calibrate fashion-mnist:1000 \
   --threads "$threads" -o "$quantized4" | grep -E "^(size|accuracy|wrote)"
 
 step "7. compare: accuracy, size (indices counted) and speed (batch 1 and 64) after each step"

@@ -245,7 +245,9 @@ TEST(QdqExport, Opset21WritesFourBitTypesAndBlocks) {
     EXPECT_EQ(q.graph.initializers.at("matmul.w_scale").shape(), (Shape{1, 3}));
     EXPECT_EQ(q.graph.initializers.at("conv.w_quantized").shape(), (Shape{8, 16}));
     EXPECT_EQ(q.graph.initializers.at("conv.w_quantized").dtype(), DType::kInt4);
-    if (!symmetric) EXPECT_EQ(q.graph.initializers.at("gemm.w_zero_point").dtype(), DType::kInt4);
+    if (!symmetric) {
+      EXPECT_EQ(q.graph.initializers.at("gemm.w_zero_point").dtype(), DType::kInt4);
+    }
     int blocked = 0;
     for (const Node& n : q.graph.nodes) blocked += n.attr_int("block_size", 0) == 16;
     EXPECT_EQ(blocked, 2);
