@@ -235,7 +235,7 @@ TEST(Admm, SmallModelKeepsItsAccuracyAtHalfSparsity) {
   const double dense_accuracy = evaluate(trained, test_set).accuracy;
   ASSERT_GE(dense_accuracy, 0.95);
 
-  const PrunePlan plan(trained, unstructured(0.5), {.prune_ends = true});
+  const PrunePlan plan(trained, unstructured(0.5), {.prune_ends = true, .layer_sparsity = {}});
   TrainerOptions to = test::small_trainer(2 * steps_per_epoch);
   to.lr = 0.01f;
   Trainer admm_trainer(trained, to);

@@ -76,12 +76,12 @@ TEST(PrunePlan, LeavesBiasesStemAndClassifierDense) {
   EXPECT_EQ(plan.left_dense(),
             (std::vector<std::string>{"conv1.weight (stem)", "fc3.weight (classifier)"}));
 
-  const PrunePlan all(lenet, unstructured(0.5), {.prune_ends = true});
+  const PrunePlan all(lenet, unstructured(0.5), {.prune_ends = true, .layer_sparsity = {}});
   EXPECT_EQ(all.targets().size(), 5u);
   // Filter pruning of the classifier would remove classes.
   PruneScheme filter = parse_prune_scheme("filter");
   filter.sparsity = 0.5;
-  const PrunePlan filters(lenet, filter, {.prune_ends = true});
+  const PrunePlan filters(lenet, filter, {.prune_ends = true, .layer_sparsity = {}});
   EXPECT_EQ(target_names(filters).back(), "fc2.weight");
 }
 
@@ -164,7 +164,8 @@ TEST(PrunePlan, SaysWhyNothingIsPrunable) {
   const Graph classifier_only = b.build();
   expect_error([&] { PrunePlan(classifier_only, unstructured(0.5)); },
                {"nothing to prune", "w (classifier)"});
-  EXPECT_NO_THROW(PrunePlan(classifier_only, unstructured(0.5), {.prune_ends = true}));
+  EXPECT_NO_THROW(
+      PrunePlan(classifier_only, unstructured(0.5), {.prune_ends = true, .layer_sparsity = {}}));
   GraphBuilder r;
   r.output(r.node("Relu", {r.input("x", DType::kFloat32, {1, 4})}));
   expect_error([&] { PrunePlan(r.build(), unstructured(0.5)); }, {"no Conv or Gemm weights"});
