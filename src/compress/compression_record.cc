@@ -1,5 +1,6 @@
 #include "compress/compression_record.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -152,15 +153,25 @@ QuantizationRecord read_quantization(const MetadataReader& m) {
   return q;
 }
 
-bool has_integer_weights(const Graph& model) {
+// The width of a QDQ file's integer weights read off their values: 4 when every weight behind a
+// DequantizeLinear lies in the 4-bit range of its type (as int4 types and 4-bit values held in
+// int8 do), 8 otherwise; 0 without integer weights.
+int integer_weight_bits(const Graph& model) {
+  int bits = 0;
   for (const Node& n : model.nodes) {
     if (n.op_type != "DequantizeLinear" || n.inputs.empty()) continue;
     auto q = model.initializers.find(n.inputs[0]);
-    if (q != model.initializers.end() && (storage_dtype(q->second.dtype()) == DType::kInt8 ||
-                                          storage_dtype(q->second.dtype()) == DType::kUint8))
-      return true;
+    if (q == model.initializers.end()) continue;
+    const Tensor& t = q->second;
+    const DType stored = storage_dtype(t.dtype());
+    if (stored != DType::kInt8 && stored != DType::kUint8) continue;
+    bits = std::max(bits, 4);
+    for (int64_t i = 0; i < t.numel() && bits == 4; ++i) {
+      const double v = t.value_as_double(i);
+      if (stored == DType::kInt8 ? (v < -8 || v > 7) : v > 15) bits = 8;
+    }
   }
-  return false;
+  return bits;
 }
 
 }  // namespace
@@ -258,9 +269,9 @@ CompressionRecord read_compression_record(const Graph& model) {
   if (m.has(cat(kPrunePrefix, "scheme"))) r.prune = read_prune(m);
   if (m.has(quantization_key("bits"))) {
     r.quantization = read_quantization(m);
-  } else if (has_integer_weights(model)) {
+  } else if (const int bits = integer_weight_bits(model)) {
     r.quantization = QuantizationRecord{};
-    r.quantization->weights.bits = 8;
+    r.quantization->weights.bits = bits;
     r.quantization->foreign = true;
   }
   return r;

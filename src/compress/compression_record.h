@@ -32,7 +32,7 @@ struct QuantizationRecord {
   ActivationQuantization activations = ActivationQuantization::kUint8;
   std::string calibration;  // how activation ranges were chosen, for people
   int64_t qat_epochs = 0;   // quantization-aware fine-tuning before export
-  // A QDQ model written by another tool: only its integer width (weights.bits) is known.
+  // A QDQ model without sinter's record: only its integer width (weights.bits) is known.
   bool foreign = false;
 
   // "int4 symmetric weights per vector:16; uint8 activations calibrated by minmax on 500 images
@@ -58,8 +58,9 @@ struct CompressionRecord {
 void write_compression_record(const CompressionRecord& record, Graph& model);
 
 // Reads the metadata back. A QDQ model without sinter.quantization.* keys (written by another
-// tool) is `foreign`, 8-bit when it holds integer weights, the width of its int8 type. Throws
-// ModelError naming the key for a value that does not parse.
+// tool, or by a sinter before these keys) is `foreign`, its width read off its integer weights: 4
+// when all lie in the 4-bit range, else 8. Throws ModelError naming the key for a value that does
+// not parse.
 CompressionRecord read_compression_record(const Graph& model);
 
 }  // namespace sinter

@@ -62,8 +62,9 @@ struct QdqModel {
 Tensor exported_weight(const Tensor& w, int64_t channel_axis, const QuantScheme& scheme,
                        const std::string& what);
 
-// How the file is written. At the model's own opset (13 or later) 4-bit values are int8 and
-// per-vector scales come through the rows above; every engine since 2020 reads that. At opset 21
+// How the file is written. Below opset 21 (the model's own, 13 or later, unless asked for more)
+// 4-bit values are int8 and per-vector scales come through the rows above; every engine since
+// 2020 reads that. At opset 21 (asked for, or the model's own)
 // 4-bit values are int4 (files pack them two a byte) and per-vector weights are one
 // DequantizeLinear with block_size V along the layer's reduction axis wherever their vectors are
 // such blocks (Gemm/MatMul, 1x1 Convs, and larger windows whose input channels V divides); the

@@ -257,7 +257,8 @@ void tensor_to_proto(const Tensor& t, const std::string& name, TensorProto* p) {
     return;
   }
   std::string packed(file_bytes(t.dtype(), t.numel()), '\0');
-  const auto* v = t.data<int8_t>();
+  // Held sign- or zero-extended in bytes; the low nibble is the value either way.
+  const auto* v = static_cast<const uint8_t*>(t.raw());
   for (int64_t i = 0; i < t.numel(); ++i)
     packed[i / 2] = static_cast<char>(packed[i / 2] | ((v[i] & 0xf) << (4 * (i % 2))));
   p->set_raw_data(packed);

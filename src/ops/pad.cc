@@ -151,6 +151,8 @@ OpDef make_pad() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     pad_mode(ic.node, ic.opset);
+    if (ic.has_input(3) && ic.opset < 18)
+      ic.fail(cat("input 'axes' needs opset 18, not ", ic.opset));
     if (ic.opset >= 11 && ic.has_input(2) && ic.input(2).dtype != x.dtype)
       ic.fail(cat("input 'constant_value' is ", dtype_name(ic.input(2).dtype), ", data is ",
                   dtype_name(x.dtype)));

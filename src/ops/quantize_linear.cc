@@ -29,7 +29,8 @@ std::string blocked_scale_mismatch(const Shape& x, const Shape& scale, int64_t a
     return cat("a blocked scale must have x's rank ", x.size(), ", got ", shape_str(scale));
   for (size_t d = 0; d < x.size(); ++d) {
     if (x[d] < 0 || scale[d] < 0) continue;
-    const int64_t want = static_cast<int64_t>(d) == axis ? (x[d] + block - 1) / block : x[d];
+    const int64_t want =
+        static_cast<int64_t>(d) == axis ? kernels::AxisLayout::ceil_blocks(x[d], block) : x[d];
     if (scale[d] != want)
       return cat("blocked scale ", shape_str(scale), " does not fit x ", shape_str(x),
                  " with block_size ", block, " along axis ", axis);

@@ -83,6 +83,10 @@ OpDef make_split() {
          size_t n = ki.node.outputs.size();
          const bool split_input = ki.opset >= 13;
          const bool ceil_split = ki.opset >= 18 && ki.node.has_attr("num_outputs");
+         if (ceil_split && ki.node.attr_int("num_outputs", 0) != static_cast<int64_t>(n))
+           throw ModelError(cat(ki.node.describe(),
+                                ": attribute 'num_outputs' = ", ki.node.attr_int("num_outputs", 0),
+                                " but the node has ", n, " outputs"));
          return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
            const Tensor& x = ctx.in(0);
            int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;

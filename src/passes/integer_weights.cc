@@ -105,7 +105,7 @@ std::optional<Dequantized> dequantized(const Graph& g, const ConstantOf& constan
     if (block > 0) {
       // Opset 21: the scale is x's shape with the axis cut into blocks.
       Shape want = shape;
-      want[a] = (shape[a] + block - 1) / block;
+      want[a] = kernels::AxisLayout::ceil_blocks(shape[a], block);
       if (scale->shape() != want) return std::nullopt;
       kernels::AxisLayout l;
       for (size_t i = 0; i < a; ++i) l.outer *= shape[i];

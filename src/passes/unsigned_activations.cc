@@ -52,6 +52,7 @@ int use_unsigned_activations(Graph& g) {
     }
     if (!all_dequantize) continue;
     q.inputs[2] = moved(q.inputs[2]);
+    q.attrs.erase("output_dtype");  // opset 21's name for the type the zero point now gives
     for (size_t i : uses) g.nodes[i].inputs[2] = moved(g.nodes[i].inputs[2]);
     g.types[q.outputs[0]].dtype = DType::kUint8;
     ++count;

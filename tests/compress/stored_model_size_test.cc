@@ -3,6 +3,9 @@
 // layout, scales and zero points counted; every figure against bytes worked out by hand.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <tuple>
+
 #include "compress/compression_record.h"
 #include "compress/mask.h"
 #include "compress/model_storage.h"
@@ -196,6 +199,26 @@ TEST(CompressionRecord, WrittenRecordsReadBackFieldByField) {
             "int4 symmetric weights per vector:32 (two-level scales: 4-bit factors times a float "
             "per channel); int8 activations calibrated by mse on 500 images of fashion-mnist; "
             "weights fine-tuned quantization-aware for 2 epochs (straight-through estimator)");
+}
+
+// Without sinter's record, a QDQ file's width is read off its integer weights.
+TEST(CompressionRecord, ForeignWidthComesFromTheWeights) {
+  for (const auto& [type, values, bits] :
+       {std::tuple{DType::kInt8, std::vector<int8_t>{-8, 7, 3}, 4},
+        std::tuple{DType::kInt4, std::vector<int8_t>{-8, 7, 3}, 4},
+        std::tuple{DType::kInt8, std::vector<int8_t>{-8, 9, 3}, 8}}) {
+    GraphBuilder b;
+    const auto x = b.input("x", DType::kFloat32, {1, 3});
+    Tensor q(type, {3, 1});
+    std::memcpy(q.raw(), values.data(), 3);
+    const auto w =
+        b.node("DequantizeLinear", {b.weight("q", q), b.weight("s", Tensor::scalar(0.1f))});
+    b.output(b.node("MatMul", {x, w}));
+    const CompressionRecord r = read_compression_record(b.build());
+    ASSERT_TRUE(r.quantization);
+    EXPECT_TRUE(r.quantization->foreign);
+    EXPECT_EQ(r.value_bits(), bits) << dtype_name(type);
+  }
 }
 
 TEST(CompressionRecord, MalformedFieldsNameTheirKey) {

@@ -205,6 +205,9 @@ TEST(OnnxTensor, FourBitValuesUnpackOneAByteAndPackBack) {
   ASSERT_EQ(u.dtype(), DType::kUint4);
   EXPECT_EQ(std::vector<uint8_t>(u.data<uint8_t>(), u.data<uint8_t>() + 4),
             std::vector<uint8_t>({0, 15, 10, 9}));
+  TensorProto unsigned_back;
+  onnx_io::tensor_to_proto(u, "t", &unsigned_back);
+  EXPECT_EQ(unsigned_back.raw_data(), unsigned_raw.raw_data());
   // Sizes are counted in packed bytes.
   TensorProto short_raw = header("t", kInt4, {5});
   short_raw.set_raw_data(std::string(2, '\0'));

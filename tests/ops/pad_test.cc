@@ -48,6 +48,11 @@ TEST(Pad, Opset18AxesPadOnlyTheDimsNamed) {
       },
       "2 entries for 2 axes");
   expect_node_error([&] { run(n, 18, {x, i64({1, 1}), Tensor(), i64({2})}); }, "out of range");
+  expect_node_error(
+      [&] {
+        run(n, 17, {x, i64({1, 1}), Tensor(), i64({0})});
+      },
+      "input 'axes' needs opset 18");
 }
 
 TEST(Pad, Opset19WrapRepeatsTheInput) {

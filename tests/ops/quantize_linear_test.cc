@@ -267,6 +267,10 @@ TEST(QuantizeLinear, Opset21BlockedScalesOfTheWrongShapeNameTheNode) {
         run(quantize({{"block_size", int64_t{-2}}}, false), 21, {x, Tensor::scalar(1.f)});
       },
       "'block_size' = -2 is negative");
+  // A block far larger than the axis is one block, with no overflow on the way.
+  const std::map<std::string, Attribute> huge{{"axis", int64_t{1}},
+                                              {"block_size", std::numeric_limits<int64_t>::max()}};
+  EXPECT_EQ(run(quantize(huge, false), 21, {x, ones({4, 1})})[0].shape(), (Shape{4, 6}));
   // Before opset 21 the attribute means nothing, and a 2-D scale is refused as before.
   expect_node_error([&] { run(quantize(attrs, false), 19, {x, ones({4, 2})}); }, "scalar or 1-D");
 }

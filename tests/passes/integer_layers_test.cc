@@ -178,6 +178,24 @@ TEST(IntegerLayers, AveragePoolsAndReshapeRunOnIntegers) {
   EXPECT_EQ(u8_flattens, 1);
 }
 
+// Opset 21 names a QuantizeLinear's type in output_dtype too: moving int8 activations onto uint8
+// moves that name with the zero point.
+TEST(IntegerLayers, Int8ActivationsWithOutputDtypeMoveToUint8) {
+  GraphBuilder b(21);
+  const auto x = b.input("x", DType::kFloat32, {1, 8});
+  const auto s = b.weight("s", Tensor::scalar(0.05f));
+  const auto zp = b.weight("zp", Tensor::scalar<int8_t>(0));
+  const auto q = b.node("QuantizeLinear", {x, s, zp}, {{"output_dtype", int64_t{3}}});
+  b.output(b.node("Relu", {b.node("DequantizeLinear", {q, s, zp})}));
+  const Graph g = b.build();
+  SessionOptions floats{1};
+  floats.integer_layers = false;
+  Session want(g, floats), got(g, SessionOptions{1});
+  const Tensor in = random_tensor({1, 8}, 9, -2, 2);
+  const Tensor a = want.run({{"x", in}})[0], c = got.run({{"x", in}})[0];
+  for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ(c.data<float>()[i], a.data<float>()[i]);
+}
+
 // The weight formats sinter quantize writes beyond per-channel s8: per-vector scales (each vector
 // a row of its own behind Reshape/Slice/Transpose), 4-bit values, and two-level scales (a Mul by
 // integer factors), whose factors go into 4-bit values and stay in the scales of 8-bit ones. Every

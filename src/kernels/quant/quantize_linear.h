@@ -47,7 +47,9 @@ struct AxisLayout {
   int64_t inner = 1;
   int64_t block = 0;
   int64_t numel() const { return outer * channels * inner; }
-  int64_t blocks() const { return block > 0 ? (channels + block - 1) / block : channels; }
+  int64_t blocks() const { return block > 0 ? ceil_blocks(channels, block) : channels; }
+  // ceil(n / block) for n >= 0, without overflowing for a block near INT64_MAX.
+  static int64_t ceil_blocks(int64_t n, int64_t block) { return n == 0 ? 0 : (n - 1) / block + 1; }
   // The scale and zero point of element i.
   int64_t param_index(int64_t i) const {
     const int64_t c = (i / inner) % channels;
