@@ -114,7 +114,10 @@ inline void expect_same_graph(const Graph& a, const Graph& b) {
     EXPECT_EQ(x.inputs, y.inputs);
     EXPECT_EQ(x.outputs, y.outputs);
     ASSERT_EQ(x.attrs.size(), y.attrs.size()) << x.name;
-    for (const auto& [key, value] : x.attrs) {
+    for (const auto& attr : x.attrs) {
+      // Named copies: lambdas may not capture structured bindings before C++20 (clang refuses).
+      const std::string& key = attr.first;
+      const Attribute& value = attr.second;
       ASSERT_TRUE(y.attrs.count(key)) << x.name << "." << key;
       const Attribute& other = y.attrs.at(key);
       ASSERT_EQ(value.index(), other.index()) << x.name << "." << key;
