@@ -46,7 +46,9 @@ TEST(OpsetUpgrade, Opset21GraphComputesWhatTheOpset13OneDid) {
       ASSERT_EQ(n.inputs.size(), 2u) << n.op_type;
       EXPECT_TRUE(moved.is_initializer(n.inputs[1]));
     }
-    if (n.op_type == "Split") EXPECT_EQ(n.attr_int("num_outputs", 0), 2);
+    if (n.op_type == "Split") {
+      EXPECT_EQ(n.attr_int("num_outputs", 0), 2);
+    }
   }
   Tensor x(DType::kFloat32, {2, 6, 4});
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>((i * 7) % 11);
