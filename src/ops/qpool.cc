@@ -25,7 +25,8 @@ void require_u8_rank4(InferContext& ic) {
     ic.fail(cat("expects a static u8 [N, H, W, C] input, got ", shape_str(x.shape)));
 }
 
-void infer_qmax_pool(InferContext& ic) {
+// A windowed pool's output: [N, OH, OW, C] u8.
+void infer_windowed_pool(InferContext& ic) {
   require_u8_rank4(ic);
   const Shape& x = ic.input(0).shape;
   const kernels::Pool2dParams p = pool_params(ic.node, logical_x(x));
@@ -36,7 +37,7 @@ OpDef make_qmax_pool() {
   OpDef def;
   def.type = "QMaxPool";
   def.domain = "sinter";
-  def.infer = infer_qmax_pool;
+  def.infer = infer_windowed_pool;
   def.impls.push_back({"qmax_pool", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          const kernels::Pool2dParams p =
                              pool_params(ki.node, logical_x(ki.inputs[0].shape));
@@ -57,14 +58,12 @@ kernels::QAverageQuant average_quant(const Node& node) {
 }
 
 void infer_qaverage_pool(InferContext& ic) {
-  require_u8_rank4(ic);
+  infer_windowed_pool(ic);
   average_quant(ic.node);
   const Shape& x = ic.input(0).shape;
   // Window sums are int32: 255 times the input's pixels must fit.
   if (x[1] * x[2] > INT32_MAX / 255)
     ic.fail(cat("an input of ", x[1], "x", x[2], " pixels overflows the int32 window sums"));
-  const kernels::Pool2dParams p = pool_params(ic.node, logical_x(x));
-  ic.set_output(0, DType::kUint8, {x[0], p.out_h(), p.out_w(), x[3]});
 }
 
 OpDef make_qaverage_pool() {

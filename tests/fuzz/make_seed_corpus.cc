@@ -93,14 +93,8 @@ class SeedBuilder {
   // INT8, UINT8 and INT32 in int32_data, as ONNX stores them.
   void filled(const char* name, onnx::TensorProto::DataType type, std::initializer_list<int> dims,
               std::initializer_list<float> values) {
-    onnx::TensorProto& t = *g_.add_initializer();
-    t.set_name(name);
-    t.set_data_type(type);
-    int n = 1;
-    for (int d : dims) {
-      t.add_dims(d);
-      n *= d;
-    }
+    int n = 0;
+    onnx::TensorProto& t = initializer(name, type, dims, n);
     for (int i = 0; i < n; ++i) {
       const float v = values.begin()[i % values.size()];
       if (type == onnx::TensorProto::FLOAT) {
@@ -142,14 +136,8 @@ class SeedBuilder {
   // cycling through `values`.
   void packed_4bit(const char* name, int type, std::initializer_list<int> dims,
                    std::initializer_list<int> values) {
-    onnx::TensorProto& t = *g_.add_initializer();
-    t.set_name(name);
-    t.set_data_type(type);
-    int n = 1;
-    for (int d : dims) {
-      t.add_dims(d);
-      n *= d;
-    }
+    int n = 0;
+    onnx::TensorProto& t = initializer(name, type, dims, n);
     std::string raw((n + 1) / 2, '\0');
     for (int i = 0; i < n; ++i)
       raw[i / 2] = static_cast<char>(raw[i / 2] | (values.begin()[i % values.size()] & 0xf)
@@ -164,6 +152,20 @@ class SeedBuilder {
   }
 
  private:
+  // A new initializer's name, type and dims; `n` gets its element count.
+  onnx::TensorProto& initializer(const char* name, int type, std::initializer_list<int> dims,
+                                 int& n) {
+    onnx::TensorProto& t = *g_.add_initializer();
+    t.set_name(name);
+    t.set_data_type(type);
+    n = 1;
+    for (int d : dims) {
+      t.add_dims(d);
+      n *= d;
+    }
+    return t;
+  }
+
   onnx::ModelProto model_;
   onnx::GraphProto g_;
 };
