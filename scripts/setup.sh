@@ -7,7 +7,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler                   # ONNX import/export
   libonnx-testdata                                                # ONNX backend conformance tests
   libgtest-dev googletest libbenchmark-dev                        # tests and microbenchmarks
-  libcli11-dev nlohmann-json3-dev                                 # CLI
+  libcli11-dev nlohmann-json3-dev                                 # CLI; JSON also in compression records
   python3-numpy python3-onnx python3-torch python3-torchvision    # reference outputs in tests only
   gnuplot-nox                                                     # plots
   zlib1g-dev dataset-fashion-mnist                                # training data (gzipped IDX)
