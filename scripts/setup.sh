@@ -11,6 +11,7 @@ PACKAGES=(
   python3-numpy python3-onnx python3-torch python3-torchvision    # reference outputs in tests only
   gnuplot-nox                                                     # plots
   zlib1g-dev dataset-fashion-mnist                                # training data (gzipped IDX)
+  libxxhash-dev                                                   # plan file checksums
   nodejs                           # ONNX Runtime from npm: exported models checked against it
 )
 [ "${SINTER_SKIP_APT:-0}" = 1 ] && exit 0

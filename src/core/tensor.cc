@@ -49,6 +49,12 @@ Tensor Tensor::view(DType dtype, Shape shape, void* data) {
   return t;
 }
 
+Tensor Tensor::view(DType dtype, Shape shape, void* data, std::shared_ptr<std::byte> owner) {
+  Tensor t = view(dtype, std::move(shape), data);
+  t.holder_ = std::move(owner);
+  return t;
+}
+
 Tensor Tensor::reshaped(Shape shape) const {
   SINTER_CHECK(shape_numel(shape) == numel_, "cannot reshape ", shape_str(shape_), " to ",
                shape_str(shape));

@@ -20,6 +20,8 @@ class Tensor {
   Tensor(DType dtype, Shape shape);
   // Non-owning view of `data`; the caller keeps it alive.
   static Tensor view(DType dtype, Shape shape, void* data);
+  // View of `data` that keeps `owner` (e.g. a mapped file) alive while any copy of it lives.
+  static Tensor view(DType dtype, Shape shape, void* data, std::shared_ptr<std::byte> owner);
   template <class T>
   static Tensor from_vector(Shape shape, const std::vector<T>& values) {
     Tensor t(dtype_of<T>(), std::move(shape));

@@ -139,15 +139,19 @@ onnx::ModelProto to_model(const Graph& g) {
 
 }  // namespace
 
-void save_onnx(const Graph& g, const std::string& path) {
+std::string onnx_bytes(const Graph& g, const std::string& what) {
   onnx::ModelProto model = to_model(g);
   if (model.ByteSizeLong() >= static_cast<size_t>(INT_MAX))
-    throw UnsupportedError(cat(path,
+    throw UnsupportedError(cat(what,
                                ": model is over 2 GB, which ONNX cannot hold without "
                                "external data"));
   std::string bytes;
-  if (!model.SerializeToString(&bytes)) throw InputError(cat(path, ": serialization failed"));
-  write_file_atomically(path, bytes);
+  if (!model.SerializeToString(&bytes)) throw InputError(cat(what, ": serialization failed"));
+  return bytes;
+}
+
+void save_onnx(const Graph& g, const std::string& path) {
+  write_file_atomically(path, onnx_bytes(g, path));
 }
 
 }  // namespace sinter

@@ -12,4 +12,7 @@ namespace sinter {
 // gives back an identical graph.
 void save_onnx(const Graph& g, const std::string& path);
 
+// The serialized ModelProto that save_onnx writes (`what` names the model in errors).
+std::string onnx_bytes(const Graph& g, const std::string& what);
+
 }  // namespace sinter

@@ -27,6 +27,19 @@ int64_t slot_bytes(const Slot& slot) {
                        static_cast<int64_t>(dtype_size(slot.type.dtype)));
 }
 
+// The recipe's implementation for the node when it names one (refused when the node cannot run
+// it), else the first applicable one.
+const KernelImpl& chosen_kernel(const OpDef& def, const KernelInfo& info, const PlanRecipe* recipe,
+                                size_t node) {
+  if (!recipe || recipe->impls.empty()) return choose_kernel(def, info);
+  const std::string& name = recipe->impls[node];
+  const KernelImpl* impl = find_kernel(def, name);
+  if (!impl || name == "reference" || (impl->applicable && !impl->applicable(info)))
+    throw ModelError(cat(info.node.describe(), ": the plan names kernel '", name,
+                         "', which this sinter cannot run for the node"));
+  return *impl;
+}
+
 int root_of(const std::vector<Slot>& slots, int s) {
   while (slots[s].kind == SlotKind::kView) s = slots[s].view_of;
   return s;
@@ -52,7 +65,10 @@ int Plan::slot_of(const std::string& value) const {
   return it->second;
 }
 
-Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
+Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* recipe) {
+  if (recipe && !recipe->impls.empty() && recipe->impls.size() != g.nodes.size())
+    throw ModelError(cat("the plan names kernels for ", recipe->impls.size(),
+                         " nodes but the graph has ", g.nodes.size()));
   // Kernel factories get pointers to constant slots, so slots_ must never reallocate.
   size_t value_count = g.inputs.size() + g.initializers.size();
   for (const Node& node : g.nodes) value_count += node.outputs.size();
@@ -139,8 +155,12 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels) {
     } else if (in_place) {
       step.kernel_name = "in place";
     } else {
-      const KernelImpl& impl = choose_kernel(def, info);
+      const KernelImpl& impl = chosen_kernel(def, info, recipe, static_cast<size_t>(step_index));
+      kernels::PrepackedScope prepacked(recipe && recipe->prepacked
+                                            ? recipe->prepacked(static_cast<size_t>(step_index))
+                                            : nullptr);
       step.kernel = for_node(node, [&] { return impl.create(info); });
+      step.impl_name = impl.name;
       const char* variant = step.kernel->variant();
       step.kernel_name = variant ? impl.name + "/" + variant : impl.name;
     }
@@ -257,6 +277,13 @@ std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inp
     returned.push_back(s);
   }
   return outputs;
+}
+
+std::vector<size_t> Plan::arena_offsets() const {
+  std::vector<size_t> offsets;
+  for (const Slot& slot : slots_)
+    if (slot.kind == SlotKind::kArena) offsets.push_back(slot.offset);
+  return offsets;
 }
 
 void Plan::reset_profile() {

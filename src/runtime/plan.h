@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -6,6 +7,7 @@
 
 #include "core/thread_pool.h"
 #include "ir/graph.h"
+#include "kernels/prepacked_weights.h"
 #include "ops/op_registry.h"
 #include "runtime/memory_planner.h"
 
@@ -22,6 +24,7 @@ struct PlanStep {
   std::string op_type;
   std::vector<std::string> output_names;
   std::string kernel_name;
+  std::string impl_name;           // the implementation (kernel_name without its variant)
   std::unique_ptr<Kernel> kernel;  // null for views, which only alias their input
   KernelContext context;           // points into the plan's slots
   double flops = 0.0;
@@ -43,6 +46,15 @@ struct Slot {
   Tensor tensor;           // bound storage
 };
 
+// What a plan file fixes when a plan is built again from it (runtime/plan_file.h): the
+// implementation of every node, chosen when it was compiled, and where each node's packed
+// weights come from. A plan compiled for saving records those weights through `prepacked` too.
+struct PlanRecipe {
+  std::vector<std::string> impls;  // per node, by name; empty: choose as usual
+  // The store for node i's packed weights (kernels/prepacked_weights.h); null: pack as usual.
+  std::function<kernels::PrepackedStore*(size_t node)> prepacked;
+};
+
 // A graph compiled for one set of input shapes: kernels chosen and prepared, every
 // intermediate placed in one arena by a liveness-based plan. Runs without allocating, apart
 // from the returned outputs.
@@ -50,7 +62,7 @@ class Plan {
  public:
   // `g` must have concrete types for every value (see infer_graph); its initializers are the
   // plan's constants. `sparse_kernels` false keeps pruned weights on the dense kernels.
-  Plan(const Graph& g, int threads, bool sparse_kernels = true);
+  Plan(const Graph& g, int threads, bool sparse_kernels = true, const PlanRecipe* recipe = nullptr);
 
   // Inputs by name (checked by Session); returns outputs in graph output order. With
   // `check_finite`, every float input and every step's float outputs are scanned, and the first
@@ -61,6 +73,8 @@ class Plan {
   const std::vector<PlanStep>& steps() const { return steps_; }
   void reset_profile();
   size_t arena_bytes() const { return memory_.arena_bytes; }
+  // Arena offset of every intermediate, in slot order: what a plan file records of the memory plan.
+  std::vector<size_t> arena_offsets() const;
   size_t naive_activation_bytes() const { return memory_.naive_bytes; }
   size_t peak_live_bytes() const { return peak_live_bytes_; }
   double total_flops() const;

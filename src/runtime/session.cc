@@ -18,6 +18,16 @@ bool may_decide_shapes(const Tensor& t) {
 Session::Session(Graph model, SessionOptions options)
     : model_(std::move(model)), options_(options), pool_(options.threads) {}
 
+Session::Session(Graph compiled, std::unique_ptr<Plan> plan, std::string signature,
+                 SessionOptions options)
+    : model_(compiled),
+      options_(options),
+      pool_(options.threads),
+      compiled_(std::move(compiled)),
+      plan_(std::move(plan)),
+      plan_signature_(std::move(signature)),
+      fixed_plan_(true) {}
+
 void Session::check_inputs(const std::unordered_map<std::string, Tensor>& inputs) const {
   for (const auto& name : model_.inputs) {
     auto it = inputs.find(name);
@@ -53,10 +63,15 @@ std::string Session::signature(const std::unordered_map<std::string, Tensor>& in
   return sig;
 }
 
-void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
+void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
+                      const PlanRecipe* recipe) {
   check_inputs(inputs);
   std::string sig = signature(inputs);
-  if (plan_ && sig == plan_signature_) return;
+  if (plan_ && sig == plan_signature_ && !recipe) return;
+  if (fixed_plan_)
+    throw InputError(
+        "the plan file was compiled for other input shapes (or values of small integer inputs); "
+        "compile the model again for these");
   compiled_ = model_;
   ConstantValues shape_values;
   for (const auto& name : model_.inputs) {
@@ -71,7 +86,7 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs) {
   } else {
     infer_graph(compiled_, shape_values);
   }
-  plan_ = std::make_unique<Plan>(compiled_, options_.threads, options_.sparse_kernels);
+  plan_ = std::make_unique<Plan>(compiled_, options_.threads, options_.sparse_kernels, recipe);
   plan_signature_ = sig;
 }
 

@@ -34,6 +34,11 @@ struct SessionOptions {
 class Session {
  public:
   Session(Graph model, SessionOptions options);
+  // Runs a plan built from a plan file (runtime/plan_file.h): `compiled` is its optimized graph,
+  // and inputs must match `signature` (what plan_signature() said when it was compiled); any
+  // other shapes are refused rather than compiled, since the original model is not at hand.
+  Session(Graph compiled, std::unique_ptr<Plan> plan, std::string signature,
+          SessionOptions options);
 
   // Inputs by name; returns outputs in the model's output order.
   std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs);
@@ -42,10 +47,17 @@ class Session {
   // The graph and plan used by the last run (or the last compile).
   const Graph& compiled_graph() const { return compiled_; }
   Plan& plan() { return *plan_; }
+  const Plan& plan() const { return *plan_; }
   const OptimizeStats& optimize_stats() const { return stats_; }
   ThreadPool& pool() { return pool_; }
-  // Compiles for the given inputs without running (for `info` and benchmarks).
-  void prepare(const std::unordered_map<std::string, Tensor>& inputs);
+  // Compiles for the given inputs without running (for `info` and benchmarks); `recipe` steers
+  // kernel choice and packed weights (plan files).
+  void prepare(const std::unordered_map<std::string, Tensor>& inputs,
+               const PlanRecipe* recipe = nullptr);
+  // Input names, shapes, dtypes (and values of those that may decide shapes) the plan is for.
+  const std::string& plan_signature() const { return plan_signature_; }
+  // Whether the plan came from a plan file and cannot be compiled again for other shapes.
+  bool fixed_plan() const { return fixed_plan_; }
 
  private:
   void check_inputs(const std::unordered_map<std::string, Tensor>& inputs) const;
@@ -58,6 +70,7 @@ class Session {
   OptimizeStats stats_;
   std::unique_ptr<Plan> plan_;
   std::string plan_signature_;
+  bool fixed_plan_ = false;
 };
 
 }  // namespace sinter

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "core/isa.h"
 #include "kernels/peak/fma_peak.h"
-#include "onnx/onnx_import.h"
+#include "model_arg.h"
 #include "runtime/profile_report.h"
 #include "runtime/session.h"
 
@@ -36,6 +36,7 @@ struct BenchOptions {
   bool nchw = false;
   bool float_layers = false;
   CLI::Option* batch_option = nullptr;
+  CLI::Option* threads_option = nullptr;
 };
 
 // Statistics as bench/ort_time.js computes them, so the two can be compared: the median is the
@@ -98,20 +99,22 @@ Json profile_json(const ProfileReport& r, double peak_gflops) {
 }
 
 int run_bench(const BenchOptions& o) {
-  Graph model = load_onnx(o.model);
-  std::vector<std::string> notes;
-  auto bound = bind_input_shapes(model, o.batch, o.batch_option->count() > 0, notes);
-  for (const auto& n : notes) std::fprintf(stderr, "sinter: note: %s\n", n.c_str());
-  auto inputs = make_inputs(bound, true);
-
   SessionOptions options{o.threads, !o.no_optimize, o.profile};
   options.sparse_kernels = !o.dense_kernels;
   options.blocked_layout = !o.nchw;
   options.integer_layers = !o.float_layers;
-  Session session(std::move(model), options);
+  OpenedModel opened = open_model(o.model, options, o.threads_option->count() > 0);
+  Session& session = *opened.session;
+  const int threads = session.pool().num_threads();
+  std::vector<std::string> notes;
+  auto bound = bind_input_shapes(session.model(), o.batch, o.batch_option->count() > 0, notes);
+  for (const auto& n : notes) std::fprintf(stderr, "sinter: note: %s\n", n.c_str());
+  auto inputs = make_inputs(bound, true);
+
   auto t0 = Clock::now();
   session.prepare(inputs);
-  double compile_ms = ms_since(t0);
+  // A plan file's compiling happened in `sinter compile`; what it costs here is loading it.
+  const double compile_ms = opened.plan ? opened.load_ms : ms_since(t0);
 
   Progress progress(o.warmup + o.reps);
   auto bench_start = Clock::now();
@@ -139,7 +142,7 @@ int run_bench(const BenchOptions& o) {
   if (o.json) {
     Json j{{"engine", "sinter"},
            {"model", std::filesystem::path(o.model).filename().string()},
-           {"threads", o.threads},
+           {"threads", threads},
            {"cpu", cpu_model()},
            {"isa", isa_name(active_isa())},
            {"batch", samples},
@@ -154,6 +157,7 @@ int run_bench(const BenchOptions& o) {
            {"mean_ms", round3(s.mean)},
            {"max_ms", round3(s.max)},
            {"compile_ms", round3(compile_ms)},
+           {"plan_file", opened.plan.has_value()},
            {"throughput_per_s", throughput},
            {"flops", flops},
            {"gflops", gflops},
@@ -161,15 +165,16 @@ int run_bench(const BenchOptions& o) {
            {"peak_live_bytes", plan.peak_live_bytes()},
            {"naive_activation_bytes", plan.naive_activation_bytes()}};
     if (o.profile)
-      j["profile"] = profile_json(make_profile_report(plan), fp32_peak_gflops(o.threads));
+      j["profile"] = profile_json(make_profile_report(plan), fp32_peak_gflops(threads));
     std::cout << j.dump() << "\n";
     return 0;
   }
-  std::cout << "model:      " << o.model << " (batch " << samples << ", " << o.threads
-            << (o.threads == 1 ? " thread" : " threads") << (o.no_optimize ? ", not optimized" : "")
+  std::cout << "model:      " << o.model << " (batch " << samples << ", " << threads
+            << (threads == 1 ? " thread" : " threads") << (o.no_optimize ? ", not optimized" : "")
             << (o.dense_kernels ? ", dense kernels" : "") << ")\n";
   std::cout << "cpu:        " << cpu_model() << ", isa " << isa_explanation() << "\n";
-  std::cout << "compile:    " << format("%.3f ms", compile_ms) << "\n";
+  std::cout << (opened.plan ? "load plan:  " : "compile:    ") << format("%.3f ms", compile_ms)
+            << "\n";
   std::cout << "runs:       " << o.reps << " timed after " << o.warmup << " warm-up\n";
   std::cout << "time:       min " << format("%.3f", s.min) << "  median "
             << format("%.3f", s.median) << "  mean " << format("%.3f", s.mean) << "  max "
@@ -181,7 +186,7 @@ int run_bench(const BenchOptions& o) {
             << " (peak live " << human_bytes(static_cast<double>(plan.peak_live_bytes()))
             << ", naive sum " << human_bytes(static_cast<double>(plan.naive_activation_bytes()))
             << ")\n";
-  if (o.profile) print_profile(make_profile_report(plan), fp32_peak_gflops(o.threads));
+  if (o.profile) print_profile(make_profile_report(plan), fp32_peak_gflops(threads));
   return 0;
 }
 
@@ -220,10 +225,12 @@ Subcommand add_bench_command(CLI::App& parent) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* app = parent.add_subcommand(
       "bench", "Time a model on random inputs (fixed seed); --profile times every node");
-  app->add_option("model", o->model, "ONNX model file")->required();
-  app->add_option("--threads", o->threads, "Worker threads")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  app->add_option("model", o->model, "ONNX model or plan file (sinter compile)")->required();
+  o->threads_option = app->add_option("--threads", o->threads,
+                                      "Worker threads (for a plan file: the threads it was "
+                                      "compiled for)")
+                          ->check(CLI::Range(1, 1024))
+                          ->capture_default_str();
   o->batch_option =
       app->add_option("--batch", o->batch, "Value for a dynamic first input dimension")
           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))

@@ -1,12 +1,12 @@
-// `sinter info`: what a model holds and what running it costs, from the compiled plan.
+// `sinter info`: what a model (or plan file) holds and what running it costs, from the compiled
+// plan.
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "core/isa.h"
-#include "onnx/onnx_import.h"
-#include "runtime/session.h"
+#include "model_arg.h"
 
 namespace sinter::cli {
 
@@ -54,8 +54,38 @@ Json histogram_json(const std::vector<std::pair<std::string, int>>& h) {
   return j;
 }
 
+Json plan_json(const PlanFileInfo& p, double load_ms) {
+  return {{"format", p.format_version},
+          {"sinter_version", p.sinter_version},
+          {"isa", p.isa},
+          {"compiled_on", p.cpu},
+          {"threads", p.threads},
+          {"source", p.source},
+          {"file_bytes", p.file_bytes},
+          {"graph_bytes", p.graph_bytes},
+          {"prepacked_bytes", p.prepacked_bytes},
+          {"load_ms", load_ms}};
+}
+
+void print_plan(const PlanFileInfo& p, double load_ms) {
+  std::cout << "plan:       compiled from " << p.source << " by sinter " << p.sinter_version
+            << " for " << p.isa << ", " << p.threads << (p.threads == 1 ? " thread" : " threads")
+            << " (on " << p.cpu << "); loaded in " << format("%.1f ms", load_ms) << "\n";
+  std::cout << "plan file:  " << human_bytes(static_cast<double>(p.file_bytes)) << ": graph "
+            << human_bytes(static_cast<double>(p.graph_bytes)) << ", packed weights "
+            << human_bytes(static_cast<double>(p.prepacked_bytes)) << "\n";
+}
+
 int run_info(const InfoOptions& o) {
-  Graph model = load_onnx(o.model);
+  // Compiling (passes, kernel choice, memory plan) is what gives concrete shapes and costs; a
+  // plan file is compiled already.
+  SessionOptions options{1, true, false};
+  options.sparse_kernels = !o.dense_kernels;
+  options.blocked_layout = !o.nchw;
+  options.integer_layers = !o.float_layers;
+  OpenedModel opened = open_model(o.model, options, false);
+  Session& session = *opened.session;
+  const Graph& model = session.model();
   std::vector<std::string> notes;
   std::vector<BoundInput> bound =
       bind_input_shapes(model, o.batch, o.batch_option->count() > 0, notes);
@@ -66,15 +96,8 @@ int run_info(const InfoOptions& o) {
   }
   auto model_ops = op_histogram(model);
   size_t initializer_count = model.initializers.size();
-
-  // Compiling (passes, kernel choice, memory plan) is what gives concrete shapes and costs.
-  SessionOptions options{1, true, false};
-  options.sparse_kernels = !o.dense_kernels;
-  options.blocked_layout = !o.nchw;
-  options.integer_layers = !o.float_layers;
-  Session session(std::move(model), options);
-  session.prepare(make_inputs(bound, false));
-  const Graph& m = session.model();
+  if (!opened.plan) session.prepare(make_inputs(bound, false));
+  const Graph& m = model;
   const Graph& g = session.compiled_graph();
   Plan& plan = session.plan();
 
@@ -128,7 +151,11 @@ int run_info(const InfoOptions& o) {
     j["memory"] = {{"arena_bytes", plan.arena_bytes()},
                    {"peak_live_bytes", plan.peak_live_bytes()},
                    {"naive_activation_bytes", plan.naive_activation_bytes()}};
-    j["optimizer"] = session.optimize_stats().summary();
+    if (opened.plan) {
+      j["plan"] = plan_json(*opened.plan, opened.load_ms);
+    } else {
+      j["optimizer"] = session.optimize_stats().summary();
+    }
     j["layers"] = Json::array();
     for (const auto& l : layers)
       j["layers"].push_back({{"node", l.node},
@@ -166,7 +193,11 @@ int run_info(const InfoOptions& o) {
   std::cout << "ops:        " << m.nodes.size() << " nodes: " << histogram_line(model_ops) << "\n";
   std::cout << "compiled:   " << g.nodes.size() << " nodes: " << histogram_line(op_histogram(g))
             << "\n";
-  std::cout << "optimizer:  " << session.optimize_stats().summary() << "\n";
+  if (opened.plan) {
+    print_plan(*opened.plan, opened.load_ms);
+  } else {
+    std::cout << "optimizer:  " << session.optimize_stats().summary() << "\n";
+  }
   std::cout << "FLOPs:      " << human_flops(plan.total_flops()) << " per run\n";
   double naive = static_cast<double>(plan.naive_activation_bytes());
   double arena = static_cast<double>(plan.arena_bytes());
@@ -191,7 +222,7 @@ Subcommand add_info_command(CLI::App& parent) {
   auto o = std::make_shared<InfoOptions>();
   CLI::App* app = parent.add_subcommand(
       "info", "Show a model's inputs, outputs, ops, parameters, FLOPs and memory plan");
-  app->add_option("model", o->model, "ONNX model file")->required();
+  app->add_option("model", o->model, "ONNX model or plan file (sinter compile)")->required();
   app->add_flag("--json", o->json, "Print one JSON object instead of text");
   app->add_flag("--dense-kernels", o->dense_kernels,
                 "Show the kernels chosen with pruned weights kept on the dense ones");

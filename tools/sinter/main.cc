@@ -68,10 +68,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
   std::vector<sinter::cli::Subcommand> commands = {
-      sinter::cli::add_info_command(app),  sinter::cli::add_run_command(app),
-      sinter::cli::add_bench_command(app), sinter::cli::add_train_command(app),
-      sinter::cli::add_eval_command(app),  sinter::cli::add_quantize_command(app),
-      sinter::cli::add_prune_command(app), sinter::cli::add_compress_report_command(app),
+      sinter::cli::add_info_command(app),    sinter::cli::add_run_command(app),
+      sinter::cli::add_bench_command(app),   sinter::cli::add_train_command(app),
+      sinter::cli::add_eval_command(app),    sinter::cli::add_quantize_command(app),
+      sinter::cli::add_prune_command(app),   sinter::cli::add_compress_report_command(app),
+      sinter::cli::add_compile_command(app),
   };
   for (auto& c : commands) {
     add_memory_limit_option(*c.app);

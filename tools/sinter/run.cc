@@ -9,8 +9,7 @@
 
 #include "cli.h"
 #include "core/npy.h"
-#include "onnx/onnx_import.h"
-#include "runtime/session.h"
+#include "model_arg.h"
 
 namespace sinter::cli {
 
@@ -23,6 +22,7 @@ struct RunOptions {
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   int threads = 1;
+  CLI::Option* threads_option = nullptr;
   bool json = false;
   bool no_optimize = false;
   bool dense_kernels = false;
@@ -167,7 +167,13 @@ void write_outputs(const std::vector<std::pair<size_t, std::string>>& files,
 }
 
 int run_run(const RunOptions& o) {
-  Graph model = load_onnx(o.model);
+  SessionOptions options{o.threads, !o.no_optimize, false};
+  options.sparse_kernels = !o.dense_kernels;
+  options.blocked_layout = !o.nchw;
+  options.integer_layers = !o.float_layers;
+  OpenedModel opened = open_model(o.model, options, o.threads_option->count() > 0);
+  Session& session = *opened.session;
+  const Graph& model = session.model();
   auto in_files = bind_specs(o.inputs, model.inputs, "input", true);
   auto out_files = bind_specs(o.outputs, model.outputs, "output", false);
   for (size_t a = 0; a < out_files.size(); ++a)
@@ -190,11 +196,7 @@ int run_run(const RunOptions& o) {
   }
   std::vector<std::string> output_names = model.outputs;
 
-  SessionOptions options{o.threads, !o.no_optimize, false};
-  options.sparse_kernels = !o.dense_kernels;
-  options.blocked_layout = !o.nchw;
-  options.integer_layers = !o.float_layers;
-  Session session(std::move(model), options);
+  const int threads = session.pool().num_threads();
   auto t0 = std::chrono::steady_clock::now();
   session.prepare(inputs);
   auto t1 = std::chrono::steady_clock::now();
@@ -216,8 +218,9 @@ int run_run(const RunOptions& o) {
     summaries.push_back(std::move(s));
   }
   if (o.json) {
-    Json j{{"model", o.model},         {"threads", o.threads}, {"optimize", !o.no_optimize},
-           {"compile_ms", compile_ms}, {"run_ms", run_ms},     {"outputs", summaries}};
+    Json j{{"model", o.model},         {"threads", threads}, {"optimize", !o.no_optimize},
+           {"compile_ms", compile_ms}, {"run_ms", run_ms},   {"outputs", summaries}};
+    if (opened.plan) j["plan_load_ms"] = opened.load_ms;
     std::cout << j.dump() << "\n";
     return 0;
   }
@@ -230,8 +233,10 @@ int run_run(const RunOptions& o) {
       print_summary(s);
     }
   }
-  std::cout << format("compiled in %.3f ms, ran in ", compile_ms) << format("%.3f ms", run_ms)
-            << " (" << o.threads << (o.threads == 1 ? " thread" : " threads") << ")\n";
+  std::cout << (opened.plan ? format("loaded the plan in %.3f ms, ran in ", opened.load_ms)
+                            : format("compiled in %.3f ms, ran in ", compile_ms))
+            << format("%.3f ms", run_ms) << " (" << threads
+            << (threads == 1 ? " thread" : " threads") << ")\n";
   return 0;
 }
 
@@ -240,7 +245,7 @@ int run_run(const RunOptions& o) {
 Subcommand add_run_command(CLI::App& parent) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* app = parent.add_subcommand("run", "Run a model once on .npy inputs");
-  app->add_option("model", o->model, "ONNX model file")->required();
+  app->add_option("model", o->model, "ONNX model or plan file (sinter compile)")->required();
   app->add_option("-i,--input", o->inputs,
                   "[NAME=]file.npy; repeat for several inputs (without NAME the i-th file is the "
                   "i-th model input)")
@@ -249,9 +254,11 @@ Subcommand add_run_command(CLI::App& parent) {
                   "[NAME=]file.npy to write (without NAME the i-th file is the i-th model "
                   "output); without -o each output is summarized")
       ->allow_extra_args(false);
-  app->add_option("--threads", o->threads, "Worker threads")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  o->threads_option = app->add_option("--threads", o->threads,
+                                      "Worker threads (for a plan file: the threads it was "
+                                      "compiled for)")
+                          ->check(CLI::Range(1, 1024))
+                          ->capture_default_str();
   app->add_flag("--json", o->json, "Print one JSON object instead of text");
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
   app->add_flag("--dense-kernels", o->dense_kernels,

@@ -4,6 +4,7 @@
 
 #include "core/thread_pool.h"
 #include "kernels/gemm/sgemm_driver.h"
+#include "kernels/prepacked_weights.h"
 #include "kernels/thread_scratch.h"
 
 namespace sinter {
@@ -14,6 +15,31 @@ constexpr int kTile = 4, kIn = 6, kXi = 36;
 // Per-run scratch of a thread (kernels/thread_scratch.h); in a block split three ways, the
 // calling thread's, which the workers see through pointers.
 float* run_scratch(int64_t floats) { return kernels::thread_scratch<Conv2dWinograd>(floats); }
+
+// U = G g G^T for every (m, c), as 36 matrices [M, C].
+std::vector<float> transform_weights(const float* w, int64_t M, int64_t C) {
+  static const float G[kIn][3] = {{0.25f, 0.0f, 0.0f},
+                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                  {0.0f, 0.0f, 1.0f}};
+  std::vector<float> u(static_cast<size_t>(kXi * M * C));
+  for (int64_t oc = 0; oc < M; ++oc) {
+    for (int64_t c = 0; c < C; ++c) {
+      const float* g = w + (oc * C + c) * 9;
+      double gg[kIn][3];
+      for (int i = 0; i < kIn; ++i)
+        for (int k = 0; k < 3; ++k)
+          gg[i][k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
+      for (int i = 0; i < kIn; ++i)
+        for (int k = 0; k < kIn; ++k)
+          u[((i * kIn + k) * M + oc) * C + c] =
+              static_cast<float>(gg[i][0] * G[k][0] + gg[i][1] * G[k][1] + gg[i][2] * G[k][2]);
+    }
+  }
+  return u;
+}
 
 }  // namespace
 
@@ -30,30 +56,20 @@ bool Conv2dWinograd::supports(const Conv2dShape& s) {
 }
 
 Conv2dWinograd::Conv2dWinograd(const Conv2dShape& s, const float* w) : s_(s) {
-  // U = G g G^T for every (m, c), stored as 36 matrices [M, C].
-  static const float G[kIn][3] = {{0.25f, 0.0f, 0.0f},
-                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                                  {0.0f, 0.0f, 1.0f}};
   const int64_t M = s.M, C = s.C;
-  std::vector<float> u(static_cast<size_t>(kXi * M * C));
-  for (int64_t oc = 0; oc < M; ++oc) {
-    for (int64_t c = 0; c < C; ++c) {
-      const float* g = w + (oc * C + c) * 9;
-      double gg[kIn][3];
-      for (int i = 0; i < kIn; ++i)
-        for (int k = 0; k < 3; ++k)
-          gg[i][k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
-      for (int i = 0; i < kIn; ++i)
-        for (int k = 0; k < kIn; ++k)
-          u[((i * kIn + k) * M + oc) * C + c] =
-              static_cast<float>(gg[i][0] * G[k][0] + gg[i][1] * G[k][1] + gg[i][2] * G[k][2]);
+  // The 36 packed matrices share one buffer, so a plan file keeps the transform's result whole;
+  // each starts on a cache line.
+  const int64_t size = PackedMatrixA::packed_size(M, C), each = (size + 15) / 16 * 16;
+  std::shared_ptr<float[]> packed = kernels::prepacked_floats(kXi * each, [&](float* out) {
+    const std::vector<float> u = transform_weights(w, M, C);
+    for (int xi = 0; xi < kXi; ++xi) {
+      PackedMatrixA::pack(false, M, C, u.data() + xi * M * C, C, out + xi * each);
+      std::fill(out + xi * each + size, out + (xi + 1) * each, 0.0f);
     }
-  }
+  });
   u_.reserve(kXi);
-  for (int xi = 0; xi < kXi; ++xi) u_.emplace_back(false, M, C, u.data() + xi * M * C, C);
+  for (int xi = 0; xi < kXi; ++xi)
+    u_.emplace_back(M, C, std::shared_ptr<float[]>(packed, packed.get() + xi * each));
 }
 
 void Conv2dWinograd::run(const float* x, float* y, const float* bias, const float* residual,

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "kernels/gemm/sgemm_driver.h"
+#include "kernels/prepacked_weights.h"
 
 namespace sinter {
 namespace gemm {
@@ -38,16 +39,30 @@ PackedMatrixA::PackedMatrixA(bool trans, int64_t M, int64_t K, const float* A, i
                              float alpha)
     : rows_(M), depth_(K), kernels_(&gemm::active_kernel_set()) {
   SINTER_CHECK(M >= 0 && K >= 0, "PackedMatrixA: negative size ", M, "x", K);
-  data_ = gemm::alloc_aligned_floats(gemm::packed_a_size(*kernels_, M, K));
-  gemm::pack_a_full(*kernels_, A, lda, trans, M, K, alpha, data_.get());
+  data_ = kernels::prepacked_floats(gemm::packed_a_size(*kernels_, M, K), [&](float* packed) {
+    gemm::pack_a_full(*kernels_, A, lda, trans, M, K, alpha, packed);
+  });
+}
+
+PackedMatrixA::PackedMatrixA(int64_t M, int64_t K, std::shared_ptr<float[]> packed)
+    : rows_(M), depth_(K), kernels_(&gemm::active_kernel_set()), data_(std::move(packed)) {}
+
+int64_t PackedMatrixA::packed_size(int64_t M, int64_t K) {
+  return gemm::packed_a_size(gemm::active_kernel_set(), M, K);
+}
+
+void PackedMatrixA::pack(bool trans, int64_t M, int64_t K, const float* A, int64_t lda,
+                         float* packed) {
+  gemm::pack_a_full(gemm::active_kernel_set(), A, lda, trans, M, K, 1.0f, packed);
 }
 
 PackedMatrixB::PackedMatrixB(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb,
                              float alpha)
     : depth_(K), cols_(N), kernels_(&gemm::active_kernel_set()) {
   SINTER_CHECK(K >= 0 && N >= 0, "PackedMatrixB: negative size ", K, "x", N);
-  data_ = gemm::alloc_aligned_floats(gemm::packed_b_size(*kernels_, K, N));
-  gemm::pack_b_full(*kernels_, B, ldb, trans, K, N, alpha, data_.get());
+  data_ = kernels::prepacked_floats(gemm::packed_b_size(*kernels_, K, N), [&](float* packed) {
+    gemm::pack_b_full(*kernels_, B, ldb, trans, K, N, alpha, packed);
+  });
 }
 
 void sgemm_packed(const PackedMatrixA& A, int64_t N, const float* B, int64_t ldb, bool trans_b,

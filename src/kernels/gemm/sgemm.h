@@ -41,6 +41,11 @@ struct KernelSet;
 class PackedMatrixA {
  public:
   PackedMatrixA(bool trans, int64_t M, int64_t K, const float* A, int64_t lda, float alpha = 1.0f);
+  // Adopts `packed`, laid out by pack() (several matrices packed into one prepacked buffer).
+  PackedMatrixA(int64_t M, int64_t K, std::shared_ptr<float[]> packed);
+  // Floats that pack() writes for an M x K operand on this CPU.
+  static int64_t packed_size(int64_t M, int64_t K);
+  static void pack(bool trans, int64_t M, int64_t K, const float* A, int64_t lda, float* packed);
   int64_t rows() const { return rows_; }
   int64_t depth() const { return depth_; }
   const float* data() const { return data_.get(); }

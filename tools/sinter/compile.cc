@@ -1,0 +1,93 @@
+// `sinter compile`: compiles a model for the input shapes it will run on and writes a plan file
+// that `run`, `bench` and `info` load without compiling again.
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "core/isa.h"
+#include "runtime/compile_model.h"
+
+namespace sinter::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct CompileArgs {
+  CompileRequest request;
+  bool no_optimize = false, dense_kernels = false, nchw = false, float_layers = false;
+  bool json = false;
+  CLI::Option* batch_option = nullptr;
+};
+
+int run_compile(CompileArgs a) {
+  CompileRequest& r = a.request;
+  r.batch_given = a.batch_option->count() > 0;
+  r.options.optimize = !a.no_optimize;
+  r.options.sparse_kernels = !a.dense_kernels;
+  r.options.blocked_layout = !a.nchw;
+  r.options.integer_layers = !a.float_layers;
+  const CompileResult c = compile_model(r);
+  const PlanFileInfo& p = c.plan;
+  if (a.json) {
+    std::cout << Json{{"model", r.model},
+                      {"plan", r.output},
+                      {"isa", p.isa},
+                      {"cpu", p.cpu},
+                      {"threads", p.threads},
+                      {"nodes", p.nodes},
+                      {"load_ms", c.load_ms},
+                      {"compile_ms", c.compile_ms},
+                      {"file_bytes", p.file_bytes},
+                      {"graph_bytes", p.graph_bytes},
+                      {"prepacked_bytes", p.prepacked_bytes},
+                      {"arena_bytes", p.arena_bytes},
+                      {"notes", c.notes}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  for (const auto& note : c.notes) std::cerr << "sinter: note: " << note << "\n";
+  std::cout << "compiled " << r.model << " for " << p.isa << " (" << cpu_model() << "), "
+            << p.threads << (p.threads == 1 ? " thread" : " threads") << ": " << p.nodes
+            << " steps in " << format("%.1f ms", c.compile_ms) << "\n";
+  std::cout << "wrote " << r.output << ": " << human_bytes(static_cast<double>(p.file_bytes))
+            << " (graph " << human_bytes(static_cast<double>(p.graph_bytes)) << ", packed weights "
+            << human_bytes(static_cast<double>(p.prepacked_bytes)) << "; arena "
+            << human_bytes(static_cast<double>(p.arena_bytes)) << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+Subcommand add_compile_command(CLI::App& parent) {
+  auto a = std::make_shared<CompileArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "compile",
+      "Compile a model for its input shapes into a plan file (optimized graph, chosen kernels, "
+      "packed weights, memory plan) that run, bench and info load without compiling again");
+  app->add_option("model", a->request.model, "ONNX model file")->required();
+  app->add_option("-o,--output", a->request.output, "Plan file to write (e.g. model.splan)")
+      ->required();
+  app->add_option("--threads", a->request.options.threads,
+                  "Worker threads the plan is compiled for (run and bench use them by default)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  a->batch_option =
+      app->add_option("--batch", a->request.batch, "Value for a dynamic first input dimension")
+          ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+          ->capture_default_str();
+  app->add_flag("--json", a->json, "Print one JSON object instead of text");
+  app->add_flag("--no-optimize", a->no_optimize, "Skip the graph optimization passes");
+  app->add_flag("--dense-kernels", a->dense_kernels,
+                "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
+  app->add_flag("--nchw", a->nchw,
+                "Keep every tensor NCHW (no channel-blocked convolution regions)");
+  app->add_flag("--float-layers", a->float_layers,
+                "Run a QDQ model's quantized layers in float on dequantized weights (no integer "
+                "kernels)");
+  return {app, [a] { return run_compile(*a); }};
+}
+
+}  // namespace sinter::cli
