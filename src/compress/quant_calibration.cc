@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <optional>
 #include <vector>
 
 #include "core/error.h"
+#include "core/parse_number.h"
 
 namespace sinter {
 
@@ -181,6 +184,37 @@ FloatRange calibrate_range(const RangeObserver& o, const CalibrationOptions& opt
       return mse_range(o, int_range(options.bits, options.symmetric), options.symmetric);
   }
   throw InputError(cat(what, ": unknown calibration method"));
+}
+
+void parse_calibration_method(const std::string& text, CalibrationOptions& options) {
+  if (text == "minmax") {
+    options.method = CalibrationMethod::kMinMax;
+  } else if (text == "mse") {
+    options.method = CalibrationMethod::kMse;
+  } else if (text == "percentile" || text.rfind("percentile:", 0) == 0) {
+    options.method = CalibrationMethod::kPercentile;
+    if (text == "percentile") return;
+    const std::optional<double> p = parse_double(text.substr(11));
+    if (!p) throw InputError(cat("method percentile: '", text.substr(11), "' is not a number"));
+    options.percentile = *p;
+  } else {
+    throw InputError(cat("method must be minmax, percentile:P or mse, got '", text, "'"));
+  }
+}
+
+std::string calibration_method_name(const CalibrationOptions& options) {
+  switch (options.method) {
+    case CalibrationMethod::kMinMax:
+      return "minmax";
+    case CalibrationMethod::kMse:
+      return "mse";
+    case CalibrationMethod::kPercentile: {
+      char p[32];
+      std::snprintf(p, sizeof p, "%.6g", options.percentile);
+      return cat("percentile:", p);
+    }
+  }
+  return "?";
 }
 
 QuantParams calibrate_activation(const RangeObserver& o, const CalibrationOptions& options,

@@ -18,6 +18,14 @@ struct CalibrationOptions {
   bool symmetric = false;
 };
 
+// Sets options' method (and percentile) from "minmax", "mse", "percentile" (P stays 99.99) or
+// "percentile:P". Throws InputError naming the text for anything else or a P that is not a
+// number; calibrate_range checks P's range.
+void parse_calibration_method(const std::string& text, CalibrationOptions& options);
+
+// The text parse_calibration_method reads back: "minmax", "mse", "percentile:99.99".
+std::string calibration_method_name(const CalibrationOptions& options);
+
 struct FloatRange {
   float lo;
   float hi;

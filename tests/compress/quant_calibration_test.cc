@@ -219,5 +219,21 @@ TEST(QuantCalibration, BadInput) {
   expect_error<InputError>([&] { seen.observe(Tensor(DType::kInt8, {3})); }, {"float32", "int8"});
 }
 
+TEST(QuantCalibration, MethodNamesReadBack) {
+  for (const std::string name : {"minmax", "mse", "percentile:99.99", "percentile:99.9"}) {
+    CalibrationOptions o;
+    parse_calibration_method(name, o);
+    EXPECT_EQ(calibration_method_name(o), name);
+  }
+  CalibrationOptions o;
+  parse_calibration_method("percentile", o);
+  EXPECT_EQ(o.method, CalibrationMethod::kPercentile);
+  EXPECT_EQ(o.percentile, 99.99);
+  expect_error<InputError>([&] { parse_calibration_method("max", o); },
+                           {"method must be minmax, percentile:P or mse, got 'max'"});
+  expect_error<InputError>([&] { parse_calibration_method("percentile:x", o); },
+                           {"method percentile: 'x' is not a number"});
+}
+
 }  // namespace
 }  // namespace sinter

@@ -14,7 +14,7 @@
 #include "compress/model_storage.h"
 #include "compression_plot.h"
 #include "core/atomic_file.h"
-#include "dataset_arg.h"
+#include "data/dataset_spec.h"
 #include "onnx/onnx_import.h"
 #include "runtime/session.h"
 #include "train/evaluate.h"
@@ -235,7 +235,7 @@ int run_report(const ReportArgs& a) {
     std::fflush(stderr);
   };
 
-  Dataset test = load_dataset_arg(a.data, false);
+  Dataset test = load_dataset(a.data, false);
   limit_dataset(test, a.test_limit);
   std::vector<ModelReport> models;
   for (const std::string& file : a.models) {
@@ -319,7 +319,7 @@ Subcommand add_compress_report_command(CLI::App& parent) {
       "PREFIX.csv, PREFIX.json and PREFIX.png (accuracy against compression)");
   app->add_option("models", a->models,
                   "ONNX models; the first is the reference (usually the dense one)");
-  app->add_option("--data", a->data, kDataHelp)->capture_default_str();
+  app->add_option("--data", a->data, kDatasetSpecHelp)->capture_default_str();
   app->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "core/atomic_file.h"
-#include "dataset_arg.h"
+#include "data/dataset_spec.h"
 #include "onnx/onnx_import.h"
 #include "train/evaluate.h"
 
@@ -74,7 +74,7 @@ void print_confusion(const Evaluation& ev, const std::vector<std::string>& names
 
 int run_eval(const EvalArgs& a) {
   const Graph model = load_onnx(a.model);
-  Dataset data = load_dataset_arg(a.data, a.train_split);
+  Dataset data = load_dataset(a.data, a.train_split);
   limit_dataset(data, a.limit);
   const Evaluation ev =
       evaluate(model, data, a.batch, a.threads, !a.predictions.empty(), !a.float_layers);
@@ -113,7 +113,7 @@ Subcommand add_eval_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "eval", "Accuracy, loss and confusion matrix of a classifier on a dataset's test split");
   app->add_option("model", a->model, "ONNX model file (logits output)")->required();
-  app->add_option("--data", a->data, kDataHelp)->capture_default_str();
+  app->add_option("--data", a->data, kDatasetSpecHelp)->capture_default_str();
   app->add_flag("--train-split", a->train_split, "Evaluate on the training split instead");
   app->add_flag("--float-layers", a->float_layers,
                 "Run a QDQ model's quantized layers in float on dequantized weights (no integer "

@@ -1,6 +1,7 @@
 // `sinter prune`: prunes a trained ONNX classifier to a sparsity scheme by ADMM, one-shot
 // magnitude or gradual magnitude pruning, retrains it with the pruned weights held at zero, and
 // writes an ordinary ONNX file whose pruned weights are zeros, with the scheme in its metadata.
+// The workflow is compress/prune_model; this file turns the options into its request and prints.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -10,20 +11,12 @@
 #include <optional>
 
 #include "cli.h"
-#include "compress/admm.h"
-#include "compress/compression_record.h"
-#include "compress/gradual_pruning.h"
-#include "compress/masked_training.h"
-#include "compress/model_storage.h"
-#include "compress/qdq_export.h"
-#include "compress/quant_aware_training.h"
+#include "compress/prune_model.h"
 #include "core/parse_number.h"
-#include "dataset_arg.h"
-#include "fine_tune_phase.h"
+#include "data/dataset_spec.h"
+#include "fine_tune_printer.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
-#include "train/evaluate.h"
-#include "train/fit.h"
 
 namespace sinter::cli {
 
@@ -61,42 +54,6 @@ struct PruneArgs {
   bool quiet = false;
 };
 
-bool given(CLI::App& app, const char* option) { return app.get_option(option)->count() > 0; }
-
-// The scheme with the numbers the command line gives it; options that do not apply to the
-// scheme or method are errors rather than silently ignored.
-PruneScheme scheme_from_args(CLI::App& app, const PruneArgs& a) {
-  PruneScheme s = parse_prune_scheme(a.scheme);
-  const bool pattern = s.kind == PruneKind::kPattern;
-  if (!pattern && (given(app, "--patterns") || given(app, "--connectivity")))
-    throw InputError(
-        cat("--patterns and --connectivity apply to --scheme pattern, not ", a.scheme));
-  if (s.kind == PruneKind::kNOfM && given(app, "--sparsity"))
-    throw InputError(
-        cat("--scheme ", a.scheme, " fixes the sparsity at 1 - N/M; leave out --sparsity"));
-  if (has_free_sparsity(s) && !given(app, "--sparsity"))
-    throw InputError(
-        cat("--scheme ", a.scheme, " needs --sparsity (the pruned fraction, e.g. 0.8)"));
-  if (a.method != "admm" && a.method != "magnitude" && a.method != "gradual")
-    throw InputError(cat("--method '", a.method, "' is not one of admm, magnitude, gradual"));
-  if (a.method == "gradual" && !has_free_sparsity(s))
-    throw InputError(cat("--method gradual ramps a sparsity, and --scheme ", a.scheme,
-                         " fixes its own; use admm or magnitude"));
-  if (a.method == "magnitude" && given(app, "--admm-epochs"))
-    throw InputError(
-        "--admm-epochs applies to --method admm and gradual; magnitude prunes at once");
-  if (a.method != "admm" &&
-      (given(app, "--rho") || given(app, "--rho-factor") || given(app, "--rho-max")))
-    throw InputError("--rho, --rho-factor and --rho-max apply to --method admm");
-  if (a.bits != 0 && a.bits != 4 && a.bits != 8)
-    throw InputError(cat("--bits must be 4 or 8 (or 0: float survivors), got ", a.bits));
-  s.sparsity = a.sparsity;
-  s.pattern_count = a.patterns;
-  s.connectivity = a.connectivity;
-  validate_prune_scheme(s);
-  return s;
-}
-
 // "NAME=S" entries of --layer-sparsity as a map.
 std::map<std::string, double> layer_sparsities(const std::vector<std::string>& entries) {
   std::map<std::string, double> out;
@@ -110,167 +67,117 @@ std::map<std::string, double> layer_sparsities(const std::vector<std::string>& e
   return out;
 }
 
+// The options given on the command line; those left out stay unset where the library refuses a
+// number that does not apply rather than ignoring it.
+PruneRequest prune_request(CLI::App& app, const PruneArgs& a) {
+  auto given = [&](const char* option) { return app.get_option(option)->count() > 0; };
+  PruneRequest r;
+  r.scheme = a.scheme;
+  if (given("--sparsity")) r.sparsity = a.sparsity;
+  if (given("--patterns")) r.patterns = a.patterns;
+  if (given("--connectivity")) r.connectivity = a.connectivity;
+  r.method = parse_prune_method(a.method);
+  if (given("--admm-epochs")) r.admm_epochs = a.admm_epochs;
+  r.retrain_epochs = a.retrain_epochs;
+  r.interval = a.interval;
+  if (given("--rho")) r.rho = a.rho;
+  if (given("--rho-factor")) r.rho_factor = a.rho_factor;
+  if (given("--rho-max")) r.rho_max = a.rho_max;
+  r.bits = a.bits;
+  r.rules = {a.prune_ends, layer_sparsities(a.layer_sparsity)};
+  r.training = {a.batch, a.threads, a.seed, a.lr, a.momentum, a.weight_decay};
+  r.data = a.data;
+  r.train_limit = a.train_limit;
+  r.test_limit = a.test_limit;
+  return r;
+}
+
 std::string percent(double v) { return format("%.2f%%", 100 * v); }
 
-int run_prune(CLI::App& app, const PruneArgs& a) {
-  const auto start = std::chrono::steady_clock::now();
-  const PruneScheme scheme = scheme_from_args(app, a);
-  Graph model = load_onnx(a.model);
-  const PrunePlan plan(model, scheme, {a.prune_ends, layer_sparsities(a.layer_sparsity)});
-  std::optional<QuantScheme> levels;
-  if (a.bits > 0) {
-    levels.emplace();
-    levels->bits = a.bits;
-    levels->granularity = QuantGranularity::kChannel;  // survives BatchNorm folding exactly
-  }
+// A line on stdout at once, in step with the progress on stderr.
+void say(const std::string& line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
 
-  Dataset train = load_dataset_arg(a.data, true);
-  Dataset test = load_dataset_arg(a.data, false);
-  limit_dataset(train, a.train_limit);
-  limit_dataset(test, a.test_limit);
-  const FineTuneSettings settings{a.batch, a.threads, a.seed, a.lr, a.momentum, a.weight_decay};
-  DataLoader loader(train, fine_tune_loader(settings));
-  const PhaseOutput out{"prune", a.quiet, a.json};
-  const int64_t steps_per_epoch = loader.batches_per_epoch();
-  auto trainer_options = [&](int64_t epochs) {
-    return fine_tune_trainer(settings, epochs, steps_per_epoch);
-  };
-  auto say = [&](const std::string& line) {
-    if (a.json) return;
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-  };
-
-  if (!a.quiet && !a.json) {
-    int64_t prunable = 0;
-    for (const PruneTarget& t : plan.targets()) prunable += model.initializers.at(t.weight).numel();
+// Progress as the run goes: the plan on stderr, accuracies and epochs on stdout.
+PruneCallbacks prune_printer(const PruneArgs& a) {
+  PruneCallbacks c;
+  c.fine_tune = fine_tune_printer("prune", a.quiet, a.json);
+  if (a.json) return c;
+  c.on_start = [&a](const PruneStart& s) {
+    if (a.quiet) return;
     std::string dense;
-    for (const std::string& d : plan.left_dense()) dense += (dense.empty() ? "" : ", ") + d;
+    for (const std::string& d : s.left_dense) dense += (dense.empty() ? "" : ", ") + d;
     std::fprintf(stderr,
                  "sinter: prune: %s, scheme %s, method %s: %lld weights in %zu tensors to prune "
                  "(left dense: %s); %lld training and %lld test images, %d thread%s\n",
-                 a.model.c_str(), scheme_name(scheme).c_str(), a.method.c_str(),
-                 static_cast<long long>(prunable), plan.targets().size(),
-                 dense.empty() ? "none" : dense.c_str(), static_cast<long long>(train.size()),
-                 static_cast<long long>(test.size()), a.threads, a.threads == 1 ? "" : "s");
-  }
-  const Evaluation dense_eval = evaluate(model, test, 256, a.threads);
-  say(cat("dense        test ", percent(dense_eval.accuracy)));
+                 a.model.c_str(), scheme_name(s.scheme).c_str(), a.method.c_str(),
+                 static_cast<long long>(s.prunable_weights), s.pruned_tensors,
+                 dense.empty() ? "none" : dense.c_str(), static_cast<long long>(s.train_images),
+                 static_cast<long long>(s.test_images), a.threads, a.threads == 1 ? "" : "s");
+  };
+  c.on_dense = [](const Evaluation& e) { say(cat("dense        test ", percent(e.accuracy))); };
+  c.on_pruned = [](const Evaluation& e, double sparsity) {
+    say(cat("pruned       test ", percent(e.accuracy), "  sparsity ", percent(sparsity),
+            " of the pruned layers"));
+  };
+  return c;
+}
 
-  // Phase 1: reach the constraint set (ADMM, the gradual ramp, or at once).
-  std::vector<Mask> masks;
-  if (a.method == "magnitude") {
-    masks = hard_prune(model, plan);
-  } else {
-    Trainer trainer(model, trainer_options(a.admm_epochs));
-    if (a.method == "admm") {
-      AdmmOptions o;
-      o.rho = a.rho;
-      o.rho_factor = a.rho_factor;
-      o.rho_max = a.rho_max;
-      o.interval = a.interval > 0 ? a.interval : std::max<int64_t>(1, steps_per_epoch / 4);
-      if (levels) o.levels = *levels;
-      AdmmPruner admm(trainer, plan, o);
-      train_phase(trainer, loader, test, a.admm_epochs, "admm", out, [&] {
-        return cat("rho ", format("%.3g", admm.rho()), "  distance to the set ",
-                   format("%.3f", admm.distance_to_set()));
-      });
-      masks = admm.hard_prune();
-    } else {
-      GradualPruningOptions o;
-      o.end_step = a.admm_epochs * steps_per_epoch;
-      o.interval = a.interval > 0 ? a.interval : std::max<int64_t>(1, steps_per_epoch / 10);
-      GradualPruner gradual(trainer, plan, o);
-      train_phase(trainer, loader, test, a.admm_epochs, "gradual", out,
-                  [&] { return "sparsity " + percent(gradual.sparsity()); });
-      masks = gradual.masks();
-    }
-    model = trainer.model();
-    zero_pruned_channels(model, plan, masks);
-  }
-  // The survivors onto their grids (ADMM with levels has put them there already).
-  if (levels)
-    for (const PruneTarget& t : plan.targets()) {
-      Tensor& w = model.initializers.at(t.weight);
-      w = exported_weight(w, t.transposed ? 1 : 0, *levels, t.weight);
-    }
-  const Evaluation pruned_eval = evaluate(model, test, 256, a.threads);
-  say(cat("pruned       test ", percent(pruned_eval.accuracy), "  sparsity ",
-          percent(target_sparsity(model, plan)), " of the pruned layers"));
+void print_json(const PruneArgs& a, const PruneResult& r, double seconds) {
+  const ModelStorage& size = r.storage;
+  const PruneRecord& pruned = *r.record.prune;
+  Json storage{{"dense", size.dense_bytes}, {"csr", size.csr_bytes}};
+  if (size.compact_bytes > 0) storage["compact"] = size.compact_bytes;
+  if (size.pattern_bytes > 0) storage["pattern"] = size.pattern_bytes;
+  Json j{{"model", a.model},
+         {"output", a.output},
+         {"scheme", scheme_name(pruned.scheme)},
+         {"method", pruned.method},
+         {"bits", a.bits},
+         {"dense_test_accuracy", r.dense.accuracy},
+         {"pruned_test_accuracy", r.pruned.accuracy},
+         {"test_accuracy", r.retrained.accuracy},
+         {"test_loss", r.retrained.loss},
+         {"sparsity", size.sparsity()},
+         {"prunable_sparsity", size.prunable_sparsity()},
+         {"prunable_weights", size.prunable_weights},
+         {"total_weights", size.total_weights},
+         {"nonzeros", size.nonzeros},
+         {"storage_bytes", storage},
+         {"seconds", seconds}};
+  if (pruned.scheme.kind == PruneKind::kPattern) j["pattern_set"] = pruned.patterns;
+  std::cout << j.dump() << "\n";
+}
 
-  // Phase 2: masked retraining; with levels, quantization-aware, which holds the zeros itself.
-  Evaluation final_eval = pruned_eval;
-  if (a.retrain_epochs > 0) {
-    Trainer trainer(model, trainer_options(a.retrain_epochs));
-    std::optional<MaskedTraining> masked;
-    std::optional<QuantAwareTraining> quant_aware;
-    if (levels) {
-      std::vector<QuantAwareWeight> weights;
-      std::vector<std::string> channel_params;
-      for (const PruneTarget& t : plan.targets()) {
-        weights.push_back({t.weight, t.transposed ? 1 : 0});
-        channel_params.insert(channel_params.end(), t.channel_params.begin(),
-                              t.channel_params.end());
-      }
-      quant_aware.emplace(trainer, weights, *levels, channel_params);
-    } else {
-      masked.emplace(trainer, plan, masks);
-    }
-    train_phase(trainer, loader, test, a.retrain_epochs, "retrain", out);
-    model = trainer.model();
-    final_eval = evaluate(model, test, 256, a.threads);
-  }
-
-  const ModelStorage size = measure_storage(model, plan);
-  PruneRecord pruned;
-  pruned.scheme = scheme;
-  pruned.method = a.method;
-  pruned.sparsity = size.prunable_sparsity();
-  for (const PruneTarget& t : plan.targets()) pruned.weights.push_back(t.weight);
-  if (levels) pruned.bits = a.bits;
-  pruned.layer_sparsity = layer_sparsities(a.layer_sparsity);
-  if (scheme.kind == PruneKind::kPattern)
-    pruned.patterns.assign(plan.pattern_set().begin(), plan.pattern_set().end());
-  write_compression_record({pruned, std::nullopt}, model);
-  save_onnx(model, a.output);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  if (a.json) {
-    Json storage{{"dense", size.dense_bytes}, {"csr", size.csr_bytes}};
-    if (size.compact_bytes > 0) storage["compact"] = size.compact_bytes;
-    if (size.pattern_bytes > 0) storage["pattern"] = size.pattern_bytes;
-    Json j{{"model", a.model},
-           {"output", a.output},
-           {"scheme", scheme_name(scheme)},
-           {"method", a.method},
-           {"bits", a.bits},
-           {"dense_test_accuracy", dense_eval.accuracy},
-           {"pruned_test_accuracy", pruned_eval.accuracy},
-           {"test_accuracy", final_eval.accuracy},
-           {"test_loss", final_eval.loss},
-           {"sparsity", size.sparsity()},
-           {"prunable_sparsity", size.prunable_sparsity()},
-           {"prunable_weights", size.prunable_weights},
-           {"total_weights", size.total_weights},
-           {"nonzeros", size.nonzeros},
-           {"storage_bytes", storage},
-           {"seconds", seconds}};
-    if (scheme.kind == PruneKind::kPattern) j["pattern_set"] = plan.pattern_set();
-    std::cout << j.dump() << "\n";
-    return 0;
-  }
+void print_text(const PruneArgs& a, const PruneResult& r, double seconds) {
+  const ModelStorage& size = r.storage;
   std::string formats = cat("dense ", human_bytes(static_cast<double>(size.dense_bytes)), ", CSR ",
                             human_bytes(static_cast<double>(size.csr_bytes)));
   if (size.compact_bytes > 0)
     formats += ", compacted " + human_bytes(static_cast<double>(size.compact_bytes));
   if (size.pattern_bytes > 0)
     formats += ", pattern " + human_bytes(static_cast<double>(size.pattern_bytes));
-  say(cat("final        test ", percent(final_eval.accuracy), " (dense ",
-          percent(dense_eval.accuracy), ")  sparsity ", percent(size.prunable_sparsity()),
+  say(cat("final        test ", percent(r.retrained.accuracy), " (dense ",
+          percent(r.dense.accuracy), ")  sparsity ", percent(size.prunable_sparsity()),
           " of the pruned layers, ", percent(size.sparsity()), " overall: ", size.nonzeros, " of ",
           size.total_weights, " weights nonzero"));
   say(cat("saved ", a.output, "  storage: ", formats, "  (", format("%.1f", seconds), " s)"));
+}
+
+int run_prune(CLI::App& app, const PruneArgs& a) {
+  const auto start = std::chrono::steady_clock::now();
+  const PruneRequest request = prune_request(app, a);
+  validate_prune_request(request);
+  const PruneResult result = prune_model(load_onnx(a.model), request, prune_printer(a));
+  save_onnx(result.model, a.output);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (a.json)
+    print_json(a, result, seconds);
+  else
+    print_text(a, result, seconds);
   return 0;
 }
 
@@ -299,7 +206,7 @@ Subcommand add_prune_command(CLI::App& parent) {
                   "magnitude (one-shot projection), or gradual (sparsity ramped on Zhu & "
                   "Gupta's cubic curve)")
       ->capture_default_str();
-  app->add_option("--data", a->data, kDataHelp)->capture_default_str();
+  app->add_option("--data", a->data, kDatasetSpecHelp)->capture_default_str();
   app->add_option("--admm-epochs", a->admm_epochs,
                   "Epochs before hard pruning: ADMM training, or gradual pruning's ramp")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}))

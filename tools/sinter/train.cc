@@ -10,8 +10,8 @@
 #include <optional>
 
 #include "cli.h"
+#include "data/dataset_spec.h"
 #include "data/fashion_mnist.h"
-#include "dataset_arg.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
 #include "progress_bar.h"
@@ -140,8 +140,8 @@ int run_train(CLI::App& app, TrainArgs& a) {
   const std::string log = a.log.empty() ? derived_path(a.output, ".train.csv") : a.log;
   const std::string plot = derived_path(log, ".png");
 
-  Dataset train = load_dataset_arg(a.data, true);
-  Dataset test = load_dataset_arg(a.data, false);
+  Dataset train = load_dataset(a.data, true);
+  Dataset test = load_dataset(a.data, false);
   limit_dataset(train, a.train_limit);
   limit_dataset(test, a.test_limit);
   const Graph model = resumed ? resumed->model : load_model_arg(a.model, train, a.seed);
@@ -263,7 +263,7 @@ Subcommand add_train_command(CLI::App& parent) {
       }() + ") or an ONNX model on a dataset; export it as ONNX");
   app->add_option("--model", a->model, "A built-in model name, or an ONNX file to fine-tune")
       ->capture_default_str();
-  app->add_option("--data", a->data, kDataHelp)->capture_default_str();
+  app->add_option("--data", a->data, kDatasetSpecHelp)->capture_default_str();
   app->add_option("--epochs", a->epochs, "Passes over the training set")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
       ->capture_default_str();

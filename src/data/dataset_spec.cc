@@ -1,4 +1,4 @@
-#include "dataset_arg.h"
+#include "data/dataset_spec.h"
 
 #include <cstring>
 #include <vector>
@@ -7,7 +7,7 @@
 #include "data/fashion_mnist.h"
 #include "data/npy_dataset.h"
 
-namespace sinter::cli {
+namespace sinter {
 
 namespace {
 
@@ -26,7 +26,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 }  // namespace
 
-Dataset load_dataset_arg(const std::string& spec, bool train) {
+Dataset load_dataset(const std::string& spec, bool train) {
   if (is_fashion_mnist(spec)) {
     const std::string dir = spec == "fashion-mnist" ? kFashionMnistDir : spec.substr(14);
     Dataset d = load_fashion_mnist(dir, train);
@@ -68,4 +68,4 @@ void limit_dataset(Dataset& data, int64_t limit) {
   data.labels = std::move(labels);
 }
 
-}  // namespace sinter::cli
+}  // namespace sinter
