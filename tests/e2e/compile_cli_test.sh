@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# End-to-end test of `sinter compile` and plan files: a small conv net (Winograd, GEMM and fully
+# connected layers) compiled to a plan that run, bench and info load; run gives the bytes that
+# running the ONNX file gives; truncated, damaged or foreign plans, compile-time flags given to a
+# plan and unwritable outputs fail with exit 1 and one line, leaving nothing behind.
+# usage: tests/e2e/compile_cli_test.sh SINTER_BINARY SCRATCH_DIR
+set -uo pipefail
+sinter=$1
+scratch=$2
+python=
+for p in "${PYTHON:-}" /usr/bin/python3 python3; do
+  if [[ -n $p ]] && "$p" -c 'import numpy, onnx' 2>/dev/null; then python=$p && break; fi
+done
+[[ -n $python ]] || { echo "compile_cli_test: needs python3 with numpy and onnx" >&2; exit 1; }
+rm -rf "$scratch" && mkdir -p "$scratch" && cd "$scratch" || exit 1
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+expect_ok() {
+  local name=$1
+  shift
+  "$@" >"$name.out" 2>"$name.err" || fail "$name: exit $? ($(cat "$name.err"))"
+}
+expect_error() {
+  local name=$1 code=$2 pattern=$3
+  shift 3
+  "$@" >"$name.out" 2>"$name.err"
+  local rc=$?
+  [[ $rc == "$code" ]] || fail "$name: exit $rc, expected $code"
+  [[ $(wc -l <"$name.err") == 1 ]] || fail "$name: stderr is not one line: $(cat "$name.err")"
+  grep -q "^sinter: error: .*$pattern" "$name.err" || fail "$name: stderr: $(cat "$name.err")"
+  echo "ok  $name: $(cat "$name.err")"
+}
+
+"$python" - <<'PY' || exit 1
+import numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+rng = np.random.default_rng(3)
+def w(name, *shape):
+    return numpy_helper.from_array(rng.uniform(-0.2, 0.2, shape).astype(np.float32), name)
+nodes = [
+    helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["c0"], ["r0"]),
+    helper.make_node("Conv", ["r0", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["c1"], ["r1"]),
+    helper.make_node("GlobalAveragePool", ["r1"], ["p"]),
+    helper.make_node("Flatten", ["p"], ["f"]),
+    helper.make_node("Gemm", ["f", "fc", "fcb"], ["y"], transB=1),
+]
+graph = helper.make_graph(
+    nodes, "net", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 16, 16])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])],
+    [w("w0", 64, 3, 3, 3), w("b0", 64), w("w1", 64, 64, 3, 3), w("b1", 64), w("fc", 10, 64),
+     w("fcb", 10)])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), "net.onnx")
+np.save("x.npy", rng.uniform(-1, 1, (2, 3, 16, 16)).astype(np.float32))
+np.save("x1.npy", rng.uniform(-1, 1, (1, 3, 16, 16)).astype(np.float32))
+PY
+
+expect_ok help_compile "$sinter" compile --help
+expect_ok compile "$sinter" compile net.onnx -o net.splan --batch 2 --threads 2
+grep -q "^wrote net.splan" compile.out || fail "compile: $(cat compile.out)"
+expect_ok compile_json "$sinter" compile net.onnx -o net_json.splan --batch 2 --json
+"$python" - <<'PY' || fail "compile --json: $(cat compile_json.out)"
+import json
+j = json.load(open("compile_json.out"))
+assert j["plan"] == "net_json.splan" and j["threads"] == 1 and j["nodes"] > 0, j
+assert j["prepacked_bytes"] > 0 and j["file_bytes"] > j["graph_bytes"], j
+PY
+
+# The plan runs like the model it came from, to the byte.
+expect_ok run_onnx "$sinter" run net.onnx -i x.npy -o y_onnx.npy --threads 2
+expect_ok run_plan "$sinter" run net.splan -i x.npy -o y_plan.npy
+cmp -s y_onnx.npy y_plan.npy || fail "run: the plan's output differs from the model's"
+grep -q "loaded the plan in .* (2 threads)" run_plan.out || fail "run plan: $(cat run_plan.out)"
+expect_ok info_plan "$sinter" info net.splan
+grep -q "^plan: .*compiled from net.onnx" info_plan.out || fail "info plan: $(cat info_plan.out)"
+expect_ok info_plan_json "$sinter" info net.splan --json
+"$python" -c 'import json; j=json.load(open("info_plan_json.out")); assert j["plan"]["threads"]==2 and j["plan"]["prepacked_bytes"]>0, j["plan"]' ||
+  fail "info --json: $(head -c 400 info_plan_json.out)"
+expect_ok bench_plan "$sinter" bench net.splan --reps 3 --warmup 1 --json
+"$python" -c 'import json; j=json.loads(open("bench_plan.out").read().splitlines()[-1]); assert j["plan_file"] and j["threads"]==2 and j["batch"]==2, j' ||
+  fail "bench --json: $(cat bench_plan.out)"
+expect_ok bench_plan_threads "$sinter" bench net.splan --reps 2 --threads 1 --profile
+
+# What fails, and how.
+expect_error plan_other_shape 1 "model input .x. is float32 \\[2,3,16,16\\]" "$sinter" run net.splan -i x1.npy -o t1.npy
+expect_error plan_compile_flag 1 "apply when compiling" "$sinter" run net.splan -i x.npy \
+  --dense-kernels
+head -c 5000 net.splan >truncated.splan
+expect_error plan_truncated 1 "truncated plan file" "$sinter" run truncated.splan -i x.npy -o t2.npy
+cp net.splan damaged.splan
+size=$(stat -c %s damaged.splan)
+printf '\xff' | dd of=damaged.splan bs=1 seek=$((size - 100)) conv=notrunc status=none
+expect_error plan_damaged 1 "damaged (checksum mismatch)" "$sinter" bench damaged.splan
+isa=$("$sinter" bench net.onnx --reps 1 --json 2>/dev/null | tail -n 1 |
+  "$python" -c 'import json,sys; print(json.loads(sys.stdin.read())["isa"])')
+if [[ $isa != portable ]]; then
+  expect_error plan_other_isa 1 "compiled for the $isa tier" "$sinter" info net.splan --isa portable
+fi
+expect_error compile_unwritable 1 "cannot create a temporary file" \
+  "$sinter" compile net.onnx -o no_such_dir/net.splan
+[[ -e no_such_dir ]] && fail "compile_unwritable left no_such_dir behind"
+expect_error compile_missing 1 "no_such.onnx" "$sinter" compile no_such.onnx -o x.splan
+[[ -e x.splan ]] && fail "compile_missing left x.splan behind"
+ls ./*.tmp.* >/dev/null 2>&1 && fail "temporary files left behind: $(ls ./*.tmp.*)"
+for t in t1 t2; do [[ -e $t.npy ]] && fail "$t.npy written by a failed run"; done
+
+if ((failures)); then
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "compile_cli_test: all passed"
