@@ -3,7 +3,7 @@
 # (no downloads): train on Fashion-MNIST -> evaluate -> export ONNX -> benchmark -> prune
 # (patterns + connectivity, ADMM) -> quantize (int8 per channel, int4 per vector; QDQ, run on
 # integer kernels) -> compare accuracy, size and speed
-# after each step, then import a torchvision model -> inspect -> run -> check against PyTorch
+# after each step -> compile the compressed model into a plan file, then import a torchvision model -> inspect -> run -> check against PyTorch
 # -> benchmark.
 # usage: demo/demo.sh [SINTER_BINARY] [MODEL_DIR]
 #   DEMO_TRAIN_MODEL (vgg-small), DEMO_EPOCHS (2), DEMO_TRAIN_IMAGES (20000) size the training
@@ -52,13 +52,18 @@ step "7. compare: accuracy, size (indices counted) and speed (batch 1 and 64) af
   -o "$dir/demo-compress-report"
 echo "plot: $dir/demo-compress-report.png"
 
-step "8. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
+plan=$dir/demo-$train_model.pattern.int8.splan
+step "8. compile: the pruned int8 model into a plan file (kernels chosen, weights packed), then run it from the plan"
+"$sinter" compile "$quantized" -o "$plan" --threads "$threads"
+"$sinter" bench "$plan" --reps 50 | grep -E "load plan|time"
+
+step "9. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
 "$here/../bench/export_models.sh" "$dir" "$model"
 
-step "9. inspect: sinter info $model.onnx"
+step "10. inspect: sinter info $model.onnx"
 "$sinter" info "$dir/$model.onnx" | sed -n '1,25p'  # sed reads it all; head would end the pipe early (SIGPIPE under pipefail)
 
-step "10. run: sinter run on the saved input, $threads threads"
+step "11. run: sinter run on the saved input, $threads threads"
 out=$(mktemp --suffix=.npy)
 trap 'rm -f "$out"' EXIT
 "$sinter" run "$dir/$model.onnx" -i "$dir/$model.input.npy" -o "$out" --threads "$threads"
@@ -72,7 +77,7 @@ print(f"max abs error vs PyTorch: {err:.2e} (max |output| {float(np.abs(want).ma
 sys.exit(0 if err <= 1e-4 * float(np.abs(want).max()) else 1)
 PY
 
-step "11. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
+step "12. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
 "$sinter" bench "$dir/$model.onnx" --threads 1 --reps 10
 "$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | sed -n '1,30p'
 echo
