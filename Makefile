@@ -37,11 +37,13 @@ asan: build-asan
 
 build-fuzz: setup
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSINTER_FUZZ=ON -DSINTER_BENCH=OFF >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target onnx_loader_fuzz model_fuzz
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target onnx_loader_fuzz model_fuzz plan_loader_fuzz
 
 fuzz: build-fuzz
 	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/onnx_loader_fuzz 45
-	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 90
+	./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 75
+	SEEDS=$(FUZZ_BUILD)/tests/fuzz/plan_seeds REGRESSIONS=tests/fuzz/plan_regressions \
+	  FUZZ_MAX_LEN=2097152 ./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/plan_loader_fuzz 30
 	SINTER_ISA=portable FUZZ_SEED=2 ./tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/model_fuzz 30
 
 # The unit tests on an emulated CPU without AVX-512 (needs qemu-user; about 3 minutes).

@@ -18,8 +18,6 @@ namespace {
 
 // Inputs made from types are small: the point is reaching every kernel, not big work.
 constexpr int64_t kMaxMadeElements = 1 << 14;
-// A case whose counted work passes this is skipped rather than run: it is legal, just slow.
-constexpr double kMaxFlops = 2e8;
 
 // Names of graph inputs that an initializer of the same name gives a value.
 std::set<std::string> fed_inputs(const uint8_t* data, size_t size) {
@@ -33,8 +31,8 @@ std::set<std::string> fed_inputs(const uint8_t* data, size_t size) {
   return fed;
 }
 
-// Values of every dtype from a fixed seed: floats in [-2, 2), integers in [0, 4), so indices
-// and shape values are mostly in range.
+}  // namespace
+
 Tensor made_input(const ValueType& type, std::mt19937& rng) {
   Shape shape = type.has_shape ? type.shape : Shape{2};
   for (int64_t& d : shape)
@@ -77,6 +75,8 @@ bool small_enough(const ValueType& type) {
   }
   return true;
 }
+
+namespace {
 
 void run_checked(const uint8_t* data, size_t size) {
   Graph g = parse_onnx(data, size, "", "fuzz.onnx");

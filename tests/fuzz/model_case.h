@@ -7,6 +7,9 @@
 // report, a hang — is a finding.
 #include <cstddef>
 #include <cstdint>
+#include <random>
+
+#include "ir/graph.h"
 
 namespace sinter::fuzz {
 
@@ -14,6 +17,16 @@ namespace sinter::fuzz {
 // allocates up to it still runs in well under a second under ASan.
 inline constexpr int64_t kCaseMemoryLimit = int64_t{64} << 20;
 
+// A case whose counted work passes this is skipped rather than run: it is legal, just slow.
+inline constexpr double kMaxFlops = 2e8;
+
 void run_model_case(const uint8_t* data, size_t size);
+
+// Values of every dtype from a fixed seed: floats in [-2, 2), integers in [0, 4), so indices
+// and shape values are mostly in range.
+Tensor made_input(const ValueType& type, std::mt19937& rng);
+
+// Whether an input of `type` is small enough to make (dynamic dims count as 2).
+bool small_enough(const ValueType& type);
 
 }  // namespace sinter::fuzz
