@@ -108,6 +108,16 @@ void conv_args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_SparseConv2d)->Apply(conv_args)->UseRealTime();
 
+// VGG-16's 3x3 layers at batch 1 as `sinter prune --scheme pattern --patterns 8 --connectivity
+// 3.6` leaves them (a kernel in 3.6 kept): the pattern kernel against the dense one.
+void vgg16_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "M", "HW", "N", "permille", "pattern", "kernel"});
+  for (auto [c, m, hw] : {std::tuple{64, 64, 224}, {128, 128, 112}, {256, 256, 56}, {512, 512, 28},
+                          {512, 512, 14}})
+    for (int64_t kernel : {0, 1}) b->Args({c, m, hw, 1, 278, 1, kernel});
+}
+BENCHMARK(BM_SparseConv2d)->Name("BM_SparseConv2dVgg16")->Apply(vgg16_args)->UseRealTime();
+
 // args: rows of A, K, N, density in per mille, kernel (0 dense packed B, 1 CSR). vgg-small's fc1.
 void BM_SparseGemm(benchmark::State& state) {
   const int64_t M = state.range(0), K = state.range(1), N = state.range(2);

@@ -97,6 +97,25 @@ TEST(PatternConv2d, VggSmallLayers) {
     }
 }
 
+// Channel and filter counts across the tile loops' blocks (kPatternChannelBlock,
+// kPatternFilterBlock), with ragged last blocks and blocks whose filters keep no kernel.
+TEST(PatternConv2d, BlocksOfChannelsAndFilters) {
+  std::mt19937 rng(8);
+  for (auto [c, m, hw] : {std::tuple{33, 33, 9}, {70, 45, 12}, {96, 65, 7}})
+    for (double connectivity : {0.05, 1 / 3.6, 1.0}) {
+      Conv2dShape s;
+      s.N = 1 + rng() % 2;
+      s.C = c;
+      s.M = m;
+      s.H = s.W = hw;
+      s.KH = s.KW = 3;
+      s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+      auto w = random_pattern_weights(rng, s.M * s.C, connectivity);
+      Options o = random_options(rng);
+      check_sparse_conv<PatternConv2d>(s, w, o, rng);
+    }
+}
+
 TEST(PatternConv2d, RefusesKernelsWithMoreThanFourTaps) {
   Conv2dShape s;
   s.C = 2;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <map>
 
 #include "core/error.h"
 
@@ -46,35 +45,32 @@ PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const f
     uint32_t pattern;
     int64_t channel;
   };
-  std::map<uint32_t, int32_t> pattern_index;
-  auto index_of = [&](uint32_t pattern) {
-    auto [it, added] = pattern_index.emplace(pattern, static_cast<int32_t>(w_.patterns.size()));
-    if (added) {
-      PatternTaps taps{};
-      int tap = 0;
-      for (int t = 0; t < kKernelTaps; ++t)
-        if (pattern & (1u << t)) taps.offset[tap++] = planes_.tap_offset(0, t / 3, t % 3);
-      w_.patterns.push_back(taps);
-    }
-    return it->second;
-  };
   w_.filter_begin.push_back(0);
   for (int64_t m = 0; m < s.M; ++m) {
     std::vector<Kept> kept;
     for (int64_t c = 0; c < s.C; ++c)
       if (uint32_t mask = nonzero_taps(weights + (m * s.C + c) * kKernelTaps))
         kept.push_back({complete_to_four(mask), c});
-    std::stable_sort(kept.begin(), kept.end(),
-                     [](const Kept& a, const Kept& b) { return a.pattern < b.pattern; });
-    for (const Kept& k : kept) {
+    w_.channel_blocks = (s.C + kPatternChannelBlock - 1) / kPatternChannelBlock;
+    int64_t block = 0;
+    for (const Kept& k : kept) {  // in channel order
+      for (; block <= k.channel / kPatternChannelBlock; ++block)
+        w_.block_begin.push_back(static_cast<int32_t>(w_.kernels.size()));
       const float* kernel = weights + (m * s.C + k.channel) * kKernelTaps;
+      PatternKernel kept_kernel{};
+      int tap = 0;
       for (int t = 0; t < kKernelTaps; ++t)
-        if (k.pattern & (1u << t)) w_.weight.push_back(kernel[t]);
-      w_.channel_offset.push_back(planes_.tap_offset(k.channel, 0, 0));
-      w_.pattern.push_back(index_of(k.pattern));
+        if (k.pattern & (1u << t)) {
+          kept_kernel.offset[tap] = planes_.tap_offset(k.channel, t / 3, t % 3);
+          kept_kernel.weight[tap++] = kernel[t];
+        }
+      w_.kernels.push_back(kept_kernel);
     }
-    w_.filter_begin.push_back(static_cast<int32_t>(w_.channel_offset.size()));
+    for (; block < w_.channel_blocks; ++block)
+      w_.block_begin.push_back(static_cast<int32_t>(w_.kernels.size()));
+    w_.filter_begin.push_back(static_cast<int32_t>(w_.kernels.size()));
   }
+  w_.block_begin.push_back(static_cast<int32_t>(w_.kernels.size()));
 }
 
 void PatternConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {

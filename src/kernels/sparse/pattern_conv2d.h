@@ -1,12 +1,13 @@
 #pragma once
 // Pattern-sparse 3x3 convolution (PatDNN), for weights in which every 3x3 kernel keeps at most
 // 4 taps (pattern pruning) and many kernels are entirely zero (connectivity pruning). At plan
-// time each filter's kept kernels are listed grouped by pattern: the layer's few patterns hold
-// their 4 tap offsets once, each kernel only its input channel, a pattern number and 4 weights.
+// time each filter's kept kernels are listed in channel order, each with its 4 taps' offsets
+// and weights.
 // A tile of flat outputs (ShiftedPlanes) then accumulates, per kept kernel, 4 shifted input runs
-// times a weight. Each kernel names its pattern rather than each group looping over its kernels:
-// with 8 patterns a filter of 9 kept kernels has groups of one or two, and a loop per group cost
-// a mispredicted branch per kernel. Tested against conv2d_reference on the same dense weights.
+// times a weight, a block of input channels at a time for a block of filters. Each kernel names its
+// pattern rather than each group looping over its kernels: with 8 patterns a filter of 9 kept
+// kernels has groups of one or two, and a loop per group cost a mispredicted branch per kernel.
+// Tested against conv2d_reference on the same dense weights.
 #include <cstdint>
 #include <vector>
 
@@ -21,16 +22,28 @@ class ThreadPool;
 
 inline constexpr int kPatternConvTaps = 4;
 
-struct PatternTaps {
-  int32_t offset[kPatternConvTaps];  // each tap's place within a channel's padded plane
+// One kept kernel, as the tile loops read it: where each of its 4 taps reads in the padded planes
+// (its channel's plane plus the tap's offset) and the 4 weights. Stored whole, not as a channel
+// and a pattern number, so a kernel costs no dependent loads before its inputs can be read.
+struct PatternKernel {
+  int32_t offset[kPatternConvTaps];
+  float weight[kPatternConvTaps];
 };
 
+// Input channels per block: a tile's rows of 32 channels (0.5-1 KiB each) stay in L1 while every
+// filter of a block of 32 adds their kernels, instead of each filter streaming all channels
+// through L1 (bench/sparse_bench.cc, BM_SparseConv2dVgg16: 1.1-1.3x on VGG-16's layers; blocks
+// of 16 and 64 channels were slower).
+inline constexpr int64_t kPatternChannelBlock = 32;
+inline constexpr int64_t kPatternFilterBlock = 32;
+
 struct PatternWeights {
-  std::vector<PatternTaps> patterns;    // the distinct patterns of the layer
-  std::vector<int32_t> filter_begin;    // M + 1 entries into the kept kernels
-  std::vector<int32_t> channel_offset;  // per kept kernel: where its channel's plane starts
-  std::vector<int32_t> pattern;         // per kept kernel: its entry of `patterns`
-  std::vector<float> weight;            // per kept kernel: 4 weights in its pattern's tap order
+  std::vector<PatternKernel> kernels;  // each filter's kept kernels, in channel order
+  std::vector<int32_t> filter_begin;   // M + 1 entries into the kept kernels
+  int64_t channel_blocks = 0;          // ceil(C / kPatternChannelBlock)
+  // M * channel_blocks + 1 entries: filter m's kernels of channel block b start at entry
+  // m * channel_blocks + b (each filter's kernels are in channel order).
+  std::vector<int32_t> block_begin;
 };
 
 class PatternConv2d {

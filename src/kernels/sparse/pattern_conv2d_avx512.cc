@@ -1,7 +1,11 @@
 // The pattern convolution's tile loop with AVX-512: a tile of 64 flat outputs in 4 zmm vectors,
 // two sets of accumulators (taps 0-1 and 2-3 of each kept kernel, 8 independent FMA chains)
-// added at the end; 4 broadcast weights and 16 shifted loads per kept kernel.
+// added at the end; 4 broadcast weights and 16 shifted loads per kept kernel. Filters go in
+// blocks and, for each, the channels in blocks whose tile rows stay in L1; a filter's sums wait
+// in `flat` (in L1 too) between channel blocks.
 #include <immintrin.h>
+
+#include <algorithm>
 
 #include "kernels/sparse/pattern_conv2d.h"
 #include "kernels/sparse/sparse_kernels.h"
@@ -15,34 +19,42 @@ constexpr int kVectors = ShiftedPlanes::kTile / 16;
 void pattern_conv2d_tiles_avx512(const ShiftedPlanes& p, const PatternWeights& w,
                                  const float* padded, float* flat, int64_t t0, int64_t t1,
                                  int64_t m0, int64_t m1) {
-  const int32_t* channel_offset = w.channel_offset.data();
-  const int32_t* pattern = w.pattern.data();
-  const PatternTaps* patterns = w.patterns.data();
-  const float* weight = w.weight.data();
+  const PatternKernel* kernels = w.kernels.data();
+  const int64_t blocks = w.channel_blocks;
   for (int64_t t = t0; t < t1; ++t) {
     const float* base = padded + t * ShiftedPlanes::kTile;
-    for (int64_t m = m0; m < m1; ++m) {
-      __m512 acc[kVectors], acc2[kVectors];
-      for (int v = 0; v < kVectors; ++v) acc[v] = acc2[v] = _mm512_setzero_ps();
-      for (int32_t k = w.filter_begin[m]; k < w.filter_begin[m + 1]; ++k) {
-        // One pointer per tap, so every load is a pointer plus a constant (see the AVX2 loop).
-        const float* src = base + channel_offset[k];
-        const int32_t* o = patterns[pattern[k]].offset;
-        const float *s0 = src + o[0], *s1 = src + o[1], *s2 = src + o[2], *s3 = src + o[3];
-        asm("" : "+r"(s0), "+r"(s1), "+r"(s2), "+r"(s3));
-        const float* wk = weight + k * kPatternConvTaps;
-        const __m512 w0 = _mm512_set1_ps(wk[0]), w1 = _mm512_set1_ps(wk[1]);
-        const __m512 w2 = _mm512_set1_ps(wk[2]), w3 = _mm512_set1_ps(wk[3]);
-        for (int v = 0; v < kVectors; ++v) {
-          acc[v] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(s0 + 16 * v), acc[v]);
-          acc2[v] = _mm512_fmadd_ps(w2, _mm512_loadu_ps(s2 + 16 * v), acc2[v]);
-          acc[v] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(s1 + 16 * v), acc[v]);
-          acc2[v] = _mm512_fmadd_ps(w3, _mm512_loadu_ps(s3 + 16 * v), acc2[v]);
+    for (int64_t mb = m0; mb < m1; mb += kPatternFilterBlock) {
+      const int64_t me = std::min(m1, mb + kPatternFilterBlock);
+      for (int64_t b = 0; b < blocks; ++b) {
+        for (int64_t m = mb; m < me; ++m) {
+          const int32_t k0 = w.block_begin[m * blocks + b], k1 = w.block_begin[m * blocks + b + 1];
+          float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
+          if (k0 == k1 && b > 0) continue;
+          __m512 acc[kVectors], acc2[kVectors];
+          for (int v = 0; v < kVectors; ++v) {
+            acc[v] = b == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * v);
+            acc2[v] = _mm512_setzero_ps();
+          }
+          for (int32_t k = k0; k < k1; ++k) {
+            // One pointer per tap, so every load is a pointer plus a constant (see the AVX2
+            // loop).
+            const int32_t* o = kernels[k].offset;
+            const float *s0 = base + o[0], *s1 = base + o[1], *s2 = base + o[2], *s3 = base + o[3];
+            asm("" : "+r"(s0), "+r"(s1), "+r"(s2), "+r"(s3));
+            const float* wk = kernels[k].weight;
+            const __m512 w0 = _mm512_set1_ps(wk[0]), w1 = _mm512_set1_ps(wk[1]);
+            const __m512 w2 = _mm512_set1_ps(wk[2]), w3 = _mm512_set1_ps(wk[3]);
+            for (int v = 0; v < kVectors; ++v) {
+              acc[v] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(s0 + 16 * v), acc[v]);
+              acc2[v] = _mm512_fmadd_ps(w2, _mm512_loadu_ps(s2 + 16 * v), acc2[v]);
+              acc[v] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(s1 + 16 * v), acc[v]);
+              acc2[v] = _mm512_fmadd_ps(w3, _mm512_loadu_ps(s3 + 16 * v), acc2[v]);
+            }
+          }
+          for (int v = 0; v < kVectors; ++v)
+            _mm512_storeu_ps(sums + 16 * v, _mm512_add_ps(acc[v], acc2[v]));
         }
       }
-      float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
-      for (int v = 0; v < kVectors; ++v)
-        _mm512_storeu_ps(sums + 16 * v, _mm512_add_ps(acc[v], acc2[v]));
     }
   }
 }

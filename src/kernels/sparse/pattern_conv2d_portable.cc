@@ -15,11 +15,10 @@ void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights&
     for (int64_t m = m0; m < m1; ++m) {
       float acc[kTile] = {};
       for (int32_t k = w.filter_begin[m]; k < w.filter_begin[m + 1]; ++k) {
-        const float* src = base + w.channel_offset[k];
-        const PatternTaps& taps = w.patterns[w.pattern[k]];
+        const PatternKernel& kernel = w.kernels[k];
         for (int tap = 0; tap < kPatternConvTaps; ++tap) {
-          const float wt = w.weight[k * kPatternConvTaps + tap];
-          const float* in = src + taps.offset[tap];
+          const float wt = kernel.weight[tap];
+          const float* in = base + kernel.offset[tap];
           for (int64_t i = 0; i < kTile; ++i) acc[i] += wt * in[i];
         }
       }
