@@ -63,6 +63,8 @@ TEST(PatternConv2d, RandomShapesAndOptions) {
     s.C = 1 + rng() % 12;
     s.M = 1 + rng() % 12;
     s.KH = s.KW = 3;
+    s.stride_h = 1 + rng() % 3;
+    s.stride_w = rng() % 2 ? s.stride_h : 1 + rng() % 3;
     s.pad_top = rng() % 3;
     s.pad_left = rng() % 3;
     s.pad_bottom = rng() % 3;
@@ -104,6 +106,7 @@ TEST(PatternConv2d, BlocksOfChannelsAndFilters) {
   for (auto [c, m, hw] : {std::tuple{33, 33, 9}, {70, 45, 12}, {96, 65, 7}})
     for (double connectivity : {0.05, 1 / 3.6, 1.0}) {
       Conv2dShape s;
+      s.stride_h = s.stride_w = 1 + rng() % 2;
       s.N = 1 + rng() % 2;
       s.C = c;
       s.M = m;
@@ -129,6 +132,8 @@ TEST(PatternConv2d, RefusesKernelsWithMoreThanFourTaps) {
   EXPECT_FALSE(PatternConv2d::supports(s, w.data()));
   w[9 + 4] = 0.0f;
   s.stride_h = 2;
+  EXPECT_TRUE(PatternConv2d::supports(s, w.data()));
+  s.stride_h = ShiftedPlanes::kMaxStride + 1;
   EXPECT_FALSE(PatternConv2d::supports(s, w.data()));
 }
 
@@ -143,6 +148,8 @@ TEST(CsrConv2d, RandomShapesAndOptions) {
     s.KW = 1 + rng() % 4;
     s.dilation_h = 1 + rng() % 2;
     s.dilation_w = 1 + rng() % 2;
+    s.stride_h = 1 + rng() % 3;
+    s.stride_w = 1 + rng() % 3;
     s.pad_top = rng() % 3;
     s.pad_left = rng() % 3;
     s.pad_bottom = rng() % 3;

@@ -8,30 +8,47 @@
 namespace sinter {
 
 bool ShiftedPlanes::supports(const Conv2dShape& s) {
-  return s.group == 1 && s.stride_h == 1 && s.stride_w == 1 && s.M > 0 && s.OH() > 0 &&
-         s.OW() > 0 && s.padded_copy_is_small();
+  return s.group == 1 && s.stride_h >= 1 && s.stride_h <= kMaxStride && s.stride_w >= 1 &&
+         s.stride_w <= kMaxStride && s.M > 0 && s.OH() > 0 && s.OW() > 0 &&
+         s.padded_copy_is_small();
 }
 
 ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa) : s_(s), k_(&sparse_kernels().at(isa)) {
-  hp_ = s.H + s.pad_top + s.pad_bottom;
-  wp_ = s.W + s.pad_left + s.pad_right;
-  tiles_ = (s.OH() * wp_ + kTile - 1) / kTile;
+  const int64_t hp = s.H + s.pad_top + s.pad_bottom, wp = s.W + s.pad_left + s.pad_right;
+  hq_ = (hp + s.stride_h - 1) / s.stride_h;
+  wq_ = (wp + s.stride_w - 1) / s.stride_w;
+  tiles_ = (s.OH() * wq_ + kTile - 1) / kTile;
   // The last tile reads up to the farthest tap past its last flat output.
-  const int64_t reach =
-      tiles_ * kTile + (s.KH - 1) * s.dilation_h * wp_ + (s.KW - 1) * s.dilation_w;
-  plane_ = std::max(hp_ * wp_, reach);
+  const int64_t reach = tiles_ * kTile + (s.KH - 1) * s.dilation_h / s.stride_h * wq_ +
+                        (s.KW - 1) * s.dilation_w / s.stride_w;
+  phase_ = std::max(hq_ * wq_, reach);
 }
 
 int32_t ShiftedPlanes::tap_offset(int64_t c, int64_t ky, int64_t kx) const {
-  return static_cast<int32_t>(c * plane_ + ky * s_.dilation_h * wp_ + kx * s_.dilation_w);
+  const int64_t y = ky * s_.dilation_h, x = kx * s_.dilation_w;
+  const int64_t phase = y % s_.stride_h * s_.stride_w + x % s_.stride_w;
+  return static_cast<int32_t>(c * plane_floats() + phase * phase_ + y / s_.stride_h * wq_ +
+                              x / s_.stride_w);
 }
 
 void ShiftedPlanes::fill(const float* image, float* dst) const {
   std::fill(dst, dst + image_floats(), 0.0f);
+  const int64_t sh = s_.stride_h, sw = s_.stride_w;
   for (int64_t c = 0; c < s_.C; ++c)
     for (int64_t iy = 0; iy < s_.H; ++iy) {
       const float* src = image + (c * s_.H + iy) * s_.W;
-      std::copy(src, src + s_.W, dst + c * plane_ + (iy + s_.pad_top) * wp_ + s_.pad_left);
+      const int64_t py = iy + s_.pad_top;
+      float* row = dst + c * plane_floats() + py % sh * sw * phase_ + py / sh * wq_;
+      if (sw == 1) {
+        std::copy(src, src + s_.W, row + s_.pad_left);
+        continue;
+      }
+      // Column phase by column phase: a division per phase, not per element.
+      for (int64_t phase = 0; phase < sw; ++phase) {
+        const int64_t ix0 = ((phase - s_.pad_left) % sw + sw) % sw;
+        float* out = row + phase * phase_ + (ix0 + s_.pad_left) / sw;
+        for (int64_t ix = ix0; ix < s_.W; ix += sw) *out++ = src[ix];
+      }
     }
 }
 
@@ -86,7 +103,7 @@ void ShiftedPlanes::run(const float* x, const float* bias, const float* residual
 void ShiftedPlanes::finish(const float* flat, const float* bias, const float* residual,
                            const Activation& act, float* y, int64_t m0, int64_t m1) const {
   const int64_t plane = s_.OH() * s_.OW();
-  k_->finish_shifted_planes(s_, wp_, flat + m0 * flat_size(), flat_size(), bias,
+  k_->finish_shifted_planes(s_, wq_, flat + m0 * flat_size(), flat_size(), bias,
                             residual ? residual + m0 * plane : nullptr, act, y + m0 * plane, m0,
                             m1);
 }

@@ -1,12 +1,15 @@
 #pragma once
-// The input layout of the sparse stride-1 convolutions. Every channel is zero-padded and
-// flattened, so output (oy, ox) of a filter sits at flat index oy * wp + ox and the input that
-// tap (c, ky, kx) multiplies into it at that index plus one fixed offset. A weight is then one
-// shifted stream of the planes: a tile of consecutive flat outputs (running across row ends) is
-// a few contiguous vector loads per nonzero weight, whatever the sparsity pattern. The kernels
-// store their sums in that flat layout; one pass per filter then adds bias and residual, applies
-// the activation and drops the wp - OW columns at each row's end (finishing each tile as it was
-// computed cost a division and ragged runs per tile and filter: a third of the time at batch 1).
+// The input layout of the sparse convolutions. Every channel is zero-padded and flattened, so
+// output (oy, ox) of a filter sits at flat index oy * wp + ox and the input that tap (c, ky, kx)
+// multiplies into it at that index plus one fixed offset. A stride s splits each padded plane
+// into s x s phases (rows and columns by their remainder mod s), so that in the phase a tap
+// reads, consecutive outputs read consecutive inputs again: wp is then a phase's width. A weight is
+// then one shifted stream of the planes: a tile of consecutive flat outputs (running across row
+// ends) is a few contiguous vector loads per nonzero weight, whatever the sparsity pattern. The
+// kernels store their sums in that flat layout; one pass per filter then adds bias and residual,
+// applies the activation and drops the wp - OW columns at each row's end (finishing each tile as it
+// was computed cost a division and ragged runs per tile and filter: a third of the time at batch
+// 1).
 #include <cstdint>
 #include <functional>
 
@@ -24,7 +27,8 @@ class ShiftedPlanes {
   // chains to hide their latency; 64 was 5-15 % faster than 32 (bench/sparse_bench.cc).
   static constexpr int64_t kTile = 64;
 
-  // Ungrouped, stride 1 (any padding and dilation), non-empty output.
+  static constexpr int64_t kMaxStride = 4;
+  // Ungrouped, strides up to kMaxStride (any padding and dilation), non-empty output.
   static bool supports(const Conv2dShape& s);
   // The epilogue is that of `isa`'s tier (sparse_kernels.h).
   explicit ShiftedPlanes(const Conv2dShape& s, Isa isa = active_isa());
@@ -50,11 +54,13 @@ class ShiftedPlanes {
   // Filters [m0, m1) of one image from their flat sums.
   void finish(const float* flat, const float* bias, const float* residual, const Activation& act,
               float* y, int64_t m0, int64_t m1) const;
-  int64_t image_floats() const { return s_.C * plane_; }
+  // A channel's stride_h x stride_w phases.
+  int64_t plane_floats() const { return s_.stride_h * s_.stride_w * phase_; }
+  int64_t image_floats() const { return s_.C * plane_floats(); }
 
   Conv2dShape s_;
-  int64_t hp_ = 0, wp_ = 0;
-  int64_t plane_ = 0;  // floats per channel: the padded plane plus the last tile's overreach
+  int64_t hq_ = 0, wq_ = 0;  // a phase's rows and columns (the padded plane's, at stride 1)
+  int64_t phase_ = 0;        // floats per phase: its plane plus the last tile's overreach
   int64_t tiles_ = 0;
   const SparseKernels* k_ = nullptr;
 };
