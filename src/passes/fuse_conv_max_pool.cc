@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "kernels/conv/conv2d_direct_max_pool.h"
+#include "kernels/sparse/sparse_kernel_choice.h"
 #include "ops/conv_common.h"
 #include "ops/conv_max_pool.h"
 #include "ops/pool_params.h"
@@ -31,7 +32,7 @@ const Shape* static_shape(const Graph& g, const std::string& value) {
 }
 
 // The fused node, if the fused kernel runs this pair.
-bool fuse(const Graph& g, const Node& conv, const Node& pool, Node& fused) {
+bool fuse(const Graph& g, const Node& conv, const Node& pool, bool sparse_kernels, Node& fused) {
   const Shape* x = static_shape(g, conv.inputs[0]);
   const Shape* w = conv.inputs.size() > 1 ? static_shape(g, conv.inputs[1]) : nullptr;
   if (!x || !w || x->size() != 4 || w->size() != 4 || !g.initializers.count(conv.inputs[1]) ||
@@ -43,13 +44,17 @@ bool fuse(const Graph& g, const Node& conv, const Node& pool, Node& fused) {
   for (const auto& [key, value] : pool.attrs) fused.attrs[kPoolAttributePrefix + key] = value;
   const Conv2dShape s = conv_shape(fused, *x, *w);
   const kernels::Pool2dParams p = pool_params(pool_part(fused), {s.N, s.M, s.OH(), s.OW()});
-  // Only where the convolution alone would run on the direct kernel too (not a 1x1 GEMM).
+  // Only where the convolution alone would run on the direct kernel too (not a 1x1 GEMM, nor a
+  // pruned stem's sparse kernel, which skips more work than the fusion saves).
+  const float* weights = g.initializers.at(conv.inputs[1]).data<float>();
+  if (sparse_kernels && (pattern_conv2d_pays(s, weights) || csr_conv2d_pays(s, weights)))
+    return false;
   return Conv2d::choose(s) == Conv2d::Algorithm::kDirect && Conv2dDirectMaxPool::supports(s, p);
 }
 
 }  // namespace
 
-int fuse_conv_max_pool(Graph& g) {
+int fuse_conv_max_pool(Graph& g, bool sparse_kernels) {
   const auto uses = g.use_counts();
   const std::unordered_set<std::string> outputs(g.outputs.begin(), g.outputs.end());
   std::unordered_map<std::string, size_t> consumer;
@@ -66,7 +71,7 @@ int fuse_conv_max_pool(Graph& g) {
     const size_t j = consumer.at(out);
     Node fused;
     if (!is_plain_max_pool(g.nodes[j]) || g.nodes[j].inputs[0] != out ||
-        !fuse(g, conv, g.nodes[j], fused))
+        !fuse(g, conv, g.nodes[j], sparse_kernels, fused))
       continue;
     // The fused node takes the pool's place, after everything the convolution reads.
     g.nodes[j] = std::move(fused);

@@ -48,7 +48,7 @@ OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values,
   s.dead_nodes_removed += eliminate_dead_nodes(g);
   infer_graph(g, input_values);
   // After activation fusion, on its FusedConv nodes, with their shapes inferred.
-  if (const int pooled = fuse_conv_max_pool(g); pooled > 0) {
+  if (const int pooled = fuse_conv_max_pool(g, options.sparse_kernels); pooled > 0) {
     s.nodes_fused += pooled;
     infer_graph(g, input_values);
   }

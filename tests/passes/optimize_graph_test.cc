@@ -144,6 +144,21 @@ TEST(OptimizeGraph, FusesTheStemConvAndItsMaxPool) {
   }
 }
 
+// A pruned stem keeps its conv apart for the sparse kernel, unless sparse kernels are off.
+TEST(OptimizeGraph, APrunedStemConvIsNotFusedWithItsPool) {
+  const bool direct = active_isa() >= Isa::kAvx2;
+  Graph g = stem(false, false);
+  Tensor& w = g.initializers.at("w");
+  for (int64_t i = 0; i < w.numel(); ++i)
+    if (i % 10) w.data<float>()[i] = 0.0f;
+  expect_same_outputs(g, {{"x", random_tensor({2, 3, 37, 41}, 5)}});
+  Graph sparse = g, dense = g;
+  optimize_graph(sparse, {}, {false, true, false});
+  EXPECT_EQ(count_ops(sparse, "ConvMaxPool"), 0);
+  optimize_graph(dense, {}, {false, false, false});
+  EXPECT_EQ(count_ops(dense, "ConvMaxPool"), direct ? 1 : 0);
+}
+
 TEST(OptimizeGraph, SimplifiesShapeSubgraphToOneReshape) {
   // The flatten pattern exporters emit: Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])).
   GraphBuilder b;
