@@ -192,7 +192,8 @@ class PlannedConvKernel : public ConvKernelBase {
     const Tensor* b = ki.node.has_input(2) ? ki.constant(2) : nullptr;
     if (shape_is_static(ki.inputs[0].shape)) {
       plan_ = std::make_unique<Conv2d>(conv_shape(node_, ki.inputs[0].shape, w.shape()),
-                                       w.data<float>(), b ? b->data<float>() : nullptr, act_);
+                                       w.data<float>(), b ? b->data<float>() : nullptr, act_,
+                                       forced_algorithm(ki));
       return;
     }
     weights_ = w.clone();
@@ -212,25 +213,20 @@ class PlannedConvKernel : public ConvKernelBase {
   }
 
   const char* variant() const override {
-    if (!plan_) return nullptr;
-    switch (plan_->algorithm()) {
-      case Conv2d::Algorithm::kGemm1x1:
-        return "gemm1x1";
-      case Conv2d::Algorithm::kImplicitGemm:
-        return "implicit_gemm";
-      case Conv2d::Algorithm::kPlane:
-        return "plane";
-      case Conv2d::Algorithm::kWinograd:
-        return "winograd";
-      case Conv2d::Algorithm::kDirect:
-        return "direct";
-      case Conv2d::Algorithm::kGemmTransposed:
-        return "gemm_t";
-    }
-    return nullptr;
+    return plan_ ? Conv2d::algorithm_name(plan_->algorithm()) : nullptr;
   }
 
  private:
+  // The algorithm a tuner or a plan file names (KernelInfo::variant), if any.
+  static std::optional<Conv2d::Algorithm> forced_algorithm(const KernelInfo& ki) {
+    if (ki.variant.empty()) return std::nullopt;
+    auto a = Conv2d::algorithm_named(ki.variant);
+    if (!a)
+      throw UnsupportedError(
+          cat(ki.node.describe(), ": conv2d has no algorithm named '", ki.variant, "'"));
+    return a;
+  }
+
   static bool same(const Conv2dShape& a, const Conv2dShape& b) {
     return a.N == b.N && a.H == b.H && a.W == b.W;  // the rest is fixed by W and attributes
   }
@@ -302,26 +298,36 @@ OpDef make_conv_def(const char* type, const char* domain) {
                        [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          return std::make_unique<DepthwiseConvKernel>(ki);
                        }});
-  def.impls.push_back({"conv2d_pattern",
-                       [](const KernelInfo& ki) {
-                         return sparse_candidate(ki) &&
-                                pattern_conv2d_pays(
-                                    conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
-                                    ki.constant(1)->data<float>());
-                       },
-                       make_sparse_conv<PatternConv2d>});
-  def.impls.push_back({"conv2d_csr",
-                       [](const KernelInfo& ki) {
-                         return sparse_candidate(ki) &&
-                                csr_conv2d_pays(
-                                    conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
-                                    ki.constant(1)->data<float>());
-                       },
-                       make_sparse_conv<CsrConv2d>});
   def.impls.push_back(
-      {"conv2d", weights_constant, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-         return std::make_unique<PlannedConvKernel>(ki);
+      {"conv2d_pattern",
+       [](const KernelInfo& ki) {
+         return sparse_candidate(ki) &&
+                pattern_conv2d_pays(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
+                                    ki.constant(1)->data<float>());
+       },
+       make_sparse_conv<PatternConv2d>,
+       [](const KernelInfo& ki) {
+         return sparse_candidate(ki) &&
+                PatternConv2d::supports(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
+                                        ki.constant(1)->data<float>());
        }});
+  def.impls.push_back(
+      {"conv2d_csr",
+       [](const KernelInfo& ki) {
+         return sparse_candidate(ki) &&
+                csr_conv2d_pays(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
+                                ki.constant(1)->data<float>());
+       },
+       make_sparse_conv<CsrConv2d>,
+       [](const KernelInfo& ki) {
+         return sparse_candidate(ki) &&
+                CsrConv2d::supports(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape));
+       }});
+  def.impls.push_back({"conv2d", weights_constant,
+                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<PlannedConvKernel>(ki);
+                       },
+                       nullptr, Conv2d::algorithm_names()});
   def.impls.push_back(
       {"conv2d_packed_per_run", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          return std::make_unique<RuntimeWeightsConvKernel>(ki);

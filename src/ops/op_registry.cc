@@ -99,6 +99,11 @@ const KernelImpl& choose_kernel(const OpDef& def, const KernelInfo& info) {
   throw UnsupportedError(cat(info.node.describe(), ": no kernel for input types (", types, ")"));
 }
 
+bool impl_supports(const KernelImpl& impl, const KernelInfo& info) {
+  const auto& test = impl.supports ? impl.supports : impl.applicable;
+  return !test || test(info);
+}
+
 const KernelImpl* find_kernel(const OpDef& def, const std::string& name) {
   for (const auto& impl : def.impls)
     if (impl.name == name) return &impl;

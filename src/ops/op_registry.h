@@ -53,6 +53,9 @@ struct KernelInfo {
   int threads = 1;
   // Whether kernels that exploit zeros in constant weights (pruned models) may be chosen.
   bool sparse_kernels = true;
+  // A tuned parameter of the chosen implementation (one of its KernelImpl::variants, e.g. the
+  // convolution algorithm "winograd"); empty: the implementation decides by its heuristics.
+  std::string variant = {};
 
   const Tensor* constant(size_t i) const { return i < constants.size() ? constants[i] : nullptr; }
 };
@@ -92,9 +95,18 @@ class FunctionKernel : public Kernel {
 
 struct KernelImpl {
   std::string name;  // shown by --profile, e.g. "conv2d_gemm_avx2"
+  // Whether the heuristics choose it for the node (null: always).
   std::function<bool(const KernelInfo&)> applicable;
   std::function<std::unique_ptr<Kernel>(const KernelInfo&)> create;
+  // Whether it can run the node at all, chosen or not (null: when `applicable`): what a tuner
+  // and a plan file may pick, e.g. a sparse kernel below the density its heuristic asks for.
+  std::function<bool(const KernelInfo&)> supports = {};
+  // The values KernelInfo::variant may take for it, for a tuner to try ("" is always allowed).
+  std::vector<std::string> variants = {};
 };
+
+// Whether `impl` can run the node `info` describes (KernelImpl::supports, else applicable).
+bool impl_supports(const KernelImpl& impl, const KernelInfo& info);
 
 class GradientContext;
 

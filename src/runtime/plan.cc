@@ -1,5 +1,6 @@
 #include "runtime/plan.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -27,16 +28,22 @@ int64_t slot_bytes(const Slot& slot) {
                        static_cast<int64_t>(dtype_size(slot.type.dtype)));
 }
 
-// The recipe's implementation for the node when it names one (refused when the node cannot run
-// it), else the first applicable one.
-const KernelImpl& chosen_kernel(const OpDef& def, const KernelInfo& info, const PlanRecipe* recipe,
+// The recipe's implementation for the node when it names one (refused when it cannot run the
+// node), with its variant set in `info`; else the first applicable one.
+const KernelImpl& chosen_kernel(const OpDef& def, KernelInfo& info, const PlanRecipe* recipe,
                                 size_t node) {
-  if (!recipe || recipe->impls.empty()) return choose_kernel(def, info);
-  const std::string& name = recipe->impls[node];
-  const KernelImpl* impl = find_kernel(def, name);
-  if (!impl || name == "reference" || (impl->applicable && !impl->applicable(info)))
-    throw ModelError(cat(info.node.describe(), ": the plan names kernel '", name,
+  std::optional<KernelChoice> choice;
+  if (recipe && recipe->choice) choice = recipe->choice(node, info);
+  if (!choice) return choose_kernel(def, info);
+  const KernelImpl* impl = find_kernel(def, choice->impl);
+  if (!impl || choice->impl == "reference" || !impl_supports(*impl, info))
+    throw ModelError(cat(info.node.describe(), ": the plan names kernel '", choice->impl,
                          "', which this sinter cannot run for the node"));
+  if (!choice->variant.empty() && std::find(impl->variants.begin(), impl->variants.end(),
+                                            choice->variant) == impl->variants.end())
+    throw ModelError(cat(info.node.describe(), ": kernel '", choice->impl, "' has no variant '",
+                         choice->variant, "'"));
+  info.variant = choice->variant;
   return *impl;
 }
 
@@ -66,9 +73,6 @@ int Plan::slot_of(const std::string& value) const {
 }
 
 Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* recipe) {
-  if (recipe && !recipe->impls.empty() && recipe->impls.size() != g.nodes.size())
-    throw ModelError(cat("the plan names kernels for ", recipe->impls.size(),
-                         " nodes but the graph has ", g.nodes.size()));
   // Kernel factories get pointers to constant slots, so slots_ must never reallocate.
   size_t value_count = g.inputs.size() + g.initializers.size();
   for (const Node& node : g.nodes) value_count += node.outputs.size();
@@ -161,6 +165,7 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* r
                                             : nullptr);
       step.kernel = for_node(node, [&] { return impl.create(info); });
       step.impl_name = impl.name;
+      step.variant = info.variant;
       const char* variant = step.kernel->variant();
       step.kernel_name = variant ? impl.name + "/" + variant : impl.name;
     }

@@ -1,6 +1,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +26,7 @@ struct PlanStep {
   std::vector<std::string> output_names;
   std::string kernel_name;
   std::string impl_name;           // the implementation (kernel_name without its variant)
+  std::string variant;             // the variant it was told to use (KernelInfo::variant)
   std::unique_ptr<Kernel> kernel;  // null for views, which only alias their input
   KernelContext context;           // points into the plan's slots
   double flops = 0.0;
@@ -46,11 +48,23 @@ struct Slot {
   Tensor tensor;           // bound storage
 };
 
-// What a plan file fixes when a plan is built again from it (runtime/plan_file.h): the
-// implementation of every node, chosen when it was compiled, and where each node's packed
-// weights come from. A plan compiled for saving records those weights through `prepacked` too.
+// An implementation by name and the variant it is to use.
+struct KernelChoice {
+  std::string impl;
+  std::string variant;
+};
+
+// Given a node as the plan sees it, the kernel chosen for it elsewhere (a tuning database), or
+// nullopt for the heuristics' choice.
+using KernelChooser = std::function<std::optional<KernelChoice>(const KernelInfo&)>;
+
+// What steers building a plan beyond the heuristics: the kernel of a node, fixed when a plan
+// file was compiled or found by a tuner, and where each node's packed weights come from (a plan
+// compiled for saving records them; one loaded from a file takes them back).
 struct PlanRecipe {
-  std::vector<std::string> impls;  // per node, by name; empty: choose as usual
+  // The choice for node i; null or nullopt: choose as usual. A named implementation must
+  // support the node (KernelImpl::supports), else the plan is refused.
+  std::function<std::optional<KernelChoice>(size_t node, const KernelInfo&)> choice;
   // The store for node i's packed weights (kernels/prepacked_weights.h); null: pack as usual.
   std::function<kernels::PrepackedStore*(size_t node)> prepacked;
 };

@@ -157,6 +157,7 @@ void write_plan(const Session& session, const std::vector<RecordingStore>& store
                        {"op", step.op_type},
                        {"kernel", step.kernel_name},
                        {"impl", step.impl_name},
+                       {"variant", step.variant},
                        {"prepacked", std::move(buffers)}});
     }
     header["steps"] = std::move(steps);
@@ -413,6 +414,7 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
       reader.fail(
           cat("the plan lists ", steps.size(), " steps for a graph of ", g.nodes.size(), " nodes"));
     PlanRecipe recipe;
+    std::vector<KernelChoice> choices;
     std::vector<ReplayStore> stores;
     stores.reserve(g.nodes.size());
     for (size_t i = 0; i < g.nodes.size(); ++i) {
@@ -421,11 +423,15 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
       if (node != g.nodes[i].name)
         reader.fail(cat("step ", i, " is for node '", node, "' but the graph's node ", i, " is '",
                         g.nodes[i].name, "'"));
-      recipe.impls.push_back(step.at("impl").get<std::string>());
+      choices.push_back(
+          {step.at("impl").get<std::string>(), step.at("variant").get<std::string>()});
       const Json& buffers = step.at("prepacked");
       if (!buffers.is_array()) reader.fail(cat("node '", node, "': malformed packed weights"));
       stores.emplace_back(reader, buffers, node);
     }
+    recipe.choice = [&](size_t node, const KernelInfo&) -> std::optional<KernelChoice> {
+      return choices[node];
+    };
     recipe.prepacked = [&](size_t node) { return &stores[node]; };
     auto plan = std::make_unique<Plan>(g, options.threads, options.sparse_kernels, &recipe);
     for (const ReplayStore& store : stores)

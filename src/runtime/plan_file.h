@@ -16,7 +16,7 @@
 namespace sinter {
 
 // Bumped whenever what a plan file stores changes meaning (layouts of packed weights included).
-inline constexpr int kPlanFormatVersion = 1;
+inline constexpr int kPlanFormatVersion = 2;
 
 // What a plan file's header says about it.
 struct PlanFileInfo {

@@ -86,6 +86,12 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
   } else {
     infer_graph(compiled_, shape_values);
   }
+  PlanRecipe tuned;
+  if (options_.kernel_choice && !(recipe && recipe->choice)) {
+    if (recipe) tuned = *recipe;
+    tuned.choice = [this](size_t, const KernelInfo& info) { return options_.kernel_choice(info); };
+    recipe = &tuned;
+  }
   plan_ = std::make_unique<Plan>(compiled_, options_.threads, options_.sparse_kernels, recipe);
   plan_signature_ = sig;
 }

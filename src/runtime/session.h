@@ -27,6 +27,9 @@ struct SessionOptions {
   // Run the quantized layers of QDQ models on integer kernels (passes/integer_layers.h); false
   // runs them in float on their dequantized weights (to time the difference).
   bool integer_layers = true;
+  // Kernels chosen elsewhere for the nodes it knows (a tuning database, tune/tuning_db.h); the
+  // heuristics choose for the others.
+  KernelChooser kernel_choice = {};
 };
 
 // Runs a model: checks inputs against the model's declared types, compiles a Plan for each new

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "runtime/plan_file.h"
+
 namespace sinter::fuzz {
 
 namespace {
@@ -69,7 +71,7 @@ std::string assemble_plan(PlanPieces pieces) {
   if (text.size() > room) text.resize(room);  // cannot happen with the spare room; stays a case
   std::string out(start, ' ');
   std::memcpy(out.data(), "SINTPLAN", 8);
-  const uint32_t format = 1, reserved = 0;
+  const uint32_t format = kPlanFormatVersion, reserved = 0;
   const uint64_t size = text.size(), hash = XXH3_64bits(text.data(), text.size());
   std::memcpy(out.data() + 8, &format, 4);
   std::memcpy(out.data() + 12, &reserved, 4);

@@ -116,7 +116,9 @@ TEST(PlanFile, LoadedPlansGiveBitIdenticalOutputsAtEveryTier) {
         for (size_t i = 0; i < loaded->plan().steps().size(); ++i)
           EXPECT_EQ(loaded->plan().steps()[i].kernel_name, compiled->plan().steps()[i].kernel_name);
         // Packed GEMM and Winograd weights are in the file, not packed again.
-        if (name == "vgg-small") EXPECT_GT(read.prepacked_bytes, 0);
+        if (name == "vgg-small") {
+          EXPECT_GT(read.prepacked_bytes, 0);
+        }
         // A plan runs with other thread counts than it was compiled for (its kernels may split
         // the work otherwise, so the sums may round differently).
         const Tensor three = load_plan_file(path, {3})->run(inputs)[0];
@@ -238,7 +240,9 @@ TEST_F(PlanFileRefusal, ForeignFiles) {
   const std::string other_isa = active_isa() == Isa::kPortable ? "avx2" : "portable";
   const std::string error = error_of(with_header([&](Json& h) { h["isa"] = other_isa; }));
   EXPECT_NE(error.find("compiled for the " + other_isa + " tier"), std::string::npos) << error;
-  if (other_isa == "portable") EXPECT_NE(error.find("--isa portable"), std::string::npos);
+  if (other_isa == "portable") {
+    EXPECT_NE(error.find("--isa portable"), std::string::npos);
+  }
 }
 
 TEST_F(PlanFileRefusal, ClaimsThatDoNotFitTheGraph) {

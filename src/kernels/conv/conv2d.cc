@@ -129,6 +129,42 @@ bool Conv2d::prefers_transposed(const Conv2dShape& s) {
 Conv2d::~Conv2d() = default;
 Conv2d::Conv2d(Conv2d&&) noexcept = default;
 
+const char* Conv2d::algorithm_name(Algorithm a) {
+  switch (a) {
+    case Algorithm::kGemm1x1:
+      return "gemm1x1";
+    case Algorithm::kImplicitGemm:
+      return "implicit_gemm";
+    case Algorithm::kPlane:
+      return "plane";
+    case Algorithm::kWinograd:
+      return "winograd";
+    case Algorithm::kDirect:
+      return "direct";
+    case Algorithm::kGemmTransposed:
+      return "gemm_t";
+  }
+  return "";
+}
+
+const std::vector<std::string>& Conv2d::algorithm_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (Algorithm a : {Algorithm::kGemm1x1, Algorithm::kImplicitGemm, Algorithm::kWinograd,
+                        Algorithm::kDirect, Algorithm::kGemmTransposed, Algorithm::kPlane})
+      n.push_back(algorithm_name(a));
+    return n;
+  }();
+  return names;
+}
+
+std::optional<Conv2d::Algorithm> Conv2d::algorithm_named(const std::string& name) {
+  for (Algorithm a : {Algorithm::kGemm1x1, Algorithm::kImplicitGemm, Algorithm::kWinograd,
+                      Algorithm::kDirect, Algorithm::kGemmTransposed, Algorithm::kPlane})
+    if (name == algorithm_name(a)) return a;
+  return std::nullopt;
+}
+
 void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
   if (winograd_) {
     winograd_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "kernels/activation.h"
@@ -69,6 +70,11 @@ class Conv2d {
 
   // What the constructor picks for this shape when nothing is forced.
   static Algorithm choose(const Conv2dShape& s);
+  // "gemm1x1", "implicit_gemm", "winograd", "direct", "gemm_t", "plane"; and back (nullopt for
+  // any other name).
+  static const char* algorithm_name(Algorithm a);
+  static std::optional<Algorithm> algorithm_named(const std::string& name);
+  static const std::vector<std::string>& algorithm_names();
   // Picks kGemmTransposed when the GEMM's row tiles (mr pixels) would waste less of a small
   // plane than its column tiles (nr pixels), the output channels fill whole column tiles and
   // the packed im2col^T stays within 16 MB; a small plane is at most 64 pixels, or 196 for a
