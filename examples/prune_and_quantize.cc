@@ -11,7 +11,7 @@
 #include "compress/quantize_model.h"
 #include "data/dataset_spec.h"
 #include "onnx/onnx_export.h"
-#include "runtime/compile_model.h"
+#include "tune/compile_model.h"
 #include "train/fine_tune.h"
 #include "train/model_zoo.h"
 

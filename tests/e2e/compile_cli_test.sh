@@ -13,6 +13,7 @@ for p in "${PYTHON:-}" /usr/bin/python3 python3; do
 done
 [[ -n $python ]] || { echo "compile_cli_test: needs python3 with numpy and onnx" >&2; exit 1; }
 rm -rf "$scratch" && mkdir -p "$scratch" && cd "$scratch" || exit 1
+export SINTER_TUNING_DB=$scratch/tuning.json  # the user's own database stays untouched
 failures=0
 fail() {
   echo "FAIL: $*" >&2
@@ -85,7 +86,32 @@ expect_ok bench_plan "$sinter" bench net.splan --reps 3 --warmup 1 --json
   fail "bench --json: $(cat bench_plan.out)"
 expect_ok bench_plan_threads "$sinter" bench net.splan --reps 2 --threads 1 --profile
 
+# Tuning: measured layers go into the database, and a compile takes its kernels from there.
+expect_ok help_tune "$sinter" tune --help
+expect_ok tune "$sinter" tune net.onnx --budget 20 --batch 2 --quiet
+grep -q "^tuned [1-9][0-9]* layers" tune.out || fail "tune: $(cat tune.out)"
+[[ -s tuning.json ]] || fail "tune wrote no tuning.json"
+expect_ok compile_tuned "$sinter" compile net.onnx -o net_tuned.splan --batch 2 --json
+"$python" -c 'import json; j=json.load(open("compile_tuned.out")); assert j["tuned_steps"] > 0, j' ||
+  fail "compile with the database: $(cat compile_tuned.out)"
+expect_ok compile_tune "$sinter" compile net.onnx -o net_tune.splan --batch 2 --tune 10 --quiet
+grep -q "^tuned [1-9][0-9]* layers" compile_tune.out || fail "compile --tune: $(cat compile_tune.out)"
+expect_ok run_tuned "$sinter" run net_tune.splan -i x.npy -o y_tuned.npy
+"$python" - <<'PY' || fail "the tuned plan's output differs from the model's"
+import numpy as np
+a, b = np.load("y_onnx.npy"), np.load("y_tuned.npy")
+assert np.allclose(a, b, rtol=1e-4, atol=1e-4), np.abs(a - b).max()
+PY
+
 # What fails, and how.
+expect_error tune_zero_budget 1 "budget must be a positive" "$sinter" tune net.onnx --budget 0
+expect_error compile_zero_tune 1 "tune must be a positive" "$sinter" compile net.onnx -o z.splan \
+  --tune 0
+[[ -e z.splan ]] && fail "compile --tune 0 left z.splan behind"
+echo '{"format": 1, "entries": [{"key": 3}]}' >bad_tuning.json
+expect_error compile_bad_db 1 "bad_tuning.json: not a sinter tuning database" \
+  "$sinter" compile net.onnx -o b.splan --tuning-db bad_tuning.json
+[[ -e b.splan ]] && fail "a bad tuning database left b.splan behind"
 expect_error plan_other_shape 1 "model input .x. is float32 \\[2,3,16,16\\]" "$sinter" run net.splan -i x1.npy -o t1.npy
 expect_error plan_compile_flag 1 "apply when compiling" "$sinter" run net.splan -i x.npy \
   --dense-kernels

@@ -35,6 +35,7 @@ Subcommand add_prune_command(CLI::App& parent);
 Subcommand add_quantize_command(CLI::App& parent);
 Subcommand add_compress_report_command(CLI::App& parent);
 Subcommand add_compile_command(CLI::App& parent);
+Subcommand add_tune_command(CLI::App& parent);
 
 // The fp32 peak of `threads` cores at the active ISA tier: one core measured (about 0.1 s),
 // times the threads. What profiles report each layer's share of.

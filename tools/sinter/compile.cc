@@ -6,7 +6,8 @@
 
 #include "cli.h"
 #include "core/isa.h"
-#include "runtime/compile_model.h"
+#include "tune/compile_model.h"
+#include "tune_progress.h"
 
 namespace sinter::cli {
 
@@ -17,8 +18,10 @@ using Json = nlohmann::ordered_json;
 struct CompileArgs {
   CompileRequest request;
   bool no_optimize = false, dense_kernels = false, nchw = false, float_layers = false;
-  bool json = false;
+  bool no_tuning_db = false;
+  bool json = false, quiet = false;
   CLI::Option* batch_option = nullptr;
+  CLI::Option* tune_option = nullptr;
 };
 
 int run_compile(CompileArgs a) {
@@ -28,7 +31,15 @@ int run_compile(CompileArgs a) {
   r.options.sparse_kernels = !a.dense_kernels;
   r.options.blocked_layout = !a.nchw;
   r.options.integer_layers = !a.float_layers;
+  if (a.tune_option->count() > 0 && !(r.tune_seconds > 0))
+    throw InputError(cat("--tune must be a positive number of seconds (got ", r.tune_seconds, ")"));
+  if (a.no_tuning_db) {
+    if (r.tune_seconds > 0) throw InputError("--tune needs a tuning database; drop --no-tuning-db");
+    r.tuning_db.clear();
+  }
+  r.tune_progress = tune_progress_printer(r.tune_seconds, a.quiet || a.json);
   const CompileResult c = compile_model(r);
+  if (r.tune_seconds > 0) end_tune_progress(a.quiet || a.json);
   const PlanFileInfo& p = c.plan;
   if (a.json) {
     std::cout << Json{{"model", r.model},
@@ -43,15 +54,23 @@ int run_compile(CompileArgs a) {
                       {"graph_bytes", p.graph_bytes},
                       {"prepacked_bytes", p.prepacked_bytes},
                       {"arena_bytes", p.arena_bytes},
+                      {"tuning_db", r.tuning_db},
+                      {"tuned_steps", c.tuned_steps},
+                      {"tuned_layers", c.tuning ? c.tuning->layers.size() : 0},
                       {"notes", c.notes}}
                      .dump()
               << "\n";
     return 0;
   }
   for (const auto& note : c.notes) std::cerr << "sinter: note: " << note << "\n";
+  if (c.tuning)
+    std::cout << "tuned " << c.tuning->layers.size() << " layers (" << c.tuning->candidates_measured
+              << " candidates in " << format("%.1f s", c.tuning->seconds) << ") into "
+              << r.tuning_db << "\n";
   std::cout << "compiled " << r.model << " for " << p.isa << " (" << cpu_model() << "), "
             << p.threads << (p.threads == 1 ? " thread" : " threads") << ": " << p.nodes
-            << " steps in " << format("%.1f ms", c.compile_ms) << "\n";
+            << " steps in " << format("%.1f ms", c.compile_ms) << "; " << c.tuned_steps
+            << " kernels from the tuning database\n";
   std::cout << "wrote " << r.output << ": " << human_bytes(static_cast<double>(p.file_bytes))
             << " (graph " << human_bytes(static_cast<double>(p.graph_bytes)) << ", packed weights "
             << human_bytes(static_cast<double>(p.prepacked_bytes)) << "; arena "
@@ -78,7 +97,16 @@ Subcommand add_compile_command(CLI::App& parent) {
       app->add_option("--batch", a->request.batch, "Value for a dynamic first input dimension")
           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
           ->capture_default_str();
+  a->tune_option = app->add_option("--tune", a->request.tune_seconds,
+                                   "Seconds to tune the model's layers first (sinter tune), adding "
+                                   "to the tuning database");
+  a->request.tuning_db = default_tuning_db_path();
+  app->add_option("--tuning-db", a->request.tuning_db,
+                  "The tuning database to choose kernels from (used where it knows a layer)")
+      ->capture_default_str();
+  app->add_flag("--no-tuning-db", a->no_tuning_db, "Choose every kernel by the heuristics");
   app->add_flag("--json", a->json, "Print one JSON object instead of text");
+  app->add_flag("--quiet", a->quiet, "No progress on stderr");
   app->add_flag("--no-optimize", a->no_optimize, "Skip the graph optimization passes");
   app->add_flag("--dense-kernels", a->dense_kernels,
                 "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       sinter::cli::add_bench_command(app),   sinter::cli::add_train_command(app),
       sinter::cli::add_eval_command(app),    sinter::cli::add_quantize_command(app),
       sinter::cli::add_prune_command(app),   sinter::cli::add_compress_report_command(app),
-      sinter::cli::add_compile_command(app),
+      sinter::cli::add_compile_command(app), sinter::cli::add_tune_command(app),
   };
   for (auto& c : commands) {
     add_memory_limit_option(*c.app);

@@ -1,13 +1,16 @@
 #pragma once
 // The compile workflow: an ONNX model (pruned, quantized or dense) compiled for the input shapes
-// it will run on and saved as a plan file (runtime/plan_file.h) that `run`, `bench` and `info`
-// and the library load without compiling again.
+// it will run on, its kernels chosen from the tuning database where it knows them (optionally
+// tuned first, within a time budget), and saved as a plan file (runtime/plan_file.h) that `run`,
+// `bench` and `info` and the library load without compiling again.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/plan_file.h"
 #include "runtime/session.h"
+#include "tune/tune_graph.h"
 
 namespace sinter {
 
@@ -20,6 +23,11 @@ struct CompileRequest {
   // Threads the plan is compiled for and the compile choices (sparse kernels, blocked layout,
   // integer layers, optimization); profile and check_finite only affect the returned session.
   SessionOptions options;
+  // The tuning database to choose kernels from (tune/tuning_db.h); empty: the heuristics alone.
+  std::string tuning_db;
+  // Seconds to tune the model's layers first, adding to the database; 0: no tuning.
+  double tune_seconds = 0;
+  std::function<void(const TuneProgress&)> tune_progress;
 };
 
 struct CompileResult {
@@ -27,11 +35,14 @@ struct CompileResult {
   std::vector<std::string> notes;  // how dynamic input dims were bound
   double load_ms = 0;              // reading the ONNX file
   double compile_ms = 0;           // passes, kernel choice, packing, memory plan, writing the plan
+  std::optional<TuneReport> tuning;  // when tune_seconds > 0
+  int64_t tuned_steps = 0;           // steps whose kernel came from the database
   std::unique_ptr<Session> session;  // the compiled plan, ready to run
 };
 
-// Throws InputError for an unreadable model or an unwritable output, ModelError/UnsupportedError
-// for a model sinter cannot compile; nothing is left at `output` then.
+// Throws InputError for an unreadable model, an unwritable output, a malformed tuning database
+// or a negative budget, ModelError/UnsupportedError for a model sinter cannot compile; nothing is
+// left at `output` then.
 CompileResult compile_model(const CompileRequest& request);
 
 }  // namespace sinter
