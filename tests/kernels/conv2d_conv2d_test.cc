@@ -12,7 +12,9 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "isa_tiers.h"
 #include "kernels/conv/conv2d_direct.h"
+#include "kernels/conv/conv2d_dwm.h"
 #include "kernels/conv/conv2d_plane.h"
 #include "random_activation.h"
 #include "random_vec.h"
@@ -52,8 +54,12 @@ void check_conv(const Conv2dShape& s, const Options& o, std::mt19937& rng,
   if (chosen) *chosen = conv.algorithm();
   float max_ref = 1.0f;
   for (float v : ref) max_ref = std::max(max_ref, std::fabs(v));
-  // Winograd F(4x4, 3x3) rounds through transforms with constants up to 8 (and 1/24): looser.
-  const float scale = conv.algorithm() == Conv2d::Algorithm::kWinograd ? 4.0f : 1.0f;
+  // Winograd F(4x4, 3x3) rounds through transforms with constants up to 8 (and 1/24): looser;
+  // DWM adds up one Winograd rounding per 3x3 piece (conv2d_dwm.h states the bound).
+  const float pieces = static_cast<float>((s.KH + 2) / 3 * ((s.KW + 2) / 3));
+  const float scale = conv.algorithm() == Conv2d::Algorithm::kWinograd ? 4.0f
+                      : conv.algorithm() == Conv2d::Algorithm::kDwm    ? 4.0f * pieces
+                                                                       : 1.0f;
   const float tol = scale * 1e-4f * max_ref * std::sqrt(static_cast<float>(w_size / s.M + 1));
   for (int64_t i = 0; i < y_size; ++i) {
     ASSERT_NEAR(got[i], ref[i], tol)
@@ -321,6 +327,47 @@ TEST(Conv2d, WinogradMatchesReference) {
     o.threads = 1 + rng() % 2;
     check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kWinograd);
   }
+}
+
+// DWM: windows of 4 to 9 at stride 1 as 3x3 Winograd pieces, square or not, with every epilogue,
+// at every tier this CPU runs.
+TEST(Conv2d, DwmMatchesReference) {
+  const Isa saved = active_isa();
+  std::mt19937 rng(78);
+  for (Isa isa : tested_isas()) {
+    set_isa_cap(isa);
+    for (int it = 0; it < 30; ++it) {
+      Conv2dShape s;
+      s.N = 1 + rng() % 2;
+      s.C = 1 + rng() % 20;
+      s.M = 1 + rng() % 24;
+      s.KH = 1 + rng() % 9;
+      s.KW = s.KH <= 3 ? 4 + rng() % 6 : 1 + rng() % 9;
+      s.H = s.KH + rng() % 17;
+      s.W = s.KW + rng() % 23;
+      s.pad_top = rng() % 4;
+      s.pad_left = rng() % 4;
+      s.pad_bottom = rng() % 4;
+      s.pad_right = rng() % 4;
+      ASSERT_TRUE(Conv2dDwm::supports(s));
+      Options o;
+      o.bias = rng() % 2;
+      o.residual = rng() % 2;
+      o.act = random_activation(rng);
+      o.threads = 1 + rng() % 2;
+      check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kDwm);
+    }
+  }
+  set_isa_cap(saved);
+  Conv2dShape strided;
+  strided.KH = strided.KW = 5;
+  strided.H = strided.W = 9;
+  strided.stride_h = 2;
+  EXPECT_FALSE(Conv2dDwm::supports(strided));
+  Conv2dShape three = strided;
+  three.stride_h = 1;
+  three.KH = three.KW = 3;
+  EXPECT_FALSE(Conv2dDwm::supports(three));  // Winograd itself
 }
 
 TEST(Conv2d, WinogradWideRows) {

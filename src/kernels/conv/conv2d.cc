@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_direct.h"
+#include "kernels/conv/conv2d_dwm.h"
 #include "kernels/conv/conv2d_im2col.h"
 #include "kernels/conv/conv2d_plane.h"
 #include "kernels/conv/conv2d_training_kernels.h"
@@ -56,7 +57,8 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
                     (*force == Algorithm::kGemmTransposed && s.group == 1) ||
                     (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s)) ||
                     (*force == Algorithm::kDirect && Conv2dDirect::supports(s)) ||
-                    (*force == Algorithm::kPlane && Conv2dPlane::supports(s));
+                    (*force == Algorithm::kPlane && Conv2dPlane::supports(s)) ||
+                    (*force == Algorithm::kDwm && Conv2dDwm::supports(s));
     if (!ok) throw UnsupportedError("conv2d: the forced algorithm cannot run this shape");
     algorithm_ = *force;
   }
@@ -71,6 +73,10 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   }
   if (algorithm_ == Algorithm::kPlane) {
     plane_ = std::make_unique<Conv2dPlane>(s, weights);
+    return;
+  }
+  if (algorithm_ == Algorithm::kDwm) {
+    dwm_ = std::make_unique<Conv2dDwm>(s, weights);
     return;
   }
   if (algorithm_ == Algorithm::kGemmTransposed) {
@@ -143,6 +149,8 @@ const char* Conv2d::algorithm_name(Algorithm a) {
       return "direct";
     case Algorithm::kGemmTransposed:
       return "gemm_t";
+    case Algorithm::kDwm:
+      return "dwm";
   }
   return "";
 }
@@ -150,8 +158,9 @@ const char* Conv2d::algorithm_name(Algorithm a) {
 const std::vector<std::string>& Conv2d::algorithm_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
-    for (Algorithm a : {Algorithm::kGemm1x1, Algorithm::kImplicitGemm, Algorithm::kWinograd,
-                        Algorithm::kDirect, Algorithm::kGemmTransposed, Algorithm::kPlane})
+    for (Algorithm a :
+         {Algorithm::kGemm1x1, Algorithm::kImplicitGemm, Algorithm::kWinograd, Algorithm::kDirect,
+          Algorithm::kGemmTransposed, Algorithm::kPlane, Algorithm::kDwm})
       n.push_back(algorithm_name(a));
     return n;
   }();
@@ -159,8 +168,9 @@ const std::vector<std::string>& Conv2d::algorithm_names() {
 }
 
 std::optional<Conv2d::Algorithm> Conv2d::algorithm_named(const std::string& name) {
-  for (Algorithm a : {Algorithm::kGemm1x1, Algorithm::kImplicitGemm, Algorithm::kWinograd,
-                      Algorithm::kDirect, Algorithm::kGemmTransposed, Algorithm::kPlane})
+  for (Algorithm a :
+       {Algorithm::kGemm1x1, Algorithm::kImplicitGemm, Algorithm::kWinograd, Algorithm::kDirect,
+        Algorithm::kGemmTransposed, Algorithm::kPlane, Algorithm::kDwm})
     if (name == algorithm_name(a)) return a;
   return std::nullopt;
 }
@@ -176,6 +186,10 @@ void Conv2d::run(const float* x, float* y, const float* residual, ThreadPool* po
   }
   if (plane_) {
     plane_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
+    return;
+  }
+  if (dwm_) {
+    dwm_->run(x, y, bias_.empty() ? nullptr : bias_.data(), residual, act_, pool);
     return;
   }
   if (weights_t_) {

@@ -17,6 +17,7 @@ class ThreadPool;
 class Conv2dWinograd;
 class Conv2dDirect;
 class Conv2dPlane;
+class Conv2dDwm;
 
 struct Conv2dShape {
   int64_t N = 1, C = 1, H = 1, W = 1;  // input
@@ -59,6 +60,9 @@ class Conv2d {
     kPlane,           // other windows on planes wide enough: the padded input plane (split
                       // into stride phases) is B as it stands, each tap a shifted view, so
                       // nothing is packed (kernels/conv/conv2d_plane.h)
+    kDwm,             // windows over 3x3 at stride 1 as 3x3 Winograd pieces
+                      // (kernels/conv/conv2d_dwm.h); only when forced (a tuner measured it
+                      // faster), never by choose()
   };
 
   // Copies what it needs: weights are packed, bias copied. bias may be null. `force` overrides
@@ -70,8 +74,8 @@ class Conv2d {
 
   // What the constructor picks for this shape when nothing is forced.
   static Algorithm choose(const Conv2dShape& s);
-  // "gemm1x1", "implicit_gemm", "winograd", "direct", "gemm_t", "plane"; and back (nullopt for
-  // any other name).
+  // "gemm1x1", "implicit_gemm", "winograd", "direct", "gemm_t", "plane", "dwm"; and back
+  // (nullopt for any other name).
   static const char* algorithm_name(Algorithm a);
   static std::optional<Algorithm> algorithm_named(const std::string& name);
   static const std::vector<std::string>& algorithm_names();
@@ -97,6 +101,7 @@ class Conv2d {
   std::unique_ptr<Conv2dWinograd> winograd_;
   std::unique_ptr<Conv2dDirect> direct_;
   std::unique_ptr<Conv2dPlane> plane_;
+  std::unique_ptr<Conv2dDwm> dwm_;
   std::unique_ptr<PackedMatrixB> weights_t_;  // kGemmTransposed: w^T [C*KH*KW, M]
   std::vector<float> bias_;
   Activation act_;
