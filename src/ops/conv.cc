@@ -323,11 +323,19 @@ OpDef make_conv_def(const char* type, const char* domain) {
          return sparse_candidate(ki) &&
                 CsrConv2d::supports(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape));
        }});
-  def.impls.push_back({"conv2d", weights_constant,
-                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         return std::make_unique<PlannedConvKernel>(ki);
-                       },
-                       nullptr, Conv2d::algorithm_names()});
+  def.impls.push_back(
+      {"conv2d", weights_constant,
+       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         return std::make_unique<PlannedConvKernel>(ki);
+       },
+       [](const KernelInfo& ki) {
+         if (!weights_constant(ki)) return false;
+         if (ki.variant.empty()) return true;
+         const auto a = Conv2d::algorithm_named(ki.variant);
+         return a && shape_is_static(ki.inputs[0].shape) &&
+                Conv2d::supports(*a, conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape));
+       },
+       Conv2d::algorithm_names()});
   def.impls.push_back(
       {"conv2d_packed_per_run", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          return std::make_unique<RuntimeWeightsConvKernel>(ki);

@@ -98,8 +98,9 @@ struct KernelImpl {
   // Whether the heuristics choose it for the node (null: always).
   std::function<bool(const KernelInfo&)> applicable;
   std::function<std::unique_ptr<Kernel>(const KernelInfo&)> create;
-  // Whether it can run the node at all, chosen or not (null: when `applicable`): what a tuner
-  // and a plan file may pick, e.g. a sparse kernel below the density its heuristic asks for.
+  // Whether it can run the node at all, chosen or not (null: when `applicable`), with the
+  // variant KernelInfo names: what a tuner and a plan file may pick, e.g. a sparse kernel below
+  // the density its heuristic asks for.
   std::function<bool(const KernelInfo&)> supports = {};
   // The values KernelInfo::variant may take for it, for a tuner to try ("" is always allowed).
   std::vector<std::string> variants = {};

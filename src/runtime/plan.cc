@@ -7,6 +7,7 @@
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "core/memory_limit.h"
+#include "core/quoted.h"
 #include "runtime/concat_in_place.h"
 
 namespace sinter {
@@ -36,14 +37,15 @@ const KernelImpl& chosen_kernel(const OpDef& def, KernelInfo& info, const PlanRe
   if (recipe && recipe->choice) choice = recipe->choice(node, info);
   if (!choice) return choose_kernel(def, info);
   const KernelImpl* impl = find_kernel(def, choice->impl);
-  if (!impl || choice->impl == "reference" || !impl_supports(*impl, info))
-    throw ModelError(cat(info.node.describe(), ": the plan names kernel '", choice->impl,
-                         "', which this sinter cannot run for the node"));
-  if (!choice->variant.empty() && std::find(impl->variants.begin(), impl->variants.end(),
-                                            choice->variant) == impl->variants.end())
-    throw ModelError(cat(info.node.describe(), ": kernel '", choice->impl, "' has no variant '",
-                         choice->variant, "'"));
   info.variant = choice->variant;
+  const bool variant_known =
+      choice->variant.empty() ||
+      (impl && std::count(impl->variants.begin(), impl->variants.end(), choice->variant) > 0);
+  if (!impl || choice->impl == "reference" || !variant_known || !impl_supports(*impl, info))
+    throw ModelError(cat(
+        info.node.describe(), ": the plan names kernel ",
+        quoted_text(choice->variant.empty() ? choice->impl : choice->impl + "/" + choice->variant),
+        ", which this sinter cannot run for the node"));
   return *impl;
 }
 

@@ -9,17 +9,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <new>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "core/isa.h"
+#include "core/quoted.h"
 #include "core/version.h"
 #include "ir/verifier.h"
+#include "kernels/gemm/sgemm_kernel.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
+#include "ops/infer_graph.h"
 
 namespace sinter {
 
@@ -44,30 +46,29 @@ constexpr uint64_t kMaxHeaderBytes = 256ull << 20;
 
 uint64_t checksum(const void* data, size_t bytes) { return XXH3_64bits(data, bytes); }
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : bytes) {
-    s += digits[c >> 4];
-    s += digits[c & 15];
-  }
-  return s;
-}
-
-std::string unhex(const std::string& s, const std::string& what) {
-  auto value = [&](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw ModelError(cat(what, ": malformed plan header (signature is not hexadecimal)"));
-  };
-  if (s.size() % 2) throw ModelError(cat(what, ": malformed plan header (odd signature length)"));
-  std::string bytes;
-  for (size_t i = 0; i < s.size(); i += 2)
-    bytes += static_cast<char>(value(s[i]) * 16 + value(s[i + 1]));
-  return bytes;
+// How this build lays out packed weights: the GEMM tile of the active tier (a plan's buffers are
+// only valid for the same one; a sinter version alone does not pin it during development).
+std::string packing_layout() {
+  const gemm::KernelSet& ks = gemm::active_kernel_set();
+  return cat("sgemm ", ks.name, " ", ks.mr, "x", ks.nr, " kc ", ks.kc, "; winograd F(4x4,3x3)");
 }
 
 // ---- writing ----
+
+// A plan file fixes shapes for its input types alone: a model where an input's values decide a
+// shape (a Reshape's target fed as an input) cannot be one.
+void refuse_value_dependent_shapes(const Graph& compiled, const std::string& path) {
+  Graph probe = compiled;
+  infer_graph(probe);
+  for (const Node& node : probe.nodes)
+    for (const auto& out : node.outputs) {
+      const ValueType* t = out.empty() ? nullptr : probe.type_of(out);
+      if (t && (!t->has_shape || !shape_is_static(t->shape)))
+        throw UnsupportedError(cat(path, ": the shape of '", out, "' (", node.describe(),
+                                   ") depends on input values, which a plan file cannot fix; run "
+                                   "the ONNX model instead"));
+    }
+}
 
 // Records every packed buffer the kernels of one node make while a plan is compiled for saving.
 class RecordingStore : public kernels::PrepackedStore {
@@ -300,13 +301,15 @@ class ReplayStore : public kernels::PrepackedStore {
   std::shared_ptr<float[]> next(int64_t count,
                                 const std::function<std::shared_ptr<float[]>()>&) override {
     if (used_ >= buffers_.size())
-      reader_.fail(
-          cat("node '", node_, "': its kernel needs packed weights the plan does not hold"));
+      reader_.fail(cat("node ", quoted_text(node_),
+                       ": its kernel needs packed weights the plan does not hold"));
     const Json& s = buffers_[used_];
-    const std::string name = cat("packed weights ", used_++, " of node '", node_, "'");
-    if (count < 0 || s.at("bytes").get<uint64_t>() != static_cast<uint64_t>(count) * sizeof(float))
-      reader_.fail(cat(name, ": ", s.at("bytes").get<uint64_t>(), " bytes where the kernel needs ",
-                       count * 4));
+    const std::string name = cat("packed weights ", used_++, " of node ", quoted_text(node_));
+    // Sizes compared in floats: a count from the kernel never overflows here.
+    const uint64_t bytes = s.at("bytes").get<uint64_t>();
+    if (count < 0 || bytes % sizeof(float) != 0 ||
+        bytes / sizeof(float) != static_cast<uint64_t>(count))
+      reader_.fail(cat(name, ": ", bytes, " bytes where the kernel needs ", count, " floats"));
     auto* data = reinterpret_cast<float*>(reader_.section(s, name));
     return std::shared_ptr<float[]>(reader_.image().owner, data);
   }
@@ -324,16 +327,14 @@ class ReplayStore : public kernels::PrepackedStore {
 // Kernels rely on bools being 0 or 1 and 4-bit values being in range; a file is checked for it.
 template <class Fail>
 void check_values_in_range(const Tensor& t, Fail fail) {
+  if (t.dtype() != DType::kBool && t.dtype() != DType::kInt4 && t.dtype() != DType::kUint4) return;
   const auto* v = static_cast<const uint8_t*>(t.raw());
   for (int64_t i = 0; i < t.numel(); ++i) {
-    const bool ok = t.dtype() == DType::kBool    ? v[i] <= 1
-                    : t.dtype() == DType::kUint4 ? v[i] <= 15
-                    : t.dtype() == DType::kInt4
-                        ? static_cast<int8_t>(v[i]) >= -8 && static_cast<int8_t>(v[i]) <= 7
-                        : true;
+    const bool ok = t.dtype() == DType::kBool ? v[i] <= 1
+                    : t.dtype() == DType::kUint4
+                        ? v[i] <= 15
+                        : static_cast<int8_t>(v[i]) >= -8 && static_cast<int8_t>(v[i]) <= 7;
     if (!ok) fail(cat("value ", i, " is out of range for ", dtype_name(t.dtype())));
-    if (t.dtype() != DType::kBool && t.dtype() != DType::kInt4 && t.dtype() != DType::kUint4)
-      return;
   }
 }
 
@@ -387,15 +388,19 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
   try {
     const std::string version = header.at("sinter_version").get<std::string>();
     if (version != sinter_version())
-      reader.fail(cat("compiled by sinter ", version, "; this is sinter ", sinter_version(),
-                      ": compile the model again"));
+      reader.fail(cat("compiled by sinter ", quoted_text(version), "; this is sinter ",
+                      sinter_version(), ": compile the model again"));
     const std::string isa = header.at("isa").get<std::string>();
     if (isa != isa_name(active_isa()))
-      reader.fail(cat("compiled for the ", isa, " tier, but this machine runs ", isa_explanation(),
-                      ": compile the model again here",
-                      parse_isa(isa) && *parse_isa(isa) < supported_isa()
+      reader.fail(cat("compiled for the ", quoted_text(isa), " tier, but this machine runs ",
+                      isa_explanation(), ": compile the model again here",
+                      parse_isa(isa) && *parse_isa(isa) <= supported_isa()
                           ? cat(", or run with --isa ", isa)
                           : ""));
+    if (header.at("layout").get<std::string>() != packing_layout())
+      reader.fail(cat("its packed weights are laid out as ",
+                      quoted_text(header.at("layout").get<std::string>()), ", this build packs ",
+                      quoted_text(packing_layout()), ": compile the model again"));
     const int compiled_threads = header.at("threads").get<int>();
     if (run.threads <= 0) run.threads = compiled_threads;
     if (run.threads < 1 || run.threads > 1024)
@@ -421,12 +426,13 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
       const Json& step = steps[i];
       const std::string node = step.at("node").get<std::string>();
       if (node != g.nodes[i].name)
-        reader.fail(cat("step ", i, " is for node '", node, "' but the graph's node ", i, " is '",
-                        g.nodes[i].name, "'"));
+        reader.fail(cat("step ", i, " is for node ", quoted_text(node), " but the graph's node ", i,
+                        " is ", quoted_text(g.nodes[i].name)));
       choices.push_back(
           {step.at("impl").get<std::string>(), step.at("variant").get<std::string>()});
       const Json& buffers = step.at("prepacked");
-      if (!buffers.is_array()) reader.fail(cat("node '", node, "': malformed packed weights"));
+      if (!buffers.is_array())
+        reader.fail(cat("node ", quoted_text(node), ": malformed packed weights"));
       stores.emplace_back(reader, buffers, node);
     }
     recipe.choice = [&](size_t node, const KernelInfo&) -> std::optional<KernelChoice> {
@@ -436,8 +442,8 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
     auto plan = std::make_unique<Plan>(g, options.threads, options.sparse_kernels, &recipe);
     for (const ReplayStore& store : stores)
       if (!store.all_used())
-        reader.fail(cat("node '", store.node(),
-                        "': the plan holds packed weights its kernel does not use"));
+        reader.fail(cat("node ", quoted_text(store.node()),
+                        ": the plan holds packed weights its kernel does not use"));
     const Json& memory = header.at("memory");
     if (memory.at("arena_bytes").get<uint64_t>() != plan->arena_bytes() ||
         memory.at("offsets").get<std::vector<size_t>>() != plan->arena_offsets())
@@ -462,8 +468,7 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
           info->prepacked_bytes += b.at("bytes").get<int64_t>();
       info->arena_bytes = static_cast<int64_t>(plan->arena_bytes());
     }
-    std::string signature = unhex(header.at("signature").get<std::string>(), what);
-    return std::make_unique<Session>(std::move(g), std::move(plan), std::move(signature), options);
+    return std::make_unique<Session>(std::move(g), std::move(plan), options);
   } catch (const Json::exception& e) {
     reader.fail(cat("malformed plan header (", e.what(), ")"));
   } catch (const SizeOverflowError& e) {
@@ -489,6 +494,8 @@ std::unique_ptr<Session> compile_plan_file(Graph model,
   auto session = std::make_unique<Session>(std::move(model), options);
   std::vector<RecordingStore> stores;
   PlanRecipe recipe;
+  // The vector may grow while the plan is built: safe, since a store is used only while its own
+  // node's kernel is made.
   recipe.prepacked = [&](size_t node) {
     if (stores.size() <= node) stores.resize(node + 1);
     return &stores[node];
@@ -496,13 +503,11 @@ std::unique_ptr<Session> compile_plan_file(Graph model,
   session->prepare(inputs, &recipe);
   stores.resize(session->plan().steps().size());
   const Graph& g = session->compiled_graph();
-  Json header = {{"sinter_version", sinter_version()},
-                 {"isa", isa_name(active_isa())},
-                 {"cpu", cpu_model()},
-                 {"threads", options.threads},
-                 {"source", source},
-                 {"options", options_json(options)},
-                 {"signature", hex(session->plan_signature())}};
+  refuse_value_dependent_shapes(g, path);
+  Json header = {{"sinter_version", sinter_version()}, {"layout", packing_layout()},
+                 {"isa", isa_name(active_isa())},      {"cpu", cpu_model()},
+                 {"threads", options.threads},         {"source", source},
+                 {"options", options_json(options)}};
   // Weights go in sections of their own, to be used where they lie when the plan is loaded; sorted
   // by name, so a model compiled twice gives the same file. The graph section lists them as inputs
   // after its own, so that it parses as a graph on its own.

@@ -18,14 +18,12 @@ bool may_decide_shapes(const Tensor& t) {
 Session::Session(Graph model, SessionOptions options)
     : model_(std::move(model)), options_(options), pool_(options.threads) {}
 
-Session::Session(Graph compiled, std::unique_ptr<Plan> plan, std::string signature,
-                 SessionOptions options)
+Session::Session(Graph compiled, std::unique_ptr<Plan> plan, SessionOptions options)
     : model_(compiled),
       options_(options),
       pool_(options.threads),
       compiled_(std::move(compiled)),
       plan_(std::move(plan)),
-      plan_signature_(std::move(signature)),
       fixed_plan_(true) {}
 
 void Session::check_inputs(const std::unordered_map<std::string, Tensor>& inputs) const {
@@ -66,12 +64,11 @@ std::string Session::signature(const std::unordered_map<std::string, Tensor>& in
 void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
                       const PlanRecipe* recipe) {
   check_inputs(inputs);
+  // A plan file's shapes were checked to depend on no input's values when it was compiled, and
+  // check_inputs holds the inputs to its concrete types.
+  if (fixed_plan_) return;
   std::string sig = signature(inputs);
   if (plan_ && sig == plan_signature_ && !recipe) return;
-  if (fixed_plan_)
-    throw InputError(
-        "the plan file was compiled for other input shapes (or values of small integer inputs); "
-        "compile the model again for these");
   compiled_ = model_;
   ConstantValues shape_values;
   for (const auto& name : model_.inputs) {

@@ -38,10 +38,9 @@ class Session {
  public:
   Session(Graph model, SessionOptions options);
   // Runs a plan built from a plan file (runtime/plan_file.h): `compiled` is its optimized graph,
-  // and inputs must match `signature` (what plan_signature() said when it was compiled); any
-  // other shapes are refused rather than compiled, since the original model is not at hand.
-  Session(Graph compiled, std::unique_ptr<Plan> plan, std::string signature,
-          SessionOptions options);
+  // whose input types the inputs must have; other shapes are refused rather than compiled, since
+  // the original model is not at hand.
+  Session(Graph compiled, std::unique_ptr<Plan> plan, SessionOptions options);
 
   // Inputs by name; returns outputs in the model's output order.
   std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs);
@@ -57,8 +56,6 @@ class Session {
   // kernel choice and packed weights (plan files).
   void prepare(const std::unordered_map<std::string, Tensor>& inputs,
                const PlanRecipe* recipe = nullptr);
-  // Input names, shapes, dtypes (and values of those that may decide shapes) the plan is for.
-  const std::string& plan_signature() const { return plan_signature_; }
   // Whether the plan came from a plan file and cannot be compiled again for other shapes.
   bool fixed_plan() const { return fixed_plan_; }
 

@@ -13,6 +13,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/isa.h"
+#include "core/quoted.h"
 #include "core/version.h"
 #include "kernels/sparse/csr_matrix.h"
 
@@ -49,6 +50,18 @@ std::string attribute_text(const Attribute& a) {
   return out.str();
 }
 
+// Whether `w` is [M, C, 3, 3] with at most 4 nonzeros in every 3x3 kernel (pattern-pruned).
+bool at_most_four_taps(const Tensor& w) {
+  if (w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return false;
+  const float* v = w.data<float>();
+  for (int64_t k = 0; k < w.numel() / 9; ++k) {
+    int taps = 0;
+    for (int t = 0; t < 9; ++t) taps += v[k * 9 + t] != 0.0f;
+    if (taps > 4) return false;
+  }
+  return true;
+}
+
 std::string fail_text(const std::string& path, const std::string& why) {
   return cat(path, ": not a sinter tuning database (", why, ")");
 }
@@ -61,13 +74,14 @@ std::string tuning_key(const KernelInfo& info) {
   for (size_t i = 0; i < info.inputs.size(); ++i) {
     const ValueType& t = info.inputs[i];
     key << (i ? ";" : " in:") << dtype_name(t.dtype) << shape_text(t.shape);
-    // Constant float inputs by their share of nonzeros: what decides the sparse kernels.
+    // Constant float inputs by their share of nonzeros and, for 3x3 weights, whether every
+    // kernel keeps at most 4 taps: what decides which sparse kernels can run.
     if (const Tensor* c = info.constant(i)) {
       key << "=const";
       if (c->dtype() == DType::kFloat32 && c->numel() > 0) {
         char nnz[32];
         std::snprintf(nnz, sizeof nnz, "@%.2f", nonzero_fraction(c->data<float>(), c->numel()));
-        key << nnz;
+        key << nnz << (at_most_four_taps(*c) ? "/4taps" : "");
       }
     }
   }
@@ -160,7 +174,10 @@ KernelChooser kernel_chooser(std::shared_ptr<const TuningDb> db, const std::stri
     const bool variant_ok =
         t->choice.variant.empty() ||
         (impl && std::count(impl->variants.begin(), impl->variants.end(), t->choice.variant) > 0);
-    if (!impl || t->choice.impl == "reference" || !impl_supports(*impl, info) || !variant_ok)
+    KernelInfo with_variant = info;
+    with_variant.variant = t->choice.variant;
+    if (!impl || t->choice.impl == "reference" || !variant_ok ||
+        !impl_supports(*impl, with_variant))
       throw InputError(cat(path, ": the entry for ", info.node.describe(), " names kernel '",
                            t->choice.impl, t->choice.variant.empty() ? "" : "/" + t->choice.variant,
                            "', which cannot run it; tune again or remove the entry"));

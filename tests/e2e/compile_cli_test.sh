@@ -124,7 +124,7 @@ expect_error plan_damaged 1 "damaged (checksum mismatch)" "$sinter" bench damage
 isa=$("$sinter" bench net.onnx --reps 1 --json 2>/dev/null | tail -n 1 |
   "$python" -c 'import json,sys; print(json.loads(sys.stdin.read())["isa"])')
 if [[ $isa != portable ]]; then
-  expect_error plan_other_isa 1 "compiled for the $isa tier" "$sinter" info net.splan --isa portable
+  expect_error plan_other_isa 1 "compiled for the '$isa' tier" "$sinter" info net.splan --isa portable
 fi
 expect_error compile_unwritable 1 "cannot create a temporary file" \
   "$sinter" compile net.onnx -o no_such_dir/net.splan

@@ -1,7 +1,7 @@
 // Writes the seed corpus of the plan fuzz target: plans of small models that reach the kernels
 // whose packed weights plan files keep (GEMM-packed and Winograd convolutions, a fully connected
-// layer) and the sparse ones (a pattern-pruned conv, a sparse fully connected layer), each small
-// enough for the fuzzer to mutate quickly.
+// layer) and the sparse ones (unstructured 10 %: the CSR conv and GEMM), each small enough for the
+// fuzzer to mutate quickly.
 // usage: make_plan_seeds OUT_DIR
 #include <cstdio>
 #include <filesystem>

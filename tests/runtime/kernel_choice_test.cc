@@ -55,6 +55,7 @@ void expect_close(const Tensor& a, const Tensor& b) {
 
 SessionOptions choosing(const std::string& impl, const std::string& variant) {
   SessionOptions o;
+  o.blocked_layout = false;  // keeps the convolutions on the conv ops whose kernels are named
   o.kernel_choice = [=](const KernelInfo& info) -> std::optional<KernelChoice> {
     if (info.node.op_type != "FusedConv") return std::nullopt;
     return KernelChoice{impl, variant};
@@ -76,8 +77,10 @@ TEST(KernelChoice, EveryConvolutionVariantRunsAndAgrees) {
       EXPECT_EQ(conv_step(s).variant, variant);
       EXPECT_EQ(conv_step(s).kernel_name, "conv2d/" + variant);
       ++ran;
-    } catch (const UnsupportedError&) {
-      // An algorithm that cannot run this shape (the direct one takes at most 4 channels).
+    } catch (const ModelError& e) {
+      // An algorithm that cannot run this shape (the direct one takes at most 4 channels) is
+      // refused by name before any kernel is made.
+      EXPECT_NE(std::string(e.what()).find("conv2d/" + variant), std::string::npos) << e.what();
     }
   }
   EXPECT_GE(ran, 4);
@@ -101,22 +104,36 @@ TEST(KernelChoice, ChoicesTheNodeCannotTakeAreRefused) {
   EXPECT_THROW(Session(g, choosing("no_such_kernel", "")).run(input()), ModelError);
   EXPECT_THROW(Session(g, choosing("reference", "")).run(input()), ModelError);
   EXPECT_THROW(Session(g, choosing("conv2d", "fastest")).run(input()), ModelError);
+  EXPECT_THROW(Session(g, choosing("conv2d", "dwm")).run(input()), ModelError);  // a 3x3 layer
   // Dense weights: the pattern kernel cannot run them at all.
   EXPECT_THROW(Session(g, choosing("conv2d_pattern", "")).run(input()), ModelError);
 }
 
 TEST(KernelChoice, PlanFilesKeepTheChosenVariant) {
   std::mt19937 rng(6);
-  const Graph g = conv_model(random_floats(rng, 64 * 64 * 9));
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("variant." + std::to_string(::getpid()) + ".splan"))
                                .string();
-  auto compiled = compile_plan_file(g, input(), choosing("conv2d", "implicit_gemm"), "conv", path);
-  auto loaded = load_plan_file(path);
-  EXPECT_EQ(conv_step(*loaded).variant, "implicit_gemm");
-  EXPECT_EQ(conv_step(*loaded).kernel_name, "conv2d/implicit_gemm");
-  const Tensor a = compiled->run(input())[0], b = loaded->run(input())[0];
-  EXPECT_EQ(std::memcmp(a.raw(), b.raw(), a.nbytes()), 0);
+  // A 3x3 layer on the implicit GEMM, and a 5x5 one on DWM (several packed Winograd pieces in
+  // one step).
+  for (int64_t k : {3, 5}) {
+    const std::string variant = k == 3 ? "implicit_gemm" : "dwm";
+    SCOPED_TRACE(variant);
+    GraphBuilder b;
+    auto x = b.input("x", DType::kFloat32, {1, 64, 14, 14});
+    auto c = b.node(
+        "Conv", {x, b.weight("w", tensor_of({64, 64, k, k}, random_floats(rng, 64 * 64 * k * k)))},
+        {{"pads", std::vector<int64_t>(4, k / 2)}});
+    b.output(b.node("Relu", {c}));
+    const Graph g = b.build();
+    auto compiled = compile_plan_file(g, input(), choosing("conv2d", variant), "conv", path);
+    auto loaded = load_plan_file(path);
+    EXPECT_EQ(conv_step(*loaded).variant, variant);
+    EXPECT_EQ(conv_step(*loaded).kernel_name, "conv2d/" + variant);
+    const Tensor a = compiled->run(input())[0], y = loaded->run(input())[0];
+    EXPECT_EQ(std::memcmp(a.raw(), y.raw(), a.nbytes()), 0);
+    expect_close(y, Session(g, {}).run(input())[0]);
+  }
   std::filesystem::remove(path);
 }
 

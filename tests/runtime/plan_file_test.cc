@@ -235,11 +235,19 @@ TEST_F(PlanFileRefusal, ForeignFiles) {
   EXPECT_NE(error_of(other_format).find("plan file format 9"), std::string::npos);
   EXPECT_NE(error_of(with_header([](Json& h) {
               h["sinter_version"] = "0.0.1";
-            })).find("compiled by sinter 0.0.1; this is sinter"),
+            })).find("compiled by sinter '0.0.1'; this is sinter"),
             std::string::npos);
+  EXPECT_NE(error_of(with_header([](Json& h) {
+              h["layout"] = "sgemm other 4x8";
+            })).find("its packed weights are laid out as 'sgemm other 4x8'"),
+            std::string::npos);
+  // Text from the file stays on one line in a message.
+  const std::string escaped = error_of(with_header([](Json& h) { h["isa"] = "a\nb"; }));
+  EXPECT_EQ(escaped.find('\n'), std::string::npos) << escaped;
+  EXPECT_NE(escaped.find("'a\\x0ab'"), std::string::npos) << escaped;
   const std::string other_isa = active_isa() == Isa::kPortable ? "avx2" : "portable";
   const std::string error = error_of(with_header([&](Json& h) { h["isa"] = other_isa; }));
-  EXPECT_NE(error.find("compiled for the " + other_isa + " tier"), std::string::npos) << error;
+  EXPECT_NE(error.find("compiled for the '" + other_isa + "' tier"), std::string::npos) << error;
   if (other_isa == "portable") {
     EXPECT_NE(error.find("--isa portable"), std::string::npos);
   }
@@ -289,6 +297,41 @@ TEST_F(PlanFileRefusal, OtherInputShapesAreRefusedNotCompiled) {
   auto session = load_plan_bytes(bytes_.data(), bytes_.size(), "p.splan");
   const Inputs other = random_inputs(graph_, 2);
   EXPECT_THROW(session->run(other), InputError);
+}
+
+// Integer inputs run with any values (a plan's shapes never depend on them); a model whose
+// input values decide a shape cannot be a plan file.
+TEST(PlanFile, InputValuesNeverDecideAPlansShapes) {
+  GraphBuilder b;
+  auto table =
+      b.weight("table", Tensor::from_vector<float>({6, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+  auto ids = b.input("ids", DType::kInt64, {3});
+  b.output(b.node("Gather", {table, ids}));
+  const Graph lookup = b.build();
+  const std::string path = temp_path("lookup");
+  compile_plan_file(lookup, {{"ids", Tensor::from_vector<int64_t>({3}, {0, 0, 0})}}, {}, "lookup",
+                    path);
+  const Tensor y =
+      load_plan_file(path)->run({{"ids", Tensor::from_vector<int64_t>({3}, {5, 1, 3})}})[0];
+  EXPECT_EQ(std::vector<float>(y.data<float>(), y.data<float>() + y.numel()),
+            (std::vector<float>{10, 11, 2, 3, 6, 7}));
+  std::filesystem::remove(path);
+
+  GraphBuilder r;
+  auto x = r.input("x", DType::kFloat32, {2, 6});
+  auto shape = r.input("shape", DType::kInt64, {2});
+  r.output(r.node("Reshape", {x, shape}));
+  const Graph reshape = r.build();
+  try {
+    compile_plan_file(reshape,
+                      {{"x", Tensor(DType::kFloat32, {2, 6})},
+                       {"shape", Tensor::from_vector<int64_t>({2}, {3, 4})}},
+                      {}, "reshape", path);
+    ADD_FAILURE() << "compiled a plan whose shape depends on an input's values";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("depends on input values"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST(PlanFile, NothingIsLeftWhenWritingFails) {

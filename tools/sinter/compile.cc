@@ -32,7 +32,8 @@ int run_compile(CompileArgs a) {
   r.options.blocked_layout = !a.nchw;
   r.options.integer_layers = !a.float_layers;
   if (a.tune_option->count() > 0 && !(r.tune_seconds > 0))
-    throw InputError(cat("--tune must be a positive number of seconds (got ", r.tune_seconds, ")"));
+    throw InputError(cat("--tune must be a positive number of seconds (got ",
+                         format("%g", r.tune_seconds), ")"));
   if (a.no_tuning_db) {
     if (r.tune_seconds > 0) throw InputError("--tune needs a tuning database; drop --no-tuning-db");
     r.tuning_db.clear();

@@ -32,7 +32,8 @@ struct TuneArgs {
 
 int run_tune(const TuneArgs& a) {
   if (!(a.budget > 0))
-    throw InputError(cat("--budget must be a positive number of seconds (got ", a.budget, ")"));
+    throw InputError(
+        cat("--budget must be a positive number of seconds (got ", format("%g", a.budget), ")"));
   TuningDb db = TuningDb::load(a.tuning_db);
   Graph model = load_onnx(a.model);
   std::vector<std::string> notes;

@@ -52,14 +52,9 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   const Conv2dShape& s = shape_;
   algorithm_ = choose(s);
   if (force) {
-    const bool ok = *force == Algorithm::kImplicitGemm ||
-                    (*force == Algorithm::kGemm1x1 && is_strided_pointwise(s)) ||
-                    (*force == Algorithm::kGemmTransposed && s.group == 1) ||
-                    (*force == Algorithm::kWinograd && Conv2dWinograd::supports(s)) ||
-                    (*force == Algorithm::kDirect && Conv2dDirect::supports(s)) ||
-                    (*force == Algorithm::kPlane && Conv2dPlane::supports(s)) ||
-                    (*force == Algorithm::kDwm && Conv2dDwm::supports(s));
-    if (!ok) throw UnsupportedError("conv2d: the forced algorithm cannot run this shape");
+    if (!supports(*force, s))
+      throw UnsupportedError(
+          cat("conv2d: the ", algorithm_name(*force), " algorithm cannot run this shape"));
     algorithm_ = *force;
   }
   if (bias) bias_.assign(bias, bias + s.M);
@@ -134,6 +129,26 @@ bool Conv2d::prefers_transposed(const Conv2dShape& s) {
 
 Conv2d::~Conv2d() = default;
 Conv2d::Conv2d(Conv2d&&) noexcept = default;
+
+bool Conv2d::supports(Algorithm a, const Conv2dShape& s) {
+  switch (a) {
+    case Algorithm::kImplicitGemm:
+      return true;
+    case Algorithm::kGemm1x1:
+      return is_strided_pointwise(s);
+    case Algorithm::kGemmTransposed:
+      return s.group == 1;
+    case Algorithm::kWinograd:
+      return Conv2dWinograd::supports(s);
+    case Algorithm::kDirect:
+      return Conv2dDirect::supports(s);
+    case Algorithm::kPlane:
+      return Conv2dPlane::supports(s);
+    case Algorithm::kDwm:
+      return Conv2dDwm::supports(s);
+  }
+  return false;
+}
 
 const char* Conv2d::algorithm_name(Algorithm a) {
   switch (a) {

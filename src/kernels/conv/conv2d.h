@@ -74,6 +74,8 @@ class Conv2d {
 
   // What the constructor picks for this shape when nothing is forced.
   static Algorithm choose(const Conv2dShape& s);
+  // Whether `a` can run this shape (what forcing it needs).
+  static bool supports(Algorithm a, const Conv2dShape& s);
   // "gemm1x1", "implicit_gemm", "winograd", "direct", "gemm_t", "plane", "dwm"; and back
   // (nullopt for any other name).
   static const char* algorithm_name(Algorithm a);

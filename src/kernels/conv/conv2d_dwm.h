@@ -10,8 +10,8 @@
 //
 // Error: each piece carries Winograd F(4x4, 3x3)'s rounding (its transforms scale values by up to
 // about 10 before the channel sums), so the result differs from the direct convolution by at most
-// pieces x that: tested below 2e-4 relative to the sum of |w| |x| over a window
-// (tests/kernels/conv2d_dwm_test.cc).
+// pieces x that: tested within 4e-4 x pieces x max |y| x sqrt(C KH KW) of conv2d_reference
+// (Conv2d.DwmMatchesReference in tests/kernels/conv2d_conv2d_test.cc).
 #include <cstdint>
 #include <memory>
 #include <vector>

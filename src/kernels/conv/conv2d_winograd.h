@@ -44,6 +44,8 @@ class Conv2dWinograd {
  public:
   static bool supports(const Conv2dShape& s);
   Conv2dWinograd(const Conv2dShape& s, const float* weights);
+  // residual may be y itself: each output is read from it before it is written (DWM adds its
+  // pieces up that way).
   void run(const float* x, float* y, const float* bias, const float* residual,
            const Activation& act, ThreadPool* pool) const;
 

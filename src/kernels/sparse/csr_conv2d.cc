@@ -9,7 +9,7 @@ namespace sinter {
 CsrConv2d::CsrConv2d(const Conv2dShape& s, const float* weights, const float* bias,
                      const Activation& act, Isa isa)
     : planes_(s, isa), act_(act), k_(&sparse_kernels().at(isa)) {
-  SINTER_CHECK(supports(s), "CsrConv2d: only ungrouped stride-1 convolutions");
+  SINTER_CHECK(supports(s), "CsrConv2d: only ungrouped convolutions at strides up to 4");
   if (bias) bias_.assign(bias, bias + s.M);
   const int64_t taps = s.C * s.KH * s.KW;
   w_ = CsrMatrix::from_dense(s.M, taps, weights, taps, 1);

@@ -2,7 +2,8 @@
 // Convolution with unstructured sparse weights: each filter's nonzeros over [C, KH, KW] in
 // compressed sparse rows whose column is the tap's offset into the padded input (ShiftedPlanes),
 // so a tile of flat outputs accumulates one shifted input run times a weight per nonzero.
-// Ungrouped stride-1 convs of any kernel size, padding and dilation. Tested against
+// Ungrouped convs of any kernel size, padding and dilation, at strides up to
+// ShiftedPlanes::kMaxStride. Tested against
 // conv2d_reference on the same dense weights.
 #include <cstdint>
 #include <vector>

@@ -45,13 +45,13 @@ PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const f
     uint32_t pattern;
     int64_t channel;
   };
+  w_.channel_blocks = (s.C + kPatternChannelBlock - 1) / kPatternChannelBlock;
   w_.filter_begin.push_back(0);
   for (int64_t m = 0; m < s.M; ++m) {
     std::vector<Kept> kept;
     for (int64_t c = 0; c < s.C; ++c)
       if (uint32_t mask = nonzero_taps(weights + (m * s.C + c) * kKernelTaps))
         kept.push_back({complete_to_four(mask), c});
-    w_.channel_blocks = (s.C + kPatternChannelBlock - 1) / kPatternChannelBlock;
     int64_t block = 0;
     for (const Kept& k : kept) {  // in channel order
       for (; block <= k.channel / kPatternChannelBlock; ++block)

@@ -4,10 +4,10 @@
 // time each filter's kept kernels are listed in channel order, each with its 4 taps' offsets
 // and weights.
 // A tile of flat outputs (ShiftedPlanes) then accumulates, per kept kernel, 4 shifted input runs
-// times a weight, a block of input channels at a time for a block of filters. Each kernel names its
-// pattern rather than each group looping over its kernels: with 8 patterns a filter of 9 kept
-// kernels has groups of one or two, and a loop per group cost a mispredicted branch per kernel.
-// Tested against conv2d_reference on the same dense weights.
+// times a weight, a block of input channels at a time for a block of filters. Kernels are not
+// grouped by pattern: with 8 patterns a filter of 9 kept kernels has groups of one or two, and a
+// loop per group cost a mispredicted branch per kernel. Tested against conv2d_reference on the
+// same dense weights.
 #include <cstdint>
 #include <vector>
 
@@ -48,7 +48,8 @@ struct PatternWeights {
 
 class PatternConv2d {
  public:
-  // 3x3, ungrouped, stride 1 (ShiftedPlanes::supports), and no kernel with over 4 nonzero taps.
+  // 3x3, ungrouped, strides up to ShiftedPlanes::kMaxStride (ShiftedPlanes::supports), and no
+  // kernel with over 4 nonzero taps.
   static bool supports(const Conv2dShape& s, const float* weights);
   // Copies what it needs; bias may be null.
   // The loops are those of `isa`'s tier.
