@@ -107,9 +107,16 @@ class FileLayout {
   std::vector<std::string_view> pieces_;
 };
 
-Json section_json(uint64_t offset, std::string_view bytes) {
-  return {
-      {"offset", offset}, {"bytes", bytes.size()}, {"xxh3", checksum(bytes.data(), bytes.size())}};
+// A section's bytes and checksum, computed once however often the file is laid out.
+struct Section {
+  std::string_view bytes;
+  uint64_t xxh3;
+};
+
+Section section_of(std::string_view bytes) { return {bytes, checksum(bytes.data(), bytes.size())}; }
+
+Json section_json(FileLayout& layout, const Section& s) {
+  return {{"offset", layout.add(s.bytes)}, {"bytes", s.bytes.size()}, {"xxh3", s.xxh3}};
 }
 
 Json options_json(const SessionOptions& o) {
@@ -125,35 +132,42 @@ void write_plan(const Session& session, const std::vector<RecordingStore>& store
                 const std::string& graph_bytes,
                 const std::vector<std::pair<std::string, Tensor>>& initializers, Json header_base,
                 const std::string& path, PlanFileInfo* info) {
+  const Section graph = section_of(graph_bytes);
+  std::vector<Section> weights;
+  int64_t weight_bytes = static_cast<int64_t>(graph_bytes.size());
+  for (const auto& [name, t] : initializers) {
+    weights.push_back(section_of({static_cast<const char*>(t.raw()), t.nbytes()}));
+    weight_bytes += static_cast<int64_t>(t.nbytes());
+  }
+  std::vector<std::vector<Section>> packed(stores.size());
+  int64_t prepacked_bytes = 0;
+  for (size_t i = 0; i < stores.size(); ++i)
+    for (const auto& [buffer, count] : stores[i].buffers) {
+      packed[i].push_back(section_of({reinterpret_cast<const char*>(buffer.get()),
+                                      static_cast<size_t>(count) * sizeof(float)}));
+      prepacked_bytes += count * static_cast<int64_t>(sizeof(float));
+    }
   uint64_t reserved = 4096;
   for (;;) {
     Json header = header_base;
     FileLayout layout((sizeof(Preamble) + reserved + kAlign - 1) / kAlign * kAlign);
-    header["graph"] = section_json(layout.add(graph_bytes), graph_bytes);
+    header["graph"] = section_json(layout, graph);
     Json tensors = Json::array();
-    int64_t weight_bytes = static_cast<int64_t>(graph_bytes.size());
-    for (const auto& [name, t] : initializers) {
-      std::string_view bytes(static_cast<const char*>(t.raw()), t.nbytes());
-      Json j = section_json(layout.add(bytes), bytes);
-      j["name"] = name;
+    for (size_t w = 0; w < initializers.size(); ++w) {
+      const Tensor& t = initializers[w].second;
+      Json j = section_json(layout, weights[w]);
+      j["name"] = initializers[w].first;
       j["dtype"] = static_cast<int>(t.dtype());
       j["shape"] = t.shape();
       tensors.push_back(std::move(j));
-      weight_bytes += static_cast<int64_t>(bytes.size());
     }
     header["initializers"] = std::move(tensors);
     Json steps = Json::array();
-    int64_t prepacked_bytes = 0;
     const auto& plan_steps = session.plan().steps();
     for (size_t i = 0; i < plan_steps.size(); ++i) {
       const PlanStep& step = plan_steps[i];
       Json buffers = Json::array();
-      for (const auto& [buffer, count] : stores[i].buffers) {
-        std::string_view bytes(reinterpret_cast<const char*>(buffer.get()),
-                               static_cast<size_t>(count) * sizeof(float));
-        buffers.push_back(section_json(layout.add(bytes), bytes));
-        prepacked_bytes += static_cast<int64_t>(bytes.size());
-      }
+      for (const Section& b : packed[i]) buffers.push_back(section_json(layout, b));
       steps.push_back({{"node", step.node_name},
                        {"op", step.op_type},
                        {"kernel", step.kernel_name},

@@ -73,17 +73,23 @@ Operands operands_for(const KernelInfo& info, ThreadPool& pool) {
   return o;
 }
 
-// The kernel's time on the node's shapes, the fastest of a few runs (the machine is shared); a
-// negative value when the candidate cannot be built.
-double time_candidate(const KernelImpl& impl, KernelInfo info, const std::string& variant,
+struct Timing {
+  double ms = -1;       // negative when the candidate cannot be built or run
+  std::string settled;  // the variant the kernel settled on (Kernel::variant), if it says
+};
+
+// The kernel's time on the node's shapes, the fastest of a few runs (the machine is shared).
+Timing time_candidate(const KernelImpl& impl, KernelInfo info, const std::string& variant,
                       ThreadPool& pool) {
   info.variant = variant;
   std::unique_ptr<Kernel> kernel;
   try {
     kernel = impl.create(info);
   } catch (const Error&) {
-    return -1;
+    return {};
   }
+  Timing timing;
+  if (const char* v = kernel->variant()) timing.settled = v;
   Operands o = operands_for(info, pool);
   double best = 1e30, total = 0;
   try {
@@ -96,9 +102,10 @@ double time_candidate(const KernelImpl& impl, KernelInfo info, const std::string
       total += s;
     }
   } catch (const Error&) {
-    return -1;  // a candidate that cannot run these inputs is no candidate
+    return {};  // a candidate that cannot run these inputs is no candidate
   }
-  return best * 1e3;
+  timing.ms = best * 1e3;
+  return timing;
 }
 
 std::string kernel_label(const KernelChoice& c) {
@@ -149,14 +156,22 @@ TuneReport tune_graph(const Graph& g, TuningDb& db, const TuneOptions& options) 
     const KernelImpl& heuristic = choose_kernel(*w.def, info);
     TunedLayer layer{w.node->name, w.node->op_type, heuristic.name, "", -1, -1, 0};
     KernelChoice best;
+    // What an implementation's own choice ("" variant) settled on is not timed again by name.
+    std::vector<std::pair<const KernelImpl*, std::string>> measured;
     for (const Candidate& c : w.candidates) {
+      if (std::count(measured.begin(), measured.end(), std::pair{c.impl, c.variant})) {
+        --report.candidates_total;
+        continue;
+      }
       // The heuristics' own kernel is always measured, so a node begun is a node finished.
       const bool heuristic_one = c.impl == &heuristic && c.variant.empty();
       if (!heuristic_one && seconds_since(t0) >= options.budget_seconds) {
         report.budget_exhausted = true;
         continue;
       }
-      const double ms = time_candidate(*c.impl, info, c.variant, pool);
+      const Timing t = time_candidate(*c.impl, info, c.variant, pool);
+      const double ms = t.ms;
+      if (c.variant.empty() && !t.settled.empty()) measured.push_back({c.impl, t.settled});
       ++report.candidates_measured;
       if (options.progress)
         options.progress(

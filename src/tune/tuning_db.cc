@@ -24,8 +24,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 constexpr int kFormat = 1;
 
-std::string shape_text(const Shape& s) { return shape_str(s); }
-
 // An attribute's value in the key: exact for numbers, strings and lists; a tensor by its type
 // and a hash of its bytes.
 std::string attribute_text(const Attribute& a) {
@@ -34,7 +32,7 @@ std::string attribute_text(const Attribute& a) {
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, Tensor>) {
-          out << dtype_name(v.dtype()) << shape_text(v.shape()) << "#" << std::hex
+          out << dtype_name(v.dtype()) << shape_str(v.shape()) << "#" << std::hex
               << XXH3_64bits(v.raw(), v.nbytes());
         } else if constexpr (std::is_same_v<T, std::vector<int64_t>> ||
                              std::is_same_v<T, std::vector<float>> ||
@@ -73,7 +71,7 @@ std::string tuning_key(const KernelInfo& info) {
   key << (info.node.domain.empty() ? "" : info.node.domain + ".") << info.node.op_type;
   for (size_t i = 0; i < info.inputs.size(); ++i) {
     const ValueType& t = info.inputs[i];
-    key << (i ? ";" : " in:") << dtype_name(t.dtype) << shape_text(t.shape);
+    key << (i ? ";" : " in:") << dtype_name(t.dtype) << shape_str(t.shape);
     // Constant float inputs by their share of nonzeros and, for 3x3 weights, whether every
     // kernel keeps at most 4 taps: what decides which sparse kernels can run.
     if (const Tensor* c = info.constant(i)) {

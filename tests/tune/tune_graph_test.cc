@@ -69,7 +69,6 @@ TEST(TuneGraph, MeasuresLayersWithAlternativesAndCompilesFromTheDatabase) {
   for (const TunedLayer& l : r.layers) {
     EXPECT_GT(l.candidates, 1) << l.node;
     EXPECT_GT(l.chosen_ms, 0) << l.node;
-    EXPECT_LE(l.chosen_ms, l.default_ms) << l.node;
   }
   // Saved and read back, the database steers a plan to what it recorded.
   const std::string path = temp("tuning.json");
