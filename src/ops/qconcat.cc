@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "kernels/integer/round_to_u8.h"
 #include "ops/op_registry.h"
 #include "ops/quant_param_checks.h"
 
@@ -58,11 +59,11 @@ class QConcatKernel : public Kernel {
     const Quant q = quant_of(ki.node, ki.inputs.size());
     for (size_t i = 0; i < ki.inputs.size(); ++i) {
       const bool same = q.x_scales[i] == q.y_scale && q.x_zero_points[i] == q.y_zero_point;
-      requants_.push_back(
-          same ? nullptr
-               : std::make_unique<kernels::ByteRequant>(kernels::ByteRequant{
-                     q.x_scales[i] / q.y_scale, static_cast<int32_t>(q.x_zero_points[i]),
-                     static_cast<int32_t>(q.y_zero_point)}));
+      requants_.push_back(same ? nullptr
+                               : std::make_unique<kernels::ByteRequant>(kernels::ByteRequant{
+                                     kernels::requant_ratio(q.x_scales[i], q.y_scale),
+                                     static_cast<int32_t>(q.x_zero_points[i]),
+                                     static_cast<int32_t>(q.y_zero_point)}));
       channels_.push_back(ki.inputs[i].shape[3]);
     }
   }

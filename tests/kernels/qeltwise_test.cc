@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "family_tiers.h"
+#include "kernels/integer/round_to_u8.h"
 #include "kernels/qeltwise/qadd.h"
 #include "kernels/qeltwise/qconcat.h"
 #include "kernels/qpool/qpool2d.h"
@@ -179,6 +180,41 @@ TEST(QGlobalAveragePool, FollowsItsFormula) {
       EXPECT_EQ(y[static_cast<size_t>(n * channels + c)],
                 static_cast<uint8_t>(std::nearbyint(v) + 10));
     }
+}
+
+// Valid but hostile scales: their ratio overflows float, and a zero difference times infinity
+// would be NaN. Every output stays defined: the zero point where the difference is zero, an end
+// of the range elsewhere. UBSan checks the conversions.
+TEST(QuantizedKernels, ScaleRatiosThatOverflowStayDefined) {
+  const float huge = 3e38f, tiny = 1e-38f;
+  const uint8_t x[3] = {0, 100, 255};
+  uint8_t y[3];
+  const QAddQuant qa{huge, 100, huge, 100, tiny, 50, 0, 255};
+  for (Isa isa : family_tiers("qadd", qadd_kernels())) {
+    qadd(x, x, 3, qa, y, nullptr, qadd_kernels().at(isa));
+    EXPECT_EQ(y[0], 0) << isa_name(isa);
+    EXPECT_EQ(y[1], 50) << isa_name(isa);
+    EXPECT_EQ(y[2], 255) << isa_name(isa);
+  }
+  const ByteRequant r{requant_ratio(huge, tiny), 100, 50};
+  for (Isa isa : family_tiers("qconcat", qconcat_kernels())) {
+    const std::vector<QConcatInput> inputs = {{x, 3, &r}};
+    qconcat_channels(inputs, 1, y, nullptr, qconcat_kernels().at(isa));
+    EXPECT_EQ(y[1], 50) << isa_name(isa);
+    EXPECT_EQ(y[2], 255) << isa_name(isa);
+  }
+  const QAverageQuant qp{huge, 100, tiny, 50};
+  qglobal_average_pool_nhwc(x, 3, 1, 1, qp, y, nullptr);
+  EXPECT_EQ(y[0], 0);
+  EXPECT_EQ(y[1], 50);
+  EXPECT_EQ(y[2], 255);
+  Pool2dParams p;
+  p.batch = p.channels = 1;
+  p.in_h = 1;
+  p.in_w = 3;
+  p.kernel_h = p.kernel_w = 1;
+  qaverage_pool2d_nhwc(p, x, qp, y, nullptr);
+  EXPECT_EQ(y[1], 50);
 }
 
 }  // namespace

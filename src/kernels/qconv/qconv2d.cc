@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/integer/round_to_u8.h"
 #include "kernels/thread_scratch.h"
 
 namespace sinter::kernels {
@@ -25,8 +26,8 @@ int32_t bias_in_sum_units(const QConvQuant& q, const float* bias, int64_t n) {
 }
 
 float requant_multiplier(const QConvQuant& q, int64_t n) {
-  if (q.vector_size > 0) return q.x_scale / q.y_scale;
-  return q.x_scale * q.w_scales[static_cast<size_t>(n)] / q.y_scale;
+  if (q.vector_size > 0) return requant_ratio(q.x_scale, q.y_scale);
+  return requant_ratio(q.x_scale * q.w_scales[static_cast<size_t>(n)], q.y_scale);
 }
 
 float scaled_bias(const QConvQuant& q, const float* bias, int64_t n, float zero_point_share) {
@@ -36,7 +37,7 @@ float scaled_bias(const QConvQuant& q, const float* bias, int64_t n, float zero_
 
 namespace {
 float residual_multiplier(const QConvQuant& q) {
-  return q.has_residual ? q.r_scale / q.y_scale : 0;
+  return q.has_residual ? requant_ratio(q.r_scale, q.y_scale) : 0;
 }
 }  // namespace
 

@@ -57,7 +57,8 @@ struct QConvQuant {
 };
 
 // The requantization of output channel n, which the kernels and the reference share: the bias in
-// sum units (x_scale * w_scale units, rounded half to even) and the float multiplier. Per-vector
+// sum units (x_scale * w_scale units, rounded half to even) and the float multiplier (the ratio of
+// scales, capped at 2^32 by kernels/integer/round_to_u8.h). Per-vector
 // weights: the multiplier is x_scale / y_scale, and the bias in x_scale units less the input zero
 // point's share (QPackedWeights::scaled_zero_point_share), qgemm's scaled_bias.
 int32_t bias_in_sum_units(const QConvQuant& q, const float* bias, int64_t n);

@@ -3,7 +3,8 @@
 //   y = clamp(round_half_even(fma(b - b_zero_point, b_scale / y_scale,
 //                                 (a - a_zero_point) * (a_scale / y_scale))) + y_zero_point,
 //             y_min, y_max)
-// with [y_min, y_max] the u8 range narrowed by a fused ReLU.
+// with [y_min, y_max] the u8 range narrowed by a fused ReLU and each ratio of scales capped at
+// 2^32 (kernels/integer/round_to_u8.h).
 #include <cstdint>
 
 #include "core/thread_pool.h"

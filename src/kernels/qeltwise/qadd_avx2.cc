@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "kernels/integer/round_to_u8.h"
 #include "kernels/qeltwise/qadd.h"
 
 namespace sinter::kernels::detail {
@@ -15,8 +16,8 @@ struct Add8 {
   __m256i za, zb, zy;
 
   explicit Add8(const QAddQuant& q)
-      : ma(_mm256_set1_ps(q.a_scale / q.y_scale)),
-        mb(_mm256_set1_ps(q.b_scale / q.y_scale)),
+      : ma(_mm256_set1_ps(requant_ratio(q.a_scale, q.y_scale))),
+        mb(_mm256_set1_ps(requant_ratio(q.b_scale, q.y_scale))),
         lo(_mm256_set1_ps(static_cast<float>(q.y_min - q.y_zero_point))),
         hi(_mm256_set1_ps(static_cast<float>(q.y_max - q.y_zero_point))),
         za(_mm256_set1_epi32(q.a_zero_point)),

@@ -2,14 +2,15 @@
 // tier's operations in its order (multiply, fused multiply-add, clamp, round to nearest even).
 #include <immintrin.h>
 
+#include "kernels/integer/round_to_u8.h"
 #include "kernels/qeltwise/qadd.h"
 
 namespace sinter::kernels::detail {
 
 namespace {
 void add(const uint8_t* a, const uint8_t* b, int64_t n, const QAddQuant& q, uint8_t* y) {
-  const __m512 ma = _mm512_set1_ps(q.a_scale / q.y_scale);
-  const __m512 mb = _mm512_set1_ps(q.b_scale / q.y_scale);
+  const __m512 ma = _mm512_set1_ps(requant_ratio(q.a_scale, q.y_scale));
+  const __m512 mb = _mm512_set1_ps(requant_ratio(q.b_scale, q.y_scale));
   const __m512i za = _mm512_set1_epi32(q.a_zero_point), zb = _mm512_set1_epi32(q.b_zero_point);
   const __m512i zy = _mm512_set1_epi32(q.y_zero_point);
   const __m512 lo = _mm512_set1_ps(static_cast<float>(q.y_min - q.y_zero_point));

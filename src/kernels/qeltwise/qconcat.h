@@ -2,7 +2,8 @@
 // Concatenation of quantized u8 channels-last tensors along the channel axis into one output
 // scale. Each input's bytes are requantized,
 //   y = clamp(round_half_even((x - x_zero_point) * (x_scale / y_scale)) + y_zero_point, 0, 255),
-// or copied when the input already has the output's scale and zero point.
+// the ratio of scales capped at 2^32 (kernels/integer/round_to_u8.h), or copied when the input
+// already has the output's scale and zero point.
 #include <cstdint>
 #include <vector>
 

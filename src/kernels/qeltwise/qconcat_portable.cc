@@ -1,7 +1,6 @@
 // The portable tier of the concatenation's requantization: the definition in qconcat.h.
-#include <algorithm>
-#include <cmath>
 
+#include "kernels/integer/round_to_u8.h"
 #include "kernels/qeltwise/qconcat.h"
 
 namespace sinter::kernels::detail {
@@ -11,9 +10,8 @@ void requant(const uint8_t* x, int64_t n, const ByteRequant& r, uint8_t* y) {
   const auto lo = static_cast<float>(-r.y_zero_point);
   const auto hi = static_cast<float>(255 - r.y_zero_point);
   for (int64_t i = 0; i < n; ++i) {
-    float v = static_cast<float>(static_cast<int32_t>(x[i]) - r.x_zero_point) * r.multiplier;
-    v = std::clamp(v, lo, hi);
-    y[i] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + r.y_zero_point);
+    const float v = static_cast<float>(static_cast<int32_t>(x[i]) - r.x_zero_point) * r.multiplier;
+    y[i] = round_to_u8(v, lo, hi, r.y_zero_point);
   }
 }
 }  // namespace

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kernels/integer/round_to_u8.h"
 #include "kernels/isa_tables.h"
 
 namespace sinter::kernels {
@@ -181,9 +182,7 @@ inline float scaled_sum(int32_t sum, int32_t bias, float multiplier) {
 inline uint8_t clamp_and_round(float v, const QRequant& q) {
   const auto lo = static_cast<float>(q.lo - q.zero_point);
   const auto hi = static_cast<float>(q.hi - q.zero_point);
-  v = v > lo ? v : lo;
-  v = v < hi ? v : hi;
-  return static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.zero_point);
+  return round_to_u8(v, lo, hi, q.zero_point);
 }
 
 // v + float(residual - residual_zero_point) * residual_multiplier, one fused multiply-add.

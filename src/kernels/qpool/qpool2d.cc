@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <climits>
-#include <cmath>
 #include <vector>
 
+#include "kernels/integer/round_to_u8.h"
 #include "kernels/pool/pool_window.h"
 
 namespace sinter::kernels {
@@ -49,9 +49,8 @@ void qmax_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, uint8_t* y, Threa
 namespace {
 // A centred sum times the float multiplier, rounded half to even onto the output's u8 grid.
 uint8_t requantize_mean(float centred, float multiplier, const QAverageQuant& q) {
-  const float v = std::clamp(centred * multiplier, static_cast<float>(-q.y_zero_point),
-                             static_cast<float>(255 - q.y_zero_point));
-  return static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(v)) + q.y_zero_point);
+  return round_to_u8(centred * multiplier, static_cast<float>(-q.y_zero_point),
+                     static_cast<float>(255 - q.y_zero_point), q.y_zero_point);
 }
 }  // namespace
 
@@ -84,7 +83,7 @@ void qaverage_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, const QAverag
           std::fill_n(out, C, static_cast<uint8_t>(q.y_zero_point));
           continue;
         }
-        const float multiplier = q.x_scale / (static_cast<float>(count) * q.y_scale);
+        const float multiplier = requant_ratio(q.x_scale, static_cast<float>(count) * q.y_scale);
         const int32_t offset = static_cast<int32_t>(inside) * q.x_zero_point;
         for (int64_t c = 0; c < C; ++c)
           out[c] = requantize_mean(static_cast<float>(sums[c] - offset), multiplier, q);
@@ -105,7 +104,7 @@ template <class Sum>
 void average_pool(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
                   const QAverageQuant& q, uint8_t* y) {
   std::vector<Sum> sums(static_cast<size_t>(channels));
-  const float multiplier = q.x_scale / (static_cast<float>(pixels) * q.y_scale);
+  const float multiplier = requant_ratio(q.x_scale, static_cast<float>(pixels) * q.y_scale);
   for (int64_t n = 0; n < batch; ++n) {
     std::fill(sums.begin(), sums.end(), 0);
     for (int64_t i = 0; i < pixels; ++i) {

@@ -25,13 +25,14 @@ struct QAverageQuant {
 // divisor (the taps inside the explicit padding too with count_include_pad, else `inside`; padded
 // taps are real zeros):
 //   y = clamp(round_half_even((sum - inside * x_zero_point) * (x_scale / (count * y_scale)))
-//             + y_zero_point, 0, 255), the multiplier computed in float.
+//             + y_zero_point, 0, 255), the multiplier computed in float and capped at 2^32
+// (kernels/integer/round_to_u8.h).
 void qaverage_pool2d_nhwc(const Pool2dParams& p, const uint8_t* x, const QAverageQuant& q,
                           uint8_t* y, ThreadPool* pool);
 
 // x [batch][pixels][channels] -> y [batch][channels]:
 //   y = clamp(round_half_even((sum - pixels * x_zero_point) * x_scale / (pixels * y_scale))
-//             + y_zero_point, 0, 255).
+//             + y_zero_point, 0, 255), the multiplier as above.
 void qglobal_average_pool_nhwc(const uint8_t* x, int64_t batch, int64_t pixels, int64_t channels,
                                const QAverageQuant& q, uint8_t* y, ThreadPool* pool);
 
