@@ -103,7 +103,7 @@ TEST(PatternConv2d, VggSmallLayers) {
 // kPatternFilterBlock), with ragged last blocks and blocks whose filters keep no kernel.
 TEST(PatternConv2d, BlocksOfChannelsAndFilters) {
   std::mt19937 rng(8);
-  for (auto [c, m, hw] : {std::tuple{33, 33, 9}, {70, 45, 12}, {96, 65, 7}})
+  for (auto [c, m, hw] : {std::tuple{33, 33, 9}, {70, 45, 12}, {96, 65, 7}, {20, 520, 6}})
     for (double connectivity : {0.05, 1 / 3.6, 1.0}) {
       Conv2dShape s;
       s.stride_h = s.stride_w = 1 + rng() % 2;
@@ -118,6 +118,36 @@ TEST(PatternConv2d, BlocksOfChannelsAndFilters) {
       check_sparse_conv<PatternConv2d>(s, w, o, rng);
     }
 }
+
+// Planes wide enough for several bands of rows (ShiftedPlanes::kBandBytes), the last one short,
+// at strides 1 and 2 and a dilation whose halo is two rows, on one and two threads.
+template <typename SparseConv>
+void check_bands(bool pattern) {
+  std::mt19937 rng(12);
+  for (int64_t stride : {1, 2})
+    for (int64_t dilation : {1, 2}) {
+      Conv2dShape s;
+      s.N = 1 + rng() % 2;
+      s.C = 64;
+      s.M = 24;
+      s.H = 23 * stride;
+      s.W = 112 * stride;
+      s.KH = s.KW = 3;
+      s.stride_h = s.stride_w = stride;
+      s.dilation_h = s.dilation_w = dilation;
+      s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = dilation;
+      auto w = pattern ? random_pattern_weights(rng, s.M * s.C, 1 / 3.6)
+                       : random_sparse(rng, s.M * s.C * 9, 0.2);
+      for (int threads : {1, 2}) {
+        Options o = random_options(rng);
+        o.threads = threads;
+        check_sparse_conv<SparseConv>(s, w, o, rng);
+      }
+    }
+}
+
+TEST(PatternConv2d, BandsOfRows) { check_bands<PatternConv2d>(true); }
+TEST(CsrConv2d, BandsOfRows) { check_bands<CsrConv2d>(false); }
 
 TEST(PatternConv2d, RefusesKernelsWithMoreThanFourTaps) {
   Conv2dShape s;

@@ -36,7 +36,7 @@ void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const flo
         for (int v = 0; v < kVectors; ++v)
           acc[v] = _mm256_fmadd_ps(wa, _mm256_loadu_ps(a + 8 * v), acc[v]);
       }
-      float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
+      float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
       for (int v = 0; v < kVectors; ++v) _mm256_storeu_ps(sums + 8 * v, acc[v]);
     }
   }

@@ -36,7 +36,7 @@ void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrMatrix& w, const f
         for (int v = 0; v < kVectors; ++v)
           acc[v] = _mm512_fmadd_ps(wa, _mm512_loadu_ps(a + 16 * v), acc[v]);
       }
-      float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
+      float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
       for (int v = 0; v < kVectors; ++v)
         _mm512_storeu_ps(sums + 16 * v, _mm512_add_ps(acc[v], odd[v]));
     }

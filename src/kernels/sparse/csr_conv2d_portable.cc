@@ -18,7 +18,7 @@ void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const
         const float* in = base + w.col[k];
         for (int64_t i = 0; i < kTile; ++i) acc[i] += wt * in[i];
       }
-      std::copy(acc, acc + kTile, flat + m * p.flat_size() + t * kTile);
+      std::copy(acc, acc + kTile, flat + (m - m0) * p.flat_size() + t * kTile);
     }
   }
 }

@@ -30,12 +30,12 @@ struct PatternKernel {
   float weight[kPatternConvTaps];
 };
 
-// Input channels per block: a tile's rows of 32 channels (0.5-1 KiB each) stay in L1 while every
-// filter of a block of 32 adds their kernels, instead of each filter streaming all channels
-// through L1 (bench/sparse_bench.cc, BM_SparseConv2dVgg16: 1.1-1.3x on VGG-16's layers; blocks
-// of 16 and 64 channels were slower).
-inline constexpr int64_t kPatternChannelBlock = 32;
-inline constexpr int64_t kPatternFilterBlock = 32;
+// Input channels per block: the tile rows of 16 channels (their aligned copies, 12-48 KiB) stay
+// in L1 while every filter adds its kernels on them; all filters in one block, as each block of
+// filters read the channels' rows into L1 again (bench/sparse_bench.cc, BM_SparseConv2dVgg16,
+// AVX-512: 1.1-1.2x over blocks of 32 channels and 32 filters; 8 channels, or 128 filters, slower).
+inline constexpr int64_t kPatternChannelBlock = 16;
+inline constexpr int64_t kPatternFilterBlock = 512;
 
 struct PatternWeights {
   std::vector<PatternKernel> kernels;  // each filter's kept kernels, in channel order

@@ -26,7 +26,7 @@ void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, 
         for (int64_t m = mb; m < me; ++m) {
           const int32_t k0 = w.block_begin[m * blocks + b], k1 = w.block_begin[m * blocks + b + 1];
           if (k0 == k1 && b > 0) continue;
-          float* sums = flat + m * p.flat_size() + t * ShiftedPlanes::kTile;
+          float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
           __m256 acc[kVectors];
           for (int v = 0; v < kVectors; ++v)
             acc[v] = b == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(sums + 8 * v);

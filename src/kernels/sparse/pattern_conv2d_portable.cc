@@ -22,7 +22,7 @@ void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights&
           for (int64_t i = 0; i < kTile; ++i) acc[i] += wt * in[i];
         }
       }
-      std::copy(acc, acc + kTile, flat + m * p.flat_size() + t * kTile);
+      std::copy(acc, acc + kTile, flat + (m - m0) * p.flat_size() + t * kTile);
     }
   }
 }

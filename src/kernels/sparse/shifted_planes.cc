@@ -1,11 +1,25 @@
 #include "kernels/sparse/shifted_planes.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <numeric>
 #include <vector>
 
 #include "core/thread_pool.h"
 
 namespace sinter {
+
+namespace {
+int64_t round_up(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
+
+// A thread's buffer of `floats`, its start on a cache line.
+float* line_aligned(std::vector<float>& buffer, int64_t floats) {
+  buffer.resize(static_cast<size_t>(floats + ShiftedPlanes::kLineFloats));
+  const auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  const uintptr_t line = ShiftedPlanes::kLineFloats * sizeof(float);
+  return reinterpret_cast<float*>((address + line - 1) / line * line);
+}
+}  // namespace
 
 bool ShiftedPlanes::supports(const Conv2dShape& s) {
   return s.group == 1 && s.stride_h >= 1 && s.stride_h <= kMaxStride && s.stride_w >= 1 &&
@@ -16,38 +30,57 @@ bool ShiftedPlanes::supports(const Conv2dShape& s) {
 ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa) : s_(s), k_(&sparse_kernels().at(isa)) {
   const int64_t hp = s.H + s.pad_top + s.pad_bottom, wp = s.W + s.pad_left + s.pad_right;
   hq_ = (hp + s.stride_h - 1) / s.stride_h;
-  wq_ = (wp + s.stride_w - 1) / s.stride_w;
-  tiles_ = (s.OH() * wq_ + kTile - 1) / kTile;
-  // The last tile reads up to the farthest tap past its last flat output.
-  const int64_t reach = tiles_ * kTile + (s.KH - 1) * s.dilation_h / s.stride_h * wq_ +
-                        (s.KW - 1) * s.dilation_w / s.stride_w;
-  phase_ = std::max(hq_ * wq_, reach);
+  wq_ = round_up((wp + s.stride_w - 1) / s.stride_w, kLineFloats);
+  halo_ = (s.KH - 1) * s.dilation_h / s.stride_h;
+  // Bands of whole tiles, as many rows as the budget holds but at least twice the halo (which
+  // every band copies again) and kMinBandTiles, and no more than the image has.
+  const int64_t row_unit = kTile / std::gcd(wq_, kTile);
+  const int64_t row_bytes = s.C * s.KW * s.stride_h * wq_ * static_cast<int64_t>(sizeof(float));
+  const int64_t fitting = kBandBytes / row_bytes - halo_;
+  band_rows_ = std::max({fitting, 2 * halo_, (kMinBandTiles * kTile + wq_ - 1) / wq_});
+  band_rows_ =
+      std::min(round_up(std::max<int64_t>(band_rows_, 1), row_unit), round_up(s.OH(), row_unit));
+  band_tiles_ = band_rows_ * wq_ / kTile;
+  // The last tile of a band reads up to its farthest row tap: the band's rows and the halo. An odd
+  // number of lines, so that the phases and channels a tile reads start at evenly spread L1 sets:
+  // an even count put them on a few sets, whose conflicts cost a third of the rate.
+  phase_ = round_up((band_rows_ + halo_) * wq_, 2 * kLineFloats) + kLineFloats;
 }
 
 int32_t ShiftedPlanes::tap_offset(int64_t c, int64_t ky, int64_t kx) const {
-  const int64_t y = ky * s_.dilation_h, x = kx * s_.dilation_w;
-  const int64_t phase = y % s_.stride_h * s_.stride_w + x % s_.stride_w;
-  return static_cast<int32_t>(c * plane_floats() + phase * phase_ + y / s_.stride_h * wq_ +
-                              x / s_.stride_w);
+  const int64_t y = ky * s_.dilation_h;
+  const int64_t phase = kx * s_.stride_h + y % s_.stride_h;
+  return static_cast<int32_t>(c * plane_floats() + phase * phase_ + y / s_.stride_h * wq_);
 }
 
-void ShiftedPlanes::fill(const float* image, float* dst) const {
-  std::fill(dst, dst + image_floats(), 0.0f);
+void ShiftedPlanes::fill(const float* image, int64_t oy0, float* dst) const {
   const int64_t sh = s_.stride_h, sw = s_.stride_w;
+  const int64_t rows = std::min(band_rows_ + halo_, hq_ - oy0);
   for (int64_t c = 0; c < s_.C; ++c)
-    for (int64_t iy = 0; iy < s_.H; ++iy) {
-      const float* src = image + (c * s_.H + iy) * s_.W;
-      const int64_t py = iy + s_.pad_top;
-      float* row = dst + c * plane_floats() + py % sh * sw * phase_ + py / sh * wq_;
-      if (sw == 1) {
-        std::copy(src, src + s_.W, row + s_.pad_left);
-        continue;
-      }
-      // Column phase by column phase: a division per phase, not per element.
-      for (int64_t phase = 0; phase < sw; ++phase) {
-        const int64_t ix0 = ((phase - s_.pad_left) % sw + sw) % sw;
-        float* out = row + phase * phase_ + (ix0 + s_.pad_left) / sw;
-        for (int64_t ix = ix0; ix < s_.W; ix += sw) *out++ = src[ix];
+    for (int64_t kx = 0; kx < s_.KW; ++kx) {
+      // Copy kx holds the column phase its tap reads, moved left by the tap's whole columns:
+      // padded column px lands at px / sw - shift when px % sw is that phase.
+      const int64_t x = kx * s_.dilation_w, phase = x % sw, shift = x / sw;
+      // The first input column of the phase whose place in the copy is not left of it.
+      int64_t ix0 = ((phase - s_.pad_left) % sw + sw) % sw;
+      while ((ix0 + s_.pad_left) / sw < shift) ix0 += sw;
+      for (int64_t ry = 0; ry < sh; ++ry) {
+        float* plane = dst + c * plane_floats() + (kx * sh + ry) * phase_;
+        std::fill(plane + rows * wq_, plane + phase_, 0.0f);
+        // Row by row, each written once (zeros, then the data over them while the row is in L1).
+        for (int64_t q = 0; q < rows; ++q) {
+          float* row = plane + q * wq_;
+          std::fill(row, row + wq_, 0.0f);
+          const int64_t iy = (oy0 + q) * sh + ry - s_.pad_top;
+          if (iy < 0 || iy >= s_.H) continue;
+          const float* src = image + (c * s_.H + iy) * s_.W;
+          float* out = row + (ix0 + s_.pad_left) / sw - shift;
+          if (sw == 1) {
+            if (ix0 < s_.W) std::copy(src + ix0, src + s_.W, out);
+            continue;
+          }
+          for (int64_t ix = ix0; ix < s_.W; ix += sw) *out++ = src[ix];
+        }
       }
     }
 }
@@ -56,56 +89,37 @@ void ShiftedPlanes::run(const float* x, const float* bias, const float* residual
                         const Activation& act, float* y, ThreadPool* pool,
                         const TileBody& body) const {
   const int threads = pool ? pool->num_threads() : 1;
-  const int64_t image = s_.C * s_.H * s_.W, out_image = s_.M * s_.OH() * s_.OW();
-  // Per thread (thread_local: one per worker): the padded image and the flat sums.
-  auto buffers = [&] {
-    thread_local std::vector<float> padded, flat;
-    padded.resize(static_cast<size_t>(image_floats()));
-    flat.resize(static_cast<size_t>(s_.M * flat_size()));
-    return std::pair<float*, float*>{padded.data(), flat.data()};
-  };
-  auto res = [&](int64_t n) { return residual ? residual + n * out_image : nullptr; };
-  if (threads == 1 || s_.N >= 2 * threads) {
-    auto one_image = [&](int64_t n, int) {
-      auto [padded, flat] = buffers();
-      fill(x + n * image, padded);
-      body(padded, flat, 0, tiles_, 0, s_.M);
-      finish(flat, bias, res(n), act, y + n * out_image, 0, s_.M);
-    };
-    if (threads == 1) {
-      for (int64_t n = 0; n < s_.N; ++n) one_image(n, 0);
-    } else {
-      pool->parallel_for(s_.N, one_image);
-    }
-    return;
-  }
-  // Few images: split each one's tiles, and its filters too when there are few tiles, so every
-  // thread gets several items to balance with.
-  const int64_t filter_chunks = std::min(s_.M, (4 * threads + tiles_ - 1) / tiles_);
+  const int64_t OH = s_.OH(), plane = OH * s_.OW();
+  const int64_t image = s_.C * s_.H * s_.W, out_image = s_.M * plane;
+  const int64_t bands = (OH + band_rows_ - 1) / band_rows_;
+  // Items of (image, band, filter chunk), each copied, summed and finished by one thread in its
+  // own buffers: no barrier between the steps. Filters split only when there are too few bands
+  // to go round, as each chunk copies its band again.
+  const int64_t filter_chunks =
+      threads == 1 ? 1 : std::clamp<int64_t>(2 * threads / (s_.N * bands), 1, s_.M);
   const int64_t per_chunk = (s_.M + filter_chunks - 1) / filter_chunks;
-  // The caller's buffers; workers write disjoint parts of flat. Named variables, not a
-  // structured binding, so the lambdas below can capture them under every C++20 compiler.
-  const auto buffers_now = buffers();
-  float* const padded = buffers_now.first;
-  float* const flat = buffers_now.second;
-  for (int64_t n = 0; n < s_.N; ++n) {
-    fill(x + n * image, padded);
-    pool->parallel_for(tiles_ * filter_chunks, [&](int64_t item, int) {
-      const int64_t t = item / filter_chunks, m0 = item % filter_chunks * per_chunk;
-      if (m0 < s_.M) body(padded, flat, t, t + 1, m0, std::min(s_.M, m0 + per_chunk));
-    });
-    pool->parallel_range(s_.M, 1, [&](int64_t m0, int64_t m1, int) {
-      finish(flat, bias, res(n), act, y + n * out_image, m0, m1);
-    });
+  auto item = [&](int64_t i, int) {
+    const int64_t chunk = i % filter_chunks, band = i / filter_chunks % bands,
+                  n = i / filter_chunks / bands;
+    const int64_t m0 = chunk * per_chunk, m1 = std::min(s_.M, m0 + per_chunk);
+    if (m0 >= m1) return;
+    const int64_t oy0 = band * band_rows_, oy1 = std::min(OH, oy0 + band_rows_);
+    thread_local std::vector<float> padded_buffer, flat_buffer;
+    float* padded = line_aligned(padded_buffer, s_.C * plane_floats());
+    float* flat = line_aligned(flat_buffer, (m1 - m0) * flat_size());
+    fill(x + n * image, oy0, padded);
+    const int64_t tiles = ((oy1 - oy0) * wq_ + kTile - 1) / kTile;
+    body(padded, flat, 0, tiles, m0, m1);
+    const float* res = residual ? residual + n * out_image + m0 * plane : nullptr;
+    k_->finish_shifted_planes(s_, wq_, flat, flat_size(), oy0, oy1, bias, res, act,
+                              y + n * out_image + m0 * plane, m0, m1);
+  };
+  const int64_t items = s_.N * bands * filter_chunks;
+  if (threads == 1) {
+    for (int64_t i = 0; i < items; ++i) item(i, 0);
+  } else {
+    pool->parallel_for(items, item);
   }
-}
-
-void ShiftedPlanes::finish(const float* flat, const float* bias, const float* residual,
-                           const Activation& act, float* y, int64_t m0, int64_t m1) const {
-  const int64_t plane = s_.OH() * s_.OW();
-  k_->finish_shifted_planes(s_, wq_, flat + m0 * flat_size(), flat_size(), bias,
-                            residual ? residual + m0 * plane : nullptr, act, y + m0 * plane, m0,
-                            m1);
 }
 
 }  // namespace sinter

@@ -6,12 +6,13 @@
 namespace sinter::detail {
 
 void finish_shifted_planes_portable(const Conv2dShape& s, int64_t row_length, const float* flat,
-                                    int64_t flat_size, const float* bias, const float* residual,
-                                    const Activation& act, float* y, int64_t m0, int64_t m1) {
-  const int64_t OH = s.OH(), OW = s.OW(), plane = OH * OW;
+                                    int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
+                                    const float* residual, const Activation& act, float* y,
+                                    int64_t m0, int64_t m1) {
+  const int64_t OW = s.OW(), plane = s.OH() * OW;
   for (int64_t m = m0; m < m1; ++m)
-    for (int64_t oy = 0; oy < OH; ++oy) {
-      const float* sums = flat + (m - m0) * flat_size + oy * row_length;
+    for (int64_t oy = oy0; oy < oy1; ++oy) {
+      const float* sums = flat + (m - m0) * flat_size + (oy - oy0) * row_length;
       const int64_t out = (m - m0) * plane + oy * OW;
       for (int64_t ox = 0; ox < OW; ++ox) {
         float v = sums[ox] + (bias ? bias[m] : 0.0f);

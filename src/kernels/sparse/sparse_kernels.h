@@ -33,12 +33,13 @@ struct SparseKernels {
                            float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
   void (*pattern_conv2d_tiles)(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
-  // ShiftedPlanes' epilogue: filters [m0, m1) from their flat sums (rows of row_length floats,
-  // flat_size floats a filter) to output planes, with bias, residual and activation; y,
-  // residual and flat at filter m0's plane.
+  // ShiftedPlanes' epilogue: output rows [oy0, oy1) of filters [m0, m1) from their flat sums
+  // (rows of row_length floats from row oy0, flat_size floats a filter), with bias, residual and
+  // activation; y, residual and flat at filter m0's.
   void (*finish_shifted_planes)(const Conv2dShape& s, int64_t row_length, const float* flat,
-                                int64_t flat_size, const float* bias, const float* residual,
-                                const Activation& act, float* y, int64_t m0, int64_t m1);
+                                int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
+                                const float* residual, const Activation& act, float* y, int64_t m0,
+                                int64_t m1);
 };
 
 const kernels::IsaTables<SparseKernels>& sparse_kernels();
@@ -75,11 +76,13 @@ void pattern_conv2d_tiles_avx512(const ShiftedPlanes& p, const PatternWeights& w
                                  const float* padded, float* flat, int64_t t0, int64_t t1,
                                  int64_t m0, int64_t m1);
 void finish_shifted_planes_portable(const Conv2dShape& s, int64_t row_length, const float* flat,
-                                    int64_t flat_size, const float* bias, const float* residual,
-                                    const Activation& act, float* y, int64_t m0, int64_t m1);
+                                    int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
+                                    const float* residual, const Activation& act, float* y,
+                                    int64_t m0, int64_t m1);
 void finish_shifted_planes_avx2(const Conv2dShape& s, int64_t row_length, const float* flat,
-                                int64_t flat_size, const float* bias, const float* residual,
-                                const Activation& act, float* y, int64_t m0, int64_t m1);
+                                int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
+                                const float* residual, const Activation& act, float* y, int64_t m0,
+                                int64_t m1);
 }  // namespace detail
 
 }  // namespace sinter
