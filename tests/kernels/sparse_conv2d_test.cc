@@ -119,31 +119,33 @@ TEST(PatternConv2d, BlocksOfChannelsAndFilters) {
     }
 }
 
-// Planes wide enough for several bands of rows (ShiftedPlanes::kBandBytes), the last one short,
-// at strides 1 and 2 and a dilation whose halo is two rows, on one and two threads.
+// Planes big enough for several bands of rows (ShiftedPlanes::kBandBytes), the last one short,
+// at strides 1 and 2 and a dilation whose halo is two rows, on one and two threads: wide planes
+// (rows of whole lines) and tall narrow ones (rows as long as the padded plane's).
 template <typename SparseConv>
 void check_bands(bool pattern) {
   std::mt19937 rng(12);
-  for (int64_t stride : {1, 2})
-    for (int64_t dilation : {1, 2}) {
-      Conv2dShape s;
-      s.N = 1 + rng() % 2;
-      s.C = 64;
-      s.M = 24;
-      s.H = 23 * stride;
-      s.W = 112 * stride;
-      s.KH = s.KW = 3;
-      s.stride_h = s.stride_w = stride;
-      s.dilation_h = s.dilation_w = dilation;
-      s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = dilation;
-      auto w = pattern ? random_pattern_weights(rng, s.M * s.C, 1 / 3.6)
-                       : random_sparse(rng, s.M * s.C * 9, 0.2);
-      for (int threads : {1, 2}) {
-        Options o = random_options(rng);
-        o.threads = threads;
-        check_sparse_conv<SparseConv>(s, w, o, rng);
+  for (auto [h, w] : {std::pair{23, 112}, {150, 7}})
+    for (int64_t stride : {1, 2})
+      for (int64_t dilation : {1, 2}) {
+        Conv2dShape s;
+        s.N = 1 + rng() % 2;
+        s.C = 64;
+        s.M = 24;
+        s.H = h * stride;
+        s.W = w * stride;
+        s.KH = s.KW = 3;
+        s.stride_h = s.stride_w = stride;
+        s.dilation_h = s.dilation_w = dilation;
+        s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = dilation;
+        auto w = pattern ? random_pattern_weights(rng, s.M * s.C, 1 / 3.6)
+                         : random_sparse(rng, s.M * s.C * 9, 0.2);
+        for (int threads : {1, 2}) {
+          Options o = random_options(rng);
+          o.threads = threads;
+          check_sparse_conv<SparseConv>(s, w, o, rng);
+        }
       }
-    }
 }
 
 TEST(PatternConv2d, BandsOfRows) { check_bands<PatternConv2d>(true); }

@@ -7,7 +7,8 @@
 // then one shifted stream of the planes: a tile of consecutive flat outputs (running across row
 // ends) is a few contiguous vector loads per nonzero weight, whatever the sparsity pattern.
 // Each column tap kx gets its own copy of the planes it reads, already shifted by its column
-// offset, and wq is rounded up to whole 64-byte lines: every tap's loads are then aligned. A load
+// offset, and wq is rounded up to whole 64-byte lines (but in narrow planes, which that would
+// widen by over a quarter): every tap's loads are then aligned. A load
 // that straddles two cache lines costs two, and unaligned taps ran the loops at half the rate
 // (75 against 149 GFLOP/s from L1, 54 against 86 from L2, AVX-512); the KW-fold copy is cheap
 // beside the multiply-adds every input feeds.
@@ -71,10 +72,10 @@ class ShiftedPlanes {
 
   Conv2dShape s_;
   int64_t hq_ = 0;          // a phase's rows (the padded plane's, at stride 1)
-  int64_t wq_ = 0;          // a phase's columns, rounded up to whole lines
+  int64_t wq_ = 0;          // a phase's columns, mostly rounded up to whole lines
   int64_t halo_ = 0;        // rows the row taps read below a band
-  int64_t band_rows_ = 0;   // output rows a band, whole tiles (but the last band's)
-  int64_t band_tiles_ = 0;  // band_rows_ * wq_ / kTile
+  int64_t band_rows_ = 0;   // output rows a band: whole tiles, or all of them
+  int64_t band_tiles_ = 0;  // tiles a band
   int64_t phase_ = 0;       // floats per phase of a band: its rows and halo, an odd count of lines
   const SparseKernels* k_ = nullptr;
 };
