@@ -118,6 +118,14 @@ void vgg16_args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_SparseConv2d)->Name("BM_SparseConv2dVgg16")->Apply(vgg16_args)->UseRealTime();
 
+// ResNet-18's 3x3 stride-1 layers, pruned alike.
+void resnet18_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "M", "HW", "N", "permille", "pattern", "kernel"});
+  for (auto [c, m, hw] : {std::tuple{64, 64, 56}, {128, 128, 28}, {256, 256, 14}, {512, 512, 7}})
+    for (int64_t kernel : {0, 1}) b->Args({c, m, hw, 1, 278, 1, kernel});
+}
+BENCHMARK(BM_SparseConv2d)->Name("BM_SparseConv2dResnet18")->Apply(resnet18_args)->UseRealTime();
+
 // args: rows of A, K, N, density in per mille, kernel (0 dense packed B, 1 CSR). vgg-small's fc1.
 void BM_SparseGemm(benchmark::State& state) {
   const int64_t M = state.range(0), K = state.range(1), N = state.range(2);

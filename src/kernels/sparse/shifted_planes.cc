@@ -70,19 +70,24 @@ void ShiftedPlanes::fill(const float* image, int64_t oy0, float* dst) const {
       for (int64_t ry = 0; ry < sh; ++ry) {
         float* plane = dst + c * plane_floats() + (kx * sh + ry) * phase_;
         std::fill(plane + rows * wq_, plane + phase_, 0.0f);
-        // Row by row, each written once (zeros, then the data over them while the row is in L1).
+        // Row by row, each float written once: the padding's zeros around the data.
+        const int64_t start = (ix0 + s_.pad_left) / sw - shift;
+        const int64_t count = ix0 < s_.W ? (s_.W - ix0 + sw - 1) / sw : 0;
         for (int64_t q = 0; q < rows; ++q) {
           float* row = plane + q * wq_;
-          std::fill(row, row + wq_, 0.0f);
           const int64_t iy = (oy0 + q) * sh + ry - s_.pad_top;
-          if (iy < 0 || iy >= s_.H) continue;
-          const float* src = image + (c * s_.H + iy) * s_.W;
-          float* out = row + (ix0 + s_.pad_left) / sw - shift;
-          if (sw == 1) {
-            if (ix0 < s_.W) std::copy(src + ix0, src + s_.W, out);
+          if (iy < 0 || iy >= s_.H) {
+            std::fill(row, row + wq_, 0.0f);
             continue;
           }
-          for (int64_t ix = ix0; ix < s_.W; ix += sw) *out++ = src[ix];
+          const float* src = image + (c * s_.H + iy) * s_.W + ix0;
+          std::fill(row, row + start, 0.0f);
+          if (sw == 1) {
+            std::copy(src, src + count, row + start);
+          } else {
+            for (int64_t i = 0; i < count; ++i) row[start + i] = src[i * sw];
+          }
+          std::fill(row + start + count, row + wq_, 0.0f);
         }
       }
     }
