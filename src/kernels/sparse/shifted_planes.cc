@@ -38,7 +38,9 @@ ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa) : s_(s), k_(&sparse_
   halo_ = (s.KH - 1) * s.dilation_h / s.stride_h;
   // Bands as many rows as the budget holds but at least twice the halo (which every band copies
   // again) and kMinBandTiles; of whole tiles, unless one band takes the whole image.
-  const int64_t row_bytes = s.C * s.KW * s.stride_h * wq_ * static_cast<int64_t>(sizeof(float));
+  // A row's copies and its filters' sums.
+  const int64_t row_bytes =
+      (s.C * s.KW * s.stride_h + s.M) * wq_ * static_cast<int64_t>(sizeof(float));
   const int64_t fitting = kBandBytes / row_bytes - halo_;
   const int64_t rows = std::max({fitting, 2 * halo_, (kMinBandTiles * kTile + wq_ - 1) / wq_});
   band_rows_ = round_up(rows, kTile / std::gcd(wq_, kTile));

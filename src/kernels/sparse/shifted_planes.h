@@ -39,7 +39,7 @@ class ShiftedPlanes {
   static constexpr int64_t kMaxStride = 4;
   // Floats in a 64-byte cache line: the alignment of every row, phase and buffer.
   static constexpr int64_t kLineFloats = 16;
-  // The bytes of a band's copies: half of the smallest L2 of the machines here (1 MiB).
+  // The bytes of a band's copies and sums: half of the smallest L2 of the machines here (1 MiB).
   static constexpr int64_t kBandBytes = 512 * 1024;
   // Tiles a band at least: the widest passes of the tile loops take 4.
   static constexpr int64_t kMinBandTiles = 4;
