@@ -2,9 +2,9 @@
 # The sinter demo: the whole life of a network, stage by stage, on data built into the machine
 # (no downloads): train on Fashion-MNIST -> evaluate -> export ONNX -> benchmark -> prune
 # (patterns + connectivity, ADMM) -> quantize (int8 per channel, int4 per vector; QDQ, run on
-# integer kernels) -> compare accuracy, size and speed
-# after each step -> compile the compressed model into a plan file, then import a torchvision model -> inspect -> run -> check against PyTorch
-# -> benchmark.
+# integer kernels) -> compile the compressed model into a plan file -> compare accuracy, size and
+# speed after each step, then import a torchvision model -> inspect -> run -> check against
+# PyTorch -> benchmark.
 # usage: demo/demo.sh [SINTER_BINARY] [MODEL_DIR]
 #   DEMO_TRAIN_MODEL (vgg-small), DEMO_EPOCHS (2), DEMO_TRAIN_IMAGES (20000) size the training
 #   and the pruning's fine-tuning (one ADMM and one retraining epoch).
@@ -47,15 +47,15 @@ step "6. quantize: int4 weights, a float scale per vector of 16 (VS-Quant), as O
 "$sinter" quantize "$pruned" --bits 4 --granularity vector:16 --opset 21 --calibrate fashion-mnist:1000 \
   --threads "$threads" -o "$quantized4" | grep -E "^(size|accuracy|wrote)"
 
-step "7. compare: accuracy, size (indices counted) and speed (batch 1 and 64) after each step"
-"$sinter" compress-report "$trained" "$pruned" "$quantized" "$quantized4" --threads "$threads" --time \
-  -o "$dir/demo-compress-report"
-echo "plot: $dir/demo-compress-report.png"
-
 plan=$dir/demo-$train_model.pattern.int8.splan
-step "8. compile: the pruned int8 model into a plan file (kernels chosen, weights packed), then run it from the plan"
+step "7. compile: the pruned int8 model into a plan file (kernels chosen, weights packed), then run it from the plan"
 "$sinter" compile "$quantized" -o "$plan" --threads "$threads"
 "$sinter" bench "$plan" --reps 50 | grep -E "load plan|time"
+
+step "8. compare: accuracy, size (indices counted) and speed (batch 1 and 64) after each step, the plan at batch 1"
+"$sinter" compress-report "$trained" "$pruned" "$quantized" "$quantized4" "$plan" --threads "$threads" \
+  --time -o "$dir/demo-compress-report"
+echo "plot: $dir/demo-compress-report.png"
 
 step "9. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
 "$here/../bench/export_models.sh" "$dir" "$model"

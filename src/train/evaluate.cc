@@ -18,9 +18,7 @@ Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int 
     throw InputError(cat("evaluation needs a model with one input and one output, this one has ",
                          model.inputs.size(), " and ", model.outputs.size()));
   const Shape& images = data.images.shape();
-  const int64_t n = data.size();
-  const int64_t sample = data.images.numel() / std::max<int64_t>(n, 1);
-  batch = std::min(batch, std::max<int64_t>(n, 1));
+  batch = std::min(batch, std::max<int64_t>(data.size(), 1));
   Shape shape = images;
   shape[0] = batch;
   if (const ValueType* t = model.type_of(model.inputs[0]); t && t->has_shape) {
@@ -35,6 +33,17 @@ Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int 
   SessionOptions options{threads, true, false};
   options.integer_layers = integer_layers;
   Session session(model, options);
+  return evaluate(session, model.inputs[0], batch, data, keep_logits);
+}
+
+Evaluation evaluate(Session& session, const std::string& input_name, int64_t batch,
+                    const Dataset& data, bool keep_logits) {
+  validate(data);
+  if (batch < 1) throw InputError(cat("batch size must be positive, got ", batch));
+  const int64_t n = data.size();
+  const int64_t sample = data.images.numel() / std::max<int64_t>(n, 1);
+  Shape shape = data.images.shape();
+  shape[0] = batch;
   Evaluation ev;
   ev.samples = n;
   const int64_t* labels = data.labels.data<int64_t>();
@@ -44,7 +53,7 @@ Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch, int 
     const int64_t size = std::min(batch, n - begin);
     std::memcpy(input.data<float>(), data.images.data<float>() + begin * sample,
                 static_cast<size_t>(size * sample) * sizeof(float));
-    const Tensor logits = session.run({{model.inputs[0], input}})[0];
+    const Tensor logits = session.run({{input_name, input}})[0];
     if (logits.rank() != 2 || logits.dim(0) != batch)
       throw InputError(
           cat("the model output must be logits [batch, classes], got ", shape_str(logits.shape())));

@@ -7,6 +7,7 @@
 
 #include "data/dataset.h"
 #include "ir/graph.h"
+#include "runtime/session.h"
 
 namespace sinter {
 
@@ -31,5 +32,10 @@ struct Evaluation {
 // model's quantized layers on integer kernels (false: in float, as the file's ops are written).
 Evaluation evaluate(const Graph& model, const Dataset& data, int64_t batch = 256, int threads = 1,
                     bool keep_logits = false, bool integer_layers = true);
+
+// The same on a session made already (a plan file's, say) whose one input `input` takes images
+// in batches of `batch`.
+Evaluation evaluate(Session& session, const std::string& input, int64_t batch, const Dataset& data,
+                    bool keep_logits = false);
 
 }  // namespace sinter

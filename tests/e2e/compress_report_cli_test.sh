@@ -63,13 +63,29 @@ assert int(rows[2]["stored_bytes"]) == q4["stored_bytes"] and rows[2]["value_bit
 PY
 echo "report: $(python3 -c 'import json; print([(m["name"], m["test_accuracy"], m["stored_bytes"]) for m in json.load(open("report.json"))["models"]])')"
 
-# 2. The table, without timing.
+# 2. A plan file among the models: evaluated and timed as compiled, at its batch.
+"$sinter" compile pruned.onnx -o pruned.splan --no-tuning-db --quiet >/dev/null 2>err.txt ||
+  fail "compile: $(cat err.txt)"
+"$sinter" compress-report lenet.onnx pruned.onnx pruned.splan "${slice[@]}" --time --reps 3 \
+  -o planreport --json >plan_line.json 2>progress.txt || fail "compress-report with a plan: $(cat progress.txt)"
+grep -q '\[3/3\] pruned: timing the plan at its batch, 1' progress.txt ||
+  fail "no plan timing progress: $(cat progress.txt)"
+python3 - <<'PY' || fail "plan row: $(cat plan_line.json)"
+import json
+ref, pruned, plan = json.loads(open("plan_line.json").read().splitlines()[-1])["models"]
+assert plan["file"] == "pruned.splan" and plan["plan_batch"] == 1 and pruned["plan_batch"] is None
+# The same weights on the same kernels; only the batch the ONNX model is evaluated at differs.
+assert abs(plan["test_accuracy"] - pruned["test_accuracy"]) <= 0.002, (plan, pruned)
+assert plan["ms_per_image_batch_1"] > 0 and plan["ms_per_image_batch_b"] is None
+PY
+
+# 3. The table, without timing.
 "$sinter" compress-report lenet.onnx pruned.q4.onnx "${slice[@]}" -o table --quiet >table.txt 2>err.txt ||
   fail "compress-report (table): $(cat err.txt)"
 grep -q 'pruned.q4 .* csr 4-bit' table.txt || fail "the table lacks the quantized row: $(cat table.txt)"
 [[ -s table.csv && -s table.json ]] || fail "the table run wrote no CSV/JSON"
 
-# 3. Bad input: one line, exit 1, no bad.* file; a stray option is a usage error.
+# 4. Bad input: one line, exit 1, no bad.* file; a stray option is a usage error.
 python3 - <<'PY'
 import struct
 def npy(path, dtype, shape, item):  # zeros in .npy format 1.0

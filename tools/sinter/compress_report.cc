@@ -1,6 +1,8 @@
 // `sinter compress-report`: compares compressed models with a reference (the first model): how
 // each was compressed, its test accuracy, its weights and nonzeros, its bytes in the storage
 // format that fits it, and optionally its inference time; as a table, CSV, JSON and a PNG plot.
+// A model may be a plan file (`sinter compile`): it is evaluated and timed as compiled, at the
+// batch it was compiled for.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "data/dataset_spec.h"
 #include "onnx/onnx_import.h"
+#include "runtime/plan_file.h"
 #include "runtime/session.h"
 #include "train/evaluate.h"
 
@@ -41,11 +44,13 @@ struct ReportArgs {
 
 struct ModelReport {
   std::string file, name;
-  Graph graph;
+  Graph graph;                    // a plan's: its optimized graph
+  std::unique_ptr<Session> plan;  // set for plan files
+  int64_t plan_batch = 0;
   CompressionRecord record;
   double accuracy = 0;
   StoredModelSize size;
-  double ms_batch_1 = 0, ms_batch_b = 0;  // median per image, with --time
+  double ms_batch_1 = 0, ms_batch_b = 0;  // median per image, with --time; a plan's at its batch
 };
 
 // A ratio as a JSON number, null when the divisor is 0 (nothing left to divide by).
@@ -71,13 +76,13 @@ void check_input_fits(const ModelReport& m, const Dataset& data) {
                          " does not fit the images of ", data.name, " ", shape_str(images)));
 }
 
-// Median milliseconds per image over `reps` runs at `batch` on random images, as `sinter bench`
-// times a model: one Session, a few warm-up runs first.
-double ms_per_image(const Graph& model, const Shape& image, int64_t batch, int threads, int reps) {
+// Median milliseconds per image over `reps` runs of `session` at `batch` on random images, as
+// `sinter bench` times a model: a few warm-up runs first.
+double ms_per_image(Session& session, const std::string& input, const Shape& image, int64_t batch,
+                    int reps) {
   Shape shape = image;
   shape[0] = batch;
-  const auto inputs = make_inputs({{model.inputs[0], DType::kFloat32, shape}}, true);
-  Session session(model, {threads, true, false});
+  const auto inputs = make_inputs({{input, DType::kFloat32, shape}}, true);
   for (int i = 0; i < 3; ++i) session.run(inputs);
   std::vector<double> ms;
   for (int i = 0; i < reps; ++i) {
@@ -119,9 +124,10 @@ Json model_json(const ModelReport& m, const ModelReport& ref, const ReportArgs& 
          {"param_bytes", m.size.param_bytes},
          {"byte_compression",
           ratio(static_cast<double>(ref.size.dense_bytes), static_cast<double>(m.size.bytes))}};
+  j["plan_batch"] = m.plan ? Json(m.plan_batch) : Json(nullptr);
   if (a.time) {
-    j["ms_per_image_batch_1"] = m.ms_batch_1;
-    j["ms_per_image_batch_b"] = m.ms_batch_b;
+    j["ms_per_image_batch_1"] = m.ms_batch_1 > 0 ? Json(m.ms_batch_1) : Json(nullptr);
+    j["ms_per_image_batch_b"] = m.ms_batch_b > 0 ? Json(m.ms_batch_b) : Json(nullptr);
   }
   return j;
 }
@@ -174,8 +180,8 @@ void print_table(const std::vector<ModelReport>& models, const ReportArgs& a, co
         cat(storage_format_name(m.record.storage_format()), " ", m.record.value_bits(), "-bit"),
         ratio_text(static_cast<double>(ref.size.dense_bytes), static_cast<double>(m.size.bytes))};
     if (a.time) {
-      row.push_back(format("%.4f", m.ms_batch_1));
-      row.push_back(format("%.4f", m.ms_batch_b));
+      row.push_back(m.ms_batch_1 > 0 ? format("%.4f", m.ms_batch_1) : std::string("-"));
+      row.push_back(m.ms_batch_b > 0 ? format("%.4f", m.ms_batch_b) : std::string("-"));
     }
     rows.push_back(std::move(row));
   }
@@ -242,7 +248,15 @@ int run_report(const ReportArgs& a) {
     ModelReport m;
     m.file = file;
     m.name = std::filesystem::path(file).stem().string();
-    m.graph = load_onnx(file);
+    if (is_plan_file(file)) {
+      m.plan = load_plan_file(file, {a.threads});
+      m.graph = m.plan->compiled_graph();
+      const ValueType* t = m.graph.type_of(m.graph.inputs.at(0));
+      m.plan_batch = t && t->has_shape && !t->shape.empty() ? t->shape[0] : 0;
+      if (m.plan_batch < 1) throw InputError(cat(file, ": the plan's input has no fixed batch"));
+    } else {
+      m.graph = load_onnx(file);
+    }
     try {
       m.record = read_compression_record(m.graph);
     } catch (const Error& e) {
@@ -259,16 +273,24 @@ int run_report(const ReportArgs& a) {
     const auto t0 = Clock::now();
     try {
       progress(cat(who, " (", m.record.label(), "): evaluating on ", test.size(), " images"));
-      m.accuracy = evaluate(m.graph, test, a.batch, a.threads).accuracy;
+      m.accuracy = m.plan ? evaluate(*m.plan, m.graph.inputs[0], m.plan_batch, test).accuracy
+                          : evaluate(m.graph, test, a.batch, a.threads).accuracy;
       m.size = measure_stored_size(
           m.graph, m.record.storage_format(),
           m.record.prune ? static_cast<int64_t>(m.record.prune->patterns.size()) : 0,
           m.record.value_bits());
-      if (a.time) {
+      if (a.time && m.plan) {
+        progress(cat(who, ": timing the plan at its batch, ", m.plan_batch));
+        const double ms =
+            ms_per_image(*m.plan, m.graph.inputs[0], test.images.shape(), m.plan_batch, a.reps);
+        (m.plan_batch == 1 ? m.ms_batch_1 : m.ms_batch_b) = ms;
+      } else if (a.time) {
+        Session session(m.graph, {a.threads, true, false});
         progress(cat(who, ": timing at batch 1"));
-        m.ms_batch_1 = ms_per_image(m.graph, test.images.shape(), 1, a.threads, a.reps);
+        m.ms_batch_1 = ms_per_image(session, m.graph.inputs[0], test.images.shape(), 1, a.reps);
         progress(cat(who, ": timing at batch ", a.batch));
-        m.ms_batch_b = ms_per_image(m.graph, test.images.shape(), a.batch, a.threads, a.reps);
+        m.ms_batch_b =
+            ms_per_image(session, m.graph.inputs[0], test.images.shape(), a.batch, a.reps);
       }
     } catch (const Error& e) {
       throw InputError(cat(m.file, ": ", e.what()));
@@ -318,7 +340,8 @@ Subcommand add_compress_report_command(CLI::App& parent) {
       "accuracy, weights, bytes with indices counted, optionally inference time; writes "
       "PREFIX.csv, PREFIX.json and PREFIX.png (accuracy against compression)");
   app->add_option("models", a->models,
-                  "ONNX models; the first is the reference (usually the dense one)");
+                  "ONNX models or plan files (`sinter compile`, run at the batch they were "
+                  "compiled for); the first is the reference (usually the dense one)");
   app->add_option("--data", a->data, kDatasetSpecHelp)->capture_default_str();
   app->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)")
       ->check(CLI::NonNegativeNumber)
