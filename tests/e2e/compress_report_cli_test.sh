@@ -68,12 +68,16 @@ echo "report: $(python3 -c 'import json; print([(m["name"], m["test_accuracy"], 
   fail "compile: $(cat err.txt)"
 "$sinter" compress-report lenet.onnx pruned.onnx pruned.splan "${slice[@]}" --time --reps 3 \
   -o planreport --json >plan_line.json 2>progress.txt || fail "compress-report with a plan: $(cat progress.txt)"
-grep -q '\[3/3\] pruned: timing the plan at its batch, 1' progress.txt ||
+grep -q '\[3/3\] pruned.splan: timing the plan at its batch, 1' progress.txt ||
   fail "no plan timing progress: $(cat progress.txt)"
 python3 - <<'PY' || fail "plan row: $(cat plan_line.json)"
-import json
+import json, os
 ref, pruned, plan = json.loads(open("plan_line.json").read().splitlines()[-1])["models"]
-assert plan["file"] == "pruned.splan" and plan["plan_batch"] == 1 and pruned["plan_batch"] is None
+assert plan["name"] == plan["file"] == "pruned.splan"
+assert plan["plan_batch"] == 1 and pruned["plan_batch"] is None
+# Its bytes are the file's; its weights live in the kernels' forms and are not counted.
+assert plan["storage_format"] == "plan" and plan["stored_bytes"] == os.path.getsize("pruned.splan")
+assert plan["weights"] is None and plan["nonzero_weights"] is None
 # The same weights on the same kernels; only the batch the ONNX model is evaluated at differs.
 assert abs(plan["test_accuracy"] - pruned["test_accuracy"]) <= 0.002, (plan, pruned)
 assert plan["ms_per_image_batch_1"] > 0 and plan["ms_per_image_batch_b"] is None

@@ -101,8 +101,11 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
+// A plan file holds its weights in the kernels' own forms: its row gives the file's bytes, not
+// weights counted in a storage format.
 Json model_json(const ModelReport& m, const ModelReport& ref, const ReportArgs& a) {
   const CompressionRecord& r = m.record;
+  auto counted = [&](int64_t v) { return m.plan ? Json(nullptr) : Json(v); };
   Json j{{"name", m.name},
          {"file", m.file},
          {"compression", r.label()},
@@ -112,16 +115,17 @@ Json model_json(const ModelReport& m, const ModelReport& ref, const ReportArgs& 
          {"quantization", r.quantization ? Json(r.quantization->describe()) : Json(nullptr)},
          {"test_accuracy", m.accuracy},
          {"accuracy_delta_pp", 100 * (m.accuracy - ref.accuracy)},
-         {"weights", m.size.weights},
-         {"nonzero_weights", m.size.nonzeros},
-         {"quantized_weights", m.size.quantized_weights},
-         {"weight_compression",
-          ratio(static_cast<double>(ref.size.nonzeros), static_cast<double>(m.size.nonzeros))},
-         {"dense_bytes", m.size.dense_bytes},
-         {"storage_format", storage_format_name(r.storage_format())},
-         {"value_bits", m.record.value_bits()},
+         {"weights", counted(m.size.weights)},
+         {"nonzero_weights", counted(m.size.nonzeros)},
+         {"quantized_weights", counted(m.size.quantized_weights)},
+         {"weight_compression", m.plan ? Json(nullptr)
+                                       : ratio(static_cast<double>(ref.size.nonzeros),
+                                               static_cast<double>(m.size.nonzeros))},
+         {"dense_bytes", counted(m.size.dense_bytes)},
+         {"storage_format", m.plan ? "plan" : storage_format_name(r.storage_format())},
+         {"value_bits", counted(m.record.value_bits())},
          {"stored_bytes", m.size.bytes},
-         {"param_bytes", m.size.param_bytes},
+         {"param_bytes", counted(m.size.param_bytes)},
          {"byte_compression",
           ratio(static_cast<double>(ref.size.dense_bytes), static_cast<double>(m.size.bytes))}};
   j["plan_batch"] = m.plan ? Json(m.plan_batch) : Json(nullptr);
@@ -143,11 +147,15 @@ std::string report_csv(const std::vector<ModelReport>& models, const ReportArgs&
     auto number = [&](const char* key) {
       return j[key].is_null() ? std::string() : format("%.9g", j[key].get<double>());
     };
+    auto integer = [&](const char* key) {
+      return j[key].is_null() ? std::string() : std::to_string(j[key].get<int64_t>());
+    };
     csv += cat(csv_field(m.name), ",", csv_field(m.file), ",", csv_field(m.record.label()), ",",
-               number("test_accuracy"), ",", number("accuracy_delta_pp"), ",", m.size.weights, ",",
-               m.size.nonzeros, ",", number("weight_compression"), ",", m.size.dense_bytes, ",",
-               storage_format_name(m.record.storage_format()), ",", m.record.value_bits(), ",",
-               m.size.bytes, ",", m.size.param_bytes, ",", number("byte_compression"));
+               number("test_accuracy"), ",", number("accuracy_delta_pp"), ",", integer("weights"),
+               ",", integer("nonzero_weights"), ",", number("weight_compression"), ",",
+               integer("dense_bytes"), ",", j["storage_format"].get<std::string>(), ",",
+               integer("value_bits"), ",", m.size.bytes, ",", integer("param_bytes"), ",",
+               number("byte_compression"));
     if (a.time)
       csv += cat(",", a.batch, ",", number("ms_per_image_batch_1"), ",",
                  number("ms_per_image_batch_b"));
@@ -172,12 +180,16 @@ void print_table(const std::vector<ModelReport>& models, const ReportArgs& a, co
         m.record.label(),
         format("%.2f%%", 100 * m.accuracy),
         format("%+.2f", 100 * (m.accuracy - ref.accuracy)),
-        std::to_string(m.size.weights),
-        std::to_string(m.size.nonzeros),
-        ratio_text(static_cast<double>(ref.size.nonzeros), static_cast<double>(m.size.nonzeros)),
-        human_bytes(static_cast<double>(m.size.dense_bytes)),
+        m.plan ? "-" : std::to_string(m.size.weights),
+        m.plan ? "-" : std::to_string(m.size.nonzeros),
+        m.plan ? "-"
+               : ratio_text(static_cast<double>(ref.size.nonzeros),
+                            static_cast<double>(m.size.nonzeros)),
+        m.plan ? "-" : human_bytes(static_cast<double>(m.size.dense_bytes)),
         human_bytes(static_cast<double>(m.size.bytes)),
-        cat(storage_format_name(m.record.storage_format()), " ", m.record.value_bits(), "-bit"),
+        m.plan ? "plan file"
+               : cat(storage_format_name(m.record.storage_format()), " ", m.record.value_bits(),
+                     "-bit"),
         ratio_text(static_cast<double>(ref.size.dense_bytes), static_cast<double>(m.size.bytes))};
     if (a.time) {
       row.push_back(m.ms_batch_1 > 0 ? format("%.4f", m.ms_batch_1) : std::string("-"));
@@ -249,6 +261,7 @@ int run_report(const ReportArgs& a) {
     m.file = file;
     m.name = std::filesystem::path(file).stem().string();
     if (is_plan_file(file)) {
+      m.name = std::filesystem::path(file).filename().string();
       m.plan = load_plan_file(file, {a.threads});
       m.graph = m.plan->compiled_graph();
       const ValueType* t = m.graph.type_of(m.graph.inputs.at(0));
@@ -275,10 +288,14 @@ int run_report(const ReportArgs& a) {
       progress(cat(who, " (", m.record.label(), "): evaluating on ", test.size(), " images"));
       m.accuracy = m.plan ? evaluate(*m.plan, m.graph.inputs[0], m.plan_batch, test).accuracy
                           : evaluate(m.graph, test, a.batch, a.threads).accuracy;
-      m.size = measure_stored_size(
-          m.graph, m.record.storage_format(),
-          m.record.prune ? static_cast<int64_t>(m.record.prune->patterns.size()) : 0,
-          m.record.value_bits());
+      if (m.plan) {
+        m.size.bytes = static_cast<int64_t>(std::filesystem::file_size(m.file));
+      } else {
+        m.size = measure_stored_size(
+            m.graph, m.record.storage_format(),
+            m.record.prune ? static_cast<int64_t>(m.record.prune->patterns.size()) : 0,
+            m.record.value_bits());
+      }
       if (a.time && m.plan) {
         progress(cat(who, ": timing the plan at its batch, ", m.plan_batch));
         const double ms =
