@@ -9,6 +9,7 @@
 #include "core/memory_limit.h"
 #include "core/quoted.h"
 #include "runtime/concat_in_place.h"
+#include "runtime/split_in_place.h"
 
 namespace sinter {
 
@@ -125,6 +126,7 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* r
   std::vector<std::pair<int, int>> uses;
   auto touch = [&](int slot, int step) { uses.emplace_back(slot, step); };
   const ConcatInPlace concat_in_place = plan_concat_in_place(g);
+  const auto split_in_place = plan_split_in_place(g, concat_in_place);
 
   for (const Node& node : g.nodes) {
     const OpDef& def = op_for(node, g.opset);
@@ -156,8 +158,15 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* r
       SlotKind kind = (view && i == 0)         ? SlotKind::kView
                       : output_uses.count(out) ? SlotKind::kGraphOutput
                                                : SlotKind::kArena;
+      const auto split_part = split_in_place.find(out);
+      if (split_part != split_in_place.end()) kind = SlotKind::kView;
       int s = add_slot(out, kind);
-      if (kind == SlotKind::kView) slots_[s].view_of = slot_of(node.inputs[0]);
+      if (split_part != split_in_place.end()) {
+        slots_[s].view_of = slot_of(split_part->second.split_input);
+        slots_[s].view_offset = split_part->second.byte_offset;
+      } else if (kind == SlotKind::kView) {
+        slots_[s].view_of = slot_of(node.inputs[0]);
+      }
       info.outputs.push_back(slots_[s].type);
       touch(s, step_index);
     }

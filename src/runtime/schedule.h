@@ -36,7 +36,8 @@ Schedule sequential_schedule(size_t nodes, int threads);
 
 // Refuses, with a ModelError naming the first problem, a schedule that does not run every node of
 // `g` exactly once after the nodes it reads from (in an earlier stage, or earlier in its own
-// group), or whose stage asks for more than `threads` threads in all.
+// group), or whose stage asks for more than `threads` threads in all. An empty schedule (every node
+// in order) passes.
 void check_schedule(const Schedule& schedule, const Graph& g, int threads);
 
 // For memory planning: the ticks of a time line during which each step may run. Steps of
