@@ -103,17 +103,20 @@ std::string schedule_summary(const Schedule& schedule, const ScheduleReport& rep
 
 ScheduledGraph schedule_graph(const Graph& g, const std::unordered_map<std::string, Tensor>& inputs,
                               const ScheduleRequest& request) {
-  ScheduledGraph result;
-  result.graph = g;
   CostMeasurement how;
   how.threads = request.threads;
   how.sparse_kernels = request.sparse_kernels;
-  how.sibling_sets = request.how == InterOpScheduling::kIos ? sibling_conv_sets(g)
-                                                            : std::vector<std::vector<int>>{};
+  if (request.how == InterOpScheduling::kIos) how.sibling_sets = sibling_conv_sets(g);
   if (request.how == InterOpScheduling::kSequential ||
       (how.sibling_sets.empty() && (request.threads < 2 || !has_branches(g))))
-    return result;
-  const ScheduleCosts costs = measure_schedule_costs(g, inputs, how);
+    return {g, {}, {}};
+  return schedule_graph(g, measure_schedule_costs(g, inputs, how), request);
+}
+
+ScheduledGraph schedule_graph(const Graph& g, const ScheduleCosts& costs,
+                              const ScheduleRequest& request) {
+  ScheduledGraph result{g, {}, {}};
+  if (request.how == InterOpScheduling::kSequential) return result;
   const ScheduleChoice choice =
       request.how == InterOpScheduling::kIos ? ios_schedule(g, costs) : greedy_schedule(g, costs);
   result.report.measured = true;

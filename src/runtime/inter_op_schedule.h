@@ -10,6 +10,7 @@
 
 #include "ir/graph.h"
 #include "runtime/schedule.h"
+#include "runtime/schedule_costs.h"
 
 namespace sinter {
 
@@ -48,6 +49,10 @@ std::string schedule_summary(const Schedule& schedule, const ScheduleReport& rep
 
 // `g` is optimized, with its types inferred; `inputs` are the values it will run on.
 ScheduledGraph schedule_graph(const Graph& g, const std::unordered_map<std::string, Tensor>& inputs,
+                              const ScheduleRequest& request);
+
+// The same from costs known already (`costs.merges` lists the merges IOS may choose).
+ScheduledGraph schedule_graph(const Graph& g, const ScheduleCosts& costs,
                               const ScheduleRequest& request);
 
 }  // namespace sinter

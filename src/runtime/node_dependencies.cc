@@ -31,11 +31,15 @@ std::vector<std::pair<int, int>> schedule_blocks(const NodeDependencies& deps, i
     for (; begin < end; begin += max_nodes)
       blocks.emplace_back(begin, std::min(end, begin + max_nodes));
   };
-  // reach: the last node read from any node before b. A cut after b leaves only b's outputs
-  // crossing it.
+  // A cut after b leaves only b's outputs crossing it (reach: the last node that reads from a
+  // node before b) and every later node reading from some node (so, by induction, descending
+  // from b; a node that reads only graph inputs could run beside anything).
+  int last_unrooted = -1;
+  for (int c = 0; c < n; ++c)
+    if (deps.inputs_from[c].empty()) last_unrooted = c;
   int begin = 0, reach = -1;
   for (int b = 0; b < n; ++b) {
-    if (reach <= b) {
+    if (reach <= b && last_unrooted <= b) {
       add(begin, b + 1);
       begin = b + 1;
     }
