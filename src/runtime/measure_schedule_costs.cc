@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <limits>
 #include <memory>
+#include <numeric>
 
 #include "core/thread_pool.h"
 #include "passes/merge_sibling_convs.h"
@@ -17,25 +19,26 @@ namespace {
 // Sets larger than this merge only whole (subsets of 2..5 nodes otherwise: at most 26 timings).
 constexpr size_t kMostSubsetMembers = 5;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-// Every step's median time over `runs` runs of `plan` on `pool`.
-std::vector<double> step_times(Plan& plan, ThreadPool& pool,
-                               const std::unordered_map<std::string, Tensor>& inputs, int runs) {
-  plan.run(inputs, pool, false);
-  std::vector<std::vector<double>> times(plan.steps().size());
-  for (int r = 0; r < runs; ++r) {
-    plan.reset_profile();
-    plan.run(inputs, pool, true);
-    for (size_t i = 0; i < plan.steps().size(); ++i)
-      times[i].push_back(plan.steps()[i].profile.total_ms);
+// Every step's time on each of `plans` (run on the pool beside it), the runs taking turns so that
+// the host's load drifting over seconds hits them alike; a step's fastest run is kept, as the
+// least disturbed by other work on the host.
+std::vector<std::vector<double>> step_times(const std::vector<Plan*>& plans,
+                                            const std::vector<ThreadPool*>& pools,
+                                            const std::unordered_map<std::string, Tensor>& inputs,
+                                            int runs) {
+  std::vector<std::vector<double>> fastest(plans.size());
+  for (size_t p = 0; p < plans.size(); ++p) {
+    plans[p]->run(inputs, *pools[p], false);
+    fastest[p].assign(plans[p]->steps().size(), std::numeric_limits<double>::infinity());
   }
-  std::vector<double> medians;
-  for (auto& t : times) medians.push_back(median(std::move(t)));
-  return medians;
+  for (int r = 0; r < runs; ++r)
+    for (size_t p = 0; p < plans.size(); ++p) {
+      plans[p]->reset_profile();
+      plans[p]->run(inputs, *pools[p], true);
+      for (size_t i = 0; i < fastest[p].size(); ++i)
+        fastest[p][i] = std::min(fastest[p][i], plans[p]->steps()[i].profile.total_ms);
+    }
+  return fastest;
 }
 
 // A graph of just `nodes` of `g` (siblings: one input), for timing them apart.
@@ -59,15 +62,16 @@ Graph siblings_graph(const Graph& g, const std::vector<int>& nodes) {
   return sub;
 }
 
-double total_ms(Graph g, int threads, bool sparse_kernels, ThreadPool& pool, int runs) {
-  const std::string& x = g.inputs[0];
-  const ValueType& t = g.types.at(x);
+// The total time of the steps of `apart` and of `merged`, timed taking turns.
+std::pair<double, double> apart_and_merged_ms(const Graph& apart, const Graph& merged,
+                                              const CostMeasurement& how, ThreadPool& pool) {
+  const std::string& x = apart.inputs[0];
+  const ValueType& t = apart.types.at(x);
   const auto inputs = make_inputs({{x, t.dtype, t.shape}}, true);
-  Plan plan(g, threads, sparse_kernels);
-  const auto times = step_times(plan, pool, inputs, runs);
-  double sum = 0;
-  for (double ms : times) sum += ms;
-  return sum;
+  Plan a(apart, how.threads, how.sparse_kernels), m(merged, how.threads, how.sparse_kernels);
+  const auto times = step_times({&a, &m}, {&pool, &pool}, inputs, how.runs);
+  return {std::accumulate(times[0].begin(), times[0].end(), 0.0),
+          std::accumulate(times[1].begin(), times[1].end(), 0.0)};
 }
 
 // The merged time of each subset (two or more) of each sibling set, scaled to the plan by the
@@ -93,8 +97,7 @@ std::vector<MergeOption> merge_options(const Graph& g, const CostMeasurement& ho
       std::vector<int> all(nodes.size());
       for (size_t k = 0; k < all.size(); ++k) all[k] = static_cast<int>(k);
       merge_convs(merged, {all});
-      const double apart_ms = total_ms(apart, how.threads, how.sparse_kernels, pool, how.runs);
-      const double merged_ms = total_ms(merged, how.threads, how.sparse_kernels, pool, how.runs);
+      const auto [apart_ms, merged_ms] = apart_and_merged_ms(apart, merged, how, pool);
       double in_plan = 0;
       for (int node : nodes) in_plan += costs.ms(node, how.threads);
       if (apart_ms > 0) options.push_back({nodes, merged_ms * in_plan / apart_ms});
@@ -122,13 +125,22 @@ ScheduleCosts measure_schedule_costs(const Graph& g,
   ScheduleCosts costs;
   costs.threads = how.threads;
   costs.node_ms.assign(g.nodes.size(), std::vector<double>(static_cast<size_t>(how.threads)));
-  ThreadPool all(how.threads);
+  std::vector<std::unique_ptr<ThreadPool>> pools;
+  std::vector<std::unique_ptr<Plan>> plans;
   for (int t = 1; t <= how.threads; ++t) {
-    std::unique_ptr<ThreadPool> fewer = t < how.threads ? std::make_unique<ThreadPool>(t) : nullptr;
-    Plan plan(g, t, how.sparse_kernels);
-    const auto times = step_times(plan, fewer ? *fewer : all, inputs, how.runs);
-    for (size_t i = 0; i < times.size(); ++i) costs.node_ms[i][t - 1] = times[i];
+    pools.push_back(std::make_unique<ThreadPool>(t));
+    plans.push_back(std::make_unique<Plan>(g, t, how.sparse_kernels));
   }
+  std::vector<Plan*> plan_of;
+  std::vector<ThreadPool*> pool_of;
+  for (size_t k = 0; k < plans.size(); ++k) {
+    plan_of.push_back(plans[k].get());
+    pool_of.push_back(pools[k].get());
+  }
+  const auto times = step_times(plan_of, pool_of, inputs, how.runs);
+  for (size_t k = 0; k < times.size(); ++k)
+    for (size_t i = 0; i < times[k].size(); ++i) costs.node_ms[i][k] = times[k][i];
+  ThreadPool& all = *pools.back();
   if (how.threads > 1) costs.concurrent_stage_ms = concurrent_stage_ms(all);
   costs.merges = merge_options(g, how, costs, all);
   return costs;

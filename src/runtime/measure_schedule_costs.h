@@ -1,10 +1,11 @@
 #pragma once
 // The costs the inter-operator schedulers plan with (runtime/schedule_costs.h), measured on this
-// machine: the graph is planned for teams of 1 to `threads` threads and run on each, every node
-// timed where it runs (after the nodes before it, as in the plan); the median of a few runs is
-// kept. Merged sibling convolutions are timed on their own, merged and apart, and their time in
-// the plan is estimated from the ratio. The cost of running a stage's groups side by side is
-// that of starting and joining empty groups.
+// machine: the graph is planned for teams of 1 to `threads` threads and run on each, the team
+// sizes taking turns, every node timed where it runs (after the nodes before it, as in the plan);
+// each node's fastest of a few runs is kept, as the least disturbed by other work on the host.
+// Merged sibling convolutions are timed on their own, merged and apart, and their time in the
+// plan is estimated from the ratio. The cost of running a stage's groups side by side is that of
+// starting and joining empty groups.
 #include <string>
 #include <unordered_map>
 #include <vector>
