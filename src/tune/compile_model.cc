@@ -23,7 +23,7 @@ SessionOptions with_schedule(SessionOptions options, InterOpScheduling how) {
 // each, one session and then the other, and the median of each one's round medians.
 ScheduleTrial time_schedule(Session& sequential, Session& scheduled,
                             const std::unordered_map<std::string, Tensor>& inputs) {
-  constexpr int kRounds = 5, kRuns = 3;
+  constexpr int kRounds = 9, kRuns = 5;
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
