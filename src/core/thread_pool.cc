@@ -125,15 +125,22 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int)>
   if (error) std::rethrow_exception(error);
 }
 
-std::vector<std::unique_ptr<ThreadPool>>& ThreadPool::teams_for(const std::vector<int>& sizes) {
-  auto it = teams_.find(sizes);
-  if (it != teams_.end()) return it->second;
-  std::vector<std::unique_ptr<ThreadPool>> teams;
+const ThreadPool::Split& ThreadPool::split_for(const std::vector<int>& sizes) {
+  auto it = splits_.find(sizes);
+  if (it != splits_.end()) return it->second;
+  Split split;
   for (int size : sizes) {
     if (size < 1) throw InputError(cat("a thread group needs at least 1 thread, got ", size));
-    teams.push_back(std::unique_ptr<ThreadPool>(new ThreadPool(size, Borrowed{})));
+    split.teams.push_back(std::unique_ptr<ThreadPool>(new ThreadPool(size, Borrowed{})));
   }
-  return teams_.emplace(sizes, std::move(teams)).first->second;
+  // Threads past the groups' sizes are spread over them.
+  const int groups = static_cast<int>(sizes.size());
+  for (int g = 0; g < groups; ++g)
+    for (int k = 0; k < sizes[g] && static_cast<int>(split.home.size()) < threads_; ++k)
+      split.home.push_back(g);
+  for (int t = static_cast<int>(split.home.size()); t < threads_; ++t)
+    split.home.push_back(t % groups);
+  return splits_.emplace(sizes, std::move(split)).first->second;
 }
 
 void ThreadPool::serve(int rank) {
@@ -149,9 +156,10 @@ void ThreadPool::close() {
 
 void ThreadPool::run_groups(const std::vector<int>& sizes,
                             const std::function<void(int, ThreadPool&)>& fn) {
-  auto& teams = teams_for(sizes);
+  const Split& split = split_for(sizes);
+  const auto& teams = split.teams;
   const int groups = static_cast<int>(teams.size());
-  if (in_parallel_ || threads_ == 1 || groups == 1) {
+  if (in_parallel_ || threads_ == 1 || (groups == 1 && sizes[0] == 1)) {
     for (int g = 0; g < groups; ++g) fn(g, *teams[g]);
     return;
   }
@@ -162,14 +170,8 @@ void ThreadPool::run_groups(const std::vector<int>& sizes,
     team->led_.store(false);
     team->joined_.store(1);  // rank 0 is the leader's
   }
-  std::vector<int> home(static_cast<size_t>(threads_));  // the group thread t belongs to
-  for (int g = 0, t = 0; g < groups; ++g)
-    for (int k = 0; k < sizes[g] && t < threads_; ++k) home[t++] = g;
-  for (int t = std::min(threads_, std::accumulate(sizes.begin(), sizes.end(), 0)); t < threads_;
-       ++t)
-    home[t] = t % groups;
   parallel_for(threads_, [&](int64_t slot, int) {
-    const int first = home[static_cast<size_t>(slot)];
+    const int first = split.home[static_cast<size_t>(slot)];
     for (int k = 0; k < groups; ++k) {
       ThreadPool& team = *teams[(first + k) % groups];
       if (team.led_.exchange(true)) continue;

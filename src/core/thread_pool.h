@@ -52,8 +52,13 @@ class ThreadPool {
   // A team: a pool without threads of its own, served by threads lent by its parent.
   struct Borrowed {};
   ThreadPool(int threads, Borrowed);
-  // The teams of one split, made on first use and kept.
-  std::vector<std::unique_ptr<ThreadPool>>& teams_for(const std::vector<int>& sizes);
+  // The pool split into groups: a team per group, and the group each thread belongs to.
+  struct Split {
+    std::vector<std::unique_ptr<ThreadPool>> teams;
+    std::vector<int> home;
+  };
+  // Made on first use of its sizes and kept, so running a split allocates nothing.
+  const Split& split_for(const std::vector<int>& sizes);
   // A lent thread works for this team as thread `rank` until the team is closed.
   void serve(int rank);
   // Ends the team's turn: threads serving it return to the parent.
@@ -71,7 +76,7 @@ class ThreadPool {
   int threads_;
   std::vector<std::thread> workers_;
   std::vector<Share> shares_;
-  std::map<std::vector<int>, std::vector<std::unique_ptr<ThreadPool>>> teams_;
+  std::map<std::vector<int>, Split> splits_;
   // A team's turn within run_groups: whether a thread leads it, and the ranks handed out.
   std::atomic<bool> led_{false};
   std::atomic<int> joined_{0};
