@@ -15,8 +15,13 @@ def export(name, out):
     if os.path.exists(path) and os.path.exists(os.path.join(out, f"{name}.output.npy")):
         return
     torch.manual_seed(0)
-    model = getattr(torchvision.models, name)().eval()
-    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    # GoogLeNet and Inception-v3 without their training-only auxiliary heads; Inception-v3 at the
+    # 299x299 it was made for.
+    inception = name in ("googlenet", "inception_v3")
+    kwargs = {"aux_logits": False, "init_weights": True} if inception else {}
+    model = getattr(torchvision.models, name)(**kwargs).eval()
+    size = 299 if name == "inception_v3" else 224
+    x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         y = model(x)
     tmp = path + ".tmp"

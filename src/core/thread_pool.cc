@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "core/error.h"
@@ -21,10 +22,14 @@ inline void cpu_relax() {
 }
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) : shares_(static_cast<size_t>(std::max(threads, 1))) {
+ThreadPool::ThreadPool(int threads)
+    : threads_(threads), shares_(static_cast<size_t>(std::max(threads, 1))) {
   if (threads < 1) throw InputError(cat("thread count must be at least 1, got ", threads));
   for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
 }
+
+ThreadPool::ThreadPool(int threads, Borrowed)
+    : threads_(threads), shares_(static_cast<size_t>(threads)) {}
 
 ThreadPool::~ThreadPool() {
   stop_.store(true);
@@ -72,7 +77,7 @@ void ThreadPool::worker_loop(int thread) {
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int)>& fn) {
   if (n <= 0) return;
-  if (workers_.empty() || n == 1 || in_parallel_) {
+  if (threads_ == 1 || n == 1 || in_parallel_) {
     for (int64_t i = 0; i < n; ++i) fn(i, 0);
     return;
   }
@@ -118,6 +123,73 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int)>
   wait_for([&] { return active_.load() == 0; });
   in_parallel_ = false;
   if (error) std::rethrow_exception(error);
+}
+
+const ThreadPool::Split& ThreadPool::split_for(const std::vector<int>& sizes) {
+  auto it = splits_.find(sizes);
+  if (it != splits_.end()) return it->second;
+  Split split;
+  for (int size : sizes) {
+    if (size < 1) throw InputError(cat("a thread group needs at least 1 thread, got ", size));
+    split.teams.push_back(std::unique_ptr<ThreadPool>(new ThreadPool(size, Borrowed{})));
+  }
+  // Threads past the groups' sizes are spread over them.
+  const int groups = static_cast<int>(sizes.size());
+  for (int g = 0; g < groups; ++g)
+    for (int k = 0; k < sizes[g] && static_cast<int>(split.home.size()) < threads_; ++k)
+      split.home.push_back(g);
+  for (int t = static_cast<int>(split.home.size()); t < threads_; ++t)
+    split.home.push_back(t % groups);
+  return splits_.emplace(sizes, std::move(split)).first->second;
+}
+
+void ThreadPool::serve(int rank) {
+  // Once closed, the team's parallel regions are over: a thread that comes late has nothing to do.
+  if (!stop_.load()) worker_loop(rank);
+}
+
+void ThreadPool::close() {
+  stop_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
+}
+
+void ThreadPool::run_groups(const std::vector<int>& sizes,
+                            const std::function<void(int, ThreadPool&)>& fn) {
+  const Split& split = split_for(sizes);
+  const auto& teams = split.teams;
+  const int groups = static_cast<int>(teams.size());
+  if (in_parallel_ || threads_ == 1 || (groups == 1 && sizes[0] == 1)) {
+    for (int g = 0; g < groups; ++g) fn(g, *teams[g]);
+    return;
+  }
+  // Lent threads serve a team until its turn ends; every one has left when parallel_for returns,
+  // since serving is an item of it, so the teams can be reset for the next call here.
+  for (auto& team : teams) {
+    team->stop_.store(false);
+    team->led_.store(false);
+    team->joined_.store(1);  // rank 0 is the leader's
+  }
+  parallel_for(threads_, [&](int64_t slot, int) {
+    const int first = split.home[static_cast<size_t>(slot)];
+    for (int k = 0; k < groups; ++k) {
+      ThreadPool& team = *teams[(first + k) % groups];
+      if (team.led_.exchange(true)) continue;
+      struct Closer {
+        ThreadPool& team;
+        ~Closer() { team.close(); }
+      } closer{team};
+      fn((first + k) % groups, team);
+    }
+    for (int k = 0; k < groups; ++k) {
+      ThreadPool& team = *teams[(first + k) % groups];
+      const int rank = team.joined_.fetch_add(1);
+      if (rank < team.threads_) {
+        team.serve(rank);
+        return;
+      }
+    }
+  });
 }
 
 void ThreadPool::parallel_range(int64_t n, int64_t grain,

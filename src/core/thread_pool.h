@@ -2,6 +2,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -14,7 +16,8 @@ namespace sinter {
 // takes the indices left in the others' shares, so uneven items and late threads still balance,
 // and a call never waits for a worker that has not started.
 // Workers spin briefly before sleeping because inference issues many short parallel regions
-// back to back.
+// back to back. The pool splits into groups (run_groups) so that independent operators run side
+// by side, each on its own team of the pool's threads.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);
@@ -22,7 +25,7 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+  int num_threads() const { return threads_; }
 
   // Calls fn(i, thread) for every i in [0, n); `thread` is in [0, num_threads()) and stable for
   // the duration of one call, so it can index per-thread scratch. Returns when all are done.
@@ -35,7 +38,32 @@ class ThreadPool {
                       const std::function<void(int64_t begin, int64_t end, int thread)>& fn,
                       int chunks_per_thread = 1);
 
+  // Calls fn(g, team) once for every group g, the groups side by side: team is a pool of
+  // sizes[g] threads (its parallel_for runs on that group's threads only). Groups are claimed as
+  // parallel_for's items are: each thread leads the groups it finds unclaimed, its own first, and
+  // then helps a running team that has room, so a group whose threads have not woken is led by
+  // a thread that has, and the call never waits for a thread that has not started. Returns when
+  // every group is done; an exception from fn is rethrown here. Nested calls run the groups one
+  // after another on the calling thread.
+  void run_groups(const std::vector<int>& sizes,
+                  const std::function<void(int group, ThreadPool& team)>& fn);
+
  private:
+  // A team: a pool without threads of its own, served by threads lent by its parent.
+  struct Borrowed {};
+  ThreadPool(int threads, Borrowed);
+  // The pool split into groups: a team per group, and the group each thread belongs to.
+  struct Split {
+    std::vector<std::unique_ptr<ThreadPool>> teams;
+    std::vector<int> home;
+  };
+  // Made on first use of its sizes and kept, so running a split allocates nothing.
+  const Split& split_for(const std::vector<int>& sizes);
+  // A lent thread works for this team as thread `rank` until the team is closed.
+  void serve(int rank);
+  // Ends the team's turn: threads serving it return to the parent.
+  void close();
+
   void worker_loop(int thread);
   void work(int thread);
 
@@ -45,8 +73,13 @@ class ThreadPool {
     int64_t end = 0;
   };
 
+  int threads_;
   std::vector<std::thread> workers_;
   std::vector<Share> shares_;
+  std::map<std::vector<int>, Split> splits_;
+  // A team's turn within run_groups: whether a thread leads it, and the ranks handed out.
+  std::atomic<bool> led_{false};
+  std::atomic<int> joined_{0};
   const std::function<void(int64_t, int)>* job_ = nullptr;
   bool in_parallel_ = false;
   // Each counter on its own cache line: workers poll `generation_` while the caller claims

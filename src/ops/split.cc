@@ -113,8 +113,9 @@ OpDef make_split() {
            for (size_t i = 0; i < n; ++i) {
              size_t row = static_cast<size_t>(sizes[i]) * inner;
              Tensor* y = i < ctx.outputs.size() ? ctx.outputs[i] : nullptr;
-             if (y && row) {
-               auto* dst = static_cast<std::byte*>(y->raw());
+             auto* dst = y ? static_cast<std::byte*>(y->raw()) : nullptr;
+             // An output the plan placed inside the input (runtime/split_in_place.h) is there.
+             if (row && dst && !(outer == 1 && dst == src + col)) {
                for (int64_t o = 0; o < outer; ++o)
                  std::memcpy(dst + o * row, src + o * in_row + col, row);
              }

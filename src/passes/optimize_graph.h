@@ -32,7 +32,8 @@ struct OptimizeOptions {
 // The standard pipeline, for a graph whose input types are set: infer types, fold shape ops and
 // constants until nothing changes (after, when asked, moving quantized layers onto integers), drop
 // identities and dead nodes, fold BatchNorm, remove all-zero conv filters (filter-pruned models),
-// fuse activations and residual adds, and, when asked, block the layout of convolution regions;
+// fuse activations and residual adds, fold zero Pads into average pools, and, when asked, block
+// the layout of convolution regions;
 // leaves every value's type inferred.
 OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values = {},
                              const OptimizeOptions& options = {});

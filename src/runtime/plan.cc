@@ -9,6 +9,7 @@
 #include "core/memory_limit.h"
 #include "core/quoted.h"
 #include "runtime/concat_in_place.h"
+#include "runtime/split_in_place.h"
 
 namespace sinter {
 
@@ -75,6 +76,21 @@ int Plan::slot_of(const std::string& value) const {
 }
 
 Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* recipe) {
+  if (recipe && recipe->schedule && !recipe->schedule->empty()) {
+    check_schedule(*recipe->schedule, g, threads);
+    schedule_ = *recipe->schedule;
+  }
+  // The threads each node's kernel is built for: its group's, or all of them.
+  std::vector<int> node_threads(g.nodes.size(), threads);
+  for (const ScheduleStage& stage : schedule_.stages) {
+    std::vector<int> sizes;
+    for (const ScheduleGroup& group : stage.groups) {
+      sizes.push_back(group.threads);
+      for (int step : group.steps) node_threads[step] = group.threads;
+    }
+    stage_threads_.push_back(std::move(sizes));
+  }
+  for (size_t i = 0; i < g.nodes.size(); ++i) all_steps_.push_back(static_cast<int>(i));
   // Kernel factories get pointers to constant slots, so slots_ must never reallocate.
   size_t value_count = g.inputs.size() + g.initializers.size();
   for (const Node& node : g.nodes) value_count += node.outputs.size();
@@ -110,11 +126,12 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* r
   std::vector<std::pair<int, int>> uses;
   auto touch = [&](int slot, int step) { uses.emplace_back(slot, step); };
   const ConcatInPlace concat_in_place = plan_concat_in_place(g);
+  const auto split_in_place = plan_split_in_place(g, concat_in_place);
 
   for (const Node& node : g.nodes) {
     const OpDef& def = op_for(node, g.opset);
     int step_index = static_cast<int>(steps_.size());
-    KernelInfo info{node, g.opset, {}, {}, {}, threads, sparse_kernels};
+    KernelInfo info{node, g.opset, {}, {}, {}, node_threads[step_index], sparse_kernels};
     PlanStep step;
     step.node_name = node.name;
     step.op_type = node.op_type;
@@ -141,8 +158,15 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* r
       SlotKind kind = (view && i == 0)         ? SlotKind::kView
                       : output_uses.count(out) ? SlotKind::kGraphOutput
                                                : SlotKind::kArena;
+      const auto split_part = split_in_place.find(out);
+      if (split_part != split_in_place.end()) kind = SlotKind::kView;
       int s = add_slot(out, kind);
-      if (kind == SlotKind::kView) slots_[s].view_of = slot_of(node.inputs[0]);
+      if (split_part != split_in_place.end()) {
+        slots_[s].view_of = slot_of(split_part->second.split_input);
+        slots_[s].view_offset = split_part->second.byte_offset;
+      } else if (kind == SlotKind::kView) {
+        slots_[s].view_of = slot_of(node.inputs[0]);
+      }
       info.outputs.push_back(slots_[s].type);
       touch(s, step_index);
     }
@@ -180,12 +204,18 @@ Plan::Plan(const Graph& g, int threads, bool sparse_kernels, const PlanRecipe* r
     touch(s, static_cast<int>(steps_.size()));
     output_slots_.push_back(s);
   }
+  // Lifetimes on the schedule's time line: a step of a stage that runs groups side by side may
+  // run at any time of the stage.
+  std::vector<std::pair<int, int>> ticks = step_ticks(schedule_, steps_.size());
+  int end = 0;
+  for (const auto& t : ticks) end = std::max(end, t.second + 1);
+  ticks.emplace_back(end, end);  // graph outputs are read after the last step
   std::vector<int> first_step(slots_.size(), -1), last_step(slots_.size(), -1);
   for (auto [slot, step] : uses) {
     int root = root_of(slots_, slot);
-    if (first_step[root] < 0) first_step[root] = step;
-    first_step[root] = std::min(first_step[root], step);
-    last_step[root] = std::max(last_step[root], step);
+    const auto [from, to] = ticks[static_cast<size_t>(step)];
+    first_step[root] = first_step[root] < 0 ? from : std::min(first_step[root], from);
+    last_step[root] = std::max(last_step[root], to);
   }
 
   std::vector<BufferLifetime> buffers;
@@ -253,7 +283,34 @@ std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inp
     if (slot.kind == SlotKind::kGraphOutput) slot.tensor = Tensor(slot.type.dtype, slot.type.shape);
   bind_views();
 
-  for (PlanStep& step : steps_) {
+  if (schedule_.empty()) run_steps(all_steps_, pool, profile, check_finite);
+  for (size_t s = 0; s < schedule_.stages.size(); ++s) {
+    const ScheduleStage& stage = schedule_.stages[s];
+    if (stage.groups.size() == 1 && stage.groups[0].threads == pool.num_threads()) {
+      run_steps(stage.groups[0].steps, pool, profile, check_finite);
+      continue;
+    }
+    pool.run_groups(stage_threads_[s], [&](int group, ThreadPool& team) {
+      run_steps(stage.groups[static_cast<size_t>(group)].steps, team, profile, check_finite);
+    });
+  }
+
+  std::vector<Tensor> outputs;
+  std::vector<int> returned;
+  for (int s : output_slots_) {
+    const Slot& slot = slots_[s];
+    bool owned = slot.kind == SlotKind::kGraphOutput &&
+                 std::find(returned.begin(), returned.end(), s) == returned.end();
+    outputs.push_back(owned ? slot.tensor : slot.tensor.clone());
+    returned.push_back(s);
+  }
+  return outputs;
+}
+
+void Plan::run_steps(const std::vector<int>& steps, ThreadPool& pool, bool profile,
+                     bool check_finite) {
+  for (int index : steps) {
+    PlanStep& step = steps_[static_cast<size_t>(index)];
     if (!step.kernel || step.outputs_empty) continue;
     step.context.pool = &pool;
     if (profile) {
@@ -273,17 +330,6 @@ std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inp
                                  step.op_type, ") holds ", bad));
       }
   }
-
-  std::vector<Tensor> outputs;
-  std::vector<int> returned;
-  for (int s : output_slots_) {
-    const Slot& slot = slots_[s];
-    bool owned = slot.kind == SlotKind::kGraphOutput &&
-                 std::find(returned.begin(), returned.end(), s) == returned.end();
-    outputs.push_back(owned ? slot.tensor : slot.tensor.clone());
-    returned.push_back(s);
-  }
-  return outputs;
 }
 
 std::vector<size_t> Plan::arena_offsets() const {

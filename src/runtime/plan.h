@@ -11,6 +11,7 @@
 #include "kernels/prepacked_weights.h"
 #include "ops/op_registry.h"
 #include "runtime/memory_planner.h"
+#include "runtime/schedule.h"
 
 namespace sinter {
 
@@ -67,6 +68,9 @@ struct PlanRecipe {
   std::function<std::optional<KernelChoice>(size_t node, const KernelInfo&)> choice;
   // The store for node i's packed weights (kernels/prepacked_weights.h); null: pack as usual.
   std::function<kernels::PrepackedStore*(size_t node)> prepacked;
+  // The order the steps run in (runtime/schedule.h), checked against the graph; null or empty:
+  // one after another, each on every thread. Each step's kernel is built for its group's threads.
+  const Schedule* schedule = nullptr;
 };
 
 // A graph compiled for one set of input shapes: kernels chosen and prepared, every
@@ -85,6 +89,8 @@ class Plan {
                           bool profile, bool check_finite = false);
 
   const std::vector<PlanStep>& steps() const { return steps_; }
+  // The schedule the plan runs; empty when it runs its steps in order on every thread.
+  const Schedule& schedule() const { return schedule_; }
   void reset_profile();
   size_t arena_bytes() const { return memory_.arena_bytes; }
   // Arena offset of every intermediate, in slot order: what a plan file records of the memory plan.
@@ -99,10 +105,15 @@ class Plan {
   void check_memory_needs() const;
   // Points every view at its root's current storage (roots may be rebound per run).
   void bind_views();
+  // Runs the given steps in order on `pool`.
+  void run_steps(const std::vector<int>& steps, ThreadPool& pool, bool profile, bool check_finite);
 
   std::vector<Slot> slots_;
   std::unordered_map<std::string, int> slot_index_;
   std::vector<PlanStep> steps_;
+  Schedule schedule_;
+  std::vector<std::vector<int>> stage_threads_;  // per stage, each group's threads (run_groups)
+  std::vector<int> all_steps_;                   // 0, 1, ... : the order without a schedule
   std::vector<int> input_slots_;
   std::vector<int> output_slots_;
   MemoryPlan memory_;

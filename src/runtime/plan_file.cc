@@ -126,6 +126,20 @@ Json options_json(const SessionOptions& o) {
           {"integer_layers", o.integer_layers}};
 }
 
+Json schedule_json(const Session& session) {
+  const ScheduleReport& r = session.schedule_report();
+  Json stages = Json::array();
+  for (const ScheduleStage& stage : session.plan().schedule().stages) {
+    Json groups = Json::array();
+    for (const ScheduleGroup& g : stage.groups)
+      groups.push_back({{"threads", g.threads}, {"steps", g.steps}});
+    stages.push_back(std::move(groups));
+  }
+  return {{"how", scheduling_name(r.how)},    {"merged_sets", r.merged_sets},
+          {"measured", r.measured},           {"predicted_ms", r.predicted_ms},
+          {"sequential_ms", r.sequential_ms}, {"stages", std::move(stages)}};
+}
+
 // The header's size is only known once the sections are laid out after it, and their offsets
 // are in it: lay out with a guess, and again with the header's real size until it fits.
 void write_plan(const Session& session, const std::vector<RecordingStore>& stores,
@@ -178,6 +192,7 @@ void write_plan(const Session& session, const std::vector<RecordingStore>& store
     header["steps"] = std::move(steps);
     const Plan& plan = session.plan();
     header["memory"] = {{"arena_bytes", plan.arena_bytes()}, {"offsets", plan.arena_offsets()}};
+    header["schedule"] = schedule_json(session);
     const std::string text = header.dump();
     if (text.size() > reserved) {
       reserved = text.size() * 2;
@@ -383,6 +398,30 @@ void add_initializers(const PlanReader& reader, const Json& list, Graph& g) {
   }
 }
 
+// The schedule a header records and what was found with it. Its steps are checked against the
+// graph when the plan is made.
+Schedule schedule_from(const PlanReader& reader, const Json& j, ScheduleReport& report) {
+  const auto how = parse_scheduling(j.at("how").get<std::string>());
+  if (!how) reader.fail(cat("unknown schedule kind ", quoted_text(j.at("how").get<std::string>())));
+  report.how = *how;
+  report.merged_sets = j.at("merged_sets").get<int>();
+  report.measured = j.at("measured").get<bool>();
+  report.predicted_ms = j.at("predicted_ms").get<double>();
+  report.sequential_ms = j.at("sequential_ms").get<double>();
+  Schedule schedule;
+  for (const Json& stage : j.at("stages")) {
+    ScheduleStage s;
+    for (const Json& group : stage)
+      s.groups.push_back(
+          {group.at("threads").get<int>(), group.at("steps").get<std::vector<int>>()});
+    schedule.stages.push_back(std::move(s));
+  }
+  if (schedule.empty() != (report.how == InterOpScheduling::kSequential))
+    reader.fail(
+        cat("a ", scheduling_name(report.how), " schedule of ", schedule.stages.size(), " stages"));
+  return schedule;
+}
+
 SessionOptions options_from(const Json& j, const PlanRunOptions& run) {
   SessionOptions o;
   o.threads = run.threads;
@@ -453,14 +492,30 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
       return choices[node];
     };
     recipe.prepacked = [&](size_t node) { return &stores[node]; };
+    ScheduleReport schedule_report;
+    Schedule schedule = schedule_from(reader, header.at("schedule"), schedule_report);
+    try {
+      check_schedule(schedule, g, compiled_threads);
+    } catch (const ModelError& e) {
+      reader.fail(e.what());
+    }
+    // Groups were measured for the threads the plan was compiled for; other threads run in order.
+    const bool schedule_kept = run.threads == compiled_threads || schedule.empty();
+    if (!schedule_kept) {
+      schedule = {};
+      schedule_report = {};
+    }
+    options.schedule = schedule_report.how;
+    recipe.schedule = &schedule;
     auto plan = std::make_unique<Plan>(g, options.threads, options.sparse_kernels, &recipe);
     for (const ReplayStore& store : stores)
       if (!store.all_used())
         reader.fail(cat("node ", quoted_text(store.node()),
                         ": the plan holds packed weights its kernel does not use"));
+    // Without its schedule the plan's memory is planned for steps in order, not as recorded.
     const Json& memory = header.at("memory");
-    if (memory.at("arena_bytes").get<uint64_t>() != plan->arena_bytes() ||
-        memory.at("offsets").get<std::vector<size_t>>() != plan->arena_offsets())
+    if (schedule_kept && (memory.at("arena_bytes").get<uint64_t>() != plan->arena_bytes() ||
+                          memory.at("offsets").get<std::vector<size_t>>() != plan->arena_offsets()))
       reader.fail("the memory plan differs from the one recorded in the file");
 
     if (info) {
@@ -481,8 +536,13 @@ std::unique_ptr<Session> load_plan(const PlanImage& image, const std::string& wh
         for (const Json& b : step.at("prepacked"))
           info->prepacked_bytes += b.at("bytes").get<int64_t>();
       info->arena_bytes = static_cast<int64_t>(plan->arena_bytes());
+      info->schedule = schedule_report;
+      info->schedule_summary = schedule_summary(plan->schedule(), schedule_report);
+      if (!schedule_kept)
+        info->schedule_summary +=
+            cat(" (its schedule was made for ", compiled_threads, " threads)");
     }
-    return std::make_unique<Session>(std::move(g), std::move(plan), options);
+    return std::make_unique<Session>(std::move(g), std::move(plan), options, schedule_report);
   } catch (const Json::exception& e) {
     reader.fail(cat("malformed plan header (", e.what(), ")"));
   } catch (const SizeOverflowError& e) {
@@ -505,7 +565,14 @@ std::unique_ptr<Session> compile_plan_file(Graph model,
                                            const std::unordered_map<std::string, Tensor>& inputs,
                                            const SessionOptions& options, const std::string& source,
                                            const std::string& path, PlanFileInfo* info) {
-  auto session = std::make_unique<Session>(std::move(model), options);
+  return compile_plan_file(std::make_unique<Session>(std::move(model), options), inputs, options,
+                           source, path, info);
+}
+
+std::unique_ptr<Session> compile_plan_file(std::unique_ptr<Session> session,
+                                           const std::unordered_map<std::string, Tensor>& inputs,
+                                           const SessionOptions& options, const std::string& source,
+                                           const std::string& path, PlanFileInfo* info) {
   std::vector<RecordingStore> stores;
   PlanRecipe recipe;
   // The vector may grow while the plan is built: safe, since a store is used only while its own
@@ -543,6 +610,10 @@ std::unique_ptr<Session> compile_plan_file(Graph model,
     info->threads = options.threads;
     info->source = source;
     info->options = options;
+    info->options.schedule = session->schedule_report().how;
+    info->schedule = session->schedule_report();
+    info->schedule_summary =
+        schedule_summary(session->plan().schedule(), session->schedule_report());
   }
   return session;
 }

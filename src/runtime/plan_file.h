@@ -2,7 +2,8 @@
 // Plan files (.splan): a model compiled once and kept. The file holds the optimized graph (as
 // ONNX bytes), the kernel chosen for every node, the weights those kernels transformed and packed
 // (Winograd transforms, GEMM panels; kernels/prepacked_weights.h), the memory plan and the step
-// order, so that loading runs no graph pass, chooses no kernel and packs nothing again. A header
+// order and the inter-operator schedule (runtime/schedule.h), so that loading runs no graph pass,
+// measures nothing, chooses no kernel and packs nothing again. A header
 // names the sinter version and ISA tier it was made by and for; every section carries an XXH3
 // checksum, so a truncated or altered file is refused before anything runs. Plans are for one set
 // of input shapes, like the plans a Session compiles.
@@ -16,7 +17,7 @@
 namespace sinter {
 
 // Bumped whenever what a plan file stores changes meaning (layouts of packed weights included).
-inline constexpr int kPlanFormatVersion = 2;
+inline constexpr int kPlanFormatVersion = 3;
 
 // What a plan file's header says about it.
 struct PlanFileInfo {
@@ -32,6 +33,9 @@ struct PlanFileInfo {
   int64_t graph_bytes = 0;      // the optimized graph, weights included
   int64_t prepacked_bytes = 0;  // the kernels' packed weights
   int64_t arena_bytes = 0;
+  ScheduleReport schedule;  // what inter-operator scheduling found when it was compiled
+  // "ios, 24 stages, 9 of them concurrent (up to 2 groups)", or why the plan runs in order.
+  std::string schedule_summary;
 };
 
 // Whether the file at `path` begins like a plan file (what `run`, `bench` and `info` check to tell
@@ -46,9 +50,18 @@ std::unique_ptr<Session> compile_plan_file(Graph model,
                                            const SessionOptions& options, const std::string& source,
                                            const std::string& path, PlanFileInfo* info = nullptr);
 
+// The same for a session already prepared for `inputs`: its graph and schedule are kept, and its
+// plan is made again to record the packed weights.
+std::unique_ptr<Session> compile_plan_file(std::unique_ptr<Session> session,
+                                           const std::unordered_map<std::string, Tensor>& inputs,
+                                           const SessionOptions& options, const std::string& source,
+                                           const std::string& path, PlanFileInfo* info = nullptr);
+
 // How a loaded plan runs; what it was compiled with comes from the file.
 struct PlanRunOptions {
-  int threads = 0;  // 0: the threads it was compiled for
+  // 0: the threads it was compiled for. Other threads run the steps in order: a schedule's thread
+  // groups were measured for the threads it was compiled for.
+  int threads = 0;
   bool profile = false;
   bool check_finite = false;
 };

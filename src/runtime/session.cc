@@ -18,11 +18,13 @@ bool may_decide_shapes(const Tensor& t) {
 Session::Session(Graph model, SessionOptions options)
     : model_(std::move(model)), options_(options), pool_(options.threads) {}
 
-Session::Session(Graph compiled, std::unique_ptr<Plan> plan, SessionOptions options)
+Session::Session(Graph compiled, std::unique_ptr<Plan> plan, SessionOptions options,
+                 ScheduleReport schedule)
     : model_(compiled),
       options_(options),
       pool_(options.threads),
       compiled_(std::move(compiled)),
+      schedule_report_(schedule),
       plan_(std::move(plan)),
       fixed_plan_(true) {}
 
@@ -68,20 +70,32 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
   // check_inputs holds the inputs to its concrete types.
   if (fixed_plan_) return;
   std::string sig = signature(inputs);
-  if (plan_ && sig == plan_signature_ && !recipe) return;
-  compiled_ = model_;
-  ConstantValues shape_values;
-  for (const auto& name : model_.inputs) {
-    const Tensor& t = inputs.at(name);
-    compiled_.types[name] = {t.dtype(), t.shape(), true};
-    if (may_decide_shapes(t)) shape_values[name] = t;
-  }
-  if (options_.optimize) {
-    stats_ =
-        optimize_graph(compiled_, shape_values,
-                       {options_.blocked_layout, options_.sparse_kernels, options_.integer_layers});
-  } else {
-    infer_graph(compiled_, shape_values);
+  const bool same_shapes = plan_ && sig == plan_signature_;
+  if (same_shapes && !recipe) return;
+  if (!same_shapes) {
+    compiled_ = model_;
+    ConstantValues shape_values;
+    for (const auto& name : model_.inputs) {
+      const Tensor& t = inputs.at(name);
+      compiled_.types[name] = {t.dtype(), t.shape(), true};
+      if (may_decide_shapes(t)) shape_values[name] = t;
+    }
+    if (options_.optimize) {
+      stats_ = optimize_graph(
+          compiled_, shape_values,
+          {options_.blocked_layout, options_.sparse_kernels, options_.integer_layers});
+    } else {
+      infer_graph(compiled_, shape_values);
+    }
+    schedule_ = {};
+    schedule_report_ = {};
+    if (options_.schedule != InterOpScheduling::kSequential) {
+      ScheduledGraph scheduled = schedule_graph(
+          compiled_, inputs, {options_.schedule, options_.threads, options_.sparse_kernels});
+      compiled_ = std::move(scheduled.graph);
+      schedule_ = std::move(scheduled.schedule);
+      schedule_report_ = scheduled.report;
+    }
   }
   PlanRecipe tuned;
   if (options_.kernel_choice && !(recipe && recipe->choice)) {
@@ -89,7 +103,9 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
     tuned.choice = [this](size_t, const KernelInfo& info) { return options_.kernel_choice(info); };
     recipe = &tuned;
   }
-  plan_ = std::make_unique<Plan>(compiled_, options_.threads, options_.sparse_kernels, recipe);
+  PlanRecipe scheduled = recipe ? *recipe : PlanRecipe{};
+  scheduled.schedule = &schedule_;
+  plan_ = std::make_unique<Plan>(compiled_, options_.threads, options_.sparse_kernels, &scheduled);
   plan_signature_ = sig;
 }
 

@@ -7,6 +7,7 @@
 #include "core/thread_pool.h"
 #include "ir/graph.h"
 #include "passes/optimize_graph.h"
+#include "runtime/inter_op_schedule.h"
 #include "runtime/plan.h"
 
 namespace sinter {
@@ -30,6 +31,11 @@ struct SessionOptions {
   // Kernels chosen elsewhere for the nodes it knows (a tuning database, tune/tuning_db.h); the
   // heuristics choose for the others.
   KernelChooser kernel_choice = {};
+  // Inter-operator scheduling (runtime/inter_op_schedule.h): independent branches side by side on
+  // groups of the threads and sibling convolutions merged, as IOS's dynamic programming or the
+  // greedy baseline finds fastest by node times measured when the plan is made (a few runs of the
+  // model at each group size). Sequential: every node in order on every thread.
+  InterOpScheduling schedule = InterOpScheduling::kSequential;
 };
 
 // Runs a model: checks inputs against the model's declared types, compiles a Plan for each new
@@ -40,7 +46,8 @@ class Session {
   // Runs a plan built from a plan file (runtime/plan_file.h): `compiled` is its optimized graph,
   // whose input types the inputs must have; other shapes are refused rather than compiled, since
   // the original model is not at hand.
-  Session(Graph compiled, std::unique_ptr<Plan> plan, SessionOptions options);
+  Session(Graph compiled, std::unique_ptr<Plan> plan, SessionOptions options,
+          ScheduleReport schedule = {});
 
   // Inputs by name; returns outputs in the model's output order.
   std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs);
@@ -51,9 +58,12 @@ class Session {
   Plan& plan() { return *plan_; }
   const Plan& plan() const { return *plan_; }
   const OptimizeStats& optimize_stats() const { return stats_; }
+  // What inter-operator scheduling found for the plan (for a plan file: what it runs).
+  const ScheduleReport& schedule_report() const { return schedule_report_; }
   ThreadPool& pool() { return pool_; }
   // Compiles for the given inputs without running (for `info` and benchmarks); `recipe` steers
-  // kernel choice and packed weights (plan files).
+  // kernel choice and packed weights (plan files). For the inputs of the plan in hand, a recipe
+  // makes the plan again on the same graph and schedule.
   void prepare(const std::unordered_map<std::string, Tensor>& inputs,
                const PlanRecipe* recipe = nullptr);
   // Whether the plan came from a plan file and cannot be compiled again for other shapes.
@@ -68,6 +78,8 @@ class Session {
   ThreadPool pool_;
   Graph compiled_;
   OptimizeStats stats_;
+  Schedule schedule_;
+  ScheduleReport schedule_report_;
   std::unique_ptr<Plan> plan_;
   std::string plan_signature_;
   bool fixed_plan_ = false;

@@ -1,5 +1,6 @@
 #include "tune/compile_model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -13,6 +14,39 @@ namespace {
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
+SessionOptions with_schedule(SessionOptions options, InterOpScheduling how) {
+  options.schedule = how;
+  return options;
+}
+
+// The two sessions timed taking turns (the host's load drifts over seconds): rounds of a few runs
+// each, one session and then the other, and the median of each one's round medians.
+ScheduleTrial time_schedule(Session& sequential, Session& scheduled,
+                            const std::unordered_map<std::string, Tensor>& inputs) {
+  constexpr int kRounds = 9, kRuns = 5;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto round = [&](Session& s) {
+    std::vector<double> ms;
+    for (int r = 0; r < kRuns; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      s.run(inputs);
+      ms.push_back(ms_since(t0));
+    }
+    return median(ms);
+  };
+  sequential.run(inputs);
+  scheduled.run(inputs);
+  std::vector<double> a, b;
+  for (int r = 0; r < kRounds; ++r) {
+    a.push_back(round(sequential));
+    b.push_back(round(scheduled));
+  }
+  return {median(a), median(b), false};
+}
+
 }  // namespace
 
 CompileResult compile_model(const CompileRequest& request) {
@@ -47,7 +81,24 @@ CompileResult compile_model(const CompileRequest& request) {
     };
   }
   t0 = std::chrono::steady_clock::now();
-  result.session = compile_plan_file(std::move(model), inputs, options,
+  std::unique_ptr<Session> session;
+  if (!request.auto_schedule) {
+    session = std::make_unique<Session>(std::move(model), options);
+  } else {
+    session = std::make_unique<Session>(model, with_schedule(options, InterOpScheduling::kIos));
+    session->prepare(inputs);
+    if (!session->plan().schedule().empty()) {
+      auto sequential = std::make_unique<Session>(
+          std::move(model), with_schedule(options, InterOpScheduling::kSequential));
+      result.schedule_trial = time_schedule(*sequential, *session, inputs);
+      result.schedule_trial->kept =
+          result.schedule_trial->scheduled_ms <=
+          result.schedule_trial->sequential_ms * (1 - request.min_schedule_gain);
+      if (!result.schedule_trial->kept) session = std::move(sequential);
+    }
+  }
+  *tuned = 0;  // count the plan written, not the trial's
+  result.session = compile_plan_file(std::move(session), inputs, options,
                                      std::filesystem::path(request.model).filename().string(),
                                      request.output, &result.plan);
   result.compile_ms = ms_since(t0);

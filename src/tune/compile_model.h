@@ -28,6 +28,18 @@ struct CompileRequest {
   // Seconds to tune the model's layers first, adding to the database; 0: no tuning.
   double tune_seconds = 0;
   std::function<void(const TuneProgress&)> tune_progress;
+  // Inter-operator scheduling (runtime/inter_op_schedule.h). Automatic: the IOS schedule, kept
+  // only where timing the compiled plan against the sequential one, taking turns, shows it
+  // faster by `min_schedule_gain`; otherwise as given (options.schedule).
+  bool auto_schedule = true;
+  double min_schedule_gain = 0.03;
+};
+
+// The automatic schedule's trial: the two plans' median times, each the median of their rounds.
+struct ScheduleTrial {
+  double sequential_ms = 0;
+  double scheduled_ms = 0;
+  bool kept = false;
 };
 
 struct CompileResult {
@@ -35,9 +47,10 @@ struct CompileResult {
   std::vector<std::string> notes;  // how dynamic input dims were bound
   double load_ms = 0;              // reading the ONNX file
   double compile_ms = 0;           // passes, kernel choice, packing, memory plan, writing the plan
-  std::optional<TuneReport> tuning;  // when tune_seconds > 0
-  int64_t tuned_steps = 0;           // steps whose kernel came from the database
-  std::unique_ptr<Session> session;  // the compiled plan, ready to run
+  std::optional<TuneReport> tuning;             // when tune_seconds > 0
+  int64_t tuned_steps = 0;                      // steps whose kernel came from the database
+  std::unique_ptr<Session> session;             // the compiled plan, ready to run
+  std::optional<ScheduleTrial> schedule_trial;  // when the automatic schedule was timed
 };
 
 // Throws InputError for an unreadable model, an unwritable output, a malformed tuning database

@@ -1,8 +1,10 @@
 // Writes the seed corpus of the plan fuzz target: plans of small models that reach the kernels
 // whose packed weights plan files keep (GEMM-packed and Winograd convolutions, a fully connected
-// layer) and the sparse ones (unstructured 10 %: the CSR conv and GEMM), each small enough for the
-// fuzzer to mutate quickly.
+// layer) and the sparse ones (unstructured 10 %: the CSR conv and GEMM), and one whose
+// inter-operator schedule runs two branches side by side, each small enough for the fuzzer to
+// mutate quickly.
 // usage: make_plan_seeds OUT_DIR
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -41,6 +43,23 @@ Graph conv_net(int64_t channels, int64_t size, double density) {
   return b.build();
 }
 
+// Two copies on one thread each (Pad's kernel is serial, so IOS puts them side by side), then a
+// convolution and an Add.
+Graph branches() {
+  std::mt19937 rng(9);
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {1, 8, 48, 48});
+  Tensor pads(DType::kInt64, {8});
+  const int64_t p[] = {0, 0, 1, 1, 0, 0, 1, 1};
+  std::copy(p, p + 8, pads.data<int64_t>());
+  auto w = b.weight("pads", pads);
+  auto left = b.node("Pad", {x, w});
+  auto right = b.node("Pad", {b.node("Neg", {x}), w});
+  auto conv = b.node("Conv", {left, b.weight("w", random_tensor({8, 8, 1, 1}, rng))});
+  b.output(b.node("Add", {conv, right}));
+  return b.build();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,5 +82,11 @@ int main(int argc, char** argv) {
     compile_plan_file(s.graph, {{"x", x}}, {}, s.name,
                       (out / (std::string(s.name) + ".splan")).string());
   }
+  SessionOptions scheduled;
+  scheduled.threads = 2;
+  scheduled.schedule = InterOpScheduling::kIos;
+  const Graph g = branches();
+  compile_plan_file(g, {{"x", Tensor(DType::kFloat32, g.type_of("x")->shape)}}, scheduled,
+                    "branches", (out / "branches.splan").string());
   return 0;
 }

@@ -293,6 +293,52 @@ TEST_F(PlanFileRefusal, ClaimsThatDoNotFitTheGraph) {
             std::string::npos);
 }
 
+// Two copies that do not split across threads (Pad's kernel is serial), so IOS runs them side by
+// side whatever it measures, then an Add.
+Graph two_pads() {
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {1, 16, 160, 160});
+  auto pads = b.weight("pads", Tensor::from_vector<int64_t>({8}, {0, 0, 1, 1, 0, 0, 1, 1}));
+  auto one = b.weight("one", tensor_of({}, {1.0f}));
+  b.output(b.node("Add", {b.node("Pad", {x, pads}), b.node("Pad", {x, pads, one})}));
+  return b.build();
+}
+
+TEST(PlanFile, KeepsItsInterOperatorSchedule) {
+  const Graph g = two_pads();
+  const Inputs inputs = random_inputs(g, 1);
+  SessionOptions options;
+  options.threads = 2;
+  const Tensor expected = Session(g, options).run(inputs)[0];
+  options.schedule = InterOpScheduling::kIos;
+  auto session = std::make_unique<Session>(g, options);
+  session->prepare(inputs);
+  ASSERT_TRUE(session->plan().schedule().concurrent());
+  const Schedule schedule = session->plan().schedule();
+  const std::string path = temp_path("scheduled");
+  PlanFileInfo written;
+  auto compiled =
+      compile_plan_file(std::move(session), inputs, options, "two_pads", path, &written);
+  EXPECT_EQ(written.schedule.how, InterOpScheduling::kIos);
+  EXPECT_TRUE(bit_identical(compiled->run(inputs)[0], expected));
+  PlanFileInfo read;
+  auto loaded = load_plan_file(path, {}, &read);
+  const Schedule& kept = loaded->plan().schedule();
+  ASSERT_EQ(kept.stages.size(), schedule.stages.size());
+  for (size_t s = 0; s < kept.stages.size(); ++s)
+    for (size_t k = 0; k < kept.stages[s].groups.size(); ++k)
+      EXPECT_EQ(kept.stages[s].groups[k].steps, schedule.stages[s].groups[k].steps);
+  EXPECT_EQ(read.schedule_summary.rfind("ios: ", 0), 0u) << read.schedule_summary;
+  for (int r = 0; r < 10; ++r) EXPECT_TRUE(bit_identical(loaded->run(inputs)[0], expected));
+  // At other thread counts the steps run in order.
+  PlanFileInfo one_thread;
+  auto in_order = load_plan_file(path, {1}, &one_thread);
+  EXPECT_TRUE(in_order->plan().schedule().empty());
+  EXPECT_NE(one_thread.schedule_summary.find("made for 2 threads"), std::string::npos);
+  EXPECT_TRUE(bit_identical(in_order->run(inputs)[0], expected));
+  std::filesystem::remove(path);
+}
+
 TEST_F(PlanFileRefusal, OtherInputShapesAreRefusedNotCompiled) {
   auto session = load_plan_bytes(bytes_.data(), bytes_.size(), "p.splan");
   const Inputs other = random_inputs(graph_, 2);
@@ -349,6 +395,71 @@ TEST(PlanFile, OnlyPlanFilesLookLikeThem) {
   std::filesystem::remove(path);
   EXPECT_FALSE(is_plan_file(path));
   EXPECT_FALSE(is_plan_file("/dev/null"));
+}
+
+}  // namespace
+}  // namespace sinter::testing
+
+namespace sinter::testing {
+namespace {
+
+// A plan whose schedule runs the two copies side by side.
+class ScheduledPlanRefusal : public PlanFileRefusal {
+ protected:
+  void SetUp() override {
+    graph_ = two_pads();
+    inputs_ = random_inputs(graph_, 1);
+    SessionOptions options;
+    options.threads = 2;
+    options.schedule = InterOpScheduling::kIos;
+    const std::string path = temp_path("scheduled_refusal");
+    compile_plan_file(graph_, inputs_, options, "two_pads", path);
+    bytes_ = read_file(path);
+    std::filesystem::remove(path);
+  }
+};
+
+TEST_F(ScheduledPlanRefusal, ImpossibleSchedulesAreRefusedInOneLine) {
+  ASSERT_EQ(error_of(bytes_), "");
+  ASSERT_GT(header()["schedule"]["stages"].size(), 1u);
+  auto error_with = [&](const std::function<void(Json&)>& edit) {
+    const std::string e = error_of(with_header(edit));
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    return e;
+  };
+  auto stages = [](Json& h) -> Json& { return h["schedule"]["stages"]; };
+  // The Add before the copies it reads.
+  EXPECT_NE(error_with([&](Json& h) {
+              std::swap(stages(h)[0], stages(h)[stages(h).size() - 1]);
+            }).find("p.splan: bad schedule: node"),
+            std::string::npos);
+  EXPECT_NE(error_with([&](Json& h) {
+              stages(h)[0][0]["steps"].push_back(99);
+            }).find("names step 99 of a plan of"),
+            std::string::npos);
+  EXPECT_NE(
+      error_with([&](Json& h) { stages(h)[0][0]["steps"] = Json::array(); }).find("has no steps"),
+      std::string::npos);
+  EXPECT_NE(error_with([&](Json& h) { stages(h)[0][0]["threads"] = 0; }).find("asks for 0 threads"),
+            std::string::npos);
+  EXPECT_NE(error_with([&](Json& h) { stages(h)[0][0]["threads"] = 1 << 30; }).find("threads of 2"),
+            std::string::npos);
+  EXPECT_NE(
+      error_with([&](Json& h) { stages(h)[0].push_back(stages(h)[0][0]); }).find("scheduled twice"),
+      std::string::npos);
+  EXPECT_NE(error_with([](Json& h) {
+              h["schedule"]["how"] = "fastest";
+            }).find("unknown schedule kind 'fastest'"),
+            std::string::npos);
+  EXPECT_NE(error_with([](Json& h) {
+              h["schedule"]["stages"] = Json::array();
+            }).find("a ios schedule of 0 stages"),
+            std::string::npos);
+  EXPECT_NE(
+      error_with([&](Json& h) { stages(h)[0][0]["steps"] = "all"; }).find("malformed plan header"),
+      std::string::npos);
+  EXPECT_NE(error_with([](Json& h) { h.erase("schedule"); }).find("malformed plan header"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ struct BenchOptions {
   bool dense_kernels = false;
   bool nchw = false;
   bool float_layers = false;
+  std::string schedule = "sequential";
   CLI::Option* batch_option = nullptr;
   CLI::Option* threads_option = nullptr;
 };
@@ -103,6 +104,7 @@ int run_bench(const BenchOptions& o) {
   options.sparse_kernels = !o.dense_kernels;
   options.blocked_layout = !o.nchw;
   options.integer_layers = !o.float_layers;
+  options.schedule = *parse_scheduling(o.schedule);
   OpenedModel opened = open_model(o.model, options, o.threads_option->count() > 0);
   Session& session = *opened.session;
   const int threads = session.pool().num_threads();
@@ -150,6 +152,8 @@ int run_bench(const BenchOptions& o) {
            {"sparse_kernels", !o.dense_kernels},
            {"blocked_layout", !o.nchw},
            {"integer_layers", !o.float_layers},
+           {"schedule", scheduling_name(session.schedule_report().how)},
+           {"schedule_summary", schedule_summary(plan.schedule(), session.schedule_report())},
            {"reps", o.reps},
            {"warmup", o.warmup},
            {"min_ms", round3(s.min)},
@@ -174,6 +178,8 @@ int run_bench(const BenchOptions& o) {
             << (o.dense_kernels ? ", dense kernels" : "") << ")\n";
   std::cout << "cpu:        " << cpu_model() << ", isa " << isa_explanation() << "\n";
   std::cout << (opened.plan ? "load plan:  " : "compile:    ") << format("%.3f ms", compile_ms)
+            << "\n";
+  std::cout << "schedule:   " << schedule_summary(plan.schedule(), session.schedule_report())
             << "\n";
   std::cout << "runs:       " << o.reps << " timed after " << o.warmup << " warm-up\n";
   std::cout << "time:       min " << format("%.3f", s.min) << "  median "
@@ -245,6 +251,7 @@ Subcommand add_bench_command(CLI::App& parent) {
   app->add_flag("--json", o->json,
                 "Print one JSON line (min_ms, median_ms, mean_ms, gflops, arena_bytes, ...)");
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
+  add_schedule_option(*app, o->schedule);
   app->add_flag("--dense-kernels", o->dense_kernels,
                 "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
   app->add_flag("--nchw", o->nchw,

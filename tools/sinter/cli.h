@@ -37,6 +37,16 @@ Subcommand add_compress_report_command(CLI::App& parent);
 Subcommand add_compile_command(CLI::App& parent);
 Subcommand add_tune_command(CLI::App& parent);
 
+// --schedule for `run` and `bench`: the inter-operator schedule of an ONNX model's session.
+inline void add_schedule_option(CLI::App& app, std::string& schedule) {
+  app.add_option("--schedule", schedule,
+                 "Inter-operator schedule: sequential, ios (dynamic programming over stages: "
+                 "branches side by side on thread groups, sibling convs merged) or greedy (every "
+                 "ready node side by side), from node times measured first")
+      ->check(CLI::IsMember({"sequential", "ios", "greedy"}))
+      ->capture_default_str();
+}
+
 // The fp32 peak of `threads` cores at the active ISA tier: one core measured (about 0.1 s),
 // times the threads. What profiles report each layer's share of.
 double fp32_peak_gflops(int threads);

@@ -20,9 +20,16 @@ struct CompileArgs {
   bool no_optimize = false, dense_kernels = false, nchw = false, float_layers = false;
   bool no_tuning_db = false;
   bool json = false, quiet = false;
+  std::string schedule = "auto";
   CLI::Option* batch_option = nullptr;
   CLI::Option* tune_option = nullptr;
 };
+
+Json trial_json(const std::optional<ScheduleTrial>& t) {
+  if (!t) return nullptr;
+  return {
+      {"sequential_ms", t->sequential_ms}, {"scheduled_ms", t->scheduled_ms}, {"kept", t->kept}};
+}
 
 int run_compile(CompileArgs a) {
   CompileRequest& r = a.request;
@@ -38,6 +45,8 @@ int run_compile(CompileArgs a) {
     if (r.tune_seconds > 0) throw InputError("--tune needs a tuning database; drop --no-tuning-db");
     r.tuning_db.clear();
   }
+  r.auto_schedule = a.schedule == "auto";
+  if (!r.auto_schedule) r.options.schedule = *parse_scheduling(a.schedule);
   r.tune_progress = tune_progress_printer(r.tune_seconds, a.quiet || a.json);
   const CompileResult c = compile_model(r);
   if (r.tune_seconds > 0) end_tune_progress(a.quiet || a.json);
@@ -58,6 +67,9 @@ int run_compile(CompileArgs a) {
                       {"tuning_db", r.tuning_db},
                       {"tuned_steps", c.tuned_steps},
                       {"tuned_layers", c.tuning ? c.tuning->layers.size() : 0},
+                      {"schedule", scheduling_name(p.schedule.how)},
+                      {"schedule_summary", p.schedule_summary},
+                      {"schedule_trial", trial_json(c.schedule_trial)},
                       {"notes", c.notes}}
                      .dump()
               << "\n";
@@ -72,6 +84,14 @@ int run_compile(CompileArgs a) {
             << p.threads << (p.threads == 1 ? " thread" : " threads") << ": " << p.nodes
             << " steps in " << format("%.1f ms", c.compile_ms) << "; " << c.tuned_steps
             << " kernels from the tuning database\n";
+  std::cout << "schedule: " << p.schedule_summary << "\n";
+  if (c.schedule_trial)
+    std::cout << "          timed against the sequential plan, taking turns: "
+              << format("%.2f ms", c.schedule_trial->scheduled_ms) << " against "
+              << format("%.2f ms", c.schedule_trial->sequential_ms) << " ("
+              << format("%.2fx", c.schedule_trial->sequential_ms / c.schedule_trial->scheduled_ms)
+              << "): " << (c.schedule_trial->kept ? "kept" : "not kept, the plan runs in order")
+              << "\n";
   std::cout << "wrote " << r.output << ": " << human_bytes(static_cast<double>(p.file_bytes))
             << " (graph " << human_bytes(static_cast<double>(p.graph_bytes)) << ", packed weights "
             << human_bytes(static_cast<double>(p.prepacked_bytes)) << "; arena "
@@ -106,6 +126,11 @@ Subcommand add_compile_command(CLI::App& parent) {
                   "The tuning database to choose kernels from (used where it knows a layer)")
       ->capture_default_str();
   app->add_flag("--no-tuning-db", a->no_tuning_db, "Choose every kernel by the heuristics");
+  app->add_option("--schedule", a->schedule,
+                  "Inter-operator schedule: auto (IOS where timing shows it faster), ios (dynamic "
+                  "programming over stages), greedy (every ready node side by side) or sequential")
+      ->check(CLI::IsMember({"auto", "ios", "greedy", "sequential"}))
+      ->capture_default_str();
   app->add_flag("--json", a->json, "Print one JSON object instead of text");
   app->add_flag("--quiet", a->quiet, "No progress on stderr");
   app->add_flag("--no-optimize", a->no_optimize, "Skip the graph optimization passes");

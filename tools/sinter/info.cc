@@ -64,6 +64,7 @@ Json plan_json(const PlanFileInfo& p, double load_ms) {
           {"file_bytes", p.file_bytes},
           {"graph_bytes", p.graph_bytes},
           {"prepacked_bytes", p.prepacked_bytes},
+          {"schedule", p.schedule_summary},
           {"load_ms", load_ms}};
 }
 
@@ -74,6 +75,7 @@ void print_plan(const PlanFileInfo& p, double load_ms) {
   std::cout << "plan file:  " << human_bytes(static_cast<double>(p.file_bytes)) << ": graph "
             << human_bytes(static_cast<double>(p.graph_bytes)) << ", packed weights "
             << human_bytes(static_cast<double>(p.prepacked_bytes)) << "\n";
+  std::cout << "schedule:   " << p.schedule_summary << "\n";
 }
 
 int run_info(const InfoOptions& o) {

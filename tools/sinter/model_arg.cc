@@ -19,6 +19,7 @@ std::string compile_flags(const SessionOptions& options) {
   add(options.sparse_kernels != defaults.sparse_kernels, "--dense-kernels");
   add(options.blocked_layout != defaults.blocked_layout, "--nchw");
   add(options.integer_layers != defaults.integer_layers, "--float-layers");
+  add(options.schedule != defaults.schedule, "--schedule");
   return flags;
 }
 }  // namespace

@@ -18,8 +18,8 @@ struct OpenedModel {
 
 // Opens `path` with `options`. For a plan, `options.threads` applies only when `threads_given`
 // (else the plan's own), and flags that change compilation (--no-optimize, --dense-kernels,
-// --nchw, --float-layers: options differing from the defaults) are refused, since the plan
-// fixed them.
+// --nchw, --float-layers, --schedule: options differing from the defaults) are refused, since the
+// plan fixed them.
 OpenedModel open_model(const std::string& path, const SessionOptions& options, bool threads_given);
 
 }  // namespace sinter::cli

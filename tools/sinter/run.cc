@@ -27,6 +27,7 @@ struct RunOptions {
   bool no_optimize = false;
   bool dense_kernels = false;
   bool nchw = false;
+  std::string schedule = "sequential";
   bool float_layers = false;
   bool allow_nonfinite = false;
 };
@@ -171,6 +172,7 @@ int run_run(const RunOptions& o) {
   options.sparse_kernels = !o.dense_kernels;
   options.blocked_layout = !o.nchw;
   options.integer_layers = !o.float_layers;
+  options.schedule = *parse_scheduling(o.schedule);
   OpenedModel opened = open_model(o.model, options, o.threads_option->count() > 0);
   Session& session = *opened.session;
   const Graph& model = session.model();
@@ -263,6 +265,7 @@ Subcommand add_run_command(CLI::App& parent) {
   app->add_flag("--no-optimize", o->no_optimize, "Skip the graph optimization passes");
   app->add_flag("--dense-kernels", o->dense_kernels,
                 "Keep pruned weights on the dense kernels (no sparse Conv/Gemm kernels)");
+  add_schedule_option(*app, o->schedule);
   app->add_flag("--nchw", o->nchw,
                 "Keep every tensor NCHW (no channel-blocked convolution regions)");
   app->add_flag("--float-layers", o->float_layers,
