@@ -112,8 +112,8 @@ BENCHMARK(BM_SparseConv2d)->Apply(conv_args)->UseRealTime();
 // 3.6` leaves them (a kernel in 3.6 kept): the pattern kernel against the dense one.
 void vgg16_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"C", "M", "HW", "N", "permille", "pattern", "kernel"});
-  for (auto [c, m, hw] : {std::tuple{64, 64, 224}, {128, 128, 112}, {256, 256, 56}, {512, 512, 28},
-                          {512, 512, 14}})
+  for (auto [c, m, hw] :
+       {std::tuple{64, 64, 224}, {128, 128, 112}, {256, 256, 56}, {512, 512, 28}, {512, 512, 14}})
     for (int64_t kernel : {0, 1}) b->Args({c, m, hw, 1, 278, 1, kernel});
 }
 BENCHMARK(BM_SparseConv2d)->Name("BM_SparseConv2dVgg16")->Apply(vgg16_args)->UseRealTime();
