@@ -56,9 +56,9 @@ void block_pass(const ShiftedPlanes& p, const PatternWeights& w, const float* ba
         }
       }
     }
-    for (int v = 0; v < V; ++v)
-      _mm512_storeu_ps(sums + 16 * v,
-                       kSplit ? _mm512_add_ps(acc[v], acc2[kSplit ? v : 0]) : acc[v]);
+    if constexpr (kSplit)
+      for (int v = 0; v < V; ++v) acc[v] = _mm512_add_ps(acc[v], acc2[v]);
+    for (int v = 0; v < V; ++v) _mm512_storeu_ps(sums + 16 * v, acc[v]);
   }
 }
 
