@@ -14,11 +14,14 @@ namespace sinter {
 
 namespace {
 
-// Whether some two nodes could run side by side: a block between waists holds more than one.
+// Whether some two nodes could run side by side. In graph order a node can only descend from the
+// one before it by reading it, so all nodes form one chain exactly when each reads the one before.
 bool has_branches(const Graph& g) {
   const NodeDependencies deps = node_dependencies(g);
-  for (const auto& [begin, end] : schedule_blocks(deps, static_cast<int>(g.nodes.size()) + 1))
-    if (end - begin > 1) return true;
+  for (size_t i = 1; i < g.nodes.size(); ++i) {
+    const auto& from = deps.inputs_from[i];
+    if (std::find(from.begin(), from.end(), static_cast<int>(i) - 1) == from.end()) return true;
+  }
   return false;
 }
 

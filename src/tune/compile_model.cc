@@ -81,28 +81,28 @@ CompileResult compile_model(const CompileRequest& request) {
     };
   }
   t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<Session> session;
+  const std::string source = std::filesystem::path(request.model).filename().string();
+  // Compiles into the file and counts the kernels the database chose for that plan.
+  auto compile = [&](std::unique_ptr<Session> session) {
+    *tuned = 0;
+    result.session = compile_plan_file(std::move(session), inputs, options, source, request.output,
+                                       &result.plan);
+    result.tuned_steps = *tuned;
+  };
   if (!request.auto_schedule) {
-    session = std::make_unique<Session>(std::move(model), options);
+    compile(std::make_unique<Session>(std::move(model), options));
   } else {
-    session = std::make_unique<Session>(model, with_schedule(options, InterOpScheduling::kIos));
-    session->prepare(inputs);
-    if (!session->plan().schedule().empty()) {
+    compile(std::make_unique<Session>(model, with_schedule(options, InterOpScheduling::kIos)));
+    if (!result.session->plan().schedule().empty()) {
       auto sequential = std::make_unique<Session>(
           std::move(model), with_schedule(options, InterOpScheduling::kSequential));
-      result.schedule_trial = time_schedule(*sequential, *session, inputs);
-      result.schedule_trial->kept =
-          result.schedule_trial->scheduled_ms <=
-          result.schedule_trial->sequential_ms * (1 - request.min_schedule_gain);
-      if (!result.schedule_trial->kept) session = std::move(sequential);
+      ScheduleTrial trial = time_schedule(*sequential, *result.session, inputs);
+      trial.kept = trial.scheduled_ms <= trial.sequential_ms * (1 - request.min_schedule_gain);
+      if (!trial.kept) compile(std::move(sequential));
+      result.schedule_trial = trial;
     }
   }
-  *tuned = 0;  // count the plan written, not the trial's
-  result.session = compile_plan_file(std::move(session), inputs, options,
-                                     std::filesystem::path(request.model).filename().string(),
-                                     request.output, &result.plan);
   result.compile_ms = ms_since(t0);
-  result.tuned_steps = *tuned;
   return result;
 }
 
