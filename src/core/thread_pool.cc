@@ -129,10 +129,8 @@ const ThreadPool::Split& ThreadPool::split_for(const std::vector<int>& sizes) {
   auto it = splits_.find(sizes);
   if (it != splits_.end()) return it->second;
   Split split;
-  for (int size : sizes) {
-    if (size < 1) throw InputError(cat("a thread group needs at least 1 thread, got ", size));
+  for (int size : sizes)
     split.teams.push_back(std::unique_ptr<ThreadPool>(new ThreadPool(size, Borrowed{})));
-  }
   // Threads past the groups' sizes are spread over them.
   const int groups = static_cast<int>(sizes.size());
   for (int g = 0; g < groups; ++g)
@@ -156,10 +154,18 @@ void ThreadPool::close() {
 
 void ThreadPool::run_groups(const std::vector<int>& sizes,
                             const std::function<void(int, ThreadPool&)>& fn) {
+  const int groups = static_cast<int>(sizes.size());
+  for (int size : sizes)
+    if (size < 1) throw InputError(cat("a thread group needs at least 1 thread, got ", size));
+  // Nested: several threads may be here at once, so the teams (and the table of splits) are left
+  // alone; this pool's regions run serially inside a parallel region anyway.
+  if (in_parallel_) {
+    for (int g = 0; g < groups; ++g) fn(g, *this);
+    return;
+  }
   const Split& split = split_for(sizes);
   const auto& teams = split.teams;
-  const int groups = static_cast<int>(teams.size());
-  if (in_parallel_ || threads_ == 1 || (groups == 1 && sizes[0] == 1)) {
+  if (threads_ == 1 || (groups == 1 && sizes[0] == 1)) {
     for (int g = 0; g < groups; ++g) fn(g, *teams[g]);
     return;
   }

@@ -43,8 +43,9 @@ class ThreadPool {
   // parallel_for's items are: each thread leads the groups it finds unclaimed, its own first, and
   // then helps a running team that has room, so a group whose threads have not woken is led by
   // a thread that has, and the call never waits for a thread that has not started. Returns when
-  // every group is done; an exception from fn is rethrown here. Nested calls run the groups one
-  // after another on the calling thread.
+  // every group is done; an exception from fn is rethrown here. Nested calls (from inside this
+  // pool's parallel regions) run the groups one after another on the calling thread, with this
+  // pool, whose regions run serially there, as their team.
   void run_groups(const std::vector<int>& sizes,
                   const std::function<void(int group, ThreadPool& team)>& fn);
 

@@ -62,6 +62,13 @@ std::unordered_map<std::string, int> Graph::use_counts() const {
   return uses;
 }
 
+void Graph::remove_nodes(const std::vector<bool>& drop) {
+  std::vector<Node> kept;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (i >= drop.size() || !drop[i]) kept.push_back(std::move(nodes[i]));
+  nodes = std::move(kept);
+}
+
 std::string Graph::unique_name(const std::string& hint) const {
   std::unordered_set<std::string> used(inputs.begin(), inputs.end());
   for (const auto& [n, t] : initializers) used.insert(n);

@@ -45,6 +45,9 @@ struct Graph {
   std::unordered_map<std::string, int> use_counts() const;
   // A fresh value name starting with `hint` that is not used anywhere in the graph.
   std::string unique_name(const std::string& hint) const;
+  // Removes node i wherever drop[i] is set, keeping the others in order (what a fusing pass does
+  // with the nodes it absorbed).
+  void remove_nodes(const std::vector<bool>& drop);
 };
 
 }  // namespace sinter

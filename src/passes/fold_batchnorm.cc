@@ -88,10 +88,7 @@ int fold_batchnorm(Graph& g) {
     drop[i] = true;
     ++folded;
   }
-  std::vector<Node> kept;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  g.remove_nodes(drop);
   return folded;
 }
 

@@ -78,10 +78,7 @@ int fuse_conv_max_pool(Graph& g, bool sparse_kernels) {
     drop[i] = true;
     ++absorbed;
   }
-  std::vector<Node> kept;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  g.remove_nodes(drop);
   return absorbed;
 }
 

@@ -14,11 +14,14 @@ namespace sinter {
 
 namespace {
 
-// Whether some two nodes could run side by side: a block between waists holds more than one.
+// Whether some two nodes could run side by side. In graph order a node can only descend from the
+// one before it by reading it, so all nodes form one chain exactly when each reads the one before.
 bool has_branches(const Graph& g) {
   const NodeDependencies deps = node_dependencies(g);
-  for (const auto& [begin, end] : schedule_blocks(deps, static_cast<int>(g.nodes.size()) + 1))
-    if (end - begin > 1) return true;
+  for (size_t i = 1; i < g.nodes.size(); ++i) {
+    const auto& from = deps.inputs_from[i];
+    if (std::find(from.begin(), from.end(), static_cast<int>(i) - 1) == from.end()) return true;
+  }
   return false;
 }
 
@@ -87,18 +90,36 @@ std::optional<InterOpScheduling> parse_scheduling(const std::string& name) {
 }
 
 std::string schedule_summary(const Schedule& schedule, const ScheduleReport& report) {
-  if (schedule.empty()) return "sequential";
-  std::string text = cat(scheduling_name(report.how), ": ", schedule.summary());
+  char text[160];
+  const std::optional<ScheduleTrial>& t = report.trial;
+  if (schedule.empty()) {
+    if (t)
+      std::snprintf(text, sizeof text,
+                    "sequential (a schedule timed %.2f ms against %.2f ms in order was not kept)",
+                    t->scheduled_ms, t->sequential_ms);
+    else if (report.measured)
+      std::snprintf(text, sizeof text,
+                    "sequential (the best schedule found was predicted %.2f ms against %.2f ms)",
+                    report.predicted_ms, report.sequential_ms);
+    else
+      std::snprintf(text, sizeof text, "sequential");
+    return text;
+  }
+  std::string line = cat(scheduling_name(report.how), ": ", schedule.summary());
   if (report.merged_sets)
-    text += cat(", ", report.merged_sets, " merged convolution set",
+    line += cat(", ", report.merged_sets, " merged convolution set",
                 report.merged_sets == 1 ? "" : "s");
   if (report.measured) {
-    char times[96];
-    std::snprintf(times, sizeof times, "; predicted %.2f ms against %.2f ms in order",
+    std::snprintf(text, sizeof text, "; predicted %.2f ms against %.2f ms in order",
                   report.predicted_ms, report.sequential_ms);
-    text += times;
+    line += text;
   }
-  return text;
+  if (t) {
+    std::snprintf(text, sizeof text, "; timed %.2f ms against %.2f ms", t->scheduled_ms,
+                  t->sequential_ms);
+    line += text;
+  }
+  return line;
 }
 
 ScheduledGraph schedule_graph(const Graph& g, const std::unordered_map<std::string, Tensor>& inputs,

@@ -11,6 +11,7 @@
 #include "ir/graph.h"
 #include "runtime/schedule.h"
 #include "runtime/schedule_costs.h"
+#include "runtime/schedule_trial.h"
 
 namespace sinter {
 
@@ -26,6 +27,8 @@ struct ScheduleReport {
   double predicted_ms = 0;   // the schedule found, by the measured costs
   double sequential_ms = 0;  // the nodes in order, by the same costs
   bool measured = false;     // false where nothing was measured (a chain, or not asked)
+  // A session's IOS schedule timed against the sequential plan (runtime/schedule_trial.h).
+  std::optional<ScheduleTrial> trial;
 };
 
 struct ScheduledGraph {
@@ -40,11 +43,11 @@ struct ScheduleRequest {
   bool sparse_kernels = true;
   // IOS keeps its schedule only when it predicts at least this share of the sequential time
   // saved; the greedy baseline is kept as it is.
-  double min_predicted_gain = 0.03;
+  double min_predicted_gain = kMinScheduleGain;
 };
 
 // How a plan runs, in a line: "ios: 24 stages, 9 of them concurrent (up to 2 groups), 2 merged
-// convolution sets; predicted 12.10 ms against 14.00 ms in order", or "sequential".
+// convolution sets; predicted 12.10 ms against 14.00 ms in order", or "sequential" and why.
 std::string schedule_summary(const Schedule& schedule, const ScheduleReport& report);
 
 // `g` is optimized, with its types inferred; `inputs` are the values it will run on.

@@ -1,5 +1,6 @@
 #include "runtime/ios_schedule.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <functional>
@@ -51,13 +52,13 @@ class BlockDp {
 
   // False when the block has more subsets to visit than the options allow.
   bool solve() {
-    best(size_ == 64 ? ~Mask{0} : bit(size_) - 1);
+    best(all());
     return !overflow_;
   }
 
   void append_to(ScheduleChoice& choice) const {
     std::vector<const Ending*> stages;
-    for (Mask s = size_ == 64 ? ~Mask{0} : bit(size_) - 1; s;) {
+    for (Mask s = all(); s;) {
       const Ending& e = memo_.at(s);
       stages.push_back(&e);
       s &= ~e.stage;
@@ -74,6 +75,8 @@ class BlockDp {
   }
 
  private:
+  Mask all() const { return size_ == 64 ? ~Mask{0} : bit(size_) - 1; }
+
   std::vector<int> nodes_of(Mask m) const {
     std::vector<int> nodes;
     for (; m; m &= m - 1) nodes.push_back(begin_ + std::countr_zero(m));

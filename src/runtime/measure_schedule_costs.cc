@@ -41,13 +41,16 @@ std::vector<std::vector<double>> step_times(const std::vector<Plan*>& plans,
   return fastest;
 }
 
-// A graph of just `nodes` of `g` (siblings: one input), for timing them apart.
+// A graph of just `nodes` of `g` (siblings: one input), for timing them apart. Their outputs
+// leave through Identity views, so that they are not graph outputs and a merged set's Split
+// works in place, as it mostly does in the plan.
 Graph siblings_graph(const Graph& g, const std::vector<int>& nodes) {
   Graph sub;
   sub.opset = g.opset;
   const std::string& x = g.nodes[nodes[0]].inputs[0];
   sub.inputs = {x};
   sub.types[x] = *g.type_of(x);
+  std::vector<Node> outputs;
   for (int i : nodes) {
     const Node& node = g.nodes[i];
     sub.nodes.push_back(node);
@@ -56,9 +59,18 @@ Graph siblings_graph(const Graph& g, const std::vector<int>& nodes) {
         sub.initializers[node.inputs[k]] = g.initializers.at(node.inputs[k]);
         sub.types[node.inputs[k]] = *g.type_of(node.inputs[k]);
       }
-    sub.outputs.push_back(node.outputs[0]);
-    sub.types[node.outputs[0]] = *g.type_of(node.outputs[0]);
+    const std::string& y = node.outputs[0];
+    sub.types[y] = *g.type_of(y);
+    Node out;
+    out.name = y + "/out";
+    out.op_type = "Identity";
+    out.inputs = {y};
+    out.outputs = {y + "/out"};
+    sub.types[out.outputs[0]] = sub.types[y];
+    sub.outputs.push_back(out.outputs[0]);
+    outputs.push_back(std::move(out));
   }
+  sub.nodes.insert(sub.nodes.end(), outputs.begin(), outputs.end());
   return sub;
 }
 

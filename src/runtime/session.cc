@@ -1,6 +1,7 @@
 #include "runtime/session.h"
 
 #include <cstring>
+#include <optional>
 
 #include "core/error.h"
 
@@ -72,6 +73,10 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
   std::string sig = signature(inputs);
   const bool same_shapes = plan_ && sig == plan_signature_;
   if (same_shapes && !recipe) return;
+  // A plan asked for through a recipe (a plan file being compiled) is made as asked: its
+  // schedule is tried by whoever asked (compile_model).
+  const bool try_schedule = !recipe && options_.schedule == InterOpScheduling::kIos;
+  std::optional<Graph> unscheduled;  // the graph before scheduling, for the trial
   if (!same_shapes) {
     compiled_ = model_;
     ConstantValues shape_values;
@@ -92,6 +97,7 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
     if (options_.schedule != InterOpScheduling::kSequential) {
       ScheduledGraph scheduled = schedule_graph(
           compiled_, inputs, {options_.schedule, options_.threads, options_.sparse_kernels});
+      if (try_schedule && !scheduled.schedule.empty()) unscheduled = std::move(compiled_);
       compiled_ = std::move(scheduled.graph);
       schedule_ = std::move(scheduled.schedule);
       schedule_report_ = scheduled.report;
@@ -107,6 +113,26 @@ void Session::prepare(const std::unordered_map<std::string, Tensor>& inputs,
   scheduled.schedule = &schedule_;
   plan_ = std::make_unique<Plan>(compiled_, options_.threads, options_.sparse_kernels, &scheduled);
   plan_signature_ = sig;
+  if (unscheduled) keep_schedule_if_faster(std::move(*unscheduled), inputs, recipe);
+}
+
+void Session::keep_schedule_if_faster(Graph unscheduled,
+                                      const std::unordered_map<std::string, Tensor>& inputs,
+                                      const PlanRecipe* recipe) {
+  PlanRecipe in_order = recipe ? *recipe : PlanRecipe{};
+  in_order.schedule = nullptr;
+  auto sequential =
+      std::make_unique<Plan>(unscheduled, options_.threads, options_.sparse_kernels, &in_order);
+  const ScheduleTrial trial =
+      time_schedule([&] { sequential->run(inputs, pool_, false); },
+                    [&] { plan_->run(inputs, pool_, false); }, kMinScheduleGain);
+  schedule_report_.trial = trial;
+  if (trial.kept) return;
+  compiled_ = std::move(unscheduled);
+  schedule_ = {};
+  schedule_report_.how = InterOpScheduling::kSequential;
+  schedule_report_.merged_sets = 0;
+  plan_ = std::move(sequential);
 }
 
 std::vector<Tensor> Session::run(const std::unordered_map<std::string, Tensor>& inputs) {

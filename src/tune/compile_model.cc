@@ -1,6 +1,5 @@
 #include "tune/compile_model.h"
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -17,34 +16,6 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 SessionOptions with_schedule(SessionOptions options, InterOpScheduling how) {
   options.schedule = how;
   return options;
-}
-
-// The two sessions timed taking turns (the host's load drifts over seconds): rounds of a few runs
-// each, one session and then the other, and the median of each one's round medians.
-ScheduleTrial time_schedule(Session& sequential, Session& scheduled,
-                            const std::unordered_map<std::string, Tensor>& inputs) {
-  constexpr int kRounds = 9, kRuns = 5;
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  auto round = [&](Session& s) {
-    std::vector<double> ms;
-    for (int r = 0; r < kRuns; ++r) {
-      const auto t0 = std::chrono::steady_clock::now();
-      s.run(inputs);
-      ms.push_back(ms_since(t0));
-    }
-    return median(ms);
-  };
-  sequential.run(inputs);
-  scheduled.run(inputs);
-  std::vector<double> a, b;
-  for (int r = 0; r < kRounds; ++r) {
-    a.push_back(round(sequential));
-    b.push_back(round(scheduled));
-  }
-  return {median(a), median(b), false};
 }
 
 }  // namespace
@@ -81,28 +52,29 @@ CompileResult compile_model(const CompileRequest& request) {
     };
   }
   t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<Session> session;
+  const std::string source = std::filesystem::path(request.model).filename().string();
+  // Compiles into the file and counts the kernels the database chose for that plan.
+  auto compile = [&](std::unique_ptr<Session> session) {
+    *tuned = 0;
+    result.session = compile_plan_file(std::move(session), inputs, options, source, request.output,
+                                       &result.plan);
+    result.tuned_steps = *tuned;
+  };
   if (!request.auto_schedule) {
-    session = std::make_unique<Session>(std::move(model), options);
+    compile(std::make_unique<Session>(std::move(model), options));
   } else {
-    session = std::make_unique<Session>(model, with_schedule(options, InterOpScheduling::kIos));
-    session->prepare(inputs);
-    if (!session->plan().schedule().empty()) {
+    compile(std::make_unique<Session>(model, with_schedule(options, InterOpScheduling::kIos)));
+    if (!result.session->plan().schedule().empty()) {
       auto sequential = std::make_unique<Session>(
           std::move(model), with_schedule(options, InterOpScheduling::kSequential));
-      result.schedule_trial = time_schedule(*sequential, *session, inputs);
-      result.schedule_trial->kept =
-          result.schedule_trial->scheduled_ms <=
-          result.schedule_trial->sequential_ms * (1 - request.min_schedule_gain);
-      if (!result.schedule_trial->kept) session = std::move(sequential);
+      const ScheduleTrial trial =
+          time_schedule([&] { sequential->run(inputs); }, [&] { result.session->run(inputs); },
+                        request.min_schedule_gain);
+      if (!trial.kept) compile(std::move(sequential));
+      result.schedule_trial = trial;
     }
   }
-  *tuned = 0;  // count the plan written, not the trial's
-  result.session = compile_plan_file(std::move(session), inputs, options,
-                                     std::filesystem::path(request.model).filename().string(),
-                                     request.output, &result.plan);
   result.compile_ms = ms_since(t0);
-  result.tuned_steps = *tuned;
   return result;
 }
 

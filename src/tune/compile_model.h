@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/plan_file.h"
+#include "runtime/schedule_trial.h"
 #include "runtime/session.h"
 #include "tune/tune_graph.h"
 
@@ -32,14 +33,7 @@ struct CompileRequest {
   // only where timing the compiled plan against the sequential one, taking turns, shows it
   // faster by `min_schedule_gain`; otherwise as given (options.schedule).
   bool auto_schedule = true;
-  double min_schedule_gain = 0.03;
-};
-
-// The automatic schedule's trial: the two plans' median times, each the median of their rounds.
-struct ScheduleTrial {
-  double sequential_ms = 0;
-  double scheduled_ms = 0;
-  bool kept = false;
+  double min_schedule_gain = kMinScheduleGain;
 };
 
 struct CompileResult {

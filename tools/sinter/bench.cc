@@ -192,7 +192,12 @@ int run_bench(const BenchOptions& o) {
             << " (peak live " << human_bytes(static_cast<double>(plan.peak_live_bytes()))
             << ", naive sum " << human_bytes(static_cast<double>(plan.naive_activation_bytes()))
             << ")\n";
-  if (o.profile) print_profile(make_profile_report(plan), fp32_peak_gflops(threads));
+  if (o.profile) {
+    print_profile(make_profile_report(plan), fp32_peak_gflops(threads));
+    if (plan.schedule().concurrent())
+      std::cout << "\nnote: the schedule runs groups of nodes side by side, each on a share of "
+                   "the threads, so node times overlap and add up to more than a run\n";
+  }
   return 0;
 }
 
