@@ -14,9 +14,11 @@
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/gemm/sgemm.h"
+#include "kernels/qconv/qconv2d.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/csr_gemm.h"
 #include "kernels/sparse/pattern_conv2d.h"
+#include "kernels/sparse/qpattern_conv2d.h"
 
 namespace {
 
@@ -125,6 +127,63 @@ void resnet18_args(benchmark::internal::Benchmark* b) {
     for (int64_t kernel : {0, 1}) b->Args({c, m, hw, 1, 278, 1, kernel});
 }
 BENCHMARK(BM_SparseConv2d)->Name("BM_SparseConv2dResnet18")->Apply(resnet18_args)->UseRealTime();
+
+// Quantized layers (u8 activations, s8 weights, per-channel scales) pattern-pruned alike: the
+// integer pattern kernel against the dense integer one. args: C, M, H (= W), stride, kernel (0
+// dense QConv2d, 1 QPatternConv2d). FLOPS: the dense layer's, as above.
+void BM_QPatternConv2d(benchmark::State& state) {
+  sinter::Conv2dShape s;
+  s.C = state.range(0);
+  s.M = state.range(1);
+  s.H = s.W = state.range(2);
+  s.stride_h = s.stride_w = state.range(3);
+  s.N = 1;
+  s.KH = s.KW = 3;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  const auto wf = pruned_weights(s.M * s.C * 9, 0.278, true);
+  std::vector<int8_t> w(wf.size());
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(wf[i] * 127.0f);
+  std::mt19937 rng(9);
+  std::vector<uint8_t> x(s.N * s.H * s.W * s.C), y(s.N * s.M * s.OH() * s.OW());
+  for (auto& v : x) v = static_cast<uint8_t>(rng());
+  const auto bias = random_floats(s.M, 8);
+  sinter::kernels::QConvQuant q;
+  q.x_scale = 0.02f;
+  q.x_zero_point = 3;
+  q.y_scale = 0.5f;
+  q.y_zero_point = 0;
+  q.w_scales.assign(s.M, 0.01f);
+  std::function<void()> run;
+  std::unique_ptr<sinter::kernels::QConv2d> dense;
+  std::unique_ptr<sinter::kernels::QPatternConv2d> pattern;
+  auto* pool = pool_of(1);
+  if (state.range(4) == 0) {
+    dense = std::make_unique<sinter::kernels::QConv2d>(s, w.data(), bias.data(), q);
+    run = [&] { dense->run(x.data(), y.data(), pool); };
+  } else {
+    pattern = std::make_unique<sinter::kernels::QPatternConv2d>(s, w.data(), bias.data(), q);
+    run = [&] { pattern->run(x.data(), y.data(), pool); };
+  }
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * s.N * s.M * s.OH() * s.OW() * s.C * 9;
+  state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+// ResNet-18's 3x3 layers.
+void qresnet18_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "M", "HW", "stride", "kernel"});
+  for (auto [c, m, hw, stride] : {std::tuple{64, 64, 56, 1},
+                                  {64, 128, 56, 2},
+                                  {128, 128, 28, 1},
+                                  {256, 256, 14, 1},
+                                  {512, 512, 7, 1}})
+    for (int64_t kernel : {0, 1}) b->Args({c, m, hw, stride, kernel});
+}
+BENCHMARK(BM_QPatternConv2d)->Apply(qresnet18_args)->UseRealTime();
 
 // args: rows of A, K, N, density in per mille, kernel (0 dense packed B, 1 CSR). vgg-small's fc1.
 void BM_SparseGemm(benchmark::State& state) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kernels/qconv/qconv2d.h"
+#include "kernels/sparse/qpattern_conv2d.h"
 #include "ops/conv_common.h"
 #include "ops/op_registry.h"
 #include "ops/quant_param_checks.h"
@@ -135,6 +136,43 @@ class QConvKernel : public Kernel {
   std::string variant_;
 };
 
+// A pattern-pruned 3x3 layer on the integer pattern kernel (kernels/sparse/qpattern_conv2d.h).
+class QPatternConvKernel : public Kernel {
+ public:
+  explicit QPatternConvKernel(const KernelInfo& ki)
+      : conv_(conv_shape(ki.node, logical_x(ki.inputs[0].shape), logical_w(ki.inputs[1].shape)),
+              ki.constant(1)->data<int8_t>(),
+              ki.node.has_input(3) ? ki.constant(3)->data<float>() : nullptr,
+              quant_of(ki.node, *ki.constant(1), *ki.constant(2))) {}
+
+  void run(KernelContext& ctx) override {
+    conv_.run(ctx.in(0).data<uint8_t>(), ctx.out(0).data<uint8_t>(), ctx.pool,
+              ctx.has_in(4) ? ctx.in(4).data<uint8_t>() : nullptr);
+  }
+
+  const char* variant() const override { return "int8_pattern"; }
+
+ private:
+  kernels::QPatternConv2d conv_;
+};
+
+bool constants_given(const KernelInfo& ki) {
+  for (size_t i = 1; i < 4; ++i)
+    if (ki.node.has_input(i) && !ki.constant(i)) return false;
+  return true;
+}
+
+// Whether the pattern kernel can run the node (pays: and beats the dense one).
+bool pattern_candidate(const KernelInfo& ki, bool pays) {
+  if (!ki.sparse_kernels || !constants_given(ki) || ki.inputs[0].shape.size() != 4) return false;
+  const Conv2dShape s =
+      conv_shape(ki.node, logical_x(ki.inputs[0].shape), logical_w(ki.inputs[1].shape));
+  const Tensor& w = *ki.constant(1);
+  const kernels::QConvQuant q = quant_of(ki.node, w, *ki.constant(2));
+  return pays ? kernels::QPatternConv2d::pays(s, w.data<int8_t>(), q)
+              : kernels::QPatternConv2d::supports(s, w.data<int8_t>(), q);
+}
+
 OpDef make_qconv() {
   OpDef def;
   def.type = "QConv";
@@ -147,11 +185,16 @@ OpDef make_qconv() {
     for (size_t i = 0; i + 1 < y.size(); ++i) pixels *= static_cast<double>(y[i]);
     return 2.0 * w[0] * w[1] * w[2] * w[3] * pixels;
   };
+  def.impls.push_back({"qconv_pattern",
+                       [](const KernelInfo& ki) { return pattern_candidate(ki, true); },
+                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<QPatternConvKernel>(ki);
+                       },
+                       [](const KernelInfo& ki) { return pattern_candidate(ki, false); }});
   def.impls.push_back({"qconv", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         for (size_t i = 1; i < 4; ++i)
-                           if (ki.node.has_input(i) && !ki.constant(i))
-                             throw ModelError(
-                                 cat(ki.node.describe(), ": W, W_scale and B must be constant"));
+                         if (!constants_given(ki))
+                           throw ModelError(
+                               cat(ki.node.describe(), ": W, W_scale and B must be constant"));
                          return std::make_unique<QConvKernel>(ki);
                        }});
   return def;

@@ -335,6 +335,49 @@ TEST(IntegerLayers, QLinearConvRunsOnTheSameKernels) {
   EXPECT_EQ(count_ops(got_session.compiled_graph(), "QLinearConv"), 0);
 }
 
+// A pattern-pruned 3x3 layer (8 patterns of 4 taps, a kernel in 4 kept) with 256 input channels
+// runs on the integer pattern kernel, and its outputs equal the dense integer kernel's bit for bit
+// (both sums are exact).
+TEST(IntegerLayers, PatternPrunedLayerRunsOnThePatternKernel) {
+  const uint16_t patterns[8] = {0x1B, 0x3A, 0xB8, 0x158, 0x5A, 0xB2, 0x9A, 0x1B0};
+  const int64_t C = 256, M = 32;
+  Tensor w = random_tensor({M, C, 3, 3}, 3, -0.3f, 0.3f);
+  std::mt19937 rng(4);
+  for (int64_t k = 0; k < M * C; ++k) {
+    const uint16_t keep = rng() % 4 == 0 ? patterns[rng() % 8] : 0;
+    for (int t = 0; t < 9; ++t)
+      if (!(keep >> t & 1)) w.data<float>()[k * 9 + t] = 0.0f;
+  }
+  GraphBuilder b;
+  auto x = b.input("x", DType::kFloat32, {1, C, 10, 10});
+  auto conv = b.node(
+      "Conv", {x, b.weight("w", std::move(w)), b.weight("b", random_tensor({M}, 5, -0.1f, 0.1f))},
+      {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  auto flat = b.node("Flatten", {b.node("GlobalAveragePool", {b.node("Relu", {conv})})});
+  auto fc_w = b.weight("fc_w", random_tensor({10, M}, 7, -0.5f, 0.5f));
+  b.output(b.node("Gemm", {flat, fc_w}, {{"transB", int64_t{1}}}));
+  const Graph model = b.build();
+  PtqOptions options;
+  options.batch = 1;
+  const QdqModel qdq =
+      quantize_post_training(model, random_tensor({4, C, 10, 10}, 9, -1.0f, 1.0f), options);
+  for (int threads : {1, 2}) {
+    SessionOptions sparse{threads}, dense{threads};
+    dense.sparse_kernels = false;
+    Session pattern_session(qdq.graph, sparse), dense_session(qdq.graph, dense);
+    const Tensor input = random_tensor({1, C, 10, 10}, 11, -1.0f, 1.0f);
+    const Tensor got = pattern_session.run({{"x", input}})[0];
+    const Tensor want = dense_session.run({{"x", input}})[0];
+    std::string kernel;
+    for (const PlanStep& step : pattern_session.plan().steps())
+      if (step.op_type == "QConv") kernel = step.kernel_name;
+    EXPECT_EQ(kernel, "qconv_pattern/int8_pattern");
+    ASSERT_EQ(got.numel(), want.numel());
+    for (int64_t i = 0; i < got.numel(); ++i)
+      EXPECT_EQ(got.data<float>()[i], want.data<float>()[i]) << threads << " threads, output " << i;
+  }
+}
+
 TEST(IntegerLayers, FloatModelIsLeftAlone) {
   Graph g = small_network();
   EXPECT_EQ(use_integer_layers(g), 0);

@@ -21,8 +21,7 @@
 #include <utility>
 
 #include "kernels/qgemm/qgemm.h"
-
-#define SINTER_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#include "kernels/qgemm/requantizer_avx512.h"
 
 namespace sinter::kernels::detail {
 
@@ -84,35 +83,6 @@ template <int Bits>
 SINTER_VNNI_TARGET inline __m512i exact(__m512i acc) {
   return Bits == 4 ? _mm512_srai_epi32(acc, 4) : acc;
 }
-
-// The requantizations' common end on 16 lanes: the residual's fused multiply-add, clamp, round to
-// nearest even (the default MXCSR mode of vcvtps2dq), add the zero point, store the low bytes.
-class Requantizer {
- public:
-  SINTER_VNNI_TARGET explicit Requantizer(const QRequant& q)
-      : lo_(_mm512_set1_ps(static_cast<float>(q.lo - q.zero_point))),
-        hi_(_mm512_set1_ps(static_cast<float>(q.hi - q.zero_point))),
-        residual_multiplier_(_mm512_set1_ps(q.residual_multiplier)),
-        zero_point_(_mm512_set1_epi32(q.zero_point)),
-        residual_zero_point_(_mm512_set1_epi32(q.residual_zero_point)) {}
-
-  // residual: the 16 residual bytes of these lanes, or null.
-  SINTER_VNNI_TARGET void store(__m512 v, const uint8_t* residual, uint8_t* y) const {
-    if (residual) {
-      const __m512i r =
-          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(residual)));
-      v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(r, residual_zero_point_)),
-                          residual_multiplier_, v);
-    }
-    v = _mm512_min_ps(_mm512_max_ps(v, lo_), hi_);  // operand order: a NaN becomes lo, as in C++
-    const __m512i out = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point_);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y), _mm512_cvtepi32_epi8(out));
-  }
-
- private:
-  __m512 lo_, hi_, residual_multiplier_;
-  __m512i zero_point_, residual_zero_point_;
-};
 
 SINTER_VNNI_TARGET inline const uint8_t* residual_at(const QTile& t, int r, int b) {
   return t.residual ? t.residual + r * t.residual_row_stride + b * t.residual_block_stride
