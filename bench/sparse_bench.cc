@@ -128,6 +128,53 @@ void resnet18_args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_SparseConv2d)->Name("BM_SparseConv2dResnet18")->Apply(resnet18_args)->UseRealTime();
 
+// ResNet-50's 1x1 layers pruned 90 % unstructured: the CSR kernel against the dense one. args: C,
+// M, H (= W), density in per mille, kernel (0 dense Conv2d as planned, 2 CSR).
+void BM_SparseConv1x1(benchmark::State& state) {
+  sinter::Conv2dShape s;
+  s.C = state.range(0);
+  s.M = state.range(1);
+  s.H = s.W = state.range(2);
+  s.N = 1;
+  s.KH = s.KW = 1;
+  const auto w = pruned_weights(s.M * s.C, state.range(3) / 1000.0, false);
+  const auto x = random_floats(s.N * s.C * s.H * s.W, 7), bias = random_floats(s.M, 8);
+  std::vector<float> y(s.N * s.M * s.OH() * s.OW());
+  const auto relu = sinter::Activation::relu();
+  std::unique_ptr<sinter::Conv2d> dense;
+  std::unique_ptr<sinter::CsrConv2d> csr;
+  auto* pool = pool_of(1);
+  std::function<void()> run;
+  if (state.range(4) == 0) {
+    dense = std::make_unique<sinter::Conv2d>(s, w.data(), bias.data(), relu);
+    run = [&] { dense->run(x.data(), y.data(), nullptr, pool); };
+  } else {
+    csr = std::make_unique<sinter::CsrConv2d>(s, w.data(), bias.data(), relu);
+    run = [&] { csr->run(x.data(), y.data(), nullptr, pool); };
+  }
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * s.N * s.M * s.OH() * s.OW() * s.C;
+  state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+void resnet50_1x1_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "M", "HW", "permille", "kernel"});
+  for (auto [c, m, hw] : {std::tuple{64, 256, 56},
+                          {256, 64, 56},
+                          {128, 512, 28},
+                          {512, 128, 28},
+                          {256, 1024, 14},
+                          {1024, 256, 14},
+                          {512, 2048, 7},
+                          {2048, 512, 7}})
+    for (int64_t kernel : {0, 2}) b->Args({c, m, hw, 100, kernel});
+}
+BENCHMARK(BM_SparseConv1x1)->Apply(resnet50_1x1_args)->UseRealTime();
+
 // Quantized layers (u8 activations, s8 weights, per-channel scales) pattern-pruned alike: the
 // integer pattern kernel against the dense integer one. args: C, M, H (= W), stride, kernel (0
 // dense QConv2d, 1 QPatternConv2d). FLOPS: the dense layer's, as above.
