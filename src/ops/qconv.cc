@@ -96,14 +96,48 @@ void infer_qconv(InferContext& ic) {
   ic.set_output(0, DType::kUint8, y);
 }
 
-class QConvKernel : public Kernel {
+// The weights' format and the algorithm: int8_window, int4_v32_gemm, ...
+std::string variant_of(const kernels::QConv2d& conv) {
+  std::string format = cat("int", conv.packed_bits(), "_");
+  if (conv.vector_size() > 0) format += cat("v", conv.vector_size(), "_");
+  switch (conv.algorithm()) {
+    case kernels::QConv2d::Algorithm::kPointwise:
+      return format + "1x1";
+    case kernels::QConv2d::Algorithm::kWindow:
+      return format + "window";
+    case kernels::QConv2d::Algorithm::kGemm:
+      return format + "gemm";
+    case kernels::QConv2d::Algorithm::kDepthwise:
+      return format + "depthwise";
+    case kernels::QConv2d::Algorithm::kDirect:
+      return format + "direct";
+  }
+  return format;
+}
+
+// A pattern-pruned 3x3 layer on the integer pattern kernel (kernels/sparse/qpattern_conv2d.h).
+std::string variant_of(const kernels::QPatternConv2d&) { return "int8_pattern"; }
+
+// The node as the integer kernels take it.
+struct ConvArgs {
+  Conv2dShape shape;
+  const int8_t* w;
+  const float* bias;
+  kernels::QConvQuant quant;
+};
+
+ConvArgs conv_args(const KernelInfo& ki) {
+  return {conv_shape(ki.node, logical_x(ki.inputs[0].shape), logical_w(ki.inputs[1].shape)),
+          ki.constant(1)->data<int8_t>(),
+          ki.node.has_input(3) ? ki.constant(3)->data<float>() : nullptr,
+          quant_of(ki.node, *ki.constant(1), *ki.constant(2))};
+}
+
+// A QConv on `Conv`: kernels::QConv2d, or kernels::QPatternConv2d.
+template <class Conv>
+class IntegerConvKernel : public Kernel {
  public:
-  explicit QConvKernel(const KernelInfo& ki)
-      : conv_(conv_shape(ki.node, logical_x(ki.inputs[0].shape), logical_w(ki.inputs[1].shape)),
-              ki.constant(1)->data<int8_t>(),
-              ki.node.has_input(3) ? ki.constant(3)->data<float>() : nullptr,
-              quant_of(ki.node, *ki.constant(1), *ki.constant(2))),
-        variant_(variant_of(conv_)) {}
+  explicit IntegerConvKernel(const KernelInfo& ki) : IntegerConvKernel(conv_args(ki)) {}
 
   void run(KernelContext& ctx) override {
     conv_.run(ctx.in(0).data<uint8_t>(), ctx.out(0).data<uint8_t>(), ctx.pool,
@@ -113,47 +147,11 @@ class QConvKernel : public Kernel {
   const char* variant() const override { return variant_.c_str(); }
 
  private:
-  // The weights' format and the algorithm: int8_window, int4_v32_gemm, ...
-  static std::string variant_of(const kernels::QConv2d& conv) {
-    std::string format = cat("int", conv.packed_bits(), "_");
-    if (conv.vector_size() > 0) format += cat("v", conv.vector_size(), "_");
-    switch (conv.algorithm()) {
-      case kernels::QConv2d::Algorithm::kPointwise:
-        return format + "1x1";
-      case kernels::QConv2d::Algorithm::kWindow:
-        return format + "window";
-      case kernels::QConv2d::Algorithm::kGemm:
-        return format + "gemm";
-      case kernels::QConv2d::Algorithm::kDepthwise:
-        return format + "depthwise";
-      case kernels::QConv2d::Algorithm::kDirect:
-        return format + "direct";
-    }
-    return format;
-  }
+  explicit IntegerConvKernel(const ConvArgs& a)
+      : conv_(a.shape, a.w, a.bias, a.quant), variant_(variant_of(conv_)) {}
 
-  kernels::QConv2d conv_;
+  Conv conv_;
   std::string variant_;
-};
-
-// A pattern-pruned 3x3 layer on the integer pattern kernel (kernels/sparse/qpattern_conv2d.h).
-class QPatternConvKernel : public Kernel {
- public:
-  explicit QPatternConvKernel(const KernelInfo& ki)
-      : conv_(conv_shape(ki.node, logical_x(ki.inputs[0].shape), logical_w(ki.inputs[1].shape)),
-              ki.constant(1)->data<int8_t>(),
-              ki.node.has_input(3) ? ki.constant(3)->data<float>() : nullptr,
-              quant_of(ki.node, *ki.constant(1), *ki.constant(2))) {}
-
-  void run(KernelContext& ctx) override {
-    conv_.run(ctx.in(0).data<uint8_t>(), ctx.out(0).data<uint8_t>(), ctx.pool,
-              ctx.has_in(4) ? ctx.in(4).data<uint8_t>() : nullptr);
-  }
-
-  const char* variant() const override { return "int8_pattern"; }
-
- private:
-  kernels::QPatternConv2d conv_;
 };
 
 bool constants_given(const KernelInfo& ki) {
@@ -188,14 +186,14 @@ OpDef make_qconv() {
   def.impls.push_back({"qconv_pattern",
                        [](const KernelInfo& ki) { return pattern_candidate(ki, true); },
                        [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         return std::make_unique<QPatternConvKernel>(ki);
+                         return std::make_unique<IntegerConvKernel<kernels::QPatternConv2d>>(ki);
                        },
                        [](const KernelInfo& ki) { return pattern_candidate(ki, false); }});
   def.impls.push_back({"qconv", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          if (!constants_given(ki))
                            throw ModelError(
                                cat(ki.node.describe(), ": W, W_scale and B must be constant"));
-                         return std::make_unique<QConvKernel>(ki);
+                         return std::make_unique<IntegerConvKernel<kernels::QConv2d>>(ki);
                        }});
   return def;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The AVX-512 requantization of 16 lanes of float sums into u8, shared by the integer kernels of
 // the AVX-512 tier (qgemm_avx512.cc, sparse/qpattern_conv2d_avx512.cc): requantize_value's end
-// (qgemm.h) on vectors. Include only from files built with the AVX-512 tier's flags.
+// (qgemm.h) on vectors, and SINTER_VNNI_TARGET, the target those kernels' functions carry. Include
+// only from files built with the AVX-512 tier's flags.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -9,7 +10,9 @@
 #include "kernels/qgemm/qgemm.h"
 
 // The tier's files are built without -mavx512vnni: its functions carry their own target.
+#ifndef SINTER_VNNI_TARGET
 #define SINTER_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#endif
 
 namespace sinter::kernels::detail {
 

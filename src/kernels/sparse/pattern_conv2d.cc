@@ -3,36 +3,16 @@
 #include "kernels/sparse/pattern_conv2d.h"
 
 #include <algorithm>
-#include <bit>
 
 #include "core/error.h"
+#include "kernels/sparse/pattern_masks.h"
 
 namespace sinter {
-
-namespace {
-
-constexpr int64_t kKernelTaps = 9;
-
-uint32_t nonzero_taps(const float* kernel) {
-  uint32_t mask = 0;
-  for (int t = 0; t < kKernelTaps; ++t)
-    if (kernel[t] != 0.0f) mask |= 1u << t;
-  return mask;
-}
-
-// A kernel with fewer than 4 nonzero taps joins a 4-tap pattern (its lowest free taps, holding
-// zeros), so that every group runs the same 4-tap loop.
-uint32_t complete_to_four(uint32_t mask) {
-  for (int t = 0; t < kKernelTaps && std::popcount(mask) < kPatternConvTaps; ++t) mask |= 1u << t;
-  return mask;
-}
-
-}  // namespace
 
 bool PatternConv2d::supports(const Conv2dShape& s, const float* weights) {
   if (s.KH != 3 || s.KW != 3 || !ShiftedPlanes::supports(s)) return false;
   for (int64_t k = 0; k < s.M * s.C; ++k)
-    if (std::popcount(nonzero_taps(weights + k * kKernelTaps)) > kPatternConvTaps) return false;
+    if (std::popcount(nonzero_taps(weights + k * kKernelTaps)) > kPatternTaps) return false;
   return true;
 }
 

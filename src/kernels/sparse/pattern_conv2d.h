@@ -13,6 +13,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/conv/conv2d.h"
+#include "kernels/sparse/pattern_masks.h"
 #include "kernels/sparse/shifted_planes.h"
 #include "kernels/sparse/sparse_kernels.h"
 
@@ -20,14 +21,12 @@ namespace sinter {
 
 class ThreadPool;
 
-inline constexpr int kPatternConvTaps = 4;
-
 // One kept kernel, as the tile loops read it: where each of its 4 taps reads in the padded planes
 // (its channel's plane plus the tap's offset) and the 4 weights. Stored whole, not as a channel
 // and a pattern number, so a kernel costs no dependent loads before its inputs can be read.
 struct PatternKernel {
-  int32_t offset[kPatternConvTaps];
-  float weight[kPatternConvTaps];
+  int32_t offset[kPatternTaps];
+  float weight[kPatternTaps];
 };
 
 // Input channels per block: the tile rows of 16 channels (their aligned copies, 12-48 KiB) stay

@@ -16,7 +16,7 @@ void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights&
       float acc[kTile] = {};
       for (int32_t k = w.filter_begin[m]; k < w.filter_begin[m + 1]; ++k) {
         const PatternKernel& kernel = w.kernels[k];
-        for (int tap = 0; tap < kPatternConvTaps; ++tap) {
+        for (int tap = 0; tap < kPatternTaps; ++tap) {
           const float wt = kernel.weight[tap];
           const float* in = base + kernel.offset[tap];
           for (int64_t i = 0; i < kTile; ++i) acc[i] += wt * in[i];

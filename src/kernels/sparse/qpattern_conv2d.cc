@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <bit>
-#include <map>
 
 #include "core/error.h"
 #include "kernels/integer/round_to_u8.h"
+#include "kernels/sparse/pattern_masks.h"
 #include "kernels/thread_scratch.h"
 
 namespace sinter::kernels {
@@ -21,25 +21,13 @@ const IsaTables<QPatternKernels>& qpattern_kernels() {
 
 namespace {
 
-constexpr int kKernelTaps = 9;
 // Half of a 1-2 MiB L2: a band's planes and sums stay there between their steps.
 constexpr int64_t kBandBytes = 512 * 1024;
-// Kept at most: the sparse kernel pays where weights are this sparse (the fp32 pattern kernel's
-// threshold, kernels/sparse/sparse_kernel_choice.cc) and nearly every kept kernel fills its 4 taps.
-constexpr double kMaxDensity = 0.30;
-constexpr double kMinTapFill = 0.9;
 // Below 256 input channels the dense integer kernel (over 600 GOP/s) was as fast or faster on
 // ResNet-18's layers pruned to 8 patterns and a kernel in 3.6 (BM_QPatternConv2d: 64 channels at
 // 56x56 0.88x, stride 2 0.8x, 128 at 28x28 1.04x; 256 at 14x14 1.1x, 512 at 7x7 1.5x): the
 // transposes and quad building cost about what the zeros save there.
 constexpr int64_t kMinChannels = 256;
-
-uint32_t nonzero_taps(const int8_t* kernel) {
-  uint32_t mask = 0;
-  for (int t = 0; t < kKernelTaps; ++t)
-    if (kernel[t] != 0) mask |= 1u << t;
-  return mask;
-}
 
 // Each kept kernel's 4-tap pattern: its own taps when it has 4; with fewer, the first 4-tap
 // pattern holding them, or its taps completed with the lowest free ones.
@@ -55,8 +43,8 @@ Patterns patterns_of(const Conv2dShape& s, const int8_t* w) {
   std::vector<uint32_t> taps(static_cast<size_t>(s.M * s.C));
   for (int64_t k = 0; k < s.M * s.C; ++k) {
     taps[k] = nonzero_taps(w + k * kKernelTaps);
-    if (std::popcount(taps[k]) > kQPatternTaps) p.valid = false;
-    if (std::popcount(taps[k]) == kQPatternTaps &&
+    if (std::popcount(taps[k]) > kPatternTaps) p.valid = false;
+    if (std::popcount(taps[k]) == kPatternTaps &&
         std::find(p.masks.begin(), p.masks.end(), taps[k]) == p.masks.end())
       p.masks.push_back(taps[k]);
   }
@@ -66,22 +54,15 @@ Patterns patterns_of(const Conv2dShape& s, const int8_t* w) {
     if (mask == 0) continue;
     auto it = std::find_if(p.masks.begin(), p.masks.end(),
                            [&](uint32_t m) { return (m & mask) == mask; });
-    if (it == p.masks.end()) {
-      uint32_t full = mask;
-      for (int t = 0; t < kKernelTaps && std::popcount(full) < kQPatternTaps; ++t) full |= 1u << t;
-      p.masks.push_back(full);
+    if (it == p.masks.end()) {  // never a duplicate: a superset would have been found
+      p.masks.push_back(complete_to_four(mask));
       it = p.masks.end() - 1;
     }
-    p.of_kernel[k] = static_cast<int8_t>(std::min<ptrdiff_t>(it - p.masks.begin(), 127));
+    // At most C(9, 4) = 126 distinct masks: the index fits.
+    p.of_kernel[k] = static_cast<int8_t>(it - p.masks.begin());
   }
   p.valid = p.masks.size() <= kQPatternMaxPatterns;
   return p;
-}
-
-bool shape_fits(const Conv2dShape& s) {
-  return s.KH == 3 && s.KW == 3 && s.group == 1 && s.stride_h == s.stride_w &&
-         (s.stride_h == 1 || s.stride_h == 2) && s.dilation_h == 1 && s.dilation_w == 1 &&
-         s.OH() > 0 && s.OW() > 0;
 }
 
 int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
@@ -91,45 +72,52 @@ struct SumsTag {};
 
 }  // namespace
 
+QPatternConv2d::Band QPatternConv2d::band_of(const Conv2dShape& s) {
+  Band b;
+  const int64_t stride = s.stride_h, halo = 2 / stride, OH = s.OH();
+  b.wq = s.OW() + halo;
+  b.tile = OH * b.wq >= 4 * kQPatternTile ? kQPatternTile : kQPatternSmallTile;
+  // The largest band whose planes and sums fit kBandBytes, at least one row.
+  auto bytes = [&](int64_t rows) {
+    const int64_t positions = round_up(rows * b.wq, b.tile) + (halo + 1) * b.wq;
+    return (s.C * stride * stride + s.M * 4) * positions;
+  };
+  b.rows = std::clamp<int64_t>(kBandBytes / std::max<int64_t>(1, bytes(1)), 1, OH);
+  while (b.rows > 1 && bytes(b.rows) > kBandBytes) --b.rows;
+  b.tiles = (b.rows * b.wq + b.tile - 1) / b.tile;
+  // Rows to read: the band's and the taps' halo; the last tile reads past them (discarded sums).
+  b.phase_rows = (b.tiles * b.tile + halo * b.wq + halo + b.wq - 1) / b.wq;
+  return b;
+}
+
 bool QPatternConv2d::supports(const Conv2dShape& s, const int8_t* w, const QConvQuant& q) {
-  return shape_fits(s) && q.vector_size == 0 && patterns_of(s, w).valid;
+  if (s.KH != 3 || s.KW != 3 || s.group != 1 || s.stride_h != s.stride_w ||
+      (s.stride_h != 1 && s.stride_h != 2) || s.dilation_h != 1 || s.dilation_w != 1 || s.N < 1 ||
+      s.C < 1 || s.M < 1 || s.H < 1 || s.W < 1 || s.OH() < 1 || s.OW() < 1 || q.vector_size != 0 ||
+      static_cast<int64_t>(q.w_scales.size()) != s.M || q.x_zero_point < 0 || q.x_zero_point > 255)
+    return false;
+  const Band b = band_of(s);
+  const int64_t planes = s.C * s.stride_h * s.stride_w * b.phase_rows * b.wq;
+  return planes < (int64_t{1} << 31) && patterns_of(s, w).valid;
 }
 
 bool QPatternConv2d::pays(const Conv2dShape& s, const int8_t* w, const QConvQuant& q, Isa isa) {
-  if (&qpattern_kernels().at(isa) == &detail::qpattern_kernels_portable() || s.C < kMinChannels ||
-      !supports(s, w, q))
-    return false;
-  int64_t kept = 0, nonzeros = 0;
-  for (int64_t k = 0; k < s.M * s.C; ++k) {
-    const int taps = std::popcount(nonzero_taps(w + k * kKernelTaps));
-    kept += taps > 0;
-    nonzeros += taps;
-  }
-  return nonzeros >= kMinTapFill * kQPatternTaps * static_cast<double>(kept) &&
-         static_cast<double>(nonzeros) <= kMaxDensity * static_cast<double>(s.M * s.C * 9);
+  return &qpattern_kernels().at(isa) != &detail::qpattern_kernels_portable() &&
+         s.C >= kMinChannels && supports(s, w, q) && pattern_sparse_enough(w, s.M * s.C);
 }
-
-int64_t QPatternConv2d::plane_bytes() const { return s_.stride_h * s_.stride_w * phase_bytes(); }
 
 QPatternConv2d::QPatternConv2d(const Conv2dShape& s, const int8_t* w, const float* bias,
                                const QConvQuant& q, Isa isa)
     : s_(s), x_zero_point_(q.x_zero_point), k_(&qpattern_kernels().at(isa)) {
+  if (!supports(s, w, q))
+    throw InputError(
+        "integer pattern convolution: weights or shape it does not run (3x3, stride 1 or 2, "
+        "at most 4 taps a kernel and 16 patterns, a scale a filter)");
   const Patterns p = patterns_of(s, w);
-  SINTER_CHECK(shape_fits(s) && q.vector_size == 0 && p.valid,
-               "QPatternConv2d: weights are not 3x3 pattern-sparse");
   patterns_ = static_cast<int64_t>(p.masks.size());
-  const int64_t stride = s.stride_h, halo = 2 / stride, OH = s.OH();
-  wq_ = s.OW() + halo;
-  const int64_t tile = w_.tile = OH * wq_ >= 4 * kQPatternTile ? kQPatternTile : kQPatternSmallTile;
-  // The largest band whose planes and sums fit kBandBytes, at least one row.
-  for (band_rows_ = OH; band_rows_ > 1; --band_rows_) {
-    const int64_t positions = round_up(band_rows_ * wq_, tile) + (halo + 1) * wq_;
-    if (s.C * stride * stride * positions + s.M * positions * 4 <= kBandBytes) break;
-  }
-  band_tiles_ = (band_rows_ * wq_ + tile - 1) / tile;
-  // Rows to read: the band's and the taps' halo; the last tile reads past them (discarded sums).
-  phase_rows_ = (band_tiles_ * tile + halo * wq_ + halo + wq_ - 1) / wq_;
-  SINTER_CHECK(s.C * plane_bytes() < (int64_t{1} << 31), "QPatternConv2d: band planes too large");
+  band_ = band_of(s);
+  w_.tile = band_.tile;
+  const int64_t stride = s.stride_h, tile = band_.tile, wq = band_.wq;
 
   // The pairs, channel by channel, and where each pattern of a channel sits among them.
   w_.channel_blocks = (s.C + kQPatternChannelBlock - 1) / kQPatternChannelBlock;
@@ -149,7 +137,7 @@ QPatternConv2d::QPatternConv2d(const Conv2dShape& s, const int8_t* w, const floa
           const int64_t ky = t / 3, kx = t % 3;
           const int64_t phase = ky % stride * stride + kx % stride;
           pair.tap_offset[tap++] = static_cast<int32_t>(c * plane_bytes() + phase * phase_bytes() +
-                                                        ky / stride * wq_ + kx / stride);
+                                                        ky / stride * wq + kx / stride);
         }
       w_.pairs.push_back(pair);
     }
@@ -213,30 +201,32 @@ void QPatternConv2d::fill_planes(const uint8_t* image, int64_t oy0, int64_t oy1,
   const Conv2dShape& s = s_;
   const int64_t stride = s.stride_h, C = s.C;
   const auto zx = static_cast<uint8_t>(x_zero_point_);
-  const int64_t rows = std::min(phase_rows_, oy1 - oy0 + 2 / stride + 1);
+  const int64_t rows = std::min(band_.phase_rows, oy1 - oy0 + 2 / stride + 1);
   for (int64_t c = 0; c < C; ++c)
     for (int64_t phase = 0; phase < stride * stride; ++phase) {
       uint8_t* plane = planes + c * plane_bytes() + phase * phase_bytes();
-      std::fill(plane + rows * wq_, plane + phase_bytes(), zx);
+      std::fill(plane + rows * band_.wq, plane + phase_bytes(), zx);
     }
   for (int64_t ry = 0; ry < stride; ++ry)
     for (int64_t rx = 0; rx < stride; ++rx) {
       // Plane columns [j0, j1) lie inside the image: ix = j * stride + rx - pad_left.
+      // (The last one's numerator can be negative: division truncates toward zero.)
       const int64_t j0 =
-          std::min(wq_, (std::max<int64_t>(0, s.pad_left - rx) + stride - 1) / stride);
-      const int64_t j1 = std::clamp<int64_t>((s.W - 1 + s.pad_left - rx) / stride + 1, j0, wq_);
+          std::min(band_.wq, (std::max<int64_t>(0, s.pad_left - rx) + stride - 1) / stride);
+      const int64_t last = s.W - 1 + s.pad_left - rx;
+      const int64_t j1 = last < 0 ? j0 : std::clamp<int64_t>(last / stride + 1, j0, band_.wq);
       for (int64_t q = 0; q < rows; ++q) {
         const int64_t iy = (oy0 + q) * stride + ry - s.pad_top;
-        uint8_t* row = planes + (ry * stride + rx) * phase_bytes() + q * wq_;
+        uint8_t* row = planes + (ry * stride + rx) * phase_bytes() + q * band_.wq;
         const bool inside = iy >= 0 && iy < s.H && j0 < j1;
         for (int64_t c = 0; c < C; ++c) {
           uint8_t* plane_row = row + c * plane_bytes();
           if (!inside) {
-            std::fill(plane_row, plane_row + wq_, zx);
+            std::fill(plane_row, plane_row + band_.wq, zx);
             continue;
           }
           std::fill(plane_row, plane_row + j0, zx);
-          std::fill(plane_row + j1, plane_row + wq_, zx);
+          std::fill(plane_row + j1, plane_row + band_.wq, zx);
         }
         if (inside)
           k_->to_planes(image + (iy * s.W + j0 * stride + rx - s.pad_left) * C, stride * C, j1 - j0,
@@ -250,31 +240,32 @@ void QPatternConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool,
   const Conv2dShape& s = s_;
   const int threads = pool ? pool->num_threads() : 1;
   const int64_t OH = s.OH(), OW = s.OW(), M = s.M;
-  const int64_t bands = (OH + band_rows_ - 1) / band_rows_;
+  const int64_t bands = (OH + band_.rows - 1) / band_.rows;
   // Items of (image, band, filter chunk), each filled, summed and requantized by one thread with
   // no barrier between; filters split (in whole groups) only when bands are too few to go round.
   const int64_t groups = (M + kQPatternFilterGroup - 1) / kQPatternFilterGroup;
   const int64_t chunks =
       threads == 1 ? 1 : std::clamp<int64_t>(2 * threads / (s.N * bands), 1, groups);
   const int64_t per_chunk = (groups + chunks - 1) / chunks * kQPatternFilterGroup;
-  const int64_t sums_stride = band_tiles_ * w_.tile;
+  const int64_t sums_stride = band_.tiles * w_.tile;
   auto item = [&](int64_t i, int) {
     const int64_t chunk = i % chunks, band = i / chunks % bands, n = i / chunks / bands;
     const int64_t m0 = chunk * per_chunk, m1 = std::min(M, m0 + per_chunk);
     if (m0 >= m1) return;
-    const int64_t oy0 = band * band_rows_, oy1 = std::min(OH, oy0 + band_rows_);
+    const int64_t oy0 = band * band_.rows, oy1 = std::min(OH, oy0 + band_.rows);
     auto* planes =
         reinterpret_cast<uint8_t*>(thread_scratch<PlanesTag>((s.C * plane_bytes() + 3) / 4));
     auto* sums = reinterpret_cast<int32_t*>(thread_scratch<SumsTag>((m1 - m0) * sums_stride + 16));
     // 16 ints past the last filter's: its last row's finish reads whole vectors.
     fill_planes(x + n * s.H * s.W * s.C, oy0, oy1, planes);
-    k_->tiles(w_, planes, ((oy1 - oy0) * wq_ + w_.tile - 1) / w_.tile, m0, m1, sums, sums_stride);
+    k_->tiles(w_, planes, ((oy1 - oy0) * band_.wq + w_.tile - 1) / w_.tile, m0, m1, sums,
+              sums_stride);
     QRequant requant = requant_;
     requant.bias = bias_.data() + m0;
     requant.multiplier = multiplier_.data() + m0;
     for (int64_t oy = oy0; oy < oy1; ++oy) {
       const int64_t at = ((n * OH + oy) * OW) * M + m0;
-      k_->finish_row(sums + (oy - oy0) * wq_, sums_stride, OW, m0, m1, requant,
+      k_->finish_row(sums + (oy - oy0) * band_.wq, sums_stride, OW, m1 - m0, requant,
                      residual ? residual + at : nullptr, M, y + at);
     }
   };

@@ -24,10 +24,10 @@
 #include "kernels/conv/conv2d.h"
 #include "kernels/isa_tables.h"
 #include "kernels/qconv/qconv2d.h"
+#include "kernels/sparse/pattern_masks.h"
 
 namespace sinter::kernels {
 
-inline constexpr int kQPatternTaps = 4;
 inline constexpr int kQPatternMaxPatterns = 16;
 // Flat positions a tile: the AVX-512 loop's 4 or 8 accumulators of 16 lanes (8 where a band
 // has enough positions to fill them).
@@ -41,7 +41,7 @@ inline constexpr int64_t kQPatternChannelBlock = 32;
 
 // A (channel, pattern) pair some kernel uses: where its 4 taps read in the band's planes.
 struct QPatternPair {
-  int32_t tap_offset[kQPatternTaps];
+  int32_t tap_offset[kPatternTaps];
 };
 
 // One kept kernel: the bytes of its pair's quads in its channel block's scratch (the pair's index
@@ -85,12 +85,11 @@ struct QPatternKernels {
   // groups but the last) from the band's planes.
   void (*tiles)(const QPatternWeights& w, const uint8_t* planes, int64_t tiles, int64_t m0,
                 int64_t m1, int32_t* sums, int64_t sums_stride);
-  // Output pixels [0, count) of one row (flat positions from `row`'s) of filters [m0, m1),
-  // requantized into y (pixel i at y + i * M; filter m0 first) with the residual bytes laid out the
-  // same way (null: none). requant's bias and multiplier start at filter m0's.
-  void (*finish_row)(const int32_t* sums, int64_t sums_stride, int64_t count, int64_t m0,
-                     int64_t m1, const QRequant& requant, const uint8_t* residual, int64_t M,
-                     uint8_t* y);
+  // Output pixels [0, count) of one row (flat positions from `sums`) of `filters` filters,
+  // requantized into y (pixel i at y + i * M) with the residual bytes laid out the same way (null:
+  // none); requant's bias and multiplier start at the first filter's.
+  void (*finish_row)(const int32_t* sums, int64_t sums_stride, int64_t count, int64_t filters,
+                     const QRequant& requant, const uint8_t* residual, int64_t M, uint8_t* y);
 };
 const IsaTables<QPatternKernels>& qpattern_kernels();
 
@@ -101,15 +100,18 @@ const QPatternKernels& qpattern_kernels_avx512();
 
 class QPatternConv2d {
  public:
-  // 3x3, ungrouped, stride 1 or 2 in both dims, no dilation; one weight scale a channel; no
-  // kernel with more than 4 nonzero taps and at most kQPatternMaxPatterns 4-tap patterns (kernels
-  // with fewer taps join one).
+  // 3x3, ungrouped, stride 1 or 2 in both dims, no dilation; one weight scale a channel (M of
+  // them); no kernel with more than 4 nonzero taps and at most kQPatternMaxPatterns 4-tap patterns
+  // (kernels with fewer taps join one); band planes of under 2 GiB.
   static bool supports(const Conv2dShape& s, const int8_t* w, const QConvQuant& q);
-  // Whether it beats QConv2d at tier `isa`: pattern-sparse enough, and a tier with vector code.
+  // Whether it beats QConv2d at tier `isa`: pattern-sparse enough, wide enough, and a tier with
+  // vector code (elsewhere the portable loops run, correct but slow: a plan file may name this
+  // kernel on a CPU without AVX-512-VNNI).
   static bool pays(const Conv2dShape& s, const int8_t* w, const QConvQuant& q,
                    Isa isa = active_isa());
 
-  // w: s8 [M][C][3][3]; bias: float [M] in real units (may be null).
+  // w: s8 [M][C][3][3]; bias: float [M] in real units (may be null). Throws InputError for
+  // weights or a shape `supports` refuses.
   QPatternConv2d(const Conv2dShape& s, const int8_t* w, const float* bias, const QConvQuant& q,
                  Isa isa = active_isa());
 
@@ -119,16 +121,23 @@ class QPatternConv2d {
   int64_t patterns() const { return patterns_; }
 
  private:
-  // Transposes the input rows output rows [oy0, oy0 + band rows) read into the phase planes.
+  // Fills the phase planes with the input rows that output rows [oy0, oy1) read.
   void fill_planes(const uint8_t* image, int64_t oy0, int64_t oy1, uint8_t* planes) const;
-  int64_t phase_bytes() const { return phase_rows_ * wq_; }
-  int64_t plane_bytes() const;
+  int64_t phase_bytes() const { return band_.phase_rows * band_.wq; }
+  int64_t plane_bytes() const { return s_.stride_h * s_.stride_w * phase_bytes(); }
+
+  // The band geometry: a function of the shape only, so `supports` can check its size.
+  struct Band {
+    int64_t wq;          // bytes a plane row: OW + 2 / stride
+    int64_t tile;        // flat positions a tile
+    int64_t rows;        // output rows a band
+    int64_t tiles;       // tiles covering a full band's flat positions
+    int64_t phase_rows;  // rows a phase plane: the band's, the taps' halo, the last tile's reach
+  };
+  static Band band_of(const Conv2dShape& s);
 
   Conv2dShape s_;
-  int64_t wq_ = 0;          // bytes a plane row: OW + 2 / stride
-  int64_t band_rows_ = 0;   // output rows a band
-  int64_t phase_rows_ = 0;  // rows a phase plane: band rows + 2 / stride
-  int64_t band_tiles_ = 0;  // tiles covering a full band's flat positions
+  Band band_;
   int64_t patterns_ = 0;
   QPatternWeights w_;
   std::vector<int32_t> bias_;  // [M] in sum units, less the input zero point's share

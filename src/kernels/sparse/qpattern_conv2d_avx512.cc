@@ -168,10 +168,10 @@ SINTER_VNNI_TARGET inline void transpose16(__m512i (&rows)[16]) {
 }
 
 SINTER_VNNI_TARGET void finish_row_avx512(const int32_t* sums, int64_t sums_stride, int64_t count,
-                                          int64_t m0, int64_t m1, const QRequant& requant,
+                                          int64_t filters, const QRequant& requant,
                                           const uint8_t* residual, int64_t M, uint8_t* y) {
   const Requantizer requantizer(requant);
-  const int64_t filters = m1 - m0, whole = filters / 16 * 16;
+  const int64_t whole = filters / 16 * 16;
   for (int64_t f = 0; f < whole; f += 16) {
     const __m512i bias = _mm512_loadu_si512(requant.bias + f);
     const __m512 multiplier = _mm512_loadu_ps(requant.multiplier + f);

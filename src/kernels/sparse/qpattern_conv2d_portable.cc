@@ -30,20 +30,23 @@ void tiles_portable(const QPatternWeights& w, const uint8_t* planes, int64_t til
         for (int32_t k = visit.k0; k < visit.k1; ++k) {
           const QPatternKernel& kernel = w.kernels[k];
           const QPatternPair& pair = w.pairs[w.block_pairs[b] + kernel.quads_offset / (w.tile * 4)];
-          for (int tap = 0; tap < kQPatternTaps; ++tap) {
+          for (int tap = 0; tap < kPatternTaps; ++tap) {
             const int32_t weight = static_cast<int8_t>(kernel.weights >> (8 * tap));
             const uint8_t* x = planes + pair.tap_offset[tap];
-            for (int64_t p = 0; p < positions; ++p) out[p] += weight * x[p];
+            // Wrapping as vpdpbusd does: the sums of x * w (not x - x_zero_point) of a layer
+            // with some 16,000 channels can pass 2^31, where only the requantized value is defined.
+            for (int64_t p = 0; p < positions; ++p)
+              out[p] = static_cast<int32_t>(static_cast<uint32_t>(out[p]) +
+                                            static_cast<uint32_t>(weight * x[p]));
           }
         }
       }
 }
 
-void finish_row_portable(const int32_t* sums, int64_t sums_stride, int64_t count, int64_t m0,
-                         int64_t m1, const QRequant& requant, const uint8_t* residual, int64_t M,
-                         uint8_t* y) {
+void finish_row_portable(const int32_t* sums, int64_t sums_stride, int64_t count, int64_t filters,
+                         const QRequant& requant, const uint8_t* residual, int64_t M, uint8_t* y) {
   for (int64_t i = 0; i < count; ++i)
-    for (int64_t m = 0; m < m1 - m0; ++m) {
+    for (int64_t m = 0; m < filters; ++m) {
       const int32_t sum = sums[m * sums_stride + i];
       y[i * M + m] = residual
                          ? requantize_value(sum, requant.bias[m], requant.multiplier[m],
