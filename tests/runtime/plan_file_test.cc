@@ -455,7 +455,7 @@ TEST_F(ScheduledPlanRefusal, ImpossibleSchedulesAreRefusedInOneLine) {
             std::string::npos);
   EXPECT_NE(error_with([](Json& h) {
               h["schedule"]["stages"] = Json::array();
-            }).find("a ios schedule of 0 stages"),
+            }).find("a greedy schedule of 0 stages"),
             std::string::npos);
   EXPECT_NE(
       error_with([&](Json& h) { stages(h)[0][0]["steps"] = "all"; }).find("malformed plan header"),
