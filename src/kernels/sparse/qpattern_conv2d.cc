@@ -82,8 +82,16 @@ QPatternConv2d::Band QPatternConv2d::band_of(const Conv2dShape& s) {
     const int64_t positions = round_up(rows * b.wq, b.tile) + (halo + 1) * b.wq;
     return (s.C * stride * stride + s.M * 4) * positions;
   };
-  b.rows = std::clamp<int64_t>(kBandBytes / std::max<int64_t>(1, bytes(1)), 1, OH);
-  while (b.rows > 1 && bytes(b.rows) > kBandBytes) --b.rows;
+  int64_t lo = 1, hi = OH;  // bytes() grows with the rows: bisect
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo + 1) / 2;
+    if (bytes(mid) <= kBandBytes) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  b.rows = lo;
   b.tiles = (b.rows * b.wq + b.tile - 1) / b.tile;
   // Rows to read: the band's and the taps' halo; the last tile reads past them (discarded sums).
   b.phase_rows = (b.tiles * b.tile + halo * b.wq + halo + b.wq - 1) / b.wq;
