@@ -76,22 +76,32 @@ QPatternConv2d::Band QPatternConv2d::band_of(const Conv2dShape& s) {
   Band b;
   const int64_t stride = s.stride_h, halo = 2 / stride, OH = s.OH();
   b.wq = s.OW() + halo;
-  b.tile = OH * b.wq >= 4 * kQPatternTile ? kQPatternTile : kQPatternSmallTile;
-  // The largest band whose planes and sums fit kBandBytes, at least one row.
-  auto bytes = [&](int64_t rows) {
-    const int64_t positions = round_up(rows * b.wq, b.tile) + (halo + 1) * b.wq;
-    return (s.C * stride * stride + s.M * 4) * positions;
-  };
-  int64_t lo = 1, hi = OH;  // bytes() grows with the rows: bisect
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo + 1) / 2;
-    if (bytes(mid) <= kBandBytes) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
+  // The most rows whose planes and sums fit kBandBytes with tiles of `tile` (at least one row).
+  auto rows_for = [&](int64_t tile) {
+    auto bytes = [&](int64_t rows) {
+      const int64_t positions = round_up(rows * b.wq, tile) + (halo + 1) * b.wq;
+      return (s.C * stride * stride + s.M * 4) * positions;
+    };
+    int64_t lo = 1, hi = OH;  // bytes() grows with the rows: bisect
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo + 1) / 2;
+      if (bytes(mid) <= kBandBytes) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
     }
+    return lo;
+  };
+  // Tiles of 128 where a band holds several: a band narrower than that would compute a tile mostly
+  // past its rows (512 channels at 28x28 kept bands of one 30-wide row in tiles of 128, and ran
+  // 2x slower than the dense kernel).
+  b.tile = kQPatternSmallTile;
+  b.rows = rows_for(b.tile);
+  if (b.rows * b.wq >= 4 * kQPatternTile) {
+    b.tile = kQPatternTile;
+    b.rows = rows_for(b.tile);
   }
-  b.rows = lo;
   b.tiles = (b.rows * b.wq + b.tile - 1) / b.tile;
   // Rows to read: the band's and the taps' halo; the last tile reads past them (discarded sums).
   b.phase_rows = (b.tiles * b.tile + halo * b.wq + halo + b.wq - 1) / b.wq;
