@@ -220,17 +220,15 @@ void BM_QPatternConv2d(benchmark::State& state) {
                                                benchmark::Counter::kIsRate);
 }
 
-// ResNet-18's 3x3 layers.
-void qresnet18_args(benchmark::internal::Benchmark* b) {
+// ResNet-18's 3x3 layers, then VGG-16's wider ones.
+void qpattern_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"C", "M", "HW", "stride", "kernel"});
-  for (auto [c, m, hw, stride] : {std::tuple{64, 64, 56, 1},
-                                  {64, 128, 56, 2},
-                                  {128, 128, 28, 1},
-                                  {256, 256, 14, 1},
-                                  {512, 512, 7, 1}})
+  for (auto [c, m, hw, stride] :
+       {std::tuple{64, 64, 56, 1}, {64, 128, 56, 2}, {128, 128, 28, 1}, {256, 256, 14, 1},
+        {512, 512, 7, 1}, {256, 256, 56, 1}, {512, 512, 28, 1}, {512, 512, 14, 1}})
     for (int64_t kernel : {0, 1}) b->Args({c, m, hw, stride, kernel});
 }
-BENCHMARK(BM_QPatternConv2d)->Apply(qresnet18_args)->UseRealTime();
+BENCHMARK(BM_QPatternConv2d)->Apply(qpattern_args)->UseRealTime();
 
 // args: rows of A, K, N, density in per mille, kernel (0 dense packed B, 1 CSR). vgg-small's fc1.
 void BM_SparseGemm(benchmark::State& state) {
