@@ -418,6 +418,33 @@ TEST(Conv2d, DwmPieces) {
   EXPECT_EQ(Conv2dDwm::pieces(s), 3);  // 4x1 (2 pieces) and 3x1: odd columns have no taps
 }
 
+// choose() takes DWM for stride-2 5x5 windows on many channels and enough tiles, not for the
+// windows and planes where it measured slower (Conv2dDwm::pays).
+TEST(Conv2d, DwmChosenForStridedWideWindows) {
+  std::mt19937 rng(81);
+  Conv2dShape s;  // 5x5 128 -> 64 @28, stride 2: 14x14 out, 16 tiles per piece
+  s.C = 128;
+  s.M = 64;
+  s.H = s.W = 28;
+  s.KH = s.KW = 5;
+  s.stride_h = s.stride_w = 2;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 2;
+  Conv2d::Algorithm a;
+  check_conv(s, {true, true, Activation::relu(), 2}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kDwm);
+  auto chosen = [&](auto change) {
+    Conv2dShape c = s;
+    change(c);
+    return Conv2d::choose(c);
+  };
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.KH = c.KW = 3; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.KH = c.KW = 7; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.C = 64; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.H = c.W = 14; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.stride_w = 1; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.stride_h = c.stride_w = 1; }), Conv2d::Algorithm::kDwm);
+}
+
 TEST(Conv2d, DwmRefusals) {
   Conv2dShape base;
   base.KH = base.KW = 5;

@@ -41,6 +41,10 @@ class Conv2dDwm {
   static bool supports(const Conv2dShape& s);
   // How many 3x3 pieces the shape's kernel is cut into.
   static int64_t pieces(const Conv2dShape& s);
+  // Whether Conv2d::choose should run the shape on DWM: stride 2 both ways, a piece standing for
+  // at least 6 of the window's taps (5x5, 6x6: not 3x3, 4x4 or 7x7), at least 128 input and 64
+  // output channels, and 16 Winograd tiles per piece. Elsewhere DWM is left to a tuner.
+  static bool pays(const Conv2dShape& s);
 
   Conv2dDwm(const Conv2dShape& s, const float* weights);
   ~Conv2dDwm();
