@@ -42,11 +42,11 @@ int64_t Conv2dDwm::pieces(const Conv2dShape& s) {
 
 bool Conv2dDwm::pays(const Conv2dShape& s) {
   // Measured against choose()'s other algorithms (docs/PERFORMANCE.md, "DWM"): DWM's time goes
-  // with its pieces, theirs with the window's taps. At stride 2, one thread, DWM is 1.2x faster
-  // on 5x5 128 -> 256 @28 (4 pieces for 25 taps), 1.9x on 6x6, even on 7x7 (9 for 49) and 1.2x
-  // slower on 4x4. Below 128 input channels the transforms are shared by too few (5x5 64 -> 128
-  // @56 1.06x, 32 -> 64 @112 0.8x); below 16 tiles each piece's transformed weights, 4x the
-  // raw ones, are streamed for too little work (256 -> 512 @14, 4 tiles: 0.35x).
+  // with its pieces, theirs with the window's taps. At stride 2, one thread, DWM is 1.23x faster
+  // on 5x5 128 -> 256 @28 (4 pieces for 25 taps) and 1.86x on 6x6, but only 1.02-1.07x on 7x7
+  // (9 for 49) and 0.84x on 4x4. Below 128 input channels the transforms are shared by too few
+  // (5x5 64 -> 128 @56 1.06x, 32 -> 64 @112 0.81x); below 16 tiles each piece's transformed
+  // weights, 4x the raw ones, are streamed for too little work (256 -> 512 @14, 4 tiles: 0.37x).
   const int64_t tiles = (s.OH() + 3) / 4 * ((s.OW() + 3) / 4);
   return supports(s) && s.stride_h == 2 && s.stride_w == 2 && 6 * pieces(s) <= s.KH * s.KW &&
          s.C >= 128 && s.M >= 64 && tiles >= 16;
