@@ -102,7 +102,8 @@ void Conv2dDwm::run(const float* x, float* y, const float* bias, const float* re
         const float* in = src + iy * s.W;
         std::fill(row, row + c0, 0.0f);
         if (sw == 1) {
-          std::copy(in + piece.left + c0, in + piece.left + c1, row + c0);
+          // Offsets summed first: in + left alone can point before x.
+          std::copy(in + (piece.left + c0), in + (piece.left + c1), row + c0);
         } else {
           for (int64_t c = c0; c < c1; ++c) row[c] = in[piece.left + sw * c];
         }
