@@ -29,8 +29,8 @@ sinter::ThreadPool* pool_of(int threads) {
 
 // args: C, M, H (= W), kernel (square, pad kernel/2), stride, threads, algo (0: the planner's
 // choice, 1: implicit GEMM forced, 2: Winograd forced, 3: direct forced, 4/5: 1x1 GEMM
-// plain/transposed forced, 6: plane forced). FLOPS counts direct-convolution flops (2 per MAC) for
-// every algorithm, so Winograd shows as effective throughput.
+// plain/transposed forced, 6: plane forced, 7: DWM forced). FLOPS counts direct-convolution flops
+// (2 per MAC) for every algorithm, so Winograd shows as effective throughput.
 void BM_Conv2d(benchmark::State& state) {
   sinter::Conv2dShape s;
   s.C = state.range(0);
@@ -49,16 +49,38 @@ void BM_Conv2d(benchmark::State& state) {
   if (state.range(6) == 4) force = sinter::Conv2d::Algorithm::kGemm1x1;
   if (state.range(6) == 5) force = sinter::Conv2d::Algorithm::kGemmTransposed;
   if (state.range(6) == 6) force = sinter::Conv2d::Algorithm::kPlane;
+  if (state.range(6) == 7) force = sinter::Conv2d::Algorithm::kDwm;
   sinter::Conv2d conv(s, w.data(), bias.data(), sinter::Activation::relu(), force);
   auto* pool = pool_of(static_cast<int>(state.range(5)));
   for (auto _ : state) {
     conv.run(x.data(), y.data(), nullptr, pool);
     benchmark::DoNotOptimize(y.data());
   }
+  state.SetLabel(sinter::Conv2d::algorithm_name(conv.algorithm()));
   const double flops = 2.0 * s.M * s.OH() * s.OW() * s.C * s.KH * s.KW;
   state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
                                                benchmark::Counter::kIsRate);
 }
+
+// Strided DWM (7) against the planner's choice (0): ResNet's 7x7 stem, 7x7, 5x5 and 3x3
+// stride-2 windows on the shapes of ResNet-18/50's downsampling layers, and other windows,
+// channels and planes around where DWM starts to win; 1 and 2 threads. Run with
+// --benchmark_enable_random_interleaving to take turns.
+void strided_dwm_args(benchmark::internal::Benchmark* b) {
+  for (int64_t threads : {1, 2}) {
+    for (int64_t algo : {0, 7}) b->Args({3, 64, 224, 7, 2, threads, algo});
+    const int64_t layers[][2] = {{64, 56}, {128, 28}, {256, 14}};  // input channels, plane
+    for (int64_t k : {7, 5, 3})
+      for (const auto& l : layers)
+        for (int64_t algo : {0, 7}) b->Args({l[0], 2 * l[0], l[1], k, 2, threads, algo});
+    const int64_t others[][4] = {{128, 256, 28, 6}, {128, 256, 28, 4}, {128, 256, 56, 5},
+                                 {256, 256, 28, 5}, {64, 256, 28, 5},  {64, 128, 28, 5},
+                                 {32, 64, 112, 5}};  // C, M, plane, window
+    for (const auto& o : others)
+      for (int64_t algo : {0, 7}) b->Args({o[0], o[1], o[2], o[3], 2, threads, algo});
+  }
+}
+
 BENCHMARK(BM_Conv2d)
     ->ArgNames({"C", "M", "HW", "k", "s", "threads", "algo"})
     ->Args({64, 64, 56, 3, 1, 1, 0})  // resnet18 layer1
@@ -162,6 +184,7 @@ BENCHMARK(BM_Conv2d)
     ->Args({256, 256, 14, 3, 1, 2, 6})
     ->Args({128, 128, 28, 3, 1, 2, 2})
     ->Args({128, 128, 28, 3, 1, 2, 6})
+    ->Apply(strided_dwm_args)
     ->UseRealTime();
 
 }  // namespace

@@ -56,10 +56,10 @@ void check_conv(const Conv2dShape& s, const Options& o, std::mt19937& rng,
   for (float v : ref) max_ref = std::max(max_ref, std::fabs(v));
   // Winograd F(4x4, 3x3) rounds through transforms with constants up to 8 (and 1/24): looser;
   // DWM adds up one Winograd rounding per 3x3 piece (conv2d_dwm.h states the bound).
-  const float pieces = static_cast<float>((s.KH + 2) / 3 * ((s.KW + 2) / 3));
   const float scale = conv.algorithm() == Conv2d::Algorithm::kWinograd ? 4.0f
-                      : conv.algorithm() == Conv2d::Algorithm::kDwm    ? 4.0f * pieces
-                                                                       : 1.0f;
+                      : conv.algorithm() == Conv2d::Algorithm::kDwm
+                          ? 4.0f * static_cast<float>(Conv2dDwm::pieces(s))
+                          : 1.0f;
   const float tol = scale * 1e-4f * max_ref * std::sqrt(static_cast<float>(w_size / s.M + 1));
   for (int64_t i = 0; i < y_size; ++i) {
     ASSERT_NEAR(got[i], ref[i], tol)
@@ -359,15 +359,123 @@ TEST(Conv2d, DwmMatchesReference) {
     }
   }
   set_isa_cap(saved);
-  Conv2dShape strided;
-  strided.KH = strided.KW = 5;
-  strided.H = strided.W = 9;
-  strided.stride_h = 2;
-  EXPECT_FALSE(Conv2dDwm::supports(strided));
-  Conv2dShape three = strided;
-  three.stride_h = 1;
-  three.KH = three.KW = 3;
-  EXPECT_FALSE(Conv2dDwm::supports(three));  // Winograd itself
+}
+
+// Strided DWM: stride 2 in either dimension or both, windows of 1 to 9 (at least 3 in one
+// dimension), even and odd, square or not, on planes down to those whose padding leaves a
+// phase without an input row or column, with every epilogue, at every tier this CPU runs.
+TEST(Conv2d, DwmStride2MatchesReference) {
+  const Isa saved = active_isa();
+  std::mt19937 rng(80);
+  for (Isa isa : tested_isas()) {
+    set_isa_cap(isa);
+    for (int it = 0; it < 60; ++it) {
+      Conv2dShape s;
+      s.N = 1 + rng() % 2;
+      s.C = 1 + rng() % 20;
+      s.M = 1 + rng() % 24;
+      s.stride_h = 1 + rng() % 2;
+      s.stride_w = s.stride_h == 1 ? 2 : 1 + rng() % 2;
+      s.KH = 1 + rng() % 9;
+      s.KW = s.KH < 3 ? 3 + rng() % 7 : 1 + rng() % 9;
+      s.pad_top = rng() % 4;
+      s.pad_left = rng() % 4;
+      s.pad_bottom = rng() % 4;
+      s.pad_right = rng() % 4;
+      // A third of the planes tiny: one or two output rows or columns, some mostly padding.
+      const bool tiny = rng() % 3 == 0;
+      s.H = std::max<int64_t>(1, s.KH - s.pad_top - s.pad_bottom) + rng() % (tiny ? 3 : 24);
+      s.W = std::max<int64_t>(1, s.KW - s.pad_left - s.pad_right) + rng() % (tiny ? 3 : 24);
+      ASSERT_TRUE(Conv2dDwm::supports(s));
+      Options o;
+      o.bias = rng() % 2;
+      o.residual = rng() % 2;
+      o.act = random_activation(rng);
+      o.threads = 1 + rng() % 2;
+      check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kDwm);
+    }
+  }
+  set_isa_cap(saved);
+}
+
+// Pieces per layer: each stride phase's sub-kernel in 3x3 blocks.
+TEST(Conv2d, DwmPieces) {
+  Conv2dShape s;
+  s.H = s.W = 32;
+  struct Case {
+    int64_t k, stride, pieces;
+  };
+  const Case cases[] = {{5, 1, 4}, {7, 1, 9},  {3, 2, 4}, {5, 2, 4},
+                        {7, 2, 9}, {9, 2, 16}, {6, 2, 4}};
+  for (const Case& c : cases) {
+    s.KH = s.KW = c.k;
+    s.stride_h = s.stride_w = c.stride;
+    EXPECT_EQ(Conv2dDwm::pieces(s), c.pieces) << c.k << "x" << c.k << "/" << c.stride;
+  }
+  s.KH = 7;
+  s.KW = 1;
+  s.stride_h = s.stride_w = 2;
+  EXPECT_EQ(Conv2dDwm::pieces(s), 3);  // 4x1 (2 pieces) and 3x1: odd columns have no taps
+}
+
+// choose() takes DWM for stride-2 5x5 windows on many channels and enough tiles, not for the
+// windows and planes where it measured slower (Conv2dDwm::pays).
+TEST(Conv2d, DwmChosenForStridedWideWindows) {
+  std::mt19937 rng(81);
+  Conv2dShape s;  // 5x5 128 -> 64 @28, stride 2: 14x14 out, 16 tiles per piece
+  s.C = 128;
+  s.M = 64;
+  s.H = s.W = 28;
+  s.KH = s.KW = 5;
+  s.stride_h = s.stride_w = 2;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 2;
+  Conv2d::Algorithm a;
+  check_conv(s, {true, true, Activation::relu(), 2}, rng, &a);
+  EXPECT_EQ(a, Conv2d::Algorithm::kDwm);
+  auto chosen = [&](auto change) {
+    Conv2dShape c = s;
+    change(c);
+    return Conv2d::choose(c);
+  };
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.KH = c.KW = 3; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.KH = c.KW = 7; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.C = 64; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.H = c.W = 14; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.stride_w = 1; }), Conv2d::Algorithm::kDwm);
+  EXPECT_NE(chosen([](Conv2dShape& c) { c.stride_h = c.stride_w = 1; }), Conv2d::Algorithm::kDwm);
+}
+
+TEST(Conv2d, DwmRefusals) {
+  Conv2dShape base;
+  base.KH = base.KW = 5;
+  base.H = base.W = 19;
+  ASSERT_TRUE(Conv2dDwm::supports(base));
+  auto refused = [&](auto change) {
+    Conv2dShape s = base;
+    change(s);
+    return !Conv2dDwm::supports(s);
+  };
+  EXPECT_TRUE(refused([](Conv2dShape& s) { s.stride_h = 3; }));
+  EXPECT_TRUE(refused([](Conv2dShape& s) { s.stride_w = 3; }));
+  EXPECT_TRUE(refused([](Conv2dShape& s) { s.dilation_w = 2; }));
+  EXPECT_TRUE(refused([](Conv2dShape& s) {
+    s.C = s.M = 2;
+    s.group = 2;
+  }));
+  EXPECT_TRUE(refused([](Conv2dShape& s) { s.KH = s.KW = 3; }));  // Winograd itself
+  EXPECT_TRUE(refused([](Conv2dShape& s) { s.KW = 10; }));
+  EXPECT_TRUE(refused([](Conv2dShape& s) {
+    s.KH = s.KW = 2;  // nothing to decompose
+    s.stride_h = s.stride_w = 2;
+  }));
+  EXPECT_TRUE(refused([](Conv2dShape& s) {
+    s.H = 3;  // no output
+    s.stride_h = 2;
+  }));
+  EXPECT_FALSE(refused([](Conv2dShape& s) {
+    s.KH = s.KW = 3;
+    s.stride_w = 2;
+  }));
 }
 
 TEST(Conv2d, WinogradWideRows) {

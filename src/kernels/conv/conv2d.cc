@@ -102,7 +102,9 @@ Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
   const bool winograd = Conv2dWinograd::supports(s) && s.C >= 64 && s.M >= 64 &&
                         (tiles >= 49 || (tiles >= 16 && (s.C >= 128 || s.M >= 256)));
   const bool transposed = s.group == 1 && prefers_transposed(s);
-  return transposed                  ? Algorithm::kGemmTransposed
+  // Before the transposed GEMM, which strided windows on small planes would take.
+  return Conv2dDwm::pays(s)          ? Algorithm::kDwm
+         : transposed                ? Algorithm::kGemmTransposed
          : pointwise                 ? Algorithm::kGemm1x1
          : winograd                  ? Algorithm::kWinograd
          : Conv2dDirect::supports(s) ? Algorithm::kDirect

@@ -60,9 +60,10 @@ class Conv2d {
     kPlane,           // other windows on planes wide enough: the padded input plane (split
                       // into stride phases) is B as it stands, each tap a shifted view, so
                       // nothing is packed (kernels/conv/conv2d_plane.h)
-    kDwm,             // windows over 3x3 at stride 1 as 3x3 Winograd pieces
-                      // (kernels/conv/conv2d_dwm.h); only when forced (a tuner measured it
-                      // faster), never by choose()
+    kDwm,             // windows over 3x3 at stride 1, or at stride 2, as 3x3 Winograd pieces
+                      // (kernels/conv/conv2d_dwm.h); chosen for stride-2 5x5 and 6x6 windows
+                      // on many channels (Conv2dDwm::pays), elsewhere only when forced (a tuner
+                      // measured it faster)
   };
 
   // Copies what it needs: weights are packed, bias copied. bias may be null. `force` overrides
