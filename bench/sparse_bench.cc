@@ -59,17 +59,10 @@ sinter::ThreadPool* pool_of(int threads) {
   return p.get();
 }
 
-// args: C, M, H (= W), batch, density in per mille (of weights; of kernels for pattern weights),
-// weights (0 unstructured, 1 pattern), kernel (0 dense Conv2d as planned, 1 pattern, 2 CSR).
-void BM_SparseConv2d(benchmark::State& state) {
-  sinter::Conv2dShape s;
-  s.C = state.range(0);
-  s.M = state.range(1);
-  s.H = s.W = state.range(2);
-  s.N = state.range(3);
-  s.KH = s.KW = 3;
-  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
-  const auto w = pruned_weights(s.M * s.C * 9, state.range(4) / 1000.0, state.range(5) == 1);
+// Times layer `s` with weights `w` on `kernel` (0 dense Conv2d as planned, 1 pattern, 2 CSR), bias
+// and ReLU, one thread; FLOPS counts the dense layer's.
+void time_sparse_conv(benchmark::State& state, const sinter::Conv2dShape& s,
+                      const std::vector<float>& w, int64_t kernel) {
   const auto x = random_floats(s.N * s.C * s.H * s.W, 7), bias = random_floats(s.M, 8);
   std::vector<float> y(s.N * s.M * s.OH() * s.OW());
   const auto relu = sinter::Activation::relu();
@@ -78,10 +71,10 @@ void BM_SparseConv2d(benchmark::State& state) {
   std::unique_ptr<sinter::PatternConv2d> pattern;
   std::unique_ptr<sinter::CsrConv2d> csr;
   auto* pool = pool_of(1);
-  if (state.range(6) == 0) {
+  if (kernel == 0) {
     dense = std::make_unique<sinter::Conv2d>(s, w.data(), bias.data(), relu);
     run = [&] { dense->run(x.data(), y.data(), nullptr, pool); };
-  } else if (state.range(6) == 1) {
+  } else if (kernel == 1) {
     if (!sinter::PatternConv2d::supports(s, w.data())) return state.SkipWithError("not pattern");
     pattern = std::make_unique<sinter::PatternConv2d>(s, w.data(), bias.data(), relu);
     run = [&] { pattern->run(x.data(), y.data(), nullptr, pool); };
@@ -93,9 +86,24 @@ void BM_SparseConv2d(benchmark::State& state) {
     run();
     benchmark::DoNotOptimize(y.data());
   }
-  const double flops = 2.0 * s.N * s.M * s.OH() * s.OW() * s.C * 9;
+  const double flops = 2.0 * s.N * s.M * s.OH() * s.OW() * s.C * s.KH * s.KW;
   state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
                                                benchmark::Counter::kIsRate);
+}
+
+// args: C, M, H (= W), batch, density in per mille (of weights; of kernels for pattern weights),
+// weights (0 unstructured, 1 pattern), kernel (0 dense Conv2d as planned, 1 pattern, 2 CSR).
+void BM_SparseConv2d(benchmark::State& state) {
+  sinter::Conv2dShape s;
+  s.C = state.range(0);
+  s.M = state.range(1);
+  s.H = s.W = state.range(2);
+  s.N = state.range(3);
+  s.KH = s.KW = 3;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  time_sparse_conv(state, s,
+                   pruned_weights(s.M * s.C * 9, state.range(4) / 1000.0, state.range(5) == 1),
+                   state.range(6));
 }
 
 void conv_args(benchmark::internal::Benchmark* b) {
@@ -137,28 +145,8 @@ void BM_SparseConv1x1(benchmark::State& state) {
   s.H = s.W = state.range(2);
   s.N = 1;
   s.KH = s.KW = 1;
-  const auto w = pruned_weights(s.M * s.C, state.range(3) / 1000.0, false);
-  const auto x = random_floats(s.N * s.C * s.H * s.W, 7), bias = random_floats(s.M, 8);
-  std::vector<float> y(s.N * s.M * s.OH() * s.OW());
-  const auto relu = sinter::Activation::relu();
-  std::unique_ptr<sinter::Conv2d> dense;
-  std::unique_ptr<sinter::CsrConv2d> csr;
-  auto* pool = pool_of(1);
-  std::function<void()> run;
-  if (state.range(4) == 0) {
-    dense = std::make_unique<sinter::Conv2d>(s, w.data(), bias.data(), relu);
-    run = [&] { dense->run(x.data(), y.data(), nullptr, pool); };
-  } else {
-    csr = std::make_unique<sinter::CsrConv2d>(s, w.data(), bias.data(), relu);
-    run = [&] { csr->run(x.data(), y.data(), nullptr, pool); };
-  }
-  for (auto _ : state) {
-    run();
-    benchmark::DoNotOptimize(y.data());
-  }
-  const double flops = 2.0 * s.N * s.M * s.OH() * s.OW() * s.C;
-  state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
-                                               benchmark::Counter::kIsRate);
+  time_sparse_conv(state, s, pruned_weights(s.M * s.C, state.range(3) / 1000.0, false),
+                   state.range(4));
 }
 
 void resnet50_1x1_args(benchmark::internal::Benchmark* b) {
@@ -223,9 +211,14 @@ void BM_QPatternConv2d(benchmark::State& state) {
 // ResNet-18's 3x3 layers, then VGG-16's wider ones.
 void qpattern_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"C", "M", "HW", "stride", "kernel"});
-  for (auto [c, m, hw, stride] :
-       {std::tuple{64, 64, 56, 1}, {64, 128, 56, 2}, {128, 128, 28, 1}, {256, 256, 14, 1},
-        {512, 512, 7, 1}, {256, 256, 56, 1}, {512, 512, 28, 1}, {512, 512, 14, 1}})
+  for (auto [c, m, hw, stride] : {std::tuple{64, 64, 56, 1},
+                                  {64, 128, 56, 2},
+                                  {128, 128, 28, 1},
+                                  {256, 256, 14, 1},
+                                  {512, 512, 7, 1},
+                                  {256, 256, 56, 1},
+                                  {512, 512, 28, 1},
+                                  {512, 512, 14, 1}})
     for (int64_t kernel : {0, 1}) b->Args({c, m, hw, stride, kernel});
 }
 BENCHMARK(BM_QPatternConv2d)->Apply(qpattern_args)->UseRealTime();
