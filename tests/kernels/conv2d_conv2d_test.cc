@@ -145,12 +145,7 @@ TEST(Conv2d, TransposedPointwiseMatchesReference) {
     s.M = 1 + rng() % 70;
     s.H = 1 + rng() % 9;
     s.W = 1 + rng() % 9;
-    Options o;
-    o.bias = rng() % 2;
-    o.residual = rng() % 2;
-    o.act = random_activation(rng);
-    o.threads = 1 + rng() % 2;
-    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kGemmTransposed);
+    check_conv(s, random_options(rng), rng, nullptr, Conv2d::Algorithm::kGemmTransposed);
   }
   Conv2dShape last;  // MobileNet-V2's last project layer: 7x7 pixels, 32 output channels
   last.C = 96;
@@ -280,12 +275,7 @@ TEST(Conv2d, DirectSmallChannelMatchesReference) {
     s.H = s.KH + rng() % 20;
     s.W = s.KW + rng() % 130;  // rows of 1..9 vectors (16 wide) and ragged tails
     if (s.OH() <= 0 || s.OW() <= 0 || !Conv2dDirect::supports(s)) continue;
-    Options o;
-    o.bias = rng() % 2;
-    o.residual = rng() % 2;
-    o.act = random_activation(rng);
-    o.threads = 1 + rng() % 2;
-    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kDirect);
+    check_conv(s, random_options(rng), rng, nullptr, Conv2d::Algorithm::kDirect);
     ++ran;
   }
   if (ran == 0) GTEST_SKIP() << "no AVX2+FMA: the direct kernel does not run here";
@@ -320,12 +310,7 @@ TEST(Conv2d, WinogradMatchesReference) {
     s.pad_bottom = rng() % 3;
     s.pad_right = rng() % 3;
     if (s.OH() <= 0 || s.OW() <= 0) continue;
-    Options o;
-    o.bias = rng() % 2;
-    o.residual = rng() % 2;
-    o.act = random_activation(rng);
-    o.threads = 1 + rng() % 2;
-    check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kWinograd);
+    check_conv(s, random_options(rng), rng, nullptr, Conv2d::Algorithm::kWinograd);
   }
 }
 
@@ -350,12 +335,7 @@ TEST(Conv2d, DwmMatchesReference) {
       s.pad_bottom = rng() % 4;
       s.pad_right = rng() % 4;
       ASSERT_TRUE(Conv2dDwm::supports(s));
-      Options o;
-      o.bias = rng() % 2;
-      o.residual = rng() % 2;
-      o.act = random_activation(rng);
-      o.threads = 1 + rng() % 2;
-      check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kDwm);
+      check_conv(s, random_options(rng), rng, nullptr, Conv2d::Algorithm::kDwm);
     }
   }
   set_isa_cap(saved);
@@ -387,12 +367,7 @@ TEST(Conv2d, DwmStride2MatchesReference) {
       s.H = std::max<int64_t>(1, s.KH - s.pad_top - s.pad_bottom) + rng() % (tiny ? 3 : 24);
       s.W = std::max<int64_t>(1, s.KW - s.pad_left - s.pad_right) + rng() % (tiny ? 3 : 24);
       ASSERT_TRUE(Conv2dDwm::supports(s));
-      Options o;
-      o.bias = rng() % 2;
-      o.residual = rng() % 2;
-      o.act = random_activation(rng);
-      o.threads = 1 + rng() % 2;
-      check_conv(s, o, rng, nullptr, Conv2d::Algorithm::kDwm);
+      check_conv(s, random_options(rng), rng, nullptr, Conv2d::Algorithm::kDwm);
     }
   }
   set_isa_cap(saved);
