@@ -220,13 +220,17 @@ TEST(QPatternConv2d, RefusesWhatItDoesNotRun) {
   std::vector<int8_t> many(static_cast<size_t>(17 * 4 * 9), 0);
   Conv2dShape wide = s;
   wide.M = 17;
+  QConvQuant wide_q = q;
+  wide_q.w_scales.assign(17, 1.0f);
   int k = 0;
   for (uint32_t mask = 0; mask < 512 && k < 17; ++mask)
     if (__builtin_popcount(mask) == 4) {
       for (int t = 0; t < 9; ++t) many[k * 4 * 9 + t] = (mask >> t & 1) ? 1 : 0;
       ++k;
     }
-  EXPECT_FALSE(QPatternConv2d::supports(wide, many.data(), q));
+  EXPECT_FALSE(QPatternConv2d::supports(wide, many.data(), wide_q));
+  std::fill_n(many.begin() + 16 * 4 * 9, 9, int8_t{0});  // without the 17th: 16 fit
+  EXPECT_TRUE(QPatternConv2d::supports(wide, many.data(), wide_q));
 }
 
 }  // namespace

@@ -35,11 +35,9 @@ float scaled_bias(const QConvQuant& q, const float* bias, int64_t n, float zero_
   return units - zero_point_share;
 }
 
-namespace {
 float residual_multiplier(const QConvQuant& q) {
   return q.has_residual ? requant_ratio(q.r_scale, q.y_scale) : 0;
 }
-}  // namespace
 
 namespace {
 bool is_depthwise(const Conv2dShape& s) { return s.group == s.C && s.group == s.M && s.group > 1; }

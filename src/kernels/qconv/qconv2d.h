@@ -63,6 +63,8 @@ struct QConvQuant {
 // point's share (QPackedWeights::scaled_zero_point_share), qgemm's scaled_bias.
 int32_t bias_in_sum_units(const QConvQuant& q, const float* bias, int64_t n);
 float requant_multiplier(const QConvQuant& q, int64_t n);
+// The residual's multiplier r_scale / y_scale (capped like the others; 0 without a residual).
+float residual_multiplier(const QConvQuant& q);
 float scaled_bias(const QConvQuant& q, const float* bias, int64_t n, float zero_point_share);
 
 // Layers with fewer output pixels than this (fully connected layers at small batches) stream their

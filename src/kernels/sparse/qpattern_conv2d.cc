@@ -6,7 +6,6 @@
 #include <bit>
 
 #include "core/error.h"
-#include "kernels/integer/round_to_u8.h"
 #include "kernels/sparse/pattern_masks.h"
 #include "kernels/thread_scratch.h"
 
@@ -25,7 +24,7 @@ namespace {
 constexpr int64_t kBandBytes = 512 * 1024;
 // Below 256 input channels the dense integer kernel (over 600 GOP/s) was as fast or faster on
 // ResNet-18's layers pruned to 8 patterns and a kernel in 3.6 (BM_QPatternConv2d: 64 channels at
-// 56x56 0.88x, stride 2 0.8x, 128 at 28x28 1.04x; 256 at 14x14 1.1x, 512 at 7x7 1.5x): the
+// 56x56 0.87x, stride 2 0.7x, 128 at 28x28 1.0x; 256 at 14x14 0.96-1.13x, 512 at 7x7 1.47x): the
 // transposes and quad building cost about what the zeros save there.
 constexpr int64_t kMinChannels = 256;
 
@@ -108,15 +107,18 @@ QPatternConv2d::Band QPatternConv2d::band_of(const Conv2dShape& s) {
   return b;
 }
 
-bool QPatternConv2d::supports(const Conv2dShape& s, const int8_t* w, const QConvQuant& q) {
+bool QPatternConv2d::shape_fits(const Conv2dShape& s, const QConvQuant& q) {
   if (s.KH != 3 || s.KW != 3 || s.group != 1 || s.stride_h != s.stride_w ||
       (s.stride_h != 1 && s.stride_h != 2) || s.dilation_h != 1 || s.dilation_w != 1 || s.N < 1 ||
       s.C < 1 || s.M < 1 || s.H < 1 || s.W < 1 || s.OH() < 1 || s.OW() < 1 || q.vector_size != 0 ||
       static_cast<int64_t>(q.w_scales.size()) != s.M || q.x_zero_point < 0 || q.x_zero_point > 255)
     return false;
   const Band b = band_of(s);
-  const int64_t planes = s.C * s.stride_h * s.stride_w * b.phase_rows * b.wq;
-  return planes < (int64_t{1} << 31) && patterns_of(s, w).valid;
+  return s.C * s.stride_h * s.stride_w * b.phase_rows * b.wq < (int64_t{1} << 31);
+}
+
+bool QPatternConv2d::supports(const Conv2dShape& s, const int8_t* w, const QConvQuant& q) {
+  return shape_fits(s, q) && patterns_of(s, w).valid;
 }
 
 bool QPatternConv2d::pays(const Conv2dShape& s, const int8_t* w, const QConvQuant& q, Isa isa) {
@@ -127,11 +129,11 @@ bool QPatternConv2d::pays(const Conv2dShape& s, const int8_t* w, const QConvQuan
 QPatternConv2d::QPatternConv2d(const Conv2dShape& s, const int8_t* w, const float* bias,
                                const QConvQuant& q, Isa isa)
     : s_(s), x_zero_point_(q.x_zero_point), k_(&qpattern_kernels().at(isa)) {
-  if (!supports(s, w, q))
+  const Patterns p = patterns_of(s, w);
+  if (!shape_fits(s, q) || !p.valid)
     throw InputError(
         "integer pattern convolution: weights or shape it does not run (3x3, stride 1 or 2, "
         "at most 4 taps a kernel and 16 patterns, a scale a filter)");
-  const Patterns p = patterns_of(s, w);
   patterns_ = static_cast<int64_t>(p.masks.size());
   band_ = band_of(s);
   w_.tile = band_.tile;
@@ -208,10 +210,8 @@ QPatternConv2d::QPatternConv2d(const Conv2dShape& s, const int8_t* w, const floa
           [](const QPatternVisit& a, const QPatternVisit& b) { return a.k1 - a.k0 < b.k1 - b.k0; });
     }
   w_.group_visits.push_back(static_cast<int32_t>(w_.visits.size()));
-  requant_ =
-      QRequant{nullptr,       nullptr, q.y_zero_point,
-               q.y_min,       q.y_max, q.has_residual ? requant_ratio(q.r_scale, q.y_scale) : 0.0f,
-               q.r_zero_point};
+  requant_ = QRequant{
+      nullptr, nullptr, q.y_zero_point, q.y_min, q.y_max, residual_multiplier(q), q.r_zero_point};
 }
 
 void QPatternConv2d::fill_planes(const uint8_t* image, int64_t oy0, int64_t oy1,
@@ -273,8 +273,8 @@ void QPatternConv2d::run(const uint8_t* x, uint8_t* y, ThreadPool* pool,
     const int64_t oy0 = band * band_.rows, oy1 = std::min(OH, oy0 + band_.rows);
     auto* planes =
         reinterpret_cast<uint8_t*>(thread_scratch<PlanesTag>((s.C * plane_bytes() + 3) / 4));
-    auto* sums = reinterpret_cast<int32_t*>(thread_scratch<SumsTag>((m1 - m0) * sums_stride + 16));
     // 16 ints past the last filter's: its last row's finish reads whole vectors.
+    auto* sums = reinterpret_cast<int32_t*>(thread_scratch<SumsTag>((m1 - m0) * sums_stride + 16));
     fill_planes(x + n * s.H * s.W * s.C, oy0, oy1, planes);
     k_->tiles(w_, planes, ((oy1 - oy0) * band_.wq + w_.tile - 1) / w_.tile, m0, m1, sums,
               sums_stride);

@@ -36,7 +36,7 @@ inline constexpr int64_t kQPatternTile = 128;
 // Input channels a block: their tap quads for one tile (32 channels x up to 8 patterns x 256 or
 // 512 bytes) are read by every filter before the next block's are built. Blocks of 32 ran
 // ResNet-18's layers 1.02-1.05x faster than 16 (fewer visits a filter, each with its sums' loads,
-// stores and loop exit), and 8 1.1-1.2x slower (bench/sparse_bench.cc, BM_QPatternConv2d).
+// stores and loop exit), and 8 1.04-1.2x slower (bench/sparse_bench.cc, BM_QPatternConv2d).
 inline constexpr int64_t kQPatternChannelBlock = 32;
 
 // A (channel, pattern) pair some kernel uses: where its 4 taps read in the band's planes.
@@ -135,6 +135,8 @@ class QPatternConv2d {
     int64_t phase_rows;  // rows a phase plane: the band's, the taps' halo, the last tile's reach
   };
   static Band band_of(const Conv2dShape& s);
+  // What supports() asks of the shape and the quantization, the weights aside.
+  static bool shape_fits(const Conv2dShape& s, const QConvQuant& q);
 
   Conv2dShape s_;
   Band band_;

@@ -1,10 +1,10 @@
-// The AVX-512 tier of the integer pattern convolution, with AVX-512-VNNI. Per tile of 64 flat
-// positions and channel block, each (channel, pattern) pair's tap quads are built in L1 from its 4
+// The AVX-512 tier of the integer pattern convolution, with AVX-512-VNNI. Per tile of 64 or 128
+// flat positions and channel block, each (channel, pattern) pair's tap quads are built from its 4
 // taps' 64-byte runs by two rounds of unpacks (bytes, then words), then every filter adds each kept
-// kernel with one vpdpbusd a vector: 4 quad vectors times its 4 weights broadcast as one word.
-// The unpacks work within 128-bit lanes, so quad vector v's lane 4L + j is position
-// 16L + 4v + j; every pair has the same order, the sums keep it between channel blocks, and a
-// 4 x 4 transpose of 128-bit lanes restores flat order before the last store.
+// kernel with one vpdpbusd a vector: 4 or 8 quad vectors times its 4 weights broadcast as one
+// word. The unpacks work within 128-bit lanes, so in each run of 64 positions quad vector v's lane
+// 4L + j is position 16L + 4v + j; every pair has the same order, the sums keep it between channel
+// blocks, and a 4 x 4 transpose of 128-bit lanes restores flat order before the last store.
 #include <immintrin.h>
 
 #include <algorithm>
