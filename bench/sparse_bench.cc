@@ -15,6 +15,7 @@
 #include "kernels/conv/conv2d.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/qconv/qconv2d.h"
+#include "kernels/sparse/bsr_conv2d.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/csr_gemm.h"
 #include "kernels/sparse/pattern_conv2d.h"
@@ -52,6 +53,21 @@ std::vector<float> pruned_weights(int64_t n, double density, bool pattern) {
   return w;
 }
 
+// Weights [M, taps] pruned in blocks of BsrWeights::kFilters filters at one tap, each block kept
+// with probability `density`.
+std::vector<float> block_pruned_weights(int64_t M, int64_t taps, double density) {
+  std::mt19937 rng(4);
+  std::bernoulli_distribution keep(density);
+  std::vector<float> w = random_floats(M * taps, 5);
+  constexpr int64_t kFilters = sinter::BsrWeights::kFilters;
+  for (int64_t r = 0; r * kFilters < M; ++r)
+    for (int64_t j = 0; j < taps; ++j)
+      if (!keep(rng))
+        for (int64_t m = r * kFilters; m < std::min(M, (r + 1) * kFilters); ++m)
+          w[m * taps + j] = 0.0f;
+  return w;
+}
+
 sinter::ThreadPool* pool_of(int threads) {
   static std::map<int, std::unique_ptr<sinter::ThreadPool>> pools;
   auto& p = pools[threads];
@@ -59,8 +75,8 @@ sinter::ThreadPool* pool_of(int threads) {
   return p.get();
 }
 
-// Times layer `s` with weights `w` on `kernel` (0 dense Conv2d as planned, 1 pattern, 2 CSR), bias
-// and ReLU, one thread; FLOPS counts the dense layer's.
+// Times layer `s` with weights `w` on `kernel` (0 dense Conv2d as planned, 1 pattern, 2 CSR, 3
+// BSR), bias and ReLU, one thread; FLOPS counts the dense layer's.
 void time_sparse_conv(benchmark::State& state, const sinter::Conv2dShape& s,
                       const std::vector<float>& w, int64_t kernel) {
   const auto x = random_floats(s.N * s.C * s.H * s.W, 7), bias = random_floats(s.M, 8);
@@ -70,6 +86,7 @@ void time_sparse_conv(benchmark::State& state, const sinter::Conv2dShape& s,
   std::unique_ptr<sinter::Conv2d> dense;
   std::unique_ptr<sinter::PatternConv2d> pattern;
   std::unique_ptr<sinter::CsrConv2d> csr;
+  std::unique_ptr<sinter::BsrConv2d> bsr;
   auto* pool = pool_of(1);
   if (kernel == 0) {
     dense = std::make_unique<sinter::Conv2d>(s, w.data(), bias.data(), relu);
@@ -78,9 +95,12 @@ void time_sparse_conv(benchmark::State& state, const sinter::Conv2dShape& s,
     if (!sinter::PatternConv2d::supports(s, w.data())) return state.SkipWithError("not pattern");
     pattern = std::make_unique<sinter::PatternConv2d>(s, w.data(), bias.data(), relu);
     run = [&] { pattern->run(x.data(), y.data(), nullptr, pool); };
-  } else {
+  } else if (kernel == 2) {
     csr = std::make_unique<sinter::CsrConv2d>(s, w.data(), bias.data(), relu);
     run = [&] { csr->run(x.data(), y.data(), nullptr, pool); };
+  } else {
+    bsr = std::make_unique<sinter::BsrConv2d>(s, w.data(), bias.data(), relu);
+    run = [&] { bsr->run(x.data(), y.data(), nullptr, pool); };
   }
   for (auto _ : state) {
     run();
@@ -136,8 +156,9 @@ void resnet18_args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_SparseConv2d)->Name("BM_SparseConv2dResnet18")->Apply(resnet18_args)->UseRealTime();
 
-// ResNet-50's 1x1 layers pruned 90 % unstructured: the CSR kernel against the dense one. args: C,
-// M, H (= W), density in per mille, kernel (0 dense Conv2d as planned, 2 CSR).
+// ResNet-50's 1x1 layers pruned 90 %: the CSR kernel on unstructured zeros and the BSR kernel on
+// zeros in blocks of 4 filters, against the dense one. args: C, M, H (= W), density in per mille,
+// kernel (0 dense Conv2d as planned, 2 CSR, 3 BSR).
 void BM_SparseConv1x1(benchmark::State& state) {
   sinter::Conv2dShape s;
   s.C = state.range(0);
@@ -145,7 +166,10 @@ void BM_SparseConv1x1(benchmark::State& state) {
   s.H = s.W = state.range(2);
   s.N = 1;
   s.KH = s.KW = 1;
-  time_sparse_conv(state, s, pruned_weights(s.M * s.C, state.range(3) / 1000.0, false),
+  const double density = state.range(3) / 1000.0;
+  time_sparse_conv(state, s,
+                   state.range(4) == 3 ? block_pruned_weights(s.M, s.C, density)
+                                       : pruned_weights(s.M * s.C, density, false),
                    state.range(4));
 }
 
@@ -159,9 +183,32 @@ void resnet50_1x1_args(benchmark::internal::Benchmark* b) {
                           {1024, 256, 14},
                           {512, 2048, 7},
                           {2048, 512, 7}})
-    for (int64_t kernel : {0, 2}) b->Args({c, m, hw, 100, kernel});
+    for (int64_t kernel : {0, 2, 3}) b->Args({c, m, hw, 100, kernel});
 }
 BENCHMARK(BM_SparseConv1x1)->Apply(resnet50_1x1_args)->UseRealTime();
+
+// ResNet-50's 3x3 stride-1 layers pruned alike. args: C (= M), H (= W), density in per mille,
+// kernel (0 dense, 2 CSR on unstructured zeros, 3 BSR on blocks).
+void BM_SparseConv3x3Blocks(benchmark::State& state) {
+  sinter::Conv2dShape s;
+  s.C = s.M = state.range(0);
+  s.H = s.W = state.range(1);
+  s.N = 1;
+  s.KH = s.KW = 3;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  const double density = state.range(2) / 1000.0;
+  time_sparse_conv(state, s,
+                   state.range(3) == 3 ? block_pruned_weights(s.M, s.C * 9, density)
+                                       : pruned_weights(s.M * s.C * 9, density, false),
+                   state.range(3));
+}
+
+void resnet50_3x3_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "HW", "permille", "kernel"});
+  for (auto [c, hw] : {std::pair{64, 56}, {128, 28}, {256, 14}, {512, 7}})
+    for (int64_t kernel : {0, 2, 3}) b->Args({c, hw, 100, kernel});
+}
+BENCHMARK(BM_SparseConv3x3Blocks)->Apply(resnet50_3x3_args)->UseRealTime();
 
 // Quantized layers (u8 activations, s8 weights, per-channel scales) pattern-pruned alike: the
 // integer pattern kernel against the dense integer one. args: C, M, H (= W), stride, kernel (0

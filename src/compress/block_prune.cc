@@ -43,6 +43,28 @@ Mask balanced_mask(const Tensor& w, int64_t block, double sparsity) {
                                 [&](int64_t len) { return kept_count(len, sparsity, kWho); });
 }
 
+Mask output_block_mask(const Tensor& w, int64_t rows, double sparsity) {
+  constexpr const char* kWho = "block pruning";
+  require_prunable_weights(w, kWho, 2);
+  if (rows < 1) throw InputError(cat(kWho, ": block size must be at least 1, got ", rows));
+  const int64_t outputs = w.dim(0);
+  const int64_t cols = outputs == 0 ? 0 : w.numel() / outputs;
+  const int64_t block_rows = (outputs + rows - 1) / rows;
+  const float* x = w.data<float>();
+  std::vector<double> norm(static_cast<size_t>(block_rows * cols), 0.0);
+  for (int64_t r = 0; r < outputs; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const double v = x[r * cols + c];
+      norm[(r / rows) * cols + c] += v * v;
+    }
+  const int64_t kept = kept_count(block_rows * cols, sparsity, kWho);
+  std::vector<uint8_t> keep(static_cast<size_t>(w.numel()), 0);
+  for (int64_t b : largest_indices(norm, kept))
+    for (int64_t r = b / cols * rows; r < std::min(outputs, (b / cols + 1) * rows); ++r)
+      keep[r * cols + b % cols] = 1;
+  return Mask(w.shape(), std::move(keep));
+}
+
 Mask n_of_m_mask(const Tensor& w, int64_t n, int64_t m) {
   constexpr const char* kWho = "N:M pruning";
   require_prunable_weights(w, kWho, 2);

@@ -156,6 +156,8 @@ Mask PrunePlan::project(size_t t, const Tensor& w, double sparsity) const {
         return channel_mask(view, sparsity);
       case PruneKind::kBalanced:
         return balanced_mask(view, scheme_.block, sparsity);
+      case PruneKind::kOutputBlocks:
+        return output_block_mask(view, scheme_.block, sparsity);
       default:
         return n_of_m_mask(view, scheme_.n, scheme_.m);
     }

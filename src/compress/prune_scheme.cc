@@ -11,7 +11,8 @@ namespace sinter {
 
 namespace {
 
-constexpr const char* kKnown = "unstructured, filter, channel, balanced:B, nm:N:M, pattern";
+constexpr const char* kKnown =
+    "unstructured, filter, channel, balanced:B, block:B, nm:N:M, pattern";
 
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> parts(1);
@@ -58,6 +59,10 @@ PruneScheme parse_prune_scheme(const std::string& text) {
     expect_fields(1, "balanced:B (B: the block length, e.g. balanced:32)");
     s.kind = PruneKind::kBalanced;
     s.block = positive_field(parts[1], text);
+  } else if (name == "block") {
+    expect_fields(1, "block:B (B: the outputs a block, e.g. block:4)");
+    s.kind = PruneKind::kOutputBlocks;
+    s.block = positive_field(parts[1], text);
   } else if (name == "nm") {
     expect_fields(2, "nm:N:M (at most N nonzeros in every M weights, e.g. nm:2:4)");
     s.kind = PruneKind::kNOfM;
@@ -79,6 +84,8 @@ std::string scheme_name(const PruneScheme& s) {
       return "channel";
     case PruneKind::kBalanced:
       return cat("balanced:", s.block);
+    case PruneKind::kOutputBlocks:
+      return cat("block:", s.block);
     case PruneKind::kNOfM:
       return cat("nm:", s.n, ":", s.m);
     case PruneKind::kPattern:
@@ -93,6 +100,8 @@ void validate_prune_scheme(const PruneScheme& s) {
         cat("sparsity must be in [0, 1) (the pruned fraction), got ", short_number(s.sparsity)));
   if (s.kind == PruneKind::kBalanced && s.block < 1)
     throw InputError(cat("balanced pruning needs a block length >= 1, got ", s.block));
+  if (s.kind == PruneKind::kOutputBlocks && s.block < 1)
+    throw InputError(cat("block pruning needs a block size >= 1, got ", s.block));
   if (s.kind == PruneKind::kNOfM && !(s.n >= 1 && s.n <= s.m))
     throw InputError(cat("N:M pruning needs 1 <= N <= M, got ", s.n, ":", s.m));
   if (s.kind == PruneKind::kPattern) {

@@ -12,6 +12,7 @@ enum class PruneKind {
   kChannel,       // whole input channels
   kBalanced,      // the same share of every block of `block` weights along the reduction axis
   kNOfM,          // at most n of every m consecutive weights along the reduction axis
+  kOutputBlocks,  // whole blocks of `block` consecutive outputs at one reduction entry
   kPattern,       // 3x3 kernels on a pattern set, plus connectivity pruning of whole kernels
 };
 
@@ -20,13 +21,14 @@ struct PruneScheme {
   // The pruned fraction of each weight. Under kPattern it applies (unstructured) to the layers
   // patterns do not cover, which stay dense at 0; kNOfM fixes its own (1 - n/m) and ignores it.
   double sparsity = 0.0;
-  int64_t block = 0;          // kBalanced
+  int64_t block = 0;          // kBalanced, kOutputBlocks
   int64_t n = 0, m = 0;       // kNOfM
   int64_t pattern_count = 8;  // kPattern: the size of the pattern set
   double connectivity = 1.0;  // kPattern: keep 1/connectivity of the kernels (1: all)
 };
 
-// Parses "unstructured", "filter", "channel", "balanced:B", "nm:N:M" or "pattern"; the numbers
+// Parses "unstructured", "filter", "channel", "balanced:B", "block:B", "nm:N:M" or "pattern"; the
+// numbers
 // not in the text keep their defaults. Throws InputError naming the text and the known schemes.
 PruneScheme parse_prune_scheme(const std::string& text);
 
@@ -39,7 +41,7 @@ std::string scheme_name(const PruneScheme& scheme);
 void validate_prune_scheme(const PruneScheme& scheme);
 
 // Whether the scheme's sparsity is a free number that gradual pruning can ramp: kUnstructured,
-// kFilter, kChannel, kBalanced. N:M and patterns fix theirs.
+// kFilter, kChannel, kBalanced, kOutputBlocks. N:M and patterns fix theirs.
 bool has_free_sparsity(const PruneScheme& scheme);
 
 }  // namespace sinter

@@ -8,6 +8,7 @@
 
 #include "kernels/conv/conv2d.h"
 #include "kernels/depthwise/depthwise_conv2d.h"
+#include "kernels/sparse/bsr_conv2d.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/pattern_conv2d.h"
 #include "kernels/sparse/sparse_kernel_choice.h"
@@ -250,7 +251,8 @@ bool weights_constant(const KernelInfo& ki) {
   return ki.constant(1) && (!ki.node.has_input(2) || ki.constant(2));
 }
 
-// A pruned layer's sparse kernel (PatternConv2d or CsrConv2d), built once for the plan's shapes.
+// A pruned layer's sparse kernel (PatternConv2d, BsrConv2d or CsrConv2d), built once for the
+// plan's shapes.
 template <typename SparseConv>
 class SparseConvKernel : public ConvKernelBase {
  public:
@@ -310,6 +312,18 @@ OpDef make_conv_def(const char* type, const char* domain) {
          return sparse_candidate(ki) &&
                 PatternConv2d::supports(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
                                         ki.constant(1)->data<float>());
+       }});
+  def.impls.push_back(
+      {"conv2d_bsr",
+       [](const KernelInfo& ki) {
+         return sparse_candidate(ki) &&
+                bsr_conv2d_pays(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape),
+                                ki.constant(1)->data<float>());
+       },
+       make_sparse_conv<BsrConv2d>,
+       [](const KernelInfo& ki) {
+         return sparse_candidate(ki) &&
+                BsrConv2d::supports(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape));
        }});
   def.impls.push_back(
       {"conv2d_csr",

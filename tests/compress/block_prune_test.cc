@@ -142,6 +142,57 @@ TEST(PruneNofMTest, TwoOfFourByHandAndTwice) {
   }
 }
 
+// Whether every block of `rows` outputs at one column is kept or pruned whole.
+bool whole_output_blocks(const Shape& shape, const std::vector<uint8_t>& keep, int64_t rows) {
+  const int64_t outputs = shape[0], cols = shape_numel(shape) / shape[0];
+  for (int64_t r = 0; r < outputs; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      if (keep[r * cols + c] != keep[(r / rows * rows) * cols + c]) return false;
+  return true;
+}
+
+TEST(PruneOutputBlocksTest, KeepsWholeBlocksOfTheLargestNorm) {
+  for (const Shape& shape : kShapes)
+    for (int64_t rows : {1, 2, 3, 4})
+      for (double sparsity : {0.0, 0.5, 0.9})
+        for (bool ties : {false, true}) {
+          const Tensor w = random_weights(shape, rows * 7 + 1, ties);
+          const Mask mask = output_block_mask(w, rows, sparsity);
+          SCOPED_TRACE(shape_str(shape) + " rows " + std::to_string(rows));
+          const int64_t cols = shape_numel(shape) / shape[0];
+          const int64_t blocks = (shape[0] + rows - 1) / rows * cols;
+          EXPECT_TRUE(whole_output_blocks(shape, flags(mask), rows));
+          int64_t kept_blocks = 0;
+          for (int64_t r = 0; r < shape[0]; r += rows)
+            for (int64_t c = 0; c < cols; ++c) kept_blocks += flags(mask)[r * cols + c];
+          EXPECT_EQ(kept_blocks, expected_kept(blocks, sparsity));
+        }
+}
+
+TEST(PruneOutputBlocksTest, IsTheClosestTensorWithThatManyBlocks) {
+  for (const Shape& shape : std::vector<Shape>{{4, 3}, {3, 4}, {5, 2}})
+    for (int64_t rows : {2, 3})
+      for (bool ties : {false, true}) {
+        const Tensor w = random_weights(shape, 33, ties);
+        const int64_t cols = shape_numel(shape) / shape[0];
+        const int64_t kept = expected_kept((shape[0] + rows - 1) / rows * cols, 0.5);
+        const double best = test::min_pruned_energy(w, [&](const std::vector<uint8_t>& keep) {
+          int64_t blocks = 0;
+          for (int64_t r = 0; r < shape[0]; r += rows)
+            for (int64_t c = 0; c < cols; ++c) blocks += keep[r * cols + c];
+          return whole_output_blocks(shape, keep, rows) && blocks <= kept;
+        });
+        EXPECT_NEAR(test::pruned_energy(w, flags(output_block_mask(w, rows, 0.5))), best, 1e-12);
+      }
+}
+
+TEST(PruneOutputBlocksTest, HandWorked) {
+  // 3 rows of 2 columns in blocks of 2 rows (the last block one row). Squared norms: rows 0-1
+  // 1.01 and 4.04, row 2 9 and 0; half the blocks kept: row 2's column 0 and rows 0-1's column 1.
+  const Tensor w = Tensor::from_vector<float>({3, 2}, {1, 0.2f, 0.1f, 2, 3, 0});
+  EXPECT_EQ(flags(output_block_mask(w, 2, 0.5)), (std::vector<uint8_t>{0, 1, 0, 1, 1, 0}));
+}
+
 TEST(PruneBalancedTest, BadInput) {
   const Tensor w = random_weights({4, 8}, 1, false);
   expect_error([&] { balanced_mask(w, 0, 0.5); }, {"balanced pruning", "block size", "got 0"});
@@ -151,6 +202,9 @@ TEST(PruneBalancedTest, BadInput) {
   expect_error([&] { n_of_m_mask(w, 0, 4); }, {"N:M", "1 <= N <= M", "got 0:4"});
   expect_error([&] { n_of_m_mask(w, 5, 4); }, {"N:M", "got 5:4"});
   expect_error([] { n_of_m_mask(Tensor(DType::kFloat32, {8}), 2, 4); }, {"rank >= 2"});
+  expect_error([&] { output_block_mask(w, 0, 0.5); }, {"block pruning", "block size", "got 0"});
+  expect_error([&] { output_block_mask(w, 4, 1.0); }, {"block pruning", "sparsity", "got 1"});
+  expect_error([] { output_block_mask(Tensor(DType::kFloat32, {8}), 4, 0.5); }, {"rank >= 2"});
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ PruneScheme unstructured(double sparsity) {
 }
 
 TEST(PruneScheme, ParsesAndNamesEveryScheme) {
-  for (const char* text : {"unstructured", "filter", "channel", "balanced:32", "nm:2:4", "pattern"})
+  for (const char* text :
+       {"unstructured", "filter", "channel", "balanced:32", "block:4", "nm:2:4", "pattern"})
     EXPECT_EQ(scheme_name(parse_prune_scheme(text)), text);
   const PruneScheme nm = parse_prune_scheme("nm:2:4");
   EXPECT_EQ(nm.kind, PruneKind::kNOfM);
@@ -45,6 +46,9 @@ TEST(PruneScheme, ParsesAndNamesEveryScheme) {
   EXPECT_EQ(nm.m, 4);
   EXPECT_EQ(parse_prune_scheme("balanced:16").block, 16);
   EXPECT_TRUE(has_free_sparsity(parse_prune_scheme("balanced:16")));
+  EXPECT_EQ(parse_prune_scheme("block:4").kind, PruneKind::kOutputBlocks);
+  EXPECT_EQ(parse_prune_scheme("block:4").block, 4);
+  EXPECT_TRUE(has_free_sparsity(parse_prune_scheme("block:4")));
   EXPECT_FALSE(has_free_sparsity(nm));
   EXPECT_FALSE(has_free_sparsity(parse_prune_scheme("pattern")));
 }
@@ -55,6 +59,7 @@ TEST(PruneScheme, RejectsBadSpellingsAndNumbers) {
   expect_error([] { parse_prune_scheme("nm:2"); }, {"nm:N:M"});
   expect_error([] { parse_prune_scheme("nm:2:x"); }, {"'x' is not a positive integer"});
   expect_error([] { parse_prune_scheme("balanced:0"); }, {"'0' is not a positive integer"});
+  expect_error([] { parse_prune_scheme("block"); }, {"block:B"});
   expect_error([] { parse_prune_scheme("filter:3"); }, {"written filter"});
   expect_error([] { validate_prune_scheme(unstructured(1.0)); }, {"[0, 1)", "got 1"});
   expect_error([] { validate_prune_scheme(unstructured(-0.1)); }, {"got -0.1"});

@@ -1,5 +1,5 @@
-// PatternConv2d and CsrConv2d against conv2d_reference on the same (pruned) dense weights, over
-// random shapes and options, on every ISA tier with loops of its own (isa_tiers.h).
+// PatternConv2d, CsrConv2d and BsrConv2d against conv2d_reference on the same (pruned) dense
+// weights, over random shapes and options, on every ISA tier with loops of its own (isa_tiers.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +8,7 @@
 
 #include "isa_tiers.h"
 #include "kernels/conv/conv2d.h"
+#include "kernels/sparse/bsr_conv2d.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/pattern_conv2d.h"
 #include "sparse_test_util.h"
@@ -150,6 +151,7 @@ void check_bands(bool pattern) {
 
 TEST(PatternConv2d, BandsOfRows) { check_bands<PatternConv2d>(true); }
 TEST(CsrConv2d, BandsOfRows) { check_bands<CsrConv2d>(false); }
+TEST(BsrConv2d, BandsOfRows) { check_bands<BsrConv2d>(false); }
 
 TEST(PatternConv2d, RefusesKernelsWithMoreThanFourTaps) {
   Conv2dShape s;
@@ -169,29 +171,105 @@ TEST(PatternConv2d, RefusesKernelsWithMoreThanFourTaps) {
   EXPECT_FALSE(PatternConv2d::supports(s, w.data()));
 }
 
+// Any kernel size, dilation, stride and padding; up to max_filters filters.
+Conv2dShape random_conv_shape(std::mt19937& rng, int64_t max_filters) {
+  Conv2dShape s;
+  s.N = 1 + rng() % 5;
+  s.C = 1 + rng() % 10;
+  s.M = 1 + rng() % max_filters;
+  s.KH = 1 + rng() % 4;
+  s.KW = 1 + rng() % 4;
+  s.dilation_h = 1 + rng() % 2;
+  s.dilation_w = 1 + rng() % 2;
+  s.stride_h = 1 + rng() % 3;
+  s.stride_w = 1 + rng() % 3;
+  s.pad_top = rng() % 3;
+  s.pad_left = rng() % 3;
+  s.pad_bottom = rng() % 3;
+  s.pad_right = rng() % 3;
+  s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % 14;
+  s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % 35;
+  return s;
+}
+
 TEST(CsrConv2d, RandomShapesAndOptions) {
   std::mt19937 rng(77);
   for (int it = 0; it < 250; ++it) {
-    Conv2dShape s;
-    s.N = 1 + rng() % 5;
-    s.C = 1 + rng() % 10;
-    s.M = 1 + rng() % 12;
-    s.KH = 1 + rng() % 4;
-    s.KW = 1 + rng() % 4;
-    s.dilation_h = 1 + rng() % 2;
-    s.dilation_w = 1 + rng() % 2;
-    s.stride_h = 1 + rng() % 3;
-    s.stride_w = 1 + rng() % 3;
-    s.pad_top = rng() % 3;
-    s.pad_left = rng() % 3;
-    s.pad_bottom = rng() % 3;
-    s.pad_right = rng() % 3;
-    s.H = s.dilation_h * (s.KH - 1) + 1 + rng() % 14;
-    s.W = s.dilation_w * (s.KW - 1) + 1 + rng() % 35;
+    const Conv2dShape s = random_conv_shape(rng, 12);
     const double density = (rng() % 5) / 4.0;
     auto w = random_sparse(rng, s.M * s.C * s.KH * s.KW, density);
     check_sparse_conv<CsrConv2d>(s, w, random_options(rng), rng);
   }
+}
+
+// Weights [M, C, KH, KW] whose zeros come in blocks of BsrWeights::kFilters filters at one tap,
+// each block kept with probability `density` (a ragged last block row when M is not a multiple).
+std::vector<float> random_block_sparse(std::mt19937& rng, const Conv2dShape& s, double density) {
+  const int64_t taps = s.C * s.KH * s.KW;
+  auto w = random_floats(rng, s.M * taps);
+  std::bernoulli_distribution keep(density);
+  for (int64_t r = 0; r * BsrWeights::kFilters < s.M; ++r)
+    for (int64_t j = 0; j < taps; ++j)
+      if (!keep(rng))
+        for (int64_t m = r * BsrWeights::kFilters;
+             m < std::min(s.M, (r + 1) * BsrWeights::kFilters); ++m)
+          w[m * taps + j] = 0.0f;
+  return w;
+}
+
+// Any weights run (a block multiplies the zeros it holds); shapes as CsrConv2d's, filter counts
+// across whole and ragged block rows, split over threads.
+TEST(BsrConv2d, RandomShapesAndOptions) {
+  std::mt19937 rng(78);
+  for (int it = 0; it < 250; ++it) {
+    const Conv2dShape s = random_conv_shape(rng, 14);
+    const double density = (rng() % 5) / 4.0;
+    auto w = rng() % 2 ? random_block_sparse(rng, s, density)
+                       : random_sparse(rng, s.M * s.C * s.KH * s.KW, density);
+    check_sparse_conv<BsrConv2d>(s, w, random_options(rng), rng);
+  }
+}
+
+TEST(BsrConv2d, ResNetPointwiseAndVggSmallLayers) {
+  std::mt19937 rng(9);
+  for (auto [c, m, hw, k] :
+       {std::tuple{64, 256, 14, 1}, {256, 64, 14, 1}, {32, 64, 14, 3}, {64, 62, 14, 3}})
+    for (int64_t n : {1, 4}) {
+      Conv2dShape s;
+      s.N = n;
+      s.C = c;
+      s.M = m;
+      s.H = s.W = hw;
+      s.KH = s.KW = k;
+      s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = k / 2;
+      auto w = random_block_sparse(rng, s, 0.1);
+      Options o;
+      o.act = Activation::relu();
+      o.residual = n == 4;
+      o.threads = 2;
+      check_sparse_conv<BsrConv2d>(s, w, o, rng);
+    }
+}
+
+TEST(BsrConv2d, BlockFill) {
+  std::mt19937 rng(10);
+  Conv2dShape s;
+  s.C = 32;
+  s.M = 64;
+  s.H = s.W = 8;
+  s.KH = s.KW = 3;
+  EXPECT_EQ(BsrConv2d::block_fill(s, random_block_sparse(rng, s, 0.1).data()), 1.0);
+  // Unstructured at 10 %: a block is kept where any of its 4 weights is, 1 - 0.9^4 of them, and
+  // holds 4 * 0.1 nonzeros on average: a fill of 0.1 / (1 - 0.9^4) = 0.29.
+  const double fill = BsrConv2d::block_fill(s, random_sparse(rng, 64 * 32 * 9, 0.1).data());
+  EXPECT_NEAR(fill, 0.29, 0.03);
+  const std::vector<float> zeros(64 * 32 * 9, 0.0f);
+  EXPECT_EQ(BsrConv2d::block_fill(s, zeros.data()), 1.0);
+  // A ragged last block row counts only its filters.
+  s.M = 5;
+  std::vector<float> w(5 * 32 * 9, 0.0f);
+  w[4 * 32 * 9] = 1.0f;
+  EXPECT_EQ(BsrConv2d::block_fill(s, w.data()), 1.0);
 }
 
 TEST(CsrConv2d, VggSmallLayers) {

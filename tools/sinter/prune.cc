@@ -192,8 +192,9 @@ Subcommand add_prune_command(CLI::App& parent) {
   app->add_option("model", a->model, "The trained model (ONNX)")->required();
   app->add_option("--scheme", a->scheme,
                   "unstructured, filter, channel, balanced:B (the same share of every B "
-                  "weights), nm:N:M (at most N of every M), or pattern (3x3 convs; the other "
-                  "layers take unstructured --sparsity, or stay dense)")
+                  "weights), block:B (whole blocks of B outputs at one input weight; block:4 "
+                  "runs on the block-sparse kernels), nm:N:M (at most N of every M), or pattern "
+                  "(3x3 convs; the other layers take unstructured --sparsity, or stay dense)")
       ->capture_default_str();
   app->add_option("--sparsity", a->sparsity, "The pruned fraction of each pruned layer, in [0, 1)");
   app->add_option("--patterns", a->patterns, "pattern: the size of the pattern set (1-56)")

@@ -96,8 +96,8 @@ void ShiftedPlanes::fill(const float* image, int64_t oy0, float* dst) const {
 }
 
 void ShiftedPlanes::run(const float* x, const float* bias, const float* residual,
-                        const Activation& act, float* y, ThreadPool* pool,
-                        const TileBody& body) const {
+                        const Activation& act, float* y, ThreadPool* pool, const TileBody& body,
+                        int64_t filter_step) const {
   const int threads = pool ? pool->num_threads() : 1;
   const int64_t OH = s_.OH(), plane = OH * s_.OW();
   const int64_t image = s_.C * s_.H * s_.W, out_image = s_.M * plane;
@@ -107,7 +107,7 @@ void ShiftedPlanes::run(const float* x, const float* bias, const float* residual
   // to go round, as each chunk copies its band again.
   const int64_t filter_chunks =
       threads == 1 ? 1 : std::clamp<int64_t>(2 * threads / (s_.N * bands), 1, s_.M);
-  const int64_t per_chunk = (s_.M + filter_chunks - 1) / filter_chunks;
+  const int64_t per_chunk = round_up((s_.M + filter_chunks - 1) / filter_chunks, filter_step);
   auto item = [&](int64_t i, int) {
     const int64_t chunk = i % filter_chunks, band = i / filter_chunks % bands,
                   n = i / filter_chunks / bands;

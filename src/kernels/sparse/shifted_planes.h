@@ -60,9 +60,10 @@ class ShiftedPlanes {
                                       int64_t m0, int64_t m1)>;
   // y = act(sums + bias + residual) for every image of x (bias and residual may be null): copies
   // each band of each image, calls body over its tiles and filters, then finishes the band's
-  // rows; the images, bands and, when they are few, filters spread over the pool's threads.
+  // rows; the images, bands and, when they are few, filters spread over the pool's threads, in
+  // chunks of whole filter_steps (but the last).
   void run(const float* x, const float* bias, const float* residual, const Activation& act,
-           float* y, ThreadPool* pool, const TileBody& body) const;
+           float* y, ThreadPool* pool, const TileBody& body, int64_t filter_step = 1) const;
 
  private:
   // The copies of a band's rows (output rows from oy0, and the halo below them) of one image.

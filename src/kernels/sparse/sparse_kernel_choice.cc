@@ -1,5 +1,6 @@
 #include "kernels/sparse/sparse_kernel_choice.h"
 
+#include "kernels/sparse/bsr_conv2d.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/csr_gemm.h"
 #include "kernels/sparse/csr_matrix.h"
@@ -17,6 +18,9 @@ namespace {
 constexpr double kCsrConvMaxDensity = 0.30;
 constexpr double kCsrGemmMaxDensityFewRows = 0.12;
 constexpr double kCsrGemmMaxDensity = 0.25;
+// The BSR convolution does half the CSR kernel's loads per multiply-add but multiplies the zeros
+// inside its blocks: it needs blocks filled to about this share to win.
+constexpr double kBsrConvMinFill = 0.75;
 }  // namespace
 
 bool pattern_conv2d_pays(const Conv2dShape& s, const float* weights) {
@@ -26,6 +30,10 @@ bool pattern_conv2d_pays(const Conv2dShape& s, const float* weights) {
 bool csr_conv2d_pays(const Conv2dShape& s, const float* weights) {
   return CsrConv2d::supports(s) &&
          nonzero_fraction(weights, s.M * s.C * s.KH * s.KW) <= kCsrConvMaxDensity;
+}
+
+bool bsr_conv2d_pays(const Conv2dShape& s, const float* weights) {
+  return csr_conv2d_pays(s, weights) && BsrConv2d::block_fill(s, weights) >= kBsrConvMinFill;
 }
 
 bool csr_gemm_pays(int64_t rows, const float* weights, int64_t n) {

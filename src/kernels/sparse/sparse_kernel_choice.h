@@ -13,6 +13,9 @@ namespace sinter {
 bool pattern_conv2d_pays(const Conv2dShape& s, const float* weights);
 // The CSR convolution, for weights [M, C, KH, KW] with unstructured zeros.
 bool csr_conv2d_pays(const Conv2dShape& s, const float* weights);
+// The BSR convolution, for weights [M, C, KH, KW] pruned in blocks of BsrWeights::kFilters
+// filters at one tap; where it pays, so does the CSR convolution.
+bool bsr_conv2d_pays(const Conv2dShape& s, const float* weights);
 // The CSR GEMM, for a constant weight of n floats used by a Gemm with `rows` rows of A.
 bool csr_gemm_pays(int64_t rows, const float* weights, int64_t n);
 

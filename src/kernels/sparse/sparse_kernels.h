@@ -1,11 +1,11 @@
 #pragma once
 // The arithmetic of the sparse kernels, one table per ISA tier (kernels/isa_tables.h): the CSR
-// GEMM's two loops, the tile loops of the CSR and pattern convolutions, and the shifted-planes
-// epilogue. A plan (CsrGemm, CsrConv2d, PatternConv2d) takes the table of the tier it is built
-// for, active_isa() unless told, and keeps it. The tiers' loops live in csr_gemm_*.cc,
-// csr_conv2d_*.cc, pattern_conv2d_*.cc and shifted_planes_*.cc; their tables in
-// sparse_kernels_{portable,avx2,avx512}.cc (the AVX-512 table has its own convolution tiles and
-// the AVX2 GEMM loops and epilogue).
+// GEMM's two loops, the tile loops of the CSR, BSR and pattern convolutions, and the
+// shifted-planes epilogue. A plan (CsrGemm, CsrConv2d, BsrConv2d, PatternConv2d) takes the table
+// of the tier it is built for, active_isa() unless told, and keeps it. The tiers' loops live in
+// csr_gemm_*.cc, csr_conv2d_*.cc, bsr_conv2d_*.cc, pattern_conv2d_*.cc and shifted_planes_*.cc;
+// their tables in sparse_kernels_{portable,avx2,avx512}.cc (the AVX-512 table has its own
+// convolution tiles and the AVX2 GEMM loops and epilogue).
 #include <cstdint>
 
 #include "kernels/isa_tables.h"
@@ -13,6 +13,7 @@
 namespace sinter {
 
 struct Activation;
+struct BsrWeights;
 struct Conv2dShape;
 struct CsrMatrix;
 struct GemmEpilogue;
@@ -33,6 +34,9 @@ struct SparseKernels {
                            float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
   void (*pattern_conv2d_tiles)(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+  // As csr_conv2d_tiles; m0 is a multiple of BsrWeights::kFilters.
+  void (*bsr_conv2d_tiles)(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
   // ShiftedPlanes' epilogue: output rows [oy0, oy1) of filters [m0, m1) from their flat sums
   // (rows of row_length floats from row oy0, flat_size floats a filter), with bias, residual and
   // activation; y, residual and flat at filter m0's.
@@ -75,6 +79,12 @@ void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, 
 void pattern_conv2d_tiles_avx512(const ShiftedPlanes& p, const PatternWeights& w,
                                  const float* padded, float* flat, int64_t t0, int64_t t1,
                                  int64_t m0, int64_t m1);
+void bsr_conv2d_tiles_portable(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void bsr_conv2d_tiles_avx2(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+void bsr_conv2d_tiles_avx512(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
+                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
 void finish_shifted_planes_portable(const Conv2dShape& s, int64_t row_length, const float* flat,
                                     int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
                                     const float* residual, const Activation& act, float* y,
