@@ -66,8 +66,9 @@ class ShiftedPlanes {
            float* y, ThreadPool* pool, const TileBody& body, int64_t filter_step = 1) const;
 
  private:
-  // The copies of a band's rows (output rows from oy0, and the halo below them) of one image.
-  void fill(const float* image, int64_t oy0, float* dst) const;
+  // The copies of a band's rows (output rows from oy0, and the halo below them) of one image's
+  // channels [c0, c1).
+  void fill(const float* image, int64_t oy0, float* dst, int64_t c0, int64_t c1) const;
   // A channel's floats: stride_h row phases for each column tap.
   int64_t plane_floats() const { return s_.KW * s_.stride_h * phase_; }
 
