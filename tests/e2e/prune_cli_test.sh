@@ -73,6 +73,11 @@ check "$lenet_targets and abs(sparsity(pruned) - 0.5) < 1e-3 and $json_agrees an
 prune balanced --scheme balanced:20 --sparsity 0.75 --method admm --admm-epochs 1
 check "$lenet_targets and abs(sparsity(pruned) - 0.75) < 1e-3 and $json_agrees and meta['sinter.prune.scheme'] == 'balanced:20'" balanced.onnx "$out"
 
+# Whole blocks of 4 outputs: the layers whose outputs are not a multiple of 4 end in smaller
+# blocks, so the weights' sparsity is near the blocks'.
+prune block --scheme block:4 --sparsity 0.75 --method magnitude
+check "$lenet_targets and abs(sparsity(pruned) - 0.75) < 0.02 and $json_agrees and meta['sinter.prune.scheme'] == 'block:4'" block.onnx "$out"
+
 prune nm --scheme nm:2:4 --method magnitude
 check "$lenet_targets and abs(sparsity(pruned) - 0.5) < 2e-3 and $json_agrees" nm.onnx "$out"
 
