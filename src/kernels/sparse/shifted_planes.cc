@@ -70,28 +70,20 @@ void ShiftedPlanes::fill(const float* image, int64_t oy0, float* dst, int64_t c0
       // The first input column of the phase whose place in the copy is not left of it.
       int64_t ix0 = ((phase - s_.pad_left) % sw + sw) % sw;
       while ((ix0 + s_.pad_left) / sw < shift) ix0 += sw;
+      const int64_t start = (ix0 + s_.pad_left) / sw - shift;
+      const int64_t count = ix0 < s_.W ? (s_.W - ix0 + sw - 1) / sw : 0;
       for (int64_t ry = 0; ry < sh; ++ry) {
         float* plane = dst + c * plane_floats() + (kx * sh + ry) * phase_;
-        std::fill(plane + rows * wq_, plane + phase_, 0.0f);
-        // Row by row, each float written once: the padding's zeros around the data.
-        const int64_t start = (ix0 + s_.pad_left) / sw - shift;
-        const int64_t count = ix0 < s_.W ? (s_.W - ix0 + sw - 1) / sw : 0;
-        for (int64_t q = 0; q < rows; ++q) {
-          float* row = plane + q * wq_;
-          const int64_t iy = (oy0 + q) * sh + ry - s_.pad_top;
-          if (iy < 0 || iy >= s_.H) {
-            std::fill(row, row + wq_, 0.0f);
-            continue;
-          }
-          const float* src = image + (c * s_.H + iy) * s_.W + ix0;
-          std::fill(row, row + start, 0.0f);
-          if (sw == 1) {
-            std::copy(src, src + count, row + start);
-          } else {
-            for (int64_t i = 0; i < count; ++i) row[start + i] = src[i * sw];
-          }
-          std::fill(row + start + count, row + wq_, 0.0f);
-        }
+        // Rows [q0, q1) hold input rows, those above and below are padding.
+        auto input_row = [&](int64_t q) { return (oy0 + q) * sh + ry - s_.pad_top; };
+        int64_t q0 = 0, q1 = rows;
+        while (q0 < q1 && input_row(q0) < 0) ++q0;
+        while (q1 > q0 && input_row(q1 - 1) >= s_.H) --q1;
+        std::fill(plane, plane + q0 * wq_, 0.0f);
+        if (q1 > q0)
+          k_->copy_padded_rows(image + (c * s_.H + input_row(q0)) * s_.W + ix0, sh * s_.W, sw,
+                               count, start, plane + q0 * wq_, wq_, q1 - q0);
+        std::fill(plane + q1 * wq_, plane + phase_, 0.0f);
       }
     }
 }

@@ -1,11 +1,11 @@
 #pragma once
 // The arithmetic of the sparse kernels, one table per ISA tier (kernels/isa_tables.h): the CSR
 // GEMM's two loops, the tile loops of the CSR, BSR and pattern convolutions, and the
-// shifted-planes epilogue. A plan (CsrGemm, CsrConv2d, BsrConv2d, PatternConv2d) takes the table
-// of the tier it is built for, active_isa() unless told, and keeps it. The tiers' loops live in
-// csr_gemm_*.cc, csr_conv2d_*.cc, bsr_conv2d_*.cc, pattern_conv2d_*.cc and shifted_planes_*.cc;
-// their tables in sparse_kernels_{portable,avx2,avx512}.cc (the AVX-512 table has its own
-// convolution tiles and the AVX2 GEMM loops and epilogue).
+// shifted-planes input copy and epilogue. A plan (CsrGemm, CsrConv2d, BsrConv2d, PatternConv2d)
+// takes the table of the tier it is built for, active_isa() unless told, and keeps it. The tiers'
+// loops live in csr_gemm_*.cc, csr_conv2d_*.cc, bsr_conv2d_*.cc, pattern_conv2d_*.cc and
+// shifted_planes_*.cc; their tables in sparse_kernels_{portable,avx2,avx512}.cc (the AVX-512 table
+// has its own convolution tiles and the AVX2 GEMM loops and epilogue).
 #include <cstdint>
 
 #include "kernels/isa_tables.h"
@@ -44,6 +44,11 @@ struct SparseKernels {
                                 int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
                                 const float* residual, const Activation& act, float* y, int64_t m0,
                                 int64_t m1);
+  // ShiftedPlanes' input copy: `rows` rows of row_length floats at dst, each zeros but for
+  // `count` inputs from column `start`, row q's taken every stride_w-th float from
+  // src + q * src_stride.
+  void (*copy_padded_rows)(const float* src, int64_t src_stride, int64_t stride_w, int64_t count,
+                           int64_t start, float* dst, int64_t row_length, int64_t rows);
 };
 
 const kernels::IsaTables<SparseKernels>& sparse_kernels();
@@ -93,6 +98,11 @@ void finish_shifted_planes_avx2(const Conv2dShape& s, int64_t row_length, const 
                                 int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
                                 const float* residual, const Activation& act, float* y, int64_t m0,
                                 int64_t m1);
+void copy_padded_rows_portable(const float* src, int64_t src_stride, int64_t stride_w,
+                               int64_t count, int64_t start, float* dst, int64_t row_length,
+                               int64_t rows);
+void copy_padded_rows_avx512(const float* src, int64_t src_stride, int64_t stride_w, int64_t count,
+                             int64_t start, float* dst, int64_t row_length, int64_t rows);
 }  // namespace detail
 
 }  // namespace sinter

@@ -1,5 +1,6 @@
 // The AVX-512 tier's sparse loops, collected: AVX-512 tile loops for the CSR, pattern and BSR
-// convolutions; the CSR GEMM and the epilogue are the AVX2 ones.
+// convolutions and the shifted planes' input copy; the CSR GEMM and the epilogue are the AVX2
+// ones.
 #include "kernels/sparse/sparse_kernels.h"
 
 namespace sinter::detail {
@@ -7,7 +8,8 @@ namespace sinter::detail {
 const SparseKernels& sparse_kernels_avx512() {
   static constexpr SparseKernels kernels = {csr_gemm_rows_avx2,      csr_gemm_transposed_avx2,
                                             csr_conv2d_tiles_avx512, pattern_conv2d_tiles_avx512,
-                                            bsr_conv2d_tiles_avx512, finish_shifted_planes_avx2};
+                                            bsr_conv2d_tiles_avx512, finish_shifted_planes_avx2,
+                                            copy_padded_rows_avx512};
   return kernels;
 }
 
