@@ -1,6 +1,6 @@
 // CsrGemm (both the gathering and the transposed path) against sgemm_reference on the same
 // dense weights, over random shapes, sparsities and epilogues, on every ISA tier with loops of
-// its own (isa_tiers.h).
+// its own (isa_tiers.h); BlockedCsr's segments.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -53,6 +53,48 @@ TEST(CsrGemm, RandomShapesAndEpilogues) {
               << " K=" << K << " trans_b=" << trans_b << " beta=" << beta << " threads=" << threads;
     }
   }
+}
+
+// Reductions longer than a column block (BlockedCsr::kColumnBlock): segments in several blocks,
+// the last one partial, the gathering and the transposed path.
+TEST(CsrGemm, SpansColumnBlocks) {
+  std::mt19937 rng(12);
+  constexpr int64_t kBlock = BlockedCsr::kColumnBlock;
+  for (const int64_t K : {kBlock - 1, kBlock, kBlock + 1, 2 * kBlock + 37})
+    for (const int64_t M : {1, 3, 9}) {
+      const int64_t N = 1 + rng() % 20;
+      const bool trans_b = rng() % 2;
+      auto a = random_floats(rng, M * K);
+      auto b = random_sparse(rng, K * N, 0.25);
+      std::vector<float> ref(M * N);
+      sgemm_reference(false, trans_b, M, N, K, 1.0f, a.data(), K, b.data(), trans_b ? K : N, 0.0f,
+                      ref.data(), N, {}, nullptr);
+      const float tol = sum_tolerance(ref, K);
+      for (Isa isa : tested_isas()) {
+        if (!sparse_kernels().has(isa)) continue;
+        std::vector<float> got(M * N, NAN);
+        CsrGemm(trans_b, K, N, b.data(), 1.0f, isa)
+            .run(M, a.data(), K, got.data(), N, {}, 0.0f, sparse_test_pool(1));
+        for (int64_t i = 0; i < M * N; ++i)
+          ASSERT_NEAR(got[i], ref[i], tol)
+              << isa_name(isa) << " at " << i << " M=" << M << " N=" << N << " K=" << K;
+      }
+    }
+}
+
+TEST(BlockedCsr, SegmentsPerColumnBlock) {
+  constexpr int64_t kBlock = BlockedCsr::kColumnBlock;
+  // Row 0: columns 1 and kBlock + 2; row 1: column kBlock.
+  std::vector<float> w(2 * (kBlock + 3), 0.0f);
+  w[1] = 1.0f;
+  w[kBlock + 2] = 2.0f;
+  w[(kBlock + 3) + kBlock] = 3.0f;
+  const BlockedCsr b =
+      BlockedCsr::from_csr(CsrMatrix::from_dense(2, kBlock + 3, w.data(), kBlock + 3, 1));
+  EXPECT_EQ(b.blocks, 2);
+  EXPECT_EQ(b.segment_begin, (std::vector<int32_t>{0, 1, 1, 2, 3}));
+  EXPECT_EQ(b.col, (std::vector<uint16_t>{1, 2, 0}));
+  EXPECT_EQ(b.value, (std::vector<float>{1.0f, 2.0f, 3.0f}));
 }
 
 TEST(CsrGemm, CountsNonzerosOfTheWeight) {

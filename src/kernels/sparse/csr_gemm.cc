@@ -1,5 +1,5 @@
-// CsrGemm: the weights' CSR form, the transposed copy of A for many rows, and the split of
-// output columns over threads. The arithmetic is in csr_gemm_avx2.cc and csr_gemm_portable.cc.
+// CsrGemm: the weights' blocked CSR form, the transposed copy of A for many rows, and the split of
+// output columns over threads. The arithmetic is in csr_gemm_portable.cc and csr_gemm_avx2.cc.
 #include "kernels/sparse/csr_gemm.h"
 
 #include <algorithm>
@@ -13,8 +13,8 @@ namespace sinter {
 CsrGemm::CsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha, Isa isa)
     : k_(&sparse_kernels().at(isa)) {
   // Row j of W is column j of op(B).
-  w_ = trans_b ? CsrMatrix::from_dense(N, K, b, K, 1, alpha)
-               : CsrMatrix::from_dense(N, K, b, 1, N, alpha);
+  w_ = BlockedCsr::from_csr(trans_b ? CsrMatrix::from_dense(N, K, b, K, 1, alpha)
+                                    : CsrMatrix::from_dense(N, K, b, 1, N, alpha));
 }
 
 void CsrGemm::run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy,

@@ -1,13 +1,14 @@
 #pragma once
 // The fully-connected layer of a pruned model: Y = act(A W^T + beta * Y + epilogue terms) with A
-// [M x K] dense and W a constant sparse [N x K] in compressed sparse rows (row j: output column
-// j's weights). For a few rows of A each output is a sparse dot product gathering A's entries;
+// [M x K] dense and W a constant sparse [N x K] in compressed sparse rows cut into column blocks
+// (BlockedCsr; row j: output column j's weights). For a few rows of A each output is a sparse dot
+// product gathering A's entries, a column block at a time;
 // for 8 rows or more A is transposed once per run so that one nonzero multiplies 8 rows of A in
 // a vector. Tested against sgemm_reference with the dense weights.
 #include <cstdint>
 
 #include "kernels/gemm/sgemm.h"
-#include "kernels/sparse/csr_matrix.h"
+#include "kernels/sparse/blocked_csr.h"
 #include "kernels/sparse/sparse_kernels.h"
 
 namespace sinter {
@@ -39,7 +40,7 @@ class CsrGemm {
   int64_t nonzeros() const { return w_.nonzeros(); }
 
  private:
-  CsrMatrix w_;
+  BlockedCsr w_;
   const SparseKernels* k_;
 };
 

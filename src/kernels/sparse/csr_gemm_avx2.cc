@@ -1,5 +1,4 @@
-// The CSR GEMM's loops: for few rows, 8 nonzeros at a time gathered from the row of A; for many,
-// one broadcast nonzero times up to 8 vectors of 8 rows of transposed A.
+// The CSR GEMM's loop on transposed A: one broadcast nonzero times up to 8 vectors of 8 rows.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -11,51 +10,26 @@ namespace sinter::detail {
 
 namespace {
 
-float horizontal_sum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 template <int NV>
-void transposed_block(const CsrMatrix& w, int64_t j, const float* at, int64_t ld_at, float* sums) {
+void transposed_block(const BlockedCsr& w, int64_t j, const float* at, int64_t ld_at, float* sums) {
   __m256 acc[NV];
   for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
-  for (int32_t k = w.row_begin[j]; k < w.row_begin[j + 1]; ++k) {
-    const __m256 wt = _mm256_broadcast_ss(&w.value[k]);
-    const float* in = at + static_cast<int64_t>(w.col[k]) * ld_at;
-    for (int v = 0; v < NV; ++v) acc[v] = _mm256_fmadd_ps(wt, _mm256_loadu_ps(in + 8 * v), acc[v]);
+  for (int64_t b = 0; b < w.blocks; ++b) {
+    const float* block = at + b * BlockedCsr::kColumnBlock * ld_at;
+    const int32_t* segment = w.segment_begin.data() + b * w.rows;
+    for (int32_t k = segment[j]; k < segment[j + 1]; ++k) {
+      const __m256 wt = _mm256_broadcast_ss(&w.value[k]);
+      const float* in = block + static_cast<int64_t>(w.col[k]) * ld_at;
+      for (int v = 0; v < NV; ++v)
+        acc[v] = _mm256_fmadd_ps(wt, _mm256_loadu_ps(in + 8 * v), acc[v]);
+    }
   }
   for (int v = 0; v < NV; ++v) _mm256_storeu_ps(sums + 8 * v, acc[v]);
 }
 
 }  // namespace
 
-void csr_gemm_rows_avx2(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
-                        int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0, int64_t j1) {
-  for (int64_t i = 0; i < M; ++i) {
-    const float* ai = a + i * lda;
-    for (int64_t j = j0; j < j1; ++j) {
-      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-      int32_t k = w.row_begin[j];
-      const int32_t end = w.row_begin[j + 1];
-      for (; k + 15 < end; k += 16) {
-        const __m256i c0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&w.col[k]));
-        const __m256i c1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&w.col[k + 8]));
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(&w.value[k]), _mm256_i32gather_ps(ai, c0, 4), acc0);
-        acc1 =
-            _mm256_fmadd_ps(_mm256_loadu_ps(&w.value[k + 8]), _mm256_i32gather_ps(ai, c1, 4), acc1);
-      }
-      float sum = horizontal_sum(_mm256_add_ps(acc0, acc1));
-      for (; k < end; ++k) sum += w.value[k] * ai[w.col[k]];
-      float* out = y + i * ldy + j;
-      *out = finish_gemm_output(epi, beta, sum, out, i, j);
-    }
-  }
-}
-
-void csr_gemm_transposed_avx2(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+void csr_gemm_transposed_avx2(const BlockedCsr& w, int64_t M, const float* at, int64_t ld_at,
                               float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                               int64_t j0, int64_t j1) {
   constexpr int64_t kRows = 64;

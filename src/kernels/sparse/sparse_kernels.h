@@ -5,7 +5,8 @@
 // takes the table of the tier it is built for, active_isa() unless told, and keeps it. The tiers'
 // loops live in csr_gemm_*.cc, csr_conv2d_*.cc, bsr_conv2d_*.cc, pattern_conv2d_*.cc and
 // shifted_planes_*.cc; their tables in sparse_kernels_{portable,avx2,avx512}.cc (the AVX-512 table
-// has its own convolution tiles and the AVX2 GEMM loops and epilogue).
+// has its own convolution tiles and input copy, the AVX2 GEMM loop and epilogue; every tier gathers
+// with the portable GEMM loop).
 #include <cstdint>
 
 #include "kernels/isa_tables.h"
@@ -13,6 +14,7 @@
 namespace sinter {
 
 struct Activation;
+struct BlockedCsr;
 struct BsrWeights;
 struct Conv2dShape;
 struct CsrMatrix;
@@ -22,11 +24,11 @@ class ShiftedPlanes;
 
 struct SparseKernels {
   // Columns [j0, j1) of Y, each row of A by sparse dot products.
-  void (*csr_gemm_rows)(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
+  void (*csr_gemm_rows)(const BlockedCsr& w, int64_t M, const float* a, int64_t lda, float* y,
                         int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0, int64_t j1);
   // Columns [j0, j1) of Y from A transposed: at[k * ld_at + i] = A[i][k], ld_at >= M a multiple
   // of 8 with zero rows past M.
-  void (*csr_gemm_transposed)(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+  void (*csr_gemm_transposed)(const BlockedCsr& w, int64_t M, const float* at, int64_t ld_at,
                               float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                               int64_t j0, int64_t j1);
   // The sums of tiles [t0, t1) of filters [m0, m1) of one padded image (ShiftedPlanes::TileBody).
@@ -59,15 +61,13 @@ const SparseKernels& sparse_kernels_avx2();
 const SparseKernels& sparse_kernels_avx512();
 
 // The loops the tables are made of.
-void csr_gemm_rows_portable(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
+void csr_gemm_rows_portable(const BlockedCsr& w, int64_t M, const float* a, int64_t lda, float* y,
                             int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0,
                             int64_t j1);
-void csr_gemm_rows_avx2(const CsrMatrix& w, int64_t M, const float* a, int64_t lda, float* y,
-                        int64_t ldy, const GemmEpilogue& epi, float beta, int64_t j0, int64_t j1);
-void csr_gemm_transposed_portable(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+void csr_gemm_transposed_portable(const BlockedCsr& w, int64_t M, const float* at, int64_t ld_at,
                                   float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                                   int64_t j0, int64_t j1);
-void csr_gemm_transposed_avx2(const CsrMatrix& w, int64_t M, const float* at, int64_t ld_at,
+void csr_gemm_transposed_avx2(const BlockedCsr& w, int64_t M, const float* at, int64_t ld_at,
                               float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                               int64_t j0, int64_t j1);
 void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
