@@ -12,9 +12,12 @@ namespace sinter {
 namespace {
 int64_t round_up(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
 
-// A thread's buffer of `floats`, its start on a cache line.
+// A thread's buffer of `floats`, its start on a cache line. It only grows: layers of different
+// sizes take turns with it, and each resize up zero-fills the floats it adds (40 % of a
+// 90 %-pruned ResNet-50 1x1 layer's time in the model, where alone it never grew).
 float* line_aligned(std::vector<float>& buffer, int64_t floats) {
-  buffer.resize(static_cast<size_t>(floats + ShiftedPlanes::kLineFloats));
+  const auto size = static_cast<size_t>(floats + ShiftedPlanes::kLineFloats);
+  if (buffer.size() < size) buffer.resize(size);
   const auto address = reinterpret_cast<uintptr_t>(buffer.data());
   const uintptr_t line = ShiftedPlanes::kLineFloats * sizeof(float);
   return reinterpret_cast<float*>((address + line - 1) / line * line);
