@@ -192,6 +192,26 @@ Conv2dShape random_conv_shape(std::mt19937& rng, int64_t max_filters) {
   return s;
 }
 
+// Channels over several L1 blocks (ShiftedPlanes::l1_channel_block), the last one ragged, and
+// filters whose nonzeros skip whole blocks: 1x1 and 3x3, strides 1 and 2.
+TEST(CsrConv2d, BlocksOfChannels) {
+  std::mt19937 rng(9);
+  for (auto [c, k, stride, hw] :
+       {std::tuple{300, 1, 1, 7}, {257, 1, 2, 14}, {70, 3, 1, 7}, {45, 3, 2, 13}})
+    for (double density : {0.02, 0.1, 1.0}) {
+      Conv2dShape s;
+      s.N = 1 + rng() % 2;
+      s.C = c;
+      s.M = 1 + rng() % 20;
+      s.H = s.W = hw;
+      s.KH = s.KW = k;
+      s.stride_h = s.stride_w = stride;
+      s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = k / 2;
+      auto w = random_sparse(rng, s.M * s.C * s.KH * s.KW, density);
+      check_sparse_conv<CsrConv2d>(s, w, random_options(rng), rng);
+    }
+}
+
 TEST(CsrConv2d, RandomShapesAndOptions) {
   std::mt19937 rng(77);
   for (int it = 0; it < 250; ++it) {

@@ -1,4 +1,5 @@
-// CsrConv2d: the weights' CSR form with tap offsets as columns, and the split over threads.
+// CsrConv2d: the weights' CSR form with tap offsets as columns, in channel blocks, and the split
+// over threads.
 // The arithmetic is the tier's (sparse_kernels.h): csr_conv2d_portable.cc, csr_conv2d_avx2.cc.
 #include "kernels/sparse/csr_conv2d.h"
 
@@ -11,10 +12,23 @@ CsrConv2d::CsrConv2d(const Conv2dShape& s, const float* weights, const float* bi
     : planes_(s, isa), act_(act), k_(&sparse_kernels().at(isa)) {
   SINTER_CHECK(supports(s), "CsrConv2d: only ungrouped convolutions at strides up to 4");
   if (bias) bias_.assign(bias, bias + s.M);
-  const int64_t taps = s.C * s.KH * s.KW;
-  w_ = CsrMatrix::from_dense(s.M, taps, weights, taps, 1);
-  for (int32_t& col : w_.col)
-    col = planes_.tap_offset(col / (s.KH * s.KW), col / s.KW % s.KH, col % s.KW);
+  const int64_t kernel_taps = s.KH * s.KW, taps = s.C * kernel_taps;
+  CsrMatrix& csr = w_.csr;
+  csr = CsrMatrix::from_dense(s.M, taps, weights, taps, 1);
+  w_.channel_block = planes_.l1_channel_block(1);
+  w_.channel_blocks = (s.C + w_.channel_block - 1) / w_.channel_block;
+  // Each filter's nonzeros are in (channel, tap) order: a block's are consecutive.
+  for (int64_t m = 0; m < s.M; ++m) {
+    int32_t k = csr.row_begin[m];
+    for (int64_t b = 0; b < w_.channel_blocks; ++b) {
+      w_.block_begin.push_back(k);
+      const int64_t end_tap = (b + 1) * w_.channel_block * kernel_taps;
+      while (k < csr.row_begin[m + 1] && csr.col[k] < end_tap) ++k;
+    }
+  }
+  w_.block_begin.push_back(csr.row_begin[s.M]);
+  for (int32_t& col : csr.col)
+    col = planes_.tap_offset(col / kernel_taps, col / s.KW % s.KH, col % s.KW);
 }
 
 void CsrConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {

@@ -18,6 +18,18 @@ namespace sinter {
 
 class ThreadPool;
 
+// The CSR weights as the tile loops read them, each filter's nonzeros cut into blocks of input
+// channels (ShiftedPlanes::l1_channel_block of a tile) so that one block's inputs stay in L1
+// while every filter adds its nonzeros on them; a filter's sums wait in the flat buffer between
+// blocks.
+struct CsrConvWeights {
+  CsrMatrix csr;  // [M, C * KH * KW], columns rewritten to ShiftedPlanes tap offsets
+  int64_t channel_block = 0, channel_blocks = 0;
+  // M * channel_blocks + 1 entries: filter m's nonzeros of channel block b start at entry
+  // m * channel_blocks + b.
+  std::vector<int32_t> block_begin;
+};
+
 class CsrConv2d {
  public:
   static bool supports(const Conv2dShape& s) { return ShiftedPlanes::supports(s); }
@@ -29,7 +41,7 @@ class CsrConv2d {
 
  private:
   ShiftedPlanes planes_;
-  CsrMatrix w_;  // [M, C * KH * KW], columns rewritten to ShiftedPlanes tap offsets
+  CsrConvWeights w_;
   std::vector<float> bias_;
   Activation act_;
   const SparseKernels* k_;

@@ -1,5 +1,7 @@
 // The CSR convolution's tile loop with AVX-512: a tile of 64 flat outputs in 4 zmm vectors, two
-// sets of accumulators (even and odd nonzeros, 8 independent FMA chains) added at the end.
+// sets of accumulators (even and odd nonzeros, 8 independent FMA chains) added at the end. Per
+// tile the channel blocks go in turn, each for every filter; a filter's sums wait in `flat`
+// between blocks.
 #include <immintrin.h>
 
 #include "kernels/sparse/csr_conv2d.h"
@@ -11,35 +13,41 @@ namespace {
 constexpr int kVectors = ShiftedPlanes::kTile / 16;
 }
 
-void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
                              float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
-  const int32_t* col = w.col.data();
-  const float* value = w.value.data();
+  const int32_t* col = w.csr.col.data();
+  const float* value = w.csr.value.data();
+  const int64_t blocks = w.channel_blocks;
   for (int64_t t = t0; t < t1; ++t) {
     const float* base = padded + t * ShiftedPlanes::kTile;
-    for (int64_t m = m0; m < m1; ++m) {
-      __m512 acc[kVectors], odd[kVectors];
-      for (int v = 0; v < kVectors; ++v) acc[v] = odd[v] = _mm512_setzero_ps();
-      int32_t k = w.row_begin[m];
-      const int32_t end = w.row_begin[m + 1];
-      for (; k + 1 < end; k += 2) {
-        const float *a = base + col[k], *b = base + col[k + 1];
-        const __m512 wa = _mm512_set1_ps(value[k]), wb = _mm512_set1_ps(value[k + 1]);
+    for (int64_t b = 0; b < blocks; ++b)
+      for (int64_t m = m0; m < m1; ++m) {
+        int32_t k = w.block_begin[m * blocks + b];
+        const int32_t end = w.block_begin[m * blocks + b + 1];
+        if (k == end && b > 0) continue;
+        float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
+        __m512 acc[kVectors], odd[kVectors];
         for (int v = 0; v < kVectors; ++v) {
-          acc[v] = _mm512_fmadd_ps(wa, _mm512_loadu_ps(a + 16 * v), acc[v]);
-          odd[v] = _mm512_fmadd_ps(wb, _mm512_loadu_ps(b + 16 * v), odd[v]);
+          acc[v] = b == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * v);
+          odd[v] = _mm512_setzero_ps();
         }
-      }
-      if (k < end) {
-        const float* a = base + col[k];
-        const __m512 wa = _mm512_set1_ps(value[k]);
+        for (; k + 1 < end; k += 2) {
+          const float *a = base + col[k], *c = base + col[k + 1];
+          const __m512 wa = _mm512_set1_ps(value[k]), wc = _mm512_set1_ps(value[k + 1]);
+          for (int v = 0; v < kVectors; ++v) {
+            acc[v] = _mm512_fmadd_ps(wa, _mm512_loadu_ps(a + 16 * v), acc[v]);
+            odd[v] = _mm512_fmadd_ps(wc, _mm512_loadu_ps(c + 16 * v), odd[v]);
+          }
+        }
+        if (k < end) {
+          const float* a = base + col[k];
+          const __m512 wa = _mm512_set1_ps(value[k]);
+          for (int v = 0; v < kVectors; ++v)
+            acc[v] = _mm512_fmadd_ps(wa, _mm512_loadu_ps(a + 16 * v), acc[v]);
+        }
         for (int v = 0; v < kVectors; ++v)
-          acc[v] = _mm512_fmadd_ps(wa, _mm512_loadu_ps(a + 16 * v), acc[v]);
+          _mm512_storeu_ps(sums + 16 * v, _mm512_add_ps(acc[v], odd[v]));
       }
-      float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
-      for (int v = 0; v < kVectors; ++v)
-        _mm512_storeu_ps(sums + 16 * v, _mm512_add_ps(acc[v], odd[v]));
-    }
   }
 }
 

@@ -61,6 +61,13 @@ int32_t ShiftedPlanes::tap_offset(int64_t c, int64_t ky, int64_t kx) const {
   return static_cast<int32_t>(c * plane_floats() + phase * phase_ + y / s_.stride_h * wq_);
 }
 
+int64_t ShiftedPlanes::l1_channel_block(int64_t tiles) const {
+  // Each column tap's copy of each row phase: the pass's flat run and the rows below it.
+  const int64_t floats = s_.KW * s_.stride_h * (tiles * kTile + halo_ * wq_);
+  const int64_t bytes = floats * static_cast<int64_t>(sizeof(float));
+  return std::clamp<int64_t>(kL1Bytes / bytes, 1, s_.C);
+}
+
 void ShiftedPlanes::fill(const float* image, int64_t oy0, float* dst, int64_t c0,
                          int64_t c1) const {
   const int64_t sh = s_.stride_h, sw = s_.stride_w;

@@ -17,7 +17,7 @@ struct Activation;
 struct BlockedCsr;
 struct BsrWeights;
 struct Conv2dShape;
-struct CsrMatrix;
+struct CsrConvWeights;
 struct GemmEpilogue;
 struct PatternWeights;
 class ShiftedPlanes;
@@ -32,7 +32,7 @@ struct SparseKernels {
                               float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                               int64_t j0, int64_t j1);
   // The sums of tiles [t0, t1) of filters [m0, m1) of one padded image (ShiftedPlanes::TileBody).
-  void (*csr_conv2d_tiles)(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+  void (*csr_conv2d_tiles)(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
                            float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
   void (*pattern_conv2d_tiles)(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
@@ -70,11 +70,11 @@ void csr_gemm_transposed_portable(const BlockedCsr& w, int64_t M, const float* a
 void csr_gemm_transposed_avx2(const BlockedCsr& w, int64_t M, const float* at, int64_t ld_at,
                               float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                               int64_t j0, int64_t j1);
-void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
-void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
                            float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
-void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrMatrix& w, const float* padded,
+void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
                              float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
 void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights& w,
                                    const float* padded, float* flat, int64_t t0, int64_t t1,
