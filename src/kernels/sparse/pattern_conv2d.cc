@@ -18,7 +18,7 @@ bool PatternConv2d::supports(const Conv2dShape& s, const float* weights) {
 
 PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const float* bias,
                              const Activation& act, Isa isa)
-    : planes_(s, isa), act_(act), k_(&sparse_kernels().at(isa)) {
+    : planes_(s, isa, ShiftedPlanes::RowTaps::kCopied), act_(act), k_(&sparse_kernels().at(isa)) {
   SINTER_CHECK(supports(s, weights), "PatternConv2d: weights are not 3x3 pattern-sparse");
   if (bias) bias_.assign(bias, bias + s.M);
   struct Kept {

@@ -30,7 +30,8 @@ bool ShiftedPlanes::supports(const Conv2dShape& s) {
          s.padded_copy_is_small();
 }
 
-ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa) : s_(s), k_(&sparse_kernels().at(isa)) {
+ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa, RowTaps row_taps)
+    : s_(s), k_(&sparse_kernels().at(isa)) {
   const int64_t hp = s.H + s.pad_top + s.pad_bottom, wp = s.W + s.pad_left + s.pad_right;
   hq_ = (hp + s.stride_h - 1) / s.stride_h;
   // Rows of whole lines align every load, unless that widens a narrow plane by over a quarter
@@ -38,12 +39,15 @@ ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa) : s_(s), k_(&sparse_
   const int64_t columns = (wp + s.stride_w - 1) / s.stride_w;
   wq_ = round_up(columns, kLineFloats);
   if (4 * (wq_ - columns) > columns) wq_ = columns;
-  halo_ = (s.KH - 1) * s.dilation_h / s.stride_h;
+  // No copy then reads rows below its band.
+  row_tap_copies_ = row_taps == RowTaps::kCopied && wq_ % kLineFloats != 0 && s.KH > 1;
+  row_copies_ = row_tap_copies_ ? s.KH : s.stride_h;
+  halo_ = row_tap_copies_ ? 0 : (s.KH - 1) * s.dilation_h / s.stride_h;
   // Bands as many rows as the budget holds but at least twice the halo (which every band copies
   // again) and kMinBandTiles; of whole tiles, unless one band takes the whole image.
   // A row's copies and its filters' sums.
   const int64_t row_bytes =
-      (s.C * s.KW * s.stride_h + s.M) * wq_ * static_cast<int64_t>(sizeof(float));
+      (s.C * s.KW * row_copies_ + s.M) * wq_ * static_cast<int64_t>(sizeof(float));
   const int64_t fitting = kBandBytes / row_bytes - halo_;
   const int64_t rows = std::max({fitting, 2 * halo_, (kMinBandTiles * kTile + wq_ - 1) / wq_});
   band_rows_ = round_up(rows, kTile / std::gcd(wq_, kTile));
@@ -56,14 +60,16 @@ ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa) : s_(s), k_(&sparse_
 }
 
 int32_t ShiftedPlanes::tap_offset(int64_t c, int64_t ky, int64_t kx) const {
+  if (row_tap_copies_)
+    return static_cast<int32_t>(c * plane_floats() + (kx * row_copies_ + ky) * phase_);
   const int64_t y = ky * s_.dilation_h;
   const int64_t phase = kx * s_.stride_h + y % s_.stride_h;
   return static_cast<int32_t>(c * plane_floats() + phase * phase_ + y / s_.stride_h * wq_);
 }
 
 int64_t ShiftedPlanes::l1_channel_block(int64_t tiles) const {
-  // Each column tap's copy of each row phase: the pass's flat run and the rows below it.
-  const int64_t floats = s_.KW * s_.stride_h * (tiles * kTile + halo_ * wq_);
+  // Each copy: the pass's flat run and the rows below it.
+  const int64_t floats = s_.KW * row_copies_ * (tiles * kTile + halo_ * wq_);
   const int64_t bytes = floats * static_cast<int64_t>(sizeof(float));
   return std::clamp<int64_t>(kL1Bytes / bytes, 1, s_.C);
 }
@@ -82,10 +88,13 @@ void ShiftedPlanes::fill(const float* image, int64_t oy0, float* dst, int64_t c0
       while ((ix0 + s_.pad_left) / sw < shift) ix0 += sw;
       const int64_t start = (ix0 + s_.pad_left) / sw - shift;
       const int64_t count = ix0 < s_.W ? (s_.W - ix0 + sw - 1) / sw : 0;
-      for (int64_t ry = 0; ry < sh; ++ry) {
-        float* plane = dst + c * plane_floats() + (kx * sh + ry) * phase_;
+      for (int64_t copy = 0; copy < row_copies_; ++copy) {
+        float* plane = dst + c * plane_floats() + (kx * row_copies_ + copy) * phase_;
+        // The row phase this copy holds, and the rows it is moved up by (its row tap's).
+        const int64_t y = row_tap_copies_ ? copy * s_.dilation_h : copy;
+        const int64_t ry = y % sh, shift = row_tap_copies_ ? y / sh : 0;
         // Rows [q0, q1) hold input rows, those above and below are padding.
-        auto input_row = [&](int64_t q) { return (oy0 + q) * sh + ry - s_.pad_top; };
+        auto input_row = [&](int64_t q) { return (oy0 + q + shift) * sh + ry - s_.pad_top; };
         int64_t q0 = 0, q1 = rows;
         while (q0 < q1 && input_row(q0) < 0) ++q0;
         while (q1 > q0 && input_row(q1 - 1) >= s_.H) --q1;

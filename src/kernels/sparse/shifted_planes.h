@@ -8,7 +8,8 @@
 // ends) is a few contiguous vector loads per nonzero weight, whatever the sparsity pattern.
 // Each column tap kx gets its own copy of the planes it reads, already shifted by its column
 // offset, and wq is rounded up to whole 64-byte lines (but in narrow planes, which that would
-// widen by over a quarter): every tap's loads are then aligned. A load
+// widen by over a quarter): every tap's loads are then aligned (in narrow planes, where a
+// kernel asks for it, each row tap gets its own copy too). A load
 // that straddles two cache lines costs two, and unaligned taps ran the loops at half the rate
 // (75 against 149 GFLOP/s from L1, 54 against 86 from L2, AVX-512); the KW-fold copy is cheap
 // beside the multiply-adds every input feeds.
@@ -45,8 +46,14 @@ class ShiftedPlanes {
   static constexpr int64_t kMinBandTiles = 4;
   // Ungrouped, strides up to kMaxStride (any padding and dilation), non-empty output.
   static bool supports(const Conv2dShape& s);
-  // The epilogue is that of `isa`'s tier (sparse_kernels.h).
-  explicit ShiftedPlanes(const Conv2dShape& s, Isa isa = active_isa());
+  // Whether narrow planes (rows not whole lines) get a copy per row tap, already moved up by its
+  // rows, so that every tap's loads are aligned: the pattern kernel on ResNet-18's 7x7 layers ran
+  // 1.12x faster so, the CSR and BSR kernels (whose inputs then no longer fit L1) 1.13x and 1.28x
+  // slower.
+  enum class RowTaps { kShared, kCopied };
+  // The copy and epilogue are those of `isa`'s tier (sparse_kernels.h).
+  explicit ShiftedPlanes(const Conv2dShape& s, Isa isa = active_isa(),
+                         RowTaps row_taps = RowTaps::kShared);
 
   // Where tap (c, ky, kx) reads relative to the flat output index, in floats.
   int32_t tap_offset(int64_t c, int64_t ky, int64_t kx) const;
@@ -78,16 +85,18 @@ class ShiftedPlanes {
   // The copies of a band's rows (output rows from oy0, and the halo below them) of one image's
   // channels [c0, c1).
   void fill(const float* image, int64_t oy0, float* dst, int64_t c0, int64_t c1) const;
-  // A channel's floats: stride_h row phases for each column tap.
-  int64_t plane_floats() const { return s_.KW * s_.stride_h * phase_; }
+  // A channel's floats: row_copies_ copies for each column tap.
+  int64_t plane_floats() const { return s_.KW * row_copies_ * phase_; }
 
   Conv2dShape s_;
-  int64_t hq_ = 0;          // a phase's rows (the padded plane's, at stride 1)
-  int64_t wq_ = 0;          // a phase's columns, mostly rounded up to whole lines
-  int64_t halo_ = 0;        // rows the row taps read below a band
-  int64_t band_rows_ = 0;   // output rows a band: whole tiles, or all of them
-  int64_t band_tiles_ = 0;  // tiles a band
-  int64_t phase_ = 0;       // floats per phase of a band: its rows and halo, an odd count of lines
+  int64_t hq_ = 0;               // a phase's rows (the padded plane's, at stride 1)
+  int64_t wq_ = 0;               // a phase's columns, mostly rounded up to whole lines
+  bool row_tap_copies_ = false;  // a copy per row tap too (narrow planes), else per row phase
+  int64_t row_copies_ = 1;       // copies per column tap: KH or stride_h
+  int64_t halo_ = 0;             // rows the row taps read below a band
+  int64_t band_rows_ = 0;        // output rows a band: whole tiles, or all of them
+  int64_t band_tiles_ = 0;       // tiles a band
+  int64_t phase_ = 0;  // floats per phase of a band: its rows and halo, an odd count of lines
   const SparseKernels* k_ = nullptr;
 };
 
