@@ -41,7 +41,8 @@ ShiftedPlanes::ShiftedPlanes(const Conv2dShape& s, Isa isa, RowTaps row_taps)
   if (4 * (wq_ - columns) > columns) wq_ = columns;
   // No copy then reads rows below its band.
   row_tap_copies_ = row_taps == RowTaps::kCopied && wq_ % kLineFloats != 0 && s.KH > 1;
-  row_copies_ = row_tap_copies_ ? s.KH : s.stride_h;
+  // Else one copy per row phase that a row tap reads: 1x1 kernels at stride 2 read one of two.
+  row_copies_ = row_tap_copies_ ? s.KH : std::min(s.stride_h, (s.KH - 1) * s.dilation_h + 1);
   halo_ = row_tap_copies_ ? 0 : (s.KH - 1) * s.dilation_h / s.stride_h;
   // Bands as many rows as the budget holds but at least twice the halo (which every band copies
   // again) and kMinBandTiles; of whole tiles, unless one band takes the whole image.
@@ -63,7 +64,7 @@ int32_t ShiftedPlanes::tap_offset(int64_t c, int64_t ky, int64_t kx) const {
   if (row_tap_copies_)
     return static_cast<int32_t>(c * plane_floats() + (kx * row_copies_ + ky) * phase_);
   const int64_t y = ky * s_.dilation_h;
-  const int64_t phase = kx * s_.stride_h + y % s_.stride_h;
+  const int64_t phase = kx * row_copies_ + y % s_.stride_h;
   return static_cast<int32_t>(c * plane_floats() + phase * phase_ + y / s_.stride_h * wq_);
 }
 

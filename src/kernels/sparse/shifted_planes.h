@@ -92,7 +92,7 @@ class ShiftedPlanes {
   int64_t hq_ = 0;               // a phase's rows (the padded plane's, at stride 1)
   int64_t wq_ = 0;               // a phase's columns, mostly rounded up to whole lines
   bool row_tap_copies_ = false;  // a copy per row tap too (narrow planes), else per row phase
-  int64_t row_copies_ = 1;       // copies per column tap: KH or stride_h
+  int64_t row_copies_ = 1;       // copies per column tap: KH, or the row phases read
   int64_t halo_ = 0;             // rows the row taps read below a band
   int64_t band_rows_ = 0;        // output rows a band: whole tiles, or all of them
   int64_t band_tiles_ = 0;       // tiles a band
