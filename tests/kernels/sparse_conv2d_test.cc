@@ -222,21 +222,6 @@ TEST(CsrConv2d, RandomShapesAndOptions) {
   }
 }
 
-// Weights [M, C, KH, KW] whose zeros come in blocks of BsrWeights::kFilters filters at one tap,
-// each block kept with probability `density` (a ragged last block row when M is not a multiple).
-std::vector<float> random_block_sparse(std::mt19937& rng, const Conv2dShape& s, double density) {
-  const int64_t taps = s.C * s.KH * s.KW;
-  auto w = random_floats(rng, s.M * taps);
-  std::bernoulli_distribution keep(density);
-  for (int64_t r = 0; r * BsrWeights::kFilters < s.M; ++r)
-    for (int64_t j = 0; j < taps; ++j)
-      if (!keep(rng))
-        for (int64_t m = r * BsrWeights::kFilters;
-             m < std::min(s.M, (r + 1) * BsrWeights::kFilters); ++m)
-          w[m * taps + j] = 0.0f;
-  return w;
-}
-
 // Any weights run (a block multiplies the zeros it holds); shapes as CsrConv2d's, filter counts
 // across whole and ragged block rows, split over threads.
 TEST(BsrConv2d, RandomShapesAndOptions) {
@@ -244,8 +229,9 @@ TEST(BsrConv2d, RandomShapesAndOptions) {
   for (int it = 0; it < 250; ++it) {
     const Conv2dShape s = random_conv_shape(rng, 14);
     const double density = (rng() % 5) / 4.0;
-    auto w = rng() % 2 ? random_block_sparse(rng, s, density)
-                       : random_sparse(rng, s.M * s.C * s.KH * s.KW, density);
+    auto w = rng() % 2
+                 ? random_block_sparse(rng, s.M, s.C * s.KH * s.KW, BsrWeights::kFilters, density)
+                 : random_sparse(rng, s.M * s.C * s.KH * s.KW, density);
     check_sparse_conv<BsrConv2d>(s, w, random_options(rng), rng);
   }
 }
@@ -262,7 +248,7 @@ TEST(BsrConv2d, ResNetPointwiseAndVggSmallLayers) {
       s.H = s.W = hw;
       s.KH = s.KW = k;
       s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = k / 2;
-      auto w = random_block_sparse(rng, s, 0.1);
+      auto w = random_block_sparse(rng, s.M, s.C * s.KH * s.KW, BsrWeights::kFilters, 0.1);
       Options o;
       o.act = Activation::relu();
       o.residual = n == 4;
@@ -278,7 +264,10 @@ TEST(BsrConv2d, BlockFill) {
   s.M = 64;
   s.H = s.W = 8;
   s.KH = s.KW = 3;
-  EXPECT_EQ(BsrConv2d::block_fill(s, random_block_sparse(rng, s, 0.1).data()), 1.0);
+  EXPECT_EQ(
+      BsrConv2d::block_fill(
+          s, random_block_sparse(rng, s.M, s.C * s.KH * s.KW, BsrWeights::kFilters, 0.1).data()),
+      1.0);
   // Unstructured at 10 %: a block is kept where any of its 4 weights is, 1 - 0.9^4 of them, and
   // holds 4 * 0.1 nonzeros on average: a fill of 0.1 / (1 - 0.9^4) = 0.29.
   const double fill = BsrConv2d::block_fill(s, random_sparse(rng, 64 * 32 * 9, 0.1).data());

@@ -33,6 +33,20 @@ inline std::vector<float> random_sparse(std::mt19937& rng, int64_t n, double den
   return v;
 }
 
+// Weights [M, taps] pruned in blocks of `filters` consecutive filters at one tap (sinter prune
+// --scheme block:B), each block kept with probability `density`.
+inline std::vector<float> random_block_sparse(std::mt19937& rng, int64_t M, int64_t taps,
+                                              int64_t filters, double density) {
+  auto w = random_floats(rng, M * taps);
+  std::bernoulli_distribution keep(density);
+  for (int64_t r = 0; r * filters < M; ++r)
+    for (int64_t j = 0; j < taps; ++j)
+      if (!keep(rng))
+        for (int64_t m = r * filters; m < std::min(M, (r + 1) * filters); ++m)
+          w[m * taps + j] = 0.0f;
+  return w;
+}
+
 // Pattern-pruned 3x3 weights [kernels, 3, 3]: each kernel kept with probability `connectivity`,
 // a kept one holding 4 nonzero taps at random positions, or (a `partial` share of them) 1 to 4.
 inline std::vector<float> random_pattern_weights(std::mt19937& rng, int64_t kernels,

@@ -1,4 +1,5 @@
-// Pruned Conv and Gemm weights: the plan picks the sparse kernels for them (and the dense ones
+// Pruned Conv and Gemm weights: the plan picks the sparse kernels for them (pattern, block or
+// unstructured zeros; and the dense ones
 // when SessionOptions::sparse_kernels is off, or when the weights are dense), and both agree.
 #include <gtest/gtest.h>
 
@@ -6,6 +7,7 @@
 
 #include "../kernels/sparse_test_util.h"
 #include "ir/graph_builder.h"
+#include "kernels/sparse/bsr_conv2d.h"
 #include "math_op_test_util.h"
 #include "runtime/session.h"
 
@@ -72,6 +74,12 @@ TEST(SparseWeights, UnstructuredPrunedLayersTakeCsrKernels) {
   std::mt19937 rng(2);
   expect_kernels(random_sparse(rng, 12 * 8 * 9, 0.1), random_sparse(rng, 7200, 0.1), "conv2d_csr",
                  "sgemm_csr");
+}
+
+TEST(SparseWeights, BlockPrunedConvTakesTheBsrKernel) {
+  std::mt19937 rng(5);
+  expect_kernels(random_block_sparse(rng, 12, 8 * 9, BsrWeights::kFilters, 0.1),
+                 random_floats(rng, 7200), "conv2d_bsr", "sgemm_packed_b");
 }
 
 TEST(SparseWeights, DenseWeightsStayOnDenseKernels) {
