@@ -19,9 +19,9 @@ namespace sinter {
 class ThreadPool;
 
 // The CSR weights as the tile loops read them, each filter's nonzeros cut into blocks of input
-// channels (ShiftedPlanes::l1_channel_block of a tile) so that one block's inputs stay in L1
-// while every filter adds its nonzeros on them; a filter's sums wait in the flat buffer between
-// blocks.
+// channels (ShiftedPlanes::l1_channel_block of a tile, or more where a filter would have few
+// nonzeros in a block) so that one block's inputs stay in L1 while every filter adds its
+// nonzeros on them; a filter's sums wait in the flat buffer between blocks.
 struct CsrConvWeights {
   CsrMatrix csr;  // [M, C * KH * KW], columns rewritten to ShiftedPlanes tap offsets
   int64_t channel_block = 0, channel_blocks = 0;
