@@ -16,6 +16,7 @@
 #include "kernels/gemm/sgemm.h"
 #include "kernels/qconv/qconv2d.h"
 #include "kernels/sparse/bsr_conv2d.h"
+#include "kernels/sparse/bsr_gemm.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/csr_gemm.h"
 #include "kernels/sparse/pattern_conv2d.h"
@@ -271,9 +272,27 @@ void qpattern_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_QPatternConv2d)->Apply(qpattern_args)->UseRealTime();
 
 // args: rows of A, K, N, density in per mille, kernel (0 dense packed B, 1 CSR). vgg-small's fc1.
+// Gemm weights [K, N] pruned in blocks of BsrGemmWeights::kRows consecutive outputs at one input,
+// each block kept with probability `density`.
+std::vector<float> gemm_block_pruned_weights(int64_t K, int64_t N, double density) {
+  std::mt19937 rng(6);
+  std::bernoulli_distribution keep(density);
+  std::vector<float> w = random_floats(K * N, 5);
+  constexpr int64_t kRows = sinter::BsrGemmWeights::kRows;
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j0 = 0; j0 < N; j0 += kRows)
+      if (!keep(rng))
+        std::fill(w.begin() + k * N + j0, w.begin() + k * N + std::min(N, j0 + kRows), 0.0f);
+  return w;
+}
+
+// args: M, K, N, density in per mille, kernel (0 dense packed, 1 CSR on unstructured zeros, 2 BSR
+// on zeros in blocks of outputs).
 void BM_SparseGemm(benchmark::State& state) {
   const int64_t M = state.range(0), K = state.range(1), N = state.range(2);
-  const auto w = pruned_weights(K * N, state.range(3) / 1000.0, false);  // [K, N]
+  const double density = state.range(3) / 1000.0;
+  const auto w = state.range(4) == 2 ? gemm_block_pruned_weights(K, N, density)
+                                     : pruned_weights(K * N, density, false);  // [K, N]
   const auto a = random_floats(M * K, 7), bias = random_floats(N, 8);
   std::vector<float> y(M * N);
   sinter::GemmEpilogue epi;
@@ -286,10 +305,16 @@ void BM_SparseGemm(benchmark::State& state) {
       sinter::sgemm_packed_b(false, M, a.data(), K, packed, y.data(), N, epi, pool);
       benchmark::DoNotOptimize(y.data());
     }
-  } else {
+  } else if (state.range(4) == 1) {
     sinter::CsrGemm csr(false, K, N, w.data(), 1.0f);
     for (auto _ : state) {
       csr.run(M, a.data(), K, y.data(), N, epi, 0.0f, pool);
+      benchmark::DoNotOptimize(y.data());
+    }
+  } else {
+    sinter::BsrGemm bsr(false, K, N, w.data(), 1.0f);
+    for (auto _ : state) {
+      bsr.run(M, a.data(), K, y.data(), N, epi, 0.0f, pool);
       benchmark::DoNotOptimize(y.data());
     }
   }
@@ -304,5 +329,13 @@ void gemm_args(benchmark::internal::Benchmark* b) {
       for (int64_t kernel : {0, 1}) b->Args({m, 3136, 256, density, kernel});
 }
 BENCHMARK(BM_SparseGemm)->Apply(gemm_args)->UseRealTime();
+
+// VGG-16's fc6 and fc7 at batch 1 and 90 % zeros: unstructured on CSR, in blocks on BSR.
+void vgg16_fc_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "K", "N", "permille", "kernel"});
+  for (auto [k, n] : {std::pair{25088, 4096}, {4096, 4096}})
+    for (int64_t kernel : {0, 1, 2}) b->Args({1, k, n, 100, kernel});
+}
+BENCHMARK(BM_SparseGemm)->Name("BM_SparseGemmVgg16Fc")->Apply(vgg16_fc_args)->UseRealTime();
 
 }  // namespace

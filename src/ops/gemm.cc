@@ -4,6 +4,7 @@
 // per-column or per-row bias when it broadcasts that way, else it is read as beta * C. A
 // constant B with enough zeros (a pruned fully-connected layer) runs on the CSR GEMM instead.
 #include "kernels/gemm/sgemm.h"
+#include "kernels/sparse/bsr_gemm.h"
 #include "kernels/sparse/csr_gemm.h"
 #include "kernels/sparse/sparse_kernel_choice.h"
 #include "ops/fused_activation.h"
@@ -69,7 +70,7 @@ void infer_gemm(InferContext& ic) {
 
 class GemmKernel : public Kernel {
  public:
-  enum class Path { kCsr, kPackedB, kSgemm, kReference };
+  enum class Path { kBsr, kCsr, kPackedB, kSgemm, kReference };
 
   GemmKernel(const KernelInfo& ki, Path path) : path_(path) {
     const Node& node = ki.node;
@@ -95,6 +96,8 @@ class GemmKernel : public Kernel {
     }
     if (path_ == Path::kCsr)
       csr_b_ = std::make_shared<CsrGemm>(trans_b_, K_, N_, ki.constant(1)->data<float>(), alpha_);
+    if (path_ == Path::kBsr)
+      bsr_b_ = std::make_shared<BsrGemm>(trans_b_, K_, N_, ki.constant(1)->data<float>(), alpha_);
   }
 
   void run(KernelContext& ctx) override {
@@ -121,6 +124,9 @@ class GemmKernel : public Kernel {
     }
     const int64_t lda = trans_a_ ? M_ : K_, ldb = trans_b_ ? K_ : N_;
     switch (path_) {
+      case Path::kBsr:
+        bsr_b_->run(M_, a, lda, y, N_, epi, beta, ctx.pool);
+        break;
       case Path::kCsr:
         csr_b_->run(M_, a, lda, y, N_, epi, beta, ctx.pool);
         break;
@@ -169,6 +175,7 @@ class GemmKernel : public Kernel {
   GemmEpilogue epi_;
   std::shared_ptr<PackedMatrixB> packed_b_;
   std::shared_ptr<CsrGemm> csr_b_;
+  std::shared_ptr<BsrGemm> bsr_b_;
 };
 
 OpDef make_gemm_def(const char* type, const char* domain) {
@@ -182,6 +189,19 @@ OpDef make_gemm_def(const char* type, const char* domain) {
     return 2.0 * d.M * d.N * d.K;
   };
   using Path = GemmKernel::Path;
+  def.impls.push_back({"sgemm_bsr",
+                       [](const KernelInfo& ki) {
+                         const Tensor* b = ki.constant(1);
+                         if (!ki.sparse_kernels || !b || ki.node.attr_int("transA", 0) != 0)
+                           return false;
+                         const GemmDims d = gemm_dims(ki.node, ki.inputs[0].shape, b->shape());
+                         return bsr_gemm_pays(ki.inputs[0].shape[0],
+                                              ki.node.attr_int("transB", 0) != 0, d.K, d.N,
+                                              b->data<float>());
+                       },
+                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<GemmKernel>(ki, Path::kBsr);
+                       }});
   def.impls.push_back({"sgemm_csr",
                        [](const KernelInfo& ki) {
                          const Tensor* b = ki.constant(1);

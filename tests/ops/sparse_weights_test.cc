@@ -8,6 +8,7 @@
 #include "../kernels/sparse_test_util.h"
 #include "ir/graph_builder.h"
 #include "kernels/sparse/bsr_conv2d.h"
+#include "kernels/sparse/bsr_gemm.h"
 #include "math_op_test_util.h"
 #include "runtime/session.h"
 
@@ -80,6 +81,19 @@ TEST(SparseWeights, BlockPrunedConvTakesTheBsrKernel) {
   std::mt19937 rng(5);
   expect_kernels(random_block_sparse(rng, 12, 8 * 9, BsrWeights::kFilters, 0.1),
                  random_floats(rng, 7200), "conv2d_bsr", "sgemm_packed_b");
+}
+
+TEST(SparseWeights, BlockPrunedGemmTakesTheBsrKernel) {
+  std::mt19937 rng(6);
+  // The Gemm's B is [K, N] = [1200, 6]: blocks of 4 consecutive outputs at one input.
+  std::vector<float> fc = random_block_sparse(rng, 6, 1200, BsrGemmWeights::kRows, 0.05), b(7200);
+  for (int64_t j = 0; j < 6; ++j)
+    for (int64_t k = 0; k < 1200; ++k) b[k * 6 + j] = fc[j * 1200 + k];
+  Graph g = conv_gemm_model(random_floats(rng, 12 * 8 * 9), b);
+  Compiled sparse = compile_and_run(g, true), dense = compile_and_run(g, false);
+  EXPECT_EQ(sparse.gemm_kernel, "sgemm_bsr");
+  EXPECT_EQ(dense.gemm_kernel, "sgemm_packed_b");
+  expect_close(sparse.y, dense.y, 1e-4);
 }
 
 TEST(SparseWeights, DenseWeightsStayOnDenseKernels) {

@@ -1,6 +1,7 @@
 #include "kernels/sparse/sparse_kernel_choice.h"
 
 #include "kernels/sparse/bsr_conv2d.h"
+#include "kernels/sparse/bsr_gemm.h"
 #include "kernels/sparse/csr_conv2d.h"
 #include "kernels/sparse/csr_gemm.h"
 #include "kernels/sparse/csr_matrix.h"
@@ -22,6 +23,9 @@ constexpr double kCsrGemmMaxDensity = 0.25;
 // faster than CSR on ResNet-50's 1x1 layers and 1.6-2.2x on its 3x3 ones (BM_SparseConv1x1,
 // BM_SparseConv3x3Blocks), so blocks filled to this share win on both with some margin.
 constexpr double kBsrConvMinFill = 0.75;
+// The BSR Gemm likewise: a block is one gathered input for 4 multiply-adds where CSR gathers one
+// per multiply-add.
+constexpr double kBsrGemmMinFill = 0.75;
 }  // namespace
 
 bool pattern_conv2d_pays(const Conv2dShape& s, const float* weights) {
@@ -35,6 +39,11 @@ bool csr_conv2d_pays(const Conv2dShape& s, const float* weights) {
 
 bool bsr_conv2d_pays(const Conv2dShape& s, const float* weights) {
   return csr_conv2d_pays(s, weights) && BsrConv2d::block_fill(s, weights) >= kBsrConvMinFill;
+}
+
+bool bsr_gemm_pays(int64_t rows, bool trans_b, int64_t K, int64_t N, const float* weights) {
+  return csr_gemm_pays(rows, weights, K * N) &&
+         BsrGemm::block_fill(trans_b, K, N, weights) >= kBsrGemmMinFill;
 }
 
 bool csr_gemm_pays(int64_t rows, const float* weights, int64_t n) {

@@ -18,5 +18,8 @@ bool csr_conv2d_pays(const Conv2dShape& s, const float* weights);
 bool bsr_conv2d_pays(const Conv2dShape& s, const float* weights);
 // The CSR GEMM, for a constant weight of n floats used by a Gemm with `rows` rows of A.
 bool csr_gemm_pays(int64_t rows, const float* weights, int64_t n);
+// The BSR GEMM, for a constant weight (op(B) K x N, B [N, K] when trans_b) pruned in blocks of
+// BsrGemmWeights::kRows outputs at one input; where it pays, so does the CSR GEMM.
+bool bsr_gemm_pays(int64_t rows, bool trans_b, int64_t K, int64_t N, const float* weights);
 
 }  // namespace sinter
