@@ -60,9 +60,8 @@ void BsrConv2d::run(const float* x, float* y, const float* residual, ThreadPool*
   const auto tiles = k_->bsr_conv2d_tiles;
   planes_.run(
       x, bias, residual, act_, y, pool,
-      [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
-        tiles(planes_, w_, padded, flat, t0, t1, m0, m1);
-      },
+      [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1, int64_t,
+          int64_t) { tiles(planes_, w_, padded, flat, t0, t1, m0, m1); },
       kFilters);
 }
 

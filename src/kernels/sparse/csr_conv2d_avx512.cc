@@ -14,21 +14,22 @@ constexpr int kVectors = ShiftedPlanes::kTile / 16;
 }
 
 void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
-                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
+                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                             int64_t b0, int64_t b1) {
   const int32_t* col = w.csr.col.data();
   const float* value = w.csr.value.data();
   const int64_t blocks = w.channel_blocks;
   for (int64_t t = t0; t < t1; ++t) {
     const float* base = padded + t * ShiftedPlanes::kTile;
-    for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t b = b0; b < b1; ++b)
       for (int64_t m = m0; m < m1; ++m) {
         int32_t k = w.block_begin[m * blocks + b];
         const int32_t end = w.block_begin[m * blocks + b + 1];
-        if (k == end && b > 0) continue;
+        if (k == end && b > b0) continue;
         float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
         __m512 acc[kVectors], odd[kVectors];
         for (int v = 0; v < kVectors; ++v) {
-          acc[v] = b == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * v);
+          acc[v] = b == b0 ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * v);
           odd[v] = _mm512_setzero_ps();
         }
         for (; k + 1 < end; k += 2) {

@@ -56,9 +56,11 @@ PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const f
 void PatternConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
   const float* bias = bias_.empty() ? nullptr : bias_.data();
   const auto tiles = k_->pattern_conv2d_tiles;
-  planes_.run(x, bias, residual, act_, y, pool,
-              [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0,
-                  int64_t m1) { tiles(planes_, w_, padded, flat, t0, t1, m0, m1); });
+  planes_.run(
+      x, bias, residual, act_, y, pool,
+      [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+          int64_t b0, int64_t b1) { tiles(planes_, w_, padded, flat, t0, t1, m0, m1, b0, b1); },
+      1, kPatternChannelBlock);
 }
 
 }  // namespace sinter

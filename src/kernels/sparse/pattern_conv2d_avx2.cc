@@ -15,21 +15,22 @@ constexpr int kVectors = ShiftedPlanes::kTile / 8;
 }
 
 void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
-                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                               int64_t b0, int64_t b1) {
   const PatternKernel* kernels = w.kernels.data();
   const int64_t blocks = w.channel_blocks;
   for (int64_t t = t0; t < t1; ++t) {
     const float* base = padded + t * ShiftedPlanes::kTile;
     for (int64_t mb = m0; mb < m1; mb += kPatternFilterBlock) {
       const int64_t me = std::min(m1, mb + kPatternFilterBlock);
-      for (int64_t b = 0; b < blocks; ++b) {
+      for (int64_t b = b0; b < b1; ++b) {
         for (int64_t m = mb; m < me; ++m) {
           const int32_t k0 = w.block_begin[m * blocks + b], k1 = w.block_begin[m * blocks + b + 1];
-          if (k0 == k1 && b > 0) continue;
+          if (k0 == k1 && b > b0) continue;
           float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
           __m256 acc[kVectors];
           for (int v = 0; v < kVectors; ++v)
-            acc[v] = b == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(sums + 8 * v);
+            acc[v] = b == b0 ? _mm256_setzero_ps() : _mm256_loadu_ps(sums + 8 * v);
           for (int32_t k = k0; k < k1; ++k) {
             // One pointer per tap, so every load is a pointer plus a constant; the empty asm
             // keeps GCC from folding them back into base + index forms whose indexes it then

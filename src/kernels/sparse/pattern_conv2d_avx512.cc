@@ -20,18 +20,18 @@ namespace {
 // filter m0's sums first.
 template <int V>
 void block_pass(const ShiftedPlanes& p, const PatternWeights& w, const float* base, float* flat,
-                int64_t m0, int64_t t, int64_t mb, int64_t me, int64_t b) {
+                int64_t m0, int64_t t, int64_t mb, int64_t me, int64_t b, bool first) {
   const PatternKernel* kernels = w.kernels.data();
   const int64_t blocks = w.channel_blocks;
   for (int64_t m = mb; m < me; ++m) {
     const int32_t k0 = w.block_begin[m * blocks + b], k1 = w.block_begin[m * blocks + b + 1];
-    if (k0 == k1 && b > 0) continue;
+    if (k0 == k1 && !first) continue;
     float* sums = flat + (m - m0) * p.flat_size() + t * ShiftedPlanes::kTile;
     // Up to 8 vectors, a second set of accumulators for taps 2-3 hides the FMA latency.
     constexpr bool kSplit = V <= 8;
     __m512 acc[V], acc2[kSplit ? V : 1];
     for (int v = 0; v < V; ++v)
-      acc[v] = b == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * v);
+      acc[v] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * v);
     if constexpr (kSplit)
       for (int v = 0; v < V; ++v) acc2[v] = _mm512_setzero_ps();
     for (int32_t k = k0; k < k1; ++k) {
@@ -66,20 +66,20 @@ void block_pass(const ShiftedPlanes& p, const PatternWeights& w, const float* ba
 
 void pattern_conv2d_tiles_avx512(const ShiftedPlanes& p, const PatternWeights& w,
                                  const float* padded, float* flat, int64_t t0, int64_t t1,
-                                 int64_t m0, int64_t m1) {
+                                 int64_t m0, int64_t m1, int64_t b0, int64_t b1) {
   constexpr int kTileVectors = ShiftedPlanes::kTile / 16;
   for (int64_t t = t0; t < t1;) {
     const int64_t tiles = t + 4 <= t1 ? 4 : t + 2 <= t1 ? 2 : 1;
     const float* base = padded + t * ShiftedPlanes::kTile;
     for (int64_t mb = m0; mb < m1; mb += kPatternFilterBlock) {
       const int64_t me = std::min(m1, mb + kPatternFilterBlock);
-      for (int64_t b = 0; b < w.channel_blocks; ++b) {
+      for (int64_t b = b0; b < b1; ++b) {
         if (tiles == 4) {
-          block_pass<4 * kTileVectors>(p, w, base, flat, m0, t, mb, me, b);
+          block_pass<4 * kTileVectors>(p, w, base, flat, m0, t, mb, me, b, b == b0);
         } else if (tiles == 2) {
-          block_pass<2 * kTileVectors>(p, w, base, flat, m0, t, mb, me, b);
+          block_pass<2 * kTileVectors>(p, w, base, flat, m0, t, mb, me, b, b == b0);
         } else {
-          block_pass<kTileVectors>(p, w, base, flat, m0, t, mb, me, b);
+          block_pass<kTileVectors>(p, w, base, flat, m0, t, mb, me, b, b == b0);
         }
       }
     }

@@ -8,13 +8,14 @@ namespace sinter::detail {
 
 void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights& w,
                                    const float* padded, float* flat, int64_t t0, int64_t t1,
-                                   int64_t m0, int64_t m1) {
+                                   int64_t m0, int64_t m1, int64_t b0, int64_t b1) {
   constexpr int64_t kTile = ShiftedPlanes::kTile;
   for (int64_t t = t0; t < t1; ++t) {
     const float* base = padded + t * kTile;
     for (int64_t m = m0; m < m1; ++m) {
       float acc[kTile] = {};
-      for (int32_t k = w.filter_begin[m]; k < w.filter_begin[m + 1]; ++k) {
+      const int64_t blocks = w.channel_blocks;
+      for (int32_t k = w.block_begin[m * blocks + b0]; k < w.block_begin[m * blocks + b1]; ++k) {
         const PatternKernel& kernel = w.kernels[k];
         for (int tap = 0; tap < kPatternTaps; ++tap) {
           const float wt = kernel.weight[tap];

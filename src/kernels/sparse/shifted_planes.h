@@ -70,16 +70,18 @@ class ShiftedPlanes {
   // Floats per filter in a band's flat sums: whole tiles.
   int64_t flat_size() const { return band_tiles_ * kTile; }
 
-  // The sums of a band's tiles [t0, t1) of filters [m0, m1), written to
-  // flat + (m - m0) * flat_size() + t * kTile.
+  // The sums of a band's tiles [t0, t1) of filters [m0, m1) over the kernel's channel blocks
+  // [b0, b1), written to flat + (m - m0) * flat_size() + t * kTile (at b0; added to after).
   using TileBody = std::function<void(const float* padded, float* flat, int64_t t0, int64_t t1,
-                                      int64_t m0, int64_t m1)>;
+                                      int64_t m0, int64_t m1, int64_t b0, int64_t b1)>;
   // y = act(sums + bias + residual) for every image of x (bias and residual may be null): copies
-  // each band of each image, calls body over its tiles and filters, then finishes the band's
-  // rows; the images, bands and, when they are few, filters spread over the pool's threads, in
-  // chunks of whole filter_steps (but the last).
+  // each band of each image, calls body over its tiles, filters and channel blocks (of
+  // channel_block channels; 0: one block of all), then finishes the band's rows. The images and
+  // bands spread over the pool's threads; where they are fewer than the threads, the channel
+  // blocks (or, with one block, the filters, in chunks of whole filter_steps but the last).
   void run(const float* x, const float* bias, const float* residual, const Activation& act,
-           float* y, ThreadPool* pool, const TileBody& body, int64_t filter_step = 1) const;
+           float* y, ThreadPool* pool, const TileBody& body, int64_t filter_step = 1,
+           int64_t channel_block = 0) const;
 
  private:
   // The copies of a band's rows (output rows from oy0, and the halo below them) of one image's

@@ -31,11 +31,14 @@ struct SparseKernels {
   void (*csr_gemm_transposed)(const BlockedCsr& w, int64_t M, const float* at, int64_t ld_at,
                               float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                               int64_t j0, int64_t j1);
-  // The sums of tiles [t0, t1) of filters [m0, m1) of one padded image (ShiftedPlanes::TileBody).
+  // The sums of tiles [t0, t1) of filters [m0, m1) of one padded image over the weights' channel
+  // blocks [b0, b1) (ShiftedPlanes::TileBody): written at b0, added to after.
   void (*csr_conv2d_tiles)(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
-                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1, int64_t b0,
+                           int64_t b1);
   void (*pattern_conv2d_tiles)(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
-                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                               int64_t b0, int64_t b1);
   // As csr_conv2d_tiles; m0 is a multiple of BsrWeights::kFilters.
   void (*bsr_conv2d_tiles)(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
                            float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
@@ -71,19 +74,23 @@ void csr_gemm_transposed_avx2(const BlockedCsr& w, int64_t M, const float* at, i
                               float* y, int64_t ldy, const GemmEpilogue& epi, float beta,
                               int64_t j0, int64_t j1);
 void csr_conv2d_tiles_portable(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
-                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                               int64_t b0, int64_t b1);
 void csr_conv2d_tiles_avx2(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
-                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1, int64_t b0,
+                           int64_t b1);
 void csr_conv2d_tiles_avx512(const ShiftedPlanes& p, const CsrConvWeights& w, const float* padded,
-                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                             int64_t b0, int64_t b1);
 void pattern_conv2d_tiles_portable(const ShiftedPlanes& p, const PatternWeights& w,
                                    const float* padded, float* flat, int64_t t0, int64_t t1,
-                                   int64_t m0, int64_t m1);
+                                   int64_t m0, int64_t m1, int64_t b0, int64_t b1);
 void pattern_conv2d_tiles_avx2(const ShiftedPlanes& p, const PatternWeights& w, const float* padded,
-                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                               int64_t b0, int64_t b1);
 void pattern_conv2d_tiles_avx512(const ShiftedPlanes& p, const PatternWeights& w,
                                  const float* padded, float* flat, int64_t t0, int64_t t1,
-                                 int64_t m0, int64_t m1);
+                                 int64_t m0, int64_t m1, int64_t b0, int64_t b1);
 void bsr_conv2d_tiles_portable(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
                                float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
 void bsr_conv2d_tiles_avx2(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
