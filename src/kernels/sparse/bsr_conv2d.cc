@@ -40,10 +40,14 @@ BsrConv2d::BsrConv2d(const Conv2dShape& s, const float* weights, const float* bi
   SINTER_CHECK(supports(s), "BsrConv2d: only ungrouped convolutions at strides up to 4");
   if (bias) bias_.assign(bias, bias + s.M);
   const int64_t taps = s.C * s.KH * s.KW;
+  const int64_t kernel_taps = s.KH * s.KW;
   w_.block_rows = (s.M + kFilters - 1) / kFilters;
-  w_.row_begin.push_back(0);
+  w_.channel_block = (s.C + BsrWeights::kChannelBlocks - 1) / BsrWeights::kChannelBlocks;
+  w_.channel_blocks = (s.C + w_.channel_block - 1) / w_.channel_block;
   for (int64_t r = 0; r < w_.block_rows; ++r) {
     for (int64_t j = 0; j < taps; ++j) {
+      if (j % (w_.channel_block * kernel_taps) == 0)
+        w_.block_begin.push_back(static_cast<int32_t>(w_.offset.size()));
       if (!block_kept(s, weights, r, j, taps)) continue;
       w_.offset.push_back(planes_.tap_offset(j / (s.KH * s.KW), j / s.KW % s.KH, j % s.KW));
       for (int64_t m = r * kFilters; m < (r + 1) * kFilters; ++m)
@@ -51,8 +55,8 @@ BsrConv2d::BsrConv2d(const Conv2dShape& s, const float* weights, const float* bi
     }
     SINTER_CHECK(w_.offset.size() <= static_cast<size_t>(std::numeric_limits<int32_t>::max()),
                  "BsrConv2d: too many blocks for 32-bit offsets");
-    w_.row_begin.push_back(static_cast<int32_t>(w_.offset.size()));
   }
+  w_.block_begin.push_back(static_cast<int32_t>(w_.offset.size()));
 }
 
 void BsrConv2d::run(const float* x, float* y, const float* residual, ThreadPool* pool) const {
@@ -60,9 +64,9 @@ void BsrConv2d::run(const float* x, float* y, const float* residual, ThreadPool*
   const auto tiles = k_->bsr_conv2d_tiles;
   planes_.run(
       x, bias, residual, act_, y, pool,
-      [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1, int64_t,
-          int64_t) { tiles(planes_, w_, padded, flat, t0, t1, m0, m1); },
-      kFilters);
+      [&](const float* padded, float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+          int64_t b0, int64_t b1) { tiles(planes_, w_, padded, flat, t0, t1, m0, m1, b0, b1); },
+      kFilters, w_.channel_block);
 }
 
 }  // namespace sinter

@@ -23,10 +23,16 @@ struct BsrWeights {
   // Filters a block: with 4 vectors of 16 outputs a tile, 16 accumulators at AVX-512 and half
   // the loads of CSR (4 input loads and 4 broadcasts for 16 multiply-adds).
   static constexpr int64_t kFilters = 4;
-  int64_t block_rows = 0;          // ceil(M / kFilters)
-  std::vector<int32_t> row_begin;  // block_rows + 1 entries into offset
-  std::vector<int32_t> offset;     // each block's tap offset into the padded planes
-  std::vector<float> value;        // kFilters weights a block, filter order (zero past M)
+  int64_t block_rows = 0;  // ceil(M / kFilters)
+  // Each block row's blocks in kChannelBlocks blocks of input channels, so that threads sharing a
+  // small image can split them (ShiftedPlanes::run): block_rows * channel_blocks + 1 entries into
+  // offset, block row r's blocks of channel block b from entry r * channel_blocks + b. Few and
+  // large: blocks that fit L1 cost more in reloaded sums than they saved (docs/PERFORMANCE.md).
+  static constexpr int64_t kChannelBlocks = 4;
+  int64_t channel_block = 0, channel_blocks = 0;
+  std::vector<int32_t> block_begin;
+  std::vector<int32_t> offset;  // each block's tap offset into the padded planes
+  std::vector<float> value;     // kFilters weights a block, filter order (zero past M)
 };
 
 class BsrConv2d {

@@ -14,9 +14,11 @@ constexpr int kFilters = BsrWeights::kFilters;
 }  // namespace
 
 void bsr_conv2d_tiles_avx2(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
-                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1, int64_t b0,
+                           int64_t b1) {
   const int32_t* offset = w.offset.data();
   const float* value = w.value.data();
+  const int64_t blocks = w.channel_blocks;
   for (int64_t t = t0; t < t1; ++t)
     for (int64_t r = m0 / kFilters; r * kFilters < m1; ++r)
       for (int64_t pass = 0; pass < ShiftedPlanes::kTile; pass += 8 * kVectors) {
@@ -24,7 +26,7 @@ void bsr_conv2d_tiles_avx2(const ShiftedPlanes& p, const BsrWeights& w, const fl
         __m256 acc[kFilters][kVectors];
         for (auto& filter : acc)
           for (auto& v : filter) v = _mm256_setzero_ps();
-        for (int32_t k = w.row_begin[r]; k < w.row_begin[r + 1]; ++k) {
+        for (int32_t k = w.block_begin[r * blocks + b0]; k < w.block_begin[r * blocks + b1]; ++k) {
           const float* in = base + offset[k];
           const __m256 x0 = _mm256_loadu_ps(in), x1 = _mm256_loadu_ps(in + 8);
           for (int f = 0; f < kFilters; ++f) {

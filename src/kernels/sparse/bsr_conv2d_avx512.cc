@@ -14,16 +14,18 @@ constexpr int kFilters = BsrWeights::kFilters;
 }  // namespace
 
 void bsr_conv2d_tiles_avx512(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
-                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1) {
+                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                             int64_t b0, int64_t b1) {
   const int32_t* offset = w.offset.data();
   const float* value = w.value.data();
+  const int64_t blocks = w.channel_blocks;
   for (int64_t t = t0; t < t1; ++t) {
     const float* base = padded + t * ShiftedPlanes::kTile;
     for (int64_t r = m0 / kFilters; r * kFilters < m1; ++r) {
       __m512 acc[kFilters][kVectors];
       for (auto& filter : acc)
         for (auto& v : filter) v = _mm512_setzero_ps();
-      for (int32_t k = w.row_begin[r]; k < w.row_begin[r + 1]; ++k) {
+      for (int32_t k = w.block_begin[r * blocks + b0]; k < w.block_begin[r * blocks + b1]; ++k) {
         const float* in = base + offset[k];
         __m512 x[kVectors];
         for (int v = 0; v < kVectors; ++v) x[v] = _mm512_loadu_ps(in + 16 * v);

@@ -41,7 +41,8 @@ struct SparseKernels {
                                int64_t b0, int64_t b1);
   // As csr_conv2d_tiles; m0 is a multiple of BsrWeights::kFilters.
   void (*bsr_conv2d_tiles)(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
-                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1, int64_t b0,
+                           int64_t b1);
   // ShiftedPlanes' epilogue: output rows [oy0, oy1) of filters [m0, m1) from their flat sums
   // (rows of row_length floats from row oy0, flat_size floats a filter), with bias, residual and
   // activation; y, residual and flat at filter m0's.
@@ -92,11 +93,14 @@ void pattern_conv2d_tiles_avx512(const ShiftedPlanes& p, const PatternWeights& w
                                  const float* padded, float* flat, int64_t t0, int64_t t1,
                                  int64_t m0, int64_t m1, int64_t b0, int64_t b1);
 void bsr_conv2d_tiles_portable(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
-                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                               float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                               int64_t b0, int64_t b1);
 void bsr_conv2d_tiles_avx2(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
-                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                           float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1, int64_t b0,
+                           int64_t b1);
 void bsr_conv2d_tiles_avx512(const ShiftedPlanes& p, const BsrWeights& w, const float* padded,
-                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1);
+                             float* flat, int64_t t0, int64_t t1, int64_t m0, int64_t m1,
+                             int64_t b0, int64_t b1);
 void finish_shifted_planes_portable(const Conv2dShape& s, int64_t row_length, const float* flat,
                                     int64_t flat_size, int64_t oy0, int64_t oy1, const float* bias,
                                     const float* residual, const Activation& act, float* y,
