@@ -23,19 +23,12 @@ TEST(CsrGemm, RandomShapesAndEpilogues) {
     const bool trans_b = rng() % 2;
     const float alpha = rng() % 2 ? 1.0f : 0.75f;
     const float beta = rng() % 3 == 0 ? 0.5f : 0.0f;
-    const int64_t lda = K + rng() % 3, ldy = N + rng() % 3, ld_res = N + 1;
+    const int64_t lda = K + rng() % 3, ldy = N + rng() % 3;
     auto a = random_floats(rng, M * lda);
     auto b = random_sparse(rng, K * N, (rng() % 5) / 4.0);
-    auto y0 = random_floats(rng, M * ldy), brow = random_floats(rng, M);
-    auto bcol = random_floats(rng, N), res = random_floats(rng, M * ld_res);
-    GemmEpilogue epi;
-    if (rng() % 2) epi.bias_per_col = bcol.data();
-    if (rng() % 4 == 0) epi.bias_per_row = brow.data();
-    if (rng() % 3 == 0) {
-      epi.residual = res.data();
-      epi.ld_residual = ld_res;
-    }
-    epi.activation = random_activation(rng);
+    auto y0 = random_floats(rng, M * ldy);
+    const RandomGemmEpilogue random_epi(rng, M, N);
+    const GemmEpilogue& epi = random_epi.epi;
     const int threads = 1 + rng() % 2;
     std::vector<float> ref = y0;
     sgemm_reference(false, trans_b, M, N, K, alpha, a.data(), lda, b.data(), trans_b ? K : N, beta,

@@ -7,6 +7,7 @@
 
 #include "core/thread_pool.h"
 #include "kernels/activation.h"
+#include "kernels/gemm/sgemm.h"
 #include "random_activation.h"
 
 namespace sinter::testing {
@@ -63,6 +64,28 @@ inline std::vector<float> random_pattern_weights(std::mt19937& rng, int64_t kern
   }
   return w;
 }
+
+// A random epilogue for an M x N product: a bias per column or per row or both, a residual (row
+// stride N + 1), an activation. It owns the vectors its pointers point into, so it is not copied.
+struct RandomGemmEpilogue {
+  RandomGemmEpilogue(std::mt19937& rng, int64_t M, int64_t N)
+      : bias_per_row(random_floats(rng, M)),
+        bias_per_col(random_floats(rng, N)),
+        residual(random_floats(rng, M * (N + 1))) {
+    if (rng() % 2) epi.bias_per_col = bias_per_col.data();
+    if (rng() % 4 == 0) epi.bias_per_row = bias_per_row.data();
+    if (rng() % 3 == 0) {
+      epi.residual = residual.data();
+      epi.ld_residual = N + 1;
+    }
+    epi.activation = random_activation(rng);
+  }
+  RandomGemmEpilogue(const RandomGemmEpilogue&) = delete;
+  RandomGemmEpilogue& operator=(const RandomGemmEpilogue&) = delete;
+
+  std::vector<float> bias_per_row, bias_per_col, residual;
+  GemmEpilogue epi;
+};
 
 // |got - want| within a tolerance scaled by the largest reference value and the sum's length.
 inline float sum_tolerance(const std::vector<float>& ref, int64_t terms) {
