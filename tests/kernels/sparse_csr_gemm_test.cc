@@ -10,6 +10,7 @@
 #include "isa_tiers.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/sparse/csr_gemm.h"
+#include "kernels/sparse/sparse_kernel_choice.h"
 #include "sparse_test_util.h"
 
 namespace sinter::testing {
@@ -88,6 +89,26 @@ TEST(BlockedCsr, SegmentsPerColumnBlock) {
   EXPECT_EQ(b.segment_begin, (std::vector<int32_t>{0, 1, 1, 2, 3}));
   EXPECT_EQ(b.col, (std::vector<uint16_t>{1, 2, 0}));
   EXPECT_EQ(b.value, (std::vector<float>{1.0f, 2.0f, 3.0f}));
+}
+
+// Every n-th weight nonzero: a density of 1 / n.
+std::vector<float> every_nth(int64_t count, int64_t n) {
+  std::vector<float> w(count, 0.0f);
+  for (int64_t i = 0; i < count; i += n) w[i] = 1.0f;
+  return w;
+}
+
+// For few rows of A a small weight pays at 12 % nonzeros or fewer, one larger than the caches
+// (over 32 MiB) at 20 %; for many rows at 25 %.
+TEST(CsrGemm, PaysBelowItsDensities) {
+  const auto small_at_14 = every_nth(3136 * 256, 7), small_at_11 = every_nth(3136 * 256, 9);
+  EXPECT_FALSE(csr_gemm_pays(1, small_at_14.data(), 3136 * 256));
+  EXPECT_TRUE(csr_gemm_pays(1, small_at_11.data(), 3136 * 256));
+  EXPECT_TRUE(csr_gemm_pays(64, small_at_14.data(), 3136 * 256));
+  const int64_t large = 9 << 20;  // 36 MiB of floats
+  const auto large_at_17 = every_nth(large, 6), large_at_25 = every_nth(large, 4);
+  EXPECT_TRUE(csr_gemm_pays(1, large_at_17.data(), large));
+  EXPECT_FALSE(csr_gemm_pays(1, large_at_25.data(), large));
 }
 
 TEST(CsrGemm, CountsNonzerosOfTheWeight) {
