@@ -13,8 +13,8 @@ namespace {
 int64_t round_up(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
 
 // A thread's buffer of `floats`, its start on a cache line. It only grows: layers of different
-// sizes take turns with it, and each resize up zero-fills the floats it adds (40 % of a
-// 90 %-pruned ResNet-50 1x1 layer's time in the model, where alone it never grew).
+// sizes take turns with it, and each resize up zero-fills the floats it adds (a 90 %-pruned
+// ResNet-50 1x1 layer took 0.52 ms in the model so, 0.37 alone, where the buffer never grew).
 float* line_aligned(std::vector<float>& buffer, int64_t floats) {
   const auto size = static_cast<size_t>(floats + ShiftedPlanes::kLineFloats);
   if (buffer.size() < size) buffer.resize(size);
