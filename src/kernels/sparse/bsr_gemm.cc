@@ -122,7 +122,6 @@ BsrGemm::BsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha
 
 void BsrGemm::run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy,
                   const GemmEpilogue& epi, float beta, ThreadPool* pool) const {
-  const int64_t K = w_.cols;
   std::function<void(int64_t, int64_t, int)> block_rows;
   thread_local std::vector<float> transposed;  // the caller's; workers only read it
   if (M < CsrGemm::kTransposeRows) {
@@ -131,9 +130,7 @@ void BsrGemm::run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy,
     };
   } else {
     const int64_t ld_at = M;
-    transposed.assign(static_cast<size_t>(K * ld_at), 0.0f);
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t k = 0; k < K; ++k) transposed[k * ld_at + i] = a[i * lda + k];
+    transpose_rows_of_a(M, w_.cols, a, lda, ld_at, transposed);
     const float* at = transposed.data();
     block_rows = [&, at, ld_at](int64_t r0, int64_t r1, int) {
       transposed_a(w_, N_, M, at, ld_at, y, ldy, epi, beta, r0, r1);

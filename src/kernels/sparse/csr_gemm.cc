@@ -17,6 +17,13 @@ CsrGemm::CsrGemm(bool trans_b, int64_t K, int64_t N, const float* b, float alpha
                                     : CsrMatrix::from_dense(N, K, b, 1, N, alpha));
 }
 
+void transpose_rows_of_a(int64_t M, int64_t K, const float* a, int64_t lda, int64_t ld_at,
+                         std::vector<float>& at) {
+  at.assign(static_cast<size_t>(K * ld_at), 0.0f);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t k = 0; k < K; ++k) at[k * ld_at + i] = a[i * lda + k];
+}
+
 void CsrGemm::run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy,
                   const GemmEpilogue& epi, float beta, ThreadPool* pool) const {
   const int64_t N = w_.rows, K = w_.cols;
@@ -29,9 +36,7 @@ void CsrGemm::run(int64_t M, const float* a, int64_t lda, float* y, int64_t ldy,
     };
   } else {
     const int64_t ld_at = (M + 7) / 8 * 8;
-    transposed.assign(static_cast<size_t>(K * ld_at), 0.0f);
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t k = 0; k < K; ++k) transposed[k * ld_at + i] = a[i * lda + k];
+    transpose_rows_of_a(M, K, a, lda, ld_at, transposed);
     const auto tr = k_->csr_gemm_transposed;
     const float* at = transposed.data();
     columns = [&, tr, at, ld_at](int64_t j0, int64_t j1, int) {

@@ -6,6 +6,7 @@
 // for 8 rows or more A is transposed once per run so that one nonzero multiplies 8 rows of A in
 // a vector. Tested against sgemm_reference with the dense weights.
 #include <cstdint>
+#include <vector>
 
 #include "kernels/gemm/sgemm.h"
 #include "kernels/sparse/blocked_csr.h"
@@ -25,6 +26,11 @@ inline float finish_gemm_output(const GemmEpilogue& e, float beta, float sum, co
   if (e.residual) v += e.residual[i * e.ld_residual + j];
   return e.activation.apply(v);
 }
+
+// A [M x K] (row stride lda) transposed into at: at[k * ld_at + i] = A[i][k], rows i >= M zero.
+// The sparse Gemms' many-rows path, so that one weight multiplies a vector of rows of A.
+void transpose_rows_of_a(int64_t M, int64_t K, const float* a, int64_t lda, int64_t ld_at,
+                         std::vector<float>& at);
 
 class CsrGemm {
  public:

@@ -26,7 +26,6 @@ PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const f
     int64_t channel;
   };
   w_.channel_blocks = (s.C + kPatternChannelBlock - 1) / kPatternChannelBlock;
-  w_.filter_begin.push_back(0);
   for (int64_t m = 0; m < s.M; ++m) {
     std::vector<Kept> kept;
     for (int64_t c = 0; c < s.C; ++c)
@@ -48,7 +47,6 @@ PatternConv2d::PatternConv2d(const Conv2dShape& s, const float* weights, const f
     }
     for (; block < w_.channel_blocks; ++block)
       w_.block_begin.push_back(static_cast<int32_t>(w_.kernels.size()));
-    w_.filter_begin.push_back(static_cast<int32_t>(w_.kernels.size()));
   }
   w_.block_begin.push_back(static_cast<int32_t>(w_.kernels.size()));
 }

@@ -38,7 +38,6 @@ inline constexpr int64_t kPatternFilterBlock = 512;
 
 struct PatternWeights {
   std::vector<PatternKernel> kernels;  // each filter's kept kernels, in channel order
-  std::vector<int32_t> filter_begin;   // M + 1 entries into the kept kernels
   int64_t channel_blocks = 0;          // ceil(C / kPatternChannelBlock)
   // M * channel_blocks + 1 entries: filter m's kernels of channel block b start at entry
   // m * channel_blocks + b (each filter's kernels are in channel order).
