@@ -12,6 +12,7 @@ PACKAGES=(
   gnuplot-nox                                                     # plots
   zlib1g-dev dataset-fashion-mnist                                # training data (gzipped IDX)
   libxxhash-dev                                                   # plan file checksums
+  libopenmpi-dev openmpi-bin                                      # distributed training
   nodejs                           # ONNX Runtime from npm: exported models checked against it
 )
 [ "${SINTER_SKIP_APT:-0}" = 1 ] && exit 0

@@ -67,12 +67,17 @@ DataLoader::DataLoader(Dataset dataset, DataLoaderOptions options)
   if (options_.crop_padding < 0 || options_.crop_padding > kMaxPadding)
     throw InputError(cat(dataset_.name, ": crop padding must be in [0, ", kMaxPadding, "], got ",
                          options_.crop_padding));
+  if (options_.shards < 1 || options_.shard < 0 || options_.shard >= options_.shards)
+    throw InputError(
+        cat(dataset_.name, ": shard ", options_.shard, " of ", options_.shards, " does not exist"));
+  if (options_.shards > 1 && !options_.drop_last)
+    throw InputError(cat(dataset_.name, ": sharded loaders drop the last incomplete batch"));
 }
 
 DataLoader::~DataLoader() { stop(); }
 
 int64_t DataLoader::batches_per_epoch() const {
-  const int64_t n = dataset_.size(), b = options_.batch_size;
+  const int64_t n = dataset_.size(), b = options_.batch_size * options_.shards;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
@@ -133,7 +138,9 @@ Batch DataLoader::make_batch(int64_t epoch, int64_t index,
   const Shape& shape = dataset_.images.shape();
   const int64_t channels = shape[1], h = shape[2], w = shape[3];
   const int64_t sample = channels * h * w;
-  const int64_t begin = index * options_.batch_size;
+  // The shard's slice of global batch `index`; its own random stream.
+  const int64_t slice = index * options_.shards + options_.shard;
+  const int64_t begin = slice * options_.batch_size;
   const int64_t size = std::min(options_.batch_size, dataset_.size() - begin);
 
   Batch batch;
@@ -147,7 +154,7 @@ Batch DataLoader::make_batch(int64_t epoch, int64_t index,
 
   std::mt19937_64 rng(
       mix_seed(mix_seed(mix_seed(options_.seed, kAugmentStream), static_cast<uint64_t>(epoch)),
-               static_cast<uint64_t>(index)));
+               static_cast<uint64_t>(slice)));
   const int64_t pad = options_.crop_padding;
   for (int64_t i = 0; i < size; ++i) {
     const int64_t k = order[static_cast<size_t>(begin + i)];

@@ -39,6 +39,11 @@ struct DataLoaderOptions {
   // generator (seeded by seed, epoch and batch index), so random transforms stay reproducible.
   // An exception it throws is rethrown from next().
   std::function<void(Batch& batch, std::mt19937_64& rng)> transform;
+  // Data parallelism: each of `shards` loaders (one a rank) takes its slice of every global batch
+  // of batch_size * shards samples in the seed's order, so no sample is seen twice in an epoch
+  // and the union is what one loader of the global batch would give. Needs drop_last.
+  int64_t shard = 0;
+  int64_t shards = 1;
 };
 
 // One consumer thread calls start_epoch() and next(); one prefetch thread builds up to two

@@ -104,6 +104,12 @@ void Trainer::fill_dropout_masks() {
 }
 
 StepResult Trainer::step(const Batch& batch) {
+  StepResult r = compute_gradients(batch);
+  r.lr = apply_gradients();
+  return r;
+}
+
+StepResult Trainer::compute_gradients(const Batch& batch, bool keep_statistics) {
   if (batch.size != options_.batch_size || batch.images.shape() != feeds_.at(tg_.image).shape())
     throw InputError(cat("a training batch must be ", shape_str(feeds_.at(tg_.image).shape()),
                          ", got ", shape_str(batch.images.shape())));
@@ -127,15 +133,25 @@ StepResult Trainer::step(const Batch& batch) {
     if (find_nonfinite(gradients_[i]) >= 0)
       diagnose_non_finite(cat("the gradient of '", tg_.parameters[i], "' is not finite"));
   }
+  // Copies: the session's next run writes its outputs again.
+  if (keep_statistics) {
+    next_statistics_.clear();
+    for (size_t i = 0; i < tg_.running_stats.size(); ++i)
+      next_statistics_.push_back(out[2 + gradients_.size() + i].clone());
+  }
+  return r;
+}
+
+float Trainer::apply_gradients() {
   if (on_gradients) on_gradients(*this);
   if (options_.clip_norm > 0) clip_grad_norm(parameters(), options_.clip_norm);
-  r.lr = schedule_->lr(steps());
-  optimizer_->step(r.lr);
-  // Shallow: the next step feeds the updated statistics.
-  for (size_t i = 0; i < tg_.running_stats.size(); ++i)
-    feeds_[tg_.running_stats[i].first] = out[2 + gradients_.size() + i];
+  const float lr = schedule_->lr(steps());
+  optimizer_->step(lr);
+  for (size_t i = 0; i < next_statistics_.size(); ++i)
+    feeds_[tg_.running_stats[i].first] = std::move(next_statistics_[i]);
+  next_statistics_.clear();
   if (on_update) on_update(*this);
-  return r;
+  return lr;
 }
 
 void Trainer::diagnose_non_finite(const std::string& what) {

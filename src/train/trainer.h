@@ -54,6 +54,15 @@ class Trainer {
   // first value of the step that went non-finite (found by running the step again, checked).
   StepResult step(const Batch& batch);
 
+  // step() in two halves, for gradient accumulation and data parallelism. compute_gradients runs
+  // forward and backward on `batch` and keeps the gradients (parameters()[i].grad, until the
+  // next call) and, with keep_statistics, the running statistics it updated; it applies nothing.
+  // Throws as step() does.
+  StepResult compute_gradients(const Batch& batch, bool keep_statistics = true);
+  // Then on_gradients, clipping, the optimizer's update at the schedule's learning rate (which it
+  // returns) and the kept running statistics.
+  float apply_gradients();
+
   // Called after the gradients are computed (before clipping and the update), and after the
   // update. The parameters' values and gradients may be changed in place.
   std::function<void(Trainer&)> on_gradients;
@@ -86,6 +95,7 @@ class Trainer {
   std::unique_ptr<Session> session_;
   std::unordered_map<std::string, Tensor> feeds_;  // parameters and statistics live here
   std::vector<Tensor> gradients_;                  // the last step's, shared with the outputs
+  std::vector<Tensor> next_statistics_;            // running statistics apply_gradients sets
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
 };

@@ -134,6 +134,46 @@ TEST(DataLoader, DropLast) {
   EXPECT_TRUE(epoch(small, 0).empty());
 }
 
+// Shards are slices of the global batches one loader of batch_size * shards would give.
+TEST(DataLoader, ShardsSliceTheGlobalBatches) {
+  DataLoaderOptions global;
+  global.batch_size = 12;
+  global.drop_last = true;
+  global.seed = 9;
+  DataLoader whole(indexed(103), global);
+  const std::vector<Batch> expected = epoch(whole, 1);
+  for (int64_t shard = 0; shard < 3; ++shard) {
+    DataLoaderOptions o = global;
+    o.batch_size = 4;
+    o.shard = shard;
+    o.shards = 3;
+    DataLoader loader(indexed(103), o);
+    EXPECT_EQ(loader.batches_per_epoch(), 8);
+    const std::vector<Batch> got = epoch(loader, 1);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t b = 0; b < got.size(); ++b)
+      for (int64_t i = 0; i < 4; ++i)
+        EXPECT_EQ(got[b].labels.data<int64_t>()[i],
+                  expected[b].labels.data<int64_t>()[shard * 4 + i]);
+  }
+}
+
+TEST(DataLoader, RefusesShardsThatDoNotExist) {
+  DataLoaderOptions o;
+  o.drop_last = true;
+  o.shards = 2;
+  o.shard = 2;
+  EXPECT_THROW(DataLoader(indexed(10), o), InputError);
+  o.shard = -1;
+  EXPECT_THROW(DataLoader(indexed(10), o), InputError);
+  o.shard = 0;
+  o.shards = 0;
+  EXPECT_THROW(DataLoader(indexed(10), o), InputError);
+  o.shards = 2;
+  o.drop_last = false;  // a shard's last batch could be empty
+  EXPECT_THROW(DataLoader(indexed(10), o), InputError);
+}
+
 TEST(DataLoader, EmptyDatasetAndNoShuffle) {
   DataLoaderOptions o;
   o.batch_size = 4;

@@ -1,0 +1,168 @@
+#include "dist/communicator.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <thread>
+
+namespace sinter {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// MPI counts are ints: longer messages go in pieces.
+constexpr size_t kPieceBytes = size_t{1} << 30;
+
+int communicators_alive = 0;
+bool this_process_started_mpi = false;
+
+// Polls `requests` (completed ones become MPI_REQUEST_NULL) until all are done; returns -1, or on
+// the deadline the index of the first one still open. It sleeps between polls after a short
+// spin, so ranks that share cores (--oversubscribe) leave them to the ranks that compute.
+int wait_until(std::vector<MPI_Request>& requests, Clock::time_point deadline) {
+  std::vector<int> done(requests.size());
+  for (int polls = 0;; ++polls) {
+    int count = 0;
+    MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count, done.data(),
+                 MPI_STATUSES_IGNORE);
+    const auto open = std::find_if(requests.begin(), requests.end(),
+                                   [](MPI_Request r) { return r != MPI_REQUEST_NULL; });
+    if (open == requests.end()) return -1;
+    if (Clock::now() > deadline) return static_cast<int>(open - requests.begin());
+    if (polls > 100) std::this_thread::sleep_for(std::chrono::microseconds(std::min(polls, 1000)));
+  }
+}
+
+Clock::time_point deadline_after(double seconds) {
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+std::string seconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", s);
+  return text;
+}
+
+}  // namespace
+
+Communicator::Communicator(double timeout_s) {
+  set_timeout(timeout_s);
+  int started = 0;
+  MPI_Initialized(&started);
+  if (!started) {
+    int provided = 0;
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+    this_process_started_mpi = true;
+  }
+  ++communicators_alive;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+Communicator::~Communicator() {
+  // With messages still posted after a failure MPI_Finalize could wait forever.
+  if (--communicators_alive == 0 && this_process_started_mpi && !failed_) MPI_Finalize();
+}
+
+void Communicator::set_timeout(double seconds) {
+  if (!(seconds > 0) || !std::isfinite(seconds))
+    throw InputError(
+        cat("the communication timeout must be a positive number of seconds, got ", seconds));
+  timeout_s_ = seconds;
+}
+
+void Communicator::fail(const std::string& message) {
+  failed_ = true;
+  throw CommError(cat("rank ", rank_, ": ", message));
+}
+
+void Communicator::transfer(const std::vector<Message>& sends, const std::vector<Message>& receives,
+                            const std::string& what) {
+  if (failed_) fail(cat(what, ": an earlier operation failed"));
+  std::vector<MPI_Request> requests;
+  std::vector<int> peers;
+  std::vector<bool> is_send;
+  auto post = [&](const Message& m, bool send) {
+    if (m.peer < 0 || m.peer >= size_)
+      fail(cat(what, ": there is no rank ", m.peer, " among ", size_));
+    auto* bytes = static_cast<char*>(m.data);
+    for (size_t at = 0; at < m.bytes || (at == 0 && m.bytes == 0); at += kPieceBytes) {
+      const int n = static_cast<int>(std::min(kPieceBytes, m.bytes - at));
+      requests.emplace_back();
+      if (send) {
+        MPI_Isend(bytes + at, n, MPI_BYTE, m.peer, 0, MPI_COMM_WORLD, &requests.back());
+      } else {
+        MPI_Irecv(bytes + at, n, MPI_BYTE, m.peer, 0, MPI_COMM_WORLD, &requests.back());
+      }
+      peers.push_back(m.peer);
+      is_send.push_back(send);
+      if (m.bytes == 0) break;
+    }
+    if (send) bytes_sent_ += static_cast<int64_t>(m.bytes);
+  };
+  // Receives first, so a message finds its buffer posted.
+  for (const Message& m : receives) post(m, false);
+  for (const Message& m : sends) post(m, true);
+  const int open = wait_until(requests, deadline_after(timeout_s_));
+  if (open < 0) return;
+  if (is_send[open])
+    fail(cat(what, ": rank ", peers[open], " took no message within ", seconds(timeout_s_),
+             " (dead, stopped or desynchronized)"));
+  fail(cat(what, ": no message from rank ", peers[open], " within ", seconds(timeout_s_),
+           " (dead, stopped or desynchronized)"));
+}
+
+void Communicator::allreduce_sum(float* data, int64_t count, const std::string& what) {
+  if (failed_) fail(cat(what, ": an earlier operation failed"));
+  std::vector<MPI_Request> requests;
+  constexpr int64_t kPiece = std::numeric_limits<int>::max() / 2;
+  for (int64_t at = 0; at < count; at += kPiece) {
+    requests.emplace_back();
+    MPI_Iallreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kPiece, count - at)),
+                   MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &requests.back());
+  }
+  bytes_sent_ += 2 * (size_ - 1) * count * static_cast<int64_t>(sizeof(float)) / size_;
+  if (wait_until(requests, deadline_after(timeout_s_)) >= 0)
+    fail(cat(what, ": the all-reduce did not complete within ", seconds(timeout_s_),
+             " (a rank is dead, stopped or desynchronized)"));
+}
+
+void Communicator::broadcast(void* data, size_t bytes, int root, const std::string& what) {
+  if (failed_) fail(cat(what, ": an earlier operation failed"));
+  if (root < 0 || root >= size_) fail(cat(what, ": there is no rank ", root, " among ", size_));
+  std::vector<MPI_Request> requests;
+  auto* p = static_cast<char*>(data);
+  for (size_t at = 0; at < bytes; at += kPieceBytes) {
+    requests.emplace_back();
+    MPI_Ibcast(p + at, static_cast<int>(std::min(kPieceBytes, bytes - at)), MPI_BYTE, root,
+               MPI_COMM_WORLD, &requests.back());
+  }
+  if (rank_ == root) bytes_sent_ += static_cast<int64_t>(bytes);
+  if (wait_until(requests, deadline_after(timeout_s_)) >= 0)
+    fail(cat(what, ": the broadcast from rank ", root, " did not complete within ",
+             seconds(timeout_s_), " (a rank is dead, stopped or desynchronized)"));
+}
+
+void Communicator::barrier(const std::string& what) {
+  if (failed_) fail(cat(what, ": an earlier operation failed"));
+  std::vector<MPI_Request> requests(1);
+  MPI_Ibarrier(MPI_COMM_WORLD, &requests[0]);
+  if (wait_until(requests, deadline_after(timeout_s_)) >= 0)
+    fail(cat(what, ": not every rank reached the barrier within ", seconds(timeout_s_)));
+}
+
+void Communicator::abort(int code) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+}  // namespace sinter
