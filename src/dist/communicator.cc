@@ -19,18 +19,31 @@ using Clock = std::chrono::steady_clock;
 // MPI counts are ints: longer messages go in pieces.
 constexpr size_t kPieceBytes = size_t{1} << 30;
 
+// Messages of the roll call that names the ranks a timed-out collective waited for.
+constexpr int kRollCallTag = 1;
+// How long a roll call waits for answers: the other live ranks time out on the same collective
+// within about a step of each other.
+constexpr double kRollCallSeconds = 5.0;
+
 int communicators_alive = 0;
 bool this_process_started_mpi = false;
 
 // Polls `requests` (completed ones become MPI_REQUEST_NULL) until all are done; returns -1, or on
 // the deadline the index of the first one still open. It sleeps between polls after a short
 // spin, so ranks that share cores (--oversubscribe) leave them to the ranks that compute.
+// An MPI error (returned, not fatal: see the constructor) is a CommError too.
 int wait_until(std::vector<MPI_Request>& requests, Clock::time_point deadline) {
   std::vector<int> done(requests.size());
   for (int polls = 0;; ++polls) {
     int count = 0;
-    MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count, done.data(),
-                 MPI_STATUSES_IGNORE);
+    const int code = MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count,
+                                  done.data(), MPI_STATUSES_IGNORE);
+    if (code != MPI_SUCCESS) {
+      char text[MPI_MAX_ERROR_STRING];
+      int length = 0;
+      MPI_Error_string(code, text, &length);
+      throw CommError(cat("MPI: ", std::string(text, static_cast<size_t>(length))));
+    }
     const auto open = std::find_if(requests.begin(), requests.end(),
                                    [](MPI_Request r) { return r != MPI_REQUEST_NULL; });
     if (open == requests.end()) return -1;
@@ -62,6 +75,9 @@ Communicator::Communicator(double timeout_s) {
     this_process_started_mpi = true;
   }
   ++communicators_alive;
+  // A lost peer becomes an error code that this class turns into a CommError naming it, instead
+  // of MPI's default of ending the process with its own message.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
@@ -81,6 +97,58 @@ void Communicator::set_timeout(double seconds) {
 void Communicator::fail(const std::string& message) {
   failed_ = true;
   throw CommError(cat("rank ", rank_, ": ", message));
+}
+
+template <class Requests>
+bool Communicator::wait(Requests& requests, const std::string& what, int* first_open) {
+  int open = -1;
+  try {
+    // A warning at half the timeout, so a stuck peer shows before the run ends.
+    open = wait_until(requests, deadline_after(timeout_s_ / 2));
+    if (open >= 0) {
+      std::fprintf(stderr, "sinter: warning: rank %d: %s has waited %s for another rank\n", rank_,
+                   what.c_str(), seconds(timeout_s_ / 2).c_str());
+      open = wait_until(requests, deadline_after(timeout_s_ / 2));
+    }
+  } catch (const CommError& e) {
+    fail(cat(what, ": ", e.what()));
+  }
+  if (first_open) *first_open = open;
+  return open < 0;
+}
+
+void Communicator::fail_collective(const std::string& what) {
+  failed_ = true;
+  // Every live rank sends a byte to every other; whoever sends none is gone or stuck.
+  const char byte = 1;
+  std::vector<char> answers(static_cast<size_t>(size_));
+  std::vector<MPI_Request> requests;
+  std::vector<int> peers;
+  for (int q = 0; q < size_; ++q) {
+    if (q == rank_) continue;
+    requests.emplace_back();
+    MPI_Irecv(&answers[static_cast<size_t>(q)], 1, MPI_BYTE, q, kRollCallTag, MPI_COMM_WORLD,
+              &requests.back());
+    peers.push_back(q);
+  }
+  const size_t receives = requests.size();
+  for (int q : peers) {
+    requests.emplace_back();
+    MPI_Isend(&byte, 1, MPI_BYTE, q, kRollCallTag, MPI_COMM_WORLD, &requests.back());
+  }
+  std::string missing;
+  try {
+    wait_until(requests, deadline_after(std::min(timeout_s_, kRollCallSeconds)));
+    for (size_t i = 0; i < receives; ++i)
+      if (requests[i] != MPI_REQUEST_NULL) missing += cat(missing.empty() ? "" : ", ", peers[i]);
+  } catch (const CommError&) {
+    missing.clear();  // the roll call itself failed: say what is known
+  }
+  if (missing.empty())
+    fail(cat(what, " did not complete within ", seconds(timeout_s_),
+             " (a rank is dead, stopped or desynchronized)"));
+  fail(cat(what, ": no answer from rank ", missing, " within ", seconds(timeout_s_),
+           " (dead or stopped)"));
 }
 
 void Communicator::transfer(const std::vector<Message>& sends, const std::vector<Message>& receives,
@@ -110,8 +178,8 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
   // Receives first, so a message finds its buffer posted.
   for (const Message& m : receives) post(m, false);
   for (const Message& m : sends) post(m, true);
-  const int open = wait_until(requests, deadline_after(timeout_s_));
-  if (open < 0) return;
+  int open = -1;
+  if (wait(requests, what, &open)) return;
   if (is_send[open])
     fail(cat(what, ": rank ", peers[open], " took no message within ", seconds(timeout_s_),
              " (dead, stopped or desynchronized)"));
@@ -129,9 +197,7 @@ void Communicator::allreduce_sum(float* data, int64_t count, const std::string& 
                    MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &requests.back());
   }
   bytes_sent_ += 2 * (size_ - 1) * count * static_cast<int64_t>(sizeof(float)) / size_;
-  if (wait_until(requests, deadline_after(timeout_s_)) >= 0)
-    fail(cat(what, ": the all-reduce did not complete within ", seconds(timeout_s_),
-             " (a rank is dead, stopped or desynchronized)"));
+  if (!wait(requests, what)) fail_collective(what);
 }
 
 void Communicator::broadcast(void* data, size_t bytes, int root, const std::string& what) {
@@ -145,17 +211,14 @@ void Communicator::broadcast(void* data, size_t bytes, int root, const std::stri
                MPI_COMM_WORLD, &requests.back());
   }
   if (rank_ == root) bytes_sent_ += static_cast<int64_t>(bytes);
-  if (wait_until(requests, deadline_after(timeout_s_)) >= 0)
-    fail(cat(what, ": the broadcast from rank ", root, " did not complete within ",
-             seconds(timeout_s_), " (a rank is dead, stopped or desynchronized)"));
+  if (!wait(requests, what)) fail_collective(what);
 }
 
 void Communicator::barrier(const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   std::vector<MPI_Request> requests(1);
   MPI_Ibarrier(MPI_COMM_WORLD, &requests[0]);
-  if (wait_until(requests, deadline_after(timeout_s_)) >= 0)
-    fail(cat(what, ": not every rank reached the barrier within ", seconds(timeout_s_)));
+  if (!wait(requests, what)) fail_collective(what);
 }
 
 void Communicator::abort(int code) {

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "data/dataset_spec.h"
 #include "data/fashion_mnist.h"
+#include "dist/data_parallel.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
 #include "progress_bar.h"
@@ -54,6 +55,9 @@ struct TrainArgs {
   bool json = false;
   bool quiet = false;
   bool profile = false;
+  std::string dist = "none";
+  std::string reduction = "mpi";
+  double timeout = 60;
 };
 
 // The options that define a run's result: recorded in checkpoints and restored by --resume.
@@ -125,11 +129,45 @@ std::string derived_path(const std::string& output, const std::string& suffix) {
   return (p.parent_path() / p.stem()).string() + suffix;
 }
 
+GradientReduction parse_reduction(const std::string& name) {
+  if (name == "mpi") return GradientReduction::kMpi;
+  if (name == "ring") return GradientReduction::kRing;
+  if (name == "rank-order") return GradientReduction::kRankOrder;
+  throw InputError(cat("--reduction '", name, "' is not one of mpi, ring, rank-order"));
+}
+
+int train(CLI::App& app, TrainArgs& a, Communicator* comm);
+
+// Under --dist every rank runs this; a rank that loses a peer says so in one line and ends the
+// whole run, since the others may be waiting on it.
 int run_train(CLI::App& app, TrainArgs& a) {
+  if (a.dist != "none" && a.dist != "allreduce")
+    throw InputError(cat("--dist '", a.dist, "' is not one of none, allreduce"));
+  if (!(a.timeout > 0) || !std::isfinite(a.timeout))
+    throw InputError(cat("--timeout must be a positive number of seconds, got ", a.timeout));
+  if (a.dist == "none") return train(app, a, nullptr);
+  Communicator comm(a.timeout);
+  try {
+    return train(app, a, &comm);
+  } catch (const CommError& e) {
+    std::fprintf(stderr, "sinter: error: %s\n", e.what());
+    comm.abort(1);
+  }
+}
+
+int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
+  const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
+  // Only rank 0 reports, evaluates and writes files.
+  if (rank != 0) a.quiet = true;
+  const GradientReduction reduction = parse_reduction(a.reduction);
   std::optional<Checkpoint> resumed;
   if (!a.resume.empty()) {
     resumed = load_checkpoint(a.resume);
     restore_settings(app, a, *resumed, a.resume);
+    const std::string saved = resumed->settings.count("ranks") ? resumed->settings["ranks"] : "1";
+    if (saved != std::to_string(ranks))
+      throw InputError(cat("checkpoint ", a.resume, " was written by a run of ", saved,
+                           " rank(s); this run has ", ranks, " (the batches would differ)"));
   }
   if (a.augment != "none" && a.augment != "crop" && a.augment != "crop-flip")
     throw InputError(cat("--augment '", a.augment, "' is not one of none, crop, crop-flip"));
@@ -156,6 +194,8 @@ int run_train(CLI::App& app, TrainArgs& a) {
         a.data.rfind("fashion-mnist", 0) == 0 ? -kFashionMnistMean / kFashionMnistStd : 0.0f;
   }
   lo.horizontal_flip = a.augment == "crop-flip";
+  lo.shard = rank;
+  lo.shards = ranks;
   DataLoader loader(train, lo);
 
   TrainerOptions to;
@@ -175,13 +215,16 @@ int run_train(CLI::App& app, TrainArgs& a) {
   to.profile = a.profile;
   Trainer trainer(model, to);
   if (resumed) trainer.load_optimizer_state(resumed->optimizer);
+  std::optional<DataParallel> parallel;
+  if (comm) parallel.emplace(*comm, trainer, reduction);
 
   FitOptions fo;
   fo.epochs = a.epochs;
   fo.max_steps = a.max_steps;
-  fo.test = &test;
-  fo.checkpoint_path = checkpoint;
+  fo.test = rank == 0 ? &test : nullptr;
+  fo.checkpoint_path = rank == 0 ? checkpoint : "";
   for (const std::string& key : kRunSettings) fo.settings[key] = setting_value(a, key);
+  fo.settings["ranks"] = std::to_string(ranks);
   // Rows of completed epochs travel in the checkpoint, so a resumed run's CSV holds every epoch;
   // a stopped epoch's partial row is only in this run's own CSV.
   std::string rows = resumed ? resumed->settings["log"] : "", partial_row;
@@ -196,27 +239,39 @@ int run_train(CLI::App& app, TrainArgs& a) {
                  static_cast<long long>(a.batch),
                  static_cast<long long>(loader.batches_per_epoch()), a.threads,
                  a.threads == 1 ? "" : "s");
+  if (!a.quiet && parallel)
+    std::fprintf(stderr,
+                 "sinter: train: data parallel over %d ranks (batch %lld each, %lld a step), "
+                 "gradients averaged by %s all-reduce: %.2f MB sent a step by each rank\n",
+                 ranks, static_cast<long long>(a.batch), static_cast<long long>(a.batch * ranks),
+                 a.reduction.c_str(), static_cast<double>(parallel->bytes_per_step()) / 1e6);
   ProgressBar bar("train", a.quiet || a.json);
   FitCallbacks callbacks;
-  callbacks.on_batch = [&](const BatchProgress& p) { bar.update(p); };
+  callbacks.on_batch = [&](BatchProgress p) {
+    p.images_per_s *= ranks;  // every rank's images
+    bar.update(p);
+  };
   callbacks.on_epoch = [&](const EpochSummary& e) {
     bar.clear();
     if (e.complete)
       rows += training_log_row(e) + "\n";
     else
       partial_row = training_log_row(e) + "\n";
-    if (a.json) return;
+    if (a.json || rank != 0) return;
+    // Under --dist: loss and accuracy of rank 0's batches, images of all ranks.
     std::printf(
         "epoch %3lld/%lld  loss %.4f  train %.2f%%  test %.2f%% (loss %.4f)  "
-        "%.0f img/s  %.1f s  lr %.4g\n",
+        "%.0f img/s  %.1f s  lr %.4g%s\n",
         static_cast<long long>(e.epoch + 1), static_cast<long long>(a.epochs), e.train_loss,
-        100 * e.train_accuracy, 100 * e.test_accuracy, e.test_loss, e.images_per_s, e.seconds,
-        e.lr);
+        100 * e.train_accuracy, 100 * e.test_accuracy, e.test_loss, e.images_per_s * ranks,
+        e.seconds, e.lr,
+        parallel ? format("  %.2f MB sent a step", parallel->bytes_per_step() / 1e6).c_str() : "");
     std::fflush(stdout);
   };
   callbacks.on_checkpoint = [&](std::map<std::string, std::string>& s) { s["log"] = rows; };
   const FitResult result = fit(trainer, loader, fo, callbacks);
   bar.clear();
+  if (rank != 0) return 0;
 
   save_onnx(trainer.model(), a.output);
   const bool plotted = write_training_log(rows + partial_row, log, plot,
@@ -235,6 +290,8 @@ int run_train(CLI::App& app, TrainArgs& a) {
            {"stopped_early", result.stopped_early},
            {"batch", a.batch},
            {"threads", a.threads},
+           {"ranks", ranks},
+           {"bytes_per_step", parallel ? parallel->bytes_per_step() : 0},
            {"train_loss", last ? last->train_loss : 0.0},
            {"train_accuracy", last ? last->train_accuracy : 0.0},
            {"test_loss", last ? last->test_loss : 0.0},
@@ -320,6 +377,17 @@ Subcommand add_train_command(CLI::App& parent) {
                 "text and progress");
   app->add_flag("--quiet", a->quiet, "No progress on stderr");
   app->add_flag("--profile", a->profile, "Time every node of the training step; print tables");
+  app->add_option("--dist", a->dist,
+                  "none, or allreduce: data parallel over the MPI ranks (run under mpirun; "
+                  "--batch is each rank's)")
+      ->capture_default_str();
+  app->add_option("--reduction", a->reduction,
+                  "How --dist allreduce sums gradients: mpi (MPI_Allreduce), ring (sinter's ring), "
+                  "rank-order (deterministic: as one process accumulating the ranks' batches)")
+      ->capture_default_str();
+  app->add_option("--timeout", a->timeout,
+                  "Seconds any rank waits for another before the run ends with an error")
+      ->capture_default_str();
   return {app, [app, a] { return run_train(*app, *a); }};
 }
 

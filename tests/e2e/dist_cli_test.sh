@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End-to-end test of `sinter train --dist allreduce` as 4 MPI ranks on a slice of Fashion-MNIST:
+# only rank 0 writes files and reports; the deterministic reduction repeats bit for bit; a stopped
+# rank is named by the others and the run ends, a killed one ends the run, both within the
+# timeout and a few seconds; bad input fails on every rank with its line.
+# usage: tests/e2e/dist_cli_test.sh SINTER_BINARY SCRATCH_DIR
+set -uo pipefail
+sinter=$1
+scratch=$2
+here=$(cd "$(dirname "$0")" && pwd)
+test_name=dist_cli_test
+source "$here/fmnist_e2e_common.sh"
+ranks() { "$here/../dist/run_ranks.sh" "$@"; }
+
+small=(--model lenet5 --train-limit 2560 --test-limit 500 --batch 16 --seed 3 --dist allreduce)
+
+# 1. Four ranks train; rank 0 alone writes the model, checkpoint and log, and prints one JSON line.
+out=$(ranks 4 "$sinter" train "${small[@]}" --epochs 2 --reduction rank-order -o a.onnx --json \
+  2>err.txt) || fail "4-rank training exited non-zero: $(cat err.txt)"
+for f in a.onnx a.ckpt.onnx a.train.csv; do [[ -s $f ]] || fail "no $f"; done
+[[ $(grep -c '"ranks":4' <<<"$out") -eq 1 ]] || fail "expected one JSON line with 4 ranks: $out"
+acc=$(json_field "$out" test_accuracy)
+awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }' || fail "test accuracy $acc after 2 epochs"
+bytes=$(json_field "$out" bytes_per_step)
+# lenet5's 61706 parameters, 2 (P-1)/P of them a step in floats.
+[[ $bytes -eq $((2 * 3 * 61706 * 4 / 4)) ]] || fail "bytes per step $bytes"
+
+# 2. The deterministic reduction repeats bit for bit; MPI's and the ring's train as well.
+ranks 4 "$sinter" train "${small[@]}" --epochs 2 --reduction rank-order -o b.onnx --quiet \
+  >/dev/null 2>err.txt || fail "second rank-order run failed: $(cat err.txt)"
+cmp -s a.onnx b.onnx || fail "two rank-order runs differ"
+for r in mpi ring; do
+  out=$(ranks 4 "$sinter" train "${small[@]}" --epochs 1 --reduction $r -o $r.onnx --json \
+    2>err.txt) || fail "--reduction $r failed: $(cat err.txt)"
+  acc=$(json_field "$out" test_accuracy)
+  awk -v a="$acc" 'BEGIN { exit !(a > 0.4) }' || fail "--reduction $r: test accuracy $acc"
+done
+
+# 3. A rank stopped (SIGSTOP) or killed (SIGKILL) mid-run: every rank ends, non-zero, within the
+# timeout and 5 s (a stopped one is named after the others' roll call).
+fault() {
+  local signal=$1 victim=$2 timeout=6
+  ranks 4 "$sinter" train "${small[@]}" --epochs 1000 --timeout $timeout --quiet -o f.onnx \
+    >/dev/null 2>fault.txt &
+  local launcher=$! pid="" waited=0
+  while [[ -z $pid && $waited -lt 100 ]]; do
+    sleep 0.1
+    waited=$((waited + 1))
+    for p in $(pgrep -f "sinter train --model lenet5 --train-limit 2560"); do
+      tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$victim" &&
+        pid=$p
+    done
+  done
+  [[ -n $pid ]] || { fail "$signal: found no rank $victim"; kill $launcher; return; }
+  sleep 4 # into training
+  local start=$SECONDS
+  kill -"$signal" "$pid"
+  wait $launcher
+  local rc=$? took=$((SECONDS - start))
+  kill -9 "$pid" 2>/dev/null
+  [[ $rc -ne 0 ]] || fail "$signal of rank $victim: the run exited 0"
+  [[ $took -le $((2 * timeout + 5)) ]] || fail "$signal of rank $victim: the run took $took s to end"
+}
+fault STOP 2
+[[ $(grep -c "no answer from rank 2" fault.txt) -ge 1 ]] ||
+  fail "no rank named the stopped rank 2: $(head -5 fault.txt)"
+grep -q "warning: rank .*has waited 3 s" fault.txt || fail "no warning before the stopped rank's end"
+fault KILL 1
+grep -q "rank 1" fault.txt || fail "nothing named the killed rank 1: $(head -5 fault.txt)"
+
+# 4. Bad input: a checkpoint of 4 ranks resumed by 2, on every rank; an unknown strategy.
+ranks 4 "$sinter" train "${small[@]}" --epochs 2 --max-steps 5 -o part.onnx --quiet \
+  >/dev/null 2>err.txt || fail "stopped run failed: $(cat err.txt)"
+ranks 2 "$sinter" train --resume part.ckpt.onnx --dist allreduce -o bad.onnx --quiet \
+  >/dev/null 2>err.txt && fail "resuming 4 ranks' checkpoint on 2 succeeded"
+[[ $(grep -c "was written by a run of 4 rank(s); this run has 2" err.txt) -eq 2 ]] ||
+  fail "expected the refusal on both ranks: $(cat err.txt)"
+[[ -z $(ls bad.* 2>/dev/null) ]] || fail "the refused resume left $(ls bad.*)"
+expect_error "unknown strategy" "--dist 'ring' is not one of none, allreduce" \
+  "$sinter" train --model lenet5 --dist ring -o bad.onnx
+expect_error "zero timeout" "--timeout must be a positive number of seconds" "$sinter" train --model lenet5 --timeout 0 -o bad.onnx
+
+finish
