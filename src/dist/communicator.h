@@ -70,9 +70,9 @@ class Communicator {
  private:
   // Marks the communicator failed and throws CommError with `message` (prefixed by the rank).
   [[noreturn]] void fail(const std::string& message);
-  // A collective timed out: a roll call among the ranks finds those that do not answer, and the
-  // CommError names them.
-  [[noreturn]] void fail_collective(const std::string& what);
+  // An operation timed out: a roll call among the ranks finds those that do not answer, and the
+  // CommError names them (or says `if_all_answer` when every rank answers).
+  [[noreturn]] void fail_collective(const std::string& what, const std::string& if_all_answer = "");
   // Waits for the MPI requests posted by an operation (see communicator.cc): true when all
   // completed in time, false on the deadline; fails on an MPI error.
   template <class Requests>

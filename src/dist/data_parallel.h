@@ -14,9 +14,12 @@
 
 namespace sinter {
 
+// The ring is the default: under a deadline MPI's all-reduce must be the non-blocking one, which
+// Open MPI runs on its generic schedule (libnbc), not its tuned one; polled, it took 1.75-1.95x
+// the ring's time at 1-16 MB on two ranks here (docs/DISTRIBUTED.md).
 enum class GradientReduction {
-  kMpi,        // MPI_Allreduce: Open MPI picks the algorithm for the machine
   kRing,       // sinter's ring all-reduce
+  kMpi,        // MPI_Iallreduce
   kRankOrder,  // deterministic: bit-identical to one process accumulating the ranks' batches
 };
 
@@ -27,7 +30,7 @@ class DataParallel {
   // others, and sets trainer.on_gradients to average the gradients. Keep it alive while the
   // trainer trains.
   DataParallel(Communicator& comm, Trainer& trainer,
-               GradientReduction reduction = GradientReduction::kMpi);
+               GradientReduction reduction = GradientReduction::kRing);
 
   // Bytes this rank sends per step for the gradients (what any all-reduce must send).
   int64_t bytes_per_step() const;

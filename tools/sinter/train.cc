@@ -56,7 +56,7 @@ struct TrainArgs {
   bool quiet = false;
   bool profile = false;
   std::string dist = "none";
-  std::string reduction = "mpi";
+  std::string reduction = "ring";
   double timeout = 60;
 };
 
@@ -382,7 +382,7 @@ Subcommand add_train_command(CLI::App& parent) {
                   "--batch is each rank's)")
       ->capture_default_str();
   app->add_option("--reduction", a->reduction,
-                  "How --dist allreduce sums gradients: mpi (MPI_Allreduce), ring (sinter's ring), "
+                  "How --dist allreduce sums gradients: ring (sinter's), mpi (MPI_Iallreduce), "
                   "rank-order (deterministic: as one process accumulating the ranks' batches)")
       ->capture_default_str();
   app->add_option("--timeout", a->timeout,
