@@ -35,8 +35,10 @@ void add_gradients(const Trainer& trainer, std::vector<std::vector<float>>& sum,
 
 }  // namespace
 
-DataParallel::DataParallel(Communicator& comm, Trainer& trainer, GradientReduction reduction)
-    : comm_(comm), reduction_(reduction) {
+DataParallel::DataParallel(Communicator& comm, Trainer& trainer, DataParallelOptions options)
+    : comm_(comm), options_(options) {
+  if (options_.bucket_bytes < 1)
+    throw InputError(cat("the bucket size must be positive, got ", options_.bucket_bytes));
   uint64_t mine = fingerprint(trainer), root = mine;
   comm_.broadcast(&root, sizeof root, 0, "model check");
   float differs = mine != root ? 1.0f : 0.0f;
@@ -45,45 +47,88 @@ DataParallel::DataParallel(Communicator& comm, Trainer& trainer, GradientReducti
     throw InputError(cat("rank ", comm_.rank(), ": ", static_cast<int>(differs), " of ",
                          comm_.size(), " ranks run another sinter version or model than rank 0",
                          mine != root ? " (this one among them)" : ""));
-  for (const Parameter& p : trainer.parameters())
+  const auto& params = trainer.parameters();
+  for (const Parameter& p : params)
     comm_.broadcast(p.value->raw(), p.value->nbytes(), 0, cat("parameter '", p.name, "'"));
-  int64_t floats = 0;
-  for (const Parameter& p : trainer.parameters()) floats += p.grad->numel();
-  bucket_.resize(static_cast<size_t>(floats));
-  trainer.on_gradients = [this](Trainer& t) { average_gradients(t); };
+
+  const size_t n = params.size();
+  offset_.resize(n);
+  bucket_of_.resize(n);
+  parameter_size_.resize(n);
+  int64_t at = 0;
+  for (size_t k = n; k-- > 0;) {  // last parameter first
+    const int64_t size = params[k].grad->numel();
+    if (buckets_.empty() || buckets_.back().size * int64_t{sizeof(float)} >= options_.bucket_bytes)
+      buckets_.push_back({at, 0, 0});
+    buckets_.back().size += size;
+    buckets_.back().waiting += 1;
+    offset_[k] = at;
+    bucket_of_[k] = static_cast<int>(buckets_.size()) - 1;
+    parameter_size_[k] = size;
+    at += size;
+  }
+  flat_.resize(static_cast<size_t>(at));
+  trainer.on_gradients = [this](Trainer& t) { finish_step(t); };
+  if (options_.overlap && comm_.size() > 1) {
+    thread_ = std::make_unique<ReductionThread>();
+    trainer.on_gradient_ready = [this](size_t k, const Tensor& g) { gradient_ready(k, g); };
+  }
 }
 
 int64_t DataParallel::bytes_per_step() const {
   const int p = comm_.size();
-  return 2 * (p - 1) * static_cast<int64_t>(bucket_.size() * sizeof(float)) / p;
+  return 2 * (p - 1) * static_cast<int64_t>(flat_.size() * sizeof(float)) / p;
 }
 
-void DataParallel::average_gradients(Trainer& trainer) {
-  if (comm_.size() == 1) return;
-  const auto& params = trainer.parameters();
-  float* at = bucket_.data();
-  for (auto p = params.rbegin(); p != params.rend(); ++p) {
-    const float* g = p->grad->data<float>();
-    at = std::copy(g, g + p->grad->numel(), at);
+void DataParallel::gradient_ready(size_t parameter, const Tensor& gradient) {
+  std::lock_guard lock(mutex_);
+  const float* g = gradient.data<float>();
+  std::copy(g, g + parameter_size_[parameter], flat_.data() + offset_[parameter]);
+  --buckets_[static_cast<size_t>(bucket_of_[parameter])].waiting;
+  // In bucket order on every rank, whatever order the gradients came in.
+  while (next_bucket_ < static_cast<int>(buckets_.size()) && buckets_[next_bucket_].waiting == 0) {
+    const Bucket bucket = buckets_[static_cast<size_t>(next_bucket_++)];
+    thread_->enqueue([this, bucket] { reduce(bucket); });
   }
-  const auto n = static_cast<int64_t>(bucket_.size());
-  switch (reduction_) {
+}
+
+void DataParallel::reduce(const Bucket& bucket) {
+  float* data = flat_.data() + bucket.offset;
+  switch (options_.reduction) {
     case GradientReduction::kMpi:
-      comm_.allreduce_sum(bucket_.data(), n, "gradient all-reduce");
+      comm_.allreduce_sum(data, bucket.size, "gradient all-reduce");
       break;
     case GradientReduction::kRing:
-      ring_allreduce_sum(comm_, bucket_.data(), n, ReductionOrder::kRing);
+      ring_allreduce_sum(comm_, data, bucket.size, ReductionOrder::kRing);
       break;
     case GradientReduction::kRankOrder:
-      ring_allreduce_sum(comm_, bucket_.data(), n, ReductionOrder::kRankOrder);
+      ring_allreduce_sum(comm_, data, bucket.size, ReductionOrder::kRankOrder);
       break;
   }
-  const float scale = 1.0f / static_cast<float>(comm_.size());
-  const float* from = bucket_.data();
-  for (auto p = params.rbegin(); p != params.rend(); ++p) {
-    float* g = p->grad->data<float>();
-    for (int64_t k = 0; k < p->grad->numel(); ++k) g[k] = *from++ * scale;
+}
+
+void DataParallel::finish_step(Trainer& trainer) {
+  if (comm_.size() == 1) return;
+  const auto& params = trainer.parameters();
+  if (thread_) {
+    thread_->wait();
+    SINTER_CHECK(next_bucket_ == static_cast<int>(buckets_.size()),
+                 "a gradient was not reported ready in the backward pass");
+  } else {
+    for (size_t k = 0; k < params.size(); ++k) {
+      const float* g = params[k].grad->data<float>();
+      std::copy(g, g + parameter_size_[k], flat_.data() + offset_[k]);
+    }
+    for (const Bucket& b : buckets_) reduce(b);
   }
+  const float scale = 1.0f / static_cast<float>(comm_.size());
+  for (size_t k = 0; k < params.size(); ++k) {
+    float* g = params[k].grad->data<float>();
+    const float* sum = flat_.data() + offset_[k];
+    for (int64_t i = 0; i < parameter_size_[k]; ++i) g[i] = sum[i] * scale;
+  }
+  for (size_t k = 0; k < params.size(); ++k) ++buckets_[static_cast<size_t>(bucket_of_[k])].waiting;
+  next_bucket_ = 0;
 }
 
 StepResult accumulated_step(Trainer& trainer, const std::vector<Batch>& batches) {

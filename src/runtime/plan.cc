@@ -269,8 +269,24 @@ void Plan::check_memory_needs() const {
                   dtype_name(largest->type.dtype), " ", shape_str(largest->type.shape), ")"));
 }
 
+void Plan::find_output_steps() {
+  outputs_ready_after_.assign(steps_.size() + 1, {});
+  for (size_t k = 0; k < output_slots_.size(); ++k) {
+    const Tensor* value = &slots_[static_cast<size_t>(output_slots_[k])].tensor;
+    size_t writer = steps_.size();
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      const auto& outs = steps_[i].context.outputs;
+      if (steps_[i].kernel && std::find(outs.begin(), outs.end(), value) != outs.end()) writer = i;
+    }
+    outputs_ready_after_[writer].push_back(k);
+  }
+}
+
 std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inputs,
-                              ThreadPool& pool, bool profile, bool check_finite) {
+                              ThreadPool& pool, bool profile, bool check_finite,
+                              const OutputReady* on_output_ready) {
+  if (on_output_ready && outputs_ready_after_.empty()) find_output_steps();
+  on_output_ready_ = on_output_ready;
   for (int s : input_slots_) {
     auto it = inputs.find(slots_[s].name);
     SINTER_CHECK(it != inputs.end(), "missing input '", slots_[s].name, "'");
@@ -295,6 +311,11 @@ std::vector<Tensor> Plan::run(const std::unordered_map<std::string, Tensor>& inp
     });
   }
 
+  if (on_output_ready_) {
+    for (size_t k : outputs_ready_after_.back())
+      (*on_output_ready_)(k, slots_[static_cast<size_t>(output_slots_[k])].tensor);
+    on_output_ready_ = nullptr;
+  }
   std::vector<Tensor> outputs;
   std::vector<int> returned;
   for (int s : output_slots_) {
@@ -329,6 +350,9 @@ void Plan::run_steps(const std::vector<int>& steps, ThreadPool& pool, bool profi
           throw NumericError(cat("'", step.output_names[i], "' from node '", step.node_name, "' (",
                                  step.op_type, ") holds ", bad));
       }
+    if (on_output_ready_)
+      for (size_t k : outputs_ready_after_[static_cast<size_t>(index)])
+        (*on_output_ready_)(k, slots_[static_cast<size_t>(output_slots_[k])].tensor);
   }
 }
 

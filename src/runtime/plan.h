@@ -85,8 +85,14 @@ class Plan {
   // Inputs by name (checked by Session); returns outputs in graph output order. With
   // `check_finite`, every float input and every step's float outputs are scanned, and the first
   // NaN or infinity throws NumericError naming the value and the node that produced it.
+  // With `on_output_ready`, it is called for each graph output (its index and value) as soon as
+  // the step that writes it has run — a training step's gradients while the backward pass goes
+  // on — and for outputs no step writes, after the last step. Calls may come from several
+  // threads at once where the schedule runs teams side by side.
+  using OutputReady = std::function<void(size_t output, const Tensor& value)>;
   std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs, ThreadPool& pool,
-                          bool profile, bool check_finite = false);
+                          bool profile, bool check_finite = false,
+                          const OutputReady* on_output_ready = nullptr);
 
   const std::vector<PlanStep>& steps() const { return steps_; }
   // The schedule the plan runs; empty when it runs its steps in order on every thread.
@@ -105,6 +111,8 @@ class Plan {
   void check_memory_needs() const;
   // Points every view at its root's current storage (roots may be rebound per run).
   void bind_views();
+  // Fills outputs_ready_after_.
+  void find_output_steps();
   // Runs the given steps in order on `pool`.
   void run_steps(const std::vector<int>& steps, ThreadPool& pool, bool profile, bool check_finite);
 
@@ -116,6 +124,9 @@ class Plan {
   std::vector<int> all_steps_;                   // 0, 1, ... : the order without a schedule
   std::vector<int> input_slots_;
   std::vector<int> output_slots_;
+  // For each step, the graph outputs it writes; last: those no step writes (built on first use).
+  std::vector<std::vector<size_t>> outputs_ready_after_;
+  const OutputReady* on_output_ready_ = nullptr;  // during run() only
   MemoryPlan memory_;
   size_t peak_live_bytes_ = 0;
   Tensor arena_;

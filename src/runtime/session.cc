@@ -135,9 +135,10 @@ void Session::keep_schedule_if_faster(Graph unscheduled,
   plan_ = std::move(sequential);
 }
 
-std::vector<Tensor> Session::run(const std::unordered_map<std::string, Tensor>& inputs) {
+std::vector<Tensor> Session::run(const std::unordered_map<std::string, Tensor>& inputs,
+                                 const Plan::OutputReady* on_output_ready) {
   prepare(inputs);
-  return plan_->run(inputs, pool_, options_.profile, options_.check_finite);
+  return plan_->run(inputs, pool_, options_.profile, options_.check_finite, on_output_ready);
 }
 
 }  // namespace sinter

@@ -52,7 +52,9 @@ class Session {
           ScheduleReport schedule = {});
 
   // Inputs by name; returns outputs in the model's output order.
-  std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs);
+  // `on_output_ready`: see Plan::run.
+  std::vector<Tensor> run(const std::unordered_map<std::string, Tensor>& inputs,
+                          const Plan::OutputReady* on_output_ready = nullptr);
 
   const Graph& model() const { return model_; }
   // The graph and plan used by the last run (or the last compile).

@@ -117,7 +117,12 @@ StepResult Trainer::compute_gradients(const Batch& batch, bool keep_statistics) 
   fill_targets(batch);
   fill_dropout_masks();
 
-  const std::vector<Tensor> out = session_->run(feeds_);
+  // Outputs: the loss, the logits, then the gradients in parameter order.
+  const Plan::OutputReady gradient_ready = [this](size_t output, const Tensor& value) {
+    if (output >= 2 && output < 2 + gradients_.size()) on_gradient_ready(output - 2, value);
+  };
+  const std::vector<Tensor> out =
+      session_->run(feeds_, on_gradient_ready ? &gradient_ready : nullptr);
   StepResult r;
   r.loss = out[0].data<float>()[0];
   if (!std::isfinite(r.loss)) diagnose_non_finite(cat("the loss is ", r.loss));

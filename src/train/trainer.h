@@ -66,6 +66,10 @@ class Trainer {
   // Called after the gradients are computed (before clipping and the update), and after the
   // update. The parameters' values and gradients may be changed in place.
   std::function<void(Trainer&)> on_gradients;
+  // Called during the backward pass as each parameter's gradient is final (its index in
+  // parameters() and the value), so its reduction can start while the rest is computed; may be
+  // called from several threads at once.
+  std::function<void(size_t parameter, const Tensor& gradient)> on_gradient_ready;
   std::function<void(Trainer&)> on_update;
 
   const TrainerOptions& options() const { return options_; }

@@ -106,7 +106,8 @@ Dataset random_dataset(int64_t n, int64_t size) {
 
 // 100 steps on every rank with the rank-order reduction, then rank 0 trains a model of its own
 // with the ranks' batches accumulated in one process: the parameters must match bit for bit.
-void expect_equivalent_training(const std::string& model, int64_t image, int64_t steps) {
+void expect_equivalent_training(const std::string& model, int64_t image, int64_t steps,
+                                bool overlap) {
   const int p = world->size();
   const int64_t batch = 4;
   ModelZooOptions zoo;
@@ -128,7 +129,12 @@ void expect_equivalent_training(const std::string& model, int64_t image, int64_t
   };
 
   Trainer ranked(g, options);
-  DataParallel dp(*world, ranked, GradientReduction::kRankOrder);
+  DataParallelOptions parallel;
+  parallel.reduction = GradientReduction::kRankOrder;
+  parallel.overlap = overlap;
+  parallel.bucket_bytes = 16 << 10;  // several buckets, reduced while backward runs
+  DataParallel dp(*world, ranked, parallel);
+  if (overlap) EXPECT_GT(dp.buckets(), 2);
   DataLoader loader(data, loader_options(world->rank()));
   Batch b;
   for (int64_t step = 0, epoch = 0; step < steps; ++epoch) {
@@ -160,11 +166,12 @@ void expect_equivalent_training(const std::string& model, int64_t image, int64_t
 }
 
 TEST(DataParallel, Lenet5MatchesOneProcessAccumulatingBitForBit) {
-  expect_equivalent_training("lenet5", 28, 100);
+  expect_equivalent_training("lenet5", 28, 100, true);
+  expect_equivalent_training("lenet5", 28, 100, false);
 }
 
 TEST(DataParallel, VggSmallMatchesOneProcessAccumulatingBitForBit) {
-  expect_equivalent_training("vgg-small", 28, 100);
+  expect_equivalent_training("vgg-small", 28, 100, true);
 }
 
 TEST(DataParallel, ShardsCoverAnEpochOnce) {

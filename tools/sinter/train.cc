@@ -58,6 +58,8 @@ struct TrainArgs {
   std::string dist = "none";
   std::string reduction = "ring";
   double timeout = 60;
+  bool no_overlap = false;
+  double bucket_mb = 1;
 };
 
 // The options that define a run's result: recorded in checkpoints and restored by --resume.
@@ -216,7 +218,13 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   Trainer trainer(model, to);
   if (resumed) trainer.load_optimizer_state(resumed->optimizer);
   std::optional<DataParallel> parallel;
-  if (comm) parallel.emplace(*comm, trainer, reduction);
+  if (comm) {
+    DataParallelOptions po;
+    po.reduction = reduction;
+    po.overlap = !a.no_overlap;
+    po.bucket_bytes = static_cast<int64_t>(a.bucket_mb * 1024 * 1024);
+    parallel.emplace(*comm, trainer, po);
+  }
 
   FitOptions fo;
   fo.epochs = a.epochs;
@@ -384,6 +392,11 @@ Subcommand add_train_command(CLI::App& parent) {
   app->add_option("--reduction", a->reduction,
                   "How --dist allreduce sums gradients: ring (sinter's), mpi (MPI_Iallreduce), "
                   "rank-order (deterministic: as one process accumulating the ranks' batches)")
+      ->capture_default_str();
+  app->add_flag("--no-overlap", a->no_overlap,
+                "Reduce the gradients after the backward pass, not bucket by bucket during it");
+  app->add_option("--bucket-mb", a->bucket_mb, "Gradient MiB a bucket holds at least")
+      ->check(CLI::Range(1e-6, 1e6))
       ->capture_default_str();
   app->add_option("--timeout", a->timeout,
                   "Seconds any rank waits for another before the run ends with an error")
