@@ -21,6 +21,8 @@ constexpr size_t kPieceBytes = size_t{1} << 30;
 
 // Messages of the roll call that names the ranks a timed-out collective waited for.
 constexpr int kRollCallTag = 1;
+// The emulated departure time that goes before each message when links are emulated.
+constexpr int kStampTag = 2;
 // How long a roll call waits for answers: the other live ranks time out on the same collective
 // within about a step of each other.
 constexpr double kRollCallSeconds = 5.0;
@@ -161,6 +163,29 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
   std::vector<MPI_Request> requests;
   std::vector<int> peers;
   std::vector<bool> is_send;
+  // With emulated links each message is preceded by the time it leaves its sender's link.
+  const double start = emulator_ ? emulator_->begin_operation() : 0;
+  double done = start;
+  std::vector<double> sent_stamps(sends.size()), received_stamps(receives.size());
+  if (emulator_) {
+    for (size_t i = 0; i < receives.size(); ++i) {
+      requests.emplace_back();
+      MPI_Irecv(&received_stamps[i], 1, MPI_DOUBLE, receives[i].peer, kStampTag, MPI_COMM_WORLD,
+                &requests.back());
+      peers.push_back(receives[i].peer);
+      is_send.push_back(false);
+    }
+    for (size_t i = 0; i < sends.size(); ++i) {
+      sent_stamps[i] = emulator_->depart(start, static_cast<int64_t>(sends[i].bytes));
+      done = std::max(done, sent_stamps[i] + static_cast<double>(sends[i].bytes) /
+                                                 emulator_->link().bytes_per_s);
+      requests.emplace_back();
+      MPI_Isend(&sent_stamps[i], 1, MPI_DOUBLE, sends[i].peer, kStampTag, MPI_COMM_WORLD,
+                &requests.back());
+      peers.push_back(sends[i].peer);
+      is_send.push_back(true);
+    }
+  }
   auto post = [&](const Message& m, bool send) {
     if (m.peer < 0 || m.peer >= size_)
       fail(cat(what, ": there is no rank ", m.peer, " among ", size_));
@@ -183,7 +208,19 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
   for (const Message& m : receives) post(m, false);
   for (const Message& m : sends) post(m, true);
   int open = -1;
-  if (wait(requests, what, &open)) return;
+  if (wait(requests, what, &open)) {
+    if (!emulator_) return;
+    // The incoming link takes the messages in the order they left.
+    std::vector<size_t> order(receives.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return received_stamps[a] < received_stamps[b]; });
+    for (size_t i : order)
+      done = std::max(
+          done, emulator_->arrive(received_stamps[i], static_cast<int64_t>(receives[i].bytes)));
+    emulator_->end_operation(done);
+    return;
+  }
   // The peer may itself be waiting on the rank that is gone (in a ring, everyone waits on a
   // neighbour): the roll call finds that one; if every rank answers, the peer is named.
   fail_collective(what, is_send[open]
@@ -204,6 +241,11 @@ void Communicator::allreduce_sum(float* data, int64_t count, const std::string& 
   }
   bytes_sent_ += 2 * (size_ - 1) * count * static_cast<int64_t>(sizeof(float)) / size_;
   if (!wait(requests, what)) fail_collective(what);
+  if (emulator_) {
+    const double start = latest_over_ranks(emulator_->begin_operation(), what);
+    emulator_->end_operation(
+        emulator_->allreduce_done(start, count * static_cast<int64_t>(sizeof(float)), size_));
+  }
 }
 
 void Communicator::broadcast(void* data, size_t bytes, int root, const std::string& what) {
@@ -218,6 +260,10 @@ void Communicator::broadcast(void* data, size_t bytes, int root, const std::stri
   }
   if (rank_ == root) bytes_sent_ += static_cast<int64_t>(bytes);
   if (!wait(requests, what)) fail_collective(what);
+  if (emulator_) {
+    const double start = latest_over_ranks(emulator_->begin_operation(), what);
+    emulator_->end_operation(emulator_->broadcast_done(start, static_cast<int64_t>(bytes), size_));
+  }
 }
 
 void Communicator::barrier(const std::string& what) {
@@ -225,6 +271,21 @@ void Communicator::barrier(const std::string& what) {
   std::vector<MPI_Request> requests(1);
   MPI_Ibarrier(MPI_COMM_WORLD, &requests[0]);
   if (!wait(requests, what)) fail_collective(what);
+  if (emulator_) {
+    const double start = latest_over_ranks(emulator_->begin_operation(), what);
+    emulator_->end_operation(emulator_->broadcast_done(start, 0, size_));
+  }
+}
+
+void Communicator::emulate_links(const LinkModel& link, double slowdown) {
+  emulator_ = std::make_unique<LinkEmulator>(link, slowdown);
+}
+
+double Communicator::latest_over_ranks(double time, const std::string& what) {
+  std::vector<MPI_Request> requests(1);
+  MPI_Iallreduce(MPI_IN_PLACE, &time, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &requests[0]);
+  if (!wait(requests, what)) fail_collective(what);
+  return time;
 }
 
 void Communicator::abort(int code) {

@@ -7,10 +7,12 @@
 // One thread at a time may use a Communicator (MPI_THREAD_SERIALIZED).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "dist/link_emulator.h"
 
 namespace sinter {
 
@@ -64,6 +66,12 @@ class Communicator {
   // ring algorithm would send (2 (P-1)/P of the buffer for an all-reduce).
   int64_t bytes_sent() const { return bytes_sent_; }
 
+  // Emulates `link` from now on (link_emulator.h): every operation also advances this rank's
+  // virtual clock. Every rank must call it, before any operation it is to time.
+  void emulate_links(const LinkModel& link, double slowdown);
+  // Null without emulated links.
+  LinkEmulator* emulator() { return emulator_.get(); }
+
   // Ends every rank of the run at once (MPI_Abort): for errors after which peers may be waiting.
   [[noreturn]] void abort(int code);
 
@@ -73,6 +81,8 @@ class Communicator {
   // An operation timed out: a roll call among the ranks finds those that do not answer, and the
   // CommError names them (or says `if_all_answer` when every rank answers).
   [[noreturn]] void fail_collective(const std::string& what, const std::string& if_all_answer = "");
+  // With emulated links: the latest of every rank's `time` (the start of a collective).
+  double latest_over_ranks(double time, const std::string& what);
   // Waits for the MPI requests posted by an operation (see communicator.cc): true when all
   // completed in time, false on the deadline; fails on an MPI error.
   template <class Requests>
@@ -83,6 +93,7 @@ class Communicator {
   double timeout_s_ = 60.0;
   int64_t bytes_sent_ = 0;
   bool failed_ = false;
+  std::unique_ptr<LinkEmulator> emulator_;
 };
 
 }  // namespace sinter

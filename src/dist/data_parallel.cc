@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <optional>
 #include <string>
 
 #include "core/version.h"
@@ -88,7 +89,13 @@ void DataParallel::gradient_ready(size_t parameter, const Tensor& gradient) {
   // In bucket order on every rank, whatever order the gradients came in.
   while (next_bucket_ < static_cast<int>(buckets_.size()) && buckets_[next_bucket_].waiting == 0) {
     const Bucket bucket = buckets_[static_cast<size_t>(next_bucket_++)];
-    thread_->enqueue([this, bucket] { reduce(bucket); });
+    LinkEmulator* emulator = comm_.emulator();
+    const double queued = emulator ? emulator->now() : 0;
+    thread_->enqueue([this, bucket, emulator, queued] {
+      std::optional<LinkEmulator::Background> timeline;
+      if (emulator) timeline.emplace(*emulator, queued);
+      reduce(bucket);
+    });
   }
 }
 
@@ -112,6 +119,7 @@ void DataParallel::finish_step(Trainer& trainer) {
   const auto& params = trainer.parameters();
   if (thread_) {
     thread_->wait();
+    if (LinkEmulator* emulator = comm_.emulator()) emulator->wait_for_background();
     SINTER_CHECK(next_bucket_ == static_cast<int>(buckets_.size()),
                  "a gradient was not reported ready in the backward pass");
   } else {

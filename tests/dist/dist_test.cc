@@ -12,6 +12,7 @@
 #include "dist/ring_allreduce.h"
 #include "train/model_zoo.h"
 #include "train/trainer.h"
+#include "world.h"
 
 namespace sinter {
 namespace {
@@ -220,6 +221,9 @@ TEST(DataParallel, RefusesRanksWithAnotherModel) {
 }
 
 }  // namespace
+
+Communicator& test_world() { return *world; }
+
 }  // namespace sinter
 
 int main(int argc, char** argv) {

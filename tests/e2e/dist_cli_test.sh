@@ -36,7 +36,19 @@ for r in mpi ring; do
   awk -v a="$acc" 'BEGIN { exit !(a > 0.4) }' || fail "--reduction $r: test accuracy $acc"
 done
 
-# 3. A rank stopped (SIGSTOP) or killed (SIGKILL) mid-run: every rank ends, non-zero, within the
+# 3. Emulated 1 GbE links with rank 3 three times slower: the emulated time is reported in the
+# JSON line and the log, and it is longer than without the straggler.
+emulated() {
+  ranks 4 "$sinter" train "${small[@]}" --epochs 1 --link 1gbe "$@" -o e.onnx --json 2>err.txt |
+    tail -1
+}
+fast=$(json_field "$(emulated)" emulated_seconds)
+slow=$(json_field "$(emulated --slow 3=3)" emulated_seconds)
+awk -v f="$fast" -v s="$slow" 'BEGIN { exit !(f > 0 && s > 1.5 * f) }' ||
+  fail "emulated seconds: $fast without a straggler, $slow with rank 3 three times slower"
+[[ $(head -1 e.train.csv) == *emulated_seconds* ]] || fail "the log has no emulated_seconds column"
+
+# 4. A rank stopped (SIGSTOP) or killed (SIGKILL) mid-run: every rank ends, non-zero, within the
 # timeout and 5 s (a stopped one is named after the others' roll call).
 fault() {
   local signal=$1 victim=$2 timeout=6
@@ -68,7 +80,7 @@ grep -q "warning: rank .*has waited 3 s" fault.txt || fail "no warning before th
 fault KILL 1
 grep -q "rank 1" fault.txt || fail "nothing named the killed rank 1: $(head -5 fault.txt)"
 
-# 4. Bad input: a checkpoint of 4 ranks resumed by 2, on every rank; an unknown strategy.
+# 5. Bad input: a checkpoint of 4 ranks resumed by 2, on every rank; an unknown strategy.
 ranks 4 "$sinter" train "${small[@]}" --epochs 2 --max-steps 5 -o part.onnx --quiet \
   >/dev/null 2>err.txt || fail "stopped run failed: $(cat err.txt)"
 ranks 2 "$sinter" train --resume part.ckpt.onnx --dist allreduce -o bad.onnx --quiet \
@@ -78,6 +90,11 @@ ranks 2 "$sinter" train --resume part.ckpt.onnx --dist allreduce -o bad.onnx --q
 [[ -z $(ls bad.* 2>/dev/null) ]] || fail "the refused resume left $(ls bad.*)"
 expect_error "unknown strategy" "--dist 'ring' is not one of none, allreduce" \
   "$sinter" train --model lenet5 --dist ring -o bad.onnx
+expect_error "bad link" "--link '2gbe' is not 1gbe, 10gbe or LATENCY_US:GBIT_PER_S" \
+  "$sinter" train --model lenet5 --dist allreduce --link 2gbe --train-limit 640 -o bad.onnx
+expect_error "bad slowdown" "--slow '1=0.5'" \
+  "$sinter" train --model lenet5 --dist allreduce --link 1gbe --slow 1=0.5 --train-limit 640 \
+  -o bad.onnx
 expect_error "zero timeout" "--timeout must be a positive number of seconds" "$sinter" train --model lenet5 --timeout 0 -o bad.onnx
 
 finish

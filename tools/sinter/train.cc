@@ -59,6 +59,8 @@ struct TrainArgs {
   std::string reduction = "ring";
   double timeout = 60;
   bool no_overlap = false;
+  std::string link;
+  std::string slow;
   double bucket_mb = 1;
 };
 
@@ -218,6 +220,8 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   Trainer trainer(model, to);
   if (resumed) trainer.load_optimizer_state(resumed->optimizer);
   std::optional<DataParallel> parallel;
+  if (comm && !a.link.empty())
+    comm->emulate_links(parse_link(a.link), parse_slowdown(a.slow, rank, ranks));
   if (comm) {
     DataParallelOptions po;
     po.reduction = reduction;
@@ -247,12 +251,19 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
                  static_cast<long long>(a.batch),
                  static_cast<long long>(loader.batches_per_epoch()), a.threads,
                  a.threads == 1 ? "" : "s");
+  if (!a.quiet && comm && comm->emulator())
+    std::fprintf(stderr, "sinter: train: emulated links %s: %.0f us, %.1f MB/s%s\n", a.link.c_str(),
+                 comm->emulator()->link().latency_s * 1e6,
+                 comm->emulator()->link().bytes_per_s / 1e6,
+                 a.slow.empty() ? "" : (", slow ranks " + a.slow).c_str());
   if (!a.quiet && parallel)
     std::fprintf(stderr,
                  "sinter: train: data parallel over %d ranks (batch %lld each, %lld a step), "
                  "gradients averaged by %s all-reduce: %.2f MB sent a step by each rank\n",
                  ranks, static_cast<long long>(a.batch), static_cast<long long>(a.batch * ranks),
                  a.reduction.c_str(), static_cast<double>(parallel->bytes_per_step()) / 1e6);
+  // The run's emulated time so far, on the training thread's clock (0 without --link).
+  auto emulated_seconds = [&] { return comm && comm->emulator() ? comm->emulator()->now() : 0.0; };
   ProgressBar bar("train", a.quiet || a.json);
   FitCallbacks callbacks;
   callbacks.on_batch = [&](BatchProgress p) {
@@ -261,10 +272,14 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   };
   callbacks.on_epoch = [&](const EpochSummary& e) {
     bar.clear();
+    DistributedColumns d;
+    d.ranks = ranks;
+    d.bytes_sent_per_step = parallel ? parallel->bytes_per_step() : 0;
+    d.emulated_seconds = emulated_seconds();
     if (e.complete)
-      rows += training_log_row(e) + "\n";
+      rows += training_log_row(e, d) + "\n";
     else
-      partial_row = training_log_row(e) + "\n";
+      partial_row = training_log_row(e, d) + "\n";
     if (a.json || rank != 0) return;
     // Under --dist: loss and accuracy of rank 0's batches, images of all ranks.
     std::printf(
@@ -273,7 +288,10 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
         static_cast<long long>(e.epoch + 1), static_cast<long long>(a.epochs), e.train_loss,
         100 * e.train_accuracy, 100 * e.test_accuracy, e.test_loss, e.images_per_s * ranks,
         e.seconds, e.lr,
-        parallel ? format("  %.2f MB sent a step", parallel->bytes_per_step() / 1e6).c_str() : "");
+        !parallel ? ""
+                  : (format("  %.2f MB sent a step", parallel->bytes_per_step() / 1e6) +
+                     (comm->emulator() ? format("  emulated %.1f s", d.emulated_seconds) : ""))
+                        .c_str());
     std::fflush(stdout);
   };
   callbacks.on_checkpoint = [&](std::map<std::string, std::string>& s) { s["log"] = rows; };
@@ -300,6 +318,9 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
            {"threads", a.threads},
            {"ranks", ranks},
            {"bytes_per_step", parallel ? parallel->bytes_per_step() : 0},
+           {"emulated_seconds", emulated_seconds()},
+           {"emulation_wall_seconds",
+            comm && comm->emulator() ? comm->emulator()->wall_seconds() : 0.0},
            {"train_loss", last ? last->train_loss : 0.0},
            {"train_accuracy", last ? last->train_accuracy : 0.0},
            {"test_loss", last ? last->test_loss : 0.0},
@@ -393,6 +414,11 @@ Subcommand add_train_command(CLI::App& parent) {
                   "How --dist allreduce sums gradients: ring (sinter's), mpi (MPI_Iallreduce), "
                   "rank-order (deterministic: as one process accumulating the ranks' batches)")
       ->capture_default_str();
+  app->add_option("--link", a->link,
+                  "Emulate links between the ranks: 1gbe, 10gbe or LATENCY_US:GBIT_PER_S; the "
+                  "emulated time is reported beside the wall time");
+  app->add_option("--slow", a->slow,
+                  "With --link: ranks that compute slower, RANK=FACTOR[,...] (e.g. 2=3.0)");
   app->add_flag("--no-overlap", a->no_overlap,
                 "Reduce the gradients after the backward pass, not bucket by bucket during it");
   app->add_option("--bucket-mb", a->bucket_mb, "Gradient MiB a bucket holds at least")

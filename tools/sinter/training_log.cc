@@ -40,13 +40,14 @@ std::string plot_script(const std::string& csv, const std::string& png, std::str
 
 }  // namespace
 
-std::string training_log_row(const EpochSummary& e) {
-  char buf[256];
+std::string training_log_row(const EpochSummary& e, const DistributedColumns& d) {
+  char buf[320];
   std::snprintf(
-      buf, sizeof buf, "%lld,%lld,%.6g,%.6f,%.6f,%s,%s,%.1f,%.2f",
+      buf, sizeof buf, "%lld,%lld,%.6g,%.6f,%.6f,%s,%s,%.1f,%.2f,%d,%lld,%.3f",
       static_cast<long long>(e.epoch + 1), static_cast<long long>(e.steps), e.lr, e.train_loss,
       e.train_accuracy, e.evaluated ? format("%.6f", e.test_loss).c_str() : "",
-      e.evaluated ? format("%.6f", e.test_accuracy).c_str() : "", e.images_per_s, e.seconds);
+      e.evaluated ? format("%.6f", e.test_accuracy).c_str() : "", e.images_per_s * d.ranks,
+      e.seconds, d.ranks, static_cast<long long>(d.bytes_sent_per_step), d.emulated_seconds);
   return buf;
 }
 
