@@ -277,8 +277,8 @@ void Communicator::barrier(const std::string& what) {
   }
 }
 
-void Communicator::emulate_links(const LinkModel& link, double slowdown) {
-  emulator_ = std::make_unique<LinkEmulator>(link, slowdown);
+void Communicator::emulate_links(const LinkModel& link, double slowdown, bool cpu_time) {
+  emulator_ = std::make_unique<LinkEmulator>(link, slowdown, cpu_time);
 }
 
 double Communicator::latest_over_ranks(double time, const std::string& what) {

@@ -68,7 +68,7 @@ class Communicator {
 
   // Emulates `link` from now on (link_emulator.h): every operation also advances this rank's
   // virtual clock. Every rank must call it, before any operation it is to time.
-  void emulate_links(const LinkModel& link, double slowdown);
+  void emulate_links(const LinkModel& link, double slowdown, bool cpu_time);
   // Null without emulated links.
   LinkEmulator* emulator() { return emulator_.get(); }
 

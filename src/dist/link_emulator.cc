@@ -1,5 +1,7 @@
 #include "dist/link_emulator.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -78,17 +80,24 @@ double parse_slowdown(const std::string& spec, int rank, int ranks) {
   return mine;
 }
 
-LinkEmulator::LinkEmulator(LinkModel link, double slowdown)
-    : link_(std::move(link)), slowdown_(slowdown) {
-  timeline = Timeline{0, wall_now(), false, true};
+LinkEmulator::LinkEmulator(LinkModel link, double slowdown, bool cpu_time)
+    : link_(std::move(link)), slowdown_(slowdown), cpu_time_(cpu_time) {
+  timeline = Timeline{0, thread_seconds(), false, true};
   wall_start_ = wall_now();
 }
 
 double LinkEmulator::wall_seconds() const { return wall_now() - wall_start_; }
 
+double LinkEmulator::thread_seconds() const {
+  if (!cpu_time_) return wall_now();
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 double LinkEmulator::now() const {
   if (timeline.background) return timeline.time;
-  return timeline.time + (wall_now() - timeline.mark) * slowdown_;
+  return timeline.time + (thread_seconds() - timeline.mark) * slowdown_;
 }
 
 double LinkEmulator::begin_operation() {
@@ -99,7 +108,7 @@ double LinkEmulator::begin_operation() {
 
 void LinkEmulator::end_operation(double completion) {
   timeline.time = std::max(timeline.time, completion);
-  if (!timeline.background) timeline.mark = wall_now();
+  if (!timeline.background) timeline.mark = thread_seconds();
 }
 
 double LinkEmulator::depart(double start, int64_t bytes) {
@@ -138,7 +147,7 @@ LinkEmulator::Background::~Background() {
 
 void LinkEmulator::wait_for_background() {
   timeline.time = std::max(now(), background_end_);
-  timeline.mark = wall_now();
+  timeline.mark = thread_seconds();
 }
 
 }  // namespace sinter

@@ -32,10 +32,11 @@ double parse_slowdown(const std::string& spec, int rank, int ranks);
 
 class LinkEmulator {
  public:
-  // Compute is timed by the wall clock: the calling thread's CPU time left out its waits for
-  // the data loader (a quarter of a LeNet-5 epoch), which a real run waits too. So ranks that
-  // share cores (--oversubscribe) are timed as slow as the sharing makes them.
-  LinkEmulator(LinkModel link, double slowdown);
+  // With `cpu_time`, compute is timed by the training thread's CPU time, so ranks that share
+  // cores (--oversubscribe) are timed as if each had its own; but its waits for the data loader
+  // are then left out (a quarter of a one-thread LeNet-5 epoch here, nothing for VGG-small), as
+  // if the loader always kept up. Else by the wall clock (a rank computing on several threads).
+  LinkEmulator(LinkModel link, double slowdown, bool cpu_time);
 
   const LinkModel& link() const { return link_; }
   // Wall time since the emulator started: what the emulated time compares with.
@@ -72,8 +73,12 @@ class LinkEmulator {
   void wait_for_background();
 
  private:
+  // The calling thread's compute clock: CPU time or wall time.
+  double thread_seconds() const;
+
   LinkModel link_;
   double slowdown_ = 1;
+  bool cpu_time_ = false;
   double out_free_ = 0, in_free_ = 0;  // when this rank's links are next free
   double background_end_ = 0;
   double wall_start_ = 0;  // written by background threads, read after joining them

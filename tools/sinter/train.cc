@@ -221,7 +221,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   if (resumed) trainer.load_optimizer_state(resumed->optimizer);
   std::optional<DataParallel> parallel;
   if (comm && !a.link.empty())
-    comm->emulate_links(parse_link(a.link), parse_slowdown(a.slow, rank, ranks));
+    comm->emulate_links(parse_link(a.link), parse_slowdown(a.slow, rank, ranks), a.threads == 1);
   if (comm) {
     DataParallelOptions po;
     po.reduction = reduction;
