@@ -1,23 +1,13 @@
 #include "dist/data_parallel.h"
 
-#include <xxhash.h>
-
 #include <optional>
 #include <string>
 
-#include "core/version.h"
+#include "dist/model_agreement.h"
 
 namespace sinter {
 
 namespace {
-
-// What every rank must agree on: sinter's version, the parameters' names and shapes, the batch.
-uint64_t fingerprint(const Trainer& trainer) {
-  std::string text = cat(sinter_version(), " batch ", trainer.options().batch_size);
-  for (const Parameter& p : trainer.parameters())
-    text += cat(" ", p.name, " ", shape_str(p.value->shape()));
-  return XXH3_64bits(text.data(), text.size());
-}
 
 // Adds grads[i] into sum[i] for every parameter, or copies when `first`.
 void add_gradients(const Trainer& trainer, std::vector<std::vector<float>>& sum, bool first) {
@@ -40,18 +30,8 @@ DataParallel::DataParallel(Communicator& comm, Trainer& trainer, DataParallelOpt
     : comm_(comm), options_(options) {
   if (options_.bucket_bytes < 1)
     throw InputError(cat("the bucket size must be positive, got ", options_.bucket_bytes));
-  uint64_t mine = fingerprint(trainer), root = mine;
-  comm_.broadcast(&root, sizeof root, 0, "model check");
-  float differs = mine != root ? 1.0f : 0.0f;
-  comm_.allreduce_sum(&differs, 1, "model check");
-  if (differs > 0)
-    throw InputError(cat("rank ", comm_.rank(), ": ", static_cast<int>(differs), " of ",
-                         comm_.size(), " ranks run another sinter version or model than rank 0",
-                         mine != root ? " (this one among them)" : ""));
+  agree_on_model(comm_, trainer);
   const auto& params = trainer.parameters();
-  for (const Parameter& p : params)
-    comm_.broadcast(p.value->raw(), p.value->nbytes(), 0, cat("parameter '", p.name, "'"));
-
   const size_t n = params.size();
   offset_.resize(n);
   bucket_of_.resize(n);

@@ -35,8 +35,11 @@ class Optimizer {
   virtual void step(float lr) = 0;
 
   const std::vector<Parameter>& parameters() const { return params_; }
-  // Completed step() calls.
+  // Completed step() calls, and steps made elsewhere.
   int64_t steps() const { return steps_; }
+  // Counts a step whose update another rank made (a parameter server), so schedules and
+  // checkpoints see the same count.
+  void count_step_made_elsewhere() { ++steps_; }
 
   // Deep copies of the state, so a saved checkpoint does not change as training goes on. Slots
   // appear only once allocated (after the first step).

@@ -14,20 +14,6 @@ namespace {
 
 constexpr uint64_t kDropoutStream = 3;  // apart from the data loader's streams
 
-std::unique_ptr<Optimizer> make_optimizer(const TrainerOptions& o, std::vector<Parameter> params) {
-  if (o.optimizer == "sgd" || o.optimizer == "nesterov")
-    return std::make_unique<Sgd>(std::move(params),
-                                 SgdOptions{o.momentum, o.optimizer == "nesterov", o.weight_decay});
-  if (o.optimizer == "adam" || o.optimizer == "adamw") {
-    AdamOptions a;
-    a.weight_decay = o.weight_decay;
-    if (o.optimizer == "adam") return std::make_unique<Adam>(std::move(params), a);
-    return std::make_unique<AdamW>(std::move(params), a);
-  }
-  throw InputError(
-      cat("unknown optimizer '", o.optimizer, "' (known: sgd, nesterov, adam, adamw)"));
-}
-
 void check_options(const TrainerOptions& o) {
   if (o.batch_size < 1) throw InputError(cat("batch size must be positive, got ", o.batch_size));
   if (o.threads < 1) throw InputError(cat("threads must be positive, got ", o.threads));
@@ -42,6 +28,20 @@ void check_options(const TrainerOptions& o) {
 }
 
 }  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(const TrainerOptions& o, std::vector<Parameter> params) {
+  if (o.optimizer == "sgd" || o.optimizer == "nesterov")
+    return std::make_unique<Sgd>(std::move(params),
+                                 SgdOptions{o.momentum, o.optimizer == "nesterov", o.weight_decay});
+  if (o.optimizer == "adam" || o.optimizer == "adamw") {
+    AdamOptions a;
+    a.weight_decay = o.weight_decay;
+    if (o.optimizer == "adam") return std::make_unique<Adam>(std::move(params), a);
+    return std::make_unique<AdamW>(std::move(params), a);
+  }
+  throw InputError(
+      cat("unknown optimizer '", o.optimizer, "' (known: sgd, nesterov, adam, adamw)"));
+}
 
 Trainer::Trainer(const Graph& model, TrainerOptions options)
     : model_(model), options_(std::move(options)) {
@@ -149,9 +149,14 @@ StepResult Trainer::compute_gradients(const Batch& batch, bool keep_statistics) 
 
 float Trainer::apply_gradients() {
   if (on_gradients) on_gradients(*this);
-  if (options_.clip_norm > 0) clip_grad_norm(parameters(), options_.clip_norm);
   const float lr = schedule_->lr(steps());
-  optimizer_->step(lr);
+  if (update_elsewhere) {
+    update_elsewhere(*this, lr);
+    optimizer_->count_step_made_elsewhere();
+  } else {
+    if (options_.clip_norm > 0) clip_grad_norm(parameters(), options_.clip_norm);
+    optimizer_->step(lr);
+  }
   for (size_t i = 0; i < next_statistics_.size(); ++i)
     feeds_[tg_.running_stats[i].first] = std::move(next_statistics_[i]);
   next_statistics_.clear();

@@ -41,6 +41,10 @@ struct StepResult {
   float lr = 0.0f;      // the learning rate the update used
 };
 
+// The optimizer `o` names ("sgd", "nesterov", "adam", "adamw") over `params`; InputError for
+// another name.
+std::unique_ptr<Optimizer> make_optimizer(const TrainerOptions& o, std::vector<Parameter> params);
+
 class Trainer {
  public:
   // Builds the training graph of `model` (see make_training_graph) for options.batch_size.
@@ -71,6 +75,10 @@ class Trainer {
   // called from several threads at once.
   std::function<void(size_t parameter, const Tensor& gradient)> on_gradient_ready;
   std::function<void(Trainer&)> on_update;
+  // Replaces clipping and the optimizer's update, for strategies that update the parameters on
+  // other ranks (a parameter server): it gets the step's learning rate and writes the new values
+  // into parameters(). The step count still advances.
+  std::function<void(Trainer&, float lr)> update_elsewhere;
 
   const TrainerOptions& options() const { return options_; }
   const TrainingGraph& training_graph() const { return tg_; }

@@ -36,7 +36,20 @@ for r in mpi ring; do
   awk -v a="$acc" 'BEGIN { exit !(a > 0.4) }' || fail "--reduction $r: test accuracy $acc"
 done
 
-# 3. Emulated 1 GbE links with rank 3 three times slower: the emulated time is reported in the
+# 3. A parameter server: 3 workers and 1 server train; the JSON gives the bytes a worker pushes
+# (lenet5's floats and a flag) and the server's link (3 workers' pushes).
+out=$(ranks 4 "$sinter" train "${small[@]/allreduce/ps:1}" --epochs 1 -o ps.onnx --json 2>err.txt) ||
+  fail "ps:1 training failed: $(cat err.txt)"
+[[ -s ps.onnx ]] || fail "ps:1 wrote no model"
+[[ $(json_field "$out" bytes_per_step) -eq $(((61706 + 1) * 4)) ]] || fail "ps:1 bytes: $out"
+[[ $(json_field "$out" busiest_link_bytes_per_step) -eq $((3 * 61706 * 4)) ]] ||
+  fail "ps:1 busiest link: $out"
+ranks 2 "$sinter" train "${small[@]/allreduce/ps:2}" -o bad.onnx >/dev/null 2>err.txt &&
+  fail "ps:2 on 2 ranks (no worker) succeeded"
+[[ $(grep -c "needs at least one server and one worker" err.txt) -eq 2 ]] ||
+  fail "expected the no-worker refusal on both ranks: $(cat err.txt)"
+
+# 4. Emulated 1 GbE links with rank 3 three times slower: the emulated time is reported in the
 # JSON line and the log, and it is longer than without the straggler.
 emulated() {
   ranks 4 "$sinter" train "${small[@]}" --epochs 1 --link 1gbe "$@" -o e.onnx --json 2>err.txt |
@@ -48,7 +61,7 @@ awk -v f="$fast" -v s="$slow" 'BEGIN { exit !(f > 0 && s > 1.5 * f) }' ||
   fail "emulated seconds: $fast without a straggler, $slow with rank 3 three times slower"
 [[ $(head -1 e.train.csv) == *emulated_seconds* ]] || fail "the log has no emulated_seconds column"
 
-# 4. A rank stopped (SIGSTOP) or killed (SIGKILL) mid-run: every rank ends, non-zero, within the
+# 5. A rank stopped (SIGSTOP) or killed (SIGKILL) mid-run: every rank ends, non-zero, within the
 # timeout and 5 s (a stopped one is named after the others' roll call).
 fault() {
   local signal=$1 victim=$2 timeout=6
@@ -80,7 +93,7 @@ grep -q "warning: rank .*has waited 3 s" fault.txt || fail "no warning before th
 fault KILL 1
 grep -q "rank 1" fault.txt || fail "nothing named the killed rank 1: $(head -5 fault.txt)"
 
-# 5. Bad input: a checkpoint of 4 ranks resumed by 2, on every rank; an unknown strategy.
+# 6. Bad input: a checkpoint of 4 ranks resumed by 2, on every rank; an unknown strategy.
 ranks 4 "$sinter" train "${small[@]}" --epochs 2 --max-steps 5 -o part.onnx --quiet \
   >/dev/null 2>err.txt || fail "stopped run failed: $(cat err.txt)"
 ranks 2 "$sinter" train --resume part.ckpt.onnx --dist allreduce -o bad.onnx --quiet \
@@ -88,13 +101,15 @@ ranks 2 "$sinter" train --resume part.ckpt.onnx --dist allreduce -o bad.onnx --q
 [[ $(grep -c "was written by a run of 4 rank(s); this run has 2" err.txt) -eq 2 ]] ||
   fail "expected the refusal on both ranks: $(cat err.txt)"
 [[ -z $(ls bad.* 2>/dev/null) ]] || fail "the refused resume left $(ls bad.*)"
-expect_error "unknown strategy" "--dist 'ring' is not one of none, allreduce" \
+expect_error "unknown strategy" "--dist 'ring' is not one of none, allreduce, ps:SERVERS" \
   "$sinter" train --model lenet5 --dist ring -o bad.onnx
 expect_error "bad link" "--link '2gbe' is not 1gbe, 10gbe or LATENCY_US:GBIT_PER_S" \
   "$sinter" train --model lenet5 --dist allreduce --link 2gbe --train-limit 640 -o bad.onnx
 expect_error "bad slowdown" "--slow '1=0.5'" \
   "$sinter" train --model lenet5 --dist allreduce --link 1gbe --slow 1=0.5 --train-limit 640 \
   -o bad.onnx
+expect_error "bad strategy" "--dist 'ps:0' is not one of none, allreduce, ps:SERVERS" \
+  "$sinter" train --model lenet5 --dist ps:0 -o bad.onnx
 expect_error "zero timeout" "--timeout must be a positive number of seconds" "$sinter" train --model lenet5 --timeout 0 -o bad.onnx
 
 finish

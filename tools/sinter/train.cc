@@ -13,6 +13,7 @@
 #include "data/dataset_spec.h"
 #include "data/fashion_mnist.h"
 #include "dist/data_parallel.h"
+#include "dist/parameter_server.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
 #include "progress_bar.h"
@@ -140,13 +141,25 @@ GradientReduction parse_reduction(const std::string& name) {
   throw InputError(cat("--reduction '", name, "' is not one of mpi, ring, rank-order"));
 }
 
+// S for "ps:S" (S >= 1), else 0.
+int parameter_servers(const std::string& dist) {
+  if (dist.rfind("ps:", 0) != 0) return 0;
+  try {
+    size_t used = 0;
+    const int s = std::stoi(dist.substr(3), &used);
+    return used == dist.size() - 3 && s >= 1 ? s : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 int train(CLI::App& app, TrainArgs& a, Communicator* comm);
 
 // Under --dist every rank runs this; a rank that loses a peer says so in one line and ends the
 // whole run, since the others may be waiting on it.
 int run_train(CLI::App& app, TrainArgs& a) {
-  if (a.dist != "none" && a.dist != "allreduce")
-    throw InputError(cat("--dist '", a.dist, "' is not one of none, allreduce"));
+  if (a.dist != "none" && a.dist != "allreduce" && parameter_servers(a.dist) < 1)
+    throw InputError(cat("--dist '", a.dist, "' is not one of none, allreduce, ps:SERVERS"));
   if (!(a.timeout > 0) || !std::isfinite(a.timeout))
     throw InputError(cat("--timeout must be a positive number of seconds, got ", a.timeout));
   if (a.dist == "none") return train(app, a, nullptr);
@@ -164,6 +177,16 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   // Only rank 0 reports, evaluates and writes files.
   if (rank != 0) a.quiet = true;
   const GradientReduction reduction = parse_reduction(a.reduction);
+  const int servers = parameter_servers(a.dist);
+  std::optional<ParameterServerLayout> ps;
+  // The layout is checked before anything is loaded; its parameter count comes later.
+  if (servers > 0) ps.emplace(ranks, servers, 0);
+  const int workers = ps ? ps->workers : ranks;
+  const bool server = ps && ps->is_server(rank);
+  if (ps && !a.resume.empty())
+    throw InputError(
+        "--resume of a parameter-server run is not supported: the optimizer's state "
+        "lives on the servers, which write no checkpoint");
   std::optional<Checkpoint> resumed;
   if (!a.resume.empty()) {
     resumed = load_checkpoint(a.resume);
@@ -198,8 +221,9 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
         a.data.rfind("fashion-mnist", 0) == 0 ? -kFashionMnistMean / kFashionMnistStd : 0.0f;
   }
   lo.horizontal_flip = a.augment == "crop-flip";
-  lo.shard = rank;
-  lo.shards = ranks;
+  // Servers load the data too (the built-in models take their shape from it) but train on none.
+  lo.shard = server ? 0 : rank;
+  lo.shards = workers;
   DataLoader loader(train, lo);
 
   TrainerOptions to;
@@ -220,9 +244,16 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   Trainer trainer(model, to);
   if (resumed) trainer.load_optimizer_state(resumed->optimizer);
   std::optional<DataParallel> parallel;
+  std::optional<ParameterServerWorker> ps_worker;
   if (comm && !a.link.empty())
     comm->emulate_links(parse_link(a.link), parse_slowdown(a.slow, rank, ranks), a.threads == 1);
-  if (comm) {
+  if (server) {
+    serve_parameters(*comm, trainer, servers);
+    return 0;
+  }
+  if (ps) {
+    ps_worker.emplace(*comm, trainer, servers);
+  } else if (comm) {
     DataParallelOptions po;
     po.reduction = reduction;
     po.overlap = !a.no_overlap;
@@ -256,25 +287,42 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
                  comm->emulator()->link().latency_s * 1e6,
                  comm->emulator()->link().bytes_per_s / 1e6,
                  a.slow.empty() ? "" : (", slow ranks " + a.slow).c_str());
+  // Bytes a step: what a worker sends, and what the busiest link carries each way.
+  int64_t bytes_per_step = 0, busiest_link = 0;
+  if (parallel) bytes_per_step = busiest_link = parallel->bytes_per_step();
+  if (ps_worker) {
+    const ParameterServerLayout& l = ps_worker->layout();
+    bytes_per_step = l.worker_bytes_per_step();
+    busiest_link = l.server_bytes_per_step(0);  // the first chunk is the largest
+  }
   if (!a.quiet && parallel)
     std::fprintf(stderr,
                  "sinter: train: data parallel over %d ranks (batch %lld each, %lld a step), "
                  "gradients averaged by %s all-reduce: %.2f MB sent a step by each rank\n",
                  ranks, static_cast<long long>(a.batch), static_cast<long long>(a.batch * ranks),
-                 a.reduction.c_str(), static_cast<double>(parallel->bytes_per_step()) / 1e6);
+                 a.reduction.c_str(), static_cast<double>(bytes_per_step) / 1e6);
+  if (!a.quiet && ps_worker)
+    std::fprintf(stderr,
+                 "sinter: train: %d workers (batch %lld each, %lld a step) and %d parameter "
+                 "server(s): %.2f MB pushed a step by each worker, %.2f MB into the busiest "
+                 "server\n",
+                 workers, static_cast<long long>(a.batch),
+                 static_cast<long long>(a.batch * workers), servers,
+                 static_cast<double>(bytes_per_step) / 1e6,
+                 static_cast<double>(busiest_link) / 1e6);
   // The run's emulated time so far, on the training thread's clock (0 without --link).
   auto emulated_seconds = [&] { return comm && comm->emulator() ? comm->emulator()->now() : 0.0; };
   ProgressBar bar("train", a.quiet || a.json);
   FitCallbacks callbacks;
   callbacks.on_batch = [&](BatchProgress p) {
-    p.images_per_s *= ranks;  // every rank's images
+    p.images_per_s *= workers;  // every worker's images
     bar.update(p);
   };
   callbacks.on_epoch = [&](const EpochSummary& e) {
     bar.clear();
     DistributedColumns d;
-    d.ranks = ranks;
-    d.bytes_sent_per_step = parallel ? parallel->bytes_per_step() : 0;
+    d.ranks = workers;
+    d.bytes_sent_per_step = bytes_per_step;
     d.emulated_seconds = emulated_seconds();
     if (e.complete)
       rows += training_log_row(e, d) + "\n";
@@ -286,16 +334,17 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
         "epoch %3lld/%lld  loss %.4f  train %.2f%%  test %.2f%% (loss %.4f)  "
         "%.0f img/s  %.1f s  lr %.4g%s\n",
         static_cast<long long>(e.epoch + 1), static_cast<long long>(a.epochs), e.train_loss,
-        100 * e.train_accuracy, 100 * e.test_accuracy, e.test_loss, e.images_per_s * ranks,
+        100 * e.train_accuracy, 100 * e.test_accuracy, e.test_loss, e.images_per_s * workers,
         e.seconds, e.lr,
-        !parallel ? ""
-                  : (format("  %.2f MB sent a step", parallel->bytes_per_step() / 1e6) +
-                     (comm->emulator() ? format("  emulated %.1f s", d.emulated_seconds) : ""))
-                        .c_str());
+        !comm ? ""
+              : (format("  %.2f MB sent a step", bytes_per_step / 1e6) +
+                 (comm->emulator() ? format("  emulated %.1f s", d.emulated_seconds) : ""))
+                    .c_str());
     std::fflush(stdout);
   };
   callbacks.on_checkpoint = [&](std::map<std::string, std::string>& s) { s["log"] = rows; };
   const FitResult result = fit(trainer, loader, fo, callbacks);
+  if (ps_worker) ps_worker->finish();
   bar.clear();
   if (rank != 0) return 0;
 
@@ -317,7 +366,8 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
            {"batch", a.batch},
            {"threads", a.threads},
            {"ranks", ranks},
-           {"bytes_per_step", parallel ? parallel->bytes_per_step() : 0},
+           {"bytes_per_step", bytes_per_step},
+           {"busiest_link_bytes_per_step", busiest_link},
            {"emulated_seconds", emulated_seconds()},
            {"emulation_wall_seconds",
             comm && comm->emulator() ? comm->emulator()->wall_seconds() : 0.0},
@@ -407,8 +457,8 @@ Subcommand add_train_command(CLI::App& parent) {
   app->add_flag("--quiet", a->quiet, "No progress on stderr");
   app->add_flag("--profile", a->profile, "Time every node of the training step; print tables");
   app->add_option("--dist", a->dist,
-                  "none, or allreduce: data parallel over the MPI ranks (run under mpirun; "
-                  "--batch is each rank's)")
+                  "none; allreduce: data parallel over the MPI ranks (run under mpirun; --batch is "
+                  "each rank's); ps:S: the last S ranks are parameter servers")
       ->capture_default_str();
   app->add_option("--reduction", a->reduction,
                   "How --dist allreduce sums gradients: ring (sinter's), mpi (MPI_Iallreduce), "

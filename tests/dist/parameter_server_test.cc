@@ -1,0 +1,101 @@
+// The parameter server on 4 ranks (2 workers, 2 servers): the same training as one process
+// accumulating the workers' batches, bit for bit; its bytes against the formula; bad layouts.
+#include "dist/parameter_server.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <random>
+
+#include "data/data_loader.h"
+#include "dist/data_parallel.h"
+#include "train/model_zoo.h"
+#include "world.h"
+
+namespace sinter {
+namespace {
+
+Dataset random_images(int64_t n) {
+  Dataset d;
+  d.name = "random";
+  d.num_classes = 10;
+  d.images = Tensor(DType::kFloat32, {n, 1, 28, 28});
+  d.labels = Tensor(DType::kInt64, {n});
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int64_t i = 0; i < d.images.numel(); ++i) d.images.data<float>()[i] = u(rng);
+  for (int64_t i = 0; i < n; ++i) d.labels.data<int64_t>()[i] = static_cast<int64_t>(rng() % 10);
+  return d;
+}
+
+TEST(ParameterServer, MatchesOneProcessAccumulatingBitForBit) {
+  Communicator& world = test_world();
+  if (world.size() < 2) GTEST_SKIP() << "needs two ranks";
+  const int servers = world.size() / 2, workers = world.size() - servers;
+  const int64_t steps = 30, batch = 4;
+  const Graph g = build_zoo_model("lenet5", {});
+  TrainerOptions options;
+  options.batch_size = batch;
+  options.lr = 0.02f;
+  options.total_steps = steps;
+  const Dataset data = random_images(batch * workers * steps);
+  auto loader_options = [&](int shard) {
+    DataLoaderOptions o;
+    o.batch_size = batch;
+    o.seed = 4;
+    o.drop_last = true;
+    o.shard = shard;
+    o.shards = workers;
+    return o;
+  };
+  Trainer trainer(g, options);
+  int64_t floats = 0;
+  for (const Parameter& p : trainer.parameters()) floats += p.value->numel();
+  const ParameterServerLayout layout(world.size(), servers, floats);
+  if (layout.is_server(world.rank())) {
+    EXPECT_EQ(serve_parameters(world, trainer, servers), steps);
+    return;
+  }
+  ParameterServerWorker worker(world, trainer, servers);
+  DataLoader loader(data, loader_options(world.rank()));
+  loader.start_epoch(0);
+  Batch b;
+  for (int64_t step = 0; step < steps && loader.next(b); ++step) {
+    const int64_t before = world.bytes_sent();
+    trainer.step(b);
+    EXPECT_EQ(world.bytes_sent() - before, layout.worker_bytes_per_step());
+  }
+  worker.finish();
+  if (world.rank() != 0) return;
+
+  Trainer single(g, options);
+  std::vector<std::unique_ptr<DataLoader>> shards;
+  for (int q = 0; q < workers; ++q) {
+    shards.push_back(std::make_unique<DataLoader>(data, loader_options(q)));
+    shards.back()->start_epoch(0);
+  }
+  std::vector<Batch> batches(static_cast<size_t>(workers));
+  for (int64_t step = 0; step < steps; ++step) {
+    for (int q = 0; q < workers; ++q) ASSERT_TRUE(shards[q]->next(batches[q]));
+    accumulated_step(single, batches);
+  }
+  const Graph a = trainer.model(), s = single.model();
+  for (const auto& [name, value] : s.initializers)
+    EXPECT_EQ(0, std::memcmp(value.raw(), a.initializers.at(name).raw(), value.nbytes())) << name;
+}
+
+TEST(ParameterServer, LayoutAndBytes) {
+  const ParameterServerLayout layout(5, 2, 1001);
+  EXPECT_EQ(layout.workers, 3);
+  EXPECT_FALSE(layout.is_server(2));
+  EXPECT_TRUE(layout.is_server(3));
+  EXPECT_EQ(layout.chunk_begin(1), 500);
+  EXPECT_EQ(layout.worker_bytes_per_step(), (1001 + 2) * 4);
+  EXPECT_EQ(layout.server_bytes_per_step(1), 3 * 501 * 4);
+  EXPECT_THROW(ParameterServerLayout(2, 2, 10), InputError);  // no worker
+  EXPECT_THROW(ParameterServerLayout(2, 0, 10), InputError);  // no server
+}
+
+}  // namespace
+}  // namespace sinter
