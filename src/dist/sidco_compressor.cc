@@ -1,0 +1,233 @@
+#include "dist/sidco_compressor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dist/sparse_allgather.h"
+#include "dist/topk_compressor.h"
+
+namespace sinter {
+
+namespace {
+
+// SIDCo's first stage keeps a quarter of the values: enough of the tail for the next fit.
+constexpr double kFirstStageDensity = 0.25;
+const char kStagesState[] = "sidco/stages";
+// The adaptation leaves the stages alone while the achieved density is within this share of the
+// target, and forgets what a stage count achieved after this many steps.
+constexpr double kTolerance = 0.1;
+constexpr int64_t kRecordSteps = 20;
+
+// The value an exponential with this mean exceeds with probability `density`.
+double exponential_quantile(double mean, double density) { return -mean * std::log(density); }
+
+// The same for a generalised Pareto fitted by the method of moments (shape xi and scale sigma
+// from the mean and variance of the exceedances; xi -> 0 is the exponential).
+double pareto_quantile(double mean, double variance, double density) {
+  if (!(variance > 0)) return exponential_quantile(mean, density);
+  const double ratio = mean * mean / variance;
+  const double xi = 0.5 * (1 - ratio), sigma = 0.5 * mean * (1 + ratio);
+  if (std::fabs(xi) < 1e-9) return exponential_quantile(sigma, density);
+  return sigma / xi * (std::pow(density, -xi) - 1);
+}
+
+// Sums over many values in independent chains, so that the additions overlap instead of each
+// waiting for the one before: the fit's passes are what make it cheaper than a selection.
+constexpr int kChains = 8;
+
+double sum_of_magnitudes(const float* x, int64_t n) {
+  double sums[kChains] = {};
+  int64_t i = 0;
+  for (; i + kChains <= n; i += kChains)
+    for (int c = 0; c < kChains; ++c) sums[c] += std::fabs(x[i + c]);
+  for (; i < n; ++i) sums[0] += std::fabs(x[i]);
+  double sum = 0;
+  for (double s : sums) sum += s;
+  return sum;
+}
+
+struct Moments {
+  double sum = 0, squares = 0;
+};
+
+// The sums of m - base and its squares over m[0, n).
+Moments excess_moments(const float* m, size_t n, double base) {
+  Moments chains[kChains];
+  size_t i = 0;
+  for (; i + kChains <= n; i += kChains) {
+    for (int c = 0; c < kChains; ++c) {
+      const double y = m[i + static_cast<size_t>(c)] - base;
+      chains[c].sum += y;
+      chains[c].squares += y * y;
+    }
+  }
+  for (; i < n; ++i) {
+    const double y = m[i] - base;
+    chains[0].sum += y;
+    chains[0].squares += y * y;
+  }
+  Moments total;
+  for (const Moments& c : chains) {
+    total.sum += c.sum;
+    total.squares += c.squares;
+  }
+  return total;
+}
+
+}  // namespace
+
+double sidco_threshold(const float* x, int64_t n, double density, int stages, SidcoTailFit fit,
+                       std::vector<float>& scratch) {
+  if (n == 0) return 0;
+  const double mean = sum_of_magnitudes(x, n) / static_cast<double>(n);
+  if (stages <= 1 || density >= kFirstStageDensity) return exponential_quantile(mean, density);
+  double threshold = exponential_quantile(mean, kFirstStageDensity);
+  const double stage_density = std::pow(density / kFirstStageDensity, 1.0 / (stages - 1));
+  // The magnitudes above the threshold, kept without a branch (a quarter of them pass, which
+  // no branch predictor guesses): every one is written, the count moves past the kept ones.
+  scratch.resize(static_cast<size_t>(n));
+  size_t kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float m = std::fabs(x[i]);
+    scratch[kept] = m;
+    kept += m > threshold;
+  }
+  for (int stage = 1; stage < stages && kept > 0; ++stage) {
+    const Moments excess = excess_moments(scratch.data(), kept, threshold);
+    const auto count = static_cast<double>(kept);
+    const double excess_mean = excess.sum / count;
+    const double variance = std::max(0.0, excess.squares / count - excess_mean * excess_mean);
+    threshold += fit == SidcoTailFit::kExponential
+                     ? exponential_quantile(excess_mean, stage_density)
+                     : pareto_quantile(excess_mean, variance, stage_density);
+    size_t still = 0;
+    for (size_t i = 0; i < kept; ++i) {
+      scratch[still] = scratch[i];
+      still += scratch[i] > threshold;
+    }
+    kept = still;
+  }
+  return threshold;
+}
+
+SidcoCompressor::SidcoCompressor(std::string name, const SidcoOptions& options)
+    : name_(std::move(name)),
+      options_(options),
+      stages_(initial_stages(options.density)),
+      achieved_with_(static_cast<size_t>(max_stages(options.density)) + 1, 0.0),
+      achieved_at_(achieved_with_.size(), -1) {}
+
+int SidcoCompressor::max_stages(double density) {
+  if (density >= kFirstStageDensity) return 1;
+  return 1 + static_cast<int>(std::floor(std::log2(kFirstStageDensity / density)));
+}
+
+int SidcoCompressor::initial_stages(double density) {
+  if (density >= kFirstStageDensity) return 1;
+  const int stages = 1 + static_cast<int>(std::ceil(std::log10(kFirstStageDensity / density)));
+  return std::min(stages, max_stages(density));
+}
+
+void SidcoCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradients,
+                             int64_t /*step*/) {
+  residual_.bind(gradients);
+  const std::vector<int64_t> offsets = gradient_offsets(gradients);
+  std::vector<SparseEntry> entries;
+  std::vector<uint32_t> chosen;
+  double fitted_target = 0, fitted_sent = 0;
+  for (size_t t = 0; t < gradients.size(); ++t) {
+    const int64_t n = gradients[t].size;
+    float* acc = residual_.accumulate(t, gradients[t]);
+    chosen.clear();
+    const double threshold =
+        n < kMinFittedValues
+            ? 0
+            : sidco_threshold(acc, n, options_.density, stages_, options_.tail_fit, scratch_);
+    if (n < kMinFittedValues || !std::isfinite(threshold)) {
+      // Also where a non-finite value broke the fit: sorting puts NaN first, so it is sent.
+      select_top_k(acc, n, values_to_send(options_.density, n), scratch_, chosen);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        if (std::fabs(acc[i]) > threshold) chosen.push_back(static_cast<uint32_t>(i));
+      fitted_target += options_.density * static_cast<double>(n);
+      fitted_sent += static_cast<double>(chosen.size());
+    }
+    for (uint32_t i : chosen) {
+      entries.push_back({static_cast<uint32_t>(offsets[t] + i), acc[i]});
+      acc[i] = 0;
+    }
+  }
+  const int64_t before = comm.bytes_sent();
+  average_sparse(sparse_all_gather(comm, entries), gradients);
+  last_bytes_ = comm.bytes_sent() - before;
+  last_density_ = offsets.back() > 0
+                      ? static_cast<double>(entries.size()) / static_cast<double>(offsets.back())
+                      : 0.0;
+  if (fitted_target > 0) adapt_stages(fitted_sent / fitted_target);
+}
+
+void SidcoCompressor::adapt_stages(double achieved) {
+  const int64_t now = adaptations_++;
+  auto fresh = [&](int c) {
+    const int64_t at = achieved_at_[static_cast<size_t>(c)];
+    return at >= 0 && now - at < kRecordSteps;
+  };
+  auto miss = [&](int c) { return std::fabs(achieved_with_[static_cast<size_t>(c)] - 1); };
+  // A running mean per stage count: one step's density is noisy.
+  double& record = achieved_with_[static_cast<size_t>(stages_)];
+  record = fresh(stages_) ? 0.5 * (record + achieved) : achieved;
+  achieved_at_[static_cast<size_t>(stages_)] = now;
+  if (std::fabs(record - 1) <= kTolerance) return;
+  // Neighbours first by the usual direction (too few sent: a threshold too high, which another
+  // stage mostly lowers), though lighter tails reverse it: a neighbour known to do better wins,
+  // else an untried one is tried, else the stages stay.
+  const int most = max_stages(options_.density), toward = record < 1 ? 1 : -1;
+  int best = stages_;
+  for (int step : {toward, -toward}) {
+    const int c = stages_ + step;
+    if (c >= 1 && c <= most && fresh(c) && miss(c) < miss(best)) best = c;
+  }
+  if (best == stages_) {
+    for (int step : {toward, -toward}) {
+      const int c = stages_ + step;
+      if (c >= 1 && c <= most && !fresh(c)) {
+        best = c;
+        break;
+      }
+    }
+  }
+  stages_ = best;
+}
+
+std::vector<std::pair<std::string, Tensor>> SidcoCompressor::state() const {
+  std::vector<std::pair<std::string, Tensor>> s;
+  residual_.append_state(s);
+  // The stage count, the adaptations so far, then per stage count what it achieved and when.
+  std::vector<double> search{static_cast<double>(stages_), static_cast<double>(adaptations_)};
+  for (size_t c = 0; c < achieved_with_.size(); ++c) {
+    search.push_back(achieved_with_[c]);
+    search.push_back(static_cast<double>(achieved_at_[c]));
+  }
+  s.emplace_back(kStagesState,
+                 Tensor::from_vector<double>({static_cast<int64_t>(search.size())}, search));
+  return s;
+}
+
+void SidcoCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+  residual_.load_state(state);
+  for (const auto& [name, tensor] : state) {
+    if (name != kStagesState) continue;
+    if (tensor.dtype() != DType::kFloat64 ||
+        tensor.numel() != 2 + 2 * static_cast<int64_t>(achieved_with_.size()))
+      throw InputError(cat("compressor state '", name, "' does not fit ", name_));
+    const double* v = tensor.data<double>();
+    stages_ = std::clamp(static_cast<int>(v[0]), 1, max_stages(options_.density));
+    adaptations_ = static_cast<int64_t>(v[1]);
+    for (size_t c = 0; c < achieved_with_.size(); ++c) {
+      achieved_with_[c] = v[2 + 2 * c];
+      achieved_at_[c] = static_cast<int64_t>(v[3 + 2 * c]);
+    }
+  }
+}
+
+}  // namespace sinter

@@ -1,0 +1,58 @@
+#pragma once
+// All-gathers of payloads whose size differs per rank, on sinter's ring: what the sparse
+// compressors (top-k, DGC, SIDCo) exchange, and the quantized payloads of QSGD and sign. Unlike a
+// dense chunk, a sparse payload cannot be summed on its way round the ring (the ranks' indices
+// differ), so every rank receives every other rank's pairs and adds them up itself, in rank
+// order, which gives every rank the same bits.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dist/communicator.h"
+#include "dist/compressor.h"
+
+namespace sinter {
+
+// Rank q's block of bytes: on rank q it is read, on every other rank it is written.
+struct GatherBlock {
+  void* data = nullptr;
+  size_t bytes = 0;
+};
+
+// Gives every rank every block: blocks[q] travels the ring from rank q (P - 1 steps, one
+// message each way a step), so rank r sends every block but its successor's. Every rank must
+// already know every block's size.
+void ring_all_gather_blocks(Communicator& comm, const std::vector<GatherBlock>& blocks,
+                            const std::string& what);
+
+// Every rank's payload, [q] from rank q, where every rank's is as long as `mine` (quantized
+// payloads, whose size the shapes fix). Rank r sends (P - 1) payloads.
+std::vector<std::vector<uint8_t>> all_gather_same_size(Communicator& comm,
+                                                       const std::vector<uint8_t>& mine,
+                                                       const std::string& what);
+
+// One sent value: its position in the gradients laid end to end (GradientView order), and the
+// value. 8 bytes on the wire.
+struct SparseEntry {
+  uint32_t index = 0;
+  float value = 0;
+};
+
+// Every rank's entries, [q] from rank q: the counts first (a ring all-gather of 8 bytes each),
+// then the entries. Rank r sends 8 (P - 1) bytes of counts and 8 bytes for every entry of every
+// rank but its ring successor (r + 1) mod P.
+std::vector<std::vector<SparseEntry>> sparse_all_gather(Communicator& comm,
+                                                        const std::vector<SparseEntry>& mine);
+
+// The index space of `gradients` laid end to end: the first index of each, and the total last.
+// Throws InputError when the total does not fit a 32-bit index.
+std::vector<int64_t> gradient_offsets(const std::vector<GradientView>& gradients);
+
+// Overwrites `gradients` with the sum of every rank's entries, added in rank order 0, 1, ...,
+// P - 1 onto zeros, times 1/P. An index out of range means the ranks disagree on the
+// gradients: a CommError.
+void average_sparse(const std::vector<std::vector<SparseEntry>>& entries,
+                    std::vector<GradientView>& gradients);
+
+}  // namespace sinter
