@@ -47,6 +47,15 @@ class Compressor {
 // values sent, in (0, 1]), "powersgd:RANK", "qsgd:LEVELS", "sign", "accordion:topk" or
 // "accordion:powersgd". `seed` seeds the random choices (random-k, QSGD's rounding), the same on
 // every rank. Throws InputError naming the spec for anything else.
-std::unique_ptr<Compressor> make_compressor(const std::string& spec, uint64_t seed);
+// DGC takes over the optimizer's momentum and gradient clipping (train with both at 0 then):
+// `training` gives it the run's.
+struct CompressorTraining {
+  double momentum = 0.9;
+  double clip_norm = 0;
+};
+std::unique_ptr<Compressor> make_compressor(const std::string& spec, uint64_t seed,
+                                            const CompressorTraining& training = {});
+// Whether the spec's compressor takes over the momentum and clipping (DGC).
+bool takes_over_momentum(const std::string& spec);
 
 }  // namespace sinter

@@ -50,13 +50,14 @@ DataParallel::DataParallel(Communicator& comm, Trainer& trainer, DataParallelOpt
   }
   flat_.resize(static_cast<size_t>(at));
   trainer.on_gradients = [this](Trainer& t) { finish_step(t); };
-  if (options_.overlap && comm_.size() > 1) {
+  if (options_.overlap && !options_.compressor && comm_.size() > 1) {
     thread_ = std::make_unique<ReductionThread>();
     trainer.on_gradient_ready = [this](size_t k, const Tensor& g) { gradient_ready(k, g); };
   }
 }
 
 int64_t DataParallel::bytes_per_step() const {
+  if (steps_ > 0) return bytes_sent_ / steps_;
   const int p = comm_.size();
   return 2 * (p - 1) * static_cast<int64_t>(flat_.size() * sizeof(float)) / p;
 }
@@ -80,6 +81,7 @@ void DataParallel::gradient_ready(size_t parameter, const Tensor& gradient) {
 }
 
 void DataParallel::reduce(const Bucket& bucket) {
+  const int64_t sent_before = comm_.bytes_sent();
   float* data = flat_.data() + bucket.offset;
   switch (options_.reduction) {
     case GradientReduction::kMpi:
@@ -92,11 +94,22 @@ void DataParallel::reduce(const Bucket& bucket) {
       ring_allreduce_sum(comm_, data, bucket.size, ReductionOrder::kRankOrder);
       break;
   }
+  bytes_sent_ += comm_.bytes_sent() - sent_before;
 }
 
 void DataParallel::finish_step(Trainer& trainer) {
   if (comm_.size() == 1) return;
+  const int64_t sent_before = comm_.bytes_sent();
   const auto& params = trainer.parameters();
+  if (options_.compressor) {
+    std::vector<GradientView> views;
+    for (const Parameter& p : params)
+      views.push_back({p.name, p.grad->shape(), p.grad->data<float>(), p.grad->numel()});
+    options_.compressor->reduce(comm_, views, trainer.steps());
+    bytes_sent_ += comm_.bytes_sent() - sent_before;
+    ++steps_;
+    return;
+  }
   if (thread_) {
     thread_->wait();
     if (LinkEmulator* emulator = comm_.emulator()) emulator->wait_for_background();
@@ -117,6 +130,7 @@ void DataParallel::finish_step(Trainer& trainer) {
   }
   for (size_t k = 0; k < params.size(); ++k) ++buckets_[static_cast<size_t>(bucket_of_[k])].waiting;
   next_bucket_ = 0;
+  ++steps_;
 }
 
 StepResult accumulated_step(Trainer& trainer, const std::vector<Batch>& batches) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dist/communicator.h"
+#include "dist/compressor.h"
 #include "dist/reduction_thread.h"
 #include "dist/ring_allreduce.h"
 #include "train/trainer.h"
@@ -35,6 +36,9 @@ struct DataParallelOptions {
   bool overlap = true;
   // Gradient bytes a bucket holds at least (its last parameter may take it past).
   int64_t bucket_bytes = int64_t{1} << 20;
+  // Compresses the gradients instead (dist/compressor.h): every gradient goes to it at once after
+  // the backward pass, so there is no overlap. Not owned; outlives the DataParallel.
+  Compressor* compressor = nullptr;
 };
 
 class DataParallel {
@@ -45,7 +49,8 @@ class DataParallel {
   // it alive while the trainer trains.
   DataParallel(Communicator& comm, Trainer& trainer, DataParallelOptions options = {});
 
-  // Bytes this rank sends per step for the gradients (what any all-reduce must send).
+  // Bytes this rank has sent a step for the gradients, on average over the steps so far (before
+  // the first: what an all-reduce sends).
   int64_t bytes_per_step() const;
   int64_t buckets() const { return static_cast<int64_t>(buckets_.size()); }
 
@@ -65,8 +70,9 @@ class DataParallel {
   std::vector<int> bucket_of_;           // parameter i's bucket
   std::vector<int64_t> parameter_size_;  // parameter i's floats
   std::vector<Bucket> buckets_;
-  std::mutex mutex_;     // the callbacks may come from several threads
-  int next_bucket_ = 0;  // the next to hand to the thread, in order
+  std::mutex mutex_;                    // the callbacks may come from several threads
+  int next_bucket_ = 0;                 // the next to hand to the thread, in order
+  int64_t steps_ = 0, bytes_sent_ = 0;  // gradient bytes this rank sent over steps_
   std::unique_ptr<ReductionThread> thread_;
 };
 

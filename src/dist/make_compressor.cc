@@ -43,7 +43,10 @@ int integer_of(const std::string& spec, const std::string& argument, const char*
 
 }  // namespace
 
-std::unique_ptr<Compressor> make_compressor(const std::string& spec, uint64_t seed) {
+bool takes_over_momentum(const std::string& spec) { return spec.rfind("dgc:", 0) == 0; }
+
+std::unique_ptr<Compressor> make_compressor(const std::string& spec, uint64_t seed,
+                                            const CompressorTraining& training) {
   const size_t colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
   const std::string argument = colon == std::string::npos ? "" : spec.substr(colon + 1);
@@ -58,6 +61,8 @@ std::unique_ptr<Compressor> make_compressor(const std::string& spec, uint64_t se
   if (kind == "dgc") {
     DgcOptions options;
     options.density = ratio_of(spec, argument);
+    options.momentum = training.momentum;
+    options.clip_norm = training.clip_norm;
     return std::make_unique<DgcCompressor>(spec, options);
   }
   if (kind == "sidco") {

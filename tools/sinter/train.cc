@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "data/dataset_spec.h"
 #include "data/fashion_mnist.h"
+#include "dist/compressor.h"
 #include "dist/data_parallel.h"
 #include "dist/parameter_server.h"
 #include "onnx/onnx_export.h"
@@ -62,6 +63,7 @@ struct TrainArgs {
   bool no_overlap = false;
   std::string link;
   std::string slow;
+  std::string compress;
   double bucket_mb = 1;
 };
 
@@ -169,6 +171,16 @@ int run_train(CLI::App& app, TrainArgs& a) {
   } catch (const CommError& e) {
     std::fprintf(stderr, "sinter: error: %s\n", e.what());
     comm.abort(1);
+  } catch (const Error& e) {
+    // Bad input is mostly found by every rank alike; mpirun ends the others at the first rank's
+    // exit, so the ranks meet once more (briefly) for every one of them to have said so.
+    std::fprintf(stderr, "sinter: error: %s\n", e.what());
+    try {
+      comm.set_timeout(std::min(a.timeout, 5.0));
+      comm.barrier("error report");
+    } catch (const CommError&) {
+    }
+    return 1;
   }
 }
 
@@ -183,6 +195,12 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   if (servers > 0) ps.emplace(ranks, servers, 0);
   const int workers = ps ? ps->workers : ranks;
   const bool server = ps && ps->is_server(rank);
+  if (!a.compress.empty() && a.dist != "allreduce")
+    throw InputError("--compress needs --dist allreduce");
+  if (!a.compress.empty() && !a.resume.empty())
+    throw InputError(
+        "--resume of a run with --compress is not supported yet: checkpoints do not "
+        "hold the compressor's residuals");
   if (ps && !a.resume.empty())
     throw InputError(
         "--resume of a parameter-server run is not supported: the optimizer's state "
@@ -241,6 +259,13 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   to.label_smoothing = a.label_smoothing;
   to.clip_norm = a.clip_norm;
   to.profile = a.profile;
+  // A compressor made before the trainer: a bad spec fails first, and DGC takes over the
+  // momentum and the clipping, which the optimizer then leaves alone.
+  std::unique_ptr<Compressor> compressor;
+  if (!a.compress.empty()) {
+    compressor = make_compressor(a.compress, a.seed, {a.momentum, a.clip_norm});
+    if (takes_over_momentum(a.compress)) to.momentum = to.clip_norm = 0;
+  }
   Trainer trainer(model, to);
   if (resumed) trainer.load_optimizer_state(resumed->optimizer);
   std::optional<DataParallel> parallel;
@@ -258,6 +283,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     po.reduction = reduction;
     po.overlap = !a.no_overlap;
     po.bucket_bytes = static_cast<int64_t>(a.bucket_mb * 1024 * 1024);
+    po.compressor = compressor.get();
     parallel.emplace(*comm, trainer, po);
   }
 
@@ -296,11 +322,13 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     busiest_link = l.server_bytes_per_step(0);  // the first chunk is the largest
   }
   if (!a.quiet && parallel)
-    std::fprintf(stderr,
-                 "sinter: train: data parallel over %d ranks (batch %lld each, %lld a step), "
-                 "gradients averaged by %s all-reduce: %.2f MB sent a step by each rank\n",
-                 ranks, static_cast<long long>(a.batch), static_cast<long long>(a.batch * ranks),
-                 a.reduction.c_str(), static_cast<double>(bytes_per_step) / 1e6);
+    std::fprintf(
+        stderr,
+        "sinter: train: data parallel over %d ranks (batch %lld each, %lld a step), "
+        "gradients averaged by %s: %.2f MB sent a step by each rank%s\n",
+        ranks, static_cast<long long>(a.batch), static_cast<long long>(a.batch * ranks),
+        compressor ? ("compressed " + a.compress).c_str() : (a.reduction + " all-reduce").c_str(),
+        static_cast<double>(bytes_per_step) / 1e6, compressor ? " uncompressed" : "");
   if (!a.quiet && ps_worker)
     std::fprintf(stderr,
                  "sinter: train: %d workers (batch %lld each, %lld a step) and %d parameter "
@@ -310,6 +338,8 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
                  static_cast<long long>(a.batch * workers), servers,
                  static_cast<double>(bytes_per_step) / 1e6,
                  static_cast<double>(busiest_link) / 1e6);
+  // Bytes a worker sent a step so far (compressed runs vary from step to step).
+  auto sent_per_step = [&] { return parallel ? parallel->bytes_per_step() : bytes_per_step; };
   // The run's emulated time so far, on the training thread's clock (0 without --link).
   auto emulated_seconds = [&] { return comm && comm->emulator() ? comm->emulator()->now() : 0.0; };
   ProgressBar bar("train", a.quiet || a.json);
@@ -322,7 +352,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     bar.clear();
     DistributedColumns d;
     d.ranks = workers;
-    d.bytes_sent_per_step = bytes_per_step;
+    d.bytes_sent_per_step = sent_per_step();
     d.emulated_seconds = emulated_seconds();
     if (e.complete)
       rows += training_log_row(e, d) + "\n";
@@ -337,7 +367,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
         100 * e.train_accuracy, 100 * e.test_accuracy, e.test_loss, e.images_per_s * workers,
         e.seconds, e.lr,
         !comm ? ""
-              : (format("  %.2f MB sent a step", bytes_per_step / 1e6) +
+              : (format("  %.3f MB sent a step", sent_per_step() / 1e6) +
                  (comm->emulator() ? format("  emulated %.1f s", d.emulated_seconds) : ""))
                     .c_str());
     std::fflush(stdout);
@@ -366,7 +396,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
            {"batch", a.batch},
            {"threads", a.threads},
            {"ranks", ranks},
-           {"bytes_per_step", bytes_per_step},
+           {"bytes_per_step", sent_per_step()},
            {"busiest_link_bytes_per_step", busiest_link},
            {"emulated_seconds", emulated_seconds()},
            {"emulation_wall_seconds",
@@ -464,6 +494,10 @@ Subcommand add_train_command(CLI::App& parent) {
                   "How --dist allreduce sums gradients: ring (sinter's), mpi (MPI_Iallreduce), "
                   "rank-order (deterministic: as one process accumulating the ranks' batches)")
       ->capture_default_str();
+  app->add_option("--compress", a->compress,
+                  "With --dist allreduce: compress the gradients, with error feedback: topk:R, "
+                  "randomk:R, dgc:R, sidco:R (R the share sent), powersgd:RANK, qsgd:LEVELS, "
+                  "sign, accordion:topk|powersgd");
   app->add_option("--link", a->link,
                   "Emulate links between the ranks: 1gbe, 10gbe or LATENCY_US:GBIT_PER_S; the "
                   "emulated time is reported beside the wall time");
