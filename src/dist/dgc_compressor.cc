@@ -59,12 +59,9 @@ void DgcCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradie
       v[i] = 0;
     }
   }
-  const int64_t before = comm.bytes_sent();
-  average_sparse(sparse_all_gather(comm, entries), gradients);
-  last_bytes_ = comm.bytes_sent() - before;
-  last_density_ = offsets.back() > 0
-                      ? static_cast<double>(entries.size()) / static_cast<double>(offsets.back())
-                      : 0.0;
+  const SparseStep sent = send_sparse(comm, entries, gradients, offsets.back());
+  last_bytes_ = sent.bytes;
+  last_density_ = sent.density;
 }
 
 std::vector<std::pair<std::string, Tensor>> DgcCompressor::state() const {

@@ -100,4 +100,15 @@ void average_sparse(const std::vector<std::vector<SparseEntry>>& entries,
     for (int64_t i = 0; i < g.size; ++i) g.data[i] *= scale;
 }
 
+SparseStep send_sparse(Communicator& comm, const std::vector<SparseEntry>& entries,
+                       std::vector<GradientView>& gradients, int64_t values) {
+  const int64_t before = comm.bytes_sent();
+  average_sparse(sparse_all_gather(comm, entries), gradients);
+  SparseStep step;
+  step.bytes = comm.bytes_sent() - before;
+  step.density =
+      values > 0 ? static_cast<double>(entries.size()) / static_cast<double>(values) : 0.0;
+  return step;
+}
+
 }  // namespace sinter

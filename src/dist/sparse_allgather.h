@@ -55,4 +55,14 @@ std::vector<int64_t> gradient_offsets(const std::vector<GradientView>& gradients
 void average_sparse(const std::vector<std::vector<SparseEntry>>& entries,
                     std::vector<GradientView>& gradients);
 
+// What a sparsifying compressor's step sent.
+struct SparseStep {
+  int64_t bytes = 0;   // this rank's, counts and entries
+  double density = 0;  // the share of the gradients' values it chose
+};
+// The step every sparsifying compressor ends with: gathers every rank's chosen `entries` and
+// writes their average into `gradients` (of `values` in all).
+SparseStep send_sparse(Communicator& comm, const std::vector<SparseEntry>& entries,
+                       std::vector<GradientView>& gradients, int64_t values);
+
 }  // namespace sinter

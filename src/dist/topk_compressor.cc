@@ -64,12 +64,9 @@ void TopKCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradi
       acc[i] = 0;  // sent: what stays is exactly gradient + old residual - sent
     }
   }
-  const int64_t before = comm.bytes_sent();
-  average_sparse(sparse_all_gather(comm, entries), gradients);
-  last_bytes_ = comm.bytes_sent() - before;
-  last_density_ = offsets.back() > 0
-                      ? static_cast<double>(entries.size()) / static_cast<double>(offsets.back())
-                      : 0.0;
+  const SparseStep sent = send_sparse(comm, entries, gradients, offsets.back());
+  last_bytes_ = sent.bytes;
+  last_density_ = sent.density;
 }
 
 std::vector<std::pair<std::string, Tensor>> TopKCompressor::state() const {

@@ -10,6 +10,7 @@
 #include "dist/communicator.h"
 #include "dist/data_parallel.h"
 #include "dist/ring_allreduce.h"
+#include "random_dataset.h"
 #include "train/model_zoo.h"
 #include "train/trainer.h"
 #include "world.h"
@@ -90,19 +91,6 @@ TEST(Communicator, RefusesRanksThatDoNotExist) {
   float x = 0;
   Communicator local(world->timeout());  // MPI stays up: `world` holds it
   EXPECT_THROW(local.send(world->size(), &x, sizeof x, "test"), CommError);
-}
-
-Dataset random_dataset(int64_t n, int64_t size) {
-  Dataset d;
-  d.name = "random";
-  d.num_classes = 10;
-  d.images = Tensor(DType::kFloat32, {n, 1, size, size});
-  d.labels = Tensor(DType::kInt64, {n});
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (int64_t i = 0; i < d.images.numel(); ++i) d.images.data<float>()[i] = u(rng);
-  for (int64_t i = 0; i < n; ++i) d.labels.data<int64_t>()[i] = static_cast<int64_t>(rng() % 10);
-  return d;
 }
 
 // 100 steps on every rank with the rank-order reduction, then rank 0 trains a model of its own

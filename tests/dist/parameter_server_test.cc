@@ -10,24 +10,12 @@
 
 #include "data/data_loader.h"
 #include "dist/data_parallel.h"
+#include "random_dataset.h"
 #include "train/model_zoo.h"
 #include "world.h"
 
 namespace sinter {
 namespace {
-
-Dataset random_images(int64_t n) {
-  Dataset d;
-  d.name = "random";
-  d.num_classes = 10;
-  d.images = Tensor(DType::kFloat32, {n, 1, 28, 28});
-  d.labels = Tensor(DType::kInt64, {n});
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (int64_t i = 0; i < d.images.numel(); ++i) d.images.data<float>()[i] = u(rng);
-  for (int64_t i = 0; i < n; ++i) d.labels.data<int64_t>()[i] = static_cast<int64_t>(rng() % 10);
-  return d;
-}
 
 TEST(ParameterServer, MatchesOneProcessAccumulatingBitForBit) {
   Communicator& world = test_world();
@@ -39,7 +27,7 @@ TEST(ParameterServer, MatchesOneProcessAccumulatingBitForBit) {
   options.batch_size = batch;
   options.lr = 0.02f;
   options.total_steps = steps;
-  const Dataset data = random_images(batch * workers * steps);
+  const Dataset data = random_dataset(batch * workers * steps, 28, 11);
   auto loader_options = [&](int shard) {
     DataLoaderOptions o;
     o.batch_size = batch;
