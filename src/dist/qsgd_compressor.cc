@@ -29,7 +29,7 @@ int QsgdCompressor::bits_per_value(int levels) {
 }
 
 int64_t QsgdCompressor::payload_bytes(int64_t n, int levels) {
-  return 4 + (n * bits_per_value(levels) + 7) / 8;
+  return 4 * ((n + kBucket - 1) / kBucket) + (n * bits_per_value(levels) + 7) / 8;
 }
 
 void QsgdCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradients,
@@ -41,14 +41,18 @@ void QsgdCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradi
   for (size_t t = 0; t < gradients.size(); ++t) {
     const int64_t n = gradients[t].size;
     float* acc = residual_.accumulate(t, gradients[t]);
-    double squares = 0;
-    for (int64_t i = 0; i < n; ++i) squares += static_cast<double>(acc[i]) * acc[i];
-    const auto norm = static_cast<float>(std::sqrt(squares));
-    writer.put_float(norm);
     std::mt19937_64 rng(mix_seed(
         mix_seed(mix_seed(seed_, static_cast<uint64_t>(comm.rank())), static_cast<uint64_t>(step)),
         t));
+    float norm = 0;
     for (int64_t i = 0; i < n; ++i) {
+      if (i % kBucket == 0) {
+        double squares = 0;
+        for (int64_t k = i; k < std::min(n, i + kBucket); ++k)
+          squares += static_cast<double>(acc[k]) * acc[k];
+        norm = static_cast<float>(std::sqrt(squares));
+        writer.put_float(norm);
+      }
       uint32_t level = 0;
       if (norm > 0) {
         const float scaled = std::fabs(acc[i]) / norm * static_cast<float>(levels_);
@@ -72,8 +76,9 @@ void QsgdCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradi
   for (const std::vector<uint8_t>& from : all) {
     BitReader reader(from.data(), from.size());
     for (GradientView& g : gradients) {
-      const float norm = reader.get_float();
+      float norm = 0;
       for (int64_t i = 0; i < g.size; ++i) {
+        if (i % kBucket == 0) norm = reader.get_float();
         const uint32_t level = reader.get(level_bits);
         g.data[i] += dequantize(norm, level, levels_, reader.get(1) != 0);
       }
