@@ -3,7 +3,8 @@
 # (no downloads): train on Fashion-MNIST -> evaluate -> export ONNX -> benchmark -> prune
 # (patterns + connectivity, ADMM) -> quantize (int8 per channel, int4 per vector; QDQ, run on
 # integer kernels) -> compile the compressed model into a plan file -> compare accuracy, size and
-# speed after each step, then import a torchvision model -> inspect -> run -> check against
+# speed after each step -> train on 4 MPI ranks over emulated links, dense against compressed
+# gradients, then import a torchvision model -> inspect -> run -> check against
 # PyTorch -> benchmark.
 # usage: demo/demo.sh [SINTER_BINARY] [MODEL_DIR]
 #   DEMO_TRAIN_MODEL (vgg-small), DEMO_EPOCHS (2), DEMO_TRAIN_IMAGES (20000) size the training
@@ -57,13 +58,42 @@ step "8. compare: accuracy, size (indices counted) and speed (batch 1 and 64) af
   --time -o "$dir/demo-compress-report"
 echo "plot: $dir/demo-compress-report.png"
 
-step "9. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
+step "9. distribute: 4 MPI ranks train lenet5 over emulated 1 GbE links, dense against PowerSGD (rank 2)"
+dist_line() {
+  "$here/../tests/dist/run_ranks.sh" 4 "$sinter" train --model lenet5 --data fashion-mnist \
+    --epochs 2 --train-limit "${DEMO_TRAIN_IMAGES:-20000}" --batch 32 --seed 1 --dist allreduce \
+    --link 1gbe --quiet --json "$@" | tail -1
+}
+field() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' <<<"$1"; }
+dense=$(dist_line -o "$dir/demo-dist-dense.onnx")
+compressed=$(dist_line --compress powersgd:2 -o "$dir/demo-dist-powersgd.onnx")
+printf '  %-12s %14s %14s %12s %10s\n' run "bytes a step" "test accuracy" "emulated s" "wall s"
+for run in dense compressed; do
+  line=${!run}
+  printf '  %-12s %14s %14s %12.2f %10.2f\n' "$run" "$(field "$line" bytes_per_step)" \
+    "$(field "$line" test_accuracy)" "$(field "$line" emulated_seconds)" \
+    "$(field "$line" emulation_wall_seconds)"
+done
+if command -v gnuplot >/dev/null; then
+  gnuplot <<PLOT
+set terminal pngcairo size 800,420 font ',10'
+set output '$dir/demo-distributed.png'
+set datafile separator ','
+set title 'lenet5, 4 ranks, emulated 1 GbE: test accuracy against emulated time'
+set xlabel 'emulated seconds'; set ylabel 'test accuracy'; set grid; set key bottom right
+plot '$dir/demo-dist-dense.train.csv' using 12:7 every ::1 with linespoints title 'dense ring all-reduce', \
+     '$dir/demo-dist-powersgd.train.csv' using 12:7 every ::1 with linespoints title 'PowerSGD rank 2'
+PLOT
+  echo "plot: $dir/demo-distributed.png"
+fi
+
+step "10. export torchvision $model (random weights, fixed seed) to ONNX with PyTorch's answer"
 "$here/../bench/export_models.sh" "$dir" "$model"
 
-step "10. inspect: sinter info $model.onnx"
+step "11. inspect: sinter info $model.onnx"
 "$sinter" info "$dir/$model.onnx" | sed -n '1,25p'  # sed reads it all; head would end the pipe early (SIGPIPE under pipefail)
 
-step "11. run: sinter run on the saved input, $threads threads"
+step "12. run: sinter run on the saved input, $threads threads"
 out=$(mktemp --suffix=.npy)
 trap 'rm -f "$out"' EXIT
 "$sinter" run "$dir/$model.onnx" -i "$dir/$model.input.npy" -o "$out" --threads "$threads"
@@ -77,7 +107,7 @@ print(f"max abs error vs PyTorch: {err:.2e} (max |output| {float(np.abs(want).ma
 sys.exit(0 if err <= 1e-4 * float(np.abs(want).max()) else 1)
 PY
 
-step "12. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
+step "13. benchmark: sinter bench, 1 and $threads threads, with the per-node profile"
 "$sinter" bench "$dir/$model.onnx" --threads 1 --reps 10
 "$sinter" bench "$dir/$model.onnx" --threads "$threads" --reps 10 --profile | sed -n '1,30p'
 echo
