@@ -13,6 +13,7 @@ PACKAGES=(
   zlib1g-dev dataset-fashion-mnist                                # training data (gzipped IDX)
   libxxhash-dev                                                   # plan file checksums
   libopenmpi-dev openmpi-bin                                      # distributed training
+  procps                                 # pgrep: the distributed test stops and kills a rank
   nodejs                           # ONNX Runtime from npm: exported models checked against it
 )
 [ "${SINTER_SKIP_APT:-0}" = 1 ] && exit 0
