@@ -271,12 +271,19 @@ void Plan::check_memory_needs() const {
 
 void Plan::find_output_steps() {
   outputs_ready_after_.assign(steps_.size() + 1, {});
+  std::unordered_map<const Tensor*, int> slot_of;
+  for (size_t j = 0; j < slots_.size(); ++j) slot_of[&slots_[j].tensor] = static_cast<int>(j);
   for (size_t k = 0; k < output_slots_.size(); ++k) {
-    const Tensor* value = &slots_[static_cast<size_t>(output_slots_[k])].tensor;
+    // An output may be a view (a training step's gradients are Identity views of the values the
+    // backward pass computed): it is ready once the last step writing its root's bytes has run.
+    const int root = root_of(slots_, output_slots_[k]);
     size_t writer = steps_.size();
     for (size_t i = 0; i < steps_.size(); ++i) {
-      const auto& outs = steps_[i].context.outputs;
-      if (steps_[i].kernel && std::find(outs.begin(), outs.end(), value) != outs.end()) writer = i;
+      if (!steps_[i].kernel) continue;
+      for (const Tensor* out : steps_[i].context.outputs) {
+        const auto it = slot_of.find(out);
+        if (it != slot_of.end() && root_of(slots_, it->second) == root) writer = i;
+      }
     }
     outputs_ready_after_[writer].push_back(k);
   }
