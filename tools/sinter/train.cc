@@ -197,6 +197,14 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   const bool server = ps && ps->is_server(rank);
   if (!a.compress.empty() && a.dist != "allreduce")
     throw InputError("--compress needs --dist allreduce");
+  if ((!a.link.empty() || !a.slow.empty()) && !comm)
+    throw InputError("--link and --slow emulate the links between ranks: they need --dist");
+  if (!a.slow.empty() && a.link.empty()) throw InputError("--slow needs --link");
+  // Checked here, before the ranks talk: every rank refuses alike.
+  if (ps && a.clip_norm > 0)
+    throw InputError(
+        "--clip-norm needs every gradient in one place; a parameter server has them "
+        "in chunks");
   if (!a.compress.empty() && !a.resume.empty())
     throw InputError(
         "--resume of a run with --compress is not supported yet: checkpoints do not "
@@ -319,7 +327,8 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   if (ps_worker) {
     const ParameterServerLayout& l = ps_worker->layout();
     bytes_per_step = l.worker_bytes_per_step();
-    busiest_link = l.server_bytes_per_step(0);  // the first chunk is the largest
+    for (int server = 0; server < l.servers; ++server)
+      busiest_link = std::max(busiest_link, l.server_bytes_per_step(server));
   }
   if (!a.quiet && parallel)
     std::fprintf(
