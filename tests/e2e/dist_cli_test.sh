@@ -126,6 +126,12 @@ expect_error "bad compression" "compression spec 'topk:2'" \
   "$sinter" train --model lenet5 --dist allreduce --compress topk:2 --train-limit 640 -o bad.onnx
 expect_error "compression without allreduce" "--compress needs --dist allreduce" \
   "$sinter" train --model lenet5 --compress topk:0.1 -o bad.onnx
+expect_error "links without ranks" "--link and --slow emulate the links between ranks: they need --dist" \
+  "$sinter" train --model lenet5 --link 1gbe -o bad.onnx
+ranks 2 "$sinter" train "${small[@]/allreduce/ps:1}" --clip-norm 1 -o bad.onnx >/dev/null 2>err.txt &&
+  fail "ps:1 with --clip-norm succeeded"
+[[ $(grep -c "clip-norm needs every gradient in one place" err.txt) -eq 2 ]] ||
+  fail "expected the --clip-norm refusal on both ranks: $(cat err.txt)"
 expect_error "zero timeout" "--timeout must be a positive number of seconds" "$sinter" train --model lenet5 --timeout 0 -o bad.onnx
 
 finish
