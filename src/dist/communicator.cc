@@ -131,14 +131,14 @@ void Communicator::fail_collective(const std::string& what, const std::string& i
   std::vector<int> peers;
   for (int q = 0; q < size_; ++q) {
     if (q == rank_) continue;
-    requests.emplace_back();
+    requests.push_back(MPI_REQUEST_NULL);
     MPI_Irecv(&answers[static_cast<size_t>(q)], 1, MPI_BYTE, q, kRollCallTag, MPI_COMM_WORLD,
               &requests.back());
     peers.push_back(q);
   }
   const size_t receives = requests.size();
   for (int q : peers) {
-    requests.emplace_back();
+    requests.push_back(MPI_REQUEST_NULL);
     MPI_Isend(&byte, 1, MPI_BYTE, q, kRollCallTag, MPI_COMM_WORLD, &requests.back());
   }
   std::string missing;
@@ -169,7 +169,7 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
   std::vector<double> sent_stamps(sends.size()), received_stamps(receives.size());
   if (emulator_) {
     for (size_t i = 0; i < receives.size(); ++i) {
-      requests.emplace_back();
+      requests.push_back(MPI_REQUEST_NULL);
       MPI_Irecv(&received_stamps[i], 1, MPI_DOUBLE, receives[i].peer, kStampTag, MPI_COMM_WORLD,
                 &requests.back());
       peers.push_back(receives[i].peer);
@@ -179,7 +179,7 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
       sent_stamps[i] = emulator_->depart(start, static_cast<int64_t>(sends[i].bytes));
       done = std::max(done, sent_stamps[i] + static_cast<double>(sends[i].bytes) /
                                                  emulator_->link().bytes_per_s);
-      requests.emplace_back();
+      requests.push_back(MPI_REQUEST_NULL);
       MPI_Isend(&sent_stamps[i], 1, MPI_DOUBLE, sends[i].peer, kStampTag, MPI_COMM_WORLD,
                 &requests.back());
       peers.push_back(sends[i].peer);
@@ -192,7 +192,7 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
     auto* bytes = static_cast<char*>(m.data);
     for (size_t at = 0; at < m.bytes || (at == 0 && m.bytes == 0); at += kPieceBytes) {
       const int n = static_cast<int>(std::min(kPieceBytes, m.bytes - at));
-      requests.emplace_back();
+      requests.push_back(MPI_REQUEST_NULL);
       if (send) {
         MPI_Isend(bytes + at, n, MPI_BYTE, m.peer, 0, MPI_COMM_WORLD, &requests.back());
       } else {
@@ -232,48 +232,53 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
 
 void Communicator::allreduce_sum(float* data, int64_t count, const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
+  // The clock starts before the wait, so time spent waiting for the others is not compute.
+  const double start = emulator_ ? emulator_->begin_operation() : 0;
   std::vector<MPI_Request> requests;
   constexpr int64_t kPiece = std::numeric_limits<int>::max() / 2;
   for (int64_t at = 0; at < count; at += kPiece) {
-    requests.emplace_back();
+    requests.push_back(MPI_REQUEST_NULL);
     MPI_Iallreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kPiece, count - at)),
                    MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &requests.back());
   }
   bytes_sent_ += 2 * (size_ - 1) * count * static_cast<int64_t>(sizeof(float)) / size_;
   if (!wait(requests, what)) fail_collective(what);
   if (emulator_) {
-    const double start = latest_over_ranks(emulator_->begin_operation(), what);
+    const double latest = latest_over_ranks(start, what);
     emulator_->end_operation(
-        emulator_->allreduce_done(start, count * static_cast<int64_t>(sizeof(float)), size_));
+        emulator_->allreduce_done(latest, count * static_cast<int64_t>(sizeof(float)), size_));
   }
 }
 
 void Communicator::broadcast(void* data, size_t bytes, int root, const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   if (root < 0 || root >= size_) fail(cat(what, ": there is no rank ", root, " among ", size_));
+  const double start = emulator_ ? emulator_->begin_operation() : 0;
   std::vector<MPI_Request> requests;
   auto* p = static_cast<char*>(data);
   for (size_t at = 0; at < bytes; at += kPieceBytes) {
-    requests.emplace_back();
+    requests.push_back(MPI_REQUEST_NULL);
     MPI_Ibcast(p + at, static_cast<int>(std::min(kPieceBytes, bytes - at)), MPI_BYTE, root,
                MPI_COMM_WORLD, &requests.back());
   }
   if (rank_ == root) bytes_sent_ += static_cast<int64_t>(bytes);
   if (!wait(requests, what)) fail_collective(what);
   if (emulator_) {
-    const double start = latest_over_ranks(emulator_->begin_operation(), what);
-    emulator_->end_operation(emulator_->broadcast_done(start, static_cast<int64_t>(bytes), size_));
+    const double latest = latest_over_ranks(start, what);
+    emulator_->end_operation(emulator_->broadcast_done(latest, static_cast<int64_t>(bytes), size_));
   }
 }
 
 void Communicator::barrier(const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
-  std::vector<MPI_Request> requests(1);
+  // The clock starts before the wait, so time spent waiting for the others is not compute.
+  const double start = emulator_ ? emulator_->begin_operation() : 0;
+  std::vector<MPI_Request> requests(1, MPI_REQUEST_NULL);
   MPI_Ibarrier(MPI_COMM_WORLD, &requests[0]);
   if (!wait(requests, what)) fail_collective(what);
   if (emulator_) {
-    const double start = latest_over_ranks(emulator_->begin_operation(), what);
-    emulator_->end_operation(emulator_->broadcast_done(start, 0, size_));
+    const double latest = latest_over_ranks(start, what);
+    emulator_->end_operation(emulator_->broadcast_done(latest, 0, size_));
   }
 }
 
@@ -282,7 +287,7 @@ void Communicator::emulate_links(const LinkModel& link, double slowdown, bool cp
 }
 
 double Communicator::latest_over_ranks(double time, const std::string& what) {
-  std::vector<MPI_Request> requests(1);
+  std::vector<MPI_Request> requests(1, MPI_REQUEST_NULL);
   MPI_Iallreduce(MPI_IN_PLACE, &time, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &requests[0]);
   if (!wait(requests, what)) fail_collective(what);
   return time;

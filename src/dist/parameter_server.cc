@@ -57,17 +57,19 @@ void ParameterServerWorker::finish() {
 
 void ParameterServerWorker::push_and_pull(Trainer& trainer, bool more) {
   const auto& params = trainer.parameters();
-  // Chunk s and its flag sit at [chunk_begin(s) + s, chunk_begin(s + 1) + s].
-  auto place = [&](int64_t i) {
+  // Chunk s and its flag sit at [chunk_begin(s) + s, chunk_begin(s + 1) + s]: value i of the
+  // flattened parameters sits at i + (its server), found by walking the chunks in order.
+  auto for_each_value = [&](auto&& visit) {
+    int64_t i = 0;
     int s = 0;
-    while (s + 1 < layout_.servers && layout_.chunk_begin(s + 1) <= i) ++s;
-    return i + s;
+    for (const Parameter& p : params)
+      for (int64_t k = 0; k < p.value->numel(); ++k, ++i) {
+        while (s + 1 < layout_.servers && layout_.chunk_begin(s + 1) <= i) ++s;
+        visit(p, k, static_cast<size_t>(i + s));
+      }
   };
-  int64_t i = 0;
-  for (const Parameter& p : params) {
-    const float* g = p.grad->data<float>();
-    for (int64_t k = 0; k < p.grad->numel(); ++k, ++i) flat_[static_cast<size_t>(place(i))] = g[k];
-  }
+  for_each_value(
+      [&](const Parameter& p, int64_t k, size_t at) { flat_[at] = p.grad->data<float>()[k]; });
   std::vector<Communicator::Message> sends, receives;
   for (int s = 0; s < layout_.servers; ++s) {
     const int64_t c0 = layout_.chunk_begin(s), c1 = layout_.chunk_begin(s + 1);
@@ -83,11 +85,8 @@ void ParameterServerWorker::push_and_pull(Trainer& trainer, bool more) {
   comm_.transfer(sends, {}, "parameter push");
   if (!more) return;
   comm_.transfer({}, receives, "parameter pull");
-  i = 0;
-  for (const Parameter& p : params) {
-    float* v = p.value->data<float>();
-    for (int64_t k = 0; k < p.value->numel(); ++k, ++i) v[k] = flat_[static_cast<size_t>(place(i))];
-  }
+  for_each_value(
+      [&](const Parameter& p, int64_t k, size_t at) { p.value->data<float>()[k] = flat_[at]; });
 }
 
 int64_t serve_parameters(Communicator& comm, Trainer& trainer, int servers) {

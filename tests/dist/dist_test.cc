@@ -107,15 +107,7 @@ void expect_equivalent_training(const std::string& model, int64_t image, int64_t
   options.lr = 0.02f;
   options.total_steps = steps;
   const Dataset data = random_dataset(batch * p * 25, image);
-  auto loader_options = [&](int shard) {
-    DataLoaderOptions o;
-    o.batch_size = batch;
-    o.seed = 3;
-    o.drop_last = true;
-    o.shard = shard;
-    o.shards = p;
-    return o;
-  };
+  auto loader_options = [&](int shard) { return shard_options(batch, 3, shard, p); };
 
   Trainer ranked(g, options);
   DataParallelOptions parallel;

@@ -28,15 +28,7 @@ TEST(ParameterServer, MatchesOneProcessAccumulatingBitForBit) {
   options.lr = 0.02f;
   options.total_steps = steps;
   const Dataset data = random_dataset(batch * workers * steps, 28, 11);
-  auto loader_options = [&](int shard) {
-    DataLoaderOptions o;
-    o.batch_size = batch;
-    o.seed = 4;
-    o.drop_last = true;
-    o.shard = shard;
-    o.shards = workers;
-    return o;
-  };
+  auto loader_options = [&](int shard) { return shard_options(batch, 4, shard, workers); };
   Trainer trainer(g, options);
   int64_t floats = 0;
   for (const Parameter& p : trainer.parameters()) floats += p.value->numel();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <random>
 
+#include "data/data_loader.h"
 #include "data/dataset.h"
 
 namespace sinter {
@@ -19,6 +20,17 @@ inline Dataset random_dataset(int64_t n, int64_t size, uint32_t seed = 7) {
   for (int64_t i = 0; i < d.images.numel(); ++i) d.images.data<float>()[i] = u(rng);
   for (int64_t i = 0; i < n; ++i) d.labels.data<int64_t>()[i] = static_cast<int64_t>(rng() % 10);
   return d;
+}
+
+// Shard `shard` of `shards` of a seeded loader of `batch` a shard.
+inline DataLoaderOptions shard_options(int64_t batch, uint64_t seed, int shard, int shards) {
+  DataLoaderOptions o;
+  o.batch_size = batch;
+  o.seed = seed;
+  o.drop_last = true;
+  o.shard = shard;
+  o.shards = shards;
+  return o;
 }
 
 }  // namespace sinter
