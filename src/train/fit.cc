@@ -21,8 +21,8 @@ void write_checkpoint(const Trainer& trainer, const FitOptions& options,
   if (options.checkpoint_path.empty()) return;
   std::map<std::string, std::string> settings = options.settings;
   if (callbacks.on_checkpoint) callbacks.on_checkpoint(settings);
-  save_checkpoint(options.checkpoint_path,
-                  {trainer.model(), trainer.optimizer_state(), at, std::move(settings)});
+  save_checkpoint(options.checkpoint_path, {options.model ? options.model() : trainer.model(),
+                                            trainer.optimizer_state(), at, std::move(settings)});
 }
 
 }  // namespace
@@ -109,8 +109,8 @@ FitResult fit(Trainer& trainer, DataLoader& loader, const FitOptions& options,
     summary.complete = !stopped;
     result.end = stopped ? TrainingPosition{epoch, b} : TrainingPosition{epoch + 1, 0};
     if (options.test) {
-      const Evaluation ev =
-          evaluate(trainer.model(), *options.test, options.eval_batch, trainer.options().threads);
+      const Evaluation ev = evaluate(options.model ? options.model() : trainer.model(),
+                                     *options.test, options.eval_batch, trainer.options().threads);
       summary.evaluated = true;
       summary.test_loss = ev.loss;
       summary.test_accuracy = ev.accuracy;

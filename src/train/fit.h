@@ -25,6 +25,9 @@ struct FitOptions {
   std::string checkpoint_path;
   std::map<std::string, std::string> settings;
   TrainingPosition start;  // where a resumed run picks up
+  // The model to evaluate and checkpoint; trainer.model() when unset. A trainer of part of the
+  // model (Stanza's feature extractor) gets the whole one from the ranks that train the rest.
+  std::function<Graph()> model;
 };
 
 struct BatchProgress {

@@ -46,7 +46,7 @@ std::unique_ptr<Optimizer> make_optimizer(const TrainerOptions& o, std::vector<P
 Trainer::Trainer(const Graph& model, TrainerOptions options)
     : model_(model), options_(std::move(options)) {
   check_options(options_);
-  tg_ = make_training_graph(model_, options_.batch_size, options_.loss);
+  tg_ = make_training_graph(model_, options_.batch_size, options_.loss, options_.input_gradient);
   num_classes_ = tg_.graph.type_of(tg_.labels)->shape[1];
   SessionOptions so;
   so.threads = options_.threads;
@@ -114,25 +114,36 @@ StepResult Trainer::compute_gradients(const Batch& batch, bool keep_statistics) 
     throw InputError(cat("a training batch must be ", shape_str(feeds_.at(tg_.image).shape()),
                          ", got ", shape_str(batch.images.shape())));
   feeds_[tg_.image] = batch.images;
-  fill_targets(batch);
+  const bool split = options_.loss == Loss::kOutputGradient;
+  SINTER_CHECK(!split || output_gradient, "Loss::kOutputGradient needs output_gradient");
+  if (!split) fill_targets(batch);
   fill_dropout_masks();
 
-  // Outputs: the loss, the logits, then the gradients in parameter order.
-  const Plan::OutputReady gradient_ready = [this](size_t output, const Tensor& value) {
-    if (output >= 2 && output < 2 + gradients_.size()) on_gradient_ready(output - 2, value);
+  // Outputs: the loss, the logits, then the gradients in parameter order. The plan runs its steps
+  // in order and calls this as each output is written, so output_gradient fills the labels input
+  // before the loss (the first node that reads it) runs.
+  StepResult rest;
+  const Plan::OutputReady output_ready = [&](size_t output, const Tensor& value) {
+    if (split && output == 1) rest = output_gradient(batch, value, feeds_.at(tg_.labels));
+    if (on_gradient_ready && output >= 2 && output < 2 + gradients_.size())
+      on_gradient_ready(output - 2, value);
   };
   const std::vector<Tensor> out =
-      session_->run(feeds_, on_gradient_ready ? &gradient_ready : nullptr);
+      session_->run(feeds_, split || on_gradient_ready ? &output_ready : nullptr);
   StepResult r;
-  r.loss = out[0].data<float>()[0];
+  r.loss = split ? rest.loss : out[0].data<float>()[0];
   if (!std::isfinite(r.loss)) diagnose_non_finite(cat("the loss is ", r.loss));
 
+  output_ = out[1];
   const float* logits = out[1].data<float>();
   const int64_t* labels = batch.labels.data<int64_t>();
-  for (int64_t i = 0; i < batch.size; ++i) {
+  for (int64_t i = 0; i < batch.size && !split; ++i) {
     const float* row = logits + i * num_classes_;
     r.correct += std::max_element(row, row + num_classes_) - row == labels[i];
   }
+  if (split) r.correct = rest.correct;
+  size_t next = 2 + gradients_.size();
+  if (options_.input_gradient) input_gradient_ = out[next++];
   for (size_t i = 0; i < gradients_.size(); ++i) {
     gradients_[i] = out[2 + i];
     if (find_nonfinite(gradients_[i]) >= 0)
@@ -142,7 +153,7 @@ StepResult Trainer::compute_gradients(const Batch& batch, bool keep_statistics) 
   if (keep_statistics) {
     next_statistics_.clear();
     for (size_t i = 0; i < tg_.running_stats.size(); ++i)
-      next_statistics_.push_back(out[2 + gradients_.size() + i].clone());
+      next_statistics_.push_back(out[next + i].clone());
   }
   return r;
 }

@@ -33,6 +33,9 @@ struct TrainerOptions {
   float label_smoothing = 0.0f;  // cross-entropy targets (1-e)*one_hot + e/classes
   float clip_norm = 0.0f;        // global gradient-norm clipping; 0 turns it off
   bool profile = false;          // time every node of the step (see session())
+  // Also compute d(loss)/d(input) each step (input_gradient()), for the back part of a split
+  // model, which sends it to the front.
+  bool input_gradient = false;
 };
 
 struct StepResult {
@@ -79,6 +82,12 @@ class Trainer {
   // other ranks (a parameter server): it gets the step's learning rate and writes the new values
   // into parameters(). The step count still advances.
   std::function<void(Trainer&, float lr)> update_elsewhere;
+  // With Loss::kOutputGradient (the front part of a split model): called during the step once the
+  // model's output for `batch` is computed and before the backward pass starts. It writes
+  // d(loss)/d(output), found where the rest of the model runs, into `gradient`, and returns the
+  // whole model's loss and correct count for the batch, which the step reports.
+  std::function<StepResult(const Batch& batch, const Tensor& output, Tensor& gradient)>
+      output_gradient;
 
   const TrainerOptions& options() const { return options_; }
   const TrainingGraph& training_graph() const { return tg_; }
@@ -86,6 +95,10 @@ class Trainer {
   // Completed steps (also the optimizer's count, so it survives a checkpoint).
   int64_t steps() const { return optimizer_->steps(); }
   int64_t num_classes() const { return num_classes_; }
+  // The last step's model output (logits), and with options().input_gradient its
+  // d(loss)/d(input); valid until the next step.
+  const Tensor& output() const { return output_; }
+  const Tensor& input_gradient() const { return input_gradient_; }
   Session& session() { return *session_; }
 
   // The inference model with the current parameters and running statistics.
@@ -107,7 +120,8 @@ class Trainer {
   std::unique_ptr<Session> session_;
   std::unordered_map<std::string, Tensor> feeds_;  // parameters and statistics live here
   std::vector<Tensor> gradients_;                  // the last step's, shared with the outputs
-  std::vector<Tensor> next_statistics_;            // running statistics apply_gradients sets
+  Tensor output_, input_gradient_;
+  std::vector<Tensor> next_statistics_;  // running statistics apply_gradients sets
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
 };

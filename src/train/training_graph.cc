@@ -82,7 +82,8 @@ void dropout_for_training(const Node& d, Graph& g, std::vector<Node>& out, Train
 
 }  // namespace
 
-TrainingGraph make_training_graph(const Graph& model, int64_t batch, Loss loss) {
+TrainingGraph make_training_graph(const Graph& model, int64_t batch, Loss loss,
+                                  bool input_gradient) {
   if (model.inputs.size() != 1 || model.outputs.size() != 1)
     throw InputError(cat("training needs a model with one input and one output, this one has ",
                          model.inputs.size(), " and ", model.outputs.size()));
@@ -132,7 +133,9 @@ TrainingGraph make_training_graph(const Graph& model, int64_t batch, Loss loss) 
   g.types[tg.labels] = {DType::kFloat32, lt->shape, true};
   std::vector<Node> loss_nodes;
   Emitter e(g, loss_nodes, "loss");
-  if (loss == Loss::kCrossEntropy) {
+  if (loss == Loss::kOutputGradient) {
+    e.node("ReduceSum", {e.node("Mul", {logits, tg.labels})}, {{"keepdims", int64_t{0}}}, tg.loss);
+  } else if (loss == Loss::kCrossEntropy) {
     const std::string log_p = e.node("LogSoftmax", {logits}, {{"axis", int64_t{1}}});
     const std::string per_sample = e.node(
         "ReduceSum",
@@ -151,7 +154,13 @@ TrainingGraph make_training_graph(const Graph& model, int64_t batch, Loss loss) 
     g.initializers.erase(p);
     g.inputs.push_back(p);
   }
-  tg.gradients = append_gradients(g, tg.loss, tg.parameters);
+  std::vector<std::string> wrt = tg.parameters;
+  if (input_gradient) wrt.push_back(tg.image);
+  tg.gradients = append_gradients(g, tg.loss, wrt);
+  if (input_gradient) {
+    tg.input_gradient = tg.gradients.back();
+    tg.gradients.pop_back();
+  }
   for (const auto& [stat, updated] : tg.running_stats) g.outputs.push_back(updated);
   return tg;
 }

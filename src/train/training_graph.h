@@ -16,6 +16,10 @@ namespace sinter {
 enum class Loss {
   kCrossEntropy,      // softmax cross-entropy against (possibly smoothed) target distributions
   kMeanSquaredError,  // mean over every element of (logits - targets)^2, as torch's MSELoss
+  // The model is the front part of a larger one whose rest runs elsewhere (Stanza's conv
+  // workers): the "labels" input holds d(loss)/d(output), found by the rest, and the loss is
+  // sum(output * labels), so the backward pass propagates exactly that gradient.
+  kOutputGradient,
 };
 
 struct TrainingGraph {
@@ -30,12 +34,17 @@ struct TrainingGraph {
   std::vector<std::pair<std::string, float>> dropout_masks;  // (input name, ratio)
   std::string loss = "loss";                                 // output: the batch's mean loss
   std::string logits;  // output: the model's output for the batch (its own name)
+  // Output d(loss)/d(image) when asked for (the back part of a split model), else "".
+  std::string input_gradient;
 };
 
 // `model`: one float32 input [N, ...] (N may be dynamic) and one output of logits [N, classes].
 // Trainable parameters are its float initializers other than BatchNormalization's running
-// statistics. Throws InputError / UnsupportedError (naming the node) for what it cannot train.
+// statistics. With `input_gradient`, the step also outputs d(loss)/d(input), after the parameters'
+// gradients. Outputs: the loss, the logits, the gradients, the input's gradient if asked for, then
+// the updated running statistics. Throws InputError / UnsupportedError (naming the node) for what
+// it cannot train.
 TrainingGraph make_training_graph(const Graph& model, int64_t batch,
-                                  Loss loss = Loss::kCrossEntropy);
+                                  Loss loss = Loss::kCrossEntropy, bool input_gradient = false);
 
 }  // namespace sinter
