@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <limits>
 #include <thread>
 
@@ -19,42 +20,33 @@ using Clock = std::chrono::steady_clock;
 // MPI counts are ints: longer messages go in pieces.
 constexpr size_t kPieceBytes = size_t{1} << 30;
 
-// Messages of the roll call that names the ranks a timed-out collective waited for.
+// Tags on a communicator's control channel (on its data channel every tag is a descriptor's
+// hash, and receives take any tag):
+// the roll call that names the ranks a timed-out operation waited for,
 constexpr int kRollCallTag = 1;
-// The emulated departure time that goes before each message when links are emulated.
+// the emulated departure time that goes before each message when links are emulated,
 constexpr int kStampTag = 2;
+// a desync: a question to the sender of an unexpected message, or the news for every rank,
+constexpr int kNoticeTag = 3;
+// and the sender's answer.
+constexpr int kAnswerTag = 4;
+
 // How long a roll call waits for answers: the other live ranks time out on the same collective
-// within about a step of each other.
+// within about a step of each other. A rank that found a desync waits as long for the answer.
 constexpr double kRollCallSeconds = 5.0;
+// Polls look for desync notices once in so many (an MPI_Test each).
+constexpr int kPollsPerNoticeCheck = 64;
+// The descriptors of the last messages a rank sent, kept to answer questions about them.
+constexpr size_t kRemembered = 64;
 
 int communicators_alive = 0;
 bool this_process_started_mpi = false;
 
-// Polls `requests` (completed ones become MPI_REQUEST_NULL) until all are done; returns -1, or on
-// the deadline the index of the first one still open. It sleeps between polls after a short
-// spin, so ranks that share cores (--oversubscribe) leave them to the ranks that compute.
-// An MPI error (returned, not fatal: see the constructor) is a CommError too.
-int wait_until(std::vector<MPI_Request>& requests, Clock::time_point deadline) {
-  std::vector<int> done(requests.size());
-  for (int polls = 0;; ++polls) {
-    int count = 0;
-    const int code = MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count,
-                                  done.data(), MPI_STATUSES_IGNORE);
-    if (code != MPI_SUCCESS) {
-      char text[MPI_MAX_ERROR_STRING];
-      int length = 0;
-      MPI_Error_string(code, text, &length);
-      throw CommError(cat("MPI: ", std::string(text, static_cast<size_t>(length))));
-    }
-    const auto open = std::find_if(requests.begin(), requests.end(),
-                                   [](MPI_Request r) { return r != MPI_REQUEST_NULL; });
-    if (open == requests.end()) return -1;
-    if (Clock::now() > deadline) return static_cast<int>(open - requests.begin());
-    // MPI moves a large message a fragment per poll, so polls never sleep (with sleeps of up
-    // to 1 ms a 1 MiB all-reduce took 0.85 ms instead of 0.15); after a short spin each poll
-    // yields the core to ranks that compute beside it (--oversubscribe).
-    if (polls > 200) std::this_thread::yield();
-  }
+std::string mpi_error(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return std::string(text, static_cast<size_t>(length));
 }
 
 Clock::time_point deadline_after(double seconds) {
@@ -68,7 +60,234 @@ std::string seconds(double s) {
   return text;
 }
 
+// MPI moves a large message a fragment per poll, so polls never sleep (with sleeps of up to 1 ms
+// a 1 MiB all-reduce took 0.85 ms instead of 0.15); after a short spin each poll yields the core
+// to ranks that compute beside it (--oversubscribe).
+void pause_after(int polls) {
+  if (polls > 200) std::this_thread::yield();
+}
+
+// Polls `requests` (completed ones become MPI_REQUEST_NULL) until all are done; returns -1, or on
+// the deadline the index of the first one still open. For the requests outside operations (set-up,
+// the roll call); an MPI error (returned, not fatal: see the constructor) is a CommError.
+int wait_until(std::vector<MPI_Request>& requests, Clock::time_point deadline) {
+  std::vector<int> done(requests.size());
+  for (int polls = 0;; ++polls) {
+    int count = 0;
+    const int code = MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count,
+                                  done.data(), MPI_STATUSES_IGNORE);
+    if (code != MPI_SUCCESS) throw CommError(cat("MPI: ", mpi_error(code)));
+    const auto open = std::find_if(requests.begin(), requests.end(),
+                                   [](MPI_Request r) { return r != MPI_REQUEST_NULL; });
+    if (open == requests.end()) return -1;
+    if (Clock::now() > deadline) return static_cast<int>(open - requests.begin());
+    pause_after(polls);
+  }
+}
+
+enum NoticeKind : int32_t { kQuestion = 1, kAnswer = 2, kNews = 3 };
+
+// A desync notice, of one size so that one posted receive fits any. A question carries the tag
+// the asker got and what it expected; an answer, that tag and what it was; news, the line that
+// names both sides, and the tag and description of the last message its sender sent the reader
+// (the answer to a question it may not live to hear).
+struct Notice {
+  int32_t kind = 0;
+  int32_t tag = -1;
+  char text[496] = {};
+  char sent[496] = {};
+};
+
+Notice make_notice(int32_t kind, int32_t tag, const std::string& text,
+                   const std::string& sent = "") {
+  Notice n;
+  n.kind = kind;
+  n.tag = tag;
+  std::snprintf(n.text, sizeof n.text, "%s", text.c_str());
+  std::snprintf(n.sent, sizeof n.sent, "%s", sent.c_str());
+  return n;
+}
+
 }  // namespace
+
+struct Communicator::Descriptor {
+  enum Kind : uint8_t { kMessage, kAllreduce, kBroadcast, kBarrier };
+  Kind kind = kMessage;
+  int64_t bytes = 0;
+  int root = -1;  // a broadcast's, as a world rank
+
+  // The MPI tag of a message with this descriptor and name: a hash in [0, tag_ub].
+  int tag(const std::string& what, int tag_ub) const {
+    uint64_t h = 14695981039346656037ull;  // FNV-1a
+    auto mix = [&h](const void* p, size_t n) {
+      for (size_t i = 0; i < n; ++i)
+        h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ull;
+    };
+    mix(&kind, sizeof kind);
+    mix(what.data(), what.size());
+    mix(&bytes, sizeof bytes);
+    mix(&root, sizeof root);
+    return static_cast<int>(h % (static_cast<uint64_t>(tag_ub) + 1));
+  }
+
+  std::string text(const std::string& what) const {
+    switch (kind) {
+      case kAllreduce:
+        return cat("'", what, "' (an all-reduce of ", bytes, " bytes)");
+      case kBroadcast:
+        return cat("'", what, "' (a broadcast of ", bytes, " bytes from rank ", root, ")");
+      case kBarrier:
+        return cat("'", what, "' (a barrier)");
+      default:
+        return cat("'", what, "' with ", bytes, " bytes");
+    }
+  }
+};
+
+// A question this rank asked a peer about the message with `tag` it got from it.
+struct Communicator::Question {
+  int peer = -1;
+  int tag = -1;
+  bool done = false;   // answered, or the peer failed
+  std::string answer;  // what the peer sent, when it said
+};
+
+struct Communicator::Mpi {
+  // Point-to-point messages, tagged by their descriptors, and MPI's collectives.
+  MPI_Comm data = MPI_COMM_NULL;
+  // Roll calls, time stamps and desync notices: never confused with the data.
+  MPI_Comm control = MPI_COMM_NULL;
+  int tag_ub = 32767;  // the least MPI allows
+
+  // The operation in flight: a request and what it is, for each message or collective.
+  struct Item {
+    int peer = -1;         // -1 for a collective
+    bool receive = false;  // a point-to-point receive: cancelled when the operation fails
+    bool checked = false;  // a data receive, whose tag and size must be what this rank expects
+    int tag = 0;
+    int64_t bytes = 0;  // of this piece of the message
+    Descriptor expected;
+  };
+  std::vector<MPI_Request> requests;
+  std::vector<Item> items;
+  std::vector<MPI_Status> statuses;
+  std::vector<int> indices;
+  std::vector<double> sent_stamps, received_stamps;
+
+  // Always posted: a receive for the next notice from any rank.
+  MPI_Request notice_request = MPI_REQUEST_NULL;
+  Notice notice;
+  // Notices sent, kept while MPI may read them.
+  std::deque<Notice> sent_notices;
+  std::vector<MPI_Request> notice_sends;
+  // The descriptors of the last messages this rank sent, to answer questions about them.
+  struct Sent {
+    int peer;
+    int tag;
+    Descriptor d;
+    std::string what;
+  };
+  std::deque<Sent> sent;
+  // The roll call's answers.
+  std::vector<char> answers;
+  std::vector<MPI_Request> roll_call;
+
+  // Duplicates `base` into the two channels: collective over base's ranks, under the deadline.
+  static std::unique_ptr<Mpi> open(MPI_Comm base, double timeout_s, int world_rank);
+  // Keeps a failed communicator's channels and buffers as long as the process: MPI may still
+  // complete requests into them.
+  static void bury(std::unique_ptr<Mpi> m) {
+    static auto* buried = new std::vector<std::unique_ptr<Mpi>>;
+    buried->push_back(std::move(m));
+  }
+  // Frees the channels of a communicator that did not fail.
+  void close() {
+    MPI_Cancel(&notice_request);
+    MPI_Wait(&notice_request, MPI_STATUS_IGNORE);
+    MPI_Comm_free(&data);
+    MPI_Comm_free(&control);
+  }
+
+  void clear() {
+    requests.clear();
+    items.clear();
+  }
+  MPI_Request* add(const Item& item) {
+    requests.push_back(MPI_REQUEST_NULL);
+    items.push_back(item);
+    return &requests.back();
+  }
+  // A failed operation's buffers must not be written after it: its receives are cancelled.
+  void cancel_receives() {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (!items[i].receive || requests[i] == MPI_REQUEST_NULL) continue;
+      MPI_Cancel(&requests[i]);
+      MPI_Request_free(&requests[i]);
+    }
+  }
+
+  void remember(int peer, int tag, const Descriptor& d, const std::string& what) {
+    if (!sent.empty() && sent.back().peer == peer && sent.back().tag == tag) return;
+    if (sent.size() == kRemembered) sent.pop_front();
+    sent.push_back({peer, tag, d, what});
+  }
+  std::string describe_sent(int tag) const {
+    for (auto s = sent.rbegin(); s != sent.rend(); ++s)
+      if (s->tag == tag) return s->d.text(s->what);
+    return cat("a message it no longer knows (tag ", tag, ")");
+  }
+  const Sent* last_sent_to(int peer) const {
+    for (auto s = sent.rbegin(); s != sent.rend(); ++s)
+      if (s->peer == peer) return &*s;
+    return nullptr;
+  }
+  // A desync's news for every other rank.
+  void tell_everyone(int rank, int size, const std::string& line) {
+    for (int q = 0; q < size; ++q) {
+      if (q == rank) continue;
+      const Sent* last = last_sent_to(q);
+      send_notice(q, last ? make_notice(kNews, last->tag, line, last->d.text(last->what))
+                          : make_notice(kNews, -1, line));
+    }
+  }
+
+  void post_notice_receive() {
+    MPI_Irecv(&notice, sizeof(Notice), MPI_BYTE, MPI_ANY_SOURCE, kNoticeTag, control,
+              &notice_request);
+  }
+  void send_notice(int to, const Notice& n) {
+    sent_notices.push_back(n);
+    notice_sends.push_back(MPI_REQUEST_NULL);
+    MPI_Isend(&sent_notices.back(), sizeof(Notice), MPI_BYTE, to, kNoticeTag, control,
+              &notice_sends.back());
+  }
+};
+
+std::unique_ptr<Communicator::Mpi> Communicator::Mpi::open(MPI_Comm base, double timeout_s,
+                                                           int world_rank) {
+  auto m = std::make_unique<Mpi>();
+  std::vector<MPI_Request> dups(2, MPI_REQUEST_NULL);
+  MPI_Comm_idup(base, &m->data, &dups[0]);
+  MPI_Comm_idup(base, &m->control, &dups[1]);
+  std::string error;
+  try {
+    if (wait_until(dups, deadline_after(timeout_s)) >= 0)
+      error = cat("not every rank took part within ", seconds(timeout_s));
+  } catch (const CommError& e) {
+    error = e.what();
+  }
+  if (!error.empty()) {
+    bury(std::move(m));
+    throw CommError(cat("rank ", world_rank, ": setting up a communicator: ", error));
+  }
+  for (MPI_Comm c : {m->data, m->control}) MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
+  int* tag_ub = nullptr;
+  int found = 0;
+  MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &found);
+  if (found) m->tag_ub = *tag_ub;
+  m->post_notice_receive();
+  return m;
+}
 
 Communicator::Communicator(double timeout_s) {
   set_timeout(timeout_s);
@@ -79,15 +298,22 @@ Communicator::Communicator(double timeout_s) {
     MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
     this_process_started_mpi = true;
   }
-  ++communicators_alive;
   // A lost peer becomes an error code that this class turns into a CommError naming it, instead
   // of MPI's default of ending the process with its own message.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  for (int q = 0; q < size_; ++q) world_ranks_.push_back(q);
+  mpi_ = Mpi::open(MPI_COMM_WORLD, timeout_s_, rank_);
+  ++communicators_alive;
 }
 
 Communicator::~Communicator() {
+  if (failed_) {
+    Mpi::bury(std::move(mpi_));
+  } else {
+    mpi_->close();
+  }
   // With messages still posted after a failure MPI_Finalize could wait forever.
   if (--communicators_alive == 0 && this_process_started_mpi && !failed_) MPI_Finalize();
 }
@@ -101,148 +327,277 @@ void Communicator::set_timeout(double seconds) {
 
 void Communicator::fail(const std::string& message) {
   failed_ = true;
-  throw CommError(cat("rank ", rank_, ": ", message));
+  mpi_->cancel_receives();
+  throw CommError(cat("rank ", who(rank_), ": ", message));
 }
 
-template <class Requests>
-bool Communicator::wait(Requests& requests, const std::string& what, int* first_open) {
-  int open = -1;
-  try {
-    // A warning at half the timeout, so a stuck peer shows before the run ends.
-    open = wait_until(requests, deadline_after(timeout_s_ / 2));
-    if (open >= 0) {
-      std::fprintf(stderr, "sinter: warning: rank %d: %s has waited %s for another rank\n", rank_,
-                   what.c_str(), seconds(timeout_s_ / 2).c_str());
-      open = wait_until(requests, deadline_after(timeout_s_ / 2));
+bool Communicator::wait(const std::string& what, int* first_open) {
+  // A warning at half the timeout, so a stuck peer shows before the run ends.
+  if (poll(timeout_s_ / 2, what, first_open)) return true;
+  std::fprintf(stderr, "sinter: warning: rank %d: %s has waited %s for another rank\n", who(rank_),
+               what.c_str(), seconds(timeout_s_ / 2).c_str());
+  return poll(timeout_s_ / 2, what, first_open);
+}
+
+bool Communicator::poll(double seconds, const std::string& what, int* first_open) {
+  Mpi& m = *mpi_;
+  const Clock::time_point deadline = deadline_after(seconds);
+  const int n = static_cast<int>(m.requests.size());
+  m.statuses.resize(m.requests.size());
+  m.indices.resize(m.requests.size());
+  for (int polls = 0;; ++polls) {
+    if (polls % kPollsPerNoticeCheck == 0) {
+      const std::string line = serve_notices(what);
+      if (!line.empty()) fail(line);
     }
-  } catch (const CommError& e) {
-    fail(cat(what, ": ", e.what()));
+    int count = 0;
+    const int code =
+        MPI_Testsome(n, m.requests.data(), &count, m.indices.data(), m.statuses.data());
+    if (code != MPI_SUCCESS && code != MPI_ERR_IN_STATUS)
+      fail(cat(what, ": MPI: ", mpi_error(code)));
+    for (int k = 0; k < count && count != MPI_UNDEFINED; ++k) {
+      const auto i = static_cast<size_t>(m.indices[static_cast<size_t>(k)]);
+      const MPI_Status& s = m.statuses[static_cast<size_t>(k)];
+      const int error = code == MPI_ERR_IN_STATUS ? s.MPI_ERROR : MPI_SUCCESS;
+      int error_class = MPI_SUCCESS;
+      if (error != MPI_SUCCESS) MPI_Error_class(error, &error_class);
+      // A longer message than this rank expected is an error of its own: truncation.
+      if (m.items[i].checked && error_class == MPI_ERR_TRUNCATE) desync(what, i, s.MPI_TAG, -1);
+      if (error != MPI_SUCCESS) fail(cat(what, ": MPI: ", mpi_error(error)));
+      if (!m.items[i].checked) continue;
+      int got = 0;
+      MPI_Get_count(&s, MPI_BYTE, &got);
+      if (s.MPI_TAG != m.items[i].tag || got != m.items[i].bytes) desync(what, i, s.MPI_TAG, got);
+    }
+    const auto open = std::find_if(m.requests.begin(), m.requests.end(),
+                                   [](MPI_Request r) { return r != MPI_REQUEST_NULL; });
+    if (open == m.requests.end()) return true;
+    if (Clock::now() > deadline) {
+      if (first_open) *first_open = static_cast<int>(open - m.requests.begin());
+      return false;
+    }
+    pause_after(polls);
   }
-  if (first_open) *first_open = open;
-  return open < 0;
 }
 
-void Communicator::fail_collective(const std::string& what, const std::string& if_all_answer) {
+std::string Communicator::serve_notices(const std::string& what, Question* asking) {
+  Mpi& m = *mpi_;
+  std::string line;
+  for (;;) {
+    int arrived = 0;
+    MPI_Status s;
+    if (MPI_Test(&m.notice_request, &arrived, &s) != MPI_SUCCESS || !arrived) return line;
+    Notice n = m.notice;
+    n.text[sizeof n.text - 1] = n.sent[sizeof n.sent - 1] = 0;
+    const int from = s.MPI_SOURCE;
+    m.post_notice_receive();
+    const bool asked = asking && from == asking->peer;
+    if (n.kind == kQuestion) {
+      const std::string sent = m.describe_sent(n.tag);
+      m.send_notice(from, make_notice(kAnswer, n.tag, sent));
+      // A rank asking a question of its own tells everyone when it has the answer.
+      if (asking || !line.empty()) continue;
+      line = cat("desync: this rank sent ", sent, ", rank ", who(from), " expected ", n.text);
+      m.tell_everyone(
+          rank_, size_,
+          cat("rank ", who(rank_), " sent ", sent, ", rank ", who(from), " expected ", n.text));
+    } else if (n.kind == kAnswer && asked && n.tag == asking->tag) {
+      asking->done = true;
+      asking->answer = n.text;
+    } else if (n.kind == kNews) {
+      if (asked) {
+        asking->done = true;
+        if (n.tag == asking->tag && asking->answer.empty()) asking->answer = n.sent;
+      }
+      if (line.empty())
+        line = cat("'", what, "' stopped: rank ", who(from), " found a desync: ", n.text);
+    }
+  }
+}
+
+void Communicator::desync(const std::string& what, size_t item, int their_tag,
+                          int64_t their_bytes) {
+  Mpi& m = *mpi_;
+  const Mpi::Item it = m.items[item];
+  const std::string expected = it.expected.text(what);
+  failed_ = true;
+  // The tag tells only that the sender did something else: ask it what, answering questions
+  // meanwhile (it may be asking this rank too). The answer, or its news, comes after any news
+  // it sent before (one sender, one tag: MPI keeps their order).
+  Question q;
+  q.peer = it.peer;
+  q.tag = their_tag;
+  m.send_notice(it.peer, make_notice(kQuestion, their_tag, expected));
+  const Clock::time_point deadline = deadline_after(std::min(timeout_s_, kRollCallSeconds));
+  for (int polls = 0; !q.done && Clock::now() < deadline; ++polls) {
+    serve_notices(what, &q);
+    pause_after(polls);
+  }
+  const std::string theirs =
+      !q.answer.empty() ? q.answer
+      : their_bytes < 0 ? cat("a message of more than ", it.bytes, " bytes of another operation")
+                        : cat("a message of ", their_bytes, " bytes of another operation");
+  // Every rank hears of it: those waiting on this one fail now instead of at the deadline.
+  m.tell_everyone(
+      rank_, size_,
+      cat("rank ", who(it.peer), " sent ", theirs, ", rank ", who(rank_), " expected ", expected));
+  fail(cat("desync in '", what, "': rank ", who(it.peer), " sent ", theirs, ", this rank expected ",
+           expected));
+}
+
+void Communicator::fail_collective(const std::string& what, int first_open) {
+  Mpi& m = *mpi_;
+  std::string if_all_answer = cat(what, " did not complete within ", seconds(timeout_s_),
+                                  " (a rank is dead, stopped or desynchronized)");
+  // The peer may itself be waiting on the rank that is gone (in a ring, everyone waits on a
+  // neighbour): the roll call finds that one; if every rank answers, the peer is named.
+  if (first_open >= 0 && m.items[static_cast<size_t>(first_open)].peer >= 0) {
+    const Mpi::Item& it = m.items[static_cast<size_t>(first_open)];
+    if_all_answer = it.receive ? cat(what, ": no message from rank ", who(it.peer), " within ",
+                                     seconds(timeout_s_), " (desynchronized?)")
+                               : cat(what, ": rank ", who(it.peer), " took no message within ",
+                                     seconds(timeout_s_), " (desynchronized?)");
+  }
   failed_ = true;
   // Every live rank sends a byte to every other; whoever sends none is gone or stuck.
-  const char byte = 1;
-  std::vector<char> answers(static_cast<size_t>(size_));
-  std::vector<MPI_Request> requests;
+  static const char byte = 1;
+  m.answers.assign(static_cast<size_t>(size_), 0);
+  m.roll_call.clear();
   std::vector<int> peers;
   for (int q = 0; q < size_; ++q) {
     if (q == rank_) continue;
-    requests.push_back(MPI_REQUEST_NULL);
-    MPI_Irecv(&answers[static_cast<size_t>(q)], 1, MPI_BYTE, q, kRollCallTag, MPI_COMM_WORLD,
-              &requests.back());
+    m.roll_call.push_back(MPI_REQUEST_NULL);
+    MPI_Irecv(&m.answers[static_cast<size_t>(q)], 1, MPI_BYTE, q, kRollCallTag, m.control,
+              &m.roll_call.back());
     peers.push_back(q);
   }
-  const size_t receives = requests.size();
+  const size_t receives = m.roll_call.size();
   for (int q : peers) {
-    requests.push_back(MPI_REQUEST_NULL);
-    MPI_Isend(&byte, 1, MPI_BYTE, q, kRollCallTag, MPI_COMM_WORLD, &requests.back());
+    m.roll_call.push_back(MPI_REQUEST_NULL);
+    MPI_Isend(&byte, 1, MPI_BYTE, q, kRollCallTag, m.control, &m.roll_call.back());
   }
   std::string missing;
   try {
-    wait_until(requests, deadline_after(std::min(timeout_s_, kRollCallSeconds)));
+    wait_until(m.roll_call, deadline_after(std::min(timeout_s_, kRollCallSeconds)));
     for (size_t i = 0; i < receives; ++i)
-      if (requests[i] != MPI_REQUEST_NULL) missing += cat(missing.empty() ? "" : ", ", peers[i]);
+      if (m.roll_call[i] != MPI_REQUEST_NULL)
+        missing += cat(missing.empty() ? "" : ", ", who(peers[i]));
   } catch (const CommError&) {
     missing.clear();  // the roll call itself failed: say what is known
   }
-  if (missing.empty())
-    fail(!if_all_answer.empty() ? if_all_answer
-                                : cat(what, " did not complete within ", seconds(timeout_s_),
-                                      " (a rank is dead, stopped or desynchronized)"));
+  for (size_t i = 0; i < receives; ++i) {
+    if (m.roll_call[i] == MPI_REQUEST_NULL) continue;
+    MPI_Cancel(&m.roll_call[i]);
+    MPI_Request_free(&m.roll_call[i]);
+  }
+  if (missing.empty()) fail(if_all_answer);
   fail(cat(what, ": no answer from rank ", missing, " within ", seconds(timeout_s_),
            " (dead or stopped)"));
+}
+
+void Communicator::post_messages(const std::vector<Message>& messages, bool send,
+                                 const std::string& what) {
+  Mpi& m = *mpi_;
+  static char nothing = 0;
+  for (const Message& message : messages) {
+    Descriptor d;
+    d.bytes = static_cast<int64_t>(message.bytes);
+    const int tag = d.tag(what, m.tag_ub);
+    char* bytes = message.data ? static_cast<char*>(message.data) : &nothing;
+    for (size_t at = 0; at < message.bytes || (at == 0 && message.bytes == 0); at += kPieceBytes) {
+      const size_t n = std::min(kPieceBytes, message.bytes - at);
+      const Mpi::Item item{message.peer, !send, !send, tag, static_cast<int64_t>(n), d};
+      if (send) {
+        MPI_Isend(bytes + at, static_cast<int>(n), MPI_BYTE, message.peer, tag, m.data,
+                  m.add(item));
+      } else {
+        MPI_Irecv(bytes + at, static_cast<int>(n), MPI_BYTE, message.peer, MPI_ANY_TAG, m.data,
+                  m.add(item));
+      }
+      if (message.bytes == 0) break;
+    }
+    if (send) {
+      bytes_sent_ += static_cast<int64_t>(message.bytes);
+      m.remember(message.peer, tag, d, what);
+    }
+  }
 }
 
 void Communicator::transfer(const std::vector<Message>& sends, const std::vector<Message>& receives,
                             const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
-  std::vector<MPI_Request> requests;
-  std::vector<int> peers;
-  std::vector<bool> is_send;
+  for (const auto* messages : {&sends, &receives})
+    for (const Message& message : *messages)
+      if (message.peer < 0 || message.peer >= size_)
+        fail(cat(what, ": there is no rank ", message.peer, " among ", size_));
+  Mpi& m = *mpi_;
+  m.clear();
   // With emulated links each message is preceded by the time it leaves its sender's link.
   const double start = emulator_ ? emulator_->begin_operation() : 0;
   double done = start;
-  std::vector<double> sent_stamps(sends.size()), received_stamps(receives.size());
   if (emulator_) {
-    for (size_t i = 0; i < receives.size(); ++i) {
-      requests.push_back(MPI_REQUEST_NULL);
-      MPI_Irecv(&received_stamps[i], 1, MPI_DOUBLE, receives[i].peer, kStampTag, MPI_COMM_WORLD,
-                &requests.back());
-      peers.push_back(receives[i].peer);
-      is_send.push_back(false);
-    }
+    m.sent_stamps.resize(sends.size());
+    m.received_stamps.resize(receives.size());
+    for (size_t i = 0; i < receives.size(); ++i)
+      MPI_Irecv(&m.received_stamps[i], 1, MPI_DOUBLE, receives[i].peer, kStampTag, m.control,
+                m.add({receives[i].peer, true, false, 0, 0, {}}));
     for (size_t i = 0; i < sends.size(); ++i) {
-      sent_stamps[i] = emulator_->depart(start, static_cast<int64_t>(sends[i].bytes));
-      done = std::max(done, sent_stamps[i] + static_cast<double>(sends[i].bytes) /
-                                                 emulator_->link().bytes_per_s);
-      requests.push_back(MPI_REQUEST_NULL);
-      MPI_Isend(&sent_stamps[i], 1, MPI_DOUBLE, sends[i].peer, kStampTag, MPI_COMM_WORLD,
-                &requests.back());
-      peers.push_back(sends[i].peer);
-      is_send.push_back(true);
+      m.sent_stamps[i] = emulator_->depart(start, static_cast<int64_t>(sends[i].bytes));
+      done = std::max(done, m.sent_stamps[i] + static_cast<double>(sends[i].bytes) /
+                                                   emulator_->link().bytes_per_s);
+      MPI_Isend(&m.sent_stamps[i], 1, MPI_DOUBLE, sends[i].peer, kStampTag, m.control,
+                m.add({sends[i].peer, false, false, 0, 0, {}}));
     }
   }
-  auto post = [&](const Message& m, bool send) {
-    if (m.peer < 0 || m.peer >= size_)
-      fail(cat(what, ": there is no rank ", m.peer, " among ", size_));
-    auto* bytes = static_cast<char*>(m.data);
-    for (size_t at = 0; at < m.bytes || (at == 0 && m.bytes == 0); at += kPieceBytes) {
-      const int n = static_cast<int>(std::min(kPieceBytes, m.bytes - at));
-      requests.push_back(MPI_REQUEST_NULL);
-      if (send) {
-        MPI_Isend(bytes + at, n, MPI_BYTE, m.peer, 0, MPI_COMM_WORLD, &requests.back());
-      } else {
-        MPI_Irecv(bytes + at, n, MPI_BYTE, m.peer, 0, MPI_COMM_WORLD, &requests.back());
-      }
-      peers.push_back(m.peer);
-      is_send.push_back(send);
-      if (m.bytes == 0) break;
-    }
-    if (send) bytes_sent_ += static_cast<int64_t>(m.bytes);
-  };
   // Receives first, so a message finds its buffer posted.
-  for (const Message& m : receives) post(m, false);
-  for (const Message& m : sends) post(m, true);
+  post_messages(receives, false, what);
+  post_messages(sends, true, what);
   int open = -1;
-  if (wait(requests, what, &open)) {
-    if (!emulator_) return;
-    // The incoming link takes the messages in the order they left.
-    std::vector<size_t> order(receives.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](size_t a, size_t b) { return received_stamps[a] < received_stamps[b]; });
-    for (size_t i : order)
-      done = std::max(
-          done, emulator_->arrive(received_stamps[i], static_cast<int64_t>(receives[i].bytes)));
-    emulator_->end_operation(done);
-    return;
-  }
-  // The peer may itself be waiting on the rank that is gone (in a ring, everyone waits on a
-  // neighbour): the roll call finds that one; if every rank answers, the peer is named.
-  fail_collective(what, is_send[open]
-                            ? cat(what, ": rank ", peers[open], " took no message within ",
-                                  seconds(timeout_s_), " (desynchronized?)")
-                            : cat(what, ": no message from rank ", peers[open], " within ",
-                                  seconds(timeout_s_), " (desynchronized?)"));
+  if (!wait(what, &open)) fail_collective(what, open);
+  if (!emulator_) return;
+  // The incoming link takes the messages in the order they left.
+  std::vector<size_t> order(receives.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return m.received_stamps[a] < m.received_stamps[b]; });
+  for (size_t i : order)
+    done = std::max(
+        done, emulator_->arrive(m.received_stamps[i], static_cast<int64_t>(receives[i].bytes)));
+  emulator_->end_operation(done);
+}
+
+// MPI's collectives carry no tag: ranks in different collectives, or in one of another size,
+// could meet each other (undefined behaviour: a hang or wrong data), and a rank in a collective
+// is not seen by one waiting for its message. So before each, every rank sends the collective's
+// descriptor as the tag of an empty message to the next rank in a ring and receives one from the
+// previous: if every rank agrees with its predecessor, all agree. One message a rank, one hop.
+void Communicator::agree(const Descriptor& d, const std::string& what) {
+  if (size_ == 1) return;
+  Mpi& m = *mpi_;
+  m.clear();
+  static char nothing = 0;
+  const int tag = d.tag(what, m.tag_ub);
+  const int next = (rank_ + 1) % size_, prev = (rank_ + size_ - 1) % size_;
+  MPI_Irecv(&nothing, 0, MPI_BYTE, prev, MPI_ANY_TAG, m.data, m.add({prev, true, true, tag, 0, d}));
+  MPI_Isend(&nothing, 0, MPI_BYTE, next, tag, m.data, m.add({next, false, false, tag, 0, d}));
+  m.remember(next, tag, d, what);
+  int open = -1;
+  if (!wait(what, &open)) fail_collective(what, open);
 }
 
 void Communicator::allreduce_sum(float* data, int64_t count, const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   // The clock starts before the wait, so time spent waiting for the others is not compute.
   const double start = emulator_ ? emulator_->begin_operation() : 0;
-  std::vector<MPI_Request> requests;
+  agree({Descriptor::kAllreduce, count * static_cast<int64_t>(sizeof(float)), -1}, what);
+  Mpi& m = *mpi_;
+  m.clear();
   constexpr int64_t kPiece = std::numeric_limits<int>::max() / 2;
-  for (int64_t at = 0; at < count; at += kPiece) {
-    requests.push_back(MPI_REQUEST_NULL);
+  for (int64_t at = 0; at < count; at += kPiece)
     MPI_Iallreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kPiece, count - at)),
-                   MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &requests.back());
-  }
+                   MPI_FLOAT, MPI_SUM, m.data, m.add({}));
   bytes_sent_ += 2 * (size_ - 1) * count * static_cast<int64_t>(sizeof(float)) / size_;
-  if (!wait(requests, what)) fail_collective(what);
+  if (!wait(what)) fail_collective(what);
   if (emulator_) {
     const double latest = latest_over_ranks(start, what);
     emulator_->end_operation(
@@ -254,15 +609,15 @@ void Communicator::broadcast(void* data, size_t bytes, int root, const std::stri
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   if (root < 0 || root >= size_) fail(cat(what, ": there is no rank ", root, " among ", size_));
   const double start = emulator_ ? emulator_->begin_operation() : 0;
-  std::vector<MPI_Request> requests;
+  agree({Descriptor::kBroadcast, static_cast<int64_t>(bytes), who(root)}, what);
+  Mpi& m = *mpi_;
+  m.clear();
   auto* p = static_cast<char*>(data);
-  for (size_t at = 0; at < bytes; at += kPieceBytes) {
-    requests.push_back(MPI_REQUEST_NULL);
-    MPI_Ibcast(p + at, static_cast<int>(std::min(kPieceBytes, bytes - at)), MPI_BYTE, root,
-               MPI_COMM_WORLD, &requests.back());
-  }
+  for (size_t at = 0; at < bytes; at += kPieceBytes)
+    MPI_Ibcast(p + at, static_cast<int>(std::min(kPieceBytes, bytes - at)), MPI_BYTE, root, m.data,
+               m.add({}));
   if (rank_ == root) bytes_sent_ += static_cast<int64_t>(bytes);
-  if (!wait(requests, what)) fail_collective(what);
+  if (!wait(what)) fail_collective(what);
   if (emulator_) {
     const double latest = latest_over_ranks(start, what);
     emulator_->end_operation(emulator_->broadcast_done(latest, static_cast<int64_t>(bytes), size_));
@@ -273,9 +628,11 @@ void Communicator::barrier(const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   // The clock starts before the wait, so time spent waiting for the others is not compute.
   const double start = emulator_ ? emulator_->begin_operation() : 0;
-  std::vector<MPI_Request> requests(1, MPI_REQUEST_NULL);
-  MPI_Ibarrier(MPI_COMM_WORLD, &requests[0]);
-  if (!wait(requests, what)) fail_collective(what);
+  agree({Descriptor::kBarrier, 0, -1}, what);
+  Mpi& m = *mpi_;
+  m.clear();
+  MPI_Ibarrier(m.data, m.add({}));
+  if (!wait(what)) fail_collective(what);
   if (emulator_) {
     const double latest = latest_over_ranks(start, what);
     emulator_->end_operation(emulator_->broadcast_done(latest, 0, size_));
@@ -287,10 +644,12 @@ void Communicator::emulate_links(const LinkModel& link, double slowdown, bool cp
 }
 
 double Communicator::latest_over_ranks(double time, const std::string& what) {
-  std::vector<MPI_Request> requests(1, MPI_REQUEST_NULL);
-  MPI_Iallreduce(MPI_IN_PLACE, &time, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &requests[0]);
-  if (!wait(requests, what)) fail_collective(what);
-  return time;
+  Mpi& m = *mpi_;
+  m.clear();
+  m.sent_stamps.assign(1, time);
+  MPI_Iallreduce(MPI_IN_PLACE, m.sent_stamps.data(), 1, MPI_DOUBLE, MPI_MAX, m.data, m.add({}));
+  if (!wait(what)) fail_collective(what);
+  return m.sent_stamps[0];
 }
 
 void Communicator::abort(int code) {

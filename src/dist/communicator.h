@@ -4,6 +4,14 @@
 // deadline: MPI's blocking calls wait forever for a dead or stopped peer, so every operation here
 // is posted non-blocking and polled until it completes or the deadline passes, and then throws a
 // CommError naming the operation and the peer it waited for.
+//
+// Ranks that disagree on what they do — another operation, another name, another size — fail at
+// the first message that shows it (a desync), each with one line naming both sides. Every message
+// carries a hash of its operation's name and size as its MPI tag and is received with any tag, so
+// the check costs nothing until it fails; then the receiver asks the sender what it sent, and
+// tells every rank. MPI's collectives carry no tag: before each, every rank sends the collective's
+// description to the next rank in a ring, one empty message (see agree() in communicator.cc).
+//
 // One thread at a time may use a Communicator (MPI_THREAD_SERIALIZED).
 #include <cstddef>
 #include <cstdint>
@@ -25,10 +33,12 @@ class CommError : public Error {
 
 class Communicator {
  public:
-  // Starts MPI in this process (once; a process run without mpirun is a world of one rank).
-  // timeout_s bounds every wait.
+  // Starts MPI in this process (once; a process run without mpirun is a world of one rank) and
+  // sets up this communicator's own channels over MPI_COMM_WORLD: every rank must construct it,
+  // within timeout_s of each other. timeout_s bounds every wait.
   explicit Communicator(double timeout_s = 60.0);
-  // Finalizes MPI, unless an operation failed (then only abort() ends the run).
+  // Finalizes MPI with the last communicator, unless an operation failed (then only abort()
+  // ends the run).
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
@@ -46,7 +56,8 @@ class Communicator {
   };
   // Posts every send and receive at once and waits for all (a ring step is one send and one
   // receive; a scatter, many). Messages between two ranks arrive in the order they were posted.
-  // `what` names the operation in errors.
+  // `what` names the operation; sender and receiver of a message must give the same name and
+  // size, else both fail with a desync.
   void transfer(const std::vector<Message>& sends, const std::vector<Message>& receives,
                 const std::string& what);
   void send(int to, const void* data, size_t bytes, const std::string& what) {
@@ -57,7 +68,7 @@ class Communicator {
   }
 
   // MPI's own collectives (on a cluster its collective modules know the topology), under the
-  // same deadline.
+  // same deadline; every rank must call the same one with the same name, size and root.
   void allreduce_sum(float* data, int64_t count, const std::string& what);
   void broadcast(void* data, size_t bytes, int root, const std::string& what);
   void barrier(const std::string& what);
@@ -76,23 +87,42 @@ class Communicator {
   [[noreturn]] void abort(int code);
 
  private:
+  struct Mpi;         // MPI handles, the operation in flight, desync notices (communicator.cc)
+  struct Descriptor;  // what both sides of a message or collective must agree on
+  struct Question;    // a desync's question to the sender of the unexpected message
+
   // Marks the communicator failed and throws CommError with `message` (prefixed by the rank).
   [[noreturn]] void fail(const std::string& message);
   // An operation timed out: a roll call among the ranks finds those that do not answer, and the
-  // CommError names them (or says `if_all_answer` when every rank answers).
-  [[noreturn]] void fail_collective(const std::string& what, const std::string& if_all_answer = "");
+  // CommError names them, or else the peer of the request `first_open` that did not complete.
+  [[noreturn]] void fail_collective(const std::string& what, int first_open = -1);
+  // The data receive `item` of the operation in flight got another operation's message: asks
+  // its sender what that was, tells every rank, and fails.
+  [[noreturn]] void desync(const std::string& what, size_t item, int their_tag,
+                           int64_t their_bytes);
+  // Answers peers' questions about messages this rank sent and reads news of a desync (and,
+  // while `asking`, the answer). Returns the line to fail with, "" when nothing came.
+  std::string serve_notices(const std::string& what, Question* asking = nullptr);
+  // Before an MPI collective: every rank checks that its ring predecessor calls the same one.
+  void agree(const Descriptor& d, const std::string& what);
+  // Posts the messages of an operation on the data channel, tagged by their descriptors.
+  void post_messages(const std::vector<Message>& messages, bool send, const std::string& what);
   // With emulated links: the latest of every rank's `time` (the start of a collective).
   double latest_over_ranks(double time, const std::string& what);
-  // Waits for the MPI requests posted by an operation (see communicator.cc): true when all
-  // completed in time, false on the deadline; fails on an MPI error.
-  template <class Requests>
-  bool wait(Requests& requests, const std::string& what, int* first_open = nullptr);
+  // Waits for the requests of the operation in flight: true when all completed in time, false
+  // on the deadline (*first_open: the first still open); fails on an MPI error or a desync.
+  bool wait(const std::string& what, int* first_open = nullptr);
+  bool poll(double seconds, const std::string& what, int* first_open);
+  // The world rank of one of this communicator's ranks: errors name ranks by these numbers.
+  int who(int rank) const { return world_ranks_[static_cast<size_t>(rank)]; }
 
   int rank_ = 0;
   int size_ = 1;
+  std::vector<int> world_ranks_;
   double timeout_s_ = 60.0;
   int64_t bytes_sent_ = 0;
   bool failed_ = false;
+  std::unique_ptr<Mpi> mpi_;
   std::unique_ptr<LinkEmulator> emulator_;
 };
 

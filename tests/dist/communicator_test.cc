@@ -1,0 +1,154 @@
+// The Communicator's checks, run as several MPI ranks: ranks that disagree on an operation fail at
+// once, every one of them with a line naming both sides. A failed communicator cannot go on, so
+// each of these tests makes one of its own (the world's stays usable).
+#include "dist/communicator.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dist/ring_allreduce.h"
+#include "world.h"
+
+namespace sinter {
+namespace {
+
+// Well inside the deadline: a rank that finds a desync waits up to 5 s for its sender's answer,
+// so a test that took longer has taken the fallback.
+constexpr double kQuick = 4.0;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Runs `body` on every rank over a communicator of its own, then a barrier, and returns the
+// CommError this rank got (from either), after checking it came quickly.
+std::string desync_error(const std::function<void(Communicator&)>& body) {
+  Communicator local(30.0);
+  const auto start = std::chrono::steady_clock::now();
+  std::string message;
+  try {
+    body(local);
+    local.barrier("test barrier after the desync");
+  } catch (const CommError& e) {
+    message = e.what();
+  }
+  EXPECT_LT(seconds_since(start), kQuick) << message;
+  EXPECT_EQ(message.rfind(cat("rank ", test_world().rank(), ": "), 0), 0u) << message;
+  EXPECT_NE(message.find("desync"), std::string::npos) << message;
+  return message;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(Desync, BroadcastAgainstAllreduceFailsOnEveryRank) {
+  if (test_world().size() < 2) GTEST_SKIP() << "needs two ranks";
+  // Rank 1 broadcasts while the others call MPI's all-reduce, then the ring's.
+  for (bool ring : {false, true}) {
+    const std::string e = desync_error([&](Communicator& c) {
+      std::vector<float> x(static_cast<size_t>(1000 * c.size()), 1.0f);
+      const auto n = static_cast<int64_t>(x.size());
+      if (c.rank() == 1) {
+        c.broadcast(x.data(), x.size() * sizeof(float), 0, "test broadcast");
+      } else if (ring) {
+        ring_allreduce_sum(c, x.data(), n);
+      } else {
+        c.allreduce_sum(x.data(), n, "test all-reduce");
+      }
+    });
+    const int64_t bytes = 4000 * test_world().size();
+    EXPECT_TRUE(has(e, cat("'test broadcast' (a broadcast of ", bytes, " bytes from rank 0)")))
+        << e;
+    if (ring) {
+      EXPECT_TRUE(has(e, cat("'ring reduce-scatter (step 1 of ", test_world().size() - 1,
+                             ")' with 4000 bytes")))
+          << e;
+    } else {
+      EXPECT_TRUE(has(e, cat("'test all-reduce' (an all-reduce of ", bytes, " bytes)"))) << e;
+    }
+  }
+}
+
+TEST(Desync, ReceiveOfTheWrongSizeFailsOnEveryRank) {
+  if (test_world().size() < 2) GTEST_SKIP() << "needs two ranks";
+  // Rank 0 sends 48 bytes; rank 1 expects more, then fewer (MPI would truncate the message).
+  for (size_t expected : {64, 32}) {
+    const std::string e = desync_error([&](Communicator& c) {
+      std::vector<char> buffer(64);
+      if (c.rank() == 0) c.send(1, buffer.data(), 48, "test message");
+      if (c.rank() == 1) c.recv(0, buffer.data(), expected, "test message");
+    });
+    EXPECT_TRUE(has(e, "'test message' with 48 bytes")) << e;
+    EXPECT_TRUE(has(e, cat("'test message' with ", expected, " bytes"))) << e;
+  }
+}
+
+TEST(Desync, ReceiveOfAnotherOperationFailsOnEveryRank) {
+  if (test_world().size() < 2) GTEST_SKIP() << "needs two ranks";
+  const std::string e = desync_error([](Communicator& c) {
+    std::vector<char> buffer(64);
+    if (c.rank() == 0) c.send(1, buffer.data(), buffer.size(), "parameter push");
+    if (c.rank() == 1) c.recv(0, buffer.data(), buffer.size(), "parameter pull");
+  });
+  EXPECT_TRUE(has(e, "'parameter push' with 64 bytes")) << e;
+  EXPECT_TRUE(has(e, "'parameter pull' with 64 bytes")) << e;
+  if (test_world().rank() == 1) {
+    EXPECT_EQ(e,
+              "rank 1: desync in 'parameter pull': rank 0 sent 'parameter push' with 64 bytes, "
+              "this rank expected 'parameter pull' with 64 bytes");
+  }
+}
+
+// One rank all-reduces a longer buffer: its ring chunks differ from the first step on.
+TEST(Desync, RingStepOfAnotherSizeFailsOnEveryRank) {
+  const int p = test_world().size();
+  if (p < 2) GTEST_SKIP() << "needs two ranks";
+  const int odd = std::min(2, p - 1);
+  const std::string e = desync_error([&](Communicator& c) {
+    std::vector<float> x(static_cast<size_t>(c.rank() == odd ? 1001 * p : 1000 * p), 1.0f);
+    ring_allreduce_sum(c, x.data(), static_cast<int64_t>(x.size()));
+  });
+  const std::string step = cat("'ring reduce-scatter (step 1 of ", p - 1, ")'");
+  EXPECT_TRUE(has(e, step + " with 4004 bytes")) << e;
+  EXPECT_TRUE(has(e, step + " with 4000 bytes")) << e;
+}
+
+// Rank 1 starts the ring's all-gather while the others start with its reduce-scatter: the same
+// sizes, other names.
+TEST(Desync, RanksAtDifferentStepsOfARingFail) {
+  const int p = test_world().size();
+  if (p < 2) GTEST_SKIP() << "needs two ranks";
+  const std::string e = desync_error([&](Communicator& c) {
+    std::vector<float> x(static_cast<size_t>(1000 * p), 1.0f);
+    if (c.rank() == 1) {
+      ring_all_gather(c, x.data(), static_cast<int64_t>(x.size()));
+    } else {
+      ring_allreduce_sum(c, x.data(), static_cast<int64_t>(x.size()));
+    }
+  });
+  EXPECT_TRUE(has(e, cat("'ring all-gather (step 1 of ", p - 1, ")' with 4000 bytes"))) << e;
+  EXPECT_TRUE(has(e, cat("'ring reduce-scatter (step 1 of ", p - 1, ")' with 4000 bytes"))) << e;
+}
+
+// The checks cost no message of their own: ranks that agree see only their data.
+TEST(Desync, AgreeingRanksPassTheCheck) {
+  Communicator& world = test_world();
+  const int p = world.size(), r = world.rank();
+  std::vector<float> x(10, static_cast<float>(r));
+  world.allreduce_sum(x.data(), 10, "test all-reduce");
+  EXPECT_EQ(x[0], static_cast<float>(p * (p - 1) / 2));
+  const int64_t before = world.bytes_sent();
+  std::vector<float> in(3);
+  world.transfer({{(r + 1) % p, x.data(), 12}}, {{(r + p - 1) % p, in.data(), 12}}, "test ring");
+  EXPECT_EQ(world.bytes_sent() - before, 12);
+  world.broadcast(x.data(), 40, p - 1, "test broadcast");
+  world.barrier("test barrier");
+}
+
+}  // namespace
+}  // namespace sinter
