@@ -251,10 +251,11 @@ struct Communicator::Mpi {
     }
   }
 
-  void post_notice_receive() {
-    MPI_Irecv(&notice, sizeof(Notice), MPI_BYTE, MPI_ANY_SOURCE, kNoticeTag, control,
-              &notice_request);
+  int post_notice_receive() {
+    return MPI_Irecv(&notice, sizeof(Notice), MPI_BYTE, MPI_ANY_SOURCE, kNoticeTag, control,
+                     &notice_request);
   }
+  // Notices go out on failures: one that cannot be posted is left out.
   void send_notice(int to, const Notice& n) {
     sent_notices.push_back(n);
     notice_sends.push_back(MPI_REQUEST_NULL);
@@ -267,25 +268,28 @@ std::unique_ptr<Communicator::Mpi> Communicator::Mpi::open(MPI_Comm base, double
                                                            int world_rank) {
   auto m = std::make_unique<Mpi>();
   std::vector<MPI_Request> dups(2, MPI_REQUEST_NULL);
-  MPI_Comm_idup(base, &m->data, &dups[0]);
-  MPI_Comm_idup(base, &m->control, &dups[1]);
-  std::string error;
+  int code = MPI_Comm_idup(base, &m->data, &dups[0]);
+  if (code == MPI_SUCCESS) code = MPI_Comm_idup(base, &m->control, &dups[1]);
+  std::string error = code == MPI_SUCCESS ? "" : cat("MPI: ", mpi_error(code));
   try {
-    if (wait_until(dups, deadline_after(timeout_s)) >= 0)
+    if (error.empty() && wait_until(dups, deadline_after(timeout_s)) >= 0)
       error = cat("not every rank took part within ", seconds(timeout_s));
   } catch (const CommError& e) {
     error = e.what();
+  }
+  if (error.empty()) {
+    for (MPI_Comm c : {m->data, m->control}) MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
+    int* tag_ub = nullptr;
+    int found = 0;
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &found);
+    if (found) m->tag_ub = *tag_ub;
+    code = m->post_notice_receive();
+    if (code != MPI_SUCCESS) error = cat("MPI: ", mpi_error(code));
   }
   if (!error.empty()) {
     bury(std::move(m));
     throw CommError(cat("rank ", world_rank, ": setting up a communicator: ", error));
   }
-  for (MPI_Comm c : {m->data, m->control}) MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
-  int* tag_ub = nullptr;
-  int found = 0;
-  MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &found);
-  if (found) m->tag_ub = *tag_ub;
-  m->post_notice_receive();
   return m;
 }
 
@@ -293,11 +297,19 @@ Communicator::Communicator(double timeout_s) {
   set_timeout(timeout_s);
   int started = 0;
   MPI_Initialized(&started);
+  int provided = MPI_THREAD_SINGLE;
   if (!started) {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+    const int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+    if (code != MPI_SUCCESS) throw CommError(cat("starting MPI: ", mpi_error(code)));
     this_process_started_mpi = true;
+  } else {
+    MPI_Query_thread(&provided);
   }
+  // The gradient reduction runs on a thread of its own (one thread at a time: SERIALIZED).
+  if (provided < MPI_THREAD_SERIALIZED)
+    throw CommError(cat("this MPI library provides thread support level ", provided,
+                        ", below MPI_THREAD_SERIALIZED (", MPI_THREAD_SERIALIZED,
+                        "), which sinter needs: a communication thread reduces the gradients"));
   // A lost peer becomes an error code that this class turns into a CommError naming it, instead
   // of MPI's default of ending the process with its own message.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -329,6 +341,10 @@ void Communicator::fail(const std::string& message) {
   failed_ = true;
   mpi_->cancel_receives();
   throw CommError(cat("rank ", who(rank_), ": ", message));
+}
+
+void Communicator::posted(int code, const std::string& what) {
+  if (code != MPI_SUCCESS) fail(cat(what, ": MPI: ", mpi_error(code)));
 }
 
 bool Communicator::wait(const std::string& what, int* first_open) {
@@ -390,7 +406,7 @@ std::string Communicator::serve_notices(const std::string& what, Question* askin
     Notice n = m.notice;
     n.text[sizeof n.text - 1] = n.sent[sizeof n.sent - 1] = 0;
     const int from = s.MPI_SOURCE;
-    m.post_notice_receive();
+    posted(m.post_notice_receive(), what);
     const bool asked = asking && from == asking->peer;
     if (n.kind == kQuestion) {
       const std::string sent = m.describe_sent(n.tag);
@@ -464,20 +480,22 @@ void Communicator::fail_collective(const std::string& what, int first_open) {
   m.answers.assign(static_cast<size_t>(size_), 0);
   m.roll_call.clear();
   std::vector<int> peers;
+  int code = MPI_SUCCESS;
   for (int q = 0; q < size_; ++q) {
     if (q == rank_) continue;
     m.roll_call.push_back(MPI_REQUEST_NULL);
-    MPI_Irecv(&m.answers[static_cast<size_t>(q)], 1, MPI_BYTE, q, kRollCallTag, m.control,
-              &m.roll_call.back());
+    code |= MPI_Irecv(&m.answers[static_cast<size_t>(q)], 1, MPI_BYTE, q, kRollCallTag, m.control,
+                      &m.roll_call.back());
     peers.push_back(q);
   }
   const size_t receives = m.roll_call.size();
   for (int q : peers) {
     m.roll_call.push_back(MPI_REQUEST_NULL);
-    MPI_Isend(&byte, 1, MPI_BYTE, q, kRollCallTag, m.control, &m.roll_call.back());
+    code |= MPI_Isend(&byte, 1, MPI_BYTE, q, kRollCallTag, m.control, &m.roll_call.back());
   }
   std::string missing;
   try {
+    if (code != MPI_SUCCESS) throw CommError("the roll call could not be posted");
     wait_until(m.roll_call, deadline_after(std::min(timeout_s_, kRollCallSeconds)));
     for (size_t i = 0; i < receives; ++i)
       if (m.roll_call[i] != MPI_REQUEST_NULL)
@@ -508,11 +526,13 @@ void Communicator::post_messages(const std::vector<Message>& messages, bool send
       const size_t n = std::min(kPieceBytes, message.bytes - at);
       const Mpi::Item item{message.peer, !send, !send, tag, static_cast<int64_t>(n), d};
       if (send) {
-        MPI_Isend(bytes + at, static_cast<int>(n), MPI_BYTE, message.peer, tag, m.data,
-                  m.add(item));
+        posted(MPI_Isend(bytes + at, static_cast<int>(n), MPI_BYTE, message.peer, tag, m.data,
+                         m.add(item)),
+               what);
       } else {
-        MPI_Irecv(bytes + at, static_cast<int>(n), MPI_BYTE, message.peer, MPI_ANY_TAG, m.data,
-                  m.add(item));
+        posted(MPI_Irecv(bytes + at, static_cast<int>(n), MPI_BYTE, message.peer, MPI_ANY_TAG,
+                         m.data, m.add(item)),
+               what);
       }
       if (message.bytes == 0) break;
     }
@@ -539,14 +559,16 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
     m.sent_stamps.resize(sends.size());
     m.received_stamps.resize(receives.size());
     for (size_t i = 0; i < receives.size(); ++i)
-      MPI_Irecv(&m.received_stamps[i], 1, MPI_DOUBLE, receives[i].peer, kStampTag, m.control,
-                m.add({receives[i].peer, true, false, 0, 0, {}}));
+      posted(MPI_Irecv(&m.received_stamps[i], 1, MPI_DOUBLE, receives[i].peer, kStampTag, m.control,
+                       m.add({receives[i].peer, true, false, 0, 0, {}})),
+             what);
     for (size_t i = 0; i < sends.size(); ++i) {
       m.sent_stamps[i] = emulator_->depart(start, static_cast<int64_t>(sends[i].bytes));
       done = std::max(done, m.sent_stamps[i] + static_cast<double>(sends[i].bytes) /
                                                    emulator_->link().bytes_per_s);
-      MPI_Isend(&m.sent_stamps[i], 1, MPI_DOUBLE, sends[i].peer, kStampTag, m.control,
-                m.add({sends[i].peer, false, false, 0, 0, {}}));
+      posted(MPI_Isend(&m.sent_stamps[i], 1, MPI_DOUBLE, sends[i].peer, kStampTag, m.control,
+                       m.add({sends[i].peer, false, false, 0, 0, {}})),
+             what);
     }
   }
   // Receives first, so a message finds its buffer posted.
@@ -578,8 +600,12 @@ void Communicator::agree(const Descriptor& d, const std::string& what) {
   static char nothing = 0;
   const int tag = d.tag(what, m.tag_ub);
   const int next = (rank_ + 1) % size_, prev = (rank_ + size_ - 1) % size_;
-  MPI_Irecv(&nothing, 0, MPI_BYTE, prev, MPI_ANY_TAG, m.data, m.add({prev, true, true, tag, 0, d}));
-  MPI_Isend(&nothing, 0, MPI_BYTE, next, tag, m.data, m.add({next, false, false, tag, 0, d}));
+  posted(MPI_Irecv(&nothing, 0, MPI_BYTE, prev, MPI_ANY_TAG, m.data,
+                   m.add({prev, true, true, tag, 0, d})),
+         what);
+  posted(
+      MPI_Isend(&nothing, 0, MPI_BYTE, next, tag, m.data, m.add({next, false, false, tag, 0, d})),
+      what);
   m.remember(next, tag, d, what);
   int open = -1;
   if (!wait(what, &open)) fail_collective(what, open);
@@ -594,8 +620,9 @@ void Communicator::allreduce_sum(float* data, int64_t count, const std::string& 
   m.clear();
   constexpr int64_t kPiece = std::numeric_limits<int>::max() / 2;
   for (int64_t at = 0; at < count; at += kPiece)
-    MPI_Iallreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kPiece, count - at)),
-                   MPI_FLOAT, MPI_SUM, m.data, m.add({}));
+    posted(MPI_Iallreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kPiece, count - at)),
+                          MPI_FLOAT, MPI_SUM, m.data, m.add({})),
+           what);
   bytes_sent_ += 2 * (size_ - 1) * count * static_cast<int64_t>(sizeof(float)) / size_;
   if (!wait(what)) fail_collective(what);
   if (emulator_) {
@@ -614,8 +641,9 @@ void Communicator::broadcast(void* data, size_t bytes, int root, const std::stri
   m.clear();
   auto* p = static_cast<char*>(data);
   for (size_t at = 0; at < bytes; at += kPieceBytes)
-    MPI_Ibcast(p + at, static_cast<int>(std::min(kPieceBytes, bytes - at)), MPI_BYTE, root, m.data,
-               m.add({}));
+    posted(MPI_Ibcast(p + at, static_cast<int>(std::min(kPieceBytes, bytes - at)), MPI_BYTE, root,
+                      m.data, m.add({})),
+           what);
   if (rank_ == root) bytes_sent_ += static_cast<int64_t>(bytes);
   if (!wait(what)) fail_collective(what);
   if (emulator_) {
@@ -631,7 +659,7 @@ void Communicator::barrier(const std::string& what) {
   agree({Descriptor::kBarrier, 0, -1}, what);
   Mpi& m = *mpi_;
   m.clear();
-  MPI_Ibarrier(m.data, m.add({}));
+  posted(MPI_Ibarrier(m.data, m.add({})), what);
   if (!wait(what)) fail_collective(what);
   if (emulator_) {
     const double latest = latest_over_ranks(start, what);
@@ -647,9 +675,26 @@ double Communicator::latest_over_ranks(double time, const std::string& what) {
   Mpi& m = *mpi_;
   m.clear();
   m.sent_stamps.assign(1, time);
-  MPI_Iallreduce(MPI_IN_PLACE, m.sent_stamps.data(), 1, MPI_DOUBLE, MPI_MAX, m.data, m.add({}));
+  posted(
+      MPI_Iallreduce(MPI_IN_PLACE, m.sent_stamps.data(), 1, MPI_DOUBLE, MPI_MAX, m.data, m.add({})),
+      what);
   if (!wait(what)) fail_collective(what);
   return m.sent_stamps[0];
+}
+
+void Communicator::meet_after_error(double timeout_s) {
+  // A collective on the control channel, which otherwise carries only point-to-point messages of
+  // its own tags: it can meet nothing but another rank's meet_after_error.
+  std::vector<MPI_Request> meeting(1, MPI_REQUEST_NULL);
+  const double wait_s = std::isfinite(timeout_s) && timeout_s > 0 ? timeout_s : 0.0;
+  bool met = false;
+  try {
+    met = MPI_Ibarrier(mpi_->control, &meeting[0]) == MPI_SUCCESS &&
+          wait_until(meeting, deadline_after(wait_s)) < 0;
+  } catch (const CommError&) {
+  }
+  // A rank that did not come would keep MPI_Finalize waiting for it.
+  if (!met) failed_ = true;
 }
 
 void Communicator::abort(int code) {

@@ -83,6 +83,12 @@ class Communicator {
   // Null without emulated links.
   LinkEmulator* emulator() { return emulator_.get(); }
 
+  // After an error that ends the run, the ranks meet once more so that each can report before
+  // the first to exit makes mpirun end the others: waits up to timeout_s for every rank to call
+  // it too, then returns (it never throws). It runs on a channel of its own, so it can never
+  // match a data operation another rank is still in. Afterwards only destruction or abort().
+  void meet_after_error(double timeout_s);
+
   // Ends every rank of the run at once (MPI_Abort): for errors after which peers may be waiting.
   [[noreturn]] void abort(int code);
 
@@ -109,6 +115,8 @@ class Communicator {
   void post_messages(const std::vector<Message>& messages, bool send, const std::string& what);
   // With emulated links: the latest of every rank's `time` (the start of a collective).
   double latest_over_ranks(double time, const std::string& what);
+  // Fails with the MPI error unless `code`, returned by a call that posts a request, is success.
+  void posted(int code, const std::string& what);
   // Waits for the requests of the operation in flight: true when all completed in time, false
   // on the deadline (*first_open: the first still open); fails on an MPI error or a desync.
   bool wait(const std::string& what, int* first_open = nullptr);

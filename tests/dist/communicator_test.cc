@@ -150,5 +150,27 @@ TEST(Desync, AgreeingRanksPassTheCheck) {
   world.barrier("test barrier");
 }
 
+// After an error the ranks meet on a channel of their own: at once when all come; a rank still
+// in a data collective is not met (it times out alone), and the others return at their timeout.
+TEST(Communicator, MeetsAfterAnErrorOnlyTheRanksThatMeet) {
+  {
+    Communicator local(30.0);
+    const auto start = std::chrono::steady_clock::now();
+    local.meet_after_error(20.0);
+    EXPECT_LT(seconds_since(start), kQuick);
+  }
+  if (test_world().size() < 2) return;
+  Communicator local(1.0);
+  const auto start = std::chrono::steady_clock::now();
+  if (local.rank() == 0) {
+    float x = 0;
+    EXPECT_THROW(local.allreduce_sum(&x, 1, "test all-reduce"), CommError);
+  } else {
+    local.meet_after_error(1.0);
+    EXPECT_GE(seconds_since(start), 0.9);
+    EXPECT_LT(seconds_since(start), 1.0 + kQuick);
+  }
+}
+
 }  // namespace
 }  // namespace sinter
