@@ -28,8 +28,8 @@ constexpr int kRollCallTag = 1;
 constexpr int kStampTag = 2;
 // a desync: a question to the sender of an unexpected message, or the news for every rank,
 constexpr int kNoticeTag = 3;
-// and the sender's answer.
-constexpr int kAnswerTag = 4;
+// and the messages of MPI_Comm_create_group.
+constexpr int kGroupTag = 4;
 
 // How long a roll call waits for answers: the other live ranks time out on the same collective
 // within about a step of each other. A rank that found a desync waits as long for the answer.
@@ -111,7 +111,7 @@ Notice make_notice(int32_t kind, int32_t tag, const std::string& text,
 }  // namespace
 
 struct Communicator::Descriptor {
-  enum Kind : uint8_t { kMessage, kAllreduce, kBroadcast, kBarrier };
+  enum Kind : uint8_t { kMessage, kAllreduce, kBroadcast, kBarrier, kSubgroup };
   Kind kind = kMessage;
   int64_t bytes = 0;
   int root = -1;  // a broadcast's, as a world rank
@@ -138,6 +138,8 @@ struct Communicator::Descriptor {
         return cat("'", what, "' (a broadcast of ", bytes, " bytes from rank ", root, ")");
       case kBarrier:
         return cat("'", what, "' (a barrier)");
+      case kSubgroup:
+        return cat("'", what, "'");
       default:
         return cat("'", what, "' with ", bytes, " bytes");
     }
@@ -200,12 +202,12 @@ struct Communicator::Mpi {
     static auto* buried = new std::vector<std::unique_ptr<Mpi>>;
     buried->push_back(std::move(m));
   }
-  // Frees the channels of a communicator that did not fail.
+  // Ends a communicator that did not fail. Its channels stay allocated: MPI reuses a freed
+  // channel's context id, and a later channel with it would get the late notices and roll calls
+  // of ranks that failed.
   void close() {
     MPI_Cancel(&notice_request);
     MPI_Wait(&notice_request, MPI_STATUS_IGNORE);
-    MPI_Comm_free(&data);
-    MPI_Comm_free(&control);
   }
 
   void clear() {
@@ -293,7 +295,8 @@ std::unique_ptr<Communicator::Mpi> Communicator::Mpi::open(MPI_Comm base, double
   return m;
 }
 
-Communicator::Communicator(double timeout_s) {
+Communicator::Communicator(double timeout_s)
+    : emulator_(std::make_shared<std::unique_ptr<LinkEmulator>>()) {
   set_timeout(timeout_s);
   int started = 0;
   MPI_Initialized(&started);
@@ -317,6 +320,15 @@ Communicator::Communicator(double timeout_s) {
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
   for (int q = 0; q < size_; ++q) world_ranks_.push_back(q);
   mpi_ = Mpi::open(MPI_COMM_WORLD, timeout_s_, rank_);
+  ++communicators_alive;
+}
+
+Communicator::Communicator(const Communicator& parent, const std::vector<int>& ranks,
+                           std::unique_ptr<Mpi> mpi)
+    : timeout_s_(parent.timeout_s_), mpi_(std::move(mpi)), emulator_(parent.emulator_) {
+  MPI_Comm_rank(mpi_->data, &rank_);
+  MPI_Comm_size(mpi_->data, &size_);
+  for (int r : ranks) world_ranks_.push_back(parent.who(r));
   ++communicators_alive;
 }
 
@@ -553,9 +565,10 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
   Mpi& m = *mpi_;
   m.clear();
   // With emulated links each message is preceded by the time it leaves its sender's link.
-  const double start = emulator_ ? emulator_->begin_operation() : 0;
+  LinkEmulator* const clock = emulator();
+  const double start = clock ? clock->begin_operation() : 0;
   double done = start;
-  if (emulator_) {
+  if (clock) {
     m.sent_stamps.resize(sends.size());
     m.received_stamps.resize(receives.size());
     for (size_t i = 0; i < receives.size(); ++i)
@@ -563,9 +576,9 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
                        m.add({receives[i].peer, true, false, 0, 0, {}})),
              what);
     for (size_t i = 0; i < sends.size(); ++i) {
-      m.sent_stamps[i] = emulator_->depart(start, static_cast<int64_t>(sends[i].bytes));
-      done = std::max(done, m.sent_stamps[i] + static_cast<double>(sends[i].bytes) /
-                                                   emulator_->link().bytes_per_s);
+      m.sent_stamps[i] = clock->depart(start, static_cast<int64_t>(sends[i].bytes));
+      done = std::max(
+          done, m.sent_stamps[i] + static_cast<double>(sends[i].bytes) / clock->link().bytes_per_s);
       posted(MPI_Isend(&m.sent_stamps[i], 1, MPI_DOUBLE, sends[i].peer, kStampTag, m.control,
                        m.add({sends[i].peer, false, false, 0, 0, {}})),
              what);
@@ -576,16 +589,16 @@ void Communicator::transfer(const std::vector<Message>& sends, const std::vector
   post_messages(sends, true, what);
   int open = -1;
   if (!wait(what, &open)) fail_collective(what, open);
-  if (!emulator_) return;
+  if (!clock) return;
   // The incoming link takes the messages in the order they left.
   std::vector<size_t> order(receives.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return m.received_stamps[a] < m.received_stamps[b]; });
   for (size_t i : order)
-    done = std::max(
-        done, emulator_->arrive(m.received_stamps[i], static_cast<int64_t>(receives[i].bytes)));
-  emulator_->end_operation(done);
+    done = std::max(done,
+                    clock->arrive(m.received_stamps[i], static_cast<int64_t>(receives[i].bytes)));
+  clock->end_operation(done);
 }
 
 // MPI's collectives carry no tag: ranks in different collectives, or in one of another size,
@@ -614,7 +627,8 @@ void Communicator::agree(const Descriptor& d, const std::string& what) {
 void Communicator::allreduce_sum(float* data, int64_t count, const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   // The clock starts before the wait, so time spent waiting for the others is not compute.
-  const double start = emulator_ ? emulator_->begin_operation() : 0;
+  LinkEmulator* const clock = emulator();
+  const double start = clock ? clock->begin_operation() : 0;
   agree({Descriptor::kAllreduce, count * static_cast<int64_t>(sizeof(float)), -1}, what);
   Mpi& m = *mpi_;
   m.clear();
@@ -625,17 +639,18 @@ void Communicator::allreduce_sum(float* data, int64_t count, const std::string& 
            what);
   bytes_sent_ += 2 * (size_ - 1) * count * static_cast<int64_t>(sizeof(float)) / size_;
   if (!wait(what)) fail_collective(what);
-  if (emulator_) {
+  if (clock) {
     const double latest = latest_over_ranks(start, what);
-    emulator_->end_operation(
-        emulator_->allreduce_done(latest, count * static_cast<int64_t>(sizeof(float)), size_));
+    clock->end_operation(
+        clock->allreduce_done(latest, count * static_cast<int64_t>(sizeof(float)), size_));
   }
 }
 
 void Communicator::broadcast(void* data, size_t bytes, int root, const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   if (root < 0 || root >= size_) fail(cat(what, ": there is no rank ", root, " among ", size_));
-  const double start = emulator_ ? emulator_->begin_operation() : 0;
+  LinkEmulator* const clock = emulator();
+  const double start = clock ? clock->begin_operation() : 0;
   agree({Descriptor::kBroadcast, static_cast<int64_t>(bytes), who(root)}, what);
   Mpi& m = *mpi_;
   m.clear();
@@ -646,29 +661,92 @@ void Communicator::broadcast(void* data, size_t bytes, int root, const std::stri
            what);
   if (rank_ == root) bytes_sent_ += static_cast<int64_t>(bytes);
   if (!wait(what)) fail_collective(what);
-  if (emulator_) {
+  if (clock) {
     const double latest = latest_over_ranks(start, what);
-    emulator_->end_operation(emulator_->broadcast_done(latest, static_cast<int64_t>(bytes), size_));
+    clock->end_operation(clock->broadcast_done(latest, static_cast<int64_t>(bytes), size_));
   }
 }
 
 void Communicator::barrier(const std::string& what) {
   if (failed_) fail(cat(what, ": an earlier operation failed"));
   // The clock starts before the wait, so time spent waiting for the others is not compute.
-  const double start = emulator_ ? emulator_->begin_operation() : 0;
+  LinkEmulator* const clock = emulator();
+  const double start = clock ? clock->begin_operation() : 0;
   agree({Descriptor::kBarrier, 0, -1}, what);
   Mpi& m = *mpi_;
   m.clear();
   posted(MPI_Ibarrier(m.data, m.add({})), what);
   if (!wait(what)) fail_collective(what);
-  if (emulator_) {
+  if (clock) {
     const double latest = latest_over_ranks(start, what);
-    emulator_->end_operation(emulator_->broadcast_done(latest, 0, size_));
+    clock->end_operation(clock->broadcast_done(latest, 0, size_));
   }
 }
 
+std::unique_ptr<Communicator> Communicator::subgroup(const std::vector<int>& ranks) {
+  std::vector<bool> listed(static_cast<size_t>(size_), false);
+  std::string list;
+  for (int r : ranks) {
+    if (r < 0 || r >= size_)
+      throw InputError(cat("a subgroup lists rank ", r, ", not one of the ", size_, " ranks"));
+    if (listed[static_cast<size_t>(r)])
+      throw InputError(cat("a subgroup lists rank ", r, " twice"));
+    listed[static_cast<size_t>(r)] = true;
+    list += cat(list.empty() ? "" : ", ", who(r));
+  }
+  if (ranks.empty() || !listed[static_cast<size_t>(rank_)])
+    throw InputError(
+        cat("rank ", who(rank_), " asked for a subgroup of ranks {", list, "} without it"));
+  const std::string what = cat("subgroup of ranks ", list);
+  if (failed_) fail(cat(what, ": an earlier operation failed"));
+  // MPI_Comm_create_group has no non-blocking form, so it starts only when every other member is
+  // known to have come asking for the same group: each sends each the group's description, under
+  // the deadline. Only a member that dies or is stopped in between could hold it (a dead one
+  // makes mpirun end the run).
+  Mpi& m = *mpi_;
+  m.clear();
+  static char nothing = 0;
+  const Descriptor d{Descriptor::kSubgroup, 0, -1};
+  const int tag = d.tag(what, m.tag_ub);
+  for (int r : ranks)
+    if (r != rank_)
+      posted(MPI_Irecv(&nothing, 0, MPI_BYTE, r, MPI_ANY_TAG, m.data,
+                       m.add({r, true, true, tag, 0, d})),
+             what);
+  for (int r : ranks) {
+    if (r == rank_) continue;
+    posted(MPI_Isend(&nothing, 0, MPI_BYTE, r, tag, m.data, m.add({r, false, false, tag, 0, d})),
+           what);
+    m.remember(r, tag, d, what);
+  }
+  int open = -1;
+  // No roll call: the ranks outside the group are not waiting for anything.
+  if (!wait(what, &open))
+    fail(cat(what, ": rank ", who(m.items[static_cast<size_t>(open)].peer),
+             " did not ask for it within ", seconds(timeout_s_)));
+  MPI_Group all = MPI_GROUP_NULL, members = MPI_GROUP_NULL;
+  MPI_Comm base = MPI_COMM_NULL;
+  int code = MPI_Comm_group(m.control, &all);
+  if (code == MPI_SUCCESS)
+    code = MPI_Group_incl(all, static_cast<int>(ranks.size()), ranks.data(), &members);
+  if (code == MPI_SUCCESS) code = MPI_Comm_create_group(m.control, members, kGroupTag, &base);
+  if (members != MPI_GROUP_NULL) MPI_Group_free(&members);
+  if (all != MPI_GROUP_NULL) MPI_Group_free(&all);
+  if (code != MPI_SUCCESS) fail(cat(what, ": MPI: ", mpi_error(code)));
+  MPI_Comm_set_errhandler(base, MPI_ERRORS_RETURN);
+  std::unique_ptr<Mpi> channels;
+  try {
+    channels = Mpi::open(base, timeout_s_, who(rank_));
+  } catch (const CommError&) {
+    failed_ = true;
+    throw;
+  }
+  MPI_Comm_free(&base);
+  return std::unique_ptr<Communicator>(new Communicator(*this, ranks, std::move(channels)));
+}
+
 void Communicator::emulate_links(const LinkModel& link, double slowdown, bool cpu_time) {
-  emulator_ = std::make_unique<LinkEmulator>(link, slowdown, cpu_time);
+  *emulator_ = std::make_unique<LinkEmulator>(link, slowdown, cpu_time);
 }
 
 double Communicator::latest_over_ranks(double time, const std::string& what) {

@@ -45,6 +45,9 @@ class Communicator {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
+  // The MPI_COMM_WORLD rank of each rank of this communicator (0, 1, ... for the world's own).
+  // Errors name ranks by these numbers.
+  const std::vector<int>& world_ranks() const { return world_ranks_; }
   double timeout() const { return timeout_s_; }
   void set_timeout(double seconds);
 
@@ -73,15 +76,25 @@ class Communicator {
   void broadcast(void* data, size_t bytes, int root, const std::string& what);
   void barrier(const std::string& what);
 
+  // A communicator over some of this one's ranks: `ranks` lists them by their numbers here, and
+  // rank i of the group is ranks[i] (rank(), size() and every peer are the group's numbers).
+  // Every rank in the list must call it with the same list, and only those; a rank not in it
+  // gets an InputError. The group has this communicator's timeout and failure semantics, its own
+  // channels (its messages and collectives never meet this communicator's, which stays usable
+  // beside it) and its own bytes_sent(); it shares the link emulator, so a rank's virtual clock
+  // is one.
+  std::unique_ptr<Communicator> subgroup(const std::vector<int>& ranks);
+
   // Bytes this rank has handed to MPI: point-to-point payloads, and for the collectives what a
   // ring algorithm would send (2 (P-1)/P of the buffer for an all-reduce).
   int64_t bytes_sent() const { return bytes_sent_; }
 
   // Emulates `link` from now on (link_emulator.h): every operation also advances this rank's
-  // virtual clock. Every rank must call it, before any operation it is to time.
+  // virtual clock. Every rank must call it, before any operation it is to time. A subgroup shares
+  // it with the communicator it came from: either sets it for both.
   void emulate_links(const LinkModel& link, double slowdown, bool cpu_time);
   // Null without emulated links.
-  LinkEmulator* emulator() { return emulator_.get(); }
+  LinkEmulator* emulator() { return emulator_->get(); }
 
   // After an error that ends the run, the ranks meet once more so that each can report before
   // the first to exit makes mpirun end the others: waits up to timeout_s for every rank to call
@@ -96,6 +109,8 @@ class Communicator {
   struct Mpi;         // MPI handles, the operation in flight, desync notices (communicator.cc)
   struct Descriptor;  // what both sides of a message or collective must agree on
   struct Question;    // a desync's question to the sender of the unexpected message
+
+  Communicator(const Communicator& parent, const std::vector<int>& ranks, std::unique_ptr<Mpi> mpi);
 
   // Marks the communicator failed and throws CommError with `message` (prefixed by the rank).
   [[noreturn]] void fail(const std::string& message);
@@ -131,7 +146,8 @@ class Communicator {
   int64_t bytes_sent_ = 0;
   bool failed_ = false;
   std::unique_ptr<Mpi> mpi_;
-  std::unique_ptr<LinkEmulator> emulator_;
+  // The rank's emulator, in a slot a communicator shares with its subgroups.
+  std::shared_ptr<std::unique_ptr<LinkEmulator>> emulator_;
 };
 
 }  // namespace sinter
