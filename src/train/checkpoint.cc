@@ -12,6 +12,7 @@ namespace {
 
 constexpr const char* kMarker = "sinter.checkpoint";
 constexpr const char* kOptimizerPrefix = "sinter.optimizer/";
+constexpr const char* kStatePrefix = "sinter.state/";
 constexpr const char* kSettingPrefix = "sinter.setting.";
 constexpr const char* kEpoch = "sinter.position.epoch";
 constexpr const char* kBatch = "sinter.position.batch";
@@ -40,11 +41,12 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
   Graph g = c.model;
-  for (const auto& [name, t] : c.optimizer) {
-    const std::string key = kOptimizerPrefix + name;
-    g.types[key] = {t.dtype(), t.shape(), true};
-    g.initializers[key] = t;
-  }
+  for (const auto* entries : {&c.optimizer, &c.run_state})
+    for (const auto& [name, t] : *entries) {
+      const std::string key = (entries == &c.optimizer ? kOptimizerPrefix : kStatePrefix) + name;
+      g.types[key] = {t.dtype(), t.shape(), true};
+      g.initializers[key] = t;
+    }
   g.metadata.insert_or_assign(kMarker, std::string("1"));
   g.metadata[kEpoch] = std::to_string(c.position.epoch);
   g.metadata[kBatch] = std::to_string(c.position.batch);
@@ -72,17 +74,20 @@ Checkpoint checkpoint_from_graph(Graph model, const std::string& path) {
     it = ours ? g.metadata.erase(it) : std::next(it);
   }
   for (auto it = g.initializers.begin(); it != g.initializers.end();) {
-    if (!starts_with(it->first, kOptimizerPrefix)) {
+    const bool optimizer = starts_with(it->first, kOptimizerPrefix);
+    if (!optimizer && !starts_with(it->first, kStatePrefix)) {
       ++it;
       continue;
     }
-    c.optimizer.emplace_back(it->first.substr(std::string(kOptimizerPrefix).size()), it->second);
+    const size_t prefix = std::string(optimizer ? kOptimizerPrefix : kStatePrefix).size();
+    (optimizer ? c.optimizer : c.run_state).emplace_back(it->first.substr(prefix), it->second);
     g.types.erase(it->first);
     it = g.initializers.erase(it);
   }
-  // The optimizer restores entries by name; a fixed order keeps loading deterministic.
-  std::sort(c.optimizer.begin(), c.optimizer.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Entries are restored by name; a fixed order keeps loading deterministic.
+  for (auto* entries : {&c.optimizer, &c.run_state})
+    std::sort(entries->begin(), entries->end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
   return c;
 }
 

@@ -1,11 +1,14 @@
 #pragma once
 // Training checkpoints. A checkpoint is an ONNX model file: the model at that step (so `sinter
 // eval` and ONNX Runtime read it like any model), plus the optimizer state as extra initializers
-// under "sinter.optimizer/", and the trainer's position and settings as metadata. One file,
+// under "sinter.optimizer/", state of the rest of the run (a distributed run's compressors, for
+// instance) under "sinter.state/", and the trainer's position and settings as metadata. One file,
 // written atomically: a crash or a full disk leaves the previous checkpoint intact.
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ir/graph.h"
 #include "train/optimizer.h"
@@ -23,6 +26,8 @@ struct Checkpoint {
   OptimizerState optimizer;
   TrainingPosition position;
   std::map<std::string, std::string> settings;  // what the run was started with
+  // Named tensors beyond the trainer's own, which a resumed run must restore to go on bit for bit.
+  std::vector<std::pair<std::string, Tensor>> run_state;
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);

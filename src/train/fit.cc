@@ -19,10 +19,13 @@ double seconds_since(Clock::time_point t) {
 void write_checkpoint(const Trainer& trainer, const FitOptions& options,
                       const FitCallbacks& callbacks, TrainingPosition at) {
   if (options.checkpoint_path.empty()) return;
-  std::map<std::string, std::string> settings = options.settings;
-  if (callbacks.on_checkpoint) callbacks.on_checkpoint(settings);
-  save_checkpoint(options.checkpoint_path, {options.model ? options.model() : trainer.model(),
-                                            trainer.optimizer_state(), at, std::move(settings)});
+  Checkpoint c{options.model ? options.model() : trainer.model(),
+               trainer.optimizer_state(),
+               at,
+               options.settings,
+               {}};
+  if (callbacks.on_checkpoint) callbacks.on_checkpoint(c);
+  save_checkpoint(options.checkpoint_path, c);
 }
 
 }  // namespace

@@ -57,8 +57,9 @@ struct EpochSummary {
 struct FitCallbacks {
   std::function<void(const BatchProgress&)> on_batch;
   std::function<void(const EpochSummary&)> on_epoch;  // before the epoch's checkpoint
-  // Adds to what a checkpoint records (on top of options.settings), just before it is written.
-  std::function<void(std::map<std::string, std::string>& settings)> on_checkpoint;
+  // Adds to what a checkpoint records (settings on top of options.settings, run state), just
+  // before it is written.
+  std::function<void(Checkpoint& checkpoint)> on_checkpoint;
 };
 
 struct FitResult {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end test of `sinter train --dist allreduce` as 4 MPI ranks on a slice of Fashion-MNIST:
+# End-to-end test of `sinter train --dist allreduce|ps:S|stanza:F` as 4 MPI ranks on a slice of Fashion-MNIST:
 # only rank 0 writes files and reports; the deterministic reduction repeats bit for bit; a stopped
 # rank is named by the others and the run ends, a killed one ends the run, both within the
 # timeout and a few seconds; bad input fails on every rank with its line.
@@ -48,6 +48,30 @@ ranks 2 "$sinter" train "${small[@]/allreduce/ps:2}" -o bad.onnx >/dev/null 2>er
   fail "ps:2 on 2 ranks (no worker) succeeded"
 [[ $(grep -c "needs at least one server and one worker" err.txt) -eq 2 ]] ||
   fail "expected the no-worker refusal on both ranks: $(cat err.txt)"
+
+# 3b. Stanza: 3 conv workers and 1 fully connected rank. A worker sends its batch's features (16
+# samples of lenet5's 400), labels and a flag, and all-reduces the convolutions' 2572 floats among
+# the 3 workers (rank 0: all chunks but its own in each half of the ring, 2 x (857 + 858)); the FC
+# rank's link carries the 3 workers' features. Two FC ranks train too; a layout without a conv
+# worker, or with workers the FC ranks do not divide, is refused on every rank.
+out=$(ranks 4 "$sinter" train "${small[@]/allreduce/stanza:1}" --epochs 1 -o st.onnx --json \
+  2>err.txt) || fail "stanza:1 training failed: $(cat err.txt)"
+[[ -s st.onnx ]] || fail "stanza:1 wrote no model"
+message=$(((16 * 400 + 16 + 1) * 4))
+[[ $(json_field "$out" bytes_per_step) -eq $((message + 2 * (857 + 858) * 4)) ]] ||
+  fail "stanza:1 bytes: $out"
+[[ $(json_field "$out" busiest_link_bytes_per_step) -eq $((3 * message)) ]] ||
+  fail "stanza:1 busiest link: $out"
+acc=$(json_field "$out" test_accuracy)
+awk -v a="$acc" 'BEGIN { exit !(a > 0.4) }' || fail "stanza:1: test accuracy $acc"
+ranks 4 "$sinter" train "${small[@]/allreduce/stanza:2}" --epochs 1 -o st2.onnx --quiet \
+  >/dev/null 2>err.txt || fail "stanza:2 training failed: $(cat err.txt)"
+for bad in 3 4; do
+  ranks 4 "$sinter" train "${small[@]/allreduce/stanza:$bad}" -o bad.onnx >/dev/null 2>err.txt &&
+    fail "stanza:$bad on 4 ranks succeeded"
+  [[ $(grep -c "\-\-dist stanza:$bad needs" err.txt) -eq 4 ]] ||
+    fail "expected the stanza:$bad refusal on every rank: $(cat err.txt)"
+done
 
 # 4. Compressed gradients: top-k 1 % sends over 20x fewer bytes a step than the dense ring and
 # still learns (well above chance in 80 steps; slower than dense, as top-k is); PowerSGD too.
@@ -105,6 +129,25 @@ grep -q "warning: rank .*has waited 3 s" fault.txt || fail "no warning before th
 fault KILL 1
 grep -q "rank 1" fault.txt || fail "nothing named the killed rank 1: $(head -5 fault.txt)"
 
+# 6b. A run stopped part way (here by --max-steps, mid-epoch 2 of 40 steps each) and resumed ends
+# with the same bits as the run straight through, compressed (the checkpoint holds every rank's
+# residuals; the resumed run takes the compressor from it) or dense.
+for c in topk:0.01 none; do
+  flag=()
+  [[ $c != none ]] && flag=(--compress $c)
+  ranks 4 "$sinter" train "${small[@]}" "${flag[@]}" --epochs 2 -o straight.onnx --quiet \
+    >/dev/null 2>err.txt || fail "$c: the straight run failed: $(cat err.txt)"
+  ranks 4 "$sinter" train "${small[@]}" "${flag[@]}" --epochs 2 --max-steps 50 -o resumed.onnx \
+    --quiet >/dev/null 2>err.txt || fail "$c: the stopped run failed: $(cat err.txt)"
+  ranks 4 "$sinter" train --resume resumed.ckpt.onnx --dist allreduce -o resumed.onnx --quiet \
+    >/dev/null 2>err.txt || fail "$c: the resumed run failed: $(cat err.txt)"
+  cmp -s straight.onnx resumed.onnx || fail "$c: the resumed run's model differs from the straight run's"
+done
+ranks 4 "$sinter" train --resume resumed.ckpt.onnx --dist allreduce --compress topk:0.01 \
+  -o bad.onnx --quiet >/dev/null 2>err.txt && fail "resuming a dense run compressed succeeded"
+[[ $(grep -c "differs from the compression ''" err.txt) -eq 4 ]] ||
+  fail "expected the compression refusal on every rank: $(cat err.txt)"
+
 # 7. Bad input: a checkpoint of 4 ranks resumed by 2, on every rank; an unknown strategy.
 ranks 4 "$sinter" train "${small[@]}" --epochs 2 --max-steps 5 -o part.onnx --quiet \
   >/dev/null 2>err.txt || fail "stopped run failed: $(cat err.txt)"
@@ -113,14 +156,14 @@ ranks 2 "$sinter" train --resume part.ckpt.onnx --dist allreduce -o bad.onnx --q
 [[ $(grep -c "was written by a run of 4 rank(s); this run has 2" err.txt) -eq 2 ]] ||
   fail "expected the refusal on both ranks: $(cat err.txt)"
 [[ -z $(ls bad.* 2>/dev/null) ]] || fail "the refused resume left $(ls bad.*)"
-expect_error "unknown strategy" "--dist 'ring' is not one of none, allreduce, ps:SERVERS" \
+expect_error "unknown strategy" "--dist 'ring' is not one of none, allreduce, ps:SERVERS, stanza:FC_RANKS" \
   "$sinter" train --model lenet5 --dist ring -o bad.onnx
 expect_error "bad link" "--link '2gbe' is not 1gbe, 10gbe or LATENCY_US:GBIT_PER_S" \
   "$sinter" train --model lenet5 --dist allreduce --link 2gbe --train-limit 640 -o bad.onnx
 expect_error "bad slowdown" "--slow '1=0.5'" \
   "$sinter" train --model lenet5 --dist allreduce --link 1gbe --slow 1=0.5 --train-limit 640 \
   -o bad.onnx
-expect_error "bad strategy" "--dist 'ps:0' is not one of none, allreduce, ps:SERVERS" \
+expect_error "bad strategy" "--dist 'ps:0' is not one of none, allreduce, ps:SERVERS, stanza:FC_RANKS" \
   "$sinter" train --model lenet5 --dist ps:0 -o bad.onnx
 expect_error "bad compression" "compression spec 'topk:2'" \
   "$sinter" train --model lenet5 --dist allreduce --compress topk:2 --train-limit 640 -o bad.onnx

@@ -127,13 +127,21 @@ TEST(Trainer, ResumedRunEndsWhereTheUninterruptedOneDoes) {
     part.max_steps = 6;
     part.checkpoint_path = ckpt;
     part.settings["note"] = "kept";
-    const FitResult r = fit(first, loader, part);
+    FitCallbacks callbacks;
+    callbacks.on_checkpoint = [](Checkpoint& c) {
+      c.run_state.emplace_back("other/state", Tensor::from_vector<double>({2}, {1.5, -2.0}));
+    };
+    const FitResult r = fit(first, loader, part, callbacks);
     EXPECT_TRUE(r.stopped_early);
     EXPECT_EQ(r.end.epoch, 1);
     EXPECT_EQ(r.end.batch, 2);
   }
   const Checkpoint c = load_checkpoint(ckpt);
   EXPECT_EQ(c.settings.at("note"), "kept");
+  ASSERT_EQ(c.run_state.size(), 1u);  // the run's own state travels apart from the model's
+  EXPECT_EQ(c.run_state[0].first, "other/state");
+  EXPECT_EQ(c.run_state[0].second.data<double>()[1], -2.0);
+  EXPECT_EQ(c.model.initializers.count("other/state"), 0u);
   Trainer resumed(c.model, options(steps));
   resumed.load_optimizer_state(c.optimizer);
   EXPECT_EQ(resumed.steps(), 6);

@@ -13,8 +13,10 @@
 #include "data/dataset_spec.h"
 #include "data/fashion_mnist.h"
 #include "dist/compressor.h"
+#include "dist/compressor_checkpoint.h"
 #include "dist/data_parallel.h"
 #include "dist/parameter_server.h"
+#include "dist/stanza.h"
 #include "onnx/onnx_export.h"
 #include "onnx/onnx_import.h"
 #include "progress_bar.h"
@@ -143,13 +145,14 @@ GradientReduction parse_reduction(const std::string& name) {
   throw InputError(cat("--reduction '", name, "' is not one of mpi, ring, rank-order"));
 }
 
-// S for "ps:S" (S >= 1), else 0.
-int parameter_servers(const std::string& dist) {
-  if (dist.rfind("ps:", 0) != 0) return 0;
+// N for "PREFIX:N" (N >= 1), else 0: the ranks of --dist ps:S and stanza:F.
+int dedicated_ranks(const std::string& dist, const std::string& prefix) {
+  if (dist.rfind(prefix + ":", 0) != 0) return 0;
+  const std::string count = dist.substr(prefix.size() + 1);
   try {
     size_t used = 0;
-    const int s = std::stoi(dist.substr(3), &used);
-    return used == dist.size() - 3 && s >= 1 ? s : 0;
+    const int n = std::stoi(count, &used);
+    return used == count.size() && n >= 1 ? n : 0;
   } catch (const std::exception&) {
     return 0;
   }
@@ -160,8 +163,10 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm);
 // Under --dist every rank runs this; a rank that loses a peer says so in one line and ends the
 // whole run, since the others may be waiting on it.
 int run_train(CLI::App& app, TrainArgs& a) {
-  if (a.dist != "none" && a.dist != "allreduce" && parameter_servers(a.dist) < 1)
-    throw InputError(cat("--dist '", a.dist, "' is not one of none, allreduce, ps:SERVERS"));
+  if (a.dist != "none" && a.dist != "allreduce" && dedicated_ranks(a.dist, "ps") < 1 &&
+      dedicated_ranks(a.dist, "stanza") < 1)
+    throw InputError(
+        cat("--dist '", a.dist, "' is not one of none, allreduce, ps:SERVERS, stanza:FC_RANKS"));
   if (!(a.timeout > 0) || !std::isfinite(a.timeout))
     throw InputError(cat("--timeout must be a positive number of seconds, got ", a.timeout));
   if (a.dist == "none") return train(app, a, nullptr);
@@ -175,11 +180,7 @@ int run_train(CLI::App& app, TrainArgs& a) {
     // Bad input is mostly found by every rank alike; mpirun ends the others at the first rank's
     // exit, so the ranks meet once more (briefly) for every one of them to have said so.
     std::fprintf(stderr, "sinter: error: %s\n", e.what());
-    try {
-      comm.set_timeout(std::min(a.timeout, 5.0));
-      comm.barrier("error report");
-    } catch (const CommError&) {
-    }
+    comm.meet_after_error(std::min(a.timeout, 5.0));
     return 1;
   }
 }
@@ -189,12 +190,16 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   // Only rank 0 reports, evaluates and writes files.
   if (rank != 0) a.quiet = true;
   const GradientReduction reduction = parse_reduction(a.reduction);
-  const int servers = parameter_servers(a.dist);
+  const int servers = dedicated_ranks(a.dist, "ps");
+  const int fc_ranks = dedicated_ranks(a.dist, "stanza");
   std::optional<ParameterServerLayout> ps;
-  // The layout is checked before anything is loaded; its parameter count comes later.
+  std::optional<StanzaLayout> stanza;
+  // The layouts are checked before anything is loaded; their sizes come later.
   if (servers > 0) ps.emplace(ranks, servers, 0);
-  const int workers = ps ? ps->workers : ranks;
-  const bool server = ps && ps->is_server(rank);
+  if (fc_ranks > 0) stanza.emplace(ranks, fc_ranks, a.batch, 0);
+  const int workers = ps ? ps->workers : stanza ? stanza->workers : ranks;
+  // A parameter server or a Stanza FC rank, which trains on no data of its own.
+  const bool server = (ps && ps->is_server(rank)) || (stanza && stanza->is_fc(rank));
   if (!a.compress.empty() && a.dist != "allreduce")
     throw InputError("--compress needs --dist allreduce");
   if ((!a.link.empty() || !a.slow.empty()) && !comm)
@@ -205,14 +210,14 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     throw InputError(
         "--clip-norm needs every gradient in one place; a parameter server has them "
         "in chunks");
-  if (!a.compress.empty() && !a.resume.empty())
+  if (stanza && a.clip_norm > 0)
     throw InputError(
-        "--resume of a run with --compress is not supported yet: checkpoints do not "
-        "hold the compressor's residuals");
-  if (ps && !a.resume.empty())
-    throw InputError(
-        "--resume of a parameter-server run is not supported: the optimizer's state "
-        "lives on the servers, which write no checkpoint");
+        "--clip-norm needs every gradient in one place; Stanza keeps the classifier's on its "
+        "own ranks");
+  if ((ps || stanza) && !a.resume.empty())
+    throw InputError(cat("--resume of a ", ps ? "parameter-server" : "Stanza",
+                         " run is not supported: part of the optimizer's state lives on the ",
+                         ps ? "servers" : "fully connected ranks", ", which write no checkpoint"));
   std::optional<Checkpoint> resumed;
   if (!a.resume.empty()) {
     resumed = load_checkpoint(a.resume);
@@ -221,6 +226,14 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     if (saved != std::to_string(ranks))
       throw InputError(cat("checkpoint ", a.resume, " was written by a run of ", saved,
                            " rank(s); this run has ", ranks, " (the batches would differ)"));
+    // The compressor's residuals are in the checkpoint: the run goes on with the same one.
+    const std::string compressed =
+        resumed->settings.count("compress") ? resumed->settings["compress"] : "";
+    if (app.get_option("--compress")->count() > 0 && a.compress != compressed)
+      throw InputError(cat("--compress ", a.compress, " differs from the compression '", compressed,
+                           "' that checkpoint ", a.resume,
+                           " was trained with; leave it out to resume"));
+    a.compress = compressed;
   }
   if (a.augment != "none" && a.augment != "crop" && a.augment != "crop-flip")
     throw InputError(cat("--augment '", a.augment, "' is not one of none, crop, crop-flip"));
@@ -236,6 +249,11 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   limit_dataset(train, a.train_limit);
   limit_dataset(test, a.test_limit);
   const Graph model = resumed ? resumed->model : load_model_arg(a.model, train, a.seed);
+  std::optional<ClassifierSplit> split;
+  if (stanza) {
+    split = split_at_classifier(model);
+    stanza.emplace(ranks, fc_ranks, a.batch, split->classifier.types.at(split->cut).shape[1]);
+  }
 
   DataLoaderOptions lo;
   lo.batch_size = a.batch;
@@ -274,24 +292,46 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     compressor = make_compressor(a.compress, a.seed, {a.momentum, a.clip_norm});
     if (takes_over_momentum(a.compress)) to.momentum = to.clip_norm = 0;
   }
-  Trainer trainer(model, to);
-  if (resumed) trainer.load_optimizer_state(resumed->optimizer);
-  std::optional<DataParallel> parallel;
-  std::optional<ParameterServerWorker> ps_worker;
   if (comm && !a.link.empty())
     comm->emulate_links(parse_link(a.link), parse_slowdown(a.slow, rank, ranks), a.threads == 1);
+  DataParallelOptions po;
+  po.reduction = reduction;
+  po.overlap = !a.no_overlap;
+  po.bucket_bytes = static_cast<int64_t>(a.bucket_mb * 1024 * 1024);
+  po.compressor = compressor.get();
+  // Stanza's workers and FC ranks each average their part's gradients among themselves.
+  std::unique_ptr<Communicator> group;
+  if (stanza)
+    group = comm->subgroup(stanza->is_fc(rank) ? stanza->fc_rank_list() : stanza->worker_ranks());
+  if (stanza && stanza->is_fc(rank)) {
+    TrainerOptions fc = to;
+    fc.batch_size = a.batch * stanza->workers_per_fc();
+    fc.input_gradient = true;
+    Trainer trainer(split->classifier, fc);
+    DataParallel parallel(*group, trainer, po);
+    serve_classifier(*comm, trainer, *stanza);
+    return 0;
+  }
+  if (stanza) {
+    to.loss = Loss::kOutputGradient;
+    to.label_smoothing = 0;  // the FC ranks' loss
+  }
+  Trainer trainer(stanza ? split->features : model, to);
+  if (resumed) trainer.load_optimizer_state(resumed->optimizer);
+  if (resumed && compressor) load_compressor_state(*compressor, resumed->run_state, rank);
+  std::optional<DataParallel> parallel;
+  std::optional<ParameterServerWorker> ps_worker;
+  std::optional<StanzaWorker> stanza_worker;
   if (server) {
     serve_parameters(*comm, trainer, servers);
     return 0;
   }
   if (ps) {
     ps_worker.emplace(*comm, trainer, servers);
+  } else if (stanza) {
+    parallel.emplace(*group, trainer, po);
+    stanza_worker.emplace(*comm, trainer, *stanza, model, *split);
   } else if (comm) {
-    DataParallelOptions po;
-    po.reduction = reduction;
-    po.overlap = !a.no_overlap;
-    po.bucket_bytes = static_cast<int64_t>(a.bucket_mb * 1024 * 1024);
-    po.compressor = compressor.get();
     parallel.emplace(*comm, trainer, po);
   }
 
@@ -300,8 +340,10 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   fo.max_steps = a.max_steps;
   fo.test = rank == 0 ? &test : nullptr;
   fo.checkpoint_path = rank == 0 ? checkpoint : "";
+  if (stanza_worker) fo.model = [&] { return stanza_worker->model(); };
   for (const std::string& key : kRunSettings) fo.settings[key] = setting_value(a, key);
   fo.settings["ranks"] = std::to_string(ranks);
+  fo.settings["compress"] = a.compress;
   // Rows of completed epochs travel in the checkpoint, so a resumed run's CSV holds every epoch;
   // a stopped epoch's partial row is only in this run's own CSV.
   std::string rows = resumed ? resumed->settings["log"] : "", partial_row;
@@ -324,13 +366,26 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   // Bytes a step: what a worker sends, and what the busiest link carries each way.
   int64_t bytes_per_step = 0, busiest_link = 0;
   if (parallel) bytes_per_step = busiest_link = parallel->bytes_per_step();
+  if (stanza_worker) {
+    bytes_per_step += stanza->worker_bytes_per_step();
+    busiest_link = std::max(busiest_link, stanza->fc_link_bytes_per_step());
+  }
   if (ps_worker) {
     const ParameterServerLayout& l = ps_worker->layout();
     bytes_per_step = l.worker_bytes_per_step();
     for (int server = 0; server < l.servers; ++server)
       busiest_link = std::max(busiest_link, l.server_bytes_per_step(server));
   }
-  if (!a.quiet && parallel)
+  if (!a.quiet && stanza_worker)
+    std::fprintf(
+        stderr,
+        "sinter: train: Stanza: %d conv workers (batch %lld each, %lld a step) and %d "
+        "fully connected rank(s), cut at '%s' (%lld features): %.2f MB sent a step by "
+        "each worker, %.2f MB into the busiest FC rank\n",
+        workers, static_cast<long long>(a.batch), static_cast<long long>(a.batch * workers),
+        fc_ranks, split->cut.c_str(), static_cast<long long>(stanza->features),
+        static_cast<double>(bytes_per_step) / 1e6, static_cast<double>(busiest_link) / 1e6);
+  if (!a.quiet && parallel && !stanza_worker)
     std::fprintf(
         stderr,
         "sinter: train: data parallel over %d ranks (batch %lld each, %lld a step), "
@@ -348,7 +403,10 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
                  static_cast<double>(bytes_per_step) / 1e6,
                  static_cast<double>(busiest_link) / 1e6);
   // Bytes a worker sent a step so far (compressed runs vary from step to step).
-  auto sent_per_step = [&] { return parallel ? parallel->bytes_per_step() : bytes_per_step; };
+  auto sent_per_step = [&] {
+    if (stanza_worker) return parallel->bytes_per_step() + stanza->worker_bytes_per_step();
+    return parallel ? parallel->bytes_per_step() : bytes_per_step;
+  };
   // The run's emulated time so far, on the training thread's clock (0 without --link).
   auto emulated_seconds = [&] { return comm && comm->emulator() ? comm->emulator()->now() : 0.0; };
   ProgressBar bar("train", a.quiet || a.json);
@@ -357,7 +415,10 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     p.images_per_s *= workers;  // every worker's images
     bar.update(p);
   };
+  // Every rank's compressor state, gathered on rank 0 before each checkpoint.
+  NamedTensors compressor_states;
   callbacks.on_epoch = [&](const EpochSummary& e) {
+    if (compressor) compressor_states = gather_compressor_states(*comm, *compressor);
     bar.clear();
     DistributedColumns d;
     d.ranks = workers;
@@ -381,13 +442,20 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
                     .c_str());
     std::fflush(stdout);
   };
-  callbacks.on_checkpoint = [&](std::map<std::string, std::string>& s) { s["log"] = rows; };
+  callbacks.on_checkpoint = [&](Checkpoint& c) {
+    c.settings["log"] = rows;
+    c.run_state = compressor_states;
+  };
   const FitResult result = fit(trainer, loader, fo, callbacks);
   if (ps_worker) ps_worker->finish();
+  const Graph trained = rank != 0       ? Graph()
+                        : stanza_worker ? stanza_worker->model()
+                                        : trainer.model();
+  if (stanza_worker) stanza_worker->finish();
   bar.clear();
   if (rank != 0) return 0;
 
-  save_onnx(trainer.model(), a.output);
+  save_onnx(trained, a.output);
   const bool plotted = write_training_log(rows + partial_row, log, plot,
                                           "sinter train " + a.model + " on " + a.data);
   const EpochSummary* last = result.epochs.empty() ? nullptr : &result.epochs.back();
@@ -497,7 +565,8 @@ Subcommand add_train_command(CLI::App& parent) {
   app->add_flag("--profile", a->profile, "Time every node of the training step; print tables");
   app->add_option("--dist", a->dist,
                   "none; allreduce: data parallel over the MPI ranks (run under mpirun; --batch is "
-                  "each rank's); ps:S: the last S ranks are parameter servers")
+                  "each rank's); ps:S: the last S ranks are parameter servers; stanza:F: the last "
+                  "F ranks train the fully connected layers, the others the convolutions")
       ->capture_default_str();
   app->add_option("--reduction", a->reduction,
                   "How --dist allreduce sums gradients: ring (sinter's), mpi (MPI_Iallreduce), "

@@ -1,0 +1,116 @@
+// Stanza on 4 ranks (3 conv workers and 1 fully connected rank, or 2 and 2) the same training
+// as one process accumulating the workers' batches, up to the order of the additions; its bytes
+// against the formula; bad layouts and models.
+#include "dist/stanza.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "data/data_loader.h"
+#include "dist/data_parallel.h"
+#include "random_dataset.h"
+#include "train/model_zoo.h"
+#include "world.h"
+
+namespace sinter {
+namespace {
+
+TrainerOptions options_for(int64_t batch, int64_t steps) {
+  TrainerOptions o;
+  o.batch_size = batch;
+  o.lr = 0.02f;
+  o.total_steps = steps;
+  return o;
+}
+
+TEST(StanzaLayout, RanksBytesAndRefusals) {
+  EXPECT_THROW(StanzaLayout(2, 2, 8, 10), InputError);  // no conv worker
+  EXPECT_THROW(StanzaLayout(5, 2, 8, 10), InputError);  // 3 workers for 2 FC ranks
+  const StanzaLayout l(6, 2, 8, 100);
+  EXPECT_EQ(l.workers, 4);
+  EXPECT_EQ(l.fc_rank_of(3), 5);
+  EXPECT_EQ(l.workers_of(4), (std::vector<int>{0, 2}));
+  EXPECT_EQ(l.worker_bytes_per_step(), (8 * 100 + 8 + 1) * 4);
+  EXPECT_EQ(l.fc_link_bytes_per_step(), 2 * (8 * 100 + 8 + 1) * 4);
+}
+
+// 4 ranks as `fc_ranks` FC ranks and the rest conv workers, against one process accumulating the
+// workers' batches.
+void expect_stanza_matches_one_process(int fc_ranks) {
+  Communicator& world = test_world();
+  if (world.size() < 2 || (world.size() - fc_ranks) % fc_ranks != 0 || fc_ranks >= world.size())
+    GTEST_SKIP() << "needs a world that " << fc_ranks << " FC rank(s) divide";
+  const int64_t steps = 12, batch = 4;
+  const Graph model = build_zoo_model("lenet5", {});
+  const ClassifierSplit split = split_at_classifier(model);
+  const StanzaLayout layout(world.size(), fc_ranks, batch,
+                            split.classifier.types.at(split.cut).shape[1]);
+  const int workers = layout.workers;
+  const Dataset data = random_dataset(batch * workers * steps, 28, 5);
+  auto loader_options = [&](int shard) { return shard_options(batch, 9, shard, workers); };
+  const bool fc = layout.is_fc(world.rank());
+  std::unique_ptr<Communicator> group =
+      world.subgroup(fc ? layout.fc_rank_list() : layout.worker_ranks());
+  TrainerOptions o = options_for(batch, steps);
+  if (fc) {
+    o.batch_size = batch * layout.workers_per_fc();
+    o.input_gradient = true;
+    Trainer trainer(split.classifier, o);
+    DataParallel parallel(*group, trainer);
+    const int64_t before = world.bytes_sent();
+    EXPECT_EQ(serve_classifier(world, trainer, layout), steps);
+    // The answers, and rank 0's fetch of the classifier from FC rank 0.
+    const int64_t answers = steps * layout.workers_per_fc() * layout.answer_floats() * 4;
+    int64_t classifier = 0;
+    for (const auto& [name, t] : split.classifier.initializers) classifier += t.numel() * 4;
+    EXPECT_EQ(world.bytes_sent() - before,
+              answers + (world.rank() == layout.workers ? classifier : 0));
+    return;
+  }
+  o.loss = Loss::kOutputGradient;
+  Trainer trainer(split.features, o);
+  DataParallel parallel(*group, trainer);
+  StanzaWorker worker(world, trainer, layout, model, split);
+  DataLoader loader(data, loader_options(world.rank()));
+  loader.start_epoch(0);
+  Batch b;
+  for (int64_t step = 0; step < steps && loader.next(b); ++step) {
+    const int64_t before = world.bytes_sent();
+    trainer.step(b);
+    EXPECT_EQ(world.bytes_sent() - before, layout.worker_bytes_per_step());
+  }
+  const Graph trained = world.rank() == 0 ? worker.model() : Graph();
+  worker.finish();
+  if (world.rank() != 0) return;
+
+  Trainer single(model, options_for(batch, steps));
+  std::vector<std::unique_ptr<DataLoader>> shards;
+  for (int q = 0; q < workers; ++q) {
+    shards.push_back(std::make_unique<DataLoader>(data, loader_options(q)));
+    shards.back()->start_epoch(0);
+  }
+  std::vector<Batch> batches(static_cast<size_t>(workers));
+  for (int64_t step = 0; step < steps; ++step) {
+    for (int q = 0; q < workers; ++q) ASSERT_TRUE(shards[q]->next(batches[q]));
+    accumulated_step(single, batches);
+  }
+  const Graph s = single.model();
+  for (const auto& [name, value] : s.initializers) {
+    if (value.dtype() != DType::kFloat32) continue;
+    const Tensor& got = trained.initializers.at(name);
+    float worst = 0;
+    for (int64_t i = 0; i < value.numel(); ++i)
+      worst = std::max(worst, std::abs(got.data<float>()[i] - value.data<float>()[i]));
+    EXPECT_LT(worst, 1e-5f) << name;
+  }
+}
+
+TEST(Stanza, OneFcRankMatchesOneProcessAccumulating) { expect_stanza_matches_one_process(1); }
+
+TEST(Stanza, TwoFcRanksMatchOneProcessAccumulating) { expect_stanza_matches_one_process(2); }
+
+}  // namespace
+}  // namespace sinter
