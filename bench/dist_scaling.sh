@@ -2,20 +2,21 @@
 # Data-parallel scaling on emulated links: 4 ranks against 1, each with the same batch (weak
 # scaling, as DDP), on emulated 10 GbE and 1 GbE, with and without overlapping the gradient
 # reduction with the backward pass. Times are the emulated clock's (compute measured as the
-# training thread's CPU time, so 4 ranks on 2 cores are timed as if each had a core), per step,
-# from the difference of a short and a long run (the first steps compile the plan).
+# training thread's CPU time, so 4 ranks on 2 cores are timed as if each had a core): the median
+# emulated step of a run (`emulated_step_ms`, without the first step, which compiles the plan),
+# the least of ROUNDS runs.
 # Scaling efficiency = one rank's step time / 4 ranks' step time.
 # Writes OUT/dist_scaling.csv, .jsonl and .png (gnuplot).
-# usage: bench/dist_scaling.sh BUILD_DIR OUT_DIR   (env: MODELS, BATCH, SHORT, LONG, ROUNDS)
+# usage: bench/dist_scaling.sh BUILD_DIR OUT_DIR   (env: MODELS, BATCH, STEPS, ROUNDS)
 set -euo pipefail
 if (($# < 2)); then
-  echo "usage: $0 BUILD_DIR OUT_DIR   (env: MODELS, BATCH, SHORT, LONG, ROUNDS)" >&2
+  echo "usage: $0 BUILD_DIR OUT_DIR   (env: MODELS, BATCH, STEPS, ROUNDS)" >&2
   exit 2
 fi
 build=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 models=${MODELS:-lenet5 vgg-small}
-batch=${BATCH:-32} short=${SHORT:-10} long=${LONG:-40} rounds=${ROUNDS:-3}
+batch=${BATCH:-32} steps=${STEPS:-40} rounds=${ROUNDS:-3}
 sinter=$(realpath "$build/sinter")
 [[ -x $sinter ]] || { echo "dist_scaling.sh: no sinter binary in $build" >&2; exit 1; }
 mkdir -p "$out"
@@ -23,9 +24,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 
-# emulated RANKS STEPS ARGS...: the least emulated seconds of ROUNDS runs (rank 0's JSON line):
+# step_seconds RANKS ARGS...: the least median emulated step of ROUNDS runs (rank 0's JSON line):
 # a virtual machine's stolen time shows up as CPU time now and then.
-emulated() {
+step_seconds() {
   local best=""
   for ((round = 0; round < rounds; ++round)); do
     local e
@@ -35,23 +36,14 @@ emulated() {
   echo "$best"
 }
 emulated_once() {
-  local ranks=$1 steps=$2
-  shift 2
-  local line
-  line=$(cd "$tmp" && "$here/../tests/dist/run_ranks.sh" "$ranks" "$sinter" train --data fashion-mnist \
-    --batch "$batch" --train-limit $((batch * ranks * (long + 1))) --test-limit 10 --epochs 1 \
-    --max-steps "$steps" --dist allreduce --threads 1 --json --quiet -o m.onnx "$@" 2>"$tmp/err" |
-    tail -1) || { echo "failed: $* : $(tail -3 "$tmp/err")" >&2; exit 1; }
-  sed -n 's/.*"emulated_seconds":\([0-9.e+-]*\).*/\1/p' <<<"$line"
-}
-# step_seconds RANKS ARGS...: emulated seconds a step, without the first steps.
-step_seconds() {
   local ranks=$1
   shift
-  local a b
-  a=$(emulated "$ranks" "$short" "$@") && [[ -n $a ]] || exit 1
-  b=$(emulated "$ranks" "$long" "$@") && [[ -n $b ]] || exit 1
-  awk -v a="$a" -v b="$b" -v n=$((long - short)) 'BEGIN { printf "%.6f", (b - a) / n }'
+  local line
+  line=$(cd "$tmp" && "$here/../tests/dist/run_ranks.sh" "$ranks" "$sinter" train --data fashion-mnist \
+    --batch "$batch" --train-limit $((batch * ranks * (steps + 1))) --test-limit 10 --epochs 1 \
+    --max-steps "$steps" --dist allreduce --threads 1 --json --quiet -o m.onnx "$@" 2>"$tmp/err" |
+    tail -1) || { echo "failed: $* : $(tail -3 "$tmp/err")" >&2; exit 1; }
+  sed -n 's/.*"emulated_step_ms":\([0-9.e+-]*\).*/\1/p' <<<"$line" | awk '{ printf "%.6f", $1 / 1000 }'
 }
 
 echo "model,link,overlap,ranks,step_ms,one_rank_step_ms,efficiency,cpu" >"$out/dist_scaling.csv"

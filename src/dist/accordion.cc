@@ -78,8 +78,8 @@ void AccordionCompressor::decide() {
   steps_in_interval_ = 0;
 }
 
-std::vector<std::pair<std::string, Tensor>> AccordionCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s = topk_ ? topk_->state() : powersgd_->state();
+NamedTensors AccordionCompressor::state() const {
+  NamedTensors s = topk_ ? topk_->state() : powersgd_->state();
   sums_.append_state(s);
   // The interval's progress, then per tensor the previous norm and the regime.
   std::vector<double> controller{static_cast<double>(steps_in_interval_)};
@@ -92,7 +92,7 @@ std::vector<std::pair<std::string, Tensor>> AccordionCompressor::state() const {
   return s;
 }
 
-void AccordionCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void AccordionCompressor::load_state(const NamedTensors& state) {
   if (topk_) {
     topk_->load_state(state);
   } else {

@@ -42,8 +42,8 @@ class AccordionCompressor final : public Compressor {
   void reduce(Communicator& comm, std::vector<GradientView>& gradients, int64_t step) override;
   int64_t last_bytes_sent() const override { return inner().last_bytes_sent(); }
   double last_density() const override { return inner().last_density(); }
-  std::vector<std::pair<std::string, Tensor>> state() const override;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
+  NamedTensors state() const override;
+  void load_state(const NamedTensors& state) override;
 
   // Per gradient tensor, whether the next reduce() treats it as critical (low compression).
   const std::vector<bool>& critical() const { return critical_; }

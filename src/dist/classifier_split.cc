@@ -51,7 +51,7 @@ ClassifierSplit split_at_classifier(const Graph& model) {
   ClassifierSplit split;
   split.cut = typed.nodes[first_fc].inputs[0];
   const ValueType* cut_type = typed.type_of(split.cut);
-  if (!cut_type || !cut_type->has_shape || cut_type->shape.size() != 2 ||
+  if (!cut_type || !cut_type->has_shape || cut_type->shape.size() != 2 || cut_type->shape[1] < 1 ||
       typed.is_initializer(split.cut) || split.cut == typed.inputs[0])
     throw InputError(
         cat("Stanza cuts a model where 2-D features [batch, features] enter its first "

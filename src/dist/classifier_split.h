@@ -17,7 +17,8 @@ struct ClassifierSplit {
 
 // Cuts `model` (one input, one output, nodes in topological order) at the first input of its
 // first Gemm or MatMul. Each part keeps the initializers its nodes read. Throws InputError naming
-// what is wrong when the model has no such layer, the cut is not 2-D, a classifier node reads a
+// what is wrong when the model has no such layer, the cut is not 2-D with a known number of
+// features, a classifier node reads a
 // feature extractor value other than the cut, or both parts read one initializer.
 ClassifierSplit split_at_classifier(const Graph& model);
 

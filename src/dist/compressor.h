@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/named_tensors.h"
 #include "dist/communicator.h"
 
 namespace sinter {
@@ -39,8 +39,8 @@ class Compressor {
   virtual double last_density() const = 0;
   // State a checkpoint must hold to resume bit for bit (residuals, momenta, warm-start factors,
   // controller state), as named tensors; load_state() takes back what state() gave.
-  virtual std::vector<std::pair<std::string, Tensor>> state() const = 0;
-  virtual void load_state(const std::vector<std::pair<std::string, Tensor>>& state) = 0;
+  virtual NamedTensors state() const = 0;
+  virtual void load_state(const NamedTensors& state) = 0;
 };
 
 // Makes a compressor from a spec: "topk:R", "randomk:R", "dgc:R", "sidco:R" (R the share of

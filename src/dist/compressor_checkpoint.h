@@ -11,8 +11,6 @@
 
 namespace sinter {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 // On rank 0, every rank's compressor state as "compressor/rank<r>/<name>" tensors; empty on the
 // others. Every rank calls it at the same point of the run; their states must have the same
 // layout (they do: the same compressor over the same gradients).

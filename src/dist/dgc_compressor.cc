@@ -64,14 +64,14 @@ void DgcCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradie
   last_density_ = sent.density;
 }
 
-std::vector<std::pair<std::string, Tensor>> DgcCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s;
+NamedTensors DgcCompressor::state() const {
+  NamedTensors s;
   velocity_.append_state(s);
   accumulation_.append_state(s);
   return s;
 }
 
-void DgcCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void DgcCompressor::load_state(const NamedTensors& state) {
   velocity_.load_state(state);
   accumulation_.load_state(state);
 }

@@ -36,8 +36,8 @@ class DgcCompressor final : public Compressor {
   void reduce(Communicator& comm, std::vector<GradientView>& gradients, int64_t step) override;
   int64_t last_bytes_sent() const override { return last_bytes_; }
   double last_density() const override { return last_density_; }
-  std::vector<std::pair<std::string, Tensor>> state() const override;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
+  NamedTensors state() const override;
+  void load_state(const NamedTensors& state) override;
 
   // The density at `step`: 0.25 (target / 0.25)^(step / warmup_steps) during the warm-up, then
   // the target (a target of 25 % or more has no warm-up).

@@ -28,14 +28,14 @@ float* GradientMemory::accumulate(size_t t, const GradientView& gradient) {
   return r;
 }
 
-void GradientMemory::append_state(std::vector<std::pair<std::string, Tensor>>& state) const {
+void GradientMemory::append_state(NamedTensors& state) const {
   for (size_t t = 0; t < names_.size(); ++t)
     state.emplace_back(
         cat(kind_, "/", names_[t]),
         Tensor::from_vector<float>({static_cast<int64_t>(values_[t].size())}, values_[t]));
 }
 
-void GradientMemory::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void GradientMemory::load_state(const NamedTensors& state) {
   names_.clear();
   values_.clear();
   const std::string prefix = kind_ + "/";

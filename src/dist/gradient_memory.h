@@ -28,8 +28,8 @@ class GradientMemory {
   float* accumulate(size_t t, const GradientView& gradient);
 
   // The memory as named tensors; load_state() takes back those of this kind.
-  void append_state(std::vector<std::pair<std::string, Tensor>>& state) const;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state);
+  void append_state(NamedTensors& state) const;
+  void load_state(const NamedTensors& state);
 
  private:
   std::string kind_;

@@ -174,8 +174,8 @@ void PowerSgdCompressor::keep_warm_start(const float* q, int64_t cols, int rank,
   }
 }
 
-std::vector<std::pair<std::string, Tensor>> PowerSgdCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s;
+NamedTensors PowerSgdCompressor::state() const {
+  NamedTensors s;
   residual_.append_state(s);
   for (const auto& [name, q] : right_)
     s.emplace_back(kRightFactorKind + name,
@@ -183,7 +183,7 @@ std::vector<std::pair<std::string, Tensor>> PowerSgdCompressor::state() const {
   return s;
 }
 
-void PowerSgdCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void PowerSgdCompressor::load_state(const NamedTensors& state) {
   residual_.load_state(state);
   right_.clear();
   const std::string prefix = kRightFactorKind;

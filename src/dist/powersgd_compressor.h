@@ -27,8 +27,8 @@ class PowerSgdCompressor final : public Compressor {
   void reduce(Communicator& comm, std::vector<GradientView>& gradients, int64_t step) override;
   int64_t last_bytes_sent() const override { return last_bytes_; }
   double last_density() const override { return last_density_; }
-  std::vector<std::pair<std::string, Tensor>> state() const override;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
+  NamedTensors state() const override;
+  void load_state(const NamedTensors& state) override;
 
   // Accordion's lever: one rank per gradient tensor from the next reduce() on (an empty list
   // returns to the rank it was made with). A factor that grows keeps its columns and draws new

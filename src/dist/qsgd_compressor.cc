@@ -90,13 +90,13 @@ void QsgdCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradi
     for (int64_t i = 0; i < g.size; ++i) g.data[i] *= scale;
 }
 
-std::vector<std::pair<std::string, Tensor>> QsgdCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s;
+NamedTensors QsgdCompressor::state() const {
+  NamedTensors s;
   residual_.append_state(s);
   return s;
 }
 
-void QsgdCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void QsgdCompressor::load_state(const NamedTensors& state) {
   residual_.load_state(state);
 }
 

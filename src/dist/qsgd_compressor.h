@@ -33,8 +33,8 @@ class QsgdCompressor final : public Compressor {
   void reduce(Communicator& comm, std::vector<GradientView>& gradients, int64_t step) override;
   int64_t last_bytes_sent() const override { return last_bytes_; }
   double last_density() const override { return 1.0; }  // every value, in fewer bits
-  std::vector<std::pair<std::string, Tensor>> state() const override;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
+  NamedTensors state() const override;
+  void load_state(const NamedTensors& state) override;
 
   // Bits a value takes: the level's and the sign's.
   static int bits_per_value(int levels);

@@ -60,13 +60,13 @@ void RandomKCompressor::reduce(Communicator& comm, std::vector<GradientView>& gr
   last_density_ = total > 0 ? static_cast<double>(values.size()) / static_cast<double>(total) : 0;
 }
 
-std::vector<std::pair<std::string, Tensor>> RandomKCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s;
+NamedTensors RandomKCompressor::state() const {
+  NamedTensors s;
   residual_.append_state(s);
   return s;
 }
 
-void RandomKCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void RandomKCompressor::load_state(const NamedTensors& state) {
   residual_.load_state(state);
 }
 

@@ -196,8 +196,8 @@ void SidcoCompressor::adapt_stages(double achieved) {
   stages_ = best;
 }
 
-std::vector<std::pair<std::string, Tensor>> SidcoCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s;
+NamedTensors SidcoCompressor::state() const {
+  NamedTensors s;
   residual_.append_state(s);
   // The stage count, the adaptations so far, then per stage count what it achieved and when.
   std::vector<double> search{static_cast<double>(stages_), static_cast<double>(adaptations_)};
@@ -210,7 +210,7 @@ std::vector<std::pair<std::string, Tensor>> SidcoCompressor::state() const {
   return s;
 }
 
-void SidcoCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void SidcoCompressor::load_state(const NamedTensors& state) {
   residual_.load_state(state);
   for (const auto& [name, tensor] : state) {
     if (name != kStagesState) continue;

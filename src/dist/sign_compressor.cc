@@ -45,13 +45,13 @@ void SignCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradi
     for (int64_t i = 0; i < g.size; ++i) g.data[i] *= inverse;
 }
 
-std::vector<std::pair<std::string, Tensor>> SignCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s;
+NamedTensors SignCompressor::state() const {
+  NamedTensors s;
   residual_.append_state(s);
   return s;
 }
 
-void SignCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void SignCompressor::load_state(const NamedTensors& state) {
   residual_.load_state(state);
 }
 

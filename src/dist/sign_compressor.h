@@ -22,8 +22,8 @@ class SignCompressor final : public Compressor {
   void reduce(Communicator& comm, std::vector<GradientView>& gradients, int64_t step) override;
   int64_t last_bytes_sent() const override { return last_bytes_; }
   double last_density() const override { return 1.0; }  // every value, in one bit
-  std::vector<std::pair<std::string, Tensor>> state() const override;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
+  NamedTensors state() const override;
+  void load_state(const NamedTensors& state) override;
 
   // Bytes a tensor of n values takes on the wire.
   static int64_t payload_bytes(int64_t n) { return 4 + (n + 7) / 8; }

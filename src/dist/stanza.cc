@@ -95,6 +95,9 @@ StepResult StanzaWorker::exchange(const Batch& batch, const Tensor& features, Te
   message_.back() = kStep;
   world_.send(fc_rank_, message_.data(), bytes(layout_.message_floats()), "stanza features");
   world_.recv(fc_rank_, answer_.data(), bytes(layout_.answer_floats()), "stanza feature gradients");
+  if (answer_[static_cast<size_t>(n + 1)] < 0)
+    throw Error(cat("rank ", world_.rank(), ": the fully connected rank ", fc_rank_,
+                    " failed in step ", trainer_.steps() + 1, " (its own line says why)"));
   std::copy(answer_.begin(), answer_.begin() + n, gradient.data<float>());
   StepResult r;
   r.loss = answer_[static_cast<size_t>(n)];
@@ -104,6 +107,9 @@ StepResult StanzaWorker::exchange(const Batch& batch, const Tensor& features, Te
 
 Graph StanzaWorker::model() {
   SINTER_CHECK(!finished_, "the Stanza classifier is gone after finish()");
+  if (fetched_at_step_ == trainer_.steps())
+    return join_parts(model_, trainer_.model(), classifier_);
+  fetched_at_step_ = trainer_.steps();
   message_.back() = kFetchClassifier;
   world_.send(fc_rank_, message_.data(), bytes(layout_.message_floats()), "stanza features");
   std::vector<float> state(static_cast<size_t>(state_floats(classifier_)));
@@ -174,7 +180,19 @@ int64_t serve_classifier(Communicator& world, Trainer& trainer, const StanzaLayo
       std::copy(message, message + n, features + w * n);
       for (int64_t i = 0; i < b; ++i) labels[w * b + i] = static_cast<int64_t>(message[n + i]);
     }
-    const StepResult r = trainer.step(batch);
+    StepResult r;
+    try {
+      r = trainer.step(batch);
+    } catch (const Error&) {
+      // The workers wait for their answers: they learn of the failure before this rank reports it.
+      std::vector<Communicator::Message> failed;
+      for (int64_t w = 0; w < m; ++w) {
+        answers[static_cast<size_t>(w * out + n + 1)] = -1;
+        failed.push_back({served[static_cast<size_t>(w)], answers.data() + w * out, bytes(out)});
+      }
+      world.transfer(failed, {}, "stanza feature gradients");
+      throw;
+    }
     ++steps;
     // Each worker gets the gradient of its own batch's mean loss: the classifier's loss is the
     // mean over m batches, so its input gradient is scaled by m.

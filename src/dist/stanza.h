@@ -34,11 +34,11 @@ struct StanzaLayout {
   std::vector<int> worker_ranks() const;
   std::vector<int> fc_rank_list() const;
   // Floats of a worker's message (features, labels, a flag) and of an FC rank's answer
-  // (the features' gradient, the loss, the correct count).
+  // (the features' gradient, the loss, the correct count, which is -1 when the FC rank failed).
   int64_t message_floats() const { return batch * features + batch + 1; }
   int64_t answer_floats() const { return batch * features + 2; }
   // Bytes a step: what a worker sends its FC rank, and what an FC rank's link carries in (its
-  // workers' messages; as much goes out), the busiest link.
+  // workers' messages; their answers, a little less, go out).
   int64_t worker_bytes_per_step() const;
   int64_t fc_link_bytes_per_step() const;
 };
@@ -50,7 +50,8 @@ class StanzaWorker {
  public:
   StanzaWorker(Communicator& world, Trainer& trainer, const StanzaLayout& layout,
                const Graph& model, const ClassifierSplit& split);
-  // The whole model: this worker's feature extractor and the classifier fetched from its FC rank.
+  // The whole model: this worker's feature extractor and the classifier fetched from its FC rank
+  // (once a step: evaluation and the checkpoint after it share the fetch).
   Graph model();
   void finish();
 
@@ -60,8 +61,9 @@ class StanzaWorker {
   Communicator& world_;
   Trainer& trainer_;
   StanzaLayout layout_;
-  const Graph& model_;
+  Graph model_;
   Graph classifier_;
+  int64_t fetched_at_step_ = -1;
   int fc_rank_ = 0;
   std::vector<float> message_, answer_;
   bool finished_ = false;
@@ -70,7 +72,8 @@ class StanzaWorker {
 // An FC rank's side, with a trainer of `split.classifier` at batch layout.batch x
 // workers_per_fc() with TrainerOptions::input_gradient: trains on its workers' features until
 // they finish, and returns the steps it made. The trainer's on_gradients may average the
-// classifier's gradients with the other FC ranks.
+// classifier's gradients with the other FC ranks. When its step fails it tells its workers, which
+// then fail too, before it throws.
 int64_t serve_classifier(Communicator& world, Trainer& trainer, const StanzaLayout& layout);
 
 }  // namespace sinter

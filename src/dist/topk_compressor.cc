@@ -69,13 +69,13 @@ void TopKCompressor::reduce(Communicator& comm, std::vector<GradientView>& gradi
   last_density_ = sent.density;
 }
 
-std::vector<std::pair<std::string, Tensor>> TopKCompressor::state() const {
-  std::vector<std::pair<std::string, Tensor>> s;
+NamedTensors TopKCompressor::state() const {
+  NamedTensors s;
   residual_.append_state(s);
   return s;
 }
 
-void TopKCompressor::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+void TopKCompressor::load_state(const NamedTensors& state) {
   residual_.load_state(state);
 }
 

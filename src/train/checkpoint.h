@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/named_tensors.h"
 #include "ir/graph.h"
 #include "train/optimizer.h"
 
@@ -27,7 +28,7 @@ struct Checkpoint {
   TrainingPosition position;
   std::map<std::string, std::string> settings;  // what the run was started with
   // Named tensors beyond the trainer's own, which a resumed run must restore to go on bit for bit.
-  std::vector<std::pair<std::string, Tensor>> run_state;
+  NamedTensors run_state;
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);

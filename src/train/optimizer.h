@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/named_tensors.h"
 
 namespace sinter {
 
@@ -20,7 +20,7 @@ struct Parameter {
 
 // Named state entries: "<param>.<slot>" float32 tensors shaped like the parameter, plus "steps"
 // (an int64 scalar).
-using OptimizerState = std::vector<std::pair<std::string, Tensor>>;
+using OptimizerState = NamedTensors;
 
 class Optimizer {
  public:

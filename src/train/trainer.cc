@@ -119,12 +119,18 @@ StepResult Trainer::compute_gradients(const Batch& batch, bool keep_statistics) 
   if (!split) fill_targets(batch);
   fill_dropout_masks();
 
-  // Outputs: the loss, the logits, then the gradients in parameter order. The plan runs its steps
-  // in order and calls this as each output is written, so output_gradient fills the labels input
-  // before the loss (the first node that reads it) runs.
+  // Outputs: the loss, the logits, then the gradients in parameter order. This is called as each
+  // output is written. With a split model the plan must run its steps in order (checked): the
+  // nodes that read the labels input depend on it alone, but in the graph's order (autodiff
+  // appends the backward pass, and sorting keeps a valid order) they come after the output's, so
+  // output_gradient fills it before they run.
   StepResult rest;
   const Plan::OutputReady output_ready = [&](size_t output, const Tensor& value) {
-    if (split && output == 1) rest = output_gradient(batch, value, feeds_.at(tg_.labels));
+    if (split && output == 1) {
+      SINTER_CHECK(session_->plan().schedule().empty(),
+                   "Loss::kOutputGradient needs a plan that runs its steps in order");
+      rest = output_gradient(batch, value, feeds_.at(tg_.labels));
+    }
     if (on_gradient_ready && output >= 2 && output < 2 + gradients_.size())
       on_gradient_ready(output - 2, value);
   };

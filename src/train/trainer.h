@@ -85,7 +85,8 @@ class Trainer {
   // With Loss::kOutputGradient (the front part of a split model): called during the step once the
   // model's output for `batch` is computed and before the backward pass starts. It writes
   // d(loss)/d(output), found where the rest of the model runs, into `gradient`, and returns the
-  // whole model's loss and correct count for the batch, which the step reports.
+  // loss and correct count found there (Stanza: its FC rank's loss over the batches it got, and
+  // this batch's correct count), which the step reports.
   std::function<StepResult(const Batch& batch, const Tensor& output, Tensor& gradient)>
       output_gradient;
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -111,6 +112,49 @@ void expect_stanza_matches_one_process(int fc_ranks) {
 TEST(Stanza, OneFcRankMatchesOneProcessAccumulating) { expect_stanza_matches_one_process(1); }
 
 TEST(Stanza, TwoFcRanksMatchOneProcessAccumulating) { expect_stanza_matches_one_process(2); }
+
+// A label the classifier has no class for (the data set claims 20 classes, the model has 10) fails
+// the FC rank's step, and it tells its workers: each fails in the same step with a line naming it,
+// instead of waiting for the deadline.
+TEST(Stanza, AnFcRanksFailureFailsItsWorkersAtOnce) {
+  Communicator& world = test_world();
+  if (world.size() < 2) GTEST_SKIP() << "needs two ranks";
+  const int64_t batch = 4;
+  const Graph model = build_zoo_model("lenet5", {});
+  const ClassifierSplit split = split_at_classifier(model);
+  const StanzaLayout layout(world.size(), 1, batch, split.classifier.types.at(split.cut).shape[1]);
+  Dataset data = random_dataset(batch * layout.workers, 28, 5);
+  data.num_classes = 20;
+  for (int64_t i = 0; i < data.labels.numel(); ++i) data.labels.data<int64_t>()[i] = 12;
+  const bool fc = layout.is_fc(world.rank());
+  std::unique_ptr<Communicator> group =
+      world.subgroup(fc ? layout.fc_rank_list() : layout.worker_ranks());
+  TrainerOptions o = options_for(batch, 1);
+  if (fc) {
+    o.batch_size = batch * layout.workers_per_fc();
+    o.input_gradient = true;
+    Trainer trainer(split.classifier, o);
+    EXPECT_THROW(serve_classifier(world, trainer, layout), InputError);
+    return;
+  }
+  o.loss = Loss::kOutputGradient;
+  Trainer trainer(split.features, o);
+  StanzaWorker worker(world, trainer, layout, model, split);
+  DataLoader loader(data, shard_options(batch, 9, world.rank(), layout.workers));
+  loader.start_epoch(0);
+  Batch b;
+  ASSERT_TRUE(loader.next(b));
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    trainer.step(b);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(cat("fully connected rank ", layout.workers, " failed")),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
 
 }  // namespace
 }  // namespace sinter

@@ -145,7 +145,7 @@ for c in topk:0.01 none; do
 done
 ranks 4 "$sinter" train --resume resumed.ckpt.onnx --dist allreduce --compress topk:0.01 \
   -o bad.onnx --quiet >/dev/null 2>err.txt && fail "resuming a dense run compressed succeeded"
-[[ $(grep -c "differs from the compression ''" err.txt) -eq 4 ]] ||
+[[ $(grep -c "differs from the value '' that checkpoint" err.txt) -eq 4 ]] ||
   fail "expected the compression refusal on every rank: $(cat err.txt)"
 
 # 7. Bad input: a checkpoint of 4 ranks resumed by 2, on every rank; an unknown strategy.

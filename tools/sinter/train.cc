@@ -1,6 +1,7 @@
 // `sinter train`: trains a built-in or imported model on a dataset, with progress, per-epoch
 // evaluation, checkpoints that --resume continues from, a CSV log with a plot, and the trained
 // model exported as ONNX.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -76,6 +77,11 @@ const std::vector<std::string> kRunSettings = {
     "momentum",  "weight-decay", "schedule",    "warmup-steps", "loss",      "label-smoothing",
     "clip-norm", "augment",      "train-limit", "epochs"};
 
+// Settings of a distributed run that decide its bits (the order of the additions, the
+// compressor), with the values of checkpoints that do not record them.
+const std::map<std::string, std::string> kReductionSettings = {
+    {"reduction", "ring"}, {"bucket-mb", "1"}, {"compress", ""}};
+
 std::string setting_value(const TrainArgs& a, const std::string& key) {
   auto f = [](double v) { return format("%.9g", v); };
   if (key == "model") return a.model;
@@ -94,6 +100,9 @@ std::string setting_value(const TrainArgs& a, const std::string& key) {
   if (key == "augment") return a.augment;
   if (key == "train-limit") return std::to_string(a.train_limit);
   if (key == "epochs") return std::to_string(a.epochs);
+  if (key == "reduction") return a.reduction;
+  if (key == "bucket-mb") return f(a.bucket_mb);
+  if (key == "compress") return a.compress;
   throw Error(cat("unknown run setting '", key, "'"));
 }
 
@@ -101,22 +110,36 @@ std::string setting_value(const TrainArgs& a, const std::string& key) {
 // option that differs is an error, since the resumed run would not be the run that was started.
 void restore_settings(CLI::App& app, const TrainArgs& given, const Checkpoint& c,
                       const std::string& path) {
+  auto restore = [&](const std::string& key, const std::string& saved) {
+    CLI::Option* opt = app.get_option("--" + key);
+    if (opt->count() > 0) {
+      if (key == "epochs") return;
+      // Compared as parsed and formatted, so "--lr 0.05" matches a saved 0.0500000007.
+      if (setting_value(given, key) != saved)
+        throw InputError(cat("--", key, " ", opt->as<std::string>(), " differs from the value '",
+                             saved, "' that checkpoint ", path,
+                             " was trained with; leave it out to resume"));
+    }
+    if (saved.empty()) return;  // an option not given keeps its empty default
+    opt->clear();
+    opt->add_result(saved);
+    opt->run_callback();
+  };
   for (const std::string& key : kRunSettings) {
     auto it = c.settings.find(key);
     if (it == c.settings.end()) throw InputError(cat(path, ": checkpoint does not record --", key));
-    CLI::Option* opt = app.get_option("--" + key);
-    if (opt->count() > 0) {
-      if (key == "epochs") continue;
-      // Compared as parsed and formatted, so "--lr 0.05" matches a saved 0.0500000007.
-      if (setting_value(given, key) != it->second)
-        throw InputError(cat("--", key, " ", opt->as<std::string>(), " differs from the value ",
-                             it->second, " that checkpoint ", path,
-                             " was trained with; leave it out to resume"));
-    }
-    opt->clear();
-    opt->add_result(it->second);
-    opt->run_callback();
+    restore(key, it->second);
   }
+  for (const auto& [key, fallback] : kReductionSettings) {
+    auto it = c.settings.find(key);
+    restore(key, it == c.settings.end() ? fallback : it->second);
+  }
+  // The strategy decides who holds what; it cannot change, nor be taken from the checkpoint (the
+  // ranks have started by then).
+  const std::string dist = c.settings.count("dist") ? c.settings.at("dist") : "none";
+  if (dist != given.dist)
+    throw InputError(cat("checkpoint ", path, " was written by a run with --dist ", dist,
+                         "; this run has --dist ", given.dist));
 }
 
 Graph load_model_arg(const std::string& model, const Dataset& data, uint64_t seed) {
@@ -136,6 +159,14 @@ Graph load_model_arg(const std::string& model, const Dataset& data, uint64_t see
 std::string derived_path(const std::string& output, const std::string& suffix) {
   std::filesystem::path p(output);
   return (p.parent_path() / p.stem()).string() + suffix;
+}
+
+// The median of `values` without the first (0 when there are fewer than two).
+double median_after_first(std::vector<double> values) {
+  if (values.size() < 2) return 0;
+  values.erase(values.begin());
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
 }
 
 GradientReduction parse_reduction(const std::string& name) {
@@ -198,8 +229,8 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   if (servers > 0) ps.emplace(ranks, servers, 0);
   if (fc_ranks > 0) stanza.emplace(ranks, fc_ranks, a.batch, 0);
   const int workers = ps ? ps->workers : stanza ? stanza->workers : ranks;
-  // A parameter server or a Stanza FC rank, which trains on no data of its own.
-  const bool server = (ps && ps->is_server(rank)) || (stanza && stanza->is_fc(rank));
+  // A parameter server or a Stanza FC rank trains on no data of its own.
+  const bool trains_no_data = (ps && ps->is_server(rank)) || (stanza && stanza->is_fc(rank));
   if (!a.compress.empty() && a.dist != "allreduce")
     throw InputError("--compress needs --dist allreduce");
   if ((!a.link.empty() || !a.slow.empty()) && !comm)
@@ -226,19 +257,14 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
     if (saved != std::to_string(ranks))
       throw InputError(cat("checkpoint ", a.resume, " was written by a run of ", saved,
                            " rank(s); this run has ", ranks, " (the batches would differ)"));
-    // The compressor's residuals are in the checkpoint: the run goes on with the same one.
-    const std::string compressed =
-        resumed->settings.count("compress") ? resumed->settings["compress"] : "";
-    if (app.get_option("--compress")->count() > 0 && a.compress != compressed)
-      throw InputError(cat("--compress ", a.compress, " differs from the compression '", compressed,
-                           "' that checkpoint ", a.resume,
-                           " was trained with; leave it out to resume"));
-    a.compress = compressed;
   }
   if (a.augment != "none" && a.augment != "crop" && a.augment != "crop-flip")
     throw InputError(cat("--augment '", a.augment, "' is not one of none, crop, crop-flip"));
   if (a.loss != "cross-entropy" && a.loss != "mse")
     throw InputError(cat("--loss '", a.loss, "' is not one of cross-entropy, mse"));
+  // Checked here on every rank alike: only Stanza's FC ranks build a trainer with the loss.
+  if (a.label_smoothing > 0 && a.loss != "cross-entropy")
+    throw InputError("label smoothing applies to the cross-entropy loss only");
   const std::string checkpoint =
       a.checkpoint.empty() ? derived_path(a.output, ".ckpt.onnx") : a.checkpoint;
   const std::string log = a.log.empty() ? derived_path(a.output, ".train.csv") : a.log;
@@ -266,9 +292,13 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   }
   lo.horizontal_flip = a.augment == "crop-flip";
   // Servers load the data too (the built-in models take their shape from it) but train on none.
-  lo.shard = server ? 0 : rank;
+  lo.shard = trains_no_data ? 0 : rank;
   lo.shards = workers;
   DataLoader loader(train, lo);
+  // fit() checks this too, but Stanza's FC ranks run no fit() and would wait for the workers.
+  if (loader.batches_per_epoch() < 1)
+    throw InputError(cat(train.name, " has fewer samples than one batch of ", a.batch,
+                         " for each of ", workers, " rank(s)"));
 
   TrainerOptions to;
   to.batch_size = a.batch;
@@ -322,7 +352,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   std::optional<DataParallel> parallel;
   std::optional<ParameterServerWorker> ps_worker;
   std::optional<StanzaWorker> stanza_worker;
-  if (server) {
+  if (ps && ps->is_server(rank)) {
     serve_parameters(*comm, trainer, servers);
     return 0;
   }
@@ -342,8 +372,9 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   fo.checkpoint_path = rank == 0 ? checkpoint : "";
   if (stanza_worker) fo.model = [&] { return stanza_worker->model(); };
   for (const std::string& key : kRunSettings) fo.settings[key] = setting_value(a, key);
+  for (const auto& [key, fallback] : kReductionSettings) fo.settings[key] = setting_value(a, key);
   fo.settings["ranks"] = std::to_string(ranks);
-  fo.settings["compress"] = a.compress;
+  fo.settings["dist"] = a.dist;
   // Rows of completed epochs travel in the checkpoint, so a resumed run's CSV holds every epoch;
   // a stopped epoch's partial row is only in this run's own CSV.
   std::string rows = resumed ? resumed->settings["log"] : "", partial_row;
@@ -367,8 +398,14 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   int64_t bytes_per_step = 0, busiest_link = 0;
   if (parallel) bytes_per_step = busiest_link = parallel->bytes_per_step();
   if (stanza_worker) {
+    // A worker's link carries its message and the convolutions' all-reduce; an FC rank's, its
+    // workers' messages and (approximately, up to the ring's rounding) the classifier's all-reduce.
     bytes_per_step += stanza->worker_bytes_per_step();
-    busiest_link = std::max(busiest_link, stanza->fc_link_bytes_per_step());
+    int64_t classifier = 0;
+    for (const auto& [name, t] : split->classifier.initializers)
+      if (t.dtype() == DType::kFloat32) classifier += t.numel() * int64_t{sizeof(float)};
+    busiest_link = std::max(bytes_per_step, stanza->fc_link_bytes_per_step() +
+                                                2 * (fc_ranks - 1) * classifier / fc_ranks);
   }
   if (ps_worker) {
     const ParameterServerLayout& l = ps_worker->layout();
@@ -411,9 +448,16 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   auto emulated_seconds = [&] { return comm && comm->emulator() ? comm->emulator()->now() : 0.0; };
   ProgressBar bar("train", a.quiet || a.json);
   FitCallbacks callbacks;
+  // Each step's emulated seconds: their median is a step's time, robust to the moments a shared
+  // machine steals (which show as CPU time), and free of the first step's plan compilation.
+  std::vector<double> emulated_steps;
+  double emulated_before = 0;
   callbacks.on_batch = [&](BatchProgress p) {
     p.images_per_s *= workers;  // every worker's images
     bar.update(p);
+    const double now = emulated_seconds();
+    emulated_steps.push_back(now - emulated_before);
+    emulated_before = now;
   };
   // Every rank's compressor state, gathered on rank 0 before each checkpoint.
   NamedTensors compressor_states;
@@ -478,6 +522,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
            {"emulated_seconds", emulated_seconds()},
            {"emulation_wall_seconds",
             comm && comm->emulator() ? comm->emulator()->wall_seconds() : 0.0},
+           {"emulated_step_ms", 1e3 * median_after_first(emulated_steps)},
            {"train_loss", last ? last->train_loss : 0.0},
            {"train_accuracy", last ? last->train_accuracy : 0.0},
            {"test_loss", last ? last->test_loss : 0.0},
