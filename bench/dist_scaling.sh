@@ -4,7 +4,8 @@
 # reduction with the backward pass. Times are the emulated clock's (compute measured as the
 # training thread's CPU time, so 4 ranks on 2 cores are timed as if each had a core): the median
 # emulated step of a run (`emulated_step_ms`, without the first step, which compiles the plan),
-# the least of ROUNDS runs.
+# the least of ROUNDS runs. The one-rank baseline is measured afresh beside every 4-rank
+# configuration, the two taking turns, since the machine's speed drifts between minutes.
 # Scaling efficiency = one rank's step time / 4 ranks' step time.
 # Writes OUT/dist_scaling.csv, .jsonl and .png (gnuplot).
 # usage: bench/dist_scaling.sh BUILD_DIR OUT_DIR   (env: MODELS, BATCH, STEPS, ROUNDS)
@@ -24,17 +25,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 
-# step_seconds RANKS ARGS...: the least median emulated step of ROUNDS runs (rank 0's JSON line):
-# a virtual machine's stolen time shows up as CPU time now and then.
-step_seconds() {
-  local best=""
-  for ((round = 0; round < rounds; ++round)); do
-    local e
-    e=$(emulated_once "$@") && [[ -n $e ]] || exit 1
-    best=$(awk -v a="$best" -v b="$e" 'BEGIN { print (a == "" || b < a) ? b : a }')
-  done
-  echo "$best"
-}
+# least A B: the smaller number ("" counts as none).
+least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+# emulated_once RANKS ARGS...: a run's median emulated step in seconds (rank 0's JSON line).
 emulated_once() {
   local ranks=$1
   shift
@@ -49,12 +42,19 @@ emulated_once() {
 echo "model,link,overlap,ranks,step_ms,one_rank_step_ms,efficiency,cpu" >"$out/dist_scaling.csv"
 : >"$out/dist_scaling.jsonl"
 for model in $models; do
-  one=$(step_seconds 1 --model "$model" --link 10gbe) || exit 1
   for link in 10gbe 1gbe; do
     for overlap in yes no; do
       flag=()
       [[ $overlap == no ]] && flag=(--no-overlap)
-      four=$(step_seconds 4 --model "$model" --link "$link" "${flag[@]}") || exit 1
+      # The least of ROUNDS runs each, one rank and four taking turns: a virtual machine's
+      # stolen time shows up as CPU time now and then.
+      one="" four=""
+      for ((round = 0; round < rounds; ++round)); do
+        e=$(emulated_once 1 --model "$model" --link "$link") && [[ -n $e ]] || exit 1
+        one=$(least "$one" "$e")
+        e=$(emulated_once 4 --model "$model" --link "$link" "${flag[@]}") && [[ -n $e ]] || exit 1
+        four=$(least "$four" "$e")
+      done
       eff=$(awk -v o="$one" -v f="$four" 'BEGIN { printf "%.3f", o / f }')
       printf '%s,%s,%s,4,%.3f,%.3f,%s,%s\n' "$model" "$link" "$overlap" "$(awk -v f="$four" 'BEGIN{print f*1000}')" \
         "$(awk -v o="$one" 'BEGIN{print o*1000}')" "$eff" "$cpu" >>"$out/dist_scaling.csv"

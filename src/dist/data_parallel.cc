@@ -33,11 +33,18 @@ DataParallel::DataParallel(Communicator& comm, Trainer& trainer, DataParallelOpt
   agree_on_model(comm_, trainer);
   const auto& params = trainer.parameters();
   const size_t n = params.size();
+  // Rank 0's order for all: plans (and so the order) may differ between unlike machines, and the
+  // buckets must not.
+  const std::vector<size_t> mine = trainer.gradient_order();
+  SINTER_CHECK(mine.size() == n, "the backward pass does not report every gradient");
+  std::vector<int64_t> order(mine.begin(), mine.end());
+  comm_.broadcast(order.data(), order.size() * sizeof(int64_t), 0, "gradient order");
   offset_.resize(n);
   bucket_of_.resize(n);
   parameter_size_.resize(n);
   int64_t at = 0;
-  for (size_t k = n; k-- > 0;) {  // last parameter first
+  for (const int64_t index : order) {  // in the order the backward pass produces them
+    const auto k = static_cast<size_t>(index);
     const int64_t size = params[k].grad->numel();
     if (buckets_.empty() || buckets_.back().size * int64_t{sizeof(float)} >= options_.bucket_bytes)
       buckets_.push_back({at, 0, 0});

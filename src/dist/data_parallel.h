@@ -2,7 +2,7 @@
 // Data-parallel training, DDP's scheme: every rank holds the whole model and trains on its own
 // slice of each global batch (DataLoaderOptions::shard), and the gradients are averaged over the
 // ranks before every update, so every rank makes the same update from the same state.
-// The gradients go in buckets, last parameter first (the order the backward pass produces them);
+// The gradients go in buckets in the order the backward pass produces them (rank 0's plan's);
 // with overlap, a communication thread reduces each bucket as soon as its gradients are final,
 // while the backward pass computes the rest, the buckets in a fixed order on every rank.
 // BatchNorm normalises with each rank's own batch statistics, as DDP does; the running
@@ -65,7 +65,7 @@ class DataParallel {
 
   Communicator& comm_;
   DataParallelOptions options_;
-  std::vector<float> flat_;              // every gradient, last parameter first
+  std::vector<float> flat_;              // every gradient, in the backward pass's order
   std::vector<int64_t> offset_;          // parameter i's place in flat_
   std::vector<int> bucket_of_;           // parameter i's bucket
   std::vector<int64_t> parameter_size_;  // parameter i's floats

@@ -269,6 +269,14 @@ void Plan::check_memory_needs() const {
                   dtype_name(largest->type.dtype), " ", shape_str(largest->type.shape), ")"));
 }
 
+std::vector<size_t> Plan::output_ready_order() {
+  if (outputs_ready_after_.empty()) find_output_steps();
+  std::vector<size_t> order;
+  for (const std::vector<size_t>& ready : outputs_ready_after_)
+    order.insert(order.end(), ready.begin(), ready.end());
+  return order;
+}
+
 void Plan::find_output_steps() {
   outputs_ready_after_.assign(steps_.size() + 1, {});
   std::unordered_map<const Tensor*, int> slot_of;

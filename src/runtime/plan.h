@@ -95,6 +95,9 @@ class Plan {
                           const OutputReady* on_output_ready = nullptr);
 
   const std::vector<PlanStep>& steps() const { return steps_; }
+  // Graph output indices in the order run() reports them to on_output_ready when it runs its
+  // steps in order (the outputs no step writes last).
+  std::vector<size_t> output_ready_order();
   // The schedule the plan runs; empty when it runs its steps in order on every thread.
   const Schedule& schedule() const { return schedule_; }
   void reset_profile();

@@ -181,6 +181,14 @@ float Trainer::apply_gradients() {
   return lr;
 }
 
+std::vector<size_t> Trainer::gradient_order() {
+  session_->prepare(feeds_);
+  std::vector<size_t> order;
+  for (size_t output : session_->plan().output_ready_order())
+    if (output >= 2 && output < 2 + gradients_.size()) order.push_back(output - 2);
+  return order;
+}
+
 void Trainer::diagnose_non_finite(const std::string& what) {
   const std::string where = cat("training step ", steps() + 1, ": ", what);
   SessionOptions so;

@@ -77,6 +77,10 @@ class Trainer {
   // parameters() and the value), so its reduction can start while the rest is computed; may be
   // called from several threads at once.
   std::function<void(size_t parameter, const Tensor& gradient)> on_gradient_ready;
+  // Parameter indices in the order the backward pass finishes their gradients, the order
+  // on_gradient_ready reports them in (with one thread; more may report a few out of turn).
+  // Compiles the step's plan if no step has yet.
+  std::vector<size_t> gradient_order();
   std::function<void(Trainer&)> on_update;
   // Replaces clipping and the optimizer's update, for strategies that update the parameters on
   // other ranks (a parameter server): it gets the step's learning rate and writes the new values

@@ -157,6 +157,30 @@ TEST(Trainer, ResumedRunEndsWhereTheUninterruptedOneDoes) {
   std::filesystem::remove_all(dir);
 }
 
+// Data parallelism buckets the gradients in this order, so it must be the order the backward pass
+// reports them in: not the parameters' (name) order, as BatchNorm's come between the convolutions'.
+TEST(Trainer, GradientOrderIsTheOrderTheBackwardPassReportsThem) {
+  TrainerOptions o = options(1);
+  o.threads = 1;
+  Trainer trainer(small_vgg(), o);
+  const std::vector<size_t> order = trainer.gradient_order();
+  std::vector<size_t> reported;
+  trainer.on_gradient_ready = [&](size_t parameter, const Tensor&) {
+    reported.push_back(parameter);
+  };
+  DataLoader loader(synthetic(16, 1), loader_options());
+  loader.start_epoch(0);
+  Batch b;
+  ASSERT_TRUE(loader.next(b));
+  trainer.compute_gradients(b);
+  EXPECT_EQ(order, reported);
+  std::vector<size_t> last_first(order.size());
+  for (size_t i = 0; i < order.size(); ++i) last_first[i] = order.size() - 1 - i;
+  EXPECT_NE(order, last_first);
+  const std::string& last = trainer.parameters()[order.back()].name;
+  EXPECT_TRUE(last.rfind("conv1.", 0) == 0 || last.rfind("bn1.", 0) == 0) << last;
+}
+
 TEST(Trainer, NamesTheFirstNodeWhoseOutputWentNonFinite) {
   TrainerOptions o = options(10);
   o.lr = 1e30f;  // the first update sends the weights far past float range in the next step
