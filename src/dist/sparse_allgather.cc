@@ -1,6 +1,7 @@
 #include "dist/sparse_allgather.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace sinter {
@@ -8,6 +9,9 @@ namespace sinter {
 namespace {
 
 int ring(int r, int p) { return ((r % p) + p) % p; }
+
+// The 2-byte distance that says a 4-byte one follows.
+constexpr uint16_t kLongGap = 0xFFFF;
 
 }  // namespace
 
@@ -43,32 +47,89 @@ std::vector<std::vector<uint8_t>> all_gather_same_size(Communicator& comm,
   return all;
 }
 
+std::vector<uint8_t> pack_entries(const std::vector<SparseEntry>& entries) {
+  std::vector<uint8_t> bytes;
+  bytes.reserve(entries.size() * 6);
+  auto put = [&](const void* v, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(v);
+    bytes.insert(bytes.end(), b, b + n);
+  };
+  int64_t previous = -1;
+  for (const SparseEntry& e : entries) {
+    if (int64_t{e.index} <= previous)
+      throw InputError(cat("sparse entries must go in increasing index order; index ", e.index,
+                           " follows ", previous));
+    const uint32_t gap = previous < 0 ? e.index : e.index - static_cast<uint32_t>(previous);
+    if (gap < kLongGap) {
+      const auto short_gap = static_cast<uint16_t>(gap);
+      put(&short_gap, sizeof short_gap);
+    } else {
+      put(&kLongGap, sizeof kLongGap);
+      put(&gap, sizeof gap);
+    }
+    put(&e.value, sizeof e.value);
+    previous = e.index;
+  }
+  return bytes;
+}
+
+std::vector<SparseEntry> unpack_entries(const std::vector<uint8_t>& bytes) {
+  std::vector<SparseEntry> entries;
+  size_t at = 0;
+  auto take = [&](void* v, size_t n) {
+    if (bytes.size() - at < n)
+      throw CommError(cat("sparse all-gather: a packing of ", bytes.size(),
+                          " bytes ends inside an entry (desynchronized?)"));
+    std::memcpy(v, bytes.data() + at, n);
+    at += n;
+  };
+  int64_t index = -1;
+  while (at < bytes.size()) {
+    uint16_t short_gap = 0;
+    take(&short_gap, sizeof short_gap);
+    uint32_t gap = short_gap;
+    if (short_gap == kLongGap) take(&gap, sizeof gap);
+    index = index < 0 ? gap : index + gap;
+    if (index > std::numeric_limits<uint32_t>::max() || (!entries.empty() && gap == 0))
+      throw CommError(cat("sparse all-gather: a packing holds index ", index,
+                          ", out of order or out of range (desynchronized?)"));
+    SparseEntry e;
+    e.index = static_cast<uint32_t>(index);
+    take(&e.value, sizeof e.value);
+    entries.push_back(e);
+  }
+  return entries;
+}
+
 std::vector<std::vector<SparseEntry>> sparse_all_gather(Communicator& comm,
                                                         const std::vector<SparseEntry>& mine) {
   const int p = comm.size(), r = comm.rank();
-  std::vector<int64_t> counts(static_cast<size_t>(p), 0);
-  counts[static_cast<size_t>(r)] = static_cast<int64_t>(mine.size());
-  std::vector<GatherBlock> count_blocks;
-  for (int64_t& c : counts) count_blocks.push_back({&c, sizeof c});
-  ring_all_gather_blocks(comm, count_blocks, "sparse all-gather counts");
+  std::vector<std::vector<uint8_t>> packed(static_cast<size_t>(p));
+  packed[static_cast<size_t>(r)] = pack_entries(mine);
+  std::vector<int64_t> sizes(static_cast<size_t>(p), 0);
+  sizes[static_cast<size_t>(r)] = static_cast<int64_t>(packed[static_cast<size_t>(r)].size());
+  std::vector<GatherBlock> size_blocks;
+  for (int64_t& s : sizes) size_blocks.push_back({&s, sizeof s});
+  ring_all_gather_blocks(comm, size_blocks, "sparse all-gather sizes");
 
-  std::vector<std::vector<SparseEntry>> all(static_cast<size_t>(p));
   std::vector<GatherBlock> blocks;
   for (int q = 0; q < p; ++q) {
-    auto& entries = all[static_cast<size_t>(q)];
-    if (q == r) {
-      entries = mine;
-    } else {
-      // A count no gradient can have means a peer is out of step: fail before allocating it.
-      if (counts[static_cast<size_t>(q)] < 0 ||
-          counts[static_cast<size_t>(q)] > std::numeric_limits<uint32_t>::max())
-        throw CommError(cat("rank ", r, ": sparse all-gather: rank ", q, " announced ",
-                            counts[static_cast<size_t>(q)], " entries (desynchronized?)"));
-      entries.resize(static_cast<size_t>(counts[static_cast<size_t>(q)]));
+    auto& bytes = packed[static_cast<size_t>(q)];
+    if (q != r) {
+      // A size no gradient's packing can have means a peer is out of step: fail before
+      // allocating it.
+      const int64_t size = sizes[static_cast<size_t>(q)];
+      if (size < 0 || size > int64_t{10} * std::numeric_limits<uint32_t>::max())
+        throw CommError(cat("rank ", r, ": sparse all-gather: rank ", q, " announced ", size,
+                            " bytes of entries (desynchronized?)"));
+      bytes.resize(static_cast<size_t>(size));
     }
-    blocks.push_back({entries.data(), entries.size() * sizeof(SparseEntry)});
+    blocks.push_back({bytes.data(), bytes.size()});
   }
   ring_all_gather_blocks(comm, blocks, "sparse all-gather");
+  std::vector<std::vector<SparseEntry>> all(static_cast<size_t>(p));
+  for (int q = 0; q < p; ++q)
+    all[static_cast<size_t>(q)] = q == r ? mine : unpack_entries(packed[static_cast<size_t>(q)]);
   return all;
 }
 

@@ -33,15 +33,23 @@ std::vector<std::vector<uint8_t>> all_gather_same_size(Communicator& comm,
                                                        const std::string& what);
 
 // One sent value: its position in the gradients laid end to end (GradientView order), and the
-// value. 8 bytes on the wire.
+// value.
 struct SparseEntry {
   uint32_t index = 0;
   float value = 0;
 };
 
-// Every rank's entries, [q] from rank q: the counts first (a ring all-gather of 8 bytes each),
-// then the entries. Rank r sends 8 (P - 1) bytes of counts and 8 bytes for every entry of every
-// rank but its ring successor (r + 1) mod P.
+// Entries on the wire, in increasing index order: each index as its distance from the one before
+// (from 0 for the first) in 2 bytes, or 2 bytes of 0xFFFF and 4 for a distance of 65535 or more,
+// then the value's 4 bytes. At a density of 1 % distances are about 100: 6 bytes an entry, not
+// 8. Throws InputError for entries not in strictly increasing index order.
+std::vector<uint8_t> pack_entries(const std::vector<SparseEntry>& entries);
+// The entries again; CommError for bytes that are not a packing (a peer out of step).
+std::vector<SparseEntry> unpack_entries(const std::vector<uint8_t>& bytes);
+
+// Every rank's entries, [q] from rank q: the packings' sizes first (a ring all-gather of 8 bytes
+// each), then the packings. Rank r sends 8 (P - 1) bytes of sizes and the packing of every rank's
+// entries but its ring successor's, (r + 1) mod P.
 std::vector<std::vector<SparseEntry>> sparse_all_gather(Communicator& comm,
                                                         const std::vector<SparseEntry>& mine);
 

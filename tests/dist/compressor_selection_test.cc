@@ -43,6 +43,28 @@ TEST(SparseAllGather, GathersEveryRanksEntriesOfEverySize) {
   }
 }
 
+// Distances under 65535 take 2 bytes, longer ones 6, each value 4; out-of-order entries are
+// refused, and a packing cut inside an entry or holding a repeated index is a desync.
+TEST(SparseAllGather, PacksIndicesAsShortDistances) {
+  const std::vector<SparseEntry> entries = {
+      {0, 1.5f}, {7, -2.0f}, {7 + 65534, 3.0f}, {7 + 65534 + 65535, 4.0f}, {4000000000u, 5.0f}};
+  const std::vector<uint8_t> bytes = pack_entries(entries);
+  EXPECT_EQ(bytes.size(), 6u + 6 + 6 + 10 + 10);
+  const std::vector<SparseEntry> back = unpack_entries(bytes);
+  ASSERT_EQ(back.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(back[i].index, entries[i].index) << i;
+    EXPECT_EQ(back[i].value, entries[i].value) << i;
+  }
+  EXPECT_TRUE(pack_entries({}).empty());
+  EXPECT_THROW(pack_entries({{5, 1.0f}, {5, 2.0f}}), InputError);
+  EXPECT_THROW(pack_entries({{5, 1.0f}, {4, 2.0f}}), InputError);
+  EXPECT_THROW(unpack_entries(std::vector<uint8_t>(bytes.begin(), bytes.end() - 1)), CommError);
+  std::vector<uint8_t> repeated = pack_entries({{3, 1.0f}, {4, 2.0f}});
+  repeated[6] = 0;  // the second distance: 0, index 3 again
+  EXPECT_THROW(unpack_entries(repeated), CommError);
+}
+
 // The k largest magnitudes by sorting, ties to the earlier index.
 std::vector<uint32_t> sorted_top_k(const std::vector<float>& x, int64_t k) {
   std::vector<uint32_t> order(x.size());
