@@ -2,8 +2,10 @@
 // fitted threshold is cheaper than an exact top-k selection. Trains a built-in model on
 // Fashion-MNIST in one process with SIDCo compressing every step (error feedback included, as a
 // rank of a compressed run sees it), and at every step times, over the gradient tensors SIDCo
-// fits (1024 values or more), the threshold fit plus the pass that picks the values above it
-// against select_top_k at the same density. One CSV row a step on stdout; a summary on stderr.
+// fits (1024 values or more), the threshold fit (refined as the compressor refines it) plus the
+// pass that picks the values above it against select_top_k at the same density. One CSV row a step
+// on stdout; a summary on stderr.
+//
 // usage: sinter_sidco_probe [MODEL=vgg-small] [STEPS=300] [DENSITY=0.01]
 #include <algorithm>
 #include <chrono>
@@ -78,8 +80,9 @@ int main(int argc, char** argv) {
       if (n < SidcoCompressor::kMinFittedValues) continue;
       copy.assign(p.grad->data<float>(), p.grad->data<float>() + n);
       auto t0 = Clock::now();
+      SidcoRefinement refine;
       const double threshold = sidco_threshold(copy.data(), n, density, stages,
-                                               SidcoTailFit::kGeneralizedPareto, scratch);
+                                               SidcoTailFit::kGeneralizedPareto, scratch, &refine);
       chosen.clear();
       for (int64_t i = 0; i < n; ++i)
         if (std::fabs(copy[static_cast<size_t>(i)]) > threshold)

@@ -77,7 +77,7 @@ Moments excess_moments(const float* m, size_t n, double base) {
 }  // namespace
 
 double sidco_threshold(const float* x, int64_t n, double density, int stages, SidcoTailFit fit,
-                       std::vector<float>& scratch) {
+                       std::vector<float>& scratch, SidcoRefinement* refine) {
   if (n == 0) return 0;
   const double mean = sum_of_magnitudes(x, n) / static_cast<double>(n);
   if (stages <= 1 || density >= kFirstStageDensity) return exponential_quantile(mean, density);
@@ -92,6 +92,9 @@ double sidco_threshold(const float* x, int64_t n, double density, int stages, Si
     scratch[kept] = m;
     kept += m > threshold;
   }
+  // The last stage only counts, so that its pool stays whole for a refinement.
+  size_t pool = 0;
+  bool counted = false;
   for (int stage = 1; stage < stages && kept > 0; ++stage) {
     const Moments excess = excess_moments(scratch.data(), kept, threshold);
     const auto count = static_cast<double>(kept);
@@ -100,14 +103,30 @@ double sidco_threshold(const float* x, int64_t n, double density, int stages, Si
     threshold += fit == SidcoTailFit::kExponential
                      ? exponential_quantile(excess_mean, stage_density)
                      : pareto_quantile(excess_mean, variance, stage_density);
+    counted = stage + 1 == stages;
+    pool = kept;
     size_t still = 0;
-    for (size_t i = 0; i < kept; ++i) {
-      scratch[still] = scratch[i];
-      still += scratch[i] > threshold;
+    if (counted) {
+      for (size_t i = 0; i < kept; ++i) still += scratch[i] > threshold;
+    } else {
+      for (size_t i = 0; i < kept; ++i) {
+        scratch[still] = scratch[i];
+        still += scratch[i] > threshold;
+      }
     }
     kept = still;
   }
-  return threshold;
+  if (!refine) return threshold;
+  refine->fitted_count = static_cast<int64_t>(kept);
+  const auto target = static_cast<size_t>(values_to_send(density, n));
+  const double miss = std::fabs(static_cast<double>(kept) - static_cast<double>(target));
+  if (!counted || target == 0 || pool < target ||
+      miss <= refine->tolerance * static_cast<double>(target))
+    return threshold;
+  // The target-th largest of the pool; values above the next float below it are the target.
+  const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(pool - target);
+  std::nth_element(scratch.begin(), kth, scratch.begin() + static_cast<std::ptrdiff_t>(pool));
+  return std::nextafter(*kth, 0.0f);
 }
 
 SidcoCompressor::SidcoCompressor(std::string name, const SidcoOptions& options)
@@ -139,18 +158,22 @@ void SidcoCompressor::reduce(Communicator& comm, std::vector<GradientView>& grad
     const int64_t n = gradients[t].size;
     float* acc = residual_.accumulate(t, gradients[t]);
     chosen.clear();
-    const double threshold =
-        n < kMinFittedValues
-            ? 0
-            : sidco_threshold(acc, n, options_.density, stages_, options_.tail_fit, scratch_);
+    SidcoRefinement refine;
+    const double threshold = n < kMinFittedValues
+                                 ? 0
+                                 : sidco_threshold(acc, n, options_.density, stages_,
+                                                   options_.tail_fit, scratch_, &refine);
     if (n < kMinFittedValues || !std::isfinite(threshold)) {
       // Also where a non-finite value broke the fit: sorting puts NaN first, so it is sent.
       select_top_k(acc, n, values_to_send(options_.density, n), scratch_, chosen);
     } else {
       for (int64_t i = 0; i < n; ++i)
         if (std::fabs(acc[i]) > threshold) chosen.push_back(static_cast<uint32_t>(i));
+      // The stages adapt to what the fit kept, before any refinement, so that refining stays
+      // the exception.
       fitted_target += options_.density * static_cast<double>(n);
-      fitted_sent += static_cast<double>(chosen.size());
+      fitted_sent += static_cast<double>(
+          refine.fitted_count >= 0 ? refine.fitted_count : static_cast<int64_t>(chosen.size()));
     }
     for (uint32_t i : chosen) {
       entries.push_back({static_cast<uint32_t>(offsets[t] + i), acc[i]});

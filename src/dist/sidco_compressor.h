@@ -29,12 +29,23 @@ struct SidcoOptions {
   SidcoTailFit tail_fit = SidcoTailFit::kGeneralizedPareto;
 };
 
+// Correcting a multi-stage fit whose threshold misses its target count: `tolerance` is the share
+// of the target allowed; `fitted_count` returns how many values the fitted threshold kept (-1
+// for a one-stage fit, which does not count them).
+struct SidcoRefinement {
+  double tolerance = 0.2;
+  int64_t fitted_count = -1;
+};
+
 // The magnitude above which about `density` of |x[0, n)| lie, estimated in `stages` stages: with
 // one stage (or a density of 25 % or more) an exponential fit at `density`; with more, the first
 // stage fits all magnitudes at 25 % and each later one the exceedances over the previous
-// threshold at (density / 0.25)^(1 / (stages - 1)). `scratch` is reused memory.
+// threshold at (density / 0.25)^(1 / (stages - 1)). With `refine` and more than one stage, a last
+// threshold that keeps a count off the target ceil(density n) by more than the tolerance is
+// replaced by the target's magnitude among the previous stage's exceedances: a selection over
+// that pool (a few times the target) instead of over all n. `scratch` is reused memory.
 double sidco_threshold(const float* x, int64_t n, double density, int stages, SidcoTailFit fit,
-                       std::vector<float>& scratch);
+                       std::vector<float>& scratch, SidcoRefinement* refine = nullptr);
 
 class SidcoCompressor final : public Compressor {
  public:

@@ -251,6 +251,42 @@ TEST(Sidco, ThresholdMatchesTheExponentialQuantile) {
   }
 }
 
+// Exponential stages on heavy tails (log-normal magnitudes) can miss the target count by far;
+// refined, the threshold keeps the target's values exactly, and the fitted count is reported as
+// it was. Within the tolerance nothing changes.
+TEST(Sidco, RefinementBringsAMissedCountToTheTarget) {
+  const int64_t n = 100000;
+  const int64_t target = values_to_send(0.01, n);
+  std::vector<float> scratch;
+  int refined_misses = 0;
+  for (float sigma : {1.5f, 2.5f, 3.5f}) {
+    std::mt19937_64 rng(9);
+    std::normal_distribution<float> normal;
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = normal(rng) * std::exp(sigma * normal(rng));
+    auto count_above = [&](double t) {
+      return static_cast<int64_t>(
+          std::count_if(x.begin(), x.end(), [&](float v) { return std::fabs(v) > t; }));
+    };
+    for (int stages : {2, 3, 4}) {
+      const double fitted =
+          sidco_threshold(x.data(), n, 0.01, stages, SidcoTailFit::kExponential, scratch);
+      const int64_t missed = count_above(fitted);
+      SidcoRefinement refine;
+      const double refined =
+          sidco_threshold(x.data(), n, 0.01, stages, SidcoTailFit::kExponential, scratch, &refine);
+      EXPECT_EQ(refine.fitted_count, missed) << sigma << " " << stages;
+      if (std::abs(missed - target) * 5 <= target) {
+        EXPECT_EQ(refined, fitted) << sigma << " " << stages;
+      } else if (refined != fitted) {
+        EXPECT_EQ(count_above(refined), target) << sigma << " " << stages;
+        ++refined_misses;
+      }
+    }
+  }
+  EXPECT_GT(refined_misses, 0) << "no fit missed by more than 20 % here";
+}
+
 // |x| generalised Pareto (shape 0.3, scale 1): heavier than exponential, so one exponential
 // stage misses; the Pareto stages find the closed-form quantile (((1/d)^0.3 - 1) / 0.3).
 TEST(Sidco, ParetoStagesFindAHeavyTailsQuantile) {
