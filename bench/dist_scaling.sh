@@ -6,7 +6,7 @@
 # emulated step of a run (`emulated_step_ms`, without the first step, which compiles the plan),
 # the least of ROUNDS runs. The one-rank baseline is measured afresh beside every 4-rank
 # configuration, the two taking turns, since the machine's speed drifts between minutes.
-# Scaling efficiency = one rank's step time / 4 ranks' step time.
+# Scaling efficiency = one rank's step time / 4 ranks' step time, the median over the rounds.
 # Writes OUT/dist_scaling.csv, .jsonl and .png (gnuplot).
 # usage: bench/dist_scaling.sh BUILD_DIR OUT_DIR   (env: MODELS, BATCH, STEPS, ROUNDS)
 set -euo pipefail
@@ -46,16 +46,20 @@ for model in $models; do
     for overlap in yes no; do
       flag=()
       [[ $overlap == no ]] && flag=(--no-overlap)
-      # The least of ROUNDS runs each, one rank and four taking turns: a virtual machine's
-      # stolen time shows up as CPU time now and then.
-      one="" four=""
+      # One rank and four take turns, ROUNDS times; the efficiency is the median of each round's
+      # ratio (a pair measured a minute apart), the step times the least of their runs (a
+      # virtual machine's stolen time shows up as CPU time now and then).
+      one="" four="" ratios=()
       for ((round = 0; round < rounds; ++round)); do
-        e=$(emulated_once 1 --model "$model" --link "$link") && [[ -n $e ]] || exit 1
-        one=$(least "$one" "$e")
-        e=$(emulated_once 4 --model "$model" --link "$link" "${flag[@]}") && [[ -n $e ]] || exit 1
-        four=$(least "$four" "$e")
+        a=$(emulated_once 1 --model "$model" --link "$link") || exit 1
+        b=$(emulated_once 4 --model "$model" --link "$link" "${flag[@]}") || exit 1
+        awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 0 && b > 0) }' ||
+          { echo "dist_scaling.sh: no emulated step time (STEPS must be 2 or more)" >&2; exit 1; }
+        one=$(least "$one" "$a")
+        four=$(least "$four" "$b")
+        ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')")
       done
-      eff=$(awk -v o="$one" -v f="$four" 'BEGIN { printf "%.3f", o / f }')
+      eff=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }')
       printf '%s,%s,%s,4,%.3f,%.3f,%s,%s\n' "$model" "$link" "$overlap" "$(awk -v f="$four" 'BEGIN{print f*1000}')" \
         "$(awk -v o="$one" 'BEGIN{print o*1000}')" "$eff" "$cpu" >>"$out/dist_scaling.csv"
       printf '{"model":"%s","link":"%s","overlap":"%s","ranks":4,"step_s":%s,"one_rank_step_s":%s,"efficiency":%s,"cpu":"%s"}\n' \

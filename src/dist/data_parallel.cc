@@ -36,9 +36,16 @@ DataParallel::DataParallel(Communicator& comm, Trainer& trainer, DataParallelOpt
   // Rank 0's order for all: plans (and so the order) may differ between unlike machines, and the
   // buckets must not.
   const std::vector<size_t> mine = trainer.gradient_order();
-  SINTER_CHECK(mine.size() == n, "the backward pass does not report every gradient");
   std::vector<int64_t> order(mine.begin(), mine.end());
+  order.resize(n, -1);  // a short order fails below, on every rank
   comm_.broadcast(order.data(), order.size() * sizeof(int64_t), 0, "gradient order");
+  std::vector<bool> seen(n, false);
+  for (const int64_t k : order) {
+    if (k < 0 || k >= static_cast<int64_t>(n) || seen[static_cast<size_t>(k)])
+      throw CommError(cat("rank ", comm_.rank(), ": rank 0's backward pass does not report every ",
+                          "gradient once (gradient order)"));
+    seen[static_cast<size_t>(k)] = true;
+  }
   offset_.resize(n);
   bucket_of_.resize(n);
   parameter_size_.resize(n);

@@ -15,7 +15,7 @@ constexpr double kFirstStageDensity = 0.25;
 const char kStagesState[] = "sidco/stages";
 // The adaptation leaves the stages alone while the achieved density is within this share of the
 // target, and forgets what a stage count achieved after this many steps.
-constexpr double kTolerance = 0.1;
+constexpr double kStageTolerance = 0.1;
 constexpr int64_t kRecordSteps = 20;
 
 // The value an exponential with this mean exceeds with probability `density`.
@@ -169,8 +169,8 @@ void SidcoCompressor::reduce(Communicator& comm, std::vector<GradientView>& grad
     } else {
       for (int64_t i = 0; i < n; ++i)
         if (std::fabs(acc[i]) > threshold) chosen.push_back(static_cast<uint32_t>(i));
-      // The stages adapt to what the fit kept, before any refinement, so that refining stays
-      // the exception.
+      // The stages adapt to what the fit kept, before any refinement, so that they go on
+      // looking for the count that needs none.
       fitted_target += options_.density * static_cast<double>(n);
       fitted_sent += static_cast<double>(
           refine.fitted_count >= 0 ? refine.fitted_count : static_cast<int64_t>(chosen.size()));
@@ -197,7 +197,7 @@ void SidcoCompressor::adapt_stages(double achieved) {
   double& record = achieved_with_[static_cast<size_t>(stages_)];
   record = fresh(stages_) ? 0.5 * (record + achieved) : achieved;
   achieved_at_[static_cast<size_t>(stages_)] = now;
-  if (std::fabs(record - 1) <= kTolerance) return;
+  if (std::fabs(record - 1) <= kStageTolerance) return;
   // Neighbours first by the usual direction (too few sent: a threshold too high, which another
   // stage mostly lowers), though lighter tails reverse it: a neighbour known to do better wins,
   // else an untried one is tried, else the stages stay.

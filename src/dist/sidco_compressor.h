@@ -43,7 +43,8 @@ struct SidcoRefinement {
 // threshold at (density / 0.25)^(1 / (stages - 1)). With `refine` and more than one stage, a last
 // threshold that keeps a count off the target ceil(density n) by more than the tolerance is
 // replaced by the target's magnitude among the previous stage's exceedances: a selection over
-// that pool (a few times the target) instead of over all n. `scratch` is reused memory.
+// that pool (25x the target at 2 stages and 1 %, less with more stages) instead of over all n;
+// ties at that magnitude are all kept. `scratch` is reused memory.
 double sidco_threshold(const float* x, int64_t n, double density, int stages, SidcoTailFit fit,
                        std::vector<float>& scratch, SidcoRefinement* refine = nullptr);
 

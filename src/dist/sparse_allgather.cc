@@ -56,9 +56,8 @@ std::vector<uint8_t> pack_entries(const std::vector<SparseEntry>& entries) {
   };
   int64_t previous = -1;
   for (const SparseEntry& e : entries) {
-    if (int64_t{e.index} <= previous)
-      throw InputError(cat("sparse entries must go in increasing index order; index ", e.index,
-                           " follows ", previous));
+    SINTER_CHECK(int64_t{e.index} > previous, "sparse entries out of order: index ", e.index,
+                 " follows ", previous);
     const uint32_t gap = previous < 0 ? e.index : e.index - static_cast<uint32_t>(previous);
     if (gap < kLongGap) {
       const auto short_gap = static_cast<uint16_t>(gap);
@@ -102,7 +101,8 @@ std::vector<SparseEntry> unpack_entries(const std::vector<uint8_t>& bytes) {
 }
 
 std::vector<std::vector<SparseEntry>> sparse_all_gather(Communicator& comm,
-                                                        const std::vector<SparseEntry>& mine) {
+                                                        const std::vector<SparseEntry>& mine,
+                                                        int64_t values) {
   const int p = comm.size(), r = comm.rank();
   std::vector<std::vector<uint8_t>> packed(static_cast<size_t>(p));
   packed[static_cast<size_t>(r)] = pack_entries(mine);
@@ -119,7 +119,8 @@ std::vector<std::vector<SparseEntry>> sparse_all_gather(Communicator& comm,
       // A size no gradient's packing can have means a peer is out of step: fail before
       // allocating it.
       const int64_t size = sizes[static_cast<size_t>(q)];
-      if (size < 0 || size > int64_t{10} * std::numeric_limits<uint32_t>::max())
+      // At most one entry a value, each at most 10 bytes (a long distance).
+      if (size < 0 || size > 10 * values)
         throw CommError(cat("rank ", r, ": sparse all-gather: rank ", q, " announced ", size,
                             " bytes of entries (desynchronized?)"));
       bytes.resize(static_cast<size_t>(size));
@@ -164,7 +165,7 @@ void average_sparse(const std::vector<std::vector<SparseEntry>>& entries,
 SparseStep send_sparse(Communicator& comm, const std::vector<SparseEntry>& entries,
                        std::vector<GradientView>& gradients, int64_t values) {
   const int64_t before = comm.bytes_sent();
-  average_sparse(sparse_all_gather(comm, entries), gradients);
+  average_sparse(sparse_all_gather(comm, entries, values), gradients);
   SparseStep step;
   step.bytes = comm.bytes_sent() - before;
   step.density =

@@ -42,16 +42,18 @@ struct SparseEntry {
 // Entries on the wire, in increasing index order: each index as its distance from the one before
 // (from 0 for the first) in 2 bytes, or 2 bytes of 0xFFFF and 4 for a distance of 65535 or more,
 // then the value's 4 bytes. At a density of 1 % distances are about 100: 6 bytes an entry, not
-// 8. Throws InputError for entries not in strictly increasing index order.
+// 8. The entries must be in strictly increasing index order (every sparsifier makes them so).
 std::vector<uint8_t> pack_entries(const std::vector<SparseEntry>& entries);
 // The entries again; CommError for bytes that are not a packing (a peer out of step).
 std::vector<SparseEntry> unpack_entries(const std::vector<uint8_t>& bytes);
 
 // Every rank's entries, [q] from rank q: the packings' sizes first (a ring all-gather of 8 bytes
 // each), then the packings. Rank r sends 8 (P - 1) bytes of sizes and the packing of every rank's
-// entries but its ring successor's, (r + 1) mod P.
+// entries but its ring successor's, (r + 1) mod P. `values` bounds the entries a rank can send (the
+// gradients' values), and so the size a peer may announce.
 std::vector<std::vector<SparseEntry>> sparse_all_gather(Communicator& comm,
-                                                        const std::vector<SparseEntry>& mine);
+                                                        const std::vector<SparseEntry>& mine,
+                                                        int64_t values);
 
 // The index space of `gradients` laid end to end: the first index of each, and the total last.
 // Throws InputError when the total does not fit a 32-bit index.
@@ -68,8 +70,9 @@ struct SparseStep {
   int64_t bytes = 0;   // this rank's, counts and entries
   double density = 0;  // the share of the gradients' values it chose
 };
-// The step every sparsifying compressor ends with: gathers every rank's chosen `entries` and
-// writes their average into `gradients` (of `values` in all).
+// The step every sparsifying compressor ends with: gathers every rank's chosen `entries` (in
+// strictly increasing index order) and writes their average into `gradients` (of `values` in
+// all).
 SparseStep send_sparse(Communicator& comm, const std::vector<SparseEntry>& entries,
                        std::vector<GradientView>& gradients, int64_t values);
 

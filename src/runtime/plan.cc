@@ -270,6 +270,7 @@ void Plan::check_memory_needs() const {
 }
 
 std::vector<size_t> Plan::output_ready_order() {
+  SINTER_CHECK(schedule_.empty(), "output_ready_order: the plan has a schedule");
   if (outputs_ready_after_.empty()) find_output_steps();
   std::vector<size_t> order;
   for (const std::vector<size_t>& ready : outputs_ready_after_)
@@ -347,28 +348,33 @@ void Plan::run_steps(const std::vector<int>& steps, ThreadPool& pool, bool profi
                      bool check_finite) {
   for (int index : steps) {
     PlanStep& step = steps_[static_cast<size_t>(index)];
-    if (!step.kernel || step.outputs_empty) continue;
-    step.context.pool = &pool;
-    if (profile) {
-      auto t0 = std::chrono::steady_clock::now();
-      step.kernel->run(step.context);
-      auto t1 = std::chrono::steady_clock::now();
-      step.profile.total_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
-      step.profile.runs++;
-    } else {
-      step.kernel->run(step.context);
-    }
-    if (check_finite)
-      for (size_t i = 0; i < step.context.outputs.size(); ++i) {
-        const Tensor* out = step.context.outputs[i];
-        if (std::string bad = out ? describe_nonfinite(*out) : ""; !bad.empty())
-          throw NumericError(cat("'", step.output_names[i], "' from node '", step.node_name, "' (",
-                                 step.op_type, ") holds ", bad));
-      }
+    if (!step.kernel) continue;
+    // A step with empty outputs has nothing to compute, but what it writes is still ready.
+    if (!step.outputs_empty) run_step(step, pool, profile, check_finite);
     if (on_output_ready_)
       for (size_t k : outputs_ready_after_[static_cast<size_t>(index)])
         (*on_output_ready_)(k, slots_[static_cast<size_t>(output_slots_[k])].tensor);
   }
+}
+
+void Plan::run_step(PlanStep& step, ThreadPool& pool, bool profile, bool check_finite) {
+  step.context.pool = &pool;
+  if (profile) {
+    auto t0 = std::chrono::steady_clock::now();
+    step.kernel->run(step.context);
+    auto t1 = std::chrono::steady_clock::now();
+    step.profile.total_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    step.profile.runs++;
+  } else {
+    step.kernel->run(step.context);
+  }
+  if (check_finite)
+    for (size_t i = 0; i < step.context.outputs.size(); ++i) {
+      const Tensor* out = step.context.outputs[i];
+      if (std::string bad = out ? describe_nonfinite(*out) : ""; !bad.empty())
+        throw NumericError(cat("'", step.output_names[i], "' from node '", step.node_name, "' (",
+                               step.op_type, ") holds ", bad));
+    }
 }
 
 std::vector<size_t> Plan::arena_offsets() const {

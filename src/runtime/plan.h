@@ -95,8 +95,8 @@ class Plan {
                           const OutputReady* on_output_ready = nullptr);
 
   const std::vector<PlanStep>& steps() const { return steps_; }
-  // Graph output indices in the order run() reports them to on_output_ready when it runs its
-  // steps in order (the outputs no step writes last).
+  // Graph output indices in the order run() reports them to on_output_ready (the outputs no step
+  // writes last). For a plan without a schedule.
   std::vector<size_t> output_ready_order();
   // The schedule the plan runs; empty when it runs its steps in order on every thread.
   const Schedule& schedule() const { return schedule_; }
@@ -118,6 +118,8 @@ class Plan {
   void find_output_steps();
   // Runs the given steps in order on `pool`.
   void run_steps(const std::vector<int>& steps, ThreadPool& pool, bool profile, bool check_finite);
+  // One step's kernel, timed with `profile`, its outputs checked with `check_finite`.
+  void run_step(PlanStep& step, ThreadPool& pool, bool profile, bool check_finite);
 
   std::vector<Slot> slots_;
   std::unordered_map<std::string, int> slot_index_;

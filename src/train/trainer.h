@@ -74,13 +74,9 @@ class Trainer {
   // update. The parameters' values and gradients may be changed in place.
   std::function<void(Trainer&)> on_gradients;
   // Called during the backward pass as each parameter's gradient is final (its index in
-  // parameters() and the value), so its reduction can start while the rest is computed; may be
-  // called from several threads at once.
+  // parameters() and the value), so its reduction can start while the rest is computed; called
+  // on the thread that runs the step, between the plan's steps.
   std::function<void(size_t parameter, const Tensor& gradient)> on_gradient_ready;
-  // Parameter indices in the order the backward pass finishes their gradients, the order
-  // on_gradient_ready reports them in (with one thread; more may report a few out of turn).
-  // Compiles the step's plan if no step has yet.
-  std::vector<size_t> gradient_order();
   std::function<void(Trainer&)> on_update;
   // Replaces clipping and the optimizer's update, for strategies that update the parameters on
   // other ranks (a parameter server): it gets the step's learning rate and writes the new values
@@ -100,6 +96,9 @@ class Trainer {
   // Completed steps (also the optimizer's count, so it survives a checkpoint).
   int64_t steps() const { return optimizer_->steps(); }
   int64_t num_classes() const { return num_classes_; }
+  // Parameter indices in the order the backward pass finishes their gradients: the order
+  // on_gradient_ready reports them in. Compiles the step's plan if no step has yet.
+  std::vector<size_t> gradient_order();
   // The last step's model output (logits), and with options().input_gradient its
   // d(loss)/d(input); valid until the next step.
   const Tensor& output() const { return output_; }

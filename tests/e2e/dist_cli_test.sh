@@ -131,10 +131,12 @@ grep -q "rank 1" fault.txt || fail "nothing named the killed rank 1: $(head -5 f
 
 # 6b. A run stopped part way (here by --max-steps, mid-epoch 2 of 40 steps each) and resumed ends
 # with the same bits as the run straight through, compressed (the checkpoint holds every rank's
-# residuals; the resumed run takes the compressor from it) or dense.
-for c in topk:0.01 none; do
+# residuals; the resumed run takes the compressor from it), dense, or with the rank-order
+# reduction (which the resumed run takes from the checkpoint too).
+for c in topk:0.01 none rank-order; do
   flag=()
-  [[ $c != none ]] && flag=(--compress $c)
+  [[ $c == topk:0.01 ]] && flag=(--compress $c)
+  [[ $c == rank-order ]] && flag=(--reduction rank-order)
   ranks 4 "$sinter" train "${small[@]}" "${flag[@]}" --epochs 2 -o straight.onnx --quiet \
     >/dev/null 2>err.txt || fail "$c: the straight run failed: $(cat err.txt)"
   ranks 4 "$sinter" train "${small[@]}" "${flag[@]}" --epochs 2 --max-steps 50 -o resumed.onnx \

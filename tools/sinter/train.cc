@@ -78,9 +78,8 @@ const std::vector<std::string> kRunSettings = {
     "clip-norm", "augment",      "train-limit", "epochs"};
 
 // Settings of a distributed run that decide its bits (the order of the additions, the
-// compressor), with the values of checkpoints that do not record them.
-const std::map<std::string, std::string> kReductionSettings = {
-    {"reduction", "ring"}, {"bucket-mb", "1"}, {"compress", ""}};
+// compressor). Checkpoints written before they were recorded resume with what is given.
+const std::vector<std::string> kReductionSettings = {"reduction", "bucket-mb", "compress"};
 
 std::string setting_value(const TrainArgs& a, const std::string& key) {
   auto f = [](double v) { return format("%.9g", v); };
@@ -130,13 +129,15 @@ void restore_settings(CLI::App& app, const TrainArgs& given, const Checkpoint& c
     if (it == c.settings.end()) throw InputError(cat(path, ": checkpoint does not record --", key));
     restore(key, it->second);
   }
-  for (const auto& [key, fallback] : kReductionSettings) {
-    auto it = c.settings.find(key);
-    restore(key, it == c.settings.end() ? fallback : it->second);
-  }
+  for (const std::string& key : kReductionSettings)
+    if (auto it = c.settings.find(key); it != c.settings.end()) restore(key, it->second);
   // The strategy decides who holds what; it cannot change, nor be taken from the checkpoint (the
-  // ranks have started by then).
-  const std::string dist = c.settings.count("dist") ? c.settings.at("dist") : "none";
+  // ranks have started by then). Checkpoints that do not record it were all-reduce runs when
+  // they had more than one rank.
+  auto ranks = c.settings.find("ranks");
+  const std::string dist = c.settings.count("dist") ? c.settings.at("dist")
+                           : ranks != c.settings.end() && ranks->second != "1" ? "allreduce"
+                                                                               : "none";
   if (dist != given.dist)
     throw InputError(cat("checkpoint ", path, " was written by a run with --dist ", dist,
                          "; this run has --dist ", given.dist));
@@ -220,7 +221,6 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
   // Only rank 0 reports, evaluates and writes files.
   if (rank != 0) a.quiet = true;
-  const GradientReduction reduction = parse_reduction(a.reduction);
   const int servers = dedicated_ranks(a.dist, "ps");
   const int fc_ranks = dedicated_ranks(a.dist, "stanza");
   std::optional<ParameterServerLayout> ps;
@@ -325,7 +325,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   if (comm && !a.link.empty())
     comm->emulate_links(parse_link(a.link), parse_slowdown(a.slow, rank, ranks), a.threads == 1);
   DataParallelOptions po;
-  po.reduction = reduction;
+  po.reduction = parse_reduction(a.reduction);  // after a resume restored it
   po.overlap = !a.no_overlap;
   po.bucket_bytes = static_cast<int64_t>(a.bucket_mb * 1024 * 1024);
   po.compressor = compressor.get();
@@ -372,7 +372,7 @@ int train(CLI::App& app, TrainArgs& a, Communicator* comm) {
   fo.checkpoint_path = rank == 0 ? checkpoint : "";
   if (stanza_worker) fo.model = [&] { return stanza_worker->model(); };
   for (const std::string& key : kRunSettings) fo.settings[key] = setting_value(a, key);
-  for (const auto& [key, fallback] : kReductionSettings) fo.settings[key] = setting_value(a, key);
+  for (const std::string& key : kReductionSettings) fo.settings[key] = setting_value(a, key);
   fo.settings["ranks"] = std::to_string(ranks);
   fo.settings["dist"] = a.dist;
   // Rows of completed epochs travel in the checkpoint, so a resumed run's CSV holds every epoch;
