@@ -10,6 +10,7 @@
 #include "dist/communicator.h"
 #include "dist/data_parallel.h"
 #include "dist/ring_allreduce.h"
+#include "one_process_reference.h"
 #include "random_dataset.h"
 #include "train/model_zoo.h"
 #include "train/trainer.h"
@@ -124,21 +125,7 @@ void expect_equivalent_training(const std::string& model, int64_t image, int64_t
   }
   if (world->rank() != 0) return;
 
-  Trainer single(g, options);
-  std::vector<std::unique_ptr<DataLoader>> shards;
-  for (int q = 0; q < p; ++q)
-    shards.push_back(std::make_unique<DataLoader>(data, loader_options(q)));
-  std::vector<Batch> batches(static_cast<size_t>(p));
-  for (int64_t step = 0, epoch = 0; step < steps; ++epoch) {
-    for (auto& s : shards) s->start_epoch(epoch);
-    for (; step < steps; ++step) {
-      bool more = true;
-      for (int q = 0; q < p; ++q) more = more && shards[q]->next(batches[q]);
-      if (!more) break;
-      accumulated_step(single, batches);
-    }
-  }
-  const Graph a = ranked.model(), s = single.model();
+  const Graph a = ranked.model(), s = train_one_process(g, options, data, loader_options, p, steps);
   for (const auto& [name, value] : s.initializers) {
     const Tensor& other = a.initializers.at(name);
     ASSERT_EQ(value.nbytes(), other.nbytes()) << name;

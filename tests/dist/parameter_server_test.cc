@@ -10,6 +10,7 @@
 
 #include "data/data_loader.h"
 #include "dist/data_parallel.h"
+#include "one_process_reference.h"
 #include "random_dataset.h"
 #include "train/model_zoo.h"
 #include "world.h"
@@ -49,18 +50,8 @@ TEST(ParameterServer, MatchesOneProcessAccumulatingBitForBit) {
   worker.finish();
   if (world.rank() != 0) return;
 
-  Trainer single(g, options);
-  std::vector<std::unique_ptr<DataLoader>> shards;
-  for (int q = 0; q < workers; ++q) {
-    shards.push_back(std::make_unique<DataLoader>(data, loader_options(q)));
-    shards.back()->start_epoch(0);
-  }
-  std::vector<Batch> batches(static_cast<size_t>(workers));
-  for (int64_t step = 0; step < steps; ++step) {
-    for (int q = 0; q < workers; ++q) ASSERT_TRUE(shards[q]->next(batches[q]));
-    accumulated_step(single, batches);
-  }
-  const Graph a = trainer.model(), s = single.model();
+  const Graph a = trainer.model(),
+              s = train_one_process(g, options, data, loader_options, workers, steps);
   for (const auto& [name, value] : s.initializers)
     EXPECT_EQ(0, std::memcmp(value.raw(), a.initializers.at(name).raw(), value.nbytes())) << name;
 }

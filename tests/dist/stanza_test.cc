@@ -12,6 +12,7 @@
 
 #include "data/data_loader.h"
 #include "dist/data_parallel.h"
+#include "one_process_reference.h"
 #include "random_dataset.h"
 #include "train/model_zoo.h"
 #include "world.h"
@@ -87,18 +88,8 @@ void expect_stanza_matches_one_process(int fc_ranks) {
   worker.finish();
   if (world.rank() != 0) return;
 
-  Trainer single(model, options_for(batch, steps));
-  std::vector<std::unique_ptr<DataLoader>> shards;
-  for (int q = 0; q < workers; ++q) {
-    shards.push_back(std::make_unique<DataLoader>(data, loader_options(q)));
-    shards.back()->start_epoch(0);
-  }
-  std::vector<Batch> batches(static_cast<size_t>(workers));
-  for (int64_t step = 0; step < steps; ++step) {
-    for (int q = 0; q < workers; ++q) ASSERT_TRUE(shards[q]->next(batches[q]));
-    accumulated_step(single, batches);
-  }
-  const Graph s = single.model();
+  const Graph s =
+      train_one_process(model, options_for(batch, steps), data, loader_options, workers, steps);
   for (const auto& [name, value] : s.initializers) {
     if (value.dtype() != DType::kFloat32) continue;
     const Tensor& got = trained.initializers.at(name);

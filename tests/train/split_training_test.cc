@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "../dist/random_dataset.h"
 #include "data/data_loader.h"
 #include "dist/classifier_split.h"
 #include "train/model_zoo.h"
@@ -12,19 +13,6 @@
 
 namespace sinter {
 namespace {
-
-Dataset random_images(int64_t n) {
-  Dataset d;
-  d.name = "random";
-  d.num_classes = 10;
-  d.images = Tensor(DType::kFloat32, {n, 1, 28, 28});
-  d.labels = Tensor(DType::kInt64, {n});
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (int64_t i = 0; i < d.images.numel(); ++i) d.images.data<float>()[i] = u(rng);
-  for (int64_t i = 0; i < n; ++i) d.labels.data<int64_t>()[i] = static_cast<int64_t>(rng() % 10);
-  return d;
-}
 
 TrainerOptions options_for(int64_t batch) {
   TrainerOptions o;
@@ -38,7 +26,7 @@ void expect_split_step_equals_whole(const std::string& model_name) {
   const Graph model = build_zoo_model(model_name, {});
   const ClassifierSplit split = split_at_classifier(model);
   const int64_t batch = 6;
-  const Dataset data = random_images(batch);
+  const Dataset data = random_dataset(batch, 28, 3);
   DataLoaderOptions lo;
   lo.batch_size = batch;
   DataLoader loader(data, lo);
