@@ -18,6 +18,7 @@
 #include "data/dataset_spec.h"
 #include "dist/sidco_compressor.h"
 #include "dist/topk_compressor.h"
+#include "kernels/select/magnitude_passes.h"
 #include "train/model_zoo.h"
 #include "train/trainer.h"
 
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   std::vector<double> speedups;
   int64_t within = 0;
   std::vector<float> scratch, copy;
-  std::vector<uint32_t> chosen;
+  std::vector<uint32_t> chosen, positions;
   int64_t epoch = 0;
   loader.start_epoch(epoch);
   Batch batch;
@@ -83,10 +84,8 @@ int main(int argc, char** argv) {
       SidcoRefinement refine;
       const double threshold = sidco_threshold(copy.data(), n, density, stages,
                                                SidcoTailFit::kGeneralizedPareto, scratch, &refine);
-      chosen.clear();
-      for (int64_t i = 0; i < n; ++i)
-        if (std::fabs(copy[static_cast<size_t>(i)]) > threshold)
-          chosen.push_back(static_cast<uint32_t>(i));
+      if (positions.size() < static_cast<size_t>(n)) positions.resize(static_cast<size_t>(n));
+      kernels::indices_of_magnitudes_above(copy.data(), n, threshold, positions.data());
       fit_ms += ms_since(t0);
       t0 = Clock::now();
       chosen.clear();

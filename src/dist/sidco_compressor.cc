@@ -5,6 +5,7 @@
 
 #include "dist/sparse_allgather.h"
 #include "dist/topk_compressor.h"
+#include "kernels/select/magnitude_passes.h"
 
 namespace sinter {
 
@@ -31,72 +32,22 @@ double pareto_quantile(double mean, double variance, double density) {
   return sigma / xi * (std::pow(density, -xi) - 1);
 }
 
-// Sums over many values in independent chains, so that the additions overlap instead of each
-// waiting for the one before: the fit's passes are what make it cheaper than a selection.
-constexpr int kChains = 8;
-
-double sum_of_magnitudes(const float* x, int64_t n) {
-  double sums[kChains] = {};
-  int64_t i = 0;
-  for (; i + kChains <= n; i += kChains)
-    for (int c = 0; c < kChains; ++c) sums[c] += std::fabs(x[i + c]);
-  for (; i < n; ++i) sums[0] += std::fabs(x[i]);
-  double sum = 0;
-  for (double s : sums) sum += s;
-  return sum;
-}
-
-struct Moments {
-  double sum = 0, squares = 0;
-};
-
-// The sums of m - base and its squares over m[0, n).
-Moments excess_moments(const float* m, size_t n, double base) {
-  Moments chains[kChains];
-  size_t i = 0;
-  for (; i + kChains <= n; i += kChains) {
-    for (int c = 0; c < kChains; ++c) {
-      const double y = m[i + static_cast<size_t>(c)] - base;
-      chains[c].sum += y;
-      chains[c].squares += y * y;
-    }
-  }
-  for (; i < n; ++i) {
-    const double y = m[i] - base;
-    chains[0].sum += y;
-    chains[0].squares += y * y;
-  }
-  Moments total;
-  for (const Moments& c : chains) {
-    total.sum += c.sum;
-    total.squares += c.squares;
-  }
-  return total;
-}
-
 }  // namespace
 
 double sidco_threshold(const float* x, int64_t n, double density, int stages, SidcoTailFit fit,
                        std::vector<float>& scratch, SidcoRefinement* refine) {
   if (n == 0) return 0;
-  const double mean = sum_of_magnitudes(x, n) / static_cast<double>(n);
+  const double mean = kernels::sum_of_magnitudes(x, n) / static_cast<double>(n);
   if (stages <= 1 || density >= kFirstStageDensity) return exponential_quantile(mean, density);
   double threshold = exponential_quantile(mean, kFirstStageDensity);
   const double stage_density = std::pow(density / kFirstStageDensity, 1.0 / (stages - 1));
-  // The magnitudes above the threshold, kept without a branch (a quarter of them pass, which
-  // no branch predictor guesses): every one is written, the count moves past the kept ones.
   scratch.resize(static_cast<size_t>(n));
-  size_t kept = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float m = std::fabs(x[i]);
-    scratch[kept] = m;
-    kept += m > threshold;
-  }
+  auto kept = kernels::keep_magnitudes_above(x, n, threshold, scratch.data());
   // The last stage only counts, so that its pool stays whole for a refinement.
-  size_t pool = 0;
+  int64_t pool = 0;
   bool counted = false;
   for (int stage = 1; stage < stages && kept > 0; ++stage) {
-    const Moments excess = excess_moments(scratch.data(), kept, threshold);
+    const kernels::ExcessSums excess = kernels::excess_sums(scratch.data(), kept, threshold);
     const auto count = static_cast<double>(kept);
     const double excess_mean = excess.sum / count;
     const double variance = std::max(0.0, excess.squares / count - excess_mean * excess_mean);
@@ -105,20 +56,13 @@ double sidco_threshold(const float* x, int64_t n, double density, int stages, Si
                      : pareto_quantile(excess_mean, variance, stage_density);
     counted = stage + 1 == stages;
     pool = kept;
-    size_t still = 0;
-    if (counted) {
-      for (size_t i = 0; i < kept; ++i) still += scratch[i] > threshold;
-    } else {
-      for (size_t i = 0; i < kept; ++i) {
-        scratch[still] = scratch[i];
-        still += scratch[i] > threshold;
-      }
-    }
-    kept = still;
+    kept = counted
+               ? kernels::count_magnitudes_above(scratch.data(), kept, threshold)
+               : kernels::keep_magnitudes_above(scratch.data(), kept, threshold, scratch.data());
   }
   if (!refine) return threshold;
-  refine->fitted_count = static_cast<int64_t>(kept);
-  const auto target = static_cast<size_t>(values_to_send(density, n));
+  refine->fitted_count = kept;
+  const int64_t target = values_to_send(density, n);
   const double miss = std::fabs(static_cast<double>(kept) - static_cast<double>(target));
   if (!counted || target == 0 || pool < target ||
       miss <= refine->tolerance * static_cast<double>(target))
@@ -167,8 +111,10 @@ void SidcoCompressor::reduce(Communicator& comm, std::vector<GradientView>& grad
       // Also where a non-finite value broke the fit: sorting puts NaN first, so it is sent.
       select_top_k(acc, n, values_to_send(options_.density, n), scratch_, chosen);
     } else {
-      for (int64_t i = 0; i < n; ++i)
-        if (std::fabs(acc[i]) > threshold) chosen.push_back(static_cast<uint32_t>(i));
+      if (positions_.size() < static_cast<size_t>(n)) positions_.resize(static_cast<size_t>(n));
+      const int64_t above =
+          kernels::indices_of_magnitudes_above(acc, n, threshold, positions_.data());
+      chosen.assign(positions_.begin(), positions_.begin() + above);
       // The stages adapt to what the fit kept, before any refinement, so that they go on
       // looking for the count that needs none.
       fitted_target += options_.density * static_cast<double>(n);

@@ -80,6 +80,7 @@ class SidcoCompressor final : public Compressor {
   SidcoOptions options_;
   GradientMemory residual_{"residual"};
   std::vector<float> scratch_;
+  std::vector<uint32_t> positions_;  // room for the largest tensor's positions
   int stages_;
   // What each stage count achieved lately (a running mean, times the target) and at which
   // adaptation, so the search does not step back to a count that was further off (one stage on
