@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "ir/verifier.h"
+#include "onnx/old_opset_conversion.h"
 #include "onnx/onnx_tensor.h"
 
 namespace sinter {
@@ -27,7 +28,7 @@ using onnx_io::kMaxRank;
 using onnx_io::kMaxTensorBytes;
 using onnx_io::tensor_from_proto;
 
-constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 21;
 
 // Builds a Graph from a parsed model. Holds the context every error message needs.
@@ -41,6 +42,10 @@ class Importer {
       throw ModelError(cat(what_, ": not a valid ONNX model (it has no graph)"));
     Graph g;
     read_opsets(model, g);
+    if (g.opset < kFirstNativeOpset) {
+      model = convert_to_opset_7(model, what_);
+      read_opsets(model, g);
+    }
     for (const auto& kv : model.metadata_props()) g.metadata[kv.key()] = kv.value();
     onnx::GraphProto& gp = *model.mutable_graph();
     g.name = gp.name();
