@@ -1,5 +1,6 @@
 #include "onnx/old_opset_conversion.h"
 
+#include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
@@ -102,6 +103,9 @@ void infer_shapes(onnx::ModelProto& model) {
   }
 }
 
+// ONNX's messages span lines; the first says what failed.
+std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
+
 }  // namespace
 
 int64_t default_domain_opset(const onnx::ModelProto& model) {
@@ -113,6 +117,13 @@ int64_t default_domain_opset(const onnx::ModelProto& model) {
 onnx::ModelProto convert_to_opset_7(const onnx::ModelProto& model, const std::string& what) {
   const int64_t from = default_domain_opset(model);
   try {
+    // The converter trusts its input (a node reading a value nothing defines crashes it), so
+    // the model must pass ONNX's checker first.
+    try {
+      onnx::checker::check_model(model);
+    } catch (const onnx::checker::ValidationError& e) {
+      throw ModelError(cat(what, ": not a valid opset ", from, " model: ", first_line(e.what())));
+    }
     // The broadcast adapters need the shapes of their inputs.
     onnx::ModelProto with_shapes = model;
     infer_shapes(with_shapes);
@@ -121,12 +132,11 @@ onnx::ModelProto convert_to_opset_7(const onnx::ModelProto& model, const std::st
     onnx::ModelProto converted = onnx::version_conversion::ConvertVersion(with_shapes, 7);
     make_prelu_slopes_per_channel(*converted.mutable_graph());
     return converted;
+  } catch (const ModelError&) {
+    throw;
   } catch (const std::exception& e) {
-    // The converter's messages span lines; the first says what failed.
-    std::string reason = e.what();
-    reason = reason.substr(0, reason.find('\n'));
     throw UnsupportedError(cat(what, ": cannot convert this opset ", from, " model to opset ",
-                               kFirstNativeOpset, ": ", reason));
+                               kFirstNativeOpset, ": ", first_line(e.what())));
   }
 }
 
