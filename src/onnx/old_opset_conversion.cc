@@ -1,12 +1,10 @@
 #include "onnx/old_opset_conversion.h"
 
-#include <onnx/checker.h>
-#include <onnx/shape_inference/implementation.h>
-#include <onnx/version_converter/convert.h>
+#include <onnx/onnx_pb.h>
 
-#include <exception>
-#include <map>
-#include <vector>
+#include <algorithm>
+#include <set>
+#include <unordered_map>
 
 #include "core/error.h"
 
@@ -14,130 +12,294 @@ namespace sinter {
 
 namespace {
 
-// The rank of every value whose shape the model states (inputs, outputs, value_info,
-// initializers).
-std::map<std::string, int> stated_ranks(const onnx::GraphProto& g) {
-  std::map<std::string, int> ranks;
-  auto take = [&](const onnx::ValueInfoProto& vi) {
-    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
-      ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
-  };
-  for (const auto& vi : g.input()) take(vi);
-  for (const auto& vi : g.output()) take(vi);
-  for (const auto& vi : g.value_info()) take(vi);
-  for (const auto& t : g.initializer()) ranks.emplace(t.name(), t.dims_size());
-  return ranks;
+constexpr int kUnknownRank = -1;
+
+const std::set<std::string>& legacy_broadcast_ops() {
+  static const std::set<std::string> ops = {"Add", "Sub", "Mul",   "Div",     "Pow", "And",
+                                            "Or",  "Xor", "Equal", "Greater", "Less"};
+  return ops;
 }
 
-// Before opset 7 a 1-D PRelu slope of C values applied per channel (axis 1); from 7 it
-// broadcasts from the last axis, and the converter leaves it alone. A slope given as an
-// initializer gets the trailing unit axes that make it per channel again.
-void make_prelu_slopes_per_channel(onnx::GraphProto& g) {
-  const std::map<std::string, int> ranks = stated_ranks(g);
-  std::map<std::string, onnx::TensorProto*> initializers;
-  for (auto& t : *g.mutable_initializer()) initializers[t.name()] = &t;
-  for (auto& node : *g.mutable_node()) {
-    if (node.op_type() != "PRelu" || node.input_size() != 2) continue;
-    const auto rank = ranks.find(node.input(0));
-    const auto slope = initializers.find(node.input(1));
-    if (rank == ranks.end() || rank->second < 3 || slope == initializers.end() ||
-        slope->second->dims_size() != 1 || slope->second->dims(0) <= 1)
-      continue;
-    onnx::TensorProto* widened = g.add_initializer();
-    *widened = *slope->second;
-    widened->set_name(node.input(1) + "_per_channel");
-    for (int axis = 2; axis < rank->second; ++axis) widened->add_dims(1);
-    node.set_input(1, widened->name());
-  }
+// Operators whose output has the rank of their first input.
+const std::set<std::string>& rank_keeping_ops() {
+  static const std::set<std::string> ops = {"Abs",
+                                            "AveragePool",
+                                            "BatchNormalization",
+                                            "Cast",
+                                            "Ceil",
+                                            "Clip",
+                                            "Concat",
+                                            "Conv",
+                                            "ConvTranspose",
+                                            "DepthToSpace",
+                                            "Dropout",
+                                            "Elu",
+                                            "Exp",
+                                            "Floor",
+                                            "GlobalAveragePool",
+                                            "GlobalMaxPool",
+                                            "HardSigmoid",
+                                            "Hardmax",
+                                            "Identity",
+                                            "InstanceNormalization",
+                                            "LRN",
+                                            "LeakyRelu",
+                                            "Log",
+                                            "LogSoftmax",
+                                            "LpNormalization",
+                                            "LpPool",
+                                            "MaxPool",
+                                            "Neg",
+                                            "Not",
+                                            "PRelu",
+                                            "Pad",
+                                            "Reciprocal",
+                                            "Relu",
+                                            "Selu",
+                                            "Sigmoid",
+                                            "Slice",
+                                            "Softmax",
+                                            "Softplus",
+                                            "Softsign",
+                                            "SpaceToDepth",
+                                            "Split",
+                                            "Sqrt",
+                                            "Tanh",
+                                            "TopK",
+                                            "Transpose"};
+  return ops;
 }
 
-// Before opset 7, B of an element-wise op with broadcast=1 lines up with A from `axis` on; from 7
-// it lines up with A's last axes. The converter appends A's rank minus B's unit axes to B whatever
-// the axis (ONNX 1.12), which is right only at axis 0, so the unit axes that line B up from
-// `axis` are added here (an opset-1 Unsqueeze) and the axis dropped, leaving the converter only
-// the broadcast attribute to remove.
-void line_up_legacy_broadcasts(onnx::GraphProto& g) {
-  const std::map<std::string, int> ranks = stated_ranks(g);
-  std::vector<onnx::NodeProto> nodes(g.node().begin(), g.node().end());
-  g.clear_node();
-  int unsqueezed = 0;
-  for (onnx::NodeProto& node : nodes) {
-    const onnx::AttributeProto* broadcast = nullptr;
-    int axis_at = -1;
-    for (int i = 0; i < node.attribute_size(); ++i) {
-      if (node.attribute(i).name() == "broadcast") broadcast = &node.attribute(i);
-      if (node.attribute(i).name() == "axis") axis_at = i;
+// Operators whose output has the largest rank of their inputs.
+const std::set<std::string>& rank_joining_ops() {
+  static const std::set<std::string> ops = {"Add",  "Sub", "Mul", "Div",   "Pow",
+                                            "And",  "Or",  "Xor", "Equal", "Greater",
+                                            "Less", "Sum", "Max", "Min",   "Mean"};
+  return ops;
+}
+
+class OldOpsetConverter {
+ public:
+  OldOpsetConverter(Graph& g, std::string what) : g_(g), what_(std::move(what)) {
+    for (const auto& [name, type] : g.types)
+      if (type.has_shape) ranks_[name] = static_cast<int>(type.shape.size());
+    for (const auto& [name, tensor] : g.initializers) {
+      ranks_[name] = static_cast<int>(tensor.shape().size());
+      taken_.insert(name);
     }
-    if (broadcast && broadcast->i() == 1 && axis_at >= 0 && node.input_size() == 2) {
-      const auto a = ranks.find(node.input(0)), b = ranks.find(node.input(1));
-      if (a != ranks.end() && b != ranks.end()) {
-        int64_t axis = node.attribute(axis_at).i();
-        if (axis < 0) axis += a->second;
-        const int64_t trailing = a->second - axis - b->second;
-        if (trailing > 0) {
-          onnx::NodeProto* unsqueeze = g.add_node();
-          unsqueeze->set_op_type("Unsqueeze");
-          unsqueeze->add_input(node.input(1));
-          const std::string lined_up = node.input(1) + "_from_axis_" + std::to_string(axis) + "_" +
-                                       std::to_string(unsqueezed++);
-          unsqueeze->add_output(lined_up);
-          auto* axes = unsqueeze->add_attribute();
-          axes->set_name("axes");
-          axes->set_type(onnx::AttributeProto::INTS);
-          for (int64_t k = 0; k < trailing; ++k) axes->add_ints(b->second + k);
-          node.set_input(1, lined_up);
-        }
-        if (trailing >= 0) node.mutable_attribute()->DeleteSubrange(axis_at, 1);
+    for (const Node& n : g.nodes) {
+      taken_.insert(n.name);
+      taken_.insert(n.inputs.begin(), n.inputs.end());
+      taken_.insert(n.outputs.begin(), n.outputs.end());
+    }
+    taken_.insert(g.inputs.begin(), g.inputs.end());
+    taken_.insert(g.outputs.begin(), g.outputs.end());
+  }
+
+  void run() {
+    std::vector<Node> nodes = std::move(g_.nodes);
+    g_.nodes.clear();
+    for (Node& n : nodes) {
+      if (n.domain.empty()) rewrite(n);
+      record_ranks(n);
+      g_.nodes.push_back(std::move(n));
+    }
+    g_.opset = kFirstNativeOpset;
+  }
+
+ private:
+  [[noreturn]] void unsupported(const Node& n, const std::string& why) const {
+    throw UnsupportedError(cat(what_, ": ", n.describe(), " at opset ", from_, ": ", why));
+  }
+
+  int rank(const std::string& value) const {
+    const auto it = ranks_.find(value);
+    return it == ranks_.end() ? kUnknownRank : it->second;
+  }
+
+  // A name no value or node of the graph has (the nodes not yet rewritten included).
+  std::string fresh_name(const std::string& hint) {
+    std::string name = hint;
+    for (int k = 1; taken_.count(name); ++k) name = cat(hint, "_", k);
+    taken_.insert(name);
+    return name;
+  }
+
+  const Tensor* int64_initializer(const std::string& value) const {
+    const auto it = g_.initializers.find(value);
+    return it == g_.initializers.end() || it->second.dtype() != DType::kInt64 ? nullptr
+                                                                              : &it->second;
+  }
+
+  // A new int64 initializer holding `values`.
+  std::string add_ints(const std::string& hint, const std::vector<int64_t>& values) {
+    const std::string name = fresh_name(hint);
+    const Shape shape{static_cast<int64_t>(values.size())};
+    g_.initializers.emplace(name, Tensor::from_vector<int64_t>(shape, values));
+    g_.types[name] = {DType::kInt64, shape, true};
+    ranks_[name] = 1;
+    return name;
+  }
+
+  // `value` with `count` unit axes appended, by an Unsqueeze placed before the node being
+  // rewritten.
+  std::string append_unit_axes(const Node& n, const std::string& value, int value_rank,
+                               int64_t count) {
+    Node unsqueeze;
+    unsqueeze.op_type = "Unsqueeze";
+    unsqueeze.name = fresh_name(n.name + "_line_up");
+    unsqueeze.inputs = {value};
+    unsqueeze.outputs = {fresh_name(value + "_lined_up")};
+    std::vector<int64_t> axes;
+    for (int64_t k = 0; k < count; ++k) axes.push_back(value_rank + k);
+    unsqueeze.attrs["axes"] = axes;
+    ranks_[unsqueeze.outputs[0]] = value_rank + static_cast<int>(count);
+    g_.nodes.push_back(unsqueeze);
+    return unsqueeze.outputs[0];
+  }
+
+  void rewrite(Node& n) {
+    n.attrs.erase("consumed_inputs");
+    const std::string& op = n.op_type;
+    if (legacy_broadcast_ops().count(op)) {
+      line_up_broadcast(n);
+    } else if (op == "PRelu") {
+      slope_per_channel(n);
+    } else if (op == "Gemm") {
+      n.attrs.erase("broadcast");
+    } else if (op == "BatchNormalization" || op == "Dropout") {
+      if (n.attr_int("is_test", 0) == 0 && n.outputs.size() > 1)
+        unsupported(n, "training mode (is_test 0 with more than one output) is not supported");
+      n.attrs.erase("is_test");
+    } else if (op == "Concat") {
+      if (!n.has_attr("axis")) n.attrs["axis"] = int64_t{1};
+    } else if (op == "Reshape") {
+      if (n.has_attr("shape")) {
+        n.inputs.resize(1);
+        n.inputs.push_back(add_ints(n.name + "_shape", n.attr_ints("shape")));
+        n.attrs.erase("shape");
+      }
+    } else if (op == "Pad") {
+      if (n.has_attr("paddings")) {
+        n.attrs["pads"] = n.attr_ints("paddings");
+        n.attrs.erase("paddings");
+      }
+    } else if (op == "Split") {
+      if (n.has_input(1)) {
+        const Tensor* sizes = int64_initializer(n.inputs[1]);
+        if (!sizes) unsupported(n, "split sizes from a value computed at run time");
+        n.attrs["split"] =
+            std::vector<int64_t>(sizes->data<int64_t>(), sizes->data<int64_t>() + sizes->numel());
+      }
+      n.inputs.resize(1);
+    } else if (op == "Cast") {
+      cast_type_number(n);
+    } else if (op == "Tile" && from_ < 6) {
+      unsupported(n, "Tile before opset 6 (tiles and axis as inputs) is not supported");
+    } else if (op == "Upsample") {
+      unsupported(n, "the experimental Upsample before opset 7 is not supported");
+    }
+  }
+
+  void line_up_broadcast(Node& n) {
+    const bool broadcast = n.attr_int("broadcast", 0) != 0;
+    if (broadcast && n.has_attr("axis") && n.inputs.size() == 2) {
+      const int a = rank(n.inputs[0]), b = rank(n.inputs[1]);
+      if (a == kUnknownRank || b == kUnknownRank)
+        unsupported(n, "a broadcast from an axis over values of unknown rank");
+      int64_t axis = n.attr_int("axis", 0);
+      if (axis < 0) axis += a;
+      const int64_t trailing = a - axis - b;
+      if (axis < 0 || trailing < 0)
+        throw ModelError(cat(what_, ": ", n.describe(), ": broadcast axis ", n.attr_int("axis", 0),
+                             " does not fit ranks ", a, " and ", b));
+      if (trailing > 0) n.inputs[1] = append_unit_axes(n, n.inputs[1], b, trailing);
+    }
+    n.attrs.erase("broadcast");
+    n.attrs.erase("axis");
+  }
+
+  void slope_per_channel(Node& n) {
+    if (n.inputs.size() != 2) return;
+    const int x = rank(n.inputs[0]), slope = rank(n.inputs[1]);
+    if (slope != 1) return;
+    const auto it = g_.types.find(n.inputs[1]);
+    const bool single = it != g_.types.end() && it->second.has_shape &&
+                        it->second.shape.size() == 1 && it->second.shape[0] == 1;
+    if (single) return;  // one slope for every channel broadcasts as it is
+    if (x == kUnknownRank) unsupported(n, "a per-channel slope over a value of unknown rank");
+    if (x >= 3) n.inputs[1] = append_unit_axes(n, n.inputs[1], 1, x - 2);
+  }
+
+  void cast_type_number(Node& n) {
+    const auto it = n.attrs.find("to");
+    if (it == n.attrs.end() || !std::holds_alternative<std::string>(it->second)) return;
+    const std::string type_name = std::get<std::string>(it->second);
+    int number = 0;
+    if (!onnx::TensorProto_DataType_Parse(type_name,
+                                          reinterpret_cast<onnx::TensorProto_DataType*>(&number)))
+      throw ModelError(cat(what_, ": ", n.describe(), ": unknown type name '", type_name, "'"));
+    it->second = static_cast<int64_t>(number);
+  }
+
+  // The ranks of n's outputs where they follow from its inputs' and attributes.
+  void record_ranks(const Node& n) {
+    if (!n.domain.empty() || n.outputs.empty()) return;
+    const std::string& op = n.op_type;
+    const int first = n.inputs.empty() ? kUnknownRank : rank(n.inputs[0]);
+    int out = kUnknownRank;
+    if (rank_keeping_ops().count(op)) {
+      out = first;
+    } else if (rank_joining_ops().count(op)) {
+      for (const std::string& in : n.inputs) {
+        if (rank(in) == kUnknownRank) return;
+        out = std::max(out, rank(in));
+      }
+    } else if (op == "Gemm" || op == "Flatten") {
+      out = 2;
+    } else if (op == "Shape") {
+      out = 1;
+    } else if (op == "Size") {
+      out = 0;
+    } else if (op == "Constant" && n.has_attr("value")) {
+      out = static_cast<int>(n.attr_tensor("value").shape().size());
+    } else if (op == "Reshape" && n.has_input(1)) {
+      if (const Tensor* shape = int64_initializer(n.inputs[1]))
+        out = static_cast<int>(shape->numel());
+    } else if (op == "Unsqueeze" && first != kUnknownRank) {
+      out = first + static_cast<int>(n.attr_ints("axes").size());
+    } else if (op == "Squeeze" && first != kUnknownRank && n.has_attr("axes")) {
+      out = first - static_cast<int>(n.attr_ints("axes").size());
+    } else if (op == "Gather" && n.inputs.size() == 2 && first != kUnknownRank &&
+               rank(n.inputs[1]) != kUnknownRank) {
+      out = first - 1 + rank(n.inputs[1]);
+    } else if (op == "MatMul" && n.inputs.size() == 2) {
+      const int a = first, b = rank(n.inputs[1]);
+      if (a >= 2 && b >= 2) out = std::max(a, b);
+    } else if ((op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin") &&
+               first != kUnknownRank) {
+      if (n.attr_int("keepdims", 1) != 0) {
+        out = first;
+      } else if (op == "ArgMax" || op == "ArgMin") {
+        out = first - 1;
+      } else {
+        out = n.has_attr("axes") ? first - static_cast<int>(n.attr_ints("axes").size()) : 0;
       }
     }
-    *g.add_node() = std::move(node);
+    if (out < 0) return;
+    for (const std::string& v : n.outputs)
+      if (!v.empty()) ranks_[v] = out;
   }
-}
 
-// ONNX's shape inference where it succeeds; a model it fails on is left to the converter, which
-// names the shape it lacks.
-void infer_shapes(onnx::ModelProto& model) {
-  try {
-    onnx::shape_inference::InferShapes(model);
-  } catch (const std::exception&) {
-  }
-}
-
-// ONNX's messages span lines; the first says what failed.
-std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
+  Graph& g_;
+  std::string what_;
+  int64_t from_ = g_.opset;
+  std::unordered_map<std::string, int> ranks_;
+  std::set<std::string> taken_;
+};
 
 }  // namespace
 
-int64_t default_domain_opset(const onnx::ModelProto& model) {
-  for (const auto& op : model.opset_import())
-    if (op.domain().empty() || op.domain() == "ai.onnx") return op.version();
-  return 0;
-}
-
-onnx::ModelProto convert_to_opset_7(const onnx::ModelProto& model, const std::string& what) {
-  const int64_t from = default_domain_opset(model);
-  try {
-    // The converter trusts its input (a node reading a value nothing defines crashes it), so
-    // the model must pass ONNX's checker first.
-    try {
-      onnx::checker::check_model(model);
-    } catch (const onnx::checker::ValidationError& e) {
-      throw ModelError(cat(what, ": not a valid opset ", from, " model: ", first_line(e.what())));
-    }
-    // The broadcast adapters need the shapes of their inputs.
-    onnx::ModelProto with_shapes = model;
-    infer_shapes(with_shapes);
-    line_up_legacy_broadcasts(*with_shapes.mutable_graph());
-    infer_shapes(with_shapes);  // of the values lined up
-    onnx::ModelProto converted = onnx::version_conversion::ConvertVersion(with_shapes, 7);
-    make_prelu_slopes_per_channel(*converted.mutable_graph());
-    return converted;
-  } catch (const ModelError&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw UnsupportedError(cat(what, ": cannot convert this opset ", from, " model to opset ",
-                               kFirstNativeOpset, ": ", first_line(e.what())));
-  }
-}
+void convert_to_opset_7(Graph& g, const std::string& what) { OldOpsetConverter(g, what).run(); }
 
 }  // namespace sinter

@@ -42,10 +42,6 @@ class Importer {
       throw ModelError(cat(what_, ": not a valid ONNX model (it has no graph)"));
     Graph g;
     read_opsets(model, g);
-    if (g.opset < kFirstNativeOpset) {
-      model = convert_to_opset_7(model, what_);
-      read_opsets(model, g);
-    }
     for (const auto& kv : model.metadata_props()) g.metadata[kv.key()] = kv.value();
     onnx::GraphProto& gp = *model.mutable_graph();
     g.name = gp.name();
@@ -69,6 +65,7 @@ class Importer {
     } catch (const ModelError& e) {
       throw ModelError(cat(what_, ": ", e.what()));
     }
+    if (g.opset < kFirstNativeOpset) convert_to_opset_7(g, what_);
     return g;
   }
 

@@ -1,6 +1,6 @@
-// Models at opsets 1 to 6 are read through ONNX's version converter: legacy broadcasting, a
-// per-channel PRelu slope and BatchNormalization's is_test come out as their opset 7 forms and
-// compute what the old operators did; what the converter cannot convert is refused naming why.
+// Models at opsets 1 to 6 are rewritten to opset 7 on import: legacy broadcasting and a
+// per-channel PRelu slope compute what the old operators did; what cannot be rewritten is
+// refused naming the node and why.
 #include "onnx/old_opset_conversion.h"
 
 #include <gtest/gtest.h>
@@ -100,16 +100,26 @@ void expect_refused(const onnx::ModelProto& m, const std::string& message) {
 }
 
 TEST(OldOpsetConversion, WhatCannotBeConvertedIsRefusedNamingWhy) {
-  // Greater changed at opset 7 (numpy broadcasting) and the converter has no adapter for it.
-  expect_refused<UnsupportedError>(binary_model("Greater"),
-                                   "old.onnx: cannot convert this opset 6 model to opset 7");
-  // The converter trusts its input, so the checker sees it first.
-  expect_refused<ModelError>(binary_model("NoSuchOperator"),
-                             "old.onnx: not a valid opset 6 model: No Op registered for "
-                             "NoSuchOperator");
-  onnx::ModelProto undefined = binary_model("Add");
-  undefined.mutable_graph()->mutable_node(0)->set_input(1, "nowhere");
-  expect_refused<ModelError>(undefined, "old.onnx: not a valid opset 6 model");
+  expect_refused<UnsupportedError>(
+      binary_model("Upsample"),
+      "old.onnx: Upsample node 'Upsample_0' at opset 6: the experimental Upsample");
+  // B lined up from axis 1 needs A's rank, which nothing states here.
+  onnx::ModelProto unknown = binary_model("Add");
+  unknown.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  auto* broadcast = unknown.mutable_graph()->mutable_node(0)->add_attribute();
+  broadcast->set_name("broadcast");
+  broadcast->set_type(onnx::AttributeProto::INT);
+  broadcast->set_i(1);
+  auto* axis = unknown.mutable_graph()->mutable_node(0)->add_attribute();
+  *axis = *broadcast;
+  axis->set_name("axis");
+  expect_refused<UnsupportedError>(unknown, "a broadcast from an axis over values of unknown rank");
+  // An axis past A's rank.
+  onnx::ModelProto past = unknown;
+  testing::set_tensor_type(past.mutable_graph()->mutable_input(0), "x", onnx::TensorProto::FLOAT,
+                           {2});
+  past.mutable_graph()->mutable_node(0)->mutable_attribute(1)->set_i(2);
+  expect_refused<ModelError>(past, "broadcast axis 2 does not fit ranks 1 and 1");
 }
 
 }  // namespace
