@@ -207,10 +207,10 @@ class OldOpsetConverter {
       const int a = rank(n.inputs[0]), b = rank(n.inputs[1]);
       if (a == kUnknownRank || b == kUnknownRank)
         unsupported(n, "a broadcast from an axis over values of unknown rank");
-      int64_t axis = n.attr_int("axis", 0);
-      if (axis < 0) axis += a;
-      const int64_t trailing = a - axis - b;
-      if (axis < 0 || trailing < 0)
+      const int64_t given = n.attr_int("axis", 0);
+      const int64_t axis = given < 0 && given >= -a ? given + a : given;
+      const int64_t trailing = axis >= 0 && axis <= a ? a - axis - b : -1;
+      if (trailing < 0)
         throw ModelError(cat(what_, ": ", n.describe(), ": broadcast axis ", n.attr_int("axis", 0),
                              " does not fit ranks ", a, " and ", b));
       if (trailing > 0) n.inputs[1] = append_unit_axes(n, n.inputs[1], b, trailing);
