@@ -9,10 +9,12 @@ namespace sinter {
 
 namespace {
 // Small integer inputs may decide shapes (Reshape's target, Slice bounds...), and so may scalar
-// floats (Range's bounds), so plans depend on their values.
+// floats (Range's bounds) and short float vectors (Resize's scales and region of interest), so
+// plans depend on their values.
 bool may_decide_shapes(const Tensor& t) {
   if (t.dtype() == DType::kInt64 || t.dtype() == DType::kInt32) return t.numel() <= 64;
-  return t.numel() == 1 && (t.dtype() == DType::kFloat32 || t.dtype() == DType::kFloat64);
+  if (t.dtype() != DType::kFloat32 && t.dtype() != DType::kFloat64) return false;
+  return t.numel() == 1 || (t.rank() == 1 && t.numel() <= 16);
 }
 }  // namespace
 
