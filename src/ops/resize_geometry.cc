@@ -167,6 +167,9 @@ std::vector<AxisGeometry> resize_geometry(const Node& node, const ResizeSignatur
   if (opt.coordinates == CoordinateMode::kTfCropAndResize) {
     if (const Tensor* roi = value(slots.roi)) {
       check_count("input 'roi'", static_cast<size_t>(roi->numel()), 2);
+      for (int64_t i = 0; i < 2 * n; ++i)
+        if (!std::isfinite(roi->value_as_double(i)))
+          fail(cat("input 'roi'[", i, "] = ", roi->value_as_double(i), " is not finite"));
       for (int64_t i = 0; i < n; ++i) {
         g[axes[i]].roi_start = roi->value_as_double(i);
         g[axes[i]].roi_end = roi->value_as_double(i + n);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "ir/graph_builder.h"
 #include "math_op_test_util.h"
+#include "runtime/session.h"
 #include "shape_op_test_util.h"
 
 namespace sinter::testing {
@@ -236,6 +238,23 @@ TEST(Resize, KernelReplansWhenTheSizesChange) {
   }
 }
 
+// Scales fed as a model input decide the output shape: each new value gets its own plan.
+TEST(Resize, SessionPlansForTheScalesItIsGiven) {
+  GraphBuilder b(13);
+  const std::string x = b.input("x", DType::kFloat32, {1, 2, 3, 4});
+  const std::string scales = b.input("scales", DType::kFloat32, {4});
+  b.output(b.node("Resize", {x, "", scales}, {{"mode", std::string("linear")}}));
+  const Graph g = b.build();
+  const Tensor xin = random_tensor({1, 2, 3, 4}, 5);
+  Session session(g, {1, true});
+  for (std::vector<float> s : {std::vector<float>{1, 1, 2, 2}, std::vector<float>{1, 1, 0.5f, 0.5f},
+                               std::vector<float>{1, 1, 2, 2}}) {
+    const Tensor st = Tensor::from_vector<float>({4}, s);
+    const Tensor y = session.run({{"x", xin}, {"scales", st}})[0];
+    expect_close(y, run_resize(resize_call(xin, s, {}, {{"mode", std::string("linear")}})), 1e-6);
+  }
+}
+
 TEST(Resize, BadScalesAndSizesNameTheNode) {
   Tensor x = iota_f({1, 1, 2, 2});
   auto input_error = [&](const ResizeCall& c, std::vector<std::string> fragments) {
@@ -251,6 +270,8 @@ TEST(Resize, BadScalesAndSizesNameTheNode) {
   input_error(resize_call(x, {}, {}), {"needs input 'scales' or input 'sizes'"});
   Attrs crop = {{"coordinate_transformation_mode", std::string("tf_crop_and_resize")}};
   input_error(resize_call(x, {}, {1, 1, 4, 4}, crop, {0, 1}), {"input 'roi' has 2 entries"});
+  input_error(resize_call(x, {}, {1, 1, 4, 4}, crop, {0, 0, 0, NAN, 1, 1, 1, 1}),
+              {"input 'roi'[3] = nan is not finite"});
   // The same checks at run time, when the values are not known while planning.
   ResizeCall late = resize_call(x, {}, {1, 1, 0, 4});
   sinter::test::expect_error<InputError>(

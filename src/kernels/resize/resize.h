@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "core/tensor.h"
 #include "core/thread_pool.h"
 
 namespace sinter::kernels {
@@ -84,9 +85,10 @@ struct ResizePlan {
 };
 ResizePlan plan_resize(const ResizeOptions& opt, const std::vector<AxisGeometry>& axes);
 
-// The intermediate tensors between passes, kept by the caller from one run to the next.
+// The intermediate tensors between passes (counted against the memory limit as any tensor),
+// kept by the caller from one run to the next.
 struct ResizeScratch {
-  std::vector<float> buffers[2];
+  Tensor buffers[2];
 };
 
 // x has the axes' input sizes, y their output sizes. One pass per resized axis, each a tight loop

@@ -90,7 +90,10 @@ AxisSample sample_axis(const ResizeOptions& opt, const AxisGeometry& a, int64_t 
   const double stretch = opt.antialias ? std::min(a.scale, 1.0) : 1.0;
   const double below = std::floor(x);
   const double fraction = x - below;
-  const int64_t first = static_cast<int64_t>(std::floor(-support / stretch)) + 1;
+  // A filter wider than the input reads its edges over and over: cut it there (only a crop
+  // region far larger than the input, antialiased, gets so wide), so the count stays an index.
+  const double reach = std::min(support / stretch, static_cast<double>(a.in) + support);
+  const int64_t first = static_cast<int64_t>(std::floor(-reach)) + 1;
   const int64_t count = 2 - 2 * first;
   double sum = 0;
   for (int64_t k = 0; k < count; ++k) {

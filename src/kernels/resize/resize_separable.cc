@@ -143,9 +143,10 @@ void resize(const ResizePlan& plan, const float* x, float* y, ResizeScratch& scr
     const int64_t outer = product(0, d), inner = product(d + 1, dims.size());
     float* dst = y;
     if (p + 1 < plan.pass_order.size()) {
-      std::vector<float>& buffer = scratch.buffers[p % 2];
-      buffer.resize(static_cast<size_t>(outer * t.out * inner));
-      dst = buffer.data();
+      Tensor& buffer = scratch.buffers[p % 2];
+      const int64_t floats = outer * t.out * inner;
+      if (buffer.numel() < floats) buffer = Tensor(DType::kFloat32, {floats});
+      dst = buffer.data<float>();
     }
     if (outer * t.out * inner > 0)
       run_pass(t, plan.options.extrapolation_value, src, dst, outer, inner, pool);
