@@ -219,8 +219,12 @@ std::vector<AxisGeometry> resize_geometry(const Node& node, const ResizeSignatur
   }
   for (int64_t i = 0; i < n; ++i) {
     AxisGeometry& a = g[axes[i]];
+    const double length = std::floor(scale * static_cast<double>(a.in) + 0.5);
+    if (!(length < kMaxResizedLength))
+      fail(cat("keep_aspect_ratio_policy '", policy, "' scales axis ", axes[i], " of size ", a.in,
+               " by ", scale, ", beyond any tensor"));
     a.scale = scale;
-    a.out = static_cast<int64_t>(std::floor(scale * static_cast<double>(a.in) + 0.5));
+    a.out = static_cast<int64_t>(length);
   }
   return g;
 }

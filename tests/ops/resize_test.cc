@@ -268,6 +268,15 @@ TEST(Resize, BadScalesAndSizesNameTheNode) {
   input_error(resize_call(x, {}, {1, 1, 0, 4}), {"input 'sizes'[2] = 0", "positive"});
   input_error(resize_call(x, {}, {1, 1, 4, -4}), {"input 'sizes'[3] = -4", "positive"});
   input_error(resize_call(x, {}, {}), {"needs input 'scales' or input 'sizes'"});
+  input_error(resize_call(x, {1, 1, 1e30f, 1}, {}), {"input 'scales'[2]", "beyond any tensor"});
+  Tensor wide = iota_f({1, 1, 1, 1000});
+  sinter::test::expect_error<InputError>(
+      [&] {
+        run_resize(resize_call(wide, {}, {1, 1, int64_t{1} << 62, 1000},
+                               {{"keep_aspect_ratio_policy", std::string("not_smaller")}}),
+                   18);
+      },
+      {"not_smaller", "beyond any tensor"});
   Attrs crop = {{"coordinate_transformation_mode", std::string("tf_crop_and_resize")}};
   input_error(resize_call(x, {}, {1, 1, 4, 4}, crop, {0, 1}), {"input 'roi' has 2 entries"});
   input_error(resize_call(x, {}, {1, 1, 4, 4}, crop, {0, 0, 0, NAN, 1, 1, 1, 1}),
