@@ -42,6 +42,17 @@ ResizeCall resize_call(Tensor x, std::vector<float> scales, std::vector<int64_t>
   return c;
 }
 
+// The gradient node Resize's rule makes for `c`, fed dY; its inputs follow dY's.
+ResizeCall gradient_call(const ResizeCall& c, Tensor dy) {
+  ResizeCall g = c;
+  g.node.op_type = "ResizeGrad";
+  g.node.domain = "sinter";
+  g.node.attrs["forward"] = std::string("Resize");
+  g.node.inputs.insert(g.node.inputs.begin(), "dy");
+  g.inputs.insert(g.inputs.begin(), std::move(dy));
+  return g;
+}
+
 Tensor run_resize(const ResizeCall& c, int64_t opset = 13) {
   return run1(c.node, opset, c.pointers());
 }
@@ -189,12 +200,41 @@ TEST(Resize, SeparableMatchesReference) {
           if (want.numel() == 0) continue;
           expect_close(run_impl(c.node, 19, c.pointers(), "separable"), want, 1e-5);
           expect_close(run_impl(c.node, 19, c.pointers(), "separable", 2), want, 1e-5);
+          ResizeCall g = gradient_call(c, random_tensor(want.shape(), seed++));
+          const Tensor want_dx = run_impl(g.node, 19, g.pointers());
+          expect_close(run_impl(g.node, 19, g.pointers(), "separable"), want_dx, 1e-5);
+          expect_close(run_impl(g.node, 19, g.pointers(), "separable", 2), want_dx, 1e-5);
           ++cases;
         }
       }
     }
   }
   EXPECT_GT(cases, 700);
+}
+
+// The resize is linear in x (with a zero extrapolation value), and its gradient is the
+// transposed map: <resize(x), dy> = <x, ResizeGrad(dy)>.
+TEST(Resize, GradientIsTheTransposedResize) {
+  Tensor x = random_tensor({2, 3, 5, 6}, 11);
+  const Attrs crop = {{"coordinate_transformation_mode", std::string("tf_crop_and_resize")},
+                      {"mode", std::string("cubic")}};
+  for (const ResizeCall& c :
+       {resize_call(x, {1, 1, 2, 0.5f}, {}, {{"mode", std::string("linear")}}),
+        resize_call(x, {}, {2, 3, 3, 11}, {{"mode", std::string("cubic")}}),
+        resize_call(x, {1, 1, 0.6f, 1.7f}, {}, {{"mode", std::string("nearest")}}),
+        resize_call(x, {}, {2, 3, 4, 4}, crop, {0, 0, 0.2f, -0.3f, 1, 1, 0.9f, 1.2f})}) {
+    const Tensor y = run1(c.node, 13, c.pointers());
+    const Tensor dy = random_tensor(y.shape(), 12);
+    ResizeCall g = gradient_call(c, dy);
+    const Tensor dx = run1(g.node, 13, g.pointers());
+    ASSERT_EQ(dx.shape(), x.shape());
+    double forward = 0, backward = 0;
+    for (int64_t i = 0; i < y.numel(); ++i)
+      forward += double(y.data<float>()[i]) * dy.data<float>()[i];
+    for (int64_t i = 0; i < x.numel(); ++i)
+      backward += double(x.data<float>()[i]) * dx.data<float>()[i];
+    EXPECT_NEAR(forward, backward, 1e-4 * std::max(1.0, std::abs(forward)));
+  }
 }
 
 // The segmentation case at size: NCHW upsampled 2x, 4x and 8x by nearest and linear.
@@ -298,6 +338,13 @@ TEST(Resize, BadScalesAndSizesNameTheNode) {
         kernel->run(ctx);
       },
       {"input 'sizes'[2] = 0"});
+}
+
+TEST(ResizeGrad, DyOfTheWrongShapeNamesTheNode) {
+  ResizeCall g =
+      gradient_call(resize_call(iota_f({1, 1, 2, 2}), {1, 1, 2, 2}, {}), iota_f({1, 1, 4, 3}));
+  sinter::test::expect_error<InputError>([&] { run1(g.node, 13, g.pointers()); },
+                                         {"dY is [1,1,4,3]", "[1,1,4,4]"});
 }
 
 TEST(Resize, BadAttributesNameTheNode) {

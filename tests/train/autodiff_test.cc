@@ -284,6 +284,33 @@ TEST(Autodiff, SqueezeAndUnsqueeze) {
   }
 }
 
+// Resize is linear in x: its rule's ResizeGrad against finite differences for every mode, by
+// scales and by sizes, and for Upsample.
+TEST(Autodiff, ResizeAndUpsample) {
+  for (const char* mode : {"nearest", "linear", "cubic"}) {
+    SCOPED_TRACE(mode);
+    Case c(13);
+    auto x = c.param("x", random_tensor({1, 2, 3, 4}, 120));
+    auto scales = c.b.weight("scales", Tensor::from_vector<float>({4}, {1, 1, 2, 0.75f}));
+    check_gradients(c, c.b.node("Resize", {x, "", scales}, {{"mode", std::string(mode)}}));
+  }
+  {
+    Case c(13);
+    auto x = c.param("x", random_tensor({1, 2, 3, 4}, 121));
+    auto sizes = c.b.weight("sizes", Tensor::from_vector<int64_t>({4}, {1, 2, 5, 7}));
+    check_gradients(c,
+                    c.b.node("Resize", {x, "", "", sizes},
+                             {{"mode", std::string("linear")},
+                              {"coordinate_transformation_mode", std::string("align_corners")}}));
+  }
+  {
+    Case c(9);
+    auto x = c.param("x", random_tensor({1, 2, 3, 4}, 122));
+    auto scales = c.b.weight("scales", Tensor::from_vector<float>({4}, {1, 1, 2, 2}));
+    check_gradients(c, c.b.node("Upsample", {x, scales}, {{"mode", std::string("linear")}}));
+  }
+}
+
 // Constant padding that grows some dims and crops others, with a nonzero fill; pads as inputs
 // (opset 13) and as attributes (opset 10). Reflect padding has no rule and says so.
 TEST(Autodiff, PadConstantGrowingAndCropping) {

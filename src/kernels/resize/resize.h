@@ -100,4 +100,13 @@ void resize(const ResizePlan& plan, const float* x, float* y, ResizeScratch& scr
 void resize_reference(const ResizeOptions& opt, const std::vector<AxisGeometry>& axes,
                       const float* x, float* y);
 
+// The gradient: the resize is y = A x (plus the extrapolation value, which no input reaches), so
+// dx = A^T dy. dy has the axes' output sizes, dx their input sizes. The passes of resize() run
+// transposed and in reverse, each scattering an output row's gradient onto its taps' rows.
+void resize_backward(const ResizePlan& plan, const float* dy, float* dx, ResizeScratch& scratch,
+                     ThreadPool* pool);
+// Plain loops: every output element's gradient added to every combination of its taps.
+void resize_backward_reference(const ResizeOptions& opt, const std::vector<AxisGeometry>& axes,
+                               const float* dy, float* dx);
+
 }  // namespace sinter::kernels
