@@ -11,6 +11,7 @@
 #include "core/checked_math.h"
 #include "kernels/conv/conv2d_backward.h"
 #include "ops/conv_common.h"
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -218,6 +219,40 @@ void conv_transpose_reference(const Shape& x, const Shape& w, const TransposedWi
     }
 }
 
+// Y is linear in X and in W through the forward convolution F (Y's shape to X's): <Y, dY> =
+// <X, F(dY; W)>, so dX is F(dY; W) and dW the weight gradient of F at input dY and output
+// gradient X; dB sums dY over the batch and the spatial axes.
+void conv_transpose_gradient(GradientContext& g) {
+  const Node& n = g.node();
+  const Shape& x = g.input_type(0).shape;
+  const Shape& w = g.input_type(1).shape;
+  const TransposedWindow t = checked_window(
+      n, x, w, [&](const std::string& why) { throw InputError(cat(n.describe(), ": ", why)); });
+  const Conv2dShape s = forward_conv(n, x, w, t);
+  if (!forward_conv_fits(s, x)) g.unsupported("output padding of a whole stride");
+  std::vector<int64_t> pads = t.pads_begin;
+  for (int64_t end : t.pads_end) pads.push_back(std::max<int64_t>(0, end));
+  std::map<std::string, Attribute> attrs = {{"strides", t.strides},
+                                            {"dilations", t.dilations},
+                                            {"kernel_shape", t.kernel},
+                                            {"pads", pads},
+                                            {"group", n.attr_int("group", 1)}};
+  const std::string& dy = g.output_grad(0);
+  if (g.wants(0)) g.set_input_grad(0, g.emit("Conv", {dy, g.input(1)}, attrs));
+  if (g.wants(1)) {
+    attrs["w_shape"] = std::vector<int64_t>(w.begin(), w.end());
+    g.set_input_grad(1, g.emit_in_domain("ConvGradWeight", "sinter", {dy, g.input(0)}, attrs));
+  }
+  if (n.has_input(2) && g.wants(2)) {
+    std::vector<int64_t> axes = {0};
+    for (size_t i = 2; i < x.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+    g.set_input_grad(2, g.emit("ReduceSum",
+                               {dy, g.constant(Tensor::from_vector<int64_t>(
+                                        {static_cast<int64_t>(axes.size())}, axes))},
+                               {{"keepdims", int64_t{0}}}));
+  }
+}
+
 OpDef make_conv_transpose() {
   OpDef def;
   def.type = "ConvTranspose";
@@ -275,6 +310,7 @@ OpDef make_conv_transpose() {
         });
       }};
   def.impls.push_back(*def.reference);
+  def.gradient = conv_transpose_gradient;
   def.impls.back().name = "conv_transpose_direct";
   return def;
 }

@@ -390,6 +390,34 @@ TEST(Autodiff, ConvWithStridePaddingDilationAndGroups) {
   }
 }
 
+TEST(Autodiff, ConvTransposeWithStridePaddingOutputShapeAndGroups) {
+  using Attrs = std::map<std::string, Attribute>;
+  using Ints = std::vector<int64_t>;
+  struct Geometry {
+    Shape x, w;
+    Attrs attrs;
+  };
+  const Geometry geometries[] = {
+      {{2, 4, 4, 3}, {4, 3, 3, 3}, {{"pads", Ints{1, 1, 1, 1}}}},
+      {{1, 4, 3, 3}, {4, 2, 4, 4}, {{"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 1, 2}}}},
+      {{1, 4, 3, 4},
+       {4, 1, 3, 3},
+       {{"group", int64_t{2}}, {"strides", Ints{2, 2}}, {"output_padding", Ints{1, 1}}}},
+      {{1, 2, 3, 3}, {2, 2, 3, 3}, {{"strides", Ints{3, 2}}, {"output_shape", Ints{10, 8}}}},
+      {{2, 3, 5}, {3, 2, 3}, {{"strides", Ints{2}}, {"dilations", Ints{2}}}},
+  };
+  uint32_t seed = 40;
+  for (const Geometry& k : geometries) {
+    SCOPED_TRACE(cat(shape_str(k.x), " * ", shape_str(k.w)));
+    Case c;
+    auto x = c.param("x", random_tensor(k.x, seed++));
+    auto w = c.param("w", random_tensor(k.w, seed++));
+    const int64_t group = k.attrs.count("group") ? std::get<int64_t>(k.attrs.at("group")) : 1;
+    auto b = c.param("b", random_tensor({k.w[1] * group}, seed++));
+    check_gradients(c, c.b.node("ConvTranspose", {x, w, b}, k.attrs));
+  }
+}
+
 TEST(Autodiff, MaxAveragePoolAndGlobalAveragePool) {
   using Attrs = std::map<std::string, Attribute>;
   const std::vector<std::pair<const char*, Attrs>> cases = {
