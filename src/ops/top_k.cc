@@ -1,12 +1,23 @@
 // TopK: the k largest (or smallest) elements along 'axis' and their int64 indices. k is an
 // attribute before opset 10 and an input from 10. Ties keep the lower index first, as ONNX
-// specifies, so the result is deterministic whether or not 'sorted' is set.
+// specifies, so the result is deterministic whether or not 'sorted' is set. NaN counts as larger
+// than every number (as in PyTorch), which keeps the order strict.
 #include <algorithm>
+#include <cmath>
 
 #include "ops/data_movement_util.h"
 
 namespace sinter {
 namespace {
+
+template <class T>
+bool greater(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(a)) return !std::isnan(b);
+    if (std::isnan(b)) return false;
+  }
+  return a > b;
+}
 
 template <class T>
 void top_k(const T* x, T* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner,
@@ -18,7 +29,8 @@ void top_k(const T* x, T* values, int64_t* indices, int64_t outer, int64_t n, in
       for (int64_t j = 0; j < n; ++j) order[j] = j;
       auto before = [&](int64_t a, int64_t b) {
         T va = p[a * inner], vb = p[b * inner];
-        if (va != vb) return largest ? va > vb : va < vb;
+        if (greater(va, vb)) return largest;
+        if (greater(vb, va)) return !largest;
         return a < b;
       };
       std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
@@ -60,27 +72,30 @@ OpDef make_top_k() {
     ic.set_output(0, x.dtype, out);
     ic.set_output(1, DType::kInt64, out);
   };
-  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         int64_t axis_attr = ki.node.attr_int("axis", -1);
-                         bool largest = ki.node.attr_int("largest", 1) != 0;
-                         std::string who = ki.node.describe();
-                         return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
-                           const Tensor& x = ctx.in(0);
-                           Tensor& values = ctx.out(0);
-                           int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
-                           int64_t k = values.dim(axis);
-                           int64_t outer =
-                               shape_numel(Shape(x.shape().begin(), x.shape().begin() + axis));
-                           int64_t inner =
-                               shape_numel(Shape(x.shape().begin() + axis + 1, x.shape().end()));
-                           int64_t* idx = ctx.out(1).data<int64_t>();
-                           movement::dispatch_numeric(x.dtype(), who, [&](auto t) {
-                             using T = decltype(t);
-                             top_k(static_cast<const T*>(x.raw()), static_cast<T*>(values.raw()),
-                                   idx, outer, x.dim(axis), inner, k, largest);
-                           });
-                         });
-                       }});
+  def.impls.push_back(
+      {"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+         int64_t axis_attr = ki.node.attr_int("axis", -1);
+         bool largest = ki.node.attr_int("largest", 1) != 0;
+         std::string who = ki.node.describe();
+         std::string k_name = ki.opset < 10 ? "attribute 'k'" : "input 'K'";
+         return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
+           const Tensor& x = ctx.in(0);
+           Tensor& values = ctx.out(0);
+           int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
+           int64_t k = values.dim(axis);
+           if (k > x.dim(axis))
+             throw InputError(cat(who, ": ", k_name, " = ", k,
+                                  " is out of range for an axis of size ", x.dim(axis)));
+           int64_t outer = shape_numel(Shape(x.shape().begin(), x.shape().begin() + axis));
+           int64_t inner = shape_numel(Shape(x.shape().begin() + axis + 1, x.shape().end()));
+           int64_t* idx = ctx.out(1).data<int64_t>();
+           movement::dispatch_numeric(x.dtype(), who, [&](auto t) {
+             using T = decltype(t);
+             top_k(static_cast<const T*>(x.raw()), static_cast<T*>(values.raw()), idx, outer,
+                   x.dim(axis), inner, k, largest);
+           });
+         });
+       }});
   return def;
 }
 
