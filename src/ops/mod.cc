@@ -1,8 +1,10 @@
 // Mod with numpy broadcasting. fmod = 0 (integers only) gives the remainder with the divisor's
 // sign, as Python's %; fmod = 1 gives it the dividend's sign, as C's fmod and integer %.
+// float16 runs in float32: fmod's result is exact, so rounding it back to half changes nothing.
 #include <cmath>
 #include <type_traits>
 
+#include "core/float16.h"
 #include "ops/data_movement_util.h"
 
 namespace sinter {
@@ -26,6 +28,7 @@ T remainder_of(T a, T b, bool fmod, const std::string& who) {
 
 bool mod_dtype(DType t) {
   switch (t) {
+    case DType::kFloat16:
     case DType::kFloat32:
     case DType::kFloat64:
     case DType::kInt8:
@@ -37,6 +40,28 @@ bool mod_dtype(DType t) {
     default:
       return false;
   }
+}
+
+void broadcast_mod(const Tensor& a, const Tensor& b, Tensor& y, bool fmod, const std::string& who) {
+  const std::array<std::vector<int64_t>, 2> strides = {
+      movement::broadcast_strides(a.shape(), y.shape()),
+      movement::broadcast_strides(b.shape(), y.shape())};
+  movement::dispatch_numeric(a.dtype(), who, [&](auto zero) {
+    using T = decltype(zero);
+    const T* pa = static_cast<const T*>(a.raw());
+    const T* pb = static_cast<const T*>(b.raw());
+    T* py = static_cast<T*>(y.raw());
+    movement::for_each_broadcast<2>(y.shape(), strides, [&](int64_t o, const auto& off) {
+      py[o] = remainder_of(pa[off[0]], pb[off[1]], fmod, who);
+    });
+  });
+}
+
+Tensor widen_half(const Tensor& h) {
+  Tensor f(DType::kFloat32, h.shape());
+  const auto* p = static_cast<const uint16_t*>(h.raw());
+  for (int64_t i = 0; i < h.numel(); ++i) f.data<float>()[i] = half_to_float(p[i]);
+  return f;
 }
 
 OpDef make_mod() {
@@ -52,7 +77,8 @@ OpDef make_mod() {
     if (b.dtype != a.dtype)
       ic.fail(cat("input 1 has type ", dtype_name(b.dtype), ", input 0 has ", dtype_name(a.dtype)));
     const bool fmod = ic.node.attr_int_in("fmod", 0, 0, 1) != 0;
-    if (!fmod && (a.dtype == DType::kFloat32 || a.dtype == DType::kFloat64))
+    if (!fmod &&
+        (a.dtype == DType::kFloat16 || a.dtype == DType::kFloat32 || a.dtype == DType::kFloat64))
       ic.fail(cat("attribute 'fmod' must be 1 for ", dtype_name(a.dtype), " inputs"));
     if (!a.has_shape || !b.has_shape) {
       movement::set_output_rank_unknown(ic, 0, a.dtype);
@@ -67,19 +93,13 @@ OpDef make_mod() {
                            const Tensor& a = ctx.in(0);
                            const Tensor& b = ctx.in(1);
                            Tensor& y = ctx.out(0);
-                           const std::array<std::vector<int64_t>, 2> strides = {
-                               movement::broadcast_strides(a.shape(), y.shape()),
-                               movement::broadcast_strides(b.shape(), y.shape())};
-                           movement::dispatch_numeric(a.dtype(), who, [&](auto zero) {
-                             using T = decltype(zero);
-                             const T* pa = static_cast<const T*>(a.raw());
-                             const T* pb = static_cast<const T*>(b.raw());
-                             T* py = static_cast<T*>(y.raw());
-                             movement::for_each_broadcast<2>(
-                                 y.shape(), strides, [&](int64_t o, const auto& off) {
-                                   py[o] = remainder_of(pa[off[0]], pb[off[1]], fmod, who);
-                                 });
-                           });
+                           if (a.dtype() != DType::kFloat16)
+                             return broadcast_mod(a, b, y, fmod, who);
+                           Tensor y32(DType::kFloat32, y.shape());
+                           broadcast_mod(widen_half(a), widen_half(b), y32, fmod, who);
+                           auto* h = static_cast<uint16_t*>(y.raw());
+                           for (int64_t i = 0; i < y.numel(); ++i)
+                             h[i] = float_to_half(y32.data<float>()[i]);
                          });
                        }});
   return def;

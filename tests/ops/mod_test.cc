@@ -2,6 +2,7 @@
 #include <limits>
 #include <random>
 
+#include "core/float16.h"
 #include "shape_op_test_util.h"
 
 namespace sinter::test {
@@ -66,6 +67,20 @@ TEST(Mod, MatchesTheDefinitionOverShapesAndTypes) {
     }
     expect_tensor<int16_t>(run(mod_node(fmod), 13, {a16, b})[0], out, want);
   }
+}
+
+TEST(Mod, Float16RunsInFloat32) {
+  Tensor a(DType::kFloat16, {3}), b(DType::kFloat16, {3});
+  const float av[] = {-4.5f, 7.5f, 5.0f}, bv[] = {2.0f, -3.0f, 0.75f};
+  for (int i = 0; i < 3; ++i) {
+    static_cast<uint16_t*>(a.raw())[i] = float_to_half(av[i]);
+    static_cast<uint16_t*>(b.raw())[i] = float_to_half(bv[i]);
+  }
+  Tensor y = run(mod_node(1), 13, {a, b})[0];
+  ASSERT_EQ(y.dtype(), DType::kFloat16);
+  const float want[] = {-0.5f, 1.5f, 0.5f};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(half_to_float(static_cast<const uint16_t*>(y.raw())[i]), want[i]) << "at " << i;
 }
 
 TEST(Mod, BadInputsNameTheNode) {
