@@ -1,12 +1,14 @@
-// Conv (1-D and 2-D; 1-D runs as 2-D with H = 1) and sinter::FusedConv, the same plus an optional
-// residual input Z (added before the activation) and an activation, both made by graph passes.
-// Implementations, most specialized first: the depthwise kernel (group == C), the sparse kernels
-// of kernels/sparse for constant weights with enough zeros (pruned models: pattern-sparse 3x3,
-// then CSR), the planned Conv2d from kernels/conv (weights packed at plan time, so the weight
+// Conv (1-D to 3-D; 1-D runs as 2-D with H = 1, 3-D as 2-D convolutions per depth tap,
+// kernels/conv/conv3d.h) and sinter::FusedConv, the same plus an optional residual input Z (added
+// before the activation) and an activation, both made by graph passes. Implementations, most
+// specialized first: 3-D, then for 1-D and 2-D the depthwise kernel (group == C), the sparse
+// kernels of kernels/sparse for constant weights with enough zeros (pruned models: pattern-sparse
+// 3x3, then CSR), the planned Conv2d from kernels/conv (weights packed at plan time, so the weight
 // must be constant), and the direct reference convolution.
 #include <memory>
 
 #include "kernels/conv/conv2d.h"
+#include "kernels/conv/conv3d.h"
 #include "kernels/depthwise/depthwise_conv2d.h"
 #include "kernels/sparse/bsr_conv2d.h"
 #include "kernels/sparse/csr_conv2d.h"
@@ -57,14 +59,44 @@ Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w) {
   return s;
 }
 
+Conv3dShape conv3d_shape(const Node& node, const Shape& x, const Shape& w) {
+  const WindowGeometry g =
+      window_geometry(node, {x.begin() + 2, x.end()}, kernel_dims(node, w), false);
+  Conv3dShape s;
+  Conv2dShape& p = s.plane;
+  p.N = x[0];
+  p.C = x[1];
+  p.M = w[0];
+  p.group = node.attr_int("group", 1);
+  s.D = x[2];
+  p.H = x[3];
+  p.W = x[4];
+  s.KD = g.kernel[0];
+  p.KH = g.kernel[1];
+  p.KW = g.kernel[2];
+  s.stride_d = g.strides[0];
+  p.stride_h = g.strides[1];
+  p.stride_w = g.strides[2];
+  s.dilation_d = g.dilations[0];
+  p.dilation_h = g.dilations[1];
+  p.dilation_w = g.dilations[2];
+  s.pad_front = g.pads_begin[0];
+  p.pad_top = g.pads_begin[1];
+  p.pad_left = g.pads_begin[2];
+  s.pad_back = g.pads_end[0];
+  p.pad_bottom = g.pads_end[1];
+  p.pad_right = g.pads_end[2];
+  return s;
+}
+
 Shape conv_output_shape(const InferContext& ic, const Shape& x, const Shape& w) {
   if (x.size() < 3) ic.fail(cat("X must be [N, C, spatial...], got ", shape_str(x)));
   if (w.size() != x.size())
     ic.fail(cat("W ", shape_str(w), " must have the rank of X ", shape_str(x)));
   const size_t spatial = x.size() - 2;
-  if (spatial > 2)
-    throw UnsupportedError(cat(ic.node.describe(), ": ", spatial,
-                               "-D convolution is not supported (1-D and 2-D are)"));
+  if (spatial > 3)
+    throw UnsupportedError(
+        cat(ic.node.describe(), ": ", spatial, "-D convolution is not supported (1-D to 3-D are)"));
   const int64_t group = ic.node.attr_int("group", 1);
   const int64_t C = x[1], M = w[0];
   if (group < 1) ic.fail(cat("group must be positive, got ", group));
@@ -180,6 +212,11 @@ class ReferenceConvKernel : public ConvKernelBase {
   using ConvKernelBase::ConvKernelBase;
   void run(KernelContext& ctx) override {
     ConvInputs in = conv_inputs(ctx);
+    if (ctx.in(0).shape().size() == 5) {
+      conv3d_reference(conv3d_shape(node_, ctx.in(0).shape(), ctx.in(1).shape()), in.x, in.w,
+                       in.bias, in.residual, act_, in.y);
+      return;
+    }
     conv2d_reference(shape_for(ctx), in.x, in.w, in.bias, in.residual, act_, in.y);
   }
 };
@@ -243,9 +280,33 @@ class RuntimeWeightsConvKernel : public ConvKernelBase {
   using ConvKernelBase::ConvKernelBase;
   void run(KernelContext& ctx) override {
     ConvInputs in = conv_inputs(ctx);
+    if (ctx.in(0).shape().size() == 5) {
+      Conv3d(conv3d_shape(node_, ctx.in(0).shape(), ctx.in(1).shape()), in.w, in.bias, act_)
+          .run(in.x, in.y, in.residual, ctx.pool);
+      return;
+    }
     Conv2d(shape_for(ctx), in.w, in.bias, act_).run(in.x, in.y, in.residual, ctx.pool);
   }
 };
+
+// 3-D with constant weights on fixed shapes, planned once (conv2d_packed_per_run takes the rest).
+class Conv3dKernel : public ConvKernelBase {
+ public:
+  explicit Conv3dKernel(const KernelInfo& ki)
+      : ConvKernelBase(ki),
+        plan_(conv3d_shape(node_, ki.inputs[0].shape, ki.inputs[1].shape),
+              ki.constant(1)->data<float>(),
+              ki.node.has_input(2) ? ki.constant(2)->data<float>() : nullptr, act_) {}
+  void run(KernelContext& ctx) override {
+    ConvInputs in = conv_inputs(ctx);
+    plan_.run(in.x, in.y, in.residual, ctx.pool);
+  }
+
+ private:
+  Conv3d plan_;
+};
+
+bool three_d(const KernelInfo& ki) { return ki.inputs[0].shape.size() == 5; }
 
 bool weights_constant(const KernelInfo& ki) {
   return ki.constant(1) && (!ki.node.has_input(2) || ki.constant(2));
@@ -291,11 +352,19 @@ OpDef make_conv_def(const char* type, const char* domain) {
   def.flops = [](const KernelInfo& ki) {
     return conv_flops(ki.inputs[1].shape, ki.outputs[0].shape);
   };
+  def.impls.push_back({"conv3d",
+                       [](const KernelInfo& ki) {
+                         return three_d(ki) && weights_constant(ki) &&
+                                shape_is_static(ki.inputs[0].shape);
+                       },
+                       [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+                         return std::make_unique<Conv3dKernel>(ki);
+                       }});
   def.impls.push_back({"depthwise",
                        [](const KernelInfo& ki) {
                          const Shape& x = ki.inputs[0].shape;
                          const int64_t group = ki.node.attr_int("group", 1);
-                         return group > 1 && x.size() >= 3 && x[1] == group;
+                         return group > 1 && (x.size() == 3 || x.size() == 4) && x[1] == group;
                        },
                        [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
                          return std::make_unique<DepthwiseConvKernel>(ki);
@@ -338,12 +407,12 @@ OpDef make_conv_def(const char* type, const char* domain) {
                 CsrConv2d::supports(conv_shape(ki.node, ki.inputs[0].shape, ki.inputs[1].shape));
        }});
   def.impls.push_back(
-      {"conv2d", weights_constant,
+      {"conv2d", [](const KernelInfo& ki) { return !three_d(ki) && weights_constant(ki); },
        [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          return std::make_unique<PlannedConvKernel>(ki);
        },
        [](const KernelInfo& ki) {
-         if (!weights_constant(ki)) return false;
+         if (three_d(ki) || !weights_constant(ki)) return false;
          if (ki.variant.empty()) return true;
          const auto a = Conv2d::algorithm_named(ki.variant);
          return a && shape_is_static(ki.inputs[0].shape) &&

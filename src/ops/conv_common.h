@@ -5,6 +5,7 @@
 
 #include "ir/node.h"
 #include "kernels/conv/conv2d.h"
+#include "kernels/conv/conv3d.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -15,6 +16,8 @@ class GradientContext;
 std::vector<int64_t> kernel_dims(const Node& node, const Shape& w);
 // The 2-D problem for concrete X and W shapes (1-D as H = 1), from the node's attributes.
 Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w);
+// The same for 3-D (X [N, C, D, H, W]).
+Conv3dShape conv3d_shape(const Node& node, const Shape& x, const Shape& w);
 // The output shape [N, M, spatial...] for X and W shapes that may hold unknown (-1) dims, after
 // checking ranks, groups and the window attributes; fails naming the node.
 Shape conv_output_shape(const InferContext& ic, const Shape& x, const Shape& w);

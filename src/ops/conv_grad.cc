@@ -12,6 +12,7 @@ namespace sinter {
 void conv_gradient(GradientContext& g) {
   const Node& n = g.node();
   if (n.inputs.size() > 3) g.unsupported("a fused residual input");
+  if (g.input_type(0).shape.size() == 5) g.unsupported("3-D convolution");
   const Shape& x = g.input_type(0).shape;
   const Shape& w = g.input_type(1).shape;
   const std::string& dy = g.output_grad(0);

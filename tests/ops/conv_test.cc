@@ -91,6 +91,21 @@ TEST(ConvOp, EveryImplementationMatchesReference) {
   }
 }
 
+TEST(ConvOp, ThreeDimensionalMatchesReference) {
+  Tensor x = random_tensor({2, 4, 5, 6, 6}, 41), w = random_tensor({6, 2, 3, 3, 3}, 42);
+  Tensor b = random_tensor({6}, 43);
+  Node n = make_node("Conv", 3,
+                     {{"group", int64_t{2}},
+                      {"strides", Ints{2, 1, 2}},
+                      {"pads", Ints{1, 1, 0, 1, 0, 1}},
+                      {"dilations", Ints{1, 2, 1}}});
+  const Tensor ref = run_impl(n, 13, {&x, &w, &b}, "reference");
+  EXPECT_EQ(shape_str(ref.shape()), "[2,6,3,3,3]");
+  expect_close(run1(n, 13, {&x, &w, &b}), ref, 1e-5);
+  expect_close(run_impl(n, 13, {&x, &w, &b}, "conv3d", 2), ref, 1e-5);
+  expect_close(run_impl(n, 13, {&x, &w, &b}, "conv2d_packed_per_run", 1, false), ref, 1e-5);
+}
+
 TEST(ConvOp, NonConstantWeightsArePackedPerRun) {
   Tensor x = random_tensor({1, 2, 5, 5}, 1), w = random_tensor({3, 2, 3, 3}, 2);
   Node n = make_node("Conv", 2);
@@ -196,8 +211,8 @@ TEST(ConvOp, BadInputsNameTheNode) {
   }
   Tensor w3 = random_tensor({4, 3, 7, 7}, 3);  // larger than the input
   EXPECT_THROW(run1(n, 13, {&x, &w3}), ModelError);
-  Tensor x3 = random_tensor({1, 3, 4, 4, 4}, 4), w5 = random_tensor({2, 3, 2, 2, 2}, 5);
-  EXPECT_THROW(run1(n, 13, {&x3, &w5}), UnsupportedError);
+  Tensor x4 = random_tensor({1, 3, 4, 4, 4, 4}, 4), w6 = random_tensor({2, 3, 2, 2, 2, 2}, 5);
+  EXPECT_THROW(run1(n, 13, {&x4, &w6}), UnsupportedError);  // 4-D windows
   Node f = make_node("FusedConv", 2, {{"activation", std::string("Gelu")}}, 1, "sinter");
   Tensor wok = random_tensor({4, 3, 3, 3}, 6);
   EXPECT_THROW(run1(f, 13, {&x, &wok}), UnsupportedError);
