@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Whole-model correctness: each torchvision network, exported with PyTorch's output beside it,
-# must give the same output in sinter: max abs error <= 1e-5 * max |output| (measured errors are
-# 1e-7 to 3e-6 of it), with 1 and 2 threads and with the optimizer off as a cross-check.
+# Whole-model correctness: each network of bench/export_models.py, exported with PyTorch's output
+# beside it, must give the same output in sinter: max abs error <= 1e-5 * max |output| (measured
+# errors are 1e-8 to 3e-6 of it), with 1 and 2 threads and with the optimizer off as a
+# cross-check.
 # usage: model_zoo_test.sh SINTER_BINARY MODEL_DIR NAME...
 set -euo pipefail
 sinter=$1 dir=$2
