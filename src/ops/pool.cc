@@ -1,7 +1,9 @@
-// MaxPool, AveragePool (1-D and 2-D; 1-D runs as 2-D with H = 1), GlobalAveragePool and
-// GlobalMaxPool, over kernels/pool with its reference twins last.
+// MaxPool, AveragePool (1-D, 2-D and 3-D; 1-D runs as 2-D with H = 1, 3-D as two passes of the
+// 2-D kernels), GlobalAveragePool and GlobalMaxPool, over kernels/pool with its reference twins
+// last.
 #include "kernels/pool/pool2d.h"
 #include "kernels/pool/pool2d_backward.h"
+#include "kernels/pool/pool3d.h"
 #include "ops/gradient.h"
 #include "ops/op_registry.h"
 #include "ops/pool_params.h"
@@ -18,6 +20,22 @@ void require_float_nc(InferContext& ic, size_t min_rank) {
     ic.fail(cat("input must be [N, C, spatial...], got ", shape_str(x.shape)));
 }
 
+// The intermediate between the two passes lives with the kernel, from one run to the next.
+std::unique_ptr<Kernel> make_pool3d_kernel(const Node& node, bool is_max, bool reference) {
+  return std::make_unique<FunctionKernel>(
+      [node, is_max, reference, scratch = Tensor()](KernelContext& ctx) mutable {
+        const kernels::Pool3dParams p = pool3d_params(node, ctx.in(0).shape());
+        const float* x = ctx.in(0).data<float>();
+        float* y = ctx.out(0).data<float>();
+        if (reference) {
+          is_max ? kernels::max_pool3d_reference(p, x, y) : kernels::avg_pool3d_reference(p, x, y);
+        } else {
+          is_max ? kernels::max_pool3d(p, x, y, scratch, ctx.pool)
+                 : kernels::avg_pool3d(p, x, y, scratch, ctx.pool);
+        }
+      });
+}
+
 OpDef make_window_pool(const char* type, bool is_max) {
   OpDef def;
   def.type = type;
@@ -30,9 +48,9 @@ OpDef make_window_pool(const char* type, bool is_max) {
       ic.output(0).dtype = DType::kFloat32;
       return;
     }
-    if (x.shape.size() > 4)
+    if (x.shape.size() > 5)
       throw UnsupportedError(cat(ic.node.describe(), ": ", x.shape.size() - 2,
-                                 "-D pooling is not supported (1-D and 2-D are)"));
+                                 "-D pooling is not supported (1-D, 2-D and 3-D are)"));
     WindowGeometry g = pool_geometry(ic.node, x.shape);
     Shape out = {x.shape[0], x.shape[1]};
     out.insert(out.end(), g.out.begin(), g.out.end());
@@ -46,6 +64,7 @@ OpDef make_window_pool(const char* type, bool is_max) {
   auto make = [is_max](bool reference) {
     return [is_max, reference](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
       Node node = ki.node;
+      if (ki.inputs[0].shape.size() == 5) return make_pool3d_kernel(node, is_max, reference);
       return std::make_unique<FunctionKernel>([node, is_max, reference](KernelContext& ctx) {
         const kernels::Pool2dParams p = pool_params(node, ctx.in(0).shape());
         const float* x = ctx.in(0).data<float>();

@@ -3,6 +3,7 @@
 // and the fused convolution + max pool.
 #include "ir/node.h"
 #include "kernels/pool/pool2d.h"
+#include "kernels/pool/pool3d.h"
 #include "ops/window_geometry.h"
 
 namespace sinter {
@@ -12,5 +13,7 @@ namespace sinter {
 WindowGeometry pool_geometry(const Node& node, const Shape& x);
 // The kernels' parameters for X of shape x ([N, C, H, W] or [N, C, W]).
 kernels::Pool2dParams pool_params(const Node& node, const Shape& x);
+// The same for X of shape [N, C, D, H, W].
+kernels::Pool3dParams pool3d_params(const Node& node, const Shape& x);
 
 }  // namespace sinter

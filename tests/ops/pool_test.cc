@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "math_op_test_util.h"
+#include "shape_op_test_util.h"
 
 namespace sinter::testing {
 namespace {
@@ -65,6 +66,48 @@ TEST(PoolOp, OneDimensionalAndGlobal) {
   for (const char* op : {"GlobalAveragePool", "GlobalMaxPool"})
     expect_close(run_impl(make_node(op, 1), 13, {&big}, "pool2d", 2),
                  run_impl(make_node(op, 1), 13, {&big}), 1e-6);
+}
+
+TEST(PoolOp, ThreeDimensional) {
+  Tensor x = iota({1, 1, 2, 2, 4});  // 1..16
+  Attrs k2 = {{"kernel_shape", Ints{2, 2, 2}}, {"strides", Ints{2, 2, 2}}};
+  Tensor max = run1(make_node("MaxPool", 1, k2), 13, {&x});
+  EXPECT_EQ(shape_str(max.shape()), "[1,1,1,1,2]");
+  expect_values(max, {14, 16});
+  expect_values(run1(make_node("AveragePool", 1, k2), 13, {&x}), {7.5, 9.5});
+  // The two-pass kernel against the direct reference, through the op's attribute handling.
+  Tensor r = random_tensor({2, 3, 7, 9, 10}, 2);
+  const Attrs cases[] = {
+      {{"kernel_shape", Ints{3, 3, 3}},
+       {"strides", Ints{2, 2, 2}},
+       {"pads", Ints{1, 1, 1, 1, 1, 1}}},
+      {{"kernel_shape", Ints{2, 3, 2}}, {"strides", Ints{2, 1, 3}}, {"ceil_mode", int64_t(1)}},
+      {{"kernel_shape", Ints{3, 2, 3}},
+       {"pads", Ints{2, 0, 1, 0, 1, 2}},
+       {"count_include_pad", int64_t(1)},
+       {"ceil_mode", int64_t(1)},
+       {"strides", Ints{3, 2, 2}}},
+      {{"kernel_shape", Ints{2, 2, 3}}, {"auto_pad", std::string("SAME_UPPER")}},
+      {{"kernel_shape", Ints{2, 2, 2}}, {"dilations", Ints{2, 1, 3}}},
+  };
+  for (const Attrs& a : cases)
+    for (const char* op : {"MaxPool", "AveragePool"}) {
+      Node n = make_node(op, 1, a);
+      SCOPED_TRACE(op);
+      expect_close(run_impl(n, 13, {&r}, "pool2d", 2), run_impl(n, 13, {&r}), 1e-5);
+    }
+  for (const char* op : {"GlobalAveragePool", "GlobalMaxPool"}) {
+    Tensor y = run_impl(make_node(op, 1), 13, {&r}, "pool2d", 2);
+    EXPECT_EQ(shape_str(y.shape()), "[2,3,1,1,1]");
+    expect_close(y, run_impl(make_node(op, 1), 13, {&r}), 1e-6);
+  }
+}
+
+TEST(PoolOp, FourDimensionalWindowsNameTheNode) {
+  Tensor x = iota({1, 1, 2, 2, 2, 2});
+  Node n = make_node("MaxPool", 1, {{"kernel_shape", Ints{2, 2, 2, 2}}});
+  n.name = "mp4";
+  test::expect_error<UnsupportedError>([&] { run1(n, 13, {&x}); }, {"4-D pooling"}, "mp4");
 }
 
 TEST(PoolOp, UnsupportedIndicesAndBadKernelNameTheNode) {
