@@ -161,7 +161,11 @@ void add_bias(const float* bias, int64_t n, int64_t m, int64_t plane, float* y) 
 
 class ConvTransposeKernel : public Kernel {
  public:
-  ConvTransposeKernel(const Conv2dShape& s, bool bias) : plan_(s), s_(s), bias_(bias) {}
+  // `weights` is null unless the weights are a constant, which is then packed once.
+  ConvTransposeKernel(const Conv2dShape& s, bool bias, const Tensor* weights)
+      : plan_(s), s_(s), bias_(bias) {
+    if (weights) plan_.keep_weights(weights->data<float>());
+  }
   void run(KernelContext& ctx) override {
     float* y = ctx.out(0).data<float>();
     plan_.run(ctx.in(0).data<float>(), ctx.in(1).data<float>(), y, ctx.pool);
@@ -295,7 +299,7 @@ OpDef make_conv_transpose() {
        [window](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
          const Conv2dShape s =
              forward_conv(ki.node, ki.inputs[0].shape, ki.inputs[1].shape, window(ki));
-         return std::make_unique<ConvTransposeKernel>(s, ki.node.has_input(2));
+         return std::make_unique<ConvTransposeKernel>(s, ki.node.has_input(2), ki.constant(1));
        }});
   def.reference = KernelImpl{
       "reference", nullptr, [window](const KernelInfo& ki) -> std::unique_ptr<Kernel> {

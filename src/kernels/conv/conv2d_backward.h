@@ -39,6 +39,9 @@ class Conv2dBackwardData {
   // Overwrites dx.
   void run(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
   Algorithm algorithm() const { return algorithm_; }
+  // For weights that never change (a ConvTranspose in inference): the GEMM path packs them once
+  // here instead of on every run, and run() then reads these, not its w.
+  void keep_weights(const float* w);
 
  private:
   void run_tap_rows(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
@@ -49,6 +52,7 @@ class Conv2dBackwardData {
   Algorithm algorithm_;
   TapRows tap_rows_;  // kTapRowsConv: one image's dY group block copied for the transposed conv
   const ConvTrainingKernels* k_;
+  std::vector<PackedMatrixA> kept_;  // kGemmCol2im after keep_weights: W_g^T per group
 };
 
 // dw [M, C/group, KH, KW] = d(loss)/dw from x and dy, summed over the batch. Threads take

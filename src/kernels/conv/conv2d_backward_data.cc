@@ -10,6 +10,15 @@
 namespace sinter {
 namespace {
 
+// W_g^T [Cg KH KW, Mg] per group, packed as the GEMM's left operand.
+std::vector<PackedMatrixA> packed_transposed_weights(const Conv2dShape& s, const float* w) {
+  const int64_t G = s.group, Mg = s.M / G, K = s.C / G * s.KH * s.KW;
+  std::vector<PackedMatrixA> wt;
+  wt.reserve(static_cast<size_t>(G));
+  for (int64_t g = 0; g < G; ++g) wt.emplace_back(true, K, Mg, w + g * Mg * K, K);
+  return wt;
+}
+
 // dx (one image's channel block) += cols [Cg*KH*KW, OH*OW] scattered back to input pixels.
 void col2im(const Conv2dShape& s, const float* cols, float* dx) {
   const int64_t Cg = s.C / s.group, OH = s.OH(), OW = s.OW(), P = OH * OW;
@@ -151,15 +160,19 @@ void Conv2dBackwardData::run_tap_rows(const float* dy, const float* w, float* dx
   }
 }
 
+void Conv2dBackwardData::keep_weights(const float* w) {
+  if (algorithm_ == Algorithm::kGemmCol2im) kept_ = packed_transposed_weights(s_, w);
+}
+
 void Conv2dBackwardData::run_gemm_col2im(const float* dy, const float* w, float* dx,
                                          ThreadPool* pool) const {
   const Conv2dShape& s = s_;
   const int64_t G = s.group, Cg = s.C / G, Mg = s.M / G, P = s.OH() * s.OW();
   const int64_t K = Cg * s.KH * s.KW, plane = s.H * s.W;
-  // cols [K, P] = W_g^T [K, Mg] x dY_g [Mg, P]; W_g^T is packed once per run.
-  std::vector<PackedMatrixA> wt;
-  wt.reserve(static_cast<size_t>(G));
-  for (int64_t g = 0; g < G; ++g) wt.emplace_back(true, K, Mg, w + g * Mg * K, K);
+  // cols [K, P] = W_g^T [K, Mg] x dY_g [Mg, P]; W_g^T is packed once per run, unless kept.
+  std::vector<PackedMatrixA> packed;
+  if (kept_.empty()) packed = packed_transposed_weights(s, w);
+  const std::vector<PackedMatrixA>& wt = kept_.empty() ? packed : kept_;
   const GemmEpilogue none;
   auto image = [&](int64_t n, ThreadPool* inner) {
     thread_local std::vector<float> cols;
