@@ -36,8 +36,8 @@ std::vector<RecurrentActivation> parse_activations(const Node& node, RecurrentCe
     names = *given;
     const size_t want = static_cast<size_t>(recurrent_activations(cell) * directions);
     if (names.size() != want)
-      fail(cat("attribute 'activations' lists ", names.size(), " functions; ", want,
-               " are needed (", recurrent_activations(cell), " per direction, ", directions,
+      fail(cat("attribute 'activations' lists ", names.size(), " functions where ", want,
+               " belong (", recurrent_activations(cell), " per direction, ", directions,
                directions == 1 ? " direction)" : " directions)"));
   } else {
     for (int d = 0; d < directions; ++d)

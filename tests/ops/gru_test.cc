@@ -73,7 +73,7 @@ TEST(Gru, BadInputsNameTheNode) {
         n.attrs["activations"] = std::vector<std::string>{"Sigmoid", "Tanh"};
         run_recurrent(n, 14, in, "recurrent_gemm");
       },
-      {"'activations' lists 2 functions; 4 are needed"});
+      {"'activations' lists 2 functions where 4 belong"});
   in[4] = Tensor::from_vector<int32_t>({2}, {1, 7});
   test::expect_error<InputError>([&] { run_recurrent(c.node(), 14, in, "recurrent_gemm"); },
                                  {"sequence_lens[1] = 7"});

@@ -162,7 +162,7 @@ TEST(Lstm, BadAttributesAndShapesNameTheNode) {
         n.attrs["activations"] = std::vector<std::string>{"Sigmoid", "Tanh"};
         run_recurrent(n, 14, in, "recurrent_gemm");
       },
-      {"'activations' lists 2 functions; 3 are needed"});
+      {"'activations' lists 2 functions where 3 belong"});
   test::expect_error<ModelError>(
       [&] {
         Node n = c.node();
