@@ -2,11 +2,11 @@
 
 #include <memory>
 
+#include "ops/gradient.h"
+
 namespace sinter {
 namespace {
 
-// Input positions in the ONNX signature (initial_c and P are LSTM's alone).
-enum RecurrentInput { kX, kW, kR, kB, kSequenceLens, kInitialH, kInitialC, kPeepholes };
 constexpr const char* kInputNames[] = {"X",         "W",         "R", "B", "sequence_lens",
                                        "initial_h", "initial_c", "P"};
 
@@ -138,15 +138,7 @@ class RecurrentKernel : public Kernel {
  public:
   RecurrentKernel(const KernelInfo& ki, RecurrentCell cell, bool reference)
       : who_(ki.node.describe()), reference_(reference) {
-    const RecurrentAttributes a = recurrent_attributes(ki.node, ki.opset, cell);
-    problem_.cell = cell;
-    problem_.directions = a.directions;
-    problem_.reverse = a.reverse;
-    problem_.batch_first = a.batch_first;
-    problem_.clip = a.clip;
-    problem_.input_forget = a.input_forget;
-    problem_.linear_before_reset = a.linear_before_reset;
-    problem_.activations = a.activations;
+    problem_ = recurrent_problem(recurrent_attributes(ki.node, ki.opset, cell), cell);
   }
 
   void run(KernelContext& ctx) override {
@@ -167,7 +159,7 @@ class RecurrentKernel : public Kernel {
     }
     if (ctx.has_in(kSequenceLens)) {
       p.lengths = ctx.in(kSequenceLens).data<int32_t>();
-      check_lengths(p);
+      check_sequence_lengths(who_, p);
     }
     p.y = optional_output(ctx, 0);
     p.y_h = optional_output(ctx, 1);
@@ -186,17 +178,40 @@ class RecurrentKernel : public Kernel {
     return i < ctx.outputs.size() && ctx.outputs[i] ? ctx.outputs[i]->data<float>() : nullptr;
   }
 
-  void check_lengths(const RecurrentProblem& p) const {
-    for (int64_t b = 0; b < p.batch; ++b)
-      if (p.lengths[b] < 0 || p.lengths[b] > p.seq_length)
-        throw InputError(cat(who_, ": sequence_lens[", b, "] = ", p.lengths[b],
-                             " lies outside [0, ", p.seq_length, "], the sequence's length"));
-  }
-
   std::string who_;
   bool reference_;
   RecurrentProblem problem_;
 };
+
+// dL/d(inputs) from one sinter.RecurrentGrad node, which replays the forward pass and walks
+// it back (kernels/recurrent/recurrent_backward); forward direction only.
+void recurrent_gradient(GradientContext& g, RecurrentCell cell) {
+  const Node& n = g.node();
+  const RecurrentAttributes a = recurrent_attributes(n, g.opset(), cell);
+  if (a.directions != 1 || a.reverse)
+    g.unsupported(cat("direction '", n.attr_string("direction", ""), "'"));
+  if (cell == RecurrentCell::kLstm && (n.has_input(kPeepholes) || a.input_forget))
+    g.unsupported("peepholes or input_forget");
+  const auto input_or_empty = [&](size_t i) { return n.has_input(i) ? g.input(i) : std::string(); };
+  const auto grad_or_empty = [&](size_t i) {
+    return i < n.outputs.size() && !n.outputs[i].empty() ? g.output_grad(i) : std::string();
+  };
+  std::vector<std::string> inputs;
+  for (size_t i = kX; i <= kInitialC; ++i) inputs.push_back(input_or_empty(i));
+  for (size_t i = 0; i < 3; ++i) inputs.push_back(grad_or_empty(i));
+  std::map<std::string, Attribute> attrs = n.attrs;
+  attrs["cell"] = n.op_type;
+  // Outputs dX, dW, dR, dB, d initial_h, d initial_c for inputs 0-3, 5 and 6.
+  const size_t sources[] = {kX, kW, kR, kB, kInitialH, kInitialC};
+  const char* labels[] = {"dX", "dW", "dR", "dB", "dinitial_h", "dinitial_c"};
+  std::vector<std::string> wanted;
+  for (size_t k = 0; k < 6; ++k)
+    wanted.push_back(n.has_input(sources[k]) && g.wants(sources[k]) ? labels[k] : "");
+  const std::vector<std::string> grads =
+      g.emit_outputs("RecurrentGrad", "sinter", inputs, attrs, wanted);
+  for (size_t k = 0; k < 6; ++k)
+    if (!grads[k].empty()) g.set_input_grad(sources[k], grads[k]);
+}
 
 }  // namespace
 
@@ -228,6 +243,26 @@ RecurrentAttributes recurrent_attributes(const Node& node, int64_t opset, Recurr
   return a;
 }
 
+RecurrentProblem recurrent_problem(const RecurrentAttributes& a, RecurrentCell cell) {
+  RecurrentProblem p;
+  p.cell = cell;
+  p.directions = a.directions;
+  p.reverse = a.reverse;
+  p.batch_first = a.batch_first;
+  p.clip = a.clip;
+  p.input_forget = a.input_forget;
+  p.linear_before_reset = a.linear_before_reset;
+  p.activations = a.activations;
+  return p;
+}
+
+void check_sequence_lengths(const std::string& who, const RecurrentProblem& p) {
+  for (int64_t b = 0; b < p.batch; ++b)
+    if (p.lengths[b] < 0 || p.lengths[b] > p.seq_length)
+      throw InputError(cat(who, ": sequence_lens[", b, "] = ", p.lengths[b], " lies outside [0, ",
+                           p.seq_length, "], the sequence's length"));
+}
+
 OpDef make_recurrent_def(const char* type, RecurrentCell cell) {
   OpDef def;
   def.type = type;
@@ -239,6 +274,7 @@ OpDef make_recurrent_def(const char* type, RecurrentCell cell) {
     // Every step of every direction multiplies X by W and H by R once.
     return 2.0 * x[0] * x[1] * r[0] * r[1] * static_cast<double>(x[2] + r[2]);
   };
+  def.gradient = [cell](GradientContext& g) { recurrent_gradient(g, cell); };
   def.impls.push_back({"recurrent_gemm", nullptr, [cell](const KernelInfo& ki) {
                          return std::unique_ptr<Kernel>(
                              std::make_unique<RecurrentKernel>(ki, cell, false));

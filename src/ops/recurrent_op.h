@@ -21,6 +21,15 @@ struct RecurrentAttributes {
 
 RecurrentAttributes recurrent_attributes(const Node& node, int64_t opset, RecurrentCell cell);
 
+// The problem's cell and options from the attributes; sizes and tensors are left to the kernel.
+RecurrentProblem recurrent_problem(const RecurrentAttributes& a, RecurrentCell cell);
+
+// Throws an InputError naming `who` for a sequence length outside [0, p.seq_length].
+void check_sequence_lengths(const std::string& who, const RecurrentProblem& p);
+
+// Input positions in the ONNX signature (initial_c and P are LSTM's alone).
+enum RecurrentInput { kX, kW, kR, kB, kSequenceLens, kInitialH, kInitialC, kPeepholes };
+
 OpDef make_recurrent_def(const char* type, RecurrentCell cell);
 
 }  // namespace sinter

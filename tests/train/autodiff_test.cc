@@ -418,6 +418,88 @@ TEST(Autodiff, ConvTransposeWithStridePaddingOutputShapeAndGroups) {
   }
 }
 
+// Forward-direction LSTM, GRU and RNN: the loss reads Y, Y_h and (LSTM) Y_c, so gradients
+// arrive at every step and at the final states; rows of different lengths, initial states,
+// both layouts and smooth non-default activations.
+TEST(Autodiff, RecurrentLayersThroughTime) {
+  using Attrs = std::map<std::string, Attribute>;
+  using Names = std::vector<std::string>;
+  struct Layer {
+    const char* op;
+    int gates;
+    Attrs attrs;
+    bool bias, lengths, initial;
+  };
+  const Layer layers[] = {
+      {"LSTM", 4, {}, true, true, true},
+      {"LSTM", 4, {{"layout", int64_t{1}}}, false, false, true},
+      {"LSTM", 4, {{"activations", Names{"Softsign", "Elu", "Tanh"}}}, true, false, false},
+      {"GRU", 3, {}, true, true, true},
+      {"GRU", 3, {{"linear_before_reset", int64_t{1}}, {"layout", int64_t{1}}}, true, true, true},
+      {"GRU", 3, {{"activations", Names{"HardSigmoid", "Softsign"}}}, true, false, true},
+      {"RNN", 1, {}, true, true, true},
+  };
+  const int64_t seq = 3, batch = 2, input = 3, hidden = 2;
+  uint32_t seed = 70;
+  for (const Layer& k : layers) {
+    const bool batch_first = k.attrs.count("layout") != 0;
+    SCOPED_TRACE(cat(k.op, batch_first ? " layout 1" : "",
+                     k.attrs.count("activations") ? " activations" : ""));
+    Case c(14);
+    const int64_t rows = k.gates * hidden;
+    const Shape state = batch_first ? Shape{batch, 1, hidden} : Shape{1, batch, hidden};
+    std::vector<std::string> in = {
+        c.param("x",
+                random_tensor(batch_first ? Shape{batch, seq, input} : Shape{seq, batch, input},
+                              seed++)),
+        c.param("w", random_tensor({1, rows, input}, seed++)),
+        c.param("rec", random_tensor({1, rows, hidden}, seed++)),
+        k.bias ? c.param("b", random_tensor({1, 2 * rows}, seed++)) : "",
+        k.lengths ? c.b.weight("lens", Tensor::from_vector<int32_t>({batch}, {3, 1})) : "",
+        k.initial ? c.param("h0", random_tensor(state, seed++)) : ""};
+    const bool lstm = std::string(k.op) == "LSTM";
+    if (lstm) in.push_back(k.initial ? c.param("c0", random_tensor(state, seed++)) : "");
+    Attrs attrs = k.attrs;
+    attrs["hidden_size"] = hidden;
+    c.b.node(k.op, in, attrs, lstm ? 3 : 2);
+    const std::vector<std::string> outs = c.b.last_outputs();
+    const std::string flat = c.b.weight("flat", Tensor::from_vector<int64_t>({1}, {-1}));
+    std::vector<std::string> parts;
+    for (const std::string& o : outs) parts.push_back(c.b.node("Reshape", {o, flat}));
+    check_gradients(c, c.b.node("Concat", parts, {{"axis", int64_t{0}}}));
+  }
+}
+
+// What the recurrent gradient does not cover is refused by name, not differentiated wrongly.
+TEST(Autodiff, RecurrentLayersOutsideTheForwardLstmGruAndRnnAreNamed) {
+  const std::vector<std::pair<std::map<std::string, Attribute>, std::string>> refused = {
+      {{{"direction", std::string("bidirectional")}}, "direction 'bidirectional'"},
+      {{{"direction", std::string("reverse")}}, "direction 'reverse'"},
+      {{{"input_forget", int64_t{1}}}, "peepholes or input_forget"},
+  };
+  for (const auto& [attrs, fragment] : refused) {
+    GraphBuilder b(14);
+    const int64_t dirs =
+        attrs.count("direction") && std::get<std::string>(attrs.at("direction")) == "bidirectional"
+            ? 2
+            : 1;
+    auto x = b.weight("x", random_tensor({2, 1, 3}, 17));
+    auto w = b.weight("w", random_tensor({dirs, 8, 3}, 18));
+    auto r = b.weight("rec", random_tensor({dirs, 8, 2}, 19));
+    auto y = b.node("LSTM", {x, w, r}, attrs);
+    auto loss = b.node("ReduceSum", {y}, {{"keepdims", int64_t{0}}});
+    b.output(loss);
+    Graph g = b.build();
+    try {
+      append_gradients(g, loss, {"w"});
+      FAIL() << "expected UnsupportedError for " << fragment;
+    } catch (const UnsupportedError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("LSTM"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Autodiff, MaxAveragePoolAndGlobalAveragePool) {
   using Attrs = std::map<std::string, Attribute>;
   const std::vector<std::pair<const char*, Attrs>> cases = {

@@ -51,6 +51,44 @@ void RecurrentActivation::apply(float* v, int64_t n) const {
   }
 }
 
+float RecurrentActivation::derivative(float x) const {
+  switch (kind) {
+    case RecurrentActivationKind::kSigmoid: {
+      const float s = (*this)(x);
+      return s * (1.0f - s);
+    }
+    case RecurrentActivationKind::kTanh: {
+      const float t = std::tanh(x);
+      return 1.0f - t * t;
+    }
+    case RecurrentActivationKind::kRelu:
+      return x >= 0.0f ? 1.0f : 0.0f;
+    case RecurrentActivationKind::kHardSigmoid: {
+      const float v = alpha * x + beta;
+      return v >= 0.0f && v < 1.0f ? alpha : 0.0f;
+    }
+    case RecurrentActivationKind::kLeakyRelu:
+      return x >= 0.0f ? 1.0f : alpha;
+    case RecurrentActivationKind::kThresholdedRelu:
+      return x > alpha ? 1.0f : 0.0f;
+    case RecurrentActivationKind::kScaledTanh: {
+      const float t = std::tanh(beta * x);
+      return alpha * beta * (1.0f - t * t);
+    }
+    case RecurrentActivationKind::kAffine:
+      return alpha;
+    case RecurrentActivationKind::kElu:
+      return x >= 0.0f ? 1.0f : alpha * std::exp(x);
+    case RecurrentActivationKind::kSoftsign: {
+      const float d = 1.0f + std::fabs(x);
+      return 1.0f / (d * d);
+    }
+    case RecurrentActivationKind::kSoftplus:
+      return 1.0f / (1.0f + std::exp(-x));
+  }
+  return 0.0f;
+}
+
 std::optional<RecurrentActivationKind> recurrent_activation_kind(const std::string& name) {
   struct Named {
     const char* name;

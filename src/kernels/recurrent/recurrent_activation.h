@@ -29,6 +29,8 @@ struct RecurrentActivation {
   float operator()(float x) const;
   // v[i] = f(v[i]) for n values: the switch taken once, not per element.
   void apply(float* v, int64_t n) const;
+  // f'(x), for backpropagation (at a kink, the right-hand slope).
+  float derivative(float x) const;
 };
 
 // The kind an ONNX name spells (matched without regard to case, as exporters differ); nullopt
