@@ -1,8 +1,11 @@
-// BatchNormalization (inference form), InstanceNormalization and LayerNormalization.
-// Each reduces to y = x * a + b with a and b per channel (BatchNorm: from the running stats;
-// InstanceNorm: from the statistics of each image and channel) or per normalized row (LayerNorm).
+// BatchNormalization (inference form), InstanceNormalization, GroupNormalization and
+// LayerNormalization. BatchNorm is y = x * a + b with a and b per channel from the running stats;
+// the others normalize rows of X by their own statistics: each image's channel (instance), group
+// of channels (group) or trailing axes (layer).
 #include <cmath>
+#include <functional>
 
+#include "kernels/norm/row_norm.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -91,6 +94,68 @@ OpDef make_batch_normalization() {
   return def;
 }
 
+// InstanceNormalization, GroupNormalization and LayerNormalization normalize rows
+// (kernels/norm/row_norm). Scale and bias arrive at run time; LayerNorm's may broadcast, and are
+// then spread to one value per column first.
+// The element of the scale and bias inputs each column takes; empty when the input already holds
+// one value per index.
+struct AffineIndex {
+  std::vector<int64_t> scale, bias;
+};
+
+class RowNormKernel : public Kernel {
+ public:
+  RowNormKernel(kernels::RowNormParams p, bool reference, AffineIndex index)
+      : p_(p), reference_(reference), index_(std::move(index)) {}
+
+  void run(KernelContext& ctx) override {
+    const float* scale = spread(ctx.in(1), index_.scale, scale_);
+    const float* bias = ctx.has_in(2) ? spread(ctx.in(2), index_.bias, bias_) : nullptr;
+    const float* x = ctx.in(0).data<float>();
+    float* y = ctx.out(0).data<float>();
+    float* mean = optional_output(ctx, 1);
+    float* inv_std = optional_output(ctx, 2);
+    if (reference_) {
+      kernels::normalize_rows_reference(p_, x, scale, bias, y, mean, inv_std);
+    } else {
+      kernels::normalize_rows(p_, x, scale, bias, y, mean, inv_std, ctx.pool);
+    }
+  }
+
+ private:
+  static float* optional_output(KernelContext& ctx, size_t i) {
+    return i < ctx.outputs.size() && ctx.outputs[i] ? ctx.out(i).data<float>() : nullptr;
+  }
+  static const float* spread(const Tensor& t, const std::vector<int64_t>& index,
+                             std::vector<float>& buffer) {
+    if (index.empty()) return t.data<float>();
+    buffer.resize(index.size());
+    for (size_t i = 0; i < index.size(); ++i) buffer[i] = t.data<float>()[index[i]];
+    return buffer.data();
+  }
+
+  kernels::RowNormParams p_;
+  bool reference_;
+  AffineIndex index_;
+  std::vector<float> scale_, bias_;
+};
+
+// Adds the row-normalization kernel and its reference oracle; `params` and `index` read the
+// node at plan time.
+void add_row_norm_kernels(OpDef& def,
+                          std::function<kernels::RowNormParams(const KernelInfo&)> params,
+                          std::function<AffineIndex(const KernelInfo&)> index = nullptr) {
+  auto make = [params, index](bool reference) {
+    return [params, index, reference](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
+      return std::make_unique<RowNormKernel>(params(ki), reference,
+                                             index ? index(ki) : AffineIndex{});
+    };
+  };
+  def.flops = [](const KernelInfo& ki) { return 5.0 * shape_numel(ki.outputs[0].shape); };
+  def.impls.push_back({"row_norm", nullptr, make(false)});
+  def.reference = KernelImpl{"reference", nullptr, make(true)};
+}
+
 OpDef make_instance_normalization() {
   OpDef def;
   def.type = "InstanceNormalization";
@@ -107,37 +172,66 @@ OpDef make_instance_normalization() {
     require_per_channel(ic, 2, x.shape[1], "B");
     ic.set_output(0, DType::kFloat32, x.shape);
   };
-  def.flops = [](const KernelInfo& ki) { return 4.0 * shape_numel(ki.outputs[0].shape); };
-  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         const float eps = ki.node.attr_float("epsilon", 1e-5f);
-                         return std::make_unique<FunctionKernel>([eps](KernelContext& ctx) {
-                           const Tensor& x = ctx.in(0);
-                           const int64_t channels = x.dim(1), spatial = spatial_size(x.shape());
-                           const float* scale = ctx.in(1).data<float>();
-                           const float* bias = ctx.in(2).data<float>();
-                           const float* xp = x.data<float>();
-                           float* yp = ctx.out(0).data<float>();
-                           ctx.pool->parallel_for(x.dim(0) * channels, [&](int64_t nc, int) {
-                             const float* row = xp + nc * spatial;
-                             double sum = 0, sq = 0;
-                             for (int64_t i = 0; i < spatial; ++i) sum += row[i];
-                             const double mean = sum / spatial;
-                             for (int64_t i = 0; i < spatial; ++i)
-                               sq += (row[i] - mean) * (row[i] - mean);
-                             const int64_t c = nc % channels;
-                             const float a = scale[c] / std::sqrt(float(sq / spatial) + eps);
-                             const float b = bias[c] - float(mean) * a;
-                             float* out = yp + nc * spatial;
-                             for (int64_t i = 0; i < spatial; ++i) out[i] = row[i] * a + b;
-                           });
-                         });
-                       }});
+  add_row_norm_kernels(def, [](const KernelInfo& ki) {
+    const Shape& x = ki.inputs[0].shape;
+    kernels::RowNormParams p;
+    p.rows = x[0] * x[1];
+    p.cols = spatial_size(x);
+    p.epsilon = ki.node.attr_float("epsilon", 1e-5f);
+    p.per_column = false;
+    p.period = x[1];
+    return p;
+  });
   return def;
 }
 
-// Numpy-style unidirectional broadcast of a scale/bias to the normalized shape; returns the
-// element step pattern as a flat table when the shapes differ.
+// Opset 18 scales and shifts each group (scale and bias of [num_groups]); opset 21, which
+// replaced it, each channel ([C]).
+bool per_channel_affine(int64_t opset) { return opset >= 21; }
+
+OpDef make_group_normalization() {
+  OpDef def;
+  def.type = "GroupNormalization";
+  def.since_opset = 18;
+  def.infer = [](InferContext& ic) {
+    const ValueType& x = ic.input(0);
+    for (size_t i = 0; i < 3; ++i) require_float(ic, i);
+    if (!ic.node.has_attr("num_groups")) ic.fail("missing required attribute 'num_groups'");
+    const int64_t groups = ic.node.attr_int("num_groups", 0);
+    if (groups < 1) ic.fail(cat("attribute 'num_groups' = ", groups, " must be positive"));
+    if (!x.has_shape) {
+      ic.output(0).dtype = DType::kFloat32;
+      return;
+    }
+    if (x.shape.size() < 2) ic.fail(cat("input must have rank >= 2, got ", shape_str(x.shape)));
+    const int64_t channels = x.shape[1];
+    if (channels >= 0 && channels % groups != 0)
+      ic.fail(
+          cat("attribute 'num_groups' = ", groups, " does not divide the ", channels, " channels"));
+    const int64_t affine = per_channel_affine(ic.opset) ? channels : groups;
+    require_per_channel(ic, 1, affine, "scale");
+    require_per_channel(ic, 2, affine, "bias");
+    ic.set_output(0, DType::kFloat32, x.shape);
+  };
+  add_row_norm_kernels(def, [](const KernelInfo& ki) {
+    const Shape& x = ki.inputs[0].shape;
+    const int64_t groups = ki.node.attr_int("num_groups", 1);
+    kernels::RowNormParams p;
+    p.rows = x[0] * groups;
+    p.cols = x[1] / groups * spatial_size(x);
+    p.epsilon = ki.node.attr_float("epsilon", 1e-5f);
+    p.per_column = false;
+    p.period = groups;
+    p.segments = per_channel_affine(ki.opset) ? x[1] / groups : 1;
+    return p;
+  });
+  return def;
+}
+
+// Numpy-style unidirectional broadcast of a scale/bias to the normalized shape: the element of
+// `from` each element of `to` takes, or nothing when the shapes hold the same elements.
 std::vector<int64_t> broadcast_index(const Shape& from, const Shape& to) {
+  if (shape_numel(from) == shape_numel(to)) return {};
   std::vector<int64_t> idx(shape_numel(to));
   auto from_strides = shape_strides(from);
   auto to_strides = shape_strides(to);
@@ -153,6 +247,24 @@ std::vector<int64_t> broadcast_index(const Shape& from, const Shape& to) {
   return idx;
 }
 
+// The statistics are computed in double whatever stash_type asks; Mean and InvStdDev, typed by
+// it, exist here in float32 only.
+void require_float_stash(InferContext& ic) {
+  const int64_t stash = ic.node.attr_int("stash_type", 1);
+  bool stats = false;
+  for (size_t i = 1; i < ic.node.outputs.size(); ++i) stats |= !ic.node.outputs[i].empty();
+  const bool floating = stash == 1 || stash == 10 || stash == 11 || stash == 16;
+  if (!floating) ic.fail(cat("attribute 'stash_type' = ", stash, " is not a floating-point type"));
+  if (stash != 1 && stats)
+    throw UnsupportedError(cat(ic.node.describe(), ": stash_type=", stash,
+                               " with Mean or InvStdDev outputs (only float32 is supported)"));
+}
+
+int64_t layer_norm_axis(const Node& node, int64_t rank) {
+  const int64_t axis = node.attr_int("axis", -1);
+  return axis < 0 ? axis + rank : axis;
+}
+
 OpDef make_layer_normalization() {
   OpDef def;
   def.type = "LayerNormalization";
@@ -162,17 +274,16 @@ OpDef make_layer_normalization() {
     require_float(ic, 0);
     require_float(ic, 1);
     if (ic.has_input(2)) require_float(ic, 2);
-    if (ic.node.attr_int("stash_type", 1) != 1)
-      throw UnsupportedError(cat(ic.node.describe(), ": only stash_type=1 (float) is supported"));
+    require_float_stash(ic);
     if (!x.has_shape) {
       ic.output(0).dtype = DType::kFloat32;
       return;
     }
     const int64_t rank = static_cast<int64_t>(x.shape.size());
-    int64_t axis = ic.node.attr_int("axis", -1);
-    if (axis < -rank || axis >= rank)
-      ic.fail(cat("attribute 'axis' = ", axis, " is out of range for rank ", rank));
-    if (axis < 0) axis += rank;
+    const int64_t attr = ic.node.attr_int("axis", -1);
+    if (attr < -rank || attr >= rank)
+      ic.fail(cat("attribute 'axis' = ", attr, " is out of range for rank ", rank));
+    const int64_t axis = layer_norm_axis(ic.node, rank);
     Shape norm(x.shape.begin() + axis, x.shape.end());
     for (size_t i = 1; i < 3; ++i) {
       if (!ic.has_input(i) || !ic.input(i).has_shape) continue;
@@ -192,47 +303,27 @@ OpDef make_layer_normalization() {
     for (size_t i = 1; i < 3 && i < ic.node.outputs.size(); ++i)
       if (!ic.node.outputs[i].empty()) ic.set_output(i, DType::kFloat32, stat);
   };
-  def.flops = [](const KernelInfo& ki) { return 5.0 * shape_numel(ki.outputs[0].shape); };
-  def.impls.push_back({"generic", nullptr, [](const KernelInfo& ki) -> std::unique_ptr<Kernel> {
-                         const float eps = ki.node.attr_float("epsilon", 1e-5f);
-                         const Shape& xs = ki.inputs[0].shape;
-                         const int64_t rank = static_cast<int64_t>(xs.size());
-                         const int64_t axis = normalize_axis(ki.node.attr_int("axis", -1), rank);
-                         Shape norm(xs.begin() + axis, xs.end());
-                         std::vector<int64_t> scale_idx = broadcast_index(ki.inputs[1].shape, norm);
-                         std::vector<int64_t> bias_idx;
-                         const bool has_bias = ki.node.has_input(2);
-                         if (has_bias) bias_idx = broadcast_index(ki.inputs[2].shape, norm);
-                         std::vector<bool> want(3, false);
-                         for (size_t i = 1; i < 3 && i < ki.node.outputs.size(); ++i)
-                           want[i] = !ki.node.outputs[i].empty();
-                         return std::make_unique<FunctionKernel>([=](KernelContext& ctx) {
-                           const int64_t cols = shape_numel(norm);
-                           const int64_t rows = cols ? ctx.in(0).numel() / cols : 0;
-                           const float* x = ctx.in(0).data<float>();
-                           const float* scale = ctx.in(1).data<float>();
-                           const float* bias = has_bias ? ctx.in(2).data<float>() : nullptr;
-                           float* y = ctx.out(0).data<float>();
-                           float* mean_out = want[1] ? ctx.out(1).data<float>() : nullptr;
-                           float* inv_out = want[2] ? ctx.out(2).data<float>() : nullptr;
-                           ctx.pool->parallel_for(rows, [&](int64_t r, int) {
-                             const float* row = x + r * cols;
-                             double sum = 0, sq = 0;
-                             for (int64_t i = 0; i < cols; ++i) sum += row[i];
-                             const double mean = sum / cols;
-                             for (int64_t i = 0; i < cols; ++i)
-                               sq += (row[i] - mean) * (row[i] - mean);
-                             const float inv = 1.0f / std::sqrt(float(sq / cols) + eps);
-                             float* out = y + r * cols;
-                             for (int64_t i = 0; i < cols; ++i) {
-                               float v = (row[i] - float(mean)) * inv * scale[scale_idx[i]];
-                               out[i] = bias ? v + bias[bias_idx[i]] : v;
-                             }
-                             if (mean_out) mean_out[r] = float(mean);
-                             if (inv_out) inv_out[r] = inv;
-                           });
-                         });
-                       }});
+  auto normalized_shape = [](const KernelInfo& ki) {
+    const Shape& x = ki.inputs[0].shape;
+    const int64_t axis = layer_norm_axis(ki.node, static_cast<int64_t>(x.size()));
+    return Shape(x.begin() + axis, x.end());
+  };
+  add_row_norm_kernels(
+      def,
+      [normalized_shape](const KernelInfo& ki) {
+        kernels::RowNormParams p;
+        p.cols = shape_numel(normalized_shape(ki));
+        p.rows = p.cols ? shape_numel(ki.inputs[0].shape) / p.cols : 0;
+        p.epsilon = ki.node.attr_float("epsilon", 1e-5f);
+        return p;
+      },
+      [normalized_shape](const KernelInfo& ki) {
+        const Shape norm = normalized_shape(ki);
+        AffineIndex index;
+        index.scale = broadcast_index(ki.inputs[1].shape, norm);
+        if (ki.node.has_input(2)) index.bias = broadcast_index(ki.inputs[2].shape, norm);
+        return index;
+      });
   return def;
 }
 
@@ -240,4 +331,5 @@ OpDef make_layer_normalization() {
 SINTER_REGISTER_OP(make_batch_normalization);
 SINTER_REGISTER_OP(make_instance_normalization);
 SINTER_REGISTER_OP(make_layer_normalization);
+SINTER_REGISTER_OP(make_group_normalization);
 }  // namespace sinter
