@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "kernels/conv/conv2d.h"
+#include "kernels/conv/conv2d_live_taps.h"
 #include "kernels/conv/conv3d.h"
 #include "kernels/depthwise/depthwise_conv2d.h"
 #include "kernels/sparse/bsr_conv2d.h"
@@ -221,6 +222,17 @@ class ReferenceConvKernel : public ConvKernelBase {
   }
 };
 
+// The convolution of the window's live taps (conv2d_live_taps.h), unless an algorithm is forced
+// that the cut window does not allow.
+std::unique_ptr<Conv2d> plan_live_taps(const Conv2dShape& s, const float* w, const float* bias,
+                                       const Activation& act,
+                                       std::optional<Conv2d::Algorithm> force) {
+  const std::optional<LiveTaps> cut = cut_dead_taps(s, w);
+  if (cut && (!force || Conv2d::supports(*force, cut->shape)))
+    return std::make_unique<Conv2d>(cut->shape, cut->weights.data(), bias, act, force);
+  return std::make_unique<Conv2d>(s, w, bias, act, force);
+}
+
 // The planned GEMM-based convolution. Weights are packed once; when X's shape is only known at
 // run time (a dynamic batch), the plan is rebuilt for each new shape from a copy of the weights.
 class PlannedConvKernel : public ConvKernelBase {
@@ -229,9 +241,8 @@ class PlannedConvKernel : public ConvKernelBase {
     const Tensor& w = *ki.constant(1);
     const Tensor* b = ki.node.has_input(2) ? ki.constant(2) : nullptr;
     if (shape_is_static(ki.inputs[0].shape)) {
-      plan_ = std::make_unique<Conv2d>(conv_shape(node_, ki.inputs[0].shape, w.shape()),
-                                       w.data<float>(), b ? b->data<float>() : nullptr, act_,
-                                       forced_algorithm(ki));
+      plan_ = plan_live_taps(conv_shape(node_, ki.inputs[0].shape, w.shape()), w.data<float>(),
+                             b ? b->data<float>() : nullptr, act_, forced_algorithm(ki));
       return;
     }
     weights_ = w.clone();
@@ -243,8 +254,8 @@ class PlannedConvKernel : public ConvKernelBase {
     if (!plan_ || !same(plan_->shape(), s)) {
       SINTER_CHECK(weights_.defined() && weights_.numel() > 0, node_.describe(),
                    ": input shape differs from the planned one");
-      plan_ = std::make_unique<Conv2d>(s, weights_.data<float>(),
-                                       bias_.numel() ? bias_.data<float>() : nullptr, act_);
+      plan_ = plan_live_taps(s, weights_.data<float>(),
+                             bias_.numel() ? bias_.data<float>() : nullptr, act_, std::nullopt);
     }
     ConvInputs in = conv_inputs(ctx);
     plan_->run(in.x, in.y, in.residual, ctx.pool);

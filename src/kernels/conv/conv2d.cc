@@ -108,7 +108,7 @@ Conv2d::Algorithm Conv2d::choose(const Conv2dShape& s) {
          : pointwise                 ? Algorithm::kGemm1x1
          : winograd                  ? Algorithm::kWinograd
          : Conv2dDirect::supports(s) ? Algorithm::kDirect
-         : Conv2dPlane::supports(s)  ? Algorithm::kPlane
+         : Conv2dPlane::pays(s)      ? Algorithm::kPlane
                                      : Algorithm::kImplicitGemm;
 }
 

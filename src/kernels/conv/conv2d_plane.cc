@@ -25,6 +25,8 @@ bool Conv2dPlane::supports(const Conv2dShape& s) {
   return s.padded_copy_is_small() && (nr - 1) / phase_width(s) + 2 <= gemm::kMaxColumnSegments;
 }
 
+bool Conv2dPlane::pays(const Conv2dShape& s) { return supports(s) && phase_width(s) <= 2 * s.OW(); }
+
 Conv2dPlane::Conv2dPlane(const Conv2dShape& s, const float* weights)
     : s_(s), ks_(&gemm::active_kernel_set()) {  // the set PackedMatrixA packs for
   if (!supports(s)) throw UnsupportedError("conv2d: the plane algorithm cannot run this shape");

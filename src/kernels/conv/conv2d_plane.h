@@ -22,6 +22,11 @@ class Conv2dPlane {
   // Any window, stride, dilation and grouping whose padded plane stays near the input's size
   // and whose rows are wide enough that a tile crosses at most kMaxColumnSegments of them.
   static bool supports(const Conv2dShape& s);
+  // Whether the heuristics should pick it: it computes every column of the padded rows, so a
+  // padding much wider than the output (a large dilation on a small map: DeepLab's ASPP at
+  // dilation 12 on 14x14, 38 columns a row for 14 outputs) leaves it behind the implicit GEMM
+  // (2.5x there). Up to twice the output's columns it is ahead.
+  static bool pays(const Conv2dShape& s);
 
   Conv2dPlane(const Conv2dShape& s, const float* weights);
   void run(const float* x, float* y, const float* bias, const float* residual,
