@@ -2,10 +2,12 @@
 // LayerNormalization. BatchNorm is y = x * a + b with a and b per channel from the running stats;
 // the others normalize rows of X by their own statistics: each image's channel (instance), group
 // of channels (group) or trailing axes (layer).
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
 #include "kernels/norm/row_norm.h"
+#include "ops/gradient.h"
 #include "ops/op_registry.h"
 
 namespace sinter {
@@ -265,6 +267,45 @@ int64_t layer_norm_axis(const Node& node, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+// The mean over `axes`, kept as 1s (ReduceMean takes its axes as an input from opset 18).
+std::string mean_over(GradientContext& g, const std::string& v, const std::vector<int64_t>& axes) {
+  if (g.opset() < 18) return g.emit("ReduceMean", {v}, {{"axes", axes}, {"keepdims", int64_t{1}}});
+  const Tensor list = Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes);
+  return g.emit("ReduceMean", {v, g.constant(list)}, {{"keepdims", int64_t{1}}});
+}
+
+// With x^ = (x - mean) * inv_std and dx^ = dy * scale, over the normalized axes:
+// dx = inv_std * (dx^ - mean(dx^) - x^ * mean(dx^ * x^)); dscale and dB are dy * x^ and dy summed
+// down to their shapes. x^ and inv_std come from the forward op run again with a scale of ones.
+void layer_norm_gradient(GradientContext& g) {
+  if (!g.output_grad(1).empty() || !g.output_grad(2).empty())
+    g.unsupported("the Mean and InvStdDev outputs");
+  const Shape& x = g.input_type(0).shape;
+  const int64_t rank = static_cast<int64_t>(x.size());
+  const int64_t axis = layer_norm_axis(g.node(), rank);
+  const Shape norm(x.begin() + axis, x.end());
+  std::vector<int64_t> axes;
+  for (int64_t d = axis; d < rank; ++d) axes.push_back(d);
+  std::map<std::string, Attribute> attrs = {{"axis", axis}};
+  if (g.node().has_attr("epsilon")) attrs["epsilon"] = g.node().attrs.at("epsilon");
+  Tensor ones(DType::kFloat32, norm);
+  std::fill(ones.data<float>(), ones.data<float>() + ones.numel(), 1.0f);
+  const std::vector<std::string> stats = g.emit_outputs(
+      "LayerNormalization", "", {g.input(0), g.constant(ones)}, attrs, {"xhat", "", "inv_std"});
+  const std::string &xhat = stats[0], &inv_std = stats[2], &dy = g.output_grad(0);
+  if (g.wants(0)) {
+    const std::string dxhat = g.emit("Mul", {dy, g.input(1)});
+    const std::string centered = g.emit("Sub", {dxhat, mean_over(g, dxhat, axes)});
+    const std::string along =
+        g.emit("Mul", {xhat, mean_over(g, g.emit("Mul", {dxhat, xhat}), axes)});
+    g.set_input_grad(0, g.emit("Mul", {inv_std, g.emit("Sub", {centered, along})}));
+  }
+  if (g.wants(1))
+    g.set_input_grad(1, g.unbroadcast(g.emit("Mul", {dy, xhat}), x, g.input_type(1).shape));
+  if (g.node().has_input(2) && g.wants(2))
+    g.set_input_grad(2, g.unbroadcast(dy, x, g.input_type(2).shape));
+}
+
 OpDef make_layer_normalization() {
   OpDef def;
   def.type = "LayerNormalization";
@@ -324,6 +365,7 @@ OpDef make_layer_normalization() {
         if (ki.node.has_input(2)) index.bias = broadcast_index(ki.inputs[2].shape, norm);
         return index;
       });
+  def.gradient = layer_norm_gradient;
   return def;
 }
 

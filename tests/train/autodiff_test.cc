@@ -356,6 +356,24 @@ TEST(Autodiff, SoftmaxAndLogSoftmaxOverEitherAxis) {
     }
 }
 
+// LayerNormalization over the last axis or several, with a scale of the normalized shape or one
+// broadcast from its last axis, with and without bias; opset 18 reduces with axes as an input.
+TEST(Autodiff, LayerNormalizationOverOneOrSeveralAxes) {
+  for (int64_t opset : {17, 18})
+    for (int64_t axis : {-1, 1})
+      for (bool bias : {true, false}) {
+        SCOPED_TRACE(::testing::Message()
+                     << "opset " << opset << " axis " << axis << " bias " << bias);
+        Case c(opset);
+        auto x = c.param("x", random_tensor({2, 3, 5}, 20, -2.0f, 2.0f));
+        const Shape scale_shape = axis == 1 ? Shape{3, 5} : Shape{5};
+        std::vector<std::string> in = {x, c.param("scale", random_tensor(scale_shape, 21))};
+        if (bias) in.push_back(c.param("bias", random_tensor({5}, 22)));
+        check_gradients(c,
+                        c.b.node("LayerNormalization", in, {{"axis", axis}, {"epsilon", 1e-3f}}));
+      }
+}
+
 TEST(Autodiff, ReductionsKeepingOrDroppingAxes) {
   for (int64_t keep : {0, 1}) {
     SCOPED_TRACE(::testing::Message() << "keepdims " << keep);
