@@ -1,6 +1,7 @@
 #include "ops/recurrent_op.h"
 
 #include <memory>
+#include <optional>
 
 #include "ops/gradient.h"
 
@@ -139,6 +140,13 @@ class RecurrentKernel : public Kernel {
   RecurrentKernel(const KernelInfo& ki, RecurrentCell cell, bool reference)
       : who_(ki.node.describe()), reference_(reference) {
     problem_ = recurrent_problem(recurrent_attributes(ki.node, ki.opset, cell), cell);
+    // A constant R (a trained model's weights) is packed once for every run.
+    if (const Tensor* r = ki.constant(kR); r && !reference_) {
+      RecurrentProblem shape = problem_;
+      shape.hidden_size = r->shape()[2];
+      shape.r = r->data<float>();
+      packed_r_ = pack_recurrent_weights(shape);
+    }
   }
 
   void run(KernelContext& ctx) override {
@@ -167,7 +175,7 @@ class RecurrentKernel : public Kernel {
     if (reference_)
       recurrent_reference(p);
     else
-      recurrent_gemm(p, ctx.pool);
+      recurrent_gemm(p, ctx.pool, packed_r_ ? &*packed_r_ : nullptr);
   }
 
  private:
@@ -181,6 +189,7 @@ class RecurrentKernel : public Kernel {
   std::string who_;
   bool reference_;
   RecurrentProblem problem_;
+  std::optional<PackedRecurrentWeights> packed_r_;
 };
 
 // dL/d(inputs) from one sinter.RecurrentGrad node, which replays the forward pass and walks

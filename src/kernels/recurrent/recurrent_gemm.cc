@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "kernels/eltwise/unary.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/recurrent/recurrent_problem.h"
 
@@ -16,9 +17,29 @@ void clip_values(float* v, int64_t n, float clip) {
   for (int64_t i = 0; i < n; ++i) v[i] = std::clamp(v[i], -clip, clip);
 }
 
+// f over n values: the vectorized element-wise kernels where they have the function.
+void activate(const RecurrentActivation& f, float* v, int64_t n) {
+  using kernels::UnaryOp;
+  switch (f.kind) {
+    case RecurrentActivationKind::kSigmoid:
+      return kernels::unary(UnaryOp::kSigmoid, v, v, n);
+    case RecurrentActivationKind::kTanh:
+      return kernels::unary(UnaryOp::kTanh, v, v, n);
+    case RecurrentActivationKind::kRelu:
+      return kernels::unary(UnaryOp::kRelu, v, v, n);
+    case RecurrentActivationKind::kHardSigmoid:
+      return kernels::unary(UnaryOp::kHardSigmoid, v, v, n, f.alpha, f.beta);
+    case RecurrentActivationKind::kLeakyRelu:
+      return kernels::unary(UnaryOp::kLeakyRelu, v, v, n, f.alpha);
+    default:
+      return f.apply(v, n);
+  }
+}
+
 class GemmDirection {
  public:
-  GemmDirection(const RecurrentProblem& p, int d, const float* projections, ThreadPool* pool)
+  GemmDirection(const RecurrentProblem& p, int d, const float* projections,
+                const PackedRecurrentWeights& packed, ThreadPool* pool)
       : p_(p),
         d_(d),
         H_(p.hidden_size),
@@ -28,15 +49,9 @@ class GemmDirection {
         h_(static_cast<size_t>(p.batch * H_), 0.0f),
         c_(h_.size(), 0.0f),
         gates_(static_cast<size_t>(p.batch * GH_)),
-        scratch_(static_cast<size_t>(p.batch * H_)) {
-    const float* r = p.r + d * GH_ * H_;
-    if (p.cell == RecurrentCell::kGru && !p.linear_before_reset) {
-      // z and r first; h's product needs r ⊙ H, so its rows are a second product.
-      packed_r_ = std::make_unique<PackedMatrixB>(true, H_, 2 * H_, r, H_);
-      packed_rh_ = std::make_unique<PackedMatrixB>(true, H_, H_, r + 2 * H_ * H_, H_);
-    } else {
-      packed_r_ = std::make_unique<PackedMatrixB>(true, H_, GH_, r, H_);
-    }
+        scratch_(static_cast<size_t>(p.batch * H_)),
+        packed_r_(packed.r[d].get()),
+        packed_rh_(packed.r_h.empty() ? nullptr : packed.r_h[d].get()) {
     // Rb_h stays with GRU's recurrent product, inside the reset gate's reach.
     if (p.cell == RecurrentCell::kGru) {
       recurrent_bias_.assign(static_cast<size_t>(GH_), 0.0f);
@@ -117,23 +132,23 @@ class GemmDirection {
       }
     }
     clip_values(i, H_, p_.clip);
-    act(0).apply(i, H_);
+    activate(act(0), i, H_);
     if (p_.input_forget) {
       for (int64_t j = 0; j < H_; ++j) f[j] = 1.0f - i[j];
     } else {
       clip_values(f, H_, p_.clip);
-      act(0).apply(f, H_);
+      activate(act(0), f, H_);
     }
     clip_values(cand, H_, p_.clip);
-    act(1).apply(cand, H_);
+    activate(act(1), cand, H_);
     for (int64_t j = 0; j < H_; ++j) c[j] = f[j] * c[j] + i[j] * cand[j];
     if (peep_)
       for (int64_t j = 0; j < H_; ++j) o[j] += peep_[H_ + j] * c[j];
     clip_values(o, H_, p_.clip);
-    act(0).apply(o, H_);
+    activate(act(0), o, H_);
     float* hc = &scratch_[b * H_];
     std::copy_n(c, H_, hc);
-    act(2).apply(hc, H_);
+    activate(act(2), hc, H_);
     for (int64_t j = 0; j < H_; ++j) h[j] = o[j] * hc[j];
   }
 
@@ -144,7 +159,7 @@ class GemmDirection {
     const float* xw = xw_ + p_.x_row(t, b) * p_.directions * GH_ + d_ * GH_;
     float* zr = gate_inputs(b, xw, 0, 2);
     clip_values(zr, 2 * H_, p_.clip);
-    act(0).apply(zr, 2 * H_);
+    activate(act(0), zr, 2 * H_);
     const float* r = zr + H_;
     const float* h = &h_[b * H_];
     float* rh = &scratch_[b * H_];
@@ -157,12 +172,12 @@ class GemmDirection {
     if (!reset_applied) {
       gate_inputs(b, xw, 0, 2);
       clip_values(z, 2 * H_, p_.clip);
-      act(0).apply(z, 2 * H_);
+      activate(act(0), z, 2 * H_);
       for (int64_t j = 0; j < H_; ++j) hh[j] *= r[j];
     }
     for (int64_t j = 0; j < H_; ++j) hh[j] += xw[2 * H_ + j];
     clip_values(hh, H_, p_.clip);
-    act(1).apply(hh, H_);
+    activate(act(1), hh, H_);
     float* h = &h_[b * H_];
     for (int64_t j = 0; j < H_; ++j) h[j] = (1.0f - z[j]) * hh[j] + z[j] * h[j];
   }
@@ -170,7 +185,7 @@ class GemmDirection {
   void rnn_row(int64_t b, const float* xw) {
     float* g = gate_inputs(b, xw, 0, 1);
     clip_values(g, H_, p_.clip);
-    act(0).apply(g, H_);
+    activate(act(0), g, H_);
     std::copy_n(g, H_, &h_[b * H_]);
   }
 
@@ -192,7 +207,8 @@ class GemmDirection {
   ThreadPool* pool_;
   std::vector<float> h_, c_, gates_, scratch_, recurrent_bias_;
   const float* peep_ = nullptr;
-  std::unique_ptr<PackedMatrixB> packed_r_, packed_rh_;
+  const PackedMatrixB* packed_r_;
+  const PackedMatrixB* packed_rh_;
 };
 
 // Wb, plus Rb wherever it adds outside GRU's reset gate, per column of the projection.
@@ -210,7 +226,23 @@ std::vector<float> projection_bias(const RecurrentProblem& p) {
 
 }  // namespace
 
-void recurrent_gemm(const RecurrentProblem& p, ThreadPool* pool) {
+PackedRecurrentWeights pack_recurrent_weights(const RecurrentProblem& p) {
+  const int64_t H = p.hidden_size, gh = p.gate_rows();
+  PackedRecurrentWeights packed;
+  for (int d = 0; d < p.directions; ++d) {
+    const float* r = p.r + d * gh * H;
+    if (p.cell == RecurrentCell::kGru && !p.linear_before_reset) {
+      packed.r.push_back(std::make_shared<PackedMatrixB>(true, H, 2 * H, r, H));
+      packed.r_h.push_back(std::make_shared<PackedMatrixB>(true, H, H, r + 2 * H * H, H));
+    } else {
+      packed.r.push_back(std::make_shared<PackedMatrixB>(true, H, gh, r, H));
+    }
+  }
+  return packed;
+}
+
+void recurrent_gemm(const RecurrentProblem& p, ThreadPool* pool,
+                    const PackedRecurrentWeights* packed) {
   const int64_t rows = p.seq_length * p.batch, cols = p.directions * p.gate_rows();
   std::vector<float> projections(static_cast<size_t>(rows * cols));
   const std::vector<float> bias = projection_bias(p);
@@ -219,7 +251,9 @@ void recurrent_gemm(const RecurrentProblem& p, ThreadPool* pool) {
   if (rows > 0)
     sgemm(false, true, rows, cols, p.input_size, 1.0f, p.x, p.input_size, p.w, p.input_size, 0.0f,
           projections.data(), cols, epi, pool);
-  for (int d = 0; d < p.directions; ++d) GemmDirection(p, d, projections.data(), pool).run();
+  const PackedRecurrentWeights here = packed ? PackedRecurrentWeights{} : pack_recurrent_weights(p);
+  for (int d = 0; d < p.directions; ++d)
+    GemmDirection(p, d, projections.data(), packed ? *packed : here, pool).run();
 }
 
 }  // namespace sinter

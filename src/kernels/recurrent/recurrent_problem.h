@@ -3,6 +3,7 @@
 // where each (time step, batch row) lives in them under either layout. Gates are stored in the
 // spec's order: LSTM i, o, f, c (peepholes i, o, f); GRU z, r, h; RNN one gate.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/recurrent/recurrent_activation.h"
@@ -10,6 +11,7 @@
 namespace sinter {
 
 class ThreadPool;
+class PackedMatrixB;
 
 enum class RecurrentCell { kLstm, kGru, kRnn };
 
@@ -66,8 +68,18 @@ struct RecurrentProblem {
 // The spec's equations as plain loops, one batch row and step at a time: the oracle.
 void recurrent_reference(const RecurrentProblem& p);
 
+// R^T packed for the per-step products, per direction; GRU without linear_before_reset keeps
+// the z and r rows apart from h's, whose product waits for r. Packed once when R is constant.
+struct PackedRecurrentWeights {
+  std::vector<std::shared_ptr<const PackedMatrixB>> r, r_h;
+};
+// Reads p.r, p.hidden_size, p.directions, p.cell and p.linear_before_reset.
+PackedRecurrentWeights pack_recurrent_weights(const RecurrentProblem& p);
+
 // All steps' input projections X·W^T as one GEMM, then per step one GEMM of H·R^T (two for GRU
-// without linear_before_reset) and the gate math fused over each batch row.
-void recurrent_gemm(const RecurrentProblem& p, ThreadPool* pool);
+// without linear_before_reset) and the gate math fused over each batch row. `packed`: R as
+// pack_recurrent_weights made it (null: packed here).
+void recurrent_gemm(const RecurrentProblem& p, ThreadPool* pool,
+                    const PackedRecurrentWeights* packed = nullptr);
 
 }  // namespace sinter
