@@ -87,6 +87,19 @@ TEST(Lstm, SequenceLengthsEndEachRowOnItsLastValidStep) {
   }
 }
 
+// An empty sequence runs no step: Y is empty and the final states are the initial ones.
+TEST(Lstm, EmptySequenceKeepsTheInitialState) {
+  RecurrentCase c = lstm_case();
+  c.seq = 0, c.initial_h = c.initial_c = true, c.direction = "bidirectional";
+  const std::vector<Tensor> in = c.inputs();
+  for (const char* impl : {"reference", "recurrent_gemm"}) {
+    const auto out = run_recurrent(c.node(), 14, in, impl);
+    EXPECT_EQ(shape_str(out[0].shape()), "[0,2,2,4]");
+    expect_close(out[1], in[5], 0);
+    expect_close(out[2], in[6], 0);
+  }
+}
+
 TEST(Lstm, GemmKernelMatchesReferenceOverShapesAndOptions) {
   std::mt19937 gen(7);
   for (int trial = 0; trial < 90; ++trial)
