@@ -40,6 +40,8 @@ void check_pair(const Shape& as, const Shape& bs, std::mt19937& rng) {
     std::vector<float> b = random_data(shape_numel(bs), rng, false);
     if (!a.empty()) a[a.size() / 2] = std::nanf("");
     if (b.size() > 1) b[b.size() - 1] = std::nanf("");
+    // Squares, which Pow computes as a product: one exponent, or some of many.
+    if (pos && (b.size() == 1 || rng() % 2)) b[0] = 2.0f;
     std::vector<float> want(n), got(n);
     binary_reference(op, a.data(), as, b.data(), bs, want.data());
     auto check = [&](const std::string& what) {
@@ -90,6 +92,18 @@ TEST(EltwiseBinary, BroadcastPatterns) {
       {{200, 300}, {}},
   };
   for (const auto& [as, bs] : cases) check_pair(as, bs, rng);
+}
+
+TEST(EltwiseBinary, PowOfTwoIsTheProduct) {
+  const std::vector<float> a = {0.0f,  -0.0f,    1.5f,      -3.0f,        1e-30f,
+                                3e30f, INFINITY, -INFINITY, std::nanf("")};
+  for (Isa isa : tiers()) {
+    std::vector<float> y(a.size());
+    binary_kernels().at(isa).vs(BinaryOp::kPow, a.data(), 2.0f, y.data(),
+                                static_cast<int64_t>(a.size()));
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_TRUE(same(y[i], a[i] * a[i])) << isa_name(isa) << " " << a[i];
+  }
 }
 
 TEST(EltwiseBinary, RandomShapes) {

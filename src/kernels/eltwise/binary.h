@@ -1,5 +1,6 @@
 #pragma once
 // Element-wise binary functions with numpy broadcasting over any rank.
+#include <cmath>
 #include <cstdint>
 
 #include "core/shape.h"
@@ -13,13 +14,18 @@ enum class BinaryOp {
   kSub,
   kMul,
   kDiv,
-  kPow,  // std::pow
+  kPow,  // pow_apply
   kMax,  // NaN in either operand gives NaN (numpy.maximum)
   kMin,  // NaN in either operand gives NaN (numpy.minimum)
 };
 
 // The scalar definition of each op; the reference and every fast path agree with it.
 float binary_apply(BinaryOp op, float a, float b);
+
+// Pow's definition: the product a * a for an exponent of 2 (the variance of an exported
+// LayerNorm; the correctly rounded square, at a multiply's cost instead of std::pow's), std::pow
+// for any other exponent.
+inline float pow_apply(float a, float b) { return b == 2.0f ? a * a : std::pow(a, b); }
 
 // y = a op b with numpy broadcasting; y has shape broadcast_shapes(a_shape, b_shape) and is
 // contiguous. Throws InputError when the shapes do not broadcast. Rank-0 shapes are scalars.
@@ -34,7 +40,7 @@ void binary_reference(BinaryOp op, const float* a, const Shape& a_shape, const f
 
 // One ISA tier's inner loops, over one contiguous run of n outputs: both operands vary (vv), b is
 // one value (vs), or a is one value (sv). Every tier computes each element with the single IEEE
-// operation binary_apply() does (Pow calls std::pow), so all tiers agree bit for bit.
+// operation binary_apply() does (Pow calls pow_apply), so all tiers agree bit for bit.
 struct BinaryKernels {
   void (*vv)(BinaryOp op, const float* a, const float* b, float* y, int64_t n);
   void (*vs)(BinaryOp op, const float* a, float b, float* y, int64_t n);

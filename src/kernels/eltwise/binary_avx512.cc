@@ -76,16 +76,17 @@ void dispatch(BinaryOp op, const LA& la, const LB& lb, float* y, int64_t n) {
   }
 }
 
-// Pow stays scalar, as in the AVX2 tier: std::pow's special cases are many, and Pow is rare.
+// Pow stays scalar but for a square, as in the AVX2 tier.
 void vv(BinaryOp op, const float* a, const float* b, float* y, int64_t n) {
   if (op == BinaryOp::kPow) {
-    for (int64_t i = 0; i < n; ++i) y[i] = std::pow(a[i], b[i]);
+    for (int64_t i = 0; i < n; ++i) y[i] = pow_apply(a[i], b[i]);
     return;
   }
   dispatch(op, Ptr{a}, Ptr{b}, y, n);
 }
 
 void vs(BinaryOp op, const float* a, float b, float* y, int64_t n) {
+  if (op == BinaryOp::kPow && b == 2.0f) return dispatch(BinaryOp::kMul, Ptr{a}, Ptr{a}, y, n);
   if (op == BinaryOp::kPow) {
     for (int64_t i = 0; i < n; ++i) y[i] = std::pow(a[i], b);
     return;
@@ -95,7 +96,7 @@ void vs(BinaryOp op, const float* a, float b, float* y, int64_t n) {
 
 void sv(BinaryOp op, float a, const float* b, float* y, int64_t n) {
   if (op == BinaryOp::kPow) {
-    for (int64_t i = 0; i < n; ++i) y[i] = std::pow(a, b[i]);
+    for (int64_t i = 0; i < n; ++i) y[i] = pow_apply(a, b[i]);
     return;
   }
   dispatch(op, Splat{_mm512_set1_ps(a)}, Ptr{b}, y, n);

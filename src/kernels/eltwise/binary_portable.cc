@@ -14,7 +14,7 @@ inline float apply(float a, float b) {
   if constexpr (Op == BinaryOp::kSub) return a - b;
   if constexpr (Op == BinaryOp::kMul) return a * b;
   if constexpr (Op == BinaryOp::kDiv) return a / b;
-  if constexpr (Op == BinaryOp::kPow) return std::pow(a, b);
+  if constexpr (Op == BinaryOp::kPow) return pow_apply(a, b);
   if constexpr (Op == BinaryOp::kMax) return (a > b || a != a) ? a : b;
   if constexpr (Op == BinaryOp::kMin) return (a < b || a != a) ? a : b;
 }

@@ -16,7 +16,7 @@ float binary_apply(BinaryOp op, float a, float b) {
     case BinaryOp::kDiv:
       return a / b;
     case BinaryOp::kPow:
-      return std::pow(a, b);
+      return pow_apply(a, b);
     case BinaryOp::kMax:
       return (a > b || a != a) ? a : b;
     case BinaryOp::kMin:
