@@ -32,7 +32,7 @@ Geometry geometry(const DepthwiseConv2dParams& p) {
                               p.pad_top, p.pad_left, p.pad_bottom, p.pad_right);
 }
 
-// The 16 floats from lo[n] on, of the 32 in lo and hi (n in 0..4: constant once the caller's
+// The 16 floats from lo[n] on, of the 32 in lo and hi (n in 0..6: constant once the caller's
 // loops are unrolled).
 inline __m512 shifted(__m512 lo, __m512 hi, int n) {
   const __m512i l = _mm512_castps_si512(lo), h = _mm512_castps_si512(hi);
@@ -45,6 +45,10 @@ inline __m512 shifted(__m512 lo, __m512 hi, int n) {
       return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 3));
     case 4:
       return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 4));
+    case 5:
+      return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 5));
+    case 6:
+      return _mm512_castsi512_ps(_mm512_alignr_epi32(h, l, 6));
     default:
       return lo;
   }
@@ -293,7 +297,10 @@ void stride2_plane(const DepthwiseConv2dParams& p, const float* xp, const float*
 }
 
 bool supports(const DepthwiseConv2dParams& p) {
-  const bool k = p.kernel_h == p.kernel_w && (p.kernel_h == 3 || p.kernel_h == 5);
+  // 7x7 (ConvNeXt) at stride 1 only: its weights no longer fit the registers beside the
+  // accumulators, and are read as broadcast memory operands.
+  const bool k = p.kernel_h == p.kernel_w &&
+                 (p.kernel_h == 3 || p.kernel_h == 5 || (p.kernel_h == 7 && p.stride_h == 1));
   const bool s = p.stride_h == p.stride_w && (p.stride_h == 1 || p.stride_h == 2);
   return p.multiplier == 1 && k && s && p.dilation_h == 1 && p.dilation_w == 1 && p.out_h() > 0 &&
          p.out_w() > 0 && p.activation.kind != ActivationKind::kSigmoid &&
@@ -347,8 +354,16 @@ void conv_planes(const DepthwiseConv2dParams& p, const float* x, const float* w,
     const float* buf = bufs[(i - plane_begin) % 2];
     if (i + 1 < plane_end) copy_in(i + 1, bufs[(i + 1 - plane_begin) % 2]);
     const Plane o = plane_at(i);
-    p.kernel_h == 3 ? stride1_plane<3>(g, buf, o.w, o.bias, o.res, o.y, act)
-                    : stride1_plane<5>(g, buf, o.w, o.bias, o.res, o.y, act);
+    switch (p.kernel_h) {
+      case 3:
+        stride1_plane<3>(g, buf, o.w, o.bias, o.res, o.y, act);
+        break;
+      case 5:
+        stride1_plane<5>(g, buf, o.w, o.bias, o.res, o.y, act);
+        break;
+      default:
+        stride1_plane<7>(g, buf, o.w, o.bias, o.res, o.y, act);
+    }
   }
 }
 
