@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times sinter and ONNX Runtime 1.30 side by side, in one run on one machine, on the benchmark
 # networks at batch 1 with 1 and 2 threads, and writes a Markdown table, CSV and JSON lines.
-# ORT comes from ../shared/bench (setup-peers.sh installs it from npm; ort_time.js times it).
+# ORT comes from ../shared/bench (setup-peers.sh installs it from npm); bench/ort_time_npy.js times
+# it on the input each model was exported with (an image, token ids, a latent vector).
 # This machine shares its host: a neighbour's burst can slow one engine's run. So each
 # (model, threads) pair is measured in ROUNDS rounds (default 3), the engines alternating, and
 # each engine's best round median is kept.
@@ -28,7 +29,7 @@ for m in $models; do
     runs=()
     for ((r = 0; r < rounds; r++)); do
       s=$("$sinter" bench "$dir/$m.onnx" --threads "$t" --reps "$reps" --warmup 3 --json 2>/dev/null | tail -n 1)
-      o=$(node "$peers_bench/ort_time.js" "$dir/$m.onnx" "$t" 1 "$reps" | tail -n 1)
+      o=$(node "$here/ort_time_npy.js" "$dir/$m.onnx" "$dir/$m.input.npy" "$t" "$reps" | tail -n 1)
       echo "{\"model\":\"$m\",\"threads\":$t,\"round\":$r,\"sinter\":$s,\"ort\":$o}" >>"$jsonl"
       runs+=("$s" "$o")
     done
