@@ -64,6 +64,11 @@ std::vector<Pool3dParams> cases() {
                            include));
       out.push_back(params(1, 2, {16, 3, 1, 1, 0, 0}, {13, 3, 1, 1, 1, 1}, {50, 3, 1, 1, 1, 1},
                            ceil, include));
+      // One pass only: a plane window (C3D's first pool), a depth window.
+      out.push_back(params(1, 3, {8, 1, 1, 1, 0, 0}, {28, 2, 2, 1, 0, 0}, {28, 2, 2, 1, 0, 0}, ceil,
+                           include));
+      out.push_back(
+          params(2, 2, {9, 3, 2, 1, 1, 0}, {5, 1, 1, 1, 0, 0}, {6, 1, 1, 1, 0, 0}, ceil, include));
       // Windows that ceil_mode runs past the input and past the padding.
       out.push_back(
           params(1, 2, {6, 2, 2, 1, 0, 1}, {7, 3, 2, 1, 1, 0}, {9, 2, 3, 1, 1, 1}, ceil, include));

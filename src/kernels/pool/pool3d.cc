@@ -35,11 +35,27 @@ namespace {
 
 using Pool2d = void (*)(const Pool2dParams&, const float*, float*, ThreadPool*);
 
+// Whether a window leaves every value where it is: one tap, stride 1, no padding.
+bool is_identity(int64_t kernel, int64_t stride, int64_t pad_begin, int64_t pad_end) {
+  return kernel == 1 && stride == 1 && pad_begin == 0 && pad_end == 0;
+}
+
 void two_passes(const Pool3dParams& p, const float* x, float* y, Tensor& scratch, ThreadPool* pool,
                 Pool2d pool2d) {
   const Pool2dParams planes = depth_planes_pass(p), depth = depth_pass(p);
+  const Pool2dParams& q = p.plane;
+  if (q.planes() * p.out_d() * q.out_h() * q.out_w() == 0) return;
+  // A pass whose window is one tap everywhere is skipped (C3D's first pool is 1 x 2 x 2).
+  if (is_identity(p.kernel_d, p.stride_d, p.pad_front, p.pad_back)) {
+    pool2d(planes, x, y, pool);
+    return;
+  }
+  if (is_identity(q.kernel_h, q.stride_h, q.pad_top, q.pad_bottom) &&
+      is_identity(q.kernel_w, q.stride_w, q.pad_left, q.pad_right)) {
+    pool2d(depth, x, y, pool);
+    return;
+  }
   const int64_t between = planes.planes() * planes.out_h() * planes.out_w();
-  if (between == 0 || p.out_d() == 0) return;
   if (scratch.numel() < between) scratch = Tensor(DType::kFloat32, {between});
   float* mid = scratch.data<float>();
   pool2d(planes, x, mid, pool);
