@@ -8,39 +8,46 @@ namespace sinter {
 namespace {
 
 // What the forward pass leaves for the backward one, one row per (step, batch row) in X's row
-// order: the gates' summed inputs before clipping, the state before and after, and what R_h
-// multiplied (GRU: r ⊙ H, or H with linear_before_reset, whose product q is kept too).
+// order: the gates' summed inputs before clipping, the state before the step and the cell after
+// it, and what R_h multiplied (GRU: r ⊙ H, or H with linear_before_reset) with its product q.
 struct Trace {
-  std::vector<float> gate_in, h_prev, c_prev, h, c, rh_in, q;
+  std::vector<float> gate_in, h_prev, c_prev, c, rh_in, q;
 };
 
+// Steps run over the whole batch at once so that every product with R is one GEMM; a row past
+// its length takes part in the products but keeps its state (forward) or gradient (backward).
 class Backprop {
  public:
-  Backprop(const RecurrentProblem& p, const RecurrentGradients& g)
+  Backprop(const RecurrentProblem& p, const RecurrentGradients& g, ThreadPool* pool)
       : p_(p),
         g_(g),
+        pool_(pool),
         H_(p.hidden_size),
         I_(p.input_size),
         GH_(p.gate_rows()),
+        B_(p.batch),
         rows_(p.seq_length * p.batch),
+        // GRU's h gate meets R through r ⊙ H (or r · q): a product of its own.
+        direct_(p.cell == RecurrentCell::kGru ? 2 * H_ : GH_),
         zeros_(static_cast<size_t>(2 * GH_), 0.0f) {
     wb_ = p.bias ? p.bias : zeros_.data();
     rb_ = wb_ + GH_;
+    for (int64_t b = 0; b < B_; ++b) steps_ = std::max(steps_, p.length(b));
     const size_t states = static_cast<size_t>(rows_ * H_);
     tr_.gate_in.assign(static_cast<size_t>(rows_ * GH_), 0.0f);
-    for (auto* v : {&tr_.h_prev, &tr_.c_prev, &tr_.h, &tr_.c, &tr_.rh_in, &tr_.q})
-      v->assign(states, 0.0f);
+    for (auto* v : {&tr_.h_prev, &tr_.c_prev, &tr_.c, &tr_.rh_in, &tr_.q}) v->assign(states, 0.0f);
     d_gate_.assign(tr_.gate_in.size(), 0.0f);
     d_rec_.assign(tr_.gate_in.size(), 0.0f);
   }
 
-  void run(ThreadPool* pool) {
-    for (int64_t b = 0; b < p_.batch; ++b) forward_row(b);
-    for (int64_t b = 0; b < p_.batch; ++b) backward_row(b);
-    weight_gradients(pool);
+  void run() {
+    forward();
+    backward();
+    weight_gradients();
   }
 
  private:
+  bool active(int64_t t, int64_t b) const { return t < p_.length(b); }
   float clipped(float v) const { return p_.clip > 0.0f ? std::clamp(v, -p_.clip, p_.clip) : v; }
   // f(clip(a)) and d f(clip(a)) / da for activation k.
   float act(int k, float a) const { return p_.activation(0, k)(clipped(a)); }
@@ -48,100 +55,144 @@ class Backprop {
     if (p_.clip > 0.0f && (a < -p_.clip || a > p_.clip)) return 0.0f;
     return p_.activation(0, k).derivative(clipped(a));
   }
-  float dot(const float* a, const float* b, int64_t n) const {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-    return s;
+  // out[B_ x n] = in[B_ x k] · m (m is k x n, or n x k when trans) + beta · out.
+  void batch_product(const float* in, int64_t k, const float* m, bool trans, int64_t n, float* out,
+                     float beta = 0.0f, const float* bias = nullptr) const {
+    GemmEpilogue epi;
+    epi.bias_per_col = bias;
+    sgemm(false, trans, B_, n, k, 1.0f, in, k, m, trans ? k : n, beta, out, n, epi, pool_);
   }
 
-  void forward_row(int64_t b) {
-    std::vector<float> h(H_, 0.0f), c(H_, 0.0f);
-    const int64_t state = p_.state_offset(0, b);
-    if (p_.initial_h) std::copy_n(p_.initial_h + state, H_, h.begin());
-    if (p_.initial_c) std::copy_n(p_.initial_c + state, H_, c.begin());
-    for (int64_t t = 0; t < p_.length(b); ++t) {
+  void forward() {
+    // Wb, and Rb where R's product adds directly, go with the input projections.
+    std::vector<float> bias(static_cast<size_t>(GH_));
+    for (int64_t k = 0; k < GH_; ++k) bias[k] = wb_[k] + (k < direct_ ? rb_[k] : 0.0f);
+    GemmEpilogue epi;
+    epi.bias_per_col = bias.data();
+    if (rows_ > 0)
+      sgemm(false, true, rows_, GH_, I_, 1.0f, p_.x, I_, p_.w, I_, 0.0f, tr_.gate_in.data(), GH_,
+            epi, pool_);
+    std::vector<float> h(static_cast<size_t>(B_ * H_), 0.0f), c(h.size(), 0.0f), rh(h.size()),
+        q(h.size()), hr(static_cast<size_t>(B_ * direct_));
+    for (int64_t b = 0; b < B_; ++b) {
+      const int64_t state = p_.state_offset(0, b);
+      if (p_.initial_h) std::copy_n(p_.initial_h + state, H_, &h[b * H_]);
+      if (p_.initial_c) std::copy_n(p_.initial_c + state, H_, &c[b * H_]);
+    }
+    for (int64_t t = 0; t < steps_; ++t) {
+      batch_product(h.data(), H_, p_.r, true, direct_, hr.data());
+      for (int64_t b = 0; b < B_; ++b) {
+        if (!active(t, b)) continue;
+        const int64_t row = p_.x_row(t, b);
+        float* a = &tr_.gate_in[row * GH_];
+        float* hb = &h[b * H_];
+        float* cb = &c[b * H_];
+        std::copy_n(hb, H_, &tr_.h_prev[row * H_]);
+        std::copy_n(cb, H_, &tr_.c_prev[row * H_]);
+        for (int64_t k = 0; k < direct_; ++k) a[k] += hr[b * direct_ + k];
+        for (int64_t j = 0; j < H_; ++j) {
+          switch (p_.cell) {
+            case RecurrentCell::kLstm: {
+              const float i = act(0, a[j]), o = act(0, a[H_ + j]), f = act(0, a[2 * H_ + j]);
+              cb[j] = f * cb[j] + i * act(1, a[3 * H_ + j]);
+              hb[j] = o * p_.activation(0, 2)(cb[j]);
+              break;
+            }
+            case RecurrentCell::kGru:
+              rh[b * H_ + j] = p_.linear_before_reset ? hb[j] : act(0, a[H_ + j]) * hb[j];
+              break;
+            case RecurrentCell::kRnn:
+              hb[j] = act(0, a[j]);
+              break;
+          }
+        }
+        std::copy_n(cb, H_, &tr_.c[row * H_]);
+      }
+      if (p_.cell == RecurrentCell::kGru) gru_forward_h(t, h, rh, q);
+    }
+  }
+
+  // GRU's h gate for step t, once r ⊙ H (or H) of every row is in rh: q = rh · R_h^T + Rb_h.
+  void gru_forward_h(int64_t t, std::vector<float>& h, const std::vector<float>& rh,
+                     std::vector<float>& q) {
+    batch_product(rh.data(), H_, p_.r + 2 * H_ * H_, true, H_, q.data(), 0.0f, rb_ + 2 * H_);
+    for (int64_t b = 0; b < B_; ++b) {
+      if (!active(t, b)) continue;
       const int64_t row = p_.x_row(t, b);
-      const float* x = p_.x + row * I_;
       float* a = &tr_.gate_in[row * GH_];
-      std::copy(h.begin(), h.end(), &tr_.h_prev[row * H_]);
-      std::copy(c.begin(), c.end(), &tr_.c_prev[row * H_]);
-      // R's product joins every gate but GRU's h, which is formed below.
-      const int64_t direct = p_.cell == RecurrentCell::kGru ? 2 * H_ : GH_;
-      for (int64_t k = 0; k < GH_; ++k) {
-        a[k] = wb_[k] + dot(x, p_.w + k * I_, I_);
-        if (k < direct) a[k] += rb_[k] + dot(h.data(), p_.r + k * H_, H_);
+      const float* qb = &q[b * H_];
+      std::copy_n(&rh[b * H_], H_, &tr_.rh_in[row * H_]);
+      std::copy_n(qb, H_, &tr_.q[row * H_]);
+      float* hb = &h[b * H_];
+      for (int64_t j = 0; j < H_; ++j) {
+        a[2 * H_ + j] += p_.linear_before_reset ? act(0, a[H_ + j]) * qb[j] : qb[j];
+        const float z = act(0, a[j]);
+        hb[j] = (1.0f - z) * act(1, a[2 * H_ + j]) + z * hb[j];
       }
-      switch (p_.cell) {
-        case RecurrentCell::kLstm:
-          for (int64_t j = 0; j < H_; ++j) {
-            const float i = act(0, a[j]), o = act(0, a[H_ + j]), f = act(0, a[2 * H_ + j]);
-            c[j] = f * c[j] + i * act(1, a[3 * H_ + j]);
-            h[j] = o * p_.activation(0, 2)(c[j]);
-          }
-          break;
-        case RecurrentCell::kGru: {
-          float* rh = &tr_.rh_in[row * H_];
-          float* q = &tr_.q[row * H_];
-          for (int64_t j = 0; j < H_; ++j)
-            rh[j] = p_.linear_before_reset ? h[j] : act(0, a[H_ + j]) * h[j];
-          for (int64_t j = 0; j < H_; ++j) {
-            q[j] = rb_[2 * H_ + j] + dot(rh, p_.r + (2 * H_ + j) * H_, H_);
-            a[2 * H_ + j] += p_.linear_before_reset ? act(0, a[H_ + j]) * q[j] : q[j];
-          }
-          for (int64_t j = 0; j < H_; ++j) {
-            const float z = act(0, a[j]);
-            h[j] = (1.0f - z) * act(1, a[2 * H_ + j]) + z * h[j];
-          }
-          break;
-        }
-        case RecurrentCell::kRnn:
-          for (int64_t j = 0; j < H_; ++j) h[j] = act(0, a[j]);
-          break;
-      }
-      std::copy(h.begin(), h.end(), &tr_.h[row * H_]);
-      std::copy(c.begin(), c.end(), &tr_.c[row * H_]);
     }
   }
 
-  // Walks row b's steps back. dh and dc hold dL/dH_t and dL/dC_t as they arrive from later steps.
-  void backward_row(int64_t b) {
-    const int64_t state = p_.state_offset(0, b);
-    std::vector<float> dh(H_, 0.0f), dc(H_, 0.0f), dh_prev(H_), dc_prev(H_);
-    if (g_.dy_h) std::copy_n(g_.dy_h + state, H_, dh.begin());
-    if (g_.dy_c) std::copy_n(g_.dy_c + state, H_, dc.begin());
-    for (int64_t t = p_.length(b) - 1; t >= 0; --t) {
-      const int64_t row = p_.x_row(t, b);
-      if (g_.dy)
-        for (int64_t j = 0; j < H_; ++j) dh[j] += g_.dy[p_.y_offset(t, 0, b) + j];
-      std::fill(dh_prev.begin(), dh_prev.end(), 0.0f);
-      switch (p_.cell) {
-        case RecurrentCell::kLstm:
-          lstm_step(row, dh, dc, dc_prev);
-          dc.swap(dc_prev);
-          break;
-        case RecurrentCell::kGru:
-          gru_step(row, dh, dh_prev);
-          break;
-        case RecurrentCell::kRnn: {
-          const float* a = &tr_.gate_in[row * GH_];
-          for (int64_t j = 0; j < H_; ++j) d_gate_[row * GH_ + j] = dh[j] * slope(0, a[j]);
-          std::copy_n(&d_gate_[row * GH_], GH_, &d_rec_[row * GH_]);
-          break;
+  // Walks the steps back; dh and dc hold each row's dL/dH_t and dL/dC_t as they arrive from
+  // later steps (and from Y_h, Y_c at the row's last step).
+  void backward() {
+    // GRU's h-gate gradient reaches H_{t-1} through R_h in the same product with
+    // linear_before_reset (dq), through r ⊙ H without it (a product of its own first).
+    const bool gru_reset_first = p_.cell == RecurrentCell::kGru && !p_.linear_before_reset;
+    const int64_t rec_cols = gru_reset_first ? 2 * H_ : GH_;
+    std::vector<float> dh(static_cast<size_t>(B_ * H_), 0.0f), dc(dh.size(), 0.0f),
+        d_prev(dh.size()), da_h(dh.size(), 0.0f), d_rh(dh.size()),
+        step_rec(static_cast<size_t>(B_ * rec_cols));
+    for (int64_t b = 0; b < B_; ++b) {
+      const int64_t state = p_.state_offset(0, b);
+      if (g_.dy_h) std::copy_n(g_.dy_h + state, H_, &dh[b * H_]);
+      if (g_.dy_c) std::copy_n(g_.dy_c + state, H_, &dc[b * H_]);
+    }
+    for (int64_t t = steps_ - 1; t >= 0; --t) {
+      std::fill(step_rec.begin(), step_rec.end(), 0.0f);
+      std::fill(d_prev.begin(), d_prev.end(), 0.0f);
+      for (int64_t b = 0; b < B_; ++b) {
+        if (!active(t, b)) continue;
+        const int64_t row = p_.x_row(t, b);
+        float* dhb = &dh[b * H_];
+        if (g_.dy)
+          for (int64_t j = 0; j < H_; ++j) dhb[j] += g_.dy[p_.y_offset(t, 0, b) + j];
+        switch (p_.cell) {
+          case RecurrentCell::kLstm:
+            lstm_step(row, dhb, &dc[b * H_]);
+            break;
+          case RecurrentCell::kGru:
+            gru_step(row, dhb, &d_prev[b * H_], &da_h[b * H_]);
+            break;
+          case RecurrentCell::kRnn: {
+            const float* a = &tr_.gate_in[row * GH_];
+            for (int64_t j = 0; j < H_; ++j) d_gate_[row * GH_ + j] = dhb[j] * slope(0, a[j]);
+            std::copy_n(&d_gate_[row * GH_], GH_, &d_rec_[row * GH_]);
+            break;
+          }
         }
       }
-      // dL/dH_{t-1} through R: every gate whose product R made from H_{t-1} itself.
-      const int64_t direct = p_.cell == RecurrentCell::kGru ? 2 * H_ : GH_;
-      const float* dr = &d_rec_[row * GH_];
-      for (int64_t k = 0; k < direct; ++k)
-        for (int64_t j = 0; j < H_; ++j) dh_prev[j] += dr[k] * p_.r[k * H_ + j];
-      dh.swap(dh_prev);
+      if (gru_reset_first) {
+        batch_product(da_h.data(), H_, p_.r + 2 * H_ * H_, false, H_, d_rh.data());
+        for (int64_t b = 0; b < B_; ++b)
+          if (active(t, b)) gru_reset(p_.x_row(t, b), &d_rh[b * H_], &d_prev[b * H_]);
+      }
+      for (int64_t b = 0; b < B_; ++b)
+        if (active(t, b))
+          std::copy_n(&d_rec_[p_.x_row(t, b) * GH_], rec_cols, &step_rec[b * rec_cols]);
+      // dL/dH_{t-1} through R, added to what reached it directly (GRU's z ⊙ H_{t-1}, r ⊙ H).
+      batch_product(step_rec.data(), rec_cols, p_.r, false, H_, d_prev.data(), 1.0f);
+      for (int64_t b = 0; b < B_; ++b)
+        if (active(t, b)) std::copy_n(&d_prev[b * H_], H_, &dh[b * H_]);
     }
-    if (g_.d_initial_h) std::copy(dh.begin(), dh.end(), g_.d_initial_h + state);
-    if (g_.d_initial_c) std::copy(dc.begin(), dc.end(), g_.d_initial_c + state);
+    for (int64_t b = 0; b < B_; ++b) {
+      const int64_t state = p_.state_offset(0, b);
+      if (g_.d_initial_h) std::copy_n(&dh[b * H_], H_, g_.d_initial_h + state);
+      if (g_.d_initial_c) std::copy_n(&dc[b * H_], H_, g_.d_initial_c + state);
+    }
   }
 
-  void lstm_step(int64_t row, const std::vector<float>& dh, const std::vector<float>& dc_in,
-                 std::vector<float>& dc_prev) {
+  // One LSTM step of one row; dc turns from dL/dC_t into dL/dC_{t-1}.
+  void lstm_step(int64_t row, const float* dh, float* dc) {
     const float* a = &tr_.gate_in[row * GH_];
     const float* c = &tr_.c[row * H_];
     const float* c_prev = &tr_.c_prev[row * H_];
@@ -150,71 +201,71 @@ class Backprop {
     for (int64_t j = 0; j < H_; ++j) {
       const float i = act(0, a[j]), o = act(0, a[H_ + j]), f = act(0, a[2 * H_ + j]);
       const float cand = act(1, a[3 * H_ + j]);
-      const float dcell = dc_in[j] + dh[j] * o * h_act.derivative(c[j]);
+      const float dcell = dc[j] + dh[j] * o * h_act.derivative(c[j]);
       da[j] = dcell * cand * slope(0, a[j]);
       da[H_ + j] = dh[j] * h_act(c[j]) * slope(0, a[H_ + j]);
       da[2 * H_ + j] = dcell * c_prev[j] * slope(0, a[2 * H_ + j]);
       da[3 * H_ + j] = dcell * i * slope(1, a[3 * H_ + j]);
-      dc_prev[j] = dcell * f;
+      dc[j] = dcell * f;
     }
     std::copy_n(da, GH_, &d_rec_[row * GH_]);
   }
 
-  void gru_step(int64_t row, const std::vector<float>& dh, std::vector<float>& dh_prev) {
+  // One GRU step of one row: z and h gates, H_{t-1}'s share through z into d_prev; with
+  // linear_before_reset also r (h's input is r ⊙ q), else h's gradient goes to da_h for the
+  // product with R_h that r needs.
+  void gru_step(int64_t row, const float* dh, float* d_prev, float* da_h) {
     const float* a = &tr_.gate_in[row * GH_];
     const float* h_prev = &tr_.h_prev[row * H_];
     const float* q = &tr_.q[row * H_];
     float* da = &d_gate_[row * GH_];
     float* dr = &d_rec_[row * GH_];
-    std::vector<float> d_r(H_, 0.0f);
     for (int64_t j = 0; j < H_; ++j) {
       const float z = act(0, a[j]), hh = act(1, a[2 * H_ + j]);
       da[j] = dh[j] * (h_prev[j] - hh) * slope(0, a[j]);
       da[2 * H_ + j] = dh[j] * (1.0f - z) * slope(1, a[2 * H_ + j]);
-      dh_prev[j] += dh[j] * z;
-    }
-    for (int64_t j = 0; j < H_; ++j) {
-      const float r = act(0, a[H_ + j]);
-      if (p_.linear_before_reset) {
-        // a_h = ... + r ⊙ q, q = R_h·H + Rb_h.
-        dr[2 * H_ + j] = da[2 * H_ + j] * r;
-        d_r[j] = da[2 * H_ + j] * q[j];
-      }
+      d_prev[j] += dh[j] * z;
     }
     if (!p_.linear_before_reset) {
-      // a_h = ... + R_h·(r ⊙ H): back through R_h to r ⊙ H, then to r and H.
+      std::copy_n(da + 2 * H_, H_, da_h);
       std::copy_n(da + 2 * H_, H_, dr + 2 * H_);
-      for (int64_t k = 0; k < H_; ++k) {
-        float d_rh = 0.0f;
-        for (int64_t j = 0; j < H_; ++j) d_rh += da[2 * H_ + j] * p_.r[(2 * H_ + j) * H_ + k];
-        d_r[k] = d_rh * h_prev[k];
-        dh_prev[k] += d_rh * act(0, a[H_ + k]);
-      }
-    } else {
-      for (int64_t k = 0; k < H_; ++k)
-        for (int64_t j = 0; j < H_; ++j) dh_prev[k] += dr[2 * H_ + j] * p_.r[(2 * H_ + j) * H_ + k];
+      return;
     }
-    for (int64_t j = 0; j < H_; ++j) da[H_ + j] = d_r[j] * slope(0, a[H_ + j]);
+    for (int64_t j = 0; j < H_; ++j) {
+      dr[2 * H_ + j] = da[2 * H_ + j] * act(0, a[H_ + j]);
+      da[H_ + j] = da[2 * H_ + j] * q[j] * slope(0, a[H_ + j]);
+    }
     std::copy_n(da, 2 * H_, dr);
   }
 
+  // GRU without linear_before_reset, once d(r ⊙ H) = da_h · R_h is known: r's gradient, and
+  // H_{t-1}'s share through r ⊙ H.
+  void gru_reset(int64_t row, const float* d_rh, float* d_prev) {
+    const float* a = &tr_.gate_in[row * GH_];
+    const float* h_prev = &tr_.h_prev[row * H_];
+    float* da = &d_gate_[row * GH_];
+    for (int64_t j = 0; j < H_; ++j) {
+      da[H_ + j] = d_rh[j] * h_prev[j] * slope(0, a[H_ + j]);
+      d_prev[j] += d_rh[j] * act(0, a[H_ + j]);
+    }
+    std::copy_n(da, 2 * H_, &d_rec_[row * GH_]);
+  }
+
   // dX = dA·W, dW = dA^T·X, dR = dA_R^T·(what R multiplied), dB = column sums.
-  void weight_gradients(ThreadPool* pool) {
+  void weight_gradients() {
     const GemmEpilogue none;
     if (g_.dx && rows_ > 0)
       sgemm(false, false, rows_, I_, GH_, 1.0f, d_gate_.data(), GH_, p_.w, I_, 0.0f, g_.dx, I_,
-            none, pool);
+            none, pool_);
     if (g_.dw)
       sgemm(true, false, GH_, I_, rows_, 1.0f, d_gate_.data(), GH_, p_.x, I_, 0.0f, g_.dw, I_, none,
-            pool);
+            pool_);
     if (g_.dr) {
-      const bool gru = p_.cell == RecurrentCell::kGru;
-      const int64_t direct = gru ? 2 * H_ : GH_;
-      sgemm(true, false, direct, H_, rows_, 1.0f, d_rec_.data(), GH_, tr_.h_prev.data(), H_, 0.0f,
-            g_.dr, H_, none, pool);
-      if (gru)
+      sgemm(true, false, direct_, H_, rows_, 1.0f, d_rec_.data(), GH_, tr_.h_prev.data(), H_, 0.0f,
+            g_.dr, H_, none, pool_);
+      if (p_.cell == RecurrentCell::kGru)
         sgemm(true, false, H_, H_, rows_, 1.0f, d_rec_.data() + 2 * H_, GH_, tr_.rh_in.data(), H_,
-              0.0f, g_.dr + 2 * H_ * H_, H_, none, pool);
+              0.0f, g_.dr + 2 * H_ * H_, H_, none, pool_);
     }
     if (g_.db) {
       std::fill_n(g_.db, 2 * GH_, 0.0f);
@@ -228,7 +279,9 @@ class Backprop {
 
   const RecurrentProblem& p_;
   const RecurrentGradients& g_;
-  int64_t H_, I_, GH_, rows_;
+  ThreadPool* pool_;
+  int64_t H_, I_, GH_, B_, rows_, direct_;
+  int64_t steps_ = 0;
   std::vector<float> zeros_;
   const float *wb_, *rb_;
   Trace tr_;
@@ -238,7 +291,7 @@ class Backprop {
 }  // namespace
 
 void recurrent_backward(const RecurrentProblem& p, const RecurrentGradients& g, ThreadPool* pool) {
-  Backprop(p, g).run(pool);
+  Backprop(p, g, pool).run();
 }
 
 }  // namespace sinter

@@ -1,8 +1,9 @@
 #pragma once
 // Backpropagation through time for a forward-direction recurrent layer (LSTM without peepholes
 // or input_forget, GRU, RNN): the forward pass recomputed with every step's gate inputs kept,
-// then the steps walked back per batch row. The gradients of the gate inputs of all steps are
-// gathered so that dX, dW and dR are each one GEMM over the whole sequence.
+// then the steps walked back, each step's products with R one GEMM over the batch. The
+// gradients of the gate inputs of all steps are gathered so that dX, dW and dR are each one
+// GEMM over the whole sequence.
 #include "kernels/recurrent/recurrent_problem.h"
 
 namespace sinter {
