@@ -99,6 +99,7 @@ OpDef make_batch_normalization() {
 // InstanceNormalization, GroupNormalization and LayerNormalization normalize rows
 // (kernels/norm/row_norm). Scale and bias arrive at run time; LayerNorm's may broadcast, and are
 // then spread to one value per column first.
+
 // The element of the scale and bias inputs each column takes; empty when the input already holds
 // one value per index.
 struct AffineIndex {
@@ -187,6 +188,19 @@ OpDef make_instance_normalization() {
   return def;
 }
 
+// The statistics are computed in double whatever stash_type asks; Mean and InvStdDev, typed by
+// it, exist here in float32 only.
+void require_float_stash(InferContext& ic) {
+  const int64_t stash = ic.node.attr_int("stash_type", 1);
+  bool stats = false;
+  for (size_t i = 1; i < ic.node.outputs.size(); ++i) stats |= !ic.node.outputs[i].empty();
+  const bool floating = stash == 1 || stash == 10 || stash == 11 || stash == 16;
+  if (!floating) ic.fail(cat("attribute 'stash_type' = ", stash, " is not a floating-point type"));
+  if (stash != 1 && stats)
+    throw UnsupportedError(cat(ic.node.describe(), ": stash_type=", stash,
+                               " with Mean or InvStdDev outputs (only float32 is supported)"));
+}
+
 // Opset 18 scales and shifts each group (scale and bias of [num_groups]); opset 21, which
 // replaced it, each channel ([C]).
 bool per_channel_affine(int64_t opset) { return opset >= 21; }
@@ -198,6 +212,7 @@ OpDef make_group_normalization() {
   def.infer = [](InferContext& ic) {
     const ValueType& x = ic.input(0);
     for (size_t i = 0; i < 3; ++i) require_float(ic, i);
+    require_float_stash(ic);
     if (!ic.node.has_attr("num_groups")) ic.fail("missing required attribute 'num_groups'");
     const int64_t groups = ic.node.attr_int("num_groups", 0);
     if (groups < 1) ic.fail(cat("attribute 'num_groups' = ", groups, " must be positive"));
@@ -247,19 +262,6 @@ std::vector<int64_t> broadcast_index(const Shape& from, const Shape& to) {
     idx[i] = src;
   }
   return idx;
-}
-
-// The statistics are computed in double whatever stash_type asks; Mean and InvStdDev, typed by
-// it, exist here in float32 only.
-void require_float_stash(InferContext& ic) {
-  const int64_t stash = ic.node.attr_int("stash_type", 1);
-  bool stats = false;
-  for (size_t i = 1; i < ic.node.outputs.size(); ++i) stats |= !ic.node.outputs[i].empty();
-  const bool floating = stash == 1 || stash == 10 || stash == 11 || stash == 16;
-  if (!floating) ic.fail(cat("attribute 'stash_type' = ", stash, " is not a floating-point type"));
-  if (stash != 1 && stats)
-    throw UnsupportedError(cat(ic.node.describe(), ": stash_type=", stash,
-                               " with Mean or InvStdDev outputs (only float32 is supported)"));
 }
 
 int64_t layer_norm_axis(const Node& node, int64_t rank) {

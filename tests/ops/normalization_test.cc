@@ -263,6 +263,11 @@ TEST(GroupNormalizationOp, BadGroupsOrScaleNameTheNode) {
         run1(node({{"num_groups", int64_t{0}}}), 18, {&x, &s3, &s3});
       },
       {"attribute 'num_groups' = 0 must be positive"}, "n0");
+  test::expect_error<ModelError>(
+      [&] {
+        run1(node({{"num_groups", int64_t{3}}, {"stash_type", int64_t{6}}}), 21, {&x, &s6, &s6});
+      },
+      {"attribute 'stash_type' = 6 is not a floating-point type"}, "n0");
   // Opset 18 takes a value per group, opset 21 one per channel.
   test::expect_error<ModelError>(
       [&] {
