@@ -1,4 +1,4 @@
-// sinter.RecurrentGrad: the gradients of a forward-direction LSTM, GRU or RNN (attribute 'cell'
+// sinter.RecurrentGrad: the gradients of an LSTM, GRU or RNN (attribute 'cell'
 // names it; the rest are the forward node's attributes). Inputs: the forward node's X, W, R, B,
 // sequence_lens, initial_h, initial_c, then dL/dY, dL/dY_h, dL/dY_c (each optional); outputs
 // dX, dW, dR, dB, d initial_h, d initial_c, each optional.
@@ -21,14 +21,14 @@ RecurrentCell cell_of(const Node& node) {
 void infer_recurrent_grad(InferContext& ic) {
   const RecurrentCell cell = cell_of(ic.node);
   const RecurrentAttributes a = recurrent_attributes(ic.node, ic.opset, cell);
-  if (a.directions != 1 || a.reverse) ic.fail("runs the forward direction only");
   for (size_t i = kX; i <= kR; ++i)
     if (!ic.has_input(i) || !ic.input(i).has_shape) ic.fail("needs X, W and R with known shapes");
   const Shape& x = ic.input(kX).shape;
   const Shape& r = ic.input(kR).shape;
   const int64_t batch = x.size() == 3 ? x[a.batch_first ? 0 : 1] : -1;
-  const Shape state = a.batch_first ? Shape{batch, 1, r[2]} : Shape{1, batch, r[2]};
-  const Shape shapes[] = {x, ic.input(kW).shape, r, {1, 2 * r[1]}, state, state};
+  const int64_t dirs = a.directions;
+  const Shape state = a.batch_first ? Shape{batch, dirs, r[2]} : Shape{dirs, batch, r[2]};
+  const Shape shapes[] = {x, ic.input(kW).shape, r, {dirs, 2 * r[1]}, state, state};
   for (size_t i = 0; i < ic.node.outputs.size() && i < 6; ++i)
     ic.set_output(i, DType::kFloat32, shapes[i]);
 }

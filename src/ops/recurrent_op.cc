@@ -193,12 +193,10 @@ class RecurrentKernel : public Kernel {
 };
 
 // dL/d(inputs) from one sinter.RecurrentGrad node, which replays the forward pass and walks
-// it back (kernels/recurrent/recurrent_backward); forward direction only.
+// it back (kernels/recurrent/recurrent_backward).
 void recurrent_gradient(GradientContext& g, RecurrentCell cell) {
   const Node& n = g.node();
   const RecurrentAttributes a = recurrent_attributes(n, g.opset(), cell);
-  if (a.directions != 1 || a.reverse)
-    g.unsupported(cat("direction '", n.attr_string("direction", ""), "'"));
   if (cell == RecurrentCell::kLstm && (n.has_input(kPeepholes) || a.input_forget))
     g.unsupported("peepholes or input_forget");
   const auto input_or_empty = [&](size_t i) { return n.has_input(i) ? g.input(i) : std::string(); };

@@ -436,9 +436,9 @@ TEST(Autodiff, ConvTransposeWithStridePaddingOutputShapeAndGroups) {
   }
 }
 
-// Forward-direction LSTM, GRU and RNN: the loss reads Y, Y_h and (LSTM) Y_c, so gradients
-// arrive at every step and at the final states; rows of different lengths, initial states,
-// both layouts and smooth non-default activations.
+// LSTM, GRU and RNN: the loss reads Y, Y_h and (LSTM) Y_c, so gradients arrive at every step
+// and at the final states; every direction, rows of different lengths, initial states, both
+// layouts and smooth non-default activations.
 TEST(Autodiff, RecurrentLayersThroughTime) {
   using Attrs = std::map<std::string, Attribute>;
   using Names = std::vector<std::string>;
@@ -456,23 +456,40 @@ TEST(Autodiff, RecurrentLayersThroughTime) {
       {"GRU", 3, {{"linear_before_reset", int64_t{1}}, {"layout", int64_t{1}}}, true, true, true},
       {"GRU", 3, {{"activations", Names{"HardSigmoid", "Softsign"}}}, true, false, true},
       {"RNN", 1, {}, true, true, true},
+      {"LSTM", 4, {{"direction", std::string("reverse")}}, true, true, true},
+      {"LSTM",
+       4,
+       {{"direction", std::string("bidirectional")}, {"layout", int64_t{1}}},
+       true,
+       true,
+       true},
+      {"GRU", 3, {{"direction", std::string("bidirectional")}}, true, true, true},
+      {"GRU",
+       3,
+       {{"direction", std::string("reverse")}, {"linear_before_reset", int64_t{1}}},
+       true,
+       true,
+       false},
+      {"RNN", 1, {{"direction", std::string("bidirectional")}}, false, true, true},
   };
   const int64_t seq = 3, batch = 2, input = 3, hidden = 2;
   uint32_t seed = 70;
   for (const Layer& k : layers) {
     const bool batch_first = k.attrs.count("layout") != 0;
-    SCOPED_TRACE(cat(k.op, batch_first ? " layout 1" : "",
+    const std::string direction =
+        k.attrs.count("direction") ? std::get<std::string>(k.attrs.at("direction")) : "forward";
+    SCOPED_TRACE(cat(k.op, " ", direction, batch_first ? " layout 1" : "",
                      k.attrs.count("activations") ? " activations" : ""));
     Case c(14);
-    const int64_t rows = k.gates * hidden;
-    const Shape state = batch_first ? Shape{batch, 1, hidden} : Shape{1, batch, hidden};
+    const int64_t rows = k.gates * hidden, dirs = direction == "bidirectional" ? 2 : 1;
+    const Shape state = batch_first ? Shape{batch, dirs, hidden} : Shape{dirs, batch, hidden};
     std::vector<std::string> in = {
         c.param("x",
                 random_tensor(batch_first ? Shape{batch, seq, input} : Shape{seq, batch, input},
                               seed++)),
-        c.param("w", random_tensor({1, rows, input}, seed++)),
-        c.param("rec", random_tensor({1, rows, hidden}, seed++)),
-        k.bias ? c.param("b", random_tensor({1, 2 * rows}, seed++)) : "",
+        c.param("w", random_tensor({dirs, rows, input}, seed++)),
+        c.param("rec", random_tensor({dirs, rows, hidden}, seed++)),
+        k.bias ? c.param("b", random_tensor({dirs, 2 * rows}, seed++)) : "",
         k.lengths ? c.b.weight("lens", Tensor::from_vector<int32_t>({batch}, {3, 1})) : "",
         k.initial ? c.param("h0", random_tensor(state, seed++)) : ""};
     const bool lstm = std::string(k.op) == "LSTM";
@@ -489,11 +506,11 @@ TEST(Autodiff, RecurrentLayersThroughTime) {
 }
 
 // What the recurrent gradient does not cover is refused by name, not differentiated wrongly.
-TEST(Autodiff, RecurrentLayersOutsideTheForwardLstmGruAndRnnAreNamed) {
+TEST(Autodiff, LstmPeepholesAndInputForgetAreNamed) {
   const std::vector<std::pair<std::map<std::string, Attribute>, std::string>> refused = {
-      {{{"direction", std::string("bidirectional")}}, "direction 'bidirectional'"},
-      {{{"direction", std::string("reverse")}}, "direction 'reverse'"},
       {{{"input_forget", int64_t{1}}}, "peepholes or input_forget"},
+      {{{"direction", std::string("bidirectional")}, {"input_forget", int64_t{1}}},
+       "peepholes or input_forget"},
   };
   for (const auto& [attrs, fragment] : refused) {
     GraphBuilder b(14);

@@ -18,9 +18,10 @@ struct Trace {
 // its length takes part in the products but keeps its state (forward) or gradient (backward).
 class Backprop {
  public:
-  Backprop(const RecurrentProblem& p, const RecurrentGradients& g, ThreadPool* pool)
+  Backprop(const RecurrentProblem& p, const RecurrentGradients& g, int d, ThreadPool* pool)
       : p_(p),
         g_(g),
+        d_(d),
         pool_(pool),
         H_(p.hidden_size),
         I_(p.input_size),
@@ -30,7 +31,9 @@ class Backprop {
         // GRU's h gate meets R through r ⊙ H (or r · q): a product of its own.
         direct_(p.cell == RecurrentCell::kGru ? 2 * H_ : GH_),
         zeros_(static_cast<size_t>(2 * GH_), 0.0f) {
-    wb_ = p.bias ? p.bias : zeros_.data();
+    w_ = p.w + d * GH_ * I_;
+    r_ = p.r + d * GH_ * H_;
+    wb_ = p.bias ? p.bias + d * 2 * GH_ : zeros_.data();
     rb_ = wb_ + GH_;
     for (int64_t b = 0; b < B_; ++b) steps_ = std::max(steps_, p.length(b));
     const size_t states = static_cast<size_t>(rows_ * H_);
@@ -47,13 +50,17 @@ class Backprop {
   }
 
  private:
-  bool active(int64_t t, int64_t b) const { return t < p_.length(b); }
+  // Step s of row b: its time (counted from the row's end when the direction runs backward)
+  // and where that lies in X.
+  bool active(int64_t s, int64_t b) const { return s < p_.length(b); }
+  int64_t time(int64_t s, int64_t b) const { return p_.backward(d_) ? p_.length(b) - 1 - s : s; }
+  int64_t row_at(int64_t s, int64_t b) const { return p_.x_row(time(s, b), b); }
   float clipped(float v) const { return p_.clip > 0.0f ? std::clamp(v, -p_.clip, p_.clip) : v; }
   // f(clip(a)) and d f(clip(a)) / da for activation k.
-  float act(int k, float a) const { return p_.activation(0, k)(clipped(a)); }
+  float act(int k, float a) const { return p_.activation(d_, k)(clipped(a)); }
   float slope(int k, float a) const {
     if (p_.clip > 0.0f && (a < -p_.clip || a > p_.clip)) return 0.0f;
-    return p_.activation(0, k).derivative(clipped(a));
+    return p_.activation(d_, k).derivative(clipped(a));
   }
   // out[B_ x n] = in[B_ x k] · m (m is k x n, or n x k when trans) + beta · out.
   void batch_product(const float* in, int64_t k, const float* m, bool trans, int64_t n, float* out,
@@ -70,20 +77,20 @@ class Backprop {
     GemmEpilogue epi;
     epi.bias_per_col = bias.data();
     if (rows_ > 0)
-      sgemm(false, true, rows_, GH_, I_, 1.0f, p_.x, I_, p_.w, I_, 0.0f, tr_.gate_in.data(), GH_,
-            epi, pool_);
+      sgemm(false, true, rows_, GH_, I_, 1.0f, p_.x, I_, w_, I_, 0.0f, tr_.gate_in.data(), GH_, epi,
+            pool_);
     std::vector<float> h(static_cast<size_t>(B_ * H_), 0.0f), c(h.size(), 0.0f), rh(h.size()),
         q(h.size()), hr(static_cast<size_t>(B_ * direct_));
     for (int64_t b = 0; b < B_; ++b) {
-      const int64_t state = p_.state_offset(0, b);
+      const int64_t state = p_.state_offset(d_, b);
       if (p_.initial_h) std::copy_n(p_.initial_h + state, H_, &h[b * H_]);
       if (p_.initial_c) std::copy_n(p_.initial_c + state, H_, &c[b * H_]);
     }
-    for (int64_t t = 0; t < steps_; ++t) {
-      batch_product(h.data(), H_, p_.r, true, direct_, hr.data());
+    for (int64_t s = 0; s < steps_; ++s) {
+      batch_product(h.data(), H_, r_, true, direct_, hr.data());
       for (int64_t b = 0; b < B_; ++b) {
-        if (!active(t, b)) continue;
-        const int64_t row = p_.x_row(t, b);
+        if (!active(s, b)) continue;
+        const int64_t row = row_at(s, b);
         float* a = &tr_.gate_in[row * GH_];
         float* hb = &h[b * H_];
         float* cb = &c[b * H_];
@@ -95,7 +102,7 @@ class Backprop {
             case RecurrentCell::kLstm: {
               const float i = act(0, a[j]), o = act(0, a[H_ + j]), f = act(0, a[2 * H_ + j]);
               cb[j] = f * cb[j] + i * act(1, a[3 * H_ + j]);
-              hb[j] = o * p_.activation(0, 2)(cb[j]);
+              hb[j] = o * p_.activation(d_, 2)(cb[j]);
               break;
             }
             case RecurrentCell::kGru:
@@ -108,17 +115,17 @@ class Backprop {
         }
         std::copy_n(cb, H_, &tr_.c[row * H_]);
       }
-      if (p_.cell == RecurrentCell::kGru) gru_forward_h(t, h, rh, q);
+      if (p_.cell == RecurrentCell::kGru) gru_forward_h(s, h, rh, q);
     }
   }
 
-  // GRU's h gate for step t, once r ⊙ H (or H) of every row is in rh: q = rh · R_h^T + Rb_h.
-  void gru_forward_h(int64_t t, std::vector<float>& h, const std::vector<float>& rh,
+  // GRU's h gate for step s, once r ⊙ H (or H) of every row is in rh: q = rh · R_h^T + Rb_h.
+  void gru_forward_h(int64_t s, std::vector<float>& h, const std::vector<float>& rh,
                      std::vector<float>& q) {
-    batch_product(rh.data(), H_, p_.r + 2 * H_ * H_, true, H_, q.data(), 0.0f, rb_ + 2 * H_);
+    batch_product(rh.data(), H_, r_ + 2 * H_ * H_, true, H_, q.data(), 0.0f, rb_ + 2 * H_);
     for (int64_t b = 0; b < B_; ++b) {
-      if (!active(t, b)) continue;
-      const int64_t row = p_.x_row(t, b);
+      if (!active(s, b)) continue;
+      const int64_t row = row_at(s, b);
       float* a = &tr_.gate_in[row * GH_];
       const float* qb = &q[b * H_];
       std::copy_n(&rh[b * H_], H_, &tr_.rh_in[row * H_]);
@@ -143,19 +150,19 @@ class Backprop {
         d_prev(dh.size()), da_h(dh.size(), 0.0f), d_rh(dh.size()),
         step_rec(static_cast<size_t>(B_ * rec_cols));
     for (int64_t b = 0; b < B_; ++b) {
-      const int64_t state = p_.state_offset(0, b);
+      const int64_t state = p_.state_offset(d_, b);
       if (g_.dy_h) std::copy_n(g_.dy_h + state, H_, &dh[b * H_]);
       if (g_.dy_c) std::copy_n(g_.dy_c + state, H_, &dc[b * H_]);
     }
-    for (int64_t t = steps_ - 1; t >= 0; --t) {
+    for (int64_t s = steps_ - 1; s >= 0; --s) {
       std::fill(step_rec.begin(), step_rec.end(), 0.0f);
       std::fill(d_prev.begin(), d_prev.end(), 0.0f);
       for (int64_t b = 0; b < B_; ++b) {
-        if (!active(t, b)) continue;
-        const int64_t row = p_.x_row(t, b);
+        if (!active(s, b)) continue;
+        const int64_t row = row_at(s, b);
         float* dhb = &dh[b * H_];
         if (g_.dy)
-          for (int64_t j = 0; j < H_; ++j) dhb[j] += g_.dy[p_.y_offset(t, 0, b) + j];
+          for (int64_t j = 0; j < H_; ++j) dhb[j] += g_.dy[p_.y_offset(time(s, b), d_, b) + j];
         switch (p_.cell) {
           case RecurrentCell::kLstm:
             lstm_step(row, dhb, &dc[b * H_]);
@@ -172,20 +179,20 @@ class Backprop {
         }
       }
       if (gru_reset_first) {
-        batch_product(da_h.data(), H_, p_.r + 2 * H_ * H_, false, H_, d_rh.data());
+        batch_product(da_h.data(), H_, r_ + 2 * H_ * H_, false, H_, d_rh.data());
         for (int64_t b = 0; b < B_; ++b)
-          if (active(t, b)) gru_reset(p_.x_row(t, b), &d_rh[b * H_], &d_prev[b * H_]);
+          if (active(s, b)) gru_reset(row_at(s, b), &d_rh[b * H_], &d_prev[b * H_]);
       }
       for (int64_t b = 0; b < B_; ++b)
-        if (active(t, b))
-          std::copy_n(&d_rec_[p_.x_row(t, b) * GH_], rec_cols, &step_rec[b * rec_cols]);
+        if (active(s, b))
+          std::copy_n(&d_rec_[row_at(s, b) * GH_], rec_cols, &step_rec[b * rec_cols]);
       // dL/dH_{t-1} through R, added to what reached it directly (GRU's z ⊙ H_{t-1}, r ⊙ H).
-      batch_product(step_rec.data(), rec_cols, p_.r, false, H_, d_prev.data(), 1.0f);
+      batch_product(step_rec.data(), rec_cols, r_, false, H_, d_prev.data(), 1.0f);
       for (int64_t b = 0; b < B_; ++b)
-        if (active(t, b)) std::copy_n(&d_prev[b * H_], H_, &dh[b * H_]);
+        if (active(s, b)) std::copy_n(&d_prev[b * H_], H_, &dh[b * H_]);
     }
     for (int64_t b = 0; b < B_; ++b) {
-      const int64_t state = p_.state_offset(0, b);
+      const int64_t state = p_.state_offset(d_, b);
       if (g_.d_initial_h) std::copy_n(&dh[b * H_], H_, g_.d_initial_h + state);
       if (g_.d_initial_c) std::copy_n(&dc[b * H_], H_, g_.d_initial_c + state);
     }
@@ -197,7 +204,7 @@ class Backprop {
     const float* c = &tr_.c[row * H_];
     const float* c_prev = &tr_.c_prev[row * H_];
     float* da = &d_gate_[row * GH_];
-    const RecurrentActivation& h_act = p_.activation(0, 2);
+    const RecurrentActivation& h_act = p_.activation(d_, 2);
     for (int64_t j = 0; j < H_; ++j) {
       const float i = act(0, a[j]), o = act(0, a[H_ + j]), f = act(0, a[2 * H_ + j]);
       const float cand = act(1, a[3 * H_ + j]);
@@ -252,38 +259,43 @@ class Backprop {
   }
 
   // dX = dA·W, dW = dA^T·X, dR = dA_R^T·(what R multiplied), dB = column sums.
+  // This direction's slices: dX (summed over directions) = dA·W, dW = dA^T·X, dR = dA_R^T·(what
+  // R multiplied), dB = column sums.
   void weight_gradients() {
     const GemmEpilogue none;
     if (g_.dx && rows_ > 0)
-      sgemm(false, false, rows_, I_, GH_, 1.0f, d_gate_.data(), GH_, p_.w, I_, 0.0f, g_.dx, I_,
-            none, pool_);
+      sgemm(false, false, rows_, I_, GH_, 1.0f, d_gate_.data(), GH_, w_, I_, d_ > 0 ? 1.0f : 0.0f,
+            g_.dx, I_, none, pool_);
     if (g_.dw)
-      sgemm(true, false, GH_, I_, rows_, 1.0f, d_gate_.data(), GH_, p_.x, I_, 0.0f, g_.dw, I_, none,
-            pool_);
+      sgemm(true, false, GH_, I_, rows_, 1.0f, d_gate_.data(), GH_, p_.x, I_, 0.0f,
+            g_.dw + d_ * GH_ * I_, I_, none, pool_);
     if (g_.dr) {
+      float* dr = g_.dr + d_ * GH_ * H_;
       sgemm(true, false, direct_, H_, rows_, 1.0f, d_rec_.data(), GH_, tr_.h_prev.data(), H_, 0.0f,
-            g_.dr, H_, none, pool_);
+            dr, H_, none, pool_);
       if (p_.cell == RecurrentCell::kGru)
         sgemm(true, false, H_, H_, rows_, 1.0f, d_rec_.data() + 2 * H_, GH_, tr_.rh_in.data(), H_,
-              0.0f, g_.dr + 2 * H_ * H_, H_, none, pool_);
+              0.0f, dr + 2 * H_ * H_, H_, none, pool_);
     }
     if (g_.db) {
-      std::fill_n(g_.db, 2 * GH_, 0.0f);
+      float* db = g_.db + d_ * 2 * GH_;
+      std::fill_n(db, 2 * GH_, 0.0f);
       for (int64_t row = 0; row < rows_; ++row)
         for (int64_t k = 0; k < GH_; ++k) {
-          g_.db[k] += d_gate_[row * GH_ + k];
-          g_.db[GH_ + k] += d_rec_[row * GH_ + k];
+          db[k] += d_gate_[row * GH_ + k];
+          db[GH_ + k] += d_rec_[row * GH_ + k];
         }
     }
   }
 
   const RecurrentProblem& p_;
   const RecurrentGradients& g_;
+  int d_;
   ThreadPool* pool_;
   int64_t H_, I_, GH_, B_, rows_, direct_;
   int64_t steps_ = 0;
   std::vector<float> zeros_;
-  const float *wb_, *rb_;
+  const float *w_, *r_, *wb_, *rb_;
   Trace tr_;
   std::vector<float> d_gate_, d_rec_;  // dL/d(gate inputs), dL/d(R's products), per X row
 };
@@ -291,7 +303,7 @@ class Backprop {
 }  // namespace
 
 void recurrent_backward(const RecurrentProblem& p, const RecurrentGradients& g, ThreadPool* pool) {
-  Backprop(p, g, pool).run();
+  for (int d = 0; d < p.directions; ++d) Backprop(p, g, d, pool).run();
 }
 
 }  // namespace sinter

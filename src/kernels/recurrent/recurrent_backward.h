@@ -1,7 +1,7 @@
 #pragma once
-// Backpropagation through time for a forward-direction recurrent layer (LSTM without peepholes
-// or input_forget, GRU, RNN): the forward pass recomputed with every step's gate inputs kept,
-// then the steps walked back, each step's products with R one GEMM over the batch. The
+// Backpropagation through time for a recurrent layer in any direction (LSTM without peepholes
+// or input_forget, GRU, RNN): per direction, the forward pass recomputed with every step's gate
+// inputs kept, then the steps walked back, each step's products with R one GEMM over the batch. The
 // gradients of the gate inputs of all steps are gathered so that dX, dW and dR are each one
 // GEMM over the whole sequence.
 #include "kernels/recurrent/recurrent_problem.h"
@@ -20,7 +20,7 @@ struct RecurrentGradients {
   float* d_initial_c = nullptr;
 };
 
-// `p` describes the forward layer (its outputs unused; directions == 1, not reversed).
+// `p` describes the forward layer (its outputs unused).
 void recurrent_backward(const RecurrentProblem& p, const RecurrentGradients& g, ThreadPool* pool);
 
 }  // namespace sinter
