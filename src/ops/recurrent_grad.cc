@@ -1,14 +1,14 @@
 // sinter.RecurrentGrad: the gradients of an LSTM, GRU or RNN (attribute 'cell'
 // names it; the rest are the forward node's attributes). Inputs: the forward node's X, W, R, B,
-// sequence_lens, initial_h, initial_c, then dL/dY, dL/dY_h, dL/dY_c (each optional); outputs
-// dX, dW, dR, dB, d initial_h, d initial_c, each optional.
+// sequence_lens, initial_h, initial_c, P, then dL/dY, dL/dY_h, dL/dY_c (each optional);
+// outputs dX, dW, dR, dB, d initial_h, d initial_c, dP, each optional.
 #include "kernels/recurrent/recurrent_backward.h"
 #include "ops/recurrent_op.h"
 
 namespace sinter {
 namespace {
 
-enum GradInput { kGradY = 7, kGradYH, kGradYC };
+enum GradInput { kGradY = 8, kGradYH, kGradYC };
 
 RecurrentCell cell_of(const Node& node) {
   const std::string cell = node.attr_string("cell", "");
@@ -28,8 +28,9 @@ void infer_recurrent_grad(InferContext& ic) {
   const int64_t batch = x.size() == 3 ? x[a.batch_first ? 0 : 1] : -1;
   const int64_t dirs = a.directions;
   const Shape state = a.batch_first ? Shape{batch, dirs, r[2]} : Shape{dirs, batch, r[2]};
-  const Shape shapes[] = {x, ic.input(kW).shape, r, {dirs, 2 * r[1]}, state, state};
-  for (size_t i = 0; i < ic.node.outputs.size() && i < 6; ++i)
+  const Shape shapes[] = {x,     ic.input(kW).shape, r, {dirs, 2 * r[1]}, state,
+                          state, {dirs, 3 * r[2]}};
+  for (size_t i = 0; i < ic.node.outputs.size() && i < 7; ++i)
     ic.set_output(i, DType::kFloat32, shapes[i]);
 }
 
@@ -53,6 +54,7 @@ class RecurrentGradKernel : public Kernel {
     p.bias = in_or_null(ctx, kB);
     p.initial_h = in_or_null(ctx, kInitialH);
     p.initial_c = in_or_null(ctx, kInitialC);
+    p.peepholes = in_or_null(ctx, kPeepholes);
     if (ctx.has_in(kSequenceLens)) {
       p.lengths = ctx.in(kSequenceLens).data<int32_t>();
       check_sequence_lengths(who_, p);
@@ -61,8 +63,8 @@ class RecurrentGradKernel : public Kernel {
     g.dy = in_or_null(ctx, kGradY);
     g.dy_h = in_or_null(ctx, kGradYH);
     g.dy_c = in_or_null(ctx, kGradYC);
-    float** outs[] = {&g.dx, &g.dw, &g.dr, &g.db, &g.d_initial_h, &g.d_initial_c};
-    for (size_t i = 0; i < 6 && i < ctx.outputs.size(); ++i)
+    float** outs[] = {&g.dx, &g.dw, &g.dr, &g.db, &g.d_initial_h, &g.d_initial_c, &g.dp};
+    for (size_t i = 0; i < 7 && i < ctx.outputs.size(); ++i)
       if (ctx.outputs[i]) *outs[i] = ctx.outputs[i]->data<float>();
     recurrent_backward(p, g, ctx.pool);
   }

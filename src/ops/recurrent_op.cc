@@ -196,27 +196,24 @@ class RecurrentKernel : public Kernel {
 // it back (kernels/recurrent/recurrent_backward).
 void recurrent_gradient(GradientContext& g, RecurrentCell cell) {
   const Node& n = g.node();
-  const RecurrentAttributes a = recurrent_attributes(n, g.opset(), cell);
-  if (cell == RecurrentCell::kLstm && (n.has_input(kPeepholes) || a.input_forget))
-    g.unsupported("peepholes or input_forget");
   const auto input_or_empty = [&](size_t i) { return n.has_input(i) ? g.input(i) : std::string(); };
   const auto grad_or_empty = [&](size_t i) {
     return i < n.outputs.size() && !n.outputs[i].empty() ? g.output_grad(i) : std::string();
   };
   std::vector<std::string> inputs;
-  for (size_t i = kX; i <= kInitialC; ++i) inputs.push_back(input_or_empty(i));
+  for (size_t i = kX; i <= kPeepholes; ++i) inputs.push_back(input_or_empty(i));
   for (size_t i = 0; i < 3; ++i) inputs.push_back(grad_or_empty(i));
   std::map<std::string, Attribute> attrs = n.attrs;
   attrs["cell"] = n.op_type;
-  // Outputs dX, dW, dR, dB, d initial_h, d initial_c for inputs 0-3, 5 and 6.
-  const size_t sources[] = {kX, kW, kR, kB, kInitialH, kInitialC};
-  const char* labels[] = {"dX", "dW", "dR", "dB", "dinitial_h", "dinitial_c"};
+  // Outputs dX, dW, dR, dB, d initial_h, d initial_c, dP for inputs 0-3 and 5-7.
+  const size_t sources[] = {kX, kW, kR, kB, kInitialH, kInitialC, kPeepholes};
+  const char* labels[] = {"dX", "dW", "dR", "dB", "dinitial_h", "dinitial_c", "dP"};
   std::vector<std::string> wanted;
-  for (size_t k = 0; k < 6; ++k)
+  for (size_t k = 0; k < 7; ++k)
     wanted.push_back(n.has_input(sources[k]) && g.wants(sources[k]) ? labels[k] : "");
   const std::vector<std::string> grads =
       g.emit_outputs("RecurrentGrad", "sinter", inputs, attrs, wanted);
-  for (size_t k = 0; k < 6; ++k)
+  for (size_t k = 0; k < 7; ++k)
     if (!grads[k].empty()) g.set_input_grad(sources[k], grads[k]);
 }
 

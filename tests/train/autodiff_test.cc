@@ -438,7 +438,7 @@ TEST(Autodiff, ConvTransposeWithStridePaddingOutputShapeAndGroups) {
 
 // LSTM, GRU and RNN: the loss reads Y, Y_h and (LSTM) Y_c, so gradients arrive at every step
 // and at the final states; every direction, rows of different lengths, initial states, both
-// layouts and smooth non-default activations.
+// layouts, smooth non-default activations, LSTM peepholes and input_forget.
 TEST(Autodiff, RecurrentLayersThroughTime) {
   using Attrs = std::map<std::string, Attribute>;
   using Names = std::vector<std::string>;
@@ -447,6 +447,7 @@ TEST(Autodiff, RecurrentLayersThroughTime) {
     int gates;
     Attrs attrs;
     bool bias, lengths, initial;
+    bool peepholes = false;
   };
   const Layer layers[] = {
       {"LSTM", 4, {}, true, true, true},
@@ -471,6 +472,14 @@ TEST(Autodiff, RecurrentLayersThroughTime) {
        true,
        false},
       {"RNN", 1, {{"direction", std::string("bidirectional")}}, false, true, true},
+      {"LSTM", 4, {}, true, true, true, true},
+      {"LSTM",
+       4,
+       {{"direction", std::string("bidirectional")}, {"input_forget", int64_t{1}}},
+       true,
+       true,
+       true,
+       true},
   };
   const int64_t seq = 3, batch = 2, input = 3, hidden = 2;
   uint32_t seed = 70;
@@ -479,7 +488,9 @@ TEST(Autodiff, RecurrentLayersThroughTime) {
     const std::string direction =
         k.attrs.count("direction") ? std::get<std::string>(k.attrs.at("direction")) : "forward";
     SCOPED_TRACE(cat(k.op, " ", direction, batch_first ? " layout 1" : "",
-                     k.attrs.count("activations") ? " activations" : ""));
+                     k.attrs.count("activations") ? " activations" : "",
+                     k.peepholes ? " peepholes" : "",
+                     k.attrs.count("input_forget") ? " input_forget" : ""));
     Case c(14);
     const int64_t rows = k.gates * hidden, dirs = direction == "bidirectional" ? 2 : 1;
     const Shape state = batch_first ? Shape{batch, dirs, hidden} : Shape{dirs, batch, hidden};
@@ -494,6 +505,7 @@ TEST(Autodiff, RecurrentLayersThroughTime) {
         k.initial ? c.param("h0", random_tensor(state, seed++)) : ""};
     const bool lstm = std::string(k.op) == "LSTM";
     if (lstm) in.push_back(k.initial ? c.param("c0", random_tensor(state, seed++)) : "");
+    if (k.peepholes) in.push_back(c.param("p", random_tensor({dirs, 3 * hidden}, seed++)));
     Attrs attrs = k.attrs;
     attrs["hidden_size"] = hidden;
     c.b.node(k.op, in, attrs, lstm ? 3 : 2);
@@ -502,36 +514,6 @@ TEST(Autodiff, RecurrentLayersThroughTime) {
     std::vector<std::string> parts;
     for (const std::string& o : outs) parts.push_back(c.b.node("Reshape", {o, flat}));
     check_gradients(c, c.b.node("Concat", parts, {{"axis", int64_t{0}}}));
-  }
-}
-
-// What the recurrent gradient does not cover is refused by name, not differentiated wrongly.
-TEST(Autodiff, LstmPeepholesAndInputForgetAreNamed) {
-  const std::vector<std::pair<std::map<std::string, Attribute>, std::string>> refused = {
-      {{{"input_forget", int64_t{1}}}, "peepholes or input_forget"},
-      {{{"direction", std::string("bidirectional")}, {"input_forget", int64_t{1}}},
-       "peepholes or input_forget"},
-  };
-  for (const auto& [attrs, fragment] : refused) {
-    GraphBuilder b(14);
-    const int64_t dirs =
-        attrs.count("direction") && std::get<std::string>(attrs.at("direction")) == "bidirectional"
-            ? 2
-            : 1;
-    auto x = b.weight("x", random_tensor({2, 1, 3}, 17));
-    auto w = b.weight("w", random_tensor({dirs, 8, 3}, 18));
-    auto r = b.weight("rec", random_tensor({dirs, 8, 2}, 19));
-    auto y = b.node("LSTM", {x, w, r}, attrs);
-    auto loss = b.node("ReduceSum", {y}, {{"keepdims", int64_t{0}}});
-    b.output(loss);
-    Graph g = b.build();
-    try {
-      append_gradients(g, loss, {"w"});
-      FAIL() << "expected UnsupportedError for " << fragment;
-    } catch (const UnsupportedError& e) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find("LSTM"), std::string::npos) << e.what();
-    }
   }
 }
 

@@ -34,6 +34,7 @@ class Backprop {
     w_ = p.w + d * GH_ * I_;
     r_ = p.r + d * GH_ * H_;
     wb_ = p.bias ? p.bias + d * 2 * GH_ : zeros_.data();
+    peep_ = p.peepholes ? p.peepholes + d * 3 * H_ : zeros_.data();
     rb_ = wb_ + GH_;
     for (int64_t b = 0; b < B_; ++b) steps_ = std::max(steps_, p.length(b));
     const size_t states = static_cast<size_t>(rows_ * H_);
@@ -41,6 +42,7 @@ class Backprop {
     for (auto* v : {&tr_.h_prev, &tr_.c_prev, &tr_.c, &tr_.rh_in, &tr_.q}) v->assign(states, 0.0f);
     d_gate_.assign(tr_.gate_in.size(), 0.0f);
     d_rec_.assign(tr_.gate_in.size(), 0.0f);
+    dp_.assign(static_cast<size_t>(3 * H_), 0.0f);
   }
 
   void run() {
@@ -100,9 +102,14 @@ class Backprop {
         for (int64_t j = 0; j < H_; ++j) {
           switch (p_.cell) {
             case RecurrentCell::kLstm: {
-              const float i = act(0, a[j]), o = act(0, a[H_ + j]), f = act(0, a[2 * H_ + j]);
+              // Peepholes: i and f see C_{t-1}, o sees C_t; kept in the gate inputs.
+              a[j] += peep_[j] * cb[j];
+              a[2 * H_ + j] += peep_[2 * H_ + j] * cb[j];
+              const float i = act(0, a[j]);
+              const float f = p_.input_forget ? 1.0f - i : act(0, a[2 * H_ + j]);
               cb[j] = f * cb[j] + i * act(1, a[3 * H_ + j]);
-              hb[j] = o * p_.activation(d_, 2)(cb[j]);
+              a[H_ + j] += peep_[H_ + j] * cb[j];
+              hb[j] = act(0, a[H_ + j]) * p_.activation(d_, 2)(cb[j]);
               break;
             }
             case RecurrentCell::kGru:
@@ -206,14 +213,22 @@ class Backprop {
     float* da = &d_gate_[row * GH_];
     const RecurrentActivation& h_act = p_.activation(d_, 2);
     for (int64_t j = 0; j < H_; ++j) {
-      const float i = act(0, a[j]), o = act(0, a[H_ + j]), f = act(0, a[2 * H_ + j]);
+      const float i = act(0, a[j]), o = act(0, a[H_ + j]);
+      const float f = p_.input_forget ? 1.0f - i : act(0, a[2 * H_ + j]);
       const float cand = act(1, a[3 * H_ + j]);
-      const float dcell = dc[j] + dh[j] * o * h_act.derivative(c[j]);
-      da[j] = dcell * cand * slope(0, a[j]);
       da[H_ + j] = dh[j] * h_act(c[j]) * slope(0, a[H_ + j]);
-      da[2 * H_ + j] = dcell * c_prev[j] * slope(0, a[2 * H_ + j]);
+      // C_t reaches the loss through H_t, C_{t+1} and o's peephole.
+      const float dcell = dc[j] + dh[j] * o * h_act.derivative(c[j]) + da[H_ + j] * peep_[H_ + j];
+      float d_i = dcell * cand;
+      const float d_f = dcell * c_prev[j];
+      if (p_.input_forget) d_i -= d_f;  // f = 1 - i
+      da[j] = d_i * slope(0, a[j]);
+      da[2 * H_ + j] = p_.input_forget ? 0.0f : d_f * slope(0, a[2 * H_ + j]);
       da[3 * H_ + j] = dcell * i * slope(1, a[3 * H_ + j]);
-      dc[j] = dcell * f;
+      dc[j] = dcell * f + da[j] * peep_[j] + da[2 * H_ + j] * peep_[2 * H_ + j];
+      dp_[j] += da[j] * c_prev[j];
+      dp_[H_ + j] += da[H_ + j] * c[j];
+      dp_[2 * H_ + j] += da[2 * H_ + j] * c_prev[j];
     }
     std::copy_n(da, GH_, &d_rec_[row * GH_]);
   }
@@ -277,6 +292,7 @@ class Backprop {
         sgemm(true, false, H_, H_, rows_, 1.0f, d_rec_.data() + 2 * H_, GH_, tr_.rh_in.data(), H_,
               0.0f, dr + 2 * H_ * H_, H_, none, pool_);
     }
+    if (g_.dp) std::copy(dp_.begin(), dp_.end(), g_.dp + d_ * 3 * H_);
     if (g_.db) {
       float* db = g_.db + d_ * 2 * GH_;
       std::fill_n(db, 2 * GH_, 0.0f);
@@ -295,9 +311,10 @@ class Backprop {
   int64_t H_, I_, GH_, B_, rows_, direct_;
   int64_t steps_ = 0;
   std::vector<float> zeros_;
-  const float *w_, *r_, *wb_, *rb_;
+  const float *w_, *r_, *wb_, *rb_, *peep_;
   Trace tr_;
   std::vector<float> d_gate_, d_rec_;  // dL/d(gate inputs), dL/d(R's products), per X row
+  std::vector<float> dp_;              // dL/dP of this direction (LSTM)
 };
 
 }  // namespace

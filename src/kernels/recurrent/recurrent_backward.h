@@ -1,9 +1,8 @@
 #pragma once
-// Backpropagation through time for a recurrent layer in any direction (LSTM without peepholes
-// or input_forget, GRU, RNN): per direction, the forward pass recomputed with every step's gate
-// inputs kept, then the steps walked back, each step's products with R one GEMM over the batch. The
-// gradients of the gate inputs of all steps are gathered so that dX, dW and dR are each one
-// GEMM over the whole sequence.
+// Backpropagation through time for an LSTM, GRU or RNN layer with any options: per direction, the
+// forward pass recomputed with every step's gate inputs kept, then the steps walked back, each
+// step's products with R one GEMM over the batch. The gradients of the gate inputs of all steps are
+// gathered so that dX, dW and dR are each one GEMM over the whole sequence.
 #include "kernels/recurrent/recurrent_problem.h"
 
 namespace sinter {
@@ -18,6 +17,7 @@ struct RecurrentGradients {
   float* db = nullptr;          // as B
   float* d_initial_h = nullptr;
   float* d_initial_c = nullptr;
+  float* dp = nullptr;  // as P (LSTM)
 };
 
 // `p` describes the forward layer (its outputs unused).
