@@ -88,6 +88,15 @@ OpDef make_gelu() {
   return def;
 }
 
+// The same in sinter's domain at any opset: what passes/fuse_gelu makes of an exported GELU.
+OpDef make_fused_gelu() {
+  OpDef def = make_gelu();
+  def.domain = "sinter";
+  def.since_opset = 1;
+  return def;
+}
+
 }  // namespace
 SINTER_REGISTER_OP(make_gelu);
+SINTER_REGISTER_OP(make_fused_gelu);
 }  // namespace sinter
