@@ -109,6 +109,7 @@ void infer_recurrent(InferContext& ic, RecurrentCell cell) {
   int64_t hidden = a.hidden_size;
   const ValueType& r = ic.input(kR);
   if (hidden < 0 && r.has_shape && r.shape.size() == 3) hidden = r.shape[2];
+  if (hidden == 0) ic.fail("input 'R' has shape " + shape_str(r.shape) + ": hidden_size 0");
   const int64_t dirs = a.directions;
   const int64_t gate_rows = hidden < 0 ? -1 : recurrent_gates(cell) * hidden;
   const std::string sizes =
@@ -231,10 +232,9 @@ RecurrentAttributes recurrent_attributes(const Node& node, int64_t opset, Recurr
     a.reverse = true;
   else if (direction != "forward")
     fail(cat("direction '", direction, "' is not forward, reverse or bidirectional"));
-  if (node.has_attr("hidden_size")) {
-    a.hidden_size = node.attr_int("hidden_size", 0);
-    if (a.hidden_size <= 0) fail(cat("hidden_size = ", a.hidden_size, " must be positive"));
-  }
+  // Bounded so that gates × hidden_size and the shapes built from it cannot overflow.
+  if (node.has_attr("hidden_size"))
+    a.hidden_size = node.attr_int_in("hidden_size", 0, 1, kMaxWindowAttribute);
   if (node.has_attr("clip")) {
     a.clip = node.attr_float("clip", 0.0f);
     if (!(a.clip > 0.0f)) fail(cat("clip = ", a.clip, " must be positive"));

@@ -87,6 +87,13 @@ TEST(Lstm, SequenceLengthsEndEachRowOnItsLastValidStep) {
   }
 }
 
+// No input features: the gates see the state and the biases alone.
+TEST(Lstm, GemmKernelMatchesReferenceWithoutInputFeatures) {
+  RecurrentCase c = lstm_case();
+  c.input = 0, c.initial_h = c.initial_c = true;
+  expect_gemm_matches_reference(c);
+}
+
 // An empty sequence runs no step: Y is empty and the final states are the initial ones.
 TEST(Lstm, EmptySequenceKeepsTheInitialState) {
   RecurrentCase c = lstm_case();

@@ -119,6 +119,24 @@ TEST(Rnn, BadInputsNameTheNode) {
   test::expect_error<ModelError>(
       [&] {
         Node n = c.node();
+        n.attrs["hidden_size"] = int64_t{-4};
+        run_recurrent(n, 14, in, "recurrent_gemm");
+      },
+      {"hidden_size"});
+  test::expect_error<ModelError>(
+      [&] {
+        Node n = c.node();
+        n.attrs.erase("hidden_size");
+        std::vector<Tensor> empty = in;
+        empty[1] = Tensor(DType::kFloat32, {1, 0, 3});
+        empty[2] = Tensor(DType::kFloat32, {1, 0, 0});
+        empty[3] = Tensor(DType::kFloat32, {1, 0});
+        run_recurrent(n, 14, empty, "recurrent_gemm");
+      },
+      {"hidden_size 0"});
+  test::expect_error<ModelError>(
+      [&] {
+        Node n = c.node();
         n.attrs["activations"] = std::vector<std::string>{"Tanh", "Tanh"};
         run_recurrent(n, 14, in, "recurrent_gemm");
       },
