@@ -371,9 +371,19 @@ OpDef make_layer_normalization() {
   return def;
 }
 
+// The same in sinter's domain at any opset: what passes/fuse_layer_norm makes of a LayerNorm
+// exported as ReduceMean, Sub, Pow, Sqrt and Div (before opset 17).
+OpDef make_fused_layer_normalization() {
+  OpDef def = make_layer_normalization();
+  def.domain = "sinter";
+  def.since_opset = 1;
+  return def;
+}
+
 }  // namespace
 SINTER_REGISTER_OP(make_batch_normalization);
 SINTER_REGISTER_OP(make_instance_normalization);
 SINTER_REGISTER_OP(make_layer_normalization);
+SINTER_REGISTER_OP(make_fused_layer_normalization);
 SINTER_REGISTER_OP(make_group_normalization);
 }  // namespace sinter

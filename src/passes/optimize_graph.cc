@@ -9,6 +9,7 @@
 #include "passes/fuse_activation.h"
 #include "passes/fuse_conv_max_pool.h"
 #include "passes/fuse_gelu.h"
+#include "passes/fuse_layer_norm.h"
 #include "passes/fuse_pad_into_pool.h"
 #include "passes/integer_layers.h"
 #include "passes/remove_identity.h"
@@ -46,7 +47,7 @@ OptimizeStats optimize_graph(Graph& g, const ConstantValues& input_values,
   // After BatchNorm folding: a pruned filter is only exactly zero once its BN is folded in.
   s.zero_filters_removed = remove_zero_filters(g);
   if (s.zero_filters_removed > 0) infer_graph(g, input_values);
-  s.nodes_fused = fuse_activation(g) + fuse_pad_into_pool(g) + fuse_gelu(g);
+  s.nodes_fused = fuse_activation(g) + fuse_pad_into_pool(g) + fuse_gelu(g) + fuse_layer_norm(g);
   s.dead_nodes_removed += eliminate_dead_nodes(g);
   infer_graph(g, input_values);
   // After activation fusion, on its FusedConv nodes, with their shapes inferred.
