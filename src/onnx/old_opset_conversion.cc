@@ -13,6 +13,14 @@ namespace sinter {
 namespace {
 
 constexpr int kUnknownRank = -1;
+// Ranks beyond any real tensor's are left unknown: a hostile file's axes lists could otherwise
+// make one huge.
+constexpr int kMaxRankPropagated = 64;
+
+// A count as a rank, capped past kMaxRankPropagated so that the arithmetic on it stays in int.
+int capped(int64_t count) {
+  return static_cast<int>(std::min<int64_t>(count, kMaxRankPropagated + 1));
+}
 
 const std::set<std::string>& legacy_broadcast_ops() {
   static const std::set<std::string> ops = {"Add", "Sub", "Mul",   "Div",     "Pow", "And",
@@ -235,9 +243,8 @@ class OldOpsetConverter {
     const auto it = n.attrs.find("to");
     if (it == n.attrs.end() || !std::holds_alternative<std::string>(it->second)) return;
     const std::string type_name = std::get<std::string>(it->second);
-    int number = 0;
-    if (!onnx::TensorProto_DataType_Parse(type_name,
-                                          reinterpret_cast<onnx::TensorProto_DataType*>(&number)))
+    onnx::TensorProto_DataType number{};
+    if (!onnx::TensorProto_DataType_Parse(type_name, &number))
       throw ModelError(cat(what_, ": ", n.describe(), ": unknown type name '", type_name, "'"));
     it->second = static_cast<int64_t>(number);
   }
@@ -262,14 +269,13 @@ class OldOpsetConverter {
     } else if (op == "Size") {
       out = 0;
     } else if (op == "Constant" && n.has_attr("value")) {
-      out = static_cast<int>(n.attr_tensor("value").shape().size());
+      out = capped(static_cast<int64_t>(n.attr_tensor("value").shape().size()));
     } else if (op == "Reshape" && n.has_input(1)) {
-      if (const Tensor* shape = int64_initializer(n.inputs[1]))
-        out = static_cast<int>(shape->numel());
+      if (const Tensor* shape = int64_initializer(n.inputs[1])) out = capped(shape->numel());
     } else if (op == "Unsqueeze" && first != kUnknownRank) {
-      out = first + static_cast<int>(n.attr_ints("axes").size());
+      out = first + capped(static_cast<int64_t>(n.attr_ints("axes").size()));
     } else if (op == "Squeeze" && first != kUnknownRank && n.has_attr("axes")) {
-      out = first - static_cast<int>(n.attr_ints("axes").size());
+      out = first - capped(static_cast<int64_t>(n.attr_ints("axes").size()));
     } else if (op == "Gather" && n.inputs.size() == 2 && first != kUnknownRank &&
                rank(n.inputs[1]) != kUnknownRank) {
       out = first - 1 + rank(n.inputs[1]);
@@ -283,10 +289,11 @@ class OldOpsetConverter {
       } else if (op == "ArgMax" || op == "ArgMin") {
         out = first - 1;
       } else {
-        out = n.has_attr("axes") ? first - static_cast<int>(n.attr_ints("axes").size()) : 0;
+        out = n.has_attr("axes") ? first - capped(static_cast<int64_t>(n.attr_ints("axes").size()))
+                                 : 0;
       }
     }
-    if (out < 0) return;
+    if (out < 0 || out > kMaxRankPropagated) return;
     for (const std::string& v : n.outputs)
       if (!v.empty()) ranks_[v] = out;
   }

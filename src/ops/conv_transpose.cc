@@ -42,7 +42,7 @@ TransposedWindow transposed_window(const Node& n, const std::vector<int64_t>& in
   t.in = in;
   t.kernel = kernel;
   for (size_t i = 0; i < rank; ++i)
-    if (kernel[i] < 1 || kernel[i] > kMaxWindowAttribute)
+    if (kernel[i] != -1 && (kernel[i] < 1 || kernel[i] > kMaxWindowAttribute))
       throw ModelError(cat(n.describe(), ": kernel size ", kernel[i], " in spatial dim ", i,
                            " is out of range [1, ", kMaxWindowAttribute, "]"));
   t.strides = per_axis(n, "strides", rank, 1, 1);
@@ -69,7 +69,7 @@ TransposedWindow transposed_window(const Node& n, const std::vector<int64_t>& in
     if (output_padding[i] >= std::max(s, d))
       throw ModelError(cat(n.describe(), ": output_padding ", output_padding[i],
                            " must be less than the stride ", s, " or the dilation ", d));
-    if (in[i] < 0) continue;
+    if (in[i] < 0 || t.kernel[i] < 0) continue;        // known at run time
     const int64_t extent = (t.kernel[i] - 1) * d + 1;  // both at most 2^31: fits
     // What the window reaches with output_padding and no pads.
     const int64_t full =
@@ -281,9 +281,11 @@ OpDef make_conv_transpose() {
     ic.set_output(0, DType::kFloat32, out);
   };
   def.flops = [](const KernelInfo& ki) {
+    // Each input value meets M/group output channels times the window: 2 flops each.
     const Shape& w = ki.inputs[1].shape;
-    return 2.0 * static_cast<double>(shape_numel(ki.inputs[0].shape)) *
-           static_cast<double>(shape_numel(w) / w[0]);
+    double per_input = 2.0;
+    for (size_t i = 1; i < w.size(); ++i) per_input *= static_cast<double>(w[i]);
+    return per_input * static_cast<double>(shape_numel(ki.inputs[0].shape));
   };
   auto window = [](const KernelInfo& ki) {
     return checked_window(

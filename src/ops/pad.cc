@@ -2,6 +2,9 @@
 // before opset 11 and inputs from 11; from opset 18 an optional 'axes' input says which dims the
 // pads are for (the others are not padded). Modes are constant, reflect, edge and (opset 19) wrap.
 #include <algorithm>
+#include <cstring>
+#include <limits>
+#include <type_traits>
 
 #include "ops/data_movement_util.h"
 #include "ops/gradient.h"
@@ -107,11 +110,24 @@ std::vector<int64_t> pads_over_axes(const std::vector<int64_t>& pads,
   return full;
 }
 
-// The constant as bytes of `dtype`.
+// The constant as bytes of `dtype`. An integer type takes the value saturated to its range (NaN
+// as 0): a float attribute (opset < 11) can hold any value, and an out-of-range cast is undefined.
 std::vector<std::byte> constant_bytes(DType dtype, double v, const std::string& who) {
   std::vector<std::byte> b(dtype_size(dtype));
   movement::dispatch_numeric(dtype, who, [&](auto t) {
-    auto x = static_cast<decltype(t)>(v);
+    using T = decltype(t);
+    T x{};
+    if constexpr (std::is_integral_v<T>) {
+      const double lo = static_cast<double>(std::numeric_limits<T>::lowest());
+      const double hi = static_cast<double>(std::numeric_limits<T>::max());
+      // hi may round up past the type's maximum (int64): compare with >= and take max() there.
+      x = !(v == v) ? T{0}
+          : v <= lo ? std::numeric_limits<T>::lowest()
+          : v >= hi ? std::numeric_limits<T>::max()
+                    : static_cast<T>(v);
+    } else {
+      x = static_cast<T>(v);
+    }
     std::memcpy(b.data(), &x, sizeof(x));
   });
   return b;

@@ -110,6 +110,10 @@ void infer_recurrent(InferContext& ic, RecurrentCell cell) {
   const ValueType& r = ic.input(kR);
   if (hidden < 0 && r.has_shape && r.shape.size() == 3) hidden = r.shape[2];
   if (hidden == 0) ic.fail("input 'R' has shape " + shape_str(r.shape) + ": hidden_size 0");
+  // Bounded as the attribute is, so that the gate rows below cannot overflow.
+  if (hidden > kMaxWindowAttribute)
+    ic.fail(cat("input 'R' has shape ", shape_str(r.shape), ": hidden_size ", hidden,
+                " is out of range [1, ", kMaxWindowAttribute, "]"));
   const int64_t dirs = a.directions;
   const int64_t gate_rows = hidden < 0 ? -1 : recurrent_gates(cell) * hidden;
   const std::string sizes =

@@ -4,6 +4,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include "passes/chain_match.h"
+
 namespace sinter {
 
 namespace {
@@ -20,8 +22,6 @@ std::optional<std::string> other_than_scalar(const Graph& g, const Node& n, floa
   return std::nullopt;
 }
 
-bool is(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
-
 class GeluMatcher {
  public:
   explicit GeluMatcher(const Graph& g)
@@ -33,15 +33,15 @@ class GeluMatcher {
   // The chain ending at node `last` (the final Mul): its nodes and x, if it is a GELU.
   std::optional<std::pair<std::vector<size_t>, std::string>> match(size_t last) const {
     const Node& end = g_.nodes[last];
-    if (!is(end, "Mul") || end.inputs.size() != 2) return std::nullopt;
+    if (!is_op(end, "Mul") || end.inputs.size() != 2) return std::nullopt;
     // Either end = Mul(Mul(x, add), 0.5) or end = Mul(Mul(x, 0.5), add) (operands in any order).
     for (int k = 0; k < 2; ++k) {
       const std::string& a = end.inputs[static_cast<size_t>(k)];
       const std::string& b = end.inputs[static_cast<size_t>(1 - k)];
       const auto inner = sole_producer(a);
-      if (!inner || !is(g_.nodes[*inner], "Mul")) continue;
+      if (!inner || !is_op(g_.nodes[*inner], "Mul")) continue;
       const Node& m = g_.nodes[*inner];
-      if (const auto half = scalar_of(b, 0.5f)) {  // end = (x * add) * 0.5
+      if (scalar_of(b, 0.5f)) {  // end = (x * add) * 0.5
         for (int j = 0; j < 2; ++j)
           if (auto chain = from_add(m.inputs[static_cast<size_t>(j)],
                                     m.inputs[static_cast<size_t>(1 - j)])) {
@@ -73,31 +73,29 @@ class GeluMatcher {
   }
 
   // Whether v is a scalar initializer of `value` (an operand, not a produced value).
-  std::optional<bool> scalar_of(const std::string& v, float value) const {
+  bool scalar_of(const std::string& v, float value) const {
     const Tensor* c = g_.float_initializer(v);
-    if (!c || c->numel() != 1 || std::fabs(c->data<float>()[0] - value) > 1e-6f * value)
-      return std::nullopt;
-    return true;
+    return c && c->numel() == 1 && std::fabs(c->data<float>()[0] - value) <= 1e-6f * value;
   }
 
   // add = Add(Erf(x / sqrt 2), 1), with x the value the chain multiplies by.
   std::optional<std::pair<std::vector<size_t>, std::string>> from_add(const std::string& add,
                                                                       const std::string& x) const {
     const auto a = sole_producer(add);
-    if (!a || !is(g_.nodes[*a], "Add")) return std::nullopt;
+    if (!a || !is_op(g_.nodes[*a], "Add")) return std::nullopt;
     const auto erf_out = other_than_scalar(g_, g_.nodes[*a], 1.0f);
     if (!erf_out) return std::nullopt;
     const auto e = sole_producer(*erf_out);
-    if (!e || !is(g_.nodes[*e], "Erf") || g_.nodes[*e].inputs.size() != 1) return std::nullopt;
+    if (!e || !is_op(g_.nodes[*e], "Erf") || g_.nodes[*e].inputs.size() != 1) return std::nullopt;
     const auto s = sole_producer(g_.nodes[*e].inputs[0]);
     if (!s) return std::nullopt;
     const Node& scale = g_.nodes[*s];
     std::optional<std::string> scaled;
-    if (is(scale, "Div")) {
+    if (is_op(scale, "Div")) {
       const Tensor* c = g_.float_initializer(scale.inputs.size() == 2 ? scale.inputs[1] : "");
       if (c && c->numel() == 1 && std::fabs(c->data<float>()[0] - std::sqrt(2.0f)) <= 1e-6f)
         scaled = scale.inputs[0];
-    } else if (is(scale, "Mul")) {
+    } else if (is_op(scale, "Mul")) {
       scaled = other_than_scalar(g_, scale, 1.0f / std::sqrt(2.0f));
     }
     if (!scaled || *scaled != x) return std::nullopt;
@@ -120,7 +118,8 @@ int fuse_gelu(Graph& g) {
   std::vector<std::pair<size_t, std::string>> fused;  // last node, x
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const auto chain = matcher.match(i);
-    if (!chain) continue;
+    // Constants of a higher rank would have broadcast x to a larger shape: not a GELU of x.
+    if (!chain || !same_shape(g, chain->second, g.nodes[i].outputs[0])) continue;
     bool free = true;
     for (size_t j : chain->first) free = free && !drop[j];
     if (!free) continue;

@@ -4,11 +4,11 @@
 #include <optional>
 #include <unordered_set>
 
+#include "passes/chain_match.h"
+
 namespace sinter {
 
 namespace {
-
-bool is(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
 
 struct LayerNormChain {
   std::vector<size_t> nodes;  // every node of the chain, the last one included
@@ -32,28 +32,28 @@ class LayerNormMatcher {
   // The chain whose Div is node `div`.
   std::optional<LayerNormChain> match(size_t div) const {
     const Node& n = g_.nodes[div];
-    if (!is(n, "Div") || n.inputs.size() != 2) return std::nullopt;
+    if (!is_op(n, "Div") || n.inputs.size() != 2) return std::nullopt;
     const std::string& d = n.inputs[0];
     // Sqrt(Add(ReduceMean(d^2), eps))
     const auto sqrt = sole_producer(n.inputs[1]);
-    if (!sqrt || !is(g_.nodes[*sqrt], "Sqrt")) return std::nullopt;
+    if (!sqrt || !is_op(g_.nodes[*sqrt], "Sqrt")) return std::nullopt;
     const auto add = sole_producer(g_.nodes[*sqrt].inputs[0]);
-    if (!add || !is(g_.nodes[*add], "Add")) return std::nullopt;
+    if (!add || !is_op(g_.nodes[*add], "Add")) return std::nullopt;
     std::string var_value;
     const auto eps = scalar_operand(g_.nodes[*add], var_value);
     if (!eps || !(*eps >= 0)) return std::nullopt;
     const auto var = sole_producer(var_value);
-    if (!var || !is(g_.nodes[*var], "ReduceMean")) return std::nullopt;
+    if (!var || !is_op(g_.nodes[*var], "ReduceMean")) return std::nullopt;
     const auto square = sole_producer(g_.nodes[*var].inputs[0]);
     if (!square || !squares(g_.nodes[*square], d)) return std::nullopt;
     // d = Sub(x, ReduceMean(x)), read by the square and this Div only.
     const auto sub = producer(d);
-    if (!sub || !is(g_.nodes[*sub], "Sub") || outputs_.count(d) ||
+    if (!sub || !is_op(g_.nodes[*sub], "Sub") || outputs_.count(d) ||
         uses_.at(d) != readers_of(*square, d) + 1)
       return std::nullopt;
     const std::string& x = g_.nodes[*sub].inputs[0];
     const auto mean = sole_producer(g_.nodes[*sub].inputs[1]);
-    if (!mean || !is(g_.nodes[*mean], "ReduceMean") || g_.nodes[*mean].inputs[0] != x)
+    if (!mean || !is_op(g_.nodes[*mean], "ReduceMean") || g_.nodes[*mean].inputs[0] != x)
       return std::nullopt;
     const ValueType* xt = g_.type_of(x);
     if (!xt || !xt->has_shape || xt->dtype != DType::kFloat32 || xt->shape.empty())
@@ -69,14 +69,14 @@ class LayerNormMatcher {
     c.epsilon = *eps;
     // * gamma, then optionally + beta.
     const auto mul = sole_reader(n.outputs[0]);
-    if (!mul || !is(g_.nodes[*mul], "Mul")) return std::nullopt;
+    if (!mul || !is_op(g_.nodes[*mul], "Mul")) return std::nullopt;
     const auto gamma = constant_operand(g_.nodes[*mul], n.outputs[0], -c.axis);
     if (!gamma) return std::nullopt;
     c.gamma = *gamma;
     c.nodes.push_back(*mul);
     c.last = *mul;
     if (const auto plus = sole_reader(g_.nodes[*mul].outputs[0]);
-        plus && is(g_.nodes[*plus], "Add")) {
+        plus && is_op(g_.nodes[*plus], "Add")) {
       if (const auto beta = constant_operand(g_.nodes[*plus], g_.nodes[*mul].outputs[0], -c.axis)) {
         c.beta = *beta;
         c.nodes.push_back(*plus);
@@ -118,8 +118,8 @@ class LayerNormMatcher {
 
   // d^2 as Pow(d, 2) or Mul(d, d).
   bool squares(const Node& n, const std::string& d) const {
-    if (is(n, "Mul")) return n.inputs.size() == 2 && n.inputs[0] == d && n.inputs[1] == d;
-    if (!is(n, "Pow") || n.inputs.size() != 2 || n.inputs[0] != d) return false;
+    if (is_op(n, "Mul")) return n.inputs.size() == 2 && n.inputs[0] == d && n.inputs[1] == d;
+    if (!is_op(n, "Pow") || n.inputs.size() != 2 || n.inputs[0] != d) return false;
     const Tensor* e = g_.float_initializer(n.inputs[1]);
     return e && e->numel() == 1 && e->data<float>()[0] == 2.0f;
   }
@@ -189,7 +189,8 @@ int fuse_layer_norm(Graph& g) {
   std::vector<LayerNormChain> fused;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     auto chain = matcher.match(i);
-    if (!chain) continue;
+    // Constants that broadcast x to a larger shape make it something else than a LayerNorm of x.
+    if (!chain || !same_shape(g, chain->x, g.nodes[chain->last].outputs[0])) continue;
     bool free = true;
     for (size_t j : chain->nodes) free = free && !drop[j];
     if (!free) continue;

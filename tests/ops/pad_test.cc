@@ -15,6 +15,20 @@ TEST(Pad, ConstantFromInput) {
   expect_tensor<int32_t>(out[0], {4}, {0, 5, 6, 0});
 }
 
+// Before opset 11 the constant is a float attribute, which an integer tensor takes saturated to
+// its range (NaN as 0) rather than by an undefined out-of-range conversion.
+TEST(Pad, IntegerTensorsSaturateAFloatConstant) {
+  const float big = 1e30f, nan = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& [value, want] :
+       std::vector<std::pair<float, int32_t>>{{big, std::numeric_limits<int32_t>::max()},
+                                              {-big, std::numeric_limits<int32_t>::lowest()},
+                                              {nan, 0},
+                                              {7.9f, 7}}) {
+    Node n = make_node("Pad", 1, 1, {{"pads", std::vector<int64_t>{1, 0}}, {"value", value}});
+    expect_tensor<int32_t>(run(n, 7, {t<int32_t>({1}, {5})})[0], {2}, {want, 5});
+  }
+}
+
 TEST(Pad, ReflectAndEdge) {
   Node n = make_node("Pad", 2, 1, {{"mode", std::string("reflect")}});
   expect_tensor<float>(run(n, 13, {t<float>({3}, {1, 2, 3}), i64({2, 2})})[0], {7},

@@ -1,6 +1,6 @@
 // GELU as exporters write it becomes one sinter::Gelu node with the same output, whichever end
 // the 0.5 is applied at and whichever operand order; chains with another reader, other
-// constants or a different x are left alone.
+// constants or constants that broadcast x to a larger shape are left alone.
 #include "passes/fuse_gelu.h"
 
 #include <gtest/gtest.h>
@@ -17,10 +17,11 @@ namespace {
 using testing::random_tensor;
 
 struct Chain {
-  bool half_first;   // (x * 0.5) * (1 + erf) rather than (x * (1 + erf)) * 0.5
-  bool swapped;      // constants as the first operand
-  bool multiply;     // x * (1 / sqrt 2) rather than x / sqrt 2
-  float one = 1.0f;  // the constant added to erf
+  bool half_first;        // (x * 0.5) * (1 + erf) rather than (x * (1 + erf)) * 0.5
+  bool swapped;           // constants as the first operand
+  bool multiply;          // x * (1 / sqrt 2) rather than x / sqrt 2
+  float one = 1.0f;       // the constant added to erf
+  Shape half_shape = {};  // the 0.5's shape: a scalar, or one that broadcasts x larger
 };
 
 Graph gelu_graph(const Chain& c, bool extra_reader = false) {
@@ -35,18 +36,12 @@ Graph gelu_graph(const Chain& c, bool extra_reader = false) {
   const std::string erf = b.node("Erf", {scaled});
   const std::string one = scalar("one", c.one);
   const std::string add = c.swapped ? b.node("Add", {one, erf}) : b.node("Add", {erf, one});
-  const std::string half = scalar("half", 0.5f);
+  const std::string half = b.weight("half", Tensor::from_vector<float>(c.half_shape, {0.5f}));
   const std::string y =
       c.half_first ? b.node("Mul", {mul(x, half), add}) : mul(b.node("Mul", {x, add}), half);
   b.output(y);
   if (extra_reader) b.output(erf);
   return b.build();
-}
-
-int count(const Graph& g, const std::string& op) {
-  int n = 0;
-  for (const Node& node : g.nodes) n += node.op_type == op;
-  return n;
 }
 
 TEST(FuseGelu, EveryExportedFormBecomesOneNodeWithTheSameOutput) {
@@ -73,6 +68,10 @@ TEST(FuseGelu, ChainsThatAreNotGeluStay) {
   EXPECT_EQ(fuse_gelu(shared), 0);
   Graph other = gelu_graph({false, false, false, 2.0f});  // 2 + erf
   EXPECT_EQ(fuse_gelu(other), 0);
+  // A 0.5 of shape [1, 1, 1, 1] makes the output [1, 2, 3, 8]: no GELU of x [2, 3, 8].
+  Graph wider = gelu_graph({false, false, false, 1.0f, {1, 1, 1, 1}});
+  infer_graph(wider);
+  EXPECT_EQ(fuse_gelu(wider), 0);
 }
 
 }  // namespace

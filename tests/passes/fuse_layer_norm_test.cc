@@ -21,6 +21,7 @@ struct Form {
   bool multiply = false;  // Mul(d, d) rather than Pow(d, 2)
   bool bias = true;
   bool extra_reader = false;  // d is also a graph output
+  Shape eps_shape = {};       // a scalar, or one that broadcasts the output larger
 };
 
 Graph layer_norm_graph(const Form& f) {
@@ -39,8 +40,9 @@ Graph layer_norm_graph(const Form& f) {
                                  ? b.node("Mul", {d, d})
                                  : b.node("Pow", {d, b.weight("two", Tensor::scalar<float>(2.0f))});
   const std::string var = mean_of(square);
-  const std::string std_dev =
-      b.node("Sqrt", {b.node("Add", {var, b.weight("eps", Tensor::scalar<float>(1e-5f))})});
+  const std::string std_dev = b.node(
+      "Sqrt",
+      {b.node("Add", {var, b.weight("eps", Tensor::from_vector<float>(f.eps_shape, {1e-5f}))})});
   const Shape norm = f.axes.size() == 1 ? Shape{8} : Shape{5, 8};
   std::string y =
       b.node("Mul", {b.node("Div", {d, std_dev}), b.weight("gamma", random_tensor(norm, 4))});
@@ -64,6 +66,7 @@ TEST(FuseLayerNorm, ExportedFormsBecomeOneNodeWithTheSameOutput) {
           ASSERT_EQ(fuse_layer_norm(g), 1);
           ASSERT_EQ(g.nodes.size(), 1u);
           EXPECT_EQ(g.nodes[0].op_type, "LayerNormalization");
+          EXPECT_EQ(g.nodes[0].domain, "sinter");
           EXPECT_EQ(g.nodes[0].attr_int("axis", 0), -static_cast<int64_t>(axes.size()));
           const Tensor got = Session(g, {1, false, false}).run({{"x", x}})[0];
           testing::expect_close(got, want, 1e-5);
@@ -76,6 +79,11 @@ TEST(FuseLayerNorm, OtherChainsStay) {
   Graph g = layer_norm_graph(shared);
   infer_graph(g);
   EXPECT_EQ(fuse_layer_norm(g), 0);
+  Form wider;
+  wider.eps_shape = {1, 1, 1, 1};  // broadcasts the output to [1, 2, 5, 8]
+  Graph w = layer_norm_graph(wider);
+  infer_graph(w);
+  EXPECT_EQ(fuse_layer_norm(w), 0);
   Form leading;
   leading.axes = {1};  // not the trailing axes
   Graph h = layer_norm_graph(leading);

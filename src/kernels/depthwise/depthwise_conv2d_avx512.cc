@@ -144,7 +144,7 @@ inline void store_rows(const __m512 (&acc)[R][K], int64_t ow, int64_t ox, int64_
 
 // Calls f(std::integral_constant<int, R>, oy) over oh output rows in blocks of R: 3x3 kernels
 // take four rows at once (12 accumulators and 9 weights fit the 32 registers) and the last one
-// to three in one block; 5x5 ones one at a time.
+// to three in one block; 5x5 and 7x7 ones one at a time.
 template <int K, class F>
 inline void for_row_blocks(int64_t oh, F&& f) {
   constexpr int R = K == 3 ? 4 : 1;

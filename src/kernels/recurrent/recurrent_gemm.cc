@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "core/tensor.h"
 #include "kernels/eltwise/unary.h"
 #include "kernels/gemm/sgemm.h"
 #include "kernels/recurrent/recurrent_problem.h"
@@ -244,16 +245,19 @@ PackedRecurrentWeights pack_recurrent_weights(const RecurrentProblem& p) {
 void recurrent_gemm(const RecurrentProblem& p, ThreadPool* pool,
                     const PackedRecurrentWeights* packed) {
   const int64_t rows = p.seq_length * p.batch, cols = p.directions * p.gate_rows();
-  std::vector<float> projections(static_cast<size_t>(rows * cols));
+  // A tensor, so that this buffer (gates times the hidden size per step) counts against the
+  // memory limit and its size is checked.
+  Tensor projections_buffer(DType::kFloat32, {rows, cols});
+  float* projections = projections_buffer.data<float>();
   const std::vector<float> bias = projection_bias(p);
   GemmEpilogue epi;
   epi.bias_per_col = bias.data();
   if (rows > 0)
     sgemm(false, true, rows, cols, p.input_size, 1.0f, p.x, p.input_size, p.w, p.input_size, 0.0f,
-          projections.data(), cols, epi, pool);
+          projections, cols, epi, pool);
   const PackedRecurrentWeights here = packed ? PackedRecurrentWeights{} : pack_recurrent_weights(p);
   for (int d = 0; d < p.directions; ++d)
-    GemmDirection(p, d, projections.data(), packed ? *packed : here, pool).run();
+    GemmDirection(p, d, projections, packed ? *packed : here, pool).run();
 }
 
 }  // namespace sinter

@@ -73,8 +73,9 @@ double linear_filter(double t) { return std::max(0.0, 1 - std::abs(t)); }
 AxisSample sample_axis(const ResizeOptions& opt, const AxisGeometry& a, int64_t o) {
   AxisSample s;
   const double x = original_coordinate(opt, a, o);
+  // Written so that a NaN (an roi whose span overflows) lands outside too.
   if (opt.coordinates == CoordinateMode::kTfCropAndResize &&
-      (x < 0 || x > static_cast<double>(a.in - 1))) {
+      !(x >= 0 && x <= static_cast<double>(a.in - 1))) {
     s.outside = true;
     return s;
   }

@@ -1,7 +1,7 @@
 // The AVX2 tier of the magnitude passes: 8 magnitudes per compare; AVX2 has no compress, so the
 // kept lanes move to the front by a permutation looked up from the compare's bit mask, and are
 // stored whole at the write position (which never passes the read position, so out may be x);
-// sums converted to double, four chains of four.
+// sums converted to double, in four chains of four lanes (the moments in two of each).
 #include <immintrin.h>
 
 #include <array>
