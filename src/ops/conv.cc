@@ -90,14 +90,15 @@ Conv3dShape conv3d_shape(const Node& node, const Shape& x, const Shape& w) {
   return s;
 }
 
-Shape conv_output_shape(const InferContext& ic, const Shape& x, const Shape& w) {
+Shape conv_output_shape(const InferContext& ic, const Shape& x, const Shape& w,
+                        size_t max_spatial) {
   if (x.size() < 3) ic.fail(cat("X must be [N, C, spatial...], got ", shape_str(x)));
   if (w.size() != x.size())
     ic.fail(cat("W ", shape_str(w), " must have the rank of X ", shape_str(x)));
   const size_t spatial = x.size() - 2;
-  if (spatial > 3)
-    throw UnsupportedError(
-        cat(ic.node.describe(), ": ", spatial, "-D convolution is not supported (1-D to 3-D are)"));
+  if (spatial > max_spatial)
+    throw UnsupportedError(cat(ic.node.describe(), ": ", spatial,
+                               "-D convolution is not supported (1-D to ", max_spatial, "-D are)"));
   const int64_t group = ic.node.attr_int("group", 1);
   const int64_t C = x[1], M = w[0];
   if (group < 1) ic.fail(cat("group must be positive, got ", group));
@@ -146,7 +147,7 @@ void infer_conv(InferContext& ic) {
     ic.output(0).dtype = DType::kFloat32;
     return;
   }
-  const Shape out = conv_output_shape(ic, x.shape, w.shape);
+  const Shape out = conv_output_shape(ic, x.shape, w.shape, 3);
   if (ic.has_input(2)) check_conv_bias(ic, 2, w.shape[0]);
   if (ic.has_input(3) && ic.input(3).has_shape && ic.input(3).shape != out &&
       shape_is_static(out) && shape_is_static(ic.input(3).shape))

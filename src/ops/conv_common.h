@@ -19,8 +19,10 @@ Conv2dShape conv_shape(const Node& node, const Shape& x, const Shape& w);
 // The same for 3-D (X [N, C, D, H, W]).
 Conv3dShape conv3d_shape(const Node& node, const Shape& x, const Shape& w);
 // The output shape [N, M, spatial...] for X and W shapes that may hold unknown (-1) dims, after
-// checking ranks, groups and the window attributes; fails naming the node.
-Shape conv_output_shape(const InferContext& ic, const Shape& x, const Shape& w);
+// checking ranks, groups and the window attributes; fails naming the node. More than
+// `max_spatial` spatial dims is an UnsupportedError (the integer convolutions run 1-D and 2-D).
+Shape conv_output_shape(const InferContext& ic, const Shape& x, const Shape& w,
+                        size_t max_spatial = 2);
 // Fails unless input i, the bias, has shape [M] (when its shape and M are known).
 void check_conv_bias(const InferContext& ic, size_t i, int64_t M);
 // Multiply-adds times two for weights w [M, C/group, k...] and output y.

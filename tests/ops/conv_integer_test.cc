@@ -26,6 +26,20 @@ TEST(ConvInteger, GroupsWithPerChannelWeightZeroPoints) {
                          {1, 2, 2, 2}, {-4, -3, -2, -1, -2, 0, -2, 0});
 }
 
+// Float Conv runs 3-D windows; the integer convolutions do not, and say so rather than run a
+// 2-D kernel over a 3-D tensor.
+TEST(ConvInteger, ThreeDimensionalWindowsAreRefusedByName) {
+  Tensor x(DType::kUint8, {1, 1, 2, 2, 2}), w(DType::kUint8, {1, 1, 1, 1, 1});
+  try {
+    run(conv_integer(2), 10, {x, w});
+    FAIL() << "ran";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("3-D convolution is not supported (1-D to 2-D are)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ConvInteger, PaddingReadsAsTheZeroPoint) {
   Tensor x = t<uint8_t>({1, 1, 2, 2}, {3, 4, 5, 6});
   Tensor w = t<uint8_t>({1, 1, 2, 2}, {1, 1, 1, 1});
