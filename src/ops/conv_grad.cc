@@ -56,15 +56,7 @@ class ConvGradDataKernel : public Kernel {
     plan_.run(ctx.in(0).data<float>(), ctx.in(1).data<float>(), ctx.out(0).data<float>(), ctx.pool);
   }
   const char* variant() const override {
-    switch (plan_.algorithm()) {
-      case Conv2dBackwardData::Algorithm::kTransposedConv:
-        return "transposed_conv";
-      case Conv2dBackwardData::Algorithm::kTapRowsConv:
-        return "tap_rows_conv";
-      case Conv2dBackwardData::Algorithm::kGemmCol2im:
-        return "gemm_col2im";
-    }
-    return nullptr;
+    return Conv2dBackwardData::algorithm_name(plan_.algorithm());
   }
 
  private:

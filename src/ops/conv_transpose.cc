@@ -172,15 +172,7 @@ class ConvTransposeKernel : public Kernel {
     if (bias_) add_bias(ctx.in(2).data<float>(), s_.N, s_.C, s_.H * s_.W, y);
   }
   const char* variant() const override {
-    switch (plan_.algorithm()) {
-      case Conv2dBackwardData::Algorithm::kTransposedConv:
-        return "transposed_conv";
-      case Conv2dBackwardData::Algorithm::kTapRowsConv:
-        return "tap_rows_conv";
-      case Conv2dBackwardData::Algorithm::kGemmCol2im:
-        return "gemm_col2im";
-    }
-    return nullptr;
+    return Conv2dBackwardData::algorithm_name(plan_.algorithm());
   }
 
  private:

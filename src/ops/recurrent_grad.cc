@@ -42,23 +42,7 @@ class RecurrentGradKernel : public Kernel {
   }
 
   void run(KernelContext& ctx) override {
-    RecurrentProblem p = problem_;
-    const Shape& x = ctx.in(kX).shape();
-    p.seq_length = x[p.batch_first ? 1 : 0];
-    p.batch = x[p.batch_first ? 0 : 1];
-    p.input_size = x[2];
-    p.hidden_size = ctx.in(kR).shape()[2];
-    p.x = ctx.in(kX).data<float>();
-    p.w = ctx.in(kW).data<float>();
-    p.r = ctx.in(kR).data<float>();
-    p.bias = in_or_null(ctx, kB);
-    p.initial_h = in_or_null(ctx, kInitialH);
-    p.initial_c = in_or_null(ctx, kInitialC);
-    p.peepholes = in_or_null(ctx, kPeepholes);
-    if (ctx.has_in(kSequenceLens)) {
-      p.lengths = ctx.in(kSequenceLens).data<int32_t>();
-      check_sequence_lengths(who_, p);
-    }
+    const RecurrentProblem p = bound_problem(problem_, ctx, who_);
     RecurrentGradients g;
     g.dy = in_or_null(ctx, kGradY);
     g.dy_h = in_or_null(ctx, kGradYH);

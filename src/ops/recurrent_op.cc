@@ -155,25 +155,7 @@ class RecurrentKernel : public Kernel {
   }
 
   void run(KernelContext& ctx) override {
-    RecurrentProblem p = problem_;
-    const Shape& x = ctx.in(kX).shape();
-    p.seq_length = x[p.batch_first ? 1 : 0];
-    p.batch = x[p.batch_first ? 0 : 1];
-    p.input_size = x[2];
-    p.hidden_size = ctx.in(kR).shape()[2];
-    p.x = ctx.in(kX).data<float>();
-    p.w = ctx.in(kW).data<float>();
-    p.r = ctx.in(kR).data<float>();
-    p.bias = optional_input(ctx, kB);
-    p.initial_h = optional_input(ctx, kInitialH);
-    if (p.cell == RecurrentCell::kLstm) {
-      p.initial_c = optional_input(ctx, kInitialC);
-      p.peepholes = optional_input(ctx, kPeepholes);
-    }
-    if (ctx.has_in(kSequenceLens)) {
-      p.lengths = ctx.in(kSequenceLens).data<int32_t>();
-      check_sequence_lengths(who_, p);
-    }
+    RecurrentProblem p = bound_problem(problem_, ctx, who_);
     p.y = optional_output(ctx, 0);
     p.y_h = optional_output(ctx, 1);
     if (p.cell == RecurrentCell::kLstm) p.y_c = optional_output(ctx, 2);
@@ -184,9 +166,6 @@ class RecurrentKernel : public Kernel {
   }
 
  private:
-  static const float* optional_input(const KernelContext& ctx, RecurrentInput i) {
-    return ctx.has_in(i) ? ctx.in(i).data<float>() : nullptr;
-  }
   static float* optional_output(KernelContext& ctx, size_t i) {
     return i < ctx.outputs.size() && ctx.outputs[i] ? ctx.outputs[i]->data<float>() : nullptr;
   }
@@ -261,6 +240,33 @@ RecurrentProblem recurrent_problem(const RecurrentAttributes& a, RecurrentCell c
   p.input_forget = a.input_forget;
   p.linear_before_reset = a.linear_before_reset;
   p.activations = a.activations;
+  return p;
+}
+
+RecurrentProblem bound_problem(const RecurrentProblem& base, const KernelContext& ctx,
+                               const std::string& who) {
+  auto optional_input = [&](RecurrentInput i) {
+    return ctx.has_in(i) ? ctx.in(i).data<float>() : nullptr;
+  };
+  RecurrentProblem p = base;
+  const Shape& x = ctx.in(kX).shape();
+  p.seq_length = x[p.batch_first ? 1 : 0];
+  p.batch = x[p.batch_first ? 0 : 1];
+  p.input_size = x[2];
+  p.hidden_size = ctx.in(kR).shape()[2];
+  p.x = ctx.in(kX).data<float>();
+  p.w = ctx.in(kW).data<float>();
+  p.r = ctx.in(kR).data<float>();
+  p.bias = optional_input(kB);
+  p.initial_h = optional_input(kInitialH);
+  if (p.cell == RecurrentCell::kLstm) {
+    p.initial_c = optional_input(kInitialC);
+    p.peepholes = optional_input(kPeepholes);
+  }
+  if (ctx.has_in(kSequenceLens)) {
+    p.lengths = ctx.in(kSequenceLens).data<int32_t>();
+    check_sequence_lengths(who, p);
+  }
   return p;
 }
 

@@ -30,6 +30,11 @@ void check_sequence_lengths(const std::string& who, const RecurrentProblem& p);
 // Input positions in the ONNX signature (initial_c and P are LSTM's alone).
 enum RecurrentInput { kX, kW, kR, kB, kSequenceLens, kInitialH, kInitialC, kPeepholes };
 
+// `base` with this run's sizes and input tensors (the forward op's signature, which RecurrentGrad
+// shares) filled in; sequence lengths are checked, naming `who`.
+RecurrentProblem bound_problem(const RecurrentProblem& base, const KernelContext& ctx,
+                               const std::string& who);
+
 OpDef make_recurrent_def(const char* type, RecurrentCell cell);
 
 }  // namespace sinter

@@ -39,6 +39,8 @@ class Conv2dBackwardData {
   // Overwrites dx.
   void run(const float* dy, const float* w, float* dx, ThreadPool* pool) const;
   Algorithm algorithm() const { return algorithm_; }
+  // "transposed_conv", "tap_rows_conv", "gemm_col2im": how --profile names the algorithm.
+  static const char* algorithm_name(Algorithm a);
   // For weights that never change (a ConvTranspose in inference): the GEMM path packs them once
   // here instead of on every run, and run() then reads these, not its w.
   void keep_weights(const float* w);

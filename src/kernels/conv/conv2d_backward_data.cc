@@ -160,6 +160,18 @@ void Conv2dBackwardData::run_tap_rows(const float* dy, const float* w, float* dx
   }
 }
 
+const char* Conv2dBackwardData::algorithm_name(Algorithm a) {
+  switch (a) {
+    case Algorithm::kTransposedConv:
+      return "transposed_conv";
+    case Algorithm::kTapRowsConv:
+      return "tap_rows_conv";
+    case Algorithm::kGemmCol2im:
+      return "gemm_col2im";
+  }
+  return nullptr;
+}
+
 void Conv2dBackwardData::keep_weights(const float* w) {
   if (algorithm_ == Algorithm::kGemmCol2im) kept_ = packed_transposed_weights(s_, w);
 }
